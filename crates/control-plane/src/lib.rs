@@ -1,0 +1,1 @@
+//! graph-olap-control-plane (skeleton).

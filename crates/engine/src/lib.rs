@@ -1,0 +1,1 @@
+//! Embedded graph engine adapter (placeholder while the engine builds).

@@ -1,0 +1,1 @@
+//! graph-olap-warehouse (skeleton).
