@@ -1,1 +1,17 @@
-//! graph-olap-api (skeleton).
+//! Wire types of graph-olap: every request and response body, the error envelope and its codes,
+//! ISO 8601 durations and timestamps.
+//!
+//! This crate owns the *shape* of what crosses a process boundary (HTTP between SDK, control plane,
+//! export workers and instance servers). It knows nothing about HTTP servers or databases, so every
+//! other crate can depend on it cheaply.
+
+pub mod duration;
+pub mod error;
+pub mod envelope;
+pub mod mapping;
+pub mod time;
+
+pub use duration::IsoDuration;
+pub use envelope::{Envelope, Meta};
+pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, FieldError};
+pub use mapping::{EdgeDefinition, NodeDefinition, PrimaryKey, PropertyDef, PropertyType, ScalarType};
