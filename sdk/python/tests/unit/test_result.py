@@ -1,0 +1,124 @@
+"""Query results: decoding, conversions, and the Arrow path of ``query_df`` (API.md §10.6)."""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import date, timedelta
+
+import pytest
+
+from graph_olap.config import Config
+from graph_olap.instance.connection import ARROW_STREAM, InstanceConnection
+from graph_olap.instance.result import QueryResult
+
+from .scripted_server import ScriptedServer
+
+BODY = {
+    "columns": ["c", "r", "d", "when", "score", "since", "blob", "tags"],
+    "column_types": ["NODE", "REL", "NODE", "TIMESTAMP", "DOUBLE", "DATE", "BLOB",
+                     "LIST<STRING>"],
+    "rows": [[
+        {"_id": 1, "_label": "Customer", "id": "C1", "bk_sectr": "P"},
+        {"_id": 10, "_type": "SHARES_ACCOUNT", "_src": 1, "_dst": 2},
+        {"_id": 2, "_label": "Customer", "id": "C2", "bk_sectr": "C"},
+        "2024-01-31T10:30:00.123456Z", "NaN", "2024-01-31", "aGk=", ["a", "b"]]],
+    "row_count": 1, "execution_time_ms": 4, "truncated": False,
+}
+
+
+def test_decoding() -> None:
+    r = QueryResult.from_response(BODY)
+    row = r[0]
+    assert row["when"].microsecond == 123456
+    assert math.isnan(row["score"])
+    assert row["since"] == date(2024, 1, 31)
+    assert row["blob"] == b"hi"
+    assert row["tags"] == ["a", "b"]
+    assert QueryResult.from_response({"columns": ["i"], "column_types": ["INTERVAL"],
+                                      "rows": [["PT1H"]]}).scalar() == timedelta(hours=1)
+
+
+def test_networkx_and_frames(tmp_path) -> None:
+    r = QueryResult.from_response(BODY)
+    g = r.to_networkx()
+    assert g.nodes[1]["bk_sectr"] == "P" and g.nodes[1]["label"] == "Customer"
+    assert list(g.edges(keys=True, data="type")) == [(1, 2, 10, "SHARES_ACCOUNT")]
+    df = r.to_polars()
+    assert df.shape == (1, 8)
+    assert '"_label": "Customer"' in df["c"][0]
+    pdf = r.to_pandas()
+    assert pdf["c"][0]["id"] == "C1"
+    r.to_csv(tmp_path / "r.csv")
+    assert (tmp_path / "r.csv").read_text().splitlines()[0].startswith("c,r,d,when")
+    r.to_parquet(tmp_path / "r.parquet")
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(tmp_path / "r.parquet").num_rows == 1
+
+
+def test_paths_are_walked() -> None:
+    r = QueryResult(["p"], ["PATH"], [[{"_nodes": [{"_id": 1, "_label": "A"},
+                                                   {"_id": 2, "_label": "A"}],
+                                        "_rels": [{"_id": 5, "_type": "R", "_src": 1,
+                                                   "_dst": 2}]}]])
+    assert len(r.nodes()) == 2 and len(r.relationships()) == 1
+    from graph_olap.viz import show_graph
+
+    view = show_graph(r, backend="html")
+    assert view.node_count == 2 and "<svg" in view._repr_html_()
+
+
+def test_text_rendering() -> None:
+    r = QueryResult(["name", "n"], ["STRING", "INT64"], [["Ann", 1], [None, 2]])
+    text = str(r)
+    assert "name" in text and "null" in text
+    assert "<table" in r._repr_html_()
+
+
+def _arrow_bytes() -> bytes:
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    table = pa.table({"id": ["C1", "C2"], "n": pa.array([3, 4], pa.int64())})
+    sink = io.BytesIO()
+    with ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+@pytest.fixture
+def conn(server: ScriptedServer):
+    c = InstanceConnection(server.url + "/wrapper/slug",
+                           config=Config(username="analyst_alice@e2e.local"))
+    yield c
+    c.close()
+
+
+def test_query_df_uses_arrow_stream(server: ScriptedServer, conn: InstanceConnection) -> None:
+    server.add(200, _arrow_bytes(), {"Content-Type": ARROW_STREAM,
+                                     "X-Graph-Olap-Row-Count": "2"})
+    df = conn.query_df("MATCH (c) RETURN c.id AS id, 3 AS n")
+    assert df.columns == ["id", "n"] and df["n"].to_list() == [3, 4]
+    req = server.requests[0]
+    assert req.path == "/wrapper/slug/query"
+    assert ARROW_STREAM in req.headers["accept"]
+    assert req.json()["query"].startswith("MATCH")
+    server.add(200, _arrow_bytes(), {"Content-Type": ARROW_STREAM})
+    pdf = conn.query_df("MATCH (c) RETURN c.id AS id", backend="pandas")
+    assert list(pdf["id"]) == ["C1", "C2"]
+
+
+def test_query_df_json_fallback(server: ScriptedServer, conn: InstanceConnection) -> None:
+    server.add(200, {"columns": ["x"], "column_types": ["INT64"], "rows": [[1]],
+                     "row_count": 1, "execution_time_ms": 1, "truncated": False})
+    assert conn.query_df("RETURN 1 AS x")["x"].to_list() == [1]
+
+
+def test_query_and_lock(server: ScriptedServer, conn: InstanceConnection) -> None:
+    server.add(200, {"columns": ["n"], "column_types": ["INT64"], "rows": [[42]],
+                     "row_count": 1, "execution_time_ms": 1, "truncated": False})
+    assert conn.query_scalar("MATCH (n) RETURN count(n) AS n", {"a": 1}, b=2) == 42
+    assert server.requests[0].json()["parameters"] == {"a": 1, "b": 2}
+    server.add(200, {"lock": {"locked": False, "holder_id": None}})
+    assert conn.get_lock().locked is False
