@@ -156,6 +156,7 @@ def provision(
         username: the notebook user; ``personas["user"]`` is a client for them.
         api_url: control-plane URL (default from ``GRAPH_OLAP_API_URL`` or localhost).
         with_instance: also find/create ``tutorial-instance`` and connect to it.
+            (``GRAPH_OLAP_PROVISION_INSTANCE=0`` turns this off.)
         require_instance: raise instead of warning when the instance cannot be
             provisioned (by default ``conn`` is then ``None``, so configuration
             tutorials still run on platforms without instance support).
@@ -170,6 +171,10 @@ def provision(
         >>> # personas, conn = provision("me@example.com")
         >>> # analyst, ops = personas["analyst"], personas["ops"]
     """
+    if os.environ.get("GRAPH_OLAP_PROVISION_INSTANCE", "").strip().lower() in ("0", "false", "no"):
+        with_instance = False
+    if os.environ.get("GRAPH_OLAP_PROVISION_TIMEOUT"):
+        timeout = float(os.environ["GRAPH_OLAP_PROVISION_TIMEOUT"])
     personas = persona_clients(api_url)
     if username and username.strip():
         personas["user"] = GraphOLAPClient(api_url, username=username.strip())

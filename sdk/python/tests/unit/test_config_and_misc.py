@@ -65,7 +65,7 @@ def test_every_public_callable_has_example() -> None:
         module = importlib.import_module(name)
         for attr in getattr(module, "__all__", []):
             obj = getattr(module, attr)
-            if callable(obj) and getattr(obj, "__module__", "") == name:
-                if ">>>" not in (obj.__doc__ or ""):
-                    missing.append(f"{name}.{attr}")
+            if (callable(obj) and getattr(obj, "__module__", "") == name
+                    and ">>>" not in (obj.__doc__ or "")):
+                missing.append(f"{name}.{attr}")
     assert missing == []

@@ -177,9 +177,9 @@ def test_read_timeout_raises_sdk_timeout(server: ScriptedServer) -> None:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         cfg = Config(api_url=f"http://127.0.0.1:{httpd.server_address[1]}", timeout=0.2)
-        with HTTPClient(cfg, retry_policy=RetryPolicy(max_retries=0)) as http:
-            with pytest.raises(TimeoutError):
-                http.post("/algo/x", json={})
+        with HTTPClient(cfg, retry_policy=RetryPolicy(max_retries=0)) as http, \
+                pytest.raises(TimeoutError):
+            http.post("/algo/x", json={})
     finally:
         httpd.shutdown()
         httpd.server_close()

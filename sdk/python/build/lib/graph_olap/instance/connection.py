@@ -1,0 +1,275 @@
+"""Connection to one running graph instance: Cypher, schema, lock, algorithms (API.md §10).
+
+Owns requests to the instance API (through the control-plane proxy's
+``instance_url`` or in-cluster DNS): queries as JSON or Arrow, schema, status,
+lock.  Algorithms live in :mod:`graph_olap.instance.algorithms`.
+
+Example:
+    >>> # conn = client.instances.connect(3)
+    >>> # conn.query_scalar("MATCH (c:Customer) RETURN count(c)")
+    >>> # df = conn.query_df("MATCH (c:Customer) RETURN c.id AS id, c.bk_sectr AS sector")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
+from graph_olap.config import Config
+from graph_olap.http import HTTPClient
+from graph_olap.instance.algorithms import AlgorithmManager, NetworkXManager
+from graph_olap.instance.result import QueryResult
+from graph_olap.models.instance import GraphSchema, Instance, InstanceStatus, LockStatus
+
+if TYPE_CHECKING:
+    from graph_olap.resources.instances import InstanceResource
+
+__all__ = ["ARROW_STREAM", "InstanceConnection"]
+
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow
+        import pyarrow.ipc  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class InstanceConnection:
+    """Queries and algorithms on one running instance.
+
+    Args:
+        instance_url: the instance's ``instance_url`` (opaque; API paths are appended).
+        config: client configuration (credentials are reused).
+        instance: the :class:`Instance` record, if known.
+        api_key: shortcut to build a config from just a key.
+
+    Attributes:
+        algo: native algorithms (:class:`AlgorithmManager`).
+        networkx: NetworkX-compatible algorithms (:class:`NetworkXManager`).
+
+    Example:
+        >>> conn = InstanceConnection("http://localhost:8000/wrapper/abc",
+        ...                           config=Config(username="analyst_alice@e2e.local"))
+        >>> conn.url, type(conn.algo).__name__
+        ('http://localhost:8000/wrapper/abc', 'AlgorithmManager')
+        >>> conn.close()
+    """
+
+    def __init__(
+        self,
+        instance_url: str,
+        *,
+        config: Optional[Config] = None,
+        instance: Optional[Instance] = None,
+        api_key: Optional[str] = None,
+        instance_id: Optional[int] = None,
+        control: Optional[InstanceResource] = None,
+    ) -> None:
+        if config is None:
+            config = Config.from_env(api_key=api_key)
+        self._config = config
+        self.url = instance_url.rstrip("/")
+        self.instance = instance
+        self.instance_id = instance.id if instance is not None else instance_id
+        self._control = control
+        self._http = HTTPClient(config, base_url=self.url)
+        self.algo = AlgorithmManager(self)
+        self.networkx = NetworkXManager(self)
+
+    # ---------------------------------------------------------- plumbing
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> InstanceConnection:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        name = f" {self.instance.name!r}" if self.instance is not None else ""
+        return f"InstanceConnection(id={self.instance_id}{name}, url={self.url!r})"
+
+    # ------------------------------------------------------------ queries
+    def _query_body(self, query: str, parameters: Optional[Dict[str, Any]],
+                    timeout_ms: Optional[int], max_rows: Optional[int]) -> Dict[str, Any]:
+        body: Dict[str, Any] = {"query": query, "parameters": dict(parameters or {})}
+        if timeout_ms is not None:
+            body["timeout_ms"] = int(timeout_ms)
+        if max_rows is not None:
+            body["max_rows"] = int(max_rows)
+        return body
+
+    def _read_timeout(self, timeout_ms: Optional[int]) -> float:
+        server = (timeout_ms or 60_000) / 1000.0
+        return max(self._config.timeout, server + 30.0)
+
+    def query(
+        self,
+        query: str,
+        parameters: Optional[Dict[str, Any]] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        max_rows: Optional[int] = None,
+        **params: Any,
+    ) -> QueryResult:
+        """Run a read-only Cypher statement.
+
+        Parameters may be given as a dict or as keyword arguments.
+
+        Raises:
+            QuerySyntaxError: the statement does not parse.
+            ReadOnlyViolationError: it contains an updating clause.
+            QueryTimeoutError: it exceeded ``timeout_ms``.
+
+        Example:
+            >>> # r = conn.query("MATCH (c:Customer) WHERE c.bk_sectr = $s RETURN c.id LIMIT 3",
+            >>> #                s="P")
+            >>> # r.show()
+        """
+        merged = {**(parameters or {}), **params}
+        body = self._query_body(query, merged, timeout_ms, max_rows)
+        data = self._http.post("/query", json=body, idempotent=True,
+                               timeout=self._read_timeout(timeout_ms))
+        return QueryResult.from_response(data, query=query)
+
+    def query_arrow(
+        self,
+        query: str,
+        parameters: Optional[Dict[str, Any]] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        max_rows: Optional[int] = None,
+    ) -> Any:
+        """Run a query and return a ``pyarrow.Table`` via the Arrow IPC stream.
+
+        Falls back to the JSON result when the server answers JSON.
+
+        Example:
+            >>> # tbl = conn.query_arrow("MATCH (c:Customer) RETURN c.id AS id")
+        """
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        body = self._query_body(query, parameters, timeout_ms, max_rows)
+        response = self._http.send(
+            "POST", "/query", json=body, idempotent=True,
+            headers={"Accept": f"{ARROW_STREAM}, application/json;q=0.9"},
+            timeout=self._read_timeout(timeout_ms))
+        ctype = response.headers.get("Content-Type", "")
+        if ARROW_STREAM in ctype:
+            if not response.content:
+                return pa.table({})
+            return ipc.open_stream(pa.BufferReader(response.content)).read_all()
+        return QueryResult.from_response(response.json(), query=query).to_arrow()
+
+    def query_df(
+        self,
+        query: str,
+        parameters: Optional[Dict[str, Any]] = None,
+        *,
+        backend: str = "polars",
+        timeout_ms: Optional[int] = None,
+        max_rows: Optional[int] = None,
+        use_arrow: Optional[bool] = None,
+    ) -> Any:
+        """Run a query and return a DataFrame (``backend="polars"`` or ``"pandas"``).
+
+        Uses the Arrow stream (no JSON round trip) when pyarrow is installed.
+
+        Example:
+            >>> # df = conn.query_df("MATCH (c:Customer) RETURN c.bk_sectr AS s, count(*) AS n",
+            >>> #                    backend="pandas")
+        """
+        if backend not in ("polars", "pandas"):
+            raise ValueError("backend must be 'polars' or 'pandas'")
+        arrow = _has_pyarrow() if use_arrow is None else use_arrow
+        if arrow:
+            table = self.query_arrow(query, parameters, timeout_ms=timeout_ms, max_rows=max_rows)
+            if backend == "pandas":
+                return table.to_pandas()
+            import polars as pl
+
+            return pl.from_arrow(table)
+        return self.query(query, parameters, timeout_ms=timeout_ms,
+                          max_rows=max_rows).to_df(backend)
+
+    def query_scalar(self, query: str, parameters: Optional[Dict[str, Any]] = None,
+                     **kwargs: Any) -> Any:
+        """First column of the first row.
+
+        Example:
+            >>> # conn.query_scalar("MATCH (n) RETURN count(n)")
+        """
+        return self.query(query, parameters, **kwargs).scalar()
+
+    def query_one(self, query: str, parameters: Optional[Dict[str, Any]] = None,
+                  **kwargs: Any) -> Optional[Dict[str, Any]]:
+        """First row as a dict (``None`` when empty).
+
+        Example:
+            >>> # conn.query_one("MATCH (c:Customer {id: $id}) RETURN c", id="C000001")
+        """
+        return self.query(query, parameters, **kwargs).first()
+
+    # ------------------------------------------------------------ metadata
+    def get_schema(self) -> GraphSchema:
+        """Node labels, relationship types, properties and exact counts.
+
+        Example:
+            >>> # s = conn.get_schema(); s.node_labels, s.node_counts
+        """
+        return GraphSchema.from_dict(self._http.get("/schema"))
+
+    def status(self) -> InstanceStatus:
+        """Instance server status (counts, lock, uptime).
+
+        Example:
+            >>> # conn.status().node_count
+        """
+        return InstanceStatus.from_dict(self._http.get("/status"))
+
+    def get_lock(self) -> LockStatus:
+        """Current algorithm lock.
+
+        Example:
+            >>> # conn.get_lock().locked
+        """
+        body = self._http.get("/lock")
+        return LockStatus.from_dict(body.get("lock", body) if isinstance(body, dict) else {})
+
+    def health(self) -> Dict[str, Any]:
+        """Instance liveness body.
+
+        Example:
+            >>> # conn.health()["status"]
+        """
+        return self._http.get("/health")
+
+    def is_ready(self) -> bool:
+        """``True`` when the instance's ``/ready`` answers 200.
+
+        Example:
+            >>> # conn.is_ready()
+        """
+        try:
+            self._http.get("/ready")
+        except Exception:
+            return False
+        return True
+
+    def terminate(self) -> Any:
+        """Terminate this instance through the control plane.
+
+        Example:
+            >>> # conn.terminate()
+        """
+        if self._control is None or self.instance_id is None:
+            raise RuntimeError("this connection was not created by client.instances.connect()")
+        result = self._control.terminate(self.instance_id)
+        self.close()
+        return result

@@ -1,0 +1,137 @@
+"""Shared plumbing of resource classes (pagination, the ``UNSET`` sentinel, waits).
+
+Owns nothing user-facing: every public resource subclasses :class:`Resource`.
+
+Example:
+    >>> UNSET is UNSET, bool(UNSET)
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar
+
+from graph_olap.http import HTTPClient
+from graph_olap.models.common import GraphOLAPModel
+from graph_olap.pagination import PaginatedList
+
+__all__ = ["UNSET", "Resource"]
+
+M = TypeVar("M", bound=GraphOLAPModel)
+
+
+class _Unset:
+    """Marker for "argument not given" where ``None`` means "clear the value"."""
+
+    _instance: Optional[_Unset] = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def put_if_set(body: Dict[str, Any], **fields: Any) -> Dict[str, Any]:
+    """Add every field that is not ``UNSET`` (``None`` is kept: it clears).
+
+    Example:
+        >>> put_if_set({}, a=UNSET, b=None, c=1)
+        {'b': None, 'c': 1}
+    """
+    for key, value in fields.items():
+        if value is not UNSET:
+            body[key] = value
+    return body
+
+
+class Resource:
+    """Base class: holds the HTTP client and builds paginated results.
+
+    Example:
+        >>> from graph_olap.config import Config
+        >>> r = Resource(HTTPClient(Config()))
+        >>> isinstance(r._http, HTTPClient)
+        True
+    """
+
+    def __init__(self, http: HTTPClient) -> None:
+        self._http = http
+
+    def _page(
+        self,
+        path: str,
+        model: Type[M],
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        items_key: Optional[str] = None,
+    ) -> PaginatedList[M]:
+        params = dict(params or {})
+        body = self._http.get(path, params=params)
+        data = body.get("data", []) if isinstance(body, dict) else body
+        if items_key and isinstance(data, dict):
+            data = data.get(items_key, [])
+        meta = body.get("meta", {}) if isinstance(body, dict) else {}
+
+        def fetch(offset: int) -> PaginatedList[M]:
+            return self._page(path, model, {**params, "offset": offset}, items_key=items_key)
+
+        return PaginatedList(
+            [model.from_dict(item) for item in data or []],
+            total=meta.get("total"),
+            offset=meta.get("offset", params.get("offset", 0)),
+            limit=meta.get("limit", params.get("limit")),
+            fetch_page=fetch,
+        )
+
+    def _list(self, path: str, model: Type[M], params: Optional[Mapping[str, Any]] = None
+              ) -> PaginatedList[M]:
+        return self._page(path, model, params)
+
+    def _one(self, method: str, path: str, model: Type[M], **kw: Any) -> M:
+        return model.from_dict(self._http.data(method, path, **kw))
+
+
+def poll(
+    fetch: Callable[[], Any],
+    done: Callable[[Any], bool],
+    *,
+    timeout: float,
+    poll_interval: float,
+    on_tick: Optional[Callable[[Any], None]] = None,
+    timeout_error: Callable[[Any], Exception],
+    max_interval: Optional[float] = None,
+) -> Any:
+    """Poll ``fetch()`` until ``done(value)``; raise ``timeout_error(last)`` on timeout.
+
+    The interval grows gently (×1.5) from ``min(poll_interval, 0.5)`` up to
+    ``poll_interval`` so that fast operations return quickly.
+
+    Example:
+        >>> values = iter([1, 2, 3])
+        >>> poll(lambda: next(values), lambda v: v == 3, timeout=5, poll_interval=0.01,
+        ...      timeout_error=lambda v: TimeoutError(v))
+        3
+    """
+    deadline = time.monotonic() + timeout
+    interval = min(poll_interval, 0.5)
+    cap = max_interval or poll_interval
+    while True:
+        value = fetch()
+        if on_tick is not None:
+            on_tick(value)
+        if done(value):
+            return value
+        if time.monotonic() + interval > deadline:
+            raise timeout_error(value)
+        time.sleep(interval)
+        interval = min(interval * 1.5, cap)

@@ -1,0 +1,61 @@
+"""``client.admin`` — privileged bulk operations (admin or ops, §7.4).
+
+Example:
+    >>> # r = admin.admin.bulk_delete("instance", {"name_prefix": "test-"}, "cleanup", dry_run=True)
+    >>> # admin.admin.bulk_delete("instance", {"name_prefix": "test-"}, "cleanup",
+    >>> #                         expected_count=r["matched_count"])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from graph_olap.models.common import BulkDeleteResult
+from graph_olap.resources._base import Resource
+
+__all__ = ["AdminResource"]
+
+
+class AdminResource(Resource):
+    """Admin-only operations.
+
+    Example:
+        >>> # admin.admin.bulk_delete("mapping", {"created_by": "me"}, "cleanup", dry_run=True)
+    """
+
+    def bulk_delete(
+        self,
+        resource_type: str,
+        filters: Dict[str, Any],
+        reason: str,
+        expected_count: Optional[int] = None,
+        dry_run: bool = False,
+    ) -> BulkDeleteResult:
+        """Delete (instances: terminate) up to 100 resources matching ``filters``.
+
+        Filters: ``name_prefix``, ``created_by``, ``older_than_hours``, ``status``
+        (at least one).  ``expected_count`` must equal the match count or nothing
+        happens (also checked in dry runs).  The result also supports dict access
+        (``result["matched_count"]``).
+
+        Raises:
+            ValidationError: no filters, > 100 matches, or count mismatch.
+            ForbiddenError: caller is not admin/ops.
+
+        Example:
+            >>> # dry = admin.admin.bulk_delete("instance", {"created_by": "me"}, "tidy",
+            >>> #                               dry_run=True)
+        """
+        filters = {k: v for k, v in (filters or {}).items() if v is not None}
+        if not filters:
+            raise ValueError("bulk_delete needs at least one filter")
+        body: Dict[str, Any] = {
+            "resource_type": resource_type,
+            "filters": filters,
+            "reason": reason,
+            "dry_run": bool(dry_run),
+        }
+        if expected_count is not None:
+            body["expected_count"] = int(expected_count)
+        return self._one("DELETE", "/api/admin/resources/bulk", BulkDeleteResult,
+                         json=body)

@@ -1,0 +1,426 @@
+"""``client.instances`` — start, watch, resize, extend and terminate graph instances (§6.1).
+
+Example:
+    >>> # inst = client.instances.create_from_mapping_and_wait(1, "analysis", ttl="PT2H")
+    >>> # conn = client.instances.connect(inst.id)
+    >>> # conn.query_scalar("MATCH (n) RETURN count(n)")
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+
+from graph_olap.config import Config
+from graph_olap.durations import DurationLike, to_duration_str
+from graph_olap.exceptions import (
+    InstanceFailedError,
+    InvalidStateError,
+    NotFoundError,
+    SnapshotFailedError,
+    TimeoutError,
+)
+from graph_olap.http import HTTPClient
+from graph_olap.models.common import InstanceQuota
+from graph_olap.models.instance import Instance, InstanceEvent, InstanceProgress
+from graph_olap.pagination import PaginatedList
+from graph_olap.progress import ProgressCallback, ProgressReporter
+from graph_olap.resources._base import UNSET, Resource, poll, put_if_set
+
+if TYPE_CHECKING:
+    from graph_olap.instance.connection import InstanceConnection
+
+__all__ = ["InstanceResource"]
+
+_SIZING = ("cpu_cores", "memory_gb", "wrapper_type")
+
+
+def _failure(instance: Any) -> Exception:
+    code = getattr(instance, "error_code", None)
+    msg = getattr(instance, "error_message", None) or "no details"
+    status = getattr(instance, "status", None)
+    details = {"instance_id": instance.id, "status": status, "error_code": code}
+    if code == "SNAPSHOT_FAILED":
+        return SnapshotFailedError(f"Instance {instance.id}: {msg}", details,
+                                   code="SNAPSHOT_FAILED")
+    if status in ("stopping", "terminated"):
+        return InstanceFailedError(f"Instance {instance.id} was {status} while waiting "
+                                   f"({getattr(instance, 'termination_reason', None) or msg})",
+                                   details, code="INSTANCE_FAILED")
+    return InstanceFailedError(f"Instance {instance.id} failed [{code}]: {msg}", details,
+                               code=code or "INSTANCE_FAILED")
+
+
+class InstanceResource(Resource):
+    """Graph instances: ephemeral graph databases owned by one analyst.
+
+    Example:
+        >>> # running = client.instances.list(owner="me", status="running")
+    """
+
+    def __init__(self, http: HTTPClient, config: Optional[Config] = None) -> None:
+        super().__init__(http)
+        self._config = config or http.config
+
+    # ------------------------------------------------------------- reading
+    def list(
+        self,
+        snapshot_id: Optional[int] = None,
+        owner: Optional[str] = None,
+        status: Optional[str] = None,
+        search: Optional[str] = None,
+        created_after: Union[str, datetime, None] = None,
+        created_before: Union[str, datetime, None] = None,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+        offset: int = 0,
+        limit: int = 50,
+        *,
+        mapping_id: Optional[int] = None,
+        include_terminated: bool = False,
+    ) -> PaginatedList[Instance]:
+        """List instances (terminated ones only with ``include_terminated=True``).
+
+        Example:
+            >>> # client.instances.list(owner="me")
+        """
+        return self._list("/api/instances", Instance, {
+            "snapshot_id": snapshot_id, "mapping_id": mapping_id, "owner": owner,
+            "status": status, "search": search, "created_after": created_after,
+            "created_before": created_before, "sort_by": sort_by, "sort_order": sort_order,
+            "offset": offset, "limit": limit,
+            "include_terminated": include_terminated or None,
+        })
+
+    def get(self, instance_id: int) -> Instance:
+        """Get an instance.
+
+        Example:
+            >>> # client.instances.get(3).status
+        """
+        return self._one("GET", f"/api/instances/{int(instance_id)}", Instance)
+
+    def find_by_name(self, name: str, *, owner: Optional[str] = None,
+                     status: Optional[str] = None) -> Optional[Instance]:
+        """Newest non-terminated instance with exactly this name, or ``None``.
+
+        Example:
+            >>> # client.instances.find_by_name("tutorial-instance", owner="me")
+        """
+        for inst in self.list(search=name, owner=owner, status=status, limit=100).iter_all():
+            if inst.name == name:
+                return inst
+        return None
+
+    def get_progress(self, instance_id: int) -> InstanceProgress:
+        """Startup progress (phase and steps).
+
+        Example:
+            >>> # client.instances.get_progress(3).phase
+        """
+        return self._one("GET", f"/api/instances/{int(instance_id)}/progress", InstanceProgress)
+
+    def get_events(self, instance_id: int, *, event_type: Optional[str] = None,
+                   offset: int = 0, limit: int = 50) -> PaginatedList[InstanceEvent]:
+        """Event history, newest first.
+
+        Example:
+            >>> # [e.event_type for e in client.instances.get_events(3)]
+        """
+        return self._list(f"/api/instances/{int(instance_id)}/events", InstanceEvent,
+                          {"event_type": event_type, "offset": offset, "limit": limit})
+
+    def get_quota(self) -> InstanceQuota:
+        """The caller's instance quota and cluster capacity.
+
+        Example:
+            >>> # client.instances.get_quota().available_slots
+        """
+        return self._one("GET", "/api/instances/quota", InstanceQuota)
+
+    # ------------------------------------------------------------ creating
+    def _create(self, path: str, body: Dict[str, Any], idempotency_key: Optional[str],
+                sizing: Dict[str, Any]) -> Instance:
+        for key in _SIZING:
+            if sizing.get(key) is not None:
+                body[key] = sizing[key]
+        return self._one("POST", path, Instance, json=body,
+                         idempotency_key=idempotency_key or True)
+
+    def create(
+        self,
+        snapshot_id: Optional[int] = None,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        ttl: Optional[DurationLike] = None,
+        inactivity_timeout: Optional[DurationLike] = None,
+        *,
+        mapping_id: Optional[int] = None,
+        cpu_cores: Optional[int] = None,
+        memory_gb: Optional[int] = None,
+        wrapper_type: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Instance:
+        """Start an instance from a ``ready`` snapshot (or, with ``mapping_id``, a mapping).
+
+        Raises:
+            InvalidStateError: the snapshot is not ready.
+            ConcurrencyLimitError: instance limits reached.
+            MaintenanceModeError: creation blocked by maintenance mode.
+
+        Example:
+            >>> # inst = client.instances.create(snapshot_id=7, name="again")
+        """
+        if (snapshot_id is None) == (mapping_id is None):
+            raise ValueError("give exactly one of snapshot_id and mapping_id")
+        if not name:
+            raise ValueError("name is required")
+        body: Dict[str, Any] = {"name": name}
+        if snapshot_id is not None:
+            body["snapshot_id"] = int(snapshot_id)
+        else:
+            body["mapping_id"] = int(mapping_id)  # type: ignore[arg-type]
+        if description is not None:
+            body["description"] = description
+        if ttl is not None:
+            body["ttl"] = to_duration_str(ttl)
+        if inactivity_timeout is not None:
+            body["inactivity_timeout"] = to_duration_str(inactivity_timeout)
+        return self._create("/api/instances", body, idempotency_key,
+                            {"cpu_cores": cpu_cores, "memory_gb": memory_gb,
+                             "wrapper_type": wrapper_type})
+
+    def create_from_mapping(
+        self,
+        mapping_id: int,
+        name: str,
+        *,
+        description: Optional[str] = None,
+        mapping_version: Optional[int] = None,
+        snapshot_name: Optional[str] = None,
+        ttl: Optional[DurationLike] = None,
+        inactivity_timeout: Optional[DurationLike] = None,
+        cpu_cores: Optional[int] = None,
+        memory_gb: Optional[int] = None,
+        wrapper_type: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Instance:
+        """Create a snapshot and an instance in one call (status ``waiting_for_snapshot``).
+
+        Example:
+            >>> # inst = client.instances.create_from_mapping(1, "quick look", ttl="PT1H")
+        """
+        body: Dict[str, Any] = {"mapping_id": int(mapping_id), "name": name}
+        if description is not None:
+            body["description"] = description
+        if mapping_version is not None:
+            body["mapping_version"] = int(mapping_version)
+        if snapshot_name is not None:
+            body["snapshot_name"] = snapshot_name
+        if ttl is not None:
+            body["ttl"] = to_duration_str(ttl)
+        if inactivity_timeout is not None:
+            body["inactivity_timeout"] = to_duration_str(inactivity_timeout)
+        return self._create("/api/instances/from-mapping", body, idempotency_key,
+                            {"cpu_cores": cpu_cores, "memory_gb": memory_gb,
+                             "wrapper_type": wrapper_type})
+
+    # -------------------------------------------------------------- waiting
+    def wait_until_running(
+        self,
+        instance_id: int,
+        timeout: float = 900,
+        poll_interval: float = 2,
+        *,
+        show_progress: Union[bool, str] = True,
+        on_progress: Optional[ProgressCallback] = None,
+    ) -> Instance:
+        """Wait until the instance is ``running`` (progress bar in notebooks).
+
+        Raises:
+            SnapshotFailedError: its snapshot export failed.
+            InstanceFailedError: the instance failed, or was stopped/terminated.
+            TimeoutError: not running after ``timeout`` seconds.
+
+        Example:
+            >>> # inst = client.instances.wait_until_running(3, timeout=600)
+        """
+        mode = "auto" if show_progress is True else ("none" if not show_progress
+                                                      else str(show_progress))
+        state: Dict[str, Any] = {"use_progress": True}
+
+        def fetch() -> Any:
+            if state["use_progress"]:
+                try:
+                    return self.get_progress(instance_id)
+                except NotFoundError:
+                    # Progress not served (older server): fall back to the record.
+                    state["use_progress"] = False
+            return self.get(instance_id)
+
+        with ProgressReporter(f"Instance {instance_id}", mode=mode, callback=on_progress) as bar:
+            def tick(value: Any) -> None:
+                status = value.status
+                if isinstance(value, InstanceProgress):
+                    bar.update(value.phase or status, value.completed_steps, value.total_steps,
+                               percent=value.progress_percent)
+                else:
+                    order = ["waiting_for_snapshot", "starting", "running"]
+                    done = order.index(status) + 1 if status in order else 0
+                    bar.update(status, done, len(order))
+                if status in ("failed", "stopping", "terminated"):
+                    full = value if isinstance(value, Instance) else self.get(instance_id)
+                    raise _failure(full)
+
+            poll(fetch, lambda v: v.status == "running", timeout=timeout,
+                 poll_interval=poll_interval, on_tick=tick,
+                 timeout_error=lambda v: TimeoutError(
+                     f"Instance {instance_id} not running after {timeout}s "
+                     f"(status {getattr(v, 'status', None)}, phase {getattr(v, 'phase', None)})",
+                     {"instance_id": instance_id}))
+        return self.get(instance_id)
+
+    def create_and_wait(
+        self,
+        snapshot_id: int,
+        name: str,
+        *,
+        description: Optional[str] = None,
+        ttl: Optional[DurationLike] = None,
+        inactivity_timeout: Optional[DurationLike] = None,
+        timeout: float = 900,
+        poll_interval: float = 2,
+        on_progress: Optional[ProgressCallback] = None,
+        show_progress: Union[bool, str] = True,
+        **sizing: Any,
+    ) -> Instance:
+        """:meth:`create` from a snapshot, then :meth:`wait_until_running`.
+
+        Example:
+            >>> # inst = client.instances.create_and_wait(7, "analysis")
+        """
+        inst = self.create(snapshot_id=snapshot_id, name=name, description=description, ttl=ttl,
+                           inactivity_timeout=inactivity_timeout, **sizing)
+        return self.wait_until_running(inst.id, timeout=timeout, poll_interval=poll_interval,
+                                       on_progress=on_progress, show_progress=show_progress)
+
+    def create_from_mapping_and_wait(
+        self,
+        mapping_id: int,
+        name: str,
+        *,
+        description: Optional[str] = None,
+        mapping_version: Optional[int] = None,
+        snapshot_name: Optional[str] = None,
+        ttl: Optional[DurationLike] = None,
+        inactivity_timeout: Optional[DurationLike] = None,
+        timeout: float = 900,
+        poll_interval: float = 2,
+        on_progress: Optional[ProgressCallback] = None,
+        show_progress: Union[bool, str] = True,
+        **sizing: Any,
+    ) -> Instance:
+        """:meth:`create_from_mapping`, then wait (export + startup) until ``running``.
+
+        ``on_progress(phase, completed_steps, total_steps)`` is called on every poll.
+
+        Example:
+            >>> # inst = client.instances.create_from_mapping_and_wait(
+            >>> #     1, "analysis", on_progress=lambda p, c, t: print(p, c, t))
+        """
+        inst = self.create_from_mapping(
+            mapping_id, name, description=description, mapping_version=mapping_version,
+            snapshot_name=snapshot_name, ttl=ttl, inactivity_timeout=inactivity_timeout,
+            **sizing)
+        return self.wait_until_running(inst.id, timeout=timeout, poll_interval=poll_interval,
+                                       on_progress=on_progress, show_progress=show_progress)
+
+    # ------------------------------------------------------------ connecting
+    def connect(self, instance_id: Union[int, Instance]) -> InstanceConnection:
+        """Connect to a ``running`` instance for queries and algorithms.
+
+        In-cluster mode (``GRAPH_OLAP_IN_CLUSTER_MODE=true``) talks to the pod's
+        service DNS; otherwise the opaque ``instance_url`` (control-plane proxy).
+
+        Raises:
+            InvalidStateError: the instance is not running.
+
+        Example:
+            >>> # conn = client.instances.connect(3)
+            >>> # conn.query("MATCH (c:Customer) RETURN c.id LIMIT 5").show()
+        """
+        from graph_olap.instance.connection import InstanceConnection
+
+        inst = instance_id if isinstance(instance_id, Instance) else self.get(instance_id)
+        if inst.status != "running" or not inst.instance_url:
+            raise InvalidStateError(
+                f"Instance {inst.id} is not running (status: {inst.status})",
+                {"resource_type": "instance", "resource_id": inst.id,
+                 "current_state": inst.status, "required_state": ["running"]},
+                code="INVALID_STATE", status_code=409)
+        url = inst.instance_url
+        if self._config.in_cluster_mode and inst.pod_name:
+            url = f"http://{inst.pod_name}.{self._config.namespace}.svc.cluster.local:8000"
+        return InstanceConnection(url, config=self._config, instance=inst, control=self)
+
+    # ------------------------------------------------------------- changing
+    def terminate(self, instance_id: int, reason: Optional[str] = None) -> Instance:
+        """Terminate an instance (idempotent).
+
+        Example:
+            >>> # client.instances.terminate(3).status
+        """
+        body = {"reason": reason} if reason else None
+        return self._one("POST", f"/api/instances/{int(instance_id)}/terminate", Instance,
+                         json=body, idempotent=True)
+
+    def update(self, instance_id: int, *, name: Any = UNSET, description: Any = UNSET
+               ) -> Instance:
+        """Rename or re-describe an instance.
+
+        Example:
+            >>> # client.instances.update(3, name="renamed")
+        """
+        body = put_if_set({}, name=name, description=description)
+        return self._one("PUT", f"/api/instances/{int(instance_id)}", Instance, json=body)
+
+    def set_lifecycle(self, instance_id: int, ttl: Any = UNSET,
+                      inactivity_timeout: Any = UNSET) -> Instance:
+        """Set (``None`` clears) TTL / inactivity timeout; TTL counts from creation.
+
+        Example:
+            >>> # client.instances.set_lifecycle(3, ttl="PT8H")
+        """
+        def conv(v: Any) -> Any:
+            return v if v is UNSET or v is None else to_duration_str(v)
+
+        body = put_if_set({}, ttl=conv(ttl), inactivity_timeout=conv(inactivity_timeout))
+        return self._one("PUT", f"/api/instances/{int(instance_id)}/lifecycle", Instance,
+                         json=body)
+
+    def extend_ttl(self, instance_id: int, hours: int = 24) -> Instance:
+        """Extend the expiry by ``hours`` (server-side, capped by ``max_ttl``).
+
+        Example:
+            >>> # client.instances.extend_ttl(3, hours=4).expires_at
+        """
+        return self._one("POST", f"/api/instances/{int(instance_id)}/extend", Instance,
+                         json={"hours": int(hours)})
+
+    def update_cpu(self, instance_id: int, cpu_cores: int) -> Instance:
+        """Change CPU cores (1–8) of a running instance without restarting it.
+
+        Example:
+            >>> # client.instances.update_cpu(3, cpu_cores=4).cpu_cores
+        """
+        return self._one("PUT", f"/api/instances/{int(instance_id)}/cpu", Instance,
+                         json={"cpu_cores": int(cpu_cores)})
+
+    def update_memory(self, instance_id: int, memory_gb: int) -> Instance:
+        """Increase memory (2–32 GiB) of a running instance.
+
+        Example:
+            >>> # client.instances.update_memory(3, memory_gb=8)
+        """
+        return self._one("PUT", f"/api/instances/{int(instance_id)}/memory", Instance,
+                         json={"memory_gb": int(memory_gb)})

@@ -1,0 +1,104 @@
+"""``client.schema`` — browse the warehouse catalog to design mappings (§6.3).
+
+Example:
+    >>> # client.schema.list_tables("demo", "bank")
+    >>> # client.schema.search_columns("customer")
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+from urllib.parse import quote
+
+from graph_olap.models.schema import CacheStats, Catalog, Column, Schema, Table
+from graph_olap.resources._base import Resource
+
+__all__ = ["SchemaResource"]
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+class SchemaResource(Resource):
+    """Cached warehouse metadata: catalogs → schemas → tables → columns.
+
+    Example:
+        >>> # [c.catalog_name for c in client.schema.list_catalogs()]
+    """
+
+    def list_catalogs(self) -> List[Catalog]:
+        """All cached catalogs, sorted by name.
+
+        Example:
+            >>> # client.schema.list_catalogs()
+        """
+        return [Catalog.from_dict(c) for c in self._http.data("GET", "/api/schema/catalogs")]
+
+    def list_schemas(self, catalog: str) -> List[Schema]:
+        """Schemas of a catalog.
+
+        Example:
+            >>> # client.schema.list_schemas("demo")
+        """
+        data = self._http.data("GET", f"/api/schema/catalogs/{_seg(catalog)}/schemas")
+        return [Schema.from_dict(s) for s in data]
+
+    def list_tables(self, catalog: str, schema: str) -> List[Table]:
+        """Tables of a schema.
+
+        Example:
+            >>> # client.schema.list_tables("default_catalog", "default_schema")
+        """
+        data = self._http.data(
+            "GET", f"/api/schema/catalogs/{_seg(catalog)}/schemas/{_seg(schema)}/tables")
+        return [Table.from_dict(t) for t in data]
+
+    def list_columns(self, catalog: str, schema: str, table: str) -> List[Column]:
+        """Columns of a table, by ordinal position.
+
+        Example:
+            >>> # client.schema.list_columns("demo", "bank", "customers")
+        """
+        data = self._http.data(
+            "GET", f"/api/schema/catalogs/{_seg(catalog)}/schemas/{_seg(schema)}"
+                   f"/tables/{_seg(table)}/columns")
+        return [Column.from_dict(c) for c in data]
+
+    def search_tables(self, pattern: str, limit: int = 100, *, catalog: Optional[str] = None,
+                      schema: Optional[str] = None) -> List[Table]:
+        """Tables whose name starts with ``pattern`` (case-insensitive).
+
+        Example:
+            >>> # client.schema.search_tables("cust")
+        """
+        data = self._http.data("GET", "/api/schema/search/tables", params={
+            "q": pattern, "limit": limit, "catalog": catalog, "schema": schema})
+        return [Table.from_dict(t) for t in data]
+
+    def search_columns(self, pattern: str, limit: int = 100, *, catalog: Optional[str] = None,
+                       schema: Optional[str] = None) -> List[Column]:
+        """Columns whose name starts with ``pattern`` (case-insensitive).
+
+        Example:
+            >>> # client.schema.search_columns("acct")
+        """
+        data = self._http.data("GET", "/api/schema/search/columns", params={
+            "q": pattern, "limit": limit, "catalog": catalog, "schema": schema})
+        return [Column.from_dict(c) for c in data]
+
+    def admin_refresh(self) -> Dict[str, Any]:
+        """Queue a cache refresh (admin or ops).
+
+        Example:
+            >>> # admin.schema.admin_refresh()["status"]
+        """
+        return self._http.data("POST", "/api/schema/admin/refresh")
+
+    def get_stats(self) -> CacheStats:
+        """Cache statistics (admin or ops).
+
+        Example:
+            >>> # admin.schema.get_stats().total_tables
+        """
+        return self._one("GET", "/api/schema/stats", CacheStats)

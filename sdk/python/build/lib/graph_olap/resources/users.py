@@ -1,0 +1,128 @@
+"""``client.users`` — users, roles and API keys (§7.5).
+
+Example:
+    >>> # client.users.me().role
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Union
+
+from graph_olap.models.common import ApiKey, User
+from graph_olap.pagination import PaginatedList
+from graph_olap.resources._base import UNSET, Resource, put_if_set
+
+__all__ = ["UserResource"]
+
+
+class UserResource(Resource):
+    """Users (admin manages; everybody can read themselves).
+
+    Example:
+        >>> # admin.users.list(role="analyst")
+    """
+
+    def me(self) -> User:
+        """The authenticated user (with ``auth_method``).
+
+        Example:
+            >>> # client.users.me().username
+        """
+        return self._one("GET", "/api/users/me", User)
+
+    def list(self, role: Optional[str] = None, is_active: Optional[bool] = None,
+             search: Optional[str] = None, offset: int = 0, limit: int = 50
+             ) -> PaginatedList[User]:
+        """List users (admin/ops).
+
+        Example:
+            >>> # admin.users.list(search="alice")
+        """
+        return self._list("/api/users", User, {"role": role, "is_active": is_active,
+                                               "search": search, "offset": offset,
+                                               "limit": limit})
+
+    def get(self, username: str) -> User:
+        """Get a user (admin/ops, or yourself).
+
+        Example:
+            >>> # admin.users.get("analyst_bob@e2e.local").role
+        """
+        return self._one("GET", f"/api/users/{username}", User)
+
+    def create(self, username: str, *, role: str = "analyst", email: Optional[str] = None,
+               display_name: Optional[str] = None, create_api_key: bool = False
+               ) -> Union[User, Dict[str, Any]]:
+        """Create a user (admin).  With ``create_api_key=True`` returns
+        ``{"user": User, "api_key": ApiKey}`` (the key is shown once).
+
+        Example:
+            >>> # admin.users.create("eve@example.com", role="analyst")
+        """
+        body: Dict[str, Any] = {"username": username, "role": role,
+                                "create_api_key": create_api_key}
+        if email is not None:
+            body["email"] = email
+        if display_name is not None:
+            body["display_name"] = display_name
+        data = self._http.data("POST", "/api/users", json=body)
+        if isinstance(data, dict) and "user" in data:
+            return {"user": User.from_dict(data["user"]),
+                    "api_key": ApiKey.from_dict(data["api_key"])}
+        return User.from_dict(data)
+
+    def update(self, username: str, *, email: Any = UNSET, display_name: Any = UNSET,
+               is_active: Any = UNSET) -> User:
+        """Update profile fields (admin: any; yourself: ``display_name``/``email``).
+
+        Example:
+            >>> # client.users.update("me@x", display_name="Me")
+        """
+        body = put_if_set({}, email=email, display_name=display_name, is_active=is_active)
+        return self._one("PUT", f"/api/users/{username}", User, json=body)
+
+    def set_role(self, username: str, role: str) -> User:
+        """Change a user's role (admin).
+
+        Example:
+            >>> # admin.users.set_role("analyst_bob@e2e.local", "ops")
+        """
+        return self._one("PUT", f"/api/users/{username}/role", User, json={"role": role})
+
+    def deactivate(self, username: str) -> User:
+        """Deactivate a user (admin; users are never deleted).
+
+        Example:
+            >>> # admin.users.deactivate("eve@example.com").is_active
+        """
+        return self._one("DELETE", f"/api/users/{username}", User)
+
+    def list_api_keys(self, username: str) -> List[ApiKey]:
+        """API keys of a user (without secrets).
+
+        Example:
+            >>> # client.users.list_api_keys("analyst_alice@e2e.local")
+        """
+        return [ApiKey.from_dict(k)
+                for k in self._http.data("GET", f"/api/users/{username}/api-keys")]
+
+    def create_api_key(self, username: str, name: str,
+                       expires_at: Union[str, datetime, None] = None) -> ApiKey:
+        """Issue an API key; ``.key`` holds the plaintext (shown once).
+
+        Example:
+            >>> # key = client.users.create_api_key("me@x", "laptop").key
+        """
+        body: Dict[str, Any] = {"name": name}
+        if expires_at is not None:
+            body["expires_at"] = expires_at
+        return self._one("POST", f"/api/users/{username}/api-keys", ApiKey, json=body)
+
+    def revoke_api_key(self, username: str, key_id: str) -> ApiKey:
+        """Revoke an API key.
+
+        Example:
+            >>> # client.users.revoke_api_key("me@x", "abcd1234efgh")
+        """
+        return self._one("DELETE", f"/api/users/{username}/api-keys/{key_id}", ApiKey)

@@ -1,0 +1,238 @@
+"""Test utilities: fixtures with automatic cleanup (seed 002, ADR-074).
+
+Owns creating throw-away mappings/instances for tests and notebooks and
+removing them afterwards, in reverse creation order, even when the test fails.
+
+Example:
+    >>> random_name("e2e").startswith("e2e-")
+    True
+    >>> # with test_context() as (client, fixtures):
+    >>> #     m = fixtures.create_mapping()
+    >>> #     inst = fixtures.create_instance(mapping_id=m.id)
+    >>> # ...everything created is deleted/terminated here
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from graph_olap.client import GraphOLAPClient
+from graph_olap.exceptions import GraphOLAPError, NotFoundError
+from graph_olap.models.instance import Instance
+from graph_olap.models.mapping import EdgeDefinition, Mapping, NodeDefinition
+from graph_olap.models.snapshot import Snapshot
+
+__all__ = [
+    "TestFixtures",
+    "connect",
+    "default_edge_definitions",
+    "default_node_definitions",
+    "instance_context",
+    "random_name",
+    "test_context",
+]
+
+log = logging.getLogger("graph_olap.testing")
+
+_TUTORIAL_TABLE = '"default_catalog"."default_schema".bis_acct_dh'
+
+
+def random_name(prefix: str = "test") -> str:
+    """A unique, readable resource name: ``<prefix>-<8 hex>``.
+
+    Example:
+        >>> len(random_name("x"))
+        10
+    """
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def connect(username: Optional[str] = None, **kwargs: Any) -> GraphOLAPClient:
+    """Client for tests: ``GRAPH_OLAP_*`` environment, username default ``GRAPH_OLAP_USERNAME``
+    or the seeded analyst persona.
+
+    Example:
+        >>> connect(api_url="http://localhost:8000").username
+        'analyst_alice@e2e.local'
+    """
+    user = username or os.environ.get("GRAPH_OLAP_USERNAME") or "analyst_alice@e2e.local"
+    if os.environ.get("GRAPH_OLAP_API_KEY") and username is None:
+        return GraphOLAPClient.from_env(**kwargs)
+    return GraphOLAPClient.from_env(username=user, **kwargs)
+
+
+def default_node_definitions() -> List[NodeDefinition]:
+    """A small valid node definition over the bundled demo table (DEMO.md).
+
+    Example:
+        >>> default_node_definitions()[0].label
+        'Customer'
+    """
+    return [NodeDefinition(
+        label="Customer",
+        sql=(f"SELECT CAST(psdo_cust_id AS VARCHAR) AS id, MIN(bk_sectr) AS bk_sectr "
+             f"FROM {_TUTORIAL_TABLE} GROUP BY psdo_cust_id"),
+        primary_key={"name": "id", "type": "STRING"},
+        properties=[{"name": "bk_sectr", "type": "STRING"}],
+    )]
+
+
+def default_edge_definitions() -> List[EdgeDefinition]:
+    """The tutorial's ``SHARES_ACCOUNT`` edge (Customer → Customer).
+
+    Example:
+        >>> default_edge_definitions()[0].type
+        'SHARES_ACCOUNT'
+    """
+    return [EdgeDefinition(
+        type="SHARES_ACCOUNT", from_node="Customer", to_node="Customer",
+        sql=(f"SELECT DISTINCT CAST(a.psdo_cust_id AS VARCHAR) AS from_id, "
+             f"CAST(b.psdo_cust_id AS VARCHAR) AS to_id FROM {_TUTORIAL_TABLE} a "
+             f"JOIN {_TUTORIAL_TABLE} b ON a.psdo_acno = b.psdo_acno "
+             f"AND a.psdo_cust_id < b.psdo_cust_id"),
+        from_key="from_id", to_key="to_id",
+    )]
+
+
+class TestFixtures:
+    """Creates resources and remembers them for :meth:`cleanup`.
+
+    Example:
+        >>> fx = TestFixtures(GraphOLAPClient(api_url="http://localhost:8000", username="u@x"))
+        >>> fx.cleanup()   # nothing created yet → nothing to do
+        []
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, client: GraphOLAPClient, *, prefix: str = "sdk-test") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._cleanups: List[Tuple[str, Callable[[], Any]]] = []
+
+    def add_cleanup(self, description: str, func: Callable[[], Any]) -> None:
+        """Register an extra cleanup action (run in reverse order).
+
+        Example:
+            >>> # fixtures.add_cleanup("restore config", lambda: ops.ops.set_maintenance_mode(False))
+        """
+        self._cleanups.append((description, func))
+
+    def create_mapping(self, name: Optional[str] = None, **kwargs: Any) -> Mapping:
+        """Create a mapping (default: the demo Customer graph) and schedule its deletion.
+
+        Example:
+            >>> # m = fixtures.create_mapping(description="temp")
+        """
+        kwargs.setdefault("node_definitions", default_node_definitions())
+        kwargs.setdefault("edge_definitions", default_edge_definitions())
+        kwargs.setdefault("description", "created by graph_olap.testing")
+        mapping = self.client.mappings.create(name or random_name(self.prefix), **kwargs)
+        self.add_cleanup(f"mapping {mapping.id}",
+                         lambda: self.client.mappings.delete(mapping.id))
+        return mapping
+
+    def create_instance(self, name: Optional[str] = None, *, mapping_id: Optional[int] = None,
+                        snapshot_id: Optional[int] = None, wait: bool = True,
+                        timeout: float = 900, **kwargs: Any) -> Instance:
+        """Create an instance (from ``snapshot_id``, ``mapping_id`` or a fresh mapping),
+        wait until running, and schedule its termination.
+
+        Example:
+            >>> # inst = fixtures.create_instance(ttl="PT1H")
+        """
+        name = name or random_name(self.prefix)
+        kwargs.setdefault("ttl", "PT1H")
+        if snapshot_id is not None:
+            inst = self.client.instances.create(snapshot_id=snapshot_id, name=name, **kwargs)
+        else:
+            if mapping_id is None:
+                mapping_id = self.create_mapping().id
+            inst = self.client.instances.create_from_mapping(mapping_id, name, **kwargs)
+        self.add_cleanup(f"instance {inst.id}", lambda: self.client.instances.terminate(inst.id))
+        if wait:
+            inst = self.client.instances.wait_until_running(inst.id, timeout=timeout,
+                                                            show_progress=False)
+        return inst
+
+    def create_snapshot(self, *, mapping_id: Optional[int] = None, timeout: float = 900,
+                        **kwargs: Any) -> Snapshot:
+        """Get a ready snapshot (snapshots are implicit: created via an instance).
+
+        Example:
+            >>> # snap = fixtures.create_snapshot()
+        """
+        inst = self.create_instance(mapping_id=mapping_id, wait=False, **kwargs)
+        snap = self.client.snapshots.wait(inst.snapshot_id, timeout=timeout, show_progress=False)
+        return snap
+
+    def cleanup(self) -> List[str]:
+        """Undo everything created, newest first; returns what failed (logged, not raised).
+
+        Example:
+            >>> # fixtures.cleanup()
+        """
+        failures: List[str] = []
+        while self._cleanups:
+            description, func = self._cleanups.pop()
+            try:
+                func()
+            except NotFoundError:
+                pass
+            except GraphOLAPError as exc:
+                log.warning("cleanup of %s failed: %s", description, exc)
+                failures.append(f"{description}: {exc}")
+        return failures
+
+
+@contextmanager
+def test_context(username: Optional[str] = None, **kwargs: Any
+                 ) -> Iterator[Tuple[GraphOLAPClient, TestFixtures]]:
+    """``(client, fixtures)`` with automatic cleanup on exit.
+
+    Example:
+        >>> # with test_context() as (client, fixtures):
+        >>> #     m = fixtures.create_mapping()
+    """
+    client = connect(username, **kwargs)
+    fixtures = TestFixtures(client)
+    try:
+        yield client, fixtures
+    finally:
+        fixtures.cleanup()
+        client.close()
+
+
+test_context.__test__ = False  # type: ignore[attr-defined]
+
+
+@contextmanager
+def instance_context(name: Optional[str] = None, *, mapping_id: Optional[int] = None,
+                     username: Optional[str] = None, **kwargs: Any) -> Iterator[Any]:
+    """A connected running instance, terminated on exit.
+
+    Example:
+        >>> # with instance_context("scratch") as conn:
+        >>> #     conn.query_scalar("MATCH (n) RETURN count(n)")
+    """
+    with test_context(username) as (client, fixtures):
+        inst = fixtures.create_instance(name, mapping_id=mapping_id, **kwargs)
+        conn = client.instances.connect(inst)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def summary(client: GraphOLAPClient) -> Dict[str, Any]:
+    """Counts of the caller's mappings and instances (handy in test reports).
+
+    Example:
+        >>> # summary(client)["instances"]
+    """
+    return {"mappings": client.mappings.list(owner="me", limit=1).total,
+            "instances": client.instances.list(owner="me", limit=1).total}
