@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Tuple
 
-from graph_olap.models.mapping import DiffEntry, DiffSummary, MappingDiff, definition_to_dict
+from graph_olap.models.mapping import (
+    DiffEntry,
+    DiffSummary,
+    MappingDiff,
+    _DiffChanges,
+    definition_to_dict,
+)
 
 __all__ = ["diff_definitions", "diff_lists"]
 
@@ -101,5 +107,5 @@ def diff_definitions(old: Any, new: Any) -> MappingDiff:
         to_version=new.get("version") if isinstance(new, dict) else _version_of(new),
         summary=DiffSummary(nodes_added=na, nodes_removed=nr, nodes_modified=nm,
                             edges_added=ea, edges_removed=er, edges_modified=em),
-        changes={"nodes": nodes, "edges": edges},
+        changes=_DiffChanges(nodes=nodes, edges=edges),
     )

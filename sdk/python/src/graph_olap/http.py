@@ -252,7 +252,7 @@ class HTTPClient:
                     params=clean_params,
                     content=content,
                     headers=req_headers,
-                    **({"timeout": req_timeout} if req_timeout is not None else {}),
+                    timeout=req_timeout if req_timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.HTTPError as exc:
                 if attempt < self.retry_policy.max_retries and self.retry_policy.should_retry(

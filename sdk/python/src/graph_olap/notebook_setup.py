@@ -26,7 +26,13 @@ from typing import Any, Dict, Optional, Tuple
 from graph_olap.client import GraphOLAPClient
 from graph_olap.exceptions import GraphOLAPError
 from graph_olap.instance.connection import InstanceConnection
-from graph_olap.models.mapping import EdgeDefinition, Mapping, NodeDefinition
+from graph_olap.models.mapping import (
+    EdgeDefinition,
+    Mapping,
+    NodeDefinition,
+    PrimaryKey,
+    PropertyDefinition,
+)
 
 __all__ = [
     "PERSONAS",
@@ -66,10 +72,10 @@ def tutorial_definitions() -> Tuple[list, list]:
         sql=("SELECT CAST(psdo_cust_id AS VARCHAR) AS id, MIN(bk_sectr) AS bk_sectr, "
              "COUNT(DISTINCT psdo_acno) AS account_count, MIN(acct_stus) AS acct_stus "
              f"FROM {_TABLE} WHERE image_dt >= DATE '2020-01-01' GROUP BY psdo_cust_id"),
-        primary_key={"name": "id", "type": "STRING"},
-        properties=[{"name": "bk_sectr", "type": "STRING"},
-                    {"name": "account_count", "type": "INT64"},
-                    {"name": "acct_stus", "type": "STRING"}],
+        primary_key=PrimaryKey(name="id", type="STRING"),
+        properties=[PropertyDefinition(name="bk_sectr", type="STRING"),
+                    PropertyDefinition(name="account_count", type="INT64"),
+                    PropertyDefinition(name="acct_stus", type="STRING")],
     )
     edge = EdgeDefinition(
         type="SHARES_ACCOUNT", from_node="Customer", to_node="Customer",

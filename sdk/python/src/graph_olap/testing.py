@@ -23,7 +23,13 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from graph_olap.client import GraphOLAPClient
 from graph_olap.exceptions import GraphOLAPError, NotFoundError
 from graph_olap.models.instance import Instance
-from graph_olap.models.mapping import EdgeDefinition, Mapping, NodeDefinition
+from graph_olap.models.mapping import (
+    EdgeDefinition,
+    Mapping,
+    NodeDefinition,
+    PrimaryKey,
+    PropertyDefinition,
+)
 from graph_olap.models.snapshot import Snapshot
 
 __all__ = [
@@ -76,8 +82,8 @@ def default_node_definitions() -> List[NodeDefinition]:
         label="Customer",
         sql=(f"SELECT CAST(psdo_cust_id AS VARCHAR) AS id, MIN(bk_sectr) AS bk_sectr "
              f"FROM {_TUTORIAL_TABLE} GROUP BY psdo_cust_id"),
-        primary_key={"name": "id", "type": "STRING"},
-        properties=[{"name": "bk_sectr", "type": "STRING"}],
+        primary_key=PrimaryKey(name="id", type="STRING"),
+        properties=[PropertyDefinition(name="bk_sectr", type="STRING")],
     )]
 
 
@@ -167,8 +173,9 @@ class TestFixtures:
             >>> # snap = fixtures.create_snapshot()
         """
         inst = self.create_instance(mapping_id=mapping_id, wait=False, **kwargs)
-        snap = self.client.snapshots.wait(inst.snapshot_id, timeout=timeout, show_progress=False)
-        return snap
+        if inst.snapshot_id is None:
+            raise RuntimeError(f"instance {inst.id} has no snapshot_id")
+        return self.client.snapshots.wait(inst.snapshot_id, timeout=timeout, show_progress=False)
 
     def cleanup(self) -> List[str]:
         """Undo everything created, newest first; returns what failed (logged, not raised).
