@@ -175,3 +175,24 @@ def test_bulk_delete_dry_run_and_expected_count(analyst: GraphOLAPClient,
     assert done.deleted_count == 2 and sorted(done.deleted_ids) == sorted(dry.matched_ids)
     with pytest.raises(ForbiddenError):
         analyst.admin.bulk_delete("mapping", {"name_prefix": prefix}, "nope", dry_run=True)
+
+
+def test_testing_fixtures_clean_up(platform) -> None:
+    from graph_olap.testing import test_context
+
+    with test_context("analyst_bob@e2e.local", api_url=platform.url) as (client, fixtures):
+        m = fixtures.create_mapping()
+        assert client.mappings.get(m.id).owner_username == "analyst_bob@e2e.local"
+    with GraphOLAPClient(platform.url, username="analyst_bob@e2e.local") as bob, \
+            pytest.raises(NotFoundError):
+        bob.mappings.get(m.id)
+
+
+def test_notebook_connect(platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph_olap import notebook
+
+    monkeypatch.setenv("GRAPH_OLAP_API_URL", platform.url)
+    monkeypatch.setenv("GRAPH_OLAP_USERNAME", "analyst_alice@e2e.local")
+    client = notebook.connect()
+    assert notebook.get_client() is client
+    assert client.users.me().username == "analyst_alice@e2e.local"
