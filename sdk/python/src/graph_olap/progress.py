@@ -47,7 +47,7 @@ class ProgressReporter:
         description: label shown before the bar/line.
         mode: ``"auto"`` (tqdm in notebooks, plain text otherwise), ``"tqdm"``,
             ``"plain"`` or ``"none"``.
-        stream: where plain text goes (default ``sys.stderr``; ``None`` = silent
+        stream: where plain text goes (default: the current ``sys.stderr``; ``None`` = silent
             but still records phases).
         callback: optional user callback, called on every update.
 
@@ -64,12 +64,13 @@ class ProgressReporter:
         description: str,
         *,
         mode: str = "auto",
-        stream: Optional[IO[str]] = sys.stderr,
+        stream: Any = "stderr",
         callback: Optional[ProgressCallback] = None,
     ) -> None:
         self.description = description
         self.callback = callback
-        self.stream = stream
+        # Resolved at call time: notebooks and test runners replace sys.stderr.
+        self.stream: Optional[IO[str]] = sys.stderr if stream == "stderr" else stream
         self.phases: List[str] = []
         self._bar: Any = None
         self._start = time.monotonic()
