@@ -1,0 +1,77 @@
+//! Versioned schema migrations, one ordered list per dialect, applied at connect time.
+//!
+//! Each migration runs in its own transaction and is recorded in `schema_migrations`; on
+//! PostgreSQL an advisory lock keeps two replicas from migrating at once.
+
+use sqlx::Executor;
+
+use crate::db::{Dialect, Store};
+use crate::error::StoreError;
+
+/// One migration: version, file name and SQL per dialect.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_core",
+    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+    postgres: include_str!("../migrations/postgres/0001_core.sql"),
+}];
+
+/// The newest schema version this build knows.
+pub const LATEST_VERSION: i64 = 1;
+
+/// Advisory-lock key under which PostgreSQL migrations run.
+const MIGRATION_LOCK_KEY: i64 = 0x6772_6f6c_6d69_6772; // "grolmigr"
+
+/// Applies every migration newer than the database's version.
+pub async fn run(store: &Store) -> Result<(), StoreError> {
+    let mut tx = store.write().await?;
+    if store.dialect() == Dialect::Postgres {
+        tx.execute(sqlx::AssertSqlSafe(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")))
+            .await?;
+    }
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&mut *tx)
+        .await?;
+    let applied = applied.unwrap_or(0);
+    for migration in MIGRATIONS.iter().filter(|m| m.version > applied) {
+        let text = match store.dialect() {
+            Dialect::Sqlite => migration.sqlite,
+            Dialect::Postgres => migration.postgres,
+        };
+        sqlx::raw_sql(text).execute(&mut *tx).await.map_err(|source| StoreError::Migration {
+            version: migration.version,
+            name: migration.name,
+            source,
+        })?;
+        let now = chrono::Utc::now().timestamp_millis();
+        sqlx::query(crate::db::sql(&tx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($1, $2, $3)"))
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The version the database is at, for `/ready`.
+pub async fn current_version(store: &Store) -> Result<i64, StoreError> {
+    let mut conn = store.read().await?;
+    let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(v.unwrap_or(0))
+}
