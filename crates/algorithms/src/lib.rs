@@ -13,6 +13,7 @@ pub mod centrality;
 pub mod community;
 pub mod csr;
 pub mod fastrp;
+pub mod generate;
 pub mod ids;
 pub mod par;
 pub mod paths;

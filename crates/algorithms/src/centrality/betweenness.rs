@@ -51,6 +51,15 @@ pub fn betweenness(g: &Csr, cfg: &BetweennessConfig, cancel: &Cancel) -> Result<
     Ok(bc)
 }
 
+/// Betweenness estimated from the given source sample, rescaled like NetworkX does for a
+/// `k`-sample of exactly these sources (lets callers and tests choose the sample).
+pub fn betweenness_with_sources(g: &Csr, sources: &[u32], normalized: bool, cancel: &Cancel) -> Result<Vec<f64>, Interrupted> {
+    let mut bc = betweenness_from_sources(g, sources, cancel)?;
+    let sampled = (sources.len() < g.node_count()).then_some(sources);
+    rescale(&mut bc, g.is_directed(), normalized, sampled);
+    Ok(bc)
+}
+
 /// Raw (unscaled) Brandes dependency sums from the given sources.
 pub fn betweenness_from_sources(g: &Csr, sources: &[u32], cancel: &Cancel) -> Result<Vec<f64>, Interrupted> {
     let n = g.node_count();

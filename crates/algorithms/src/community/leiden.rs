@@ -184,29 +184,24 @@ fn refine(g: &LevelGraph, comm: &[u32], gamma: f64, rng: &mut ChaCha8Rng) -> Vec
 }
 
 
-/// Runs Leiden on an undirected graph (call on the undirected view).
-pub fn leiden(g: &Csr, cfg: &LeidenConfig, cancel: &Cancel) -> Result<CommunityResult, Interrupted> {
-    let base = LevelGraph::from_csr(g);
+/// One Leiden run (move, refine, aggregate until stable) starting from `initial` on `base`.
+fn leiden_pass(base: &LevelGraph, initial: &[u32], cfg: &LeidenConfig, rng: &mut ChaCha8Rng, cancel: &Cancel) -> Result<Vec<u32>, Interrupted> {
     let n = base.len();
-    if base.m == 0.0 {
-        return Ok(CommunityResult { community: (0..n as u32).collect(), count: n, modularity: 0.0, levels: 0 });
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     // node_agg[v]: aggregate node holding original node v.
     let mut node_agg: Vec<u32> = (0..n as u32).collect();
     let mut level_graph = base.clone();
-    let mut comm: Vec<u32> = (0..n as u32).collect();
+    let mut comm: Vec<u32> = initial.to_vec();
     let mut levels = 0;
     loop {
         cancel.check()?;
-        fast_local_moving(&level_graph, &mut comm, cfg.resolution, &mut rng, cancel)?;
+        fast_local_moving(&level_graph, &mut comm, cfg.resolution, rng, cancel)?;
         let (dense, k) = dense_by_min_member(&comm);
         levels += 1;
         if k == level_graph.len() || levels >= cfg.max_levels {
             comm = dense;
             break;
         }
-        let refined = refine(&level_graph, &dense, cfg.resolution, &mut rng);
+        let refined = refine(&level_graph, &dense, cfg.resolution, rng);
         let (rdense, rk) = dense_by_min_member(&refined);
         let mut next_comm = vec![0u32; rk];
         for v in 0..level_graph.len() {
@@ -218,12 +213,34 @@ pub fn leiden(g: &Csr, cfg: &LeidenConfig, cancel: &Cancel) -> Result<CommunityR
         level_graph = level_graph.aggregate(&rdense, rk);
         comm = next_comm;
     }
-    let node_comm: Vec<u32> = node_agg.iter().map(|&a| comm[a as usize]).collect();
-    let (dense, _) = dense_by_min_member(&node_comm);
+    Ok(node_agg.iter().map(|&a| comm[a as usize]).collect())
+}
+
+/// Runs Leiden on an undirected graph (call on the undirected view). Like igraph with
+/// `n_iterations=-1`, passes are repeated from the previous partition until it stops changing
+/// (at most `max_levels` passes).
+pub fn leiden(g: &Csr, cfg: &LeidenConfig, cancel: &Cancel) -> Result<CommunityResult, Interrupted> {
+    let base = LevelGraph::from_csr(g);
+    let n = base.len();
+    if base.m == 0.0 {
+        return Ok(CommunityResult { community: (0..n as u32).collect(), count: n, modularity: 0.0, levels: 0 });
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut comm: Vec<u32> = (0..n as u32).collect();
+    let mut passes = 0;
+    while passes < cfg.max_levels {
+        passes += 1;
+        let next = min_member_ids(&leiden_pass(&base, &comm, cfg, &mut rng, cancel)?);
+        let same = next == comm;
+        comm = next;
+        if same {
+            break;
+        }
+    }
+    let (dense, _) = dense_by_min_member(&comm);
     let modularity = base.modularity(&dense, cfg.resolution);
-    let community = min_member_ids(&node_comm);
-    let count = crate::ids::count_groups(&community);
-    Ok(CommunityResult { community, count, modularity, levels })
+    let count = crate::ids::count_groups(&comm);
+    Ok(CommunityResult { community: comm, count, modularity, levels: passes })
 }
 
 #[cfg(test)]

@@ -148,6 +148,15 @@ pub fn louvain(g: &Csr, cfg: &LouvainConfig, cancel: &Cancel) -> Result<Communit
         }
         q = new_q;
     }
+    if levels > 1 {
+        // Polish: single-node moves on the original graph can still improve a coarse partition.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.shuffle(&mut rng);
+        if local_moving(&base, &mut node_comm, cfg.resolution, &order, cfg.max_sweeps, cancel)? {
+            let (dense, _) = dense_by_min_member(&node_comm);
+            q = base.modularity(&dense, cfg.resolution);
+        }
+    }
     let community = min_member_ids(&node_comm);
     let count = crate::ids::count_groups(&community);
     Ok(CommunityResult { community, count, modularity: q, levels })
