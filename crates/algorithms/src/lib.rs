@@ -9,6 +9,7 @@
 //! [`catalogue::run`] and writes the returned values back.
 
 pub mod cancel;
+pub mod catalogue;
 pub mod centrality;
 pub mod community;
 pub mod csr;
