@@ -236,6 +236,7 @@ async fn load(root: &Path, batch_size: usize) -> Result<Loaded, WarehouseError> 
         });
     }
     let mut metadata = WarehouseMetadata {
+        failures: Vec::new(),
         catalogs: catalogs
             .into_iter()
             .map(|(name, schemas)| CatalogMeta {

@@ -24,7 +24,7 @@ pub use connect::{WarehouseConfig, connect};
 pub use contract::{ColumnProblem, ColumnProblemCode, ConformError, ExpectedColumn, arrow_type, check_columns, conform_batch};
 pub use embedded::DataFusionWarehouse;
 pub use error::WarehouseError;
-pub use metadata::{CatalogMeta, ColumnMeta, SchemaMeta, TableMeta, WarehouseMetadata};
+pub use metadata::{CatalogFailure, CatalogMeta, ColumnMeta, SchemaMeta, TableMeta, WarehouseMetadata};
 pub use postgres::PostgresWarehouse;
 pub use stream::BatchStream;
 pub use trino::TrinoWarehouse;

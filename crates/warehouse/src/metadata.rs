@@ -10,6 +10,19 @@ use serde::{Deserialize, Serialize};
 pub struct WarehouseMetadata {
     /// Visible catalogs (for PostgreSQL: the one database connected to).
     pub catalogs: Vec<CatalogMeta>,
+    /// Catalogs that could not be listed (the rest still are); the schema cache keeps their
+    /// previous contents and reports the refresh as `partial`.
+    #[serde(default)]
+    pub failures: Vec<CatalogFailure>,
+}
+
+/// A catalog whose listing failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogFailure {
+    /// The catalog name.
+    pub catalog: String,
+    /// What the warehouse said.
+    pub message: String,
 }
 
 /// One catalog and its schemas.

@@ -579,6 +579,7 @@ async fn list_metadata(client: &Client) -> Result<WarehouseMetadata, tokio_postg
         }
     }
     let mut metadata = WarehouseMetadata {
+        failures: Vec::new(),
         catalogs: vec![CatalogMeta {
             name: database,
             schemas: schemas
