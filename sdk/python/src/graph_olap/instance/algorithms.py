@@ -202,8 +202,26 @@ class _Manager:
                          show_progress=show_progress)
 
 
+    def __getattr__(self, name: str) -> Callable[..., AlgorithmExecution]:
+        """Any catalogue entry as a method: ``conn.algo.leiden(...)`` = ``run("leiden", ...)``."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(node_label: LabelArg = None, result_property: Optional[str] = None,
+                 **kw: Any) -> AlgorithmExecution:
+            return self.run(name, node_label, result_property, **kw)
+
+        call.__name__ = name
+        call.__doc__ = f"Run the {self._prefix} algorithm ``{name}`` (see ``info({name!r})``)."
+        return call
+
 class AlgorithmManager(_Manager):
     """Native algorithms (``/algo``), implemented in Rust over a CSR.
+
+    Besides the typed methods below, every catalogue entry (``leiden``,
+    ``closeness``, ``harmonic``, ``eigenvector``, ``katz``, ``fastrp``,
+    ``node_similarity`` …) can be called as a method with its parameters as
+    keyword arguments.
 
     Example:
         >>> # conn.algo.louvain("Customer", result_property="community", seed=1)
@@ -476,15 +494,3 @@ class NetworkXManager(_Manager):
             >>> # conn.networkx.density().value
         """
         return self.run("density", node_label, None, write_back=False, **kw)
-
-    def __getattr__(self, name: str) -> Callable[..., AlgorithmExecution]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-
-        def call(node_label: LabelArg = None, result_property: Optional[str] = None,
-                 **kw: Any) -> AlgorithmExecution:
-            return self.run(name, node_label, result_property, **kw)
-
-        call.__name__ = name
-        call.__doc__ = f"Run the NetworkX-compatible algorithm ``{name}``."
-        return call
