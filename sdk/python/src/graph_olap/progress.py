@@ -93,7 +93,7 @@ class ProgressReporter:
             return None
         try:
             return tqdm(total=100, desc=self.description, leave=True,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
         except Exception:  # pragma: no cover - widget backends can fail in odd frontends
             return None
 
@@ -115,7 +115,8 @@ class ProgressReporter:
             self.phases.append(phase)
         if self.mode == "tqdm" and self._bar is not None:
             self._bar.n = max(0.0, min(100.0, float(percent)))
-            self._bar.set_postfix_str(f"{phase} ({completed}/{total})" if total else phase)
+            steps = f" ({completed}/{total})" if total else ""
+            self._bar.set_description_str(f"{self.description} · {phase}{steps}", refresh=False)
             self._bar.refresh()
         elif self.mode == "plain" and new_phase and self.stream is not None:
             elapsed = time.monotonic() - self._start
