@@ -16,6 +16,8 @@ pub mod migrate;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Conn, Dialect, Store, WriteTx};
 pub use error::StoreError;
+/// The database driver error type, re-exported for classification by callers.
+pub use sqlx::Error as SqlxError;
 
 pub mod users;
 
@@ -74,3 +76,4 @@ pub mod audit;
 pub mod config;
 pub mod favorites;
 pub mod schema_cache;
+pub mod resources;

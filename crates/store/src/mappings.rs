@@ -444,3 +444,140 @@ pub async fn touch_used(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -
     sqlx::query(q).bind(to_millis(now)).bind(id).execute(conn).await?;
     Ok(())
 }
+
+/// Statuses of an active instance (API.md §4.1).
+pub const ACTIVE_INSTANCE_STATUSES: &str = "('waiting_for_snapshot', 'starting', 'running')";
+
+/// Ids of active instances created from any snapshot of the mapping.
+pub async fn active_instance_ids(conn: &mut AnyConnection, mapping_id: i64) -> Result<Vec<i64>, StoreError> {
+    let q = sql(conn, &format!("SELECT id FROM instances WHERE mapping_id = $1 AND status IN {ACTIVE_INSTANCE_STATUSES} ORDER BY id"));
+    Ok(sqlx::query_scalar(q).bind(mapping_id).fetch_all(conn).await?)
+}
+
+/// What a mapping delete removed.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteCascade {
+    /// Snapshots deleted.
+    pub snapshot_ids: Vec<i64>,
+    /// Failed instances moved to `terminated`.
+    pub instances_terminated: i64,
+}
+
+/// Deletes a mapping with its versions and snapshots (export jobs cancelled and removed, files
+/// queued for deletion) and terminates its failed instances (§4.9). Call after checking that no
+/// active instance depends on it, inside the same write transaction.
+pub async fn delete_cascade(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> Result<DeleteCascade, StoreError> {
+    let snapshot_rows = sqlx::query(sql(conn, "SELECT id, storage_path FROM snapshots WHERE mapping_id = $1")).bind(id).fetch_all(&mut *conn).await?;
+    let mut out = DeleteCascade::default();
+    for row in &snapshot_rows {
+        let sid: i64 = row.try_get("id")?;
+        let path: String = row.try_get("storage_path")?;
+        sqlx::query(sql(conn, "DELETE FROM export_jobs WHERE snapshot_id = $1")).bind(sid).execute(&mut *conn).await?;
+        sqlx::query(sql(conn, "INSERT INTO snapshot_file_deletions (storage_path, requested_at, attempts) VALUES ($1, $2, 0) ON CONFLICT (storage_path) DO NOTHING"))
+            .bind(&path)
+            .bind(to_millis(now))
+            .execute(&mut *conn)
+            .await?;
+        out.snapshot_ids.push(sid);
+    }
+    sqlx::query(sql(conn, "DELETE FROM snapshots WHERE mapping_id = $1")).bind(id).execute(&mut *conn).await?;
+    let failed: Vec<i64> = sqlx::query_scalar(sql(conn, "SELECT id FROM instances WHERE mapping_id = $1 AND status = 'failed'")).bind(id).fetch_all(&mut *conn).await?;
+    for iid in &failed {
+        sqlx::query(sql(conn, "UPDATE instances SET status = 'terminated', terminated_at = $1, termination_reason = 'mapping_deleted', updated_at = $1 WHERE id = $2"))
+            .bind(to_millis(now))
+            .bind(iid)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(sql(conn, "INSERT INTO instance_events (instance_id, event_type, actor, details, created_at) VALUES ($1, 'terminated', 'system', $2, $3)"))
+            .bind(iid)
+            .bind(r#"{"reason":"mapping_deleted"}"#)
+            .bind(to_millis(now))
+            .execute(&mut *conn)
+            .await?;
+    }
+    out.instances_terminated = failed.len() as i64;
+    delete(conn, id).await?;
+    Ok(out)
+}
+
+/// A snapshot node of the mapping tree (§3.5).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TreeSnapshot {
+    /// Snapshot id.
+    pub id: i64,
+    /// Snapshot name.
+    pub name: String,
+    /// Snapshot status.
+    pub status: String,
+    /// Creation time.
+    #[serde(with = "serde_ts")]
+    pub created_at: DateTime<Utc>,
+    /// Parquet bytes when ready.
+    pub size_bytes: Option<i64>,
+    /// Non-terminated instances using it.
+    pub instance_count: i64,
+    /// Those instances (empty when not requested).
+    pub instances: Vec<TreeInstance>,
+    /// Version the snapshot was taken of (not serialised; used for grouping).
+    #[serde(skip)]
+    pub mapping_version: i64,
+}
+
+/// An instance node of the mapping tree.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TreeInstance {
+    /// Instance id.
+    pub id: i64,
+    /// Instance name.
+    pub name: String,
+    /// Instance status.
+    pub status: String,
+    /// Owner.
+    pub owner_username: String,
+    /// Creation time.
+    #[serde(with = "serde_ts")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// Snapshots of a mapping (optionally filtered by status) with their non-terminated instances.
+pub async fn tree(conn: &mut AnyConnection, mapping_id: i64, statuses: Option<&[String]>, include_instances: bool) -> Result<Vec<TreeSnapshot>, StoreError> {
+    let rows = sqlx::query(sql(conn, "SELECT id, name, status, created_at, size_bytes, mapping_version FROM snapshots WHERE mapping_id = $1 ORDER BY created_at DESC, id DESC"))
+        .bind(mapping_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let status: String = r.try_get("status")?;
+        if statuses.is_some_and(|s| !s.contains(&status)) {
+            continue;
+        }
+        let sid: i64 = r.try_get("id")?;
+        let inst_rows = sqlx::query(sql(conn, "SELECT id, name, status, owner_username, created_at FROM instances WHERE snapshot_id = $1 AND status <> 'terminated' ORDER BY created_at DESC, id DESC"))
+            .bind(sid)
+            .fetch_all(&mut *conn)
+            .await?;
+        let instances = inst_rows
+            .iter()
+            .map(|i| {
+                Ok(TreeInstance {
+                    id: i.try_get("id")?,
+                    name: i.try_get("name")?,
+                    status: i.try_get("status")?,
+                    owner_username: i.try_get("owner_username")?,
+                    created_at: from_millis(i.try_get("created_at")?),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.push(TreeSnapshot {
+            id: sid,
+            name: r.try_get("name")?,
+            status,
+            created_at: from_millis(r.try_get("created_at")?),
+            size_bytes: r.try_get("size_bytes")?,
+            instance_count: instances.len() as i64,
+            instances: if include_instances { instances } else { Vec::new() },
+            mapping_version: r.try_get("mapping_version")?,
+        });
+    }
+    Ok(out)
+}

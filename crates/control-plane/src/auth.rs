@@ -1,0 +1,392 @@
+//! Identity and roles (API.md §2): API keys, development identities, the internal service key,
+//! and the role requirement of each route.
+//!
+//! Owns: credential resolution in the contract's order, API-key format/hashing, and the
+//! [`Caller`] extractor handlers use. Ownership checks stay in the handlers, after the lookup.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use graph_olap_api::ErrorCode;
+use graph_olap_store::users;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+use crate::settings::AuthMode;
+use crate::state::AppState;
+
+/// A user's role. Roles are not hierarchical.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Builds mappings and queries own instances.
+    Analyst,
+    /// Manages users and any resource.
+    Admin,
+    /// Runs the platform: configuration, jobs, metrics.
+    Ops,
+}
+
+impl Role {
+    /// Parses `analyst` | `admin` | `ops`, case-insensitively.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "analyst" => Some(Role::Analyst),
+            "admin" => Some(Role::Admin),
+            "ops" => Some(Role::Ops),
+            _ => None,
+        }
+    }
+
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+            Role::Ops => "ops",
+        }
+    }
+
+    /// All role names, for validation messages.
+    pub const NAMES: &'static [&'static str] = &["analyst", "admin", "ops"];
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// Bearer API key with this key id.
+    ApiKey(String),
+    /// `X-Username` in development mode.
+    Dev,
+    /// The internal service key (alone, or acting for a user).
+    Service,
+}
+
+/// The authenticated principal of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Username (`system` for the bare service principal).
+    pub username: String,
+    /// Effective role for this request.
+    pub role: Role,
+    /// How they authenticated.
+    pub method: AuthMethod,
+    /// The bare service principal passes every role and ownership check.
+    pub is_system: bool,
+}
+
+impl Caller {
+    /// Whether the caller may modify a resource owned by `owner` (owner, admin, ops, or the service).
+    pub fn can_modify(&self, owner: &str) -> bool {
+        self.is_system || self.role != Role::Analyst || self.username == owner
+    }
+
+    /// Whether the caller has one of `roles` (the service principal always does).
+    pub fn has_role(&self, roles: &[Role]) -> bool {
+        self.is_system || roles.contains(&self.role)
+    }
+
+    /// `403` unless the caller may modify a resource of `owner`.
+    pub fn require_owner(&self, owner: &str, resource_type: &str, resource_id: impl Into<serde_json::Value>) -> Result<(), ApiError> {
+        if self.can_modify(owner) {
+            Ok(())
+        } else {
+            Err(ApiError::not_owner(resource_type, resource_id, self.role.as_str()))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("route served without authentication middleware"))
+    }
+}
+
+/// Who may call a route (the permission matrix of §2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No authentication.
+    Public,
+    /// Any authenticated user.
+    Any,
+    /// Users with one of these roles.
+    Roles(&'static [Role]),
+    /// Internal service key only.
+    Internal,
+}
+
+impl Access {
+    /// Admin or ops.
+    pub const ADMIN_OPS: Access = Access::Roles(&[Role::Admin, Role::Ops]);
+    /// Ops only.
+    pub const OPS: Access = Access::Roles(&[Role::Ops]);
+    /// Admin only.
+    pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
+}
+
+fn unauthorized(reason: &str, message: &str) -> ApiError {
+    ApiError::new(ErrorCode::Unauthorized, message).detail("reason", reason)
+}
+
+fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Checks an internal key in constant time against the accepted keys.
+pub fn internal_key_valid(state: &AppState, presented: &str) -> bool {
+    state
+        .settings
+        .internal_keys()
+        .iter()
+        .any(|k| k.len() == presented.len() && bool::from(k.as_bytes().ct_eq(presented.as_bytes())))
+}
+
+/// Resolves the caller of a public route (§2.1), or fails with 401/403.
+pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError> {
+    let now = state.now();
+    if let Some(key) = header(parts, "x-internal-api-key") {
+        if state.settings.internal_keys().is_empty() {
+            return Err(unauthorized("internal_key_not_configured", "The internal API key is not configured on this server"));
+        }
+        if !internal_key_valid(state, key) {
+            return Err(unauthorized("invalid_internal_key", "The internal API key is invalid"));
+        }
+        return match header(parts, "x-username") {
+            None => Ok(Caller { username: "system".into(), role: Role::Ops, method: AuthMethod::Service, is_system: true }),
+            Some(name) => {
+                let user = load_active_user(state, &name.to_ascii_lowercase(), "unknown_user").await?;
+                Ok(Caller { username: user.username, role: role_of(&user.role), method: AuthMethod::Service, is_system: false })
+            }
+        };
+    }
+    if let Some(auth) = header(parts, "authorization") {
+        let token = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+            .ok_or_else(|| unauthorized("malformed", "The Authorization header must be 'Bearer <api key>'"))?;
+        let (key_id, owner) = state.keys.authenticate(state, token.trim(), now).await?;
+        let user = load_active_user(state, &owner, "unknown_key").await?;
+        return Ok(Caller { username: user.username, role: role_of(&user.role), method: AuthMethod::ApiKey(key_id), is_system: false });
+    }
+    if state.settings.auth_mode == AuthMode::Dev {
+        if let Some(name) = header(parts, "x-username") {
+            let username = name.trim().to_ascii_lowercase();
+            let override_role = match header(parts, "x-user-role") {
+                None => None,
+                Some(r) => Some(Role::parse(r).ok_or_else(|| unauthorized("invalid_role", "X-User-Role must be analyst, admin or ops"))?),
+            };
+            let user = match users::get(&mut *state.store.read().await?, &username).await? {
+                Some(u) => u,
+                None => provision_dev_user(state, &username, override_role.unwrap_or(Role::Analyst)).await?,
+            };
+            if !user.is_active {
+                return Err(disabled(&user.username));
+            }
+            touch_login(state, &user.username).await;
+            return Ok(Caller { role: override_role.unwrap_or_else(|| role_of(&user.role)), username: user.username, method: AuthMethod::Dev, is_system: false });
+        }
+    }
+    Err(unauthorized("missing_credentials", "Authentication required: send 'Authorization: Bearer <api key>'"))
+}
+
+fn role_of(text: &str) -> Role {
+    Role::parse(text).unwrap_or(Role::Analyst)
+}
+
+fn disabled(username: &str) -> ApiError {
+    ApiError::new(ErrorCode::UserDisabled, format!("User '{username}' is deactivated")).detail("username", username)
+}
+
+async fn load_active_user(state: &AppState, username: &str, reason: &str) -> Result<users::User, ApiError> {
+    let user = users::get(&mut *state.store.read().await?, username)
+        .await?
+        .ok_or_else(|| unauthorized(reason, "The credentials do not belong to a known user"))?;
+    if !user.is_active {
+        return Err(disabled(&user.username));
+    }
+    touch_login(state, &user.username).await;
+    Ok(user)
+}
+
+async fn touch_login(state: &AppState, username: &str) {
+    if let Ok(mut tx) = state.store.write().await {
+        if users::touch_login(&mut tx, username, state.now()).await.is_ok() {
+            let _ = tx.commit().await;
+        }
+    }
+}
+
+async fn provision_dev_user(state: &AppState, username: &str, role: Role) -> Result<users::User, ApiError> {
+    if crate::routes::users::validate_username(username).is_err() {
+        return Err(unauthorized("invalid_username", "X-Username is not a valid username"));
+    }
+    let mut tx = state.store.write().await?;
+    let now = state.now();
+    let user = match users::insert(&mut tx, &users::NewUser { username: username.into(), email: None, display_name: username.into(), role: role.as_str().into() }, now).await {
+        Ok(u) => u,
+        Err(e) if e.is_unique_violation() => {
+            drop(tx);
+            return users::get(&mut *state.store.read().await?, username).await?.ok_or_else(|| ApiError::internal("user vanished"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    graph_olap_store::audit::record(&mut tx, graph_olap_store::audit::AuditRecord {
+        actor: "system",
+        action: "user.provision",
+        resource_type: "user",
+        resource_id: Some(username.into()),
+        details: serde_json::json!({"role": role.as_str(), "via": "dev_identity"}),
+        request_id: Some(&crate::request_id::current()),
+    }, now).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Middleware enforcing a route's [`Access`] before its input is validated (§1.14 steps 2–3).
+pub async fn enforce(State((state, access)): State<(AppState, Access)>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let caller = match access {
+        Access::Public => None,
+        Access::Internal => match header(&parts, "x-internal-api-key") {
+            _ if state.settings.internal_keys().is_empty() => {
+                return unauthorized("internal_key_not_configured", "The internal API key is not configured on this server").into_response();
+            }
+            Some(k) if internal_key_valid(&state, k) => {
+                Some(Caller { username: "system".into(), role: Role::Ops, method: AuthMethod::Service, is_system: true })
+            }
+            Some(_) => return unauthorized("invalid_internal_key", "The internal API key is invalid").into_response(),
+            None => return unauthorized("missing_credentials", "Internal routes require X-Internal-Api-Key").into_response(),
+        },
+        Access::Any | Access::Roles(_) => match resolve(&state, &parts).await {
+            Ok(c) => Some(c),
+            Err(e) => return e.into_response(),
+        },
+    };
+    if let (Access::Roles(roles), Some(c)) = (access, &caller) {
+        if !c.has_role(roles) {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            return ApiError::role_required(&names, c.role.as_str()).into_response();
+        }
+    }
+    if let Some(c) = caller {
+        parts.extensions.insert(c);
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// A freshly issued API key: its public id and the full plaintext (shown once).
+#[derive(Debug, Clone)]
+pub struct IssuedKey {
+    /// 12 lower-case base32 characters.
+    pub key_id: String,
+    /// `gok_<key_id>_<secret>`.
+    pub plaintext: String,
+    /// SHA-256 hex of the secret, the only thing stored.
+    pub secret_sha256: String,
+}
+
+/// Generates a new random key (§2.2).
+pub fn issue_key() -> IssuedKey {
+    const BASE32: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut rng = rand::rng();
+    let mut id_bytes = [0u8; 12];
+    rng.fill_bytes(&mut id_bytes);
+    let key_id: String = id_bytes.iter().map(|b| BASE32[(*b as usize) % 32] as char).collect();
+    let mut secret_bytes = [0u8; 32];
+    rng.fill_bytes(&mut secret_bytes);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret_bytes);
+    IssuedKey { plaintext: format!("gok_{key_id}_{secret}"), secret_sha256: sha256_hex(&secret), key_id }
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Splits `gok_<key_id>_<secret>` into its parts.
+pub fn split_key(token: &str) -> Option<(&str, &str)> {
+    let rest = token.strip_prefix("gok_")?;
+    if rest.len() != 12 + 1 + 43 || rest.as_bytes()[12] != b'_' {
+        return None;
+    }
+    Some((&rest[..12], &rest[13..]))
+}
+
+/// Cache of successful key lookups (≤ 30 s, the bound on revocation latency).
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, (Instant, String, String)>>,
+}
+
+const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+impl KeyCache {
+    /// Authenticates `token`, returning (key id, owner) or a 401.
+    pub async fn authenticate(&self, state: &AppState, token: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(String, String), ApiError> {
+        let digest = sha256_hex(token);
+        if let Some((at, key_id, owner)) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(&digest).cloned() {
+            if at.elapsed() < KEY_CACHE_TTL {
+                return Ok((key_id, owner));
+            }
+        }
+        let (key_id, secret) = split_key(token).ok_or_else(|| unauthorized("unknown_key", "The API key is not valid"))?;
+        let stored = users::get_key(&mut *state.store.read().await?, key_id)
+            .await?
+            .ok_or_else(|| unauthorized("unknown_key", "The API key is not valid"))?;
+        let presented = sha256_hex(secret);
+        if !bool::from(presented.as_bytes().ct_eq(stored.secret_sha256.as_bytes())) {
+            return Err(unauthorized("unknown_key", "The API key is not valid"));
+        }
+        if stored.key.revoked_at.is_some() {
+            return Err(unauthorized("revoked_key", "The API key has been revoked"));
+        }
+        if stored.key.expires_at.is_some_and(|e| e <= now) {
+            return Err(unauthorized("expired_key", "The API key has expired"));
+        }
+        if let Ok(mut tx) = state.store.write().await {
+            if users::touch_key(&mut tx, key_id, now).await.is_ok() {
+                let _ = tx.commit().await;
+            }
+        }
+        let result = (stored.key.id.clone(), stored.key.owner_username.clone());
+        // Keys with an expiry are not cached past it: cache only keys without one.
+        if stored.key.expires_at.is_none() {
+            self.entries.lock().unwrap_or_else(|p| p.into_inner()).insert(digest, (Instant::now(), result.0.clone(), result.1.clone()));
+        }
+        Ok(result)
+    }
+
+    /// Forgets every cached lookup (after a revocation or role change on this replica).
+    pub fn clear(&self) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_keys_have_the_documented_format() {
+        let k = issue_key();
+        let (id, secret) = split_key(&k.plaintext).expect("splits");
+        assert_eq!(id, k.key_id);
+        assert_eq!(id.len(), 12);
+        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)));
+        assert_eq!(secret.len(), 43);
+        assert_eq!(sha256_hex(secret), k.secret_sha256);
+        assert!(split_key("gok_short_x").is_none());
+    }
+}

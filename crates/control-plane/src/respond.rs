@@ -1,0 +1,44 @@
+//! Success envelopes (API.md §1.4) built from handler data.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use graph_olap_api::{Envelope, Meta};
+use serde::Serialize;
+
+use crate::request_id;
+
+fn meta() -> Meta {
+    Meta { request_id: request_id::current(), ..Meta::default() }
+}
+
+/// `200` with `{"data": …, "meta": {"request_id"}}`.
+pub fn ok<T: Serialize>(data: T) -> Response {
+    Json(Envelope { data, meta: meta() }).into_response()
+}
+
+/// `201` with a `Location` header.
+pub fn created<T: Serialize>(data: T, location: String) -> Response {
+    let mut response = (StatusCode::CREATED, Json(Envelope { data, meta: meta() })).into_response();
+    if let Ok(v) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+/// `202` for work queued asynchronously.
+pub fn accepted<T: Serialize>(data: T) -> Response {
+    (StatusCode::ACCEPTED, Json(Envelope { data, meta: meta() })).into_response()
+}
+
+/// A paginated collection: `meta` carries `total`, `offset`, `limit`.
+pub fn page<T: Serialize>(items: Vec<T>, total: i64, offset: i64, limit: i64) -> Response {
+    let meta = Meta { total: Some(total), offset: Some(offset), limit: Some(limit), ..meta() };
+    Json(Envelope { data: items, meta }).into_response()
+}
+
+/// An unpaginated collection: `meta` carries `total` only.
+pub fn list<T: Serialize>(items: Vec<T>) -> Response {
+    let meta = Meta { total: Some(items.len() as i64), ..meta() };
+    Json(Envelope { data: items, meta }).into_response()
+}
