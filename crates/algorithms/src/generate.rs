@@ -100,28 +100,35 @@ pub fn bank_like(customers: u32, seed: u64) -> EdgeList {
 /// partition probabilities (0.57, 0.19, 0.19, 0.05). Generated in parallel from per-edge seeds.
 pub fn rmat(scale: u32, m: usize, seed: u64) -> EdgeList {
     let n = 1u32 << scale;
-    let edges: Vec<(u32, u32)> = (0..m)
+    const BLOCK: usize = 4096;
+    let h = |x: u32| (crate::par::mix64(u64::from(x) ^ seed) % u64::from(n)) as u32;
+    let edges: Vec<(u32, u32)> = (0..m.div_ceil(BLOCK))
         .into_par_iter()
-        .map(|i| {
-            let mut rng = ChaCha8Rng::seed_from_u64(crate::par::mix3(seed, i as u64, 0));
-            let (mut u, mut v) = (0u32, 0u32);
-            for _ in 0..scale {
-                let r: f64 = rng.random();
-                let (bu, bv) = if r < 0.57 {
-                    (0, 0)
-                } else if r < 0.76 {
-                    (0, 1)
-                } else if r < 0.95 {
-                    (1, 0)
-                } else {
-                    (1, 1)
-                };
-                u = (u << 1) | bu;
-                v = (v << 1) | bv;
-            }
-            // Scramble ids so hubs are not all at low ids.
-            let h = |x: u32| (crate::par::mix64(u64::from(x) ^ seed) % u64::from(n)) as u32;
-            (h(u), h(v))
+        .flat_map_iter(|b| {
+            // One generator per fixed block of edges: deterministic at any thread count.
+            let mut rng = ChaCha8Rng::seed_from_u64(crate::par::mix3(seed, b as u64, 0));
+            let len = BLOCK.min(m - b * BLOCK);
+            (0..len)
+                .map(|_| {
+                    let (mut u, mut v) = (0u32, 0u32);
+                    for _ in 0..scale {
+                        let r: f64 = rng.random();
+                        let (bu, bv) = if r < 0.57 {
+                            (0, 0)
+                        } else if r < 0.76 {
+                            (0, 1)
+                        } else if r < 0.95 {
+                            (1, 0)
+                        } else {
+                            (1, 1)
+                        };
+                        u = (u << 1) | bu;
+                        v = (v << 1) | bv;
+                    }
+                    // Scramble ids so hubs are not all at low ids.
+                    (h(u), h(v))
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
     EdgeList { n, edges, weights: Vec::new() }

@@ -72,15 +72,18 @@ pub fn pagerank(g: &Csr, cfg: &PageRankConfig, cancel: &Cancel) -> Result<PageRa
     let alpha = cfg.damping;
     let mut x = vec![1.0 / n as f64; n];
     let mut next = vec![0.0; n];
+    let mut contrib = vec![0.0; n];
     for it in 1..=cfg.max_iterations {
         cancel.check()?;
         let dangling = det_sum_by(n, |u| if inv_out[u] == 0.0 { x[u] } else { 0.0 });
+        // Each node's outgoing share, so the pull loop reads one array per neighbour.
+        contrib.par_iter_mut().enumerate().for_each(|(u, c)| *c = x[u] * inv_out[u]);
         next.par_iter_mut().enumerate().for_each(|(v, slot)| {
             let v32 = v as u32;
             let nb = inc.neighbors(v32);
             let s: f64 = match inc.weights(v32) {
-                Some(w) => nb.iter().zip(w).map(|(&u, &wt)| x[u as usize] * wt * inv_out[u as usize]).sum(),
-                None => nb.iter().map(|&u| x[u as usize] * inv_out[u as usize]).sum(),
+                Some(w) => nb.iter().zip(w).map(|(&u, &wt)| contrib[u as usize] * wt).sum(),
+                None => nb.iter().map(|&u| contrib[u as usize]).sum(),
             };
             *slot = alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v];
         });
