@@ -336,41 +336,41 @@ impl PgColumn {
     /// Appends column `index` of `row` to `builder` (made by [`PgColumn::builder`]).
     fn append(&self, builder: &mut dyn ArrayBuilder, row: &Row, index: usize) -> Result<(), String> {
         match self.scalar {
-            Scalar::Bool => self.put::<bool, _>(builder, row, index, |b, v| Ok(downcast::<BooleanBuilder>(b).append_option(v))),
-            Scalar::Int16 => self.put::<i16, _>(builder, row, index, |b, v| Ok(downcast::<Int16Builder>(b).append_option(v))),
-            Scalar::Int32 => self.put::<i32, _>(builder, row, index, |b, v| Ok(downcast::<Int32Builder>(b).append_option(v))),
-            Scalar::Int64 => self.put::<i64, _>(builder, row, index, |b, v| Ok(downcast::<Int64Builder>(b).append_option(v))),
+            Scalar::Bool => self.put::<bool, _>(builder, row, index, |b, v| { downcast::<BooleanBuilder>(b).append_option(v); Ok(()) }),
+            Scalar::Int16 => self.put::<i16, _>(builder, row, index, |b, v| { downcast::<Int16Builder>(b).append_option(v); Ok(()) }),
+            Scalar::Int32 => self.put::<i32, _>(builder, row, index, |b, v| { downcast::<Int32Builder>(b).append_option(v); Ok(()) }),
+            Scalar::Int64 => self.put::<i64, _>(builder, row, index, |b, v| { downcast::<Int64Builder>(b).append_option(v); Ok(()) }),
             Scalar::Oid => self.put::<u32, _>(builder, row, index, |b, v| {
-                Ok(downcast::<Int64Builder>(b).append_option(v.map(i64::from)))
+                { downcast::<Int64Builder>(b).append_option(v.map(i64::from)); Ok(()) }
             }),
-            Scalar::Float32 => self.put::<f32, _>(builder, row, index, |b, v| Ok(downcast::<Float32Builder>(b).append_option(v))),
-            Scalar::Float64 => self.put::<f64, _>(builder, row, index, |b, v| Ok(downcast::<Float64Builder>(b).append_option(v))),
+            Scalar::Float32 => self.put::<f32, _>(builder, row, index, |b, v| { downcast::<Float32Builder>(b).append_option(v); Ok(()) }),
+            Scalar::Float64 => self.put::<f64, _>(builder, row, index, |b, v| { downcast::<Float64Builder>(b).append_option(v); Ok(()) }),
             Scalar::Numeric(_, scale) => self.put::<PgNumeric, _>(builder, row, index, |b, v| {
                 let value = v.map(|n| n.to_scaled(scale as u32)).transpose()?;
-                Ok(downcast::<Decimal128Builder>(b).append_option(value))
+                { downcast::<Decimal128Builder>(b).append_option(value); Ok(()) }
             }),
-            Scalar::Text => self.put::<String, _>(builder, row, index, |b, v| Ok(downcast::<StringBuilder>(b).append_option(v))),
+            Scalar::Text => self.put::<String, _>(builder, row, index, |b, v| { downcast::<StringBuilder>(b).append_option(v); Ok(()) }),
             Scalar::Json => self.put::<serde_json::Value, _>(builder, row, index, |b, v| {
-                Ok(downcast::<StringBuilder>(b).append_option(v.map(|j| j.to_string())))
+                { downcast::<StringBuilder>(b).append_option(v.map(|j| j.to_string())); Ok(()) }
             }),
             Scalar::Uuid => self.put::<PgUuid, _>(builder, row, index, |b, v| {
-                Ok(downcast::<StringBuilder>(b).append_option(v.map(|u| u.to_string())))
+                { downcast::<StringBuilder>(b).append_option(v.map(|u| u.to_string())); Ok(()) }
             }),
             Scalar::Date => self.put::<chrono::NaiveDate, _>(builder, row, index, |b, v| {
                 let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-                Ok(downcast::<arrow::array::Date32Builder>(b).append_option(v.map(|d| (d - epoch).num_days() as i32)))
+                { downcast::<arrow::array::Date32Builder>(b).append_option(v.map(|d| (d - epoch).num_days() as i32)); Ok(()) }
             }),
             Scalar::Time => self.put::<chrono::NaiveTime, _>(builder, row, index, |b, v| {
                 let micros = v.map(|t| (t - chrono::NaiveTime::MIN).num_microseconds().unwrap_or_default());
-                Ok(downcast::<Time64MicrosecondBuilder>(b).append_option(micros))
+                { downcast::<Time64MicrosecondBuilder>(b).append_option(micros); Ok(()) }
             }),
             Scalar::Timestamp => self.put::<chrono::NaiveDateTime, _>(builder, row, index, |b, v| {
-                Ok(downcast::<TimestampMicrosecondBuilder>(b).append_option(v.map(|t| t.and_utc().timestamp_micros())))
+                { downcast::<TimestampMicrosecondBuilder>(b).append_option(v.map(|t| t.and_utc().timestamp_micros())); Ok(()) }
             }),
             Scalar::TimestampTz => self.put::<chrono::DateTime<chrono::Utc>, _>(builder, row, index, |b, v| {
-                Ok(downcast::<TimestampMicrosecondBuilder>(b).append_option(v.map(|t| t.timestamp_micros())))
+                { downcast::<TimestampMicrosecondBuilder>(b).append_option(v.map(|t| t.timestamp_micros())); Ok(()) }
             }),
-            Scalar::Bytes => self.put::<Vec<u8>, _>(builder, row, index, |b, v| Ok(downcast::<BinaryBuilder>(b).append_option(v))),
+            Scalar::Bytes => self.put::<Vec<u8>, _>(builder, row, index, |b, v| { downcast::<BinaryBuilder>(b).append_option(v); Ok(()) }),
         }
     }
 

@@ -21,11 +21,14 @@ use graph_olap_warehouse::trino::TrinoConfig;
 use graph_olap_warehouse::{TrinoWarehouse, Warehouse, WarehouseError};
 use serde_json::{Value, json};
 
+/// One request seen by the coordinator: method, path, selected headers, body.
+type Request = (String, String, Vec<(String, String)>, String);
+
 #[derive(Default)]
 struct Coordinator {
     base: String,
     /// (method, path, selected headers, body) of every request.
-    log: Vec<(String, String, Vec<(String, String)>, String)>,
+    log: Vec<Request>,
     /// Pages still to be answered "busy" before the real answer.
     busy: u32,
 }
