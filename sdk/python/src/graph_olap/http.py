@@ -102,11 +102,19 @@ class RetryPolicy:
         status: Optional[int] = None,
         error: Optional[BaseException] = None,
         code: Optional[str] = None,
+        keyed: bool = False,
     ) -> bool:
-        """Whether a failed attempt may be repeated safely."""
+        """Whether a failed attempt may be repeated safely.
+
+        A read timeout on a ``POST`` (a long query or algorithm start) is only
+        retried when the request carries an ``Idempotency-Key``: repeating a
+        slow query would just multiply the wait.
+        """
         if error is not None:
             if isinstance(error, _NOT_SENT_ERRORS):
                 return True
+            if isinstance(error, httpx.ReadTimeout) and method == "POST" and not keyed:
+                return False
             return idempotent and isinstance(error, _TRANSIENT_ERRORS)
         if status is None or not idempotent:
             return False
@@ -256,7 +264,7 @@ class HTTPClient:
                 )
             except httpx.HTTPError as exc:
                 if attempt < self.retry_policy.max_retries and self.retry_policy.should_retry(
-                    method, idempotent=safe, error=exc
+                    method, idempotent=safe, error=exc, keyed=bool(idempotency_key)
                 ):
                     delay = self.retry_policy.delay(attempt)
                     log.debug("retrying %s %s after %r (%.2fs)", method, path, exc, delay)

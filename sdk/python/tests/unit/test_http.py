@@ -197,5 +197,8 @@ def test_retry_policy_rules() -> None:
     assert p.should_retry("POST", idempotent=False, error=httpx.ConnectError("x"))
     assert not p.should_retry("POST", idempotent=False, error=httpx.ReadTimeout("x"))
     assert p.should_retry("PUT", idempotent=True, error=httpx.ReadTimeout("x"))
+    # queries are safe to repeat, but a slow one is not repeated after a read timeout
+    assert not p.should_retry("POST", idempotent=True, error=httpx.ReadTimeout("x"))
+    assert p.should_retry("POST", idempotent=True, error=httpx.ReadTimeout("x"), keyed=True)
     assert p.delay(10) == 10.0  # capped
     assert p.delay(0, retry_after=60) == 10.0
