@@ -1,1 +1,50 @@
-//! Embedded graph engine adapter (placeholder while the engine builds).
+//! The embedded graph engine adapter of graph-olap.
+//!
+//! Owns: loading a snapshot's Parquet files into an embedded graph database, running read-only
+//! Cypher with parameters, row limits, timeouts and cancellation, typed result values, the graph
+//! schema with exact counts, atomic write-back of computed node columns, and the topology export
+//! the algorithm kernels build their CSR from. Does not own: HTTP, downloading from the object
+//! store, the control plane, or the algorithms themselves.
+//!
+//! # Interface
+//!
+//! Other crates use only the engine-neutral [`GraphEngine`] trait and the plain types in
+//! [`model`] and [`value`]; no engine type leaks. A second backend (e.g. FalkorDB, which the
+//! original design also names) implements the same trait.
+//!
+//! # Why Ryugraph
+//!
+//! The backend is the Kùzu lineage through the `ryugraph` crate (25.9.2). Ryugraph is the engine
+//! the original platform design names; `kuzu` 0.11.3 is the frozen upstream (no further fixes);
+//! LadybugDB's `lbug` needs GCC 13 (C++20 `<format>`), which the build machines do not have.
+//!
+//! # Read-only enforcement
+//!
+//! Two independent lines of defence. (1) [`cypher::check_read_only`] lexes the text properly
+//! (string literals and escapes, comments, backticked identifiers), refuses more than one
+//! statement, and refuses updating/administrative clauses found on *tokens* with their line and
+//! column. (2) Every user statement runs inside `BEGIN TRANSACTION READ ONLY`, in which the engine
+//! itself refuses writes; since the gate refuses `BEGIN`/`COMMIT`/`ROLLBACK` and multiple
+//! statements, user text can neither end nor escape that transaction. (The engine's prepared
+//! statement has an `isReadOnly` flag internally, but `ryugraph` 25.9.2 does not expose it; the
+//! read-only transaction is the check that uses it.)
+//!
+//! # Ids
+//!
+//! Node `_id`s are dense: one contiguous range per label in definition order, so they index the
+//! algorithms' CSR directly ([`Topology`]). Relationship `_id`s follow after all nodes. Cypher
+//! `id(n)`/`id(r)` return the same integers.
+
+pub mod cypher;
+pub mod model;
+pub mod ryu;
+pub mod value;
+
+pub use model::{
+    CancelToken, EdgeList, EdgeLoad, EdgeTableSchema, EngineError, FailureReason, GraphEngine,
+    GraphSchema, LabelRange, LoadEvent, LoadReport, NodeLoad, NodeTableSchema, QueryError,
+    QueryErrorKind, QueryOutput, QueryRequest, TableKind, Topology, WriteBack, WriteType,
+    WriteValues,
+};
+pub use ryu::{RyuConfig, RyuEngine};
+pub use value::{GraphValue, NodeValue, RelValue};

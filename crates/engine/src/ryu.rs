@@ -1,0 +1,1262 @@
+//! The Ryugraph backend of [`GraphEngine`](crate::GraphEngine).
+//!
+//! Owns: the on-disk database, a pool of engine connections on dedicated threads (one writer
+//! for loading and write-back, `readers` for user queries), interruption of running queries,
+//! DDL generation from mapping definitions, bulk `COPY` loading, conversion of engine values into
+//! [`GraphValue`]s, and the dense id space behind `_id`. Does not own: the read-only gate's
+//! lexing (see `cypher.rs`), HTTP, or downloading files.
+//!
+//! Threading: `ryugraph::Connection` borrows its `Database`, so the database lives on the stack
+//! of one owner thread which opens the connections and runs the workers in a thread scope. The
+//! public handle talks to them through channels; dropping the last handle closes the channels,
+//! the workers return and the database is closed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use graph_olap_api::{EdgeDefinition, NodeDefinition, PropertyType, ScalarType};
+use ryugraph::{Connection, Database, LogicalType, SystemConfig, Value};
+
+use crate::cypher::{self, GateError};
+use crate::model::{
+    CancelToken, EdgeList, EdgeLoad, EdgeTableSchema, EngineError, FailureReason, GraphEngine,
+    GraphSchema, LabelRange, LoadEvent, LoadReport, NodeLoad, NodeTableSchema, QueryError,
+    QueryErrorKind, QueryOutput, QueryRequest, TableKind, Topology, WriteBack, WriteType,
+    WriteValues,
+};
+use crate::value::{GraphValue, NodeValue, RelValue, column_type};
+
+/// Hidden relationship property holding the relationship's `_id` (the engine's Rust API does
+/// not expose relationship ids in results). User property names cannot start with `_`.
+const REL_ID_PROPERTY: &str = "_rid";
+
+/// Sizing of the engine.
+#[derive(Debug, Clone)]
+pub struct RyuConfig {
+    /// Connections serving user queries in parallel (≥ 1).
+    pub readers: usize,
+    /// Threads the engine may use per query (0 = engine default).
+    pub threads_per_query: u64,
+    /// Buffer pool in bytes (0 = engine default, a share of physical memory).
+    pub buffer_pool_bytes: u64,
+    /// Maximum database size in bytes (virtual address space reserved by the engine).
+    pub max_db_bytes: u64,
+}
+
+impl Default for RyuConfig {
+    fn default() -> Self {
+        Self { readers: 2, threads_per_query: 0, buffer_pool_bytes: 0, max_db_bytes: 1 << 40 }
+    }
+}
+
+type Job = Box<dyn for<'c, 'db> FnOnce(&'c Connection<'db>, usize) + Send + 'static>;
+
+/// Per-connection marker of the query currently running, so an interrupt only hits the query
+/// it was meant for.
+struct Slot {
+    running: Mutex<u64>,
+}
+
+/// Ids of the loaded graph: node `_id` = label base + offset (dense), relationship `_id` =
+/// type base + offset (after all nodes).
+#[derive(Debug, Default, Clone)]
+struct IdSpace {
+    node_base: HashMap<u64, (i64, String)>,
+    rel_base: HashMap<u64, (i64, String)>,
+    labels: Vec<LabelRange>,
+    rel_bases_by_type: BTreeMap<String, i64>,
+}
+
+impl IdSpace {
+    fn id_of(&self, table_id: u64, offset: u64) -> i64 {
+        let off = offset as i64;
+        if let Some((base, _)) = self.node_base.get(&table_id) {
+            base + off
+        } else if let Some((base, _)) = self.rel_base.get(&table_id) {
+            base + off
+        } else {
+            ((table_id as i64) << 40) | off
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Catalog {
+    nodes: Vec<NodeDefinition>,
+    edges: Vec<EdgeDefinition>,
+    algorithm_properties: BTreeMap<String, Vec<(String, WriteType)>>,
+    ids: Arc<IdSpace>,
+}
+
+struct Inner {
+    read_tx: Mutex<Sender<Job>>,
+    write_tx: Mutex<Sender<Job>>,
+    interrupt_tx: Mutex<Sender<(usize, u64)>>,
+    slots: Arc<Vec<Slot>>,
+    next_seq: std::sync::atomic::AtomicU64,
+    catalog: RwLock<Catalog>,
+    dir: PathBuf,
+}
+
+/// A Ryugraph database in a directory, served by a pool of connections. Cheap to clone.
+#[derive(Clone)]
+pub struct RyuEngine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RyuEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RyuEngine").field("dir", &self.inner.dir).finish()
+    }
+}
+
+fn engine_err(e: ryugraph::Error) -> String {
+    strip_prefix(&e.to_string())
+}
+
+/// Removes the binding's "Query execution failed: " and the engine's "<Kind> exception: ".
+fn strip_prefix(message: &str) -> String {
+    let m = message.strip_prefix("Query execution failed: ").unwrap_or(message);
+    m.to_string()
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+fn quote_str(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+fn engine_type(t: &PropertyType) -> String {
+    fn scalar(s: ScalarType) -> &'static str {
+        match s {
+            ScalarType::String => "STRING",
+            ScalarType::Int64 => "INT64",
+            ScalarType::Int32 => "INT32",
+            ScalarType::Int16 => "INT16",
+            ScalarType::Int8 => "INT8",
+            ScalarType::Double => "DOUBLE",
+            ScalarType::Float => "FLOAT",
+            ScalarType::Bool => "BOOLEAN",
+            ScalarType::Date => "DATE",
+            ScalarType::Timestamp => "TIMESTAMP",
+            ScalarType::Blob => "BLOB",
+            ScalarType::Uuid => "UUID",
+        }
+    }
+    match t {
+        PropertyType::Scalar(s) => scalar(*s).to_string(),
+        PropertyType::List(s) => format!("{}[]", scalar(*s)),
+    }
+}
+
+fn logical_type_name(t: &LogicalType) -> String {
+    match t {
+        LogicalType::Any => "ANY".into(),
+        LogicalType::Bool => "BOOL".into(),
+        LogicalType::Serial | LogicalType::Int64 => "INT64".into(),
+        LogicalType::Int32 => "INT32".into(),
+        LogicalType::Int16 => "INT16".into(),
+        LogicalType::Int8 => "INT8".into(),
+        LogicalType::UInt64 => "UINT64".into(),
+        LogicalType::UInt32 => "UINT32".into(),
+        LogicalType::UInt16 => "UINT16".into(),
+        LogicalType::UInt8 => "UINT8".into(),
+        LogicalType::Int128 => "INT128".into(),
+        LogicalType::Double => "DOUBLE".into(),
+        LogicalType::Float => "FLOAT".into(),
+        LogicalType::Date => "DATE".into(),
+        LogicalType::Interval => "INTERVAL".into(),
+        LogicalType::Timestamp
+        | LogicalType::TimestampTz
+        | LogicalType::TimestampNs
+        | LogicalType::TimestampMs
+        | LogicalType::TimestampSec => "TIMESTAMP".into(),
+        LogicalType::InternalID => "INT64".into(),
+        LogicalType::String => "STRING".into(),
+        LogicalType::Blob => "BLOB".into(),
+        LogicalType::List { child_type } | LogicalType::Array { child_type, .. } => {
+            format!("LIST<{}>", logical_type_name(child_type))
+        }
+        LogicalType::Struct { .. } | LogicalType::Map { .. } => "MAP".into(),
+        LogicalType::Node => "NODE".into(),
+        LogicalType::Rel => "REL".into(),
+        LogicalType::RecursiveRel => "PATH".into(),
+        LogicalType::UUID => "UUID".into(),
+        _ => "ANY".into(),
+    }
+}
+
+/// Converts an engine value into a [`GraphValue`].
+fn convert(v: Value, ids: &IdSpace) -> GraphValue {
+    match v {
+        Value::Null(_) => GraphValue::Null,
+        Value::Bool(b) => GraphValue::Bool(b),
+        Value::Int64(i) => GraphValue::Int(i, 64),
+        Value::Int32(i) => GraphValue::Int(i64::from(i), 32),
+        Value::Int16(i) => GraphValue::Int(i64::from(i), 16),
+        Value::Int8(i) => GraphValue::Int(i64::from(i), 8),
+        Value::UInt64(i) => match i64::try_from(i) {
+            Ok(v) => GraphValue::Int(v, 64),
+            Err(_) => GraphValue::BigInt(i128::from(i)),
+        },
+        Value::UInt32(i) => GraphValue::Int(i64::from(i), 64),
+        Value::UInt16(i) => GraphValue::Int(i64::from(i), 32),
+        Value::UInt8(i) => GraphValue::Int(i64::from(i), 16),
+        Value::Int128(i) => GraphValue::BigInt(i),
+        Value::Double(f) => GraphValue::Double(f),
+        Value::Float(f) => GraphValue::Float(f),
+        Value::Date(d) => {
+            let days = d.to_julian_day() - 2_440_588;
+            match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0) {
+                Some(t) => GraphValue::Date(t.date_naive()),
+                None => GraphValue::String(d.to_string()),
+            }
+        }
+        Value::Interval(d) => {
+            let us = d.whole_microseconds();
+            GraphValue::Interval(i64::try_from(us).unwrap_or(i64::MAX))
+        }
+        Value::Timestamp(t)
+        | Value::TimestampTz(t)
+        | Value::TimestampNs(t)
+        | Value::TimestampMs(t)
+        | Value::TimestampSec(t) => {
+            let us = t.unix_timestamp_nanos() / 1000;
+            GraphValue::Timestamp(i64::try_from(us).unwrap_or(i64::MAX))
+        }
+        Value::InternalID(id) => GraphValue::Int(ids.id_of(id.table_id, id.offset), 64),
+        Value::String(s) => GraphValue::String(s),
+        Value::Blob(b) => GraphValue::Blob(b),
+        Value::List(_, items) | Value::Array(_, items) => {
+            GraphValue::List(items.into_iter().map(|i| convert(i, ids)).collect())
+        }
+        Value::Struct(fields) => {
+            GraphValue::Map(fields.into_iter().map(|(k, v)| (k, convert(v, ids))).collect())
+        }
+        Value::Map(_, entries) => GraphValue::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| {
+                    let key = match convert(k, ids).to_json() {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (key, convert(v, ids))
+                })
+                .collect(),
+        ),
+        Value::Node(n) => GraphValue::Node(convert_node(&n, ids)),
+        Value::Rel(r) => GraphValue::Rel(convert_rel(&r, ids)),
+        Value::RecursiveRel { nodes, rels } => GraphValue::Path {
+            nodes: nodes.iter().map(|n| convert_node(n, ids)).collect(),
+            rels: rels.iter().map(|r| convert_rel(r, ids)).collect(),
+        },
+        Value::Union { value, .. } => convert(*value, ids),
+        Value::UUID(u) => GraphValue::Uuid(u.as_u128()),
+        Value::Decimal(d) => GraphValue::Decimal(d.to_string()),
+    }
+}
+
+fn convert_node(n: &ryugraph::NodeVal, ids: &IdSpace) -> NodeValue {
+    let id = n.get_node_id();
+    NodeValue {
+        id: ids.id_of(id.table_id, id.offset),
+        label: n.get_label_name().clone(),
+        properties: n
+            .get_properties()
+            .iter()
+            .map(|(k, v)| (k.clone(), convert(v.clone(), ids)))
+            .collect(),
+    }
+}
+
+fn convert_rel(r: &ryugraph::RelVal, ids: &IdSpace) -> RelValue {
+    let src = r.get_src_node();
+    let dst = r.get_dst_node();
+    let mut id = -1;
+    let mut properties = Vec::new();
+    for (k, v) in r.get_properties() {
+        if k == REL_ID_PROPERTY {
+            if let Value::Int64(i) = v {
+                id = *i;
+            }
+        } else {
+            properties.push((k.clone(), convert(v.clone(), ids)));
+        }
+    }
+    RelValue {
+        id,
+        rel_type: r.get_label_name().clone(),
+        src: ids.id_of(src.table_id, src.offset),
+        dst: ids.id_of(dst.table_id, dst.offset),
+        properties,
+    }
+}
+
+/// JSON parameter → engine value (§10.6: int → INT64, number → DOUBLE, string → STRING, bool →
+/// BOOL, null, array → LIST, object → MAP, or STRUCT when the values' types differ).
+fn param_value(name: &str, v: &serde_json::Value) -> Result<Value, QueryError> {
+    use serde_json::Value as J;
+    let type_error = |what: &str| QueryError {
+        kind: QueryErrorKind::Failed { reason: FailureReason::TypeError, parameter: Some(name.into()) },
+        message: format!("Parameter {name}: {what}"),
+    };
+    Ok(match v {
+        J::Null => Value::Null(LogicalType::Any),
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int64(i),
+            None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::String(s.clone()),
+        J::Array(items) => {
+            let all_numbers = !items.is_empty() && items.iter().all(|i| i.is_number() || i.is_null());
+            let any_float = items.iter().any(|i| i.as_number().is_some_and(|n| n.as_i64().is_none()));
+            let mut values = Vec::with_capacity(items.len());
+            for item in items {
+                let value = if all_numbers && any_float {
+                    match item.as_f64() {
+                        Some(f) => Value::Double(f),
+                        None => Value::Null(LogicalType::Double),
+                    }
+                } else {
+                    param_value(name, item)?
+                };
+                values.push(value);
+            }
+            let element = common_type(&values).ok_or_else(|| type_error("list elements have different types"))?;
+            let values = values
+                .into_iter()
+                .map(|v| if let Value::Null(_) = v { Value::Null(element.clone()) } else { v })
+                .collect();
+            Value::List(element, values)
+        }
+        J::Object(map) => {
+            let mut entries = Vec::with_capacity(map.len());
+            for (k, item) in map {
+                entries.push((k.clone(), param_value(name, item)?));
+            }
+            let values: Vec<Value> = entries.iter().map(|(_, v)| v.clone()).collect();
+            match common_type(&values) {
+                Some(t) if !entries.is_empty() => Value::Map(
+                    (LogicalType::String, t.clone()),
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let v = if let Value::Null(_) = v { Value::Null(t.clone()) } else { v };
+                            (Value::String(k), v)
+                        })
+                        .collect(),
+                ),
+                _ => Value::Struct(entries),
+            }
+        }
+    })
+}
+
+fn common_type(values: &[Value]) -> Option<LogicalType> {
+    let mut found: Option<LogicalType> = None;
+    for v in values {
+        if let Value::Null(_) = v {
+            continue;
+        }
+        let t = LogicalType::from(v);
+        match &found {
+            None => found = Some(t),
+            Some(f) if *f == t => {}
+            Some(_) => return None,
+        }
+    }
+    Some(found.unwrap_or(LogicalType::String))
+}
+
+/// Extracts `(line: L, offset: O)` from a parser message and the source line as snippet.
+fn syntax_error(message: &str, query: &str) -> QueryError {
+    let mut line = None;
+    let mut column = None;
+    if let Some(pos) = message.find("(line: ") {
+        let rest = &message[pos + 7..];
+        let l: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        line = l.parse::<usize>().ok();
+        if let Some(opos) = rest.find("offset: ") {
+            let o: String = rest[opos + 8..].chars().take_while(|c| c.is_ascii_digit()).collect();
+            column = o.parse::<usize>().ok().map(|o| o + 1);
+        }
+    }
+    let snippet = line.and_then(|l| query.lines().nth(l.saturating_sub(1))).map(str::to_string);
+    let first_line = message.lines().next().unwrap_or(message).to_string();
+    QueryError { kind: QueryErrorKind::Syntax { line, column, snippet }, message: first_line }
+}
+
+fn classify_failure(message: &str, query: &str) -> QueryError {
+    if message.starts_with("Parser exception") {
+        return syntax_error(message, query);
+    }
+    let (reason, parameter) = if let Some(rest) = message.strip_prefix("Parameter ") {
+        let name = rest.split(' ').next().unwrap_or("").to_string();
+        (FailureReason::MissingParameter, Some(name))
+    } else if message.contains("Divide by zero") {
+        (FailureReason::DivisionByZero, None)
+    } else if message.contains("function") && message.contains("does not exist") {
+        (FailureReason::UnknownFunction, None)
+    } else if message.contains("data type") || message.contains("Cannot match a built-in function")
+        || message.contains("Conversion exception")
+    {
+        (FailureReason::TypeError, None)
+    } else {
+        (FailureReason::Other, None)
+    };
+    QueryError { kind: QueryErrorKind::Failed { reason, parameter }, message: message.to_string() }
+}
+
+fn gate_error(e: GateError) -> QueryError {
+    match e {
+        GateError::Syntax(lex) => QueryError {
+            message: lex.to_string(),
+            kind: QueryErrorKind::Syntax { line: Some(lex.line), column: Some(lex.column), snippet: None },
+        },
+        GateError::Empty => QueryError {
+            message: "The query is empty".into(),
+            kind: QueryErrorKind::Syntax { line: Some(1), column: Some(1), snippet: None },
+        },
+        GateError::MultipleStatements => QueryError {
+            message: "Only one statement per request is supported".into(),
+            kind: QueryErrorKind::Unsupported { feature: "multiple_statements".into() },
+        },
+        GateError::Unsupported { feature } => QueryError {
+            message: format!("{} is not supported", feature.to_uppercase()),
+            kind: QueryErrorKind::Unsupported { feature },
+        },
+        GateError::ReadOnlyViolation { clause, line, column } => QueryError {
+            message: format!("{clause} is not allowed: the graph is read-only (line {line}, column {column})"),
+            kind: QueryErrorKind::ReadOnlyViolation { clause, line, column },
+        },
+    }
+}
+
+fn run(conn: &Connection<'_>, statement: &str) -> Result<Vec<Vec<Value>>, String> {
+    let result = conn.query(statement).map_err(engine_err)?;
+    Ok(result.collect())
+}
+
+fn scalar_u64(conn: &Connection<'_>, statement: &str) -> Result<u64, String> {
+    let rows = run(conn, statement)?;
+    match rows.first().and_then(|r| r.first()) {
+        Some(Value::Int64(i)) => Ok(u64::try_from(*i).unwrap_or(0)),
+        Some(Value::UInt64(i)) => Ok(*i),
+        Some(Value::Null(_)) | None => Ok(0),
+        Some(other) => Err(format!("unexpected count value {other}")),
+    }
+}
+
+/// Row count and column names of a Parquet file, read through the engine's own scanner.
+fn parquet_rows_and_columns(conn: &Connection<'_>, path: &Path) -> Result<(u64, Vec<String>), String> {
+    let file = quote_str(&path.display().to_string());
+    let columns = conn.query(&format!("LOAD FROM {file} RETURN * LIMIT 1")).map_err(engine_err)?.get_column_names();
+    let rows = scalar_u64(conn, &format!("LOAD FROM {file} RETURN count(*)"))?;
+    Ok((rows, columns))
+}
+
+/// The `FROM` source of a COPY: the file list directly when the files' columns are exactly the
+/// table's columns in order, else a `LOAD FROM` subquery selecting them by name. Also returns the
+/// number of rows in the files.
+fn copy_source(
+    conn: &Connection<'_>,
+    table: &str,
+    files: &[PathBuf],
+    expected: &[String],
+) -> Result<(String, u64), EngineError> {
+    let load_err = |message: String| EngineError::Load { table: table.into(), message };
+    let mut total = 0;
+    let mut in_order = true;
+    let mut actual_names: Vec<String> = Vec::new();
+    for f in files {
+        let (rows, columns) = parquet_rows_and_columns(conn, f).map_err(|m| load_err(format!("{}: {m}", f.display())))?;
+        total += rows;
+        let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
+        for e in expected {
+            if !lower.contains(&e.to_ascii_lowercase()) {
+                return Err(load_err(format!("file {} has no column {e}", f.display())));
+            }
+        }
+        let exp_lower: Vec<String> = expected.iter().map(|c| c.to_ascii_lowercase()).collect();
+        if lower != exp_lower {
+            in_order = false;
+        }
+        if actual_names.is_empty() {
+            actual_names = columns;
+        }
+    }
+    let list = format!(
+        "[{}]",
+        files.iter().map(|f| quote_str(&f.display().to_string())).collect::<Vec<_>>().join(", ")
+    );
+    if in_order {
+        return Ok((list, total));
+    }
+    let select: Vec<String> = expected
+        .iter()
+        .map(|e| {
+            let actual = actual_names.iter().find(|a| a.eq_ignore_ascii_case(e)).cloned().unwrap_or_else(|| e.clone());
+            quote_ident(&actual)
+        })
+        .collect();
+    Ok((format!("(LOAD FROM {list} RETURN {})", select.join(", ")), total))
+}
+
+fn duplicate_key(message: &str) -> Option<String> {
+    let start = message.find("duplicated primary key value ")? + "duplicated primary key value ".len();
+    let rest = &message[start..];
+    let end = rest.find(", which violates").unwrap_or(rest.len());
+    Some(rest[..end].to_string())
+}
+
+impl RyuEngine {
+    /// Opens (creating if needed) a database in `dir` and starts its connection pool.
+    pub fn open(dir: &Path, config: RyuConfig) -> Result<Self, EngineError> {
+        std::fs::create_dir_all(dir)?;
+        let db_path = dir.join("graph.db");
+        let readers = config.readers.max(1);
+        let (read_tx, read_rx) = mpsc::channel::<Job>();
+        let (write_tx, write_rx) = mpsc::channel::<Job>();
+        let (interrupt_tx, interrupt_rx) = mpsc::channel::<(usize, u64)>();
+        let slots: Arc<Vec<Slot>> = Arc::new((0..=readers).map(|_| Slot { running: Mutex::new(0) }).collect());
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), String>>(1);
+        let thread_slots = Arc::clone(&slots);
+        let path_for_thread = db_path.clone();
+        std::thread::Builder::new()
+            .name("graph-engine".into())
+            .spawn(move || {
+                let mut sys = SystemConfig::default().max_db_size(config.max_db_bytes);
+                if config.buffer_pool_bytes > 0 {
+                    sys = sys.buffer_pool_size(config.buffer_pool_bytes);
+                }
+                if config.threads_per_query > 0 {
+                    sys = sys.max_num_threads(config.threads_per_query);
+                }
+                let db = match Database::new(&path_for_thread, sys) {
+                    Ok(db) => db,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let mut conns = Vec::with_capacity(readers + 1);
+                for _ in 0..=readers {
+                    match Connection::new(&db) {
+                        Ok(c) => conns.push(c),
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.to_string()));
+                            return;
+                        }
+                    }
+                }
+                let _ = ready_tx.send(Ok(()));
+                serve(&conns, read_rx, write_rx, interrupt_rx, &thread_slots);
+            })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => return Err(EngineError::Open { path: db_path, message }),
+            Err(_) => return Err(EngineError::Open { path: db_path, message: "engine thread died".into() }),
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                read_tx: Mutex::new(read_tx),
+                write_tx: Mutex::new(write_tx),
+                interrupt_tx: Mutex::new(interrupt_tx),
+                slots,
+                next_seq: std::sync::atomic::AtomicU64::new(1),
+                catalog: RwLock::new(Catalog::default()),
+                dir: dir.to_path_buf(),
+            }),
+        })
+    }
+
+    /// Runs `f` on the writer connection and waits for its result.
+    fn on_writer<T: Send + 'static>(
+        &self,
+        f: impl for<'c, 'db> FnOnce(&'c Connection<'db>) -> T + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |conn, _slot| {
+            let _ = tx.send(f(conn));
+        });
+        self.inner.write_tx.lock().map_err(|_| EngineError::Stopped)?.send(job).map_err(|_| EngineError::Stopped)?;
+        rx.recv().map_err(|_| EngineError::Stopped)
+    }
+
+    fn ids(&self) -> Arc<IdSpace> {
+        self.inner.catalog.read().map(|c| Arc::clone(&c.ids)).unwrap_or_default()
+    }
+
+    /// Runs a statement in a read-only transaction without the lexical gate. Only for tests that
+    /// prove the engine-side line of defence.
+    #[doc(hidden)]
+    pub fn query_ungated(&self, request: &QueryRequest) -> Result<QueryOutput, QueryError> {
+        self.execute_read_only(request, &CancelToken::new())
+    }
+
+    fn execute_read_only(&self, request: &QueryRequest, cancel: &CancelToken) -> Result<QueryOutput, QueryError> {
+        let submitted = Instant::now();
+        let timeout_ms = u64::try_from(request.timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut params = Vec::with_capacity(request.parameters.len());
+        for (k, v) in &request.parameters {
+            params.push((k.clone(), param_value(k, v)?));
+        }
+        let ids = self.ids();
+        let seq = self.inner.next_seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let slots = Arc::clone(&self.inner.slots);
+        let interrupt_tx = self.inner.interrupt_tx.lock().map_err(|_| stopped_q())?.clone();
+        let cancel_for_job = cancel.clone();
+        let query = request.query.clone();
+        let max_rows = request.max_rows;
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |conn, slot| {
+            let outcome = run_user_query(
+                conn,
+                UserQuery { query: &query, params, max_rows, timeout_ms, submitted, seq, slot },
+                &slots,
+                &interrupt_tx,
+                &cancel_for_job,
+                &ids,
+            );
+            let _ = tx.send(outcome);
+        });
+        self.inner.read_tx.lock().map_err(|_| stopped_q())?.send(job).map_err(|_| stopped_q())?;
+        // Waiting for a free connection counts against the timeout.
+        let deadline = Duration::from_millis(timeout_ms);
+        loop {
+            let waited = submitted.elapsed();
+            let remaining = deadline.saturating_sub(waited) + Duration::from_millis(500);
+            match rx.recv_timeout(remaining) {
+                Ok(outcome) => return outcome,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if submitted.elapsed() >= deadline {
+                        // Still queued or the engine did not stop in time: cancel it and report.
+                        cancel.cancel();
+                        return Err(timeout_error(timeout_ms, submitted));
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(stopped_q()),
+            }
+        }
+    }
+}
+
+fn stopped_q() -> QueryError {
+    QueryError {
+        kind: QueryErrorKind::Failed { reason: FailureReason::Other, parameter: None },
+        message: "The graph engine has stopped".into(),
+    }
+}
+
+fn timeout_error(timeout_ms: u64, submitted: Instant) -> QueryError {
+    let elapsed_ms = u64::try_from(submitted.elapsed().as_millis()).unwrap_or(u64::MAX);
+    QueryError {
+        kind: QueryErrorKind::Timeout { timeout_ms, elapsed_ms },
+        message: format!("The query exceeded its timeout of {timeout_ms} ms and was cancelled"),
+    }
+}
+
+struct UserQuery<'a> {
+    query: &'a str,
+    params: Vec<(String, Value)>,
+    max_rows: usize,
+    timeout_ms: u64,
+    submitted: Instant,
+    seq: u64,
+    slot: usize,
+}
+
+fn run_user_query(
+    conn: &Connection<'_>,
+    q: UserQuery<'_>,
+    slots: &[Slot],
+    interrupt_tx: &Sender<(usize, u64)>,
+    cancel: &CancelToken,
+    ids: &IdSpace,
+) -> Result<QueryOutput, QueryError> {
+    let waited = u64::try_from(q.submitted.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if waited >= q.timeout_ms {
+        return Err(timeout_error(q.timeout_ms, q.submitted));
+    }
+    if let Ok(mut running) = slots[q.slot].running.lock() {
+        *running = q.seq;
+    }
+    let tx = interrupt_tx.clone();
+    let (slot, seq) = (q.slot, q.seq);
+    let already = cancel.set_interrupt_hook(Some(Box::new(move || {
+        let _ = tx.send((slot, seq));
+    })));
+    let outcome = if already {
+        Err(QueryError { kind: QueryErrorKind::Cancelled, message: "The query was cancelled".into() })
+    } else {
+        conn.set_query_timeout(q.timeout_ms - waited);
+        let started = Instant::now();
+        let r = execute_in_read_only_tx(conn, &q, ids, started);
+        conn.set_query_timeout(0);
+        r
+    };
+    cancel.set_interrupt_hook(None);
+    if let Ok(mut running) = slots[q.slot].running.lock() {
+        *running = 0;
+    }
+    match outcome {
+        Err(e) if e.message.contains("Interrupted") => {
+            if cancel.is_cancelled() {
+                Err(QueryError { kind: QueryErrorKind::Cancelled, message: "The query was cancelled".into() })
+            } else {
+                Err(timeout_error(q.timeout_ms, q.submitted))
+            }
+        }
+        other => other,
+    }
+}
+
+fn execute_in_read_only_tx(
+    conn: &Connection<'_>,
+    q: &UserQuery<'_>,
+    ids: &IdSpace,
+    started: Instant,
+) -> Result<QueryOutput, QueryError> {
+    if let Err(e) = conn.query("BEGIN TRANSACTION READ ONLY") {
+        return Err(QueryError {
+            kind: QueryErrorKind::Failed { reason: FailureReason::Other, parameter: None },
+            message: engine_err(e),
+        });
+    }
+    let result = (|| {
+        let mut statement = conn.prepare(q.query).map_err(|e| classify_failure(&engine_err(e), q.query))?;
+        let params: Vec<(&str, Value)> = q.params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let result = conn.execute(&mut statement, params).map_err(|e| classify_failure(&engine_err(e), q.query))?;
+        let columns = result.get_column_names();
+        let declared: Vec<String> = result.get_column_data_types().iter().map(logical_type_name).collect();
+        let mut rows = Vec::new();
+        let mut truncated = false;
+        let collected = catch_unwind(AssertUnwindSafe(|| {
+            let mut result = result;
+            for row in result.by_ref() {
+                if rows.len() >= q.max_rows {
+                    truncated = true;
+                    break;
+                }
+                rows.push(row.into_iter().map(|v| convert(v, ids)).collect::<Vec<_>>());
+            }
+        }));
+        if collected.is_err() {
+            return Err(QueryError {
+                kind: QueryErrorKind::Failed { reason: FailureReason::Other, parameter: None },
+                message: "A result value could not be converted".into(),
+            });
+        }
+        let column_types = (0..columns.len())
+            .map(|i| column_type(rows.iter().map(|r| &r[i]), &declared[i]))
+            .collect();
+        Ok(QueryOutput {
+            columns,
+            column_types,
+            rows,
+            truncated,
+            execution_time_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    })();
+    // Read-only: nothing to commit. A no-op if the engine already ended the transaction.
+    let _ = conn.query("ROLLBACK");
+    result
+}
+
+/// The owner thread's body: worker loops over the connections until the handles are dropped.
+fn serve(
+    conns: &[Connection<'_>],
+    read_rx: Receiver<Job>,
+    write_rx: Receiver<Job>,
+    interrupt_rx: Receiver<(usize, u64)>,
+    slots: &[Slot],
+) {
+    let read_rx = Mutex::new(read_rx);
+    std::thread::scope(|s| {
+        let (writer, readers) = conns.split_at(1);
+        let writer = &writer[0];
+        s.spawn(move || {
+            while let Ok(job) = write_rx.recv() {
+                job(writer, 0);
+            }
+        });
+        for (i, conn) in readers.iter().enumerate() {
+            let rx = &read_rx;
+            s.spawn(move || {
+                loop {
+                    let job = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => break,
+                    };
+                    match job {
+                        Ok(job) => job(conn, i + 1),
+                        Err(_) => break,
+                    }
+                }
+            });
+        }
+        s.spawn(move || {
+            while let Ok((slot, seq)) = interrupt_rx.recv() {
+                if let (Some(conn), Some(state)) = (conns.get(slot), slots.get(slot)) {
+                    if let Ok(running) = state.running.lock() {
+                        if *running == seq {
+                            let _ = conn.interrupt();
+                        }
+                    }
+                }
+            }
+        });
+    });
+}
+
+impl GraphEngine for RyuEngine {
+    fn create_schema(&self, nodes: &[NodeDefinition], edges: &[EdgeDefinition]) -> Result<(), EngineError> {
+        let mut statements: Vec<(String, String)> = Vec::new();
+        for n in nodes {
+            let mut cols = vec![format!("{} {}", quote_ident(&n.primary_key.name), engine_type(&n.primary_key.ty))];
+            for p in &n.properties {
+                cols.push(format!("{} {}", quote_ident(&p.name), engine_type(&p.ty)));
+            }
+            cols.push(format!("PRIMARY KEY({})", quote_ident(&n.primary_key.name)));
+            statements.push((n.label.clone(), format!("CREATE NODE TABLE {}({})", quote_ident(&n.label), cols.join(", "))));
+        }
+        for e in edges {
+            let mut cols = vec![format!("FROM {} TO {}", quote_ident(&e.from_node), quote_ident(&e.to_node))];
+            for p in &e.properties {
+                cols.push(format!("{} {}", quote_ident(&p.name), engine_type(&p.ty)));
+            }
+            statements.push((e.edge_type.clone(), format!("CREATE REL TABLE {}({})", quote_ident(&e.edge_type), cols.join(", "))));
+        }
+        self.on_writer(move |conn| {
+            for (table, ddl) in statements {
+                conn.query(&ddl).map_err(|e| EngineError::Schema { table, message: engine_err(e) })?;
+            }
+            Ok::<(), EngineError>(())
+        })??;
+        let mut catalog = self.inner.catalog.write().map_err(|_| EngineError::Stopped)?;
+        catalog.nodes = nodes.to_vec();
+        catalog.edges = edges.to_vec();
+        Ok(())
+    }
+
+    fn load(
+        &self,
+        nodes: &[NodeLoad],
+        edges: &[EdgeLoad],
+        progress: &mut dyn FnMut(LoadEvent),
+    ) -> Result<LoadReport, EngineError> {
+        let mut report = LoadReport::default();
+        for n in nodes {
+            let label = n.definition.label.clone();
+            progress(LoadEvent::TableStarted { name: label.clone(), kind: TableKind::Node });
+            let mut expected = vec![n.definition.primary_key.name.clone()];
+            expected.extend(n.definition.properties.iter().map(|p| p.name.clone()));
+            let l = label.clone();
+            let files = n.files.clone();
+            let (count, rows_in_files) = self.on_writer(move |conn| {
+                let (source, rows_in_files) =
+                    if files.is_empty() { (String::new(), 0) } else { copy_source(conn, &l, &files, &expected)? };
+                if !source.is_empty() {
+                    let copy = format!("COPY {} FROM {source}", quote_ident(&l));
+                    if let Err(e) = conn.query(&copy) {
+                        let message = engine_err(e);
+                        return Err(match duplicate_key(&message) {
+                            Some(key) => EngineError::DuplicateKey { label: l, key },
+                            None => EngineError::Load { table: l, message },
+                        });
+                    }
+                }
+                let count = scalar_u64(conn, &format!("MATCH (n:{}) RETURN count(n)", quote_ident(&l)))
+                    .map_err(|message| EngineError::Load { table: l, message })?;
+                Ok((count, rows_in_files))
+            })??;
+            report.node_counts.insert(label.clone(), count);
+            report.source_rows.insert(label.clone(), rows_in_files);
+            progress(LoadEvent::TableLoaded { name: label, kind: TableKind::Node, rows: count, dangling: 0 });
+        }
+        for e in edges {
+            let name = e.definition.edge_type.clone();
+            progress(LoadEvent::TableStarted { name: name.clone(), kind: TableKind::Edge });
+            let mut expected = vec![e.definition.from_key.clone(), e.definition.to_key.clone()];
+            expected.extend(e.definition.properties.iter().map(|p| p.name.clone()));
+            let t = name.clone();
+            let files = e.files.clone();
+            let (count, rows_in_files) = self.on_writer(move |conn| {
+                let (source, rows_in_files) =
+                    if files.is_empty() { (String::new(), 0) } else { copy_source(conn, &t, &files, &expected)? };
+                if !source.is_empty() {
+                    // Rows whose endpoint key matches no node are skipped by the engine and
+                    // recorded as warnings; any other kind of warning fails the load.
+                    let copy = format!("COPY {} FROM {source} (ignore_errors=true)", quote_ident(&t));
+                    conn.query(&copy).map_err(|e| EngineError::Load { table: t.clone(), message: engine_err(e) })?;
+                    let warnings = run(conn, "CALL show_warnings() RETURN message")
+                        .map_err(|message| EngineError::Load { table: t.clone(), message })?;
+                    let _ = conn.query("CALL clear_warnings()");
+                    for w in warnings {
+                        let text = w.first().map(ToString::to_string).unwrap_or_default();
+                        if !text.contains("Unable to find primary key") {
+                            return Err(EngineError::Load { table: t, message: text });
+                        }
+                    }
+                }
+                let count = scalar_u64(conn, &format!("MATCH ()-[r:{}]->() RETURN count(r)", quote_ident(&t)))
+                    .map_err(|message| EngineError::Load { table: t, message })?;
+                Ok((count, rows_in_files))
+            })??;
+            let dangling = rows_in_files.saturating_sub(count);
+            report.edge_counts.insert(name.clone(), count);
+            report.dangling_edges.insert(name.clone(), dangling);
+            report.source_rows.insert(name.clone(), rows_in_files);
+            progress(LoadEvent::TableLoaded { name, kind: TableKind::Edge, rows: count, dangling });
+        }
+        self.build_id_space(&report)?;
+        Ok(report)
+    }
+
+    fn query(&self, request: &QueryRequest, cancel: &CancelToken) -> Result<QueryOutput, QueryError> {
+        cypher::check_read_only(&request.query).map_err(gate_error)?;
+        self.execute_read_only(request, cancel)
+    }
+
+    fn schema(&self) -> Result<GraphSchema, EngineError> {
+        let (nodes, edges, algo) = {
+            let c = self.inner.catalog.read().map_err(|_| EngineError::Stopped)?;
+            (c.nodes.clone(), c.edges.clone(), c.algorithm_properties.clone())
+        };
+        let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
+        let types: Vec<String> = edges.iter().map(|e| e.edge_type.clone()).collect();
+        let (node_counts, edge_counts) = self.on_writer(move |conn| {
+            let mut nc = Vec::new();
+            for l in &labels {
+                nc.push(scalar_u64(conn, &format!("MATCH (n:{}) RETURN count(n)", quote_ident(l)))?);
+            }
+            let mut ec = Vec::new();
+            for t in &types {
+                ec.push(scalar_u64(conn, &format!("MATCH ()-[r:{}]->() RETURN count(r)", quote_ident(t)))?);
+            }
+            Ok::<_, String>((nc, ec))
+        })?
+        .map_err(EngineError::Internal)?;
+        let node_tables = nodes
+            .iter()
+            .zip(node_counts)
+            .map(|(n, count)| {
+                let mut properties = vec![(n.primary_key.name.clone(), n.primary_key.ty.to_string())];
+                properties.extend(n.properties.iter().map(|p| (p.name.clone(), p.ty.to_string())));
+                let extra = algo.get(&n.label).cloned().unwrap_or_default();
+                properties.extend(extra.iter().map(|(p, t)| (p.clone(), t.as_str().to_string())));
+                NodeTableSchema {
+                    label: n.label.clone(),
+                    primary_key: n.primary_key.name.clone(),
+                    primary_key_type: n.primary_key.ty.to_string(),
+                    properties,
+                    algorithm_properties: extra.into_iter().map(|(p, _)| p).collect(),
+                    node_count: count,
+                }
+            })
+            .collect();
+        let edge_tables = edges
+            .iter()
+            .zip(edge_counts)
+            .map(|(e, count)| EdgeTableSchema {
+                edge_type: e.edge_type.clone(),
+                from_node: e.from_node.clone(),
+                to_node: e.to_node.clone(),
+                from_key: e.from_key.clone(),
+                to_key: e.to_key.clone(),
+                properties: e.properties.iter().map(|p| (p.name.clone(), p.ty.to_string())).collect(),
+                edge_count: count,
+            })
+            .collect();
+        Ok(GraphSchema { node_tables, edge_tables })
+    }
+
+    fn write_back(&self, column: &WriteBack) -> Result<u64, EngineError> {
+        let wb_err = |message: String| EngineError::WriteBack { property: column.property.clone(), message };
+        if column.node_ids.len() != column.values.len() {
+            return Err(wb_err("node_ids and values differ in length".into()));
+        }
+        let ty = column.values.write_type();
+        let ids = self.ids();
+        // Per label: does the property need adding, and the value list indexed by offset.
+        let mut plan: Vec<(String, bool, u32, u32)> = Vec::new();
+        {
+            let catalog = self.inner.catalog.read().map_err(|_| EngineError::Stopped)?;
+            for label in &column.labels {
+                let def = catalog
+                    .nodes
+                    .iter()
+                    .find(|n| &n.label == label)
+                    .ok_or_else(|| EngineError::UnknownTable { kind: "label", name: label.clone() })?;
+                if def.primary_key.name.eq_ignore_ascii_case(&column.property)
+                    || def.properties.iter().any(|p| p.name.eq_ignore_ascii_case(&column.property))
+                {
+                    return Err(wb_err(format!("{} is a mapping-defined property of {label}", column.property)));
+                }
+                let existing = catalog
+                    .algorithm_properties
+                    .get(label)
+                    .and_then(|ps| ps.iter().find(|(p, _)| p == &column.property).map(|(_, t)| *t));
+                if let Some(t) = existing {
+                    if t != ty {
+                        return Err(wb_err(format!(
+                            "{} already exists on {label} with type {}",
+                            column.property,
+                            t.as_str()
+                        )));
+                    }
+                }
+                let range = ids
+                    .labels
+                    .iter()
+                    .find(|r| &r.label == label)
+                    .ok_or_else(|| EngineError::UnknownTable { kind: "label", name: label.clone() })?;
+                plan.push((label.clone(), existing.is_none(), range.first_id, range.count));
+            }
+        }
+        let mut lists: Vec<Vec<Value>> = Vec::new();
+        let null = match ty {
+            WriteType::Int64 => LogicalType::Int64,
+            WriteType::Double => LogicalType::Double,
+            WriteType::Bool => LogicalType::Bool,
+        };
+        for (_, _, _, count) in &plan {
+            lists.push(vec![Value::Null(null.clone()); *count as usize]);
+        }
+        let mut written = 0u64;
+        for (i, id) in column.node_ids.iter().enumerate() {
+            let Some(p) = plan.iter().position(|(_, _, first, count)| *id >= *first && *id < first + count) else {
+                return Err(wb_err(format!("node {id} is not in the labels in scope")));
+            };
+            let offset = (*id - plan[p].2) as usize;
+            lists[p][offset] = match &column.values {
+                WriteValues::Int64(v) => v[i].map_or(Value::Null(null.clone()), Value::Int64),
+                WriteValues::Double(v) => v[i].map_or(Value::Null(null.clone()), Value::Double),
+                WriteValues::Bool(v) => v[i].map_or(Value::Null(null.clone()), Value::Bool),
+            };
+            written += 1;
+        }
+        let property = column.property.clone();
+        let plan_for_job = plan.clone();
+        let null_for_job = null.clone();
+        self.on_writer(move |conn| {
+            conn.query("BEGIN TRANSACTION").map_err(engine_err)?;
+            let outcome = (|| {
+                for ((label, add, _, _), values) in plan_for_job.iter().zip(lists) {
+                    if *add {
+                        let ddl = format!(
+                            "ALTER TABLE {} ADD {} {}",
+                            quote_ident(label),
+                            quote_ident(&property),
+                            match ty {
+                                WriteType::Int64 => "INT64",
+                                WriteType::Double => "DOUBLE",
+                                WriteType::Bool => "BOOLEAN",
+                            }
+                        );
+                        conn.query(&ddl).map_err(engine_err)?;
+                    }
+                    if values.is_empty() {
+                        continue;
+                    }
+                    let set = format!(
+                        "MATCH (n:{}) SET n.{} = list_extract($vals, offset(id(n)) + 1)",
+                        quote_ident(label),
+                        quote_ident(&property)
+                    );
+                    let mut stmt = conn.prepare(&set).map_err(engine_err)?;
+                    conn.execute(&mut stmt, vec![("vals", Value::List(null_for_job.clone(), values))])
+                        .map_err(engine_err)?;
+                }
+                Ok::<(), String>(())
+            })();
+            match outcome {
+                Ok(()) => conn.query("COMMIT").map(|_| ()).map_err(engine_err),
+                Err(e) => {
+                    let _ = conn.query("ROLLBACK");
+                    Err(e)
+                }
+            }
+        })?
+        .map_err(wb_err)?;
+        let mut catalog = self.inner.catalog.write().map_err(|_| EngineError::Stopped)?;
+        for (label, add, _, _) in plan {
+            if add {
+                catalog.algorithm_properties.entry(label).or_default().push((column.property.clone(), ty));
+            }
+        }
+        Ok(written)
+    }
+
+    fn topology(&self, labels: &[String], edge_types: &[String]) -> Result<Topology, EngineError> {
+        let ids = self.ids();
+        let (edges_defs, all_labels) = {
+            let c = self.inner.catalog.read().map_err(|_| EngineError::Stopped)?;
+            (c.edges.clone(), c.nodes.iter().map(|n| n.label.clone()).collect::<Vec<_>>())
+        };
+        for l in labels {
+            if !all_labels.contains(l) {
+                return Err(EngineError::UnknownTable { kind: "label", name: l.clone() });
+            }
+        }
+        for t in edge_types {
+            if !edges_defs.iter().any(|e| &e.edge_type == t) {
+                return Err(EngineError::UnknownTable { kind: "relationship type", name: t.clone() });
+            }
+        }
+        let in_scope = |l: &String| labels.is_empty() || labels.contains(l);
+        let chosen: Vec<EdgeDefinition> = edges_defs
+            .into_iter()
+            .filter(|e| edge_types.is_empty() || edge_types.contains(&e.edge_type))
+            .filter(|e| in_scope(&e.from_node) && in_scope(&e.to_node))
+            .collect();
+        let label_ranges: Vec<LabelRange> = ids.labels.iter().filter(|r| in_scope(&r.label)).cloned().collect();
+        let ids_for_job = Arc::clone(&ids);
+        let edges = self.on_writer(move |conn| {
+            let mut out = Vec::new();
+            for e in chosen {
+                let from_base = ids_for_job.labels.iter().find(|r| r.label == e.from_node).map_or(0, |r| r.first_id);
+                let to_base = ids_for_job.labels.iter().find(|r| r.label == e.to_node).map_or(0, |r| r.first_id);
+                let q = format!(
+                    "MATCH (a:{})-[r:{}]->(b:{}) RETURN offset(id(a)), offset(id(b))",
+                    quote_ident(&e.from_node),
+                    quote_ident(&e.edge_type),
+                    quote_ident(&e.to_node)
+                );
+                let result = conn.query(&q).map_err(engine_err)?;
+                let mut src = Vec::new();
+                let mut dst = Vec::new();
+                for row in result {
+                    if let (Some(Value::Int64(a)), Some(Value::Int64(b))) = (row.first(), row.get(1)) {
+                        src.push(from_base + u32::try_from(*a).unwrap_or(u32::MAX));
+                        dst.push(to_base + u32::try_from(*b).unwrap_or(u32::MAX));
+                    }
+                }
+                out.push(EdgeList { edge_type: e.edge_type, from_label: e.from_node, to_label: e.to_node, src, dst });
+            }
+            Ok::<_, String>(out)
+        })?
+        .map_err(EngineError::Internal)?;
+        Ok(Topology { labels: label_ranges, edges })
+    }
+}
+
+impl RyuEngine {
+    /// After loading: maps engine table ids to dense `_id` bases and stores each relationship's
+    /// `_id` in its hidden property.
+    fn build_id_space(&self, report: &LoadReport) -> Result<(), EngineError> {
+        let (nodes, edges) = {
+            let c = self.inner.catalog.read().map_err(|_| EngineError::Stopped)?;
+            (c.nodes.clone(), c.edges.clone())
+        };
+        let counts = report.node_counts.clone();
+        let ids = self.on_writer(move |conn| {
+            // The engine's internal table id, as carried by node and relationship ids (the catalog
+            // ids of `show_tables` are a different numbering).
+            let table_id = |statement: String| -> Result<Option<u64>, String> {
+                let rows = run(conn, &statement)?;
+                Ok(match rows.first().and_then(|r| r.first()) {
+                    Some(Value::InternalID(id)) => Some(id.table_id),
+                    _ => None,
+                })
+            };
+            let mut space = IdSpace::default();
+            let mut next: i64 = 0;
+            for n in &nodes {
+                let count = counts.get(&n.label).copied().unwrap_or(0);
+                if let Some(tid) = table_id(format!("MATCH (n:{}) RETURN id(n) LIMIT 1", quote_ident(&n.label)))? {
+                    space.node_base.insert(tid, (next, n.label.clone()));
+                }
+                space.labels.push(LabelRange {
+                    label: n.label.clone(),
+                    first_id: u32::try_from(next).map_err(|_| "too many nodes".to_string())?,
+                    count: u32::try_from(count).map_err(|_| "too many nodes".to_string())?,
+                });
+                next += i64::try_from(count).unwrap_or(i64::MAX);
+            }
+            for e in &edges {
+                let t = quote_ident(&e.edge_type);
+                let tid = table_id(format!("MATCH ()-[r:{t}]->() RETURN id(r) LIMIT 1"))?;
+                let max = run(conn, &format!("MATCH ()-[r:{t}]->() RETURN max(offset(id(r)))"))?;
+                let span = match max.first().and_then(|r| r.first()) {
+                    Some(Value::Int64(m)) => m + 1,
+                    _ => 0,
+                };
+                conn.query(&format!("ALTER TABLE {t} ADD {} INT64", quote_ident(REL_ID_PROPERTY))).map_err(engine_err)?;
+                if span > 0 {
+                    conn.query(&format!(
+                        "MATCH ()-[r:{t}]->() SET r.{} = {next} + offset(id(r))",
+                        quote_ident(REL_ID_PROPERTY)
+                    ))
+                    .map_err(engine_err)?;
+                }
+                if let Some(tid) = tid {
+                    space.rel_base.insert(tid, (next, e.edge_type.clone()));
+                }
+                space.rel_bases_by_type.insert(e.edge_type.clone(), next);
+                next += span;
+            }
+            Ok::<_, String>(space)
+        })?
+        .map_err(|message| EngineError::Load { table: "(ids)".into(), message })?;
+        let mut catalog = self.inner.catalog.write().map_err(|_| EngineError::Stopped)?;
+        catalog.ids = Arc::new(ids);
+        Ok(())
+    }
+}
+
+#[cfg(feature = "test-support")]
+impl RyuEngine {
+    /// Test support: writes the rows of a read query to a Parquet file (`COPY (…) TO …`).
+    pub fn write_parquet(&self, query: &str, path: &Path) -> Result<(), EngineError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let statement = format!("COPY ({query}) TO {}", quote_str(&path.display().to_string()));
+        self.on_writer(move |conn| conn.query(&statement).map(|_| ()).map_err(engine_err))?
+            .map_err(EngineError::Internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parser_messages_give_positions() {
+        let msg = "Parser exception: Invalid input <MATCH (a:Person RETURN>: expected rule oC_SingleQuery (line: 1, offset: 16)\n\"MATCH (a:Person RETURN a.name\"";
+        let e = syntax_error(msg, "MATCH (a:Person RETURN a.name");
+        assert_eq!(
+            e.kind,
+            QueryErrorKind::Syntax { line: Some(1), column: Some(17), snippet: Some("MATCH (a:Person RETURN a.name".into()) }
+        );
+    }
+
+    #[test]
+    fn duplicate_key_is_extracted() {
+        let m = "Copy exception: Found duplicated primary key value c1, which violates the uniqueness constraint of the primary key column.";
+        assert_eq!(duplicate_key(m).as_deref(), Some("c1"));
+    }
+
+    #[test]
+    fn failures_are_classified() {
+        let f = |m: &str| classify_failure(m, "").kind;
+        assert_eq!(
+            f("Parameter age not found."),
+            QueryErrorKind::Failed { reason: FailureReason::MissingParameter, parameter: Some("age".into()) }
+        );
+        assert_eq!(f("Runtime exception: Divide by zero."), QueryErrorKind::Failed { reason: FailureReason::DivisionByZero, parameter: None });
+        assert_eq!(
+            f("Catalog exception: function FOO does not exist."),
+            QueryErrorKind::Failed { reason: FailureReason::UnknownFunction, parameter: None }
+        );
+    }
+}

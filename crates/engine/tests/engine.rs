@@ -1,0 +1,426 @@
+//! Engine adapter tests on small graphs built from Parquet files written here.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_engine::{
+    CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad, QueryErrorKind, QueryRequest,
+    RyuConfig, RyuEngine, TableKind, WriteBack, WriteValues,
+};
+use serde_json::json;
+
+fn small() -> RyuConfig {
+    RyuConfig { readers: 2, buffer_pool_bytes: 256 << 20, max_db_bytes: 1 << 32, ..RyuConfig::default() }
+}
+
+/// Writes Parquet files with a scratch database (`COPY (query) TO file`).
+struct ParquetWriter {
+    engine: RyuEngine,
+}
+
+impl ParquetWriter {
+    fn new(dir: &Path) -> Self {
+        Self { engine: RyuEngine::open(&dir.join("scratch"), small()).unwrap() }
+    }
+    fn write(&self, path: PathBuf, query: &str) -> PathBuf {
+        self.engine.write_parquet(query, &path).unwrap_or_else(|e| panic!("{query}: {e}"));
+        path
+    }
+}
+
+fn person_def() -> NodeDefinition {
+    serde_json::from_value(json!({
+        "label": "Person", "sql": "SELECT 1",
+        "primary_key": {"name": "id", "type": "STRING"},
+        "properties": [
+            {"name": "name", "type": "STRING"}, {"name": "age", "type": "INT64"},
+            {"name": "score", "type": "DOUBLE"}, {"name": "born", "type": "DATE"},
+            {"name": "seen", "type": "TIMESTAMP"}, {"name": "tags", "type": "LIST<STRING>"},
+            {"name": "active", "type": "BOOL"}, {"name": "photo", "type": "BLOB"},
+            {"name": "uid", "type": "UUID"}]}))
+    .unwrap()
+}
+
+fn city_def() -> NodeDefinition {
+    serde_json::from_value(json!({
+        "label": "City", "sql": "SELECT 1",
+        "primary_key": {"name": "code", "type": "INT64"},
+        "properties": [{"name": "name", "type": "STRING"}]}))
+    .unwrap()
+}
+
+fn knows_def() -> EdgeDefinition {
+    serde_json::from_value(json!({
+        "type": "KNOWS", "from_node": "Person", "to_node": "Person", "sql": "SELECT 1",
+        "from_key": "src", "to_key": "dst", "properties": [{"name": "since", "type": "INT64"}]}))
+    .unwrap()
+}
+
+fn lives_def() -> EdgeDefinition {
+    serde_json::from_value(json!({
+        "type": "LIVES_IN", "from_node": "Person", "to_node": "City", "sql": "SELECT 1",
+        "from_key": "person", "to_key": "city", "properties": []}))
+    .unwrap()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    engine: RyuEngine,
+    events: Vec<LoadEvent>,
+    report: graph_olap_engine::LoadReport,
+}
+
+fn load_fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let w = ParquetWriter::new(dir.path());
+    let persons = w.write(
+        dir.path().join("nodes/Person/part-00000.parquet"),
+        "UNWIND [
+           {id: 'p1', name: 'Alice', age: 30, score: 1.5, born: date('2024-01-31'),
+            seen: timestamp('2024-01-31 10:30:00.123456'), tags: ['a', 'b'], active: true,
+            photo: BLOB('hi'), uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'},
+           {id: 'p2', name: 'Bob', age: 40, score: 2.5, born: date('1970-01-01'),
+            seen: timestamp('1970-01-01 00:00:00'), tags: ['e'], active: false,
+            photo: BLOB(''), uid: '00000000-0000-0000-0000-000000000002'},
+           {id: 'p3', name: 'Carol', age: 50, score: 3.5, born: date('1970-01-02'),
+            seen: timestamp('1970-01-01 00:00:00'), tags: ['c'], active: true,
+            photo: BLOB('x'), uid: '00000000-0000-0000-0000-000000000003'},
+           {id: 'p4', name: 'Dan', age: 60, score: 4.5, born: date('1970-01-03'),
+            seen: timestamp('1970-01-01 00:00:00'), tags: ['d'], active: false,
+            photo: BLOB('y'), uid: '00000000-0000-0000-0000-000000000004'}] AS r
+         RETURN r.id AS id, r.name AS name, r.age AS age, r.score AS score, r.born AS born, r.seen AS seen,
+                r.tags AS tags, r.active AS active, r.photo AS photo, r.uid AS uid",
+    );
+    // Column order differs from the definition on purpose: columns are matched by name.
+    let cities = w.write(
+        dir.path().join("nodes/City/part-00000.parquet"),
+        "UNWIND [{name: 'Paris', code: 1}, {name: 'Oslo', code: 2}] AS r RETURN r.name AS name, r.code AS code",
+    );
+    let knows = w.write(
+        dir.path().join("edges/KNOWS/part-00000.parquet"),
+        "UNWIND [{s: 'p1', d: 'p2', y: 2001}, {s: 'p2', d: 'p3', y: 2002}, {s: 'p3', d: 'p4', y: 2003},
+                 {s: 'p1', d: 'nobody', y: 2004}, {s: 'ghost', d: 'p2', y: 2005}] AS r
+         RETURN r.s AS src, r.d AS dst, r.y AS since",
+    );
+    let lives = w.write(
+        dir.path().join("edges/LIVES_IN/part-00000.parquet"),
+        "UNWIND [{person: 'p1', city: 1}, {person: 'p2', city: 1}, {person: 'p3', city: 2}] AS r
+         RETURN r.person AS person, r.city AS city",
+    );
+    let engine = RyuEngine::open(&dir.path().join("db"), small()).unwrap();
+    engine.create_schema(&[person_def(), city_def()], &[knows_def(), lives_def()]).unwrap();
+    let mut events = Vec::new();
+    let report = engine
+        .load(
+            &[
+                NodeLoad { definition: person_def(), files: vec![persons] },
+                NodeLoad { definition: city_def(), files: vec![cities] },
+            ],
+            &[
+                EdgeLoad { definition: knows_def(), files: vec![knows] },
+                EdgeLoad { definition: lives_def(), files: vec![lives] },
+            ],
+            &mut |e| events.push(e),
+        )
+        .unwrap();
+    Fixture { _dir: dir, engine, events, report }
+}
+
+fn request(q: &str) -> QueryRequest {
+    QueryRequest { query: q.into(), parameters: Default::default(), timeout: Duration::from_secs(30), max_rows: 1000 }
+}
+
+fn one(f: &Fixture, q: &str) -> GraphValue {
+    let out = f.engine.query(&request(q), &CancelToken::new()).unwrap_or_else(|e| panic!("{q}: {e:?}"));
+    out.rows[0][0].clone()
+}
+
+#[test]
+fn loads_nodes_before_edges_and_counts_dangling_edges() {
+    let f = load_fixture();
+    assert_eq!(f.report.node_counts["Person"], 4);
+    assert_eq!(f.report.node_counts["City"], 2);
+    assert_eq!(f.report.edge_counts["KNOWS"], 3);
+    assert_eq!(f.report.dangling_edges["KNOWS"], 2);
+    assert_eq!(f.report.source_rows["KNOWS"], 5);
+    assert_eq!(f.report.edge_counts["LIVES_IN"], 3);
+    assert_eq!(f.report.dangling_edges["LIVES_IN"], 0);
+    let kinds: Vec<TableKind> = f
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            LoadEvent::TableLoaded { kind, .. } => Some(*kind),
+            LoadEvent::TableStarted { .. } => None,
+        })
+        .collect();
+    assert_eq!(kinds, vec![TableKind::Node, TableKind::Node, TableKind::Edge, TableKind::Edge]);
+    assert_eq!(f.events.len(), 8);
+}
+
+#[test]
+fn every_value_type_is_typed_and_encoded() {
+    let f = load_fixture();
+    let q = "MATCH (n:Person {id: 'p1'}) RETURN n.age, n.score, n.born, n.seen, n.tags, n.active, n.photo, n.uid, n.name";
+    let out = f.engine.query(&request(q), &CancelToken::new()).unwrap();
+    assert_eq!(out.columns[0], "n.age");
+    assert_eq!(
+        out.column_types,
+        vec!["INT64", "DOUBLE", "DATE", "TIMESTAMP", "LIST<STRING>", "BOOL", "BLOB", "UUID", "STRING"]
+    );
+    let json: Vec<_> = out.rows[0].iter().map(GraphValue::to_json).collect();
+    assert_eq!(json[0], json!(30));
+    assert_eq!(json[1], json!(1.5));
+    assert_eq!(json[2], json!("2024-01-31"));
+    assert_eq!(json[3], json!("2024-01-31T10:30:00.123456Z"));
+    assert_eq!(json[4], json!(["a", "b"]));
+    assert_eq!(json[5], json!(true));
+    assert_eq!(json[6], json!("aGk="));
+    assert_eq!(json[7], json!("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
+
+    let interval = one(&f, "RETURN interval('1 day 2 hours 3 minutes 4 seconds 500 milliseconds')");
+    assert_eq!(interval.type_name(), "INTERVAL");
+    assert_eq!(interval.to_json(), json!("P1DT2H3M4.5S"));
+    assert_eq!(one(&f, "RETURN 1.0/0.0").to_json(), json!("Infinity"));
+    assert_eq!(one(&f, "RETURN {a: 1, b: 'x'}").to_json(), json!({"a": 1, "b": "x"}));
+    assert_eq!(one(&f, "RETURN map(['k'], [2])").to_json(), json!({"k": 2}));
+    assert_eq!(one(&f, "RETURN null").to_json(), json!(null));
+
+    let node = one(&f, "MATCH (n:Person {id: 'p2'}) RETURN n").to_json();
+    let id = one(&f, "MATCH (n:Person {id: 'p2'}) RETURN id(n)").to_json();
+    assert_eq!(node["_label"], json!("Person"));
+    assert_eq!(node["name"], json!("Bob"));
+    assert_eq!(node["_id"], id);
+    assert!(node.get("_type").is_none());
+
+    let rel = one(&f, "MATCH (:Person {id: 'p1'})-[r:KNOWS]->(b) RETURN r").to_json();
+    let rid = one(&f, "MATCH (:Person {id: 'p1'})-[r:KNOWS]->(b) RETURN id(r)").to_json();
+    assert_eq!(rel["_type"], json!("KNOWS"));
+    assert_eq!(rel["since"], json!(2001));
+    assert_eq!(rel["_id"], rid);
+    assert!(rel.get("_label").is_none() && rel.get("_rid").is_none());
+    let p1 = one(&f, "MATCH (n:Person {id: 'p1'}) RETURN id(n)").to_json();
+    assert_eq!(rel["_src"], p1);
+    assert_eq!(rel["_dst"], id);
+
+    let path = f
+        .engine
+        .query(&request("MATCH p = (:Person {id: 'p1'})-[:KNOWS*2..2]->(:Person) RETURN p"), &CancelToken::new())
+        .unwrap();
+    assert_eq!(path.column_types, vec!["PATH"]);
+    let p = path.rows[0][0].to_json();
+    assert_eq!(p["_rels"].as_array().unwrap().len(), 2);
+    assert!(!p["_nodes"].as_array().unwrap().is_empty());
+
+    // Node ids are unique across labels, relationship ids across types and nodes.
+    let ids = f.engine.query(&request("MATCH (n) RETURN id(n)"), &CancelToken::new()).unwrap();
+    let mut ids: Vec<i64> = ids.rows.iter().map(|r| r[0].to_json().as_i64().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..6).collect::<Vec<i64>>());
+    let rids = f.engine.query(&request("MATCH ()-[r]->() RETURN DISTINCT id(r)"), &CancelToken::new()).unwrap();
+    assert_eq!(rids.rows.len(), 6);
+    assert!(rids.rows.iter().all(|r| r[0].to_json().as_i64().unwrap() >= 6));
+}
+
+#[test]
+fn parameters_rows_limits_and_errors() {
+    let f = load_fixture();
+    let mut req = request("MATCH (n:Person) WHERE n.age >= $min AND n.name IN $names RETURN n.id ORDER BY n.id");
+    req.parameters = serde_json::from_value(json!({"min": 35, "names": ["Bob", "Carol", "Dan"]})).unwrap();
+    let out = f.engine.query(&req, &CancelToken::new()).unwrap();
+    assert_eq!(out.rows.len(), 3);
+
+    let mut limited = request("MATCH (n:Person) RETURN n.id");
+    limited.max_rows = 2;
+    let out = f.engine.query(&limited, &CancelToken::new()).unwrap();
+    assert_eq!(out.rows.len(), 2);
+    assert!(out.truncated);
+
+    let missing = f.engine.query(&request("MATCH (n:Person) WHERE n.age = $age RETURN n"), &CancelToken::new());
+    match missing.unwrap_err().kind {
+        QueryErrorKind::Failed { reason, parameter } => {
+            assert_eq!(reason.as_str(), "missing_parameter");
+            assert_eq!(parameter.as_deref(), Some("age"));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let syntax = f.engine.query(&request("MATCH (n:Person\nRETURN n"), &CancelToken::new()).unwrap_err();
+    match syntax.kind {
+        QueryErrorKind::Syntax { line, column, .. } => {
+            assert!(line.is_some() && column.is_some(), "{syntax:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let multi = f.engine.query(&request("RETURN 1; RETURN 2"), &CancelToken::new()).unwrap_err();
+    assert_eq!(multi.kind, QueryErrorKind::Unsupported { feature: "multiple_statements".into() });
+}
+
+#[test]
+fn read_only_enforcement() {
+    let f = load_fixture();
+    for allowed in [
+        "RETURN 'CREATE' AS c",
+        "MATCH (n:Person) RETURN n.name AS created_at",
+        "MATCH (n:Person) RETURN offset(id(n))",
+        "MATCH (n:Person) RETURN n.`name` AS `SET`",
+        "MATCH (n:Person) // DELETE n\nRETURN count(n)",
+        "CALL show_tables() RETURN name",
+    ] {
+        f.engine.query(&request(allowed), &CancelToken::new()).unwrap_or_else(|e| panic!("{allowed}: {e:?}"));
+    }
+    for (refused, clause) in [
+        ("CREATE (:City {code: 9, name: 'X'})", "CREATE"),
+        ("MATCH (n:Person) SET n.age = 1", "SET"),
+        ("MATCH (n:Person) DETACH DELETE n", "DETACH DELETE"),
+        ("MERGE (c:City {code: 1})", "MERGE"),
+        ("COPY City FROM '/tmp/x.parquet'", "COPY"),
+        ("LOAD FROM '/etc/hostname' RETURN *", "LOAD"),
+        ("DROP TABLE City", "DROP"),
+        ("CALL threads=1", "CALL threads"),
+        ("COMMIT", "COMMIT"),
+    ] {
+        match f.engine.query(&request(refused), &CancelToken::new()).unwrap_err().kind {
+            QueryErrorKind::ReadOnlyViolation { clause: c, .. } => assert_eq!(c, clause, "{refused}"),
+            other => panic!("{refused}: {other:?}"),
+        }
+    }
+    // Second line of defence: even without the lexical gate the engine refuses writes.
+    for write in ["CREATE (:City {code: 9, name: 'X'})", "MATCH (n:Person) SET n.age = 1"] {
+        assert!(f.engine.query_ungated(&request(write)).is_err(), "{write}");
+    }
+    assert_eq!(one(&f, "MATCH (c:City) RETURN count(c)").to_json(), json!(2));
+    assert_eq!(one(&f, "MATCH (n:Person {id: 'p1'}) RETURN n.age").to_json(), json!(30));
+}
+
+#[test]
+fn timeout_interrupts_the_engine_and_cancel_stops_a_query() {
+    let f = load_fixture();
+    let slow = "UNWIND range(1, 100000) AS a UNWIND range(1, 100000) AS b WITH a, b WHERE (a * b) % 7 = 3 RETURN count(*)";
+    let mut req = request(slow);
+    req.timeout = Duration::from_millis(1000);
+    match f.engine.query(&req, &CancelToken::new()).unwrap_err().kind {
+        QueryErrorKind::Timeout { timeout_ms, .. } => assert_eq!(timeout_ms, 1000),
+        other => panic!("{other:?}"),
+    }
+    let token = CancelToken::new();
+    let engine = f.engine.clone();
+    let t = token.clone();
+    let handle = std::thread::spawn(move || {
+        let mut req = request(slow);
+        req.timeout = Duration::from_secs(600);
+        engine.query(&req, &t)
+    });
+    token.cancel();
+    let err = handle.join().unwrap().unwrap_err();
+    assert_eq!(err.kind, QueryErrorKind::Cancelled);
+    // The connection pool is still usable afterwards.
+    assert_eq!(one(&f, "RETURN 41 + 1").to_json(), json!(42));
+}
+
+#[test]
+fn duplicate_primary_keys_name_the_label_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = ParquetWriter::new(dir.path());
+    let cities = w.write(
+        dir.path().join("City.parquet"),
+        "UNWIND [1, 2, 2] AS c RETURN c AS code, 'n' + CAST(c AS STRING) AS name",
+    );
+    let engine = RyuEngine::open(&dir.path().join("db"), small()).unwrap();
+    engine.create_schema(&[city_def()], &[]).unwrap();
+    let err = engine.load(&[NodeLoad { definition: city_def(), files: vec![cities] }], &[], &mut |_| {}).unwrap_err();
+    match err {
+        EngineError::DuplicateKey { label, key } => {
+            assert_eq!(label, "City");
+            assert_eq!(key, "2");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn schema_counts_topology_and_atomic_write_back() {
+    let f = load_fixture();
+    let schema = f.engine.schema().unwrap();
+    assert_eq!(schema.node_tables[0].label, "Person");
+    assert_eq!(schema.node_tables[0].node_count, 4);
+    assert_eq!(schema.node_tables[0].properties[0], ("id".to_string(), "STRING".to_string()));
+    assert_eq!(schema.node_tables[1].node_count, 2);
+    assert_eq!(schema.edge_tables[0].edge_count, 3);
+    assert_eq!(schema.edge_tables[0].from_node, "Person");
+    assert_eq!(schema.edge_tables[1].to_node, "City");
+
+    let topo = f.engine.topology(&["Person".into()], &[]).unwrap();
+    assert_eq!(topo.node_count(), 4);
+    assert_eq!(topo.edges.len(), 1, "LIVES_IN leaves the Person scope");
+    let knows = &topo.edges[0];
+    let mut pairs: Vec<(u32, u32)> = knows.src.iter().copied().zip(knows.dst.iter().copied()).collect();
+    pairs.sort_unstable();
+    let expected = f
+        .engine
+        .query(&request("MATCH (a)-[:KNOWS]->(b) RETURN id(a), id(b)"), &CancelToken::new())
+        .unwrap();
+    let mut expected: Vec<(u32, u32)> = expected
+        .rows
+        .iter()
+        .map(|r| (r[0].to_json().as_u64().unwrap() as u32, r[1].to_json().as_u64().unwrap() as u32))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(pairs, expected);
+    let all = f.engine.topology(&[], &[]).unwrap();
+    assert_eq!(all.label_of(5), Some("City"));
+
+    // Concurrent readers see either no values or all of them.
+    let engine = f.engine.clone();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for _ in 0..30 {
+            if let Ok(out) = engine.query(&request("MATCH (n:Person) RETURN count(n.pr)"), &CancelToken::new()) {
+                seen.push(out.rows[0][0].to_json().as_i64().unwrap());
+            }
+        }
+        seen
+    });
+    let written = f
+        .engine
+        .write_back(&WriteBack {
+            property: "pr".into(),
+            labels: vec!["Person".into()],
+            node_ids: vec![0, 1, 2, 3],
+            values: WriteValues::Double(vec![Some(0.1), Some(0.2), Some(0.3), Some(0.4)]),
+        })
+        .unwrap();
+    assert_eq!(written, 4);
+    let seen = reader.join().unwrap();
+    assert!(seen.iter().all(|c| *c == 0 || *c == 4), "{seen:?}");
+    assert_eq!(one(&f, "MATCH (n:Person {id: 'p3'}) RETURN n.pr").to_json(), json!(0.3));
+    let schema = f.engine.schema().unwrap();
+    assert_eq!(schema.node_tables[0].algorithm_properties, vec!["pr".to_string()]);
+    assert_eq!(schema.node_tables[0].properties.last().unwrap(), &("pr".to_string(), "DOUBLE".to_string()));
+
+    // Overwrite with the same type works; another type or a mapping property is refused.
+    f.engine
+        .write_back(&WriteBack {
+            property: "pr".into(),
+            labels: vec!["Person".into()],
+            node_ids: vec![0, 1, 2, 3],
+            values: WriteValues::Double(vec![Some(1.0), Some(1.0), Some(1.0), None]),
+        })
+        .unwrap();
+    assert_eq!(one(&f, "MATCH (n:Person) RETURN sum(n.pr)").to_json(), json!(3.0));
+    let clash = f.engine.write_back(&WriteBack {
+        property: "pr".into(),
+        labels: vec!["Person".into()],
+        node_ids: vec![0],
+        values: WriteValues::Int64(vec![Some(1)]),
+    });
+    assert!(matches!(clash, Err(EngineError::WriteBack { .. })));
+    let mapping = f.engine.write_back(&WriteBack {
+        property: "age".into(),
+        labels: vec!["Person".into()],
+        node_ids: vec![0],
+        values: WriteValues::Int64(vec![Some(1)]),
+    });
+    assert!(matches!(mapping, Err(EngineError::WriteBack { .. })));
+    assert_eq!(one(&f, "MATCH (n:Person {id: 'p1'}) RETURN n.age").to_json(), json!(30));
+}
