@@ -1,0 +1,221 @@
+//! Fetching a snapshot from the object store into the instance's data directory, verifying it
+//! against its manifest.
+//!
+//! Owns: URL → object store resolution (through `object_store`'s URL parsing: `file://` always,
+//! `s3://`, `gs://`, `az://` when the crate's cloud features are enabled, credentials from the
+//! environment), the per-table file lists (from `_manifest.json`, or by listing
+//! `nodes/{label}/` and `edges/{type}/` for pre-staged snapshots), streaming downloads, and the
+//! checks documented on [`SnapshotManifest`]. Does not own: loading the files into the engine.
+
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+use graph_olap_api::instance::{InstanceBootstrap, MANIFEST_SCHEMA_VERSION, ManifestFile, SnapshotManifest};
+use graph_olap_engine::{EdgeLoad, NodeLoad};
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+/// Why a snapshot could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The storage path is not a usable URL or the store is unavailable.
+    #[error("object store: {0}")]
+    Storage(String),
+    /// The manifest is missing, unreadable, of another version, or incomplete.
+    #[error("manifest: {0}")]
+    Manifest(String),
+    /// A downloaded file does not match its manifest entry.
+    #[error("verification failed for {path}: {message}")]
+    Verify {
+        /// Relative path of the file.
+        path: String,
+        /// What differs.
+        message: String,
+    },
+    /// Local disk.
+    #[error("local file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The snapshot on local disk, ready for [`graph_olap_engine::GraphEngine::load`].
+#[derive(Debug, Clone)]
+pub struct LocalSnapshot {
+    /// Node tables with their local files.
+    pub nodes: Vec<NodeLoad>,
+    /// Edge tables with their local files.
+    pub edges: Vec<EdgeLoad>,
+    /// Bytes downloaded.
+    pub bytes: u64,
+    /// Files downloaded.
+    pub files: usize,
+}
+
+fn store_for(url_text: &str) -> Result<(Box<dyn ObjectStore>, StorePath), SnapshotError> {
+    let url = reqwest::Url::parse(url_text).map_err(|e| SnapshotError::Storage(format!("{url_text}: {e}")))?;
+    object_store::parse_url_opts(&url, std::env::vars())
+        .map_err(|e| SnapshotError::Storage(format!("{url_text}: {e}")))
+}
+
+fn child(base: &StorePath, relative: &str) -> StorePath {
+    let mut path = base.clone();
+    for part in relative.split('/').filter(|p| !p.is_empty()) {
+        path = path.join(part);
+    }
+    path
+}
+
+struct Planned {
+    relative: String,
+    expected: Option<ManifestFile>,
+}
+
+async fn list_files(store: &dyn ObjectStore, base: &StorePath, prefix: &str) -> Result<Vec<Planned>, SnapshotError> {
+    let dir = child(base, prefix);
+    let mut stream = store.list(Some(&dir));
+    let mut out = Vec::new();
+    while let Some(item) = stream.next().await {
+        let meta = item.map_err(|e| SnapshotError::Storage(e.to_string()))?;
+        let full = meta.location.to_string();
+        let base_text = base.to_string();
+        let relative = full.strip_prefix(&base_text).unwrap_or(&full).trim_start_matches('/').to_string();
+        out.push(Planned { relative, expected: None });
+    }
+    out.sort_by(|a, b| a.relative.cmp(&b.relative));
+    Ok(out)
+}
+
+async fn download(
+    store: &dyn ObjectStore,
+    base: &StorePath,
+    plan: &Planned,
+    dest_root: &Path,
+) -> Result<(PathBuf, u64), SnapshotError> {
+    let local = dest_root.join(&plan.relative);
+    if let Some(parent) = local.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let result = store
+        .get(&child(base, &plan.relative))
+        .await
+        .map_err(|e| SnapshotError::Storage(format!("{}: {e}", plan.relative)))?;
+    let mut stream = result.into_stream();
+    let mut file = tokio::fs::File::create(&local).await?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| SnapshotError::Storage(format!("{}: {e}", plan.relative)))?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    if let Some(expected) = &plan.expected {
+        let fail = |message: String| SnapshotError::Verify { path: plan.relative.clone(), message };
+        if size != expected.size_bytes {
+            return Err(fail(format!("size {size} bytes, manifest says {}", expected.size_bytes)));
+        }
+        if let Some(sum) = &expected.sha256 {
+            let actual = hex::encode(hasher.finalize());
+            if !actual.eq_ignore_ascii_case(sum) {
+                return Err(fail(format!("sha256 {actual}, manifest says {sum}")));
+            }
+        }
+        let rows = parquet_rows(&local).map_err(|e| fail(format!("not a readable Parquet file: {e}")))?;
+        if rows != expected.row_count {
+            return Err(fail(format!("{rows} rows, manifest says {}", expected.row_count)));
+        }
+    }
+    Ok((local, size))
+}
+
+fn parquet_rows(path: &Path) -> Result<u64, String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let reader = SerializedFileReader::new(file).map_err(|e| e.to_string())?;
+    Ok(u64::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0))
+}
+
+async fn read_manifest(manifest_url: &str) -> Result<SnapshotManifest, SnapshotError> {
+    let (store, path) = store_for(manifest_url)?;
+    let bytes = store
+        .get(&path)
+        .await
+        .map_err(|e| SnapshotError::Manifest(format!("cannot read {manifest_url}: {e}")))?
+        .bytes()
+        .await
+        .map_err(|e| SnapshotError::Manifest(e.to_string()))?;
+    let manifest: SnapshotManifest =
+        serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Manifest(format!("invalid JSON: {e}")))?;
+    if manifest.schema_version != MANIFEST_SCHEMA_VERSION {
+        return Err(SnapshotError::Manifest(format!(
+            "schema_version {} is not supported (expected {MANIFEST_SCHEMA_VERSION})",
+            manifest.schema_version
+        )));
+    }
+    Ok(manifest)
+}
+
+/// Downloads every table's files into `dest` (same relative layout) and verifies them.
+/// `on_file` is called after each file with (relative path, bytes).
+pub async fn fetch(
+    boot: &InstanceBootstrap,
+    dest: &Path,
+    mut on_file: impl FnMut(&str, u64),
+) -> Result<LocalSnapshot, SnapshotError> {
+    let root = if boot.storage_path.ends_with('/') { boot.storage_path.clone() } else { format!("{}/", boot.storage_path) };
+    let (store, base) = store_for(&root)?;
+    let manifest = match &boot.manifest_path {
+        Some(m) => Some(read_manifest(m).await?),
+        None => None,
+    };
+    let plan_for = |kind: &str, name: &str| -> Result<Option<Vec<Planned>>, SnapshotError> {
+        let Some(m) = &manifest else { return Ok(None) };
+        let tables = if kind == "nodes" { &m.nodes } else { &m.edges };
+        let table = tables
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| SnapshotError::Manifest(format!("no entry for {kind}/{name}")))?;
+        let sum: u64 = table.files.iter().map(|f| f.row_count).sum();
+        if sum != table.row_count {
+            return Err(SnapshotError::Manifest(format!(
+                "{kind}/{name}: files hold {sum} rows, table row_count says {}",
+                table.row_count
+            )));
+        }
+        Ok(Some(table.files.iter().map(|f| Planned { relative: f.path.clone(), expected: Some(f.clone()) }).collect()))
+    };
+    let mut snapshot = LocalSnapshot { nodes: Vec::new(), edges: Vec::new(), bytes: 0, files: 0 };
+    for def in &boot.node_definitions {
+        let planned = match plan_for("nodes", &def.label)? {
+            Some(p) => p,
+            None => list_files(store.as_ref(), &base, &format!("nodes/{}/", def.label)).await?,
+        };
+        let mut files = Vec::new();
+        for p in &planned {
+            let (local, size) = download(store.as_ref(), &base, p, dest).await?;
+            snapshot.bytes += size;
+            snapshot.files += 1;
+            on_file(&p.relative, size);
+            files.push(local);
+        }
+        snapshot.nodes.push(NodeLoad { definition: def.clone(), files });
+    }
+    for def in &boot.edge_definitions {
+        let planned = match plan_for("edges", &def.edge_type)? {
+            Some(p) => p,
+            None => list_files(store.as_ref(), &base, &format!("edges/{}/", def.edge_type)).await?,
+        };
+        let mut files = Vec::new();
+        for p in &planned {
+            let (local, size) = download(store.as_ref(), &base, p, dest).await?;
+            snapshot.bytes += size;
+            snapshot.files += 1;
+            on_file(&p.relative, size);
+            files.push(local);
+        }
+        snapshot.edges.push(EdgeLoad { definition: def.clone(), files });
+    }
+    Ok(snapshot)
+}

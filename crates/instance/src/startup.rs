@@ -1,0 +1,230 @@
+//! The startup sequence of an instance server (API.md §10.1): report `starting`, fetch the
+//! bootstrap, download and verify the snapshot, create the schema, load nodes then edges, check
+//! row counts, then report `running` with graph statistics.
+//!
+//! Owns: the order of those steps, progress reporting (phases `downloading`, `loading_schema`,
+//! `loading_data`, one step per table) and the mapping of failures to instance error codes.
+//! Does not own: the individual mechanisms (control-plane client, snapshot fetch, engine).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use graph_olap_api::instance::{GraphStats, ProgressReport, ProgressStep, ReportedStatus, StatusReport};
+use graph_olap_engine::{EngineError, GraphEngine, LoadEvent, RyuConfig, RyuEngine};
+
+use crate::control_plane::ControlPlaneError;
+use crate::state::{AppState, Phase};
+
+/// A failed startup, reported to the control plane as `failed`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct StartupFailure {
+    /// Instance error code (§1.13).
+    pub code: &'static str,
+    /// One sentence.
+    pub message: String,
+}
+
+fn fail(code: &'static str, message: impl Into<String>) -> StartupFailure {
+    StartupFailure { code, message: message.into() }
+}
+
+struct Progress {
+    phase: String,
+    steps: Vec<ProgressStep>,
+}
+
+impl Progress {
+    fn step(&mut self, name: &str) -> Option<&mut ProgressStep> {
+        self.steps.iter_mut().find(|s| s.name == name)
+    }
+
+    fn report(&self) -> ProgressReport {
+        ProgressReport {
+            phase: self.phase.clone(),
+            current_step: self.steps.iter().find(|s| s.status == "in_progress").map(|s| s.name.clone()),
+            steps: self.steps.clone(),
+            estimated_remaining_seconds: None,
+        }
+    }
+}
+
+async fn send_progress(state: &AppState, progress: &Progress) {
+    if let Err(e) = state.control_plane.report_progress(&progress.report()).await {
+        tracing::warn!(error = %e, "progress report failed");
+    }
+}
+
+fn pending(name: String, kind: Option<&str>) -> ProgressStep {
+    ProgressStep {
+        name,
+        status: "pending".into(),
+        step_type: kind.map(str::to_string),
+        row_count: None,
+        started_at: None,
+        completed_at: None,
+    }
+}
+
+/// Runs the whole sequence; on success the state is `Running` and the control plane knows.
+pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
+    let cp = &state.control_plane;
+    let starting = StatusReport {
+        status: ReportedStatus::Starting,
+        pod_name: state.config.pod_name.clone(),
+        internal_url: state.config.internal_url.clone(),
+        graph_stats: None,
+        error_code: None,
+        error_message: None,
+        stack_trace: None,
+    };
+    let ack = cp.report_status(&starting).await.map_err(|e| fail("STARTUP_FAILED", e.to_string()))?;
+    if ack.desired_state == graph_olap_api::instance::DesiredState::Stop {
+        state.request_shutdown();
+        return Err(fail("STARTUP_FAILED", "the control plane asked the instance to stop"));
+    }
+    let boot = cp.bootstrap().await.map_err(|e| fail("MAPPING_FETCH_ERROR", e.to_string()))?;
+    let boot = state.boot.get_or_init(|| boot).clone();
+    state.set_phase(Phase::Loading);
+
+    let mut progress = Progress { phase: "downloading".into(), steps: vec![pending("download".into(), None)] };
+    for n in &boot.node_definitions {
+        progress.steps.push(pending(format!("load:{}", n.label), Some("node")));
+    }
+    for e in &boot.edge_definitions {
+        progress.steps.push(pending(format!("load:{}", e.edge_type), Some("edge")));
+    }
+    if let Some(s) = progress.step("download") {
+        s.status = "in_progress".into();
+        s.started_at = Some(Utc::now());
+    }
+    send_progress(&state, &progress).await;
+
+    let snapshot_dir = state.config.data_dir.join("snapshot");
+    let local = crate::snapshot::fetch(&boot, &snapshot_dir, |path, bytes| {
+        tracing::info!(path, bytes, "downloaded");
+    })
+    .await
+    .map_err(|e| fail("DATA_LOAD_ERROR", e.to_string()))?;
+    if let Some(s) = progress.step("download") {
+        s.status = "completed".into();
+        s.completed_at = Some(Utc::now());
+    }
+    progress.phase = "loading_schema".into();
+    send_progress(&state, &progress).await;
+
+    let db_dir = state.config.data_dir.join("db");
+    let _ = tokio::fs::remove_dir_all(&db_dir).await;
+    let readers = usize::try_from(boot.cpu_cores.max(1)).unwrap_or(1).max(2);
+    let config = RyuConfig {
+        readers,
+        threads_per_query: u64::from(boot.cpu_cores.max(1)),
+        buffer_pool_bytes: boot.memory_gb.map_or(0, |gb| u64::from(gb) * (1 << 30) / 2),
+        ..RyuConfig::default()
+    };
+    let nodes = boot.node_definitions.clone();
+    let edges = boot.edge_definitions.clone();
+    let engine = tokio::task::spawn_blocking(move || -> Result<RyuEngine, EngineError> {
+        let engine = RyuEngine::open(&db_dir, config)?;
+        engine.create_schema(&nodes, &edges)?;
+        Ok(engine)
+    })
+    .await
+    .map_err(|e| fail("SCHEMA_CREATE_ERROR", e.to_string()))?
+    .map_err(|e| fail("SCHEMA_CREATE_ERROR", e.to_string()))?;
+
+    progress.phase = "loading_data".into();
+    send_progress(&state, &progress).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<LoadEvent>();
+    let loader = engine.clone();
+    let load = tokio::task::spawn_blocking(move || {
+        let mut on_event = |e: LoadEvent| {
+            let _ = tx.send(e);
+        };
+        loader.load(&local.nodes, &local.edges, &mut on_event)
+    });
+    while let Some(event) = rx.recv().await {
+        match event {
+            LoadEvent::TableStarted { name, .. } => {
+                if let Some(s) = progress.step(&format!("load:{name}")) {
+                    s.status = "in_progress".into();
+                    s.started_at = Some(Utc::now());
+                }
+            }
+            LoadEvent::TableLoaded { name, rows, .. } => {
+                if let Some(s) = progress.step(&format!("load:{name}")) {
+                    s.status = "completed".into();
+                    s.row_count = Some(rows);
+                    s.completed_at = Some(Utc::now());
+                }
+            }
+        }
+        send_progress(&state, &progress).await;
+    }
+    let report = load
+        .await
+        .map_err(|e| fail("DATA_LOAD_ERROR", e.to_string()))?
+        .map_err(|e| fail("DATA_LOAD_ERROR", e.to_string()))?;
+
+    if let Some(expected) = &boot.node_counts {
+        for (label, count) in &report.node_counts {
+            if let Some(want) = expected.get(label) {
+                if want != count {
+                    return Err(fail(
+                        "DATA_LOAD_ERROR",
+                        format!("label {label}: loaded {count} nodes, the snapshot has {want}"),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(expected) = &boot.edge_counts {
+        for (edge_type, count) in &report.edge_counts {
+            let dangling = report.dangling_edges.get(edge_type).copied().unwrap_or(0);
+            if let Some(want) = expected.get(edge_type) {
+                if *want != count + dangling {
+                    return Err(fail(
+                        "DATA_LOAD_ERROR",
+                        format!("edge type {edge_type}: loaded {count} + {dangling} dangling, the snapshot has {want}"),
+                    ));
+                }
+            }
+        }
+    }
+    let stats = GraphStats {
+        node_count: report.node_counts.values().sum(),
+        edge_count: report.edge_counts.values().sum(),
+        node_counts: report.node_counts.clone(),
+        edge_counts: report.edge_counts.clone(),
+        dangling_edges: report.dangling_edges.values().sum(),
+    };
+    let engine: Arc<dyn GraphEngine> = Arc::new(engine);
+    let _ = state.engine.set(engine);
+    let _ = state.stats.set(stats.clone());
+    state.set_phase(Phase::Running);
+    progress.phase = "ready".into();
+    send_progress(&state, &progress).await;
+
+    let running = StatusReport { status: ReportedStatus::Running, graph_stats: Some(stats), ..starting };
+    for _ in 0..60 {
+        match cp.report_status(&running).await {
+            Ok(ack) => {
+                if ack.desired_state == graph_olap_api::instance::DesiredState::Stop {
+                    state.request_shutdown();
+                }
+                return Ok(());
+            }
+            Err(ControlPlaneError::Status { status: 409, reason, .. }) if reason.as_deref() == Some("not_ready") => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the control plane refused the running report; shutting down");
+                state.request_shutdown();
+                return Ok(());
+            }
+        }
+    }
+    state.request_shutdown();
+    Err(fail("STARTUP_TIMEOUT", "the control plane never accepted the running report"))
+}

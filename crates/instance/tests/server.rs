@@ -1,0 +1,415 @@
+//! The instance HTTP surface with a real engine on a small generated snapshot. The peer — the
+//! control plane's internal API — is a small axum stub recording what the instance reports.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+use arrow::record_batch::RecordBatch;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, patch, post, put};
+use graph_olap_api::instance::{ManifestFile, ManifestTable, SnapshotManifest};
+use graph_olap_instance::{InstanceConfig, Phase};
+use serde_json::{Value, json};
+use sha2::Digest;
+use tokio::sync::Notify;
+
+const KEY: &str = "0123456789abcdef0123456789abcdef-internal";
+
+#[derive(Default)]
+struct Recorded {
+    statuses: Vec<Value>,
+    progress: Vec<Value>,
+    activity: Vec<Value>,
+}
+
+#[derive(Clone)]
+struct Stub {
+    recorded: Arc<Mutex<Recorded>>,
+    bootstrap: Value,
+    release: Arc<Notify>,
+}
+
+fn envelope(data: Value) -> Json<Value> {
+    Json(json!({"data": data, "meta": {"request_id": "stub"}}))
+}
+
+async fn stub_status(State(s): State<Stub>, Json(body): Json<Value>) -> Json<Value> {
+    let status = body["status"].clone();
+    s.recorded.lock().unwrap().statuses.push(body);
+    envelope(json!({"status": status, "desired_state": "run"}))
+}
+
+async fn stub_mapping(State(s): State<Stub>) -> Json<Value> {
+    s.release.notified().await;
+    envelope(s.bootstrap.clone())
+}
+
+async fn stub_progress(State(s): State<Stub>, Json(body): Json<Value>) -> Json<Value> {
+    s.recorded.lock().unwrap().progress.push(body);
+    envelope(json!({"progress_percent": 0}))
+}
+
+async fn stub_activity(State(s): State<Stub>, Json(body): Json<Value>) -> Json<Value> {
+    s.recorded.lock().unwrap().activity.push(body);
+    envelope(json!({"last_activity_at": "2025-01-15T10:30:00.000Z"}))
+}
+
+async fn stub_metrics() -> Json<Value> {
+    envelope(json!({"desired_state": "run"}))
+}
+
+async fn stub_introspect(Json(body): Json<Value>) -> Json<Value> {
+    match body["token"].as_str() {
+        Some("alice-key") => envelope(json!({"active": true, "username": "alice@example.com", "role": "analyst"})),
+        Some("bob-key") => envelope(json!({"active": true, "username": "bob@example.com", "role": "analyst"})),
+        _ => envelope(json!({"active": false})),
+    }
+}
+
+async fn start_stub(bootstrap: Value) -> (String, Stub) {
+    let stub = Stub { recorded: Arc::default(), bootstrap, release: Arc::new(Notify::new()) };
+    let app = Router::new()
+        .route("/api/internal/instances/{id}/status", patch(stub_status))
+        .route("/api/internal/instances/{id}/mapping", get(stub_mapping))
+        .route("/api/internal/instances/{id}/progress", put(stub_progress))
+        .route("/api/internal/instances/{id}/activity", post(stub_activity))
+        .route("/api/internal/instances/{id}/metrics", put(stub_metrics))
+        .route("/api/internal/auth/introspect", post(stub_introspect))
+        .with_state(stub.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), stub)
+}
+
+fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) -> ManifestFile {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let rows = batch.num_rows() as u64;
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let bytes = std::fs::read(path).unwrap();
+    ManifestFile {
+        path: String::new(),
+        size_bytes: bytes.len() as u64,
+        row_count: rows,
+        sha256: Some(hex::encode(sha2::Sha256::digest(&bytes))),
+    }
+}
+
+/// Writes a snapshot (Customer, Product, PURCHASED with one dangling edge) and returns the
+/// bootstrap the control plane would serve. `duplicate` makes two customers share a key.
+fn snapshot(root: &Path, duplicate: bool) -> Value {
+    let snap = root.join("snap");
+    let table = |kind: &str, name: &str, columns: Vec<(&str, ArrayRef)>| {
+        let rel = format!("{kind}/{name}/part-00000.parquet");
+        let mut f = write_parquet(&snap.join(&rel), columns);
+        f.path = rel;
+        ManifestTable { name: name.into(), row_count: f.row_count, files: vec![f] }
+    };
+    let ids: Vec<&str> = if duplicate { vec!["c1", "c2", "c2"] } else { vec!["c1", "c2", "c3"] };
+    let customers = table(
+        "nodes",
+        "Customer",
+        vec![
+            ("customer_id", Arc::new(StringArray::from(ids)) as ArrayRef),
+            ("name", Arc::new(StringArray::from(vec!["Alice", "Bob", "Carol"])) as ArrayRef),
+        ],
+    );
+    let products = table(
+        "nodes",
+        "Product",
+        vec![
+            ("product_id", Arc::new(Int64Array::from(vec![10, 20])) as ArrayRef),
+            ("title", Arc::new(StringArray::from(vec!["Pen", "Ink"])) as ArrayRef),
+        ],
+    );
+    let purchased = table(
+        "edges",
+        "PURCHASED",
+        vec![
+            ("customer_id", Arc::new(StringArray::from(vec!["c1", "c1", "c2", "zz"])) as ArrayRef),
+            ("product_id", Arc::new(Int64Array::from(vec![10, 20, 10, 10])) as ArrayRef),
+            ("amount", Arc::new(Float64Array::from(vec![1.5, 2.5, 3.5, 4.5])) as ArrayRef),
+        ],
+    );
+    let manifest = SnapshotManifest {
+        schema_version: 1,
+        snapshot_id: 7,
+        mapping_id: 1,
+        mapping_version: 2,
+        nodes: vec![customers.clone(), products.clone()],
+        edges: vec![purchased.clone()],
+        created_at: chrono::Utc::now(),
+    };
+    std::fs::write(snap.join("_manifest.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let base = format!("file://{}/", snap.display());
+    json!({
+        "instance_id": 3, "owner_username": "alice@example.com",
+        "snapshot_id": 7, "mapping_id": 1, "mapping_version": 2,
+        "storage_path": base, "prestaged": false,
+        "node_definitions": [
+            {"label": "Customer", "sql": "SELECT 1", "primary_key": {"name": "customer_id", "type": "STRING"},
+             "properties": [{"name": "name", "type": "STRING"}]},
+            {"label": "Product", "sql": "SELECT 1", "primary_key": {"name": "product_id", "type": "INT64"},
+             "properties": [{"name": "title", "type": "STRING"}]}],
+        "edge_definitions": [
+            {"type": "PURCHASED", "from_node": "Customer", "to_node": "Product", "sql": "SELECT 1",
+             "from_key": "customer_id", "to_key": "product_id", "properties": [{"name": "amount", "type": "DOUBLE"}]}],
+        "node_counts": {"Customer": customers.row_count, "Product": products.row_count},
+        "edge_counts": {"PURCHASED": purchased.row_count},
+        "manifest_path": format!("{base}_manifest.json"),
+        "cpu_cores": 2, "memory_gb": null,
+        "query_defaults": {"timeout_ms": 60000, "max_rows": 100000, "max_rows_cap": 1000000},
+        "auth_mode": "api_key"
+    })
+}
+
+fn config(control_plane_url: String, data_dir: &Path) -> InstanceConfig {
+    InstanceConfig {
+        instance_id: 3,
+        control_plane_url,
+        internal_api_key: KEY.into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.to_path_buf(),
+        pod_name: Some("wrapper-test".into()),
+        internal_url: None,
+        metrics_interval: Duration::from_secs(3600),
+    }
+}
+
+async fn wait_until(mut done: impl FnMut() -> bool) {
+    for _ in 0..1200 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("condition not reached");
+}
+
+fn as_alice(r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    r.header("X-Internal-Api-Key", KEY).header("X-Username", "alice@example.com").header("X-User-Role", "analyst")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_the_instance_api_over_a_loaded_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cp_url, stub) = start_stub(snapshot(dir.path(), false)).await;
+    let server = graph_olap_instance::start(config(cp_url, &dir.path().join("data"))).await.unwrap();
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+
+    // Serving while loading: the bootstrap is held back by the stub until released.
+    let health = http.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "healthy");
+    let ready = http.get(format!("{base}/ready")).header("X-Request-ID", "req-1").send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.headers()["retry-after"], "5");
+    assert_eq!(ready.headers()["x-request-id"], "req-1");
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "INSTANCE_NOT_READY");
+    assert_eq!(body["meta"]["request_id"], "req-1");
+    let q = as_alice(http.post(format!("{base}/query"))).json(&json!({"query": "RETURN 1"})).send().await.unwrap();
+    assert_eq!(q.status(), 503);
+    let status: Value = http
+        .get(format!("{base}/status"))
+        .header("X-Internal-Api-Key", KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["ready"], false);
+    assert!(status["node_count"].is_null());
+
+    stub.release.notify_one();
+    let state = Arc::clone(&server.state);
+    wait_until(|| matches!(state.phase(), Phase::Running | Phase::Failed)).await;
+    assert_eq!(server.state.phase(), Phase::Running);
+    assert_eq!(http.get(format!("{base}/ready")).send().await.unwrap().status(), 200);
+    let recorded = Arc::clone(&stub.recorded);
+    wait_until(|| recorded.lock().unwrap().statuses.iter().any(|s| s["status"] == "running")).await;
+    {
+        let r = stub.recorded.lock().unwrap();
+        assert_eq!(r.statuses[0]["status"], "starting");
+        assert_eq!(r.statuses[0]["pod_name"], "wrapper-test");
+        let running = r.statuses.iter().find(|s| s["status"] == "running").unwrap();
+        assert_eq!(running["graph_stats"]["node_count"], 5);
+        assert_eq!(running["graph_stats"]["edge_count"], 3);
+        assert_eq!(running["graph_stats"]["dangling_edges"], 1);
+        assert_eq!(running["graph_stats"]["node_counts"]["Customer"], 3);
+        let phases: Vec<&str> = r.progress.iter().map(|p| p["phase"].as_str().unwrap()).collect();
+        for phase in ["downloading", "loading_schema", "loading_data", "ready"] {
+            assert!(phases.contains(&phase), "{phases:?}");
+        }
+        let last = r.progress.last().unwrap();
+        let steps: BTreeMap<&str, &str> = last["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(steps["download"], "completed");
+        assert_eq!(steps["load:Customer"], "completed");
+        assert_eq!(steps["load:PURCHASED"], "completed");
+    }
+
+    // Query (JSON).
+    let response = as_alice(http.post(format!("{base}/query")))
+        .json(&json!({"query": "MATCH (c:Customer)-[p:PURCHASED]->(x:Product) WHERE p.amount > $min RETURN c.name AS name, sum(p.amount) AS total ORDER BY name",
+                      "parameters": {"min": 2.0}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["columns"], json!(["name", "total"]));
+    assert_eq!(body["column_types"], json!(["STRING", "DOUBLE"]));
+    assert_eq!(body["rows"], json!([["Alice", 2.5], ["Bob", 3.5]]));
+    assert_eq!(body["row_count"], 2);
+    assert_eq!(body["truncated"], false);
+
+    // Query (Arrow IPC).
+    let response = as_alice(http.post(format!("{base}/query")))
+        .header("Accept", "application/vnd.apache.arrow.stream")
+        .json(&json!({"query": "MATCH (c:Customer) RETURN c.customer_id AS id, c ORDER BY id", "max_rows": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/vnd.apache.arrow.stream");
+    assert_eq!(response.headers()["x-graph-olap-truncated"], "true");
+    let bytes = response.bytes().await.unwrap();
+    let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes.to_vec()), None).unwrap();
+    assert_eq!(reader.schema().field(1).metadata()["graph_olap.type"], "NODE");
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 2);
+
+    // Read-only violation and syntax errors in the envelope, with the caller's request id.
+    let response = as_alice(http.post(format!("{base}/query")))
+        .header("X-Request-ID", "abc-123")
+        .json(&json!({"query": "MATCH (c:Customer)\nSET c.name = 'x'"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "READ_ONLY_VIOLATION");
+    assert_eq!(body["error"]["details"], json!({"clause": "SET", "line": 2, "column": 1}));
+    assert_eq!(body["meta"]["request_id"], "abc-123");
+    let body: Value = as_alice(http.post(format!("{base}/query")))
+        .json(&json!({"query": "MATCH (c:Customer RETURN c"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["error"]["code"], "QUERY_SYNTAX_ERROR");
+    assert!(body["error"]["details"]["line"].is_number());
+    let body: Value = as_alice(http.post(format!("{base}/query")))
+        .json(&json!({"query": "RETURN 1", "timeout_ms": 5, "max_rows": 0}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["error"]["code"], "VALIDATION_FAILED");
+    assert_eq!(body["error"]["details"]["errors"].as_array().unwrap().len(), 2);
+    let bad_json = as_alice(http.post(format!("{base}/query")))
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_json.status(), 400);
+    assert_eq!(bad_json.json::<Value>().await.unwrap()["error"]["details"]["errors"][0]["reason"], "invalid_json");
+
+    // Authentication and authorization.
+    let anonymous = http.get(format!("{base}/schema")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let wrong_key = http.get(format!("{base}/schema")).header("X-Internal-Api-Key", "nope").send().await.unwrap();
+    assert_eq!(wrong_key.status(), 401);
+    let bob = http.get(format!("{base}/schema")).bearer_auth("bob-key").send().await.unwrap();
+    assert_eq!(bob.status(), 403);
+    assert_eq!(bob.json::<Value>().await.unwrap()["error"]["code"], "PERMISSION_DENIED");
+    let revoked = http.get(format!("{base}/schema")).bearer_auth("revoked").send().await.unwrap();
+    assert_eq!(revoked.status(), 401);
+    let admin = http
+        .get(format!("{base}/lock"))
+        .header("X-Internal-Api-Key", KEY)
+        .header("X-Username", "carol")
+        .header("X-User-Role", "admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 200);
+    assert_eq!(admin.json::<Value>().await.unwrap()["lock"]["locked"], false);
+
+    // Schema with exact counts, via Bearer as the owner.
+    let schema: Value =
+        http.get(format!("{base}/schema")).bearer_auth("alice-key").send().await.unwrap().json().await.unwrap();
+    assert_eq!(schema["total_nodes"], 5);
+    assert_eq!(schema["total_edges"], 3);
+    assert_eq!(schema["node_tables"][0]["properties"], json!({"customer_id": "STRING", "name": "STRING"}));
+    assert_eq!(schema["edge_tables"][0]["type"], "PURCHASED");
+    assert_eq!(schema["edge_tables"][0]["from_key"], "customer_id");
+
+    let status: Value =
+        as_alice(http.get(format!("{base}/status"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(status["status"], "running");
+    assert_eq!(status["node_count"], 5);
+    assert_eq!(status["node_tables"], json!(["Customer", "Product"]));
+    assert_eq!(status["snapshot_id"], 7);
+
+    // Algorithms are not wired yet: a clear error.
+    let algo = as_alice(http.post(format!("{base}/algo/pagerank"))).json(&json!({})).send().await.unwrap();
+    assert_eq!(algo.status(), 404);
+    assert_eq!(algo.json::<Value>().await.unwrap()["error"]["code"], "ALGORITHM_NOT_FOUND");
+
+    // Routing errors keep the envelope.
+    let missing = http.get(format!("{base}/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.json::<Value>().await.unwrap()["error"]["code"], "NOT_FOUND");
+    let wrong_method = http.delete(format!("{base}/query")).send().await.unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(wrong_method.json::<Value>().await.unwrap()["error"]["code"], "METHOD_NOT_ALLOWED");
+
+    // Successful data-plane requests were reported as activity.
+    let recorded = Arc::clone(&stub.recorded);
+    wait_until(|| {
+        let r = recorded.lock().unwrap();
+        r.activity.iter().any(|a| a["kind"] == "query") && r.activity.iter().any(|a| a["kind"] == "schema")
+    })
+    .await;
+
+    // Graceful shutdown reports `stopping`.
+    server.state.request_shutdown();
+    server.handle.await.unwrap().unwrap();
+    assert_eq!(stub.recorded.lock().unwrap().statuses.last().unwrap()["status"], "stopping");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_keys_fail_the_startup_with_data_load_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cp_url, stub) = start_stub(snapshot(dir.path(), true)).await;
+    stub.release.notify_one();
+    let err = graph_olap_instance::run(config(cp_url, &dir.path().join("data"))).await.unwrap_err();
+    assert!(err.to_string().contains("DATA_LOAD_ERROR"), "{err}");
+    let r = stub.recorded.lock().unwrap();
+    let failed = r.statuses.iter().find(|s| s["status"] == "failed").unwrap();
+    assert_eq!(failed["error_code"], "DATA_LOAD_ERROR");
+    let message = failed["error_message"].as_str().unwrap();
+    assert!(message.contains("Customer") && message.contains("c2"), "{message}");
+}
