@@ -1,90 +1,565 @@
-//! Algorithm endpoints of the instance API (§10.7–§10.12).
+//! Algorithm endpoints of the instance API (§10.7–§10.12): catalogues, runs, the lock, the
+//! execution registry, status, history and cancellation.
 //!
-//! Owns: the `/algo/*` and `/networkx/*` routes and the lock state shown by `/lock` and
-//! `/status`. The algorithm catalogue, parameter validation and kernels belong to the
-//! `graph-olap-algorithms` crate, which is not wired into this server yet: the catalogues are
-//! empty, every run answers `404 ALGORITHM_NOT_FOUND` with a message saying so, no execution ever
-//! exists and the lock is never held. Requests still pass authentication and the readiness check
-//! first, in the order §10.9 prescribes.
+//! Owns: request validation of the scope (labels, types, `result_property`), the single
+//! instance-wide lock, the registry of the last 100 executions, running a catalogue entry on a
+//! CSR built from the engine's topology in a blocking task, and writing results back through the
+//! engine's atomic write-back. Does not own: the catalogue, parameter validation or the kernels
+//! (`graph-olap-algorithms`), nor the engine. Not implemented yet: the synchronous
+//! `POST /algo/shortest_path` (§10.11) and `/networkx` `subgraph_query` (both answer 400/404 with
+//! a message saying so).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use graph_olap_api::ErrorCode;
+use chrono::{DateTime, Utc};
+use graph_olap_algorithms::catalogue::{
+    self, AlgorithmInfo, AlgorithmType, Category, GraphViews, OutputValues, ParamErrorReason, ResultKind, RunError,
+};
+use graph_olap_algorithms::{Cancel, Csr, Interrupted};
 use graph_olap_api::instance::LockInfo;
-use serde_json::{Value, json};
+use graph_olap_api::{ErrorCode, FieldError};
+use graph_olap_engine::{GraphEngine, WriteBack, WriteValues};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::require_ready;
+use crate::routes::{parse_body, require_ready};
 use crate::state::AppState;
+
+/// Executions kept in the history.
+pub const HISTORY: usize = 100;
+
+const RESERVED: &[&str] = &[
+    "NODE", "RELATIONSHIP", "MATCH", "WHERE", "RETURN", "CREATE", "DELETE", "SET", "REMOVE", "WITH", "ORDER", "LIMIT",
+    "SKIP", "UNION", "CALL", "YIELD",
+];
+
+/// One algorithm execution (§10.9 `AlgorithmExecution`).
+#[derive(Debug, Clone)]
+pub struct Execution {
+    id: String,
+    name: String,
+    algorithm_type: AlgorithmType,
+    status: &'static str,
+    user_name: String,
+    node_labels: Vec<String>,
+    edge_types: Vec<String>,
+    result_property: Option<String>,
+    write_back: bool,
+    parameters: Map<String, Value>,
+    started_at: DateTime<Utc>,
+    started: Instant,
+    completed_at: Option<DateTime<Utc>>,
+    duration_ms: Option<u64>,
+    nodes_updated: Option<u64>,
+    result: Option<Value>,
+    error_code: Option<&'static str>,
+    error_message: Option<String>,
+    cancel: Cancel,
+}
+
+impl Execution {
+    fn to_json(&self) -> Value {
+        let single = |v: &Vec<String>| if v.len() == 1 { json!(v[0]) } else { Value::Null };
+        let elapsed = self.duration_ms.unwrap_or_else(|| u64::try_from(self.started.elapsed().as_millis()).unwrap_or(0));
+        json!({
+            "execution_id": self.id,
+            "algorithm_name": self.name,
+            "algorithm_type": type_name(self.algorithm_type),
+            "status": self.status,
+            "user_name": self.user_name,
+            "node_label": single(&self.node_labels),
+            "edge_type": single(&self.edge_types),
+            "node_labels": self.node_labels,
+            "edge_types": self.edge_types,
+            "result_property": self.result_property,
+            "write_back": self.write_back,
+            "parameters": self.parameters,
+            "started_at": graph_olap_api::time::format_ts(&self.started_at),
+            "completed_at": self.completed_at.as_ref().map(graph_olap_api::time::format_ts),
+            "elapsed_ms": elapsed,
+            "duration_ms": self.duration_ms,
+            "nodes_updated": self.nodes_updated,
+            "result": self.result,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+        })
+    }
+}
+
+/// The lock and the execution history.
+#[derive(Debug, Default)]
+pub struct Registry {
+    lock: Mutex<Option<String>>,
+    executions: Mutex<VecDeque<Execution>>,
+}
+
+impl Registry {
+    fn with<T>(&self, id: &str, f: impl FnOnce(&mut Execution) -> T) -> Option<T> {
+        let mut list = self.executions.lock().ok()?;
+        list.iter_mut().find(|e| e.id == id).map(f)
+    }
+
+    fn release(&self, id: &str) {
+        if let Ok(mut lock) = self.lock.lock() {
+            if lock.as_deref() == Some(id) {
+                *lock = None;
+            }
+        }
+    }
+
+    /// Cancels every running execution (`INSTANCE_STOPPING`), e.g. on shutdown.
+    pub fn stop_all(&self) {
+        if let Ok(mut list) = self.executions.lock() {
+            for e in list.iter_mut().filter(|e| e.status == "running") {
+                e.cancel.cancel();
+                finish(e, "cancelled", Some("INSTANCE_STOPPING"), Some("The instance is stopping".into()));
+            }
+        }
+        if let Ok(mut lock) = self.lock.lock() {
+            *lock = None;
+        }
+    }
+}
+
+fn type_name(t: AlgorithmType) -> &'static str {
+    match t {
+        AlgorithmType::Native => "native",
+        AlgorithmType::Networkx => "networkx",
+    }
+}
+
+fn finish(e: &mut Execution, status: &'static str, code: Option<&'static str>, message: Option<String>) {
+    e.status = status;
+    e.error_code = code;
+    e.error_message = message;
+    e.completed_at = Some(Utc::now());
+    e.duration_ms = Some(u64::try_from(e.started.elapsed().as_millis()).unwrap_or(0));
+}
+
+/// The lock as shown by `/lock` and `/status`.
+pub fn lock_info(state: &AppState) -> LockInfo {
+    let holder = state.algorithms.lock.lock().ok().and_then(|l| l.clone());
+    let Some(id) = holder else { return LockInfo::default() };
+    state
+        .algorithms
+        .with(&id, |e| LockInfo {
+            locked: true,
+            holder_id: Some(e.user_name.clone()),
+            holder_username: Some(e.user_name.clone()),
+            algorithm_name: Some(e.name.clone()),
+            algorithm_type: Some(type_name(e.algorithm_type).into()),
+            execution_id: Some(e.id.clone()),
+            acquired_at: Some(e.started_at),
+        })
+        .unwrap_or_default()
+}
 
 /// Routes of both namespaces.
 pub fn routes() -> Router<Arc<AppState>> {
     let mut router = Router::new();
     for ns in ["algo", "networkx"] {
         router = router
-            .route(&format!("/{ns}/algorithms"), get(catalogue))
+            .route(&format!("/{ns}/algorithms"), get(list))
             .route(&format!("/{ns}/algorithms/{{name}}"), get(describe))
             .route(&format!("/{ns}/executions"), get(executions))
-            .route(&format!("/{ns}/executions/{{execution_id}}"), delete(no_execution))
-            .route(&format!("/{ns}/status/{{execution_id}}"), get(no_execution))
+            .route(&format!("/{ns}/executions/{{execution_id}}"), delete(cancel))
+            .route(&format!("/{ns}/status/{{execution_id}}"), get(status))
             .route(&format!("/{ns}/{{name}}"), post(start));
     }
     router
 }
 
-/// The lock: never held while no algorithm runner is wired in.
-pub fn lock_info(_state: &AppState) -> LockInfo {
-    LockInfo::default()
+fn namespace(headers_path: &str) -> AlgorithmType {
+    if headers_path.starts_with("/networkx") { AlgorithmType::Networkx } else { AlgorithmType::Native }
 }
 
-fn not_available(name: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::AlgorithmNotFound,
-        format!("Algorithm '{name}' is not available: this instance server has no algorithm catalogue yet"),
-    )
-    .with("algorithm_name", name)
-    .with("algorithm_type", Value::Null)
+fn not_found(name: &str, t: AlgorithmType) -> ApiError {
+    ApiError::new(ErrorCode::AlgorithmNotFound, format!("Algorithm '{name}' not found"))
+        .with("algorithm_name", name)
+        .with("algorithm_type", type_name(t))
 }
 
-async fn catalogue(State(state): State<Arc<AppState>>, Caller(_): Caller) -> Result<axum::Json<Value>, ApiError> {
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    category: Option<String>,
+    search: Option<String>,
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    Caller(_): Caller,
+    uri: axum::http::Uri,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
     require_ready(&state)?;
-    Ok(axum::Json(json!({"algorithms": [], "total_count": 0})))
+    let category = match q.category.as_deref() {
+        None => None,
+        Some(c) => Some(serde_json::from_value::<Category>(json!(c)).map_err(|_| {
+            ApiError::validation(vec![FieldError::new("query.category", "enum", format!("unknown category '{c}'"))])
+        })?),
+    };
+    let items = catalogue::list(namespace(uri.path()), category, q.search.as_deref());
+    Ok(axum::Json(json!({"algorithms": items, "total_count": items.len()})))
 }
 
 async fn describe(
     State(state): State<Arc<AppState>>,
     Caller(_): Caller,
+    uri: axum::http::Uri,
     Path(name): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_ready(&state)?;
-    Err(not_available(&name))
+    let t = namespace(uri.path());
+    let info = catalogue::find(t, &name).ok_or_else(|| not_found(&name, t))?;
+    Ok(axum::Json(serde_json::to_value(info).map_err(ApiError::internal)?))
+}
+
+#[derive(Debug, Deserialize)]
+struct ExecutionsQuery {
+    status: Option<String>,
+    algorithm_type: Option<String>,
+    limit: Option<String>,
+}
+
+async fn executions(
+    State(state): State<Arc<AppState>>,
+    Caller(_): Caller,
+    Query(q): Query<ExecutionsQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_ready(&state)?;
+    let limit = match q.limit.as_deref() {
+        None => 20,
+        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=100).contains(l)).ok_or_else(|| {
+            ApiError::validation(vec![FieldError::new("query.limit", "out_of_range", "limit must be between 1 and 100")])
+        })?,
+    };
+    let list = state.algorithms.executions.lock().map_err(ApiError::internal)?;
+    let matching: Vec<Value> = list
+        .iter()
+        .rev()
+        .filter(|e| q.status.as_deref().is_none_or(|s| s == e.status))
+        .filter(|e| q.algorithm_type.as_deref().is_none_or(|t| t == type_name(e.algorithm_type)))
+        .map(Execution::to_json)
+        .collect();
+    let total = matching.len();
+    Ok(axum::Json(json!({"executions": matching.into_iter().take(limit).collect::<Vec<_>>(), "total_count": total})))
+}
+
+fn unknown_execution(id: &str) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("Execution {id} not found"))
+        .with("resource_type", "execution")
+        .with("resource_id", id)
+}
+
+async fn status(
+    State(state): State<Arc<AppState>>,
+    Caller(_): Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_ready(&state)?;
+    state.algorithms.with(&id, |e| e.to_json()).map(axum::Json).ok_or_else(|| unknown_execution(&id))
+}
+
+async fn cancel(
+    State(state): State<Arc<AppState>>,
+    Caller(_): Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_ready(&state)?;
+    let outcome = state
+        .algorithms
+        .with(&id, |e| {
+            if e.status != "running" {
+                return Err(ApiError::new(ErrorCode::InvalidState, "The execution has already finished")
+                    .with("resource_type", "execution")
+                    .with("resource_id", e.id.clone())
+                    .with("current_state", e.status)
+                    .with("required_state", json!(["running"])));
+            }
+            e.cancel.cancel();
+            finish(e, "cancelled", Some("CANCELLED"), Some("Cancelled by request".into()));
+            Ok(e.to_json())
+        })
+        .ok_or_else(|| unknown_execution(&id))??;
+    state.algorithms.release(&id);
+    Ok(axum::Json(outcome))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RunBody {
+    node_label: Option<String>,
+    node_labels: Option<Vec<String>>,
+    edge_type: Option<String>,
+    edge_types: Option<Vec<String>>,
+    result_property: Option<String>,
+    #[serde(default)]
+    parameters: Option<Value>,
+    write_back: Option<bool>,
+    timeout_ms: Option<u64>,
+    subgraph_query: Option<String>,
+}
+
+fn param_reason(r: ParamErrorReason) -> &'static str {
+    match r {
+        ParamErrorReason::NotAnObject | ParamErrorReason::WrongType => "type",
+        ParamErrorReason::Unknown => "unknown",
+        ParamErrorReason::Missing => "required",
+        ParamErrorReason::OutOfRange => "out_of_range",
+        ParamErrorReason::NotAllowed => "enum",
+        ParamErrorReason::Duplicate => "duplicate",
+    }
+}
+
+fn identifier_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 64
 }
 
 async fn start(
     State(state): State<Arc<AppState>>,
-    Caller(_): Caller,
+    Caller(caller): Caller,
+    uri: axum::http::Uri,
     Path(name): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
-    require_ready(&state)?;
-    Err(not_available(&name))
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let engine = require_ready(&state)?;
+    let t = namespace(uri.path());
+    let info: &'static AlgorithmInfo = catalogue::find(t, &name).ok_or_else(|| not_found(&name, t))?;
+    let body: RunBody = if body.is_empty() { RunBody::default() } else { parse_body(&headers, &body)? };
+    let boot = state.boot.get().ok_or_else(|| ApiError::not_ready(state.config.instance_id, "loading"))?;
+
+    let mut errors = Vec::new();
+    if body.node_label.is_some() && body.node_labels.is_some() {
+        errors.push(FieldError::new("node_labels", "duplicate", "give node_label or node_labels, not both"));
+    }
+    if body.edge_type.is_some() && body.edge_types.is_some() {
+        errors.push(FieldError::new("edge_types", "duplicate", "give edge_type or edge_types, not both"));
+    }
+    let labels: Vec<String> = body.node_labels.clone().or_else(|| body.node_label.clone().map(|l| vec![l])).unwrap_or_default();
+    let types: Vec<String> = body.edge_types.clone().or_else(|| body.edge_type.clone().map(|l| vec![l])).unwrap_or_default();
+    for l in &labels {
+        if !boot.node_definitions.iter().any(|n| &n.label == l) {
+            errors.push(FieldError::new("node_label", "unknown_reference", format!("unknown label '{l}'")));
+        }
+    }
+    for ty in &types {
+        if !boot.edge_definitions.iter().any(|e| &e.edge_type == ty) {
+            errors.push(FieldError::new("edge_type", "unknown_reference", format!("unknown edge type '{ty}'")));
+        }
+    }
+    if body.subgraph_query.is_some() {
+        errors.push(FieldError::new("subgraph_query", "unsupported", "subgraph_query is not supported by this server yet"));
+    }
+    let write_back = body.write_back.unwrap_or(true) && info.supports_write_back;
+    let scope_labels: Vec<String> =
+        if labels.is_empty() { boot.node_definitions.iter().map(|n| n.label.clone()).collect() } else { labels.clone() };
+    if write_back {
+        match &body.result_property {
+            None => errors.push(FieldError::new("result_property", "required", "result_property is required when writing back")),
+            Some(p) if !identifier_ok(p) => {
+                errors.push(FieldError::new("result_property", "pattern", "result_property must match ^[A-Za-z][A-Za-z0-9_]*$"))
+            }
+            Some(p) if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(p)) => {
+                errors.push(FieldError::new("result_property", "reserved_word", format!("'{p}' is a reserved word")))
+            }
+            Some(p) => {
+                for n in boot.node_definitions.iter().filter(|n| scope_labels.contains(&n.label)) {
+                    if n.primary_key.name.eq_ignore_ascii_case(p) || n.properties.iter().any(|q| q.name.eq_ignore_ascii_case(p)) {
+                        errors.push(FieldError::new(
+                            "result_property",
+                            "conflict",
+                            format!("'{p}' is a mapping property of {}", n.label),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(ms) = body.timeout_ms {
+        if !(1_000..=7_200_000).contains(&ms) {
+            errors.push(FieldError::new("timeout_ms", "out_of_range", "timeout_ms must be between 1000 and 7200000"));
+        }
+    }
+    let params = match catalogue::validate(info, body.parameters.as_ref().unwrap_or(&json!({}))) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(FieldError::new(e.field.clone(), param_reason(e.reason), e.message.clone()));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let params = params.ok_or_else(|| ApiError::internal("parameters missing after validation"))?;
+
+    let id = uuid::Uuid::new_v4().to_string();
+    {
+        let mut lock = state.algorithms.lock.lock().map_err(ApiError::internal)?;
+        if let Some(holder) = lock.clone() {
+            let info = lock_info(&state);
+            return Err(ApiError::new(ErrorCode::ResourceLocked, "Another algorithm is running on this instance")
+                .with("holder_username", info.holder_username.unwrap_or_default())
+                .with("algorithm_name", info.algorithm_name.unwrap_or_default())
+                .with("execution_id", holder)
+                .with("acquired_at", info.acquired_at.as_ref().map(graph_olap_api::time::format_ts)));
+        }
+        *lock = Some(id.clone());
+    }
+    let timeout = Duration::from_millis(body.timeout_ms.unwrap_or(info.default_timeout_ms));
+    let cancel = Cancel::with_timeout(timeout);
+    let execution = Execution {
+        id: id.clone(),
+        name: info.name.to_string(),
+        algorithm_type: t,
+        status: "running",
+        user_name: caller.username().to_string(),
+        node_labels: labels.clone(),
+        edge_types: types.clone(),
+        result_property: if write_back { body.result_property.clone() } else { body.result_property.clone().filter(|_| false) },
+        write_back,
+        parameters: params.as_map().clone(),
+        started_at: Utc::now(),
+        started: Instant::now(),
+        completed_at: None,
+        duration_ms: None,
+        nodes_updated: None,
+        result: None,
+        error_code: None,
+        error_message: None,
+        cancel: cancel.clone(),
+    };
+    let snapshot = execution.to_json();
+    if let Ok(mut list) = state.algorithms.executions.lock() {
+        list.push_back(execution);
+        while list.len() > HISTORY {
+            list.pop_front();
+        }
+    }
+    state.report_activity("algorithm");
+
+    let job = Job { info, params, labels, types, scope_labels, property: body.result_property.clone(), write_back, cancel };
+    let worker_state = Arc::clone(&state);
+    let worker_id = id.clone();
+    tokio::spawn(async move {
+        let outcome = tokio::task::spawn_blocking(move || job.run(engine.as_ref())).await;
+        let outcome = outcome.unwrap_or_else(|e| Err((Some("ALGORITHM_FAILED"), e.to_string())));
+        worker_state.algorithms.with(&worker_id, |e| {
+            if e.status != "running" {
+                return;
+            }
+            match outcome {
+                Ok((result, updated)) => {
+                    e.result = Some(result);
+                    e.nodes_updated = Some(updated);
+                    finish(e, "completed", None, None);
+                }
+                Err((Some("CANCELLED"), m)) => finish(e, "cancelled", Some("CANCELLED"), Some(m)),
+                Err((code, m)) => finish(e, "failed", Some(code.unwrap_or("ALGORITHM_FAILED")), Some(m)),
+            }
+        });
+        worker_state.algorithms.release(&worker_id);
+        worker_state.report_activity("algorithm");
+    });
+    Ok((StatusCode::ACCEPTED, axum::Json(snapshot)).into_response())
 }
 
-async fn executions(State(state): State<Arc<AppState>>, Caller(_): Caller) -> Result<axum::Json<Value>, ApiError> {
-    require_ready(&state)?;
-    Ok(axum::Json(json!({"executions": [], "total_count": 0})))
+type JobError = (Option<&'static str>, String);
+
+struct Job {
+    info: &'static AlgorithmInfo,
+    params: catalogue::ValidatedParams,
+    labels: Vec<String>,
+    types: Vec<String>,
+    scope_labels: Vec<String>,
+    property: Option<String>,
+    write_back: bool,
+    cancel: Cancel,
 }
 
-async fn no_execution(
-    State(state): State<Arc<AppState>>,
-    Caller(_): Caller,
-    Path(execution_id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
-    require_ready(&state)?;
-    Err(ApiError::new(ErrorCode::NotFound, format!("Execution {execution_id} not found"))
-        .with("resource_type", "execution")
-        .with("resource_id", execution_id))
+impl Job {
+    /// Builds the CSR of the scope, runs the kernel and writes back; returns (`result`, nodes written).
+    fn run(self, engine: &dyn GraphEngine) -> Result<(Value, u64), JobError> {
+        let failed = |m: String| (Some("ALGORITHM_FAILED"), m);
+        let topo = engine.topology(&self.labels, &self.types).map_err(|e| failed(e.to_string()))?;
+        // Local dense ids: the label ranges in scope, concatenated in `_id` order.
+        let mut global_of_local: Vec<u32> = Vec::new();
+        let mut local_of_global: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        for r in &topo.labels {
+            for g in r.first_id..r.first_id + r.count {
+                local_of_global.insert(g, u32::try_from(global_of_local.len()).unwrap_or(u32::MAX));
+                global_of_local.push(g);
+            }
+        }
+        let mut edges = Vec::new();
+        for list in &topo.edges {
+            for (s, d) in list.src.iter().zip(&list.dst) {
+                if let (Some(a), Some(b)) = (local_of_global.get(s), local_of_global.get(d)) {
+                    edges.push((*a, *b));
+                }
+            }
+        }
+        let n = u32::try_from(global_of_local.len()).map_err(|_| failed("graph too large".into()))?;
+        let csr = Csr::directed(n, &edges, None, graph_olap_algorithms::BuildOptions::MULTI)
+            .map_err(|e| failed(e.to_string()))?;
+        let views = GraphViews::new(csr);
+        let output = catalogue::run(self.info, &self.params, &views, &self.cancel).map_err(|e| match e {
+            RunError::Interrupted(Interrupted::Cancelled) => (Some("CANCELLED"), "Cancelled by request".to_string()),
+            RunError::Interrupted(Interrupted::TimedOut) => {
+                (Some("ALGORITHM_TIMEOUT"), "The algorithm exceeded its timeout".to_string())
+            }
+            RunError::Failed { reason } => failed(reason),
+        })?;
+        let mut result = Value::Object(output.summary.clone());
+        let values = match output.values {
+            OutputValues::Float(v) => Some(WriteValues::Double(v.into_iter().map(Some).collect())),
+            OutputValues::Int(v) => Some(WriteValues::Int64(v.into_iter().map(Some).collect())),
+            OutputValues::Bool(v) => Some(WriteValues::Bool(v.into_iter().map(Some).collect())),
+            OutputValues::Partition(p) => {
+                let ids: Vec<Option<i64>> = if self.info.algorithm_type == AlgorithmType::Networkx {
+                    p.dense_indices().into_iter().map(|i| Some(i64::from(i))).collect()
+                } else {
+                    p.membership.iter().map(|m| Some(i64::from(global_of_local[*m as usize]))).collect()
+                };
+                Some(WriteValues::Int64(ids))
+            }
+            OutputValues::Scalar(v) | OutputValues::Json(v) => {
+                if let Value::Object(m) = &mut result {
+                    m.insert("value".into(), v);
+                }
+                None
+            }
+            OutputValues::Path(p) => {
+                if let Value::Object(m) = &mut result {
+                    m.insert("value".into(), json!(format!("{p:?}")));
+                }
+                None
+            }
+        };
+        let mut updated = 0;
+        if let (true, Some(values), Some(property)) = (self.write_back, values, self.property) {
+            if self.info.result_kind == ResultKind::Scalar {
+                return Ok((result, 0));
+            }
+            if self.cancel.is_cancelled() {
+                return Err((Some("CANCELLED"), "Cancelled by request".into()));
+            }
+            updated = engine
+                .write_back(&WriteBack { property, labels: self.scope_labels, node_ids: global_of_local, values })
+                .map_err(|e| failed(e.to_string()))?;
+        }
+        Ok((result, updated))
+    }
 }

@@ -126,6 +126,7 @@ async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener) -> Resul
     });
     let served = http.await;
     startup.abort();
+    state.algorithms.stop_all();
     let outcome = match state.failure.get() {
         Some(failure) => Err(failure.clone()),
         None => Ok(()),

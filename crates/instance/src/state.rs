@@ -108,6 +108,8 @@ pub struct AppState {
     pub introspection: Mutex<HashMap<String, CachedIdentity>>,
     /// Set to `true` to shut down.
     pub shutdown: watch::Sender<bool>,
+    /// Algorithm lock and executions.
+    pub algorithms: crate::algo::Registry,
     /// Why startup failed, if it did (set before shutdown is requested).
     pub failure: OnceLock<crate::startup::StartupFailure>,
 }
@@ -129,6 +131,7 @@ impl AppState {
             introspection: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
             failure: OnceLock::new(),
+            algorithms: crate::algo::Registry::default(),
         })
     }
 

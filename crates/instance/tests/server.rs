@@ -373,10 +373,60 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
     assert_eq!(status["node_tables"], json!(["Customer", "Product"]));
     assert_eq!(status["snapshot_id"], 7);
 
-    // Algorithms are not wired yet: a clear error.
-    let algo = as_alice(http.post(format!("{base}/algo/pagerank"))).json(&json!({})).send().await.unwrap();
-    assert_eq!(algo.status(), 404);
-    assert_eq!(algo.json::<Value>().await.unwrap()["error"]["code"], "ALGORITHM_NOT_FOUND");
+    // Algorithms: catalogue, run with write-back, status polling, history.
+    let catalogue: Value = as_alice(http.get(format!("{base}/algo/algorithms"))).send().await.unwrap().json().await.unwrap();
+    assert!(catalogue["algorithms"].as_array().unwrap().iter().any(|a| a["name"] == "pagerank"));
+    let unknown = as_alice(http.post(format!("{base}/algo/no_such_thing"))).json(&json!({})).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.json::<Value>().await.unwrap()["error"]["code"], "ALGORITHM_NOT_FOUND");
+    let bad = as_alice(http.post(format!("{base}/algo/pagerank")))
+        .json(&json!({"result_property": "name", "node_label": "Nope", "parameters": {"bogus": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let bad: Value = bad.json().await.unwrap();
+    let fields: Vec<&str> =
+        bad["error"]["details"]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"node_label") && fields.contains(&"parameters.bogus"), "{fields:?}");
+    let started = as_alice(http.post(format!("{base}/algo/pagerank")))
+        .json(&json!({"result_property": "pr"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let started: Value = started.json().await.unwrap();
+    assert_eq!(started["status"], "running");
+    assert_eq!(started["user_name"], "alice@example.com");
+    let id = started["execution_id"].as_str().unwrap().to_string();
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        last = as_alice(http.get(format!("{base}/networkx/status/{id}"))).send().await.unwrap().json().await.unwrap();
+        if last["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["status"], "completed", "{last}");
+    assert_eq!(last["nodes_updated"], 5);
+    let count: Value = as_alice(http.post(format!("{base}/query")))
+        .json(&json!({"query": "MATCH (c:Customer) WHERE c.pr > 0 RETURN count(*)"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count["rows"], json!([[3]]));
+    let schema: Value = as_alice(http.get(format!("{base}/schema"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(schema["node_tables"][0]["algorithm_properties"], json!(["pr"]));
+    assert_eq!(schema["node_tables"][0]["properties"]["pr"], "DOUBLE");
+    let history: Value = as_alice(http.get(format!("{base}/algo/executions"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(history["total_count"], 1);
+    let again = as_alice(http.delete(format!("{base}/algo/executions/{id}"))).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+    let lock: Value = as_alice(http.get(format!("{base}/lock"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(lock["lock"]["locked"], false);
 
     // Routing errors keep the envelope.
     let missing = http.get(format!("{base}/nope")).send().await.unwrap();
