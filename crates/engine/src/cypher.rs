@@ -204,10 +204,8 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
         if c.is_ascii_digit() {
             let mut value = String::new();
             while let Some(c) = cur.peek() {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    value.push(c);
-                    cur.bump();
-                } else if c == '.' && cur.peek2().is_some_and(|d| d.is_ascii_digit()) {
+                let fraction = c == '.' && cur.peek2().is_some_and(|d| d.is_ascii_digit());
+                if c.is_ascii_alphanumeric() || c == '_' || fraction {
                     value.push(c);
                     cur.bump();
                 } else {
@@ -298,11 +296,10 @@ fn is_keyword(token: &Token, word: &str) -> bool {
 }
 
 fn classify(tokens: &[Token]) -> Result<(), GateError> {
-    if let Some(first) = tokens.first() {
-        if is_keyword(first, "PROFILE") {
+    if let Some(first) = tokens.first()
+        && is_keyword(first, "PROFILE") {
             return Err(GateError::Unsupported { feature: "profile".into() });
         }
-    }
     for (i, token) in tokens.iter().enumerate() {
         if token.kind != TokenKind::Ident {
             continue;

@@ -29,6 +29,16 @@
 //! statement has an `isReadOnly` flag internally, but `ryugraph` 25.9.2 does not expose it; the
 //! read-only transaction is the check that uses it.)
 //!
+//! # Building
+//!
+//! The C++ engine takes ~35 min to compile, and cargo recompiles it whenever the feature set of
+//! any crate it shares with a dependant changes (`uuid`, `num-traits`, `libc`, `syn` via
+//! proc-macros …) — so this crate keeps its dependency list minimal. Dependants with richer
+//! dependency graphs (the instance server, the CLI) link against the static libraries of an
+//! existing build instead of recompiling: `RYU_LIBRARY_DIR=<dir with libryu.a and the
+//! third-party .a files>` and `RYU_INCLUDE_DIR=<ryu-src/src/include + generated headers + a
+//! ryu.hpp umbrella>` make `ryugraph`'s build script compile only its small cxx bridge.
+//!
 //! # Ids
 //!
 //! Node `_id`s are dense: one contiguous range per label in definition order, so they index the

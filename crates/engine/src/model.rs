@@ -189,11 +189,10 @@ impl CancelToken {
     /// Requests cancellation; interrupts the engine if the query is running.
     pub fn cancel(&self) {
         self.inner.cancelled.store(true, Ordering::SeqCst);
-        if let Ok(hook) = self.inner.hook.lock() {
-            if let Some(h) = hook.as_ref() {
+        if let Ok(hook) = self.inner.hook.lock()
+            && let Some(h) = hook.as_ref() {
                 h();
             }
-        }
     }
 
     /// Whether [`cancel`](Self::cancel) was called.

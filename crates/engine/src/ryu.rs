@@ -805,13 +805,11 @@ fn serve(
         }
         s.spawn(move || {
             while let Ok((slot, seq)) = interrupt_rx.recv() {
-                if let (Some(conn), Some(state)) = (conns.get(slot), slots.get(slot)) {
-                    if let Ok(running) = state.running.lock() {
-                        if *running == seq {
+                if let (Some(conn), Some(state)) = (conns.get(slot), slots.get(slot))
+                    && let Ok(running) = state.running.lock()
+                        && *running == seq {
                             let _ = conn.interrupt();
                         }
-                    }
-                }
             }
         });
     });
@@ -1005,15 +1003,14 @@ impl GraphEngine for RyuEngine {
                     .algorithm_properties
                     .get(label)
                     .and_then(|ps| ps.iter().find(|(p, _)| p == &column.property).map(|(_, t)| *t));
-                if let Some(t) = existing {
-                    if t != ty {
+                if let Some(t) = existing
+                    && t != ty {
                         return Err(wb_err(format!(
                             "{} already exists on {label} with type {}",
                             column.property,
                             t.as_str()
                         )));
                     }
-                }
                 let range = ids
                     .labels
                     .iter()

@@ -210,7 +210,7 @@ fn every_value_type_is_typed_and_encoded() {
     assert_eq!(path.column_types, vec!["PATH"]);
     let p = path.rows[0][0].to_json();
     assert_eq!(p["_rels"].as_array().unwrap().len(), 2);
-    assert!(!p["_nodes"].as_array().unwrap().is_empty());
+    assert_eq!(p["_nodes"].as_array().unwrap().len(), 3, "{p}");
 
     // Node ids are unique across labels, relationship ids across types and nodes.
     let ids = f.engine.query(&request("MATCH (n) RETURN id(n)"), &CancelToken::new()).unwrap();
@@ -423,4 +423,37 @@ fn schema_counts_topology_and_atomic_write_back() {
     });
     assert!(matches!(mapping, Err(EngineError::WriteBack { .. })));
     assert_eq!(one(&f, "MATCH (n:Person {id: 'p1'}) RETURN n.age").to_json(), json!(30));
+}
+
+/// Larger graph: loading and a full write-back stay correct (run with `--ignored`; prints timings).
+#[test]
+#[ignore = "slow: 200 000 nodes"]
+fn write_back_on_a_larger_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = ParquetWriter::new(dir.path());
+    let nodes = w.write(
+        dir.path().join("City.parquet"),
+        "UNWIND range(1, 200000) AS c RETURN c AS code, 'n' + CAST(c AS STRING) AS name",
+    );
+    let engine = RyuEngine::open(&dir.path().join("db"), small()).unwrap();
+    engine.create_schema(&[city_def()], &[]).unwrap();
+    let t = std::time::Instant::now();
+    engine.load(&[NodeLoad { definition: city_def(), files: vec![nodes] }], &[], &mut |_| {}).unwrap();
+    eprintln!("load: {:?}", t.elapsed());
+    let n = 200_000u32;
+    let t = std::time::Instant::now();
+    let written = engine
+        .write_back(&WriteBack {
+            property: "score".into(),
+            labels: vec!["City".into()],
+            node_ids: (0..n).collect(),
+            values: WriteValues::Double((0..n).map(|i| Some(f64::from(i))).collect()),
+        })
+        .unwrap();
+    eprintln!("write-back: {:?}", t.elapsed());
+    assert_eq!(written, u64::from(n));
+    let out = engine
+        .query(&request("MATCH (c:City) WHERE c.score = CAST(offset(id(c)) AS DOUBLE) RETURN count(*)"), &CancelToken::new())
+        .unwrap();
+    assert_eq!(out.rows[0][0].to_json(), json!(200000));
 }

@@ -110,11 +110,10 @@ impl Registry {
     }
 
     fn release(&self, id: &str) {
-        if let Ok(mut lock) = self.lock.lock() {
-            if lock.as_deref() == Some(id) {
+        if let Ok(mut lock) = self.lock.lock()
+            && lock.as_deref() == Some(id) {
                 *lock = None;
             }
-        }
     }
 
     /// Cancels every running execution (`INSTANCE_STOPPING`), e.g. on shutdown.
@@ -388,11 +387,10 @@ async fn start(
             }
         }
     }
-    if let Some(ms) = body.timeout_ms {
-        if !(1_000..=7_200_000).contains(&ms) {
+    if let Some(ms) = body.timeout_ms
+        && !(1_000..=7_200_000).contains(&ms) {
             errors.push(FieldError::new("timeout_ms", "out_of_range", "timeout_ms must be between 1000 and 7200000"));
         }
-    }
     let params = match catalogue::validate(info, body.parameters.as_ref().unwrap_or(&json!({}))) {
         Ok(p) => Some(p),
         Err(e) => {

@@ -103,11 +103,10 @@ pub async fn authenticate(state: &Arc<AppState>, parts: &Parts) -> Result<Identi
         return introspect(state, token).await;
     }
     let dev = state.boot.get().is_some_and(|b| b.auth_mode == AuthMode::Dev);
-    if dev {
-        if let Some(identity) = forwarded_identity(parts)? {
+    if dev
+        && let Some(identity) = forwarded_identity(parts)? {
             return Ok(identity);
         }
-    }
     Err(ApiError::unauthorized("missing_credentials"))
 }
 

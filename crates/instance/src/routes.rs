@@ -230,15 +230,14 @@ async fn schema(State(state): State<Arc<AppState>>, Caller(_): Caller) -> Result
 
 /// Parses a JSON object body, reporting `invalid_json` / non-object as §1.2 requires.
 pub fn parse_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
-    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        if !ct.trim().to_ascii_lowercase().starts_with("application/json") {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+        && !ct.trim().to_ascii_lowercase().starts_with("application/json") {
             return Err(ApiError::validation(vec![FieldError::new(
                 "body",
                 "unsupported_media_type",
                 "Content-Type must be application/json",
             )]));
         }
-    }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::validation(vec![FieldError::new("body", "invalid_json", format!("Malformed JSON: {e}"))]))?;
     if !value.is_object() {

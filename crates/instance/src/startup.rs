@@ -169,27 +169,25 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
 
     if let Some(expected) = &boot.node_counts {
         for (label, count) in &report.node_counts {
-            if let Some(want) = expected.get(label) {
-                if want != count {
+            if let Some(want) = expected.get(label)
+                && want != count {
                     return Err(fail(
                         "DATA_LOAD_ERROR",
                         format!("label {label}: loaded {count} nodes, the snapshot has {want}"),
                     ));
                 }
-            }
         }
     }
     if let Some(expected) = &boot.edge_counts {
         for (edge_type, count) in &report.edge_counts {
             let dangling = report.dangling_edges.get(edge_type).copied().unwrap_or(0);
-            if let Some(want) = expected.get(edge_type) {
-                if *want != count + dangling {
+            if let Some(want) = expected.get(edge_type)
+                && *want != count + dangling {
                     return Err(fail(
                         "DATA_LOAD_ERROR",
                         format!("edge type {edge_type}: loaded {count} + {dangling} dangling, the snapshot has {want}"),
                     ));
                 }
-            }
         }
     }
     let stats = GraphStats {
