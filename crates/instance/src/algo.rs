@@ -5,9 +5,8 @@
 //! instance-wide lock, the registry of the last 100 executions, running a catalogue entry on a
 //! CSR built from the engine's topology in a blocking task, and writing results back through the
 //! engine's atomic write-back. Does not own: the catalogue, parameter validation or the kernels
-//! (`graph-olap-algorithms`), nor the engine. Not implemented yet: the synchronous
-//! `POST /algo/shortest_path` (§10.11) and `/networkx` `subgraph_query` (both answer 400/404 with
-//! a message saying so).
+//! (`graph-olap-algorithms`), nor the engine. Not implemented yet: `/networkx` `subgraph_query`
+//! (answers 400 with a message saying so).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -165,7 +164,7 @@ pub fn lock_info(state: &AppState) -> LockInfo {
 
 /// Routes of both namespaces.
 pub fn routes() -> Router<Arc<AppState>> {
-    let mut router = Router::new();
+    let mut router = Router::new().route("/algo/shortest_path", post(shortest_path));
     for ns in ["algo", "networkx"] {
         router = router
             .route(&format!("/{ns}/algorithms"), get(list))
@@ -560,4 +559,252 @@ impl Job {
         }
         Ok((result, updated))
     }
+}
+
+/// `POST /algo/shortest_path` request (§10.11).
+#[derive(Debug, Deserialize)]
+struct ShortestPathBody {
+    source_id: Option<Value>,
+    target_id: Option<Value>,
+    source_label: Option<String>,
+    target_label: Option<String>,
+    relationship_types: Option<Vec<String>>,
+    max_depth: Option<u32>,
+    direction: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+fn run_query(engine: &dyn GraphEngine, query: &str, params: Value) -> Result<graph_olap_engine::QueryOutput, ApiError> {
+    let request = graph_olap_engine::QueryRequest {
+        query: query.to_string(),
+        parameters: match params {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        },
+        timeout: Duration::from_secs(60),
+        max_rows: 10_000,
+    };
+    engine.query(&request, &graph_olap_engine::CancelToken::new()).map_err(ApiError::from)
+}
+
+/// Finds the `_id`s of nodes whose primary key equals `key` in the candidate labels.
+fn find_nodes(
+    engine: &dyn GraphEngine,
+    boot: &graph_olap_api::instance::InstanceBootstrap,
+    label: Option<&str>,
+    key: &Value,
+) -> Result<Vec<(String, i64)>, ApiError> {
+    let mut found = Vec::new();
+    for n in boot.node_definitions.iter().filter(|n| label.is_none_or(|l| l == n.label)) {
+        let numeric = matches!(
+            n.primary_key.ty,
+            graph_olap_api::PropertyType::Scalar(
+                graph_olap_api::ScalarType::Int64
+                    | graph_olap_api::ScalarType::Int32
+                    | graph_olap_api::ScalarType::Int16
+                    | graph_olap_api::ScalarType::Int8
+            )
+        );
+        let value = match (numeric, key) {
+            (true, Value::Number(v)) => json!(v),
+            (true, Value::String(s)) => match s.trim().parse::<i64>() {
+                Ok(i) => json!(i),
+                Err(_) => continue,
+            },
+            (false, Value::String(s)) => json!(s),
+            (false, Value::Number(v)) => json!(v.to_string()),
+            _ => continue,
+        };
+        let q = format!(
+            "MATCH (n:`{}`) WHERE n.`{}` = $key RETURN id(n)",
+            n.label.replace('`', "``"),
+            n.primary_key.name.replace('`', "``")
+        );
+        let out = run_query(engine, &q, json!({"key": value}))?;
+        for row in out.rows {
+            if let Some(id) = row[0].to_json().as_i64() {
+                found.push((n.label.clone(), id));
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn shortest_path(
+    State(state): State<Arc<AppState>>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<axum::Json<Value>, ApiError> {
+    let engine = require_ready(&state)?;
+    let body: ShortestPathBody = parse_body(&headers, &body)?;
+    let boot = state.boot.get().ok_or_else(|| ApiError::not_ready(state.config.instance_id, "loading"))?.clone();
+    let mut errors = Vec::new();
+    let valid_key = |v: &Option<Value>| matches!(v, Some(Value::String(_)) | Some(Value::Number(_)));
+    if !valid_key(&body.source_id) {
+        errors.push(FieldError::new("source_id", "required", "source_id (string or integer) is required"));
+    }
+    if !valid_key(&body.target_id) {
+        errors.push(FieldError::new("target_id", "required", "target_id (string or integer) is required"));
+    }
+    let max_depth = body.max_depth.unwrap_or(10);
+    if !(1..=50).contains(&max_depth) {
+        errors.push(FieldError::new("max_depth", "out_of_range", "max_depth must be between 1 and 50"));
+    }
+    let direction = match body.direction.as_deref().unwrap_or("both") {
+        "both" => graph_olap_algorithms::Direction::Both,
+        "outgoing" => graph_olap_algorithms::Direction::Out,
+        _ => {
+            errors.push(FieldError::new("direction", "enum", "direction must be 'both' or 'outgoing'"));
+            graph_olap_algorithms::Direction::Both
+        }
+    };
+    let timeout_ms = body.timeout_ms.unwrap_or(60_000);
+    if !(1_000..=300_000).contains(&timeout_ms) {
+        errors.push(FieldError::new("timeout_ms", "out_of_range", "timeout_ms must be between 1000 and 300000"));
+    }
+    for (field, label) in [("source_label", &body.source_label), ("target_label", &body.target_label)] {
+        if let Some(l) = label
+            && !boot.node_definitions.iter().any(|n| &n.label == l) {
+                errors.push(FieldError::new(field, "unknown_reference", format!("unknown label '{l}'")));
+            }
+    }
+    let types = body.relationship_types.clone().unwrap_or_default();
+    for t in &types {
+        if !boot.edge_definitions.iter().any(|e| &e.edge_type == t) {
+            errors.push(FieldError::new("relationship_types", "unknown_reference", format!("unknown edge type '{t}'")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let (source_key, target_key) = (body.source_id.clone().unwrap_or_default(), body.target_id.clone().unwrap_or_default());
+    let started_at = Utc::now();
+    let started = Instant::now();
+    let worker_engine = Arc::clone(&engine);
+    let outcome = tokio::task::spawn_blocking(move || -> Result<Value, ApiError> {
+        let engine = worker_engine.as_ref();
+        let resolve = |which: &str, label: Option<&str>, key: &Value| -> Result<i64, ApiError> {
+            let found = find_nodes(engine, &boot, label, key)?;
+            match found.len() {
+                0 => Err(ApiError::new(ErrorCode::NotFound, format!("No {which} node with key {key}"))
+                    .with("resource_type", "node")
+                    .with("resource_id", key.clone())
+                    .with("which", which)),
+                1 => Ok(found[0].1),
+                _ => Err(ApiError::validation(vec![FieldError::new(
+                    format!("{which}_id"),
+                    "ambiguous_node",
+                    format!("{key} matches nodes of several labels; give {which}_label"),
+                )])),
+            }
+        };
+        let source = resolve("source", body.source_label.as_deref(), &source_key)?;
+        let target = resolve("target", body.target_label.as_deref(), &target_key)?;
+        let topo = engine.topology(&[], &types).map_err(ApiError::internal)?;
+        let edges: Vec<(u32, u32)> = topo
+            .edges
+            .iter()
+            .flat_map(|l| l.src.iter().copied().zip(l.dst.iter().copied()))
+            .collect();
+        let csr = Csr::directed(topo.node_count(), &edges, None, graph_olap_algorithms::BuildOptions::MULTI)
+            .map_err(ApiError::internal)?;
+        let cancel = Cancel::with_timeout(Duration::from_millis(timeout_ms));
+        let to_u32 = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+        let found = graph_olap_algorithms::paths::shortest_path::shortest_path(
+            &csr,
+            to_u32(source),
+            to_u32(target),
+            Some(max_depth),
+            direction,
+            &cancel,
+        )
+        .map_err(|_| ApiError::new(ErrorCode::AlgorithmTimeout, "shortest_path exceeded its timeout").with("timeout_ms", timeout_ms))?;
+        let mut nodes = Vec::new();
+        let mut keys = Vec::new();
+        let mut located: Vec<(String, u32)> = Vec::new();
+        for id in &found.path {
+            let label = topo.label_of(*id).unwrap_or_default().to_string();
+            let first = topo.labels.iter().find(|r| r.label == label).map_or(0, |r| r.first_id);
+            let pk = boot.node_definitions.iter().find(|n| n.label == label).map(|n| n.primary_key.name.clone()).unwrap_or_default();
+            let q = format!(
+                "MATCH (n:`{}`) WHERE offset(id(n)) = $o RETURN n, n.`{}`",
+                label.replace('`', "``"),
+                pk.replace('`', "``")
+            );
+            let out = run_query(engine, &q, json!({"o": id - first}))?;
+            located.push((label.clone(), id - first));
+            if let Some(row) = out.rows.first() {
+                nodes.push(row[0].to_json());
+                keys.push(row[1].to_json());
+            }
+        }
+        let mut rels = Vec::new();
+        for pair in located.windows(2) {
+            let ((la, oa), (lb, ob)) = (&pair[0], &pair[1]);
+            let mut hit = None;
+            for (from, to, x, y) in [(la, lb, oa, ob), (lb, la, ob, oa)] {
+                let typed = if types.is_empty() {
+                    String::new()
+                } else {
+                    format!(":{}", types.iter().map(|t| format!("`{}`", t.replace('`', "``"))).collect::<Vec<_>>().join("|"))
+                };
+                let q = format!(
+                    "MATCH (a:`{}`)-[r{typed}]->(b:`{}`) WHERE offset(id(a)) = $x AND offset(id(b)) = $y RETURN r LIMIT 1",
+                    from.replace('`', "``"),
+                    to.replace('`', "``")
+                );
+                let out = run_query(engine, &q, json!({"x": x, "y": y}))?;
+                if let Some(row) = out.rows.first() {
+                    hit = Some(row[0].to_json());
+                    break;
+                }
+                if direction != graph_olap_algorithms::Direction::Both {
+                    break;
+                }
+            }
+            rels.extend(hit);
+        }
+        Ok(json!({
+            "found": found.found,
+            "length": found.length,
+            "source_id": source_key,
+            "target_id": target_key,
+            "path": keys,
+            "nodes": nodes,
+            "relationships": rels,
+        }))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let execution = Execution {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: "shortest_path".into(),
+        algorithm_type: AlgorithmType::Native,
+        status: "completed",
+        user_name: caller.username().to_string(),
+        node_labels: Vec::new(),
+        edge_types: Vec::new(),
+        result_property: None,
+        write_back: false,
+        parameters: Map::new(),
+        started_at,
+        started,
+        completed_at: Some(Utc::now()),
+        duration_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(0)),
+        nodes_updated: Some(0),
+        result: Some(outcome),
+        error_code: None,
+        error_message: None,
+        cancel: Cancel::never(),
+    };
+    let body = execution.to_json();
+    if let Ok(mut list) = state.algorithms.executions.lock() {
+        list.push_back(execution);
+        while list.len() > HISTORY {
+            list.pop_front();
+        }
+    }
+    state.report_activity("algorithm");
+    Ok(axum::Json(body))
 }
