@@ -32,6 +32,7 @@ struct Stub {
     recorded: Arc<Mutex<Recorded>>,
     bootstrap: Value,
     release: Arc<Notify>,
+    desired_on_metrics: &'static str,
 }
 
 fn envelope(data: Value) -> Json<Value> {
@@ -59,8 +60,8 @@ async fn stub_activity(State(s): State<Stub>, Json(body): Json<Value>) -> Json<V
     envelope(json!({"last_activity_at": "2025-01-15T10:30:00.000Z"}))
 }
 
-async fn stub_metrics() -> Json<Value> {
-    envelope(json!({"desired_state": "run"}))
+async fn stub_metrics(State(s): State<Stub>) -> Json<Value> {
+    envelope(json!({"desired_state": s.desired_on_metrics}))
 }
 
 async fn stub_introspect(Json(body): Json<Value>) -> Json<Value> {
@@ -72,7 +73,11 @@ async fn stub_introspect(Json(body): Json<Value>) -> Json<Value> {
 }
 
 async fn start_stub(bootstrap: Value) -> (String, Stub) {
-    let stub = Stub { recorded: Arc::default(), bootstrap, release: Arc::new(Notify::new()) };
+    start_stub_with(bootstrap, "run").await
+}
+
+async fn start_stub_with(bootstrap: Value, desired_on_metrics: &'static str) -> (String, Stub) {
+    let stub = Stub { recorded: Arc::default(), bootstrap, release: Arc::new(Notify::new()), desired_on_metrics };
     let app = Router::new()
         .route("/api/internal/instances/{id}/status", patch(stub_status))
         .route("/api/internal/instances/{id}/mapping", get(stub_mapping))
@@ -492,4 +497,17 @@ async fn duplicate_keys_fail_the_startup_with_data_load_error() {
     assert_eq!(failed["error_code"], "DATA_LOAD_ERROR");
     let message = failed["error_message"].as_str().unwrap();
     assert!(message.contains("Customer") && message.contains("c2"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desired_state_stop_from_the_metrics_report_shuts_the_instance_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cp_url, stub) = start_stub_with(snapshot(dir.path(), false), "stop").await;
+    stub.release.notify_one();
+    let mut cfg = config(cp_url, &dir.path().join("data"));
+    cfg.metrics_interval = Duration::from_millis(50);
+    graph_olap_instance::run(cfg).await.unwrap();
+    let r = stub.recorded.lock().unwrap();
+    let statuses: Vec<&str> = r.statuses.iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, vec!["starting", "running", "stopping"]);
 }
