@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod error;
+pub mod export;
 pub mod instance;
 pub mod envelope;
 pub mod mapping;

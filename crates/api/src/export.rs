@@ -1,0 +1,434 @@
+//! Wire types of export jobs (API.md §3.16) and of the export worker protocol (§9.2).
+//!
+//! Owns: the shapes exchanged between export workers and the control plane's internal API.
+//! Does not own: how jobs are leased, retried or finalised (the control plane), nor how Parquet is
+//! written (the export crate).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::mapping::PropertyType;
+use crate::time::serde_ts;
+
+/// State of an export job (§4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportJobStatus {
+    /// Waiting to be claimed (possibly after a retry backoff, see `available_at`).
+    Pending,
+    /// Held by a worker under a lease.
+    Claimed,
+    /// Files written and reported; terminal.
+    Completed,
+    /// Failed for good (non-retryable error, retries exhausted or deadline passed).
+    Failed,
+    /// Cancelled with its snapshot.
+    Cancelled,
+}
+
+impl ExportJobStatus {
+    /// The wire name, e.g. `claimed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportJobStatus::Pending => "pending",
+            ExportJobStatus::Claimed => "claimed",
+            ExportJobStatus::Completed => "completed",
+            ExportJobStatus::Failed => "failed",
+            ExportJobStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Whether a job exports a node label or an edge type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobType {
+    /// A node label (`nodes/{label}/`).
+    Node,
+    /// An edge type (`edges/{type}/`).
+    Edge,
+}
+
+impl JobType {
+    /// The wire name, `node` or `edge`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobType::Node => "node",
+            JobType::Edge => "edge",
+        }
+    }
+}
+
+/// `ExportJob.error_code` values (§1.13, export job codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExportErrorCode {
+    /// The warehouse query failed.
+    WarehouseError,
+    /// Writing to or deleting from the object store failed.
+    StorageError,
+    /// The data violates the job's contract (null keys, wrong types).
+    InvalidData,
+    /// The job exceeded `export.max_duration_seconds` (§4.8).
+    ExportTimeout,
+    /// The worker's lease expired before it reported.
+    LeaseExpired,
+    /// Cancelled with its snapshot.
+    Cancelled,
+    /// Anything else.
+    Other,
+}
+
+/// The error codes a worker may report through `fail` (§9.2): a subset of [`ExportErrorCode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WorkerErrorCode {
+    /// The warehouse query failed.
+    WarehouseError,
+    /// Writing to or deleting from the object store failed.
+    StorageError,
+    /// The data violates the job's contract (null keys, wrong types).
+    InvalidData,
+    /// Anything else.
+    Other,
+}
+
+impl From<WorkerErrorCode> for ExportErrorCode {
+    fn from(code: WorkerErrorCode) -> Self {
+        match code {
+            WorkerErrorCode::WarehouseError => ExportErrorCode::WarehouseError,
+            WorkerErrorCode::StorageError => ExportErrorCode::StorageError,
+            WorkerErrorCode::InvalidData => ExportErrorCode::InvalidData,
+            WorkerErrorCode::Other => ExportErrorCode::Other,
+        }
+    }
+}
+
+/// An export job record (§3.16): `GET /api/internal/export-jobs/{id}`, `complete`, `fail` and the ops
+/// listing return it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportJob {
+    /// Job id.
+    pub id: i64,
+    /// Snapshot the job belongs to.
+    pub snapshot_id: i64,
+    /// Mapping of the snapshot.
+    pub mapping_id: i64,
+    /// Node or edge.
+    pub job_type: JobType,
+    /// Same value as `job_type` (compatibility name).
+    pub entity_type: JobType,
+    /// Label or edge type.
+    pub entity_name: String,
+    /// Current state.
+    pub status: ExportJobStatus,
+    /// Claims so far.
+    pub attempts: u32,
+    /// Claims allowed before the job fails for good.
+    pub max_attempts: u32,
+    /// Worker holding (or last holding) the lease.
+    #[serde(default)]
+    pub claimed_by: Option<String>,
+    /// Start of the current lease.
+    #[serde(with = "serde_ts::option", default)]
+    pub claimed_at: Option<DateTime<Utc>>,
+    /// End of the current lease.
+    #[serde(with = "serde_ts::option", default)]
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// First claim; the max-duration clock starts here.
+    #[serde(with = "serde_ts::option", default)]
+    pub started_at: Option<DateTime<Utc>>,
+    /// `started_at + export.max_duration_seconds` (§4.8).
+    #[serde(with = "serde_ts::option", default)]
+    pub deadline_at: Option<DateTime<Utc>>,
+    /// Earliest time the job may be (re)claimed.
+    #[serde(with = "serde_ts")]
+    pub available_at: DateTime<Utc>,
+    /// When the job completed.
+    #[serde(with = "serde_ts::option", default)]
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Rows exported, set on completion.
+    #[serde(default)]
+    pub row_count: Option<u64>,
+    /// Parquet bytes written, set on completion.
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
+    /// `{snapshot.storage_path}nodes/{label}/` or `…edges/{type}/`, ending in `/`.
+    pub output_uri: String,
+    /// Last warehouse query id the worker reported.
+    #[serde(default)]
+    pub warehouse_query_id: Option<String>,
+    /// Why the job failed (or last failed).
+    #[serde(default)]
+    pub error_code: Option<ExportErrorCode>,
+    /// Human-readable failure.
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// Creation time.
+    #[serde(with = "serde_ts")]
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    #[serde(with = "serde_ts")]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a column of an export is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnRole {
+    /// A node's primary key (first column of a node file).
+    PrimaryKey,
+    /// An edge's source key (first column of an edge file).
+    FromKey,
+    /// An edge's target key (second column of an edge file).
+    ToKey,
+    /// Any property.
+    Property,
+}
+
+impl ColumnRole {
+    /// Whether the column is a key (never null, no dictionary encoding).
+    pub fn is_key(self) -> bool {
+        !matches!(self, ColumnRole::Property)
+    }
+}
+
+/// One output column of a claimed job, in Parquet column order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct JobColumn {
+    /// Column name in the query result and in the Parquet file.
+    pub name: String,
+    /// Declared type; values are cast to it.
+    #[serde(rename = "type")]
+    pub ty: PropertyType,
+    /// Key or property.
+    pub role: ColumnRole,
+}
+
+/// Connection hints for the warehouse, from the mapping.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarehouseHints {
+    /// Default catalog for unqualified names.
+    #[serde(default)]
+    pub catalog: Option<String>,
+    /// Default schema for unqualified names.
+    #[serde(default)]
+    pub schema: Option<String>,
+}
+
+/// `POST /api/internal/export-jobs/claim` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    /// Worker id, 1–128 characters.
+    pub worker_id: String,
+    /// Jobs to claim at most, 1–10.
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+    /// Lease length, 30–600 s.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: u32,
+    /// Long-poll: how long the server may hold the request waiting for a job, 0–30 s.
+    #[serde(default)]
+    pub wait_seconds: u32,
+}
+
+fn default_limit() -> u32 {
+    1
+}
+
+fn default_lease_seconds() -> u32 {
+    120
+}
+
+/// `claim` response `data`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimResponse {
+    /// Claimed jobs, possibly none.
+    pub jobs: Vec<ClaimedJob>,
+}
+
+/// A job as handed to the worker that claimed it: the [`ExportJob`] record plus the lease and
+/// everything needed to run the export.
+///
+/// `lease_expires_at`, `deadline_at` and `output_uri` of §9.2 are the record's own fields (always
+/// set for a claimed job); [`ClaimedJob::lease_expires_at`] and [`ClaimedJob::deadline_at`] read
+/// them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimedJob {
+    /// The job record (its fields are at the top level of the JSON object).
+    #[serde(flatten)]
+    pub job: ExportJob,
+    /// Opaque lease token, required on every later call for this claim.
+    pub lease_token: String,
+    /// = `attempts`.
+    pub attempt: u32,
+    /// The definition's SQL, verbatim.
+    pub sql: String,
+    /// Output columns in Parquet column order.
+    pub columns: Vec<JobColumn>,
+    /// Names of `columns`, in order.
+    pub column_names: Vec<String>,
+    /// Warehouse connection hints.
+    #[serde(default)]
+    pub warehouse: WarehouseHints,
+}
+
+impl ClaimedJob {
+    /// End of the lease.
+    pub fn lease_expires_at(&self) -> Option<DateTime<Utc>> {
+        self.job.lease_expires_at
+    }
+
+    /// Hard deadline of the job (§4.8).
+    pub fn deadline_at(&self) -> Option<DateTime<Utc>> {
+        self.job.deadline_at
+    }
+
+    /// Prefix the Parquet files go under, ending in `/`.
+    pub fn output_uri(&self) -> &str {
+        &self.job.output_uri
+    }
+}
+
+/// Progress sent with a heartbeat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatProgress {
+    /// Rows written so far in this attempt.
+    pub rows_written: u64,
+    /// Bytes written so far in this attempt (completed files plus the open file's estimate).
+    pub bytes_written: u64,
+    /// Part files completed so far in this attempt.
+    pub files_written: u64,
+}
+
+/// `POST /api/internal/export-jobs/{id}/heartbeat` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatRequest {
+    /// The current lease token.
+    pub lease_token: String,
+    /// New lease length, 30–600 s.
+    #[serde(default)]
+    pub lease_seconds: Option<u32>,
+    /// Warehouse query id, when the connector has one.
+    #[serde(default)]
+    pub warehouse_query_id: Option<String>,
+    /// Progress of this attempt.
+    #[serde(default)]
+    pub progress: Option<HeartbeatProgress>,
+}
+
+/// `heartbeat` response `data`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatAck {
+    /// New end of the lease.
+    #[serde(with = "serde_ts")]
+    pub lease_expires_at: DateTime<Utc>,
+    /// Hard deadline of the job.
+    #[serde(with = "serde_ts")]
+    pub deadline_at: DateTime<Utc>,
+    /// The job was cancelled or timed out: abort and never call `complete`.
+    pub cancel: bool,
+}
+
+/// One Parquet file written by a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedFile {
+    /// Path relative to the job's `output_uri`, e.g. `part-00000.parquet`.
+    pub path: String,
+    /// Exact size in bytes.
+    pub size_bytes: u64,
+    /// Rows in the file.
+    pub row_count: u64,
+    /// Lower-case hex SHA-256 of the file (an addition to §9.2 so the manifest can carry it).
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+/// `POST /api/internal/export-jobs/{id}/complete` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompleteRequest {
+    /// The current lease token.
+    pub lease_token: String,
+    /// Total rows over `files`.
+    pub row_count: u64,
+    /// Total bytes over `files`.
+    pub size_bytes: u64,
+    /// Files in load order; empty only when `row_count = 0`.
+    pub files: Vec<ExportedFile>,
+    /// Warehouse query id, when the connector has one.
+    #[serde(default)]
+    pub warehouse_query_id: Option<String>,
+}
+
+/// `POST /api/internal/export-jobs/{id}/fail` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailRequest {
+    /// The current lease token.
+    pub lease_token: String,
+    /// What kind of failure.
+    pub error_code: WorkerErrorCode,
+    /// 1–8000 characters.
+    pub error_message: String,
+    /// Whether another attempt may succeed (default true).
+    #[serde(default = "yes")]
+    pub retryable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::ScalarType;
+
+    fn claimed_json() -> serde_json::Value {
+        serde_json::json!({
+            "id": 5, "snapshot_id": 7, "mapping_id": 1, "job_type": "node", "entity_type": "node",
+            "entity_name": "Customer", "status": "claimed", "attempts": 1, "max_attempts": 3,
+            "claimed_by": "w1", "claimed_at": "2025-01-15T10:30:00.000Z",
+            "lease_expires_at": "2025-01-15T10:32:00.000Z", "started_at": "2025-01-15T10:30:00.000Z",
+            "deadline_at": "2025-01-15T11:30:00.000Z", "available_at": "2025-01-15T10:29:00.000Z",
+            "completed_at": null, "row_count": null, "size_bytes": null,
+            "output_uri": "file:///tmp/x/alice/1/v2/7/nodes/Customer/",
+            "warehouse_query_id": null, "error_code": null, "error_message": null,
+            "created_at": "2025-01-15T10:29:00.000Z", "updated_at": "2025-01-15T10:30:00.000Z",
+            "lease_token": "tok", "attempt": 1, "sql": "SELECT id, name FROM c",
+            "columns": [{"name": "id", "type": "INT64", "role": "primary_key"},
+                        {"name": "tags", "type": "LIST<STRING>", "role": "property"}],
+            "column_names": ["id", "tags"],
+            "warehouse": {"catalog": "demo", "schema": null}
+        })
+    }
+
+    #[test]
+    fn claimed_job_round_trips_with_flat_fields() {
+        let job: ClaimedJob = serde_json::from_value(claimed_json()).unwrap();
+        assert_eq!(job.job.entity_name, "Customer");
+        assert_eq!(job.columns[0].role, ColumnRole::PrimaryKey);
+        assert_eq!(job.columns[1].ty, PropertyType::List(ScalarType::String));
+        assert!(job.lease_expires_at().is_some());
+        assert_eq!(job.output_uri(), "file:///tmp/x/alice/1/v2/7/nodes/Customer/");
+        let back = serde_json::to_value(&job).unwrap();
+        assert_eq!(back, claimed_json());
+    }
+
+    #[test]
+    fn fail_request_defaults_to_retryable_and_uses_upper_case_codes() {
+        let r: FailRequest = serde_json::from_value(serde_json::json!({
+            "lease_token": "t", "error_code": "INVALID_DATA", "error_message": "null key"}))
+        .unwrap();
+        assert!(r.retryable);
+        assert_eq!(r.error_code, WorkerErrorCode::InvalidData);
+        assert_eq!(ExportErrorCode::from(r.error_code), ExportErrorCode::InvalidData);
+        let bad = serde_json::json!({"lease_token": "t", "error_code": "EXPORT_TIMEOUT", "error_message": "x"});
+        assert!(serde_json::from_value::<FailRequest>(bad).is_err());
+    }
+
+    #[test]
+    fn claim_request_defaults() {
+        let r: ClaimRequest = serde_json::from_value(serde_json::json!({"worker_id": "w"})).unwrap();
+        assert_eq!((r.limit, r.lease_seconds, r.wait_seconds), (1, 120, 0));
+    }
+}
