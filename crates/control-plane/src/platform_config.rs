@@ -6,7 +6,7 @@
 //! call ([`ensure_not_in_maintenance`], [`concurrency`], [`export_max_duration_seconds`],
 //! [`lifecycle_of`]). The `/api/config/*` handlers that change them live in `routes::config`.
 
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 
 use chrono::{DateTime, Utc};
 use graph_olap_api::{ErrorCode, IsoDuration};
@@ -20,6 +20,11 @@ use crate::error::ApiError;
 /// The database connection type that pooled connections and transactions dereference to.
 pub type DbConn = <Conn as Deref>::Target;
 
+/// A pooled connection (`&mut state.store.read().await?`) or an open write transaction
+/// (`&mut tx`): the functions below run on either, so a check can share the caller's transaction.
+pub trait AsConn: DerefMut<Target = DbConn> + Send {}
+
+impl<T: DerefMut<Target = DbConn> + Send> AsConn for T {}
 
 /// Lifecycle settings of one resource type.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -164,7 +169,7 @@ pub fn defaults() -> Vec<(&'static str, Value)> {
 }
 
 /// Reads one document (the seeded default if absent).
-pub async fn read(conn: &mut DbConn, key: &str) -> Result<config::ConfigValue, ApiError> {
+pub async fn read(conn: &mut impl AsConn, key: &str) -> Result<config::ConfigValue, ApiError> {
     if let Some(v) = config::get(&mut **conn, key).await? {
         return Ok(v);
     }
@@ -173,43 +178,43 @@ pub async fn read(conn: &mut DbConn, key: &str) -> Result<config::ConfigValue, A
 }
 
 /// Reads one document as its typed form; a stored document that does not parse is a server fault.
-pub async fn load<T: DeserializeOwned>(conn: &mut DbConn, key: &str) -> Result<Stamped<T>, ApiError> {
+pub async fn load<T: DeserializeOwned>(conn: &mut impl AsConn, key: &str) -> Result<Stamped<T>, ApiError> {
     let doc = read(conn, key).await?;
     let value = serde_json::from_value(doc.value).map_err(|e| ApiError::internal(format!("stored configuration '{key}' is corrupt: {e}")))?;
     Ok(Stamped { value, updated_at: doc.updated_at, updated_by: doc.updated_by })
 }
 
 /// Replaces one document, recording who changed it and when.
-pub async fn save<T: Serialize>(conn: &mut DbConn, key: &str, value: &T, by: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub async fn save<T: Serialize>(conn: &mut impl AsConn, key: &str, value: &T, by: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let doc = serde_json::to_value(value).map_err(ApiError::internal)?;
     config::put(&mut **conn, key, &doc, by, now).await?;
     Ok(())
 }
 
 /// The lifecycle settings of `resource` (`mapping`, `snapshot` or `instance`).
-pub async fn lifecycle_of(conn: &mut DbConn, resource: &str) -> Result<ResourceLifecycle, ApiError> {
+pub async fn lifecycle_of(conn: &mut impl AsConn, resource: &str) -> Result<ResourceLifecycle, ApiError> {
     let doc: Stamped<LifecycleConfig> = load(conn, keys::LIFECYCLE).await?;
     Ok(doc.value.of(resource).cloned().unwrap_or_default())
 }
 
 /// The current instance concurrency limits (§4.6).
-pub async fn concurrency(conn: &mut DbConn) -> Result<ConcurrencyLimits, ApiError> {
+pub async fn concurrency(conn: &mut impl AsConn) -> Result<ConcurrencyLimits, ApiError> {
     Ok(load::<ConcurrencyLimits>(conn, keys::CONCURRENCY).await?.value)
 }
 
 /// The current maximum export duration in seconds (§4.8).
-pub async fn export_max_duration_seconds(conn: &mut DbConn) -> Result<u64, ApiError> {
+pub async fn export_max_duration_seconds(conn: &mut impl AsConn) -> Result<u64, ApiError> {
     Ok(load::<ExportConfig>(conn, keys::EXPORT).await?.value.max_duration_seconds)
 }
 
 /// The current maintenance state, read from the database.
-pub async fn maintenance(conn: &mut DbConn) -> Result<Stamped<MaintenanceConfig>, ApiError> {
+pub async fn maintenance(conn: &mut impl AsConn) -> Result<Stamped<MaintenanceConfig>, ApiError> {
     load(conn, keys::MAINTENANCE).await
 }
 
 /// `503 MAINTENANCE_MODE` (§4.7) while maintenance mode is on; call it on every creation of an
 /// instance or snapshot, after ownership checks and before state checks (§1.14 step 7).
-pub async fn ensure_not_in_maintenance(conn: &mut DbConn) -> Result<(), ApiError> {
+pub async fn ensure_not_in_maintenance(conn: &mut impl AsConn) -> Result<(), ApiError> {
     let doc = maintenance(conn).await?;
     if !doc.value.enabled {
         return Ok(());
