@@ -81,12 +81,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         internal_api_key_previous: env("INTERNAL_API_KEY_PREVIOUS"),
         bootstrap_token: env("BOOTSTRAP_TOKEN").or(file.bootstrap_token),
         dev_seed_users: if auth_mode == AuthMode::Dev { seed_users } else { Vec::new() },
-        public_url: env("PUBLIC_URL").or(file.public_url).unwrap_or_else(|| format!("http://{local}")),
+        public_url: env("PUBLIC_URL").or(file.public_url.clone()).unwrap_or_else(|| format!("http://{local}")),
+        internal_url: env("INTERNAL_URL").or(env("PUBLIC_URL")).or(file.public_url).unwrap_or_else(|| format!("http://{local}")),
         storage_root: env("STORAGE_ROOT").or(file.storage_root).unwrap_or_else(|| "file:///var/lib/graph-olap/snapshots".into()),
         validate_sql: env("VALIDATE_SQL").map(|v| v != "false").or(file.validate_sql).unwrap_or(true),
         metrics_public: env("METRICS_PUBLIC").is_some_and(|v| v == "true"),
         schema_catalogs: env("SCHEMA_CATALOGS").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
         prestaged_snapshots: env("PRESTAGED_SNAPSHOTS").map(|v| v == "true").unwrap_or(auth_mode == AuthMode::Dev),
+        ..Settings::development(String::new(), String::new(), String::new())
     };
     if auth_mode == AuthMode::Dev {
         tracing::warn!("development identity mode is on: X-Username is trusted");

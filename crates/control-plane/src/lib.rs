@@ -7,7 +7,13 @@
 pub mod auth;
 pub mod diff;
 pub mod error;
+pub mod export_queue;
+pub mod idempotency;
 pub mod input;
+pub mod jobs;
+pub mod orchestration;
+pub mod proxy;
+pub mod instance_flow;
 pub mod mapping_rules;
 pub mod platform_config;
 pub mod request_id;
@@ -15,6 +21,7 @@ pub mod respond;
 pub mod routes;
 pub mod schema_cache;
 pub mod settings;
+pub mod snapshot_flow;
 pub mod sql_check;
 pub mod state;
 
@@ -33,6 +40,11 @@ pub use state::AppState;
 /// Builds the shared state and performs start-up duties: seed configuration defaults and dev
 /// users, and load (or, when empty, fill) the schema cache.
 pub async fn start(store: Store, warehouse: Arc<dyn Warehouse>, settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, error::ApiError> {
+    start_with_runtime(store, warehouse, settings, clock, None).await
+}
+
+/// [`start`], with a runtime that hosts instances.
+pub async fn start_with_runtime(store: Store, warehouse: Arc<dyn Warehouse>, settings: Settings, clock: Arc<dyn Clock>, runtime: Option<Arc<dyn graph_olap_runtime::Runtime>>) -> Result<AppState, error::ApiError> {
     let state = AppState {
         store,
         warehouse,
@@ -40,6 +52,9 @@ pub async fn start(store: Store, warehouse: Arc<dyn Warehouse>, settings: Settin
         clock,
         schema: Arc::new(schema_cache::SchemaCache::default()),
         keys: Arc::new(auth::KeyCache::default()),
+        runtime,
+        orchestrator: Arc::new(tokio::sync::Notify::new()),
+        http: reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).build().map_err(error::ApiError::internal)?,
     };
     let mut tx = state.store.write().await?;
     for (key, value) in platform_config::defaults() {

@@ -37,6 +37,9 @@ pub struct Settings {
     pub dev_seed_users: Vec<(String, Role)>,
     /// Externally reachable base URL (instance URLs are built from it).
     pub public_url: String,
+    /// Base URL instance servers use to reach the control plane's internal API (defaults to
+    /// `public_url`).
+    pub internal_url: String,
     /// Object-store root of snapshots, e.g. `file:///data/snapshots` or `s3://bucket/prefix`.
     pub storage_root: String,
     /// Validate mapping SQL against the warehouse.
@@ -47,6 +50,14 @@ pub struct Settings {
     pub schema_catalogs: Option<Vec<String>>,
     /// Whether `placeholder` SQL marks a pre-staged definition (§4.11).
     pub prestaged_snapshots: bool,
+    /// How long a stopping unit gets between SIGTERM (or delete) and a forced stop.
+    pub stop_grace: std::time::Duration,
+    /// An instance still `starting` after this long fails with `STARTUP_TIMEOUT` (§4.3).
+    pub startup_timeout: std::time::Duration,
+    /// Terminated instances are purged this long after `terminated_at` (§4.3).
+    pub instance_retention: std::time::Duration,
+    /// Default CPU cores of new instances (§6.1).
+    pub default_cpu_cores: i64,
 }
 
 impl Settings {
@@ -58,12 +69,17 @@ impl Settings {
             internal_api_key_previous: None,
             bootstrap_token: None,
             dev_seed_users: default_seed_users(),
+            internal_url: public_url.clone(),
             public_url,
             storage_root,
             validate_sql: true,
             metrics_public: false,
             schema_catalogs: None,
             prestaged_snapshots: true,
+            stop_grace: std::time::Duration::from_secs(20),
+            startup_timeout: std::time::Duration::from_secs(15 * 60),
+            instance_retention: std::time::Duration::from_secs(7 * 24 * 3600),
+            default_cpu_cores: 1,
         }
     }
 

@@ -24,11 +24,22 @@ pub struct AppState {
     pub schema: Arc<SchemaCache>,
     /// Short-lived cache of API-key lookups (≤ 30 s).
     pub keys: Arc<KeyCache>,
+    /// Where instances run; `None` disables instance scheduling (instances stay `starting`).
+    pub runtime: Option<Arc<dyn graph_olap_runtime::Runtime>>,
+    /// Wakes the background orchestration early (a snapshot became ready, an instance was created).
+    pub orchestrator: Arc<tokio::sync::Notify>,
+    /// HTTP client for readiness probes and the instance proxy.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
     /// The current instant.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// Asks the orchestration loop to run now instead of at its next tick.
+    pub fn wake_orchestrator(&self) {
+        self.orchestrator.notify_one();
     }
 }

@@ -75,5 +75,10 @@ pub fn bind_all_rows<'q>(
 pub mod audit;
 pub mod config;
 pub mod favorites;
+pub mod idempotency;
 pub mod schema_cache;
 pub mod resources;
+pub mod export_jobs;
+pub mod instances;
+pub mod snapshots;
+pub mod jobs;

@@ -581,3 +581,21 @@ pub async fn tree(conn: &mut AnyConnection, mapping_id: i64, statuses: Option<&[
     }
     Ok(out)
 }
+
+/// Mappings whose TTL or inactivity deadline has passed at `now` (§4.5), oldest first.
+pub async fn expiry_candidates(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
+    let q = sql(conn, "SELECT id, inactivity_timeout, last_used_at, updated_at, expires_at FROM mappings WHERE expires_at IS NOT NULL OR inactivity_timeout IS NOT NULL ORDER BY id");
+    let rows = sqlx::query(q).fetch_all(conn).await?;
+    let now_ms = to_millis(now);
+    let mut out = Vec::new();
+    for r in rows {
+        let expires: Option<i64> = r.try_get("expires_at")?;
+        let idle: Option<String> = r.try_get("inactivity_timeout")?;
+        let base = r.try_get::<Option<i64>, _>("last_used_at")?.unwrap_or(0).max(r.try_get("updated_at")?);
+        let idle_deadline = idle.as_deref().and_then(|t| graph_olap_api::IsoDuration::parse(t).ok()).map(|d| base + d.millis() as i64);
+        if expires.is_some_and(|e| e <= now_ms) || idle_deadline.is_some_and(|d| d <= now_ms) {
+            out.push(r.try_get("id")?);
+        }
+    }
+    Ok(out)
+}

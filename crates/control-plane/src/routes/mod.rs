@@ -1,10 +1,14 @@
 //! The route table: every endpoint with its method, path, required access and summary — the one
 //! source from which the router, the OpenAPI document and the permission-matrix test are built.
 
+pub mod config;
 pub mod favorites;
 pub mod health;
+pub mod instances;
+pub mod internal;
 pub mod mappings;
 pub mod schema;
+pub mod snapshots;
 pub mod users;
 
 use axum::Router;
@@ -12,7 +16,7 @@ use axum::extract::Request;
 use axum::http::{Method, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::routing::{MethodRouter, any as any_method, delete, get, patch, post, put};
 use graph_olap_api::{ErrorCode, FieldError};
 use serde_json::{Value, json};
 
@@ -34,11 +38,21 @@ pub struct Endpoint {
     pub summary: &'static str,
     /// Grouping tag (OpenAPI).
     pub tag: &'static str,
+    /// Honours `Idempotency-Key` (API.md §1.11; see `crate::idempotency`).
+    pub idempotent: bool,
     handler: MethodRouter<AppState>,
 }
 
 fn ep(method: Method, path: &'static str, access: Access, tag: &'static str, summary: &'static str, handler: MethodRouter<AppState>) -> Endpoint {
-    Endpoint { method, path, access, summary, tag, handler }
+    Endpoint { method, path, access, summary, tag, idempotent: false, handler }
+}
+
+impl Endpoint {
+    /// Makes the endpoint honour `Idempotency-Key` (wrapped in `crate::idempotency::layer`).
+    fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
 }
 
 /// Every endpoint the control plane serves, in documentation order.
@@ -50,16 +64,48 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/ready", Access::Public, "health", "Readiness: database reachable and migrated", get(health::ready)),
         ep(M::GET, "/api/openapi.json", Access::Public, "health", "This OpenAPI document", get(openapi_json)),
         ep(M::GET, "/api/mappings", any, "mappings", "List mappings", get(mappings::list)),
-        ep(M::POST, "/api/mappings", any, "mappings", "Create a mapping (version 1)", post(mappings::create)),
+        ep(M::POST, "/api/mappings", any, "mappings", "Create a mapping (version 1)", post(mappings::create)).idempotent(),
         ep(M::GET, "/api/mappings/{mapping_id}", any, "mappings", "Get a mapping with its current version", get(mappings::get)),
         ep(M::PUT, "/api/mappings/{mapping_id}", any, "mappings", "Update a mapping (new version when definitions change)", put(mappings::update)),
         ep(M::DELETE, "/api/mappings/{mapping_id}", any, "mappings", "Delete a mapping and its snapshots", delete(mappings::delete)),
-        ep(M::POST, "/api/mappings/{mapping_id}/copy", any, "mappings", "Copy a mapping version into a new mapping", post(mappings::copy)),
+        ep(M::POST, "/api/mappings/{mapping_id}/copy", any, "mappings", "Copy a mapping version into a new mapping", post(mappings::copy)).idempotent(),
         ep(M::PUT, "/api/mappings/{mapping_id}/lifecycle", any, "mappings", "Set the mapping's TTL and inactivity timeout", put(mappings::set_lifecycle)),
         ep(M::GET, "/api/mappings/{mapping_id}/versions", any, "mappings", "List versions", get(mappings::versions)),
         ep(M::GET, "/api/mappings/{mapping_id}/versions/{version}", any, "mappings", "Get one version", get(mappings::version)),
         ep(M::GET, "/api/mappings/{mapping_id}/versions/{from_version}/diff/{to_version}", any, "mappings", "Diff two versions", get(mappings::diff)),
         ep(M::GET, "/api/mappings/{mapping_id}/tree", any, "mappings", "Versions, snapshots and instances of a mapping", get(mappings::tree)),
+        ep(M::GET, "/api/mappings/{mapping_id}/snapshots", any, "mappings", "Snapshots of a mapping", get(snapshots::list_for_mapping)),
+        ep(M::GET, "/api/mappings/{mapping_id}/instances", any, "mappings", "Instances created from a mapping's snapshots", get(instances::list_for_mapping)),
+        ep(M::GET, "/api/snapshots", any, "snapshots", "List snapshots", get(snapshots::list)),
+        ep(M::GET, "/api/snapshots/{snapshot_id}", any, "snapshots", "Get a snapshot", get(snapshots::get)),
+        ep(M::GET, "/api/snapshots/{snapshot_id}/progress", any, "snapshots", "Export progress of a snapshot", get(snapshots::progress)),
+        ep(M::POST, "/api/snapshots/{snapshot_id}/retry", any, "snapshots", "Retry a failed or cancelled export", post(snapshots::retry)),
+        ep(M::DELETE, "/api/snapshots/{snapshot_id}", any, "snapshots", "Delete a snapshot and its files", delete(snapshots::delete)),
+        ep(M::GET, "/api/instances", any, "instances", "List instances", get(instances::list)),
+        ep(M::POST, "/api/instances", any, "instances", "Create an instance from a ready snapshot or from a mapping", post(instances::create)).idempotent(),
+        ep(M::POST, "/api/instances/from-mapping", any, "instances", "Create a snapshot and an instance in one call", post(instances::create_from_mapping)).idempotent(),
+        ep(M::GET, "/api/instances/quota", any, "instances", "The caller's instance quota", get(instances::quota)),
+        ep(M::GET, "/api/instances/{instance_id}", any, "instances", "Get an instance", get(instances::get)),
+        ep(M::PUT, "/api/instances/{instance_id}", any, "instances", "Rename or describe an instance", put(instances::update)),
+        ep(M::DELETE, "/api/instances/{instance_id}", any, "instances", "Terminate an instance", delete(instances::terminate)),
+        ep(M::POST, "/api/instances/{instance_id}/terminate", any, "instances", "Terminate an instance", post(instances::terminate)),
+        ep(M::PUT, "/api/instances/{instance_id}/lifecycle", any, "instances", "Set an instance's TTL and inactivity timeout", put(instances::set_lifecycle)),
+        ep(M::POST, "/api/instances/{instance_id}/extend", any, "instances", "Extend an instance's TTL", post(instances::extend)),
+        ep(M::PUT, "/api/instances/{instance_id}/cpu", any, "instances", "Change an instance's CPU cores", put(instances::set_cpu)),
+        ep(M::PUT, "/api/instances/{instance_id}/memory", any, "instances", "Grow an instance's memory", put(instances::set_memory)),
+        ep(M::GET, "/api/instances/{instance_id}/progress", any, "instances", "Startup progress of an instance", get(instances::progress)),
+        ep(M::GET, "/api/instances/{instance_id}/events", any, "instances", "Event history of an instance", get(instances::events)),
+        ep(M::POST, "/api/internal/export-jobs/claim", Access::Internal, "internal", "Claim export jobs with a lease", post(internal::claim)),
+        ep(M::GET, "/api/internal/export-jobs/{job_id}", Access::Internal, "internal", "Get an export job", get(internal::get_job)),
+        ep(M::POST, "/api/internal/export-jobs/{job_id}/heartbeat", Access::Internal, "internal", "Extend a lease and report progress", post(internal::heartbeat)),
+        ep(M::POST, "/api/internal/export-jobs/{job_id}/complete", Access::Internal, "internal", "Complete an export job", post(internal::complete)),
+        ep(M::POST, "/api/internal/export-jobs/{job_id}/fail", Access::Internal, "internal", "Report an export job failure", post(internal::fail)),
+        ep(M::GET, "/api/internal/instances/{instance_id}/mapping", Access::Internal, "internal", "Bootstrap configuration of an instance server", get(internal::bootstrap)),
+        ep(M::PATCH, "/api/internal/instances/{instance_id}/status", Access::Internal, "internal", "Instance server status report", patch(internal::report_status)),
+        ep(M::PUT, "/api/internal/instances/{instance_id}/progress", Access::Internal, "internal", "Instance server startup progress", put(internal::report_progress)),
+        ep(M::PUT, "/api/internal/instances/{instance_id}/metrics", Access::Internal, "internal", "Instance server metrics", put(internal::report_metrics)),
+        ep(M::POST, "/api/internal/instances/{instance_id}/activity", Access::Internal, "internal", "Instance data-plane activity", post(internal::report_activity)),
+        ep(M::POST, "/api/internal/auth/introspect", Access::Internal, "internal", "Resolve an API key for an instance server", post(internal::introspect)),
         ep(M::GET, "/api/favorites", any, "favorites", "List the caller's favorites", get(favorites::list)),
         ep(M::POST, "/api/favorites", any, "favorites", "Add a favorite", post(favorites::add)),
         ep(M::DELETE, "/api/favorites/{resource_type}/{resource_id}", any, "favorites", "Remove a favorite", delete(favorites::remove)),
@@ -71,6 +117,14 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/schema/search/columns", any, "schema", "Prefix search of column names", get(schema::search_columns)),
         ep(M::POST, "/api/schema/admin/refresh", Access::ADMIN_OPS, "schema", "Refresh the metadata cache from the warehouse", post(schema::refresh)),
         ep(M::GET, "/api/schema/stats", Access::ADMIN_OPS, "schema", "Metadata cache statistics", get(schema::stats)),
+        ep(M::GET, "/api/config/lifecycle", Access::OPS, "config", "Lifecycle defaults and maximum TTLs", get(config::get_lifecycle)),
+        ep(M::PUT, "/api/config/lifecycle", Access::OPS, "config", "Change lifecycle defaults and maximum TTLs", put(config::put_lifecycle)),
+        ep(M::GET, "/api/config/concurrency", Access::OPS, "config", "Instance concurrency limits", get(config::get_concurrency)),
+        ep(M::PUT, "/api/config/concurrency", Access::OPS, "config", "Change instance concurrency limits", put(config::put_concurrency)),
+        ep(M::GET, "/api/config/maintenance", Access::OPS, "config", "Maintenance mode", get(config::get_maintenance)),
+        ep(M::PUT, "/api/config/maintenance", Access::OPS, "config", "Switch maintenance mode", put(config::put_maintenance)),
+        ep(M::GET, "/api/config/export", Access::OPS, "config", "Export limits", get(config::get_export)),
+        ep(M::PUT, "/api/config/export", Access::OPS, "config", "Change the maximum export duration", put(config::put_export)),
         ep(M::GET, "/api/users", Access::ADMIN_OPS, "users", "List users", get(users::list)),
         ep(M::POST, "/api/users", Access::ADMIN, "users", "Create a user", post(users::create)),
         ep(M::GET, "/api/users/me", any, "users", "The caller", get(users::me)),
@@ -89,9 +143,11 @@ pub fn endpoints() -> Vec<Endpoint> {
 pub fn router(state: AppState) -> Router {
     let mut router: Router<AppState> = Router::new();
     for e in endpoints() {
-        let guarded = e.handler.route_layer(middleware::from_fn_with_state((state.clone(), e.access), crate::auth::enforce));
+        let handler = if e.idempotent { e.handler.route_layer(middleware::from_fn_with_state(state.clone(), crate::idempotency::layer)) } else { e.handler };
+        let guarded = handler.route_layer(middleware::from_fn_with_state((state.clone(), e.access), crate::auth::enforce));
         router = router.route(e.path, guarded);
     }
+    router = router.route("/wrapper/{url_slug}/{*path}", any_method(crate::proxy::forward));
     router.fallback(fallback).method_not_allowed_fallback(fallback).with_state(state)
 }
 
@@ -143,6 +199,7 @@ pub fn openapi() -> Value {
             .split('/')
             .filter(|s| s.starts_with('{'))
             .map(|s| json!({"name": s.trim_matches(|c| c == '{' || c == '}'), "in": "path", "required": true, "schema": {"type": "string"}}))
+            .chain(e.idempotent.then(|| json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "minLength": 1, "maxLength": 255}})))
             .collect();
         let security = match e.access {
             Access::Public => json!([]),

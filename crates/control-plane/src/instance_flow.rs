@@ -1,0 +1,334 @@
+//! The instance state machine (API.md §4.3): creation (from a snapshot or from a mapping, with
+//! the atomic concurrency check of §4.6), transitions with their events, termination, and the
+//! wire rendering of an instance (§3.8) and its progress (§3.9).
+
+use chrono::{DateTime, Utc};
+use graph_olap_api::ErrorCode;
+use graph_olap_api::time::format_ts;
+use graph_olap_store::instances::{self, InstanceRow};
+use graph_olap_store::snapshots;
+use serde_json::{Value, json};
+use sqlx::AnyConnection;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Statuses that count as active (§4.1).
+pub const ACTIVE: [&str; 3] = ["waiting_for_snapshot", "starting", "running"];
+
+/// The public URL of a running instance: `{public_url}/wrapper/{slug}` (§8).
+pub fn instance_url(state: &AppState, row: &InstanceRow) -> Option<String> {
+    (row.status == "running").then(|| format!("{}/wrapper/{}", state.settings.public_url.trim_end_matches('/'), row.url_slug))
+}
+
+/// Renders an instance as its wire record (§3.8).
+pub fn to_json(state: &AppState, row: &InstanceRow) -> Value {
+    let inactivity_expires_at = match (&row.inactivity_timeout, row.status.as_str()) {
+        (Some(t), "running") => graph_olap_api::IsoDuration::parse(t).ok().and_then(|d| {
+            let base = row.last_activity_at.into_iter().chain(row.started_at).max()?;
+            Some(base + d.to_chrono())
+        }),
+        _ => None,
+    };
+    json!({
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "owner_username": row.owner_username,
+        "mapping_id": row.mapping_id,
+        "mapping_version": row.mapping_version,
+        "mapping_name": row.mapping_name,
+        "snapshot_id": row.snapshot_id,
+        "snapshot_name": row.snapshot_name,
+        "wrapper_type": row.wrapper_type,
+        "status": row.status,
+        "instance_url": instance_url(state, row),
+        "pod_name": row.pod_name,
+        "cpu_cores": row.cpu_cores,
+        "memory_gb": row.memory_gb,
+        "error_code": row.error_code,
+        "error_message": row.error_message,
+        "stack_trace": row.stack_trace,
+        "ttl": row.ttl,
+        "inactivity_timeout": row.inactivity_timeout,
+        "expires_at": row.expires_at.as_ref().map(format_ts),
+        "inactivity_expires_at": inactivity_expires_at.as_ref().map(format_ts),
+        "last_activity_at": row.last_activity_at.as_ref().map(format_ts),
+        "started_at": row.started_at.as_ref().map(format_ts),
+        "terminated_at": row.terminated_at.as_ref().map(format_ts),
+        "termination_reason": row.termination_reason,
+        "memory_usage_bytes": row.memory_usage_bytes,
+        "disk_usage_bytes": row.disk_usage_bytes,
+        "graph_stats": row.graph_stats,
+        "created_at": format_ts(&row.created_at),
+        "updated_at": format_ts(&row.updated_at),
+    })
+}
+
+/// Appends an event to an instance's history.
+pub async fn event(tx: &mut AnyConnection, id: i64, event_type: &str, actor: &str, details: Value, now: DateTime<Utc>) -> ApiResult<()> {
+    instances::add_event(tx, id, event_type, actor, &details, now).await?;
+    Ok(())
+}
+
+/// Checks the concurrency `limits` for a new instance of `owner` (§4.6). Call inside the write
+/// transaction after [`instances::lock_quota`], so the check and the insert are atomic.
+pub async fn check_quota(tx: &mut AnyConnection, limits: &crate::platform_config::ConcurrencyLimits, owner: &str) -> ApiResult<()> {
+    let (total, own) = instances::active_counts(tx, owner).await?;
+    if own >= limits.per_analyst as i64 {
+        return Err(ApiError::new(ErrorCode::ConcurrencyLimitExceeded, format!("You already have {own} active instances, the per-analyst limit; terminate one before creating another"))
+            .detail("limit_type", "per_analyst")
+            .detail("limit", limits.per_analyst)
+            .detail("current", own));
+    }
+    if total >= limits.cluster_total as i64 {
+        return Err(ApiError::new(ErrorCode::ConcurrencyLimitExceeded, format!("The platform is running {total} active instances, its cluster-wide limit; try again when one has stopped"))
+            .detail("limit_type", "cluster_total")
+            .detail("limit", limits.cluster_total)
+            .detail("current", total));
+    }
+    Ok(())
+}
+
+/// Sizing of a new instance (§6.1): CPU cores, optional memory, engine selector.
+#[derive(Debug, Clone)]
+pub struct Sizing {
+    /// 1–8.
+    pub cpu_cores: i64,
+    /// 2–32, or sized at scheduling.
+    pub memory_gb: Option<i64>,
+    /// `ryugraph` | `falkordb` (lower case).
+    pub wrapper_type: String,
+}
+
+/// Fields of a new instance row.
+#[derive(Debug, Clone)]
+pub struct NewInstance {
+    /// Snapshot to load.
+    pub snapshot_id: i64,
+    /// Mapping of the snapshot.
+    pub mapping_id: i64,
+    /// Version of the snapshot.
+    pub mapping_version: i64,
+    /// Owner (the caller).
+    pub owner: String,
+    /// Display name.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// `waiting_for_snapshot` or `starting`.
+    pub status: &'static str,
+    /// Sizing.
+    pub sizing: Sizing,
+    /// TTL (ISO 8601, normalised).
+    pub ttl: Option<String>,
+    /// Inactivity timeout.
+    pub inactivity_timeout: Option<String>,
+    /// `created_at + ttl`.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Inserts an instance with its `created` event; returns the stored row.
+pub async fn insert(tx: &mut AnyConnection, new: NewInstance, now: DateTime<Utc>) -> ApiResult<InstanceRow> {
+    let row = InstanceRow {
+        id: 0,
+        snapshot_id: new.snapshot_id,
+        mapping_id: new.mapping_id,
+        mapping_version: new.mapping_version,
+        mapping_name: None,
+        snapshot_name: None,
+        owner_username: new.owner.clone(),
+        name: new.name,
+        description: new.description,
+        wrapper_type: new.sizing.wrapper_type,
+        status: new.status.to_string(),
+        url_slug: uuid::Uuid::new_v4().to_string(),
+        internal_url: None,
+        pod_name: None,
+        cpu_cores: new.sizing.cpu_cores,
+        memory_gb: new.sizing.memory_gb,
+        error_code: None,
+        error_message: None,
+        stack_trace: None,
+        ttl: new.ttl,
+        inactivity_timeout: new.inactivity_timeout,
+        expires_at: new.expires_at,
+        last_activity_at: None,
+        started_at: None,
+        terminated_at: None,
+        termination_reason: None,
+        memory_usage_bytes: None,
+        disk_usage_bytes: None,
+        graph_stats: None,
+        progress: None,
+        stop_requested_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let id = instances::insert(tx, &row).await?;
+    event(tx, id, "created", &new.owner, json!({"snapshot_id": new.snapshot_id, "status": new.status}), now).await?;
+    instances::get(tx, id).await?.ok_or_else(|| ApiError::internal("instance vanished after insert"))
+}
+
+/// Moves an instance to `failed` with a code and message, recording the event; the caller
+/// removes its runtime unit.
+pub async fn mark_failed(tx: &mut AnyConnection, row: &mut InstanceRow, code: &str, message: &str, stack_trace: Option<String>, now: DateTime<Utc>) -> ApiResult<()> {
+    row.status = "failed".into();
+    row.error_code = Some(code.to_string());
+    row.error_message = Some(message.to_string());
+    row.stack_trace = stack_trace.map(|t| truncate(&t, 16 * 1024));
+    row.internal_url = None;
+    row.updated_at = now;
+    instances::save(tx, row).await?;
+    event(tx, row.id, "failed", "system", json!({"error_code": code, "error_message": message}), now).await
+}
+
+/// Moves an instance to `terminated`.
+pub async fn mark_terminated(tx: &mut AnyConnection, row: &mut InstanceRow, reason: &str, actor: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    row.status = "terminated".into();
+    row.terminated_at = Some(now);
+    row.termination_reason = row.termination_reason.clone().or(Some(reason.to_string()));
+    row.internal_url = None;
+    row.pod_name = None;
+    row.updated_at = now;
+    instances::save(tx, row).await?;
+    event(tx, row.id, "terminated", actor, json!({"reason": row.termination_reason}), now).await
+}
+
+/// Result of a termination request: whether a runtime unit must now be stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Termination {
+    /// Nothing to stop (already stopped, or there never was a unit).
+    Done,
+    /// Stop this unit, then mark the instance terminated.
+    StopUnit(String),
+}
+
+/// Applies a termination (user request, TTL, inactivity, bulk delete) per §4.3 inside `tx`.
+/// Idempotent on `stopping`/`terminated`.
+pub async fn terminate(tx: &mut AnyConnection, row: &mut InstanceRow, reason: &str, actor: &str, note: Option<&str>, now: DateTime<Utc>) -> ApiResult<Termination> {
+    match row.status.as_str() {
+        "stopping" | "terminated" => Ok(Termination::Done),
+        "waiting_for_snapshot" => {
+            event(tx, row.id, "terminate_requested", actor, json!({"reason": reason, "note": note}), now).await?;
+            row.termination_reason = Some(reason.to_string());
+            mark_terminated(tx, row, reason, actor, now).await?;
+            let waiting = instances::list(tx, &instances::InstanceFilter { snapshot_id: Some(row.snapshot_id), status: vec!["waiting_for_snapshot".into()], ..Default::default() }, "created_at", false, 0, 1).await?.1;
+            if waiting == 0 {
+                crate::snapshot_flow::cancel(tx, row.snapshot_id, "cancelled: no instance is waiting for it any more", now).await?;
+            }
+            Ok(Termination::Done)
+        }
+        "failed" => {
+            event(tx, row.id, "terminate_requested", actor, json!({"reason": reason, "note": note}), now).await?;
+            row.termination_reason = Some(reason.to_string());
+            mark_terminated(tx, row, reason, actor, now).await?;
+            Ok(Termination::Done)
+        }
+        _ => {
+            event(tx, row.id, "terminate_requested", actor, json!({"reason": reason, "note": note}), now).await?;
+            row.status = "stopping".into();
+            row.termination_reason = Some(reason.to_string());
+            row.stop_requested_at = Some(now);
+            row.internal_url = None;
+            row.updated_at = now;
+            instances::save(tx, row).await?;
+            Ok(match &row.pod_name {
+                Some(unit) => Termination::StopUnit(unit.clone()),
+                None => Termination::Done,
+            })
+        }
+    }
+}
+
+/// Stops a runtime unit in the background and marks the instance `terminated` afterwards; the
+/// reconciliation job finishes the work if this process dies first.
+pub fn stop_unit_in_background(state: &AppState, instance_id: i64, unit: String) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Some(runtime) = state.runtime.clone()
+            && let Err(e) = runtime.stop(&unit, state.settings.stop_grace).await
+        {
+            tracing::warn!(instance_id, unit = %unit, error = %e, "stopping the runtime unit failed; reconciliation will retry");
+            return;
+        }
+        if let Err(e) = finish_stop(&state, instance_id).await {
+            tracing::warn!(instance_id, error = %e.message, "could not mark the instance terminated; reconciliation will retry");
+        }
+    });
+}
+
+/// Marks a `stopping` instance `terminated` (its unit is gone).
+pub async fn finish_stop(state: &AppState, instance_id: i64) -> ApiResult<()> {
+    let mut tx = state.store.write().await?;
+    if let Some(mut row) = instances::get_for_update(&mut tx, instance_id).await?
+        && row.status == "stopping"
+    {
+        let reason = row.termination_reason.clone().unwrap_or_else(|| "user_request".into());
+        mark_terminated(&mut tx, &mut row, &reason, "system", state.now()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Cuts `text` to at most `max` bytes on a character boundary.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// The progress view of an instance (§3.9): control-plane steps `snapshot` and `schedule`, then
+/// the steps the instance reported.
+pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<Value> {
+    let snapshot = snapshots::get(conn, row.snapshot_id).await?;
+    let snapshot_status = snapshot.as_ref().map(|s| s.status.as_str()).unwrap_or("ready");
+    let snapshot_step = match snapshot_status {
+        "ready" => "completed",
+        "failed" | "cancelled" => "failed",
+        "creating" => "in_progress",
+        _ if row.status == "waiting_for_snapshot" => "in_progress",
+        _ => "completed",
+    };
+    let schedule_step = match row.status.as_str() {
+        "waiting_for_snapshot" => "pending",
+        "starting" if row.pod_name.is_none() => "in_progress",
+        "failed" if row.pod_name.is_none() && row.started_at.is_none() && snapshot_step == "completed" => "failed",
+        _ => "completed",
+    };
+    let mut steps = vec![
+        json!({"name": "snapshot", "status": snapshot_step, "type": null, "row_count": null, "started_at": format_ts(&row.created_at), "completed_at": snapshot.as_ref().and_then(|s| s.ready_at).as_ref().map(format_ts)}),
+        json!({"name": "schedule", "status": schedule_step, "type": null, "row_count": null, "started_at": null, "completed_at": null}),
+    ];
+    let reported = row.progress.clone().unwrap_or(Value::Null);
+    if let Some(list) = reported.get("steps").and_then(Value::as_array) {
+        steps.extend(list.iter().cloned());
+    }
+    let phase = match row.status.as_str() {
+        "waiting_for_snapshot" => "waiting_for_snapshot".to_string(),
+        "running" => "ready".into(),
+        "stopping" => "stopping".into(),
+        "terminated" => "terminated".into(),
+        "failed" => "failed".into(),
+        _ => reported.get("phase").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| "pod_scheduled".into()),
+    };
+    let completed = steps.iter().filter(|s| s["status"] == "completed").count();
+    let percent = if row.status == "running" { 100 } else { 100 * completed / steps.len().max(1) };
+    let current = steps.iter().find(|s| s["status"] == "in_progress").and_then(|s| s["name"].as_str().map(str::to_string));
+    Ok(json!({
+        "id": row.id,
+        "status": row.status,
+        "phase": phase,
+        "started_at": (row.status != "waiting_for_snapshot").then(|| format_ts(&row.created_at)),
+        "steps": steps,
+        "current_step": current,
+        "progress_percent": percent,
+        "estimated_remaining_seconds": reported.get("estimated_remaining_seconds").cloned().unwrap_or(Value::Null),
+        "error_message": row.error_message,
+    }))
+}
