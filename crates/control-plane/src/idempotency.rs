@@ -162,11 +162,11 @@ async fn run(state: AppState, request: Request, next: Next) -> ApiResult<Respons
 fn replay(status: u16, stored: &str) -> ApiResult<Response> {
     let stored: StoredResponse = serde_json::from_str(stored).map_err(|e| ApiError::internal(format!("stored idempotent response is corrupt: {e}")))?;
     let mut body = stored.body;
-    if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(&body) {
-        if let Some(meta) = json.get_mut("meta").and_then(serde_json::Value::as_object_mut) {
-            meta.insert("request_id".into(), crate::request_id::current().into());
-            body = json.to_string();
-        }
+    if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(&body)
+        && let Some(meta) = json.get_mut("meta").and_then(serde_json::Value::as_object_mut)
+    {
+        meta.insert("request_id".into(), crate::request_id::current().into());
+        body = json.to_string();
     }
     let mut response = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Bytes::from(body)).into_response();
     for (name, value) in stored.headers {

@@ -170,7 +170,7 @@ pub fn defaults() -> Vec<(&'static str, Value)> {
 
 /// Reads one document (the seeded default if absent).
 pub async fn read(conn: &mut impl AsConn, key: &str) -> Result<config::ConfigValue, ApiError> {
-    if let Some(v) = config::get(&mut **conn, key).await? {
+    if let Some(v) = config::get(conn, key).await? {
         return Ok(v);
     }
     let value = defaults().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v).unwrap_or(Value::Null);
@@ -187,7 +187,7 @@ pub async fn load<T: DeserializeOwned>(conn: &mut impl AsConn, key: &str) -> Res
 /// Replaces one document, recording who changed it and when.
 pub async fn save<T: Serialize>(conn: &mut impl AsConn, key: &str, value: &T, by: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let doc = serde_json::to_value(value).map_err(ApiError::internal)?;
-    config::put(&mut **conn, key, &doc, by, now).await?;
+    config::put(conn, key, &doc, by, now).await?;
     Ok(())
 }
 

@@ -103,14 +103,14 @@ pub async fn put_lifecycle(State(state): State<AppState>, caller: Caller, JsonBo
     let mut errors = Vec::new();
     for resource in LifecycleConfig::RESOURCES {
         let Some(r) = merged.of(resource) else { continue };
-        if let (Some(default_ms), Some(max_ms)) = (r.default_ttl_ms(), r.max_ttl_ms()) {
-            if default_ms > max_ms {
-                errors.push(FieldError::new(
-                    format!("{resource}.default_ttl"),
-                    "default_exceeds_max",
-                    format!("{resource}.default_ttl {} exceeds {resource}.max_ttl {}", r.default_ttl.as_deref().unwrap_or(""), r.max_ttl.as_deref().unwrap_or("")),
-                ));
-            }
+        if let (Some(default_ms), Some(max_ms)) = (r.default_ttl_ms(), r.max_ttl_ms())
+            && default_ms > max_ms
+        {
+            errors.push(FieldError::new(
+                format!("{resource}.default_ttl"),
+                "default_exceeds_max",
+                format!("{resource}.default_ttl {} exceeds {resource}.max_ttl {}", r.default_ttl.as_deref().unwrap_or(""), r.max_ttl.as_deref().unwrap_or("")),
+            ));
         }
     }
     finish(errors)?;
