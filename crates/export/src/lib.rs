@@ -1,1 +1,24 @@
-//! graph-olap-export (skeleton).
+//! The export worker: claims export jobs from the control plane's internal API, runs each job's
+//! SQL on the warehouse, streams the result into Parquet part files in an object store, and
+//! reports the files (API.md §4.4, §9.2).
+//!
+//! - [`storage`] opens a store (local directory, S3, GCS, Azure) from a URL.
+//! - [`parquet_writer`] turns a stream of Arrow batches into `part-NNNNN.parquet` files.
+//! - [`client`] is the internal API client (retries, error envelopes).
+//! - [`worker`] is the claim → export → report loop, run in-process by `graph-olap up` or as
+//!   `graph-olap worker`.
+//!
+//! This crate does not know about HTTP routing or the metadata database: the control plane owns
+//! leases, retries and snapshot finalisation.
+
+pub mod client;
+pub mod error;
+pub mod parquet_writer;
+pub mod storage;
+pub mod worker;
+
+pub use client::{Client, ClientError, RetryPolicy};
+pub use error::ExportError;
+pub use parquet_writer::{Progress, TableOutput, WriterOptions, WrittenFile, write_table};
+pub use storage::{StorageOptions, StoreResolver, open_store};
+pub use worker::{JobOutcome, RunSummary, Worker, WorkerConfig, run};

@@ -1,0 +1,120 @@
+//! [`ExportError`]: why one export attempt failed, and how that is reported to the control plane.
+//!
+//! Owns the classification of failures into the worker error codes of API.md §9.2 and the
+//! retryable flag. Does not own the retry schedule (the control plane applies it, §4.4).
+
+use graph_olap_api::export::WorkerErrorCode;
+use graph_olap_warehouse::{ConformError, WarehouseError};
+
+/// A failure of one export attempt.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The warehouse failed (unreachable, invalid SQL, runtime error).
+    #[error("warehouse: {0}")]
+    Warehouse(#[from] WarehouseError),
+    /// A result batch does not satisfy the job's column contract (missing column, value that does
+    /// not cast to the declared type).
+    #[error("invalid data: {0}")]
+    Contract(#[from] ConformError),
+    /// A key column (primary key, from key or to key) holds NULL values.
+    #[error("invalid data: key column '{column}' ({role}) has {count} NULL value(s)")]
+    NullKey {
+        /// The key column's name.
+        column: String,
+        /// `primary_key`, `from_key` or `to_key`.
+        role: &'static str,
+        /// NULLs found in the batch that failed.
+        count: usize,
+    },
+    /// The object store failed (write, list, delete).
+    #[error("storage: {0}")]
+    Storage(#[from] object_store::Error),
+    /// The output location is not a usable object store URL, or its store cannot be configured.
+    #[error("storage configuration: {0}")]
+    StorageConfig(String),
+    /// Encoding Parquet failed for a reason other than storage.
+    #[error("parquet: {0}")]
+    Parquet(String),
+    /// The job's own description is inconsistent (e.g. no columns).
+    #[error("invalid job: {0}")]
+    InvalidJob(String),
+}
+
+impl ExportError {
+    /// The `error_code` reported with `fail`.
+    pub fn code(&self) -> WorkerErrorCode {
+        match self {
+            ExportError::Warehouse(_) => WorkerErrorCode::WarehouseError,
+            ExportError::Contract(_) | ExportError::NullKey { .. } => WorkerErrorCode::InvalidData,
+            ExportError::Storage(_) | ExportError::StorageConfig(_) => WorkerErrorCode::StorageError,
+            ExportError::Parquet(_) | ExportError::InvalidJob(_) => WorkerErrorCode::Other,
+        }
+    }
+
+    /// Whether another attempt may succeed: an unreachable warehouse, a cancelled query or a
+    /// storage failure may be transient; invalid SQL, runtime SQL errors and bad data are not.
+    pub fn retryable(&self) -> bool {
+        match self {
+            ExportError::Warehouse(e) => matches!(e, WarehouseError::Unreachable(_) | WarehouseError::Cancelled),
+            ExportError::Storage(e) => !matches!(
+                e,
+                object_store::Error::NotImplemented { .. }
+                    | object_store::Error::UnknownConfigurationKey { .. }
+                    | object_store::Error::PermissionDenied { .. }
+                    | object_store::Error::Unauthenticated { .. }
+            ),
+            ExportError::Contract(_)
+            | ExportError::NullKey { .. }
+            | ExportError::StorageConfig(_)
+            | ExportError::Parquet(_)
+            | ExportError::InvalidJob(_) => false,
+        }
+    }
+
+    /// The failure as a `fail` message: 1–8000 characters.
+    pub fn message(&self) -> String {
+        let text = self.to_string();
+        let mut message: String = text.chars().take(8000).collect();
+        if message.is_empty() {
+            message.push_str("export failed");
+        }
+        message
+    }
+}
+
+impl From<parquet::errors::ParquetError> for ExportError {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        match e {
+            parquet::errors::ParquetError::External(inner) => match inner.downcast::<object_store::Error>() {
+                Ok(storage) => ExportError::Storage(*storage),
+                Err(other) => ExportError::Parquet(other.to_string()),
+            },
+            other => ExportError::Parquet(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_retryability() {
+        let unreachable = ExportError::from(WarehouseError::Unreachable("down".into()));
+        assert_eq!(unreachable.code(), WorkerErrorCode::WarehouseError);
+        assert!(unreachable.retryable());
+        let sql = ExportError::from(WarehouseError::InvalidSql("no table".into()));
+        assert!(!sql.retryable());
+        let null = ExportError::NullKey { column: "id".into(), role: "primary_key", count: 2 };
+        assert_eq!(null.code(), WorkerErrorCode::InvalidData);
+        assert!(!null.retryable());
+        assert!(null.message().contains("'id'"));
+        let storage = ExportError::from(object_store::Error::Generic { store: "S3", source: "boom".into() });
+        assert_eq!(storage.code(), WorkerErrorCode::StorageError);
+        assert!(storage.retryable());
+        let wrapped = ExportError::from(parquet::errors::ParquetError::External(Box::new(
+            object_store::Error::Generic { store: "S3", source: "boom".into() },
+        )));
+        assert!(matches!(wrapped, ExportError::Storage(_)));
+    }
+}

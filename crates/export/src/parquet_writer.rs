@@ -1,0 +1,392 @@
+//! Streaming a query result into Parquet part files under an object-store prefix.
+//!
+//! Owns the file format of snapshots (API.md §4.2): columns exactly as the job declares them (name,
+//! type, order), SNAPPY compression, no dictionary encoding on key columns, row groups sized for
+//! loading, one `part-NNNNN.parquet` file per roll, and per-file size, row count and SHA-256. Each
+//! batch is written as it arrives; only the open row group is held in memory. Every file appears
+//! atomically: it is uploaded under its final name by a single put or a multipart upload that is
+//! completed only after the footer is written (the local store writes a staging file and renames
+//! it), so a crash never leaves a half file under a `part-*` name.
+//!
+//! Does not own claiming, heartbeats or reporting (the worker) nor how a store is opened
+//! (`storage`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+use graph_olap_api::export::{ColumnRole, ExportedFile, HeartbeatProgress, JobColumn};
+use graph_olap_warehouse::{ExpectedColumn, WarehouseError, arrow_type, conform_batch};
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+use parquet::arrow::AsyncArrowWriter;
+use parquet::arrow::async_writer::AsyncFileWriter;
+use parquet::basic::Compression;
+use parquet::errors::ParquetError;
+use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::ExportError;
+use crate::storage::delete_quietly;
+
+/// Rows per row group by default: a multiple of the engines' vector size that loads in parallel well.
+pub const DEFAULT_ROW_GROUP_ROWS: usize = 122_880;
+/// Uncompressed (Arrow in-memory) bytes after which a part file is closed, by default.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Smallest multipart part S3 accepts (except for the last part).
+pub const MIN_UPLOAD_PART_BYTES: usize = 5 * 1024 * 1024;
+
+/// How part files are cut and encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterOptions {
+    /// Rows per Parquet row group.
+    pub row_group_rows: usize,
+    /// A part file is closed once this many uncompressed (Arrow) bytes went into it.
+    pub max_file_bytes: u64,
+    /// A part file never holds more rows than this.
+    pub max_file_rows: u64,
+    /// Bytes buffered before an upload switches to multipart, and the size of each uploaded part
+    /// (at least [`MIN_UPLOAD_PART_BYTES`], S3's minimum part size).
+    pub upload_buffer_bytes: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            row_group_rows: DEFAULT_ROW_GROUP_ROWS,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_file_rows: u64::MAX,
+            upload_buffer_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// A completed part file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    /// What `complete` reports (path relative to the output prefix).
+    pub file: ExportedFile,
+    /// Full location in the store.
+    pub location: Path,
+    /// The store's entity tag right after the upload, when it has one: cleanup deletes the file
+    /// only while it still carries this tag, so it never removes a later attempt's file.
+    pub e_tag: Option<String>,
+}
+
+/// Progress of one export, shared with the heartbeat task; also remembers the completed files so
+/// that an aborted export can remove them.
+#[derive(Debug, Default)]
+pub struct Progress {
+    rows: AtomicU64,
+    bytes: AtomicU64,
+    files: Mutex<Vec<WrittenFile>>,
+}
+
+impl Progress {
+    /// What a heartbeat reports now.
+    pub fn snapshot(&self) -> HeartbeatProgress {
+        HeartbeatProgress {
+            rows_written: self.rows.load(Ordering::Relaxed),
+            bytes_written: self.bytes.load(Ordering::Relaxed),
+            files_written: self.lock_files().len() as u64,
+        }
+    }
+
+    /// Files completed so far.
+    pub fn written_files(&self) -> Vec<WrittenFile> {
+        self.lock_files().clone()
+    }
+
+    fn lock_files(&self) -> std::sync::MutexGuard<'_, Vec<WrittenFile>> {
+        self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableOutput {
+    /// Part files in order.
+    pub files: Vec<WrittenFile>,
+    /// Total rows.
+    pub row_count: u64,
+    /// Total bytes.
+    pub size_bytes: u64,
+}
+
+impl TableOutput {
+    /// The `files` of a `complete` request.
+    pub fn exported_files(&self) -> Vec<ExportedFile> {
+        self.files.iter().map(|f| f.file.clone()).collect()
+    }
+}
+
+/// The Arrow schema of the files of a job: its columns in order, with their snapshot types.
+pub fn output_schema(columns: &[JobColumn]) -> SchemaRef {
+    Arc::new(Schema::new(columns.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()))
+}
+
+/// The Parquet properties of the files of a job.
+pub fn writer_properties(columns: &[JobColumn], options: &WriterOptions) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
+        .set_created_by(format!("graph-olap-export {}", env!("CARGO_PKG_VERSION")));
+    for column in columns.iter().filter(|c| c.role.is_key()) {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.name.as_str()), false);
+    }
+    builder.build()
+}
+
+/// Writes `batches` as part files under `prefix`, conforming every batch to `columns` and
+/// refusing NULL keys. On error, the open file is abandoned and the files already completed are
+/// deleted before the error is returned. If the future is dropped instead, the completed files
+/// are listed in `progress` for the caller to remove.
+pub async fn write_table<S>(
+    store: Arc<dyn ObjectStore>,
+    prefix: &Path,
+    columns: &[JobColumn],
+    batches: S,
+    options: &WriterOptions,
+    progress: &Progress,
+) -> Result<TableOutput, ExportError>
+where
+    S: Stream<Item = Result<RecordBatch, WarehouseError>> + Unpin,
+{
+    if columns.is_empty() {
+        return Err(ExportError::InvalidJob("the job declares no columns".into()));
+    }
+    let mut writer = TableWriter::new(Arc::clone(&store), prefix.clone(), columns, options.clone(), progress);
+    match writer.write_all(batches).await {
+        Ok(()) => writer.finish().await,
+        Err(e) => {
+            writer.abandon().await;
+            Err(e)
+        }
+    }
+}
+
+/// Deletes the given files, each only while it still carries the entity tag recorded at upload.
+pub async fn remove_files(store: &Arc<dyn ObjectStore>, files: &[WrittenFile]) -> Result<(), ExportError> {
+    for written in files {
+        if let Some(tag) = &written.e_tag {
+            match store.head(&written.location).await {
+                Ok(meta) if meta.e_tag.as_ref() != Some(tag) => continue,
+                Ok(_) => {}
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        delete_quietly(store, &written.location).await?;
+    }
+    Ok(())
+}
+
+struct TableWriter<'a> {
+    store: Arc<dyn ObjectStore>,
+    prefix: Path,
+    columns: &'a [JobColumn],
+    expected: Vec<ExpectedColumn>,
+    schema: SchemaRef,
+    properties: WriterProperties,
+    options: WriterOptions,
+    progress: &'a Progress,
+    open: Option<OpenPart>,
+    done: Vec<WrittenFile>,
+    rows: u64,
+    closed_bytes: u64,
+}
+
+/// The part file being written.
+struct OpenPart {
+    writer: AsyncArrowWriter<HashingUpload>,
+    location: Path,
+    name: String,
+    rows: u64,
+    uncompressed: u64,
+}
+
+impl<'a> TableWriter<'a> {
+    fn new(
+        store: Arc<dyn ObjectStore>,
+        prefix: Path,
+        columns: &'a [JobColumn],
+        options: WriterOptions,
+        progress: &'a Progress,
+    ) -> Self {
+        TableWriter {
+            expected: columns.iter().map(|c| ExpectedColumn::new(&c.name, c.ty)).collect(),
+            schema: output_schema(columns),
+            properties: writer_properties(columns, &options),
+            store,
+            prefix,
+            columns,
+            options,
+            progress,
+            open: None,
+            done: Vec::new(),
+            rows: 0,
+            closed_bytes: 0,
+        }
+    }
+
+    async fn write_all<S>(&mut self, mut batches: S) -> Result<(), ExportError>
+    where
+        S: Stream<Item = Result<RecordBatch, WarehouseError>> + Unpin,
+    {
+        while let Some(batch) = batches.next().await {
+            let batch = conform_batch(&batch?, &self.expected)?;
+            self.check_keys(&batch)?;
+            self.write_batch(&batch).await?;
+        }
+        Ok(())
+    }
+
+    fn check_keys(&self, batch: &RecordBatch) -> Result<(), ExportError> {
+        for (index, column) in self.columns.iter().enumerate() {
+            let role = match column.role {
+                ColumnRole::PrimaryKey => "primary_key",
+                ColumnRole::FromKey => "from_key",
+                ColumnRole::ToKey => "to_key",
+                ColumnRole::Property => continue,
+            };
+            let count = batch.column(index).null_count();
+            if count > 0 {
+                return Err(ExportError::NullKey { column: column.name.clone(), role, count });
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
+        let total = batch.num_rows();
+        let batch_bytes = batch.get_array_memory_size() as u64;
+        let mut offset = 0;
+        while offset < total {
+            let max_rows = self.options.max_file_rows.max(1);
+            let part = match &mut self.open {
+                Some(part) => part,
+                None => self.open.insert(self.open_part()?),
+            };
+            let room = usize::try_from(max_rows - part.rows.min(max_rows)).unwrap_or(usize::MAX).max(1);
+            let take = room.min(total - offset);
+            part.writer.write(&batch.slice(offset, take)).await?;
+            part.rows += take as u64;
+            part.uncompressed += batch_bytes * take as u64 / total as u64;
+            self.rows += take as u64;
+            offset += take;
+            let full = part.rows >= max_rows || part.uncompressed >= self.options.max_file_bytes;
+            let flushed = part.writer.bytes_written() as u64;
+            self.progress.rows.store(self.rows, Ordering::Relaxed);
+            self.progress.bytes.store(self.closed_bytes + flushed, Ordering::Relaxed);
+            if full {
+                self.close_part().await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn open_part(&self) -> Result<OpenPart, ExportError> {
+        let name = format!("part-{:05}.parquet", self.done.len());
+        let location = self.prefix.clone().join(name.as_str());
+        let upload = HashingUpload {
+            inner: BufWriter::with_capacity(
+                Arc::clone(&self.store),
+                location.clone(),
+                self.options.upload_buffer_bytes.max(MIN_UPLOAD_PART_BYTES),
+            ),
+            hasher: Sha256::new(),
+            size: 0,
+            completing: false,
+        };
+        let writer = AsyncArrowWriter::try_new(upload, Arc::clone(&self.schema), Some(self.properties.clone()))?;
+        Ok(OpenPart { writer, location, name, rows: 0, uncompressed: 0 })
+    }
+
+    async fn close_part(&mut self) -> Result<(), ExportError> {
+        let Some(mut part) = self.open.take() else { return Ok(()) };
+        if let Err(e) = part.writer.finish().await {
+            part.writer.into_inner().abort().await;
+            return Err(e.into());
+        }
+        let upload = part.writer.into_inner();
+        let size = upload.size;
+        let sha256 = hex::encode(upload.hasher.finalize());
+        let e_tag = self.store.head(&part.location).await?.e_tag;
+        let written = WrittenFile {
+            file: ExportedFile { path: part.name, size_bytes: size, row_count: part.rows, sha256: Some(sha256) },
+            location: part.location,
+            e_tag,
+        };
+        self.closed_bytes += size;
+        self.progress.bytes.store(self.closed_bytes, Ordering::Relaxed);
+        self.progress.lock_files().push(written.clone());
+        self.done.push(written);
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<TableOutput, ExportError> {
+        if let Err(e) = self.close_part().await {
+            self.abandon().await;
+            return Err(e);
+        }
+        let size_bytes = self.done.iter().map(|f| f.file.size_bytes).sum();
+        Ok(TableOutput { files: std::mem::take(&mut self.done), row_count: self.rows, size_bytes })
+    }
+
+    /// Abandons the open upload and deletes the completed files (best effort: a failure is logged,
+    /// and the next attempt clears the prefix anyway).
+    async fn abandon(&mut self) {
+        if let Some(part) = self.open.take() {
+            part.writer.into_inner().abort().await;
+        }
+        if let Err(e) = remove_files(&self.store, &self.done).await {
+            tracing::warn!(error = %e, "could not delete the files of a failed export");
+        }
+    }
+}
+
+/// An upload that hashes and counts what goes through it.
+struct HashingUpload {
+    inner: BufWriter,
+    hasher: Sha256,
+    size: u64,
+    /// `complete` was called: the upload can no longer be aborted (the store may have finished it
+    /// or left an incomplete, invisible multipart upload behind).
+    completing: bool,
+}
+
+impl HashingUpload {
+    /// Abandons the upload so that nothing appears under its name.
+    async fn abort(mut self) {
+        if !self.completing
+            && let Err(e) = self.inner.abort().await
+        {
+            tracing::warn!(error = %e, "could not abort an upload");
+        }
+    }
+}
+
+fn upload_error(e: impl std::error::Error + Send + Sync + 'static) -> ParquetError {
+    ParquetError::External(Box::new(object_store::Error::Generic { store: "upload", source: Box::new(e) }))
+}
+
+impl AsyncFileWriter for HashingUpload {
+    fn write(&mut self, bytes: Bytes) -> BoxFuture<'_, parquet::errors::Result<()>> {
+        self.hasher.update(&bytes);
+        self.size += bytes.len() as u64;
+        Box::pin(async move { self.inner.put(bytes).await.map_err(|e| ParquetError::External(Box::new(e))) })
+    }
+
+    fn complete(&mut self) -> BoxFuture<'_, parquet::errors::Result<()>> {
+        self.completing = true;
+        Box::pin(async move { self.inner.shutdown().await.map_err(upload_error) })
+    }
+}

@@ -1,0 +1,165 @@
+//! The Parquet writer against the embedded DataFusion warehouse and a real local directory.
+
+mod common;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use graph_olap_api::export::{JobColumn, WorkerErrorCode};
+use graph_olap_api::{PropertyType, ScalarType};
+use graph_olap_export::parquet_writer::output_schema;
+use graph_olap_export::storage::clear_prefix;
+use graph_olap_export::{ExportError, Progress, TableOutput, WriterOptions, open_store, write_table};
+use graph_olap_warehouse::Warehouse;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+const INT64: PropertyType = PropertyType::Scalar(ScalarType::Int64);
+
+/// Runs `sql` into `dir` with `options`.
+async fn export(
+    warehouse: &dyn Warehouse,
+    sql: &str,
+    columns: &[JobColumn],
+    dir: &std::path::Path,
+    options: &WriterOptions,
+) -> (Arc<dyn ObjectStore>, Path, Result<TableOutput, ExportError>) {
+    let (store, prefix) = open_store(&format!("file://{}/", dir.display()), &Default::default()).unwrap();
+    let stream = warehouse.query(sql).await.unwrap();
+    let progress = Progress::default();
+    let result = write_table(Arc::clone(&store), &prefix, columns, stream.batches, options, &progress).await;
+    if let Ok(output) = &result {
+        assert_eq!(progress.snapshot().rows_written, output.row_count);
+        assert_eq!(progress.snapshot().files_written, output.files.len() as u64);
+    }
+    (store, prefix, result)
+}
+
+/// Every entry of `dir` (recursively), as names relative to it.
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let Ok(read) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = read.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// Every file under `dir`, recursively, staging files included.
+fn part_files(dir: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { stack.push(path) } else { found.push(path.display().to_string()) }
+        }
+    }
+    found
+}
+
+fn check_output(dir: &std::path::Path, output: &TableOutput, columns: &[JobColumn], row_group_rows: usize) -> usize {
+    let schema = output_schema(columns);
+    let expected_names: Vec<String> = (0..output.files.len()).map(|i| format!("part-{i:05}.parquet")).collect();
+    assert_eq!(entries(dir), expected_names, "only the part files, in order");
+    let mut rows = 0;
+    for written in &output.files {
+        let bytes = Bytes::from(std::fs::read(dir.join(&written.file.path)).unwrap());
+        rows += common::check_file(bytes, &written.file, columns, &schema, row_group_rows);
+    }
+    assert_eq!(rows as u64, output.row_count);
+    assert_eq!(output.files.iter().map(|f| f.file.size_bytes).sum::<u64>(), output.size_bytes);
+    rows
+}
+
+#[tokio::test]
+async fn node_export_follows_the_job_contract_and_rolls_by_rows() {
+    let demo = common::demo(1000).await;
+    let node = common::bank_node("Customer");
+    let columns = common::node_columns(&node);
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("alice/1/v1/7/nodes/Customer");
+    let total = demo.summary.rows("customers").unwrap();
+    let options = WriterOptions { row_group_rows: 700, max_file_rows: total / 3 + 1, ..WriterOptions::default() };
+    let (_, _, result) = export(demo.warehouse.as_ref(), &node.sql, &columns, &dir, &options).await;
+    let output = result.unwrap();
+    assert_eq!(output.files.len(), 3, "{output:?}");
+    assert!(output.files.iter().all(|f| f.file.row_count <= total / 3 + 1));
+    assert_eq!(check_output(&dir, &output, &columns, 700) as u64, total);
+}
+
+#[tokio::test]
+async fn edge_export_casts_to_declared_types_and_rolls_by_size() {
+    let demo = common::demo(4096).await;
+    let edge = common::bank_edge("TRANSFER");
+    let columns = common::edge_columns(&edge, INT64);
+    let out = tempfile::tempdir().unwrap();
+    let options = WriterOptions { max_file_bytes: 64 * 1024, ..WriterOptions::default() };
+    let (_, _, result) = export(demo.warehouse.as_ref(), &edge.sql, &columns, out.path(), &options).await;
+    let output = result.unwrap();
+    assert!(output.files.len() > 1, "a 64 KiB roll size gives several files: {output:?}");
+    let rows = check_output(out.path(), &output, &columns, WriterOptions::default().row_group_rows);
+    assert_eq!(rows as u64, demo.summary.rows("transfers").unwrap());
+    let schema = output_schema(&columns);
+    assert_eq!(
+        schema.field(3).data_type(),
+        &arrow::datatypes::DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, Some("UTC".into()))
+    );
+}
+
+#[tokio::test]
+async fn null_key_is_invalid_data_and_leaves_no_file() {
+    let demo = common::demo(100).await;
+    let node = common::bank_node("Customer");
+    let columns = common::node_columns(&node)[..2].to_vec();
+    let sql = "SELECT CASE WHEN customer_id % 97 = 5 THEN NULL ELSE customer_id END AS customer_id, name \
+               FROM demo.bank.customers ORDER BY customer_id NULLS LAST";
+    let out = tempfile::tempdir().unwrap();
+    let options = WriterOptions { max_file_rows: 100, ..WriterOptions::default() };
+    let (_, _, result) = export(demo.warehouse.as_ref(), sql, &columns, out.path(), &options).await;
+    let error = result.unwrap_err();
+    assert!(matches!(&error, ExportError::NullKey { column, .. } if column == "customer_id"), "{error}");
+    assert!(matches!(&error, ExportError::NullKey { count, .. } if *count >= 1));
+    assert_eq!(error.code(), WorkerErrorCode::InvalidData);
+    assert!(!error.retryable());
+    assert!(error.message().contains("'customer_id'"), "{}", error.message());
+    assert_eq!(part_files(out.path()), Vec::<String>::new(), "completed files of the failed export are deleted");
+}
+
+#[tokio::test]
+async fn uncastable_value_is_invalid_data_naming_the_column() {
+    let demo = common::demo(1000).await;
+    let columns = vec![JobColumn { name: "customer_id".into(), ty: INT64, role: graph_olap_api::export::ColumnRole::PrimaryKey }];
+    let sql = "SELECT name AS customer_id FROM demo.bank.customers";
+    let out = tempfile::tempdir().unwrap();
+    let (_, _, result) = export(demo.warehouse.as_ref(), sql, &columns, out.path(), &WriterOptions::default()).await;
+    let error = result.unwrap_err();
+    assert_eq!(error.code(), WorkerErrorCode::InvalidData, "{error}");
+    assert!(error.to_string().contains("customer_id"), "{error}");
+    assert_eq!(part_files(out.path()), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn empty_result_writes_no_file() {
+    let demo = common::demo(1000).await;
+    let node = common::bank_node("Customer");
+    let columns = common::node_columns(&node);
+    let sql = format!("{} WHERE customer_id < 0", node.sql);
+    let out = tempfile::tempdir().unwrap();
+    let (_, _, result) = export(demo.warehouse.as_ref(), &sql, &columns, out.path(), &WriterOptions::default()).await;
+    let output = result.unwrap();
+    assert_eq!((output.row_count, output.size_bytes, output.files.len()), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn clearing_the_prefix_removes_a_previous_attempt() {
+    let out = tempfile::tempdir().unwrap();
+    let (store, prefix) = open_store(out.path().to_str().unwrap(), &Default::default()).unwrap();
+    for name in ["part-00000.parquet", "part-00007.parquet", "sub/x"] {
+        store.put(&prefix.clone().join(name), PutPayload::from_static(b"stale")).await.unwrap();
+    }
+    let sibling = tempfile::tempdir_in(out.path().parent().unwrap()).unwrap();
+    std::fs::write(sibling.path().join("keep"), b"keep").unwrap();
+    assert_eq!(clear_prefix(&store, &prefix).await.unwrap(), 3);
+    assert!(entries(out.path()).iter().all(|e| !e.starts_with("part-")), "{:?}", entries(out.path()));
+    assert!(sibling.path().join("keep").exists());
+    assert_eq!(clear_prefix(&store, &prefix).await.unwrap(), 0);
+}
