@@ -1,0 +1,96 @@
+//! The runtime unit model shared by every runtime implementation: what to start
+//! ([`UnitSpec`]), what is running ([`UnitInfo`], [`UnitState`]) and how the runtime itself is
+//! doing ([`RuntimeHealth`]).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The runtime unit name of an instance: `wrapper-{url_slug}` (API.md §8). It is also the
+/// Kubernetes pod and Service name, and the value of the instance's `pod_name`.
+pub fn unit_name(url_slug: &str) -> String {
+    format!("wrapper-{url_slug}")
+}
+
+/// What to run for one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitSpec {
+    /// The instance the unit serves (passed as `--instance-id`).
+    pub instance_id: i64,
+    /// The instance's URL slug; names the unit (letters, digits, `-` and `_` only).
+    pub url_slug: String,
+    /// CPU allocation in cores (1–8).
+    pub cpu_cores: u32,
+    /// Memory allocation in GiB, when sized.
+    pub memory_gb: Option<u32>,
+    /// Extra environment for the instance server, e.g. `GRAPH_OLAP_INTERNAL_API_KEY` and
+    /// `GRAPH_OLAP_CONTROL_PLANE_URL`. Secrets belong here, never in program arguments; values are
+    /// not written to the runtime's records.
+    pub env: Vec<(String, String)>,
+}
+
+impl UnitSpec {
+    /// The unit name for this spec ([`unit_name`]).
+    pub fn name(&self) -> String {
+        unit_name(&self.url_slug)
+    }
+}
+
+/// Whether a unit's process/pod is alive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum UnitState {
+    /// The unit is alive (not necessarily ready: readiness is probed by the caller).
+    Running,
+    /// The unit's process is gone without having been stopped through the runtime.
+    Exited {
+        /// Exit code, when the process exited normally and the runtime saw it.
+        code: Option<i32>,
+        /// Terminating signal, when the process was killed and the runtime saw it.
+        signal: Option<i32>,
+        /// Killed for exceeding its memory limit, when the runtime can tell.
+        oom_killed: bool,
+    },
+}
+
+impl UnitState {
+    /// True for [`UnitState::Running`].
+    pub fn is_running(&self) -> bool {
+        matches!(self, UnitState::Running)
+    }
+}
+
+/// A unit as the runtime sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitInfo {
+    /// Unit name (`wrapper-{url_slug}`).
+    pub name: String,
+    /// The instance it serves.
+    pub instance_id: i64,
+    /// The instance's URL slug.
+    pub url_slug: String,
+    /// Alive or exited.
+    pub state: UnitState,
+    /// Base URL at which the control plane reaches the instance API, e.g. `http://127.0.0.1:41234`.
+    pub internal_url: String,
+    /// Process id for local units; `None` where the runtime has no such notion.
+    pub pid: Option<u32>,
+    /// When the unit was started.
+    pub started_at: DateTime<Utc>,
+    /// Current CPU allocation in cores.
+    pub cpu_cores: u32,
+    /// Current memory allocation in GiB, when sized.
+    pub memory_gb: Option<u32>,
+}
+
+/// The runtime's own health, for the `compute` component of cluster health (API.md §3.14).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeHealth {
+    /// The runtime implementation (`"local"`, `"kubernetes"`).
+    pub kind: String,
+    /// Units currently running.
+    pub units_running: usize,
+    /// Units known, running or exited.
+    pub units_total: usize,
+    /// How long the probe (a full listing) took.
+    pub latency_ms: u64,
+}
