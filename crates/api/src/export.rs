@@ -4,6 +4,8 @@
 //! Does not own: how jobs are leased, retried or finalised (the control plane), nor how Parquet is
 //! written (the export crate).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -271,6 +273,13 @@ pub struct ClaimedJob {
     /// Warehouse connection hints.
     #[serde(default)]
     pub warehouse: WarehouseHints,
+    /// The data-quality checks to apply (an addition to §9.2; the snapshot's policy).
+    #[serde(default)]
+    pub quality: QualityPolicy,
+    /// For an edge job whose dangling-edge check is on: the exported files of its endpoint
+    /// labels, whose key columns the worker reads (an addition to §9.2).
+    #[serde(default)]
+    pub endpoints: Option<EdgeEndpoints>,
 }
 
 impl ClaimedJob {
@@ -358,6 +367,9 @@ pub struct CompleteRequest {
     /// Warehouse query id, when the connector has one.
     #[serde(default)]
     pub warehouse_query_id: Option<String>,
+    /// What the data-quality checks found (an addition to §9.2).
+    #[serde(default)]
+    pub quality: Option<JobQuality>,
 }
 
 /// `POST /api/internal/export-jobs/{id}/fail` body.
@@ -372,10 +384,251 @@ pub struct FailRequest {
     /// Whether another attempt may succeed (default true).
     #[serde(default = "yes")]
     pub retryable: bool,
+    /// What the data-quality checks found before the failure, when they ran (an addition to §9.2).
+    #[serde(default)]
+    pub quality: Option<JobQuality>,
 }
 
 fn yes() -> bool {
     true
+}
+
+/// What a data-quality check does when it finds a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckPolicy {
+    /// Fail the export job (`INVALID_DATA`), and with it the snapshot.
+    Fail,
+    /// Count the offending rows, leave them out of the files (the graph engine cannot load
+    /// them) and report them on the snapshot.
+    Report,
+    /// Do not check (for NULL keys this means `report`: such rows can never be loaded).
+    Off,
+}
+
+impl CheckPolicy {
+    /// The wire name, e.g. `report`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckPolicy::Fail => "fail",
+            CheckPolicy::Report => "report",
+            CheckPolicy::Off => "off",
+        }
+    }
+
+    /// Parses a wire name (case-insensitive).
+    pub fn parse(text: &str) -> Option<CheckPolicy> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "fail" => Some(CheckPolicy::Fail),
+            "report" => Some(CheckPolicy::Report),
+            "off" => Some(CheckPolicy::Off),
+            _ => None,
+        }
+    }
+}
+
+/// The data-quality checks applied at export, one policy per kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityPolicy {
+    /// A NULL primary key, from key or to key (default `fail`, as §3.2 requires).
+    pub null_keys: CheckPolicy,
+    /// A node primary key value that an earlier row of the same label already had (default
+    /// `report`: the first row is kept).
+    pub duplicate_keys: CheckPolicy,
+    /// An edge whose from or to key is not a primary key of the exported nodes of its
+    /// endpoint label in the same snapshot (default `report`).
+    pub dangling_edges: CheckPolicy,
+}
+
+impl Default for QualityPolicy {
+    fn default() -> Self {
+        QualityPolicy { null_keys: CheckPolicy::Fail, duplicate_keys: CheckPolicy::Report, dangling_edges: CheckPolicy::Report }
+    }
+}
+
+/// Where the exported nodes of one endpoint label of an edge job are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeFiles {
+    /// The node label.
+    pub label: String,
+    /// The node job's `output_uri` (ends in `/`).
+    pub output_uri: String,
+    /// The node job's completed files, relative to `output_uri`.
+    pub files: Vec<String>,
+}
+
+/// The endpoint labels of an edge job, for the dangling-edge check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeEndpoints {
+    /// Nodes of `from_node`.
+    pub from: NodeFiles,
+    /// Nodes of `to_node`.
+    pub to: NodeFiles,
+}
+
+/// What the data-quality checks of one export job found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobQuality {
+    /// Rows the query returned.
+    pub rows_read: u64,
+    /// Rows written to the files.
+    pub rows_written: u64,
+    /// Rows with a NULL key column.
+    pub null_keys: u64,
+    /// Node rows whose primary key repeats an earlier row's (always 0 for edges).
+    pub duplicate_keys: u64,
+    /// Edge rows whose from key is not an exported node of `from_node` (always 0 for nodes).
+    pub dangling_from: u64,
+    /// Edge rows whose to key is not an exported node of `to_node`.
+    pub dangling_to: u64,
+    /// Edge rows with at least one dangling end.
+    pub dangling_edges: u64,
+    /// Whether the dangling-edge check ran (false for nodes and when it is off).
+    #[serde(default)]
+    pub endpoints_checked: bool,
+    /// Up to five examples of what was found, e.g. `duplicate primary key 'id' = '42'`.
+    #[serde(default)]
+    pub examples: Vec<String>,
+}
+
+impl JobQuality {
+    /// Whether any problem was found.
+    pub fn has_findings(&self) -> bool {
+        self.null_keys + self.duplicate_keys + self.dangling_edges > 0
+    }
+}
+
+/// `Snapshot.data_quality.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QualityStatus {
+    /// Not every export job has reported yet.
+    Pending,
+    /// Every job reported and nothing was found.
+    Passed,
+    /// Problems were found under `report` policies: the rows were left out of the files.
+    Warnings,
+    /// A check whose policy is `fail` found problems; the snapshot failed.
+    Failed,
+    /// Pre-staged snapshot (§4.11): nothing was exported, so nothing was checked.
+    NotChecked,
+}
+
+/// Data-quality findings of one node label.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeQuality {
+    /// Rows the query returned.
+    pub rows_read: u64,
+    /// Rows written (= `node_counts[label]` once ready).
+    pub rows_written: u64,
+    /// Rows with a NULL primary key.
+    pub null_keys: u64,
+    /// Rows whose primary key repeated an earlier row's.
+    pub duplicate_keys: u64,
+    /// Up to five examples.
+    pub examples: Vec<String>,
+}
+
+/// Data-quality findings of one edge type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeQuality {
+    /// Rows the query returned.
+    pub rows_read: u64,
+    /// Rows written (= `edge_counts[type]` once ready).
+    pub rows_written: u64,
+    /// Rows with a NULL from key or to key.
+    pub null_keys: u64,
+    /// Rows whose from key is not an exported node of `from_node`.
+    pub dangling_from: u64,
+    /// Rows whose to key is not an exported node of `to_node`.
+    pub dangling_to: u64,
+    /// Rows with at least one dangling end.
+    pub dangling_edges: u64,
+    /// Whether the dangling-edge check ran.
+    pub endpoints_checked: bool,
+    /// Up to five examples.
+    pub examples: Vec<String>,
+}
+
+/// `Snapshot.data_quality`: the export-time checks of a snapshot (always present).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataQuality {
+    /// Overall outcome.
+    pub status: QualityStatus,
+    /// The policy the snapshot was exported under.
+    pub policy: QualityPolicy,
+    /// Total rows with NULL keys over every label and type.
+    pub null_keys: u64,
+    /// Total duplicate primary keys over every label.
+    pub duplicate_keys: u64,
+    /// Total dangling edges over every type.
+    pub dangling_edges: u64,
+    /// Per node label that has reported.
+    pub nodes: BTreeMap<String, NodeQuality>,
+    /// Per edge type that has reported.
+    pub edges: BTreeMap<String, EdgeQuality>,
+}
+
+impl DataQuality {
+    /// A snapshot's quality before any job reported.
+    pub fn pending(policy: QualityPolicy) -> Self {
+        DataQuality {
+            status: QualityStatus::Pending,
+            policy,
+            null_keys: 0,
+            duplicate_keys: 0,
+            dangling_edges: 0,
+            nodes: BTreeMap::new(),
+            edges: BTreeMap::new(),
+        }
+    }
+
+    /// The quality of a pre-staged snapshot.
+    pub fn not_checked(policy: QualityPolicy) -> Self {
+        DataQuality { status: QualityStatus::NotChecked, ..DataQuality::pending(policy) }
+    }
+
+    /// Records a job's findings under its label or type and updates the totals.
+    pub fn record(&mut self, job_type: JobType, name: &str, q: &JobQuality) {
+        match job_type {
+            JobType::Node => {
+                self.nodes.insert(
+                    name.to_string(),
+                    NodeQuality {
+                        rows_read: q.rows_read,
+                        rows_written: q.rows_written,
+                        null_keys: q.null_keys,
+                        duplicate_keys: q.duplicate_keys,
+                        examples: q.examples.clone(),
+                    },
+                );
+            }
+            JobType::Edge => {
+                self.edges.insert(
+                    name.to_string(),
+                    EdgeQuality {
+                        rows_read: q.rows_read,
+                        rows_written: q.rows_written,
+                        null_keys: q.null_keys,
+                        dangling_from: q.dangling_from,
+                        dangling_to: q.dangling_to,
+                        dangling_edges: q.dangling_edges,
+                        endpoints_checked: q.endpoints_checked,
+                        examples: q.examples.clone(),
+                    },
+                );
+            }
+        }
+        self.null_keys = self.nodes.values().map(|n| n.null_keys).sum::<u64>() + self.edges.values().map(|e| e.null_keys).sum::<u64>();
+        self.duplicate_keys = self.nodes.values().map(|n| n.duplicate_keys).sum();
+        self.dangling_edges = self.edges.values().map(|e| e.dangling_edges).sum();
+    }
+
+    /// Whether any problem was found so far.
+    pub fn has_findings(&self) -> bool {
+        self.null_keys + self.duplicate_keys + self.dangling_edges > 0
+    }
 }
 
 #[cfg(test)]
@@ -398,7 +651,9 @@ mod tests {
             "columns": [{"name": "id", "type": "INT64", "role": "primary_key"},
                         {"name": "tags", "type": "LIST<STRING>", "role": "property"}],
             "column_names": ["id", "tags"],
-            "warehouse": {"catalog": "demo", "schema": null}
+            "warehouse": {"catalog": "demo", "schema": null},
+            "quality": {"null_keys": "fail", "duplicate_keys": "report", "dangling_edges": "off"},
+            "endpoints": null
         })
     }
 

@@ -11,7 +11,7 @@ use sqlx::AnyConnection;
 
 use crate::error::{ApiError, ApiResult};
 use crate::snapshot_flow;
-use graph_olap_api::export::ExportedFile;
+use graph_olap_api::export::{CheckPolicy, EdgeEndpoints, ExportedFile, JobQuality, QualityPolicy};
 use crate::state::AppState;
 
 /// Delay before the next claim of a job after `attempts` claims: `min(10 s × 2^(attempts−1), 300 s)`.
@@ -26,13 +26,26 @@ fn new_token() -> String {
     hex::encode(bytes)
 }
 
-/// Claims up to `limit` jobs for `worker_id` with a lease of `lease_seconds` (§9.2).
-pub async fn claim(state: &AppState, worker_id: &str, limit: i64, lease_seconds: i64) -> ApiResult<Vec<ExportJobRow>> {
+/// A job just claimed, with what the worker needs besides the record.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// The job row (status `claimed`, new lease).
+    pub job: ExportJobRow,
+    /// The data-quality policy of the job's snapshot.
+    pub quality: QualityPolicy,
+    /// For edge jobs under a dangling-edge check: the endpoint labels' node files.
+    pub endpoints: Option<EdgeEndpoints>,
+}
+
+/// Claims up to `limit` jobs for `worker_id` with a lease of `lease_seconds` (§9.2). While the
+/// dangling-edge check is on, edge jobs wait until every node job of their snapshot completed.
+pub async fn claim(state: &AppState, worker_id: &str, limit: i64, lease_seconds: i64) -> ApiResult<Vec<Claimed>> {
     let mut tx = state.store.write().await?;
     let now = state.now();
     let max_duration = crate::platform_config::export_max_duration_seconds(&mut tx).await? as i64;
+    let edges_after_nodes = state.settings.quality.dangling_edges != CheckPolicy::Off;
     let mut claimed = Vec::new();
-    for mut job in export_jobs::claimable(&mut tx, now, limit).await? {
+    for mut job in export_jobs::claimable(&mut tx, now, limit, edges_after_nodes).await? {
         job.status = "claimed".into();
         job.attempts += 1;
         job.claimed_by = Some(worker_id.to_string());
@@ -45,14 +58,17 @@ pub async fn claim(state: &AppState, worker_id: &str, limit: i64, lease_seconds:
         job.progress_bytes = None;
         job.updated_at = now;
         export_jobs::save(&mut tx, &job).await?;
-        if let Some(mut s) = snapshots::get_for_update(&mut tx, job.snapshot_id).await?
-            && s.status == "pending"
-        {
-            s.status = "creating".into();
-            s.updated_at = now;
-            snapshots::save(&mut tx, &s).await?;
+        let (mut quality, mut endpoints) = (state.settings.quality, None);
+        if let Some(mut s) = snapshots::get_for_update(&mut tx, job.snapshot_id).await? {
+            if s.status == "pending" {
+                s.status = "creating".into();
+                s.updated_at = now;
+                snapshots::save(&mut tx, &s).await?;
+            }
+            quality = s.data_quality.policy;
+            endpoints = snapshot_flow::edge_endpoints(&mut tx, &job, &s).await?;
         }
-        claimed.push(job);
+        claimed.push(Claimed { job, quality, endpoints });
     }
     tx.commit().await?;
     Ok(claimed)
@@ -120,10 +136,12 @@ pub async fn heartbeat(state: &AppState, id: i64, token: &str, input: HeartbeatI
     let now = state.now();
     let mut job = leased(&mut tx, id, token).await?;
     let mut cancel = job.status != "claimed";
+    let mut timed_out = false;
     if !cancel && job.deadline_at.is_some_and(|d| now > d) {
         let message = timeout_message(&job);
         fail_for_good(&mut tx, &mut job, "EXPORT_TIMEOUT", message, now).await?;
         cancel = true;
+        timed_out = true;
     }
     if !cancel {
         job.lease_expires_at = Some(now + Duration::seconds(input.lease_seconds.unwrap_or(120)));
@@ -136,12 +154,16 @@ pub async fn heartbeat(state: &AppState, id: i64, token: &str, input: HeartbeatI
         export_jobs::save(&mut tx, &job).await?;
     }
     tx.commit().await?;
+    if timed_out {
+        state.metrics.record_export_failure("EXPORT_TIMEOUT");
+    }
     Ok(HeartbeatOutcome { lease_expires_at: job.lease_expires_at, deadline_at: job.deadline_at, cancel })
 }
 
 /// Marks a job completed with its files and finalises the snapshot when it was the last (§9.2).
 /// Repeating with the same token is a no-op.
-pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, size_bytes: i64, files: Vec<ExportedFile>, query_id: Option<String>) -> ApiResult<ExportJobRow> {
+#[allow(clippy::too_many_arguments)]
+pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, size_bytes: i64, files: Vec<ExportedFile>, query_id: Option<String>, quality: Option<JobQuality>) -> ApiResult<ExportJobRow> {
     let mut tx = state.store.write().await?;
     let now = state.now();
     let mut job = leased(&mut tx, id, token).await?;
@@ -156,6 +178,7 @@ pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, si
         let message = timeout_message(&job);
         fail_for_good(&mut tx, &mut job, "EXPORT_TIMEOUT", message.clone(), now).await?;
         tx.commit().await?;
+        state.metrics.record_export_failure("EXPORT_TIMEOUT");
         return Err(ApiError::invalid_state("export_job", id, "failed", &["claimed"], "deadline_passed", format!("Export job {id} missed its deadline: {message}")));
     }
     let file_rows: u64 = files.iter().map(|f| f.row_count).sum();
@@ -182,8 +205,10 @@ pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, si
     if query_id.is_some() {
         job.warehouse_query_id = query_id;
     }
+    job.quality = quality.as_ref().map(serde_json::to_string).transpose().map_err(|e| ApiError::internal(e.to_string()))?;
     job.updated_at = now;
     export_jobs::save(&mut tx, &job).await?;
+    snapshot_flow::refresh_quality(&mut tx, job.snapshot_id).await?;
     snapshot_flow::finalise_if_complete(&mut tx, state, job.snapshot_id).await?;
     tx.commit().await?;
     Ok(job)
@@ -191,12 +216,15 @@ pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, si
 
 /// Records a worker's failure: back to `pending` with backoff when retryable and allowed, else
 /// `failed` (failing the snapshot). Repeats with the same token return the current state.
-pub async fn fail(state: &AppState, id: i64, token: &str, code: &str, message: &str, retryable: bool) -> ApiResult<ExportJobRow> {
+pub async fn fail(state: &AppState, id: i64, token: &str, code: &str, message: &str, retryable: bool, quality: Option<JobQuality>) -> ApiResult<ExportJobRow> {
     let mut tx = state.store.write().await?;
     let now = state.now();
     let mut job = leased(&mut tx, id, token).await?;
     if job.status != "claimed" {
         return Ok(job);
+    }
+    if let Some(found) = &quality {
+        job.quality = Some(serde_json::to_string(found).map_err(|e| ApiError::internal(e.to_string()))?);
     }
     let deadline_passed = job.deadline_at.is_some_and(|d| now > d);
     if deadline_passed {
@@ -210,6 +238,7 @@ pub async fn fail(state: &AppState, id: i64, token: &str, code: &str, message: &
         fail_for_good(&mut tx, &mut job, code, message, now).await?;
     }
     tx.commit().await?;
+    state.metrics.record_export_failure(job.error_code.as_deref().unwrap_or("OTHER"));
     Ok(job)
 }
 
@@ -240,24 +269,31 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconcileReport> {
     let mut report = ReconcileReport::default();
     let mut tx = state.store.write().await?;
     let now = state.now();
+    let mut failure_codes = Vec::new();
     for mut job in export_jobs::overdue(&mut tx, now, 500).await? {
         if job.deadline_at.is_some_and(|d| now > d) {
             let m = timeout_message(&job);
             fail_for_good(&mut tx, &mut job, "EXPORT_TIMEOUT", m, now).await?;
             report.failed += 1;
+            failure_codes.push("EXPORT_TIMEOUT");
         } else if job.attempts < job.max_attempts {
             job.lease_token = None;
             requeue(&mut job, "LEASE_EXPIRED", "the worker stopped renewing its lease", now);
             export_jobs::save(&mut tx, &job).await?;
             report.requeued += 1;
+            failure_codes.push("LEASE_EXPIRED");
         } else {
             job.lease_token = None;
             let m = format!("the worker stopped renewing its lease (gave up after {} attempts)", job.attempts);
             fail_for_good(&mut tx, &mut job, "LEASE_EXPIRED", m, now).await?;
             report.failed += 1;
+            failure_codes.push("LEASE_EXPIRED");
         }
     }
     tx.commit().await?;
+    for code in failure_codes {
+        state.metrics.record_export_failure(code);
+    }
     let creating = snapshots::ids_with_status(&mut *state.store.read().await?, &["creating"]).await?;
     for id in creating {
         let mut tx = state.store.write().await?;

@@ -1,6 +1,8 @@
 //! Control-plane settings: what `graph-olap up` and `graph-olap serve` decide before serving.
 //! Loading them from TOML and `GRAPH_OLAP_*` variables is the CLI's job; this is the typed result.
 
+use graph_olap_api::export::{CheckPolicy, QualityPolicy};
+
 use crate::auth::Role;
 
 /// How users authenticate on public routes (API.md §2.1).
@@ -58,6 +60,40 @@ pub struct Settings {
     pub instance_retention: std::time::Duration,
     /// Default CPU cores of new instances (§6.1).
     pub default_cpu_cores: i64,
+    /// Whether creating an instance from a mapping version reuses a `ready`, unexpired snapshot
+    /// of that version instead of exporting again (`GRAPH_OLAP_SNAPSHOT_REUSE`, default on).
+    pub snapshot_reuse: bool,
+    /// The export-time data-quality checks of new snapshots (`GRAPH_OLAP_QUALITY_NULL_KEYS`,
+    /// `…_DUPLICATE_KEYS`, `…_DANGLING_EDGES`: `fail`, `report` or `off`).
+    pub quality: QualityPolicy,
+}
+
+/// The snapshot settings read from `GRAPH_OLAP_SNAPSHOT_REUSE` and
+/// `GRAPH_OLAP_QUALITY_{NULL_KEYS,DUPLICATE_KEYS,DANGLING_EDGES}` through `lookup` (which is given
+/// the full variable name). Unset variables keep their defaults; a bad value is an error naming
+/// the variable.
+pub fn snapshot_settings(lookup: impl Fn(&str) -> Option<String>) -> Result<(bool, QualityPolicy), String> {
+    let reuse = match lookup("GRAPH_OLAP_SNAPSHOT_REUSE").map(|v| v.trim().to_ascii_lowercase()) {
+        None => true,
+        Some(v) if v.is_empty() => true,
+        Some(v) if ["true", "1", "on", "yes"].contains(&v.as_str()) => true,
+        Some(v) if ["false", "0", "off", "no"].contains(&v.as_str()) => false,
+        Some(v) => return Err(format!("GRAPH_OLAP_SNAPSHOT_REUSE must be true or false, not '{v}'")),
+    };
+    let mut quality = QualityPolicy::default();
+    for (name, slot) in [
+        ("GRAPH_OLAP_QUALITY_NULL_KEYS", &mut quality.null_keys),
+        ("GRAPH_OLAP_QUALITY_DUPLICATE_KEYS", &mut quality.duplicate_keys),
+        ("GRAPH_OLAP_QUALITY_DANGLING_EDGES", &mut quality.dangling_edges),
+    ] {
+        if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
+            *slot = CheckPolicy::parse(&value).ok_or_else(|| format!("{name} must be fail, report or off, not '{value}'"))?;
+        }
+    }
+    if quality.null_keys == CheckPolicy::Off {
+        return Err("GRAPH_OLAP_QUALITY_NULL_KEYS must be fail or report: rows with NULL keys can never be loaded".into());
+    }
+    Ok((reuse, quality))
 }
 
 impl Settings {
@@ -80,7 +116,17 @@ impl Settings {
             startup_timeout: std::time::Duration::from_secs(15 * 60),
             instance_retention: std::time::Duration::from_secs(7 * 24 * 3600),
             default_cpu_cores: 1,
+            snapshot_reuse: true,
+            quality: QualityPolicy::default(),
         }
+    }
+
+    /// Applies [`snapshot_settings`] read from the process environment.
+    pub fn with_snapshot_env(mut self) -> Result<Self, String> {
+        let (reuse, quality) = snapshot_settings(|name| std::env::var(name).ok())?;
+        self.snapshot_reuse = reuse;
+        self.quality = quality;
+        Ok(self)
     }
 
     /// The internal keys currently accepted (only keys of at least 32 characters count).
@@ -115,4 +161,30 @@ pub fn parse_seed_users(text: &str) -> Result<Vec<(String, Role)>, String> {
             Ok((user.trim().to_ascii_lowercase(), role))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_settings_defaults_overrides_and_errors() {
+        let none = |_: &str| None;
+        assert_eq!(snapshot_settings(none).unwrap(), (true, QualityPolicy::default()));
+        let set = |name: &str| match name {
+            "GRAPH_OLAP_SNAPSHOT_REUSE" => Some("false".to_string()),
+            "GRAPH_OLAP_QUALITY_DUPLICATE_KEYS" => Some("FAIL".to_string()),
+            "GRAPH_OLAP_QUALITY_DANGLING_EDGES" => Some("off".to_string()),
+            _ => None,
+        };
+        let (reuse, quality) = snapshot_settings(set).unwrap();
+        assert!(!reuse);
+        assert_eq!((quality.null_keys, quality.duplicate_keys, quality.dangling_edges), (CheckPolicy::Fail, CheckPolicy::Fail, CheckPolicy::Off));
+        let bad = |name: &str| (name == "GRAPH_OLAP_QUALITY_NULL_KEYS").then(|| "maybe".to_string());
+        assert!(snapshot_settings(bad).unwrap_err().contains("GRAPH_OLAP_QUALITY_NULL_KEYS"));
+        let off = |name: &str| (name == "GRAPH_OLAP_QUALITY_NULL_KEYS").then(|| "off".to_string());
+        assert!(snapshot_settings(off).is_err());
+        let reuse = |name: &str| (name == "GRAPH_OLAP_SNAPSHOT_REUSE").then(|| "sometimes".to_string());
+        assert!(snapshot_settings(reuse).is_err());
+    }
 }

@@ -11,7 +11,7 @@ use graph_olap_api::{EdgeDefinition, NodeDefinition};
 use graph_olap_store::export_jobs::{self, ExportJobRow, NewExportJob};
 use graph_olap_store::snapshots::{self, NewSnapshot, Snapshot};
 use graph_olap_store::{StoreError, audit};
-use graph_olap_api::export::{ColumnRole, ExportedFile, JobColumn};
+use graph_olap_api::export::{CheckPolicy, ColumnRole, DataQuality, EdgeEndpoints, ExportedFile, JobColumn, JobQuality, JobType, NodeFiles, QualityStatus};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
@@ -64,6 +64,8 @@ pub async fn create(
     let parse = |t: &Option<String>| t.as_deref().and_then(|t| graph_olap_api::IsoDuration::parse(t).ok());
     let ttl = parse(&limits.default_ttl);
     let name: String = name.chars().take(255).collect();
+    let policy = state.settings.quality;
+    let quality = if prestaged { DataQuality::not_checked(policy) } else { DataQuality::pending(policy) };
     let new = NewSnapshot {
         mapping_id,
         mapping_version: version.version,
@@ -73,6 +75,7 @@ pub async fn create(
         status: if prestaged { "ready" } else { "pending" },
         storage_root: &state.settings.storage_root,
         prestaged,
+        data_quality: &quality,
         ttl: ttl.as_ref().map(|t| t.to_string()),
         inactivity_timeout: parse(&limits.default_inactivity).map(|t| t.to_string()),
         expires_at: ttl.map(|t| now + t.to_chrono()),
@@ -104,8 +107,10 @@ pub async fn fail_from_job(tx: &mut AnyConnection, job: &ExportJobRow, error: &s
     snapshot.status = "failed".into();
     snapshot.error_message = Some(format!("{} '{}': {}", job.job_type, job.entity_name, error));
     snapshot.updated_at = now;
-    snapshots::save(tx, &snapshot).await?;
     cancel_jobs(tx, snapshot.id, now).await?;
+    let jobs = export_jobs::for_snapshot(tx, snapshot.id).await?;
+    rebuild_quality(&mut snapshot, &jobs);
+    snapshots::save(tx, &snapshot).await?;
     audit_snapshot(tx, "system", "snapshot.failed", snapshot.id, json!({"job_id": job.id, "error": snapshot.error_message}), "", now).await
 }
 
@@ -158,10 +163,99 @@ pub async fn reset_for_retry(tx: &mut AnyConnection, snapshot: &mut Snapshot, no
         j.error_message = None;
         j.progress_rows = None;
         j.progress_bytes = None;
+        j.quality = None;
         j.updated_at = now;
         export_jobs::save(tx, &j).await?;
     }
+    let jobs = export_jobs::for_snapshot(tx, snapshot.id).await?;
+    rebuild_quality(snapshot, &jobs);
+    snapshots::save(tx, snapshot).await?;
     Ok(())
+}
+
+/// Recomputes `data_quality` of a snapshot from what its jobs reported (§3.6 addition, see
+/// docs/snapshots.md): findings of completed jobs and of jobs that failed for good; status
+/// `failed` when a `fail` policy failed a job, `passed`/`warnings` once every job completed,
+/// `pending` otherwise, `not_checked` for pre-staged snapshots.
+pub fn rebuild_quality(snapshot: &mut Snapshot, jobs: &[ExportJobRow]) {
+    let policy = snapshot.data_quality.policy;
+    if snapshot.prestaged {
+        snapshot.data_quality = DataQuality::not_checked(policy);
+        return;
+    }
+    let mut quality = DataQuality::pending(policy);
+    let mut check_failed = false;
+    for j in jobs.iter().filter(|j| matches!(j.status.as_str(), "completed" | "failed")) {
+        let Some(found) = j.quality.as_deref().and_then(|t| serde_json::from_str::<JobQuality>(t).ok()) else { continue };
+        let job_type = if j.job_type == "node" { JobType::Node } else { JobType::Edge };
+        quality.record(job_type, &j.entity_name, &found);
+        if j.status == "failed" && j.error_code.as_deref() == Some("INVALID_DATA") && found.has_findings() {
+            check_failed = true;
+        }
+    }
+    quality.status = if check_failed {
+        QualityStatus::Failed
+    } else if !jobs.is_empty() && jobs.iter().all(|j| j.status == "completed") {
+        if quality.has_findings() { QualityStatus::Warnings } else { QualityStatus::Passed }
+    } else {
+        QualityStatus::Pending
+    };
+    snapshot.data_quality = quality;
+}
+
+/// Rebuilds and saves the `data_quality` of one snapshot (after a job reported).
+pub async fn refresh_quality(tx: &mut AnyConnection, snapshot_id: i64) -> Result<(), StoreError> {
+    let Some(mut snapshot) = snapshots::get_for_update(tx, snapshot_id).await? else { return Ok(()) };
+    let jobs = export_jobs::for_snapshot(tx, snapshot_id).await?;
+    let before = snapshot.data_quality.clone();
+    rebuild_quality(&mut snapshot, &jobs);
+    if snapshot.data_quality != before {
+        snapshots::save(tx, &snapshot).await?;
+    }
+    Ok(())
+}
+
+/// The exported node files of the endpoint labels of an edge job, for its dangling-edge check:
+/// `None` when the check is off for the snapshot, or when a node job of an endpoint label is not
+/// `completed` (then the worker reports the check as not run).
+pub async fn edge_endpoints(tx: &mut AnyConnection, job: &ExportJobRow, snapshot: &Snapshot) -> Result<Option<EdgeEndpoints>, StoreError> {
+    if job.job_type != "edge" || snapshot.data_quality.policy.dangling_edges == CheckPolicy::Off {
+        return Ok(None);
+    }
+    let Some(version) = graph_olap_store::mappings::get_version(tx, snapshot.mapping_id, snapshot.mapping_version).await? else { return Ok(None) };
+    let Some(edge) = version.edge_definitions.iter().find(|e| e.edge_type == job.entity_name) else { return Ok(None) };
+    let jobs = export_jobs::for_snapshot(tx, snapshot.id).await?;
+    let files_of = |label: &str| -> Option<NodeFiles> {
+        let node = jobs.iter().find(|j| j.job_type == "node" && j.entity_name == label && j.status == "completed")?;
+        let files: Vec<ExportedFile> = node.files.as_deref().map(serde_json::from_str).transpose().ok()?.unwrap_or_default();
+        Some(NodeFiles { label: label.to_string(), output_uri: node.output_uri.clone(), files: files.into_iter().map(|f| f.path).collect() })
+    };
+    match (files_of(&edge.from_node), files_of(&edge.to_node)) {
+        (Some(from), Some(to)) => Ok(Some(EdgeEndpoints { from, to })),
+        _ => {
+            tracing::warn!(job_id = job.id, edge = %job.entity_name, "endpoint node jobs are not completed: the dangling-edge check cannot run");
+            Ok(None)
+        }
+    }
+}
+
+/// A snapshot of `mapping_id` version `version` that a new instance can start from instead of
+/// exporting again: exported (not pre-staged), `ready`, its TTL and inactivity clocks not run
+/// out at `now` (§4.5). Locked for the rest of the transaction.
+pub async fn find_reusable(tx: &mut AnyConnection, mapping_id: i64, version: i64, now: DateTime<Utc>) -> Result<Option<Snapshot>, StoreError> {
+    let Some(candidate) = snapshots::newest_ready(tx, mapping_id, version, now).await? else { return Ok(None) };
+    let Some(snapshot) = snapshots::get_for_update(tx, candidate.id).await? else { return Ok(None) };
+    if snapshot.status != "ready" || snapshot.expires_at.is_some_and(|t| t <= now) {
+        return Ok(None);
+    }
+    let inactive = snapshot.inactivity_timeout.as_deref().and_then(|t| graph_olap_api::IsoDuration::parse(t).ok()).and_then(|timeout| {
+        let base = snapshot.last_used_at.into_iter().chain(snapshot.ready_at).max()?;
+        Some(base + timeout.to_chrono() <= now)
+    });
+    if inactive == Some(true) {
+        return Ok(None);
+    }
+    Ok(Some(snapshot))
 }
 
 /// If every job of the snapshot is `completed`, writes `_manifest.json` and marks the snapshot
@@ -199,6 +293,7 @@ pub async fn finalise_if_complete(tx: &mut AnyConnection, state: &AppState, snap
         }
     }
     write_manifest(&snapshot.storage_path, &manifest).await?;
+    rebuild_quality(&mut snapshot, &jobs);
     snapshot.status = "ready".into();
     snapshot.node_counts = Some(node_counts);
     snapshot.edge_counts = Some(edge_counts);

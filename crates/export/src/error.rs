@@ -3,8 +3,8 @@
 //! Owns the classification of failures into the worker error codes of API.md §9.2 and the
 //! retryable flag. Does not own the retry schedule (the control plane applies it, §4.4).
 
-use graph_olap_api::export::WorkerErrorCode;
-use graph_olap_warehouse::{ConformError, WarehouseError};
+use graph_olap_api::export::{JobQuality, WorkerErrorCode};
+use graph_olap_warehouse::{ColumnProblem, ConformError, WarehouseError};
 
 /// A failure of one export attempt.
 #[derive(Debug, thiserror::Error)]
@@ -16,15 +16,21 @@ pub enum ExportError {
     /// not cast to the declared type).
     #[error("invalid data: {0}")]
     Contract(#[from] ConformError),
-    /// A key column (primary key, from key or to key) holds NULL values.
-    #[error("invalid data: key column '{column}' ({role}) has {count} NULL value(s)")]
-    NullKey {
-        /// The key column's name.
-        column: String,
-        /// `primary_key`, `from_key` or `to_key`.
-        role: &'static str,
-        /// NULLs found in the batch that failed.
-        count: usize,
+    /// The query's result columns do not fit the job's column contract (a column missing, or of
+    /// a type that cannot become the declared type the graph engine loads); found before any row.
+    #[error("invalid data: {}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Schema {
+        /// Every problem, each naming its column and both types.
+        problems: Vec<ColumnProblem>,
+    },
+    /// A data-quality check whose policy is `fail` found problems (NULL keys, duplicate primary
+    /// keys, dangling edges); every row was still counted.
+    #[error("invalid data: {message}")]
+    DataQuality {
+        /// What was found, with the key columns named.
+        message: String,
+        /// The counts, reported with `fail`.
+        quality: Box<JobQuality>,
     },
     /// The object store failed (write, list, delete).
     #[error("storage: {0}")]
@@ -45,7 +51,7 @@ impl ExportError {
     pub fn code(&self) -> WorkerErrorCode {
         match self {
             ExportError::Warehouse(_) => WorkerErrorCode::WarehouseError,
-            ExportError::Contract(_) | ExportError::NullKey { .. } => WorkerErrorCode::InvalidData,
+            ExportError::Contract(_) | ExportError::Schema { .. } | ExportError::DataQuality { .. } => WorkerErrorCode::InvalidData,
             ExportError::Storage(_) | ExportError::StorageConfig(_) => WorkerErrorCode::StorageError,
             ExportError::Parquet(_) | ExportError::InvalidJob(_) => WorkerErrorCode::Other,
         }
@@ -64,10 +70,19 @@ impl ExportError {
                     | object_store::Error::Unauthenticated { .. }
             ),
             ExportError::Contract(_)
-            | ExportError::NullKey { .. }
+            | ExportError::Schema { .. }
+            | ExportError::DataQuality { .. }
             | ExportError::StorageConfig(_)
             | ExportError::Parquet(_)
             | ExportError::InvalidJob(_) => false,
+        }
+    }
+
+    /// The data-quality findings to report with `fail`, when the checks caused the failure.
+    pub fn quality(&self) -> Option<&JobQuality> {
+        match self {
+            ExportError::DataQuality { quality, .. } => Some(quality),
+            _ => None,
         }
     }
 
@@ -105,10 +120,11 @@ mod tests {
         assert!(unreachable.retryable());
         let sql = ExportError::from(WarehouseError::InvalidSql("no table".into()));
         assert!(!sql.retryable());
-        let null = ExportError::NullKey { column: "id".into(), role: "primary_key", count: 2 };
+        let null = ExportError::DataQuality { message: "2 row(s) with a NULL key (primary key 'id')".into(), quality: Box::default() };
         assert_eq!(null.code(), WorkerErrorCode::InvalidData);
         assert!(!null.retryable());
         assert!(null.message().contains("'id'"));
+        assert!(null.quality().is_some());
         let storage = ExportError::from(object_store::Error::Generic { store: "S3", source: "boom".into() });
         assert_eq!(storage.code(), WorkerErrorCode::StorageError);
         assert!(storage.retryable());

@@ -4,6 +4,7 @@
 //!
 //! - [`storage`] opens a store (local directory, S3, GCS, Azure) from a URL.
 //! - [`parquet_writer`] turns a stream of Arrow batches into `part-NNNNN.parquet` files.
+//! - [`quality`] applies the data-quality checks (NULL keys, duplicate keys, dangling edges).
 //! - [`client`] is the internal API client (retries, error envelopes).
 //! - [`worker`] is the claim → export → report loop, run in-process by `graph-olap up` or as
 //!   `graph-olap worker`.
@@ -14,11 +15,13 @@
 pub mod client;
 pub mod error;
 pub mod parquet_writer;
+pub mod quality;
 pub mod storage;
 pub mod worker;
 
 pub use client::{Client, ClientError, RetryPolicy};
 pub use error::ExportError;
-pub use parquet_writer::{Progress, TableOutput, WriterOptions, WrittenFile, write_table};
+pub use parquet_writer::{Progress, TableOutput, WriterOptions, WrittenFile, check_result_schema, write_table, write_table_checked};
+pub use quality::{Checks, EndpointKeys, KeySet};
 pub use storage::{StorageOptions, StoreResolver, open_store};
 pub use worker::{JobOutcome, RunSummary, Worker, WorkerConfig, run};

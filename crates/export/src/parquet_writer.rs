@@ -19,8 +19,8 @@ use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
-use graph_olap_api::export::{ColumnRole, ExportedFile, HeartbeatProgress, JobColumn};
-use graph_olap_warehouse::{ExpectedColumn, WarehouseError, arrow_type, conform_batch};
+use graph_olap_api::export::{ExportedFile, HeartbeatProgress, JobColumn, JobQuality};
+use graph_olap_warehouse::{ExpectedColumn, WarehouseError, arrow_type, check_columns, conform_batch};
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -34,6 +34,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::ExportError;
+use crate::quality::{Checker, Checks};
 use crate::storage::delete_quietly;
 
 /// Rows per row group by default: a multiple of the engines' vector size that loads in parallel well.
@@ -119,6 +120,8 @@ pub struct TableOutput {
     pub row_count: u64,
     /// Total bytes.
     pub size_bytes: u64,
+    /// What the data-quality checks found.
+    pub quality: JobQuality,
 }
 
 impl TableOutput {
@@ -145,10 +148,17 @@ pub fn writer_properties(columns: &[JobColumn], options: &WriterOptions) -> Writ
     builder.build()
 }
 
-/// Writes `batches` as part files under `prefix`, conforming every batch to `columns` and
-/// refusing NULL keys. On error, the open file is abandoned and the files already completed are
-/// deleted before the error is returned. If the future is dropped instead, the completed files
-/// are listed in `progress` for the caller to remove.
+/// Checks a query's result schema against the job's columns before any row is read: every
+/// declared column must be present with a type that casts to the declared type (all of which
+/// the graph engine loads). Every problem names its column.
+pub fn check_result_schema(schema: &Schema, columns: &[JobColumn]) -> Result<(), ExportError> {
+    let expected: Vec<ExpectedColumn> = columns.iter().map(|c| ExpectedColumn::new(&c.name, c.ty)).collect();
+    let problems = check_columns(schema, &expected);
+    if problems.is_empty() { Ok(()) } else { Err(ExportError::Schema { problems }) }
+}
+
+/// [`write_table_checked`] with the default data-quality policy (NULL keys fail, duplicate keys
+/// are reported and left out, no endpoint check).
 pub async fn write_table<S>(
     store: Arc<dyn ObjectStore>,
     prefix: &Path,
@@ -160,10 +170,31 @@ pub async fn write_table<S>(
 where
     S: Stream<Item = Result<RecordBatch, WarehouseError>> + Unpin,
 {
+    write_table_checked(store, prefix, columns, batches, options, &Checks::default(), progress).await
+}
+
+/// Writes `batches` as part files under `prefix`, conforming every batch to `columns` and
+/// applying the data-quality `checks` (rows found under a `report` policy are left out; a `fail`
+/// policy that triggers stops the writing, counts the rest of the stream and fails with every
+/// finding). On error, the open file is abandoned and the files already completed are deleted
+/// before the error is returned. If the future is dropped instead, the completed files are
+/// listed in `progress` for the caller to remove.
+pub async fn write_table_checked<S>(
+    store: Arc<dyn ObjectStore>,
+    prefix: &Path,
+    columns: &[JobColumn],
+    batches: S,
+    options: &WriterOptions,
+    checks: &Checks,
+    progress: &Progress,
+) -> Result<TableOutput, ExportError>
+where
+    S: Stream<Item = Result<RecordBatch, WarehouseError>> + Unpin,
+{
     if columns.is_empty() {
         return Err(ExportError::InvalidJob("the job declares no columns".into()));
     }
-    let mut writer = TableWriter::new(Arc::clone(&store), prefix.clone(), columns, options.clone(), progress);
+    let mut writer = TableWriter::new(Arc::clone(&store), prefix.clone(), columns, options.clone(), checks, progress);
     match writer.write_all(batches).await {
         Ok(()) => writer.finish().await,
         Err(e) => {
@@ -192,7 +223,7 @@ pub async fn remove_files(store: &Arc<dyn ObjectStore>, files: &[WrittenFile]) -
 struct TableWriter<'a> {
     store: Arc<dyn ObjectStore>,
     prefix: Path,
-    columns: &'a [JobColumn],
+    checker: Checker,
     expected: Vec<ExpectedColumn>,
     schema: SchemaRef,
     properties: WriterProperties,
@@ -219,15 +250,16 @@ impl<'a> TableWriter<'a> {
         prefix: Path,
         columns: &'a [JobColumn],
         options: WriterOptions,
+        checks: &Checks,
         progress: &'a Progress,
     ) -> Self {
         TableWriter {
+            checker: Checker::new(columns, checks),
             expected: columns.iter().map(|c| ExpectedColumn::new(&c.name, c.ty)).collect(),
             schema: output_schema(columns),
             properties: writer_properties(columns, &options),
             store,
             prefix,
-            columns,
             options,
             progress,
             open: None,
@@ -243,24 +275,18 @@ impl<'a> TableWriter<'a> {
     {
         while let Some(batch) = batches.next().await {
             let batch = conform_batch(&batch?, &self.expected)?;
-            self.check_keys(&batch)?;
-            self.write_batch(&batch).await?;
-        }
-        Ok(())
-    }
-
-    fn check_keys(&self, batch: &RecordBatch) -> Result<(), ExportError> {
-        for (index, column) in self.columns.iter().enumerate() {
-            let role = match column.role {
-                ColumnRole::PrimaryKey => "primary_key",
-                ColumnRole::FromKey => "from_key",
-                ColumnRole::ToKey => "to_key",
-                ColumnRole::Property => continue,
-            };
-            let count = batch.column(index).null_count();
-            if count > 0 {
-                return Err(ExportError::NullKey { column: column.name.clone(), role, count });
+            let batch = self.checker.check(&batch)?;
+            if self.checker.failing() {
+                // Keep counting for the report, but write nothing more: the job fails.
+                continue;
             }
+            if batch.num_rows() > 0 {
+                self.write_batch(&batch).await?;
+                self.checker.written(batch.num_rows() as u64);
+            }
+        }
+        if self.checker.failing() {
+            return Err(self.checker.failure());
         }
         Ok(())
     }
@@ -338,7 +364,7 @@ impl<'a> TableWriter<'a> {
             return Err(e);
         }
         let size_bytes = self.done.iter().map(|f| f.file.size_bytes).sum();
-        Ok(TableOutput { files: std::mem::take(&mut self.done), row_count: self.rows, size_bytes })
+        Ok(TableOutput { files: std::mem::take(&mut self.done), row_count: self.rows, size_bytes, quality: self.checker.quality().clone() })
     }
 
     /// Abandons the open upload and deletes the completed files (best effort: a failure is logged,

@@ -18,7 +18,8 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::client::{Client, RetryPolicy};
-use crate::parquet_writer::{Progress, TableOutput, WriterOptions, remove_files, write_table};
+use crate::parquet_writer::{Progress, TableOutput, WriterOptions, check_result_schema, remove_files, write_table_checked};
+use crate::quality::{Checks, load_endpoints};
 use crate::storage::{StorageOptions, StoreResolver, clear_prefix};
 use crate::ExportError;
 
@@ -310,10 +311,20 @@ impl Worker {
             if removed > 0 {
                 tracing::info!(removed, "deleted files of a previous attempt");
             }
+            let endpoints = match &job.endpoints {
+                Some(endpoints) => {
+                    let keys = load_endpoints(&self.inner.stores, endpoints).await?;
+                    tracing::info!(from = keys.from.len(), to = keys.to.len(), "endpoint node keys loaded");
+                    Some(Arc::new(keys))
+                }
+                None => None,
+            };
+            let checks = Checks { policy: job.quality, endpoints };
             let stream = self.inner.config.warehouse.query(&job.sql).await?;
             *lock(&query_id) = stream.query_id.clone();
-            write_table(Arc::clone(&store), &prefix, &job.columns, stream.batches, &self.inner.config.writer, &progress)
-                .await
+            check_result_schema(&stream.schema, &job.columns)?;
+            let writer = &self.inner.config.writer;
+            write_table_checked(Arc::clone(&store), &prefix, &job.columns, stream.batches, writer, &checks, &progress).await
         };
         let heartbeat = self.heartbeat_until_abort(job, &progress, &query_id);
         let stopped = async {
@@ -390,6 +401,7 @@ impl Worker {
             size_bytes: output.size_bytes,
             files: output.exported_files(),
             warehouse_query_id,
+            quality: Some(output.quality.clone()),
         };
         match self.inner.client.complete(job.job.id, &request).await {
             Ok(_) => JobOutcome::Completed { row_count: output.row_count, files: output.files.len() },
@@ -409,16 +421,28 @@ impl Worker {
 
     async fn report_failure(&self, job: &ClaimedJob, error: &ExportError) -> JobOutcome {
         tracing::warn!(error = %error, code = ?error.code(), retryable = error.retryable(), "export failed");
-        self.fail(job, error.code(), error.message(), error.retryable()).await
+        self.fail(job, error.code(), error.message(), error.retryable(), error.quality().cloned()).await
     }
 
     async fn fail_unstarted(&self, job: &ClaimedJob, message: &str) -> JobOutcome {
-        self.fail(job, WorkerErrorCode::Other, message.to_string(), true).await
+        self.fail(job, WorkerErrorCode::Other, message.to_string(), true, None).await
     }
 
-    async fn fail(&self, job: &ClaimedJob, code: WorkerErrorCode, message: String, retryable: bool) -> JobOutcome {
-        let request =
-            FailRequest { lease_token: job.lease_token.clone(), error_code: code, error_message: message.clone(), retryable };
+    async fn fail(
+        &self,
+        job: &ClaimedJob,
+        code: WorkerErrorCode,
+        message: String,
+        retryable: bool,
+        quality: Option<graph_olap_api::export::JobQuality>,
+    ) -> JobOutcome {
+        let request = FailRequest {
+            lease_token: job.lease_token.clone(),
+            error_code: code,
+            error_message: message.clone(),
+            retryable,
+            quality,
+        };
         match self.inner.client.fail(job.job.id, &request).await {
             Ok(_) => JobOutcome::Failed { code, retryable, message },
             Err(e) if e.lease_lost() => JobOutcome::LeaseLost,

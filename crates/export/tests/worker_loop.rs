@@ -235,6 +235,8 @@ fn fake_job(id: i64, job_type: JobType, name: &str, sql: &str, columns: Vec<JobC
         column_names: columns.iter().map(|c| c.name.clone()).collect(),
         columns,
         warehouse: WarehouseHints::default(),
+        quality: Default::default(),
+        endpoints: None,
     };
     FakeJob {
         claimed,

@@ -116,8 +116,10 @@ async fn null_key_is_invalid_data_and_leaves_no_file() {
     let options = WriterOptions { max_file_rows: 100, ..WriterOptions::default() };
     let (_, _, result) = export(demo.warehouse.as_ref(), sql, &columns, out.path(), &options).await;
     let error = result.unwrap_err();
-    assert!(matches!(&error, ExportError::NullKey { column, .. } if column == "customer_id"), "{error}");
-    assert!(matches!(&error, ExportError::NullKey { count, .. } if *count >= 1));
+    assert!(matches!(&error, ExportError::DataQuality { message, .. } if message.contains("primary key 'customer_id'")), "{error}");
+    // Every NULL is counted (customer ids 5, 102, 199, … up to 1000), not just the first batch's.
+    let nulls = (1..=1000u64).filter(|id| id % 97 == 5).count() as u64;
+    assert_eq!(error.quality().map(|q| (q.null_keys, q.rows_read)), Some((nulls, 1000)));
     assert_eq!(error.code(), WorkerErrorCode::InvalidData);
     assert!(!error.retryable());
     assert!(error.message().contains("'customer_id'"), "{}", error.message());

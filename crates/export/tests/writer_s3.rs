@@ -122,7 +122,7 @@ async fn exports_to_s3_and_cleans_up_on_error() {
     let error = write_table(Arc::clone(&store), &bad_prefix, &columns, stream.batches, &small, &Progress::default())
         .await
         .unwrap_err();
-    assert!(matches!(&error, ExportError::NullKey { column, .. } if column == "customer_id"), "{error}");
+    assert!(matches!(&error, ExportError::DataQuality { message, .. } if message.contains("'customer_id'")), "{error}");
     assert_eq!(error.code(), WorkerErrorCode::InvalidData);
     assert_eq!(objects(&store, &bad_prefix).await, Vec::<String>::new(), "no object left under the failed prefix");
 }
@@ -164,6 +164,6 @@ async fn large_files_go_through_multipart_uploads_that_abort_cleanly() {
     let error = write_table(Arc::clone(&store), &broken, &columns, stream.batches, &writer, &Progress::default())
         .await
         .unwrap_err();
-    assert!(matches!(&error, ExportError::NullKey { column, .. } if column == "id"), "{error}");
+    assert!(matches!(&error, ExportError::DataQuality { message, .. } if message.contains("'id'")), "{error}");
     assert_eq!(objects(&store, &broken).await, Vec::<String>::new(), "an aborted multipart upload leaves no object");
 }

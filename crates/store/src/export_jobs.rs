@@ -61,6 +61,8 @@ pub struct ExportJobRow {
     pub size_bytes: Option<i64>,
     /// JSON list of the files written (relative path, size, rows, sha256).
     pub files: Option<String>,
+    /// JSON of what the data-quality checks found (`graph_olap_api::export::JobQuality`).
+    pub quality: Option<String>,
     /// Rows written so far (heartbeat progress).
     pub progress_rows: Option<i64>,
     /// Bytes written so far.
@@ -92,7 +94,7 @@ pub struct NewExportJob {
     pub output_uri: String,
 }
 
-const COLUMNS: &str = "id, snapshot_id, mapping_id, job_type, entity_name, ordinal, sql_text, columns, output_uri, status, attempts, max_attempts, claimed_by, claimed_at, lease_token, lease_expires_at, started_at, deadline_at, available_at, completed_at, row_count, size_bytes, files, progress_rows, progress_bytes, warehouse_query_id, error_code, error_message, created_at, updated_at";
+const COLUMNS: &str = "id, snapshot_id, mapping_id, job_type, entity_name, ordinal, sql_text, columns, output_uri, status, attempts, max_attempts, claimed_by, claimed_at, lease_token, lease_expires_at, started_at, deadline_at, available_at, completed_at, row_count, size_bytes, files, quality, progress_rows, progress_bytes, warehouse_query_id, error_code, error_message, created_at, updated_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<ExportJobRow, StoreError> {
     Ok(ExportJobRow {
@@ -119,6 +121,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ExportJobRow, StoreError> {
         row_count: row.try_get("row_count")?,
         size_bytes: row.try_get("size_bytes")?,
         files: row.try_get("files")?,
+        quality: row.try_get("quality")?,
         progress_rows: row.try_get("progress_rows")?,
         progress_bytes: row.try_get("progress_bytes")?,
         warehouse_query_id: row.try_get("warehouse_query_id")?,
@@ -173,10 +176,17 @@ pub async fn for_snapshot(conn: &mut AnyConnection, snapshot_id: i64) -> Result<
 
 /// Up to `limit` claimable jobs (`pending`, `available_at ≤ now`), oldest first, locked for the
 /// rest of the transaction; rows locked by a concurrent claim are skipped (PostgreSQL). SQLite
-/// has a single writer, so the plain select is already exclusive.
-pub async fn claimable(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<ExportJobRow>, StoreError> {
+/// has a single writer, so the plain select is already exclusive. With `edges_after_nodes`, an
+/// edge job is claimable only once every node job of its snapshot is `completed` (the
+/// dangling-edge check reads the exported node keys).
+pub async fn claimable(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64, edges_after_nodes: bool) -> Result<Vec<ExportJobRow>, StoreError> {
     let suffix = if dialect_of(conn) == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs WHERE status = 'pending' AND available_at <= $1 ORDER BY available_at, id LIMIT {limit}{suffix}"));
+    let gate = if edges_after_nodes {
+        " AND (job_type = 'node' OR NOT EXISTS (SELECT 1 FROM export_jobs n WHERE n.snapshot_id = export_jobs.snapshot_id AND n.job_type = 'node' AND n.status <> 'completed'))"
+    } else {
+        ""
+    };
+    let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs WHERE status = 'pending' AND available_at <= $1{gate} ORDER BY available_at, id LIMIT {limit}{suffix}"));
     sqlx::query(q).bind(to_millis(now)).fetch_all(conn).await?.iter().map(from_row).collect()
 }
 
@@ -214,7 +224,7 @@ pub async fn list(conn: &mut AnyConnection, status: Option<&str>, limit: i64) ->
 
 /// Writes every mutable field of `job` back.
 pub async fn save(conn: &mut AnyConnection, job: &ExportJobRow) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE export_jobs SET status = $1, attempts = $2, claimed_by = $3, claimed_at = $4, lease_token = $5, lease_expires_at = $6, started_at = $7, deadline_at = $8, available_at = $9, completed_at = $10, row_count = $11, size_bytes = $12, files = $13, progress_rows = $14, progress_bytes = $15, warehouse_query_id = $16, error_code = $17, error_message = $18, updated_at = $19 WHERE id = $20");
+    let q = sql(conn, "UPDATE export_jobs SET status = $1, attempts = $2, claimed_by = $3, claimed_at = $4, lease_token = $5, lease_expires_at = $6, started_at = $7, deadline_at = $8, available_at = $9, completed_at = $10, row_count = $11, size_bytes = $12, files = $13, progress_rows = $14, progress_bytes = $15, warehouse_query_id = $16, error_code = $17, error_message = $18, updated_at = $19, quality = $20 WHERE id = $21");
     sqlx::query(q)
         .bind(job.status.clone())
         .bind(job.attempts)
@@ -235,8 +245,35 @@ pub async fn save(conn: &mut AnyConnection, job: &ExportJobRow) -> Result<(), St
         .bind(job.error_code.clone())
         .bind(job.error_message.clone())
         .bind(to_millis(job.updated_at))
+        .bind(job.quality.clone())
         .bind(job.id)
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A page of jobs for the ops view (API.md §7.3): any of `statuses` (all when empty), optionally
+/// one snapshot's, newest first; returns the page and the total number of matches.
+pub async fn page(conn: &mut AnyConnection, statuses: &[String], snapshot_id: Option<i64>, offset: i64, limit: i64) -> Result<(Vec<ExportJobRow>, i64), StoreError> {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut binds = Vec::new();
+    if !statuses.is_empty() {
+        let list: Vec<String> = statuses
+            .iter()
+            .map(|s| {
+                binds.push(crate::Bind::Text(s.clone()));
+                format!("${}", binds.len())
+            })
+            .collect();
+        clauses.push(format!("status IN ({})", list.join(", ")));
+    }
+    if let Some(id) = snapshot_id {
+        binds.push(crate::Bind::Int(id));
+        clauses.push(format!("snapshot_id = ${}", binds.len()));
+    }
+    let where_sql = clauses.join(" AND ");
+    let total: i64 = crate::bind_all(sqlx::query_scalar(sql(conn, &format!("SELECT COUNT(*) FROM export_jobs WHERE {where_sql}"))), &binds).fetch_one(&mut *conn).await?;
+    let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs WHERE {where_sql} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}"));
+    let rows = crate::bind_all_rows(sqlx::query(q), &binds).fetch_all(conn).await?;
+    Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use graph_olap_api::export::{DataQuality, QualityPolicy};
 use graph_olap_api::time::serde_ts;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -46,6 +47,8 @@ pub struct Snapshot {
     pub node_counts: Option<BTreeMap<String, i64>>,
     /// Rows per edge type once ready.
     pub edge_counts: Option<BTreeMap<String, i64>>,
+    /// What the export-time data-quality checks found (always present).
+    pub data_quality: DataQuality,
     /// Why it failed or was cancelled.
     pub error_message: Option<String>,
     /// Lifecycle TTL (ISO 8601).
@@ -90,6 +93,8 @@ pub struct NewSnapshot<'a> {
     pub storage_root: &'a str,
     /// Pre-staged (§4.11).
     pub prestaged: bool,
+    /// Initial data-quality record (its policy is the one the export runs under).
+    pub data_quality: &'a DataQuality,
     /// TTL (ISO 8601).
     pub ttl: Option<String>,
     /// Inactivity timeout.
@@ -100,7 +105,7 @@ pub struct NewSnapshot<'a> {
     pub now: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "s.id, s.mapping_id, s.mapping_version, m.name AS mapping_name, s.owner_username, s.name, s.description, s.status, s.storage_path, s.prestaged, s.size_bytes, s.node_counts, s.edge_counts, s.error_message, s.ttl, s.inactivity_timeout, s.expires_at, s.last_used_at, s.created_at, s.updated_at, s.ready_at";
+const COLUMNS: &str = "s.id, s.mapping_id, s.mapping_version, m.name AS mapping_name, s.owner_username, s.name, s.description, s.status, s.storage_path, s.prestaged, s.size_bytes, s.node_counts, s.edge_counts, s.quality, s.error_message, s.ttl, s.inactivity_timeout, s.expires_at, s.last_used_at, s.created_at, s.updated_at, s.ready_at";
 
 fn instance_count_sql() -> String {
     format!("(SELECT COUNT(*) FROM instances i WHERE i.snapshot_id = s.id AND i.status IN {ACTIVE_INSTANCE_STATUSES}) AS instance_count")
@@ -116,7 +121,16 @@ fn counts(row: &sqlx::any::AnyRow, column: &'static str) -> Result<Option<BTreeM
         .transpose()
 }
 
+fn quality(row: &sqlx::any::AnyRow, prestaged: bool) -> Result<DataQuality, StoreError> {
+    match row.try_get::<Option<String>, _>("quality")? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt { column: "snapshots.quality", message: e.to_string() }),
+        None if prestaged => Ok(DataQuality::not_checked(QualityPolicy::default())),
+        None => Ok(DataQuality::pending(QualityPolicy::default())),
+    }
+}
+
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Snapshot, StoreError> {
+    let prestaged = row.try_get::<i64, _>("prestaged")? != 0;
     Ok(Snapshot {
         id: row.try_get("id")?,
         mapping_id: row.try_get("mapping_id")?,
@@ -127,10 +141,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Snapshot, StoreError> {
         description: row.try_get("description")?,
         status: row.try_get("status")?,
         storage_path: row.try_get("storage_path")?,
-        prestaged: row.try_get::<i64, _>("prestaged")? != 0,
+        prestaged,
         size_bytes: row.try_get("size_bytes")?,
         node_counts: counts(row, "snapshots.node_counts")?,
         edge_counts: counts(row, "snapshots.edge_counts")?,
+        data_quality: quality(row, prestaged)?,
         error_message: row.try_get("error_message")?,
         ttl: row.try_get("ttl")?,
         inactivity_timeout: row.try_get("inactivity_timeout")?,
@@ -147,7 +162,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Snapshot, StoreError> {
 /// `{root}/{owner}/{mapping_id}/v{version}/{id}/` (§4.2). Returns the new id.
 pub async fn insert(conn: &mut AnyConnection, new: &NewSnapshot<'_>) -> Result<i64, StoreError> {
     let now = to_millis(new.now);
-    let q = sql(conn, "INSERT INTO snapshots (mapping_id, mapping_version, owner_username, name, description, status, storage_path, prestaged, ttl, inactivity_timeout, expires_at, created_at, updated_at, ready_at) VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, $10, $11, $11, $12) RETURNING id");
+    let quality = serde_json::to_string(new.data_quality).map_err(|e| StoreError::Corrupt { column: "snapshots.quality", message: e.to_string() })?;
+    let q = sql(conn, "INSERT INTO snapshots (mapping_id, mapping_version, owner_username, name, description, status, storage_path, prestaged, ttl, inactivity_timeout, expires_at, created_at, updated_at, ready_at, quality) VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, $10, $11, $11, $12, $13) RETURNING id");
     let id: i64 = sqlx::query_scalar(q)
         .bind(new.mapping_id)
         .bind(new.mapping_version)
@@ -161,6 +177,7 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewSnapshot<'_>) -> Result<i
         .bind(new.expires_at.map(to_millis))
         .bind(now)
         .bind((new.status == "ready").then_some(now))
+        .bind(quality)
         .fetch_one(&mut *conn)
         .await?;
     let path = format!("{}/{}/{}/v{}/{}/", new.storage_root.trim_end_matches('/'), new.owner_username, new.mapping_id, new.mapping_version, id);
@@ -254,7 +271,8 @@ pub async fn list(conn: &mut AnyConnection, filter: &SnapshotFilter, sort_by: &s
 
 /// Writes the mutable fields of `s` back (status, counts, sizes, errors, lifecycle, timestamps).
 pub async fn save(conn: &mut AnyConnection, s: &Snapshot) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE snapshots SET status = $1, size_bytes = $2, node_counts = $3, edge_counts = $4, error_message = $5, ttl = $6, inactivity_timeout = $7, expires_at = $8, last_used_at = $9, updated_at = $10, ready_at = $11 WHERE id = $12");
+    let quality = serde_json::to_string(&s.data_quality).map_err(|e| StoreError::Corrupt { column: "snapshots.quality", message: e.to_string() })?;
+    let q = sql(conn, "UPDATE snapshots SET status = $1, size_bytes = $2, node_counts = $3, edge_counts = $4, error_message = $5, ttl = $6, inactivity_timeout = $7, expires_at = $8, last_used_at = $9, updated_at = $10, ready_at = $11, quality = $12 WHERE id = $13");
     sqlx::query(q)
         .bind(s.status.clone())
         .bind(s.size_bytes)
@@ -267,6 +285,7 @@ pub async fn save(conn: &mut AnyConnection, s: &Snapshot) -> Result<(), StoreErr
         .bind(s.last_used_at.map(to_millis))
         .bind(to_millis(s.updated_at))
         .bind(s.ready_at.map(to_millis))
+        .bind(quality)
         .bind(s.id)
         .execute(conn)
         .await?;
@@ -282,6 +301,16 @@ pub async fn delete(conn: &mut AnyConnection, id: i64, storage_path: &str, now: 
     let q = sql(conn, "INSERT INTO snapshot_file_deletions (storage_path, requested_at) VALUES ($1, $2) ON CONFLICT (storage_path) DO NOTHING");
     sqlx::query(q).bind(storage_path).bind(to_millis(now)).execute(conn).await?;
     Ok(())
+}
+
+/// The newest exported (not pre-staged) `ready` snapshot of one mapping version whose TTL has
+/// not passed at `now`, if any; the caller checks the inactivity clock and locks the row.
+pub async fn newest_ready(conn: &mut AnyConnection, mapping_id: i64, mapping_version: i64, now: DateTime<Utc>) -> Result<Option<Snapshot>, StoreError> {
+    let q = sql(conn, &format!(
+        "SELECT {COLUMNS}, {} FROM snapshots s LEFT JOIN mappings m ON m.id = s.mapping_id WHERE s.mapping_id = $1 AND s.mapping_version = $2 AND s.status = 'ready' AND s.prestaged = 0 AND (s.expires_at IS NULL OR s.expires_at > $3) ORDER BY s.ready_at DESC, s.id DESC LIMIT 1",
+        instance_count_sql()
+    ));
+    sqlx::query(q).bind(mapping_id).bind(mapping_version).bind(to_millis(now)).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
 }
 
 /// Ids of snapshots in one of `statuses`, oldest first (for background passes).

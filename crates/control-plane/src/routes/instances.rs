@@ -183,9 +183,24 @@ async fn create_from_mapping_body(state: AppState, caller: Caller, body: Map<Str
     let rid = crate::request_id::current();
     let description = format!("Created for instance '{name}'");
     let snap_name = snapshot_name.unwrap_or_else(|| name.clone());
-    let snapshot_limits = lifecycle_of(&mut tx, "snapshot").await?;
-    let snapshot = crate::snapshot_flow::create(&mut tx, &state, &snapshot_limits, &caller.username, mapping_id, &version, &snap_name, Some(&description), prestaged, &rid).await?;
-    let status = if prestaged { "starting" } else { "waiting_for_snapshot" };
+    let reusable = match state.settings.snapshot_reuse && !prestaged {
+        true => crate::snapshot_flow::find_reusable(&mut tx, mapping_id, version.version, now).await?,
+        false => None,
+    };
+    let (snapshot, status) = match reusable {
+        Some(mut snapshot) => {
+            snapshot.last_used_at = Some(now);
+            snapshot.updated_at = now;
+            snapshots::save(&mut tx, &snapshot).await?;
+            crate::snapshot_flow::audit_snapshot(&mut tx, &caller.username, "snapshot.reuse", snapshot.id, json!({"instance_name": name}), &rid, now).await?;
+            (snapshot, "starting")
+        }
+        None => {
+            let snapshot_limits = lifecycle_of(&mut tx, "snapshot").await?;
+            let snapshot = crate::snapshot_flow::create(&mut tx, &state, &snapshot_limits, &caller.username, mapping_id, &version, &snap_name, Some(&description), prestaged, &rid).await?;
+            (snapshot, if prestaged { "starting" } else { "waiting_for_snapshot" })
+        }
+    };
     let new = NewInstance { snapshot_id: snapshot.id, mapping_id, mapping_version: version.version, owner: caller.username.clone(), name, description: input.description, status, sizing: input.sizing, ttl, inactivity_timeout: inactivity, expires_at };
     let row = instance_flow::insert(&mut tx, new, now).await?;
     mappings::touch_used(&mut tx, mapping_id, now).await?;

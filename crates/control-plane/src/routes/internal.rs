@@ -62,7 +62,8 @@ pub fn job_to_wire(row: &ExportJobRow) -> ApiResult<ExportJob> {
     })
 }
 
-fn claimed_to_wire(row: &ExportJobRow) -> ApiResult<ClaimedJob> {
+fn claimed_to_wire(claimed: &export_queue::Claimed) -> ApiResult<ClaimedJob> {
+    let row = &claimed.job;
     let columns: Vec<JobColumn> = serde_json::from_str(&row.columns).map_err(|e| ApiError::internal(format!("job {} columns: {e}", row.id)))?;
     Ok(ClaimedJob {
         job: job_to_wire(row)?,
@@ -72,6 +73,8 @@ fn claimed_to_wire(row: &ExportJobRow) -> ApiResult<ClaimedJob> {
         column_names: columns.iter().map(|c| c.name.clone()).collect(),
         columns,
         warehouse: WarehouseHints::default(),
+        quality: claimed.quality,
+        endpoints: claimed.endpoints.clone(),
     })
 }
 
@@ -127,7 +130,7 @@ pub async fn heartbeat(State(state): State<AppState>, Path(id): Path<String>, Js
 pub async fn complete(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
     let id = path_id("job_id", &id)?;
     let req: CompleteRequest = typed(body)?;
-    let row = export_queue::complete(&state, id, &req.lease_token, req.row_count as i64, req.size_bytes as i64, req.files, req.warehouse_query_id).await?;
+    let row = export_queue::complete(&state, id, &req.lease_token, req.row_count as i64, req.size_bytes as i64, req.files, req.warehouse_query_id, req.quality).await?;
     Ok(respond::ok(job_to_wire(&row)?))
 }
 
@@ -139,7 +142,7 @@ pub async fn fail(State(state): State<AppState>, Path(id): Path<String>, JsonBod
         return Err(ApiError::invalid("error_message", "length", "error_message must be 1–8000 characters"));
     }
     let code = serde_json::to_value(req.error_code).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "OTHER".into());
-    let row = export_queue::fail(&state, id, &req.lease_token, &code, &req.error_message, req.retryable).await?;
+    let row = export_queue::fail(&state, id, &req.lease_token, &code, &req.error_message, req.retryable, req.quality).await?;
     Ok(respond::ok(job_to_wire(&row)?))
 }
 
@@ -239,6 +242,7 @@ pub async fn report_status(State(state): State<AppState>, Path(id): Path<String>
             row.updated_at = now;
             instances::save(&mut tx, &row).await?;
             instance_flow::event(&mut tx, row.id, "running", "system", json!({"graph_stats": row.graph_stats}), now).await?;
+            state.metrics.record_instance_startup((now - row.created_at).num_milliseconds() as f64 / 1000.0);
         }
         (ReportedStatus::Running, "running") | (ReportedStatus::Stopping, "stopping") => {}
         (ReportedStatus::Failed, "starting" | "running") => {
