@@ -46,6 +46,13 @@ pub struct FileConfig {
     pub storage_root: Option<String>,
     /// Validate mapping SQL against the warehouse.
     pub validate_sql: Option<bool>,
+    /// Where instances run: `local` (child processes, the default) or `none` (no instances
+    /// are scheduled by this replica).
+    pub runtime: Option<String>,
+    /// Work directory of the local runtime (unit records and logs).
+    pub instances_dir: Option<PathBuf>,
+    /// Also run an export worker inside this process.
+    pub embedded_worker: Option<bool>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -96,11 +103,26 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if settings.internal_keys().is_empty() {
         tracing::warn!("GRAPH_OLAP_INTERNAL_API_KEY is not set (or shorter than 32 characters): internal routes are disabled");
     }
-    let state = graph_olap_control_plane::start(store, warehouse, settings, Arc::new(SystemClock))
+    let runtime = match env("RUNTIME").or(file.runtime).as_deref() {
+        None | Some("local") => {
+            let dir = env("INSTANCES_DIR").map(PathBuf::from).or(file.instances_dir).unwrap_or_else(|| PathBuf::from("/var/lib/graph-olap/instances"));
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the instances directory {} (set GRAPH_OLAP_INSTANCES_DIR)", dir.display()))?;
+            Some(crate::platform::local_runtime(&dir)?)
+        }
+        Some("none") => None,
+        Some(other) => anyhow::bail!("GRAPH_OLAP_RUNTIME must be local or none, not '{other}' (the Kubernetes runtime is not built yet)"),
+    };
+    let embedded_worker = env("EMBEDDED_WORKER").map(|v| v == "true").or(file.embedded_worker).unwrap_or(false);
+    let state = graph_olap_control_plane::start_with_runtime(store, warehouse.clone(), settings, Arc::new(SystemClock), runtime)
         .await
         .map_err(|e| anyhow::anyhow!("start-up failed: {}", e.message))?;
     tracing::info!(%local, "control plane listening");
-    axum::serve(listener, graph_olap_control_plane::app(state.clone())).with_graceful_shutdown(crate::up::shutdown_signal()).await?;
-    state.store.close().await;
-    Ok(())
+    crate::platform::serve(crate::platform::Serving {
+        state,
+        listener,
+        embedded_worker: embedded_worker.then_some(warehouse),
+        stop_instances_on_exit: false,
+        url_file: None,
+    })
+    .await
 }

@@ -2,10 +2,15 @@
 //!
 //! * `up` — everything on one machine with embedded defaults (demo warehouse, SQLite, dev identities);
 //! * `serve` — the control plane for production (TOML + `GRAPH_OLAP_*` configuration, PostgreSQL);
+//! * `worker` — a standalone export worker;
+//! * `instance` — one instance server (started by a runtime);
 //! * `demo generate` — write the deterministic demo warehouse.
 
 mod config;
+mod instance;
+mod platform;
 mod up;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -25,6 +30,10 @@ enum Command {
     Up(up::UpArgs),
     /// Run the control plane for production.
     Serve(config::ServeArgs),
+    /// Run an export worker against a control plane.
+    Worker(worker::WorkerArgs),
+    /// Run one instance server (normally started by the control plane's runtime).
+    Instance(instance::InstanceArgs),
     /// Demo warehouse commands.
     Demo {
         #[command(subcommand)]
@@ -62,6 +71,8 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Up(args) => up::run(args).await,
         Command::Serve(args) => config::serve(args).await,
+        Command::Worker(args) => worker::run(args).await,
+        Command::Instance(args) => instance::run(args).await,
         Command::Demo { command: DemoCommand::Generate { scale, out } } => {
             let summary = tokio::task::spawn_blocking(move || graph_olap_demo::generate(&out, scale)).await??;
             println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -51,7 +51,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let internal_key = persistent_secret(&data_dir.join("internal.key"))?;
     let storage_root = format!("file://{}", data_dir.join("snapshots").display());
     let settings = Settings::development(url.clone(), storage_root, internal_key);
-    let state = graph_olap_control_plane::start(store, warehouse, settings, Arc::new(SystemClock))
+    let runtime = crate::platform::local_runtime(&data_dir.join("instances"))?;
+    let state = graph_olap_control_plane::start_with_runtime(store, warehouse.clone(), settings, Arc::new(SystemClock), Some(runtime))
         .await
         .map_err(|e| anyhow::anyhow!("start-up failed: {}", e.message))?;
     seed_demo_mappings(&state).await?;
@@ -67,35 +68,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("  development identities are on: send X-Username: analyst_alice@e2e.local");
     println!("Press Ctrl-C to stop.");
 
-    let server = axum::serve(listener, graph_olap_control_plane::app(state.clone())).with_graceful_shutdown(shutdown_signal());
-    std::fs::write(data_dir.join("url"), format!("{url}\n"))?;
-    server.await?;
-    let _ = std::fs::remove_file(data_dir.join("url"));
-    state.store.close().await;
-    eprintln!("graph-olap stopped");
-    Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
+    crate::platform::serve(crate::platform::Serving {
+        state,
+        listener,
+        embedded_worker: Some(warehouse),
+        stop_instances_on_exit: true,
+        url_file: Some(data_dir.join("url")),
+    })
+    .await
 }
 
 async fn ensure_demo_warehouse(dir: &Path) -> anyhow::Result<()> {

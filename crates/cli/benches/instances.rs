@@ -1,0 +1,210 @@
+//! Instance benchmarks, side by side in one run (not tests — nothing is asserted but success):
+//!
+//! (a) **cold start**: from a ready snapshot to `running` through the real platform
+//!     (`POST /api/instances` → child process → download → schema → `COPY FROM` → report →
+//!     probe), next to the engine alone creating the schema and running `COPY FROM` on the
+//!     same Parquet files in this process. Ratio target ≤ 1.3.
+//! (b) **query overhead**: p50/p99 of a 1-hop Cypher query through the control plane's proxy
+//!     (HTTP client → proxy → instance server → engine → JSON) versus the same query on the
+//!     engine in this process. Target ≤ 5 ms added at p50.
+//!
+//! `cargo bench -p graph-olap-cli --bench instances`
+//!
+//! Knobs: `INSTANCE_BENCH_SCALES` (demo scales, default `1,100`), `INSTANCE_BENCH_STARTS`
+//! (cold starts per scale, default 3), `INSTANCE_BENCH_QUERIES` (queries per side, default 2000).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{ALICE, Platform};
+use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_engine::{CancelToken, EdgeLoad, GraphEngine, NodeLoad, QueryRequest, RyuConfig, RyuEngine};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The Parquet files of one table directory of a local snapshot.
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).map(|it| it.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "parquet")).collect()).unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// The engine alone: open, create the schema, `COPY FROM` every table (what an instance server
+/// does after downloading). Returns the elapsed time and the loaded engine.
+fn engine_load(snapshot_dir: &Path, nodes: &[NodeDefinition], edges: &[EdgeDefinition], db: &Path) -> (Duration, RyuEngine) {
+    let _ = std::fs::remove_dir_all(db);
+    let started = Instant::now();
+    let engine = RyuEngine::open(db, RyuConfig::default()).expect("open engine");
+    engine.create_schema(nodes, edges).expect("schema");
+    let node_loads: Vec<NodeLoad> = nodes.iter().map(|n| NodeLoad { definition: n.clone(), files: parquet_files(&snapshot_dir.join("nodes").join(&n.label)) }).collect();
+    let edge_loads: Vec<EdgeLoad> = edges.iter().map(|e| EdgeLoad { definition: e.clone(), files: parquet_files(&snapshot_dir.join("edges").join(&e.edge_type)) }).collect();
+    engine.load(&node_loads, &edge_loads, &mut |_| {}).expect("load");
+    (started.elapsed(), engine)
+}
+
+struct Prepared {
+    platform: Platform,
+    snapshot_id: i64,
+    snapshot_dir: PathBuf,
+    nodes: Vec<NodeDefinition>,
+    edges: Vec<EdgeDefinition>,
+    rows: i64,
+}
+
+/// `graph-olap up` over a demo warehouse of `scale`, with a ready snapshot of `bank-graph`.
+async fn prepare(root: &Path, scale: u32) -> Prepared {
+    let warehouse = root.join("warehouse");
+    let w = warehouse.clone();
+    tokio::task::spawn_blocking(move || graph_olap_demo::generate(&w, scale)).await.unwrap().expect("demo warehouse");
+    let platform = Platform::start_with(&root.join("data"), &["--warehouse-dir", warehouse.to_str().unwrap()]).await;
+    let mapping_id = platform.mapping_id("bank-graph").await;
+    let (status, created) = platform.create_from_mapping(ALICE, mapping_id, "bench-export").await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let first = platform.wait_for_status(created["data"]["id"].as_i64().unwrap(), "running", Duration::from_secs(3600)).await;
+    platform.call(Method::DELETE, &format!("/api/instances/{}", first["id"]), ALICE, None).await;
+    let snapshot_id = first["snapshot_id"].as_i64().unwrap();
+    let (_, snapshot) = platform.call(Method::GET, &format!("/api/snapshots/{snapshot_id}"), ALICE, None).await;
+    let storage = snapshot["data"]["storage_path"].as_str().unwrap();
+    let snapshot_dir = PathBuf::from(storage.strip_prefix("file://").expect("local snapshot"));
+    let (_, version) = platform.call(Method::GET, &format!("/api/mappings/{mapping_id}/versions/{}", first["mapping_version"]), ALICE, None).await;
+    let nodes: Vec<NodeDefinition> = serde_json::from_value(version["data"]["node_definitions"].clone()).unwrap();
+    let edges: Vec<EdgeDefinition> = serde_json::from_value(version["data"]["edge_definitions"].clone()).unwrap();
+    let counts = |key: &str| snapshot["data"][key].as_object().map(|m| m.values().filter_map(Value::as_i64).sum::<i64>()).unwrap_or(0);
+    let rows = counts("node_counts") + counts("edge_counts");
+    Prepared { platform, snapshot_id, snapshot_dir, nodes, edges, rows }
+}
+
+/// Time from `POST /api/instances` to `running`, polled every 20 ms.
+async fn cold_start(p: &Platform, snapshot_id: i64, i: usize) -> (Duration, Value) {
+    let started = Instant::now();
+    let (status, created) = p.call(Method::POST, "/api/instances", ALICE, Some(json!({"snapshot_id": snapshot_id, "name": format!("bench-cold-{i}")}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["data"]["id"].as_i64().unwrap();
+    loop {
+        let (_, body) = p.call(Method::GET, &format!("/api/instances/{id}"), ALICE, None).await;
+        match body["data"]["status"].as_str() {
+            Some("running") => return (started.elapsed(), body["data"].clone()),
+            Some("failed" | "terminated") => panic!("cold start failed: {body}\n{}", p.log_tail()),
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+/// The 1-hop query, parameterised by a customer id.
+const ONE_HOP: &str = "MATCH (c:Customer {customer_id: $id})-[:HOLDS]->(a:Account) RETURN a.account_no, a.status";
+
+async fn proxy_latencies(p: &Platform, instance_url: &str, ids: &[i64]) -> Vec<Duration> {
+    let client = reqwest::Client::new();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let started = Instant::now();
+        let response = client
+            .post(format!("{instance_url}/query"))
+            .header("X-Username", ALICE)
+            .json(&json!({"query": ONE_HOP, "parameters": {"id": id}}))
+            .send()
+            .await
+            .expect("proxy query");
+        assert_eq!(response.status(), StatusCode::OK);
+        let _ = response.bytes().await.expect("body");
+        out.push(started.elapsed());
+    }
+    let _ = p;
+    out
+}
+
+fn engine_latencies(engine: &RyuEngine, ids: &[i64]) -> Vec<Duration> {
+    ids.iter()
+        .map(|id| {
+            let mut parameters = serde_json::Map::new();
+            parameters.insert("id".into(), json!(id));
+            let request = QueryRequest { query: ONE_HOP.into(), parameters, timeout: Duration::from_secs(60), max_rows: 100_000 };
+            let started = Instant::now();
+            engine.query(&request, &CancelToken::new()).expect("engine query");
+            started.elapsed()
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() {
+    let scales: Vec<u32> = std::env::var("INSTANCE_BENCH_SCALES").unwrap_or_else(|_| "1,100".into()).split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    let starts: usize = env_or("INSTANCE_BENCH_STARTS", 3);
+    let queries: usize = env_or("INSTANCE_BENCH_QUERIES", 2000);
+    println!("instance benchmarks: scales {scales:?}, {starts} cold starts each, {queries} queries per side");
+    let mut cold_rows = Vec::new();
+    let mut query_rows = Vec::new();
+    for scale in scales {
+        let root = tempfile::tempdir().expect("tempdir");
+        let prepared = prepare(root.path(), scale).await;
+        let mut platform_times = Vec::new();
+        let mut running = None;
+        for i in 0..starts {
+            let (elapsed, instance) = cold_start(&prepared.platform, prepared.snapshot_id, i).await;
+            platform_times.push(elapsed);
+            if i + 1 < starts {
+                prepared.platform.call(Method::DELETE, &format!("/api/instances/{}", instance["id"]), ALICE, None).await;
+            } else {
+                running = Some(instance);
+            }
+        }
+        let mut engine_times = Vec::new();
+        let mut engine = None;
+        for _ in 0..starts {
+            let (elapsed, e) = engine_load(&prepared.snapshot_dir, &prepared.nodes, &prepared.edges, &root.path().join("engine-db"));
+            engine_times.push(elapsed);
+            engine = Some(e);
+        }
+        let (platform_cold, engine_cold) = (median(platform_times), median(engine_times));
+        cold_rows.push((scale, prepared.rows, platform_cold, engine_cold));
+
+        let instance = running.expect("a running instance");
+        let url = instance["instance_url"].as_str().unwrap().to_string();
+        let customers = prepared.nodes.first().map(|_| 1_000 * i64::from(scale)).unwrap_or(1000);
+        let ids: Vec<i64> = (0..queries as i64).map(|i| 1 + (i * 7919) % customers).collect();
+        let engine = engine.expect("engine");
+        // Warm both sides once.
+        proxy_latencies(&prepared.platform, &url, &ids[..ids.len().min(100)]).await;
+        engine_latencies(&engine, &ids[..ids.len().min(100)]);
+        let mut proxied = proxy_latencies(&prepared.platform, &url, &ids).await;
+        let e = engine.clone();
+        let ids2 = ids.clone();
+        let mut direct = tokio::task::spawn_blocking(move || engine_latencies(&e, &ids2)).await.unwrap();
+        proxied.sort();
+        direct.sort();
+        query_rows.push((scale, percentile(&proxied, 0.5), percentile(&proxied, 0.99), percentile(&direct, 0.5), percentile(&direct, 0.99)));
+        drop(prepared);
+    }
+    println!("\n(a) cold start, ready snapshot → running (median of {starts})");
+    println!("| scale | rows (nodes+edges) | platform | engine COPY FROM | ratio |");
+    println!("|---|---|---|---|---|");
+    for (scale, rows, platform, engine) in &cold_rows {
+        println!("| {scale} | {rows} | {:.0} ms | {:.0} ms | {:.2} |", ms(*platform), ms(*engine), platform.as_secs_f64() / engine.as_secs_f64());
+    }
+    println!("\n(b) 1-hop query `{ONE_HOP}`, {queries} sequential queries");
+    println!("| scale | proxy p50 | proxy p99 | engine p50 | engine p99 | added p50 |");
+    println!("|---|---|---|---|---|---|");
+    for (scale, pp50, pp99, ep50, ep99) in &query_rows {
+        println!("| {scale} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms |", ms(*pp50), ms(*pp99), ms(*ep50), ms(*ep99), ms(*pp50) - ms(*ep50));
+    }
+}

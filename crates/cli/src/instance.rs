@@ -1,0 +1,57 @@
+//! `graph-olap instance`: one instance server (API.md §10), started by a runtime with its
+//! instance id and address; the control-plane URL and the internal key come from the
+//! environment so they never appear on the command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+/// Arguments of `graph-olap instance`.
+#[derive(Debug, Args)]
+pub struct InstanceArgs {
+    /// Instance id in the control plane.
+    #[arg(long)]
+    pub instance_id: i64,
+    /// Address to serve the instance API on.
+    #[arg(long, default_value = "0.0.0.0:8000")]
+    pub listen: std::net::SocketAddr,
+    /// URL the control plane should use to reach this server.
+    #[arg(long)]
+    pub internal_url: Option<String>,
+    /// Control plane base URL.
+    #[arg(long, env = "GRAPH_OLAP_CONTROL_PLANE_URL")]
+    pub control_plane_url: String,
+    /// Working directory for downloaded snapshot files and the graph database (default: a
+    /// directory under the system temp dir, removed on exit).
+    #[arg(long, env = "GRAPH_OLAP_INSTANCE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Runtime unit name to report.
+    #[arg(long, env = "GRAPH_OLAP_POD_NAME")]
+    pub pod_name: Option<String>,
+}
+
+/// Runs the instance server until it is told to stop or receives SIGTERM.
+pub async fn run(args: InstanceArgs) -> anyhow::Result<()> {
+    let internal_api_key = std::env::var("GRAPH_OLAP_INTERNAL_API_KEY").context("GRAPH_OLAP_INTERNAL_API_KEY must hold the control plane's internal key")?;
+    let (data_dir, temporary) = match args.data_dir {
+        Some(dir) => (dir, false),
+        None => (std::env::temp_dir().join(format!("graph-olap-instance-{}-{}", args.instance_id, std::process::id())), true),
+    };
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let config = graph_olap_instance::InstanceConfig {
+        instance_id: args.instance_id,
+        control_plane_url: args.control_plane_url,
+        internal_api_key,
+        listen: args.listen,
+        data_dir: data_dir.clone(),
+        pod_name: args.pod_name,
+        internal_url: args.internal_url,
+        metrics_interval: std::time::Duration::from_secs(60),
+    };
+    let result = graph_olap_instance::run(config).await;
+    if temporary {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    result.map_err(|e| anyhow::anyhow!("instance server failed: {e}"))
+}

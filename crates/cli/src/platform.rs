@@ -1,0 +1,96 @@
+//! What `up` and `serve` share: the control plane with its runtime, background jobs and
+//! (optionally) an in-process export worker, served until Ctrl-C/SIGTERM and then stopped in
+//! order — HTTP first, then the worker and the scheduler, then (for `up`) the instances.
+//!
+//! Does not own configuration parsing (`config.rs`, `up.rs`) or any business rule.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use graph_olap_control_plane::AppState;
+use graph_olap_runtime::{LocalProcessRuntime, LocalRuntimeConfig, Runtime};
+use graph_olap_warehouse::Warehouse;
+
+/// The local-process runtime: instance servers are this executable's `instance` subcommand,
+/// with unit records and logs under `work_dir` (kept across restarts so units are re-adopted).
+pub fn local_runtime(work_dir: &Path) -> anyhow::Result<Arc<dyn Runtime>> {
+    let config = LocalRuntimeConfig::new(std::env::current_exe()?, work_dir).with_args(["instance"]);
+    Ok(Arc::new(LocalProcessRuntime::new(config)?))
+}
+
+/// How the platform runs once its state is built.
+pub struct Serving {
+    /// The started control plane.
+    pub state: AppState,
+    /// The bound listener.
+    pub listener: tokio::net::TcpListener,
+    /// Run an export worker in this process against this warehouse.
+    pub embedded_worker: Option<Arc<dyn Warehouse>>,
+    /// Stop every instance on exit (`up`: yes; `serve`: no — instances outlive a replica).
+    pub stop_instances_on_exit: bool,
+    /// File that receives the URL once serving (and is removed on exit).
+    pub url_file: Option<PathBuf>,
+}
+
+/// Serves until Ctrl-C or SIGTERM, then shuts everything down in order.
+pub async fn serve(serving: Serving) -> anyhow::Result<()> {
+    let Serving { state, listener, embedded_worker, stop_instances_on_exit, url_file } = serving;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = graph_olap_control_plane::jobs::spawn_scheduler(state.clone(), stop_rx.clone());
+    let worker = embedded_worker.map(|warehouse| {
+        let mut config = graph_olap_export::WorkerConfig::new(url.clone(), state.settings.internal_api_key.clone().unwrap_or_default(), warehouse);
+        config.worker_id = format!("embedded-{}", std::process::id());
+        config.wait_seconds = 5;
+        let mut stop = stop_rx.clone();
+        tokio::spawn(graph_olap_export::run(config, async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        }))
+    });
+    let server = axum::serve(listener, graph_olap_control_plane::app(state.clone())).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    if let Some(path) = &url_file {
+        std::fs::write(path, format!("{url}\n"))?;
+    }
+    let served = server.await;
+    eprintln!("stopping: export worker, background jobs{} …", if stop_instances_on_exit { " and instances" } else { "" });
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
+    let _ = scheduler.await;
+    if stop_instances_on_exit
+        && let Some(runtime) = &state.runtime
+        && let Err(e) = runtime.shutdown_all(Duration::from_secs(10)).await
+    {
+        eprintln!("some instances did not stop cleanly: {e}");
+    }
+    if let Some(path) = &url_file {
+        let _ = std::fs::remove_file(path);
+    }
+    state.store.close().await;
+    served?;
+    eprintln!("graph-olap stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
