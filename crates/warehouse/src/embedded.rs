@@ -80,6 +80,13 @@ impl DataFusionWarehouse {
         &self.root
     }
 
+    /// The DataFusion session of the last scan, with every table registered. For tools that
+    /// need DataFusion directly (the export benchmark's `COPY … TO` baseline); it is not
+    /// read-only — callers must not use it for user SQL.
+    pub fn session_context(&self) -> SessionContext {
+        self.current().ctx.clone()
+    }
+
     fn current(&self) -> Arc<Loaded> {
         self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }

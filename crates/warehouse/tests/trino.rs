@@ -36,7 +36,10 @@ struct Coordinator {
 type Shared = Arc<Mutex<Coordinator>>;
 
 fn record(state: &Shared, method: &str, path: &str, headers: &HeaderMap, body: &str) {
-    let keep = ["x-trino-user", "x-trino-catalog", "x-trino-schema", "x-trino-source", "x-trino-time-zone", "authorization"];
+    let keep = [
+        "x-trino-user", "x-trino-catalog", "x-trino-schema", "x-trino-source", "x-trino-time-zone", "authorization",
+        "x-trino-query-data-encoding", "x-segment-key",
+    ];
     let selected = keep
         .iter()
         .filter_map(|k| headers.get(*k).map(|v| (k.to_string(), v.to_str().unwrap_or("").to_string())))
@@ -81,6 +84,24 @@ fn page(base: &str, scenario: &str, page: u32) -> Value {
             "message": "Division by zero", "errorCode": 8, "errorName": "DIVISION_BY_ZERO", "errorType": "USER_ERROR"}}),
         ("endless", n) => json!({"id": id, "nextUri": next(n + 1), "columns": [{"name": "g", "type": "bigint"}],
             "data": (0..100).map(|i| json!([n as i64 * 100 + i])).collect::<Vec<_>>(), "stats": {"state": "RUNNING"}}),
+        // The spooling protocol (`X-Trino-Query-Data-Encoding: json`), shaped like a coordinator's
+        // documents: an inline segment with the first rows, then two spooled segments.
+        ("spooled", 1) => json!({"id": id, "nextUri": next(2), "columns": spooled_columns(), "stats": {"state": "RUNNING"},
+            "data": {"encoding": "json", "segments": [
+                {"type": "inline", "data": B64.encode(SEGMENT_INLINE), "metadata": {"rowOffset": 0, "rowsCount": 2, "segmentSize": SEGMENT_INLINE.len()}}]}}),
+        ("spooled", 2) => json!({"id": id, "nextUri": next(3), "columns": spooled_columns(), "stats": {"state": "RUNNING"},
+            "data": {"encoding": "json", "segments": [
+                {"type": "spooled", "uri": format!("{base}/v1/spooled/download/a"), "ackUri": format!("{base}/v1/spooled/ack/a"),
+                 "headers": {"X-Segment-Key": ["k-a"]},
+                 "metadata": {"rowOffset": 2, "rowsCount": 3, "segmentSize": SEGMENT_A.len(), "expiresAt": "2099-01-01T00:00:00Z"}},
+                {"type": "spooled", "uri": format!("{base}/v1/spooled/download/b"), "ackUri": format!("{base}/v1/spooled/ack/b"),
+                 "headers": {"X-Segment-Key": ["k-b"]},
+                 "metadata": {"rowOffset": 5, "rowsCount": 1, "segmentSize": SEGMENT_B.len()}}]}}),
+        ("spooled", _) => json!({"id": id, "columns": spooled_columns(), "stats": {"state": "FINISHED"}}),
+        ("zstd", _) => json!({"id": id, "columns": spooled_columns(), "stats": {"state": "FINISHED"},
+            "data": {"encoding": "json+zstd", "segments": [{"type": "inline", "data": "KLUv/QBYAQAA", "metadata": {"rowOffset": 0, "rowsCount": 1}}]}}),
+        ("shortsegment", _) => json!({"id": id, "columns": spooled_columns(), "stats": {"state": "FINISHED"},
+            "data": {"encoding": "json", "segments": [{"type": "inline", "data": B64.encode(SEGMENT_INLINE), "metadata": {"rowOffset": 0, "rowsCount": 3}}]}}),
         ("one", _) => json!({"id": id, "columns": [{"name": "_col0", "type": "integer"}], "data": [[1]], "stats": {"state": "FINISHED"}}),
         ("catalogs", _) => json!({"id": id, "columns": [{"name": "catalog_name", "type": "varchar(6)"}],
             "data": [["hive"], ["system"], ["broken"]], "stats": {"state": "FINISHED"}}),
@@ -100,8 +121,41 @@ fn page(base: &str, scenario: &str, page: u32) -> Value {
     }
 }
 
+use base64::Engine;
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+const SEGMENT_INLINE: &str = r#"[[1,"a"],[2,"ß ✓"]]"#;
+const SEGMENT_A: &str = r#"[[3,"c"],[4,null],[5,"日本"]]"#;
+const SEGMENT_B: &str = r#"[[6,"f"]]"#;
+
+fn spooled_columns() -> Value {
+    json!([{"name": "id", "type": "bigint", "typeSignature": {"rawType": "bigint", "arguments": []}},
+           {"name": "label", "type": "varchar", "typeSignature": {"rawType": "varchar", "arguments": []}}])
+}
+
+/// `GET` of a spooled segment: served only with the segment's own header.
+async fn download(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    record(&state, "GET", &format!("download/{id}"), &headers, "");
+    let expected = format!("k-{id}");
+    if headers.get("x-segment-key").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+        return (StatusCode::FORBIDDEN, "missing segment key").into_response();
+    }
+    match id.as_str() {
+        "a" => SEGMENT_A.into_response(),
+        "b" => SEGMENT_B.into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn acknowledge(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> StatusCode {
+    record(&state, "ACK", &format!("ack/{id}"), &headers, "");
+    StatusCode::OK
+}
+
 fn scenario_for(sql: &str) -> &'static str {
     match sql {
+        s if s.contains("spooled_table") => "spooled",
+        s if s.contains("zstd_table") => "zstd",
+        s if s.contains("short_segment") => "shortsegment",
         s if s.contains("graph_olap_describe") && s.contains("nope") => "badcolumn",
         s if s.contains("graph_olap_describe") => "describe",
         s if s.contains("\"broken\".") => "nocatalog",
@@ -121,7 +175,7 @@ async fn submit(State(state): State<Shared>, headers: HeaderMap, body: String) -
     record(&state, "POST", "/v1/statement", &headers, &body);
     let base = state.lock().unwrap().base.clone();
     let scenario = scenario_for(&body);
-    let document = if matches!(scenario, "typed" | "divzero" | "endless") { page(&base, scenario, 0) } else { page(&base, scenario, 1) };
+    let document = if matches!(scenario, "typed" | "divzero" | "endless" | "spooled") { page(&base, scenario, 0) } else { page(&base, scenario, 1) };
     axum::Json(document).into_response()
 }
 
@@ -144,16 +198,23 @@ async fn cancel(State(state): State<Shared>, headers: HeaderMap, Path((scenario,
 }
 
 async fn coordinator() -> (Shared, TrinoWarehouse) {
+    coordinator_with("").await
+}
+
+/// A scripted coordinator and a connector for it, with `options` appended to the URL.
+async fn coordinator_with(options: &str) -> (Shared, TrinoWarehouse) {
     let state: Shared = Arc::default();
     let app = Router::new()
         .route("/v1/statement", post(submit))
         .route("/v1/statement/executing/{scenario}/{n}", get(follow).delete(cancel))
+        .route("/v1/spooled/download/{id}", get(download))
+        .route("/v1/spooled/ack/{id}", get(acknowledge))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     state.lock().unwrap().base = format!("http://{addr}");
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let config = TrinoConfig::from_url(&format!("trino://alice:secret@{addr}/hive/sales")).unwrap();
+    let config = TrinoConfig::from_url(&format!("trino://alice:secret@{addr}/hive/sales{options}")).unwrap();
     (state, TrinoWarehouse::new(config).unwrap())
 }
 
@@ -284,4 +345,59 @@ async fn unreachable_and_https_coordinators_are_reported() {
     assert!(matches!(wh.ping().await, Err(WarehouseError::Unreachable(_))));
     let https = TrinoWarehouse::new(TrinoConfig::from_url("trinos://bob@coordinator:8443/hive").unwrap());
     assert!(matches!(https, Err(WarehouseError::Config(m)) if m.contains("TLS")));
+}
+
+#[tokio::test]
+async fn spooled_protocol_decodes_inline_and_downloads_spooled_segments_in_order() {
+    let (state, wh) = coordinator().await;
+    let stream = wh.query("SELECT id, label FROM spooled_table").await.unwrap();
+    let schema = stream.schema.clone();
+    let batches = stream.collect().await.unwrap();
+    assert_eq!(batches.len(), 3, "one batch per segment");
+    let all = arrow::compute::concat_batches(&schema, &batches).unwrap();
+    assert_eq!(all.column(0).as_primitive::<Int64Type>().values().to_vec(), vec![1, 2, 3, 4, 5, 6]);
+    let labels = all.column(1).as_string::<i32>();
+    assert_eq!((labels.value(1), labels.value(4)), ("ß ✓", "日本"));
+    assert!(labels.is_null(3));
+
+    // Give the background acknowledgements a moment to land.
+    for _ in 0..200 {
+        if state.lock().unwrap().log.iter().filter(|l| l.0 == "ACK").count() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let log = state.lock().unwrap().log.clone();
+    let header = |entry: &Request, k: &str| entry.2.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(header(&log[0], "x-trino-query-data-encoding").as_deref(), Some("json"), "the spooling protocol is requested");
+    let downloads: Vec<&Request> = log.iter().filter(|l| l.1.starts_with("download/")).collect();
+    assert_eq!(downloads.iter().map(|l| l.1.as_str()).collect::<Vec<_>>(), ["download/a", "download/b"]);
+    for d in &downloads {
+        assert!(header(d, "x-segment-key").is_some(), "the segment's own headers are sent");
+        assert_eq!(header(d, "authorization"), None, "no Trino credentials go to the segment URI");
+        assert_eq!(header(d, "x-trino-user"), None);
+    }
+    let acks: Vec<&str> = log.iter().filter(|l| l.0 == "ACK").map(|l| l.1.as_str()).collect();
+    assert_eq!(acks.len(), 2, "{log:?}");
+    assert!(acks.contains(&"ack/a") && acks.contains(&"ack/b"));
+    let first_ack = log.iter().position(|l| l.1 == "ack/a").unwrap();
+    let first_download = log.iter().position(|l| l.1 == "download/a").unwrap();
+    assert!(first_download < first_ack, "a segment is acknowledged after it was read");
+}
+
+#[tokio::test]
+async fn spooling_can_be_turned_off_and_bad_segments_are_protocol_errors() {
+    let (state, wh) = coordinator_with("?spooling=false").await;
+    wh.ping().await.unwrap();
+    let log = state.lock().unwrap().log.clone();
+    assert!(log[0].2.iter().all(|(n, _)| n != "x-trino-query-data-encoding"), "not requested when off");
+
+    let (_state, wh) = coordinator().await;
+    match wh.query("SELECT * FROM zstd_table").await {
+        Err(WarehouseError::Protocol(m)) => assert!(m.contains("json+zstd"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let failed = wh.query("SELECT * FROM short_segment").await.unwrap().collect().await.unwrap_err();
+    assert!(matches!(&failed, WarehouseError::Protocol(m) if m.contains("announced 3 rows")), "{failed:?}");
+    assert!(TrinoConfig::from_url("trino://bob@coord/hive?compression=zstd").is_err());
 }

@@ -5,8 +5,8 @@
 //! the metadata listing over `system.metadata.catalogs` and each catalog's
 //! `information_schema`. Does not own TLS: the workspace's reqwest is built without a TLS
 //! backend, so `https://` (`trinos://`) coordinators fail with a configuration error until a TLS
-//! feature is enabled. The spooling protocol (`X-Trino-Query-Data-Encoding`) is not requested, so
-//! coordinators answer with inline JSON pages.
+//! feature is enabled. The spooling protocol is requested with `X-Trino-Query-Data-Encoding:
+//! json` (see [`protocol`]); coordinators without it answer plain JSON pages.
 
 mod protocol;
 pub mod types;
@@ -38,12 +38,26 @@ pub struct TrinoConfig {
     pub source: String,
     /// Catalogs listed by `metadata`; `None` lists every catalog except `system`.
     pub catalogs: Option<Vec<String>>,
+    /// Ask for the spooling protocol (`X-Trino-Query-Data-Encoding: json`); default on,
+    /// `?spooling=false` in the URL turns it off.
+    pub spooling: bool,
 }
 
 impl TrinoConfig {
-    /// Parses `trino://user[:password]@host[:port][/catalog[/schema]]` (`trinos://` for HTTPS).
+    /// Parses `trino://user[:password]@host[:port][/catalog[/schema]][?spooling=false]`
+    /// (`trinos://` for HTTPS).
     pub fn from_url(url: &str) -> Result<Self, WarehouseError> {
         let bad = |why: &str| WarehouseError::Config(format!("invalid Trino URL '{url}': {why}"));
+        let (url_part, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut spooling = true;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("spooling", "true" | "on" | "1")) => spooling = true,
+                Some(("spooling", "false" | "off" | "0")) => spooling = false,
+                _ => return Err(bad(&format!("unknown option '{pair}' (supported: spooling=true|false)"))),
+            }
+        }
+        let url = url_part;
         let (https, rest) = if let Some(r) = url.strip_prefix("trinos://") {
             (true, r)
         } else if let Some(r) = url.strip_prefix("trino://") {
@@ -73,6 +87,7 @@ impl TrinoConfig {
             schema: segments.next(),
             source: "graph-olap".into(),
             catalogs: None,
+            spooling,
         })
     }
 }
