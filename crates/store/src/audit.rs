@@ -68,13 +68,13 @@ pub async fn record(conn: &mut AnyConnection, rec: AuditRecord<'_>, now: DateTim
 /// Filters of the audit query.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    /// Exact actor.
+    /// Exact actor (usernames are stored lower-cased).
     pub actor: Option<String>,
     /// Exact resource type.
     pub resource_type: Option<String>,
     /// Exact resource id.
     pub resource_id: Option<String>,
-    /// Action prefix, e.g. `mapping.`.
+    /// Literal action prefix, e.g. `mapping.` (every mapping action) or `mapping.delete`.
     pub action: Option<String>,
     /// Inclusive lower time bound.
     pub since: Option<DateTime<Utc>>,
@@ -100,7 +100,8 @@ pub async fn query(conn: &mut AnyConnection, f: &AuditFilter, offset: i64, limit
         push("resource_id = #", crate::Bind::Text(i.clone()));
     }
     if let Some(a) = &f.action {
-        push("action LIKE #", crate::Bind::Text(format!("{}%", a.replace('%', ""))));
+        // A literal prefix: substr, unlike LIKE, gives `_` and `%` no special meaning.
+        push(&format!("substr(action, 1, {}) = #", a.chars().count()), crate::Bind::Text(a.clone()));
     }
     if let Some(s) = f.since {
         push("at >= #", crate::Bind::Int(to_millis(s)));

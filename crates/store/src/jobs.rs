@@ -110,3 +110,41 @@ pub async fn trigger(conn: &mut AnyConnection, name: &str, by: &str, reason: Opt
 pub fn is_due(state: &JobState, now: DateTime<Utc>) -> bool {
     state.trigger_pending || state.next_run_at.is_none_or(|t| t <= now)
 }
+
+/// Creates the row of a job if it is missing (due at `first_run`), leaving an existing row
+/// untouched; used at start-up so status views and triggers always find every job.
+pub async fn ensure_exists(conn: &mut AnyConnection, name: &str, first_run: DateTime<Utc>) -> Result<(), StoreError> {
+    let q = sql(conn, "INSERT INTO background_jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING");
+    sqlx::query(q).bind(name).bind(to_millis(first_run)).execute(conn).await?;
+    Ok(())
+}
+
+/// Outcome of [`trigger_rate_limited`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TriggerOutcome {
+    /// The trigger was recorded; the job is due now.
+    Accepted,
+    /// A trigger was accepted less than the window ago (at this instant).
+    Limited {
+        /// When the trigger that opened the current window was accepted.
+        last_triggered_at: DateTime<Utc>,
+    },
+}
+
+/// Records a manual trigger unless one was accepted within `window` before `now`.
+///
+/// One conditional upsert decides, so concurrent requests on any number of replicas accept at
+/// most one trigger per window (the row lock serialises them and the loser's condition is
+/// re-evaluated against the winner's row). An accepted trigger sets `trigger_pending` and makes
+/// the job due at `now`; a refused one changes nothing.
+pub async fn trigger_rate_limited(conn: &mut AnyConnection, name: &str, by: &str, reason: &str, now: DateTime<Utc>, window: chrono::Duration) -> Result<TriggerOutcome, StoreError> {
+    let q = sql(conn, "INSERT INTO background_jobs (name, next_run_at, trigger_pending, last_trigger_at, last_trigger_by, last_trigger_reason) VALUES ($1, $2, 1, $2, $3, $4) \
+        ON CONFLICT (name) DO UPDATE SET trigger_pending = 1, next_run_at = $2, last_trigger_at = $2, last_trigger_by = $3, last_trigger_reason = $4 \
+        WHERE background_jobs.last_trigger_at IS NULL OR background_jobs.last_trigger_at <= $5");
+    let done = sqlx::query(q).bind(name).bind(to_millis(now)).bind(by).bind(reason).bind(to_millis(now - window)).execute(&mut *conn).await?;
+    if done.rows_affected() > 0 {
+        return Ok(TriggerOutcome::Accepted);
+    }
+    let last = get(conn, name).await?.and_then(|s| s.last_trigger_at).unwrap_or(now);
+    Ok(TriggerOutcome::Limited { last_triggered_at: last })
+}

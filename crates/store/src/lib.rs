@@ -82,3 +82,5 @@ pub mod export_jobs;
 pub mod instances;
 pub mod snapshots;
 pub mod jobs;
+pub mod stats;
+pub mod bulk;

@@ -116,7 +116,9 @@ pub(crate) fn opt_ts(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Dat
 }
 
 fn counts(row: &sqlx::any::AnyRow, column: &'static str) -> Result<Option<BTreeMap<String, i64>>, StoreError> {
-    row.try_get::<Option<String>, _>(column)?
+    // `column` is `table.column` for error reports; the row knows the bare column name.
+    let name = column.rsplit('.').next().unwrap_or(column);
+    row.try_get::<Option<String>, _>(name)?
         .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt { column, message: e.to_string() }))
         .transpose()
 }
