@@ -11,6 +11,7 @@ pub mod export;
 pub mod instance;
 pub mod envelope;
 pub mod mapping;
+pub mod ops;
 pub mod time;
 
 pub use duration::IsoDuration;
