@@ -126,13 +126,18 @@ pub enum Access {
     Roles(&'static [Role]),
     /// Internal service key only.
     Internal,
+    /// `/metrics`: the ops role or the internal key; nobody's credentials when the setting
+    /// `metrics_public` (`GRAPH_OLAP_METRICS_PUBLIC=true`) is on.
+    Scraper,
 }
 
 impl Access {
     /// Admin or ops.
     pub const ADMIN_OPS: Access = Access::Roles(&[Role::Admin, Role::Ops]);
     /// Ops only.
-    pub const OPS: Access = Access::Roles(&[Role::Ops]);
+    pub const OPS: Access = Access::Roles(Self::OPS_ROLES);
+    /// The roles of [`Access::OPS`].
+    pub const OPS_ROLES: &'static [Role] = &[Role::Ops];
     /// Admin only.
     pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
 }
@@ -270,12 +275,18 @@ pub async fn enforce(State((state, access)): State<(AppState, Access)>, request:
             Some(_) => return unauthorized("invalid_internal_key", "The internal API key is invalid").into_response(),
             None => return unauthorized("missing_credentials", "Internal routes require X-Internal-Api-Key").into_response(),
         },
-        Access::Any | Access::Roles(_) => match resolve(&state, &parts).await {
+        Access::Scraper if state.settings.metrics_public => None,
+        Access::Any | Access::Roles(_) | Access::Scraper => match resolve(&state, &parts).await {
             Ok(c) => Some(c),
             Err(e) => return e.into_response(),
         },
     };
-    if let (Access::Roles(roles), Some(c)) = (access, &caller) {
+    let required = match access {
+        Access::Roles(roles) => Some(roles),
+        Access::Scraper => Some(Access::OPS_ROLES),
+        _ => None,
+    };
+    if let (Some(roles), Some(c)) = (required, &caller) {
         if !c.has_role(roles) {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             return ApiError::role_required(&names, c.role.as_str()).into_response();

@@ -73,19 +73,23 @@ pub async fn event(tx: &mut AnyConnection, id: i64, event_type: &str, actor: &st
 
 /// Checks the concurrency `limits` for a new instance of `owner` (§4.6). Call inside the write
 /// transaction after [`instances::lock_quota`], so the check and the insert are atomic.
-pub async fn check_quota(tx: &mut AnyConnection, limits: &crate::platform_config::ConcurrencyLimits, owner: &str) -> ApiResult<()> {
+/// Every rejection is counted in `concurrency_limit_rejections_total`.
+pub async fn check_quota(tx: &mut AnyConnection, limits: &crate::platform_config::ConcurrencyLimits, owner: &str, metrics: &crate::metrics::Metrics) -> ApiResult<()> {
     let (total, own) = instances::active_counts(tx, owner).await?;
-    if own >= limits.per_analyst as i64 {
-        return Err(ApiError::new(ErrorCode::ConcurrencyLimitExceeded, format!("You already have {own} active instances, the per-analyst limit; terminate one before creating another"))
-            .detail("limit_type", "per_analyst")
-            .detail("limit", limits.per_analyst)
-            .detail("current", own));
+    let rejected = |limit_type: &str, current: i64, max: i64, message: String| {
+        metrics.record_concurrency_rejection(limit_type);
+        Err(ApiError::new(ErrorCode::ConcurrencyLimitExceeded, message)
+            .detail("limit_type", limit_type)
+            .detail("current_count", current)
+            .detail("max_allowed", max)
+            .detail("limit", max)
+            .detail("current", current))
+    };
+    if own >= limits.per_analyst {
+        return rejected("per_analyst", own, limits.per_analyst, format!("You already have {own} active instances, the per-analyst limit; terminate one before creating another"));
     }
-    if total >= limits.cluster_total as i64 {
-        return Err(ApiError::new(ErrorCode::ConcurrencyLimitExceeded, format!("The platform is running {total} active instances, its cluster-wide limit; try again when one has stopped"))
-            .detail("limit_type", "cluster_total")
-            .detail("limit", limits.cluster_total)
-            .detail("current", total));
+    if total >= limits.cluster_total {
+        return rejected("cluster_total", total, limits.cluster_total, format!("The platform is running {total} active instances, its cluster-wide limit; try again when one has stopped"));
     }
     Ok(())
 }
@@ -239,6 +243,24 @@ pub async fn terminate(tx: &mut AnyConnection, row: &mut InstanceRow, reason: &s
             })
         }
     }
+}
+
+/// Terminates instance `id` on behalf of `caller` (who must own it, or be admin/ops) with
+/// `reason` as its `termination_reason`: the one path behind `POST …/terminate`, `DELETE
+/// /api/instances/{id}` and bulk delete. Returns the record after the request took effect.
+pub async fn terminate_for(state: &AppState, caller: &crate::auth::Caller, id: i64, reason: &str, note: Option<&str>) -> ApiResult<InstanceRow> {
+    let mut tx = state.store.write().await?;
+    let mut row = instances::get_for_update(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("instance", id))?;
+    caller.require_owner(&row.owner_username, "instance", id)?;
+    let outcome = terminate(&mut tx, &mut row, reason, &caller.username, note, state.now()).await?;
+    tx.commit().await?;
+    if let Termination::StopUnit(unit) = outcome {
+        stop_unit_in_background(state, row.id, unit);
+    } else if row.status == "stopping" {
+        finish_stop(state, row.id).await?;
+        row = instances::get(&mut *state.store.read().await?, id).await?.ok_or_else(|| ApiError::not_found("instance", id))?;
+    }
+    Ok(row)
 }
 
 /// Stops a runtime unit in the background and marks the instance `terminated` afterwards; the

@@ -2,15 +2,29 @@
 //! `export_reconciliation`, `schema_cache` and `instance_orchestration` once right after
 //! start-up and then on their intervals (orchestration also whenever it is woken), records every
 //! run in the database, and on PostgreSQL lets only one replica run a given job at a time
-//! (session advisory lock per job).
+//! (session advisory lock per job, with the due time re-checked under the lock so a run that
+//! another replica just finished is not repeated).
+//!
+//! Also owns manual triggers (API.md §7.3: one accepted trigger per job per 60 s, decided in the
+//! database so every replica shares the window) and the `JobStatus` view (§3.15).
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use graph_olap_store::{Dialect, jobs};
+use axum::http::header;
+use chrono::{DateTime, Utc};
+use graph_olap_api::ErrorCode;
+use graph_olap_api::ops::{JobHealth, JobStatus, JobTrigger, LastTrigger};
+use graph_olap_store::jobs::{self, JobState, TriggerOutcome};
+use graph_olap_store::{Conn, Dialect, audit};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+
+/// Consecutive failures after which a job counts as unhealthy (§3.15).
+pub const UNHEALTHY_AFTER: i64 = 3;
+
+/// Window of the manual-trigger rate limit: one accepted trigger per job per window (§7.3).
+pub const TRIGGER_WINDOW: chrono::Duration = chrono::Duration::seconds(60);
 
 /// A background job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +76,20 @@ impl Job {
         self != Job::InstanceOrchestration
     }
 
+    /// Wire names of the jobs `POST /api/ops/jobs/trigger` accepts.
+    pub const TRIGGERABLE: [&'static str; 4] = ["reconciliation", "lifecycle", "export_reconciliation", "schema_cache"];
+
+    /// One-line description (job status).
+    pub fn description(self) -> &'static str {
+        match self {
+            Job::Reconciliation => "Compares instances with runtime units: fails lost ones, finishes stops, times out stuck starts, removes orphans",
+            Job::Lifecycle => "Expires instances, snapshots and mappings past their TTL or inactivity timeout; purges old terminated instances",
+            Job::ExportReconciliation => "Expires export leases, enforces export deadlines, finalises snapshots and removes deleted snapshot files",
+            Job::SchemaCache => "Refreshes the warehouse metadata cache behind the schema browser",
+            Job::InstanceOrchestration => "Starts runtime units for instances whose snapshot is ready",
+        }
+    }
+
     fn lock_key(self) -> i64 {
         0x6f6c_6170_0000 + self as i64
     }
@@ -85,17 +113,70 @@ pub async fn run_job(state: &AppState, job: Job) -> ApiResult<String> {
     })
 }
 
+/// The advisory lock that lets one replica at a time run a job (PostgreSQL; SQLite has one
+/// process). Release it with [`JobLock::release`]; if it is dropped instead, its connection is
+/// closed, which ends the database session and so frees the lock too.
+pub struct JobLock {
+    conn: Option<Conn>,
+    key: i64,
+}
+
+impl JobLock {
+    /// Takes the lock of `job` without waiting; `None` when another session holds it.
+    pub async fn acquire(state: &AppState, job: Job) -> ApiResult<Option<JobLock>> {
+        if state.store.dialect() != Dialect::Postgres {
+            return Ok(Some(JobLock { conn: None, key: job.lock_key() }));
+        }
+        let mut conn = state.store.read().await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(job.lock_key()).fetch_one(&mut *conn).await.map_err(graph_olap_store::StoreError::from)?;
+        Ok(got.then_some(JobLock { conn: Some(conn), key: job.lock_key() }))
+    }
+
+    /// Releases the lock and returns its connection to the pool.
+    pub async fn release(mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            let unlocked = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)").bind(self.key).fetch_one(&mut *conn).await;
+            if !matches!(unlocked, Ok(true)) {
+                // Never hand a connection that may still hold the lock back to the pool.
+                drop(conn.detach());
+            }
+        }
+    }
+}
+
+impl Drop for JobLock {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+    }
+}
+
 /// Runs a job under the scheduler's bookkeeping (and the advisory lock on PostgreSQL); returns
 /// `Ok(false)` when another replica holds the job's lock.
 pub async fn run_recorded(state: &AppState, job: Job) -> ApiResult<bool> {
-    let mut lock_conn = None;
-    if state.store.dialect() == Dialect::Postgres {
-        let mut conn = state.store.read().await?;
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(job.lock_key()).fetch_one(&mut *conn).await.map_err(graph_olap_store::StoreError::from)?;
-        if !got {
+    run_guarded(state, job, false).await
+}
+
+/// Like [`run_recorded`], but only if the job is still due once its lock is held: the
+/// scheduler's path, so two replicas that both saw a job due run it once between them.
+pub async fn run_if_due(state: &AppState, job: Job) -> ApiResult<bool> {
+    run_guarded(state, job, true).await
+}
+
+async fn run_guarded(state: &AppState, job: Job, only_if_due: bool) -> ApiResult<bool> {
+    let Some(lock) = JobLock::acquire(state, job).await? else { return Ok(false) };
+    let outcome = run_locked(state, job, only_if_due).await;
+    lock.release().await;
+    outcome
+}
+
+async fn run_locked(state: &AppState, job: Job, only_if_due: bool) -> ApiResult<bool> {
+    if only_if_due {
+        let current = jobs::get(&mut *state.store.read().await?, job.name()).await?;
+        if !current.is_some_and(|s| jobs::is_due(&s, Utc::now().max(state.now()))) {
             return Ok(false);
         }
-        lock_conn = Some(conn);
     }
     let started = Instant::now();
     {
@@ -105,6 +186,7 @@ pub async fn run_recorded(state: &AppState, job: Job) -> ApiResult<bool> {
     }
     let result = run_job(state, job).await;
     let elapsed = started.elapsed();
+    state.metrics.record_job_run(job, result.is_ok(), elapsed.as_secs_f64());
     let error = result.as_ref().err().map(|e| e.message.clone());
     match &result {
         Ok(summary) => tracing::debug!(job = job.name(), ms = elapsed.as_millis() as u64, summary = %summary, "background job finished"),
@@ -112,15 +194,85 @@ pub async fn run_recorded(state: &AppState, job: Job) -> ApiResult<bool> {
     }
     let now = state.now();
     let next = now + chrono::Duration::from_std(job.interval()).unwrap_or_default();
-    {
-        let mut tx = state.store.write().await?;
-        jobs::finished(&mut tx, job.name(), now, elapsed.as_millis() as i64, error.as_deref(), next).await?;
-        tx.commit().await?;
-    }
-    if let Some(mut conn) = lock_conn {
-        let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(job.lock_key()).execute(&mut *conn).await;
-    }
+    let mut tx = state.store.write().await?;
+    jobs::finished(&mut tx, job.name(), now, elapsed.as_millis() as i64, error.as_deref(), next).await?;
+    tx.commit().await?;
     Ok(true)
+}
+
+/// Creates missing job rows (due now) without disturbing existing ones, so status views and
+/// triggers work before the scheduler's first pass (and on replicas that run no scheduler).
+pub async fn ensure_rows(state: &AppState) -> ApiResult<()> {
+    let mut tx = state.store.write().await?;
+    for job in Job::ALL {
+        jobs::ensure_exists(&mut tx, job.name(), state.now()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Accepts a manual trigger of `job` (§7.3): at most one per job per [`TRIGGER_WINDOW`], shared
+/// by every replica through the database; audited with `reason`. The job becomes due at once and
+/// the local scheduler is woken (other replicas' schedulers notice within a second).
+pub async fn trigger(state: &AppState, job: Job, by: &str, reason: &str) -> ApiResult<JobTrigger> {
+    let now = state.now();
+    let mut tx = state.store.write().await?;
+    match jobs::trigger_rate_limited(&mut tx, job.name(), by, reason, now, TRIGGER_WINDOW).await? {
+        TriggerOutcome::Accepted => {}
+        TriggerOutcome::Limited { last_triggered_at } => return Err(rate_limited(job, last_triggered_at, now)),
+    }
+    let rid = crate::request_id::current();
+    let record = audit::AuditRecord { actor: by, action: "job.trigger", resource_type: "background_job", resource_id: Some(job.name().into()), details: serde_json::json!({"reason": reason}), request_id: Some(&rid) };
+    audit::record(&mut tx, record, now).await?;
+    tx.commit().await?;
+    state.wake_scheduler();
+    Ok(JobTrigger { job_name: job.name().into(), status: "queued".into(), triggered_at: now, triggered_by: by.into(), reason: reason.into() })
+}
+
+/// `429 RATE_LIMITED` with `Retry-After` for a trigger inside the window opened at `last`.
+fn rate_limited(job: Job, last: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
+    let remaining_ms = (last + TRIGGER_WINDOW - now).num_milliseconds().max(0);
+    let retry_after = ((remaining_ms + 999) / 1000).max(1);
+    ApiError::new(ErrorCode::RateLimited, format!("Job '{}' was already triggered at {}; it can be triggered again in {retry_after} s", job.name(), graph_olap_api::time::format_ts(&last)))
+        .detail("job_name", job.name())
+        .detail("retry_after_seconds", retry_after)
+        .detail("last_triggered_at", graph_olap_api::time::format_ts(&last))
+        .header(header::RETRY_AFTER, retry_after.to_string())
+}
+
+/// The status of every job, in the order of §4.12.
+pub async fn status(state: &AppState) -> ApiResult<Vec<JobStatus>> {
+    let stored = jobs::all(&mut *state.store.read().await?).await?;
+    Ok(Job::ALL.into_iter().map(|job| status_of(job, stored.iter().find(|s| s.name == job.name()))).collect())
+}
+
+/// The wire status of one job from its stored state (`None`: never scheduled).
+pub fn status_of(job: Job, stored: Option<&JobState>) -> JobStatus {
+    let interval = job.interval().as_secs();
+    let failures = stored.map(|s| s.consecutive_failures).unwrap_or(0);
+    let finished_once = stored.is_some_and(|s| s.last_success_at.is_some() || s.last_failure_at.is_some());
+    let health_status = match (failures >= UNHEALTHY_AFTER, finished_once) {
+        (true, _) => JobHealth::Unhealthy,
+        (false, true) => JobHealth::Healthy,
+        (false, false) => JobHealth::Unknown,
+    };
+    JobStatus {
+        name: job.name().into(),
+        description: job.description().into(),
+        triggerable: job.triggerable(),
+        interval_seconds: interval,
+        schedule: format!("every {interval}s"),
+        next_run: stored.and_then(|s| s.next_run_at),
+        running: stored.is_some_and(|s| s.running),
+        last_run_at: stored.and_then(|s| s.last_run_at),
+        last_success_at: stored.and_then(|s| s.last_success_at),
+        last_failure_at: stored.and_then(|s| s.last_failure_at),
+        last_duration_ms: stored.and_then(|s| s.last_duration_ms),
+        last_error: stored.and_then(|s| s.last_error.clone()),
+        consecutive_failures: failures,
+        health_status,
+        last_trigger: stored.and_then(|s| s.last_trigger_at.map(|at| LastTrigger { triggered_at: at, triggered_by: s.last_trigger_by.clone(), reason: s.last_trigger_reason.clone() })),
+    }
 }
 
 /// Starts the scheduler; it stops when `shutdown` resolves. Every job is due right after start.
@@ -139,7 +291,7 @@ pub fn spawn_scheduler(state: AppState, shutdown: tokio::sync::watch::Receiver<b
                     Ok(mut conn) => jobs::get(&mut conn, job.name()).await.ok().flatten().is_some_and(|s| jobs::is_due(&s, Utc::now().max(state.now()))),
                     Err(_) => false,
                 };
-                if due && let Err(e) = run_recorded(&state, job).await {
+                if due && let Err(e) = run_if_due(&state, job).await {
                     tracing::warn!(job = job.name(), error = %e.message, "background job bookkeeping failed");
                 }
             }
@@ -148,6 +300,7 @@ pub fn spawn_scheduler(state: AppState, shutdown: tokio::sync::watch::Receiver<b
                 _ = state.orchestrator.notified() => {
                     let _ = run_recorded(&state, Job::InstanceOrchestration).await;
                 }
+                _ = state.scheduler.notified() => {}
                 _ = shutdown.changed() => return,
             }
         }

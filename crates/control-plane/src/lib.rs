@@ -5,13 +5,17 @@
 //! `store` crate's; SQL execution is the `warehouse` crate's.
 
 pub mod auth;
+pub mod bulk_delete;
+pub mod cluster;
 pub mod diff;
 pub mod error;
 pub mod export_queue;
 pub mod idempotency;
 pub mod input;
 pub mod jobs;
+pub mod metrics;
 pub mod orchestration;
+pub mod procfs;
 pub mod proxy;
 pub mod instance_flow;
 pub mod mapping_rules;
@@ -20,6 +24,7 @@ pub mod request_id;
 pub mod respond;
 pub mod routes;
 pub mod schema_cache;
+pub mod scrape;
 pub mod settings;
 pub mod snapshot_flow;
 pub mod sql_check;
@@ -55,12 +60,16 @@ pub async fn start_with_runtime(store: Store, warehouse: Arc<dyn Warehouse>, set
         runtime,
         orchestrator: Arc::new(tokio::sync::Notify::new()),
         http: reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).build().map_err(error::ApiError::internal)?,
+        metrics: Arc::new(metrics::Metrics::new()),
+        scheduler: Arc::new(tokio::sync::Notify::new()),
+        cluster_health: Arc::new(cluster::HealthCache::default()),
     };
     let mut tx = state.store.write().await?;
     for (key, value) in platform_config::defaults() {
         graph_olap_store::config::seed(&mut tx, key, &value).await?;
     }
     tx.commit().await?;
+    jobs::ensure_rows(&state).await?;
     if state.settings.auth_mode == AuthMode::Dev {
         for (username, role) in state.settings.dev_seed_users.clone() {
             if graph_olap_store::users::get(&mut *state.store.read().await?, &username).await?.is_none() {
@@ -75,10 +84,13 @@ pub async fn start_with_runtime(store: Store, warehouse: Arc<dyn Warehouse>, set
     Ok(state)
 }
 
-/// The complete HTTP application: routes, request ids, body limit, trailing-slash normalisation.
+/// The complete HTTP application: routes, request ids, body limit, request metrics,
+/// trailing-slash normalisation.
 pub fn app(state: AppState) -> axum::routing::IntoMakeService<tower_http::normalize_path::NormalizePath<Router>> {
+    let registry = state.metrics.clone();
     let router = routes::router(state)
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(registry, metrics::http_layer))
         .layer(axum::middleware::from_fn(request_id::layer));
     axum::ServiceExt::<axum::extract::Request>::into_make_service(NormalizePathLayer::trim_trailing_slash().layer(router))
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::error::ApiResult;
 use crate::instance_flow::{self, Termination};
+use crate::metrics::Expiry;
 use crate::state::AppState;
 
 /// What one orchestration pass did.
@@ -227,9 +228,9 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
                 let base = row.last_activity_at.into_iter().chain(row.started_at).max().unwrap_or(row.created_at);
                 base + d.to_chrono() <= now
             });
-        let (reason, event) = match (ttl_expired, idle_expired) {
-            (true, _) => ("ttl_expired", "ttl_expired"),
-            (false, true) => ("inactivity_timeout", "inactivity_expired"),
+        let (reason, event, why) = match (ttl_expired, idle_expired) {
+            (true, _) => ("ttl_expired", "ttl_expired", Expiry::Ttl),
+            (false, true) => ("inactivity_timeout", "inactivity_expired", Expiry::Inactivity),
             _ => continue,
         };
         instance_flow::event(&mut tx, id, event, "system", json!({"expires_at": row.expires_at.as_ref().map(graph_olap_api::time::format_ts), "last_activity_at": row.last_activity_at.as_ref().map(graph_olap_api::time::format_ts)}), now).await?;
@@ -238,6 +239,7 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
         if let Termination::StopUnit(unit) = outcome {
             instance_flow::stop_unit_in_background(state, id, unit);
         }
+        state.metrics.record_instance_expired(why);
         report.instances_expired += 1;
     }
     // Purge terminated instances past retention.
@@ -268,7 +270,10 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
             graph_olap_store::favorites::remove_for_resource(&mut tx, "snapshot", id).await?;
             snapshots::delete(&mut tx, id, &s.storage_path, now).await?;
             crate::snapshot_flow::audit_snapshot(&mut tx, "system", "snapshot.expired", id, json!({"reason": if ttl_expired { "ttl_expired" } else { "inactivity_timeout" }}), "", now).await?;
+            tx.commit().await?;
+            state.metrics.record_lifecycle_deletion("snapshot", if ttl_expired { Expiry::Ttl } else { Expiry::Inactivity });
             report.snapshots_expired += 1;
+            continue;
         }
         tx.commit().await?;
     }
@@ -285,13 +290,19 @@ async fn expire_mappings(state: &AppState) -> ApiResult<usize> {
         if !mappings::active_instance_ids(&mut tx, id).await?.is_empty() {
             continue;
         }
+        let why = match mappings::get(&mut tx, id).await? {
+            Some(m) if m.summary.expires_at.is_some_and(|e| e <= now) => Expiry::Ttl,
+            Some(_) => Expiry::Inactivity,
+            None => continue,
+        };
         let cascade = mappings::delete_cascade(&mut tx, id, now).await?;
         for sid in &cascade.snapshot_ids {
             graph_olap_store::favorites::remove_for_resource(&mut tx, "snapshot", *sid).await?;
         }
         graph_olap_store::favorites::remove_for_resource(&mut tx, "mapping", id).await?;
-        graph_olap_store::audit::record(&mut tx, graph_olap_store::audit::AuditRecord { actor: "system", action: "mapping.expired", resource_type: "mapping", resource_id: Some(id.to_string()), details: json!({"snapshots_deleted": cascade.snapshot_ids}), request_id: None }, now).await?;
+        graph_olap_store::audit::record(&mut tx, graph_olap_store::audit::AuditRecord { actor: "system", action: "mapping.expired", resource_type: "mapping", resource_id: Some(id.to_string()), details: json!({"snapshots_deleted": cascade.snapshot_ids, "reason": why.label()}), request_id: None }, now).await?;
         tx.commit().await?;
+        state.metrics.record_lifecycle_deletion("mapping", why);
         expired += 1;
     }
     Ok(expired)

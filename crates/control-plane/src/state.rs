@@ -30,6 +30,12 @@ pub struct AppState {
     pub orchestrator: Arc<tokio::sync::Notify>,
     /// HTTP client for readiness probes and the instance proxy.
     pub http: reqwest::Client,
+    /// In-process Prometheus metrics (`/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Wakes the background job scheduler early (a job was triggered).
+    pub scheduler: Arc<tokio::sync::Notify>,
+    /// The last cluster-health probe, reused for up to 10 s.
+    pub cluster_health: Arc<crate::cluster::HealthCache>,
 }
 
 impl AppState {
@@ -41,5 +47,10 @@ impl AppState {
     /// Asks the orchestration loop to run now instead of at its next tick.
     pub fn wake_orchestrator(&self) {
         self.orchestrator.notify_one();
+    }
+
+    /// Asks the scheduler to look for due jobs now (a manual trigger was accepted).
+    pub fn wake_scheduler(&self) {
+        self.scheduler.notify_one();
     }
 }

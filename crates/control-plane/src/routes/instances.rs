@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
-use crate::instance_flow::{self, NewInstance, Sizing, Termination};
+use crate::instance_flow::{self, NewInstance, Sizing};
 use crate::platform_config::lifecycle_of;
 use crate::respond;
 use crate::routes::mappings::check_max_ttl;
@@ -141,7 +141,7 @@ async fn create_from_snapshot(state: AppState, caller: Caller, body: Map<String,
     }
     instances::lock_quota(&mut tx).await?;
     let limits = crate::platform_config::concurrency(&mut tx).await?;
-    instance_flow::check_quota(&mut tx, &limits, &caller.username).await?;
+    instance_flow::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
     let new = NewInstance { snapshot_id, mapping_id: snapshot.mapping_id, mapping_version: snapshot.mapping_version, owner: caller.username.clone(), name, description: input.description, status: "starting", sizing: input.sizing, ttl, inactivity_timeout: inactivity, expires_at };
     let row = instance_flow::insert(&mut tx, new, now).await?;
     snapshot.last_used_at = Some(now);
@@ -179,7 +179,7 @@ async fn create_from_mapping_body(state: AppState, caller: Caller, body: Map<Str
     mappings::get_for_update(&mut tx, mapping_id).await?.ok_or_else(|| ApiError::not_found("mapping", mapping_id))?;
     instances::lock_quota(&mut tx).await?;
     let limits = crate::platform_config::concurrency(&mut tx).await?;
-    instance_flow::check_quota(&mut tx, &limits, &caller.username).await?;
+    instance_flow::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
     let rid = crate::request_id::current();
     let description = format!("Created for instance '{name}'");
     let snap_name = snapshot_name.unwrap_or_else(|| name.clone());
@@ -289,16 +289,8 @@ pub async fn terminate(State(state): State<AppState>, caller: Caller, Path(id): 
     let mut errors = Vec::new();
     let note = Fields::new(&body, "", &mut errors).text("reason", Need::Optional, 0, 500);
     finish(errors)?;
-    let mut tx = state.store.write().await?;
-    let mut row = load_own(&mut tx, &caller, &id).await?;
-    let outcome = instance_flow::terminate(&mut tx, &mut row, "user_request", &caller.username, note.as_deref(), state.now()).await?;
-    tx.commit().await?;
-    if let Termination::StopUnit(unit) = outcome {
-        instance_flow::stop_unit_in_background(&state, row.id, unit);
-    } else if row.status == "stopping" {
-        instance_flow::finish_stop(&state, row.id).await?;
-        row = load(&state, &row.id.to_string()).await?;
-    }
+    let id = path_id("instance_id", &id)?;
+    let row = instance_flow::terminate_for(&state, &caller, id, "user_request", note.as_deref()).await?;
     Ok(reply(&state, &row))
 }
 

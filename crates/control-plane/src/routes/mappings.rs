@@ -243,7 +243,14 @@ fn version_conflict(id: i64, expected: i64, current: i64) -> ApiError {
 /// `DELETE /api/mappings/{id}`
 pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
-    let current = load(&state, id).await?;
+    Ok(respond::ok(delete_mapping(&state, &caller, id).await?))
+}
+
+/// Deletes mapping `id` for `caller` (owner, admin or ops) unless an active instance uses one of
+/// its snapshots (§4.10), with the cascade of §4.9 and an audit record; returns the wire summary.
+/// The one path behind `DELETE /api/mappings/{id}` and bulk delete.
+pub async fn delete_mapping(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Value> {
+    let current = load(state, id).await?;
     caller.require_owner(&current.summary.owner_username, "mapping", id)?;
     let now = state.now();
     let rid = crate::request_id::current();
@@ -263,9 +270,9 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Pat
     for sid in &cascade.snapshot_ids {
         favorites::remove_for_resource(&mut tx, "snapshot", *sid).await?;
     }
-    audit::record(&mut tx, audit_rec(&caller, "mapping.delete", id, json!({"snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}), &rid), now).await?;
+    audit::record(&mut tx, audit_rec(caller, "mapping.delete", id, json!({"snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}), &rid), now).await?;
     tx.commit().await?;
-    Ok(respond::ok(json!({"id": id, "deleted": true, "snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated})))
+    Ok(json!({"id": id, "deleted": true, "snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}))
 }
 
 /// `POST /api/mappings/{id}/copy`

@@ -1,12 +1,14 @@
 //! The route table: every endpoint with its method, path, required access and summary — the one
 //! source from which the router, the OpenAPI document and the permission-matrix test are built.
 
+pub mod admin;
 pub mod config;
 pub mod favorites;
 pub mod health;
 pub mod instances;
 pub mod internal;
 pub mod mappings;
+pub mod ops;
 pub mod schema;
 pub mod snapshots;
 pub mod users;
@@ -63,6 +65,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/health", Access::Public, "health", "Liveness and version", get(health::health)),
         ep(M::GET, "/ready", Access::Public, "health", "Readiness: database reachable and migrated", get(health::ready)),
         ep(M::GET, "/api/openapi.json", Access::Public, "health", "This OpenAPI document", get(openapi_json)),
+        ep(M::GET, "/metrics", Access::Scraper, "health", "Prometheus metrics (ops role or internal key)", get(ops::metrics)),
         ep(M::GET, "/api/mappings", any, "mappings", "List mappings", get(mappings::list)),
         ep(M::POST, "/api/mappings", any, "mappings", "Create a mapping (version 1)", post(mappings::create)).idempotent(),
         ep(M::GET, "/api/mappings/{mapping_id}", any, "mappings", "Get a mapping with its current version", get(mappings::get)),
@@ -125,6 +128,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::PUT, "/api/config/maintenance", Access::OPS, "config", "Switch maintenance mode", put(config::put_maintenance)),
         ep(M::GET, "/api/config/export", Access::OPS, "config", "Export limits", get(config::get_export)),
         ep(M::PUT, "/api/config/export", Access::OPS, "config", "Change the maximum export duration", put(config::put_export)),
+        ep(M::GET, "/api/cluster/health", Access::OPS, "ops", "Health of every platform component (probed, cached up to 10 s)", get(ops::cluster_health)),
+        ep(M::GET, "/api/cluster/instances", Access::OPS, "ops", "Cluster-wide instance counts and capacity", get(ops::cluster_instances)),
+        ep(M::POST, "/api/ops/jobs/trigger", Access::OPS, "ops", "Run a background job as soon as possible (one trigger per job per minute)", post(ops::trigger_job)),
+        ep(M::GET, "/api/ops/jobs/status", Access::OPS, "ops", "Status of every background job", get(ops::job_status)),
+        ep(M::GET, "/api/ops/state", Access::OPS, "ops", "Instances, snapshots and export jobs by status; maintenance", get(ops::system_state)),
+        ep(M::GET, "/api/ops/export-jobs", Access::OPS, "ops", "Export jobs, newest first", get(ops::export_jobs)),
+        ep(M::DELETE, "/api/admin/resources/bulk", Access::ADMIN_OPS, "admin", "Delete (instances: terminate) up to 100 resources matching filters", delete(admin::bulk_delete)),
+        ep(M::POST, "/api/admin/resources/bulk-delete", Access::ADMIN_OPS, "admin", "Bulk delete (alias for clients that cannot send a DELETE body)", post(admin::bulk_delete)),
+        ep(M::GET, "/api/audit-log", Access::ADMIN_OPS, "admin", "Query the audit log, newest first", get(admin::audit_log)),
         ep(M::GET, "/api/users", Access::ADMIN_OPS, "users", "List users", get(users::list)),
         ep(M::POST, "/api/users", Access::ADMIN, "users", "Create a user", post(users::create)),
         ep(M::GET, "/api/users/me", any, "users", "The caller", get(users::me)),
@@ -204,11 +216,13 @@ pub fn openapi() -> Value {
         let security = match e.access {
             Access::Public => json!([]),
             Access::Internal => json!([{"internalKey": []}]),
+            Access::Scraper => json!([{"apiKey": []}, {"devIdentity": []}, {"internalKey": []}]),
             _ => json!([{"apiKey": []}, {"devIdentity": []}]),
         };
         let roles = match e.access {
             Access::Roles(r) => json!(r.iter().map(|x| x.as_str()).collect::<Vec<_>>()),
             Access::Any => json!(["analyst", "admin", "ops"]),
+            Access::Scraper => json!(["ops"]),
             _ => json!([]),
         };
         let op = json!({

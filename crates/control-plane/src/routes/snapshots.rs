@@ -85,10 +85,18 @@ pub async fn retry(State(state): State<AppState>, caller: Caller, Path(id): Path
 
 /// `DELETE /api/snapshots/{snapshot_id}`
 pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
-    let snapshot = load(&state, &id).await?;
-    caller.require_owner(&snapshot.owner_username, "snapshot", snapshot.id)?;
+    let id = path_id("snapshot_id", &id)?;
+    delete_snapshot(&state, &caller, id).await?;
+    Ok(respond::ok(json!({"id": id, "deleted": true})))
+}
+
+/// Deletes snapshot `id` for `caller` (owner, admin or ops) unless an active instance uses it
+/// (§4.10): cancels its export jobs, removes its favorites, queues its files for removal and
+/// audits. The one path behind `DELETE /api/snapshots/{id}` and bulk delete.
+pub async fn delete_snapshot(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()> {
     let mut tx = state.store.write().await?;
-    let snapshot = snapshots::get_for_update(&mut tx, snapshot.id).await?.ok_or_else(|| ApiError::not_found("snapshot", snapshot.id))?;
+    let snapshot = snapshots::get_for_update(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("snapshot", id))?;
+    caller.require_owner(&snapshot.owner_username, "snapshot", snapshot.id)?;
     if snapshot.instance_count > 0 {
         return Err(ApiError::new(ErrorCode::ResourceHasDependencies, format!("Snapshot {} is used by {} active instance(s); terminate them first", snapshot.id, snapshot.instance_count))
             .detail("resource_type", "snapshot")
@@ -103,5 +111,5 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Pat
     snapshot_flow::audit_snapshot(&mut tx, &caller.username, "snapshot.delete", snapshot.id, json!({"storage_path": snapshot.storage_path}), &crate::request_id::current(), now).await?;
     tx.commit().await?;
     state.wake_orchestrator();
-    Ok(respond::ok(json!({"id": snapshot.id, "deleted": true})))
+    Ok(())
 }

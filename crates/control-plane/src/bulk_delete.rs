@@ -1,0 +1,181 @@
+//! Admin bulk delete (API.md §7.4): the request's safety rules, in the contract's order, and the
+//! per-resource processing through the same code paths as the single-resource endpoints.
+//!
+//! Safety rules: filters present with at least one non-null value → matches ≤ [`MAX_MATCHES`]
+//! → `expected_count` equals the match count (checked in dry runs too) → a dry run stops here.
+//! Then every match is processed on its own (instances terminated with `termination_reason =
+//! bulk_delete`; snapshots and mappings deleted under the dependency rules); a failure is
+//! recorded against its id and never stops the others. A real run is audited as one record.
+//!
+//! Unknown keys inside `filters` are refused (reason `unknown_field`) instead of ignored: a
+//! misspelt filter must never widen what a destructive call matches.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use graph_olap_api::FieldError;
+use graph_olap_api::ops::{BulkDeleteError, BulkDeleteResult};
+use graph_olap_store::audit;
+use graph_olap_store::bulk::{self, BulkFilter, BulkTarget};
+use serde_json::{Map, Value, json};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::input::{Fields, Need, Patch, finish};
+use crate::routes::SNAPSHOT_STATUSES;
+use crate::routes::instances::STATUSES as INSTANCE_STATUSES;
+use crate::state::AppState;
+
+/// Most resources one call may affect.
+pub const MAX_MATCHES: i64 = 100;
+/// Resource types a bulk delete accepts.
+pub const RESOURCE_TYPES: [&str; 3] = ["instance", "snapshot", "mapping"];
+/// Keys of `filters`.
+pub const FILTER_KEYS: [&str; 4] = ["name_prefix", "created_by", "older_than_hours", "status"];
+
+/// A validated bulk-delete request.
+#[derive(Debug, Clone)]
+pub struct BulkRequest {
+    /// What to delete.
+    pub target: BulkTarget,
+    /// Its wire name.
+    pub resource_type: &'static str,
+    /// The effective filters (`created_by: "me"` resolved, age turned into a cut-off).
+    pub filter: BulkFilter,
+    /// The filters as sent, for the audit record.
+    pub filters_sent: Value,
+    /// Why (audited).
+    pub reason: String,
+    /// The count the caller expects to match.
+    pub expected_count: Option<i64>,
+    /// Report only.
+    pub dry_run: bool,
+}
+
+fn target_of(name: &str) -> Option<(BulkTarget, &'static str)> {
+    match name {
+        "instance" => Some((BulkTarget::Instance, "instance")),
+        "snapshot" => Some((BulkTarget::Snapshot, "snapshot")),
+        "mapping" => Some((BulkTarget::Mapping, "mapping")),
+        _ => None,
+    }
+}
+
+/// Validates a request body (every problem reported together).
+pub fn parse(body: &Map<String, Value>, caller: &Caller, now: DateTime<Utc>) -> ApiResult<BulkRequest> {
+    let mut errors = Vec::new();
+    let mut f = Fields::new(body, "", &mut errors);
+    let target = f.choice("resource_type", Need::Required, &RESOURCE_TYPES).and_then(|t| target_of(&t));
+    let reason = f.text("reason", Need::Required, 1, 500);
+    let expected_count = f.int("expected_count", Need::Optional, 0, i64::MAX);
+    let dry_run = f.bool("dry_run", Need::Optional).unwrap_or(false);
+    let filter = match body.get("filters") {
+        Some(Value::Object(map)) => parse_filters(map, target.map(|t| t.0), caller, now, &mut errors),
+        None | Some(Value::Null) => {
+            errors.push(missing_filters());
+            None
+        }
+        Some(_) => {
+            errors.push(FieldError::new("filters", "type", "'filters' must be an object"));
+            None
+        }
+    };
+    finish(errors)?;
+    let (Some((target, resource_type)), Some(reason), Some(filter)) = (target, reason, filter) else {
+        return Err(ApiError::internal("validated bulk-delete input missing"));
+    };
+    Ok(BulkRequest { target, resource_type, filter, filters_sent: body.get("filters").cloned().unwrap_or(Value::Null), reason, expected_count, dry_run })
+}
+
+fn missing_filters() -> FieldError {
+    FieldError::new("filters", "required", format!("'filters' must set at least one of: {}", FILTER_KEYS.join(", ")))
+}
+
+fn parse_filters(map: &Map<String, Value>, target: Option<BulkTarget>, caller: &Caller, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<BulkFilter> {
+    let before = errors.len();
+    for key in map.keys().filter(|k| !FILTER_KEYS.contains(&k.as_str())) {
+        errors.push(FieldError::new(format!("filters.{key}"), "unknown_field", format!("'filters.{key}' is not a filter; expected one of: {}", FILTER_KEYS.join(", "))));
+    }
+    let mut f = Fields::new(map, "filters.", errors);
+    let name_prefix = match f.text_patch("name_prefix", 1, 255) {
+        Patch::Set(p) => Some(p),
+        _ => None,
+    };
+    let created_by = f.text("created_by", Need::Optional, 1, 255).map(|o| if o.eq_ignore_ascii_case("me") { caller.username.clone() } else { o.to_ascii_lowercase() });
+    let older_than_hours = f.int("older_than_hours", Need::Optional, 1, 87_600);
+    let status = match (target, f.text("status", Need::Optional, 1, 64).map(|s| s.to_ascii_lowercase())) {
+        (_, None) => None,
+        (Some(BulkTarget::Mapping), Some(_)) => {
+            f.error("status", "not_allowed", "Mappings have no status; remove filters.status");
+            None
+        }
+        (Some(BulkTarget::Instance), Some(s)) => checked_status(&mut f, s, INSTANCE_STATUSES),
+        (Some(BulkTarget::Snapshot), Some(s)) => checked_status(&mut f, s, SNAPSHOT_STATUSES),
+        (None, Some(s)) => Some(s),
+    };
+    let filter = BulkFilter { name_prefix, owner: created_by, created_before: older_than_hours.map(|h| now - chrono::Duration::hours(h)), status };
+    let all_unset = filter.name_prefix.is_none() && filter.owner.is_none() && filter.created_before.is_none() && filter.status.is_none();
+    if errors.len() == before && all_unset {
+        errors.push(missing_filters());
+    }
+    (errors.len() == before).then_some(filter)
+}
+
+fn checked_status(f: &mut Fields<'_>, status: String, allowed: &[&str]) -> Option<String> {
+    if allowed.contains(&status.as_str()) {
+        Some(status)
+    } else {
+        f.error("status", "enum", format!("'filters.status' must be one of: {}", allowed.join(", ")));
+        None
+    }
+}
+
+/// Applies the safety rules and, unless it is a dry run, processes every match.
+pub async fn run(state: &AppState, caller: &Caller, req: &BulkRequest) -> ApiResult<BulkDeleteResult> {
+    let (ids, total) = bulk::matching(&mut *state.store.read().await?, req.target, &req.filter, MAX_MATCHES + 1).await?;
+    if total > MAX_MATCHES {
+        return Err(ApiError::invalid("filters", "too_many_matches", format!("The filters match {total} {}s; at most {MAX_MATCHES} can be deleted in one call — narrow the filters", req.resource_type)).detail("matched_count", total));
+    }
+    if let Some(expected) = req.expected_count
+        && expected != total
+    {
+        return Err(ApiError::invalid("expected_count", "count_mismatch", format!("expected_count is {expected} but the filters match {total} {}(s); nothing was deleted", req.resource_type)).detail("matched_count", total));
+    }
+    let mut result = BulkDeleteResult { dry_run: req.dry_run, resource_type: req.resource_type.into(), matched_count: ids.len(), matched_ids: ids.clone(), deleted_count: 0, deleted_ids: Vec::new(), failed_ids: Vec::new(), errors: BTreeMap::new() };
+    if req.dry_run {
+        return Ok(result);
+    }
+    for id in ids {
+        match delete_one(state, caller, req, id).await {
+            Ok(()) => result.deleted_ids.push(id),
+            Err(e) => {
+                result.failed_ids.push(id);
+                result.errors.insert(id.to_string(), BulkDeleteError { code: e.code, message: e.message, details: e.details });
+            }
+        }
+    }
+    result.deleted_count = result.deleted_ids.len();
+    audit_run(state, caller, req, &result).await?;
+    Ok(result)
+}
+
+async fn delete_one(state: &AppState, caller: &Caller, req: &BulkRequest, id: i64) -> ApiResult<()> {
+    match req.target {
+        BulkTarget::Instance => crate::instance_flow::terminate_for(state, caller, id, "bulk_delete", Some(&req.reason)).await.map(drop),
+        BulkTarget::Snapshot => crate::routes::snapshots::delete_snapshot(state, caller, id).await,
+        BulkTarget::Mapping => crate::routes::mappings::delete_mapping(state, caller, id).await.map(drop),
+    }
+}
+
+async fn audit_run(state: &AppState, caller: &Caller, req: &BulkRequest, result: &BulkDeleteResult) -> ApiResult<()> {
+    let rid = crate::request_id::current();
+    let details = json!({
+        "reason": req.reason, "filters": req.filters_sent, "expected_count": req.expected_count,
+        "matched_ids": result.matched_ids, "deleted_ids": result.deleted_ids, "failed_ids": result.failed_ids,
+    });
+    let mut tx = state.store.write().await?;
+    let record = audit::AuditRecord { actor: &caller.username, action: "bulk.delete", resource_type: req.resource_type, resource_id: None, details, request_id: Some(&rid) };
+    audit::record(&mut tx, record, state.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Platform-wide views for ops (API.md §3.14, §3.15): cluster health with every component
+//! actually probed, the cluster instance summary, and the system state.
+//!
+//! Owns the probes (database `SELECT 1`, the instance runtime's own health call, a trivial
+//! warehouse query, a listing of the snapshot root in object storage), run in parallel with a
+//! 2 s timeout each and cached for 10 s on the injectable clock. Does not own the counts'
+//! queries (`graph_olap_store::stats`) or configuration (`platform_config`).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use graph_olap_api::ops::{ClusterComponents, ClusterHealth, ClusterStatus, ComponentHealth, ComponentStatus};
+use graph_olap_store::stats::{self, StatusTable};
+use serde_json::{Value, json};
+
+use crate::error::ApiResult;
+use crate::routes::SNAPSHOT_STATUSES;
+use crate::routes::instances::STATUSES as INSTANCE_STATUSES;
+use crate::scrape::EXPORT_JOB_STATUSES;
+use crate::state::AppState;
+
+/// Longest any one probe may take.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a probe result is reused.
+pub const CACHE_FOR: chrono::Duration = chrono::Duration::seconds(10);
+
+/// The last cluster-health result; concurrent callers wait for one probe instead of each
+/// starting their own.
+#[derive(Debug, Default)]
+pub struct HealthCache {
+    last: tokio::sync::Mutex<Option<ClusterHealth>>,
+}
+
+/// Cluster health, probed at most every [`CACHE_FOR`].
+pub async fn health(state: &AppState) -> ClusterHealth {
+    let mut last = state.cluster_health.last.lock().await;
+    if let Some(cached) = last.as_ref()
+        && is_fresh(cached.checked_at, state.now())
+    {
+        return cached.clone();
+    }
+    let fresh = probe_all(state).await;
+    *last = Some(fresh.clone());
+    fresh
+}
+
+async fn probe_all(state: &AppState) -> ClusterHealth {
+    let (database, compute, warehouse, object_storage) = tokio::join!(
+        timed(state, async { state.store.ping(PROBE_TIMEOUT).await.map_err(|e| e.to_string()) }),
+        probe_compute(state),
+        timed(state, async { state.warehouse.ping().await.map_err(|e| e.to_string()) }),
+        timed(state, list_snapshot_root(&state.settings.storage_root)),
+    );
+    let others = [&compute, &warehouse, &object_storage];
+    let status = if database.status == ComponentStatus::Unhealthy {
+        ClusterStatus::Unhealthy
+    } else if others.iter().any(|c| c.status == ComponentStatus::Unhealthy) {
+        ClusterStatus::Degraded
+    } else {
+        ClusterStatus::Healthy
+    };
+    ClusterHealth { status, components: ClusterComponents { database, compute, warehouse, object_storage }, checked_at: state.now() }
+}
+
+/// Runs one probe with [`PROBE_TIMEOUT`], measuring its latency.
+async fn timed(state: &AppState, probe: impl Future<Output = Result<(), String>>) -> ComponentHealth {
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(PROBE_TIMEOUT, probe).await;
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let checked_at = state.now();
+    match outcome {
+        Ok(Ok(())) => ComponentHealth { status: ComponentStatus::Healthy, latency_ms: Some(latency_ms), error: None, checked_at },
+        Ok(Err(error)) => ComponentHealth { status: ComponentStatus::Unhealthy, latency_ms: None, error: Some(error), checked_at },
+        Err(_) => ComponentHealth { status: ComponentStatus::Unhealthy, latency_ms: None, error: Some(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())), checked_at },
+    }
+}
+
+async fn probe_compute(state: &AppState) -> ComponentHealth {
+    match state.runtime.clone() {
+        None => ComponentHealth { status: ComponentStatus::NotConfigured, latency_ms: None, error: None, checked_at: state.now() },
+        Some(runtime) => timed(state, async move { runtime.health().await.map(|_| ()).map_err(|e| e.to_string()) }).await,
+    }
+}
+
+/// Lists the first entry under the snapshot root: proves the store is reachable and readable.
+async fn list_snapshot_root(root: &str) -> Result<(), String> {
+    let (store, prefix) = graph_olap_export::storage::open_store(root, &Default::default()).map_err(|e| e.to_string())?;
+    match store.list(Some(&prefix)).next().await {
+        None | Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(e.to_string()),
+    }
+}
+
+/// Every value of `statuses` with its count (0 when absent).
+fn zero_filled(statuses: &[&str], counts: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
+    statuses.iter().map(|s| (s.to_string(), counts.get(*s).copied().unwrap_or(0))).collect()
+}
+
+/// `ClusterInstances` (§3.14): non-terminated totals, every status, owners, engines, limits.
+pub async fn instances(state: &AppState) -> ApiResult<Value> {
+    let mut conn = state.store.read().await?;
+    let counts = stats::count_by_status(&mut conn, StatusTable::Instances).await?;
+    let owners = stats::instances_by_owner(&mut conn).await?;
+    let engines = stats::instances_by_wrapper_type(&mut conn).await?;
+    let limits = crate::platform_config::concurrency(&mut conn).await?;
+    let total: i64 = counts.iter().filter(|(s, _)| s.as_str() != "terminated").map(|(_, n)| n).sum();
+    let used: i64 = crate::instance_flow::ACTIVE.iter().map(|s| counts.get(*s).copied().unwrap_or(0)).sum();
+    Ok(json!({
+        "total": total,
+        "by_status": zero_filled(INSTANCE_STATUSES, &counts),
+        "by_owner": owners.into_iter().map(|(owner, count)| json!({"owner_username": owner, "count": count})).collect::<Vec<_>>(),
+        "by_wrapper_type": engines,
+        "limits": {"per_analyst": limits.per_analyst, "cluster_total": limits.cluster_total, "cluster_used": used, "cluster_available": (limits.cluster_total - used).max(0)},
+    }))
+}
+
+/// `SystemState` (§3.15): instances, snapshots and export jobs by status, and maintenance.
+pub async fn system_state(state: &AppState) -> ApiResult<Value> {
+    let mut conn = state.store.read().await?;
+    let instances = stats::count_by_status(&mut conn, StatusTable::Instances).await?;
+    let snapshots = stats::count_by_status(&mut conn, StatusTable::Snapshots).await?;
+    let jobs = stats::count_by_status(&mut conn, StatusTable::ExportJobs).await?;
+    let without_unit = stats::instances_without_unit(&mut conn).await?;
+    let maintenance = crate::platform_config::maintenance(&mut conn).await?.value.enabled;
+    let total = |m: &BTreeMap<String, i64>| m.values().sum::<i64>();
+    Ok(json!({
+        "instances": {
+            "total": instances.iter().filter(|(s, _)| s.as_str() != "terminated").map(|(_, n)| n).sum::<i64>(),
+            "by_status": zero_filled(INSTANCE_STATUSES, &instances),
+            "without_pod_name": without_unit,
+        },
+        "snapshots": {"total": total(&snapshots), "by_status": zero_filled(SNAPSHOT_STATUSES, &snapshots)},
+        "export_jobs": {"total": total(&jobs), "by_status": zero_filled(EXPORT_JOB_STATUSES, &jobs)},
+        "maintenance": {"enabled": maintenance},
+    }))
+}
+
+/// Whether a result probed at `checked_at` may still be served at `now` (a clock that moved
+/// backwards counts as stale).
+pub fn is_fresh(checked_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now >= checked_at && now - checked_at < CACHE_FOR
+}
