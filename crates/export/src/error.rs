@@ -10,7 +10,7 @@ use graph_olap_warehouse::{ColumnProblem, ConformError, WarehouseError};
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// The warehouse failed (unreachable, invalid SQL, runtime error).
-    #[error("warehouse: {0}")]
+    #[error("{}", warehouse_message(.0))]
     Warehouse(#[from] WarehouseError),
     /// A result batch does not satisfy the job's column contract (missing column, value that does
     /// not cast to the declared type).
@@ -44,6 +44,14 @@ pub enum ExportError {
     /// The job's own description is inconsistent (e.g. no columns).
     #[error("invalid job: {0}")]
     InvalidJob(String),
+}
+
+/// `warehouse unreachable: …` as it is; other warehouse failures prefixed with `warehouse: `.
+fn warehouse_message(e: &WarehouseError) -> String {
+    match e {
+        WarehouseError::Unreachable(_) => e.to_string(),
+        other => format!("warehouse: {other}"),
+    }
 }
 
 impl ExportError {
