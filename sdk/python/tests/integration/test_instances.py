@@ -195,4 +195,6 @@ def test_quick_start_and_fixtures(platform) -> None:
         conn = client.instances.connect(inst.id)
         assert conn.query_scalar("MATCH (c:Customer) RETURN count(c)") > 0
         conn.close()
-    assert client.instances.get(inst.id).status in ("stopping", "terminated")
+    # The context closed its client after cleaning up; look the instance up with a new one.
+    with GraphOLAPClient(platform.url, username="analyst_bob@e2e.local") as after:
+        assert after.instances.get(inst.id).status in ("stopping", "terminated")
