@@ -53,6 +53,10 @@ fn tutorial_node() -> Value {
            "primary_key": {"name": "id", "type": "STRING"}, "properties": [{"name": "bk_sectr", "type": "STRING"}]})
 }
 
+fn bulk_dry_run() -> Value {
+    json!({"resource_type": "mapping", "filters": {"name_prefix": "no-such-"}, "reason": "permission matrix", "dry_run": true})
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permission_matrix_is_enforced_for_every_role() {
     let s = server().await;
@@ -69,6 +73,17 @@ async fn permission_matrix_is_enforced_for_every_role() {
         (Method::POST, "/api/users".into(), Some(json!({"username": "new_user_x"})), &["admin"]),
         (Method::GET, "/api/users/me".into(), None, &["analyst", "admin", "ops"]),
         (Method::GET, "/api/favorites".into(), None, &["analyst", "admin", "ops"]),
+        // API.md §2.6 #2 and #46–#52, and the audit log (docs/ops.md).
+        (Method::GET, "/metrics".into(), None, &["ops"]),
+        (Method::GET, "/api/cluster/health".into(), None, &["ops"]),
+        (Method::GET, "/api/cluster/instances".into(), None, &["ops"]),
+        (Method::POST, "/api/ops/jobs/trigger".into(), Some(json!({"job_name": "schema_cache", "reason": "matrix"})), &["ops"]),
+        (Method::GET, "/api/ops/jobs/status".into(), None, &["ops"]),
+        (Method::GET, "/api/ops/state".into(), None, &["ops"]),
+        (Method::GET, "/api/ops/export-jobs".into(), None, &["ops"]),
+        (Method::DELETE, "/api/admin/resources/bulk".into(), Some(bulk_dry_run()), &["admin", "ops"]),
+        (Method::POST, "/api/admin/resources/bulk-delete".into(), Some(bulk_dry_run()), &["admin", "ops"]),
+        (Method::GET, "/api/audit-log".into(), None, &["admin", "ops"]),
     ];
     for (method, path, body, allowed) in cases {
         for (role, user) in PERSONAS {
@@ -84,6 +99,14 @@ async fn permission_matrix_is_enforced_for_every_role() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous {method} {path}");
         assert_eq!(body_out["error"]["details"]["reason"], "missing_credentials");
     }
+    // The internal key may scrape /metrics (#2 "or svc"); the OpenAPI document carries the rows.
+    let scrape = s.client.get(format!("{}/metrics", s.url)).header("X-Internal-Api-Key", "k".repeat(40)).send().await.unwrap();
+    assert_eq!(scrape.status(), StatusCode::OK);
+    let (_, doc) = s.call(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(doc["paths"]["/metrics"]["get"]["x-roles"], json!(["ops"]));
+    assert_eq!(doc["paths"]["/api/ops/jobs/trigger"]["post"]["x-roles"], json!(["ops"]));
+    assert_eq!(doc["paths"]["/api/admin/resources/bulk"]["delete"]["x-roles"], json!(["admin", "ops"]));
+    assert_eq!(doc["paths"]["/api/audit-log"]["get"]["x-roles"], json!(["admin", "ops"]));
     // Ownership: bob may read alice's mapping but not change it; admin may.
     let (status, _) = s.call(Method::PUT, &format!("/api/mappings/{id}"), Some("analyst_bob@e2e.local"), Some(json!({"change_description": "x", "name": "y"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
