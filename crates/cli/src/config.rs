@@ -96,7 +96,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         schema_catalogs: env("SCHEMA_CATALOGS").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
         prestaged_snapshots: env("PRESTAGED_SNAPSHOTS").map(|v| v == "true").unwrap_or(auth_mode == AuthMode::Dev),
         ..Settings::development(String::new(), String::new(), String::new())
-    };
+    }
+    .with_env()
+    .map_err(anyhow::Error::msg)?;
     if auth_mode == AuthMode::Dev {
         tracing::warn!("development identity mode is on: X-Username is trusted");
     }

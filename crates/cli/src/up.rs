@@ -50,7 +50,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let url = format!("http://{addr}");
     let internal_key = persistent_secret(&data_dir.join("internal.key"))?;
     let storage_root = format!("file://{}", data_dir.join("snapshots").display());
-    let settings = Settings::development(url.clone(), storage_root, internal_key);
+    let settings = Settings::development(url.clone(), storage_root, internal_key).with_env().map_err(anyhow::Error::msg)?;
     let runtime = crate::platform::local_runtime(&data_dir.join("instances"))?;
     let state = graph_olap_control_plane::start_with_runtime(store, warehouse.clone(), settings, Arc::new(SystemClock), Some(runtime))
         .await

@@ -61,7 +61,12 @@ impl Job {
         Job::ALL.into_iter().find(|j| j.name() == name)
     }
 
-    /// Default interval.
+    /// The interval configured for this job (`Settings::job_intervals`), else its default.
+    pub fn interval_in(self, settings: &crate::settings::Settings) -> Duration {
+        settings.job_intervals.get(self.name()).copied().unwrap_or_else(|| self.interval())
+    }
+
+    /// Default interval (API.md §4.12).
     pub fn interval(self) -> Duration {
         Duration::from_secs(match self {
             Job::Reconciliation | Job::Lifecycle => 60,
@@ -193,7 +198,7 @@ async fn run_locked(state: &AppState, job: Job, only_if_due: bool) -> ApiResult<
         Err(e) => tracing::warn!(job = job.name(), error = %e.message, "background job failed"),
     }
     let now = state.now();
-    let next = now + chrono::Duration::from_std(job.interval()).unwrap_or_default();
+    let next = now + chrono::Duration::from_std(job.interval_in(&state.settings)).unwrap_or_default();
     let mut tx = state.store.write().await?;
     jobs::finished(&mut tx, job.name(), now, elapsed.as_millis() as i64, error.as_deref(), next).await?;
     tx.commit().await?;
@@ -243,12 +248,13 @@ fn rate_limited(job: Job, last: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
 /// The status of every job, in the order of §4.12.
 pub async fn status(state: &AppState) -> ApiResult<Vec<JobStatus>> {
     let stored = jobs::all(&mut *state.store.read().await?).await?;
-    Ok(Job::ALL.into_iter().map(|job| status_of(job, stored.iter().find(|s| s.name == job.name()))).collect())
+    Ok(Job::ALL.into_iter().map(|job| status_of(job, job.interval_in(&state.settings), stored.iter().find(|s| s.name == job.name()))).collect())
 }
 
-/// The wire status of one job from its stored state (`None`: never scheduled).
-pub fn status_of(job: Job, stored: Option<&JobState>) -> JobStatus {
-    let interval = job.interval().as_secs();
+/// The wire status of one job running every `interval` from its stored state (`None`: never
+/// scheduled).
+pub fn status_of(job: Job, interval: Duration, stored: Option<&JobState>) -> JobStatus {
+    let interval = interval.as_secs();
     let failures = stored.map(|s| s.consecutive_failures).unwrap_or(0);
     let finished_once = stored.is_some_and(|s| s.last_success_at.is_some() || s.last_failure_at.is_some());
     let health_status = match (failures >= UNHEALTHY_AFTER, finished_once) {

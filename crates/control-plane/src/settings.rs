@@ -66,6 +66,38 @@ pub struct Settings {
     /// The export-time data-quality checks of new snapshots (`GRAPH_OLAP_QUALITY_NULL_KEYS`,
     /// `…_DUPLICATE_KEYS`, `…_DANGLING_EDGES`: `fail`, `report` or `off`).
     pub quality: QualityPolicy,
+    /// Background-job intervals that differ from the defaults of API.md §4.12, by job name
+    /// (`GRAPH_OLAP_<JOB>_INTERVAL_SECONDS`, e.g. `GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS`).
+    pub job_intervals: std::collections::BTreeMap<String, std::time::Duration>,
+}
+
+/// The job names whose interval can be configured.
+pub const JOB_NAMES: [&str; 5] = ["reconciliation", "lifecycle", "export_reconciliation", "schema_cache", "instance_orchestration"];
+
+/// Timing settings read through `lookup` (given the full variable name):
+/// `GRAPH_OLAP_<JOB>_INTERVAL_SECONDS` (1–604 800) for every job of [`JOB_NAMES`], and
+/// `GRAPH_OLAP_INSTANCE_STARTUP_TIMEOUT`, `GRAPH_OLAP_STOP_TIMEOUT`,
+/// `GRAPH_OLAP_INSTANCE_RETENTION` as ISO 8601 durations (API.md §4.3). Applied to `settings`;
+/// a bad value is an error naming the variable.
+pub fn apply_timing(settings: &mut Settings, lookup: impl Fn(&str) -> Option<String>) -> Result<(), String> {
+    for job in JOB_NAMES {
+        let name = format!("GRAPH_OLAP_{}_INTERVAL_SECONDS", job.to_ascii_uppercase());
+        if let Some(value) = lookup(&name).filter(|v| !v.trim().is_empty()) {
+            let seconds: u64 = value.trim().parse().ok().filter(|s| (1..=604_800).contains(s)).ok_or_else(|| format!("{name} must be a whole number of seconds from 1 to 604800, not '{value}'"))?;
+            settings.job_intervals.insert(job.to_string(), std::time::Duration::from_secs(seconds));
+        }
+    }
+    for (name, slot) in [
+        ("GRAPH_OLAP_INSTANCE_STARTUP_TIMEOUT", &mut settings.startup_timeout),
+        ("GRAPH_OLAP_STOP_TIMEOUT", &mut settings.stop_grace),
+        ("GRAPH_OLAP_INSTANCE_RETENTION", &mut settings.instance_retention),
+    ] {
+        if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
+            let duration = graph_olap_api::IsoDuration::parse(value.trim()).map_err(|e| format!("{name}: {e}"))?;
+            *slot = duration.to_chrono().to_std().map_err(|_| format!("{name} must be positive"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The snapshot settings read from `GRAPH_OLAP_SNAPSHOT_REUSE` and
@@ -118,7 +150,16 @@ impl Settings {
             default_cpu_cores: 1,
             snapshot_reuse: true,
             quality: QualityPolicy::default(),
+            job_intervals: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Applies every setting the process environment can override beyond the basics:
+    /// [`snapshot_settings`] and [`apply_timing`].
+    pub fn with_env(self) -> Result<Self, String> {
+        let mut settings = self.with_snapshot_env()?;
+        apply_timing(&mut settings, |name| std::env::var(name).ok())?;
+        Ok(settings)
     }
 
     /// Applies [`snapshot_settings`] read from the process environment.
@@ -186,5 +227,23 @@ mod tests {
         assert!(snapshot_settings(off).is_err());
         let reuse = |name: &str| (name == "GRAPH_OLAP_SNAPSHOT_REUSE").then(|| "sometimes".to_string());
         assert!(snapshot_settings(reuse).is_err());
+    }
+
+    #[test]
+    fn timing_overrides_and_errors() {
+        let mut settings = Settings::development("http://x".into(), "file:///x".into(), "k".repeat(32));
+        let set = |name: &str| match name {
+            "GRAPH_OLAP_RECONCILIATION_INTERVAL_SECONDS" => Some("2".to_string()),
+            "GRAPH_OLAP_STOP_TIMEOUT" => Some("PT5S".to_string()),
+            _ => None,
+        };
+        apply_timing(&mut settings, set).unwrap();
+        assert_eq!(settings.job_intervals.get("reconciliation"), Some(&std::time::Duration::from_secs(2)));
+        assert_eq!(settings.job_intervals.get("lifecycle"), None);
+        assert_eq!(settings.stop_grace, std::time::Duration::from_secs(5));
+        for (name, value) in [("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "0"), ("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "soon"), ("GRAPH_OLAP_INSTANCE_RETENTION", "7 days")] {
+            let err = apply_timing(&mut settings, |n| (n == name).then(|| value.to_string())).unwrap_err();
+            assert!(err.contains(name), "{err}");
+        }
     }
 }
