@@ -186,23 +186,23 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError
         let user = load_active_user(state, &owner, "unknown_key").await?;
         return Ok(Caller { username: user.username, role: role_of(&user.role), method: AuthMethod::ApiKey(key_id), is_system: false });
     }
-    if state.settings.auth_mode == AuthMode::Dev {
-        if let Some(name) = header(parts, "x-username") {
-            let username = name.trim().to_ascii_lowercase();
-            let override_role = match header(parts, "x-user-role") {
-                None => None,
-                Some(r) => Some(Role::parse(r).ok_or_else(|| unauthorized("invalid_role", "X-User-Role must be analyst, admin or ops"))?),
-            };
-            let user = match users::get(&mut *state.store.read().await?, &username).await? {
-                Some(u) => u,
-                None => provision_dev_user(state, &username, override_role.unwrap_or(Role::Analyst)).await?,
-            };
-            if !user.is_active {
-                return Err(disabled(&user.username));
-            }
-            touch_login(state, &user.username).await;
-            return Ok(Caller { role: override_role.unwrap_or_else(|| role_of(&user.role)), username: user.username, method: AuthMethod::Dev, is_system: false });
+    if state.settings.auth_mode == AuthMode::Dev
+        && let Some(name) = header(parts, "x-username")
+    {
+        let username = name.trim().to_ascii_lowercase();
+        let override_role = match header(parts, "x-user-role") {
+            None => None,
+            Some(r) => Some(Role::parse(r).ok_or_else(|| unauthorized("invalid_role", "X-User-Role must be analyst, admin or ops"))?),
+        };
+        let user = match users::get(&mut *state.store.read().await?, &username).await? {
+            Some(u) => u,
+            None => provision_dev_user(state, &username, override_role.unwrap_or(Role::Analyst)).await?,
+        };
+        if !user.is_active {
+            return Err(disabled(&user.username));
         }
+        touch_login(state, &user.username).await;
+        return Ok(Caller { role: override_role.unwrap_or_else(|| role_of(&user.role)), username: user.username, method: AuthMethod::Dev, is_system: false });
     }
     Err(unauthorized("missing_credentials", "Authentication required: send 'Authorization: Bearer <api key>'"))
 }
@@ -227,10 +227,10 @@ async fn load_active_user(state: &AppState, username: &str, reason: &str) -> Res
 }
 
 async fn touch_login(state: &AppState, username: &str) {
-    if let Ok(mut tx) = state.store.write().await {
-        if users::touch_login(&mut tx, username, state.now()).await.is_ok() {
-            let _ = tx.commit().await;
-        }
+    if let Ok(mut tx) = state.store.write().await
+        && users::touch_login(&mut tx, username, state.now()).await.is_ok()
+    {
+        let _ = tx.commit().await;
     }
 }
 
@@ -286,11 +286,11 @@ pub async fn enforce(State((state, access)): State<(AppState, Access)>, request:
         Access::Scraper => Some(Access::OPS_ROLES),
         _ => None,
     };
-    if let (Some(roles), Some(c)) = (required, &caller) {
-        if !c.has_role(roles) {
-            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            return ApiError::role_required(&names, c.role.as_str()).into_response();
-        }
+    if let (Some(roles), Some(c)) = (required, &caller)
+        && !c.has_role(roles)
+    {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        return ApiError::role_required(&names, c.role.as_str()).into_response();
     }
     if let Some(c) = caller {
         parts.extensions.insert(c);
@@ -347,10 +347,10 @@ impl KeyCache {
     /// Authenticates `token`, returning (key id, owner) or a 401.
     pub async fn authenticate(&self, state: &AppState, token: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(String, String), ApiError> {
         let digest = sha256_hex(token);
-        if let Some((at, key_id, owner)) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(&digest).cloned() {
-            if at.elapsed() < KEY_CACHE_TTL {
-                return Ok((key_id, owner));
-            }
+        if let Some((at, key_id, owner)) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(&digest).cloned()
+            && at.elapsed() < KEY_CACHE_TTL
+        {
+            return Ok((key_id, owner));
         }
         let (key_id, secret) = split_key(token).ok_or_else(|| unauthorized("unknown_key", "The API key is not valid"))?;
         let stored = users::get_key(&mut *state.store.read().await?, key_id)
@@ -366,10 +366,10 @@ impl KeyCache {
         if stored.key.expires_at.is_some_and(|e| e <= now) {
             return Err(unauthorized("expired_key", "The API key has expired"));
         }
-        if let Ok(mut tx) = state.store.write().await {
-            if users::touch_key(&mut tx, key_id, now).await.is_ok() {
-                let _ = tx.commit().await;
-            }
+        if let Ok(mut tx) = state.store.write().await
+            && users::touch_key(&mut tx, key_id, now).await.is_ok()
+        {
+            let _ = tx.commit().await;
         }
         let result = (stored.key.id.clone(), stored.key.owner_username.clone());
         // Keys with an expiry are not cached past it: cache only keys without one.

@@ -110,9 +110,7 @@ fn capitalise(s: &str) -> String {
 impl From<graph_olap_store::StoreError> for ApiError {
     fn from(e: graph_olap_store::StoreError) -> Self {
         match &e {
-            graph_olap_store::StoreError::Database(sqlx_err)
-                if matches!(sqlx_err, sqlx_like::PoolTimedOut | sqlx_like::PoolClosed | sqlx_like::Io(_)) =>
-            {
+            graph_olap_store::StoreError::Database(sqlx_like::PoolTimedOut | sqlx_like::PoolClosed | sqlx_like::Io(_)) => {
                 tracing::error!(error = %e, "metadata database unavailable");
                 ApiError::unavailable("database", "The metadata database is unavailable; retry shortly")
             }

@@ -189,10 +189,10 @@ pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> O
             Some(Value::Object(pk)) => {
                 let name = c.identifier(pk, "name", &format!("{path}.primary_key"));
                 let ty = c.prop_type(pk.get("type"), &format!("{path}.primary_key.type"));
-                if let Some(t) = ty {
-                    if !t.allowed_as_key() {
-                        c.push(format!("{path}.primary_key.type"), "enum", format!("{t} cannot be a primary key; use STRING, an integer type or UUID"));
-                    }
+                if let Some(t) = ty
+                    && !t.allowed_as_key()
+                {
+                    c.push(format!("{path}.primary_key.type"), "enum", format!("{t} cannot be a primary key; use STRING, an integer type or UUID"));
                 }
                 if let Some(n) = &name {
                     taken.insert(n.to_ascii_lowercase());
@@ -262,10 +262,9 @@ pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> O
         let props = c.properties(obj, &path, &mut taken);
         if let (Some(edge_type), Some(from_node), Some(to_node), Some(sql), Some(from_key), Some(to_key), Some(properties)) =
             (ty, from_node, to_node, sql, from_key, to_key, props)
+            && !from_key.eq_ignore_ascii_case(&to_key)
         {
-            if !from_key.eq_ignore_ascii_case(&to_key) {
-                edge_defs.push(EdgeDefinition { edge_type, from_node, to_node, sql, from_key, to_key, properties });
-            }
+            edge_defs.push(EdgeDefinition { edge_type, from_node, to_node, sql, from_key, to_key, properties });
         }
     }
     (c.errors.len() == start).then_some((node_defs, edge_defs))

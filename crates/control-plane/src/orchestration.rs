@@ -150,8 +150,10 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                     report.terminated += 1;
                 }
             }
+            // Not scheduled yet: only a timeout fails it (never the "lost unit" arm below).
             ("starting", None) if row.pod_name.is_none() => {
-                if now - row.updated_at > Duration::from_std(state.settings.startup_timeout).unwrap_or(Duration::minutes(15)) {
+                let overdue = now - row.updated_at > Duration::from_std(state.settings.startup_timeout).unwrap_or(Duration::minutes(15));
+                if overdue {
                     fail(state, &row, "STARTUP_TIMEOUT", "The instance was not scheduled within the startup timeout").await?;
                     report.timed_out += 1;
                 }

@@ -357,7 +357,7 @@ pub fn progress(snapshot: &Snapshot, jobs: &[ExportJobRow], now: DateTime<Utc>) 
         _ if total > 0 && completed == total => "finalizing",
         _ => "exporting",
     };
-    let percent = if snapshot.status == "ready" { 100 } else if total == 0 { 0 } else { 100 * completed / total };
+    let percent = if snapshot.status == "ready" { 100 } else { (100 * completed).checked_div(total).unwrap_or(0) };
     let remaining = match (started_at, completed) {
         (Some(start), c) if c > 0 && c < total => {
             let elapsed = (now - start).num_seconds().max(0) as usize;

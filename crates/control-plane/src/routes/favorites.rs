@@ -30,10 +30,10 @@ mod sqlx_compat {
 /// `GET /api/favorites`
 pub async fn list(State(state): State<AppState>, caller: Caller, q: QueryParams) -> ApiResult<Response> {
     let resource_type = q.text("resource_type");
-    if let Some(t) = resource_type {
-        if !TYPES.contains(&t) {
-            return Err(ApiError::invalid("query.resource_type", "enum", "resource_type must be one of: mapping, snapshot, instance"));
-        }
+    if let Some(t) = resource_type
+        && !TYPES.contains(&t)
+    {
+        return Err(ApiError::invalid("query.resource_type", "enum", "resource_type must be one of: mapping, snapshot, instance"));
     }
     let rows = favorites::list(&mut *state.store.read().await?, &caller.username, resource_type).await?;
     let mut out = Vec::new();

@@ -48,10 +48,10 @@ pub async fn list(State(state): State<AppState>, q: QueryParams) -> ApiResult<Re
     let mut errors = Vec::new();
     let (offset, limit) = q.pagination(&mut errors, 50, 100);
     let role = q.text("role").map(str::to_ascii_lowercase);
-    if let Some(r) = &role {
-        if Role::parse(r).is_none() {
-            errors.push(graph_olap_api::FieldError::new("query.role", "enum", "role must be one of: analyst, admin, ops"));
-        }
+    if let Some(r) = &role
+        && Role::parse(r).is_none()
+    {
+        errors.push(graph_olap_api::FieldError::new("query.role", "enum", "role must be one of: analyst, admin, ops"));
     }
     let filter = users::UserFilter { role, is_active: q.bool("is_active", &mut errors), search: q.search(&mut errors) };
     finish(errors)?;
@@ -107,10 +107,10 @@ fn read_new_user(body: &serde_json::Map<String, Value>, default_role: Role) -> A
         }
     });
     let email = f.text_patch("email", 3, 255);
-    if let Patch::Set(e) = &email {
-        if !e.contains('@') {
-            f.error("email", "pattern", "email must contain '@'");
-        }
+    if let Patch::Set(e) = &email
+        && !e.contains('@')
+    {
+        f.error("email", "pattern", "email must contain '@'");
     }
     let display_name = f.text("display_name", Need::Optional, 1, 255);
     let role = f.choice("role", Need::Optional, Role::NAMES).map(|r| Role::parse(&r).unwrap_or(default_role)).unwrap_or(default_role);
@@ -218,10 +218,10 @@ pub async fn update(State(state): State<AppState>, caller: Caller, Path(name): P
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let email = f.text_patch("email", 3, 255);
-    if let Patch::Set(e) = &email {
-        if !e.contains('@') {
-            f.error("email", "pattern", "email must contain '@'");
-        }
+    if let Patch::Set(e) = &email
+        && !e.contains('@')
+    {
+        f.error("email", "pattern", "email must contain '@'");
     }
     let display_name = f.text("display_name", Need::Optional, 1, 255);
     let is_active = f.bool("is_active", Need::Optional);
