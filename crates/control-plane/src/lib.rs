@@ -30,6 +30,7 @@ pub mod routes;
 pub mod schema_cache;
 pub mod scrape;
 pub mod settings;
+pub mod sizing;
 pub mod snapshot_flow;
 pub mod sql_check;
 pub mod state;

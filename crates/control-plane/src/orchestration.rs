@@ -63,12 +63,19 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
         if row.pod_name.is_some() {
             continue;
         }
-        let memory_gb = match row.memory_gb {
-            Some(m) => m,
-            None => {
-                let bytes = snapshots::get(&mut *state.store.read().await?, row.snapshot_id).await?.and_then(|s| s.size_bytes).unwrap_or(0);
-                let gib = bytes as f64 / (1u64 << 30) as f64;
-                ((2.0 + 3.0 * gib).ceil() as i64).clamp(2, 32)
+        let figures = snapshots::get(&mut *state.store.read().await?, row.snapshot_id).await?.map(|s| crate::sizing::figures_of(&s)).unwrap_or_default();
+        let memory_gb = match crate::sizing::memory_gb(row.memory_gb, figures, crate::sizing::limit_gb(state)) {
+            Ok(gb) => gb,
+            Err(refused) => {
+                // Refuse before starting rather than start an instance that would be killed.
+                let mut tx = state.store.write().await?;
+                if let Some(mut fresh) = instances::get_for_update(&mut tx, id).await?
+                    && fresh.status == "starting"
+                {
+                    instance_flow::mark_failed(&mut tx, &mut fresh, "STARTUP_FAILED", &format!("Not started: {refused}"), None, state.now()).await?;
+                }
+                tx.commit().await?;
+                continue;
             }
         };
         let spec = UnitSpec {

@@ -81,6 +81,28 @@ impl Server {
         body["data"]["jobs"].as_array().unwrap().clone()
     }
 
+    /// Runs a real export worker until the snapshot is ready or failed; returns the snapshot and
+    /// the worker's summary.
+    async fn export(&self, snapshot_id: i64) -> (Value, graph_olap_export::RunSummary) {
+        let mut config = graph_olap_export::WorkerConfig::new(self.url.clone(), KEY, self.state.warehouse.clone());
+        config.wait_seconds = 1;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let worker = tokio::spawn(graph_olap_export::run(config, async move {
+            let _ = stop_rx.await;
+        }));
+        let mut snapshot = Value::Null;
+        for _ in 0..240 {
+            let (_, body) = self.call(Method::GET, &format!("/api/snapshots/{snapshot_id}"), Some(ALICE), None).await;
+            snapshot = body["data"].clone();
+            if snapshot["status"] == "ready" || snapshot["status"] == "failed" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let _ = stop_tx.send(());
+        (snapshot, worker.await.unwrap())
+    }
+
     fn advance(&self, secs: i64) {
         self.clock.advance(chrono::Duration::seconds(secs));
     }
@@ -97,23 +119,7 @@ async fn a_real_worker_exports_a_snapshot_that_becomes_ready_with_a_manifest() {
     assert_eq!(progress["data"]["phase"], "queued");
     assert_eq!(progress["data"]["jobs_total"], 2, "one job per node label and edge type: {progress}");
 
-    let mut config = graph_olap_export::WorkerConfig::new(s.url.clone(), KEY, s.state.warehouse.clone());
-    config.wait_seconds = 1;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(graph_olap_export::run(config, async move {
-        let _ = stop_rx.await;
-    }));
-    let mut snapshot = Value::Null;
-    for _ in 0..240 {
-        let (_, body) = s.call(Method::GET, &format!("/api/snapshots/{snapshot_id}"), Some(ALICE), None).await;
-        snapshot = body["data"].clone();
-        if snapshot["status"] == "ready" || snapshot["status"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let _ = stop_tx.send(());
-    let summary = worker.await.unwrap();
+    let (snapshot, summary) = s.export(snapshot_id).await;
     assert_eq!(snapshot["status"], "ready", "{snapshot}");
     assert_eq!(summary.completed, 2);
     let customers = snapshot["node_counts"]["Customer"].as_i64().unwrap();
@@ -336,4 +342,62 @@ async fn instance_lifecycle_changes_are_validated_and_recorded() {
     let (_, got) = s.call(Method::GET, &format!("/api/instances/{id}"), Some(ALICE), None).await;
     assert_eq!(got["data"]["status"], "terminated");
     assert_eq!(got["data"]["termination_reason"], "ttl_expired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_are_sized_from_the_snapshot_and_refused_when_they_would_not_fit() {
+    let s = server().await;
+    let (_, first) = s.create_instance(ALICE, "sizing").await;
+    let snapshot_id = first["data"]["snapshot_id"].as_i64().unwrap();
+    let (snapshot, _) = s.export(snapshot_id).await;
+    assert_eq!(snapshot["status"], "ready", "{snapshot}");
+    s.call(Method::DELETE, &format!("/api/instances/{}", first["data"]["id"]), Some(ALICE), None).await;
+
+    // A small snapshot gets the §6.1 default, ceil(2 + 3 × size in GiB) = 3.
+    let (status, small) = s.call(Method::POST, "/api/instances", Some(ALICE), Some(json!({"snapshot_id": snapshot_id, "name": "small"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{small}");
+    assert_eq!(small["data"]["memory_gb"], 3, "{small}");
+    s.call(Method::DELETE, &format!("/api/instances/{}", small["data"]["id"]), Some(ALICE), None).await;
+
+    // Pretend the snapshot holds 4 GiB of Parquet: the estimate is 13 GiB.
+    let store = s.state.store.clone();
+    let grow = |bytes: i64| {
+        let store = store.clone();
+        async move {
+        let mut tx = store.write().await.unwrap();
+        let mut row = graph_olap_store::snapshots::get_for_update(&mut tx, snapshot_id).await.unwrap().unwrap();
+        row.size_bytes = Some(bytes);
+        graph_olap_store::snapshots::save(&mut tx, &row).await.unwrap();
+        tx.commit().await.unwrap();
+        }
+    };
+    grow(4 << 30).await;
+    let count = || async { s.call(Method::GET, "/api/instances?include_terminated=true", Some(ALICE), None).await.1["meta"]["total"].as_i64().unwrap() };
+    let before = count().await;
+    let (status, body) = s.call(Method::POST, "/api/instances", Some(ALICE), Some(json!({"snapshot_id": snapshot_id, "name": "tight", "memory_gb": 8}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let error = &body["error"]["details"]["errors"][0];
+    assert_eq!((error["field"].as_str(), error["reason"].as_str()), (Some("memory_gb"), Some("below_memory_estimate")), "{body}");
+    assert!(error["message"].as_str().unwrap().contains("13 GiB"), "{body}");
+    assert_eq!(body["error"]["details"]["estimated_memory_gb"], 13);
+    let (status, sized) = s.call(Method::POST, "/api/instances", Some(ALICE), Some(json!({"snapshot_id": snapshot_id, "name": "sized"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{sized}");
+    assert_eq!(sized["data"]["memory_gb"], 14, "the §6.1 default ceil(2 + 3 × 4) when it covers the estimate: {sized}");
+    s.call(Method::DELETE, &format!("/api/instances/{}", sized["data"]["id"]), Some(ALICE), None).await;
+
+    // 40 GiB of Parquet cannot fit any instance: refused, nothing created.
+    grow(40 << 30).await;
+    let before_huge = count().await;
+    let (status, body) = s.call(Method::POST, "/api/instances", Some(ALICE), Some(json!({"snapshot_id": snapshot_id, "name": "huge"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["details"]["errors"][0]["reason"], "exceeds_memory_limit", "{body}");
+    assert_eq!(body["error"]["details"]["memory_limit_gb"], 32);
+    assert_eq!(count().await, before_huge, "a refused create stores nothing");
+    assert_eq!(before + 1, before_huge, "only the sized instance was added");
+
+    // Reusing the snapshot from its mapping is sized (and refused) the same way.
+    let (status, body) = s.call(Method::POST, "/api/instances/from-mapping", Some(ALICE), Some(json!({"mapping_id": s.mapping_id, "name": "reuse-huge"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["details"]["errors"][0]["reason"], "exceeds_memory_limit", "{body}");
+    assert_eq!(count().await, before_huge);
 }

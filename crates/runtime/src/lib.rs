@@ -53,6 +53,12 @@ pub trait Runtime: Send + Sync {
     /// Probes the runtime itself (for the `compute` component of cluster health).
     async fn health(&self) -> Result<RuntimeHealth, RuntimeError>;
 
+    /// The most memory, in whole GiB, one unit can be given here (`None`: no limit known
+    /// beyond the API's). The control plane refuses instances whose estimated memory exceeds it.
+    fn memory_limit_gb(&self) -> Option<i64> {
+        None
+    }
+
     /// Stops every known unit concurrently, each with `grace` (used when `graph-olap up` exits).
     /// Stops as many as it can and returns the first error, if any.
     async fn shutdown_all(&self, grace: Duration) -> Result<(), RuntimeError>;

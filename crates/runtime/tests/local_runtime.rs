@@ -227,3 +227,12 @@ async fn bad_specs_and_programs_are_refused_clearly() {
     assert!(err.to_string().contains("no-such-program"), "{err}");
     assert!(rt.list().await.unwrap().is_empty(), "no record for a unit that never started");
 }
+
+#[test]
+fn the_memory_limit_is_the_machine_less_one_gib() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = common::runtime(dir.path());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let total_kib: i64 = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:")).unwrap().trim().trim_end_matches("kB").trim().parse().unwrap();
+    assert_eq!(rt.memory_limit_gb(), Some((total_kib >> 20) - 1));
+}

@@ -139,10 +139,12 @@ async fn create_from_snapshot(state: AppState, caller: Caller, body: Map<String,
     if snapshot.status != "ready" {
         return Err(ApiError::invalid_state("snapshot", snapshot.id, &snapshot.status, &["ready"], "snapshot_not_ready", format!("Snapshot {} is {}; instances start only from ready snapshots", snapshot.id, snapshot.status)));
     }
+    let mut sizing = input.sizing;
+    sizing.memory_gb = Some(crate::sizing::size_for_create(&state, sizing.memory_gb, &snapshot)?);
     instances::lock_quota(&mut tx).await?;
     let limits = crate::platform_config::concurrency(&mut tx).await?;
     instance_flow::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
-    let new = NewInstance { snapshot_id, mapping_id: snapshot.mapping_id, mapping_version: snapshot.mapping_version, owner: caller.username.clone(), name, description: input.description, status: "starting", sizing: input.sizing, ttl, inactivity_timeout: inactivity, expires_at };
+    let new = NewInstance { snapshot_id, mapping_id: snapshot.mapping_id, mapping_version: snapshot.mapping_version, owner: caller.username.clone(), name, description: input.description, status: "starting", sizing, ttl, inactivity_timeout: inactivity, expires_at };
     let row = instance_flow::insert(&mut tx, new, now).await?;
     snapshot.last_used_at = Some(now);
     snapshot.updated_at = now;
@@ -187,8 +189,10 @@ async fn create_from_mapping_body(state: AppState, caller: Caller, body: Map<Str
         true => crate::snapshot_flow::find_reusable(&mut tx, mapping_id, version.version, now).await?,
         false => None,
     };
+    let mut sizing = input.sizing;
     let (snapshot, status) = match reusable {
         Some(mut snapshot) => {
+            sizing.memory_gb = Some(crate::sizing::size_for_create(&state, sizing.memory_gb, &snapshot)?);
             snapshot.last_used_at = Some(now);
             snapshot.updated_at = now;
             snapshots::save(&mut tx, &snapshot).await?;
@@ -201,7 +205,7 @@ async fn create_from_mapping_body(state: AppState, caller: Caller, body: Map<Str
             (snapshot, if prestaged { "starting" } else { "waiting_for_snapshot" })
         }
     };
-    let new = NewInstance { snapshot_id: snapshot.id, mapping_id, mapping_version: version.version, owner: caller.username.clone(), name, description: input.description, status, sizing: input.sizing, ttl, inactivity_timeout: inactivity, expires_at };
+    let new = NewInstance { snapshot_id: snapshot.id, mapping_id, mapping_version: version.version, owner: caller.username.clone(), name, description: input.description, status, sizing, ttl, inactivity_timeout: inactivity, expires_at };
     let row = instance_flow::insert(&mut tx, new, now).await?;
     mappings::touch_used(&mut tx, mapping_id, now).await?;
     tx.commit().await?;

@@ -282,6 +282,14 @@ impl Runtime for LocalProcessRuntime {
         })
     }
 
+    /// The machine's memory less 1 GiB for the control plane and the system: local units share
+    /// the host, so no single one can use more.
+    fn memory_limit_gb(&self) -> Option<i64> {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let kib: i64 = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some((kib >> 20) - 1)
+    }
+
     async fn shutdown_all(&self, grace: Duration) -> Result<(), RuntimeError> {
         let records = self.inner.records.read_all().await?;
         let stops = records.iter().map(|r| self.stop(&r.name, grace));
