@@ -33,6 +33,37 @@ async fn assert_counts_match_warehouse(p: &Platform, mapping_id: i64, instance_u
     }
 }
 
+/// Every kind of bad query gets its typed error through the proxy, and limits are enforced.
+async fn assert_bad_queries_are_typed(p: &Platform, url: &str) {
+    let post = |body: Value| async move { p.call(Method::POST, &format!("{url}/query"), ALICE, Some(body)).await };
+    let code = |r: &(StatusCode, Value)| (r.0, r.1["error"]["code"].as_str().map(str::to_string));
+    let expect = |r: (StatusCode, Value), status: StatusCode, want: &str| {
+        assert_eq!(code(&r), (status, Some(want.to_string())), "{}", r.1);
+        r.1
+    };
+    let syntax = expect(post(json!({"query": "MATCH (c:Customer)\nRETURN c.id ORDER"})).await, StatusCode::BAD_REQUEST, "QUERY_SYNTAX_ERROR");
+    assert!(syntax["error"]["details"]["line"].as_i64().is_some_and(|l| l >= 1), "the engine's position: {syntax}");
+    let unknown = expect(post(json!({"query": "MATCH (n:NoSuchLabel) RETURN n"})).await, StatusCode::BAD_REQUEST, "QUERY_FAILED");
+    assert!(unknown["error"]["message"].as_str().unwrap().contains("NoSuchLabel"), "{unknown}");
+    let typed = expect(post(json!({"query": "MATCH (c:Customer) WHERE c.account_count > $n RETURN count(c)", "parameters": {"n": "three"}})).await, StatusCode::BAD_REQUEST, "QUERY_FAILED");
+    assert!(typed["error"]["details"]["reason"].is_string(), "{typed}");
+    expect(post(json!({"query": "RETURN 1; RETURN 2"})).await, StatusCode::BAD_REQUEST, "QUERY_UNSUPPORTED");
+    expect(post(json!({"query": "MATCH (c:Customer) DETACH DELETE c"})).await, StatusCode::BAD_REQUEST, "READ_ONLY_VIOLATION");
+    expect(post(json!({"query": "MATCH (c:Customer) RETURN c LIMIT 1", "max_rows": 0})).await, StatusCode::BAD_REQUEST, "VALIDATION_FAILED");
+    expect(post(json!({"query": "RETURN 1", "timeout_ms": 10})).await, StatusCode::BAD_REQUEST, "VALIDATION_FAILED");
+    expect(post(json!({"query": ""})).await, StatusCode::BAD_REQUEST, "VALIDATION_FAILED");
+    let slow = expect(post(json!({"query": "MATCH (a:Customer), (b:Customer), (c:Customer) WHERE a.account_count + b.account_count + c.account_count = 7 RETURN count(*)", "timeout_ms": 1000})).await, StatusCode::REQUEST_TIMEOUT, "QUERY_TIMEOUT");
+    assert_eq!(slow["error"]["details"]["timeout_ms"], 1000, "{slow}");
+    // Harmless words, and the row limit.
+    let (status, words) = post(json!({"query": "MATCH (c:Customer) RETURN 'CREATE' AS word, c.id AS created_at LIMIT 1"})).await;
+    assert_eq!((status, &words["rows"][0][0]), (StatusCode::OK, &json!("CREATE")), "{words}");
+    let (status, limited) = post(json!({"query": "MATCH (c:Customer) RETURN c.id", "max_rows": 7})).await;
+    assert_eq!(status, StatusCode::OK, "{limited}");
+    assert_eq!((limited["row_count"].as_i64(), limited["truncated"].as_bool()), (Some(7), Some(true)), "{limited}");
+    // The instance still answers after all of that.
+    assert!(p.count(url, "MATCH (c:Customer) RETURN count(c)").await > 0);
+}
+
 async fn start_running(p: &Platform, user: &str, mapping: &str, name: &str) -> Value {
     let mapping_id = p.mapping_id(mapping).await;
     let (status, created) = p.create_from_mapping(user, mapping_id, name).await;
@@ -77,6 +108,8 @@ async fn demo_graphs_load_answer_cypher_and_terminate_cleanly() {
     assert_eq!(status, StatusCode::OK, "{schema}");
     let properties = &schema["node_tables"][0]["properties"];
     assert!(properties.get("bk_sectr").is_some() && properties.get("x").is_none(), "the refused SET wrote nothing: {schema}");
+
+    assert_bad_queries_are_typed(&p, tutorial_url).await;
 
     // Terminate: the process exits and its port is free.
     for instance in [&tutorial, &bank] {
