@@ -60,6 +60,10 @@ async fn assert_bad_queries_are_typed(p: &Platform, url: &str) {
     let (status, limited) = post(json!({"query": "MATCH (c:Customer) RETURN c.id", "max_rows": 7})).await;
     assert_eq!(status, StatusCode::OK, "{limited}");
     assert_eq!((limited["row_count"].as_i64(), limited["truncated"].as_bool()), (Some(7), Some(true)), "{limited}");
+    // Columns are named as written; aggregates keep their text.
+    let named = p.query(url, ALICE, "MATCH (c:Customer) RETURN c.bk_sectr, count(*) ORDER BY c.bk_sectr LIMIT 1").await;
+    assert_eq!(named["columns"], json!(["c.bk_sectr", "count(*)"]), "{named}");
+    assert_eq!(named["column_types"], json!(["STRING", "INT64"]), "{named}");
     // The instance still answers after all of that.
     assert!(p.count(url, "MATCH (c:Customer) RETURN count(c)").await > 0);
 }

@@ -313,6 +313,10 @@ fn classify(tokens: &[Token]) -> Result<(), GateError> {
         if next.is_some_and(|n| n.kind == TokenKind::Punct && n.text == ":") {
             continue;
         }
+        // An alias (`RETURN n.x AS set`) names a column; it is not a clause.
+        if prev.is_some_and(|p| is_keyword(p, "AS")) {
+            continue;
+        }
         let upper = token.text.to_ascii_uppercase();
         if upper == "CALL" {
             check_call(tokens, i)?;
@@ -363,6 +367,68 @@ fn check_call(tokens: &[Token], at: usize) -> Result<(), GateError> {
     }
 }
 
+/// The result column names a statement's text implies (API.md §10.6): for each item of the
+/// final top-level `RETURN` (of the first `UNION` branch), `Some(source text)` when it has no
+/// alias, `None` when aliased (the engine already uses the alias). `None` overall when the
+/// statement has no such `RETURN` or returns `*`.
+pub fn return_item_texts(text: &str, tokens: &[Token]) -> Option<Vec<Option<String>>> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut line_starts = vec![0usize];
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '\n' {
+            line_starts.push(i + 1);
+        }
+    }
+    let offset = |t: &Token| line_starts.get(t.line - 1).map(|s| s + t.column - 1);
+    // Depth of every token, and the extent of the first UNION branch.
+    let mut depth = 0i32;
+    let mut depths = Vec::with_capacity(tokens.len());
+    let mut end = tokens.len();
+    for (i, t) in tokens.iter().enumerate() {
+        if t.kind == TokenKind::Punct && matches!(t.text.as_str(), ")" | "]" | "}") {
+            depth -= 1;
+        }
+        depths.push(depth);
+        if t.kind == TokenKind::Punct && matches!(t.text.as_str(), "(" | "[" | "{") {
+            depth += 1;
+        }
+        if depth == 0 && is_keyword(t, "UNION") {
+            end = i;
+            break;
+        }
+    }
+    let start = (0..end).rev().find(|&i| depths[i] == 0 && is_keyword(&tokens[i], "RETURN"))?;
+    let mut first = start + 1;
+    if tokens.get(first).is_some_and(|t| is_keyword(t, "DISTINCT")) {
+        first += 1;
+    }
+    let stop = (first..end).find(|&i| depths[i] == 0 && ["ORDER", "SKIP", "LIMIT"].iter().any(|k| is_keyword(&tokens[i], k))).unwrap_or(end);
+    if tokens.get(first).is_some_and(|t| t.kind == TokenKind::Punct && t.text == "*") {
+        return None;
+    }
+    let mut items = Vec::new();
+    let mut item_start = first;
+    for i in first..=stop {
+        let boundary = i == stop || (depths[i] == 0 && tokens[i].kind == TokenKind::Punct && tokens[i].text == ",");
+        if !boundary {
+            continue;
+        }
+        if item_start >= i {
+            return None;
+        }
+        let aliased = i >= item_start + 2 && depths[i - 2] == 0 && is_keyword(&tokens[i - 2], "AS");
+        let from = offset(&tokens[item_start])?;
+        let to = match tokens.get(i) {
+            Some(t) => offset(t)?,
+            None => chars.len(),
+        };
+        let source: String = chars.get(from..to)?.iter().collect::<String>().trim().trim_end_matches(';').trim().to_string();
+        items.push((!aliased).then_some(source));
+        item_start = i + 1;
+    }
+    Some(items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,6 +458,7 @@ mod tests {
             "CALL show_tables() RETURN *",
             "MATCH (n) WHERE n.name = $set RETURN n.reset",
             "RETURN 1;  ",
+            "MATCH (n) RETURN n.x AS set, n.y AS delete",
         ] {
             assert_eq!(violation(q), None, "{q}");
         }
@@ -426,6 +493,8 @@ mod tests {
             ("MATCH (n) CALL { MATCH (m) SET m.x = 1 } RETURN n", "SET"),
             ("MATCH (n) RETURN n UNION MATCH (m) CREATE (k) RETURN m", "CREATE"),
             ("match (n) set n.x = 1", "SET"),
+            ("MATCH (n) WITH n AS m SET m.x = 1 RETURN m", "SET"),
+            ("MATCH (n) RETURN n AS set ORDER BY set", "SET"),
         ];
         for (q, clause) in cases {
             assert_eq!(violation(q).as_deref(), Some(clause), "{q}");
@@ -449,6 +518,23 @@ mod tests {
             check_read_only("PROFILE MATCH (n) RETURN n"),
             Err(GateError::Unsupported { feature: "profile".into() })
         );
+    }
+
+    fn names(q: &str) -> Option<Vec<Option<String>>> {
+        return_item_texts(q, &tokenize(q).unwrap())
+    }
+
+    #[test]
+    fn return_items_keep_their_source_text() {
+        let some = |v: &[&str]| Some(v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>());
+        assert_eq!(names("MATCH (n) RETURN n.name, count(*)"), some(&["n.name", "count(*)"]));
+        assert_eq!(names("MATCH (n) RETURN DISTINCT  n.age + 1 ,\n sum(n.x) ORDER BY n.age"), some(&["n.age + 1", "sum(n.x)"]));
+        assert_eq!(names("MATCH (n) RETURN n.a AS a, {k: [1, 2]}, f(x, y) LIMIT 3;"), Some(vec![None, Some("{k: [1, 2]}".into()), Some("f(x, y)".into())]));
+        assert_eq!(names("MATCH (n) CALL { WITH n RETURN n.x AS y } RETURN y"), some(&["y"]));
+        assert_eq!(names("RETURN 1 AS x UNION RETURN 2 AS x"), Some(vec![None]));
+        assert_eq!(names("RETURN 'a, b' , `odd name`"), some(&["'a, b'", "`odd name`"]));
+        assert_eq!(names("MATCH (n) RETURN *"), None);
+        assert_eq!(names("MATCH (n) WITH n AS m"), None);
     }
 
     #[test]

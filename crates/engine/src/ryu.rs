@@ -920,8 +920,19 @@ impl GraphEngine for RyuEngine {
     }
 
     fn query(&self, request: &QueryRequest, cancel: &CancelToken) -> Result<QueryOutput, QueryError> {
-        cypher::check_read_only(&request.query).map_err(gate_error)?;
-        self.execute_read_only(request, cancel)
+        let tokens = cypher::check_read_only(&request.query).map_err(gate_error)?;
+        let mut output = self.execute_read_only(request, cancel)?;
+        // Columns are named by the text as written (`count(*)`, not the engine's `COUNT_STAR()`).
+        if let Some(texts) = cypher::return_item_texts(&request.query, &tokens)
+            && texts.len() == output.columns.len()
+        {
+            for (column, text) in output.columns.iter_mut().zip(texts) {
+                if let Some(text) = text {
+                    *column = text;
+                }
+            }
+        }
+        Ok(output)
     }
 
     fn schema(&self) -> Result<GraphSchema, EngineError> {
