@@ -174,6 +174,16 @@ def test_bulk_delete_dry_run_and_expected_count(analyst: GraphOLAPClient,
     assert done.deleted_count == 2 and sorted(done.deleted_ids) == sorted(dry.matched_ids)
     with pytest.raises(ForbiddenError):
         analyst.admin.bulk_delete("mapping", {"name_prefix": prefix}, "nope", dry_run=True)
+    # Both deletions and the bulk call itself are in the audit log.
+    deleted = admin.admin.audit_log(action="mapping.delete", limit=100)
+    assert {str(i) for i in done.deleted_ids} <= {e.resource_id for e in deleted}
+    bulk = admin.admin.audit_log(action="bulk.delete", username="admin_carol@e2e.local", limit=5)
+    assert bulk and bulk[0].details["reason"] == "integration test", bulk[0].details
+    assert bulk.total >= 1 and bulk[0].created_at is not None
+    with pytest.raises(ForbiddenError):
+        analyst.admin.audit_log()
+    with pytest.raises(ValidationError):
+        admin.admin.audit_log(created_after="yesterday")
 
 
 def test_testing_fixtures_clean_up(platform) -> None:

@@ -8,6 +8,7 @@ Example:
 
 from graph_olap.models.common import (
     ApiKey,
+    AuditEntry,
     BulkDeleteResult,
     Favorite,
     GraphOLAPModel,
@@ -62,6 +63,7 @@ __all__ = [
     "AlgorithmInfo",
     "AlgorithmParameter",
     "ApiKey",
+    "AuditEntry",
     "BulkDeleteResult",
     "CacheStats",
     "Catalog",

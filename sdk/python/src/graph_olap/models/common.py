@@ -292,6 +292,28 @@ class BulkDeleteResult(GraphOLAPModel):
     _repr_keys = ("resource_type", "dry_run", "matched_count", "deleted_count")
 
 
+class AuditEntry(GraphOLAPModel):
+    """One audit-log row (``GET /api/audit-log``, docs/ops.md): who did what to which resource.
+
+    Example:
+        >>> e = AuditEntry(id=1, username="ops_dave@e2e.local", action="config.update",
+        ...                resource_type="config", resource_id="concurrency")
+        >>> e.action, e["resource_id"]
+        ('config.update', 'concurrency')
+    """
+
+    id: int = 0
+    created_at: Optional[datetime] = None
+    username: Optional[str] = None
+    action: str = ""
+    resource_type: Optional[str] = None
+    resource_id: Optional[str] = None
+    details: Dict[str, Any] = {}
+    request_id: Optional[str] = None
+
+    _repr_keys = ("id", "username", "action", "resource_type", "resource_id")
+
+
 class InstanceQuota(GraphOLAPModel):
     """The caller's instance quota (``GET /api/instances/quota``).
 

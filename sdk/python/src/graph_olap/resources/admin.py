@@ -8,9 +8,11 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from datetime import datetime
+from typing import Any, Dict, Optional, Union
 
-from graph_olap.models.common import BulkDeleteResult
+from graph_olap.models.common import AuditEntry, BulkDeleteResult
+from graph_olap.pagination import PaginatedList
 from graph_olap.resources._base import Resource
 
 __all__ = ["AdminResource"]
@@ -59,3 +61,33 @@ class AdminResource(Resource):
             body["expected_count"] = int(expected_count)
         return self._one("DELETE", "/api/admin/resources/bulk", BulkDeleteResult,
                          json=body)
+
+    def audit_log(
+        self,
+        username: Optional[str] = None,
+        resource_type: Optional[str] = None,
+        resource_id: Union[str, int, None] = None,
+        action: Optional[str] = None,
+        created_after: Union[str, datetime, None] = None,
+        created_before: Union[str, datetime, None] = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> PaginatedList[AuditEntry]:
+        """Audit-log entries, newest first (admin or ops; docs/ops.md).
+
+        ``action`` is a literal prefix (``"mapping."`` matches every mapping action);
+        the other filters match exactly.  ``iter_all()`` walks every page.
+
+        Raises:
+            ForbiddenError: caller is not admin/ops.
+            ValidationError: a malformed filter (e.g. a bad timestamp).
+
+        Example:
+            >>> # for e in admin.admin.audit_log(action="config.", limit=5): print(e.action)
+        """
+        return self._list("/api/audit-log", AuditEntry, {
+            "username": username, "resource_type": resource_type,
+            "resource_id": None if resource_id is None else str(resource_id), "action": action,
+            "created_after": created_after, "created_before": created_before,
+            "offset": offset, "limit": limit,
+        })
