@@ -917,6 +917,14 @@ async fn bulk_delete_refuses_unsafe_requests_and_changes_nothing(db: Db) {
         let message = e["error"]["details"]["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains('3') && message.contains('2'), "{message}");
     }
+    // Bad durations elsewhere on the same platform: typed errors, nothing stored.
+    for (ttl, reason) in [("P1Y", "unsupported_unit"), ("PT0S", "out_of_range"), ("1 day", "invalid_duration"), ("P1DT", "invalid_duration")] {
+        let (status, e) = s.call(Method::POST, "/api/instances/from-mapping", ALICE, Some(json!({"mapping_id": staged, "name": "bad", "ttl": ttl}))).await;
+        assert_invalid(status, &e, "ttl", reason);
+        let (status, e) = s.call(Method::PUT, "/api/config/lifecycle", DAVE, Some(json!({"snapshot": {"default_inactivity": ttl}}))).await;
+        assert_invalid(status, &e, "snapshot.default_inactivity", reason);
+    }
+    assert_eq!(s.fingerprint().await, before, "refused requests changed nothing");
     // Analysts may not bulk delete at all.
     let r = s.send(Method::DELETE, "/api/admin/resources/bulk", Some(ALICE), Some(json!({"resource_type": "instance", "filters": {"name_prefix": "tmp-"}, "reason": "x"}))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
