@@ -11,7 +11,7 @@
 //! Does not own claiming, heartbeats or reporting (the worker) nor how a store is opened
 //! (`storage`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{Field, Schema, SchemaRef};
@@ -32,6 +32,7 @@ use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
+use tokio::task::JoinSet;
 
 use crate::ExportError;
 use crate::quality::{Checker, Checks};
@@ -57,6 +58,18 @@ pub struct WriterOptions {
     /// Bytes buffered before an upload switches to multipart, and the size of each uploaded part
     /// (at least [`MIN_UPLOAD_PART_BYTES`], S3's minimum part size).
     pub upload_buffer_bytes: usize,
+    /// Part files written at the same time, each on its own task (batches are dealt to them in
+    /// turn, so encoding uses several cores); 1 writes one file after the other.
+    pub parallel_files: usize,
+}
+
+impl WriterOptions {
+    /// The defaults with one part file per core being written at a time (at most 4): what the
+    /// worker uses.
+    pub fn parallel() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        WriterOptions { parallel_files: cores.clamp(1, 4), ..WriterOptions::default() }
+    }
 }
 
 impl Default for WriterOptions {
@@ -66,6 +79,7 @@ impl Default for WriterOptions {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_file_rows: u64::MAX,
             upload_buffer_bytes: 10 * 1024 * 1024,
+            parallel_files: 1,
         }
     }
 }
@@ -194,13 +208,151 @@ where
     if columns.is_empty() {
         return Err(ExportError::InvalidJob("the job declares no columns".into()));
     }
-    let mut writer = TableWriter::new(Arc::clone(&store), prefix.clone(), columns, options.clone(), checks, progress);
-    match writer.write_all(batches).await {
-        Ok(()) => writer.finish().await,
-        Err(e) => {
-            writer.abandon().await;
-            Err(e)
+    let schema = output_schema(columns);
+    let properties = writer_properties(columns, options);
+    let shared = Arc::new(Shared::default());
+    let lane = |shared: &Arc<Shared>| Lane {
+        store: Arc::clone(&store),
+        prefix: prefix.clone(),
+        schema: Arc::clone(&schema),
+        properties: properties.clone(),
+        options: options.clone(),
+        shared: Arc::clone(shared),
+        open: None,
+        done: Vec::new(),
+        open_flushed: 0,
+    };
+    let mut lanes = if options.parallel_files <= 1 {
+        Lanes::Inline(Box::new(lane(&shared)))
+    } else {
+        let mut senders = Vec::new();
+        let mut tasks = JoinSet::new();
+        for _ in 0..options.parallel_files {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(1);
+            let mut lane = lane(&shared);
+            tasks.spawn(async move {
+                while let Some(batch) = rx.recv().await {
+                    if let Err(e) = lane.write_batch(&batch).await {
+                        lane.abandon().await;
+                        return Err(e);
+                    }
+                }
+                lane.finish().await
+            });
+            senders.push(tx);
         }
+        Lanes::Spawned { senders, tasks, next: 0 }
+    };
+    let expected: Vec<ExpectedColumn> = columns.iter().map(|c| ExpectedColumn::new(&c.name, c.ty)).collect();
+    let mut checker = Checker::new(columns, checks);
+    let mut batches = batches;
+    let streamed: Result<(), ExportError> = async {
+        while let Some(batch) = batches.next().await {
+            let batch = conform_batch(&batch?, &expected)?;
+            let batch = checker.check(&batch)?;
+            if checker.failing() {
+                // Keep counting for the report, but write nothing more: the job fails.
+                continue;
+            }
+            if batch.num_rows() > 0 {
+                checker.written(batch.num_rows() as u64);
+                lanes.write(batch).await?;
+                shared.report(progress);
+            }
+        }
+        if checker.failing() {
+            return Err(checker.failure());
+        }
+        Ok(())
+    }
+    .await;
+    let finished = lanes.finish().await;
+    shared.report(progress);
+    let failure = match (streamed, finished) {
+        (Ok(()), Ok(mut files)) => {
+            files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+            let row_count = files.iter().map(|f| f.file.row_count).sum();
+            let size_bytes = files.iter().map(|f| f.file.size_bytes).sum();
+            return Ok(TableOutput { files, row_count, size_bytes, quality: checker.quality().clone() });
+        }
+        (Err(e), _) | (Ok(()), Err(e)) => e,
+    };
+    let written = shared.lock_files().clone();
+    if let Err(e) = remove_files(&store, &written).await {
+        tracing::warn!(error = %e, "could not delete the files of a failed export");
+    }
+    Err(failure)
+}
+
+/// The part-file writers of one export: one inline, or several tasks fed batches in turn.
+enum Lanes {
+    Inline(Box<Lane>),
+    Spawned { senders: Vec<tokio::sync::mpsc::Sender<RecordBatch>>, tasks: JoinSet<Result<Vec<WrittenFile>, ExportError>>, next: usize },
+}
+
+impl Lanes {
+    async fn write(&mut self, batch: RecordBatch) -> Result<(), ExportError> {
+        match self {
+            Lanes::Inline(lane) => lane.write_batch(&batch).await,
+            Lanes::Spawned { senders, next, .. } => {
+                let index = *next % senders.len();
+                *next += 1;
+                // A closed channel means that lane failed; its error comes out of `finish`.
+                let _ = senders[index].send(batch).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Closes every open part; the completed files, or the first failure (each failed lane has
+    /// removed its own files; the caller removes the rest).
+    async fn finish(self) -> Result<Vec<WrittenFile>, ExportError> {
+        match self {
+            Lanes::Inline(lane) => lane.finish().await,
+            Lanes::Spawned { senders, mut tasks, .. } => {
+                drop(senders);
+                let mut files = Vec::new();
+                let mut failure = None;
+                while let Some(done) = tasks.join_next().await {
+                    match done {
+                        Ok(Ok(lane_files)) => files.extend(lane_files),
+                        Ok(Err(e)) => {
+                            failure.get_or_insert(e);
+                        }
+                        Err(e) => {
+                            failure.get_or_insert(ExportError::Parquet(format!("a part-file writer panicked: {e}")));
+                        }
+                    }
+                }
+                match failure {
+                    None => Ok(files),
+                    Some(e) => Err(e),
+                }
+            }
+        }
+    }
+}
+
+/// Part numbering and progress shared by the lanes of one export.
+#[derive(Debug, Default)]
+struct Shared {
+    next_part: AtomicUsize,
+    rows: AtomicU64,
+    bytes: AtomicU64,
+    files: Mutex<Vec<WrittenFile>>,
+}
+
+impl Shared {
+    fn lock_files(&self) -> std::sync::MutexGuard<'_, Vec<WrittenFile>> {
+        self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Copies the counters and the completed files into the caller's progress.
+    fn report(&self, progress: &Progress) {
+        progress.rows.store(self.rows.load(Ordering::Relaxed), Ordering::Relaxed);
+        progress.bytes.store(self.bytes.load(Ordering::Relaxed), Ordering::Relaxed);
+        let files = self.lock_files().clone();
+        *progress.lock_files() = files;
     }
 }
 
@@ -220,19 +372,18 @@ pub async fn remove_files(store: &Arc<dyn ObjectStore>, files: &[WrittenFile]) -
     Ok(())
 }
 
-struct TableWriter<'a> {
+/// One sequence of part files being written.
+struct Lane {
     store: Arc<dyn ObjectStore>,
     prefix: Path,
-    checker: Checker,
-    expected: Vec<ExpectedColumn>,
     schema: SchemaRef,
     properties: WriterProperties,
     options: WriterOptions,
-    progress: &'a Progress,
+    shared: Arc<Shared>,
     open: Option<OpenPart>,
     done: Vec<WrittenFile>,
-    rows: u64,
-    closed_bytes: u64,
+    /// Bytes of the open part already counted in `shared.bytes`.
+    open_flushed: u64,
 }
 
 /// The part file being written.
@@ -244,53 +395,7 @@ struct OpenPart {
     uncompressed: u64,
 }
 
-impl<'a> TableWriter<'a> {
-    fn new(
-        store: Arc<dyn ObjectStore>,
-        prefix: Path,
-        columns: &'a [JobColumn],
-        options: WriterOptions,
-        checks: &Checks,
-        progress: &'a Progress,
-    ) -> Self {
-        TableWriter {
-            checker: Checker::new(columns, checks),
-            expected: columns.iter().map(|c| ExpectedColumn::new(&c.name, c.ty)).collect(),
-            schema: output_schema(columns),
-            properties: writer_properties(columns, &options),
-            store,
-            prefix,
-            options,
-            progress,
-            open: None,
-            done: Vec::new(),
-            rows: 0,
-            closed_bytes: 0,
-        }
-    }
-
-    async fn write_all<S>(&mut self, mut batches: S) -> Result<(), ExportError>
-    where
-        S: Stream<Item = Result<RecordBatch, WarehouseError>> + Unpin,
-    {
-        while let Some(batch) = batches.next().await {
-            let batch = conform_batch(&batch?, &self.expected)?;
-            let batch = self.checker.check(&batch)?;
-            if self.checker.failing() {
-                // Keep counting for the report, but write nothing more: the job fails.
-                continue;
-            }
-            if batch.num_rows() > 0 {
-                self.write_batch(&batch).await?;
-                self.checker.written(batch.num_rows() as u64);
-            }
-        }
-        if self.checker.failing() {
-            return Err(self.checker.failure());
-        }
-        Ok(())
-    }
-
+impl Lane {
     async fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
         let total = batch.num_rows();
         let batch_bytes = batch.get_array_memory_size() as u64;
@@ -306,12 +411,12 @@ impl<'a> TableWriter<'a> {
             part.writer.write(&batch.slice(offset, take)).await?;
             part.rows += take as u64;
             part.uncompressed += batch_bytes * take as u64 / total as u64;
-            self.rows += take as u64;
             offset += take;
             let full = part.rows >= max_rows || part.uncompressed >= self.options.max_file_bytes;
             let flushed = part.writer.bytes_written() as u64;
-            self.progress.rows.store(self.rows, Ordering::Relaxed);
-            self.progress.bytes.store(self.closed_bytes + flushed, Ordering::Relaxed);
+            self.shared.rows.fetch_add(take as u64, Ordering::Relaxed);
+            self.shared.bytes.fetch_add(flushed.saturating_sub(self.open_flushed), Ordering::Relaxed);
+            self.open_flushed = self.open_flushed.max(flushed);
             if full {
                 self.close_part().await?;
             }
@@ -320,7 +425,7 @@ impl<'a> TableWriter<'a> {
     }
 
     fn open_part(&self) -> Result<OpenPart, ExportError> {
-        let name = format!("part-{:05}.parquet", self.done.len());
+        let name = format!("part-{:05}.parquet", self.shared.next_part.fetch_add(1, Ordering::Relaxed));
         let location = self.prefix.clone().join(name.as_str());
         let upload = HashingUpload {
             inner: BufWriter::with_capacity(
@@ -351,24 +456,27 @@ impl<'a> TableWriter<'a> {
             location: part.location,
             e_tag,
         };
-        self.closed_bytes += size;
-        self.progress.bytes.store(self.closed_bytes, Ordering::Relaxed);
-        self.progress.lock_files().push(written.clone());
+        if size >= self.open_flushed {
+            self.shared.bytes.fetch_add(size - self.open_flushed, Ordering::Relaxed);
+        } else {
+            self.shared.bytes.fetch_sub(self.open_flushed - size, Ordering::Relaxed);
+        }
+        self.open_flushed = 0;
+        self.shared.lock_files().push(written.clone());
         self.done.push(written);
         Ok(())
     }
 
-    async fn finish(mut self) -> Result<TableOutput, ExportError> {
+    async fn finish(mut self) -> Result<Vec<WrittenFile>, ExportError> {
         if let Err(e) = self.close_part().await {
             self.abandon().await;
             return Err(e);
         }
-        let size_bytes = self.done.iter().map(|f| f.file.size_bytes).sum();
-        Ok(TableOutput { files: std::mem::take(&mut self.done), row_count: self.rows, size_bytes, quality: self.checker.quality().clone() })
+        Ok(std::mem::take(&mut self.done))
     }
 
-    /// Abandons the open upload and deletes the completed files (best effort: a failure is logged,
-    /// and the next attempt clears the prefix anyway).
+    /// Abandons the open upload and deletes this lane's completed files (best effort: a failure
+    /// is logged, and the next attempt clears the prefix anyway).
     async fn abandon(&mut self) {
         if let Some(part) = self.open.take() {
             part.writer.into_inner().abort().await;
@@ -376,6 +484,8 @@ impl<'a> TableWriter<'a> {
         if let Err(e) = remove_files(&self.store, &self.done).await {
             tracing::warn!(error = %e, "could not delete the files of a failed export");
         }
+        let gone: Vec<Path> = self.done.drain(..).map(|f| f.location).collect();
+        self.shared.lock_files().retain(|f| !gone.contains(&f.location));
     }
 }
 

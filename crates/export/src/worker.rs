@@ -56,7 +56,7 @@ pub struct WorkerConfig {
 
 impl WorkerConfig {
     /// A configuration with the defaults: a generated worker id, 120 s leases, 20 s long-poll,
-    /// one job at a time, 30 s shutdown grace.
+    /// one job at a time, part files written in parallel (one per core, at most 4), 30 s shutdown grace.
     pub fn new(
         control_plane_url: impl Into<String>,
         internal_api_key: impl Into<String>,
@@ -73,7 +73,7 @@ impl WorkerConfig {
             concurrency: 1,
             warehouse,
             storage: StorageOptions::default(),
-            writer: WriterOptions::default(),
+            writer: WriterOptions::parallel(),
             retry: RetryPolicy::default(),
             shutdown_grace: Duration::from_secs(30),
         }
