@@ -45,11 +45,16 @@ pub struct RyuConfig {
     pub buffer_pool_bytes: u64,
     /// Maximum database size in bytes (virtual address space reserved by the engine).
     pub max_db_bytes: u64,
+    /// Keep the whole database in memory (the buffer pool) instead of a file in the directory.
+    /// An instance's graph lives only as long as the instance, so this is the default: it also
+    /// avoids the engine's slow on-disk path for bulk-loading relationship tables with
+    /// floating-point properties (an 11 s instead of 0.4 s COPY of 120 000 rows, measured).
+    pub in_memory: bool,
 }
 
 impl Default for RyuConfig {
     fn default() -> Self {
-        Self { readers: 2, threads_per_query: 0, buffer_pool_bytes: 0, max_db_bytes: 1 << 40 }
+        Self { readers: 2, threads_per_query: 0, buffer_pool_bytes: 0, max_db_bytes: 1 << 40, in_memory: true }
     }
 }
 
@@ -463,51 +468,73 @@ fn parquet_rows_and_columns(conn: &Connection<'_>, path: &Path) -> Result<(u64, 
     Ok((rows, columns))
 }
 
-/// The `FROM` source of a COPY: the file list directly when the files' columns are exactly the
-/// table's columns in order, else a `LOAD FROM` subquery selecting them by name. Also returns the
-/// number of rows in the files.
-fn copy_source(
-    conn: &Connection<'_>,
-    table: &str,
-    files: &[PathBuf],
-    expected: &[String],
-) -> Result<(String, u64), EngineError> {
+/// Where a COPY reads a table from: local Parquet files and the columns to take from them.
+struct CopySource {
+    /// `['a.parquet', 'b.parquet']`.
+    list: String,
+    /// The table's columns as spelled in the files, in table order.
+    select: Vec<String>,
+    /// The files' columns are exactly the table's, in order (the list can be copied directly).
+    in_order: bool,
+    /// Rows in the files.
+    rows: u64,
+}
+
+impl CopySource {
+    /// The whole source: the file list directly when possible, else a `LOAD FROM` subquery
+    /// selecting the columns by name.
+    fn whole(&self) -> String {
+        if self.in_order { self.list.clone() } else { format!("(LOAD FROM {} RETURN {})", self.list, self.select.join(", ")) }
+    }
+
+    /// The rows satisfying `predicate` (Cypher over the file columns).
+    fn filtered(&self, predicate: &str) -> String {
+        format!("(LOAD FROM {} WHERE {predicate} RETURN {})", self.list, self.select.join(", "))
+    }
+
+    /// The COPY sources of an edge table. The engine's first COPY into an empty relationship
+    /// table with a floating-point property takes minutes for a few hundred thousand rows
+    /// (measured: 1 M `TRANSFER` rows with a DOUBLE, 150 s), while later COPYs into a non-empty
+    /// table are fast (the same rows: under 1 s). So a large table is copied as a small first
+    /// part (≈ `PRIME_ROWS` rows, chosen by a hash of the source key) and then everything else;
+    /// the two predicates are complementary, so every row is copied exactly once.
+    fn for_edges(&self) -> Vec<String> {
+        const PRIME_ROWS: u64 = 10_000;
+        if self.rows <= 2 * PRIME_ROWS {
+            return vec![self.whole()];
+        }
+        let buckets = self.rows / PRIME_ROWS;
+        let first = format!("hash({}) % {buckets} = 0", self.select[0]);
+        vec![self.filtered(&first), self.filtered(&format!("NOT coalesce({first}, false)"))]
+    }
+}
+
+/// Inspects the files of one table: every expected column present (matched case-insensitively),
+/// and how many rows they hold.
+fn copy_source(conn: &Connection<'_>, table: &str, files: &[PathBuf], expected: &[String]) -> Result<CopySource, EngineError> {
     let load_err = |message: String| EngineError::Load { table: table.into(), message };
-    let mut total = 0;
+    let mut rows = 0;
     let mut in_order = true;
     let mut actual_names: Vec<String> = Vec::new();
+    let exp_lower: Vec<String> = expected.iter().map(|c| c.to_ascii_lowercase()).collect();
     for f in files {
-        let (rows, columns) = parquet_rows_and_columns(conn, f).map_err(|m| load_err(format!("{}: {m}", f.display())))?;
-        total += rows;
+        let (file_rows, columns) = parquet_rows_and_columns(conn, f).map_err(|m| load_err(format!("{}: {m}", f.display())))?;
+        rows += file_rows;
         let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
-        for e in expected {
-            if !lower.contains(&e.to_ascii_lowercase()) {
-                return Err(load_err(format!("file {} has no column {e}", f.display())));
-            }
+        if let Some(missing) = expected.iter().find(|e| !lower.contains(&e.to_ascii_lowercase())) {
+            return Err(load_err(format!("file {} has no column {missing}", f.display())));
         }
-        let exp_lower: Vec<String> = expected.iter().map(|c| c.to_ascii_lowercase()).collect();
-        if lower != exp_lower {
-            in_order = false;
-        }
+        in_order &= lower == exp_lower;
         if actual_names.is_empty() {
             actual_names = columns;
         }
     }
-    let list = format!(
-        "[{}]",
-        files.iter().map(|f| quote_str(&f.display().to_string())).collect::<Vec<_>>().join(", ")
-    );
-    if in_order {
-        return Ok((list, total));
-    }
-    let select: Vec<String> = expected
+    let list = format!("[{}]", files.iter().map(|f| quote_str(&f.display().to_string())).collect::<Vec<_>>().join(", "));
+    let select = expected
         .iter()
-        .map(|e| {
-            let actual = actual_names.iter().find(|a| a.eq_ignore_ascii_case(e)).cloned().unwrap_or_else(|| e.clone());
-            quote_ident(&actual)
-        })
+        .map(|e| quote_ident(actual_names.iter().find(|a| a.eq_ignore_ascii_case(e)).unwrap_or(e)))
         .collect();
-    Ok((format!("(LOAD FROM {list} RETURN {})", select.join(", ")), total))
+    Ok(CopySource { list, select, in_order, rows })
 }
 
 fn duplicate_key(message: &str) -> Option<String> {
@@ -540,7 +567,8 @@ impl RyuEngine {
                 if config.threads_per_query > 0 {
                     sys = sys.max_num_threads(config.threads_per_query);
                 }
-                let db = match Database::new(&path_for_thread, sys) {
+                let opened = if config.in_memory { Database::in_memory(sys) } else { Database::new(&path_for_thread, sys) };
+                let db = match opened {
                     Ok(db) => db,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e.to_string()));
@@ -860,10 +888,10 @@ impl GraphEngine for RyuEngine {
             let l = label.clone();
             let files = n.files.clone();
             let (count, rows_in_files) = self.on_writer(move |conn| {
-                let (source, rows_in_files) =
-                    if files.is_empty() { (String::new(), 0) } else { copy_source(conn, &l, &files, &expected)? };
-                if !source.is_empty() {
-                    let copy = format!("COPY {} FROM {source}", quote_ident(&l));
+                let source = if files.is_empty() { None } else { Some(copy_source(conn, &l, &files, &expected)?) };
+                let rows_in_files = source.as_ref().map_or(0, |s| s.rows);
+                if let Some(source) = source {
+                    let copy = format!("COPY {} FROM {}", quote_ident(&l), source.whole());
                     if let Err(e) = conn.query(&copy) {
                         let message = engine_err(e);
                         return Err(match duplicate_key(&message) {
@@ -888,13 +916,15 @@ impl GraphEngine for RyuEngine {
             let t = name.clone();
             let files = e.files.clone();
             let (count, rows_in_files) = self.on_writer(move |conn| {
-                let (source, rows_in_files) =
-                    if files.is_empty() { (String::new(), 0) } else { copy_source(conn, &t, &files, &expected)? };
-                if !source.is_empty() {
+                let source = if files.is_empty() { None } else { Some(copy_source(conn, &t, &files, &expected)?) };
+                let rows_in_files = source.as_ref().map_or(0, |s| s.rows);
+                if let Some(source) = source {
                     // Rows whose endpoint key matches no node are skipped by the engine and
                     // recorded as warnings; any other kind of warning fails the load.
-                    let copy = format!("COPY {} FROM {source} (ignore_errors=true)", quote_ident(&t));
-                    conn.query(&copy).map_err(|e| EngineError::Load { table: t.clone(), message: engine_err(e) })?;
+                    for part in source.for_edges() {
+                        let copy = format!("COPY {} FROM {part} (ignore_errors=true)", quote_ident(&t));
+                        conn.query(&copy).map_err(|e| EngineError::Load { table: t.clone(), message: engine_err(e) })?;
+                    }
                     let warnings = run(conn, "CALL show_warnings() RETURN message")
                         .map_err(|message| EngineError::Load { table: t.clone(), message })?;
                     let _ = conn.query("CALL clear_warnings()");

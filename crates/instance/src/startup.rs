@@ -120,7 +120,9 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     let config = RyuConfig {
         readers,
         threads_per_query: u64::from(boot.cpu_cores.max(1)),
-        buffer_pool_bytes: boot.memory_gb.map_or(0, |gb| u64::from(gb) * (1 << 30) / 2),
+        // The graph lives in the buffer pool (an in-memory database): give it three quarters
+        // of the instance's memory, the rest is for the server, query results and algorithms.
+        buffer_pool_bytes: boot.memory_gb.map_or(0, |gb| u64::from(gb) * (3 << 30) / 4),
         ..RyuConfig::default()
     };
     let nodes = boot.node_definitions.clone();
