@@ -462,6 +462,7 @@ async fn database_gauges_views_and_rejections_follow_the_platform(db: Db) {
     assert_eq!(state["instances"]["by_status"]["starting"], 2);
     assert_eq!(state["snapshots"], json!({"total": 3, "by_status": {"cancelled": 0, "creating": 0, "failed": 0, "pending": 1, "ready": 2}}));
     assert_eq!(state["export_jobs"], json!({"total": 2, "by_status": {"cancelled": 0, "claimed": 0, "completed": 0, "failed": 0, "pending": 2}}));
+    assert_eq!(state["exports"], state["export_jobs"], "the alias seed 000 reads");
     assert_eq!(state["maintenance"], json!({"enabled": true}));
 
     // Terminating moves the gauges at the next scrape (they are read from the database).

@@ -236,3 +236,16 @@ fn the_memory_limit_is_the_machine_less_one_gib() {
     let total_kib: i64 = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:")).unwrap().trim().trim_end_matches("kB").trim().parse().unwrap();
     assert_eq!(rt.memory_limit_gb(), Some((total_kib >> 20) - 1));
 }
+
+#[tokio::test]
+async fn each_unit_keeps_its_files_under_the_work_dir_until_it_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path());
+    let unit = rt.start(&spec(7, "files", &[])).await.unwrap();
+    let _guard = KillOnDrop(vec![pid_of(&unit)]);
+    wait_ready(&unit).await;
+    let marker = dir.path().join("data").join(&unit.name).join("marker");
+    assert!(eventually(|| marker.exists()).await, "the unit writes into {}", marker.display());
+    rt.stop(&unit.name, Duration::from_secs(5)).await.unwrap();
+    assert!(!marker.parent().unwrap().exists(), "stop removes the unit's files");
+}

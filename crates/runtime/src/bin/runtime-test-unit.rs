@@ -5,7 +5,9 @@
 //! * `GET /ready` → `200 ready {GRAPH_OLAP_POD_NAME}` (so a test knows it reached its own unit);
 //! * `GET /exit/{code}` → answers, then exits with `code`.
 //!
-//! It prints its arguments, `GRAPH_OLAP_POD_NAME` and `TEST_UNIT_ECHO` to stdout (for log
+//! It writes a `marker` file into `GRAPH_OLAP_INSTANCE_DATA_DIR` (as an instance server keeps
+//! its snapshot and database there), prints its arguments, `GRAPH_OLAP_POD_NAME` and
+//! `TEST_UNIT_ECHO` to stdout (for log
 //! tests), exits 0 on SIGTERM unless `TEST_UNIT_IGNORE_SIGTERM=1`, and exits with
 //! `TEST_UNIT_EXIT_AT_START` straight away when that is set.
 
@@ -18,6 +20,11 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     println!("runtime-test-unit args: {args:?}");
     println!("pod name: {}", std::env::var("GRAPH_OLAP_POD_NAME").unwrap_or_default());
+    if let Ok(dir) = std::env::var("GRAPH_OLAP_INSTANCE_DATA_DIR") {
+        std::fs::create_dir_all(&dir).expect("create the data directory");
+        std::fs::write(std::path::Path::new(&dir).join("marker"), b"unit files").expect("write the marker");
+        println!("data dir: {dir}");
+    }
     if let Ok(echo) = std::env::var("TEST_UNIT_ECHO") {
         println!("echo: {echo}");
     }

@@ -238,6 +238,12 @@ impl Runtime for LocalProcessRuntime {
         }
         self.inner.records.remove(name, Some(record.pid)).await?;
         self.forget_child(name, record.pid);
+        let files = spawn::data_dir(&self.inner.config, name);
+        if let Err(e) = tokio::fs::remove_dir_all(&files).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(unit = name, path = %files.display(), error = %e, "could not remove the unit's files");
+        }
         tracing::info!(unit = name, pid = record.pid, "unit stopped");
         Ok(())
     }

@@ -17,6 +17,14 @@ use crate::{RuntimeError, UnitSpec};
 
 /// Environment variable through which the unit learns its own unit name.
 pub(crate) const POD_NAME_ENV: &str = "GRAPH_OLAP_POD_NAME";
+/// Environment variable naming the unit's working directory (downloaded snapshot, database).
+pub(crate) const DATA_DIR_ENV: &str = "GRAPH_OLAP_INSTANCE_DATA_DIR";
+
+/// Where a unit keeps its files: under the runtime's work directory, so they are found (and
+/// removed) by the runtime that stops the unit, even after a control-plane restart.
+pub(crate) fn data_dir(config: &LocalRuntimeConfig, name: &str) -> std::path::PathBuf {
+    config.work_dir.join("data").join(name)
+}
 
 /// Spawns the instance server for `spec` listening on `listen`, in its own process group,
 /// with stdout and stderr appended to `log_path`.
@@ -37,6 +45,7 @@ pub(crate) fn spawn(config: &LocalRuntimeConfig, spec: &UnitSpec, listen: Socket
         .arg("--internal-url")
         .arg(internal_url)
         .env(POD_NAME_ENV, spec.name())
+        .env(DATA_DIR_ENV, data_dir(config, &spec.name()))
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))
