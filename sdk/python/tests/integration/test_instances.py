@@ -53,6 +53,7 @@ def test_instance_record_and_progress(running) -> None:
     assert inst.graph_stats and inst.graph_stats["node_count"] > 0
     snap = client.snapshots.get(inst.snapshot_id)
     assert snap.status == "ready" and snap.node_counts["Customer"] > 0
+    assert snap.data_quality["policy"]["null_keys"] == "fail" and not snap.has_quality_warnings
     progress = client.snapshots.get_progress(snap.id)
     assert progress.progress_percent == 100
     assert client.instances.get_progress(inst.id).status == "running"

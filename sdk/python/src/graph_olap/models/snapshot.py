@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from graph_olap.models.common import GraphOLAPModel, Timestamp
 
@@ -40,6 +40,10 @@ class Snapshot(GraphOLAPModel):
     size_bytes: Optional[int] = None
     node_counts: Optional[Dict[str, int]] = None
     edge_counts: Optional[Dict[str, int]] = None
+    #: Export-time data-quality findings: ``status`` (``ok``/``warnings``/``failed``), the
+    #: ``policy`` in force, totals of ``null_keys``, ``duplicate_keys``, ``dangling_edges`` and
+    #: per-label/type details (docs/snapshots.md).
+    data_quality: Dict[str, Any] = {}
     error_message: Optional[str] = None
     ttl: Optional[str] = None
     inactivity_timeout: Optional[str] = None
@@ -61,6 +65,16 @@ class Snapshot(GraphOLAPModel):
     def is_terminal(self) -> bool:
         """Status will not change without a retry (``ready``/``failed``/``cancelled``)."""
         return self.status in ("ready", "failed", "cancelled")
+
+    @property
+    def has_quality_warnings(self) -> bool:
+        """Rows were left out at export (duplicate keys, dangling edges); see ``data_quality``.
+
+        Example:
+            >>> Snapshot(id=1, data_quality={"status": "warnings", "dangling_edges": 3}).has_quality_warnings
+            True
+        """
+        return self.data_quality.get("status") == "warnings"
 
 
 class ProgressStep(GraphOLAPModel):
