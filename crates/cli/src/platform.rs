@@ -33,10 +33,19 @@ pub struct Serving {
     pub url_file: Option<PathBuf>,
 }
 
-/// Serves until Ctrl-C or SIGTERM, then shuts everything down in order.
+/// Serves until Ctrl-C or SIGTERM, then shuts everything down in order while HTTP still
+/// answers (instance servers report their stop to it): the export worker and the background
+/// jobs, then — for `up` — the instances (parked so the next `up` starts them again), and
+/// last the HTTP server.
 pub async fn serve(serving: Serving) -> anyhow::Result<()> {
     let Serving { state, listener, embedded_worker, stop_instances_on_exit, url_file } = serving;
     let url = format!("http://{}", listener.local_addr()?);
+    if stop_instances_on_exit {
+        let resumed = graph_olap_control_plane::instance_flow::resume_parked(&state).await.map_err(|e| anyhow::anyhow!("cannot resume instances: {}", e.message))?;
+        if resumed > 0 {
+            eprintln!("restarting {resumed} instance(s) from the previous run …");
+        }
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = graph_olap_control_plane::jobs::spawn_scheduler(state.clone(), stop_rx.clone());
     let worker = embedded_worker.map(|warehouse| {
@@ -48,25 +57,23 @@ pub async fn serve(serving: Serving) -> anyhow::Result<()> {
             let _ = stop.wait_for(|stop| *stop).await;
         }))
     });
+    let stopping = state.clone();
     let server = axum::serve(listener, graph_olap_control_plane::app(state.clone())).with_graceful_shutdown(async move {
         shutdown_signal().await;
+        eprintln!("stopping: export worker and background jobs …");
         let _ = stop_tx.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        let _ = scheduler.await;
+        if stop_instances_on_exit {
+            stop_instances(&stopping).await;
+        }
     });
     if let Some(path) = &url_file {
         std::fs::write(path, format!("{url}\n"))?;
     }
     let served = server.await;
-    eprintln!("stopping: export worker, background jobs{} …", if stop_instances_on_exit { " and instances" } else { "" });
-    if let Some(worker) = worker {
-        let _ = worker.await;
-    }
-    let _ = scheduler.await;
-    if stop_instances_on_exit
-        && let Some(runtime) = &state.runtime
-        && let Err(e) = runtime.shutdown_all(Duration::from_secs(10)).await
-    {
-        eprintln!("some instances did not stop cleanly: {e}");
-    }
     if let Some(path) = &url_file {
         let _ = std::fs::remove_file(path);
     }
@@ -74,6 +81,19 @@ pub async fn serve(serving: Serving) -> anyhow::Result<()> {
     served?;
     eprintln!("graph-olap stopped");
     Ok(())
+}
+
+/// Parks every active instance and stops its server (and any unit the runtime still knows).
+async fn stop_instances(state: &AppState) {
+    let Some(runtime) = &state.runtime else { return };
+    match graph_olap_control_plane::instance_flow::park_for_restart(state).await {
+        Ok(units) if !units.is_empty() => eprintln!("stopping {} instance(s); they start again with the next `graph-olap up` …", units.len()),
+        Ok(_) => {}
+        Err(e) => eprintln!("could not record the instances as stopped: {}", e.message),
+    }
+    if let Err(e) = runtime.shutdown_all(Duration::from_secs(10)).await {
+        eprintln!("some instances did not stop cleanly: {e}");
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

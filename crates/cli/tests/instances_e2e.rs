@@ -199,3 +199,25 @@ async fn twenty_concurrent_creates_never_exceed_the_per_analyst_limit() {
     let (status, body) = p.create_from_mapping(BOB, mapping_id, "after-terminate").await;
     assert_eq!(status, StatusCode::CREATED, "slots are free again after terminate: {body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_takes_instances_down_and_the_next_up_brings_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Platform::start(dir.path()).await;
+    let running = start_running(&p, ALICE, "tutorial-customer-graph", "e2e-parked").await;
+    let id = running["id"].as_i64().unwrap();
+    let pid = p.unit_record(running["pod_name"].as_str().unwrap())["pid"].as_i64().unwrap();
+    assert!(p.stop(), "graph-olap up exits cleanly on SIGTERM:\n{}", p.log_tail());
+    assert!(!process_alive(pid), "up stops the instance servers it started");
+    drop(p);
+
+    let p = Platform::start(dir.path()).await;
+    let back = p.wait_for_status(id, "running", START_TIMEOUT).await;
+    let new_pid = p.unit_record(back["pod_name"].as_str().unwrap())["pid"].as_i64().unwrap();
+    assert!(new_pid != pid && process_alive(new_pid), "a new server process: {back}");
+    let url = back["instance_url"].as_str().unwrap();
+    assert!(p.count(url, "MATCH (c:Customer) RETURN count(c)").await > 0);
+    let (_, events) = p.call(Method::GET, &format!("/api/instances/{id}/events"), ALICE, None).await;
+    let kinds: Vec<&str> = events["data"].as_array().unwrap().iter().filter_map(|e| e["event_type"].as_str()).collect();
+    assert!(kinds.contains(&"platform_stopped") && !kinds.contains(&"failed"), "{kinds:?}");
+}

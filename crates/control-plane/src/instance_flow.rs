@@ -187,6 +187,52 @@ pub async fn mark_failed(tx: &mut AnyConnection, row: &mut InstanceRow, code: &s
     event(tx, row.id, "failed", "system", json!({"error_code": code, "error_message": message}), now).await
 }
 
+/// `graph-olap up` is stopping and takes its instance servers with it: every instance that is
+/// `starting` or `running` goes back to `starting` without a runtime unit (event
+/// `platform_stopped`), so the next `up` on the same data directory starts it again from its
+/// snapshot instead of finding it lost. Returns the units the caller must stop. Algorithm
+/// results written into those graphs are gone, like any instance restart.
+pub async fn park_for_restart(state: &AppState) -> ApiResult<Vec<String>> {
+    let ids = instances::ids_with_status(&mut *state.store.read().await?, &["starting", "running"]).await?;
+    let mut units = Vec::new();
+    for id in ids {
+        let mut tx = state.store.write().await?;
+        let now = state.now();
+        if let Some(mut row) = instances::get_for_update(&mut tx, id).await?
+            && matches!(row.status.as_str(), "starting" | "running")
+        {
+            units.extend(row.pod_name.take());
+            row.status = "starting".into();
+            row.internal_url = None;
+            row.updated_at = now;
+            instances::save(&mut tx, &row).await?;
+            event(&mut tx, id, "platform_stopped", "system", json!({"resumes": "when the platform starts again"}), now).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(units)
+}
+
+/// The next `up`: instances waiting to be scheduled count their startup time from now, so a
+/// platform that was stopped for longer than the startup timeout does not fail them.
+pub async fn resume_parked(state: &AppState) -> ApiResult<usize> {
+    let ids = instances::ids_with_status(&mut *state.store.read().await?, &["starting"]).await?;
+    let mut resumed = 0;
+    for id in ids {
+        let mut tx = state.store.write().await?;
+        if let Some(mut row) = instances::get_for_update(&mut tx, id).await?
+            && row.status == "starting"
+            && row.pod_name.is_none()
+        {
+            row.updated_at = state.now();
+            instances::save(&mut tx, &row).await?;
+            resumed += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(resumed)
+}
+
 /// Moves an instance to `terminated`.
 pub async fn mark_terminated(tx: &mut AnyConnection, row: &mut InstanceRow, reason: &str, actor: &str, now: DateTime<Utc>) -> ApiResult<()> {
     row.status = "terminated".into();
@@ -324,7 +370,7 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
         _ => "completed",
     };
     let mut steps = vec![
-        json!({"name": "snapshot", "status": snapshot_step, "type": null, "row_count": null, "started_at": format_ts(&row.created_at), "completed_at": snapshot.as_ref().and_then(|s| s.ready_at).as_ref().map(format_ts)}),
+        json!({"name": "snapshot", "status": snapshot_step, "type": null, "row_count": null, "started_at": format_ts(&row.created_at), "completed_at": snapshot.as_ref().and_then(|s| s.ready_at).map(|ready| ready.max(row.created_at)).as_ref().map(format_ts)}),
         json!({"name": "schedule", "status": schedule_step, "type": null, "row_count": null, "started_at": null, "completed_at": null}),
     ];
     let reported = row.progress.clone().unwrap_or(Value::Null);

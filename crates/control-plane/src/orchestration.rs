@@ -180,8 +180,10 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                     let _ = runtime.stop(&u.name, std::time::Duration::from_secs(1)).await;
                     report.lost += 1;
                 }
-                _ if row.status == "starting" && now - row.created_at > Duration::from_std(state.settings.startup_timeout).unwrap_or(Duration::minutes(15)) => {
-                    fail(state, &row, "STARTUP_TIMEOUT", "The instance did not become ready within the startup timeout").await?;
+                // `updated_at` moves when the unit is scheduled and on every progress report: an
+                // instance fails when it makes no progress for the startup timeout.
+                _ if row.status == "starting" && now - row.updated_at > Duration::from_std(state.settings.startup_timeout).unwrap_or(Duration::minutes(15)) => {
+                    fail(state, &row, "STARTUP_TIMEOUT", "The instance made no startup progress within the startup timeout").await?;
                     let _ = runtime.stop(&u.name, state.settings.stop_grace).await;
                     report.timed_out += 1;
                 }

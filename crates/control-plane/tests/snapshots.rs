@@ -357,6 +357,10 @@ async fn instances_are_sized_from_the_snapshot_and_refused_when_they_would_not_f
     let (status, small) = s.call(Method::POST, "/api/instances", Some(ALICE), Some(json!({"snapshot_id": snapshot_id, "name": "small"}))).await;
     assert_eq!(status, StatusCode::CREATED, "{small}");
     assert_eq!(small["data"]["memory_gb"], 3, "{small}");
+    let (_, progress) = s.call(Method::GET, &format!("/api/instances/{}/progress", small["data"]["id"]), Some(ALICE), None).await;
+    let step = &progress["data"]["steps"][0];
+    assert_eq!((step["name"].as_str(), step["status"].as_str()), (Some("snapshot"), Some("completed")), "{progress}");
+    assert!(step["started_at"].as_str() <= step["completed_at"].as_str(), "an already ready snapshot completes the step at creation: {step}");
     s.call(Method::DELETE, &format!("/api/instances/{}", small["data"]["id"]), Some(ALICE), None).await;
 
     // Pretend the snapshot holds 4 GiB of Parquet: the estimate is 13 GiB.

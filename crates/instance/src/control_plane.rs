@@ -74,10 +74,24 @@ impl ControlPlaneClient {
         url: String,
         body: Option<&B>,
     ) -> Result<T, ControlPlaneError> {
+        self.call_with(method, url, body, self.attempts, None).await
+    }
+
+    async fn call_with<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        body: Option<&B>,
+        attempts: u32,
+        timeout: Option<Duration>,
+    ) -> Result<T, ControlPlaneError> {
         let mut delay = Duration::from_secs(1);
         let mut last = String::new();
-        for attempt in 1..=self.attempts {
+        for attempt in 1..=attempts {
             let mut request = self.http.request(method.clone(), &url).header("X-Internal-Api-Key", &self.key);
+            if let Some(t) = timeout {
+                request = request.timeout(t);
+            }
             if let Some(b) = body {
                 request = request.json(b);
             }
@@ -99,7 +113,7 @@ impl ControlPlaneClient {
                         Err(_) => (String::new(), String::from_utf8_lossy(&bytes).into_owned(), None),
                     };
                     let err = ControlPlaneError::Status { status: status.as_u16(), code, message, reason };
-                    if status.is_client_error() || attempt == self.attempts {
+                    if status.is_client_error() || attempt == attempts {
                         return Err(err);
                     }
                     last = err.to_string();
@@ -115,6 +129,14 @@ impl ControlPlaneClient {
     /// `PATCH …/status`.
     pub async fn report_status(&self, report: &StatusReport) -> Result<StatusReportAck, ControlPlaneError> {
         self.call(reqwest::Method::PATCH, self.url("status"), Some(report)).await
+    }
+
+    /// `PATCH …/status` once, within two seconds: the report sent while the server exits. The
+    /// control plane may be stopping itself (`graph-olap up` shutting down), and a stopping
+    /// instance must not outstay the runtime's grace period waiting for it; reconciliation
+    /// confirms the stop anyway.
+    pub async fn report_status_on_exit(&self, report: &StatusReport) -> Result<StatusReportAck, ControlPlaneError> {
+        self.call_with(reqwest::Method::PATCH, self.url("status"), Some(report), 1, Some(Duration::from_secs(2))).await
     }
 
     /// `GET …/mapping`.

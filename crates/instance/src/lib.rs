@@ -142,7 +142,7 @@ async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener) -> Resul
             error_message: None,
             stack_trace: None,
         };
-        if let Err(e) = state.control_plane.report_status(&report).await {
+        if let Err(e) = state.control_plane.report_status_on_exit(&report).await {
             tracing::warn!(error = %e, "stopping report could not be sent");
         }
     }

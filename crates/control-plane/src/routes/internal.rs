@@ -251,6 +251,8 @@ pub async fn report_status(State(state): State<AppState>, Path(id): Path<String>
             stop_unit = row.pod_name.clone();
             instance_flow::mark_failed(&mut tx, &mut row, &code, &message, report.stack_trace.clone(), now).await?;
         }
+        // A unit the control plane already detached (parked by `park_for_restart`) saying goodbye.
+        (ReportedStatus::Stopping, "starting") if row.pod_name.is_none() => {}
         (ReportedStatus::Stopping, "starting" | "running") => {
             stop_unit = row.pod_name.clone();
             instance_flow::mark_failed(&mut tx, &mut row, "UNEXPECTED_TERMINATION", "The instance shut down without a stop request", None, now).await?;
