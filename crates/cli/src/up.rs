@@ -91,10 +91,10 @@ async fn ensure_demo_warehouse(dir: &Path) -> anyhow::Result<()> {
 
 /// Reads a secret kept in `path`, creating it (owner-only) on first use.
 fn persistent_secret(path: &Path) -> anyhow::Result<String> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        if text.trim().len() >= 32 {
-            return Ok(text.trim().to_string());
-        }
+    if let Ok(text) = std::fs::read_to_string(path)
+        && text.trim().len() >= 32
+    {
+        return Ok(text.trim().to_string());
     }
     let mut bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);

@@ -198,7 +198,7 @@ async fn a_sigkilled_worker_loses_its_lease_and_another_process_completes_the_sn
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let mapping = body["data"]["id"].as_i64().unwrap();
-    let (_, instance) = plane.from_mapping(mapping, "killed").await;
+    let (_, instance) = plane.create_from_mapping(mapping, "killed").await;
     let snapshot_id = instance["data"]["snapshot_id"].as_i64().unwrap();
     let storage = plane.snapshot(snapshot_id).await["storage_path"].as_str().unwrap().trim_start_matches("file://").to_string();
 
@@ -339,7 +339,7 @@ async fn a_cut_warehouse_connection_fails_the_snapshot_with_its_cause_and_retry_
         "primary_key": {"name": "account_id", "type": "INT64"},
         "properties": [{"name": "account_no", "type": "STRING"}, {"name": "note", "type": "STRING"}]}]);
     let mapping = plane.mapping("pg accounts", nodes, json!([])).await;
-    let (_, instance) = plane.from_mapping(mapping, "cut").await;
+    let (_, instance) = plane.create_from_mapping(mapping, "cut").await;
     let snapshot_id = instance["data"]["snapshot_id"].as_i64().unwrap();
 
     let worker = WorkerProcess::spawn(&plane, "pg-worker", &via_proxy, 500, 5);

@@ -50,7 +50,7 @@ async fn duplicates_and_dangling_edges_are_reported_and_left_out_by_default() {
     let (_lake, wh) = lake().await;
     let plane = start(wh.clone(), |_| {}).await;
     let mapping = plane.mapping("quality graph", person(PEOPLE), knows()).await;
-    let (status, instance) = plane.from_mapping(mapping, "q1").await;
+    let (status, instance) = plane.create_from_mapping(mapping, "q1").await;
     assert_eq!(status, StatusCode::CREATED, "{instance}");
     let snapshot_id = instance["data"]["snapshot_id"].as_i64().unwrap();
     let pending = plane.snapshot(snapshot_id).await;
@@ -86,7 +86,7 @@ async fn fail_policies_fail_the_snapshot_with_the_counts_and_null_keys_fail_by_d
     // Dangling edges configured to fail.
     let plane = start(wh.clone(), |s| s.quality = QualityPolicy { dangling_edges: CheckPolicy::Fail, ..QualityPolicy::default() }).await;
     let mapping = plane.mapping("strict graph", person(PEOPLE), knows()).await;
-    let (_, instance) = plane.from_mapping(mapping, "strict").await;
+    let (_, instance) = plane.create_from_mapping(mapping, "strict").await;
     let snapshot_id = instance["data"]["snapshot_id"].as_i64().unwrap();
     let snapshot = plane.export_with_worker(wh.clone(), snapshot_id).await;
     assert_eq!(snapshot["status"], "failed", "{snapshot}");
@@ -100,7 +100,7 @@ async fn fail_policies_fail_the_snapshot_with_the_counts_and_null_keys_fail_by_d
     let plane = start(wh.clone(), |_| {}).await;
     let nulls = "SELECT CASE WHEN id % 3 = 0 THEN NULL ELSE id END AS id, name FROM lake.g.people";
     let mapping = plane.mapping("null graph", person(nulls), json!([])).await;
-    let (_, instance) = plane.from_mapping(mapping, "nulls").await;
+    let (_, instance) = plane.create_from_mapping(mapping, "nulls").await;
     let snapshot_id = instance["data"]["snapshot_id"].as_i64().unwrap();
     let snapshot = plane.export_with_worker(wh, snapshot_id).await;
     assert_eq!(snapshot["status"], "failed", "{snapshot}");
@@ -117,13 +117,13 @@ async fn a_ready_snapshot_of_the_same_version_is_reused_and_instances_start_dire
     let (_lake, wh) = lake().await;
     let plane = start(wh.clone(), |_| {}).await;
     let mapping = plane.mapping("reuse graph", person(PEOPLE), knows()).await;
-    let (_, first) = plane.from_mapping(mapping, "first").await;
+    let (_, first) = plane.create_from_mapping(mapping, "first").await;
     assert_eq!(first["data"]["status"], "waiting_for_snapshot");
     let snapshot_id = first["data"]["snapshot_id"].as_i64().unwrap();
     assert_eq!(plane.export_with_worker(wh.clone(), snapshot_id).await["status"], "ready");
 
     plane.clock.advance(chrono::Duration::seconds(5));
-    let (status, second) = plane.from_mapping(mapping, "second").await;
+    let (status, second) = plane.create_from_mapping(mapping, "second").await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
     assert_eq!(second["data"]["status"], "starting", "no export: {second}");
     assert_eq!(second["data"]["snapshot_id"].as_i64(), Some(snapshot_id));
@@ -141,13 +141,13 @@ async fn a_ready_snapshot_of_the_same_version_is_reused_and_instances_start_dire
     // The concurrency limit and maintenance mode apply to reuse as to any creation.
     let (status, _) = plane.call(Method::PUT, "/api/config/concurrency", OPS, Some(json!({"per_analyst": 3}))).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, refused) = plane.from_mapping(mapping, "fourth").await;
+    let (status, refused) = plane.create_from_mapping(mapping, "fourth").await;
     assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("CONCURRENCY_LIMIT_EXCEEDED")), "{refused}");
     let (status, _) = plane.call(Method::PUT, "/api/config/concurrency", OPS, Some(json!({"per_analyst": 10}))).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = plane.call(Method::PUT, "/api/config/maintenance", OPS, Some(json!({"enabled": true, "message": "upgrade"}))).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, refused) = plane.from_mapping(mapping, "fifth").await;
+    let (status, refused) = plane.create_from_mapping(mapping, "fifth").await;
     assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("MAINTENANCE_MODE")));
     let (status, _) = plane.call(Method::PUT, "/api/config/maintenance", OPS, Some(json!({"enabled": false}))).await;
     assert_eq!(status, StatusCode::OK);
@@ -157,7 +157,7 @@ async fn a_ready_snapshot_of_the_same_version_is_reused_and_instances_start_dire
         .call(Method::PUT, &format!("/api/mappings/{mapping}"), ALICE, Some(json!({"change_description": "only people", "node_definitions": person(PEOPLE), "edge_definitions": []})))
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
-    let (_, v2) = plane.from_mapping(mapping, "v2").await;
+    let (_, v2) = plane.create_from_mapping(mapping, "v2").await;
     assert_eq!(v2["data"]["status"], "waiting_for_snapshot", "{v2}");
     assert_ne!(v2["data"]["snapshot_id"].as_i64(), Some(snapshot_id));
 }
@@ -167,10 +167,10 @@ async fn reuse_can_be_turned_off_and_expired_snapshots_are_not_reused() {
     let (_lake, wh) = lake().await;
     let plane = start(wh.clone(), |s| s.snapshot_reuse = false).await;
     let mapping = plane.mapping("no reuse", person(PEOPLE), json!([])).await;
-    let (_, first) = plane.from_mapping(mapping, "a").await;
+    let (_, first) = plane.create_from_mapping(mapping, "a").await;
     let first_snapshot = first["data"]["snapshot_id"].as_i64().unwrap();
     assert_eq!(plane.export_with_worker(wh.clone(), first_snapshot).await["status"], "ready");
-    let (_, second) = plane.from_mapping(mapping, "b").await;
+    let (_, second) = plane.create_from_mapping(mapping, "b").await;
     assert_eq!(second["data"]["status"], "waiting_for_snapshot");
     assert_ne!(second["data"]["snapshot_id"].as_i64(), Some(first_snapshot));
 
@@ -181,13 +181,13 @@ async fn reuse_can_be_turned_off_and_expired_snapshots_are_not_reused() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let mapping = plane.mapping("ttl reuse", person(PEOPLE), json!([])).await;
-    let (_, first) = plane.from_mapping(mapping, "a").await;
+    let (_, first) = plane.create_from_mapping(mapping, "a").await;
     let first_snapshot = first["data"]["snapshot_id"].as_i64().unwrap();
     assert_eq!(plane.export_with_worker(wh.clone(), first_snapshot).await["status"], "ready");
-    let (_, reused) = plane.from_mapping(mapping, "b").await;
+    let (_, reused) = plane.create_from_mapping(mapping, "b").await;
     assert_eq!(reused["data"]["snapshot_id"].as_i64(), Some(first_snapshot), "within its TTL: {reused}");
     plane.clock.advance(chrono::Duration::hours(2));
-    let (_, fresh) = plane.from_mapping(mapping, "c").await;
+    let (_, fresh) = plane.create_from_mapping(mapping, "c").await;
     assert_eq!(fresh["data"]["status"], "waiting_for_snapshot", "{fresh}");
     assert_ne!(fresh["data"]["snapshot_id"].as_i64(), Some(first_snapshot));
 }

@@ -351,14 +351,14 @@ impl Checker {
             let (to_index, to_name) = (self.keys[1].0, self.keys[1].2.clone());
             let (from_array, to_array) = (batch.column(from_index), batch.column(to_index));
             let (from_column, to_column) = (KeyColumn::of(from_array), KeyColumn::of(to_array));
-            for row in 0..rows {
-                if !keep[row] {
+            for (row, kept) in keep.iter_mut().enumerate().take(rows) {
+                if !*kept {
                     continue;
                 }
                 let from_missing = !endpoints.from.contains(&from_column, row);
                 let to_missing = !endpoints.to.contains(&to_column, row);
                 if from_missing || to_missing {
-                    keep[row] = false;
+                    *kept = false;
                     dropped += 1;
                     self.quality.dangling_edges += 1;
                     self.quality.dangling_from += u64::from(from_missing);

@@ -83,7 +83,7 @@ impl Plane {
     }
 
     /// `POST /api/instances/from-mapping`.
-    pub async fn from_mapping(&self, mapping_id: i64, name: &str) -> (StatusCode, Value) {
+    pub async fn create_from_mapping(&self, mapping_id: i64, name: &str) -> (StatusCode, Value) {
         self.call(Method::POST, "/api/instances/from-mapping", ALICE, Some(json!({"mapping_id": mapping_id, "name": name}))).await
     }
 

@@ -40,7 +40,8 @@ class Snapshot(GraphOLAPModel):
     size_bytes: Optional[int] = None
     node_counts: Optional[Dict[str, int]] = None
     edge_counts: Optional[Dict[str, int]] = None
-    #: Export-time data-quality findings: ``status`` (``ok``/``warnings``/``failed``), the
+    #: Export-time data-quality findings: ``status`` (``pending``, ``passed``, ``warnings``,
+    #: ``failed`` or ``not_checked``), the
     #: ``policy`` in force, totals of ``null_keys``, ``duplicate_keys``, ``dangling_edges`` and
     #: per-label/type details (docs/snapshots.md).
     data_quality: Dict[str, Any] = {}
