@@ -52,6 +52,12 @@ impl Cancel {
         self.flag.store(true, Ordering::Relaxed);
     }
 
+    /// The deadline, if any: lets a caller give the same budget to work that is not a kernel
+    /// (e.g. the query that projects the graph).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
     /// Whether [`Cancel::cancel`] has been called.
     pub fn is_cancelled(&self) -> bool {
         self.flag.load(Ordering::Relaxed)

@@ -407,8 +407,9 @@ impl WriteValues {
 pub struct WriteBack {
     /// Property name (identifier rule of §3.2).
     pub property: String,
-    /// Labels that get the property (added if absent); nodes of these labels missing from
-    /// `node_ids` are set to null.
+    /// Labels that get the property (added if absent). Nodes of these labels missing from
+    /// `node_ids` keep their current value (null when the property is new), so a projection
+    /// smaller than its labels leaves the nodes outside it untouched.
     pub labels: Vec<String>,
     /// Node `_id`s.
     pub node_ids: Vec<u32>,
@@ -496,4 +497,8 @@ pub trait GraphEngine: Send + Sync {
     /// Topology restricted to `labels` (empty = all) and `edge_types` (empty = all whose
     /// endpoints are both in scope).
     fn topology(&self, labels: &[String], edge_types: &[String]) -> Result<Topology, EngineError>;
+
+    /// The dense `_id` range of every label, in definition order, without reading any edge: what
+    /// a caller needs to check and label node ids that a query returned.
+    fn node_ranges(&self) -> Vec<LabelRange>;
 }

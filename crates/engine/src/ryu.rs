@@ -1061,6 +1061,7 @@ impl GraphEngine for RyuEngine {
             }
         }
         let mut lists: Vec<Vec<Value>> = Vec::new();
+        let mut masks: Vec<Vec<bool>> = plan.iter().map(|(_, _, _, count)| vec![false; *count as usize]).collect();
         let null = match ty {
             WriteType::Int64 => LogicalType::Int64,
             WriteType::Double => LogicalType::Double,
@@ -1075,6 +1076,7 @@ impl GraphEngine for RyuEngine {
                 return Err(wb_err(format!("node {id} is not in the labels in scope")));
             };
             let offset = (*id - plan[p].2) as usize;
+            masks[p][offset] = true;
             lists[p][offset] = match &column.values {
                 WriteValues::Int64(v) => v[i].map_or(Value::Null(null.clone()), Value::Int64),
                 WriteValues::Double(v) => v[i].map_or(Value::Null(null.clone()), Value::Double),
@@ -1088,7 +1090,7 @@ impl GraphEngine for RyuEngine {
         self.on_writer(move |conn| {
             conn.query("BEGIN TRANSACTION").map_err(engine_err)?;
             let outcome = (|| {
-                for ((label, add, _, _), values) in plan_for_job.iter().zip(lists) {
+                for (((label, add, _, _), values), mask) in plan_for_job.iter().zip(lists).zip(masks) {
                     if *add {
                         let ddl = format!(
                             "ALTER TABLE {} ADD {} {}",
@@ -1105,14 +1107,26 @@ impl GraphEngine for RyuEngine {
                     if values.is_empty() {
                         continue;
                     }
-                    let set = format!(
-                        "MATCH (n:{}) SET n.{} = list_extract($vals, offset(id(n)) + 1)",
-                        quote_ident(label),
-                        quote_ident(&property)
-                    );
-                    let mut stmt = conn.prepare(&set).map_err(engine_err)?;
-                    conn.execute(&mut stmt, vec![("vals", Value::List(null_for_job.clone(), values))])
-                        .map_err(engine_err)?;
+                    let mut stmt;
+                    let mut params = vec![("vals", Value::List(null_for_job.clone(), values))];
+                    if mask.iter().all(|listed| *listed) {
+                        let set = format!(
+                            "MATCH (n:{}) SET n.{} = list_extract($vals, offset(id(n)) + 1)",
+                            quote_ident(label),
+                            quote_ident(&property)
+                        );
+                        stmt = conn.prepare(&set).map_err(engine_err)?;
+                    } else {
+                        // Only the listed nodes: the others keep what they had.
+                        let set = format!(
+                            "MATCH (n:{}) WHERE list_extract($listed, offset(id(n)) + 1) SET n.{} = list_extract($vals, offset(id(n)) + 1)",
+                            quote_ident(label),
+                            quote_ident(&property)
+                        );
+                        stmt = conn.prepare(&set).map_err(engine_err)?;
+                        params.push(("listed", Value::List(LogicalType::Bool, mask.into_iter().map(Value::Bool).collect())));
+                    }
+                    conn.execute(&mut stmt, params).map_err(engine_err)?;
                 }
                 Ok::<(), String>(())
             })();
@@ -1132,6 +1146,10 @@ impl GraphEngine for RyuEngine {
             }
         }
         Ok(written)
+    }
+
+    fn node_ranges(&self) -> Vec<LabelRange> {
+        self.ids().labels.clone()
     }
 
     fn topology(&self, labels: &[String], edge_types: &[String]) -> Result<Topology, EngineError> {

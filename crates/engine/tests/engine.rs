@@ -8,7 +8,7 @@ use graph_olap_engine::{
     CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad, QueryErrorKind, QueryRequest,
     RyuConfig, RyuEngine, TableKind, WriteBack, WriteValues,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn small() -> RyuConfig {
     RyuConfig { readers: 2, buffer_pool_bytes: 256 << 20, max_db_bytes: 1 << 32, ..RyuConfig::default() }
@@ -428,6 +428,31 @@ fn schema_counts_topology_and_atomic_write_back() {
     });
     assert!(matches!(mapping, Err(EngineError::WriteBack { .. })));
     assert_eq!(one(&f, "MATCH (n:Person {id: 'p1'}) RETURN n.age").to_json(), json!(30));
+
+    // A write-back of part of a label leaves the other nodes as they were.
+    let partial = f
+        .engine
+        .write_back(&WriteBack {
+            property: "pr".into(),
+            labels: vec!["Person".into()],
+            node_ids: vec![2],
+            values: WriteValues::Double(vec![Some(7.0)]),
+        })
+        .unwrap();
+    assert_eq!(partial, 1);
+    let values = f
+        .engine
+        .query(&request("MATCH (n:Person) RETURN n.pr ORDER BY offset(id(n))"), &CancelToken::new())
+        .unwrap();
+    let values: Vec<Value> = values.rows.iter().map(|r| r[0].to_json()).collect();
+    assert_eq!(values, vec![json!(1.0), json!(1.0), json!(7.0), Value::Null]);
+
+    // Label ranges without reading edges: Person 0..4, City 4..6.
+    let ranges = f.engine.node_ranges();
+    assert_eq!(ranges.iter().map(|r| (r.label.as_str(), r.first_id, r.count)).collect::<Vec<_>>(), vec![
+        ("Person", 0, 4),
+        ("City", 4, 2)
+    ]);
 }
 
 /// Larger graph: loading and a full write-back stay correct (prints timings with `--nocapture`).

@@ -5,8 +5,7 @@
 //! instance-wide lock, the registry of the last 100 executions, running a catalogue entry on a
 //! CSR built from the engine's topology in a blocking task, and writing results back through the
 //! engine's atomic write-back. Does not own: the catalogue, parameter validation or the kernels
-//! (`graph-olap-algorithms`), nor the engine. Not implemented yet: `/networkx` `subgraph_query`
-//! (answers 400 with a message saying so).
+//! (`graph-olap-algorithms`), the projection of the graph (`projection`), nor the engine.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -31,6 +30,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::projection::{ProjectionError, Scope};
 use crate::routes::{parse_body, require_ready};
 use crate::state::AppState;
 
@@ -358,12 +358,33 @@ async fn start(
             errors.push(FieldError::new("edge_type", "unknown_reference", format!("unknown edge type '{ty}'")));
         }
     }
-    if body.subgraph_query.is_some() {
-        errors.push(FieldError::new("subgraph_query", "unsupported", "subgraph_query is not supported by this server yet"));
-    }
+    let scope = match &body.subgraph_query {
+        Some(query) => {
+            if let Some(e) = subgraph_query_error(t, query, !labels.is_empty() || !types.is_empty()) {
+                errors.push(e);
+            }
+            Scope::Subgraph { query: query.clone() }
+        }
+        None => Scope::Labels { labels: labels.clone(), types: types.clone() },
+    };
     let write_back = body.write_back.unwrap_or(true) && info.supports_write_back;
-    let scope_labels: Vec<String> =
-        if labels.is_empty() { boot.node_definitions.iter().map(|n| n.label.clone()).collect() } else { labels.clone() };
+    // Labels whose mapped properties `result_property` must not collide with (all of them for a
+    // subgraph query: which labels it reaches is known only once it has run).
+    let scope_labels: Vec<String> = if labels.is_empty() {
+        boot.node_definitions.iter().map(|n| n.label.clone()).collect()
+    } else {
+        labels.clone()
+    };
+    if matches!(scope, Scope::Labels { .. })
+        && errors.is_empty()
+        && scope_labels.iter().all(|l| boot.node_counts.as_ref().and_then(|c| c.get(l)) == Some(&0))
+    {
+        errors.push(FieldError::new(
+            if labels.is_empty() { "node_labels" } else { "node_label" },
+            "empty_projection",
+            "the labels in scope have no nodes: the projection is empty",
+        ));
+    }
     if write_back {
         match &body.result_property {
             None => errors.push(FieldError::new("result_property", "required", "result_property is required when writing back")),
@@ -447,7 +468,7 @@ async fn start(
     }
     state.report_activity("algorithm");
 
-    let job = Job { info, params, labels, types, scope_labels, property: body.result_property.clone(), write_back, cancel };
+    let job = Job { info, params, scope, property: body.result_property.clone(), write_back, cancel };
     let worker_state = Arc::clone(&state);
     let worker_id = id.clone();
     tokio::spawn(async move {
@@ -478,39 +499,27 @@ type JobError = (Option<&'static str>, String);
 struct Job {
     info: &'static AlgorithmInfo,
     params: catalogue::ValidatedParams,
-    labels: Vec<String>,
-    types: Vec<String>,
-    scope_labels: Vec<String>,
+    scope: Scope,
     property: Option<String>,
     write_back: bool,
     cancel: Cancel,
 }
 
 impl Job {
-    /// Builds the CSR of the scope, runs the kernel and writes back; returns (`result`, nodes written).
+    /// Projects the scope, runs the kernel on its CSR and writes back; returns (`result`, nodes
+    /// written).
     fn run(self, engine: &dyn GraphEngine) -> Result<(Value, u64), JobError> {
         let failed = |m: String| (Some("ALGORITHM_FAILED"), m);
-        let topo = engine.topology(&self.labels, &self.types).map_err(|e| failed(e.to_string()))?;
-        // Local dense ids: the label ranges in scope, concatenated in `_id` order.
-        let mut global_of_local: Vec<u32> = Vec::new();
-        let mut local_of_global: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
-        for r in &topo.labels {
-            for g in r.first_id..r.first_id + r.count {
-                local_of_global.insert(g, u32::try_from(global_of_local.len()).unwrap_or(u32::MAX));
-                global_of_local.push(g);
-            }
-        }
-        let mut edges = Vec::new();
-        for list in &topo.edges {
-            for (s, d) in list.src.iter().zip(&list.dst) {
-                if let (Some(a), Some(b)) = (local_of_global.get(s), local_of_global.get(d)) {
-                    edges.push((*a, *b));
-                }
-            }
-        }
+        let projection = self.scope.project(engine, &self.cancel).map_err(|e| match e {
+            ProjectionError::Cancelled => (Some("CANCELLED"), "Cancelled by request".to_string()),
+            ProjectionError::TimedOut => (Some("ALGORITHM_TIMEOUT"), e.to_string()),
+            ProjectionError::Failed(m) => failed(m),
+        })?;
+        let global_of_local = projection.global_of_local;
         let n = u32::try_from(global_of_local.len()).map_err(|_| failed("graph too large".into()))?;
-        let csr = Csr::directed(n, &edges, None, graph_olap_algorithms::BuildOptions::MULTI)
+        let csr = Csr::directed(n, &projection.edges, None, graph_olap_algorithms::BuildOptions::MULTI)
             .map_err(|e| failed(e.to_string()))?;
+        drop(projection.edges);
         let views = GraphViews::new(csr);
         let output = catalogue::run(self.info, &self.params, &views, &self.cancel).map_err(|e| match e {
             RunError::Interrupted(Interrupted::Cancelled) => (Some("CANCELLED"), "Cancelled by request".to_string()),
@@ -554,10 +563,39 @@ impl Job {
                 return Err((Some("CANCELLED"), "Cancelled by request".into()));
             }
             updated = engine
-                .write_back(&WriteBack { property, labels: self.scope_labels, node_ids: global_of_local, values })
+                .write_back(&WriteBack { property, labels: projection.labels, node_ids: global_of_local, values })
                 .map_err(|e| failed(e.to_string()))?;
         }
         Ok((result, updated))
+    }
+}
+
+/// Checks a `subgraph_query` at request time: `/networkx` only, not combined with a label/type
+/// scope, and through the same read-only gate as `/query` (§10.6).
+fn subgraph_query_error(t: AlgorithmType, query: &str, has_scope: bool) -> Option<FieldError> {
+    use graph_olap_engine::cypher::{GateError, check_read_only};
+    let field = "subgraph_query";
+    if t != AlgorithmType::Networkx {
+        return Some(FieldError::new(field, "not_allowed", "subgraph_query is accepted on /networkx/{name} only"));
+    }
+    if has_scope {
+        return Some(FieldError::new(field, "conflict", "give subgraph_query or a node_label/edge_type scope, not both"));
+    }
+    match check_read_only(query) {
+        Ok(_) => None,
+        Err(GateError::Syntax(e)) => Some(FieldError::new(field, "syntax", format!("subgraph_query does not parse: {e}"))),
+        Err(GateError::Empty) => Some(FieldError::new(field, "required", "subgraph_query is empty")),
+        Err(GateError::MultipleStatements) => {
+            Some(FieldError::new(field, "multiple_statements", "subgraph_query must be one statement"))
+        }
+        Err(GateError::ReadOnlyViolation { clause, line, column }) => Some(FieldError::new(
+            field,
+            "read_only_violation",
+            format!("subgraph_query must be read-only: {clause} at line {line}, column {column}"),
+        )),
+        Err(GateError::Unsupported { feature }) => {
+            Some(FieldError::new(field, "unsupported", format!("subgraph_query uses an unsupported feature: {feature}")))
+        }
     }
 }
 

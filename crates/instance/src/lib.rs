@@ -30,6 +30,7 @@ pub mod arrow_ipc;
 pub mod auth;
 pub mod control_plane;
 pub mod error;
+pub mod projection;
 pub mod routes;
 pub mod snapshot;
 pub mod startup;

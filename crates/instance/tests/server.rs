@@ -204,6 +204,11 @@ fn as_alice(r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     r.header("X-Internal-Api-Key", KEY).header("X-Username", "alice@example.com").header("X-User-Role", "analyst")
 }
 
+/// POSTs `body` as alice and returns the JSON answer, whatever its status.
+async fn post_as_alice(http: &reqwest::Client, url: String, body: Value) -> Value {
+    as_alice(http.post(url)).json(&body).send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_the_instance_api_over_a_loaded_snapshot() {
     let dir = tempfile::tempdir().unwrap();
@@ -432,6 +437,77 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
     assert_eq!(again.status(), 409);
     let lock: Value = as_alice(http.get(format!("{base}/lock"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(lock["lock"]["locked"], false);
+
+    // NetworkX over a subgraph query: only c1 and its two products are projected and written;
+    // the other customers keep the PageRank values written above.
+    let rows = |query: &str| {
+        let (http, url) = (http.clone(), format!("{base}/query"));
+        let body = json!({"query": query});
+        async move { post_as_alice(&http, url, body).await["rows"].clone() }
+    };
+    let before = rows("MATCH (c:Customer) RETURN c.customer_id, c.pr").await;
+    let pr_of = |rows: &Value, id: &str| rows.as_array().unwrap().iter().find(|r| r[0] == id).unwrap()[1].clone();
+    let run = |body: Value| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let started = as_alice(http.post(format!("{base}/networkx/degree_centrality"))).json(&body).send().await.unwrap();
+            let status = started.status();
+            let started: Value = started.json().await.unwrap();
+            if status != 202 {
+                return (status.as_u16(), started);
+            }
+            let id = started["execution_id"].as_str().unwrap().to_string();
+            for _ in 0..600 {
+                let last: Value =
+                    as_alice(http.get(format!("{base}/networkx/status/{id}"))).send().await.unwrap().json().await.unwrap();
+                if last["status"] != "running" {
+                    return (202, last);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("execution {id} did not finish");
+        }
+    };
+    let (status, done) = run(json!({
+        "result_property": "pr",
+        "subgraph_query": "MATCH (c:Customer)-[:PURCHASED]->(p:Product) WHERE c.customer_id = 'c1' RETURN c, id(p)"
+    }))
+    .await;
+    assert_eq!((status, &done["status"]), (202, &json!("completed")), "{done}");
+    assert_eq!(done["nodes_updated"], 3);
+    assert_eq!(rows("MATCH (c:Customer {customer_id: 'c1'}) RETURN c.pr").await, json!([[1.0]]), "c1 links both products");
+    assert_eq!(rows("MATCH (p:Product) RETURN p.pr ORDER BY p.product_id").await, json!([[0.5], [0.5]]));
+    let kept = rows("MATCH (c:Customer) RETURN c.customer_id, c.pr").await;
+    for id in ["c2", "c3"] {
+        assert_eq!(pr_of(&kept, id), pr_of(&before, id), "{id} is outside the projection");
+    }
+    // Bad subgraph queries: refused before running, or failing the execution with the cause.
+    for (body, reason) in [
+        (json!({"write_back": false, "subgraph_query": "MATCH (n) DETACH DELETE n"}), "read_only_violation"),
+        (json!({"write_back": false, "node_label": "Customer", "subgraph_query": "MATCH (a)-->(b) RETURN a, b"}), "conflict"),
+        (json!({"write_back": false, "subgraph_query": "MATCH (a) RETURN a; MATCH (b) RETURN b"}), "multiple_statements"),
+    ] {
+        let (status, err) = run(body).await;
+        assert_eq!(status, 400, "{err}");
+        assert_eq!(err["error"]["details"]["errors"][0]["reason"], reason, "{err}");
+    }
+    let on_algo = post_as_alice(
+        &http,
+        format!("{base}/algo/pagerank"),
+        json!({"result_property": "x", "subgraph_query": "MATCH (a)-->(b) RETURN a, b"}),
+    )
+    .await;
+    assert_eq!(on_algo["error"]["details"]["errors"][0]["reason"], "not_allowed", "{on_algo}");
+    for (query, says) in [
+        ("MATCH (c:Customer) RETURN c", "at least two columns"),
+        ("MATCH (c:Customer) RETURN c.name, c", "nodes or node ids"),
+        ("MATCH (c:Customer) WHERE c.customer_id = 'nobody' RETURN c, c", "projection is empty"),
+    ] {
+        let (_, done) = run(json!({"write_back": false, "subgraph_query": query})).await;
+        assert_eq!(done["status"], "failed", "{done}");
+        assert!(done["error_message"].as_str().unwrap().contains(says), "{query}: {done}");
+    }
 
     // Synchronous shortest path: c1 -> 10 <- c2 (undirected by default).
     let sp = as_alice(http.post(format!("{base}/algo/shortest_path")))

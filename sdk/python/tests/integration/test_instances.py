@@ -18,6 +18,7 @@ from graph_olap.exceptions import (
     MaintenanceModeError,
     QuerySyntaxError,
     ReadOnlyViolationError,
+    ValidationError,
 )
 from graph_olap.instance.connection import InstanceConnection
 from graph_olap.notebook_setup import TUTORIAL_MAPPING
@@ -132,6 +133,32 @@ def test_networkx_algorithms(running) -> None:
     assert 0 <= density.value <= 1
     tri = conn.networkx.triangles("Customer", "nx_tri", show_progress=False)
     assert tri.succeeded
+
+
+def test_networkx_over_a_subgraph_query(running) -> None:
+    _, conn, _ = running
+    pairs = conn.query(
+        "MATCH (a:Customer)-[:SHARES_ACCOUNT]->(b:Customer) RETURN a.id, b.id ORDER BY a.id, b.id LIMIT 5"
+    ).rows
+    assert pairs, "the tutorial graph has shared accounts"
+    first = pairs[0][0]
+    run = conn.networkx.run(
+        "degree_centrality", result_property="nx_sub_degree", show_progress=False,
+        subgraph_query=("MATCH (a:Customer)-[:SHARES_ACCOUNT]->(b:Customer) "
+                        f"WHERE a.id = '{first}' RETURN id(a), id(b)"))
+    assert run.succeeded
+    neighbours = {
+        r[0] for r in conn.query(
+            "MATCH (a:Customer {id: $id})-[:SHARES_ACCOUNT]->(b:Customer) RETURN DISTINCT b.id",
+            parameters={"id": first}).rows}
+    # Only the projected nodes are written; the rest of the graph keeps null.
+    assert run.nodes_updated == len(neighbours | {first})
+    written = conn.query_scalar("MATCH (c:Customer) WHERE c.nx_sub_degree IS NOT NULL RETURN count(*)")
+    assert written == run.nodes_updated
+    with pytest.raises(ValidationError) as refused:
+        conn.networkx.run("degree_centrality", result_property="x", show_progress=False,
+                          subgraph_query="MATCH (n) DETACH DELETE n")
+    assert "read_only_violation" in str(refused.value.details)
 
 
 def test_resize_extend_lifecycle(running) -> None:

@@ -176,6 +176,13 @@ class _Manager:
         ``write_back=True`` results are written to ``result_property`` on every
         node in scope.
 
+        ``subgraph_query`` (NetworkX names only) projects the graph from a
+        read-only Cypher statement instead of a label/edge-type scope: its first
+        two columns are the source and target of each edge, as nodes or node
+        ids (``RETURN id(a), id(b)`` is the cheapest); a null on one side keeps
+        the other as an isolated node.  Only the nodes it returns are written;
+        every other node keeps its value.
+
         Raises:
             AlgorithmNotFoundError: unknown algorithm.
             ResourceLockedError: another algorithm is running on this instance.
