@@ -50,9 +50,38 @@ impl Progress {
     }
 }
 
-async fn send_progress(state: &AppState, progress: &Progress) {
-    if let Err(e) = state.control_plane.report_progress(&progress.report()).await {
-        tracing::warn!(error = %e, "progress report failed");
+/// Sends progress reports in the background so that loading never waits for the control plane;
+/// reports that pile up while one is in flight collapse into the newest (each carries every
+/// step, so nothing is lost).
+struct Reporter {
+    tx: tokio::sync::mpsc::UnboundedSender<ProgressReport>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Reporter {
+    fn start(state: Arc<AppState>) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressReport>();
+        let task = tokio::spawn(async move {
+            while let Some(mut report) = rx.recv().await {
+                while let Ok(newer) = rx.try_recv() {
+                    report = newer;
+                }
+                if let Err(e) = state.control_plane.report_progress(&report).await {
+                    tracing::warn!(error = %e, "progress report failed");
+                }
+            }
+        });
+        Self { tx, task }
+    }
+
+    fn publish(&self, progress: &Progress) {
+        let _ = self.tx.send(progress.report());
+    }
+
+    /// Returns once the last published report has been sent.
+    async fn finish(self) {
+        drop(self.tx);
+        let _ = self.task.await;
     }
 }
 
@@ -99,7 +128,8 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
         s.status = "in_progress".into();
         s.started_at = Some(Utc::now());
     }
-    send_progress(&state, &progress).await;
+    let reporter = Reporter::start(Arc::clone(&state));
+    reporter.publish(&progress);
 
     let snapshot_dir = state.config.data_dir.join("snapshot");
     let local = crate::snapshot::fetch(&boot, &snapshot_dir, |path, bytes| {
@@ -112,7 +142,7 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
         s.completed_at = Some(Utc::now());
     }
     progress.phase = "loading_schema".into();
-    send_progress(&state, &progress).await;
+    reporter.publish(&progress);
 
     let db_dir = state.config.data_dir.join("db");
     let _ = tokio::fs::remove_dir_all(&db_dir).await;
@@ -137,7 +167,7 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     .map_err(|e| fail("SCHEMA_CREATE_ERROR", e.to_string()))?;
 
     progress.phase = "loading_data".into();
-    send_progress(&state, &progress).await;
+    reporter.publish(&progress);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<LoadEvent>();
     let loader = engine.clone();
     let load = tokio::task::spawn_blocking(move || {
@@ -162,7 +192,7 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
                 }
             }
         }
-        send_progress(&state, &progress).await;
+        reporter.publish(&progress);
     }
     let report = load
         .await
@@ -204,7 +234,8 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     let _ = state.stats.set(stats.clone());
     state.set_phase(Phase::Running);
     progress.phase = "ready".into();
-    send_progress(&state, &progress).await;
+    reporter.publish(&progress);
+    reporter.finish().await;
 
     let running = StatusReport { status: ReportedStatus::Running, graph_stats: Some(stats), ..starting };
     for _ in 0..60 {
