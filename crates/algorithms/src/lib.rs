@@ -18,6 +18,7 @@ pub mod generate;
 pub mod ids;
 pub mod par;
 pub mod paths;
+pub mod pull;
 pub mod similarity;
 
 pub use cancel::{Cancel, Interrupted};

@@ -3,14 +3,16 @@
 //! Reference: Page, Brin, Motwani, Winograd, "The PageRank Citation Ranking" (1999); semantics and
 //! convergence test follow NetworkX `pagerank(G, alpha, personalization, max_iter, tol)`
 //! (`_pagerank_scipy`): uniform start, dangling mass redistributed by the personalization vector,
-//! stop when the L1 change is below `n * tol`. Pull-based over the incoming adjacency, so every
-//! node's new score is one ordered sum and the result is identical at any thread count.
+//! stop when the L1 change is below `n * tol`. Pull-based over the incoming adjacency in a
+//! degree-bucketed layout ([`crate::pull`]), so every node's new score is one ordered sum and the
+//! result is identical at any thread count.
 
 use rayon::prelude::*;
 
 use crate::cancel::{Cancel, Interrupted};
 use crate::csr::Csr;
 use crate::par::det_sum_by;
+use crate::pull::PullLayout;
 
 /// PageRank settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +59,9 @@ pub fn pagerank(g: &Csr, cfg: &PageRankConfig, cancel: &Cancel) -> Result<PageRa
         _ => vec![1.0 / n as f64; n],
     };
     let out = g.out_adj();
-    let inc = g.in_adj();
+    // Iterate in the layout's ids (nodes grouped by in-degree, see `pull`); back at the end.
+    let layout = PullLayout::new(g.in_adj(), n);
+    let p = layout.to_layout(&p);
     // Inverse out-strength; 0 marks a dangling node.
     let inv_out: Vec<f64> = (0..g.n())
         .into_par_iter()
@@ -69,6 +73,7 @@ pub fn pagerank(g: &Csr, cfg: &PageRankConfig, cancel: &Cancel) -> Result<PageRa
             if s != 0.0 { 1.0 / s } else { 0.0 }
         })
         .collect();
+    let inv_out = layout.to_layout(&inv_out);
     let alpha = cfg.damping;
     let mut x = vec![1.0 / n as f64; n];
     let mut next = vec![0.0; n];
@@ -76,44 +81,16 @@ pub fn pagerank(g: &Csr, cfg: &PageRankConfig, cancel: &Cancel) -> Result<PageRa
     for it in 1..=cfg.max_iterations {
         cancel.check()?;
         let dangling = det_sum_by(n, |u| if inv_out[u] == 0.0 { x[u] } else { 0.0 });
-        // Each node's outgoing share, so the pull loop reads one array per neighbour.
-        contrib.par_iter_mut().enumerate().for_each(|(u, c)| *c = x[u] * inv_out[u]);
-        next.par_iter_mut().enumerate().for_each(|(v, slot)| {
-            let v32 = v as u32;
-            let nb = inc.neighbors(v32);
-            let s: f64 = match inc.weights(v32) {
-                Some(w) => nb.iter().zip(w).map(|(&u, &wt)| contrib[u as usize] * wt).sum(),
-                None => gather_sum(nb, &contrib),
-            };
-            *slot = alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v];
-        });
+        // Each node's outgoing share, so the pull reads one array per neighbour.
+        contrib.par_iter_mut().zip(x.par_iter().zip(inv_out.par_iter())).for_each(|(c, (x, w))| *c = x * w);
+        layout.pull(&contrib, &mut next, |v, s| alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v]);
         let err = det_sum_by(n, |v| (next[v] - x[v]).abs());
         std::mem::swap(&mut x, &mut next);
         if err < n as f64 * cfg.tolerance {
-            return Ok(PageRankResult { scores: x, iterations: it, converged: true });
+            return Ok(PageRankResult { scores: layout.to_graph(&x), iterations: it, converged: true });
         }
     }
-    Ok(PageRankResult { scores: x, iterations: cfg.max_iterations, converged: false })
-}
-
-/// `Σ values[i]` over `indices`, with four independent accumulators so the additions do not
-/// wait on each other (the loop is bound by floating-point add latency otherwise). The order is
-/// fixed by the slice, so the result is the same at any thread count.
-fn gather_sum(indices: &[u32], values: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let chunks = indices.chunks_exact(4);
-    let rest = chunks.remainder();
-    for c in chunks {
-        acc[0] += values[c[0] as usize];
-        acc[1] += values[c[1] as usize];
-        acc[2] += values[c[2] as usize];
-        acc[3] += values[c[3] as usize];
-    }
-    let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for &i in rest {
-        sum += values[i as usize];
-    }
-    sum
+    Ok(PageRankResult { scores: layout.to_graph(&x), iterations: cfg.max_iterations, converged: false })
 }
 
 #[cfg(test)]
@@ -139,16 +116,6 @@ mod tests {
         let sum: f64 = r.scores.iter().sum();
         assert!((sum - 1.0).abs() < 1e-9);
         assert!(r.scores[0] > 0.15);
-    }
-
-    #[test]
-    fn gather_sum_adds_every_index() {
-        let values: Vec<f64> = (0..10).map(|i| i as f64 * 0.5).collect();
-        for len in 0..10 {
-            let idx: Vec<u32> = (0..len).rev().collect();
-            let want: f64 = idx.iter().map(|&i| values[i as usize]).sum();
-            assert!((gather_sum(&idx, &values) - want).abs() < 1e-12, "{len}");
-        }
     }
 
     #[test]
