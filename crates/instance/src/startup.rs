@@ -108,12 +108,14 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
         error_message: None,
         stack_trace: None,
     };
-    let ack = cp.report_status(&starting).await.map_err(|e| fail("STARTUP_FAILED", e.to_string()))?;
+    // The bootstrap is a read: fetch it while the `starting` report is on its way.
+    let (ack, boot) = tokio::join!(cp.report_status(&starting), cp.bootstrap());
+    let ack = ack.map_err(|e| fail("STARTUP_FAILED", e.to_string()))?;
     if ack.desired_state == graph_olap_api::instance::DesiredState::Stop {
         state.request_shutdown();
         return Err(fail("STARTUP_FAILED", "the control plane asked the instance to stop"));
     }
-    let boot = cp.bootstrap().await.map_err(|e| fail("MAPPING_FETCH_ERROR", e.to_string()))?;
+    let boot = boot.map_err(|e| fail("MAPPING_FETCH_ERROR", e.to_string()))?;
     let boot = state.boot.get_or_init(|| boot).clone();
     state.set_phase(Phase::Loading);
 
@@ -131,6 +133,26 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     let reporter = Reporter::start(Arc::clone(&state));
     reporter.publish(&progress);
 
+    // The engine and its schema need only the bootstrap: build them while the files download.
+    let db_dir = state.config.data_dir.join("db");
+    let readers = usize::try_from(boot.cpu_cores.max(1)).unwrap_or(1).max(2);
+    let config = RyuConfig {
+        readers,
+        threads_per_query: u64::from(boot.cpu_cores.max(1)),
+        // The graph lives in the buffer pool (an in-memory database): give it three quarters
+        // of the instance's memory, the rest is for the server, query results and algorithms.
+        buffer_pool_bytes: boot.memory_gb.map_or(0, |gb| u64::from(gb) * (3 << 30) / 4),
+        ..RyuConfig::default()
+    };
+    let nodes = boot.node_definitions.clone();
+    let edges = boot.edge_definitions.clone();
+    let schema = tokio::task::spawn_blocking(move || -> Result<RyuEngine, EngineError> {
+        let _ = std::fs::remove_dir_all(&db_dir);
+        let engine = RyuEngine::open(&db_dir, config)?;
+        engine.create_schema(&nodes, &edges)?;
+        Ok(engine)
+    });
+
     let snapshot_dir = state.config.data_dir.join("snapshot");
     let local = crate::snapshot::fetch(&boot, &snapshot_dir, |path, bytes| {
         tracing::info!(path, bytes, "downloaded");
@@ -143,28 +165,10 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     }
     progress.phase = "loading_schema".into();
     reporter.publish(&progress);
-
-    let db_dir = state.config.data_dir.join("db");
-    let _ = tokio::fs::remove_dir_all(&db_dir).await;
-    let readers = usize::try_from(boot.cpu_cores.max(1)).unwrap_or(1).max(2);
-    let config = RyuConfig {
-        readers,
-        threads_per_query: u64::from(boot.cpu_cores.max(1)),
-        // The graph lives in the buffer pool (an in-memory database): give it three quarters
-        // of the instance's memory, the rest is for the server, query results and algorithms.
-        buffer_pool_bytes: boot.memory_gb.map_or(0, |gb| u64::from(gb) * (3 << 30) / 4),
-        ..RyuConfig::default()
-    };
-    let nodes = boot.node_definitions.clone();
-    let edges = boot.edge_definitions.clone();
-    let engine = tokio::task::spawn_blocking(move || -> Result<RyuEngine, EngineError> {
-        let engine = RyuEngine::open(&db_dir, config)?;
-        engine.create_schema(&nodes, &edges)?;
-        Ok(engine)
-    })
-    .await
-    .map_err(|e| fail("SCHEMA_CREATE_ERROR", e.to_string()))?
-    .map_err(|e| fail("SCHEMA_CREATE_ERROR", e.to_string()))?;
+    let engine = schema
+        .await
+        .map_err(|e| fail("SCHEMA_CREATE_ERROR", e.to_string()))?
+        .map_err(|e| fail("SCHEMA_CREATE_ERROR", e.to_string()))?;
 
     progress.phase = "loading_data".into();
     reporter.publish(&progress);
