@@ -2,8 +2,9 @@
 //!
 //! (a) **cold start**: from a ready snapshot to `running` through the real platform
 //!     (`POST /api/instances` → child process → download → schema → `COPY FROM` → report →
-//!     probe), next to the engine alone creating the schema and running `COPY FROM` on the
-//!     same Parquet files in this process. Ratio target ≤ 1.3.
+//!     probe), next to the engine alone — configured as the instance configures it — creating
+//!     the schema and running `COPY FROM` on the same Parquet files in this process. Ratio
+//!     target ≤ 1.3.
 //! (b) **query overhead**: p50/p99 of a 1-hop Cypher query through the control plane's proxy
 //!     (HTTP client → proxy → instance server → engine → JSON) versus the same query on the
 //!     engine in this process. Target ≤ 5 ms added at p50.
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use common::{ALICE, Platform};
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
 use graph_olap_engine::{CancelToken, EdgeLoad, GraphEngine, NodeLoad, QueryRequest, RyuConfig, RyuEngine};
+use graph_olap_instance::startup::engine_config;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -49,12 +51,13 @@ fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// The engine alone: open, create the schema, `COPY FROM` every table (what an instance server
-/// does after downloading). Returns the elapsed time and the loaded engine.
-fn engine_load(snapshot_dir: &Path, nodes: &[NodeDefinition], edges: &[EdgeDefinition], db: &Path) -> (Duration, RyuEngine) {
+/// The engine alone, configured as the instance server configures it for the same sizing: open,
+/// create the schema, `COPY FROM` every table (what an instance server does after downloading).
+/// Returns the elapsed time and the loaded engine.
+fn engine_load(snapshot_dir: &Path, nodes: &[NodeDefinition], edges: &[EdgeDefinition], db: &Path, config: RyuConfig) -> (Duration, RyuEngine) {
     let _ = std::fs::remove_dir_all(db);
     let started = Instant::now();
-    let engine = RyuEngine::open(db, RyuConfig::default()).expect("open engine");
+    let engine = RyuEngine::open(db, config).expect("open engine");
     engine.create_schema(nodes, edges).expect("schema");
     let node_loads: Vec<NodeLoad> = nodes.iter().map(|n| NodeLoad { definition: n.clone(), files: parquet_files(&snapshot_dir.join("nodes").join(&n.label)) }).collect();
     let edge_loads: Vec<EdgeLoad> = edges.iter().map(|e| EdgeLoad { definition: e.clone(), files: parquet_files(&snapshot_dir.join("edges").join(&e.edge_type)) }).collect();
@@ -81,7 +84,7 @@ async fn prepare(root: &Path, scale: u32) -> Prepared {
     let (status, created) = platform.create_from_mapping(ALICE, mapping_id, "bench-export").await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let first = platform.wait_for_status(created["data"]["id"].as_i64().unwrap(), "running", Duration::from_secs(3600)).await;
-    platform.call(Method::DELETE, &format!("/api/instances/{}", first["id"]), ALICE, None).await;
+    terminate(&platform, first["id"].as_i64().unwrap()).await;
     let snapshot_id = first["snapshot_id"].as_i64().unwrap();
     let (_, snapshot) = platform.call(Method::GET, &format!("/api/snapshots/{snapshot_id}"), ALICE, None).await;
     let storage = snapshot["data"]["storage_path"].as_str().unwrap();
@@ -92,6 +95,13 @@ async fn prepare(root: &Path, scale: u32) -> Prepared {
     let counts = |key: &str| snapshot["data"][key].as_object().map(|m| m.values().filter_map(Value::as_i64).sum::<i64>()).unwrap_or(0);
     let rows = counts("node_counts") + counts("edge_counts");
     Prepared { platform, snapshot_id, snapshot_dir, nodes, edges, rows }
+}
+
+/// Terminates an instance and waits until its server has exited, so that the next cold start
+/// does not share the machine with a shutdown.
+async fn terminate(p: &Platform, id: i64) {
+    p.call(Method::DELETE, &format!("/api/instances/{id}"), ALICE, None).await;
+    p.wait_for_status(id, "terminated", Duration::from_secs(120)).await;
 }
 
 /// Time from `POST /api/instances` to `running`, polled every 5 ms (a coarser poll adds half its
@@ -164,7 +174,7 @@ async fn main() {
             let (elapsed, instance) = cold_start(&prepared.platform, prepared.snapshot_id, i).await;
             platform_times.push(elapsed);
             if i + 1 < starts {
-                prepared.platform.call(Method::DELETE, &format!("/api/instances/{}", instance["id"]), ALICE, None).await;
+                terminate(&prepared.platform, instance["id"].as_i64().unwrap()).await;
             } else {
                 running = Some(instance);
             }
@@ -172,10 +182,14 @@ async fn main() {
         let mut engine_times = Vec::new();
         let mut engine = None;
         for _ in 0..starts {
-            let (elapsed, e) = engine_load(&prepared.snapshot_dir, &prepared.nodes, &prepared.edges, &root.path().join("engine-db"));
+            let sizing = running.as_ref().expect("a running instance");
+            let config = engine_config(sizing["cpu_cores"].as_u64().unwrap_or(1) as u32, sizing["memory_gb"].as_u64().map(|gb| gb as u32));
+            let (elapsed, e) = engine_load(&prepared.snapshot_dir, &prepared.nodes, &prepared.edges, &root.path().join("engine-db"), config);
             engine_times.push(elapsed);
             engine = Some(e);
         }
+        let list = |v: &[Duration]| v.iter().map(|d| format!("{:.0}", ms(*d))).collect::<Vec<_>>().join(", ");
+        println!("scale {scale}: cold starts (ms) platform [{}], engine alone [{}]", list(&platform_times), list(&engine_times));
         let (platform_cold, engine_cold) = (median(platform_times), median(engine_times));
         cold_rows.push((scale, prepared.rows, platform_cold, engine_cold));
 

@@ -96,8 +96,29 @@ fn pending(name: String, kind: Option<&str>) -> ProgressStep {
     }
 }
 
+/// The engine configuration of an instance with `cpu_cores` and `memory_gb` (its sizing).
+///
+/// The engine's threads follow the unit's CPU *limit*, which API.md §5 sets at twice its
+/// `cpu_cores` (requests = N, limits = 2N), capped at the cores this machine has: a bulk load is a
+/// burst that may use the limit. At least two reader connections serve queries. The graph lives
+/// in the buffer pool (an in-memory database), which gets three quarters of `memory_gb`; the rest
+/// is for the server, query results and algorithms.
+pub fn engine_config(cpu_cores: u32, memory_gb: Option<u32>) -> RyuConfig {
+    let cores = cpu_cores.max(1);
+    let machine = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    RyuConfig {
+        readers: usize::try_from(cores).unwrap_or(1).max(2),
+        threads_per_query: (2 * u64::from(cores)).min(machine),
+        buffer_pool_bytes: memory_gb.map_or(0, |gb| u64::from(gb) * (3 << 30) / 4),
+        ..RyuConfig::default()
+    }
+}
+
 /// Runs the whole sequence; on success the state is `Running` and the control plane knows.
 pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
+    let began = std::time::Instant::now();
+    let elapsed_ms = move || began.elapsed().as_millis() as u64;
+    tracing::info!(instance_id = state.config.instance_id, "startup began");
     let cp = &state.control_plane;
     let starting = StatusReport {
         status: ReportedStatus::Starting,
@@ -117,6 +138,7 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     }
     let boot = boot.map_err(|e| fail("MAPPING_FETCH_ERROR", e.to_string()))?;
     let boot = state.boot.get_or_init(|| boot).clone();
+    tracing::info!(elapsed_ms = elapsed_ms(), snapshot_id = boot.snapshot_id, "bootstrap received");
     state.set_phase(Phase::Loading);
 
     let mut progress = Progress { phase: "downloading".into(), steps: vec![pending("download".into(), None)] };
@@ -135,30 +157,24 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
 
     // The engine and its schema need only the bootstrap: build them while the files download.
     let db_dir = state.config.data_dir.join("db");
-    let readers = usize::try_from(boot.cpu_cores.max(1)).unwrap_or(1).max(2);
-    let config = RyuConfig {
-        readers,
-        threads_per_query: u64::from(boot.cpu_cores.max(1)),
-        // The graph lives in the buffer pool (an in-memory database): give it three quarters
-        // of the instance's memory, the rest is for the server, query results and algorithms.
-        buffer_pool_bytes: boot.memory_gb.map_or(0, |gb| u64::from(gb) * (3 << 30) / 4),
-        ..RyuConfig::default()
-    };
+    let config = engine_config(boot.cpu_cores, boot.memory_gb);
     let nodes = boot.node_definitions.clone();
     let edges = boot.edge_definitions.clone();
     let schema = tokio::task::spawn_blocking(move || -> Result<RyuEngine, EngineError> {
         let _ = std::fs::remove_dir_all(&db_dir);
         let engine = RyuEngine::open(&db_dir, config)?;
         engine.create_schema(&nodes, &edges)?;
+        tracing::info!(elapsed_ms = elapsed_ms(), "schema created");
         Ok(engine)
     });
 
     let snapshot_dir = state.config.data_dir.join("snapshot");
     let local = crate::snapshot::fetch(&boot, &snapshot_dir, |path, bytes| {
-        tracing::info!(path, bytes, "downloaded");
+        tracing::debug!(path, bytes, "downloaded");
     })
     .await
     .map_err(|e| fail("DATA_LOAD_ERROR", e.to_string()))?;
+    tracing::info!(elapsed_ms = elapsed_ms(), files = local.files, bytes = local.bytes, "snapshot downloaded and verified");
     if let Some(s) = progress.step("download") {
         s.status = "completed".into();
         s.completed_at = Some(Utc::now());
@@ -189,6 +205,7 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
                 }
             }
             LoadEvent::TableLoaded { name, rows, .. } => {
+                tracing::info!(elapsed_ms = elapsed_ms(), table = %name, rows, "table loaded");
                 if let Some(s) = progress.step(&format!("load:{name}")) {
                     s.status = "completed".into();
                     s.row_count = Some(rows);
@@ -240,11 +257,13 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     progress.phase = "ready".into();
     reporter.publish(&progress);
     reporter.finish().await;
+    tracing::info!(elapsed_ms = elapsed_ms(), "graph loaded; reporting running");
 
     let running = StatusReport { status: ReportedStatus::Running, graph_stats: Some(stats), ..starting };
     for _ in 0..60 {
         match cp.report_status(&running).await {
             Ok(ack) => {
+                tracing::info!(elapsed_ms = elapsed_ms(), "running");
                 if ack.desired_state == graph_olap_api::instance::DesiredState::Stop {
                     state.request_shutdown();
                 }
