@@ -50,9 +50,14 @@ impl Progress {
     }
 }
 
-/// Sends progress reports in the background so that loading never waits for the control plane;
-/// reports that pile up while one is in flight collapse into the newest (each carries every
-/// step, so nothing is lost).
+/// Least time between two progress reports: a fast load sends its first and last report only,
+/// a slow one keeps the control plane informed without spending its cores on reporting.
+const REPORT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Sends progress reports in the background so that loading never waits for the control plane,
+/// at most one per [`REPORT_INTERVAL`]; reports published in between collapse into the newest
+/// (each carries every step, so nothing is lost), and the newest is sent at once when the
+/// startup finishes.
 struct Reporter {
     tx: tokio::sync::mpsc::UnboundedSender<ProgressReport>,
     task: tokio::task::JoinHandle<()>,
@@ -62,12 +67,34 @@ impl Reporter {
     fn start(state: Arc<AppState>) -> Self {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressReport>();
         let task = tokio::spawn(async move {
-            while let Some(mut report) = rx.recv().await {
-                while let Ok(newer) = rx.try_recv() {
-                    report = newer;
+            let mut latest: Option<ProgressReport> = None;
+            let mut open = true;
+            while open || latest.is_some() {
+                if latest.is_none() {
+                    match rx.recv().await {
+                        Some(report) => latest = Some(report),
+                        None => break,
+                    }
                 }
-                if let Err(e) = state.control_plane.report_progress(&report).await {
+                while let Ok(newer) = rx.try_recv() {
+                    latest = Some(newer);
+                }
+                if let Some(report) = latest.take()
+                    && let Err(e) = state.control_plane.report_progress(&report).await
+                {
                     tracing::warn!(error = %e, "progress report failed");
+                }
+                // Until the interval has passed only collect; a closed channel ends the wait.
+                let until = tokio::time::Instant::now() + REPORT_INTERVAL;
+                loop {
+                    match tokio::time::timeout_at(until, rx.recv()).await {
+                        Ok(Some(report)) => latest = Some(report),
+                        Ok(None) => {
+                            open = false;
+                            break;
+                        }
+                        Err(_) => break,
+                    }
                 }
             }
         });
