@@ -81,17 +81,23 @@ impl PullLayout {
             offsets.push(offsets.last().copied().unwrap_or(0) + inc.degree(v));
         }
         let m = offsets[with_edges];
+        // Sources relabelled in parallel, a fixed block of nodes per task.
         let mut sources = vec![0u32; m];
-        let mut spans: Vec<&mut [u32]> = Vec::with_capacity(with_edges);
+        let mut blocks: Vec<(&[u32], &mut [u32])> = Vec::with_capacity(with_edges.div_ceil(NODES_PER_TASK));
         let mut rest = sources.as_mut_slice();
-        for w in offsets.windows(2) {
-            let (head, tail) = rest.split_at_mut(w[1] - w[0]);
-            spans.push(head);
+        for (k, nodes) in order[..with_edges].chunks(NODES_PER_TASK).enumerate() {
+            let first = k * NODES_PER_TASK;
+            let (head, tail) = rest.split_at_mut(offsets[first + nodes.len()] - offsets[first]);
+            blocks.push((nodes, head));
             rest = tail;
         }
-        spans.into_par_iter().zip(order[..with_edges].par_iter()).for_each(|(span, &v)| {
-            for (slot, &u) in span.iter_mut().zip(inc.neighbors(v)) {
-                *slot = rank[u as usize];
+        blocks.into_par_iter().for_each(|(nodes, out)| {
+            let mut slots = out.iter_mut();
+            for &v in nodes {
+                // The neighbours first: `zip` stops on them without taking a slot too many.
+                for (&u, slot) in inc.neighbors(v).iter().zip(slots.by_ref()) {
+                    *slot = rank[u as usize];
+                }
             }
         });
         let weighted = n > 0 && inc.weights(0).is_some();

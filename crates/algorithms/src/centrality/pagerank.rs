@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::cancel::{Cancel, Interrupted};
 use crate::csr::Csr;
-use crate::par::det_sum_by;
+use crate::par::CHUNK;
 use crate::pull::PullLayout;
 
 /// PageRank settings.
@@ -77,20 +77,43 @@ pub fn pagerank(g: &Csr, cfg: &PageRankConfig, cancel: &Cancel) -> Result<PageRa
     let alpha = cfg.damping;
     let mut x = vec![1.0 / n as f64; n];
     let mut next = vec![0.0; n];
+    // Each node's outgoing share (so the pull reads one array per neighbour) and the mass of the
+    // dangling nodes, for the current scores.
     let mut contrib = vec![0.0; n];
+    let (_, mut dangling) = shares(&x, &x, &inv_out, &mut contrib);
     for it in 1..=cfg.max_iterations {
         cancel.check()?;
-        let dangling = det_sum_by(n, |u| if inv_out[u] == 0.0 { x[u] } else { 0.0 });
-        // Each node's outgoing share, so the pull reads one array per neighbour.
-        contrib.par_iter_mut().zip(x.par_iter().zip(inv_out.par_iter())).for_each(|(c, (x, w))| *c = x * w);
         layout.pull(&contrib, &mut next, |v, s| alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v]);
-        let err = det_sum_by(n, |v| (next[v] - x[v]).abs());
+        let (err, next_dangling) = shares(&next, &x, &inv_out, &mut contrib);
+        dangling = next_dangling;
         std::mem::swap(&mut x, &mut next);
         if err < n as f64 * cfg.tolerance {
             return Ok(PageRankResult { scores: layout.to_graph(&x), iterations: it, converged: true });
         }
     }
     Ok(PageRankResult { scores: layout.to_graph(&x), iterations: cfg.max_iterations, converged: false })
+}
+
+/// One pass over new scores: returns their L1 change from `old` and the dangling nodes' mass, and
+/// writes every node's outgoing share into `contrib`. Partial sums over fixed chunks, combined in
+/// order, keep both sums identical at any thread count.
+fn shares(new: &[f64], old: &[f64], inv_out: &[f64], contrib: &mut [f64]) -> (f64, f64) {
+    let partial: Vec<(f64, f64)> = contrib
+        .par_chunks_mut(CHUNK)
+        .zip(new.par_chunks(CHUNK).zip(old.par_chunks(CHUNK)).zip(inv_out.par_chunks(CHUNK)))
+        .map(|(contrib, ((new, old), inv_out))| {
+            let (mut err, mut dangling) = (0.0, 0.0);
+            for (((slot, &v), &before), &w) in contrib.iter_mut().zip(new).zip(old).zip(inv_out) {
+                err += (v - before).abs();
+                if w == 0.0 {
+                    dangling += v;
+                }
+                *slot = v * w;
+            }
+            (err, dangling)
+        })
+        .collect();
+    partial.iter().fold((0.0, 0.0), |(e, d), &(pe, pd)| (e + pe, d + pd))
 }
 
 #[cfg(test)]

@@ -52,26 +52,80 @@ fn union(parent: &[AtomicU32], a: u32, b: u32) {
     }
 }
 
+/// Out-neighbours per node linked before the giant component is identified (Afforest's
+/// neighbour sampling).
+const SAMPLED: usize = 2;
+
 /// Weakly connected components (edge direction ignored).
+///
+/// Afforest (Sutton, Ben-Nun, Barak, 2018): every node is first linked to its first [`SAMPLED`]
+/// out-neighbours, which on real-world graphs already gathers most nodes into one giant
+/// component; that component is identified from a fixed sample of nodes, and then only the
+/// nodes outside it link their remaining edges — through both their out- and in-lists, so an
+/// edge with an endpoint outside the giant component is always seen from that endpoint, and an
+/// edge inside it needs no work. The labels are canonical (smallest member) whatever the order.
 pub fn wcc(g: &Csr, cancel: &Cancel) -> Result<Components, Interrupted> {
     let n = g.n();
     let parent: Vec<AtomicU32> = (0..n).map(AtomicU32::new).collect();
-    const STEP: u32 = 1 << 16;
-    let chunks = n.div_ceil(STEP);
-    (0..chunks).into_par_iter().try_for_each(|c| {
-        cancel.check()?;
-        for u in c * STEP..((c + 1) * STEP).min(n) {
-            for &v in g.out_neighbors(u) {
+    for_each_node(n, cancel, |u| {
+        for &v in g.out_neighbors(u).iter().take(SAMPLED) {
+            if v != u {
+                union(&parent, u, v);
+            }
+        }
+    })?;
+    let giant = most_frequent_root(&parent);
+    for_each_node(n, cancel, |u| {
+        if Some(find(&parent, u)) == giant {
+            return;
+        }
+        for &v in g.out_neighbors(u).iter().skip(SAMPLED) {
+            if v != u {
+                union(&parent, u, v);
+            }
+        }
+        if g.is_directed() {
+            for &v in g.in_neighbors(u) {
                 if v != u {
                     union(&parent, u, v);
                 }
             }
         }
-        Ok::<(), Interrupted>(())
     })?;
-    let component: Vec<u32> = (0..n).into_par_iter().map(|v| find(&parent, v)).collect();
-    let count = component.par_iter().enumerate().filter(|&(v, &c)| v as u32 == c).count();
+    // Every parent is a smaller id (roots are hooked under smaller roots, and path halving only
+    // moves a pointer to an ancestor), so one ascending pass resolves each node from its parent's
+    // final label.
+    let mut component: Vec<u32> = parent.into_iter().map(AtomicU32::into_inner).collect();
+    let mut count = 0;
+    for v in 0..component.len() {
+        let p = component[v] as usize;
+        if p == v {
+            count += 1;
+        } else {
+            component[v] = component[p];
+        }
+    }
     Ok(Components { component, count })
+}
+
+/// Runs `f` on every node in parallel chunks, checking for cancellation between chunks.
+fn for_each_node(n: u32, cancel: &Cancel, f: impl Fn(u32) + Sync) -> Result<(), Interrupted> {
+    const STEP: u32 = 1 << 14;
+    (0..n.div_ceil(STEP)).into_par_iter().try_for_each(|c| {
+        cancel.check()?;
+        (c * STEP..((c + 1) * STEP).min(n)).for_each(&f);
+        Ok(())
+    })
+}
+
+/// The root shared by most of 1 024 evenly spaced nodes (ties: the smallest root), or `None` for
+/// an empty graph. Only a shortcut: any answer gives the same components.
+fn most_frequent_root(parent: &[AtomicU32]) -> Option<u32> {
+    let n = parent.len();
+    let samples = n.min(1024);
+    let mut roots: Vec<u32> = (0..samples).map(|i| find(parent, (i * n / samples) as u32)).collect();
+    roots.sort_unstable();
+    roots.chunk_by(|a, b| a == b).max_by(|a, b| a.len().cmp(&b.len()).then(b[0].cmp(&a[0]))).map(|run| run[0])
 }
 
 #[cfg(test)]
@@ -85,5 +139,21 @@ mod tests {
         let c = wcc(&g, &Cancel::never()).unwrap();
         assert_eq!(c.component, vec![0, 1, 2, 1, 2, 2]);
         assert_eq!(c.count, 3);
+    }
+
+    #[test]
+    fn edges_beyond_the_sample_join_small_components_in_both_directions() {
+        // A star out of 0: nodes 3..20 are reached only through their in-lists. A separate
+        // 20 → 21 ← 22. Node 23's out-list is [24, 24, 25]: its link to 25 (in the star) is its
+        // third out-edge, beyond the sample.
+        let mut edges: Vec<(u32, u32)> = (1..20).map(|v| (0, v)).collect();
+        edges.extend([(20, 21), (22, 21), (23, 24), (23, 24), (23, 25), (0, 25)]);
+        let g = Csr::directed(26, &edges, None, BuildOptions::MULTI).unwrap();
+        let c = wcc(&g, &Cancel::never()).unwrap();
+        assert_eq!(c.count, 2);
+        assert!((0..20).chain([23, 24, 25]).all(|v| c.component[v] == 0));
+        assert!([20, 21, 22].iter().all(|&v| c.component[v] == 20));
+        let u = g.to_undirected(BuildOptions::MULTI);
+        assert_eq!(wcc(&u, &Cancel::never()).unwrap(), c);
     }
 }
