@@ -593,3 +593,25 @@ async fn desired_state_stop_from_the_metrics_report_shuts_the_instance_down() {
     let statuses: Vec<&str> = r.statuses.iter().map(|s| s["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, vec!["starting", "running", "stopping"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_file_that_differs_from_its_manifest_fails_the_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let bootstrap = snapshot(dir.path(), false);
+    // Same size, one byte changed: only the checksum can tell.
+    let tampered = dir.path().join("snap/edges/PURCHASED/part-00000.parquet");
+    let mut bytes = std::fs::read(&tampered).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&tampered, bytes).unwrap();
+    let (cp_url, stub) = start_stub(bootstrap).await;
+    stub.release.notify_one();
+    let err = graph_olap_instance::run(config(cp_url, &dir.path().join("data"))).await.unwrap_err();
+    assert!(err.to_string().contains("DATA_LOAD_ERROR"), "{err}");
+    let r = stub.recorded.lock().unwrap();
+    let failed = r.statuses.iter().find(|s| s["status"] == "failed").unwrap();
+    assert_eq!(failed["error_code"], "DATA_LOAD_ERROR");
+    let message = failed["error_message"].as_str().unwrap();
+    assert!(message.contains("edges/PURCHASED/part-00000.parquet") && message.contains("sha256"), "{message}");
+    assert!(!r.statuses.iter().any(|s| s["status"] == "running"));
+}
