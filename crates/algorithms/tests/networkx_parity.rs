@@ -134,6 +134,10 @@ fn pagerank_matches_networkx() {
         let pers: Vec<f64> = (0..k.d.node_count()).map(|v| if v % 3 == 0 { 1.0 } else { 0.0 }).collect();
         let cfg = PageRankConfig { damping: 0.85, max_iterations: 200, tolerance: 1e-9, personalization: Some(pers) };
         close(k.name, "personalized", &pagerank(&k.d, &cfg, &c).unwrap().scores, &floats(&k.reference["pagerank_personalized"]));
+        // Weighted: shares by out-strength, gathered through the weighted pull layout.
+        let cfg = PageRankConfig { damping: 0.85, max_iterations: 200, tolerance: 1e-10, personalization: None };
+        close(k.name, "pagerank_weighted", &pagerank(&k.dw, &cfg, &c).unwrap().scores, &floats(&k.reference["pagerank_weighted"]));
+        close(k.name, "pagerank_weighted_u", &pagerank(&k.uw, &cfg, &c).unwrap().scores, &floats(&k.reference["pagerank_weighted_u"]));
     }
 }
 

@@ -80,6 +80,8 @@ def main():
     out["pagerank_u"] = maybe(lambda: vec(n, nx.pagerank(u, alpha=0.9, max_iter=200, tol=1e-8)))
     pers = {v: (1.0 if v % 3 == 0 else 0.0) for v in range(n)}
     out["pagerank_personalized"] = maybe(lambda: vec(n, nx.pagerank(d, personalization=pers, max_iter=200, tol=1e-9)))
+    out["pagerank_weighted"] = maybe(lambda: vec(n, nx.pagerank(dw, alpha=0.85, max_iter=200, tol=1e-10, weight="weight")))
+    out["pagerank_weighted_u"] = maybe(lambda: vec(n, nx.pagerank(uw, alpha=0.85, max_iter=200, tol=1e-10, weight="weight")))
     out["degree_centrality"] = vec(n, nx.degree_centrality(d))
     out["in_degree_centrality"] = vec(n, nx.in_degree_centrality(d))
     out["out_degree_centrality"] = vec(n, nx.out_degree_centrality(d))
