@@ -567,17 +567,24 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
     assert_eq!(stub.recorded.lock().unwrap().statuses.last().unwrap()["status"], "stopping");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn duplicate_keys_fail_the_startup_with_data_load_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let (cp_url, stub) = start_stub(snapshot(dir.path(), true)).await;
+/// Runs an instance over `bootstrap` that must fail to start: checks that it exits with
+/// `DATA_LOAD_ERROR`, reports `failed` with that code and never `running`; returns the message.
+async fn data_load_failure(bootstrap: Value, dir: &Path) -> String {
+    let (cp_url, stub) = start_stub(bootstrap).await;
     stub.release.notify_one();
-    let err = graph_olap_instance::run(config(cp_url, &dir.path().join("data"))).await.unwrap_err();
+    let err = graph_olap_instance::run(config(cp_url, &dir.join("data"))).await.unwrap_err();
     assert!(err.to_string().contains("DATA_LOAD_ERROR"), "{err}");
     let r = stub.recorded.lock().unwrap();
     let failed = r.statuses.iter().find(|s| s["status"] == "failed").unwrap();
     assert_eq!(failed["error_code"], "DATA_LOAD_ERROR");
-    let message = failed["error_message"].as_str().unwrap();
+    assert!(!r.statuses.iter().any(|s| s["status"] == "running"));
+    failed["error_message"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_keys_fail_the_startup_with_data_load_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = data_load_failure(snapshot(dir.path(), true), dir.path()).await;
     assert!(message.contains("Customer") && message.contains("c2"), "{message}");
 }
 
@@ -604,14 +611,6 @@ async fn a_snapshot_file_that_differs_from_its_manifest_fails_the_startup() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&tampered, bytes).unwrap();
-    let (cp_url, stub) = start_stub(bootstrap).await;
-    stub.release.notify_one();
-    let err = graph_olap_instance::run(config(cp_url, &dir.path().join("data"))).await.unwrap_err();
-    assert!(err.to_string().contains("DATA_LOAD_ERROR"), "{err}");
-    let r = stub.recorded.lock().unwrap();
-    let failed = r.statuses.iter().find(|s| s["status"] == "failed").unwrap();
-    assert_eq!(failed["error_code"], "DATA_LOAD_ERROR");
-    let message = failed["error_message"].as_str().unwrap();
+    let message = data_load_failure(bootstrap, dir.path()).await;
     assert!(message.contains("edges/PURCHASED/part-00000.parquet") && message.contains("sha256"), "{message}");
-    assert!(!r.statuses.iter().any(|s| s["status"] == "running"));
 }
