@@ -43,7 +43,10 @@ impl Cancel {
 
     /// A handle that times out at `deadline`.
     pub fn with_deadline(deadline: Instant) -> Self {
-        Self { flag: Arc::default(), deadline: Some(deadline) }
+        Self {
+            flag: Arc::default(),
+            deadline: Some(deadline),
+        }
     }
 
     /// Requests cancellation; every clone of this handle reports [`Interrupted::Cancelled`] from

@@ -63,11 +63,20 @@ pub struct BuildOptions {
 
 impl BuildOptions {
     /// Everything kept: a multigraph with self-loops (the native projection).
-    pub const MULTI: Self = Self { dedup: false, self_loops: true };
+    pub const MULTI: Self = Self {
+        dedup: false,
+        self_loops: true,
+    };
     /// Parallel edges collapsed, self-loops kept: NetworkX `DiGraph` / `Graph` semantics.
-    pub const SIMPLE: Self = Self { dedup: true, self_loops: true };
+    pub const SIMPLE: Self = Self {
+        dedup: true,
+        self_loops: true,
+    };
     /// Parallel edges collapsed and self-loops dropped: a strictly simple graph.
-    pub const STRICT: Self = Self { dedup: true, self_loops: false };
+    pub const STRICT: Self = Self {
+        dedup: true,
+        self_loops: false,
+    };
 }
 
 /// One direction of adjacency: `targets[offsets[v]..offsets[v + 1]]` are the neighbours of `v`,
@@ -91,7 +100,9 @@ impl Adjacency {
     #[inline]
     pub fn weights(&self, v: u32) -> Option<&[f64]> {
         let v = v as usize;
-        self.weights.as_ref().map(|w| &w[self.offsets[v]..self.offsets[v + 1]])
+        self.weights
+            .as_ref()
+            .map(|w| &w[self.offsets[v]..self.offsets[v + 1]])
     }
 
     /// Number of entries in `v`'s list.
@@ -114,7 +125,10 @@ impl Adjacency {
     fn memory_bytes(&self) -> usize {
         self.offsets.len() * std::mem::size_of::<usize>()
             + self.targets.len() * std::mem::size_of::<u32>()
-            + self.weights.as_ref().map_or(0, |w| w.len() * std::mem::size_of::<f64>())
+            + self
+                .weights
+                .as_ref()
+                .map_or(0, |w| w.len() * std::mem::size_of::<f64>())
     }
 
     /// Builds from `(source, target)` pairs and optional aligned weights (already validated).
@@ -141,8 +155,14 @@ impl Adjacency {
                         *c += 1;
                     }
                 }
-                split_mut(&mut targets, &offsets).into_par_iter().for_each(|s| s.sort_unstable());
-                let mut adj = Self { offsets, targets, weights: None };
+                split_mut(&mut targets, &offsets)
+                    .into_par_iter()
+                    .for_each(|s| s.sort_unstable());
+                let mut adj = Self {
+                    offsets,
+                    targets,
+                    weights: None,
+                };
                 if opts.dedup {
                     adj.dedup();
                 }
@@ -159,9 +179,15 @@ impl Adjacency {
                 }
                 split_mut(&mut items, &offsets)
                     .into_par_iter()
-                    .for_each(|s| s.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1))));
+                    .for_each(|s| {
+                        s.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+                    });
                 let (targets, weights) = items.into_iter().unzip();
-                let mut adj = Self { offsets, targets, weights: Some(weights) };
+                let mut adj = Self {
+                    offsets,
+                    targets,
+                    weights: Some(weights),
+                };
                 if opts.dedup {
                     adj.dedup();
                 }
@@ -231,32 +257,62 @@ impl Csr {
     fn validate(n: u32, edges: &[(u32, u32)], weights: Option<&[f64]>) -> Result<(), GraphError> {
         if let Some(w) = weights {
             if w.len() != edges.len() {
-                return Err(GraphError::WeightCount { edges: edges.len(), weights: w.len() });
+                return Err(GraphError::WeightCount {
+                    edges: edges.len(),
+                    weights: w.len(),
+                });
             }
             if let Some(index) = w.iter().position(|x| x.is_nan()) {
                 return Err(GraphError::NanWeight { index });
             }
         }
-        if let Some((index, &(s, t))) = edges.iter().enumerate().find(|(_, (s, t))| *s >= n || *t >= n) {
-            return Err(GraphError::NodeOutOfRange { index, node: s.max(t), node_count: n });
+        if let Some((index, &(s, t))) = edges
+            .iter()
+            .enumerate()
+            .find(|(_, (s, t))| *s >= n || *t >= n)
+        {
+            return Err(GraphError::NodeOutOfRange {
+                index,
+                node: s.max(t),
+                node_count: n,
+            });
         }
         Ok(())
     }
 
     /// Builds a directed graph with `n` nodes from `edges` (`source -> target`).
-    pub fn directed(n: u32, edges: &[(u32, u32)], weights: Option<&[f64]>, opts: BuildOptions) -> Result<Self, GraphError> {
+    pub fn directed(
+        n: u32,
+        edges: &[(u32, u32)],
+        weights: Option<&[f64]>,
+        opts: BuildOptions,
+    ) -> Result<Self, GraphError> {
         Self::validate(n, edges, weights)?;
         let reversed: Vec<(u32, u32)> = edges.par_iter().map(|&(s, t)| (t, s)).collect();
         let (out, inc) = rayon::join(
             || Adjacency::build(n as usize, edges, weights, opts),
             || Adjacency::build(n as usize, &reversed, weights, opts),
         );
-        let self_loops = (0..n).into_par_iter().map(|v| out.neighbors(v).iter().filter(|&&t| t == v).count()).sum();
-        Ok(Self { n, edges: out.len(), self_loops, out, inc: Some(inc) })
+        let self_loops = (0..n)
+            .into_par_iter()
+            .map(|v| out.neighbors(v).iter().filter(|&&t| t == v).count())
+            .sum();
+        Ok(Self {
+            n,
+            edges: out.len(),
+            self_loops,
+            out,
+            inc: Some(inc),
+        })
     }
 
     /// Builds an undirected graph with `n` nodes from `edges` (each `u`–`v` once, either order).
-    pub fn undirected(n: u32, edges: &[(u32, u32)], weights: Option<&[f64]>, opts: BuildOptions) -> Result<Self, GraphError> {
+    pub fn undirected(
+        n: u32,
+        edges: &[(u32, u32)],
+        weights: Option<&[f64]>,
+        opts: BuildOptions,
+    ) -> Result<Self, GraphError> {
         Self::validate(n, edges, weights)?;
         let mut pairs = Vec::with_capacity(edges.len() * 2);
         let mut ws = weights.map(|_| Vec::with_capacity(edges.len() * 2));
@@ -273,9 +329,18 @@ impl Csr {
             }
         }
         let out = Adjacency::build(n as usize, &pairs, ws.as_deref(), opts);
-        let self_loops: usize = (0..n).into_par_iter().map(|v| out.neighbors(v).iter().filter(|&&t| t == v).count()).sum();
+        let self_loops: usize = (0..n)
+            .into_par_iter()
+            .map(|v| out.neighbors(v).iter().filter(|&&t| t == v).count())
+            .sum();
         let edges = (out.len() - self_loops) / 2 + self_loops;
-        Ok(Self { n, edges, self_loops, out, inc: None })
+        Ok(Self {
+            n,
+            edges,
+            self_loops,
+            out,
+            inc: None,
+        })
     }
 
     /// All edges as `(source, target)` (directed: each arc; undirected: each edge once with
@@ -313,7 +378,8 @@ impl Csr {
         let edges = self.edge_list();
         let w = self.edge_weights();
         // Ids were validated when `self` was built.
-        Self::undirected(self.n, &edges, w.as_deref(), opts).unwrap_or_else(|_| unreachable!("validated graph"))
+        Self::undirected(self.n, &edges, w.as_deref(), opts)
+            .unwrap_or_else(|_| unreachable!("validated graph"))
     }
 
     /// The same graph rebuilt with `opts` (e.g. the simple graph of a multigraph).
@@ -423,7 +489,13 @@ mod tests {
 
     #[test]
     fn directed_multigraph_keeps_parallel_edges_and_loops() {
-        let g = Csr::directed(4, &[(0, 1), (0, 1), (1, 1), (2, 0)], None, BuildOptions::MULTI).unwrap();
+        let g = Csr::directed(
+            4,
+            &[(0, 1), (0, 1), (1, 1), (2, 0)],
+            None,
+            BuildOptions::MULTI,
+        )
+        .unwrap();
         assert_eq!(g.out_neighbors(0), &[1, 1]);
         assert_eq!(g.in_neighbors(1), &[0, 0, 1]);
         assert_eq!(g.in_neighbors(0), &[2]);
@@ -439,7 +511,13 @@ mod tests {
 
     #[test]
     fn undirected_view_is_symmetric_and_counts_edges_once() {
-        let g = Csr::directed(3, &[(0, 1), (1, 0), (1, 2), (2, 2)], None, BuildOptions::MULTI).unwrap();
+        let g = Csr::directed(
+            3,
+            &[(0, 1), (1, 0), (1, 2), (2, 2)],
+            None,
+            BuildOptions::MULTI,
+        )
+        .unwrap();
         let u = g.to_undirected(BuildOptions::SIMPLE);
         assert!(!u.is_directed());
         assert_eq!(u.out_neighbors(1), &[0, 2]);
@@ -450,7 +528,13 @@ mod tests {
 
     #[test]
     fn weights_follow_sorted_targets_and_dedup_keeps_minimum() {
-        let g = Csr::directed(3, &[(0, 2), (0, 1), (0, 2)], Some(&[5.0, 1.0, 3.0]), BuildOptions::SIMPLE).unwrap();
+        let g = Csr::directed(
+            3,
+            &[(0, 2), (0, 1), (0, 2)],
+            Some(&[5.0, 1.0, 3.0]),
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
         assert_eq!(g.out_neighbors(0), &[1, 2]);
         assert_eq!(g.out_adj().weights(0).unwrap(), &[1.0, 3.0]);
         assert_eq!(g.in_adj().weights(2).unwrap(), &[3.0]);
@@ -460,7 +544,11 @@ mod tests {
     fn bad_input_is_a_typed_error() {
         assert_eq!(
             Csr::directed(2, &[(0, 2)], None, BuildOptions::MULTI),
-            Err(GraphError::NodeOutOfRange { index: 0, node: 2, node_count: 2 })
+            Err(GraphError::NodeOutOfRange {
+                index: 0,
+                node: 2,
+                node_count: 2
+            })
         );
         assert!(matches!(
             Csr::directed(2, &[(0, 1)], Some(&[]), BuildOptions::MULTI),

@@ -29,7 +29,13 @@ pub struct FastRpConfig {
 
 impl Default for FastRpConfig {
     fn default() -> Self {
-        Self { dimension: 64, iteration_weights: vec![0.0, 1.0, 1.0], normalization_strength: 0.0, direction: Direction::Both, seed: 0 }
+        Self {
+            dimension: 64,
+            iteration_weights: vec![0.0, 1.0, 1.0],
+            normalization_strength: 0.0,
+            direction: Direction::Both,
+            seed: 0,
+        }
     }
 }
 
@@ -87,7 +93,9 @@ pub fn fastrp(g: &Csr, cfg: &FastRpConfig, cancel: &Cancel) -> Result<Vec<Vec<f6
                 row
             })
             .collect();
-        out.par_iter_mut().zip(&next).for_each(|(o, r)| o.iter_mut().zip(r).for_each(|(a, b)| *a += w * b));
+        out.par_iter_mut()
+            .zip(&next)
+            .for_each(|(o, r)| o.iter_mut().zip(r).for_each(|(a, b)| *a += w * b));
         cur = next;
     }
     Ok(out)
@@ -102,7 +110,10 @@ mod tests {
     fn seeded_and_structural() {
         let e = [(0, 1), (1, 2), (2, 0), (3, 4)];
         let g = Csr::undirected(5, &e, None, BuildOptions::SIMPLE).unwrap();
-        let cfg = FastRpConfig { dimension: 16, ..Default::default() };
+        let cfg = FastRpConfig {
+            dimension: 16,
+            ..Default::default()
+        };
         let a = fastrp(&g, &cfg, &Cancel::never()).unwrap();
         assert_eq!(a, fastrp(&g, &cfg, &Cancel::never()).unwrap());
         let b = fastrp(&g, &FastRpConfig { seed: 1, ..cfg }, &Cancel::never()).unwrap();

@@ -31,7 +31,9 @@ fn weights_for(edges: &[(u32, u32)], seed: u64) -> Vec<f64> {
 /// `m` edges drawn uniformly with replacement among `n` nodes.
 pub fn uniform(n: u32, m: usize, seed: u64) -> EdgeList {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let edges: Vec<(u32, u32)> = (0..m).map(|_| (rng.random_range(0..n), rng.random_range(0..n))).collect();
+    let edges: Vec<(u32, u32)> = (0..m)
+        .map(|_| (rng.random_range(0..n), rng.random_range(0..n)))
+        .collect();
     let weights = weights_for(&edges, seed);
     EdgeList { n, edges, weights }
 }
@@ -131,7 +133,11 @@ pub fn rmat(scale: u32, m: usize, seed: u64) -> EdgeList {
                 .collect::<Vec<_>>()
         })
         .collect();
-    EdgeList { n, edges, weights: Vec::new() }
+    EdgeList {
+        n,
+        edges,
+        weights: Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,10 @@ pub const CHUNK: usize = 4096;
 
 /// Sums `values` in parallel with a result independent of the number of threads.
 pub fn det_sum(values: &[f64]) -> f64 {
-    let partial: Vec<f64> = values.par_chunks(CHUNK).map(|c| c.iter().sum::<f64>()).collect();
+    let partial: Vec<f64> = values
+        .par_chunks(CHUNK)
+        .map(|c| c.iter().sum::<f64>())
+        .collect();
     partial.iter().sum()
 }
 

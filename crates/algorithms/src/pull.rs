@@ -83,7 +83,8 @@ impl PullLayout {
         let m = offsets[with_edges];
         // Sources relabelled in parallel, a fixed block of nodes per task.
         let mut sources = vec![0u32; m];
-        let mut blocks: Vec<(&[u32], &mut [u32])> = Vec::with_capacity(with_edges.div_ceil(NODES_PER_TASK));
+        let mut blocks: Vec<(&[u32], &mut [u32])> =
+            Vec::with_capacity(with_edges.div_ceil(NODES_PER_TASK));
         let mut rest = sources.as_mut_slice();
         for (k, nodes) in order[..with_edges].chunks(NODES_PER_TASK).enumerate() {
             let first = k * NODES_PER_TASK;
@@ -109,7 +110,14 @@ impl PullLayout {
             w
         });
         let long_offsets = offsets[long.start..=long.end].to_vec();
-        Self { order, sources, weights, fixed, long, long_offsets }
+        Self {
+            order,
+            sources,
+            weights,
+            fixed,
+            long,
+            long_offsets,
+        }
     }
 
     /// Number of nodes.
@@ -119,7 +127,10 @@ impl PullLayout {
 
     /// A per-node vector in graph ids, re-indexed by layout ids.
     pub fn to_layout(&self, graph_values: &[f64]) -> Vec<f64> {
-        self.order.iter().map(|&v| graph_values[v as usize]).collect()
+        self.order
+            .iter()
+            .map(|&v| graph_values[v as usize])
+            .collect()
     }
 
     /// A per-node vector in layout ids, re-indexed by graph ids.
@@ -138,15 +149,24 @@ impl PullLayout {
         F: Fn(usize, f64) -> f64 + Sync,
     {
         assert_eq!(out.len(), self.order.len(), "output has one slot per node");
-        assert_eq!(values.len(), self.order.len(), "values has one entry per node");
+        assert_eq!(
+            values.len(),
+            self.order.len(),
+            "values has one entry per node"
+        );
         match self.weights.as_deref() {
             None => self.pull_with::<false, F>(values, &[], out, &finish),
             Some(w) => self.pull_with::<true, F>(values, w, out, &finish),
         }
     }
 
-    fn pull_with<const WEIGHTED: bool, F>(&self, values: &[f64], weights: &[f64], out: &mut [f64], finish: &F)
-    where
+    fn pull_with<const WEIGHTED: bool, F>(
+        &self,
+        values: &[f64],
+        weights: &[f64],
+        out: &mut [f64],
+        finish: &F,
+    ) where
         F: Fn(usize, f64) -> f64 + Sync,
     {
         let (head, tail) = out.split_at_mut(self.long.end);
@@ -167,40 +187,118 @@ impl PullLayout {
         let long_out = fixed_out;
         rayon::join(
             || {
-                tasks.into_par_iter().for_each(|(d, first, edges, chunk)| match d {
-                    1 => fixed::<1, WEIGHTED, F>(&self.sources, weights, values, first, edges, chunk, finish),
-                    2 => fixed::<2, WEIGHTED, F>(&self.sources, weights, values, first, edges, chunk, finish),
-                    3 => fixed::<3, WEIGHTED, F>(&self.sources, weights, values, first, edges, chunk, finish),
-                    4 => fixed::<4, WEIGHTED, F>(&self.sources, weights, values, first, edges, chunk, finish),
-                    5 => fixed::<5, WEIGHTED, F>(&self.sources, weights, values, first, edges, chunk, finish),
-                    6 => fixed::<6, WEIGHTED, F>(&self.sources, weights, values, first, edges, chunk, finish),
-                    7 => fixed::<7, WEIGHTED, F>(&self.sources, weights, values, first, edges, chunk, finish),
-                    _ => fixed::<FIXED_MAX, WEIGHTED, F>(&self.sources, weights, values, first, edges, chunk, finish),
-                })
+                tasks
+                    .into_par_iter()
+                    .for_each(|(d, first, edges, chunk)| match d {
+                        1 => fixed::<1, WEIGHTED, F>(
+                            &self.sources,
+                            weights,
+                            values,
+                            first,
+                            edges,
+                            chunk,
+                            finish,
+                        ),
+                        2 => fixed::<2, WEIGHTED, F>(
+                            &self.sources,
+                            weights,
+                            values,
+                            first,
+                            edges,
+                            chunk,
+                            finish,
+                        ),
+                        3 => fixed::<3, WEIGHTED, F>(
+                            &self.sources,
+                            weights,
+                            values,
+                            first,
+                            edges,
+                            chunk,
+                            finish,
+                        ),
+                        4 => fixed::<4, WEIGHTED, F>(
+                            &self.sources,
+                            weights,
+                            values,
+                            first,
+                            edges,
+                            chunk,
+                            finish,
+                        ),
+                        5 => fixed::<5, WEIGHTED, F>(
+                            &self.sources,
+                            weights,
+                            values,
+                            first,
+                            edges,
+                            chunk,
+                            finish,
+                        ),
+                        6 => fixed::<6, WEIGHTED, F>(
+                            &self.sources,
+                            weights,
+                            values,
+                            first,
+                            edges,
+                            chunk,
+                            finish,
+                        ),
+                        7 => fixed::<7, WEIGHTED, F>(
+                            &self.sources,
+                            weights,
+                            values,
+                            first,
+                            edges,
+                            chunk,
+                            finish,
+                        ),
+                        _ => fixed::<FIXED_MAX, WEIGHTED, F>(
+                            &self.sources,
+                            weights,
+                            values,
+                            first,
+                            edges,
+                            chunk,
+                            finish,
+                        ),
+                    })
             },
             || {
                 rayon::join(
                     || {
-                        long_out.par_chunks_mut(NODES_PER_TASK / 8).enumerate().for_each(|(k, chunk)| {
-                            let first = k * (NODES_PER_TASK / 8);
-                            for (i, slot) in chunk.iter_mut().enumerate() {
-                                let (s, e) = (self.long_offsets[first + i], self.long_offsets[first + i + 1]);
-                                let sum = if WEIGHTED {
-                                    self.sources[s..e].iter().zip(&weights[s..e]).map(|(&u, &w)| values[u as usize] * w).sum()
-                                } else {
-                                    gather_sum(&self.sources[s..e], values)
-                                };
-                                *slot = finish(self.long.start + first + i, sum);
-                            }
-                        })
+                        long_out
+                            .par_chunks_mut(NODES_PER_TASK / 8)
+                            .enumerate()
+                            .for_each(|(k, chunk)| {
+                                let first = k * (NODES_PER_TASK / 8);
+                                for (i, slot) in chunk.iter_mut().enumerate() {
+                                    let (s, e) = (
+                                        self.long_offsets[first + i],
+                                        self.long_offsets[first + i + 1],
+                                    );
+                                    let sum = if WEIGHTED {
+                                        self.sources[s..e]
+                                            .iter()
+                                            .zip(&weights[s..e])
+                                            .map(|(&u, &w)| values[u as usize] * w)
+                                            .sum()
+                                    } else {
+                                        gather_sum(&self.sources[s..e], values)
+                                    };
+                                    *slot = finish(self.long.start + first + i, sum);
+                                }
+                            })
                     },
                     || {
                         let first = self.long.end;
-                        tail.par_chunks_mut(NODES_PER_TASK).enumerate().for_each(|(k, chunk)| {
-                            for (i, slot) in chunk.iter_mut().enumerate() {
-                                *slot = finish(first + k * NODES_PER_TASK + i, 0.0);
-                            }
-                        })
+                        tail.par_chunks_mut(NODES_PER_TASK)
+                            .enumerate()
+                            .for_each(|(k, chunk)| {
+                                for (i, slot) in chunk.iter_mut().enumerate() {
+                                    *slot = finish(first + k * NODES_PER_TASK + i, 0.0);
+                                }
+                            })
                     },
                 )
             },
@@ -227,7 +325,11 @@ fn fixed<const D: usize, const WEIGHTED: bool, F>(
         let mut sum = 0.0;
         for (j, &u) in src.iter().enumerate() {
             let x = values[u as usize];
-            sum += if WEIGHTED { x * weights[edges + i * D + j] } else { x };
+            sum += if WEIGHTED {
+                x * weights[edges + i * D + j]
+            } else {
+                x
+            };
         }
         *slot = finish(first + i, sum);
     }
@@ -262,7 +364,12 @@ mod tests {
     fn reference(g: &Csr, values: &[f64]) -> Vec<f64> {
         (0..g.n())
             .map(|v| match g.in_adj().weights(v) {
-                Some(w) => g.in_neighbors(v).iter().zip(w).map(|(&u, &wt)| values[u as usize] * wt).sum(),
+                Some(w) => g
+                    .in_neighbors(v)
+                    .iter()
+                    .zip(w)
+                    .map(|(&u, &wt)| values[u as usize] * wt)
+                    .sum(),
                 None => g.in_neighbors(v).iter().map(|&u| values[u as usize]).sum(),
             })
             .collect()
@@ -278,7 +385,12 @@ mod tests {
         let got = layout.to_graph(&out);
         let want = reference(g, &values);
         for v in 0..n {
-            assert!((got[v] - (want[v] + 0.5)).abs() < 1e-9 * want[v].abs().max(1.0), "node {v}: {} vs {}", got[v], want[v] + 0.5);
+            assert!(
+                (got[v] - (want[v] + 0.5)).abs() < 1e-9 * want[v].abs().max(1.0),
+                "node {v}: {} vs {}",
+                got[v],
+                want[v] + 0.5
+            );
         }
     }
 
@@ -288,7 +400,11 @@ mod tests {
         let list = rmat(10, 12_000, 3);
         let g = Csr::directed(list.n, &list.edges, None, BuildOptions::MULTI).unwrap();
         let l = PullLayout::new(g.in_adj(), g.node_count());
-        assert!(l.fixed.iter().all(|r| !r.is_empty()) && !l.long.is_empty() && l.long.end < g.node_count());
+        assert!(
+            l.fixed.iter().all(|r| !r.is_empty())
+                && !l.long.is_empty()
+                && l.long.end < g.node_count()
+        );
         check(&g);
     }
 

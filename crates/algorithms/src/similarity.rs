@@ -76,7 +76,8 @@ fn finish(metric: Metric, p: &Prep, g: &Csr, u: u32, v: u32, cn: f64, acc: f64) 
             let nv = p.simple[vi] + f64::from(u8::from(p.looped[vi]));
             let uv = is_neighbor(g, u, v);
             // Intersection of raw sets = cn + [v ∈ N(u) ∧ v ∈ N(v)] + [u ∈ N(u) ∧ u ∈ N(v)].
-            let extra = f64::from(u8::from(uv && p.looped[vi])) + f64::from(u8::from(uv && p.looped[ui]));
+            let extra =
+                f64::from(u8::from(uv && p.looped[vi])) + f64::from(u8::from(uv && p.looped[ui]));
             let union = nu + nv - (cn + extra);
             if union == 0.0 { 0.0 } else { cn / union }
         }
@@ -128,12 +129,21 @@ pub struct TopKConfig {
 /// For every node, its `k` best `(other, score)` pairs by `metric` (score descending, then id),
 /// on an undirected graph. Candidates are nodes sharing a neighbour, except for preferential
 /// attachment where every node is a candidate.
-pub fn top_k(g: &Csr, metric: Metric, cfg: &TopKConfig, cancel: &Cancel) -> Result<Vec<Vec<(u32, f64)>>, Interrupted> {
+pub fn top_k(
+    g: &Csr,
+    metric: Metric,
+    cfg: &TopKConfig,
+    cancel: &Cancel,
+) -> Result<Vec<Vec<(u32, f64)>>, Interrupted> {
     let n = g.node_count();
     let p = prep(g);
     let by_degree: Vec<u32> = if metric == Metric::PreferentialAttachment {
         let mut v: Vec<u32> = (0..g.n()).collect();
-        v.sort_by(|a, b| p.degree[*b as usize].total_cmp(&p.degree[*a as usize]).then(a.cmp(b)));
+        v.sort_by(|a, b| {
+            p.degree[*b as usize]
+                .total_cmp(&p.degree[*a as usize])
+                .then(a.cmp(b))
+        });
         v
     } else {
         Vec::new()
@@ -203,12 +213,34 @@ mod tests {
 
     #[test]
     fn square_pairs() {
-        let g = Csr::undirected(4, &[(0, 1), (1, 2), (2, 3), (3, 0)], None, BuildOptions::SIMPLE).unwrap();
-        assert_eq!(pair_scores(&g, Metric::Jaccard, &[(0, 2), (0, 1)]), vec![1.0, 0.0]);
-        assert_eq!(pair_scores(&g, Metric::CommonNeighbors, &[(0, 2)]), vec![2.0]);
-        assert_eq!(pair_scores(&g, Metric::ResourceAllocation, &[(0, 2)]), vec![1.0]);
-        assert_eq!(pair_scores(&g, Metric::PreferentialAttachment, &[(0, 2)]), vec![4.0]);
-        let cfg = TopKConfig { k: 1, exclude_neighbors: true, min_score: 0.0 };
+        let g = Csr::undirected(
+            4,
+            &[(0, 1), (1, 2), (2, 3), (3, 0)],
+            None,
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
+        assert_eq!(
+            pair_scores(&g, Metric::Jaccard, &[(0, 2), (0, 1)]),
+            vec![1.0, 0.0]
+        );
+        assert_eq!(
+            pair_scores(&g, Metric::CommonNeighbors, &[(0, 2)]),
+            vec![2.0]
+        );
+        assert_eq!(
+            pair_scores(&g, Metric::ResourceAllocation, &[(0, 2)]),
+            vec![1.0]
+        );
+        assert_eq!(
+            pair_scores(&g, Metric::PreferentialAttachment, &[(0, 2)]),
+            vec![4.0]
+        );
+        let cfg = TopKConfig {
+            k: 1,
+            exclude_neighbors: true,
+            min_score: 0.0,
+        };
         let t = top_k(&g, Metric::Jaccard, &cfg, &Cancel::never()).unwrap();
         assert_eq!(t[0], vec![(2, 1.0)]);
         assert_eq!(t[1], vec![(3, 1.0)]);

@@ -22,27 +22,107 @@ use graph_olap_algorithms::{BuildOptions, Cancel, Csr};
 /// Debug-formatted results of every kernel (f64 `Debug` is exact, so equal strings = equal bits).
 fn run_all(d: &Csr, u: &Csr, seed: u64) -> Vec<String> {
     let c = Cancel::never();
-    let cfg = PageRankConfig { max_iterations: 20, ..Default::default() };
+    let cfg = PageRankConfig {
+        max_iterations: 20,
+        ..Default::default()
+    };
     vec![
         format!("{:?}", pagerank(d, &cfg, &c).unwrap()),
-        format!("{:?}", betweenness(d, &BetweennessConfig { normalized: true, k: Some(64), seed }, &c).unwrap()),
+        format!(
+            "{:?}",
+            betweenness(
+                d,
+                &BetweennessConfig {
+                    normalized: true,
+                    k: Some(64),
+                    seed
+                },
+                &c
+            )
+            .unwrap()
+        ),
         format!("{:?}", closeness(d, true, &c).unwrap()),
         format!("{:?}", eigenvector(u, 50, 1e-9, &c).unwrap()),
-        format!("{:?}", katz(d, &KatzConfig { alpha: 0.01, ..Default::default() }, &c).unwrap()),
-        format!("{:?}", louvain(u, &LouvainConfig { seed, ..Default::default() }, &c).unwrap()),
-        format!("{:?}", leiden(u, &LeidenConfig { seed, ..Default::default() }, &c).unwrap()),
-        format!("{:?}", label_propagation(u, 50, TieBreak::Seeded(seed), &c).unwrap()),
-        format!("{:?}", fastrp(u, &FastRpConfig { dimension: 8, seed, ..Default::default() }, &c).unwrap()),
+        format!(
+            "{:?}",
+            katz(
+                d,
+                &KatzConfig {
+                    alpha: 0.01,
+                    ..Default::default()
+                },
+                &c
+            )
+            .unwrap()
+        ),
+        format!(
+            "{:?}",
+            louvain(
+                u,
+                &LouvainConfig {
+                    seed,
+                    ..Default::default()
+                },
+                &c
+            )
+            .unwrap()
+        ),
+        format!(
+            "{:?}",
+            leiden(
+                u,
+                &LeidenConfig {
+                    seed,
+                    ..Default::default()
+                },
+                &c
+            )
+            .unwrap()
+        ),
+        format!(
+            "{:?}",
+            label_propagation(u, 50, TieBreak::Seeded(seed), &c).unwrap()
+        ),
+        format!(
+            "{:?}",
+            fastrp(
+                u,
+                &FastRpConfig {
+                    dimension: 8,
+                    seed,
+                    ..Default::default()
+                },
+                &c
+            )
+            .unwrap()
+        ),
         format!("{:?}", wcc(d, &c).unwrap()),
         format!("{:?}", triangles(u, &c).unwrap()),
         format!("{:?}", square_clustering(u, &c).unwrap()),
         format!("{:?}", minimum_spanning_forest(u, &c).unwrap()),
-        format!("{:?}", top_k(u, Metric::AdamicAdar, &TopKConfig { k: 5, exclude_neighbors: true, min_score: 0.0 }, &c).unwrap()),
+        format!(
+            "{:?}",
+            top_k(
+                u,
+                Metric::AdamicAdar,
+                &TopKConfig {
+                    k: 5,
+                    exclude_neighbors: true,
+                    min_score: 0.0
+                },
+                &c
+            )
+            .unwrap()
+        ),
     ]
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool").install(f)
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+        .install(f)
 }
 
 #[test]
@@ -65,7 +145,11 @@ fn identical_results_on_one_and_four_threads() {
 #[test]
 fn csr_build_is_thread_count_independent() {
     let list = rmat(10, 20_000, 1);
-    let a = in_pool(1, || Csr::directed(list.n, &list.edges, None, BuildOptions::MULTI).unwrap());
-    let b = in_pool(4, || Csr::directed(list.n, &list.edges, None, BuildOptions::MULTI).unwrap());
+    let a = in_pool(1, || {
+        Csr::directed(list.n, &list.edges, None, BuildOptions::MULTI).unwrap()
+    });
+    let b = in_pool(4, || {
+        Csr::directed(list.n, &list.edges, None, BuildOptions::MULTI).unwrap()
+    });
     assert_eq!(a, b);
 }

@@ -75,7 +75,8 @@ impl IsoDuration {
                 return Err(invalid());
             }
             last_rank = rank;
-            millis = millis.saturating_add(integer(number).ok_or_else(invalid)?.saturating_mul(unit_ms));
+            millis =
+                millis.saturating_add(integer(number).ok_or_else(invalid)?.saturating_mul(unit_ms));
         }
         if let Some(time_part) = time_part {
             let mut last_rank = 0u8;
@@ -91,7 +92,9 @@ impl IsoDuration {
                 }
                 last_rank = rank;
                 let add = match unit {
-                    'H' => integer(number).ok_or_else(invalid)?.saturating_mul(3_600_000),
+                    'H' => integer(number)
+                        .ok_or_else(invalid)?
+                        .saturating_mul(3_600_000),
                     'M' => integer(number).ok_or_else(invalid)?.saturating_mul(60_000),
                     _ => seconds_to_millis(number).ok_or_else(invalid)?,
                 };
@@ -101,7 +104,10 @@ impl IsoDuration {
         if millis == 0 || millis > MAX_DURATION_MS {
             return Err(DurationError::OutOfRange(input.to_string()));
         }
-        Ok(Self { text: upper, millis })
+        Ok(Self {
+            text: upper,
+            millis,
+        })
     }
 
     /// Builds the normalised form (largest units first, zero components omitted), e.g. `P2DT6H`.
@@ -268,7 +274,10 @@ mod tests {
 
     #[test]
     fn normalised_form_round_trips() {
-        assert_eq!(IsoDuration::from_millis(2 * 86_400_000 + 6 * 3_600_000).as_str(), "P2DT6H");
+        assert_eq!(
+            IsoDuration::from_millis(2 * 86_400_000 + 6 * 3_600_000).as_str(),
+            "P2DT6H"
+        );
         assert_eq!(IsoDuration::from_millis(45 * 60_000).as_str(), "PT45M");
         assert_eq!(IsoDuration::from_millis(1500).as_str(), "PT1.5S");
         for ms in [1500u64, 86_400_000, 90_061_001] {

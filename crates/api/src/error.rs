@@ -52,8 +52,13 @@ impl ErrorCode {
             ValidationFailed | QuerySyntaxError | QueryUnsupported | ReadOnlyViolation
             | QueryFailed => 400,
             PayloadTooLarge => 413,
-            AlreadyExists | InvalidState | ResourceHasDependencies | ConcurrencyLimitExceeded
-            | IdempotencyKeyReused | ResourceLocked | LeaseExpired => 409,
+            AlreadyExists
+            | InvalidState
+            | ResourceHasDependencies
+            | ConcurrencyLimitExceeded
+            | IdempotencyKeyReused
+            | ResourceLocked
+            | LeaseExpired => 409,
             RateLimited => 429,
             QueryTimeout | AlgorithmTimeout => 408,
             MaintenanceMode | InstanceNotReady | ServiceUnavailable => 503,
@@ -110,8 +115,16 @@ pub struct FieldError {
 
 impl FieldError {
     /// Builds a field error from its three parts.
-    pub fn new(field: impl Into<String>, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), reason: reason.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -443,7 +443,11 @@ pub struct QualityPolicy {
 
 impl Default for QualityPolicy {
     fn default() -> Self {
-        QualityPolicy { null_keys: CheckPolicy::Fail, duplicate_keys: CheckPolicy::Report, dangling_edges: CheckPolicy::Report }
+        QualityPolicy {
+            null_keys: CheckPolicy::Fail,
+            duplicate_keys: CheckPolicy::Report,
+            dangling_edges: CheckPolicy::Report,
+        }
     }
 }
 
@@ -586,7 +590,10 @@ impl DataQuality {
 
     /// The quality of a pre-staged snapshot.
     pub fn not_checked(policy: QualityPolicy) -> Self {
-        DataQuality { status: QualityStatus::NotChecked, ..DataQuality::pending(policy) }
+        DataQuality {
+            status: QualityStatus::NotChecked,
+            ..DataQuality::pending(policy)
+        }
     }
 
     /// Records a job's findings under its label or type and updates the totals.
@@ -620,7 +627,8 @@ impl DataQuality {
                 );
             }
         }
-        self.null_keys = self.nodes.values().map(|n| n.null_keys).sum::<u64>() + self.edges.values().map(|e| e.null_keys).sum::<u64>();
+        self.null_keys = self.nodes.values().map(|n| n.null_keys).sum::<u64>()
+            + self.edges.values().map(|e| e.null_keys).sum::<u64>();
         self.duplicate_keys = self.nodes.values().map(|n| n.duplicate_keys).sum();
         self.dangling_edges = self.edges.values().map(|e| e.dangling_edges).sum();
     }
@@ -664,7 +672,10 @@ mod tests {
         assert_eq!(job.columns[0].role, ColumnRole::PrimaryKey);
         assert_eq!(job.columns[1].ty, PropertyType::List(ScalarType::String));
         assert!(job.lease_expires_at().is_some());
-        assert_eq!(job.output_uri(), "file:///tmp/x/alice/1/v2/7/nodes/Customer/");
+        assert_eq!(
+            job.output_uri(),
+            "file:///tmp/x/alice/1/v2/7/nodes/Customer/"
+        );
         let back = serde_json::to_value(&job).unwrap();
         assert_eq!(back, claimed_json());
     }
@@ -676,14 +687,18 @@ mod tests {
         .unwrap();
         assert!(r.retryable);
         assert_eq!(r.error_code, WorkerErrorCode::InvalidData);
-        assert_eq!(ExportErrorCode::from(r.error_code), ExportErrorCode::InvalidData);
+        assert_eq!(
+            ExportErrorCode::from(r.error_code),
+            ExportErrorCode::InvalidData
+        );
         let bad = serde_json::json!({"lease_token": "t", "error_code": "EXPORT_TIMEOUT", "error_message": "x"});
         assert!(serde_json::from_value::<FailRequest>(bad).is_err());
     }
 
     #[test]
     fn claim_request_defaults() {
-        let r: ClaimRequest = serde_json::from_value(serde_json::json!({"worker_id": "w"})).unwrap();
+        let r: ClaimRequest =
+            serde_json::from_value(serde_json::json!({"worker_id": "w"})).unwrap();
         assert_eq!((r.limit, r.lease_seconds, r.wait_seconds), (1, 120, 0));
     }
 }

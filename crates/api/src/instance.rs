@@ -37,7 +37,11 @@ pub struct QueryDefaults {
 
 impl Default for QueryDefaults {
     fn default() -> Self {
-        Self { timeout_ms: 60_000, max_rows: 100_000, max_rows_cap: 1_000_000 }
+        Self {
+            timeout_ms: 60_000,
+            max_rows: 100_000,
+            max_rows_cap: 1_000_000,
+        }
     }
 }
 

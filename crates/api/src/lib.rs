@@ -6,10 +6,10 @@
 //! other crate can depend on it cheaply.
 
 pub mod duration;
+pub mod envelope;
 pub mod error;
 pub mod export;
 pub mod instance;
-pub mod envelope;
 pub mod mapping;
 pub mod ops;
 pub mod time;
@@ -17,4 +17,6 @@ pub mod time;
 pub use duration::IsoDuration;
 pub use envelope::{Envelope, Meta};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, FieldError};
-pub use mapping::{EdgeDefinition, NodeDefinition, PrimaryKey, PropertyDef, PropertyType, ScalarType};
+pub use mapping::{
+    EdgeDefinition, NodeDefinition, PrimaryKey, PropertyDef, PropertyType, ScalarType,
+};

@@ -92,7 +92,10 @@ impl PropertyType {
     /// Parses `INT64`, `bigint`, `LIST<varchar>` …; `None` for anything else (bare LIST, MAP, STRUCT).
     pub fn parse(text: &str) -> Option<Self> {
         let upper = text.trim().to_ascii_uppercase();
-        if let Some(inner) = upper.strip_prefix("LIST<").and_then(|r| r.strip_suffix('>')) {
+        if let Some(inner) = upper
+            .strip_prefix("LIST<")
+            .and_then(|r| r.strip_suffix('>'))
+        {
             return ScalarType::parse(inner).map(PropertyType::List);
         }
         ScalarType::parse(&upper).map(PropertyType::Scalar)
@@ -105,8 +108,19 @@ impl PropertyType {
 
     /// Every canonical name accepted, for error messages.
     pub const CANONICAL_NAMES: &'static [&'static str] = &[
-        "STRING", "INT64", "INT32", "INT16", "INT8", "DOUBLE", "FLOAT", "BOOL", "DATE", "TIMESTAMP",
-        "BLOB", "UUID", "LIST<T>",
+        "STRING",
+        "INT64",
+        "INT32",
+        "INT16",
+        "INT8",
+        "DOUBLE",
+        "FLOAT",
+        "BOOL",
+        "DATE",
+        "TIMESTAMP",
+        "BLOB",
+        "UUID",
+        "LIST<T>",
     ];
 }
 

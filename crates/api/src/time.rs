@@ -9,7 +9,9 @@ pub fn format_ts(ts: &DateTime<Utc>) -> String {
 
 /// Parses an RFC 3339 input timestamp (`Z` or numeric offset, 0–9 fractional digits) into UTC.
 pub fn parse_ts(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Parses a `created_after`/`created_before` filter: RFC 3339, or `YYYY-MM-DD` meaning 00:00:00Z.
@@ -35,7 +37,8 @@ pub mod serde_ts {
     /// Deserialises a required timestamp.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let text = String::deserialize(d)?;
-        parse_ts(&text).ok_or_else(|| serde::de::Error::custom(format!("invalid timestamp '{text}'")))
+        parse_ts(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid timestamp '{text}'")))
     }
 
     /// The same for `Option<DateTime<Utc>>` (null when absent).
@@ -43,7 +46,10 @@ pub mod serde_ts {
         use super::*;
 
         /// Serialises an optional timestamp (`null` when absent).
-        pub fn serialize<S: Serializer>(ts: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            ts: &Option<DateTime<Utc>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match ts {
                 Some(t) => s.serialize_str(&format_ts(t)),
                 None => s.serialize_none(),
@@ -51,7 +57,9 @@ pub mod serde_ts {
         }
 
         /// Deserialises an optional timestamp.
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
             let text = Option::<String>::deserialize(d)?;
             match text {
                 None => Ok(None),
@@ -76,6 +84,9 @@ mod tests {
     #[test]
     fn date_only_is_a_filter_form_only() {
         assert!(parse_ts("2025-01-15").is_none());
-        assert_eq!(format_ts(&parse_filter_ts("2025-01-15").unwrap()), "2025-01-15T00:00:00.000Z");
+        assert_eq!(
+            format_ts(&parse_filter_ts("2025-01-15").unwrap()),
+            "2025-01-15T00:00:00.000Z"
+        );
     }
 }

@@ -24,13 +24,18 @@ use std::time::{Duration, Instant};
 
 use common::{ALICE, Platform};
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
-use graph_olap_engine::{CancelToken, EdgeLoad, GraphEngine, NodeLoad, QueryRequest, RyuConfig, RyuEngine};
+use graph_olap_engine::{
+    CancelToken, EdgeLoad, GraphEngine, NodeLoad, QueryRequest, RyuConfig, RyuEngine,
+};
 use graph_olap_instance::startup::engine_config;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -48,7 +53,14 @@ fn ms(d: Duration) -> f64 {
 
 /// The Parquet files of one table directory of a local snapshot.
 fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).map(|it| it.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "parquet")).collect()).unwrap_or_default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|it| {
+            it.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+                .collect()
+        })
+        .unwrap_or_default();
     files.sort();
     files
 }
@@ -56,14 +68,34 @@ fn parquet_files(dir: &Path) -> Vec<PathBuf> {
 /// The engine alone, configured as the instance server configures it for the same sizing: open,
 /// create the schema, `COPY FROM` every table (what an instance server does after downloading).
 /// Returns the elapsed time and the loaded engine.
-fn engine_load(snapshot_dir: &Path, nodes: &[NodeDefinition], edges: &[EdgeDefinition], db: &Path, config: RyuConfig) -> (Duration, RyuEngine) {
+fn engine_load(
+    snapshot_dir: &Path,
+    nodes: &[NodeDefinition],
+    edges: &[EdgeDefinition],
+    db: &Path,
+    config: RyuConfig,
+) -> (Duration, RyuEngine) {
     let _ = std::fs::remove_dir_all(db);
     let started = Instant::now();
     let engine = RyuEngine::open(db, config).expect("open engine");
     engine.create_schema(nodes, edges).expect("schema");
-    let node_loads: Vec<NodeLoad> = nodes.iter().map(|n| NodeLoad { definition: n.clone(), files: parquet_files(&snapshot_dir.join("nodes").join(&n.label)) }).collect();
-    let edge_loads: Vec<EdgeLoad> = edges.iter().map(|e| EdgeLoad { definition: e.clone(), files: parquet_files(&snapshot_dir.join("edges").join(&e.edge_type)) }).collect();
-    engine.load(&node_loads, &edge_loads, &mut |_| {}).expect("load");
+    let node_loads: Vec<NodeLoad> = nodes
+        .iter()
+        .map(|n| NodeLoad {
+            definition: n.clone(),
+            files: parquet_files(&snapshot_dir.join("nodes").join(&n.label)),
+        })
+        .collect();
+    let edge_loads: Vec<EdgeLoad> = edges
+        .iter()
+        .map(|e| EdgeLoad {
+            definition: e.clone(),
+            files: parquet_files(&snapshot_dir.join("edges").join(&e.edge_type)),
+        })
+        .collect();
+    engine
+        .load(&node_loads, &edge_loads, &mut |_| {})
+        .expect("load");
     (started.elapsed(), engine)
 }
 
@@ -93,7 +125,9 @@ fn engine_load_fresh_process(job: &EngineJob) -> Duration {
         .spawn()
         .expect("spawn the engine child");
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("child output");
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("child output");
     let elapsed = started.elapsed();
     assert_eq!(line.trim(), "loaded", "engine child failed");
     let _ = child.wait();
@@ -113,30 +147,78 @@ struct Prepared {
 async fn prepare(root: &Path, scale: u32) -> Prepared {
     let warehouse = root.join("warehouse");
     let w = warehouse.clone();
-    tokio::task::spawn_blocking(move || graph_olap_demo::generate(&w, scale)).await.unwrap().expect("demo warehouse");
-    let platform = Platform::start_with(&root.join("data"), &["--warehouse-dir", warehouse.to_str().unwrap()]).await;
+    tokio::task::spawn_blocking(move || graph_olap_demo::generate(&w, scale))
+        .await
+        .unwrap()
+        .expect("demo warehouse");
+    let platform = Platform::start_with(
+        &root.join("data"),
+        &["--warehouse-dir", warehouse.to_str().unwrap()],
+    )
+    .await;
     let mapping_id = platform.mapping_id("bank-graph").await;
-    let (status, created) = platform.create_from_mapping(ALICE, mapping_id, "bench-export").await;
+    let (status, created) = platform
+        .create_from_mapping(ALICE, mapping_id, "bench-export")
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let first = platform.wait_for_status(created["data"]["id"].as_i64().unwrap(), "running", Duration::from_secs(3600)).await;
+    let first = platform
+        .wait_for_status(
+            created["data"]["id"].as_i64().unwrap(),
+            "running",
+            Duration::from_secs(3600),
+        )
+        .await;
     terminate(&platform, first["id"].as_i64().unwrap()).await;
     let snapshot_id = first["snapshot_id"].as_i64().unwrap();
-    let (_, snapshot) = platform.call(Method::GET, &format!("/api/snapshots/{snapshot_id}"), ALICE, None).await;
+    let (_, snapshot) = platform
+        .call(
+            Method::GET,
+            &format!("/api/snapshots/{snapshot_id}"),
+            ALICE,
+            None,
+        )
+        .await;
     let storage = snapshot["data"]["storage_path"].as_str().unwrap();
     let snapshot_dir = PathBuf::from(storage.strip_prefix("file://").expect("local snapshot"));
-    let (_, version) = platform.call(Method::GET, &format!("/api/mappings/{mapping_id}/versions/{}", first["mapping_version"]), ALICE, None).await;
-    let nodes: Vec<NodeDefinition> = serde_json::from_value(version["data"]["node_definitions"].clone()).unwrap();
-    let edges: Vec<EdgeDefinition> = serde_json::from_value(version["data"]["edge_definitions"].clone()).unwrap();
-    let counts = |key: &str| snapshot["data"][key].as_object().map(|m| m.values().filter_map(Value::as_i64).sum::<i64>()).unwrap_or(0);
+    let (_, version) = platform
+        .call(
+            Method::GET,
+            &format!(
+                "/api/mappings/{mapping_id}/versions/{}",
+                first["mapping_version"]
+            ),
+            ALICE,
+            None,
+        )
+        .await;
+    let nodes: Vec<NodeDefinition> =
+        serde_json::from_value(version["data"]["node_definitions"].clone()).unwrap();
+    let edges: Vec<EdgeDefinition> =
+        serde_json::from_value(version["data"]["edge_definitions"].clone()).unwrap();
+    let counts = |key: &str| {
+        snapshot["data"][key]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_i64).sum::<i64>())
+            .unwrap_or(0)
+    };
     let rows = counts("node_counts") + counts("edge_counts");
-    Prepared { platform, snapshot_id, snapshot_dir, nodes, edges, rows }
+    Prepared {
+        platform,
+        snapshot_id,
+        snapshot_dir,
+        nodes,
+        edges,
+        rows,
+    }
 }
 
 /// Terminates an instance and waits until its server has exited, so that the next cold start
 /// does not share the machine with a shutdown.
 async fn terminate(p: &Platform, id: i64) {
-    p.call(Method::DELETE, &format!("/api/instances/{id}"), ALICE, None).await;
-    p.wait_for_status(id, "terminated", Duration::from_secs(120)).await;
+    p.call(Method::DELETE, &format!("/api/instances/{id}"), ALICE, None)
+        .await;
+    p.wait_for_status(id, "terminated", Duration::from_secs(120))
+        .await;
 }
 
 /// Time from `POST /api/instances` to `running`: the request's round trip plus the control
@@ -145,16 +227,30 @@ async fn terminate(p: &Platform, id: i64) {
 /// load to the two cores the start-up needs, a loose one its interval to the figure.
 async fn cold_start(p: &Platform, snapshot_id: i64, i: usize) -> (Duration, Value) {
     let started = Instant::now();
-    let (status, created) = p.call(Method::POST, "/api/instances", ALICE, Some(json!({"snapshot_id": snapshot_id, "name": format!("bench-cold-{i}")}))).await;
+    let (status, created) = p
+        .call(
+            Method::POST,
+            "/api/instances",
+            ALICE,
+            Some(json!({"snapshot_id": snapshot_id, "name": format!("bench-cold-{i}")})),
+        )
+        .await;
     let request = started.elapsed();
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["data"]["id"].as_i64().unwrap();
     loop {
-        let (_, body) = p.call(Method::GET, &format!("/api/instances/{id}"), ALICE, None).await;
+        let (_, body) = p
+            .call(Method::GET, &format!("/api/instances/{id}"), ALICE, None)
+            .await;
         match body["data"]["status"].as_str() {
             Some("running") => {
-                let at = |key: &str| chrono::DateTime::parse_from_rfc3339(body["data"][key].as_str().expect(key)).expect(key);
-                let recorded = (at("started_at") - at("created_at")).to_std().expect("started after created");
+                let at = |key: &str| {
+                    chrono::DateTime::parse_from_rfc3339(body["data"][key].as_str().expect(key))
+                        .expect(key)
+                };
+                let recorded = (at("started_at") - at("created_at"))
+                    .to_std()
+                    .expect("started after created");
                 return (request + recorded, body["data"].clone());
             }
             Some("failed" | "terminated") => panic!("cold start failed: {body}\n{}", p.log_tail()),
@@ -164,7 +260,8 @@ async fn cold_start(p: &Platform, snapshot_id: i64, i: usize) -> (Duration, Valu
 }
 
 /// The 1-hop query, parameterised by a customer id.
-const ONE_HOP: &str = "MATCH (c:Customer {customer_id: $id})-[:HOLDS]->(a:Account) RETURN a.account_no, a.status";
+const ONE_HOP: &str =
+    "MATCH (c:Customer {customer_id: $id})-[:HOLDS]->(a:Account) RETURN a.account_no, a.status";
 
 async fn proxy_latencies(p: &Platform, instance_url: &str, ids: &[i64]) -> Vec<Duration> {
     let client = reqwest::Client::new();
@@ -191,9 +288,16 @@ fn engine_latencies(engine: &RyuEngine, ids: &[i64]) -> Vec<Duration> {
         .map(|id| {
             let mut parameters = serde_json::Map::new();
             parameters.insert("id".into(), json!(id));
-            let request = QueryRequest { query: ONE_HOP.into(), parameters, timeout: Duration::from_secs(60), max_rows: 100_000 };
+            let request = QueryRequest {
+                query: ONE_HOP.into(),
+                parameters,
+                timeout: Duration::from_secs(60),
+                max_rows: 100_000,
+            };
             let started = Instant::now();
-            engine.query(&request, &CancelToken::new()).expect("engine query");
+            engine
+                .query(&request, &CancelToken::new())
+                .expect("engine query");
             started.elapsed()
         })
         .collect()
@@ -202,18 +306,32 @@ fn engine_latencies(engine: &RyuEngine, ids: &[i64]) -> Vec<Duration> {
 fn main() {
     if let Ok(job) = std::env::var(ENGINE_CHILD) {
         let job: EngineJob = serde_json::from_str(&job).expect("engine job");
-        let _loaded = engine_load(&job.snapshot_dir, &job.nodes, &job.edges, &job.db, engine_config(job.cpu_cores, job.memory_gb));
+        let _loaded = engine_load(
+            &job.snapshot_dir,
+            &job.nodes,
+            &job.edges,
+            &job.db,
+            engine_config(job.cpu_cores, job.memory_gb),
+        );
         println!("loaded");
         return;
     }
-    tokio::runtime::Runtime::new().expect("tokio runtime").block_on(run());
+    tokio::runtime::Runtime::new()
+        .expect("tokio runtime")
+        .block_on(run());
 }
 
 async fn run() {
-    let scales: Vec<u32> = std::env::var("INSTANCE_BENCH_SCALES").unwrap_or_else(|_| "1,100".into()).split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    let scales: Vec<u32> = std::env::var("INSTANCE_BENCH_SCALES")
+        .unwrap_or_else(|_| "1,100".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
     let starts: usize = env_or("INSTANCE_BENCH_STARTS", 3);
     let queries: usize = env_or("INSTANCE_BENCH_QUERIES", 2000);
-    println!("instance benchmarks: scales {scales:?}, {starts} cold starts each, {queries} queries per side");
+    println!(
+        "instance benchmarks: scales {scales:?}, {starts} cold starts each, {queries} queries per side"
+    );
     let mut cold_rows = Vec::new();
     let mut query_rows = Vec::new();
     for scale in scales {
@@ -242,24 +360,49 @@ async fn run() {
         let mut engine_times = Vec::new();
         let mut engine = None;
         for _ in 0..starts {
-            let (elapsed, e) = engine_load(&job.snapshot_dir, &job.nodes, &job.edges, &root.path().join("engine-db"), engine_config(job.cpu_cores, job.memory_gb));
+            let (elapsed, e) = engine_load(
+                &job.snapshot_dir,
+                &job.nodes,
+                &job.edges,
+                &root.path().join("engine-db"),
+                engine_config(job.cpu_cores, job.memory_gb),
+            );
             engine_times.push(elapsed);
             engine = Some(e);
         }
-        let fresh_times: Vec<Duration> = (0..starts).map(|_| engine_load_fresh_process(&job)).collect();
-        let list = |v: &[Duration]| v.iter().map(|d| format!("{:.0}", ms(*d))).collect::<Vec<_>>().join(", ");
+        let fresh_times: Vec<Duration> = (0..starts)
+            .map(|_| engine_load_fresh_process(&job))
+            .collect();
+        let list = |v: &[Duration]| {
+            v.iter()
+                .map(|d| format!("{:.0}", ms(*d)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         println!(
             "scale {scale}: cold starts (ms) platform [{}], engine alone in this process [{}], engine alone in a new process [{}]",
             list(&platform_times),
             list(&engine_times),
             list(&fresh_times)
         );
-        cold_rows.push((scale, prepared.rows, median(platform_times), median(engine_times), median(fresh_times)));
+        cold_rows.push((
+            scale,
+            prepared.rows,
+            median(platform_times),
+            median(engine_times),
+            median(fresh_times),
+        ));
 
         let instance = running.expect("a running instance");
         let url = instance["instance_url"].as_str().unwrap().to_string();
-        let customers = prepared.nodes.first().map(|_| 1_000 * i64::from(scale)).unwrap_or(1000);
-        let ids: Vec<i64> = (0..queries as i64).map(|i| 1 + (i * 7919) % customers).collect();
+        let customers = prepared
+            .nodes
+            .first()
+            .map(|_| 1_000 * i64::from(scale))
+            .unwrap_or(1000);
+        let ids: Vec<i64> = (0..queries as i64)
+            .map(|i| 1 + (i * 7919) % customers)
+            .collect();
         let engine = engine.expect("engine");
         // Warm both sides once.
         proxy_latencies(&prepared.platform, &url, &ids[..ids.len().min(100)]).await;
@@ -267,23 +410,47 @@ async fn run() {
         let mut proxied = proxy_latencies(&prepared.platform, &url, &ids).await;
         let e = engine.clone();
         let ids2 = ids.clone();
-        let mut direct = tokio::task::spawn_blocking(move || engine_latencies(&e, &ids2)).await.unwrap();
+        let mut direct = tokio::task::spawn_blocking(move || engine_latencies(&e, &ids2))
+            .await
+            .unwrap();
         proxied.sort();
         direct.sort();
-        query_rows.push((scale, percentile(&proxied, 0.5), percentile(&proxied, 0.99), percentile(&direct, 0.5), percentile(&direct, 0.99)));
+        query_rows.push((
+            scale,
+            percentile(&proxied, 0.5),
+            percentile(&proxied, 0.99),
+            percentile(&direct, 0.5),
+            percentile(&direct, 0.99),
+        ));
         drop(prepared);
     }
     println!("\n(a) cold start, ready snapshot → running (median of {starts})");
-    println!("| scale | rows (nodes+edges) | platform | engine alone | ratio | engine alone, new process | ratio |");
+    println!(
+        "| scale | rows (nodes+edges) | platform | engine alone | ratio | engine alone, new process | ratio |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for (scale, rows, platform, engine, fresh) in &cold_rows {
         let ratio = |base: &Duration| platform.as_secs_f64() / base.as_secs_f64();
-        println!("| {scale} | {rows} | {:.0} ms | {:.0} ms | {:.2} | {:.0} ms | {:.2} |", ms(*platform), ms(*engine), ratio(engine), ms(*fresh), ratio(fresh));
+        println!(
+            "| {scale} | {rows} | {:.0} ms | {:.0} ms | {:.2} | {:.0} ms | {:.2} |",
+            ms(*platform),
+            ms(*engine),
+            ratio(engine),
+            ms(*fresh),
+            ratio(fresh)
+        );
     }
     println!("\n(b) 1-hop query `{ONE_HOP}`, {queries} sequential queries");
     println!("| scale | proxy p50 | proxy p99 | engine p50 | engine p99 | added p50 |");
     println!("|---|---|---|---|---|---|");
     for (scale, pp50, pp99, ep50, ep99) in &query_rows {
-        println!("| {scale} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms |", ms(*pp50), ms(*pp99), ms(*ep50), ms(*ep99), ms(*pp50) - ms(*ep50));
+        println!(
+            "| {scale} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms |",
+            ms(*pp50),
+            ms(*pp99),
+            ms(*ep50),
+            ms(*ep99),
+            ms(*pp50) - ms(*ep50)
+        );
     }
 }

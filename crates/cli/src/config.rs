@@ -56,30 +56,49 @@ pub struct FileConfig {
 }
 
 fn env(name: &str) -> Option<String> {
-    std::env::var(format!("GRAPH_OLAP_{name}")).ok().filter(|v| !v.is_empty())
+    std::env::var(format!("GRAPH_OLAP_{name}"))
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 /// Runs the control plane until SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let file: FileConfig = match &args.config {
-        Some(path) => toml::from_str(&std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?)
-            .with_context(|| format!("invalid configuration file {}", path.display()))?,
+        Some(path) => toml::from_str(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        )
+        .with_context(|| format!("invalid configuration file {}", path.display()))?,
         None => FileConfig::default(),
     };
-    let database_url = args.database_url.or(file.database_url).context("set --database-url (or GRAPH_OLAP_DATABASE_URL, or database_url in the config file)")?;
-    let listen = args.listen.or(file.listen).unwrap_or_else(|| "0.0.0.0:8000".into());
+    let database_url = args.database_url.or(file.database_url).context(
+        "set --database-url (or GRAPH_OLAP_DATABASE_URL, or database_url in the config file)",
+    )?;
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| "0.0.0.0:8000".into());
     let auth_mode = match env("AUTH_MODE").or(file.auth_mode).as_deref() {
         None | Some("api_key") => AuthMode::ApiKey,
         Some("dev") => AuthMode::Dev,
         Some(other) => anyhow::bail!("GRAPH_OLAP_AUTH_MODE must be api_key or dev, not '{other}'"),
     };
-    let warehouse_url = env("WAREHOUSE_URL").or(file.warehouse_url).context("set GRAPH_OLAP_WAREHOUSE_URL (a directory, postgres://… or trino://…)")?;
-    let store = Store::connect(&database_url).await.context("cannot connect to the metadata database")?;
-    let warehouse = graph_olap_warehouse::connect(&warehouse_url).await.context("cannot open the warehouse")?;
-    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let warehouse_url = env("WAREHOUSE_URL")
+        .or(file.warehouse_url)
+        .context("set GRAPH_OLAP_WAREHOUSE_URL (a directory, postgres://… or trino://…)")?;
+    let store = Store::connect(&database_url)
+        .await
+        .context("cannot connect to the metadata database")?;
+    let warehouse = graph_olap_warehouse::connect(&warehouse_url)
+        .await
+        .context("cannot open the warehouse")?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr()?;
     let seed_users = match env("DEV_SEED_USERS") {
-        Some(text) => settings::parse_seed_users(&text).map_err(|e| anyhow::anyhow!("GRAPH_OLAP_DEV_SEED_USERS: {e}"))?,
+        Some(text) => settings::parse_seed_users(&text)
+            .map_err(|e| anyhow::anyhow!("GRAPH_OLAP_DEV_SEED_USERS: {e}"))?,
         None => settings::default_seed_users(),
     };
     let settings = Settings {
@@ -87,14 +106,31 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         internal_api_key: env("INTERNAL_API_KEY").or(file.internal_api_key),
         internal_api_key_previous: env("INTERNAL_API_KEY_PREVIOUS"),
         bootstrap_token: env("BOOTSTRAP_TOKEN").or(file.bootstrap_token),
-        dev_seed_users: if auth_mode == AuthMode::Dev { seed_users } else { Vec::new() },
-        public_url: env("PUBLIC_URL").or(file.public_url.clone()).unwrap_or_else(|| format!("http://{local}")),
-        internal_url: env("INTERNAL_URL").or(env("PUBLIC_URL")).or(file.public_url).unwrap_or_else(|| format!("http://{local}")),
-        storage_root: env("STORAGE_ROOT").or(file.storage_root).unwrap_or_else(|| "file:///var/lib/graph-olap/snapshots".into()),
-        validate_sql: env("VALIDATE_SQL").map(|v| v != "false").or(file.validate_sql).unwrap_or(true),
+        dev_seed_users: if auth_mode == AuthMode::Dev {
+            seed_users
+        } else {
+            Vec::new()
+        },
+        public_url: env("PUBLIC_URL")
+            .or(file.public_url.clone())
+            .unwrap_or_else(|| format!("http://{local}")),
+        internal_url: env("INTERNAL_URL")
+            .or(env("PUBLIC_URL"))
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{local}")),
+        storage_root: env("STORAGE_ROOT")
+            .or(file.storage_root)
+            .unwrap_or_else(|| "file:///var/lib/graph-olap/snapshots".into()),
+        validate_sql: env("VALIDATE_SQL")
+            .map(|v| v != "false")
+            .or(file.validate_sql)
+            .unwrap_or(true),
         metrics_public: env("METRICS_PUBLIC").is_some_and(|v| v == "true"),
-        schema_catalogs: env("SCHEMA_CATALOGS").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
-        prestaged_snapshots: env("PRESTAGED_SNAPSHOTS").map(|v| v == "true").unwrap_or(auth_mode == AuthMode::Dev),
+        schema_catalogs: env("SCHEMA_CATALOGS")
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
+        prestaged_snapshots: env("PRESTAGED_SNAPSHOTS")
+            .map(|v| v == "true")
+            .unwrap_or(auth_mode == AuthMode::Dev),
         ..Settings::development(String::new(), String::new(), String::new())
     }
     .with_env()
@@ -103,21 +139,42 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("development identity mode is on: X-Username is trusted");
     }
     if settings.internal_keys().is_empty() {
-        tracing::warn!("GRAPH_OLAP_INTERNAL_API_KEY is not set (or shorter than 32 characters): internal routes are disabled");
+        tracing::warn!(
+            "GRAPH_OLAP_INTERNAL_API_KEY is not set (or shorter than 32 characters): internal routes are disabled"
+        );
     }
     let runtime = match env("RUNTIME").or(file.runtime).as_deref() {
         None | Some("local") => {
-            let dir = env("INSTANCES_DIR").map(PathBuf::from).or(file.instances_dir).unwrap_or_else(|| PathBuf::from("/var/lib/graph-olap/instances"));
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the instances directory {} (set GRAPH_OLAP_INSTANCES_DIR)", dir.display()))?;
+            let dir = env("INSTANCES_DIR")
+                .map(PathBuf::from)
+                .or(file.instances_dir)
+                .unwrap_or_else(|| PathBuf::from("/var/lib/graph-olap/instances"));
+            std::fs::create_dir_all(&dir).with_context(|| {
+                format!(
+                    "cannot create the instances directory {} (set GRAPH_OLAP_INSTANCES_DIR)",
+                    dir.display()
+                )
+            })?;
             Some(crate::platform::local_runtime(&dir)?)
         }
         Some("none") => None,
-        Some(other) => anyhow::bail!("GRAPH_OLAP_RUNTIME must be local or none, not '{other}' (the Kubernetes runtime is not built yet)"),
+        Some(other) => anyhow::bail!(
+            "GRAPH_OLAP_RUNTIME must be local or none, not '{other}' (the Kubernetes runtime is not built yet)"
+        ),
     };
-    let embedded_worker = env("EMBEDDED_WORKER").map(|v| v == "true").or(file.embedded_worker).unwrap_or(false);
-    let state = graph_olap_control_plane::start_with_runtime(store, warehouse.clone(), settings, Arc::new(SystemClock), runtime)
-        .await
-        .map_err(|e| anyhow::anyhow!("start-up failed: {}", e.message))?;
+    let embedded_worker = env("EMBEDDED_WORKER")
+        .map(|v| v == "true")
+        .or(file.embedded_worker)
+        .unwrap_or(false);
+    let state = graph_olap_control_plane::start_with_runtime(
+        store,
+        warehouse.clone(),
+        settings,
+        Arc::new(SystemClock),
+        runtime,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("start-up failed: {}", e.message))?;
     tracing::info!(%local, "control plane listening");
     crate::platform::serve(crate::platform::Serving {
         state,

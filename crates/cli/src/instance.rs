@@ -33,12 +33,21 @@ pub struct InstanceArgs {
 
 /// Runs the instance server until it is told to stop or receives SIGTERM.
 pub async fn run(args: InstanceArgs) -> anyhow::Result<()> {
-    let internal_api_key = std::env::var("GRAPH_OLAP_INTERNAL_API_KEY").context("GRAPH_OLAP_INTERNAL_API_KEY must hold the control plane's internal key")?;
+    let internal_api_key = std::env::var("GRAPH_OLAP_INTERNAL_API_KEY")
+        .context("GRAPH_OLAP_INTERNAL_API_KEY must hold the control plane's internal key")?;
     let (data_dir, temporary) = match args.data_dir {
         Some(dir) => (dir, false),
-        None => (std::env::temp_dir().join(format!("graph-olap-instance-{}-{}", args.instance_id, std::process::id())), true),
+        None => (
+            std::env::temp_dir().join(format!(
+                "graph-olap-instance-{}-{}",
+                args.instance_id,
+                std::process::id()
+            )),
+            true,
+        ),
     };
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let config = graph_olap_instance::InstanceConfig {
         instance_id: args.instance_id,
         control_plane_url: args.control_plane_url,

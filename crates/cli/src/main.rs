@@ -55,9 +55,12 @@ enum DemoCommand {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("GRAPH_OLAP_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GRAPH_OLAP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let json = std::env::var("GRAPH_OLAP_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -73,8 +76,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => config::serve(args).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Instance(args) => instance::run(args).await,
-        Command::Demo { command: DemoCommand::Generate { scale, out } } => {
-            let summary = tokio::task::spawn_blocking(move || graph_olap_demo::generate(&out, scale)).await??;
+        Command::Demo {
+            command: DemoCommand::Generate { scale, out },
+        } => {
+            let summary =
+                tokio::task::spawn_blocking(move || graph_olap_demo::generate(&out, scale))
+                    .await??;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }

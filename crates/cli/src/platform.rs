@@ -15,7 +15,8 @@ use graph_olap_warehouse::Warehouse;
 /// The local-process runtime: instance servers are this executable's `instance` subcommand,
 /// with unit records and logs under `work_dir` (kept across restarts so units are re-adopted).
 pub fn local_runtime(work_dir: &Path) -> anyhow::Result<Arc<dyn Runtime>> {
-    let config = LocalRuntimeConfig::new(std::env::current_exe()?, work_dir).with_args(["instance"]);
+    let config =
+        LocalRuntimeConfig::new(std::env::current_exe()?, work_dir).with_args(["instance"]);
     Ok(Arc::new(LocalProcessRuntime::new(config)?))
 }
 
@@ -38,10 +39,18 @@ pub struct Serving {
 /// jobs, then — for `up` — the instances (parked so the next `up` starts them again), and
 /// last the HTTP server.
 pub async fn serve(serving: Serving) -> anyhow::Result<()> {
-    let Serving { state, listener, embedded_worker, stop_instances_on_exit, url_file } = serving;
+    let Serving {
+        state,
+        listener,
+        embedded_worker,
+        stop_instances_on_exit,
+        url_file,
+    } = serving;
     let url = format!("http://{}", listener.local_addr()?);
     if stop_instances_on_exit {
-        let resumed = graph_olap_control_plane::instance_flow::resume_parked(&state).await.map_err(|e| anyhow::anyhow!("cannot resume instances: {}", e.message))?;
+        let resumed = graph_olap_control_plane::instance_flow::resume_parked(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot resume instances: {}", e.message))?;
         if resumed > 0 {
             eprintln!("restarting {resumed} instance(s) from the previous run …");
         }
@@ -49,7 +58,11 @@ pub async fn serve(serving: Serving) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = graph_olap_control_plane::jobs::spawn_scheduler(state.clone(), stop_rx.clone());
     let worker = embedded_worker.map(|warehouse| {
-        let mut config = graph_olap_export::WorkerConfig::new(url.clone(), state.settings.internal_api_key.clone().unwrap_or_default(), warehouse);
+        let mut config = graph_olap_export::WorkerConfig::new(
+            url.clone(),
+            state.settings.internal_api_key.clone().unwrap_or_default(),
+            warehouse,
+        );
         config.worker_id = format!("embedded-{}", std::process::id());
         config.wait_seconds = 5;
         let mut stop = stop_rx.clone();
@@ -58,18 +71,19 @@ pub async fn serve(serving: Serving) -> anyhow::Result<()> {
         }))
     });
     let stopping = state.clone();
-    let server = axum::serve(listener, graph_olap_control_plane::app(state.clone())).with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        eprintln!("stopping: export worker and background jobs …");
-        let _ = stop_tx.send(true);
-        if let Some(worker) = worker {
-            let _ = worker.await;
-        }
-        let _ = scheduler.await;
-        if stop_instances_on_exit {
-            stop_instances(&stopping).await;
-        }
-    });
+    let server = axum::serve(listener, graph_olap_control_plane::app(state.clone()))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            eprintln!("stopping: export worker and background jobs …");
+            let _ = stop_tx.send(true);
+            if let Some(worker) = worker {
+                let _ = worker.await;
+            }
+            let _ = scheduler.await;
+            if stop_instances_on_exit {
+                stop_instances(&stopping).await;
+            }
+        });
     if let Some(path) = &url_file {
         std::fs::write(path, format!("{url}\n"))?;
     }
@@ -85,9 +99,14 @@ pub async fn serve(serving: Serving) -> anyhow::Result<()> {
 
 /// Parks every active instance and stops its server (and any unit the runtime still knows).
 async fn stop_instances(state: &AppState) {
-    let Some(runtime) = &state.runtime else { return };
+    let Some(runtime) = &state.runtime else {
+        return;
+    };
     match graph_olap_control_plane::instance_flow::park_for_restart(state).await {
-        Ok(units) if !units.is_empty() => eprintln!("stopping {} instance(s); they start again with the next `graph-olap up` …", units.len()),
+        Ok(units) if !units.is_empty() => eprintln!(
+            "stopping {} instance(s); they start again with the next `graph-olap up` …",
+            units.len()
+        ),
         Ok(_) => {}
         Err(e) => eprintln!("could not record the instances as stopped: {}", e.message),
     }

@@ -30,31 +30,58 @@ pub struct UpArgs {
 
 /// Runs the local platform until Ctrl-C or SIGTERM.
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
     let _ = std::fs::remove_file(data_dir.join("url"));
-    let warehouse_dir = args.warehouse_dir.clone().unwrap_or_else(|| data_dir.join("warehouse"));
+    let warehouse_dir = args
+        .warehouse_dir
+        .clone()
+        .unwrap_or_else(|| data_dir.join("warehouse"));
     ensure_demo_warehouse(&warehouse_dir).await?;
 
-    let store = Store::connect(&format!("sqlite://{}", data_dir.join("metadata.db").display()))
-        .await
-        .context("cannot open the metadata database; is another `graph-olap up` using this data directory?")?;
+    let store = Store::connect(&format!(
+        "sqlite://{}",
+        data_dir.join("metadata.db").display()
+    ))
+    .await
+    .context(
+        "cannot open the metadata database; is another `graph-olap up` using this data directory?",
+    )?;
     let warehouse = graph_olap_warehouse::connect(&warehouse_dir.display().to_string())
         .await
-        .with_context(|| format!("cannot open the warehouse directory {}", warehouse_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot open the warehouse directory {}",
+                warehouse_dir.display()
+            )
+        })?;
 
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .with_context(|| format!("cannot listen on {}; pass --listen 127.0.0.1:0 to pick a free port", args.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; pass --listen 127.0.0.1:0 to pick a free port",
+                args.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     let internal_key = persistent_secret(&data_dir.join("internal.key"))?;
     let storage_root = format!("file://{}", data_dir.join("snapshots").display());
-    let settings = Settings::development(url.clone(), storage_root, internal_key).with_env().map_err(anyhow::Error::msg)?;
+    let settings = Settings::development(url.clone(), storage_root, internal_key)
+        .with_env()
+        .map_err(anyhow::Error::msg)?;
     let runtime = crate::platform::local_runtime(&data_dir.join("instances"))?;
-    let state = graph_olap_control_plane::start_with_runtime(store, warehouse.clone(), settings, Arc::new(SystemClock), Some(runtime))
-        .await
-        .map_err(|e| anyhow::anyhow!("start-up failed: {}", e.message))?;
+    let state = graph_olap_control_plane::start_with_runtime(
+        store,
+        warehouse.clone(),
+        settings,
+        Arc::new(SystemClock),
+        Some(runtime),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("start-up failed: {}", e.message))?;
     seed_demo_mappings(&state).await?;
     let keys = persona_keys(&state, &data_dir).await?;
 
@@ -114,15 +141,26 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// One API key per persona, issued once and kept in `DATA_DIR/persona-keys.json`.
-async fn persona_keys(state: &AppState, data_dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+async fn persona_keys(
+    state: &AppState,
+    data_dir: &Path,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let path = data_dir.join("persona-keys.json");
-    let mut keys: BTreeMap<String, String> = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let mut keys: BTreeMap<String, String> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     let mut changed = false;
     for (user, _) in &state.settings.dev_seed_users {
         if !keys.contains_key(user) {
-            let key = graph_olap_control_plane::routes::users::issue_user_key(state, user, "graph-olap up", "system")
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot issue a key for {user}: {}", e.message))?;
+            let key = graph_olap_control_plane::routes::users::issue_user_key(
+                state,
+                user,
+                "graph-olap up",
+                "system",
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot issue a key for {user}: {}", e.message))?;
             keys.insert(user.clone(), key);
             changed = true;
         }
@@ -135,23 +173,33 @@ async fn persona_keys(state: &AppState, data_dir: &Path) -> anyhow::Result<BTree
 
 /// Creates the DEMO.md mappings (owner analyst_alice) unless a mapping of that name exists.
 async fn seed_demo_mappings(state: &AppState) -> anyhow::Result<()> {
-    for (name, description, nodes, edges) in [graph_olap_demo::tutorial_mapping(), graph_olap_demo::bank_mapping()] {
-        if !mappings::find_by_name(&mut *state.store.read().await?, &name).await?.is_empty() {
+    for (name, description, nodes, edges) in [
+        graph_olap_demo::tutorial_mapping(),
+        graph_olap_demo::bank_mapping(),
+    ] {
+        if !mappings::find_by_name(&mut *state.store.read().await?, &name)
+            .await?
+            .is_empty()
+        {
             continue;
         }
         let now = state.now();
         let mut tx = state.store.write().await?;
-        mappings::insert(&mut tx, &mappings::NewMapping {
-            owner_username: "analyst_alice@e2e.local".into(),
-            name,
-            description: Some(description),
-            ttl: None,
-            inactivity_timeout: None,
-            expires_at: None,
-            node_definitions: nodes,
-            edge_definitions: edges,
-            change_description: None,
-        }, now)
+        mappings::insert(
+            &mut tx,
+            &mappings::NewMapping {
+                owner_username: "analyst_alice@e2e.local".into(),
+                name,
+                description: Some(description),
+                ttl: None,
+                inactivity_timeout: None,
+                expires_at: None,
+                node_definitions: nodes,
+                edge_definitions: edges,
+                change_description: None,
+            },
+            now,
+        )
         .await?;
         tx.commit().await?;
     }

@@ -23,8 +23,11 @@ pub struct WorkerArgs {
 
 /// Runs the worker until Ctrl-C or SIGTERM, then lets running jobs finish (bounded grace).
 pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
-    let key = std::env::var("GRAPH_OLAP_INTERNAL_API_KEY").context("GRAPH_OLAP_INTERNAL_API_KEY must hold the control plane's internal key")?;
-    let warehouse = graph_olap_warehouse::connect(&args.warehouse_url).await.context("cannot open the warehouse")?;
+    let key = std::env::var("GRAPH_OLAP_INTERNAL_API_KEY")
+        .context("GRAPH_OLAP_INTERNAL_API_KEY must hold the control plane's internal key")?;
+    let warehouse = graph_olap_warehouse::connect(&args.warehouse_url)
+        .await
+        .context("cannot open the warehouse")?;
     let mut config = graph_olap_export::WorkerConfig::new(args.control_plane_url, key, warehouse);
     if let Some(id) = args.worker_id {
         config.worker_id = id;

@@ -24,7 +24,10 @@ use sqlx::Connection;
 const USER: &str = "analyst_alice@e2e.local";
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Knobs {
@@ -53,9 +56,17 @@ impl Figures {
 fn node(i: usize) -> NodeDefinition {
     NodeDefinition {
         label: "Customer".into(),
-        sql: format!("SELECT CAST(id AS VARCHAR) AS id, name FROM default_catalog.default_schema.customers_{i}"),
-        primary_key: PropertyDef { name: "id".into(), ty: PropertyType::parse("STRING").expect("type") },
-        properties: vec![PropertyDef { name: "name".into(), ty: PropertyType::parse("STRING").expect("type") }],
+        sql: format!(
+            "SELECT CAST(id AS VARCHAR) AS id, name FROM default_catalog.default_schema.customers_{i}"
+        ),
+        primary_key: PropertyDef {
+            name: "id".into(),
+            ty: PropertyType::parse("STRING").expect("type"),
+        },
+        properties: vec![PropertyDef {
+            name: "name".into(),
+            ty: PropertyType::parse("STRING").expect("type"),
+        }],
     }
 }
 
@@ -74,19 +85,39 @@ async fn seed(store: &Store, n: usize) {
             edge_definitions: vec![],
             change_description: None,
         };
-        mappings::insert(&mut tx, &new, now + chrono::Duration::milliseconds(i as i64)).await.expect("seed mapping");
+        mappings::insert(
+            &mut tx,
+            &new,
+            now + chrono::Duration::milliseconds(i as i64),
+        )
+        .await
+        .expect("seed mapping");
     }
     tx.commit().await.expect("commit seed");
 }
 
 /// Starts the control plane on `store`; returns its URL, an API key and the state.
 async fn serve(store: Store, warehouse_dir: &std::path::Path) -> (String, String, AppState) {
-    let warehouse = graph_olap_warehouse::connect(&warehouse_dir.display().to_string()).await.expect("warehouse");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let warehouse = graph_olap_warehouse::connect(&warehouse_dir.display().to_string())
+        .await
+        .expect("warehouse");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let settings = Settings::development(url.clone(), "file:///tmp/none".into(), "k".repeat(40));
-    let state = graph_olap_control_plane::start(store, warehouse, settings, Arc::new(graph_olap_store::SystemClock)).await.expect("start");
-    let key = graph_olap_control_plane::routes::users::issue_user_key(&state, USER, "bench", "system").await.expect("api key");
+    let state = graph_olap_control_plane::start(
+        store,
+        warehouse,
+        settings,
+        Arc::new(graph_olap_store::SystemClock),
+    )
+    .await
+    .expect("start");
+    let key =
+        graph_olap_control_plane::routes::users::issue_user_key(&state, USER, "bench", "system")
+            .await
+            .expect("api key");
     let app = graph_olap_control_plane::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     (url, key, state)
@@ -104,7 +135,12 @@ async fn drive(url: &str, key: &str, clients: usize, until: Instant) -> (Vec<Dur
                 let mut errors = 0;
                 while Instant::now() < until {
                     let start = Instant::now();
-                    let ok = match client.get(&target).header("Authorization", &auth).send().await {
+                    let ok = match client
+                        .get(&target)
+                        .header("Authorization", &auth)
+                        .send()
+                        .await
+                    {
                         Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
                         _ => false,
                     };
@@ -149,31 +185,74 @@ async fn run(database: &'static str, store: Store, knobs: &Knobs) -> Figures {
         .json()
         .await
         .expect("probe body");
-    assert_eq!(probe["meta"]["total"].as_u64(), Some(knobs.mappings as u64), "seeded mappings visible: {probe}");
-    drive(&url, &key, knobs.clients, Instant::now() + Duration::from_secs(knobs.warmup)).await;
+    assert_eq!(
+        probe["meta"]["total"].as_u64(),
+        Some(knobs.mappings as u64),
+        "seeded mappings visible: {probe}"
+    );
+    drive(
+        &url,
+        &key,
+        knobs.clients,
+        Instant::now() + Duration::from_secs(knobs.warmup),
+    )
+    .await;
     let start = Instant::now();
-    let (mut latencies, errors) = drive(&url, &key, knobs.clients, start + Duration::from_secs(knobs.seconds)).await;
+    let (mut latencies, errors) = drive(
+        &url,
+        &key,
+        knobs.clients,
+        start + Duration::from_secs(knobs.seconds),
+    )
+    .await;
     let elapsed = start.elapsed();
     latencies.sort_unstable();
     state.store.close().await;
-    Figures { database, requests: latencies.len(), errors, elapsed, p50: percentile(&latencies, 50.0), p99: percentile(&latencies, 99.0) }
+    Figures {
+        database,
+        requests: latencies.len(),
+        errors,
+        elapsed,
+        p50: percentile(&latencies, 50.0),
+        p99: percentile(&latencies, 99.0),
+    }
 }
 
 async fn sqlite(knobs: &Knobs) -> Figures {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.expect("sqlite store");
+    let store = Store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("meta.db").display()
+    ))
+    .await
+    .expect("sqlite store");
     run("sqlite", store, knobs).await
 }
 
 async fn postgres(knobs: &Knobs) -> Figures {
-    let base = std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("bench_{}_{}", std::process::id(), Utc::now().timestamp_millis());
-    let mut admin = sqlx::PgConnection::connect(&base).await.expect("PostgreSQL must be reachable at GRAPH_OLAP_TEST_POSTGRES_URL");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.expect("create schema");
+    let base = std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!(
+        "bench_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_millis()
+    );
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("PostgreSQL must be reachable at GRAPH_OLAP_TEST_POSTGRES_URL");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .expect("create schema");
     let sep = if base.contains('?') { '&' } else { '?' };
-    let store = Store::connect(&format!("{base}{sep}options=-c%20search_path%3D{schema}")).await.expect("postgres store");
+    let store = Store::connect(&format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+        .await
+        .expect("postgres store");
     let figures = run("postgres", store, knobs).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await.expect("drop schema");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .expect("drop schema");
     figures
 }
 
@@ -189,30 +268,57 @@ fn main() {
         clients: env_or("READ_PATH_CLIENTS", 32),
         mappings: env_or("READ_PATH_MAPPINGS", 1000),
     };
-    let databases = std::env::var("READ_PATH_DATABASES").unwrap_or_else(|_| "sqlite,postgres".into());
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let databases =
+        std::env::var("READ_PATH_DATABASES").unwrap_or_else(|_| "sqlite,postgres".into());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let results: Vec<Figures> = runtime.block_on(async {
         let mut out = Vec::new();
         for db in databases.split(',').map(str::trim) {
             match db {
                 "sqlite" => out.push(sqlite(&knobs).await),
                 "postgres" => out.push(postgres(&knobs).await),
-                other => panic!("READ_PATH_DATABASES: unknown database '{other}' (use sqlite,postgres)"),
+                other => {
+                    panic!("READ_PATH_DATABASES: unknown database '{other}' (use sqlite,postgres)")
+                }
             }
         }
         out
     });
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     println!();
     println!(
         "GET /api/mappings (first page of 50, {} mappings), {} concurrent clients, {} s per database after {} s warm-up, {cores} cores, server in-process",
         knobs.mappings, knobs.clients, knobs.seconds, knobs.warmup
     );
-    println!("{:<10} {:>9} {:>10} {:>9} {:>9} {:>7}", "database", "requests", "req/s", "p50 ms", "p99 ms", "errors");
+    println!(
+        "{:<10} {:>9} {:>10} {:>9} {:>9} {:>7}",
+        "database", "requests", "req/s", "p50 ms", "p99 ms", "errors"
+    );
     for f in &results {
-        println!("{:<10} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>7}", f.database, f.requests, f.rps(), ms(f.p50), ms(f.p99), f.errors);
+        println!(
+            "{:<10} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>7}",
+            f.database,
+            f.requests,
+            f.rps(),
+            ms(f.p50),
+            ms(f.p99),
+            f.errors
+        );
     }
-    if let (Some(s), Some(p)) = (results.iter().find(|f| f.database == "sqlite"), results.iter().find(|f| f.database == "postgres")) {
-        println!("ratio sqlite/postgres: {:.2}x req/s, {:.2}x p50, {:.2}x p99", s.rps() / p.rps(), ms(s.p50) / ms(p.p50), ms(s.p99) / ms(p.p99));
+    if let (Some(s), Some(p)) = (
+        results.iter().find(|f| f.database == "sqlite"),
+        results.iter().find(|f| f.database == "postgres"),
+    ) {
+        println!(
+            "ratio sqlite/postgres: {:.2}x req/s, {:.2}x p50, {:.2}x p99",
+            s.rps() / p.rps(),
+            ms(s.p50) / ms(p.p50),
+            ms(s.p99) / ms(p.p99)
+        );
     }
 }

@@ -94,11 +94,20 @@ impl Caller {
     }
 
     /// `403` unless the caller may modify a resource of `owner`.
-    pub fn require_owner(&self, owner: &str, resource_type: &str, resource_id: impl Into<serde_json::Value>) -> Result<(), ApiError> {
+    pub fn require_owner(
+        &self,
+        owner: &str,
+        resource_type: &str,
+        resource_id: impl Into<serde_json::Value>,
+    ) -> Result<(), ApiError> {
         if self.can_modify(owner) {
             Ok(())
         } else {
-            Err(ApiError::not_owner(resource_type, resource_id, self.role.as_str()))
+            Err(ApiError::not_owner(
+                resource_type,
+                resource_id,
+                self.role.as_str(),
+            ))
         }
     }
 }
@@ -106,7 +115,10 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         parts
             .extensions
             .get::<Caller>()
@@ -164,16 +176,33 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError
     let now = state.now();
     if let Some(key) = header(parts, "x-internal-api-key") {
         if state.settings.internal_keys().is_empty() {
-            return Err(unauthorized("internal_key_not_configured", "The internal API key is not configured on this server"));
+            return Err(unauthorized(
+                "internal_key_not_configured",
+                "The internal API key is not configured on this server",
+            ));
         }
         if !internal_key_valid(state, key) {
-            return Err(unauthorized("invalid_internal_key", "The internal API key is invalid"));
+            return Err(unauthorized(
+                "invalid_internal_key",
+                "The internal API key is invalid",
+            ));
         }
         return match header(parts, "x-username") {
-            None => Ok(Caller { username: "system".into(), role: Role::Ops, method: AuthMethod::Service, is_system: true }),
+            None => Ok(Caller {
+                username: "system".into(),
+                role: Role::Ops,
+                method: AuthMethod::Service,
+                is_system: true,
+            }),
             Some(name) => {
-                let user = load_active_user(state, &name.to_ascii_lowercase(), "unknown_user").await?;
-                Ok(Caller { username: user.username, role: role_of(&user.role), method: AuthMethod::Service, is_system: false })
+                let user =
+                    load_active_user(state, &name.to_ascii_lowercase(), "unknown_user").await?;
+                Ok(Caller {
+                    username: user.username,
+                    role: role_of(&user.role),
+                    method: AuthMethod::Service,
+                    is_system: false,
+                })
             }
         };
     }
@@ -181,10 +210,20 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError
         let token = auth
             .strip_prefix("Bearer ")
             .or_else(|| auth.strip_prefix("bearer "))
-            .ok_or_else(|| unauthorized("malformed", "The Authorization header must be 'Bearer <api key>'"))?;
+            .ok_or_else(|| {
+                unauthorized(
+                    "malformed",
+                    "The Authorization header must be 'Bearer <api key>'",
+                )
+            })?;
         let (key_id, owner) = state.keys.authenticate(state, token.trim(), now).await?;
         let user = load_active_user(state, &owner, "unknown_key").await?;
-        return Ok(Caller { username: user.username, role: role_of(&user.role), method: AuthMethod::ApiKey(key_id), is_system: false });
+        return Ok(Caller {
+            username: user.username,
+            role: role_of(&user.role),
+            method: AuthMethod::ApiKey(key_id),
+            is_system: false,
+        });
     }
     if state.settings.auth_mode == AuthMode::Dev
         && let Some(name) = header(parts, "x-username")
@@ -192,19 +231,31 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError
         let username = name.trim().to_ascii_lowercase();
         let override_role = match header(parts, "x-user-role") {
             None => None,
-            Some(r) => Some(Role::parse(r).ok_or_else(|| unauthorized("invalid_role", "X-User-Role must be analyst, admin or ops"))?),
+            Some(r) => Some(Role::parse(r).ok_or_else(|| {
+                unauthorized("invalid_role", "X-User-Role must be analyst, admin or ops")
+            })?),
         };
         let user = match users::get(&mut *state.store.read().await?, &username).await? {
             Some(u) => u,
-            None => provision_dev_user(state, &username, override_role.unwrap_or(Role::Analyst)).await?,
+            None => {
+                provision_dev_user(state, &username, override_role.unwrap_or(Role::Analyst)).await?
+            }
         };
         if !user.is_active {
             return Err(disabled(&user.username));
         }
         touch_login(state, &user.username).await;
-        return Ok(Caller { role: override_role.unwrap_or_else(|| role_of(&user.role)), username: user.username, method: AuthMethod::Dev, is_system: false });
+        return Ok(Caller {
+            role: override_role.unwrap_or_else(|| role_of(&user.role)),
+            username: user.username,
+            method: AuthMethod::Dev,
+            is_system: false,
+        });
     }
-    Err(unauthorized("missing_credentials", "Authentication required: send 'Authorization: Bearer <api key>'"))
+    Err(unauthorized(
+        "missing_credentials",
+        "Authentication required: send 'Authorization: Bearer <api key>'",
+    ))
 }
 
 fn role_of(text: &str) -> Role {
@@ -212,10 +263,18 @@ fn role_of(text: &str) -> Role {
 }
 
 fn disabled(username: &str) -> ApiError {
-    ApiError::new(ErrorCode::UserDisabled, format!("User '{username}' is deactivated")).detail("username", username)
+    ApiError::new(
+        ErrorCode::UserDisabled,
+        format!("User '{username}' is deactivated"),
+    )
+    .detail("username", username)
 }
 
-async fn load_active_user(state: &AppState, username: &str, reason: &str) -> Result<users::User, ApiError> {
+async fn load_active_user(
+    state: &AppState,
+    username: &str,
+    reason: &str,
+) -> Result<users::User, ApiError> {
     let user = users::get(&mut *state.store.read().await?, username)
         .await?
         .ok_or_else(|| unauthorized(reason, "The credentials do not belong to a known user"))?;
@@ -228,52 +287,99 @@ async fn load_active_user(state: &AppState, username: &str, reason: &str) -> Res
 
 async fn touch_login(state: &AppState, username: &str) {
     if let Ok(mut tx) = state.store.write().await
-        && users::touch_login(&mut tx, username, state.now()).await.is_ok()
+        && users::touch_login(&mut tx, username, state.now())
+            .await
+            .is_ok()
     {
         let _ = tx.commit().await;
     }
 }
 
-async fn provision_dev_user(state: &AppState, username: &str, role: Role) -> Result<users::User, ApiError> {
+async fn provision_dev_user(
+    state: &AppState,
+    username: &str,
+    role: Role,
+) -> Result<users::User, ApiError> {
     if crate::routes::users::validate_username(username).is_err() {
-        return Err(unauthorized("invalid_username", "X-Username is not a valid username"));
+        return Err(unauthorized(
+            "invalid_username",
+            "X-Username is not a valid username",
+        ));
     }
     let mut tx = state.store.write().await?;
     let now = state.now();
-    let user = match users::insert(&mut tx, &users::NewUser { username: username.into(), email: None, display_name: username.into(), role: role.as_str().into() }, now).await {
+    let user = match users::insert(
+        &mut tx,
+        &users::NewUser {
+            username: username.into(),
+            email: None,
+            display_name: username.into(),
+            role: role.as_str().into(),
+        },
+        now,
+    )
+    .await
+    {
         Ok(u) => u,
         Err(e) if e.is_unique_violation() => {
             drop(tx);
-            return users::get(&mut *state.store.read().await?, username).await?.ok_or_else(|| ApiError::internal("user vanished"));
+            return users::get(&mut *state.store.read().await?, username)
+                .await?
+                .ok_or_else(|| ApiError::internal("user vanished"));
         }
         Err(e) => return Err(e.into()),
     };
-    graph_olap_store::audit::record(&mut tx, graph_olap_store::audit::AuditRecord {
-        actor: "system",
-        action: "user.provision",
-        resource_type: "user",
-        resource_id: Some(username.into()),
-        details: serde_json::json!({"role": role.as_str(), "via": "dev_identity"}),
-        request_id: Some(&crate::request_id::current()),
-    }, now).await?;
+    graph_olap_store::audit::record(
+        &mut tx,
+        graph_olap_store::audit::AuditRecord {
+            actor: "system",
+            action: "user.provision",
+            resource_type: "user",
+            resource_id: Some(username.into()),
+            details: serde_json::json!({"role": role.as_str(), "via": "dev_identity"}),
+            request_id: Some(&crate::request_id::current()),
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(user)
 }
 
 /// Middleware enforcing a route's [`Access`] before its input is validated (§1.14 steps 2–3).
-pub async fn enforce(State((state, access)): State<(AppState, Access)>, request: Request, next: Next) -> Response {
+pub async fn enforce(
+    State((state, access)): State<(AppState, Access)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (mut parts, body) = request.into_parts();
     let caller = match access {
         Access::Public => None,
         Access::Internal => match header(&parts, "x-internal-api-key") {
             _ if state.settings.internal_keys().is_empty() => {
-                return unauthorized("internal_key_not_configured", "The internal API key is not configured on this server").into_response();
+                return unauthorized(
+                    "internal_key_not_configured",
+                    "The internal API key is not configured on this server",
+                )
+                .into_response();
             }
-            Some(k) if internal_key_valid(&state, k) => {
-                Some(Caller { username: "system".into(), role: Role::Ops, method: AuthMethod::Service, is_system: true })
+            Some(k) if internal_key_valid(&state, k) => Some(Caller {
+                username: "system".into(),
+                role: Role::Ops,
+                method: AuthMethod::Service,
+                is_system: true,
+            }),
+            Some(_) => {
+                return unauthorized("invalid_internal_key", "The internal API key is invalid")
+                    .into_response();
             }
-            Some(_) => return unauthorized("invalid_internal_key", "The internal API key is invalid").into_response(),
-            None => return unauthorized("missing_credentials", "Internal routes require X-Internal-Api-Key").into_response(),
+            None => {
+                return unauthorized(
+                    "missing_credentials",
+                    "Internal routes require X-Internal-Api-Key",
+                )
+                .into_response();
+            }
         },
         Access::Scraper if state.settings.metrics_public => None,
         Access::Any | Access::Roles(_) | Access::Scraper => match resolve(&state, &parts).await {
@@ -315,11 +421,18 @@ pub fn issue_key() -> IssuedKey {
     let mut rng = rand::rng();
     let mut id_bytes = [0u8; 12];
     rng.fill_bytes(&mut id_bytes);
-    let key_id: String = id_bytes.iter().map(|b| BASE32[(*b as usize) % 32] as char).collect();
+    let key_id: String = id_bytes
+        .iter()
+        .map(|b| BASE32[(*b as usize) % 32] as char)
+        .collect();
     let mut secret_bytes = [0u8; 32];
     rng.fill_bytes(&mut secret_bytes);
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret_bytes);
-    IssuedKey { plaintext: format!("gok_{key_id}_{secret}"), secret_sha256: sha256_hex(&secret), key_id }
+    IssuedKey {
+        plaintext: format!("gok_{key_id}_{secret}"),
+        secret_sha256: sha256_hex(&secret),
+        key_id,
+    }
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -345,14 +458,25 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
 impl KeyCache {
     /// Authenticates `token`, returning (key id, owner) or a 401.
-    pub async fn authenticate(&self, state: &AppState, token: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(String, String), ApiError> {
+    pub async fn authenticate(
+        &self,
+        state: &AppState,
+        token: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(String, String), ApiError> {
         let digest = sha256_hex(token);
-        if let Some((at, key_id, owner)) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(&digest).cloned()
+        if let Some((at, key_id, owner)) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&digest)
+            .cloned()
             && at.elapsed() < KEY_CACHE_TTL
         {
             return Ok((key_id, owner));
         }
-        let (key_id, secret) = split_key(token).ok_or_else(|| unauthorized("unknown_key", "The API key is not valid"))?;
+        let (key_id, secret) = split_key(token)
+            .ok_or_else(|| unauthorized("unknown_key", "The API key is not valid"))?;
         let stored = users::get_key(&mut *state.store.read().await?, key_id)
             .await?
             .ok_or_else(|| unauthorized("unknown_key", "The API key is not valid"))?;
@@ -374,14 +498,20 @@ impl KeyCache {
         let result = (stored.key.id.clone(), stored.key.owner_username.clone());
         // Keys with an expiry are not cached past it: cache only keys without one.
         if stored.key.expires_at.is_none() {
-            self.entries.lock().unwrap_or_else(|p| p.into_inner()).insert(digest, (Instant::now(), result.0.clone(), result.1.clone()));
+            self.entries
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(digest, (Instant::now(), result.0.clone(), result.1.clone()));
         }
         Ok(result)
     }
 
     /// Forgets every cached lookup (after a revocation or role change on this replica).
     pub fn clear(&self) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 
@@ -395,7 +525,10 @@ mod tests {
         let (id, secret) = split_key(&k.plaintext).expect("splits");
         assert_eq!(id, k.key_id);
         assert_eq!(id.len(), 12);
-        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)));
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+        );
         assert_eq!(secret.len(), 43);
         assert_eq!(sha256_hex(secret), k.secret_sha256);
         assert!(split_key("gok_short_x").is_none());

@@ -62,59 +62,122 @@ fn target_of(name: &str) -> Option<(BulkTarget, &'static str)> {
 }
 
 /// Validates a request body (every problem reported together).
-pub fn parse(body: &Map<String, Value>, caller: &Caller, now: DateTime<Utc>) -> ApiResult<BulkRequest> {
+pub fn parse(
+    body: &Map<String, Value>,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> ApiResult<BulkRequest> {
     let mut errors = Vec::new();
     let mut f = Fields::new(body, "", &mut errors);
-    let target = f.choice("resource_type", Need::Required, &RESOURCE_TYPES).and_then(|t| target_of(&t));
+    let target = f
+        .choice("resource_type", Need::Required, &RESOURCE_TYPES)
+        .and_then(|t| target_of(&t));
     let reason = f.text("reason", Need::Required, 1, 500);
     let expected_count = f.int("expected_count", Need::Optional, 0, i64::MAX);
     let dry_run = f.bool("dry_run", Need::Optional).unwrap_or(false);
     let filter = match body.get("filters") {
-        Some(Value::Object(map)) => parse_filters(map, target.map(|t| t.0), caller, now, &mut errors),
+        Some(Value::Object(map)) => {
+            parse_filters(map, target.map(|t| t.0), caller, now, &mut errors)
+        }
         None | Some(Value::Null) => {
             errors.push(missing_filters());
             None
         }
         Some(_) => {
-            errors.push(FieldError::new("filters", "type", "'filters' must be an object"));
+            errors.push(FieldError::new(
+                "filters",
+                "type",
+                "'filters' must be an object",
+            ));
             None
         }
     };
     finish(errors)?;
-    let (Some((target, resource_type)), Some(reason), Some(filter)) = (target, reason, filter) else {
+    let (Some((target, resource_type)), Some(reason), Some(filter)) = (target, reason, filter)
+    else {
         return Err(ApiError::internal("validated bulk-delete input missing"));
     };
-    Ok(BulkRequest { target, resource_type, filter, filters_sent: body.get("filters").cloned().unwrap_or(Value::Null), reason, expected_count, dry_run })
+    Ok(BulkRequest {
+        target,
+        resource_type,
+        filter,
+        filters_sent: body.get("filters").cloned().unwrap_or(Value::Null),
+        reason,
+        expected_count,
+        dry_run,
+    })
 }
 
 fn missing_filters() -> FieldError {
-    FieldError::new("filters", "required", format!("'filters' must set at least one of: {}", FILTER_KEYS.join(", ")))
+    FieldError::new(
+        "filters",
+        "required",
+        format!(
+            "'filters' must set at least one of: {}",
+            FILTER_KEYS.join(", ")
+        ),
+    )
 }
 
-fn parse_filters(map: &Map<String, Value>, target: Option<BulkTarget>, caller: &Caller, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<BulkFilter> {
+fn parse_filters(
+    map: &Map<String, Value>,
+    target: Option<BulkTarget>,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    errors: &mut Vec<FieldError>,
+) -> Option<BulkFilter> {
     let before = errors.len();
     for key in map.keys().filter(|k| !FILTER_KEYS.contains(&k.as_str())) {
-        errors.push(FieldError::new(format!("filters.{key}"), "unknown_field", format!("'filters.{key}' is not a filter; expected one of: {}", FILTER_KEYS.join(", "))));
+        errors.push(FieldError::new(
+            format!("filters.{key}"),
+            "unknown_field",
+            format!(
+                "'filters.{key}' is not a filter; expected one of: {}",
+                FILTER_KEYS.join(", ")
+            ),
+        ));
     }
     let mut f = Fields::new(map, "filters.", errors);
     let name_prefix = match f.text_patch("name_prefix", 1, 255) {
         Patch::Set(p) => Some(p),
         _ => None,
     };
-    let created_by = f.text("created_by", Need::Optional, 1, 255).map(|o| if o.eq_ignore_ascii_case("me") { caller.username.clone() } else { o.to_ascii_lowercase() });
+    let created_by = f.text("created_by", Need::Optional, 1, 255).map(|o| {
+        if o.eq_ignore_ascii_case("me") {
+            caller.username.clone()
+        } else {
+            o.to_ascii_lowercase()
+        }
+    });
     let older_than_hours = f.int("older_than_hours", Need::Optional, 1, 87_600);
-    let status = match (target, f.text("status", Need::Optional, 1, 64).map(|s| s.to_ascii_lowercase())) {
+    let status = match (
+        target,
+        f.text("status", Need::Optional, 1, 64)
+            .map(|s| s.to_ascii_lowercase()),
+    ) {
         (_, None) => None,
         (Some(BulkTarget::Mapping), Some(_)) => {
-            f.error("status", "not_allowed", "Mappings have no status; remove filters.status");
+            f.error(
+                "status",
+                "not_allowed",
+                "Mappings have no status; remove filters.status",
+            );
             None
         }
         (Some(BulkTarget::Instance), Some(s)) => checked_status(&mut f, s, INSTANCE_STATUSES),
         (Some(BulkTarget::Snapshot), Some(s)) => checked_status(&mut f, s, SNAPSHOT_STATUSES),
         (None, Some(s)) => Some(s),
     };
-    let filter = BulkFilter { name_prefix, owner: created_by, created_before: older_than_hours.map(|h| now - chrono::Duration::hours(h)), status };
-    let all_unset = filter.name_prefix.is_none() && filter.owner.is_none() && filter.created_before.is_none() && filter.status.is_none();
+    let filter = BulkFilter {
+        name_prefix,
+        owner: created_by,
+        created_before: older_than_hours.map(|h| now - chrono::Duration::hours(h)),
+        status,
+    };
+    let all_unset = filter.name_prefix.is_none()
+        && filter.owner.is_none()
+        && filter.created_before.is_none()
+        && filter.status.is_none();
     if errors.len() == before && all_unset {
         errors.push(missing_filters());
     }
@@ -125,14 +188,28 @@ fn checked_status(f: &mut Fields<'_>, status: String, allowed: &[&str]) -> Optio
     if allowed.contains(&status.as_str()) {
         Some(status)
     } else {
-        f.error("status", "enum", format!("'filters.status' must be one of: {}", allowed.join(", ")));
+        f.error(
+            "status",
+            "enum",
+            format!("'filters.status' must be one of: {}", allowed.join(", ")),
+        );
         None
     }
 }
 
 /// Applies the safety rules and, unless it is a dry run, processes every match.
-pub async fn run(state: &AppState, caller: &Caller, req: &BulkRequest) -> ApiResult<BulkDeleteResult> {
-    let (ids, total) = bulk::matching(&mut *state.store.read().await?, req.target, &req.filter, MAX_MATCHES + 1).await?;
+pub async fn run(
+    state: &AppState,
+    caller: &Caller,
+    req: &BulkRequest,
+) -> ApiResult<BulkDeleteResult> {
+    let (ids, total) = bulk::matching(
+        &mut *state.store.read().await?,
+        req.target,
+        &req.filter,
+        MAX_MATCHES + 1,
+    )
+    .await?;
     if total > MAX_MATCHES {
         return Err(ApiError::invalid("filters", "too_many_matches", format!("The filters match {total} {}s; at most {MAX_MATCHES} can be deleted in one call — narrow the filters", req.resource_type)).detail("matched_count", total));
     }
@@ -141,7 +218,16 @@ pub async fn run(state: &AppState, caller: &Caller, req: &BulkRequest) -> ApiRes
     {
         return Err(ApiError::invalid("expected_count", "count_mismatch", format!("expected_count is {expected} but the filters match {total} {}(s); nothing was deleted", req.resource_type)).detail("matched_count", total));
     }
-    let mut result = BulkDeleteResult { dry_run: req.dry_run, resource_type: req.resource_type.into(), matched_count: ids.len(), matched_ids: ids.clone(), deleted_count: 0, deleted_ids: Vec::new(), failed_ids: Vec::new(), errors: BTreeMap::new() };
+    let mut result = BulkDeleteResult {
+        dry_run: req.dry_run,
+        resource_type: req.resource_type.into(),
+        matched_count: ids.len(),
+        matched_ids: ids.clone(),
+        deleted_count: 0,
+        deleted_ids: Vec::new(),
+        failed_ids: Vec::new(),
+        errors: BTreeMap::new(),
+    };
     if req.dry_run {
         return Ok(result);
     }
@@ -150,7 +236,14 @@ pub async fn run(state: &AppState, caller: &Caller, req: &BulkRequest) -> ApiRes
             Ok(()) => result.deleted_ids.push(id),
             Err(e) => {
                 result.failed_ids.push(id);
-                result.errors.insert(id.to_string(), BulkDeleteError { code: e.code, message: e.message, details: e.details });
+                result.errors.insert(
+                    id.to_string(),
+                    BulkDeleteError {
+                        code: e.code,
+                        message: e.message,
+                        details: e.details,
+                    },
+                );
             }
         }
     }
@@ -159,22 +252,45 @@ pub async fn run(state: &AppState, caller: &Caller, req: &BulkRequest) -> ApiRes
     Ok(result)
 }
 
-async fn delete_one(state: &AppState, caller: &Caller, req: &BulkRequest, id: i64) -> ApiResult<()> {
+async fn delete_one(
+    state: &AppState,
+    caller: &Caller,
+    req: &BulkRequest,
+    id: i64,
+) -> ApiResult<()> {
     match req.target {
-        BulkTarget::Instance => crate::instance_flow::terminate_for(state, caller, id, "bulk_delete", Some(&req.reason)).await.map(drop),
+        BulkTarget::Instance => {
+            crate::instance_flow::terminate_for(state, caller, id, "bulk_delete", Some(&req.reason))
+                .await
+                .map(drop)
+        }
         BulkTarget::Snapshot => crate::routes::snapshots::delete_snapshot(state, caller, id).await,
-        BulkTarget::Mapping => crate::routes::mappings::delete_mapping(state, caller, id).await.map(drop),
+        BulkTarget::Mapping => crate::routes::mappings::delete_mapping(state, caller, id)
+            .await
+            .map(drop),
     }
 }
 
-async fn audit_run(state: &AppState, caller: &Caller, req: &BulkRequest, result: &BulkDeleteResult) -> ApiResult<()> {
+async fn audit_run(
+    state: &AppState,
+    caller: &Caller,
+    req: &BulkRequest,
+    result: &BulkDeleteResult,
+) -> ApiResult<()> {
     let rid = crate::request_id::current();
     let details = json!({
         "reason": req.reason, "filters": req.filters_sent, "expected_count": req.expected_count,
         "matched_ids": result.matched_ids, "deleted_ids": result.deleted_ids, "failed_ids": result.failed_ids,
     });
     let mut tx = state.store.write().await?;
-    let record = audit::AuditRecord { actor: &caller.username, action: "bulk.delete", resource_type: req.resource_type, resource_id: None, details, request_id: Some(&rid) };
+    let record = audit::AuditRecord {
+        actor: &caller.username,
+        action: "bulk.delete",
+        resource_type: req.resource_type,
+        resource_id: None,
+        details,
+        request_id: Some(&rid),
+    };
     audit::record(&mut tx, record, state.now()).await?;
     tx.commit().await?;
     Ok(())

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use graph_olap_api::ops::{ClusterComponents, ClusterHealth, ClusterStatus, ComponentHealth, ComponentStatus};
+use graph_olap_api::ops::{
+    ClusterComponents, ClusterHealth, ClusterStatus, ComponentHealth, ComponentStatus,
+};
 use graph_olap_store::stats::{self, StatusTable};
 use serde_json::{Value, json};
 
@@ -49,45 +51,98 @@ pub async fn health(state: &AppState) -> ClusterHealth {
 
 async fn probe_all(state: &AppState) -> ClusterHealth {
     let (database, compute, warehouse, object_storage) = tokio::join!(
-        timed(state, async { state.store.ping(PROBE_TIMEOUT).await.map_err(|e| e.to_string()) }),
+        timed(state, async {
+            state
+                .store
+                .ping(PROBE_TIMEOUT)
+                .await
+                .map_err(|e| e.to_string())
+        }),
         probe_compute(state),
-        timed(state, async { state.warehouse.ping().await.map_err(|e| e.to_string()) }),
+        timed(state, async {
+            state.warehouse.ping().await.map_err(|e| e.to_string())
+        }),
         timed(state, list_snapshot_root(&state.settings.storage_root)),
     );
     let others = [&compute, &warehouse, &object_storage];
     let status = if database.status == ComponentStatus::Unhealthy {
         ClusterStatus::Unhealthy
-    } else if others.iter().any(|c| c.status == ComponentStatus::Unhealthy) {
+    } else if others
+        .iter()
+        .any(|c| c.status == ComponentStatus::Unhealthy)
+    {
         ClusterStatus::Degraded
     } else {
         ClusterStatus::Healthy
     };
-    ClusterHealth { status, components: ClusterComponents { database, compute, warehouse, object_storage }, checked_at: state.now() }
+    ClusterHealth {
+        status,
+        components: ClusterComponents {
+            database,
+            compute,
+            warehouse,
+            object_storage,
+        },
+        checked_at: state.now(),
+    }
 }
 
 /// Runs one probe with [`PROBE_TIMEOUT`], measuring its latency.
-async fn timed(state: &AppState, probe: impl Future<Output = Result<(), String>>) -> ComponentHealth {
+async fn timed(
+    state: &AppState,
+    probe: impl Future<Output = Result<(), String>>,
+) -> ComponentHealth {
     let started = Instant::now();
     let outcome = tokio::time::timeout(PROBE_TIMEOUT, probe).await;
     let latency_ms = started.elapsed().as_millis() as u64;
     let checked_at = state.now();
     match outcome {
-        Ok(Ok(())) => ComponentHealth { status: ComponentStatus::Healthy, latency_ms: Some(latency_ms), error: None, checked_at },
-        Ok(Err(error)) => ComponentHealth { status: ComponentStatus::Unhealthy, latency_ms: None, error: Some(error), checked_at },
-        Err(_) => ComponentHealth { status: ComponentStatus::Unhealthy, latency_ms: None, error: Some(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())), checked_at },
+        Ok(Ok(())) => ComponentHealth {
+            status: ComponentStatus::Healthy,
+            latency_ms: Some(latency_ms),
+            error: None,
+            checked_at,
+        },
+        Ok(Err(error)) => ComponentHealth {
+            status: ComponentStatus::Unhealthy,
+            latency_ms: None,
+            error: Some(error),
+            checked_at,
+        },
+        Err(_) => ComponentHealth {
+            status: ComponentStatus::Unhealthy,
+            latency_ms: None,
+            error: Some(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())),
+            checked_at,
+        },
     }
 }
 
 async fn probe_compute(state: &AppState) -> ComponentHealth {
     match state.runtime.clone() {
-        None => ComponentHealth { status: ComponentStatus::NotConfigured, latency_ms: None, error: None, checked_at: state.now() },
-        Some(runtime) => timed(state, async move { runtime.health().await.map(|_| ()).map_err(|e| e.to_string()) }).await,
+        None => ComponentHealth {
+            status: ComponentStatus::NotConfigured,
+            latency_ms: None,
+            error: None,
+            checked_at: state.now(),
+        },
+        Some(runtime) => {
+            timed(state, async move {
+                runtime
+                    .health()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+            .await
+        }
     }
 }
 
 /// Lists the first entry under the snapshot root: proves the store is reachable and readable.
 async fn list_snapshot_root(root: &str) -> Result<(), String> {
-    let (store, prefix) = graph_olap_export::storage::open_store(root, &Default::default()).map_err(|e| e.to_string())?;
+    let (store, prefix) = graph_olap_export::storage::open_store(root, &Default::default())
+        .map_err(|e| e.to_string())?;
     match store.list(Some(&prefix)).next().await {
         None | Some(Ok(_)) => Ok(()),
         Some(Err(e)) => Err(e.to_string()),
@@ -96,7 +151,10 @@ async fn list_snapshot_root(root: &str) -> Result<(), String> {
 
 /// Every value of `statuses` with its count (0 when absent).
 fn zero_filled(statuses: &[&str], counts: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
-    statuses.iter().map(|s| (s.to_string(), counts.get(*s).copied().unwrap_or(0))).collect()
+    statuses
+        .iter()
+        .map(|s| (s.to_string(), counts.get(*s).copied().unwrap_or(0)))
+        .collect()
 }
 
 /// `ClusterInstances` (§3.14): non-terminated totals, every status, owners, engines, limits.
@@ -106,8 +164,15 @@ pub async fn instances(state: &AppState) -> ApiResult<Value> {
     let owners = stats::instances_by_owner(&mut conn).await?;
     let engines = stats::instances_by_wrapper_type(&mut conn).await?;
     let limits = crate::platform_config::concurrency(&mut conn).await?;
-    let total: i64 = counts.iter().filter(|(s, _)| s.as_str() != "terminated").map(|(_, n)| n).sum();
-    let used: i64 = crate::instance_flow::ACTIVE.iter().map(|s| counts.get(*s).copied().unwrap_or(0)).sum();
+    let total: i64 = counts
+        .iter()
+        .filter(|(s, _)| s.as_str() != "terminated")
+        .map(|(_, n)| n)
+        .sum();
+    let used: i64 = crate::instance_flow::ACTIVE
+        .iter()
+        .map(|s| counts.get(*s).copied().unwrap_or(0))
+        .sum();
     Ok(json!({
         "total": total,
         "by_status": zero_filled(INSTANCE_STATUSES, &counts),
@@ -124,9 +189,13 @@ pub async fn system_state(state: &AppState) -> ApiResult<Value> {
     let snapshots = stats::count_by_status(&mut conn, StatusTable::Snapshots).await?;
     let jobs = stats::count_by_status(&mut conn, StatusTable::ExportJobs).await?;
     let without_unit = stats::instances_without_unit(&mut conn).await?;
-    let maintenance = crate::platform_config::maintenance(&mut conn).await?.value.enabled;
+    let maintenance = crate::platform_config::maintenance(&mut conn)
+        .await?
+        .value
+        .enabled;
     let total = |m: &BTreeMap<String, i64>| m.values().sum::<i64>();
-    let export_jobs = json!({"total": total(&jobs), "by_status": zero_filled(EXPORT_JOB_STATUSES, &jobs)});
+    let export_jobs =
+        json!({"total": total(&jobs), "by_status": zero_filled(EXPORT_JOB_STATUSES, &jobs)});
     Ok(json!({
         "instances": {
             "total": instances.iter().filter(|(s, _)| s.as_str() != "terminated").map(|(_, n)| n).sum::<i64>(),

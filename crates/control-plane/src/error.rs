@@ -26,7 +26,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// An error with a code and message and no details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: Map::new(), headers: Vec::new() }
+        Self {
+            code,
+            message: message.into(),
+            details: Map::new(),
+            headers: Vec::new(),
+        }
     }
 
     /// Adds one `details` key.
@@ -43,7 +48,8 @@ impl ApiError {
 
     /// `400 VALIDATION_FAILED` listing every problem.
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self::new(ErrorCode::ValidationFailed, "Request validation failed").detail("errors", json!(errors))
+        Self::new(ErrorCode::ValidationFailed, "Request validation failed")
+            .detail("errors", json!(errors))
     }
 
     /// `400 VALIDATION_FAILED` for one problem.
@@ -52,10 +58,16 @@ impl ApiError {
     }
 
     /// `404 NOT_FOUND` for a resource.
-    pub fn not_found(resource_type: &str, resource_id: impl Into<Value> + std::fmt::Display + Clone) -> Self {
-        Self::new(ErrorCode::NotFound, format!("{} {} not found", capitalise(resource_type), resource_id))
-            .detail("resource_type", resource_type)
-            .detail("resource_id", resource_id.into())
+    pub fn not_found(
+        resource_type: &str,
+        resource_id: impl Into<Value> + std::fmt::Display + Clone,
+    ) -> Self {
+        Self::new(
+            ErrorCode::NotFound,
+            format!("{} {} not found", capitalise(resource_type), resource_id),
+        )
+        .detail("resource_type", resource_type)
+        .detail("resource_id", resource_id.into())
     }
 
     /// `403 PERMISSION_DENIED` for a role check.
@@ -70,15 +82,25 @@ impl ApiError {
 
     /// `403 PERMISSION_DENIED` for an ownership check.
     pub fn not_owner(resource_type: &str, resource_id: impl Into<Value>, user_role: &str) -> Self {
-        Self::new(ErrorCode::PermissionDenied, format!("Only the owner, an admin or ops may modify this {resource_type}"))
-            .detail("resource_type", resource_type)
-            .detail("resource_id", resource_id.into())
-            .detail("user_role", user_role)
-            .detail("required_roles", json!(["admin", "ops"]))
+        Self::new(
+            ErrorCode::PermissionDenied,
+            format!("Only the owner, an admin or ops may modify this {resource_type}"),
+        )
+        .detail("resource_type", resource_type)
+        .detail("resource_id", resource_id.into())
+        .detail("user_role", user_role)
+        .detail("required_roles", json!(["admin", "ops"]))
     }
 
     /// `409 INVALID_STATE`.
-    pub fn invalid_state(resource_type: &str, resource_id: impl Into<Value>, current: &str, required: &[&str], reason: &str, message: impl Into<String>) -> Self {
+    pub fn invalid_state(
+        resource_type: &str,
+        resource_id: impl Into<Value>,
+        current: &str,
+        required: &[&str],
+        reason: &str,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(ErrorCode::InvalidState, message)
             .detail("resource_type", resource_type)
             .detail("resource_id", resource_id.into())
@@ -102,7 +124,11 @@ impl ApiError {
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect::<String>().replace('_', " "),
+        Some(c) => c
+            .to_uppercase()
+            .chain(chars)
+            .collect::<String>()
+            .replace('_', " "),
         None => String::new(),
     }
 }
@@ -110,9 +136,14 @@ fn capitalise(s: &str) -> String {
 impl From<graph_olap_store::StoreError> for ApiError {
     fn from(e: graph_olap_store::StoreError) -> Self {
         match &e {
-            graph_olap_store::StoreError::Database(sqlx_like::PoolTimedOut | sqlx_like::PoolClosed | sqlx_like::Io(_)) => {
+            graph_olap_store::StoreError::Database(
+                sqlx_like::PoolTimedOut | sqlx_like::PoolClosed | sqlx_like::Io(_),
+            ) => {
                 tracing::error!(error = %e, "metadata database unavailable");
-                ApiError::unavailable("database", "The metadata database is unavailable; retry shortly")
+                ApiError::unavailable(
+                    "database",
+                    "The metadata database is unavailable; retry shortly",
+                )
             }
             _ => ApiError::internal(e),
         }
@@ -125,10 +156,18 @@ mod sqlx_like {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ErrorEnvelope {
-            error: ErrorBody { code: self.code, message: self.message, details: self.details },
-            meta: Meta { request_id: request_id::current(), ..Meta::default() },
+            error: ErrorBody {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
+            meta: Meta {
+                request_id: request_id::current(),
+                ..Meta::default()
+            },
         };
         let mut response = (status, axum::Json(body)).into_response();
         for (name, value) in self.headers {

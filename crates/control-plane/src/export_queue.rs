@@ -11,8 +11,8 @@ use sqlx::AnyConnection;
 
 use crate::error::{ApiError, ApiResult};
 use crate::snapshot_flow;
-use graph_olap_api::export::{CheckPolicy, EdgeEndpoints, ExportedFile, JobQuality, QualityPolicy};
 use crate::state::AppState;
+use graph_olap_api::export::{CheckPolicy, EdgeEndpoints, ExportedFile, JobQuality, QualityPolicy};
 
 /// Delay before the next claim of a job after `attempts` claims: `min(10 s × 2^(attempts−1), 300 s)`.
 pub fn retry_delay(attempts: i64) -> Duration {
@@ -39,7 +39,12 @@ pub struct Claimed {
 
 /// Claims up to `limit` jobs for `worker_id` with a lease of `lease_seconds` (§9.2). While the
 /// dangling-edge check is on, edge jobs wait until every node job of their snapshot completed.
-pub async fn claim(state: &AppState, worker_id: &str, limit: i64, lease_seconds: i64) -> ApiResult<Vec<Claimed>> {
+pub async fn claim(
+    state: &AppState,
+    worker_id: &str,
+    limit: i64,
+    lease_seconds: i64,
+) -> ApiResult<Vec<Claimed>> {
     let mut tx = state.store.write().await?;
     let now = state.now();
     let max_duration = crate::platform_config::export_max_duration_seconds(&mut tx).await? as i64;
@@ -53,7 +58,9 @@ pub async fn claim(state: &AppState, worker_id: &str, limit: i64, lease_seconds:
         job.lease_token = Some(new_token());
         job.lease_expires_at = Some(now + Duration::seconds(lease_seconds));
         job.started_at = job.started_at.or(Some(now));
-        job.deadline_at = job.deadline_at.or(Some(now + Duration::seconds(max_duration)));
+        job.deadline_at = job
+            .deadline_at
+            .or(Some(now + Duration::seconds(max_duration)));
         job.progress_rows = None;
         job.progress_bytes = None;
         job.updated_at = now;
@@ -68,7 +75,11 @@ pub async fn claim(state: &AppState, worker_id: &str, limit: i64, lease_seconds:
             quality = s.data_quality.policy;
             endpoints = snapshot_flow::edge_endpoints(&mut tx, &job, &s).await?;
         }
-        claimed.push(Claimed { job, quality, endpoints });
+        claimed.push(Claimed {
+            job,
+            quality,
+            endpoints,
+        });
     }
     tx.commit().await?;
     Ok(claimed)
@@ -77,16 +88,33 @@ pub async fn claim(state: &AppState, worker_id: &str, limit: i64, lease_seconds:
 /// Loads a job for a lease-holder's call: 404 if missing, `409 LEASE_EXPIRED` if the token is
 /// not the job's current one.
 async fn leased(tx: &mut AnyConnection, id: i64, token: &str) -> ApiResult<ExportJobRow> {
-    let job = export_jobs::get_for_update(tx, id).await?.ok_or_else(|| ApiError::not_found("export_job", id))?;
+    let job = export_jobs::get_for_update(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("export_job", id))?;
     let current = job.lease_token.as_deref().unwrap_or("");
-    if current.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(current.as_bytes(), token.as_bytes())) {
-        return Err(ApiError::new(ErrorCode::LeaseExpired, format!("The lease on export job {id} is no longer held; abandon the job")).detail("job_id", id));
+    if current.is_empty()
+        || !bool::from(subtle::ConstantTimeEq::ct_eq(
+            current.as_bytes(),
+            token.as_bytes(),
+        ))
+    {
+        return Err(ApiError::new(
+            ErrorCode::LeaseExpired,
+            format!("The lease on export job {id} is no longer held; abandon the job"),
+        )
+        .detail("job_id", id));
     }
     Ok(job)
 }
 
 /// Fails a job for good and fails its snapshot (§4.4, §4.2).
-async fn fail_for_good(tx: &mut AnyConnection, job: &mut ExportJobRow, code: &str, message: String, now: DateTime<Utc>) -> ApiResult<()> {
+async fn fail_for_good(
+    tx: &mut AnyConnection,
+    job: &mut ExportJobRow,
+    code: &str,
+    message: String,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     job.status = "failed".into();
     job.error_code = Some(code.to_string());
     job.error_message = Some(message.clone());
@@ -131,7 +159,12 @@ pub struct HeartbeatInput {
 
 /// Extends a lease and records progress; answers `cancel` when the job was cancelled or its
 /// deadline passed (§9.2, §4.8).
-pub async fn heartbeat(state: &AppState, id: i64, token: &str, input: HeartbeatInput) -> ApiResult<HeartbeatOutcome> {
+pub async fn heartbeat(
+    state: &AppState,
+    id: i64,
+    token: &str,
+    input: HeartbeatInput,
+) -> ApiResult<HeartbeatOutcome> {
     let mut tx = state.store.write().await?;
     let now = state.now();
     let mut job = leased(&mut tx, id, token).await?;
@@ -157,13 +190,26 @@ pub async fn heartbeat(state: &AppState, id: i64, token: &str, input: HeartbeatI
     if timed_out {
         state.metrics.record_export_failure("EXPORT_TIMEOUT");
     }
-    Ok(HeartbeatOutcome { lease_expires_at: job.lease_expires_at, deadline_at: job.deadline_at, cancel })
+    Ok(HeartbeatOutcome {
+        lease_expires_at: job.lease_expires_at,
+        deadline_at: job.deadline_at,
+        cancel,
+    })
 }
 
 /// Marks a job completed with its files and finalises the snapshot when it was the last (§9.2).
 /// Repeating with the same token is a no-op.
 #[allow(clippy::too_many_arguments)]
-pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, size_bytes: i64, files: Vec<ExportedFile>, query_id: Option<String>, quality: Option<JobQuality>) -> ApiResult<ExportJobRow> {
+pub async fn complete(
+    state: &AppState,
+    id: i64,
+    token: &str,
+    row_count: i64,
+    size_bytes: i64,
+    files: Vec<ExportedFile>,
+    query_id: Option<String>,
+    quality: Option<JobQuality>,
+) -> ApiResult<ExportJobRow> {
     let mut tx = state.store.write().await?;
     let now = state.now();
     let mut job = leased(&mut tx, id, token).await?;
@@ -171,7 +217,14 @@ pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, si
         "completed" => return Ok(job),
         "claimed" => {}
         other => {
-            return Err(ApiError::invalid_state("export_job", id, other, &["claimed"], "job_not_claimed", format!("Export job {id} is {other}; it can no longer be completed")));
+            return Err(ApiError::invalid_state(
+                "export_job",
+                id,
+                other,
+                &["claimed"],
+                "job_not_claimed",
+                format!("Export job {id} is {other}; it can no longer be completed"),
+            ));
         }
     }
     if job.deadline_at.is_some_and(|d| now > d) {
@@ -179,19 +232,36 @@ pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, si
         fail_for_good(&mut tx, &mut job, "EXPORT_TIMEOUT", message.clone(), now).await?;
         tx.commit().await?;
         state.metrics.record_export_failure("EXPORT_TIMEOUT");
-        return Err(ApiError::invalid_state("export_job", id, "failed", &["claimed"], "deadline_passed", format!("Export job {id} missed its deadline: {message}")));
+        return Err(ApiError::invalid_state(
+            "export_job",
+            id,
+            "failed",
+            &["claimed"],
+            "deadline_passed",
+            format!("Export job {id} missed its deadline: {message}"),
+        ));
     }
     let file_rows: u64 = files.iter().map(|f| f.row_count).sum();
     let file_bytes: u64 = files.iter().map(|f| f.size_bytes).sum();
     let mut errors = Vec::new();
     if files.is_empty() && row_count > 0 {
-        errors.push(graph_olap_api::FieldError::new("files", "required", "files may be empty only when row_count is 0"));
+        errors.push(graph_olap_api::FieldError::new(
+            "files",
+            "required",
+            "files may be empty only when row_count is 0",
+        ));
     }
     if !files.is_empty() && (file_rows as i64 != row_count || file_bytes as i64 != size_bytes) {
         errors.push(graph_olap_api::FieldError::new("files", "inconsistent", format!("files add up to {file_rows} rows / {file_bytes} bytes, but row_count = {row_count} and size_bytes = {size_bytes}")));
     }
-    if files.iter().any(|f| f.path.is_empty() || f.path.starts_with('/') || f.path.split('/').any(|p| p == "..")) {
-        errors.push(graph_olap_api::FieldError::new("files", "invalid_path", "file paths must be relative to output_uri and must not contain '..'"));
+    if files.iter().any(|f| {
+        f.path.is_empty() || f.path.starts_with('/') || f.path.split('/').any(|p| p == "..")
+    }) {
+        errors.push(graph_olap_api::FieldError::new(
+            "files",
+            "invalid_path",
+            "file paths must be relative to output_uri and must not contain '..'",
+        ));
     }
     crate::input::finish(errors)?;
     job.status = "completed".into();
@@ -205,7 +275,11 @@ pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, si
     if query_id.is_some() {
         job.warehouse_query_id = query_id;
     }
-    job.quality = quality.as_ref().map(serde_json::to_string).transpose().map_err(|e| ApiError::internal(e.to_string()))?;
+    job.quality = quality
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     job.updated_at = now;
     export_jobs::save(&mut tx, &job).await?;
     snapshot_flow::refresh_quality(&mut tx, job.snapshot_id).await?;
@@ -216,7 +290,15 @@ pub async fn complete(state: &AppState, id: i64, token: &str, row_count: i64, si
 
 /// Records a worker's failure: back to `pending` with backoff when retryable and allowed, else
 /// `failed` (failing the snapshot). Repeats with the same token return the current state.
-pub async fn fail(state: &AppState, id: i64, token: &str, code: &str, message: &str, retryable: bool, quality: Option<JobQuality>) -> ApiResult<ExportJobRow> {
+pub async fn fail(
+    state: &AppState,
+    id: i64,
+    token: &str,
+    code: &str,
+    message: &str,
+    retryable: bool,
+    quality: Option<JobQuality>,
+) -> ApiResult<ExportJobRow> {
     let mut tx = state.store.write().await?;
     let now = state.now();
     let mut job = leased(&mut tx, id, token).await?;
@@ -224,7 +306,8 @@ pub async fn fail(state: &AppState, id: i64, token: &str, code: &str, message: &
         return Ok(job);
     }
     if let Some(found) = &quality {
-        job.quality = Some(serde_json::to_string(found).map_err(|e| ApiError::internal(e.to_string()))?);
+        job.quality =
+            Some(serde_json::to_string(found).map_err(|e| ApiError::internal(e.to_string()))?);
     }
     let deadline_passed = job.deadline_at.is_some_and(|d| now > d);
     if deadline_passed {
@@ -234,11 +317,17 @@ pub async fn fail(state: &AppState, id: i64, token: &str, code: &str, message: &
         requeue(&mut job, code, message, now);
         export_jobs::save(&mut tx, &job).await?;
     } else {
-        let message = if retryable { format!("{message} (gave up after {} attempts)", job.attempts) } else { message.to_string() };
+        let message = if retryable {
+            format!("{message} (gave up after {} attempts)", job.attempts)
+        } else {
+            message.to_string()
+        };
         fail_for_good(&mut tx, &mut job, code, message, now).await?;
     }
     tx.commit().await?;
-    state.metrics.record_export_failure(job.error_code.as_deref().unwrap_or("OTHER"));
+    state
+        .metrics
+        .record_export_failure(job.error_code.as_deref().unwrap_or("OTHER"));
     Ok(job)
 }
 
@@ -278,13 +367,21 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconcileReport> {
             failure_codes.push("EXPORT_TIMEOUT");
         } else if job.attempts < job.max_attempts {
             job.lease_token = None;
-            requeue(&mut job, "LEASE_EXPIRED", "the worker stopped renewing its lease", now);
+            requeue(
+                &mut job,
+                "LEASE_EXPIRED",
+                "the worker stopped renewing its lease",
+                now,
+            );
             export_jobs::save(&mut tx, &job).await?;
             report.requeued += 1;
             failure_codes.push("LEASE_EXPIRED");
         } else {
             job.lease_token = None;
-            let m = format!("the worker stopped renewing its lease (gave up after {} attempts)", job.attempts);
+            let m = format!(
+                "the worker stopped renewing its lease (gave up after {} attempts)",
+                job.attempts
+            );
             fail_for_good(&mut tx, &mut job, "LEASE_EXPIRED", m, now).await?;
             report.failed += 1;
             failure_codes.push("LEASE_EXPIRED");
@@ -294,7 +391,8 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconcileReport> {
     for code in failure_codes {
         state.metrics.record_export_failure(code);
     }
-    let creating = snapshots::ids_with_status(&mut *state.store.read().await?, &["creating"]).await?;
+    let creating =
+        snapshots::ids_with_status(&mut *state.store.read().await?, &["creating"]).await?;
     for id in creating {
         let mut tx = state.store.write().await?;
         if snapshot_flow::finalise_if_complete(&mut tx, state, id).await? {

@@ -76,13 +76,25 @@ pub fn parse_key(value: Option<&HeaderValue>) -> ApiResult<Option<String>> {
     let Some(value) = value else { return Ok(None) };
     let bytes = value.as_bytes();
     if bytes.is_empty() {
-        return Err(ApiError::invalid(FIELD, "too_short", "Idempotency-Key must not be empty"));
+        return Err(ApiError::invalid(
+            FIELD,
+            "too_short",
+            "Idempotency-Key must not be empty",
+        ));
     }
     if bytes.len() > 255 {
-        return Err(ApiError::invalid(FIELD, "too_long", "Idempotency-Key must have at most 255 characters"));
+        return Err(ApiError::invalid(
+            FIELD,
+            "too_long",
+            "Idempotency-Key must have at most 255 characters",
+        ));
     }
     if !bytes.iter().all(|b| (0x20..=0x7e).contains(b)) {
-        return Err(ApiError::invalid(FIELD, "pattern", "Idempotency-Key must consist of printable ASCII characters"));
+        return Err(ApiError::invalid(
+            FIELD,
+            "pattern",
+            "Idempotency-Key must consist of printable ASCII characters",
+        ));
     }
     Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
@@ -108,13 +120,27 @@ async fn run(state: AppState, request: Request, next: Next) -> ApiResult<Respons
     let Some(key) = parse_key(request.headers().get(KEY_HEADER))? else {
         return Ok(next.run(request).await);
     };
-    let caller = request.extensions().get::<Caller>().cloned().ok_or_else(|| ApiError::internal("idempotency layer outside authentication"))?;
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("idempotency layer outside authentication"))?;
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large())?;
-    let scope = KeyScope { username: caller.username.clone(), method: parts.method.as_str().to_string(), path: parts.uri.path().to_string(), key };
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    let scope = KeyScope {
+        username: caller.username.clone(),
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        key,
+    };
     let hash = body_sha256(&bytes);
     let now = state.now();
-    let reclaim = Reclaim { expired_before: now - RETENTION, abandoned_before: now - ABANDONED_AFTER };
+    let reclaim = Reclaim {
+        expired_before: now - RETENTION,
+        abandoned_before: now - ABANDONED_AFTER,
+    };
     let claim = {
         let mut tx = state.store.write().await?;
         let claim = store_keys::claim(&mut tx, &scope, &hash, now, reclaim).await?;
@@ -125,15 +151,36 @@ async fn run(state: AppState, request: Request, next: Next) -> ApiResult<Respons
     let claimed_at = match claim {
         Claim::Claimed { claimed_at } => claimed_at,
         Claim::Held(held) if held.body_sha256 != hash => {
-            return Err(reused("body_mismatch", format!("Idempotency-Key '{}' was already used with a different request body", scope.key)));
+            return Err(reused(
+                "body_mismatch",
+                format!(
+                    "Idempotency-Key '{}' was already used with a different request body",
+                    scope.key
+                ),
+            ));
         }
         Claim::Held(held) => match (held.status_code, held.response) {
             (Some(status), Some(stored)) => return replay(status, &stored),
-            _ => return Err(reused("in_progress", format!("A request with Idempotency-Key '{}' is still in progress; retry shortly", scope.key))),
+            _ => {
+                return Err(reused(
+                    "in_progress",
+                    format!(
+                        "A request with Idempotency-Key '{}' is still in progress; retry shortly",
+                        scope.key
+                    ),
+                ));
+            }
         },
     };
-    let mut guard = InFlight { store: state.store.clone(), scope, claimed_at, armed: true };
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let mut guard = InFlight {
+        store: state.store.clone(),
+        scope,
+        claimed_at,
+        armed: true,
+    };
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     if !response.status().is_success() {
         guard.release().await;
         return Ok(response);
@@ -143,13 +190,21 @@ async fn run(state: AppState, request: Request, next: Next) -> ApiResult<Respons
         Ok(b) => b,
         Err(e) => {
             guard.release().await;
-            return Err(ApiError::internal(format!("response body of an idempotent request could not be read: {e}")));
+            return Err(ApiError::internal(format!(
+                "response body of an idempotent request could not be read: {e}"
+            )));
         }
     };
     let stored = StoredResponse {
         headers: KEPT_HEADERS
             .iter()
-            .filter_map(|name| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(|v| (name.as_str().to_string(), v.to_string())))
+            .filter_map(|name| {
+                parts
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| (name.as_str().to_string(), v.to_string()))
+            })
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
@@ -160,21 +215,34 @@ async fn run(state: AppState, request: Request, next: Next) -> ApiResult<Respons
 
 /// Rebuilds a stored response; `meta.request_id` is set to this request's id (§1.3).
 fn replay(status: u16, stored: &str) -> ApiResult<Response> {
-    let stored: StoredResponse = serde_json::from_str(stored).map_err(|e| ApiError::internal(format!("stored idempotent response is corrupt: {e}")))?;
+    let stored: StoredResponse = serde_json::from_str(stored)
+        .map_err(|e| ApiError::internal(format!("stored idempotent response is corrupt: {e}")))?;
     let mut body = stored.body;
     if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(&body)
-        && let Some(meta) = json.get_mut("meta").and_then(serde_json::Value::as_object_mut)
+        && let Some(meta) = json
+            .get_mut("meta")
+            .and_then(serde_json::Value::as_object_mut)
     {
         meta.insert("request_id".into(), crate::request_id::current().into());
         body = json.to_string();
     }
-    let mut response = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Bytes::from(body)).into_response();
+    let mut response = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        Bytes::from(body),
+    )
+        .into_response();
     for (name, value) in stored.headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
             response.headers_mut().insert(n, v);
         }
     }
-    response.headers_mut().insert(HeaderName::from_static(REPLAYED_HEADER), HeaderValue::from_static("true"));
+    response.headers_mut().insert(
+        HeaderName::from_static(REPLAYED_HEADER),
+        HeaderValue::from_static("true"),
+    );
     Ok(response)
 }
 
@@ -182,7 +250,11 @@ fn replay(status: u16, stored: &str) -> ApiResult<Response> {
 async fn purge_now_and_then(store: &Store, now: DateTime<Utc>) {
     let last = LAST_PURGE_MS.load(Ordering::Relaxed);
     let now_ms = now.timestamp_millis();
-    if now_ms - last < PURGE_EVERY.num_milliseconds() || LAST_PURGE_MS.compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+    if now_ms - last < PURGE_EVERY.num_milliseconds()
+        || LAST_PURGE_MS
+            .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
         return;
     }
     let result = async {
@@ -219,16 +291,20 @@ impl InFlight {
     async fn complete(&mut self, status: u16, stored: &StoredResponse) {
         self.armed = false;
         let result = async {
-            let text = serde_json::to_string(stored).map_err(|e| ApiError::internal(e.to_string()))?;
+            let text =
+                serde_json::to_string(stored).map_err(|e| ApiError::internal(e.to_string()))?;
             let mut tx = self.store.write().await?;
-            let done = store_keys::complete(&mut tx, &self.scope, self.claimed_at, status, &text).await?;
+            let done =
+                store_keys::complete(&mut tx, &self.scope, self.claimed_at, status, &text).await?;
             tx.commit().await?;
             Ok::<bool, ApiError>(done)
         }
         .await;
         match result {
             Ok(true) => {}
-            Ok(false) => tracing::warn!(key = %self.scope.key, "idempotency claim was taken over before its response was stored"),
+            Ok(false) => {
+                tracing::warn!(key = %self.scope.key, "idempotency claim was taken over before its response was stored")
+            }
             Err(e) => {
                 tracing::warn!(error = %e.message, "storing an idempotent response failed; releasing the key");
                 self.release().await;
@@ -237,7 +313,11 @@ impl InFlight {
     }
 }
 
-async fn release(store: &Store, scope: &KeyScope, claimed_at: DateTime<Utc>) -> Result<(), graph_olap_store::StoreError> {
+async fn release(
+    store: &Store,
+    scope: &KeyScope,
+    claimed_at: DateTime<Utc>,
+) -> Result<(), graph_olap_store::StoreError> {
     let mut tx = store.write().await?;
     store_keys::release(&mut tx, scope, claimed_at).await?;
     tx.commit().await?;
@@ -250,7 +330,8 @@ impl Drop for InFlight {
             return;
         }
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let (store, scope, claimed_at) = (self.store.clone(), self.scope.clone(), self.claimed_at);
+            let (store, scope, claimed_at) =
+                (self.store.clone(), self.scope.clone(), self.claimed_at);
             handle.spawn(async move {
                 if let Err(e) = release(&store, &scope, claimed_at).await {
                     tracing::warn!(error = %e, "releasing an abandoned idempotency key failed; it expires on its own");
@@ -268,9 +349,22 @@ mod tests {
     fn keys_are_printable_ascii_of_1_to_255() {
         let h = |s: &str| HeaderValue::from_str(s).unwrap();
         assert_eq!(parse_key(None).unwrap(), None);
-        assert_eq!(parse_key(Some(&h("abc-123 x"))).unwrap().as_deref(), Some("abc-123 x"));
-        assert_eq!(parse_key(Some(&h(&"k".repeat(255)))).unwrap().map(|k| k.len()), Some(255));
-        for bad in [h(""), h(&"k".repeat(256)), HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap(), HeaderValue::from_bytes(b"a\tb").unwrap()] {
+        assert_eq!(
+            parse_key(Some(&h("abc-123 x"))).unwrap().as_deref(),
+            Some("abc-123 x")
+        );
+        assert_eq!(
+            parse_key(Some(&h(&"k".repeat(255))))
+                .unwrap()
+                .map(|k| k.len()),
+            Some(255)
+        );
+        for bad in [
+            h(""),
+            h(&"k".repeat(256)),
+            HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap(),
+            HeaderValue::from_bytes(b"a\tb").unwrap(),
+        ] {
             let e = parse_key(Some(&bad)).unwrap_err();
             assert_eq!(e.code, ErrorCode::ValidationFailed);
         }
@@ -278,7 +372,10 @@ mod tests {
 
     #[test]
     fn replay_restores_headers_and_marks_the_response() {
-        let stored = StoredResponse { headers: vec![("location".into(), "/api/mappings/7".into())], body: r#"{"data":{"id":7},"meta":{"request_id":"old"}}"#.into() };
+        let stored = StoredResponse {
+            headers: vec![("location".into(), "/api/mappings/7".into())],
+            body: r#"{"data":{"id":7},"meta":{"request_id":"old"}}"#.into(),
+        };
         let response = replay(201, &serde_json::to_string(&stored).unwrap()).unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
         assert_eq!(response.headers()[header::LOCATION], "/api/mappings/7");

@@ -31,7 +31,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
             let essence = ct.split(';').next().unwrap_or("").trim();
             if !essence.is_empty() && essence != "application/json" {
-                return Err(ApiError::invalid("body", "unsupported_media_type", format!("Content-Type '{essence}' is not supported; send application/json")));
+                return Err(ApiError::invalid(
+                    "body",
+                    "unsupported_media_type",
+                    format!("Content-Type '{essence}' is not supported; send application/json"),
+                ));
             }
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
@@ -47,8 +51,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 
 /// `413 PAYLOAD_TOO_LARGE`.
 pub fn too_large() -> ApiError {
-    ApiError::new(ErrorCode::PayloadTooLarge, format!("The request body exceeds {MAX_BODY_BYTES} bytes"))
-        .detail("max_bytes", MAX_BODY_BYTES as i64)
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("The request body exceeds {MAX_BODY_BYTES} bytes"),
+    )
+    .detail("max_bytes", MAX_BODY_BYTES as i64)
 }
 
 /// Parses bytes as a JSON object; empty input is `{}`.
@@ -58,8 +65,16 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::invalid("body", "type", "The request body must be a JSON object")),
-        Err(e) => Err(ApiError::invalid("body", "invalid_json", format!("The request body is not valid JSON: {e}"))),
+        Ok(_) => Err(ApiError::invalid(
+            "body",
+            "type",
+            "The request body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::invalid(
+            "body",
+            "invalid_json",
+            format!("The request body is not valid JSON: {e}"),
+        )),
     }
 }
 
@@ -109,8 +124,16 @@ pub enum Need {
 
 impl<'a> Fields<'a> {
     /// Reader over `map`; field paths are `prefix` + name (`prefix` ends with `.` or is empty).
-    pub fn new(map: &'a Map<String, Value>, prefix: impl Into<String>, errors: &'a mut Vec<FieldError>) -> Self {
-        Self { map, prefix: prefix.into(), errors }
+    pub fn new(
+        map: &'a Map<String, Value>,
+        prefix: impl Into<String>,
+        errors: &'a mut Vec<FieldError>,
+    ) -> Self {
+        Self {
+            map,
+            prefix: prefix.into(),
+            errors,
+        }
     }
 
     /// The path of `key` in error reports.
@@ -147,7 +170,11 @@ impl<'a> Fields<'a> {
                 None
             }
             Patch::Null if need == Need::Required => {
-                self.error(key, "type", format!("'{}' must not be null", self.path(key)));
+                self.error(
+                    key,
+                    "type",
+                    format!("'{}' must not be null", self.path(key)),
+                );
                 None
             }
             _ => None,
@@ -162,17 +189,29 @@ impl<'a> Fields<'a> {
             Some(Value::String(s)) => {
                 let n = s.chars().count();
                 if n < min {
-                    self.error(key, "too_short", format!("'{}' must have at least {min} character(s)", self.path(key)));
+                    self.error(
+                        key,
+                        "too_short",
+                        format!("'{}' must have at least {min} character(s)", self.path(key)),
+                    );
                     Patch::Absent
                 } else if n > max {
-                    self.error(key, "too_long", format!("'{}' must have at most {max} characters", self.path(key)));
+                    self.error(
+                        key,
+                        "too_long",
+                        format!("'{}' must have at most {max} characters", self.path(key)),
+                    );
                     Patch::Absent
                 } else {
                     Patch::Set(s.clone())
                 }
             }
             Some(_) => {
-                self.error(key, "type", format!("'{}' must be a string", self.path(key)));
+                self.error(
+                    key,
+                    "type",
+                    format!("'{}' must be a string", self.path(key)),
+                );
                 Patch::Absent
             }
         }
@@ -187,7 +226,11 @@ impl<'a> Fields<'a> {
                 None
             }
             Patch::Null => {
-                self.error(key, "type", format!("'{}' must not be null", self.path(key)));
+                self.error(
+                    key,
+                    "type",
+                    format!("'{}' must not be null", self.path(key)),
+                );
                 None
             }
             _ => None,
@@ -207,7 +250,11 @@ impl<'a> Fields<'a> {
                 }
             },
             Some(_) => {
-                self.error(key, "type", format!("'{}' must be a string", self.path(key)));
+                self.error(
+                    key,
+                    "type",
+                    format!("'{}' must be a string", self.path(key)),
+                );
                 Patch::Absent
             }
         }
@@ -225,16 +272,28 @@ impl<'a> Fields<'a> {
             Some(Value::Number(n)) => match n.as_i64() {
                 Some(v) if (min..=max).contains(&v) => Some(v),
                 Some(_) => {
-                    self.error(key, "out_of_range", format!("'{}' must be between {min} and {max}", self.path(key)));
+                    self.error(
+                        key,
+                        "out_of_range",
+                        format!("'{}' must be between {min} and {max}", self.path(key)),
+                    );
                     None
                 }
                 None => {
-                    self.error(key, "type", format!("'{}' must be an integer", self.path(key)));
+                    self.error(
+                        key,
+                        "type",
+                        format!("'{}' must be an integer", self.path(key)),
+                    );
                     None
                 }
             },
             Some(_) => {
-                self.error(key, "type", format!("'{}' must be an integer", self.path(key)));
+                self.error(
+                    key,
+                    "type",
+                    format!("'{}' must be an integer", self.path(key)),
+                );
                 None
             }
         }
@@ -251,7 +310,11 @@ impl<'a> Fields<'a> {
             }
             Some(Value::Bool(b)) => Some(*b),
             Some(_) => {
-                self.error(key, "type", format!("'{}' must be true or false", self.path(key)));
+                self.error(
+                    key,
+                    "type",
+                    format!("'{}' must be true or false", self.path(key)),
+                );
                 None
             }
         }
@@ -270,7 +333,14 @@ impl<'a> Fields<'a> {
                 }
             },
             Some(_) => {
-                self.error(key, "type", format!("'{}' must be an ISO 8601 duration string such as PT24H", self.path(key)));
+                self.error(
+                    key,
+                    "type",
+                    format!(
+                        "'{}' must be an ISO 8601 duration string such as PT24H",
+                        self.path(key)
+                    ),
+                );
                 Patch::Absent
             }
         }
@@ -283,7 +353,15 @@ impl<'a> Fields<'a> {
         if allowed.contains(&lower.as_str()) {
             Some(lower)
         } else {
-            self.error(key, "enum", format!("'{}' must be one of: {}", self.path(key), allowed.join(", ")));
+            self.error(
+                key,
+                "enum",
+                format!(
+                    "'{}' must be one of: {}",
+                    self.path(key),
+                    allowed.join(", ")
+                ),
+            );
             None
         }
     }
@@ -298,7 +376,10 @@ pub fn check_name(raw: &str) -> Result<String, (&'static str, String)> {
     if trimmed.chars().count() > 255 {
         return Err(("too_long", "must have at most 255 characters".into()));
     }
-    if trimmed.chars().any(|c| (c as u32) < 0x20 || c as u32 == 0x7f) {
+    if trimmed
+        .chars()
+        .any(|c| (c as u32) < 0x20 || c as u32 == 0x7f)
+    {
         return Err(("pattern", "must not contain control characters".into()));
     }
     Ok(trimmed.to_string())
@@ -306,7 +387,11 @@ pub fn check_name(raw: &str) -> Result<String, (&'static str, String)> {
 
 /// Fails with every collected problem, if any.
 pub fn finish(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// Query-string parameters; unknown ones are ignored.
@@ -319,7 +404,13 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Query(map) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::invalid("query", "invalid_query", "The query string could not be parsed"))?;
+            .map_err(|_| {
+                ApiError::invalid(
+                    "query",
+                    "invalid_query",
+                    "The query string could not be parsed",
+                )
+            })?;
         Ok(QueryParams(map))
     }
 }
@@ -336,11 +427,19 @@ impl QueryParams {
         match raw.trim().parse::<i64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
             Ok(_) => {
-                errors.push(FieldError::new(format!("query.{key}"), "out_of_range", format!("'{key}' must be between {min} and {max}")));
+                errors.push(FieldError::new(
+                    format!("query.{key}"),
+                    "out_of_range",
+                    format!("'{key}' must be between {min} and {max}"),
+                ));
                 None
             }
             Err(_) => {
-                errors.push(FieldError::new(format!("query.{key}"), "type", format!("'{key}' must be an integer")));
+                errors.push(FieldError::new(
+                    format!("query.{key}"),
+                    "type",
+                    format!("'{key}' must be an integer"),
+                ));
                 None
             }
         }
@@ -353,27 +452,49 @@ impl QueryParams {
             "true" | "1" => Some(true),
             "false" | "0" => Some(false),
             _ => {
-                errors.push(FieldError::new(format!("query.{key}"), "type", format!("'{key}' must be true, false, 1 or 0")));
+                errors.push(FieldError::new(
+                    format!("query.{key}"),
+                    "type",
+                    format!("'{key}' must be true, false, 1 or 0"),
+                ));
                 None
             }
         }
     }
 
     /// `offset`/`limit` with defaults and bounds (§1.5).
-    pub fn pagination(&self, errors: &mut Vec<FieldError>, default_limit: i64, max_limit: i64) -> (i64, i64) {
-        let offset = self.int("offset", errors, 0, i64::from(i32::MAX)).unwrap_or(0);
-        let limit = self.int("limit", errors, 1, max_limit).unwrap_or(default_limit);
+    pub fn pagination(
+        &self,
+        errors: &mut Vec<FieldError>,
+        default_limit: i64,
+        max_limit: i64,
+    ) -> (i64, i64) {
+        let offset = self
+            .int("offset", errors, 0, i64::from(i32::MAX))
+            .unwrap_or(0);
+        let limit = self
+            .int("limit", errors, 1, max_limit)
+            .unwrap_or(default_limit);
         (offset, limit)
     }
 
     /// `sort_by`/`sort_order`: the chosen field (default `default`) and whether it is descending.
-    pub fn sort<'s>(&self, errors: &mut Vec<FieldError>, allowed: &[&'s str], default: &'s str) -> (&'s str, bool) {
+    pub fn sort<'s>(
+        &self,
+        errors: &mut Vec<FieldError>,
+        allowed: &[&'s str],
+        default: &'s str,
+    ) -> (&'s str, bool) {
         let by = match self.0.get("sort_by") {
             None => default,
             Some(v) => match allowed.iter().find(|a| **a == v.as_str()) {
                 Some(a) => a,
                 None => {
-                    errors.push(FieldError::new("query.sort_by", "enum", format!("sort_by must be one of: {}", allowed.join(", "))));
+                    errors.push(FieldError::new(
+                        "query.sort_by",
+                        "enum",
+                        format!("sort_by must be one of: {}", allowed.join(", ")),
+                    ));
                     default
                 }
             },
@@ -383,7 +504,11 @@ impl QueryParams {
             Some(o) if o == "desc" => true,
             Some(o) if o == "asc" => false,
             Some(_) => {
-                errors.push(FieldError::new("query.sort_order", "enum", "sort_order must be one of: asc, desc"));
+                errors.push(FieldError::new(
+                    "query.sort_order",
+                    "enum",
+                    "sort_order must be one of: asc, desc",
+                ));
                 true
             }
         };
@@ -395,19 +520,31 @@ impl QueryParams {
         let raw = self.0.get("search")?;
         let n = raw.chars().count();
         if n == 0 || n > 255 {
-            errors.push(FieldError::new("query.search", if n == 0 { "too_short" } else { "too_long" }, "search must have 1 to 255 characters"));
+            errors.push(FieldError::new(
+                "query.search",
+                if n == 0 { "too_short" } else { "too_long" },
+                "search must have 1 to 255 characters",
+            ));
             return None;
         }
         Some(raw.clone())
     }
 
     /// `created_after` / `created_before` style timestamp filters.
-    pub fn timestamp(&self, key: &str, errors: &mut Vec<FieldError>) -> Option<chrono::DateTime<chrono::Utc>> {
+    pub fn timestamp(
+        &self,
+        key: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
         let raw = self.0.get(key)?;
         match graph_olap_api::time::parse_filter_ts(raw) {
             Some(t) => Some(t),
             None => {
-                errors.push(FieldError::new(format!("query.{key}"), "invalid_timestamp", format!("'{raw}' is not an RFC 3339 timestamp or YYYY-MM-DD date")));
+                errors.push(FieldError::new(
+                    format!("query.{key}"),
+                    "invalid_timestamp",
+                    format!("'{raw}' is not an RFC 3339 timestamp or YYYY-MM-DD date"),
+                ));
                 None
             }
         }
@@ -418,7 +555,11 @@ impl QueryParams {
 pub fn path_id(name: &str, raw: &str) -> Result<i64, ApiError> {
     match raw.parse::<i64>() {
         Ok(v) if v > 0 => Ok(v),
-        _ => Err(ApiError::invalid(&format!("path.{name}"), "type", format!("'{raw}' is not a valid {name}: expected a positive integer"))),
+        _ => Err(ApiError::invalid(
+            &format!("path.{name}"),
+            "type",
+            format!("'{raw}' is not a valid {name}: expected a positive integer"),
+        )),
     }
 }
 
@@ -443,8 +584,19 @@ mod tests {
         assert_eq!(f.duration("ttl"), Patch::Absent);
         assert!(f.int("n", Need::Required, 1, 100).is_none());
         assert!(f.text("missing", Need::Required, 1, 10).is_none());
-        let reasons: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.reason.as_str())).collect();
-        assert_eq!(reasons, vec![("name", "type"), ("ttl", "invalid_duration"), ("n", "out_of_range"), ("missing", "required")]);
+        let reasons: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            vec![
+                ("name", "type"),
+                ("ttl", "invalid_duration"),
+                ("n", "out_of_range"),
+                ("missing", "required")
+            ]
+        );
     }
 
     #[test]

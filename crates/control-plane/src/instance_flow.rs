@@ -18,14 +18,24 @@ pub const ACTIVE: [&str; 3] = ["waiting_for_snapshot", "starting", "running"];
 
 /// The public URL of a running instance: `{public_url}/wrapper/{slug}` (§8).
 pub fn instance_url(state: &AppState, row: &InstanceRow) -> Option<String> {
-    (row.status == "running").then(|| format!("{}/wrapper/{}", state.settings.public_url.trim_end_matches('/'), row.url_slug))
+    (row.status == "running").then(|| {
+        format!(
+            "{}/wrapper/{}",
+            state.settings.public_url.trim_end_matches('/'),
+            row.url_slug
+        )
+    })
 }
 
 /// Renders an instance as its wire record (§3.8).
 pub fn to_json(state: &AppState, row: &InstanceRow) -> Value {
     let inactivity_expires_at = match (&row.inactivity_timeout, row.status.as_str()) {
         (Some(t), "running") => graph_olap_api::IsoDuration::parse(t).ok().and_then(|d| {
-            let base = row.last_activity_at.into_iter().chain(row.started_at).max()?;
+            let base = row
+                .last_activity_at
+                .into_iter()
+                .chain(row.started_at)
+                .max()?;
             Some(base + d.to_chrono())
         }),
         _ => None,
@@ -66,7 +76,14 @@ pub fn to_json(state: &AppState, row: &InstanceRow) -> Value {
 }
 
 /// Appends an event to an instance's history.
-pub async fn event(tx: &mut AnyConnection, id: i64, event_type: &str, actor: &str, details: Value, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn event(
+    tx: &mut AnyConnection,
+    id: i64,
+    event_type: &str,
+    actor: &str,
+    details: Value,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     instances::add_event(tx, id, event_type, actor, &details, now).await?;
     Ok(())
 }
@@ -74,7 +91,12 @@ pub async fn event(tx: &mut AnyConnection, id: i64, event_type: &str, actor: &st
 /// Checks the concurrency `limits` for a new instance of `owner` (§4.6). Call inside the write
 /// transaction after [`instances::lock_quota`], so the check and the insert are atomic.
 /// Every rejection is counted in `concurrency_limit_rejections_total`.
-pub async fn check_quota(tx: &mut AnyConnection, limits: &crate::platform_config::ConcurrencyLimits, owner: &str, metrics: &crate::metrics::Metrics) -> ApiResult<()> {
+pub async fn check_quota(
+    tx: &mut AnyConnection,
+    limits: &crate::platform_config::ConcurrencyLimits,
+    owner: &str,
+    metrics: &crate::metrics::Metrics,
+) -> ApiResult<()> {
     let (total, own) = instances::active_counts(tx, owner).await?;
     let rejected = |limit_type: &str, current: i64, max: i64, message: String| {
         metrics.record_concurrency_rejection(limit_type);
@@ -86,10 +108,24 @@ pub async fn check_quota(tx: &mut AnyConnection, limits: &crate::platform_config
             .detail("current", current))
     };
     if own >= limits.per_analyst {
-        return rejected("per_analyst", own, limits.per_analyst, format!("You already have {own} active instances, the per-analyst limit; terminate one before creating another"));
+        return rejected(
+            "per_analyst",
+            own,
+            limits.per_analyst,
+            format!(
+                "You already have {own} active instances, the per-analyst limit; terminate one before creating another"
+            ),
+        );
     }
     if total >= limits.cluster_total {
-        return rejected("cluster_total", total, limits.cluster_total, format!("The platform is running {total} active instances, its cluster-wide limit; try again when one has stopped"));
+        return rejected(
+            "cluster_total",
+            total,
+            limits.cluster_total,
+            format!(
+                "The platform is running {total} active instances, its cluster-wide limit; try again when one has stopped"
+            ),
+        );
     }
     Ok(())
 }
@@ -133,7 +169,11 @@ pub struct NewInstance {
 }
 
 /// Inserts an instance with its `created` event; returns the stored row.
-pub async fn insert(tx: &mut AnyConnection, new: NewInstance, now: DateTime<Utc>) -> ApiResult<InstanceRow> {
+pub async fn insert(
+    tx: &mut AnyConnection,
+    new: NewInstance,
+    now: DateTime<Utc>,
+) -> ApiResult<InstanceRow> {
     let row = InstanceRow {
         id: 0,
         snapshot_id: new.snapshot_id,
@@ -170,13 +210,30 @@ pub async fn insert(tx: &mut AnyConnection, new: NewInstance, now: DateTime<Utc>
         updated_at: now,
     };
     let id = instances::insert(tx, &row).await?;
-    event(tx, id, "created", &new.owner, json!({"snapshot_id": new.snapshot_id, "status": new.status}), now).await?;
-    instances::get(tx, id).await?.ok_or_else(|| ApiError::internal("instance vanished after insert"))
+    event(
+        tx,
+        id,
+        "created",
+        &new.owner,
+        json!({"snapshot_id": new.snapshot_id, "status": new.status}),
+        now,
+    )
+    .await?;
+    instances::get(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::internal("instance vanished after insert"))
 }
 
 /// Moves an instance to `failed` with a code and message, recording the event; the caller
 /// removes its runtime unit.
-pub async fn mark_failed(tx: &mut AnyConnection, row: &mut InstanceRow, code: &str, message: &str, stack_trace: Option<String>, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn mark_failed(
+    tx: &mut AnyConnection,
+    row: &mut InstanceRow,
+    code: &str,
+    message: &str,
+    stack_trace: Option<String>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     row.status = "failed".into();
     row.error_code = Some(code.to_string());
     row.error_message = Some(message.to_string());
@@ -184,7 +241,15 @@ pub async fn mark_failed(tx: &mut AnyConnection, row: &mut InstanceRow, code: &s
     row.internal_url = None;
     row.updated_at = now;
     instances::save(tx, row).await?;
-    event(tx, row.id, "failed", "system", json!({"error_code": code, "error_message": message}), now).await
+    event(
+        tx,
+        row.id,
+        "failed",
+        "system",
+        json!({"error_code": code, "error_message": message}),
+        now,
+    )
+    .await
 }
 
 /// `graph-olap up` is stopping and takes its instance servers with it: every instance that is
@@ -193,7 +258,8 @@ pub async fn mark_failed(tx: &mut AnyConnection, row: &mut InstanceRow, code: &s
 /// snapshot instead of finding it lost. Returns the units the caller must stop. Algorithm
 /// results written into those graphs are gone, like any instance restart.
 pub async fn park_for_restart(state: &AppState) -> ApiResult<Vec<String>> {
-    let ids = instances::ids_with_status(&mut *state.store.read().await?, &["starting", "running"]).await?;
+    let ids = instances::ids_with_status(&mut *state.store.read().await?, &["starting", "running"])
+        .await?;
     let mut units = Vec::new();
     for id in ids {
         let mut tx = state.store.write().await?;
@@ -206,7 +272,15 @@ pub async fn park_for_restart(state: &AppState) -> ApiResult<Vec<String>> {
             row.internal_url = None;
             row.updated_at = now;
             instances::save(&mut tx, &row).await?;
-            event(&mut tx, id, "platform_stopped", "system", json!({"resumes": "when the platform starts again"}), now).await?;
+            event(
+                &mut tx,
+                id,
+                "platform_stopped",
+                "system",
+                json!({"resumes": "when the platform starts again"}),
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
     }
@@ -234,7 +308,13 @@ pub async fn resume_parked(state: &AppState) -> ApiResult<usize> {
 }
 
 /// Moves an instance to `terminated`.
-pub async fn mark_terminated(tx: &mut AnyConnection, row: &mut InstanceRow, reason: &str, actor: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn mark_terminated(
+    tx: &mut AnyConnection,
+    row: &mut InstanceRow,
+    reason: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     row.status = "terminated".into();
     row.terminated_at = Some(now);
     row.termination_reason = row.termination_reason.clone().or(Some(reason.to_string()));
@@ -242,7 +322,15 @@ pub async fn mark_terminated(tx: &mut AnyConnection, row: &mut InstanceRow, reas
     row.pod_name = None;
     row.updated_at = now;
     instances::save(tx, row).await?;
-    event(tx, row.id, "terminated", actor, json!({"reason": row.termination_reason}), now).await
+    event(
+        tx,
+        row.id,
+        "terminated",
+        actor,
+        json!({"reason": row.termination_reason}),
+        now,
+    )
+    .await
 }
 
 /// Result of a termination request: whether a runtime unit must now be stopped.
@@ -256,27 +344,77 @@ pub enum Termination {
 
 /// Applies a termination (user request, TTL, inactivity, bulk delete) per §4.3 inside `tx`.
 /// Idempotent on `stopping`/`terminated`.
-pub async fn terminate(tx: &mut AnyConnection, row: &mut InstanceRow, reason: &str, actor: &str, note: Option<&str>, now: DateTime<Utc>) -> ApiResult<Termination> {
+pub async fn terminate(
+    tx: &mut AnyConnection,
+    row: &mut InstanceRow,
+    reason: &str,
+    actor: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<Termination> {
     match row.status.as_str() {
         "stopping" | "terminated" => Ok(Termination::Done),
         "waiting_for_snapshot" => {
-            event(tx, row.id, "terminate_requested", actor, json!({"reason": reason, "note": note}), now).await?;
+            event(
+                tx,
+                row.id,
+                "terminate_requested",
+                actor,
+                json!({"reason": reason, "note": note}),
+                now,
+            )
+            .await?;
             row.termination_reason = Some(reason.to_string());
             mark_terminated(tx, row, reason, actor, now).await?;
-            let waiting = instances::list(tx, &instances::InstanceFilter { snapshot_id: Some(row.snapshot_id), status: vec!["waiting_for_snapshot".into()], ..Default::default() }, "created_at", false, 0, 1).await?.1;
+            let waiting = instances::list(
+                tx,
+                &instances::InstanceFilter {
+                    snapshot_id: Some(row.snapshot_id),
+                    status: vec!["waiting_for_snapshot".into()],
+                    ..Default::default()
+                },
+                "created_at",
+                false,
+                0,
+                1,
+            )
+            .await?
+            .1;
             if waiting == 0 {
-                crate::snapshot_flow::cancel(tx, row.snapshot_id, "cancelled: no instance is waiting for it any more", now).await?;
+                crate::snapshot_flow::cancel(
+                    tx,
+                    row.snapshot_id,
+                    "cancelled: no instance is waiting for it any more",
+                    now,
+                )
+                .await?;
             }
             Ok(Termination::Done)
         }
         "failed" => {
-            event(tx, row.id, "terminate_requested", actor, json!({"reason": reason, "note": note}), now).await?;
+            event(
+                tx,
+                row.id,
+                "terminate_requested",
+                actor,
+                json!({"reason": reason, "note": note}),
+                now,
+            )
+            .await?;
             row.termination_reason = Some(reason.to_string());
             mark_terminated(tx, row, reason, actor, now).await?;
             Ok(Termination::Done)
         }
         _ => {
-            event(tx, row.id, "terminate_requested", actor, json!({"reason": reason, "note": note}), now).await?;
+            event(
+                tx,
+                row.id,
+                "terminate_requested",
+                actor,
+                json!({"reason": reason, "note": note}),
+                now,
+            )
+            .await?;
             row.status = "stopping".into();
             row.termination_reason = Some(reason.to_string());
             row.stop_requested_at = Some(now);
@@ -294,17 +432,35 @@ pub async fn terminate(tx: &mut AnyConnection, row: &mut InstanceRow, reason: &s
 /// Terminates instance `id` on behalf of `caller` (who must own it, or be admin/ops) with
 /// `reason` as its `termination_reason`: the one path behind `POST …/terminate`, `DELETE
 /// /api/instances/{id}` and bulk delete. Returns the record after the request took effect.
-pub async fn terminate_for(state: &AppState, caller: &crate::auth::Caller, id: i64, reason: &str, note: Option<&str>) -> ApiResult<InstanceRow> {
+pub async fn terminate_for(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    id: i64,
+    reason: &str,
+    note: Option<&str>,
+) -> ApiResult<InstanceRow> {
     let mut tx = state.store.write().await?;
-    let mut row = instances::get_for_update(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("instance", id))?;
+    let mut row = instances::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("instance", id))?;
     caller.require_owner(&row.owner_username, "instance", id)?;
-    let outcome = terminate(&mut tx, &mut row, reason, &caller.username, note, state.now()).await?;
+    let outcome = terminate(
+        &mut tx,
+        &mut row,
+        reason,
+        &caller.username,
+        note,
+        state.now(),
+    )
+    .await?;
     tx.commit().await?;
     if let Termination::StopUnit(unit) = outcome {
         stop_unit_in_background(state, row.id, unit);
     } else if row.status == "stopping" {
         finish_stop(state, row.id).await?;
-        row = instances::get(&mut *state.store.read().await?, id).await?.ok_or_else(|| ApiError::not_found("instance", id))?;
+        row = instances::get(&mut *state.store.read().await?, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("instance", id))?;
     }
     Ok(row)
 }
@@ -332,7 +488,10 @@ pub async fn finish_stop(state: &AppState, instance_id: i64) -> ApiResult<()> {
     if let Some(mut row) = instances::get_for_update(&mut tx, instance_id).await?
         && row.status == "stopping"
     {
-        let reason = row.termination_reason.clone().unwrap_or_else(|| "user_request".into());
+        let reason = row
+            .termination_reason
+            .clone()
+            .unwrap_or_else(|| "user_request".into());
         mark_terminated(&mut tx, &mut row, &reason, "system", state.now()).await?;
     }
     tx.commit().await?;
@@ -355,7 +514,10 @@ pub fn truncate(text: &str, max: usize) -> String {
 /// the steps the instance reported.
 pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<Value> {
     let snapshot = snapshots::get(conn, row.snapshot_id).await?;
-    let snapshot_status = snapshot.as_ref().map(|s| s.status.as_str()).unwrap_or("ready");
+    let snapshot_status = snapshot
+        .as_ref()
+        .map(|s| s.status.as_str())
+        .unwrap_or("ready");
     let snapshot_step = match snapshot_status {
         "ready" => "completed",
         "failed" | "cancelled" => "failed",
@@ -366,7 +528,13 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
     let schedule_step = match row.status.as_str() {
         "waiting_for_snapshot" => "pending",
         "starting" if row.pod_name.is_none() => "in_progress",
-        "failed" if row.pod_name.is_none() && row.started_at.is_none() && snapshot_step == "completed" => "failed",
+        "failed"
+            if row.pod_name.is_none()
+                && row.started_at.is_none()
+                && snapshot_step == "completed" =>
+        {
+            "failed"
+        }
         _ => "completed",
     };
     let mut steps = vec![
@@ -383,11 +551,22 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
         "stopping" => "stopping".into(),
         "terminated" => "terminated".into(),
         "failed" => "failed".into(),
-        _ => reported.get("phase").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| "pod_scheduled".into()),
+        _ => reported
+            .get("phase")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| "pod_scheduled".into()),
     };
     let completed = steps.iter().filter(|s| s["status"] == "completed").count();
-    let percent = if row.status == "running" { 100 } else { 100 * completed / steps.len().max(1) };
-    let current = steps.iter().find(|s| s["status"] == "in_progress").and_then(|s| s["name"].as_str().map(str::to_string));
+    let percent = if row.status == "running" {
+        100
+    } else {
+        100 * completed / steps.len().max(1)
+    };
+    let current = steps
+        .iter()
+        .find(|s| s["status"] == "in_progress")
+        .and_then(|s| s["name"].as_str().map(str::to_string));
     Ok(json!({
         "id": row.id,
         "status": row.status,

@@ -43,7 +43,13 @@ pub enum Job {
 
 impl Job {
     /// Every job.
-    pub const ALL: [Job; 5] = [Job::Reconciliation, Job::Lifecycle, Job::ExportReconciliation, Job::SchemaCache, Job::InstanceOrchestration];
+    pub const ALL: [Job; 5] = [
+        Job::Reconciliation,
+        Job::Lifecycle,
+        Job::ExportReconciliation,
+        Job::SchemaCache,
+        Job::InstanceOrchestration,
+    ];
 
     /// Wire name.
     pub fn name(self) -> &'static str {
@@ -63,7 +69,11 @@ impl Job {
 
     /// The interval configured for this job (`Settings::job_intervals`), else its default.
     pub fn interval_in(self, settings: &crate::settings::Settings) -> Duration {
-        settings.job_intervals.get(self.name()).copied().unwrap_or_else(|| self.interval())
+        settings
+            .job_intervals
+            .get(self.name())
+            .copied()
+            .unwrap_or_else(|| self.interval())
     }
 
     /// Default interval (API.md §4.12).
@@ -82,16 +92,29 @@ impl Job {
     }
 
     /// Wire names of the jobs `POST /api/ops/jobs/trigger` accepts.
-    pub const TRIGGERABLE: [&'static str; 4] = ["reconciliation", "lifecycle", "export_reconciliation", "schema_cache"];
+    pub const TRIGGERABLE: [&'static str; 4] = [
+        "reconciliation",
+        "lifecycle",
+        "export_reconciliation",
+        "schema_cache",
+    ];
 
     /// One-line description (job status).
     pub fn description(self) -> &'static str {
         match self {
-            Job::Reconciliation => "Compares instances with runtime units: fails lost ones, finishes stops, times out stuck starts, removes orphans",
-            Job::Lifecycle => "Expires instances, snapshots and mappings past their TTL or inactivity timeout; purges old terminated instances",
-            Job::ExportReconciliation => "Expires export leases, enforces export deadlines, finalises snapshots and removes deleted snapshot files",
+            Job::Reconciliation => {
+                "Compares instances with runtime units: fails lost ones, finishes stops, times out stuck starts, removes orphans"
+            }
+            Job::Lifecycle => {
+                "Expires instances, snapshots and mappings past their TTL or inactivity timeout; purges old terminated instances"
+            }
+            Job::ExportReconciliation => {
+                "Expires export leases, enforces export deadlines, finalises snapshots and removes deleted snapshot files"
+            }
             Job::SchemaCache => "Refreshes the warehouse metadata cache behind the schema browser",
-            Job::InstanceOrchestration => "Starts runtime units for instances whose snapshot is ready",
+            Job::InstanceOrchestration => {
+                "Starts runtime units for instances whose snapshot is ready"
+            }
         }
     }
 
@@ -114,7 +137,9 @@ pub async fn run_job(state: &AppState, job: Job) -> ApiResult<String> {
             state.schema.refresh(state).await?;
             "schema cache refreshed".into()
         }
-        Job::InstanceOrchestration => format!("{:?}", crate::orchestration::orchestrate(state).await?),
+        Job::InstanceOrchestration => {
+            format!("{:?}", crate::orchestration::orchestrate(state).await?)
+        }
     })
 }
 
@@ -130,17 +155,30 @@ impl JobLock {
     /// Takes the lock of `job` without waiting; `None` when another session holds it.
     pub async fn acquire(state: &AppState, job: Job) -> ApiResult<Option<JobLock>> {
         if state.store.dialect() != Dialect::Postgres {
-            return Ok(Some(JobLock { conn: None, key: job.lock_key() }));
+            return Ok(Some(JobLock {
+                conn: None,
+                key: job.lock_key(),
+            }));
         }
         let mut conn = state.store.read().await?;
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(job.lock_key()).fetch_one(&mut *conn).await.map_err(graph_olap_store::StoreError::from)?;
-        Ok(got.then_some(JobLock { conn: Some(conn), key: job.lock_key() }))
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(job.lock_key())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(graph_olap_store::StoreError::from)?;
+        Ok(got.then_some(JobLock {
+            conn: Some(conn),
+            key: job.lock_key(),
+        }))
     }
 
     /// Releases the lock and returns its connection to the pool.
     pub async fn release(mut self) {
         if let Some(mut conn) = self.conn.take() {
-            let unlocked = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)").bind(self.key).fetch_one(&mut *conn).await;
+            let unlocked = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
+                .bind(self.key)
+                .fetch_one(&mut *conn)
+                .await;
             if !matches!(unlocked, Ok(true)) {
                 // Never hand a connection that may still hold the lock back to the pool.
                 drop(conn.detach());
@@ -170,7 +208,9 @@ pub async fn run_if_due(state: &AppState, job: Job) -> ApiResult<bool> {
 }
 
 async fn run_guarded(state: &AppState, job: Job, only_if_due: bool) -> ApiResult<bool> {
-    let Some(lock) = JobLock::acquire(state, job).await? else { return Ok(false) };
+    let Some(lock) = JobLock::acquire(state, job).await? else {
+        return Ok(false);
+    };
     let outcome = run_locked(state, job, only_if_due).await;
     lock.release().await;
     outcome
@@ -191,16 +231,29 @@ async fn run_locked(state: &AppState, job: Job, only_if_due: bool) -> ApiResult<
     }
     let result = run_job(state, job).await;
     let elapsed = started.elapsed();
-    state.metrics.record_job_run(job, result.is_ok(), elapsed.as_secs_f64());
+    state
+        .metrics
+        .record_job_run(job, result.is_ok(), elapsed.as_secs_f64());
     let error = result.as_ref().err().map(|e| e.message.clone());
     match &result {
-        Ok(summary) => tracing::debug!(job = job.name(), ms = elapsed.as_millis() as u64, summary = %summary, "background job finished"),
+        Ok(summary) => {
+            tracing::debug!(job = job.name(), ms = elapsed.as_millis() as u64, summary = %summary, "background job finished")
+        }
         Err(e) => tracing::warn!(job = job.name(), error = %e.message, "background job failed"),
     }
     let now = state.now();
-    let next = now + chrono::Duration::from_std(job.interval_in(&state.settings)).unwrap_or_default();
+    let next =
+        now + chrono::Duration::from_std(job.interval_in(&state.settings)).unwrap_or_default();
     let mut tx = state.store.write().await?;
-    jobs::finished(&mut tx, job.name(), now, elapsed.as_millis() as i64, error.as_deref(), next).await?;
+    jobs::finished(
+        &mut tx,
+        job.name(),
+        now,
+        elapsed.as_millis() as i64,
+        error.as_deref(),
+        next,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -224,31 +277,62 @@ pub async fn trigger(state: &AppState, job: Job, by: &str, reason: &str) -> ApiR
     let mut tx = state.store.write().await?;
     match jobs::trigger_rate_limited(&mut tx, job.name(), by, reason, now, TRIGGER_WINDOW).await? {
         TriggerOutcome::Accepted => {}
-        TriggerOutcome::Limited { last_triggered_at } => return Err(rate_limited(job, last_triggered_at, now)),
+        TriggerOutcome::Limited { last_triggered_at } => {
+            return Err(rate_limited(job, last_triggered_at, now));
+        }
     }
     let rid = crate::request_id::current();
-    let record = audit::AuditRecord { actor: by, action: "job.trigger", resource_type: "background_job", resource_id: Some(job.name().into()), details: serde_json::json!({"reason": reason}), request_id: Some(&rid) };
+    let record = audit::AuditRecord {
+        actor: by,
+        action: "job.trigger",
+        resource_type: "background_job",
+        resource_id: Some(job.name().into()),
+        details: serde_json::json!({"reason": reason}),
+        request_id: Some(&rid),
+    };
     audit::record(&mut tx, record, now).await?;
     tx.commit().await?;
     state.wake_scheduler();
-    Ok(JobTrigger { job_name: job.name().into(), status: "queued".into(), triggered_at: now, triggered_by: by.into(), reason: reason.into() })
+    Ok(JobTrigger {
+        job_name: job.name().into(),
+        status: "queued".into(),
+        triggered_at: now,
+        triggered_by: by.into(),
+        reason: reason.into(),
+    })
 }
 
 /// `429 RATE_LIMITED` with `Retry-After` for a trigger inside the window opened at `last`.
 fn rate_limited(job: Job, last: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
     let remaining_ms = (last + TRIGGER_WINDOW - now).num_milliseconds().max(0);
     let retry_after = ((remaining_ms + 999) / 1000).max(1);
-    ApiError::new(ErrorCode::RateLimited, format!("Job '{}' was already triggered at {}; it can be triggered again in {retry_after} s", job.name(), graph_olap_api::time::format_ts(&last)))
-        .detail("job_name", job.name())
-        .detail("retry_after_seconds", retry_after)
-        .detail("last_triggered_at", graph_olap_api::time::format_ts(&last))
-        .header(header::RETRY_AFTER, retry_after.to_string())
+    ApiError::new(
+        ErrorCode::RateLimited,
+        format!(
+            "Job '{}' was already triggered at {}; it can be triggered again in {retry_after} s",
+            job.name(),
+            graph_olap_api::time::format_ts(&last)
+        ),
+    )
+    .detail("job_name", job.name())
+    .detail("retry_after_seconds", retry_after)
+    .detail("last_triggered_at", graph_olap_api::time::format_ts(&last))
+    .header(header::RETRY_AFTER, retry_after.to_string())
 }
 
 /// The status of every job, in the order of §4.12.
 pub async fn status(state: &AppState) -> ApiResult<Vec<JobStatus>> {
     let stored = jobs::all(&mut *state.store.read().await?).await?;
-    Ok(Job::ALL.into_iter().map(|job| status_of(job, job.interval_in(&state.settings), stored.iter().find(|s| s.name == job.name()))).collect())
+    Ok(Job::ALL
+        .into_iter()
+        .map(|job| {
+            status_of(
+                job,
+                job.interval_in(&state.settings),
+                stored.iter().find(|s| s.name == job.name()),
+            )
+        })
+        .collect())
 }
 
 /// The wire status of one job running every `interval` from its stored state (`None`: never
@@ -256,7 +340,8 @@ pub async fn status(state: &AppState) -> ApiResult<Vec<JobStatus>> {
 pub fn status_of(job: Job, interval: Duration, stored: Option<&JobState>) -> JobStatus {
     let interval = interval.as_secs();
     let failures = stored.map(|s| s.consecutive_failures).unwrap_or(0);
-    let finished_once = stored.is_some_and(|s| s.last_success_at.is_some() || s.last_failure_at.is_some());
+    let finished_once =
+        stored.is_some_and(|s| s.last_success_at.is_some() || s.last_failure_at.is_some());
     let health_status = match (failures >= UNHEALTHY_AFTER, finished_once) {
         (true, _) => JobHealth::Unhealthy,
         (false, true) => JobHealth::Healthy,
@@ -277,12 +362,21 @@ pub fn status_of(job: Job, interval: Duration, stored: Option<&JobState>) -> Job
         last_error: stored.and_then(|s| s.last_error.clone()),
         consecutive_failures: failures,
         health_status,
-        last_trigger: stored.and_then(|s| s.last_trigger_at.map(|at| LastTrigger { triggered_at: at, triggered_by: s.last_trigger_by.clone(), reason: s.last_trigger_reason.clone() })),
+        last_trigger: stored.and_then(|s| {
+            s.last_trigger_at.map(|at| LastTrigger {
+                triggered_at: at,
+                triggered_by: s.last_trigger_by.clone(),
+                reason: s.last_trigger_reason.clone(),
+            })
+        }),
     }
 }
 
 /// Starts the scheduler; it stops when `shutdown` resolves. Every job is due right after start.
-pub fn spawn_scheduler(state: AppState, shutdown: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_scheduler(
+    state: AppState,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         if let Err(e) = init(&state).await {
             tracing::error!(error = %e.message, "cannot initialise background jobs");
@@ -294,7 +388,11 @@ pub fn spawn_scheduler(state: AppState, shutdown: tokio::sync::watch::Receiver<b
                     return;
                 }
                 let due = match state.store.read().await {
-                    Ok(mut conn) => jobs::get(&mut conn, job.name()).await.ok().flatten().is_some_and(|s| jobs::is_due(&s, Utc::now().max(state.now()))),
+                    Ok(mut conn) => jobs::get(&mut conn, job.name())
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some_and(|s| jobs::is_due(&s, Utc::now().max(state.now()))),
                     Err(_) => false,
                 };
                 if due && let Err(e) = run_if_due(&state, job).await {

@@ -16,14 +16,14 @@ pub mod error;
 pub mod export_queue;
 pub mod idempotency;
 pub mod input;
+pub mod instance_flow;
 pub mod jobs;
+pub mod mapping_rules;
 pub mod metrics;
 pub mod orchestration;
+pub mod platform_config;
 pub mod procfs;
 pub mod proxy;
-pub mod instance_flow;
-pub mod mapping_rules;
-pub mod platform_config;
 pub mod request_id;
 pub mod respond;
 pub mod routes;
@@ -49,12 +49,23 @@ pub use state::AppState;
 
 /// Builds the shared state and performs start-up duties: seed configuration defaults and dev
 /// users, and load (or, when empty, fill) the schema cache.
-pub async fn start(store: Store, warehouse: Arc<dyn Warehouse>, settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, error::ApiError> {
+pub async fn start(
+    store: Store,
+    warehouse: Arc<dyn Warehouse>,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, error::ApiError> {
     start_with_runtime(store, warehouse, settings, clock, None).await
 }
 
 /// [`start`], with a runtime that hosts instances.
-pub async fn start_with_runtime(store: Store, warehouse: Arc<dyn Warehouse>, settings: Settings, clock: Arc<dyn Clock>, runtime: Option<Arc<dyn graph_olap_runtime::Runtime>>) -> Result<AppState, error::ApiError> {
+pub async fn start_with_runtime(
+    store: Store,
+    warehouse: Arc<dyn Warehouse>,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    runtime: Option<Arc<dyn graph_olap_runtime::Runtime>>,
+) -> Result<AppState, error::ApiError> {
     let state = AppState {
         store,
         warehouse,
@@ -64,7 +75,10 @@ pub async fn start_with_runtime(store: Store, warehouse: Arc<dyn Warehouse>, set
         keys: Arc::new(auth::KeyCache::default()),
         runtime,
         orchestrator: Arc::new(tokio::sync::Notify::new()),
-        http: reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).build().map_err(error::ApiError::internal)?,
+        http: reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(error::ApiError::internal)?,
         metrics: Arc::new(metrics::Metrics::new()),
         scheduler: Arc::new(tokio::sync::Notify::new()),
         cluster_health: Arc::new(cluster::HealthCache::default()),
@@ -77,8 +91,16 @@ pub async fn start_with_runtime(store: Store, warehouse: Arc<dyn Warehouse>, set
     jobs::ensure_rows(&state).await?;
     if state.settings.auth_mode == AuthMode::Dev {
         for (username, role) in state.settings.dev_seed_users.clone() {
-            if graph_olap_store::users::get(&mut *state.store.read().await?, &username).await?.is_none() {
-                let user = graph_olap_store::users::NewUser { username: username.clone(), email: None, display_name: username.clone(), role: role.as_str().into() };
+            if graph_olap_store::users::get(&mut *state.store.read().await?, &username)
+                .await?
+                .is_none()
+            {
+                let user = graph_olap_store::users::NewUser {
+                    username: username.clone(),
+                    email: None,
+                    display_name: username.clone(),
+                    role: role.as_str().into(),
+                };
                 routes::users::create_user(&state, "system", &user, false).await?;
             }
         }
@@ -91,11 +113,18 @@ pub async fn start_with_runtime(store: Store, warehouse: Arc<dyn Warehouse>, set
 
 /// The complete HTTP application: routes, request ids, body limit, request metrics,
 /// trailing-slash normalisation.
-pub fn app(state: AppState) -> axum::routing::IntoMakeService<tower_http::normalize_path::NormalizePath<Router>> {
+pub fn app(
+    state: AppState,
+) -> axum::routing::IntoMakeService<tower_http::normalize_path::NormalizePath<Router>> {
     let registry = state.metrics.clone();
     let router = routes::router(state)
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(registry, metrics::http_layer))
+        .layer(axum::middleware::from_fn_with_state(
+            registry,
+            metrics::http_layer,
+        ))
         .layer(axum::middleware::from_fn(request_id::layer));
-    axum::ServiceExt::<axum::extract::Request>::into_make_service(NormalizePathLayer::trim_trailing_slash().layer(router))
+    axum::ServiceExt::<axum::extract::Request>::into_make_service(
+        NormalizePathLayer::trim_trailing_slash().layer(router),
+    )
 }

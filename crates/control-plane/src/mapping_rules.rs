@@ -11,8 +11,22 @@ use serde_json::Value;
 
 /// Cypher words that may not be labels, edge types or property names (case-insensitive).
 pub const RESERVED: &[&str] = &[
-    "NODE", "RELATIONSHIP", "MATCH", "WHERE", "RETURN", "CREATE", "DELETE", "SET", "REMOVE", "WITH", "ORDER", "LIMIT",
-    "SKIP", "UNION", "CALL", "YIELD",
+    "NODE",
+    "RELATIONSHIP",
+    "MATCH",
+    "WHERE",
+    "RETURN",
+    "CREATE",
+    "DELETE",
+    "SET",
+    "REMOVE",
+    "WITH",
+    "ORDER",
+    "LIMIT",
+    "SKIP",
+    "UNION",
+    "CALL",
+    "YIELD",
 ];
 
 fn reserved(word: &str) -> bool {
@@ -42,24 +56,46 @@ impl Collector<'_> {
         self.errors.push(FieldError::new(field, reason, message));
     }
 
-    fn string(&mut self, obj: &serde_json::Map<String, Value>, key: &str, path: &str) -> Option<String> {
+    fn string(
+        &mut self,
+        obj: &serde_json::Map<String, Value>,
+        key: &str,
+        path: &str,
+    ) -> Option<String> {
         match obj.get(key) {
             Some(Value::String(s)) => Some(s.clone()),
             None | Some(Value::Null) => {
-                self.push(format!("{path}.{key}"), "required", format!("'{path}.{key}' is required"));
+                self.push(
+                    format!("{path}.{key}"),
+                    "required",
+                    format!("'{path}.{key}' is required"),
+                );
                 None
             }
             Some(_) => {
-                self.push(format!("{path}.{key}"), "type", format!("'{path}.{key}' must be a string"));
+                self.push(
+                    format!("{path}.{key}"),
+                    "type",
+                    format!("'{path}.{key}' must be a string"),
+                );
                 None
             }
         }
     }
 
-    fn identifier(&mut self, obj: &serde_json::Map<String, Value>, key: &str, path: &str) -> Option<String> {
+    fn identifier(
+        &mut self,
+        obj: &serde_json::Map<String, Value>,
+        key: &str,
+        path: &str,
+    ) -> Option<String> {
         let s = self.string(obj, key, path)?;
         if !identifier_ok(&s) {
-            self.push(format!("{path}.{key}"), "pattern", format!("'{s}' must be 1–64 characters: a letter, then letters, digits or '_'"));
+            self.push(
+                format!("{path}.{key}"),
+                "pattern",
+                format!("'{s}' must be 1–64 characters: a letter, then letters, digits or '_'"),
+            );
             return None;
         }
         Some(s)
@@ -68,7 +104,15 @@ impl Collector<'_> {
     fn sql(&mut self, obj: &serde_json::Map<String, Value>, path: &str) -> Option<String> {
         let s = self.string(obj, "sql", path)?;
         if s.trim().is_empty() || s.chars().count() > 100_000 {
-            self.push(format!("{path}.sql"), if s.trim().is_empty() { "too_short" } else { "too_long" }, "SQL must have 1 to 100000 characters".into());
+            self.push(
+                format!("{path}.sql"),
+                if s.trim().is_empty() {
+                    "too_short"
+                } else {
+                    "too_long"
+                },
+                "SQL must have 1 to 100000 characters".into(),
+            );
             return None;
         }
         if let Err(message) = crate::sql_check::single_read_statement(&s) {
@@ -83,7 +127,14 @@ impl Collector<'_> {
             Some(Value::String(t)) => match PropertyType::parse(t) {
                 Some(pt) => Some(pt),
                 None => {
-                    self.push(path.into(), "enum", format!("'{t}' is not a supported type; use one of {}", PropertyType::CANONICAL_NAMES.join(", ")));
+                    self.push(
+                        path.into(),
+                        "enum",
+                        format!(
+                            "'{t}' is not a supported type; use one of {}",
+                            PropertyType::CANONICAL_NAMES.join(", ")
+                        ),
+                    );
                     None
                 }
             },
@@ -98,17 +149,30 @@ impl Collector<'_> {
         }
     }
 
-    fn properties(&mut self, obj: &serde_json::Map<String, Value>, path: &str, taken: &mut HashSet<String>) -> Option<Vec<PropertyDef>> {
+    fn properties(
+        &mut self,
+        obj: &serde_json::Map<String, Value>,
+        path: &str,
+        taken: &mut HashSet<String>,
+    ) -> Option<Vec<PropertyDef>> {
         let items = match obj.get("properties") {
             None | Some(Value::Null) => return Some(Vec::new()),
             Some(Value::Array(a)) => a,
             Some(_) => {
-                self.push(format!("{path}.properties"), "type", "properties must be a list of {name, type}".into());
+                self.push(
+                    format!("{path}.properties"),
+                    "type",
+                    "properties must be a list of {name, type}".into(),
+                );
                 return None;
             }
         };
         if items.len() > 100 {
-            self.push(format!("{path}.properties"), "too_long", "at most 100 properties are allowed".into());
+            self.push(
+                format!("{path}.properties"),
+                "too_long",
+                "at most 100 properties are allowed".into(),
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -116,7 +180,11 @@ impl Collector<'_> {
         for (j, item) in items.iter().enumerate() {
             let ppath = format!("{path}.properties[{j}]");
             let Some(p) = item.as_object() else {
-                self.push(ppath, "type", "each property must be an object {name, type}".into());
+                self.push(
+                    ppath,
+                    "type",
+                    "each property must be an object {name, type}".into(),
+                );
                 ok = false;
                 continue;
             };
@@ -124,10 +192,18 @@ impl Collector<'_> {
             let ty = self.prop_type(p.get("type"), &format!("{ppath}.type"));
             if let Some(n) = &name {
                 if reserved(n) {
-                    self.push(format!("{ppath}.name"), "reserved_word", format!("Property name '{n}' is a reserved Cypher keyword"));
+                    self.push(
+                        format!("{ppath}.name"),
+                        "reserved_word",
+                        format!("Property name '{n}' is a reserved Cypher keyword"),
+                    );
                     ok = false;
                 } else if !taken.insert(n.to_ascii_lowercase()) {
-                    self.push(format!("{ppath}.name"), "duplicate", format!("Property name '{n}' is used twice in this definition"));
+                    self.push(
+                        format!("{ppath}.name"),
+                        "duplicate",
+                        format!("Property name '{n}' is used twice in this definition"),
+                    );
                     ok = false;
                 }
             }
@@ -141,17 +217,33 @@ impl Collector<'_> {
 }
 
 /// Validates raw definitions; returns the typed definitions only when no problem was found.
-pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> Option<(Vec<NodeDefinition>, Vec<EdgeDefinition>)> {
+pub fn validate(
+    nodes: &Value,
+    edges: &Value,
+    errors: &mut Vec<FieldError>,
+) -> Option<(Vec<NodeDefinition>, Vec<EdgeDefinition>)> {
     let start = errors.len();
     let mut c = Collector { errors };
     let node_items = match nodes {
         Value::Array(a) if !a.is_empty() && a.len() <= 100 => a.as_slice(),
         Value::Array(a) => {
-            c.push("node_definitions".into(), if a.is_empty() { "too_short" } else { "too_long" }, "a mapping needs 1 to 100 node definitions".into());
+            c.push(
+                "node_definitions".into(),
+                if a.is_empty() {
+                    "too_short"
+                } else {
+                    "too_long"
+                },
+                "a mapping needs 1 to 100 node definitions".into(),
+            );
             &[]
         }
         _ => {
-            c.push("node_definitions".into(), "type", "node_definitions must be a list".into());
+            c.push(
+                "node_definitions".into(),
+                "type",
+                "node_definitions must be a list".into(),
+            );
             &[]
         }
     };
@@ -159,11 +251,19 @@ pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> O
         Value::Null => &[][..],
         Value::Array(a) if a.len() <= 200 => a.as_slice(),
         Value::Array(_) => {
-            c.push("edge_definitions".into(), "too_long", "a mapping may have at most 200 edge definitions".into());
+            c.push(
+                "edge_definitions".into(),
+                "too_long",
+                "a mapping may have at most 200 edge definitions".into(),
+            );
             &[]
         }
         _ => {
-            c.push("edge_definitions".into(), "type", "edge_definitions must be a list".into());
+            c.push(
+                "edge_definitions".into(),
+                "type",
+                "edge_definitions must be a list".into(),
+            );
             &[]
         }
     };
@@ -172,15 +272,27 @@ pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> O
     for (i, item) in node_items.iter().enumerate() {
         let path = format!("node_definitions[{i}]");
         let Some(obj) = item.as_object() else {
-            c.push(path, "type", "each node definition must be an object".into());
+            c.push(
+                path,
+                "type",
+                "each node definition must be an object".into(),
+            );
             continue;
         };
         let label = c.identifier(obj, "label", &path);
         if let Some(l) = &label {
             if reserved(l) {
-                c.push(format!("{path}.label"), "reserved_word", format!("Node label '{l}' is a reserved Cypher keyword"));
+                c.push(
+                    format!("{path}.label"),
+                    "reserved_word",
+                    format!("Node label '{l}' is a reserved Cypher keyword"),
+                );
             } else if !labels.insert(l.to_ascii_lowercase()) {
-                c.push(format!("{path}.label"), "duplicate", format!("Node label '{l}' is defined twice"));
+                c.push(
+                    format!("{path}.label"),
+                    "duplicate",
+                    format!("Node label '{l}' is defined twice"),
+                );
             }
         }
         let sql = c.sql(obj, &path);
@@ -192,25 +304,45 @@ pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> O
                 if let Some(t) = ty
                     && !t.allowed_as_key()
                 {
-                    c.push(format!("{path}.primary_key.type"), "enum", format!("{t} cannot be a primary key; use STRING, an integer type or UUID"));
+                    c.push(
+                        format!("{path}.primary_key.type"),
+                        "enum",
+                        format!("{t} cannot be a primary key; use STRING, an integer type or UUID"),
+                    );
                 }
                 if let Some(n) = &name {
                     taken.insert(n.to_ascii_lowercase());
                 }
-                name.zip(ty.filter(|t| t.allowed_as_key())).map(|(name, ty)| PropertyDef { name, ty })
+                name.zip(ty.filter(|t| t.allowed_as_key()))
+                    .map(|(name, ty)| PropertyDef { name, ty })
             }
             None | Some(Value::Null) => {
-                c.push(format!("{path}.primary_key"), "required", "primary_key {name, type} is required".into());
+                c.push(
+                    format!("{path}.primary_key"),
+                    "required",
+                    "primary_key {name, type} is required".into(),
+                );
                 None
             }
             Some(_) => {
-                c.push(format!("{path}.primary_key"), "type", "primary_key must be an object {name, type}".into());
+                c.push(
+                    format!("{path}.primary_key"),
+                    "type",
+                    "primary_key must be an object {name, type}".into(),
+                );
                 None
             }
         };
         let props = c.properties(obj, &path, &mut taken);
-        if let (Some(label), Some(sql), Some(primary_key), Some(properties)) = (label, sql, pk, props) {
-            node_defs.push(NodeDefinition { label, sql, primary_key, properties });
+        if let (Some(label), Some(sql), Some(primary_key), Some(properties)) =
+            (label, sql, pk, props)
+        {
+            node_defs.push(NodeDefinition {
+                label,
+                sql,
+                primary_key,
+                properties,
+            });
         }
     }
     let mut types: HashSet<String> = HashSet::new();
@@ -219,7 +351,11 @@ pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> O
     for (i, item) in edge_items.iter().enumerate() {
         let path = format!("edge_definitions[{i}]");
         let Some(obj) = item.as_object() else {
-            c.push(path, "type", "each edge definition must be an object".into());
+            c.push(
+                path,
+                "type",
+                "each edge definition must be an object".into(),
+            );
             continue;
         };
         let ty = c.string(obj, "type", &path);
@@ -239,10 +375,16 @@ pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> O
         });
         let endpoint = |key: &str, c: &mut Collector<'_>| {
             let v = c.string(obj, key, &path)?;
-            if exact_labels.contains(v.as_str()) || (node_defs.len() < node_items.len()) && labels.contains(&v.to_ascii_lowercase()) {
+            if exact_labels.contains(v.as_str())
+                || (node_defs.len() < node_items.len()) && labels.contains(&v.to_ascii_lowercase())
+            {
                 Some(v)
             } else {
-                c.push(format!("{path}.{key}"), "unknown_reference", format!("'{v}' is not the label of a node definition in this mapping"));
+                c.push(
+                    format!("{path}.{key}"),
+                    "unknown_reference",
+                    format!("'{v}' is not the label of a node definition in this mapping"),
+                );
                 None
             }
         };
@@ -254,17 +396,36 @@ pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> O
         let mut taken = HashSet::new();
         if let (Some(f), Some(t)) = (&from_key, &to_key) {
             if f.eq_ignore_ascii_case(t) {
-                c.push(format!("{path}.to_key"), "duplicate", "from_key and to_key must differ".into());
+                c.push(
+                    format!("{path}.to_key"),
+                    "duplicate",
+                    "from_key and to_key must differ".into(),
+                );
             }
             taken.insert(f.to_ascii_lowercase());
             taken.insert(t.to_ascii_lowercase());
         }
         let props = c.properties(obj, &path, &mut taken);
-        if let (Some(edge_type), Some(from_node), Some(to_node), Some(sql), Some(from_key), Some(to_key), Some(properties)) =
-            (ty, from_node, to_node, sql, from_key, to_key, props)
+        if let (
+            Some(edge_type),
+            Some(from_node),
+            Some(to_node),
+            Some(sql),
+            Some(from_key),
+            Some(to_key),
+            Some(properties),
+        ) = (ty, from_node, to_node, sql, from_key, to_key, props)
             && !from_key.eq_ignore_ascii_case(&to_key)
         {
-            edge_defs.push(EdgeDefinition { edge_type, from_node, to_node, sql, from_key, to_key, properties });
+            edge_defs.push(EdgeDefinition {
+                edge_type,
+                from_node,
+                to_node,
+                sql,
+                from_key,
+                to_key,
+                properties,
+            });
         }
     }
     (c.errors.len() == start).then_some((node_defs, edge_defs))
@@ -274,21 +435,45 @@ pub fn validate(nodes: &Value, edges: &Value, errors: &mut Vec<FieldError>) -> O
 pub fn expected_node_columns(n: &NodeDefinition) -> Vec<graph_olap_warehouse::ExpectedColumn> {
     std::iter::once(&n.primary_key)
         .chain(n.properties.iter())
-        .map(|p| graph_olap_warehouse::ExpectedColumn { name: p.name.clone(), ty: p.ty })
+        .map(|p| graph_olap_warehouse::ExpectedColumn {
+            name: p.name.clone(),
+            ty: p.ty,
+        })
         .collect()
 }
 
 /// The columns of an edge's SQL: keys typed like the referenced nodes' primary keys, then properties.
-pub fn expected_edge_columns(e: &EdgeDefinition, nodes: &[NodeDefinition]) -> Vec<graph_olap_warehouse::ExpectedColumn> {
-    let key_type = |label: &str| nodes.iter().find(|n| n.label == label).map(|n| n.primary_key.ty);
+pub fn expected_edge_columns(
+    e: &EdgeDefinition,
+    nodes: &[NodeDefinition],
+) -> Vec<graph_olap_warehouse::ExpectedColumn> {
+    let key_type = |label: &str| {
+        nodes
+            .iter()
+            .find(|n| n.label == label)
+            .map(|n| n.primary_key.ty)
+    };
     let mut cols = Vec::new();
     if let Some(t) = key_type(&e.from_node) {
-        cols.push(graph_olap_warehouse::ExpectedColumn { name: e.from_key.clone(), ty: t });
+        cols.push(graph_olap_warehouse::ExpectedColumn {
+            name: e.from_key.clone(),
+            ty: t,
+        });
     }
     if let Some(t) = key_type(&e.to_node) {
-        cols.push(graph_olap_warehouse::ExpectedColumn { name: e.to_key.clone(), ty: t });
+        cols.push(graph_olap_warehouse::ExpectedColumn {
+            name: e.to_key.clone(),
+            ty: t,
+        });
     }
-    cols.extend(e.properties.iter().map(|p| graph_olap_warehouse::ExpectedColumn { name: p.name.clone(), ty: p.ty }));
+    cols.extend(
+        e.properties
+            .iter()
+            .map(|p| graph_olap_warehouse::ExpectedColumn {
+                name: p.name.clone(),
+                ty: p.ty,
+            }),
+    );
     cols
 }
 
@@ -305,7 +490,8 @@ mod tests {
     fn accepts_a_valid_mapping_and_normalises_types() {
         let mut errors = Vec::new();
         let edges = json!([{"type": "KNOWS", "from_node": "Person", "to_node": "Person", "sql": "SELECT 1 AS a, 2 AS b", "from_key": "a", "to_key": "b"}]);
-        let (nodes, edges) = validate(&json!([node("Person")]), &edges, &mut errors).expect("valid");
+        let (nodes, edges) =
+            validate(&json!([node("Person")]), &edges, &mut errors).expect("valid");
         assert!(errors.is_empty());
         assert_eq!(nodes[0].properties[0].ty.to_string(), "INT64");
         assert_eq!(edges[0].edge_type, "KNOWS");
@@ -318,7 +504,10 @@ mod tests {
             {"label": "X", "sql": "DELETE FROM t", "primary_key": {"name": "k", "type": "DOUBLE"}, "properties": [{"name": "k", "type": "MAP"}]}]);
         let edges = json!([{"type": "knows", "from_node": "Person", "to_node": "Nobody", "sql": "SELECT 1", "from_key": "a", "to_key": "A"}]);
         assert!(validate(&nodes, &edges, &mut errors).is_none());
-        let got: Vec<(String, String)> = errors.iter().map(|e| (e.field.clone(), e.reason.clone())).collect();
+        let got: Vec<(String, String)> = errors
+            .iter()
+            .map(|e| (e.field.clone(), e.reason.clone()))
+            .collect();
         for expected in [
             ("node_definitions[1].label", "duplicate"),
             ("node_definitions[2].label", "reserved_word"),
@@ -329,7 +518,10 @@ mod tests {
             ("edge_definitions[0].to_node", "unknown_reference"),
             ("edge_definitions[0].to_key", "duplicate"),
         ] {
-            assert!(got.iter().any(|(f, r)| f == expected.0 && r == expected.1), "missing {expected:?} in {got:?}");
+            assert!(
+                got.iter().any(|(f, r)| f == expected.0 && r == expected.1),
+                "missing {expected:?} in {got:?}"
+            );
         }
     }
 

@@ -23,14 +23,28 @@ use axum::response::Response;
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// Buckets (seconds) of HTTP request latency.
-const HTTP_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const HTTP_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 /// Buckets (seconds) of background job runs.
-const JOB_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0];
+const JOB_BUCKETS: &[f64] = &[
+    0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
+];
 /// Buckets (seconds) of instance start-up, creation → running.
-const STARTUP_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0];
+const STARTUP_BUCKETS: &[f64] = &[
+    1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
+];
 
 /// Export job error codes (API.md §1.13), the label values of `export_job_failures_total`.
-pub const EXPORT_ERROR_CODES: [&str; 7] = ["WAREHOUSE_ERROR", "STORAGE_ERROR", "INVALID_DATA", "EXPORT_TIMEOUT", "LEASE_EXPIRED", "CANCELLED", "OTHER"];
+pub const EXPORT_ERROR_CODES: [&str; 7] = [
+    "WAREHOUSE_ERROR",
+    "STORAGE_ERROR",
+    "INVALID_DATA",
+    "EXPORT_TIMEOUT",
+    "LEASE_EXPIRED",
+    "CANCELLED",
+    "OTHER",
+];
 /// Resource types that expire (label values of `lifecycle_deletions_total`).
 pub const EXPIRING_RESOURCES: [&str; 3] = ["instance", "snapshot", "mapping"];
 /// Concurrency limit types (label values of `concurrency_limit_rejections_total`).
@@ -97,7 +111,10 @@ impl Exposition {
 }
 
 fn escape_label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn format_value(v: f64) -> String {
@@ -113,7 +130,11 @@ fn format_value(v: f64) -> String {
 }
 
 fn pairs<'a>(names: &'a [&'a str], values: &'a [String]) -> Vec<(&'a str, &'a str)> {
-    names.iter().copied().zip(values.iter().map(String::as_str)).collect()
+    names
+        .iter()
+        .copied()
+        .zip(values.iter().map(String::as_str))
+        .collect()
 }
 
 /// A counter family with fixed label names.
@@ -127,7 +148,12 @@ struct Counters {
 
 impl Counters {
     fn new(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Self {
-        Self { name, help, labels, series: Mutex::new(BTreeMap::new()) }
+        Self {
+            name,
+            help,
+            labels,
+            series: Mutex::new(BTreeMap::new()),
+        }
     }
 
     fn key(values: &[&str]) -> Vec<String> {
@@ -136,11 +162,20 @@ impl Counters {
 
     /// Makes the series exist at 0.
     fn seed(&self, values: &[&str]) {
-        self.series.lock().unwrap_or_else(|p| p.into_inner()).entry(Self::key(values)).or_insert(0.0);
+        self.series
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(Self::key(values))
+            .or_insert(0.0);
     }
 
     fn inc(&self, values: &[&str]) {
-        *self.series.lock().unwrap_or_else(|p| p.into_inner()).entry(Self::key(values)).or_insert(0.0) += 1.0;
+        *self
+            .series
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(Self::key(values))
+            .or_insert(0.0) += 1.0;
     }
 
     fn render(&self, out: &mut Exposition) {
@@ -170,17 +205,36 @@ struct Histograms {
 }
 
 impl Histograms {
-    fn new(name: &'static str, help: &'static str, labels: &'static [&'static str], buckets: &'static [f64]) -> Self {
-        Self { name, help, labels, buckets, series: Mutex::new(BTreeMap::new()) }
+    fn new(
+        name: &'static str,
+        help: &'static str,
+        labels: &'static [&'static str],
+        buckets: &'static [f64],
+    ) -> Self {
+        Self {
+            name,
+            help,
+            labels,
+            buckets,
+            series: Mutex::new(BTreeMap::new()),
+        }
     }
 
     fn empty(&self) -> Histogram {
-        Histogram { counts: vec![0; self.buckets.len()], sum: 0.0, count: 0 }
+        Histogram {
+            counts: vec![0; self.buckets.len()],
+            sum: 0.0,
+            count: 0,
+        }
     }
 
     fn seed(&self, values: &[&str]) {
         let empty = self.empty();
-        self.series.lock().unwrap_or_else(|p| p.into_inner()).entry(Counters::key(values)).or_insert(empty);
+        self.series
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(Counters::key(values))
+            .or_insert(empty);
     }
 
     fn observe(&self, values: &[&str], seconds: f64) {
@@ -244,19 +298,74 @@ impl Metrics {
     /// A registry with every fixed-enum series present at 0.
     pub fn new() -> Self {
         let m = Metrics {
-            http_requests: Counters::new("graph_olap_http_requests_total", "HTTP requests served, by method, route template and status", &["method", "route", "status"]),
-            http_duration: Histograms::new("graph_olap_http_request_duration_seconds", "HTTP request latency, by method and route template", &["method", "route"], HTTP_BUCKETS),
-            job_runs: Counters::new("background_job_execution_total", "Background job runs on this replica, by job and outcome", &["job_name", "status"]),
-            job_duration: Histograms::new("background_job_execution_duration_seconds", "Duration of background job runs on this replica", &["job_name"], JOB_BUCKETS),
-            reconciliation_passes: Counters::new("reconciliation_passes_total", "Runs of the reconciliation job on this replica", &[]),
-            lifecycle_passes: Counters::new("lifecycle_passes_total", "Runs of the lifecycle job on this replica", &[]),
-            export_reconciliation_passes: Counters::new("export_reconciliation_passes_total", "Runs of the export_reconciliation job on this replica", &[]),
-            ttl_terminated: Counters::new("ttl_instances_terminated_total", "Instances terminated because their TTL passed", &[]),
-            inactive_terminated: Counters::new("inactive_instances_terminated_total", "Instances terminated because their inactivity timeout passed", &[]),
-            lifecycle_deletions: Counters::new("lifecycle_deletions_total", "Resources removed by the lifecycle job (instances terminated, snapshots and mappings deleted)", &["resource_type", "reason"]),
-            concurrency_rejections: Counters::new("concurrency_limit_rejections_total", "Instance creations refused by a concurrency limit", &["limit_type"]),
-            export_failures: Counters::new("export_job_failures_total", "Export job attempts that ended in failure (retried or final), by error code", &["error_code"]),
-            instance_startup: Histograms::new("instance_startup_duration_seconds", "Time from instance creation to running", &[], STARTUP_BUCKETS),
+            http_requests: Counters::new(
+                "graph_olap_http_requests_total",
+                "HTTP requests served, by method, route template and status",
+                &["method", "route", "status"],
+            ),
+            http_duration: Histograms::new(
+                "graph_olap_http_request_duration_seconds",
+                "HTTP request latency, by method and route template",
+                &["method", "route"],
+                HTTP_BUCKETS,
+            ),
+            job_runs: Counters::new(
+                "background_job_execution_total",
+                "Background job runs on this replica, by job and outcome",
+                &["job_name", "status"],
+            ),
+            job_duration: Histograms::new(
+                "background_job_execution_duration_seconds",
+                "Duration of background job runs on this replica",
+                &["job_name"],
+                JOB_BUCKETS,
+            ),
+            reconciliation_passes: Counters::new(
+                "reconciliation_passes_total",
+                "Runs of the reconciliation job on this replica",
+                &[],
+            ),
+            lifecycle_passes: Counters::new(
+                "lifecycle_passes_total",
+                "Runs of the lifecycle job on this replica",
+                &[],
+            ),
+            export_reconciliation_passes: Counters::new(
+                "export_reconciliation_passes_total",
+                "Runs of the export_reconciliation job on this replica",
+                &[],
+            ),
+            ttl_terminated: Counters::new(
+                "ttl_instances_terminated_total",
+                "Instances terminated because their TTL passed",
+                &[],
+            ),
+            inactive_terminated: Counters::new(
+                "inactive_instances_terminated_total",
+                "Instances terminated because their inactivity timeout passed",
+                &[],
+            ),
+            lifecycle_deletions: Counters::new(
+                "lifecycle_deletions_total",
+                "Resources removed by the lifecycle job (instances terminated, snapshots and mappings deleted)",
+                &["resource_type", "reason"],
+            ),
+            concurrency_rejections: Counters::new(
+                "concurrency_limit_rejections_total",
+                "Instance creations refused by a concurrency limit",
+                &["limit_type"],
+            ),
+            export_failures: Counters::new(
+                "export_job_failures_total",
+                "Export job attempts that ended in failure (retried or final), by error code",
+                &["error_code"],
+            ),
+            instance_startup: Histograms::new(
+                "instance_startup_duration_seconds",
+                "Time from instance creation to running",
+                &[],
+                STARTUP_BUCKETS,
+            ),
         };
         for job in crate::jobs::Job::ALL {
             for status in ["success", "failed"] {
@@ -264,7 +373,13 @@ impl Metrics {
             }
             m.job_duration.seed(&[job.name()]);
         }
-        for c in [&m.reconciliation_passes, &m.lifecycle_passes, &m.export_reconciliation_passes, &m.ttl_terminated, &m.inactive_terminated] {
+        for c in [
+            &m.reconciliation_passes,
+            &m.lifecycle_passes,
+            &m.export_reconciliation_passes,
+            &m.ttl_terminated,
+            &m.inactive_terminated,
+        ] {
             c.seed(&[]);
         }
         for resource in EXPIRING_RESOURCES {
@@ -284,14 +399,16 @@ impl Metrics {
 
     /// One served HTTP request.
     pub fn record_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        self.http_requests.inc(&[method, route, &status.to_string()]);
+        self.http_requests
+            .inc(&[method, route, &status.to_string()]);
         self.http_duration.observe(&[method, route], seconds);
     }
 
     /// One finished background job run.
     pub fn record_job_run(&self, job: crate::jobs::Job, succeeded: bool, seconds: f64) {
         use crate::jobs::Job;
-        self.job_runs.inc(&[job.name(), if succeeded { "success" } else { "failed" }]);
+        self.job_runs
+            .inc(&[job.name(), if succeeded { "success" } else { "failed" }]);
         self.job_duration.observe(&[job.name()], seconds);
         match job {
             Job::Reconciliation => self.reconciliation_passes.inc(&[]),
@@ -322,7 +439,11 @@ impl Metrics {
 
     /// An export job attempt that failed with `error_code` (unknown codes count as `OTHER`).
     pub fn record_export_failure(&self, error_code: &str) {
-        let code = if EXPORT_ERROR_CODES.contains(&error_code) { error_code } else { "OTHER" };
+        let code = if EXPORT_ERROR_CODES.contains(&error_code) {
+            error_code
+        } else {
+            "OTHER"
+        };
         self.export_failures.inc(&[code]);
     }
 
@@ -337,7 +458,16 @@ impl Metrics {
         self.http_duration.render(out);
         self.job_runs.render(out);
         self.job_duration.render(out);
-        for c in [&self.reconciliation_passes, &self.lifecycle_passes, &self.export_reconciliation_passes, &self.ttl_terminated, &self.inactive_terminated, &self.lifecycle_deletions, &self.concurrency_rejections, &self.export_failures] {
+        for c in [
+            &self.reconciliation_passes,
+            &self.lifecycle_passes,
+            &self.export_reconciliation_passes,
+            &self.ttl_terminated,
+            &self.inactive_terminated,
+            &self.lifecycle_deletions,
+            &self.concurrency_rejections,
+            &self.export_failures,
+        ] {
             c.render(out);
         }
         self.instance_startup.render(out);
@@ -345,15 +475,34 @@ impl Metrics {
 }
 
 /// Methods used as label values; anything else is counted as `OTHER`.
-const METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+];
 
 /// Middleware counting every request by method, route template (never the raw path) and status.
-pub async fn http_layer(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let method = METHODS.iter().find(|m| **m == request.method().as_str()).copied().unwrap_or("OTHER");
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| UNMATCHED_ROUTE.to_string());
+pub async fn http_layer(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = METHODS
+        .iter()
+        .find(|m| **m == request.method().as_str())
+        .copied()
+        .unwrap_or("OTHER");
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_string());
     let started = Instant::now();
     let response = next.run(request).await;
-    metrics.record_request(method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    metrics.record_request(
+        method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 
@@ -369,8 +518,15 @@ mod tests {
         let mut out = Exposition::default();
         m.render(&mut out);
         let text = out.finish();
-        assert!(text.contains("background_job_execution_total{job_name=\"lifecycle\",status=\"failed\"} 0\n"), "{text}");
-        assert!(text.contains("concurrency_limit_rejections_total{limit_type=\"cluster_total\"} 0\n"));
+        assert!(
+            text.contains(
+                "background_job_execution_total{job_name=\"lifecycle\",status=\"failed\"} 0\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("concurrency_limit_rejections_total{limit_type=\"cluster_total\"} 0\n")
+        );
         assert!(text.contains("export_job_failures_total{error_code=\"OTHER\"} 1\n"));
         assert!(text.contains("instance_startup_duration_seconds_bucket{le=\"5\"} 0\n"));
         assert!(text.contains("instance_startup_duration_seconds_bucket{le=\"10\"} 1\n"));

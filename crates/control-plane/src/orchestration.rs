@@ -28,11 +28,15 @@ pub struct OrchestrationReport {
 /// `instance_orchestration`: moves waiting instances on and schedules runtime units.
 pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
     let mut report = OrchestrationReport::default();
-    let waiting = instances::ids_with_status(&mut *state.store.read().await?, &["waiting_for_snapshot"]).await?;
+    let waiting =
+        instances::ids_with_status(&mut *state.store.read().await?, &["waiting_for_snapshot"])
+            .await?;
     for id in waiting {
         let mut tx = state.store.write().await?;
         let now = state.now();
-        let Some(mut row) = instances::get_for_update(&mut tx, id).await? else { continue };
+        let Some(mut row) = instances::get_for_update(&mut tx, id).await? else {
+            continue;
+        };
         if row.status != "waiting_for_snapshot" {
             continue;
         }
@@ -42,29 +46,68 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
                 row.status = "starting".into();
                 row.updated_at = now;
                 instances::save(&mut tx, &row).await?;
-                instance_flow::event(&mut tx, id, "snapshot_ready", "system", json!({"snapshot_id": row.snapshot_id}), now).await?;
+                instance_flow::event(
+                    &mut tx,
+                    id,
+                    "snapshot_ready",
+                    "system",
+                    json!({"snapshot_id": row.snapshot_id}),
+                    now,
+                )
+                .await?;
                 report.promoted += 1;
             }
             Some("failed" | "cancelled") | None => {
-                let why = snapshot.as_ref().and_then(|s| s.error_message.clone()).unwrap_or_else(|| "it no longer exists".into());
+                let why = snapshot
+                    .as_ref()
+                    .and_then(|s| s.error_message.clone())
+                    .unwrap_or_else(|| "it no longer exists".into());
                 let message = format!("Snapshot {} failed: {why}", row.snapshot_id);
-                instance_flow::event(&mut tx, id, "snapshot_failed", "system", json!({"snapshot_id": row.snapshot_id, "error": why}), now).await?;
-                instance_flow::mark_failed(&mut tx, &mut row, "SNAPSHOT_FAILED", &message, None, now).await?;
+                instance_flow::event(
+                    &mut tx,
+                    id,
+                    "snapshot_failed",
+                    "system",
+                    json!({"snapshot_id": row.snapshot_id, "error": why}),
+                    now,
+                )
+                .await?;
+                instance_flow::mark_failed(
+                    &mut tx,
+                    &mut row,
+                    "SNAPSHOT_FAILED",
+                    &message,
+                    None,
+                    now,
+                )
+                .await?;
                 report.failed += 1;
             }
             _ => {}
         }
         tx.commit().await?;
     }
-    let Some(runtime) = state.runtime.clone() else { return Ok(report) };
-    let starting = instances::ids_with_status(&mut *state.store.read().await?, &["starting"]).await?;
+    let Some(runtime) = state.runtime.clone() else {
+        return Ok(report);
+    };
+    let starting =
+        instances::ids_with_status(&mut *state.store.read().await?, &["starting"]).await?;
     for id in starting {
-        let Some(row) = instances::get(&mut *state.store.read().await?, id).await? else { continue };
+        let Some(row) = instances::get(&mut *state.store.read().await?, id).await? else {
+            continue;
+        };
         if row.pod_name.is_some() {
             continue;
         }
-        let figures = snapshots::get(&mut *state.store.read().await?, row.snapshot_id).await?.map(|s| crate::sizing::figures_of(&s)).unwrap_or_default();
-        let memory_gb = match crate::sizing::memory_gb(row.memory_gb, figures, crate::sizing::limit_gb(state)) {
+        let figures = snapshots::get(&mut *state.store.read().await?, row.snapshot_id)
+            .await?
+            .map(|s| crate::sizing::figures_of(&s))
+            .unwrap_or_default();
+        let memory_gb = match crate::sizing::memory_gb(
+            row.memory_gb,
+            figures,
+            crate::sizing::limit_gb(state),
+        ) {
             Ok(gb) => gb,
             Err(refused) => {
                 // Refuse before starting rather than start an instance that would be killed.
@@ -72,7 +115,15 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
                 if let Some(mut fresh) = instances::get_for_update(&mut tx, id).await?
                     && fresh.status == "starting"
                 {
-                    instance_flow::mark_failed(&mut tx, &mut fresh, "STARTUP_FAILED", &format!("Not started: {refused}"), None, state.now()).await?;
+                    instance_flow::mark_failed(
+                        &mut tx,
+                        &mut fresh,
+                        "STARTUP_FAILED",
+                        &format!("Not started: {refused}"),
+                        None,
+                        state.now(),
+                    )
+                    .await?;
                 }
                 tx.commit().await?;
                 continue;
@@ -84,14 +135,22 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
             cpu_cores: row.cpu_cores as u32,
             memory_gb: Some(memory_gb as u32),
             env: vec![
-                ("GRAPH_OLAP_CONTROL_PLANE_URL".into(), state.settings.internal_url.clone()),
-                ("GRAPH_OLAP_INTERNAL_API_KEY".into(), state.settings.internal_api_key.clone().unwrap_or_default()),
+                (
+                    "GRAPH_OLAP_CONTROL_PLANE_URL".into(),
+                    state.settings.internal_url.clone(),
+                ),
+                (
+                    "GRAPH_OLAP_INTERNAL_API_KEY".into(),
+                    state.settings.internal_api_key.clone().unwrap_or_default(),
+                ),
             ],
         };
         let started = runtime.start(&spec).await;
         let mut tx = state.store.write().await?;
         let now = state.now();
-        let Some(mut fresh) = instances::get_for_update(&mut tx, id).await? else { continue };
+        let Some(mut fresh) = instances::get_for_update(&mut tx, id).await? else {
+            continue;
+        };
         match started {
             Ok(unit) if fresh.status == "starting" => {
                 fresh.pod_name = Some(unit.name.clone());
@@ -109,7 +168,15 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
                 continue;
             }
             Err(e) => {
-                instance_flow::mark_failed(&mut tx, &mut fresh, "INTERNAL_ERROR", &format!("The runtime could not start the instance: {e}"), None, now).await?;
+                instance_flow::mark_failed(
+                    &mut tx,
+                    &mut fresh,
+                    "INTERNAL_ERROR",
+                    &format!("The runtime could not start the instance: {e}"),
+                    None,
+                    now,
+                )
+                .await?;
             }
         }
         tx.commit().await?;
@@ -133,13 +200,26 @@ pub struct ReconciliationReport {
 /// `reconciliation`: compares runtime units with instance records (§4.12).
 pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
     let mut report = ReconciliationReport::default();
-    let Some(runtime) = state.runtime.clone() else { return Ok(report) };
-    let units = runtime.list().await.map_err(|e| crate::error::ApiError::unavailable("compute", format!("cannot list runtime units: {e}")))?;
-    let ids = instances::ids_with_status(&mut *state.store.read().await?, &["starting", "running", "stopping"]).await?;
+    let Some(runtime) = state.runtime.clone() else {
+        return Ok(report);
+    };
+    let units = runtime.list().await.map_err(|e| {
+        crate::error::ApiError::unavailable("compute", format!("cannot list runtime units: {e}"))
+    })?;
+    let ids = instances::ids_with_status(
+        &mut *state.store.read().await?,
+        &["starting", "running", "stopping"],
+    )
+    .await?;
     let mut known_units = std::collections::HashSet::new();
     for id in ids {
-        let Some(row) = instances::get(&mut *state.store.read().await?, id).await? else { continue };
-        let unit = row.pod_name.as_ref().and_then(|name| units.iter().find(|u| &u.name == name));
+        let Some(row) = instances::get(&mut *state.store.read().await?, id).await? else {
+            continue;
+        };
+        let unit = row
+            .pod_name
+            .as_ref()
+            .and_then(|name| units.iter().find(|u| &u.name == name));
         if let Some(u) = unit {
             known_units.insert(u.name.clone());
         }
@@ -150,40 +230,85 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                 report.terminated += 1;
             }
             ("stopping", Some(u)) => {
-                let overdue = row.stop_requested_at.is_none_or(|t| now - t > Duration::from_std(state.settings.stop_grace).unwrap_or(Duration::seconds(20)) * 2);
+                let overdue = row.stop_requested_at.is_none_or(|t| {
+                    now - t
+                        > Duration::from_std(state.settings.stop_grace)
+                            .unwrap_or(Duration::seconds(20))
+                            * 2
+                });
                 if overdue || !u.state.is_running() {
-                    let _ = runtime.stop(&u.name, std::time::Duration::from_secs(1)).await;
+                    let _ = runtime
+                        .stop(&u.name, std::time::Duration::from_secs(1))
+                        .await;
                     instance_flow::finish_stop(state, id).await?;
                     report.terminated += 1;
                 }
             }
             // Not scheduled yet: only a timeout fails it (never the "lost unit" arm below).
             ("starting", None) if row.pod_name.is_none() => {
-                let overdue = now - row.updated_at > Duration::from_std(state.settings.startup_timeout).unwrap_or(Duration::minutes(15));
+                let overdue = now - row.updated_at
+                    > Duration::from_std(state.settings.startup_timeout)
+                        .unwrap_or(Duration::minutes(15));
                 if overdue {
-                    fail(state, &row, "STARTUP_TIMEOUT", "The instance was not scheduled within the startup timeout").await?;
+                    fail(
+                        state,
+                        &row,
+                        "STARTUP_TIMEOUT",
+                        "The instance was not scheduled within the startup timeout",
+                    )
+                    .await?;
                     report.timed_out += 1;
                 }
             }
             ("starting" | "running", None) => {
-                fail(state, &row, "UNEXPECTED_TERMINATION", "The instance's process disappeared").await?;
+                fail(
+                    state,
+                    &row,
+                    "UNEXPECTED_TERMINATION",
+                    "The instance's process disappeared",
+                )
+                .await?;
                 report.lost += 1;
             }
             ("starting" | "running", Some(u)) => match &u.state {
-                UnitState::Exited { code, signal, oom_killed } => {
+                UnitState::Exited {
+                    code,
+                    signal,
+                    oom_killed,
+                } => {
                     let (code_name, message) = if *oom_killed {
-                        ("OOM_KILLED", "The instance ran out of memory and was killed".to_string())
+                        (
+                            "OOM_KILLED",
+                            "The instance ran out of memory and was killed".to_string(),
+                        )
                     } else {
-                        ("UNEXPECTED_TERMINATION", format!("The instance's process exited unexpectedly (exit code {code:?}, signal {signal:?}); see its log"))
+                        (
+                            "UNEXPECTED_TERMINATION",
+                            format!(
+                                "The instance's process exited unexpectedly (exit code {code:?}, signal {signal:?}); see its log"
+                            ),
+                        )
                     };
                     fail(state, &row, code_name, &message).await?;
-                    let _ = runtime.stop(&u.name, std::time::Duration::from_secs(1)).await;
+                    let _ = runtime
+                        .stop(&u.name, std::time::Duration::from_secs(1))
+                        .await;
                     report.lost += 1;
                 }
                 // `updated_at` moves when the unit is scheduled and on every progress report: an
                 // instance fails when it makes no progress for the startup timeout.
-                _ if row.status == "starting" && now - row.updated_at > Duration::from_std(state.settings.startup_timeout).unwrap_or(Duration::minutes(15)) => {
-                    fail(state, &row, "STARTUP_TIMEOUT", "The instance made no startup progress within the startup timeout").await?;
+                _ if row.status == "starting"
+                    && now - row.updated_at
+                        > Duration::from_std(state.settings.startup_timeout)
+                            .unwrap_or(Duration::minutes(15)) =>
+                {
+                    fail(
+                        state,
+                        &row,
+                        "STARTUP_TIMEOUT",
+                        "The instance made no startup progress within the startup timeout",
+                    )
+                    .await?;
                     let _ = runtime.stop(&u.name, state.settings.stop_grace).await;
                     report.timed_out += 1;
                 }
@@ -194,7 +319,11 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
     }
     for u in units.iter().filter(|u| !known_units.contains(&u.name)) {
         tracing::info!(unit = %u.name, instance_id = u.instance_id, "stopping an orphaned runtime unit");
-        if runtime.stop(&u.name, state.settings.stop_grace).await.is_ok() {
+        if runtime
+            .stop(&u.name, state.settings.stop_grace)
+            .await
+            .is_ok()
+        {
             report.orphans_stopped += 1;
         }
     }
@@ -229,23 +358,43 @@ pub struct LifecycleReport {
 pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
     let mut report = LifecycleReport::default();
     let now = state.now();
-    let ids = instances::ids_with_status(&mut *state.store.read().await?, &["waiting_for_snapshot", "starting", "running", "failed"]).await?;
+    let ids = instances::ids_with_status(
+        &mut *state.store.read().await?,
+        &["waiting_for_snapshot", "starting", "running", "failed"],
+    )
+    .await?;
     for id in ids {
         let mut tx = state.store.write().await?;
-        let Some(mut row) = instances::get_for_update(&mut tx, id).await? else { continue };
+        let Some(mut row) = instances::get_for_update(&mut tx, id).await? else {
+            continue;
+        };
         let ttl_expired = row.expires_at.is_some_and(|e| e <= now);
         let idle_expired = row.status == "running"
-            && row.inactivity_timeout.as_deref().and_then(|t| graph_olap_api::IsoDuration::parse(t).ok()).is_some_and(|d| {
-                let base = row.last_activity_at.into_iter().chain(row.started_at).max().unwrap_or(row.created_at);
-                base + d.to_chrono() <= now
-            });
+            && row
+                .inactivity_timeout
+                .as_deref()
+                .and_then(|t| graph_olap_api::IsoDuration::parse(t).ok())
+                .is_some_and(|d| {
+                    let base = row
+                        .last_activity_at
+                        .into_iter()
+                        .chain(row.started_at)
+                        .max()
+                        .unwrap_or(row.created_at);
+                    base + d.to_chrono() <= now
+                });
         let (reason, event, why) = match (ttl_expired, idle_expired) {
             (true, _) => ("ttl_expired", "ttl_expired", Expiry::Ttl),
-            (false, true) => ("inactivity_timeout", "inactivity_expired", Expiry::Inactivity),
+            (false, true) => (
+                "inactivity_timeout",
+                "inactivity_expired",
+                Expiry::Inactivity,
+            ),
             _ => continue,
         };
         instance_flow::event(&mut tx, id, event, "system", json!({"expires_at": row.expires_at.as_ref().map(graph_olap_api::time::format_ts), "last_activity_at": row.last_activity_at.as_ref().map(graph_olap_api::time::format_ts)}), now).await?;
-        let outcome = instance_flow::terminate(&mut tx, &mut row, reason, "system", None, now).await?;
+        let outcome =
+            instance_flow::terminate(&mut tx, &mut row, reason, "system", None, now).await?;
         tx.commit().await?;
         if let Termination::StopUnit(unit) = outcome {
             instance_flow::stop_unit_in_background(state, id, unit);
@@ -254,8 +403,10 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
         report.instances_expired += 1;
     }
     // Purge terminated instances past retention.
-    let retention = Duration::from_std(state.settings.instance_retention).unwrap_or(Duration::days(7));
-    let terminated = instances::ids_with_status(&mut *state.store.read().await?, &["terminated"]).await?;
+    let retention =
+        Duration::from_std(state.settings.instance_retention).unwrap_or(Duration::days(7));
+    let terminated =
+        instances::ids_with_status(&mut *state.store.read().await?, &["terminated"]).await?;
     for id in terminated {
         let mut tx = state.store.write().await?;
         if let Some(row) = instances::get_for_update(&mut tx, id).await?
@@ -267,22 +418,52 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
         tx.commit().await?;
     }
     // Snapshots past TTL or inactivity, without active instances.
-    let ready = snapshots::ids_with_status(&mut *state.store.read().await?, &["ready", "failed", "cancelled"]).await?;
+    let ready = snapshots::ids_with_status(
+        &mut *state.store.read().await?,
+        &["ready", "failed", "cancelled"],
+    )
+    .await?;
     for id in ready {
         let mut tx = state.store.write().await?;
-        let Some(s) = snapshots::get_for_update(&mut tx, id).await? else { continue };
+        let Some(s) = snapshots::get_for_update(&mut tx, id).await? else {
+            continue;
+        };
         let ttl_expired = s.expires_at.is_some_and(|e| e <= now);
         let idle_expired = s.status == "ready"
-            && s.inactivity_timeout.as_deref().and_then(|t| graph_olap_api::IsoDuration::parse(t).ok()).is_some_and(|d| {
-                let base = s.last_used_at.into_iter().chain(s.ready_at).max().unwrap_or(s.created_at);
-                base + d.to_chrono() <= now
-            });
+            && s.inactivity_timeout
+                .as_deref()
+                .and_then(|t| graph_olap_api::IsoDuration::parse(t).ok())
+                .is_some_and(|d| {
+                    let base = s
+                        .last_used_at
+                        .into_iter()
+                        .chain(s.ready_at)
+                        .max()
+                        .unwrap_or(s.created_at);
+                    base + d.to_chrono() <= now
+                });
         if (ttl_expired || idle_expired) && s.instance_count == 0 {
             graph_olap_store::favorites::remove_for_resource(&mut tx, "snapshot", id).await?;
             snapshots::delete(&mut tx, id, &s.storage_path, now).await?;
-            crate::snapshot_flow::audit_snapshot(&mut tx, "system", "snapshot.expired", id, json!({"reason": if ttl_expired { "ttl_expired" } else { "inactivity_timeout" }}), "", now).await?;
+            crate::snapshot_flow::audit_snapshot(
+                &mut tx,
+                "system",
+                "snapshot.expired",
+                id,
+                json!({"reason": if ttl_expired { "ttl_expired" } else { "inactivity_timeout" }}),
+                "",
+                now,
+            )
+            .await?;
             tx.commit().await?;
-            state.metrics.record_lifecycle_deletion("snapshot", if ttl_expired { Expiry::Ttl } else { Expiry::Inactivity });
+            state.metrics.record_lifecycle_deletion(
+                "snapshot",
+                if ttl_expired {
+                    Expiry::Ttl
+                } else {
+                    Expiry::Inactivity
+                },
+            );
             report.snapshots_expired += 1;
             continue;
         }
@@ -311,7 +492,19 @@ async fn expire_mappings(state: &AppState) -> ApiResult<usize> {
             graph_olap_store::favorites::remove_for_resource(&mut tx, "snapshot", *sid).await?;
         }
         graph_olap_store::favorites::remove_for_resource(&mut tx, "mapping", id).await?;
-        graph_olap_store::audit::record(&mut tx, graph_olap_store::audit::AuditRecord { actor: "system", action: "mapping.expired", resource_type: "mapping", resource_id: Some(id.to_string()), details: json!({"snapshots_deleted": cascade.snapshot_ids, "reason": why.label()}), request_id: None }, now).await?;
+        graph_olap_store::audit::record(
+            &mut tx,
+            graph_olap_store::audit::AuditRecord {
+                actor: "system",
+                action: "mapping.expired",
+                resource_type: "mapping",
+                resource_id: Some(id.to_string()),
+                details: json!({"snapshots_deleted": cascade.snapshot_ids, "reason": why.label()}),
+                request_id: None,
+            },
+            now,
+        )
+        .await?;
         tx.commit().await?;
         state.metrics.record_lifecycle_deletion("mapping", why);
         expired += 1;
@@ -327,11 +520,14 @@ pub async fn delete_snapshot_files(state: &AppState) -> ApiResult<usize> {
     for path in pending {
         let result = crate::snapshot_flow::delete_files(&path).await;
         let mut tx = state.store.write().await?;
-        snapshots::file_deletion_done(&mut tx, &path, result.as_ref().err().map(String::as_str)).await?;
+        snapshots::file_deletion_done(&mut tx, &path, result.as_ref().err().map(String::as_str))
+            .await?;
         tx.commit().await?;
         match result {
             Ok(_) => done += 1,
-            Err(e) => tracing::warn!(storage_path = %path, error = %e, "deleting snapshot files failed; will retry"),
+            Err(e) => {
+                tracing::warn!(storage_path = %path, error = %e, "deleting snapshot files failed; will retry")
+            }
         }
     }
     Ok(done)

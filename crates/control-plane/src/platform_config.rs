@@ -41,12 +41,18 @@ pub struct ResourceLifecycle {
 impl ResourceLifecycle {
     /// `max_ttl` in milliseconds.
     pub fn max_ttl_ms(&self) -> Option<u64> {
-        self.max_ttl.as_deref().and_then(|t| IsoDuration::parse(t).ok()).map(|d| d.millis())
+        self.max_ttl
+            .as_deref()
+            .and_then(|t| IsoDuration::parse(t).ok())
+            .map(|d| d.millis())
     }
 
     /// `default_ttl` in milliseconds.
     pub fn default_ttl_ms(&self) -> Option<u64> {
-        self.default_ttl.as_deref().and_then(|t| IsoDuration::parse(t).ok()).map(|d| d.millis())
+        self.default_ttl
+            .as_deref()
+            .and_then(|t| IsoDuration::parse(t).ok())
+            .map(|d| d.millis())
     }
 }
 
@@ -119,7 +125,11 @@ impl MaintenanceConfig {
 
     /// The configured message, or the default when it is empty.
     pub fn effective_message(&self) -> &str {
-        if self.message.is_empty() { Self::DEFAULT_MESSAGE } else { &self.message }
+        if self.message.is_empty() {
+            Self::DEFAULT_MESSAGE
+        } else {
+            &self.message
+        }
     }
 }
 
@@ -157,12 +167,18 @@ pub mod keys {
 /// The initial values written at first start.
 pub fn defaults() -> Vec<(&'static str, Value)> {
     vec![
-        (keys::LIFECYCLE, json!({
-            "mapping": {"default_ttl": null, "default_inactivity": null, "max_ttl": null},
-            "snapshot": {"default_ttl": "P7D", "default_inactivity": "P3D", "max_ttl": "P30D"},
-            "instance": {"default_ttl": "PT24H", "default_inactivity": "PT4H", "max_ttl": "P7D"}
-        })),
-        (keys::CONCURRENCY, json!({"per_analyst": 10, "cluster_total": 50})),
+        (
+            keys::LIFECYCLE,
+            json!({
+                "mapping": {"default_ttl": null, "default_inactivity": null, "max_ttl": null},
+                "snapshot": {"default_ttl": "P7D", "default_inactivity": "P3D", "max_ttl": "P30D"},
+                "instance": {"default_ttl": "PT24H", "default_inactivity": "PT4H", "max_ttl": "P7D"}
+            }),
+        ),
+        (
+            keys::CONCURRENCY,
+            json!({"per_analyst": 10, "cluster_total": 50}),
+        ),
         (keys::MAINTENANCE, json!({"enabled": false, "message": ""})),
         (keys::EXPORT, json!({"max_duration_seconds": 3600})),
     ]
@@ -173,38 +189,68 @@ pub async fn read(conn: &mut impl AsConn, key: &str) -> Result<config::ConfigVal
     if let Some(v) = config::get(conn, key).await? {
         return Ok(v);
     }
-    let value = defaults().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v).unwrap_or(Value::Null);
-    Ok(config::ConfigValue { value, updated_at: None, updated_by: None })
+    let value = defaults()
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+        .unwrap_or(Value::Null);
+    Ok(config::ConfigValue {
+        value,
+        updated_at: None,
+        updated_by: None,
+    })
 }
 
 /// Reads one document as its typed form; a stored document that does not parse is a server fault.
-pub async fn load<T: DeserializeOwned>(conn: &mut impl AsConn, key: &str) -> Result<Stamped<T>, ApiError> {
+pub async fn load<T: DeserializeOwned>(
+    conn: &mut impl AsConn,
+    key: &str,
+) -> Result<Stamped<T>, ApiError> {
     let doc = read(conn, key).await?;
-    let value = serde_json::from_value(doc.value).map_err(|e| ApiError::internal(format!("stored configuration '{key}' is corrupt: {e}")))?;
-    Ok(Stamped { value, updated_at: doc.updated_at, updated_by: doc.updated_by })
+    let value = serde_json::from_value(doc.value)
+        .map_err(|e| ApiError::internal(format!("stored configuration '{key}' is corrupt: {e}")))?;
+    Ok(Stamped {
+        value,
+        updated_at: doc.updated_at,
+        updated_by: doc.updated_by,
+    })
 }
 
 /// Replaces one document, recording who changed it and when.
-pub async fn save<T: Serialize>(conn: &mut impl AsConn, key: &str, value: &T, by: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub async fn save<T: Serialize>(
+    conn: &mut impl AsConn,
+    key: &str,
+    value: &T,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let doc = serde_json::to_value(value).map_err(ApiError::internal)?;
     config::put(conn, key, &doc, by, now).await?;
     Ok(())
 }
 
 /// The lifecycle settings of `resource` (`mapping`, `snapshot` or `instance`).
-pub async fn lifecycle_of(conn: &mut impl AsConn, resource: &str) -> Result<ResourceLifecycle, ApiError> {
+pub async fn lifecycle_of(
+    conn: &mut impl AsConn,
+    resource: &str,
+) -> Result<ResourceLifecycle, ApiError> {
     let doc: Stamped<LifecycleConfig> = load(conn, keys::LIFECYCLE).await?;
     Ok(doc.value.of(resource).cloned().unwrap_or_default())
 }
 
 /// The current instance concurrency limits (§4.6).
 pub async fn concurrency(conn: &mut impl AsConn) -> Result<ConcurrencyLimits, ApiError> {
-    Ok(load::<ConcurrencyLimits>(conn, keys::CONCURRENCY).await?.value)
+    Ok(load::<ConcurrencyLimits>(conn, keys::CONCURRENCY)
+        .await?
+        .value)
 }
 
 /// The current maximum export duration in seconds (§4.8).
 pub async fn export_max_duration_seconds(conn: &mut impl AsConn) -> Result<u64, ApiError> {
-    Ok(load::<ExportConfig>(conn, keys::EXPORT).await?.value.max_duration_seconds)
+    Ok(load::<ExportConfig>(conn, keys::EXPORT)
+        .await?
+        .value
+        .max_duration_seconds)
 }
 
 /// The current maintenance state, read from the database.
@@ -229,16 +275,35 @@ pub fn maintenance_error(doc: &Stamped<MaintenanceConfig>) -> ApiError {
     let enabled_by = m.enabled_by.clone().or_else(|| doc.updated_by.clone());
     ApiError::new(ErrorCode::MaintenanceMode, m.effective_message())
         .detail("maintenance_message", m.effective_message())
-        .detail("enabled_at", enabled_at.map(|t| Value::String(graph_olap_api::time::format_ts(&t))).unwrap_or(Value::Null))
-        .detail("enabled_by", enabled_by.map(Value::String).unwrap_or(Value::Null))
+        .detail(
+            "enabled_at",
+            enabled_at
+                .map(|t| Value::String(graph_olap_api::time::format_ts(&t)))
+                .unwrap_or(Value::Null),
+        )
+        .detail(
+            "enabled_by",
+            enabled_by.map(Value::String).unwrap_or(Value::Null),
+        )
 }
 
 /// Adds `updated_at`/`updated_by` to a document for responses.
 pub fn with_audit_fields(doc: &config::ConfigValue) -> Value {
     let mut v = doc.value.clone();
     if let Some(obj) = v.as_object_mut() {
-        obj.insert("updated_at".into(), doc.updated_at.map(|t| Value::String(graph_olap_api::time::format_ts(&t))).unwrap_or(Value::Null));
-        obj.insert("updated_by".into(), doc.updated_by.clone().map(Value::String).unwrap_or(Value::Null));
+        obj.insert(
+            "updated_at".into(),
+            doc.updated_at
+                .map(|t| Value::String(graph_olap_api::time::format_ts(&t)))
+                .unwrap_or(Value::Null),
+        );
+        obj.insert(
+            "updated_by".into(),
+            doc.updated_by
+                .clone()
+                .map(Value::String)
+                .unwrap_or(Value::Null),
+        );
     }
     v
 }
@@ -246,7 +311,11 @@ pub fn with_audit_fields(doc: &config::ConfigValue) -> Value {
 impl<T> Stamped<T> {
     /// `fields` plus `updated_at`/`updated_by`, the wire form of every configuration object.
     pub fn wire(&self, fields: Value) -> Value {
-        with_audit_fields(&config::ConfigValue { value: fields, updated_at: self.updated_at, updated_by: self.updated_by.clone() })
+        with_audit_fields(&config::ConfigValue {
+            value: fields,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by.clone(),
+        })
     }
 }
 
@@ -298,9 +367,16 @@ mod tests {
 
     #[test]
     fn maintenance_error_carries_the_contract_details() {
-        let at = DateTime::parse_from_rfc3339("2025-01-15T10:30:00Z").unwrap().with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc3339("2025-01-15T10:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let doc = Stamped {
-            value: MaintenanceConfig { enabled: true, message: String::new(), enabled_at: Some(at), enabled_by: Some("ops_dave".into()) },
+            value: MaintenanceConfig {
+                enabled: true,
+                message: String::new(),
+                enabled_at: Some(at),
+                enabled_by: Some("ops_dave".into()),
+            },
             updated_at: Some(at),
             updated_by: Some("ops_dave".into()),
         };

@@ -32,10 +32,16 @@ pub struct ProcessStats {
 pub fn read() -> Option<ProcessStats> {
     let stat = fs::read_to_string("/proc/self/stat").ok()?;
     let status = fs::read_to_string("/proc/self/status").ok()?;
-    let boot_time = fs::read_to_string("/proc/stat").ok().and_then(|s| parse_boot_time(&s))?;
+    let boot_time = fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| parse_boot_time(&s))?;
     let fields = parse_stat(&stat)?;
-    let open_fds = fs::read_dir("/proc/self/fd").map(|d| d.count() as u64).unwrap_or(0);
-    let max_fds = fs::read_to_string("/proc/self/limits").ok().and_then(|s| parse_max_open_files(&s));
+    let open_fds = fs::read_dir("/proc/self/fd")
+        .map(|d| d.count() as u64)
+        .unwrap_or(0);
+    let max_fds = fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|s| parse_max_open_files(&s));
     Some(ProcessStats {
         cpu_seconds: (fields.utime + fields.stime) as f64 / TICKS_PER_SECOND,
         resident_memory_bytes: status_kib(&status, "VmRSS:").unwrap_or(0) * 1024,
@@ -64,20 +70,36 @@ fn parse_stat(text: &str) -> Option<StatFields> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     // f[0] is field 3 (state); field n is f[n - 3].
     let field = |n: usize| f.get(n - 3).and_then(|v| v.parse::<u64>().ok());
-    Some(StatFields { utime: field(14)?, stime: field(15)?, threads: field(20)?, starttime: field(22)?, vsize: field(23)? })
+    Some(StatFields {
+        utime: field(14)?,
+        stime: field(15)?,
+        threads: field(20)?,
+        starttime: field(22)?,
+        vsize: field(23)?,
+    })
 }
 
 fn parse_boot_time(proc_stat: &str) -> Option<u64> {
-    proc_stat.lines().find_map(|l| l.strip_prefix("btime ")).and_then(|v| v.trim().parse().ok())
+    proc_stat
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn status_kib(status: &str, key: &str) -> Option<u64> {
-    status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
 }
 
 fn parse_max_open_files(limits: &str) -> Option<u64> {
     let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line["Max open files".len()..].split_whitespace().next().and_then(|v| v.parse().ok())
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
 }
 
 #[cfg(test)]
@@ -88,10 +110,30 @@ mod tests {
     fn stat_is_parsed_after_a_command_name_with_spaces() {
         let line = "4242 (my (odd) name) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 7 0 123456 987654321 1000 0";
         let f = parse_stat(line).unwrap();
-        assert_eq!(f, StatFields { utime: 250, stime: 50, threads: 7, starttime: 123456, vsize: 987654321 });
-        assert_eq!(parse_max_open_files("Limit Soft Hard Units\nMax open files            1024                 4096                 files\n"), Some(1024));
-        assert_eq!(status_kib("Name:\tx\nVmRSS:\t  2048 kB\n", "VmRSS:"), Some(2048));
-        assert_eq!(parse_boot_time("cpu 1 2\nbtime 1700000000\n"), Some(1_700_000_000));
+        assert_eq!(
+            f,
+            StatFields {
+                utime: 250,
+                stime: 50,
+                threads: 7,
+                starttime: 123456,
+                vsize: 987654321
+            }
+        );
+        assert_eq!(
+            parse_max_open_files(
+                "Limit Soft Hard Units\nMax open files            1024                 4096                 files\n"
+            ),
+            Some(1024)
+        );
+        assert_eq!(
+            status_kib("Name:\tx\nVmRSS:\t  2048 kB\n", "VmRSS:"),
+            Some(2048)
+        );
+        assert_eq!(
+            parse_boot_time("cpu 1 2\nbtime 1700000000\n"),
+            Some(1_700_000_000)
+        );
     }
 
     #[test]

@@ -16,32 +16,65 @@ use crate::state::AppState;
 
 /// Instance API paths that may be forwarded (§10): exact names, or a prefix for families.
 fn forwardable(path: &str) -> bool {
-    matches!(path, "health" | "ready" | "status" | "schema" | "query" | "lock")
-        || path.starts_with("algo/")
+    matches!(
+        path,
+        "health" | "ready" | "status" | "schema" | "query" | "lock"
+    ) || path.starts_with("algo/")
         || path.starts_with("networkx/")
 }
 
 /// Paths whose success counts as activity (§8 rule 7).
 fn is_activity(method: &Method, path: &str) -> bool {
-    (method == Method::POST && (path == "query" || path.starts_with("algo/") || path.starts_with("networkx/"))) || (method == Method::GET && path == "schema")
+    (method == Method::POST
+        && (path == "query" || path.starts_with("algo/") || path.starts_with("networkx/")))
+        || (method == Method::GET && path == "schema")
 }
 
 /// `ANY /wrapper/{url_slug}/{*path}`
-pub async fn forward(State(state): State<AppState>, Path((slug, path)): Path<(String, String)>, request: Request) -> ApiResult<Response> {
+pub async fn forward(
+    State(state): State<AppState>,
+    Path((slug, path)): Path<(String, String)>,
+    request: Request,
+) -> ApiResult<Response> {
     let path = path.trim_start_matches('/').to_string();
     if !forwardable(&path) {
-        return Err(ApiError::new(ErrorCode::NotFound, format!("/{path} is not an instance API path")).detail("resource_type", "route").detail("resource_id", path));
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("/{path} is not an instance API path"),
+        )
+        .detail("resource_type", "route")
+        .detail("resource_id", path));
     }
     let (parts, body) = request.into_parts();
     let public = matches!(path.as_str(), "health" | "ready");
-    let caller: Option<Caller> = if public { None } else { Some(auth::resolve(&state, &parts).await?) };
-    let row = instances::get_by_slug(&mut *state.store.read().await?, &slug).await?.ok_or_else(|| ApiError::not_found("instance", slug.clone()))?;
+    let caller: Option<Caller> = if public {
+        None
+    } else {
+        Some(auth::resolve(&state, &parts).await?)
+    };
+    let row = instances::get_by_slug(&mut *state.store.read().await?, &slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found("instance", slug.clone()))?;
     match row.status.as_str() {
         "running" => {}
         "waiting_for_snapshot" | "starting" => {
-            return Err(ApiError::new(ErrorCode::InstanceNotReady, format!("Instance {} is {}; try again shortly", row.id, row.status)).detail("status", row.status.clone()).header(axum::http::header::RETRY_AFTER, "5".to_string()));
+            return Err(ApiError::new(
+                ErrorCode::InstanceNotReady,
+                format!("Instance {} is {}; try again shortly", row.id, row.status),
+            )
+            .detail("status", row.status.clone())
+            .header(axum::http::header::RETRY_AFTER, "5".to_string()));
         }
-        other => return Err(ApiError::invalid_state("instance", row.id, other, &["running"], "not_running", format!("Instance {} is {other}", row.id))),
+        other => {
+            return Err(ApiError::invalid_state(
+                "instance",
+                row.id,
+                other,
+                &["running"],
+                "not_running",
+                format!("Instance {} is {other}", row.id),
+            ));
+        }
     }
     if let Some(c) = &caller
         && !c.can_modify(&row.owner_username)
@@ -49,14 +82,31 @@ pub async fn forward(State(state): State<AppState>, Path((slug, path)): Path<(St
         return Err(ApiError::not_owner("instance", row.id, c.role.as_str()));
     }
     let Some(base) = row.internal_url.clone() else {
-        return Err(ApiError::new(ErrorCode::UpstreamError, "The instance has no address yet").detail("service", "instance"));
+        return Err(
+            ApiError::new(ErrorCode::UpstreamError, "The instance has no address yet")
+                .detail("service", "instance"),
+        );
     };
-    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     let url = format!("{}/{path}{query}", base.trim_end_matches('/'));
     let mut headers = HeaderMap::new();
     for (name, value) in &parts.headers {
         let n = name.as_str();
-        if matches!(n, "host" | "authorization" | "x-internal-api-key" | "x-username" | "x-user-role" | "content-length" | "connection" | "transfer-encoding") {
+        if matches!(
+            n,
+            "host"
+                | "authorization"
+                | "x-internal-api-key"
+                | "x-username"
+                | "x-user-role"
+                | "content-length"
+                | "connection"
+                | "transfer-encoding"
+        ) {
             continue;
         }
         headers.append(name.clone(), value.clone());
@@ -78,7 +128,13 @@ pub async fn forward(State(state): State<AppState>, Path((slug, path)): Path<(St
         .timeout(std::time::Duration::from_secs(40 * 60))
         .send()
         .await
-        .map_err(|e| ApiError::new(ErrorCode::UpstreamError, format!("The instance did not answer: {e}")).detail("service", "instance"))?;
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::UpstreamError,
+                format!("The instance did not answer: {e}"),
+            )
+            .detail("service", "instance")
+        })?;
     let status = upstream.status();
     if status.is_success() && is_activity(&parts.method, &path) {
         let state = state.clone();
@@ -92,13 +148,19 @@ pub async fn forward(State(state): State<AppState>, Path((slug, path)): Path<(St
     }
     let mut response = Response::builder().status(status.as_u16());
     for (name, value) in upstream.headers() {
-        if matches!(name.as_str(), "content-length" | "connection" | "transfer-encoding") {
+        if matches!(
+            name.as_str(),
+            "content-length" | "connection" | "transfer-encoding"
+        ) {
             continue;
         }
         response = response.header(name, value);
     }
     let body = Body::from_stream(upstream.bytes_stream());
-    Ok(response.body(body).map_err(ApiError::internal)?.into_response())
+    Ok(response
+        .body(body)
+        .map_err(ApiError::internal)?
+        .into_response())
 }
 
 fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {

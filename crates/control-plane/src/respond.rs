@@ -9,7 +9,10 @@ use serde::Serialize;
 use crate::request_id;
 
 fn meta() -> Meta {
-    Meta { request_id: request_id::current(), ..Meta::default() }
+    Meta {
+        request_id: request_id::current(),
+        ..Meta::default()
+    }
 }
 
 /// `200` with `{"data": …, "meta": {"request_id"}}`.
@@ -33,21 +36,43 @@ pub fn accepted<T: Serialize>(data: T) -> Response {
 
 /// A paginated collection: `meta` carries `total`, `offset`, `limit`.
 pub fn page<T: Serialize>(items: Vec<T>, total: i64, offset: i64, limit: i64) -> Response {
-    let meta = Meta { total: Some(total), offset: Some(offset), limit: Some(limit), ..meta() };
+    let meta = Meta {
+        total: Some(total),
+        offset: Some(offset),
+        limit: Some(limit),
+        ..meta()
+    };
     Json(Envelope { data: items, meta }).into_response()
 }
 
 /// An unpaginated collection: `meta` carries `total` only.
 pub fn list<T: Serialize>(items: Vec<T>) -> Response {
-    let meta = Meta { total: Some(items.len() as i64), ..meta() };
+    let meta = Meta {
+        total: Some(items.len() as i64),
+        ..meta()
+    };
     Json(Envelope { data: items, meta }).into_response()
 }
 
 /// A paginated collection nested under `data.<key>` (e.g. `{"data": {"jobs": […]}}`, kept for
 /// clients that read the list there); `meta` carries `total`, `offset`, `limit`.
-pub fn page_under<T: Serialize>(key: &str, items: Vec<T>, total: i64, offset: i64, limit: i64) -> Response {
+pub fn page_under<T: Serialize>(
+    key: &str,
+    items: Vec<T>,
+    total: i64,
+    offset: i64,
+    limit: i64,
+) -> Response {
     let mut data = serde_json::Map::new();
-    data.insert(key.to_string(), serde_json::to_value(items).unwrap_or_default());
-    let meta = Meta { total: Some(total), offset: Some(offset), limit: Some(limit), ..meta() };
+    data.insert(
+        key.to_string(),
+        serde_json::to_value(items).unwrap_or_default(),
+    );
+    let meta = Meta {
+        total: Some(total),
+        offset: Some(offset),
+        limit: Some(limit),
+        ..meta()
+    };
     Json(Envelope { data, meta }).into_response()
 }

@@ -37,7 +37,14 @@ impl SchemaCache {
     /// The current view.
     pub fn snapshot(&self) -> Snapshot {
         let s = self.inner.read().unwrap_or_else(|p| p.into_inner()).clone();
-        if s.status.is_empty() { Snapshot { status: "never".into(), ..s } } else { s }
+        if s.status.is_empty() {
+            Snapshot {
+                status: "never".into(),
+                ..s
+            }
+        } else {
+            s
+        }
     }
 
     /// Whether a refresh is running now.
@@ -48,8 +55,11 @@ impl SchemaCache {
     /// Loads the persisted cache; returns whether one existed.
     pub async fn load(&self, state: &AppState) -> Result<bool, graph_olap_store::StoreError> {
         let stored = schema_cache::load(&mut *state.store.read().await?).await?;
-        let Some(stored) = stored else { return Ok(false) };
-        let metadata: WarehouseMetadata = serde_json::from_value(stored.payload).unwrap_or_default();
+        let Some(stored) = stored else {
+            return Ok(false);
+        };
+        let metadata: WarehouseMetadata =
+            serde_json::from_value(stored.payload).unwrap_or_default();
         *self.inner.write().unwrap_or_else(|p| p.into_inner()) = Snapshot {
             metadata,
             refreshed_at: stored.refreshed_at,
@@ -78,10 +88,18 @@ impl SchemaCache {
         match result {
             Ok(mut metadata) => {
                 if let Some(allowed) = &state.settings.schema_catalogs {
-                    metadata.catalogs.retain(|c| allowed.iter().any(|a| a.eq_ignore_ascii_case(&c.name)));
+                    metadata
+                        .catalogs
+                        .retain(|c| allowed.iter().any(|a| a.eq_ignore_ascii_case(&c.name)));
                 }
                 metadata.sort();
-                next = Snapshot { metadata, refreshed_at: Some(now), status: "success".into(), duration_ms: Some(duration_ms), error: None };
+                next = Snapshot {
+                    metadata,
+                    refreshed_at: Some(now),
+                    status: "success".into(),
+                    duration_ms: Some(duration_ms),
+                    error: None,
+                };
             }
             Err(e) => {
                 tracing::warn!(error = %e, "schema cache refresh failed; keeping previous contents");
@@ -93,13 +111,16 @@ impl SchemaCache {
         }
         let persisted = async {
             let mut tx = state.store.write().await?;
-            schema_cache::store(&mut tx, &CachedSchema {
-                payload: serde_json::to_value(&next.metadata).unwrap_or_default(),
-                refreshed_at: next.refreshed_at,
-                status: next.status.clone(),
-                duration_ms: next.duration_ms,
-                error: next.error.clone(),
-            })
+            schema_cache::store(
+                &mut tx,
+                &CachedSchema {
+                    payload: serde_json::to_value(&next.metadata).unwrap_or_default(),
+                    refreshed_at: next.refreshed_at,
+                    status: next.status.clone(),
+                    duration_ms: next.duration_ms,
+                    error: next.error.clone(),
+                },
+            )
             .await?;
             tx.commit().await?;
             Ok::<(), graph_olap_store::StoreError>(())

@@ -18,7 +18,8 @@ use crate::routes::instances::STATUSES as INSTANCE_STATUSES;
 use crate::state::AppState;
 
 /// Export job statuses (§4.4).
-pub const EXPORT_JOB_STATUSES: &[&str] = &["pending", "claimed", "completed", "failed", "cancelled"];
+pub const EXPORT_JOB_STATUSES: &[&str] =
+    &["pending", "claimed", "completed", "failed", "cancelled"];
 
 /// The database figures of a scrape.
 struct DatabaseGauges {
@@ -36,48 +37,114 @@ async fn read_database(state: &AppState) -> Result<DatabaseGauges, ApiError> {
         snapshots: stats::count_by_status(&mut conn, StatusTable::Snapshots).await?,
         export_jobs: stats::count_by_status(&mut conn, StatusTable::ExportJobs).await?,
         jobs: jobs::all(&mut conn).await?,
-        maintenance: crate::platform_config::maintenance(&mut conn).await?.value.enabled,
+        maintenance: crate::platform_config::maintenance(&mut conn)
+            .await?
+            .value
+            .enabled,
     })
 }
 
-fn by_status(out: &mut Exposition, name: &str, help: &str, statuses: &[&str], counts: Option<&BTreeMap<String, i64>>) {
+fn by_status(
+    out: &mut Exposition,
+    name: &str,
+    help: &str,
+    statuses: &[&str],
+    counts: Option<&BTreeMap<String, i64>>,
+) {
     out.family(name, "gauge", help);
     let Some(counts) = counts else { return };
     for s in statuses {
-        out.sample(name, &[("status", s)], counts.get(*s).copied().unwrap_or(0) as f64);
+        out.sample(
+            name,
+            &[("status", s)],
+            counts.get(*s).copied().unwrap_or(0) as f64,
+        );
     }
 }
 
 fn job_gauges(out: &mut Exposition, jobs: Option<&[JobState]>) {
     let find = |job: Job| jobs.and_then(|all| all.iter().find(|s| s.name == job.name()));
-    out.family("background_job_last_success_timestamp_seconds", "gauge", "End of the last successful run of each job (0 = never), from the database");
+    out.family(
+        "background_job_last_success_timestamp_seconds",
+        "gauge",
+        "End of the last successful run of each job (0 = never), from the database",
+    );
     if jobs.is_some() {
         for job in Job::ALL {
-            let at = find(job).and_then(|s| s.last_success_at).map(|t| t.timestamp_millis() as f64 / 1000.0).unwrap_or(0.0);
-            out.sample("background_job_last_success_timestamp_seconds", &[("job_name", job.name())], at);
+            let at = find(job)
+                .and_then(|s| s.last_success_at)
+                .map(|t| t.timestamp_millis() as f64 / 1000.0)
+                .unwrap_or(0.0);
+            out.sample(
+                "background_job_last_success_timestamp_seconds",
+                &[("job_name", job.name())],
+                at,
+            );
         }
     }
-    out.family("background_job_health_status", "gauge", "1 while a job is healthy, 0 after 3 or more consecutive failures");
+    out.family(
+        "background_job_health_status",
+        "gauge",
+        "1 while a job is healthy, 0 after 3 or more consecutive failures",
+    );
     if jobs.is_some() {
         for job in Job::ALL {
             let failures = find(job).map(|s| s.consecutive_failures).unwrap_or(0);
-            out.sample("background_job_health_status", &[("job_name", job.name())], if failures >= crate::jobs::UNHEALTHY_AFTER { 0.0 } else { 1.0 });
+            out.sample(
+                "background_job_health_status",
+                &[("job_name", job.name())],
+                if failures >= crate::jobs::UNHEALTHY_AFTER {
+                    0.0
+                } else {
+                    1.0
+                },
+            );
         }
     }
 }
 
 fn process_metrics(out: &mut Exposition) {
-    let Some(p) = crate::procfs::read() else { return };
-    out.family("process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds");
+    let Some(p) = crate::procfs::read() else {
+        return;
+    };
+    out.family(
+        "process_cpu_seconds_total",
+        "counter",
+        "User and system CPU time spent, in seconds",
+    );
     out.sample("process_cpu_seconds_total", &[], p.cpu_seconds);
-    out.gauge("process_resident_memory_bytes", "Resident memory size in bytes", p.resident_memory_bytes as f64);
-    out.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes", p.virtual_memory_bytes as f64);
-    out.gauge("process_open_fds", "Open file descriptors", p.open_fds as f64);
+    out.gauge(
+        "process_resident_memory_bytes",
+        "Resident memory size in bytes",
+        p.resident_memory_bytes as f64,
+    );
+    out.gauge(
+        "process_virtual_memory_bytes",
+        "Virtual memory size in bytes",
+        p.virtual_memory_bytes as f64,
+    );
+    out.gauge(
+        "process_open_fds",
+        "Open file descriptors",
+        p.open_fds as f64,
+    );
     if let Some(max) = p.max_fds {
-        out.gauge("process_max_fds", "Maximum number of open file descriptors", max as f64);
+        out.gauge(
+            "process_max_fds",
+            "Maximum number of open file descriptors",
+            max as f64,
+        );
     }
-    out.gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds", p.start_time_seconds);
-    out.gauge("process_threads", "OS threads of the process", p.threads as f64);
+    out.gauge(
+        "process_start_time_seconds",
+        "Start time of the process since the Unix epoch, in seconds",
+        p.start_time_seconds,
+    );
+    out.gauge(
+        "process_threads",
+        "OS threads of the process",
+        p.threads as f64,
+    );
 }
 
 /// Renders a complete scrape.
@@ -91,18 +158,56 @@ pub async fn render(state: &AppState) -> String {
     };
     let mut out = Exposition::default();
     state.metrics.render(&mut out);
-    out.gauge("graph_olap_database_up", "1 when this scrape could read the metadata database", if db.is_some() { 1.0 } else { 0.0 });
-    by_status(&mut out, "instances_by_status_total", "Instances per status, from the database", INSTANCE_STATUSES, db.as_ref().map(|d| &d.instances));
-    by_status(&mut out, "snapshots_by_status_total", "Snapshots per status, from the database", SNAPSHOT_STATUSES, db.as_ref().map(|d| &d.snapshots));
-    by_status(&mut out, "export_jobs_by_status_total", "Export jobs per status, from the database", EXPORT_JOB_STATUSES, db.as_ref().map(|d| &d.export_jobs));
-    out.family("graph_olap_export_queue_depth", "gauge", "Export jobs waiting to be claimed (pending)");
+    out.gauge(
+        "graph_olap_database_up",
+        "1 when this scrape could read the metadata database",
+        if db.is_some() { 1.0 } else { 0.0 },
+    );
+    by_status(
+        &mut out,
+        "instances_by_status_total",
+        "Instances per status, from the database",
+        INSTANCE_STATUSES,
+        db.as_ref().map(|d| &d.instances),
+    );
+    by_status(
+        &mut out,
+        "snapshots_by_status_total",
+        "Snapshots per status, from the database",
+        SNAPSHOT_STATUSES,
+        db.as_ref().map(|d| &d.snapshots),
+    );
+    by_status(
+        &mut out,
+        "export_jobs_by_status_total",
+        "Export jobs per status, from the database",
+        EXPORT_JOB_STATUSES,
+        db.as_ref().map(|d| &d.export_jobs),
+    );
+    out.family(
+        "graph_olap_export_queue_depth",
+        "gauge",
+        "Export jobs waiting to be claimed (pending)",
+    );
     if let Some(d) = &db {
-        out.sample("graph_olap_export_queue_depth", &[], d.export_jobs.get("pending").copied().unwrap_or(0) as f64);
+        out.sample(
+            "graph_olap_export_queue_depth",
+            &[],
+            d.export_jobs.get("pending").copied().unwrap_or(0) as f64,
+        );
     }
     job_gauges(&mut out, db.as_ref().map(|d| d.jobs.as_slice()));
-    out.family("maintenance_mode_enabled", "gauge", "1 while maintenance mode blocks new instances");
+    out.family(
+        "maintenance_mode_enabled",
+        "gauge",
+        "1 while maintenance mode blocks new instances",
+    );
     if let Some(d) = &db {
-        out.sample("maintenance_mode_enabled", &[], if d.maintenance { 1.0 } else { 0.0 });
+        out.sample(
+            "maintenance_mode_enabled",
+            &[],
+            if d.maintenance { 1.0 } else { 0.0 },
+        );
     }
     process_metrics(&mut out);
     out.finish()

@@ -72,29 +72,59 @@ pub struct Settings {
 }
 
 /// The job names whose interval can be configured.
-pub const JOB_NAMES: [&str; 5] = ["reconciliation", "lifecycle", "export_reconciliation", "schema_cache", "instance_orchestration"];
+pub const JOB_NAMES: [&str; 5] = [
+    "reconciliation",
+    "lifecycle",
+    "export_reconciliation",
+    "schema_cache",
+    "instance_orchestration",
+];
 
 /// Timing settings read through `lookup` (given the full variable name):
 /// `GRAPH_OLAP_<JOB>_INTERVAL_SECONDS` (1–604 800) for every job of [`JOB_NAMES`], and
 /// `GRAPH_OLAP_INSTANCE_STARTUP_TIMEOUT`, `GRAPH_OLAP_STOP_TIMEOUT`,
 /// `GRAPH_OLAP_INSTANCE_RETENTION` as ISO 8601 durations (API.md §4.3). Applied to `settings`;
 /// a bad value is an error naming the variable.
-pub fn apply_timing(settings: &mut Settings, lookup: impl Fn(&str) -> Option<String>) -> Result<(), String> {
+pub fn apply_timing(
+    settings: &mut Settings,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
     for job in JOB_NAMES {
         let name = format!("GRAPH_OLAP_{}_INTERVAL_SECONDS", job.to_ascii_uppercase());
         if let Some(value) = lookup(&name).filter(|v| !v.trim().is_empty()) {
-            let seconds: u64 = value.trim().parse().ok().filter(|s| (1..=604_800).contains(s)).ok_or_else(|| format!("{name} must be a whole number of seconds from 1 to 604800, not '{value}'"))?;
-            settings.job_intervals.insert(job.to_string(), std::time::Duration::from_secs(seconds));
+            let seconds: u64 = value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| (1..=604_800).contains(s))
+                .ok_or_else(|| {
+                    format!(
+                        "{name} must be a whole number of seconds from 1 to 604800, not '{value}'"
+                    )
+                })?;
+            settings
+                .job_intervals
+                .insert(job.to_string(), std::time::Duration::from_secs(seconds));
         }
     }
     for (name, slot) in [
-        ("GRAPH_OLAP_INSTANCE_STARTUP_TIMEOUT", &mut settings.startup_timeout),
+        (
+            "GRAPH_OLAP_INSTANCE_STARTUP_TIMEOUT",
+            &mut settings.startup_timeout,
+        ),
         ("GRAPH_OLAP_STOP_TIMEOUT", &mut settings.stop_grace),
-        ("GRAPH_OLAP_INSTANCE_RETENTION", &mut settings.instance_retention),
+        (
+            "GRAPH_OLAP_INSTANCE_RETENTION",
+            &mut settings.instance_retention,
+        ),
     ] {
         if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
-            let duration = graph_olap_api::IsoDuration::parse(value.trim()).map_err(|e| format!("{name}: {e}"))?;
-            *slot = duration.to_chrono().to_std().map_err(|_| format!("{name} must be positive"))?;
+            let duration = graph_olap_api::IsoDuration::parse(value.trim())
+                .map_err(|e| format!("{name}: {e}"))?;
+            *slot = duration
+                .to_chrono()
+                .to_std()
+                .map_err(|_| format!("{name} must be positive"))?;
         }
     }
     Ok(())
@@ -104,22 +134,35 @@ pub fn apply_timing(settings: &mut Settings, lookup: impl Fn(&str) -> Option<Str
 /// `GRAPH_OLAP_QUALITY_{NULL_KEYS,DUPLICATE_KEYS,DANGLING_EDGES}` through `lookup` (which is given
 /// the full variable name). Unset variables keep their defaults; a bad value is an error naming
 /// the variable.
-pub fn snapshot_settings(lookup: impl Fn(&str) -> Option<String>) -> Result<(bool, QualityPolicy), String> {
+pub fn snapshot_settings(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(bool, QualityPolicy), String> {
     let reuse = match lookup("GRAPH_OLAP_SNAPSHOT_REUSE").map(|v| v.trim().to_ascii_lowercase()) {
         None => true,
         Some(v) if v.is_empty() => true,
         Some(v) if ["true", "1", "on", "yes"].contains(&v.as_str()) => true,
         Some(v) if ["false", "0", "off", "no"].contains(&v.as_str()) => false,
-        Some(v) => return Err(format!("GRAPH_OLAP_SNAPSHOT_REUSE must be true or false, not '{v}'")),
+        Some(v) => {
+            return Err(format!(
+                "GRAPH_OLAP_SNAPSHOT_REUSE must be true or false, not '{v}'"
+            ));
+        }
     };
     let mut quality = QualityPolicy::default();
     for (name, slot) in [
         ("GRAPH_OLAP_QUALITY_NULL_KEYS", &mut quality.null_keys),
-        ("GRAPH_OLAP_QUALITY_DUPLICATE_KEYS", &mut quality.duplicate_keys),
-        ("GRAPH_OLAP_QUALITY_DANGLING_EDGES", &mut quality.dangling_edges),
+        (
+            "GRAPH_OLAP_QUALITY_DUPLICATE_KEYS",
+            &mut quality.duplicate_keys,
+        ),
+        (
+            "GRAPH_OLAP_QUALITY_DANGLING_EDGES",
+            &mut quality.dangling_edges,
+        ),
     ] {
         if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
-            *slot = CheckPolicy::parse(&value).ok_or_else(|| format!("{name} must be fail, report or off, not '{value}'"))?;
+            *slot = CheckPolicy::parse(&value)
+                .ok_or_else(|| format!("{name} must be fail, report or off, not '{value}'"))?;
         }
     }
     if quality.null_keys == CheckPolicy::Off {
@@ -197,8 +240,11 @@ pub fn parse_seed_users(text: &str) -> Result<Vec<(String, Role)>, String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|pair| {
-            let (user, role) = pair.split_once(':').ok_or_else(|| format!("'{pair}' is not username:role"))?;
-            let role = Role::parse(role).ok_or_else(|| format!("'{role}' is not a role (analyst, admin, ops)"))?;
+            let (user, role) = pair
+                .split_once(':')
+                .ok_or_else(|| format!("'{pair}' is not username:role"))?;
+            let role = Role::parse(role)
+                .ok_or_else(|| format!("'{role}' is not a role (analyst, admin, ops)"))?;
             Ok((user.trim().to_ascii_lowercase(), role))
         })
         .collect()
@@ -211,7 +257,10 @@ mod tests {
     #[test]
     fn snapshot_settings_defaults_overrides_and_errors() {
         let none = |_: &str| None;
-        assert_eq!(snapshot_settings(none).unwrap(), (true, QualityPolicy::default()));
+        assert_eq!(
+            snapshot_settings(none).unwrap(),
+            (true, QualityPolicy::default())
+        );
         let set = |name: &str| match name {
             "GRAPH_OLAP_SNAPSHOT_REUSE" => Some("false".to_string()),
             "GRAPH_OLAP_QUALITY_DUPLICATE_KEYS" => Some("FAIL".to_string()),
@@ -220,29 +269,51 @@ mod tests {
         };
         let (reuse, quality) = snapshot_settings(set).unwrap();
         assert!(!reuse);
-        assert_eq!((quality.null_keys, quality.duplicate_keys, quality.dangling_edges), (CheckPolicy::Fail, CheckPolicy::Fail, CheckPolicy::Off));
-        let bad = |name: &str| (name == "GRAPH_OLAP_QUALITY_NULL_KEYS").then(|| "maybe".to_string());
-        assert!(snapshot_settings(bad).unwrap_err().contains("GRAPH_OLAP_QUALITY_NULL_KEYS"));
+        assert_eq!(
+            (
+                quality.null_keys,
+                quality.duplicate_keys,
+                quality.dangling_edges
+            ),
+            (CheckPolicy::Fail, CheckPolicy::Fail, CheckPolicy::Off)
+        );
+        let bad =
+            |name: &str| (name == "GRAPH_OLAP_QUALITY_NULL_KEYS").then(|| "maybe".to_string());
+        assert!(
+            snapshot_settings(bad)
+                .unwrap_err()
+                .contains("GRAPH_OLAP_QUALITY_NULL_KEYS")
+        );
         let off = |name: &str| (name == "GRAPH_OLAP_QUALITY_NULL_KEYS").then(|| "off".to_string());
         assert!(snapshot_settings(off).is_err());
-        let reuse = |name: &str| (name == "GRAPH_OLAP_SNAPSHOT_REUSE").then(|| "sometimes".to_string());
+        let reuse =
+            |name: &str| (name == "GRAPH_OLAP_SNAPSHOT_REUSE").then(|| "sometimes".to_string());
         assert!(snapshot_settings(reuse).is_err());
     }
 
     #[test]
     fn timing_overrides_and_errors() {
-        let mut settings = Settings::development("http://x".into(), "file:///x".into(), "k".repeat(32));
+        let mut settings =
+            Settings::development("http://x".into(), "file:///x".into(), "k".repeat(32));
         let set = |name: &str| match name {
             "GRAPH_OLAP_RECONCILIATION_INTERVAL_SECONDS" => Some("2".to_string()),
             "GRAPH_OLAP_STOP_TIMEOUT" => Some("PT5S".to_string()),
             _ => None,
         };
         apply_timing(&mut settings, set).unwrap();
-        assert_eq!(settings.job_intervals.get("reconciliation"), Some(&std::time::Duration::from_secs(2)));
+        assert_eq!(
+            settings.job_intervals.get("reconciliation"),
+            Some(&std::time::Duration::from_secs(2))
+        );
         assert_eq!(settings.job_intervals.get("lifecycle"), None);
         assert_eq!(settings.stop_grace, std::time::Duration::from_secs(5));
-        for (name, value) in [("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "0"), ("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "soon"), ("GRAPH_OLAP_INSTANCE_RETENTION", "7 days")] {
-            let err = apply_timing(&mut settings, |n| (n == name).then(|| value.to_string())).unwrap_err();
+        for (name, value) in [
+            ("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "0"),
+            ("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "soon"),
+            ("GRAPH_OLAP_INSTANCE_RETENTION", "7 days"),
+        ] {
+            let err = apply_timing(&mut settings, |n| (n == name).then(|| value.to_string()))
+                .unwrap_err();
             assert!(err.contains(name), "{err}");
         }
     }

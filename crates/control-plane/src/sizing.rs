@@ -28,7 +28,9 @@ pub struct SnapshotFigures {
 /// and algorithm values) and 48 bytes per edge (adjacency in both directions plus the CSR).
 pub fn estimate_bytes(s: SnapshotFigures) -> u64 {
     const BASE: u64 = 512 << 20;
-    BASE.saturating_add(s.parquet_bytes.saturating_mul(3)).saturating_add(s.nodes.saturating_mul(64)).saturating_add(s.edges.saturating_mul(48))
+    BASE.saturating_add(s.parquet_bytes.saturating_mul(3))
+        .saturating_add(s.nodes.saturating_mul(64))
+        .saturating_add(s.edges.saturating_mul(48))
 }
 
 /// Whole GiB needed for the estimate.
@@ -40,7 +42,9 @@ pub fn estimate_gb(s: SnapshotFigures) -> i64 {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SizingError {
     /// The requested `memory_gb` is below the estimate.
-    #[error("the snapshot needs an estimated {needed_gb} GiB of memory but the instance asks for {requested_gb} GiB; request at least memory_gb={needed_gb}")]
+    #[error(
+        "the snapshot needs an estimated {needed_gb} GiB of memory but the instance asks for {requested_gb} GiB; request at least memory_gb={needed_gb}"
+    )]
     BelowEstimate {
         /// Estimate in GiB.
         needed_gb: i64,
@@ -48,7 +52,9 @@ pub enum SizingError {
         requested_gb: i64,
     },
     /// The estimate exceeds what an instance may have here.
-    #[error("the snapshot needs an estimated {needed_gb} GiB of memory, more than the {limit_gb} GiB an instance can have here; narrow the mapping (fewer rows or properties)")]
+    #[error(
+        "the snapshot needs an estimated {needed_gb} GiB of memory, more than the {limit_gb} GiB an instance can have here; narrow the mapping (fewer rows or properties)"
+    )]
     OverLimit {
         /// Estimate in GiB.
         needed_gb: i64,
@@ -60,34 +66,67 @@ pub enum SizingError {
 /// The `memory_gb` to run with: the requested value if it covers the estimate, else the larger
 /// of the §6.1 default `ceil(2 + 3 × size_GiB)` and the estimate — never above `limit_gb`
 /// (the API maximum, lowered by what the runtime can offer).
-pub fn memory_gb(requested: Option<i64>, s: SnapshotFigures, limit_gb: i64) -> Result<i64, SizingError> {
+pub fn memory_gb(
+    requested: Option<i64>,
+    s: SnapshotFigures,
+    limit_gb: i64,
+) -> Result<i64, SizingError> {
     let needed_gb = estimate_gb(s).max(MEMORY_GB_RANGE.0);
     let limit_gb = limit_gb.min(MEMORY_GB_RANGE.1);
     if needed_gb > limit_gb {
-        return Err(SizingError::OverLimit { needed_gb, limit_gb });
+        return Err(SizingError::OverLimit {
+            needed_gb,
+            limit_gb,
+        });
     }
     if let Some(requested_gb) = requested {
-        return if requested_gb < needed_gb { Err(SizingError::BelowEstimate { needed_gb, requested_gb }) } else { Ok(requested_gb) };
+        return if requested_gb < needed_gb {
+            Err(SizingError::BelowEstimate {
+                needed_gb,
+                requested_gb,
+            })
+        } else {
+            Ok(requested_gb)
+        };
     }
     let size_gib = s.parquet_bytes as f64 / GIB as f64;
-    let spec_default = ((2.0 + 3.0 * size_gib).ceil() as i64).clamp(MEMORY_GB_RANGE.0, MEMORY_GB_RANGE.1);
+    let spec_default =
+        ((2.0 + 3.0 * size_gib).ceil() as i64).clamp(MEMORY_GB_RANGE.0, MEMORY_GB_RANGE.1);
     Ok(spec_default.max(needed_gb).min(limit_gb))
 }
 
 /// The figures of a ready snapshot (zero where unknown, e.g. pre-staged snapshots).
 pub fn figures_of(snapshot: &graph_olap_store::snapshots::Snapshot) -> SnapshotFigures {
-    let sum = |m: &Option<std::collections::BTreeMap<String, i64>>| m.as_ref().map_or(0, |m| m.values().map(|v| u64::try_from(*v).unwrap_or(0)).sum());
-    SnapshotFigures { parquet_bytes: snapshot.size_bytes.map_or(0, |b| u64::try_from(b).unwrap_or(0)), nodes: sum(&snapshot.node_counts), edges: sum(&snapshot.edge_counts) }
+    let sum = |m: &Option<std::collections::BTreeMap<String, i64>>| {
+        m.as_ref().map_or(0, |m| {
+            m.values().map(|v| u64::try_from(*v).unwrap_or(0)).sum()
+        })
+    };
+    SnapshotFigures {
+        parquet_bytes: snapshot
+            .size_bytes
+            .map_or(0, |b| u64::try_from(b).unwrap_or(0)),
+        nodes: sum(&snapshot.node_counts),
+        edges: sum(&snapshot.edge_counts),
+    }
 }
 
 /// The effective per-instance memory limit: the API maximum, lowered by the runtime's.
 pub fn limit_gb(state: &crate::state::AppState) -> i64 {
-    state.runtime.as_ref().and_then(|r| r.memory_limit_gb()).map_or(MEMORY_GB_RANGE.1, |l| l.min(MEMORY_GB_RANGE.1))
+    state
+        .runtime
+        .as_ref()
+        .and_then(|r| r.memory_limit_gb())
+        .map_or(MEMORY_GB_RANGE.1, |l| l.min(MEMORY_GB_RANGE.1))
 }
 
 /// [`memory_gb`] for a new instance on a ready snapshot, as a `400 VALIDATION_FAILED` on
 /// `memory_gb` when it cannot be satisfied (nothing is created).
-pub fn size_for_create(state: &crate::state::AppState, requested: Option<i64>, snapshot: &graph_olap_store::snapshots::Snapshot) -> crate::error::ApiResult<i64> {
+pub fn size_for_create(
+    state: &crate::state::AppState,
+    requested: Option<i64>,
+    snapshot: &graph_olap_store::snapshots::Snapshot,
+) -> crate::error::ApiResult<i64> {
     let figures = figures_of(snapshot);
     memory_gb(requested, figures, limit_gb(state)).map_err(|e| {
         let reason = match e {
@@ -98,7 +137,9 @@ pub fn size_for_create(state: &crate::state::AppState, requested: Option<i64>, s
         if let Some(first) = message.get_mut(0..1) {
             first.make_ascii_uppercase();
         }
-        crate::error::ApiError::invalid("memory_gb", reason, message).detail("estimated_memory_gb", estimate_gb(figures)).detail("memory_limit_gb", limit_gb(state))
+        crate::error::ApiError::invalid("memory_gb", reason, message)
+            .detail("estimated_memory_gb", estimate_gb(figures))
+            .detail("memory_limit_gb", limit_gb(state))
     })
 }
 
@@ -107,13 +148,25 @@ mod tests {
     use super::*;
 
     fn figures(parquet_mib: u64, nodes: u64, edges: u64) -> SnapshotFigures {
-        SnapshotFigures { parquet_bytes: parquet_mib << 20, nodes, edges }
+        SnapshotFigures {
+            parquet_bytes: parquet_mib << 20,
+            nodes,
+            edges,
+        }
     }
 
     #[test]
     fn small_snapshots_get_the_spec_default() {
-        assert_eq!(memory_gb(None, figures(1, 1_000, 10_000), 32), Ok(3), "ceil(2 + 3 × 1 MiB in GiB)");
-        assert_eq!(memory_gb(None, SnapshotFigures::default(), 32), Ok(2), "an empty snapshot gets the minimum");
+        assert_eq!(
+            memory_gb(None, figures(1, 1_000, 10_000), 32),
+            Ok(3),
+            "ceil(2 + 3 × 1 MiB in GiB)"
+        );
+        assert_eq!(
+            memory_gb(None, SnapshotFigures::default(), 32),
+            Ok(2),
+            "an empty snapshot gets the minimum"
+        );
         assert_eq!(estimate_gb(SnapshotFigures::default()), 1);
     }
 
@@ -130,17 +183,38 @@ mod tests {
     fn too_little_memory_is_refused_naming_both_numbers() {
         let s = figures(1024, 10_000_000, 100_000_000);
         let err = memory_gb(Some(4), s, 32).unwrap_err();
-        assert_eq!(err, SizingError::BelowEstimate { needed_gb: 9, requested_gb: 4 });
+        assert_eq!(
+            err,
+            SizingError::BelowEstimate {
+                needed_gb: 9,
+                requested_gb: 4
+            }
+        );
         assert!(err.to_string().contains("9 GiB") && err.to_string().contains("4 GiB"));
     }
 
     #[test]
     fn estimates_over_the_limit_are_refused() {
         let huge = figures(20 * 1024, 100_000_000, 1_000_000_000);
-        assert!(matches!(memory_gb(None, huge, 32), Err(SizingError::OverLimit { limit_gb: 32, .. })));
+        assert!(matches!(
+            memory_gb(None, huge, 32),
+            Err(SizingError::OverLimit { limit_gb: 32, .. })
+        ));
         // A runtime with less memory than the API maximum lowers the limit.
         let s = figures(1024, 10_000_000, 100_000_000);
-        assert_eq!(memory_gb(None, s, 8), Err(SizingError::OverLimit { needed_gb: 9, limit_gb: 8 }));
-        assert!(matches!(memory_gb(None, figures(40 * 1024, 10, 10), 64), Err(SizingError::OverLimit { limit_gb: 32, .. })), "the API maximum still caps the limit");
+        assert_eq!(
+            memory_gb(None, s, 8),
+            Err(SizingError::OverLimit {
+                needed_gb: 9,
+                limit_gb: 8
+            })
+        );
+        assert!(
+            matches!(
+                memory_gb(None, figures(40 * 1024, 10, 10), 64),
+                Err(SizingError::OverLimit { limit_gb: 32, .. })
+            ),
+            "the API maximum still caps the limit"
+        );
     }
 }

@@ -5,13 +5,18 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use graph_olap_api::instance::{MANIFEST_SCHEMA_VERSION, ManifestFile, ManifestTable, SnapshotManifest};
+use graph_olap_api::export::{
+    CheckPolicy, ColumnRole, DataQuality, EdgeEndpoints, ExportedFile, JobColumn, JobQuality,
+    JobType, NodeFiles, QualityStatus,
+};
+use graph_olap_api::instance::{
+    MANIFEST_SCHEMA_VERSION, ManifestFile, ManifestTable, SnapshotManifest,
+};
 use graph_olap_api::time::format_ts;
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
 use graph_olap_store::export_jobs::{self, ExportJobRow, NewExportJob};
 use graph_olap_store::snapshots::{self, NewSnapshot, Snapshot};
 use graph_olap_store::{StoreError, audit};
-use graph_olap_api::export::{CheckPolicy, ColumnRole, DataQuality, EdgeEndpoints, ExportedFile, JobColumn, JobQuality, JobType, NodeFiles, QualityStatus};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
@@ -23,24 +28,57 @@ use crate::state::AppState;
 pub const MAX_ATTEMPTS: i64 = 3;
 
 /// The export jobs of a mapping version, in step order (nodes first, definition order).
-pub fn jobs_for(nodes: &[NodeDefinition], edges: &[EdgeDefinition], storage_path: &str) -> Vec<NewExportJob> {
-    let column_json = |cols: Vec<JobColumn>| serde_json::to_string(&cols).unwrap_or_else(|_| "[]".into());
+pub fn jobs_for(
+    nodes: &[NodeDefinition],
+    edges: &[EdgeDefinition],
+    storage_path: &str,
+) -> Vec<NewExportJob> {
+    let column_json =
+        |cols: Vec<JobColumn>| serde_json::to_string(&cols).unwrap_or_else(|_| "[]".into());
     let mut jobs = Vec::new();
     for n in nodes {
         let cols = mapping_rules::expected_node_columns(n)
             .into_iter()
             .enumerate()
-            .map(|(i, c)| JobColumn { name: c.name, ty: c.ty, role: if i == 0 { ColumnRole::PrimaryKey } else { ColumnRole::Property } })
+            .map(|(i, c)| JobColumn {
+                name: c.name,
+                ty: c.ty,
+                role: if i == 0 {
+                    ColumnRole::PrimaryKey
+                } else {
+                    ColumnRole::Property
+                },
+            })
             .collect();
-        jobs.push(NewExportJob { job_type: "node", entity_name: n.label.clone(), sql_text: n.sql.clone(), columns: column_json(cols), output_uri: format!("{storage_path}nodes/{}/", n.label) });
+        jobs.push(NewExportJob {
+            job_type: "node",
+            entity_name: n.label.clone(),
+            sql_text: n.sql.clone(),
+            columns: column_json(cols),
+            output_uri: format!("{storage_path}nodes/{}/", n.label),
+        });
     }
     for e in edges {
         let cols = mapping_rules::expected_edge_columns(e, nodes)
             .into_iter()
             .enumerate()
-            .map(|(i, c)| JobColumn { name: c.name, ty: c.ty, role: match i { 0 => ColumnRole::FromKey, 1 => ColumnRole::ToKey, _ => ColumnRole::Property } })
+            .map(|(i, c)| JobColumn {
+                name: c.name,
+                ty: c.ty,
+                role: match i {
+                    0 => ColumnRole::FromKey,
+                    1 => ColumnRole::ToKey,
+                    _ => ColumnRole::Property,
+                },
+            })
             .collect();
-        jobs.push(NewExportJob { job_type: "edge", entity_name: e.edge_type.clone(), sql_text: e.sql.clone(), columns: column_json(cols), output_uri: format!("{storage_path}edges/{}/", e.edge_type) });
+        jobs.push(NewExportJob {
+            job_type: "edge",
+            entity_name: e.edge_type.clone(),
+            sql_text: e.sql.clone(),
+            columns: column_json(cols),
+            output_uri: format!("{storage_path}edges/{}/", e.edge_type),
+        });
     }
     jobs
 }
@@ -61,11 +99,18 @@ pub async fn create(
     request_id: &str,
 ) -> ApiResult<Snapshot> {
     let now = state.now();
-    let parse = |t: &Option<String>| t.as_deref().and_then(|t| graph_olap_api::IsoDuration::parse(t).ok());
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| graph_olap_api::IsoDuration::parse(t).ok())
+    };
     let ttl = parse(&limits.default_ttl);
     let name: String = name.chars().take(255).collect();
     let policy = state.settings.quality;
-    let quality = if prestaged { DataQuality::not_checked(policy) } else { DataQuality::pending(policy) };
+    let quality = if prestaged {
+        DataQuality::not_checked(policy)
+    } else {
+        DataQuality::pending(policy)
+    };
     let new = NewSnapshot {
         mapping_id,
         mapping_version: version.version,
@@ -82,9 +127,15 @@ pub async fn create(
         now,
     };
     let id = snapshots::insert(tx, &new).await?;
-    let snapshot = snapshots::get(tx, id).await?.ok_or_else(|| ApiError::internal("snapshot vanished after insert"))?;
+    let snapshot = snapshots::get(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::internal("snapshot vanished after insert"))?;
     if !prestaged {
-        let jobs = jobs_for(&version.node_definitions, &version.edge_definitions, &snapshot.storage_path);
+        let jobs = jobs_for(
+            &version.node_definitions,
+            &version.edge_definitions,
+            &snapshot.storage_path,
+        );
         export_jobs::insert_all(tx, id, mapping_id, &jobs, MAX_ATTEMPTS, now).await?;
     }
     audit_snapshot(tx, owner, "snapshot.create", id, json!({"mapping_id": mapping_id, "mapping_version": version.version, "prestaged": prestaged}), request_id, now).await?;
@@ -92,15 +143,42 @@ pub async fn create(
 }
 
 /// Writes an audit row about a snapshot.
-pub async fn audit_snapshot(tx: &mut AnyConnection, actor: &str, action: &str, id: i64, details: Value, request_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn audit_snapshot(
+    tx: &mut AnyConnection,
+    actor: &str,
+    action: &str,
+    id: i64,
+    details: Value,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let request_id = (!request_id.is_empty()).then_some(request_id);
-    audit::record(tx, audit::AuditRecord { actor, action, resource_type: "snapshot", resource_id: Some(id.to_string()), details, request_id }, now).await
+    audit::record(
+        tx,
+        audit::AuditRecord {
+            actor,
+            action,
+            resource_type: "snapshot",
+            resource_id: Some(id.to_string()),
+            details,
+            request_id,
+        },
+        now,
+    )
+    .await
 }
 
 /// Fails a snapshot because of one job: `error_message = "<job_type> '<entity>': <error>"`, and
 /// cancels the remaining pending/claimed jobs (§4.2).
-pub async fn fail_from_job(tx: &mut AnyConnection, job: &ExportJobRow, error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let Some(mut snapshot) = snapshots::get_for_update(tx, job.snapshot_id).await? else { return Ok(()) };
+pub async fn fail_from_job(
+    tx: &mut AnyConnection,
+    job: &ExportJobRow,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(mut snapshot) = snapshots::get_for_update(tx, job.snapshot_id).await? else {
+        return Ok(());
+    };
     if !matches!(snapshot.status.as_str(), "pending" | "creating") {
         return Ok(());
     }
@@ -111,11 +189,24 @@ pub async fn fail_from_job(tx: &mut AnyConnection, job: &ExportJobRow, error: &s
     let jobs = export_jobs::for_snapshot(tx, snapshot.id).await?;
     rebuild_quality(&mut snapshot, &jobs);
     snapshots::save(tx, &snapshot).await?;
-    audit_snapshot(tx, "system", "snapshot.failed", snapshot.id, json!({"job_id": job.id, "error": snapshot.error_message}), "", now).await
+    audit_snapshot(
+        tx,
+        "system",
+        "snapshot.failed",
+        snapshot.id,
+        json!({"job_id": job.id, "error": snapshot.error_message}),
+        "",
+        now,
+    )
+    .await
 }
 
 /// Cancels the unfinished jobs of a snapshot (their holders learn it from the next heartbeat).
-pub async fn cancel_jobs(tx: &mut AnyConnection, snapshot_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn cancel_jobs(
+    tx: &mut AnyConnection,
+    snapshot_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     for mut j in export_jobs::for_snapshot(tx, snapshot_id).await? {
         if matches!(j.status.as_str(), "pending" | "claimed") {
             j.status = "cancelled".into();
@@ -127,8 +218,15 @@ pub async fn cancel_jobs(tx: &mut AnyConnection, snapshot_id: i64, now: DateTime
 }
 
 /// Cancels a `pending`/`creating` snapshot and its jobs (§4.2); other states are left alone.
-pub async fn cancel(tx: &mut AnyConnection, snapshot_id: i64, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let Some(mut snapshot) = snapshots::get_for_update(tx, snapshot_id).await? else { return Ok(false) };
+pub async fn cancel(
+    tx: &mut AnyConnection,
+    snapshot_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Some(mut snapshot) = snapshots::get_for_update(tx, snapshot_id).await? else {
+        return Ok(false);
+    };
     if !matches!(snapshot.status.as_str(), "pending" | "creating") {
         return Ok(false);
     }
@@ -141,7 +239,11 @@ pub async fn cancel(tx: &mut AnyConnection, snapshot_id: i64, reason: &str, now:
 }
 
 /// Resets a `failed`/`cancelled` snapshot and its jobs to `pending` (§4.2 retry).
-pub async fn reset_for_retry(tx: &mut AnyConnection, snapshot: &mut Snapshot, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn reset_for_retry(
+    tx: &mut AnyConnection,
+    snapshot: &mut Snapshot,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     snapshot.status = "pending".into();
     snapshot.error_message = None;
     snapshot.updated_at = now;
@@ -185,18 +287,38 @@ pub fn rebuild_quality(snapshot: &mut Snapshot, jobs: &[ExportJobRow]) {
     }
     let mut quality = DataQuality::pending(policy);
     let mut check_failed = false;
-    for j in jobs.iter().filter(|j| matches!(j.status.as_str(), "completed" | "failed")) {
-        let Some(found) = j.quality.as_deref().and_then(|t| serde_json::from_str::<JobQuality>(t).ok()) else { continue };
-        let job_type = if j.job_type == "node" { JobType::Node } else { JobType::Edge };
+    for j in jobs
+        .iter()
+        .filter(|j| matches!(j.status.as_str(), "completed" | "failed"))
+    {
+        let Some(found) = j
+            .quality
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<JobQuality>(t).ok())
+        else {
+            continue;
+        };
+        let job_type = if j.job_type == "node" {
+            JobType::Node
+        } else {
+            JobType::Edge
+        };
         quality.record(job_type, &j.entity_name, &found);
-        if j.status == "failed" && j.error_code.as_deref() == Some("INVALID_DATA") && found.has_findings() {
+        if j.status == "failed"
+            && j.error_code.as_deref() == Some("INVALID_DATA")
+            && found.has_findings()
+        {
             check_failed = true;
         }
     }
     quality.status = if check_failed {
         QualityStatus::Failed
     } else if !jobs.is_empty() && jobs.iter().all(|j| j.status == "completed") {
-        if quality.has_findings() { QualityStatus::Warnings } else { QualityStatus::Passed }
+        if quality.has_findings() {
+            QualityStatus::Warnings
+        } else {
+            QualityStatus::Passed
+        }
     } else {
         QualityStatus::Pending
     };
@@ -205,7 +327,9 @@ pub fn rebuild_quality(snapshot: &mut Snapshot, jobs: &[ExportJobRow]) {
 
 /// Rebuilds and saves the `data_quality` of one snapshot (after a job reported).
 pub async fn refresh_quality(tx: &mut AnyConnection, snapshot_id: i64) -> Result<(), StoreError> {
-    let Some(mut snapshot) = snapshots::get_for_update(tx, snapshot_id).await? else { return Ok(()) };
+    let Some(mut snapshot) = snapshots::get_for_update(tx, snapshot_id).await? else {
+        return Ok(());
+    };
     let jobs = export_jobs::for_snapshot(tx, snapshot_id).await?;
     let before = snapshot.data_quality.clone();
     rebuild_quality(&mut snapshot, &jobs);
@@ -218,17 +342,44 @@ pub async fn refresh_quality(tx: &mut AnyConnection, snapshot_id: i64) -> Result
 /// The exported node files of the endpoint labels of an edge job, for its dangling-edge check:
 /// `None` when the check is off for the snapshot, or when a node job of an endpoint label is not
 /// `completed` (then the worker reports the check as not run).
-pub async fn edge_endpoints(tx: &mut AnyConnection, job: &ExportJobRow, snapshot: &Snapshot) -> Result<Option<EdgeEndpoints>, StoreError> {
+pub async fn edge_endpoints(
+    tx: &mut AnyConnection,
+    job: &ExportJobRow,
+    snapshot: &Snapshot,
+) -> Result<Option<EdgeEndpoints>, StoreError> {
     if job.job_type != "edge" || snapshot.data_quality.policy.dangling_edges == CheckPolicy::Off {
         return Ok(None);
     }
-    let Some(version) = graph_olap_store::mappings::get_version(tx, snapshot.mapping_id, snapshot.mapping_version).await? else { return Ok(None) };
-    let Some(edge) = version.edge_definitions.iter().find(|e| e.edge_type == job.entity_name) else { return Ok(None) };
+    let Some(version) =
+        graph_olap_store::mappings::get_version(tx, snapshot.mapping_id, snapshot.mapping_version)
+            .await?
+    else {
+        return Ok(None);
+    };
+    let Some(edge) = version
+        .edge_definitions
+        .iter()
+        .find(|e| e.edge_type == job.entity_name)
+    else {
+        return Ok(None);
+    };
     let jobs = export_jobs::for_snapshot(tx, snapshot.id).await?;
     let files_of = |label: &str| -> Option<NodeFiles> {
-        let node = jobs.iter().find(|j| j.job_type == "node" && j.entity_name == label && j.status == "completed")?;
-        let files: Vec<ExportedFile> = node.files.as_deref().map(serde_json::from_str).transpose().ok()?.unwrap_or_default();
-        Some(NodeFiles { label: label.to_string(), output_uri: node.output_uri.clone(), files: files.into_iter().map(|f| f.path).collect() })
+        let node = jobs
+            .iter()
+            .find(|j| j.job_type == "node" && j.entity_name == label && j.status == "completed")?;
+        let files: Vec<ExportedFile> = node
+            .files
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .ok()?
+            .unwrap_or_default();
+        Some(NodeFiles {
+            label: label.to_string(),
+            output_uri: node.output_uri.clone(),
+            files: files.into_iter().map(|f| f.path).collect(),
+        })
     };
     match (files_of(&edge.from_node), files_of(&edge.to_node)) {
         (Some(from), Some(to)) => Ok(Some(EdgeEndpoints { from, to })),
@@ -242,16 +393,33 @@ pub async fn edge_endpoints(tx: &mut AnyConnection, job: &ExportJobRow, snapshot
 /// A snapshot of `mapping_id` version `version` that a new instance can start from instead of
 /// exporting again: exported (not pre-staged), `ready`, its TTL and inactivity clocks not run
 /// out at `now` (§4.5). Locked for the rest of the transaction.
-pub async fn find_reusable(tx: &mut AnyConnection, mapping_id: i64, version: i64, now: DateTime<Utc>) -> Result<Option<Snapshot>, StoreError> {
-    let Some(candidate) = snapshots::newest_ready(tx, mapping_id, version, now).await? else { return Ok(None) };
-    let Some(snapshot) = snapshots::get_for_update(tx, candidate.id).await? else { return Ok(None) };
+pub async fn find_reusable(
+    tx: &mut AnyConnection,
+    mapping_id: i64,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Snapshot>, StoreError> {
+    let Some(candidate) = snapshots::newest_ready(tx, mapping_id, version, now).await? else {
+        return Ok(None);
+    };
+    let Some(snapshot) = snapshots::get_for_update(tx, candidate.id).await? else {
+        return Ok(None);
+    };
     if snapshot.status != "ready" || snapshot.expires_at.is_some_and(|t| t <= now) {
         return Ok(None);
     }
-    let inactive = snapshot.inactivity_timeout.as_deref().and_then(|t| graph_olap_api::IsoDuration::parse(t).ok()).and_then(|timeout| {
-        let base = snapshot.last_used_at.into_iter().chain(snapshot.ready_at).max()?;
-        Some(base + timeout.to_chrono() <= now)
-    });
+    let inactive = snapshot
+        .inactivity_timeout
+        .as_deref()
+        .and_then(|t| graph_olap_api::IsoDuration::parse(t).ok())
+        .and_then(|timeout| {
+            let base = snapshot
+                .last_used_at
+                .into_iter()
+                .chain(snapshot.ready_at)
+                .max()?;
+            Some(base + timeout.to_chrono() <= now)
+        });
     if inactive == Some(true) {
         return Ok(None);
     }
@@ -262,8 +430,14 @@ pub async fn find_reusable(tx: &mut AnyConnection, mapping_id: i64, version: i64
 /// `ready` with its counts and size (§4.2). Returns whether it became ready. The manifest is
 /// written before the status changes, so a `ready` snapshot always has one; a failure leaves
 /// the snapshot `creating` for the next reconciliation pass.
-pub async fn finalise_if_complete(tx: &mut AnyConnection, state: &AppState, snapshot_id: i64) -> ApiResult<bool> {
-    let Some(mut snapshot) = snapshots::get_for_update(tx, snapshot_id).await? else { return Ok(false) };
+pub async fn finalise_if_complete(
+    tx: &mut AnyConnection,
+    state: &AppState,
+    snapshot_id: i64,
+) -> ApiResult<bool> {
+    let Some(mut snapshot) = snapshots::get_for_update(tx, snapshot_id).await? else {
+        return Ok(false);
+    };
     if !matches!(snapshot.status.as_str(), "pending" | "creating") {
         return Ok(false);
     }
@@ -272,16 +446,44 @@ pub async fn finalise_if_complete(tx: &mut AnyConnection, state: &AppState, snap
         return Ok(false);
     }
     let now = state.now();
-    let mut manifest = SnapshotManifest { schema_version: MANIFEST_SCHEMA_VERSION, snapshot_id, mapping_id: snapshot.mapping_id, mapping_version: snapshot.mapping_version, nodes: Vec::new(), edges: Vec::new(), created_at: now };
+    let mut manifest = SnapshotManifest {
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        snapshot_id,
+        mapping_id: snapshot.mapping_id,
+        mapping_version: snapshot.mapping_version,
+        nodes: Vec::new(),
+        edges: Vec::new(),
+        created_at: now,
+    };
     let (mut node_counts, mut edge_counts) = (BTreeMap::new(), BTreeMap::new());
     let mut total_bytes = 0i64;
     for j in &jobs {
-        let files: Vec<ExportedFile> = j.files.as_deref().map(serde_json::from_str).transpose().map_err(|e| ApiError::internal(format!("export job {} has unreadable files: {e}", j.id)))?.unwrap_or_default();
-        let dir = if j.job_type == "node" { "nodes" } else { "edges" };
+        let files: Vec<ExportedFile> = j
+            .files
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| {
+                ApiError::internal(format!("export job {} has unreadable files: {e}", j.id))
+            })?
+            .unwrap_or_default();
+        let dir = if j.job_type == "node" {
+            "nodes"
+        } else {
+            "edges"
+        };
         let table = ManifestTable {
             name: j.entity_name.clone(),
             row_count: j.row_count.unwrap_or(0) as u64,
-            files: files.iter().map(|f| ManifestFile { path: format!("{dir}/{}/{}", j.entity_name, f.path), size_bytes: f.size_bytes, row_count: f.row_count, sha256: f.sha256.clone() }).collect(),
+            files: files
+                .iter()
+                .map(|f| ManifestFile {
+                    path: format!("{dir}/{}/{}", j.entity_name, f.path),
+                    size_bytes: f.size_bytes,
+                    row_count: f.row_count,
+                    sha256: f.sha256.clone(),
+                })
+                .collect(),
         };
         total_bytes += j.size_bytes.unwrap_or(0);
         if j.job_type == "node" {
@@ -302,23 +504,46 @@ pub async fn finalise_if_complete(tx: &mut AnyConnection, state: &AppState, snap
     snapshot.updated_at = now;
     snapshot.error_message = None;
     snapshots::save(tx, &snapshot).await?;
-    audit_snapshot(tx, "system", "snapshot.ready", snapshot_id, json!({"size_bytes": total_bytes, "ready_at": format_ts(&now)}), "", now).await?;
+    audit_snapshot(
+        tx,
+        "system",
+        "snapshot.ready",
+        snapshot_id,
+        json!({"size_bytes": total_bytes, "ready_at": format_ts(&now)}),
+        "",
+        now,
+    )
+    .await?;
     state.wake_orchestrator();
     Ok(true)
 }
 
 async fn write_manifest(storage_path: &str, manifest: &SnapshotManifest) -> ApiResult<()> {
-    let body = serde_json::to_vec_pretty(manifest).map_err(|e| ApiError::internal(e.to_string()))?;
-    let (store, prefix) = graph_olap_export::storage::open_store(storage_path, &Default::default()).map_err(|e| ApiError::unavailable("object_store", format!("cannot open {storage_path}: {e}")))?;
+    let body =
+        serde_json::to_vec_pretty(manifest).map_err(|e| ApiError::internal(e.to_string()))?;
+    let (store, prefix) = graph_olap_export::storage::open_store(storage_path, &Default::default())
+        .map_err(|e| {
+            ApiError::unavailable("object_store", format!("cannot open {storage_path}: {e}"))
+        })?;
     let path = prefix.clone().join("_manifest.json");
-    object_store::ObjectStoreExt::put(store.as_ref(), &path, body.into()).await.map_err(|e| ApiError::unavailable("object_store", format!("cannot write the manifest of {storage_path}: {e}")))?;
+    object_store::ObjectStoreExt::put(store.as_ref(), &path, body.into())
+        .await
+        .map_err(|e| {
+            ApiError::unavailable(
+                "object_store",
+                format!("cannot write the manifest of {storage_path}: {e}"),
+            )
+        })?;
     Ok(())
 }
 
 /// Removes every object under a snapshot's storage path (file deletion after a delete).
 pub async fn delete_files(storage_path: &str) -> Result<usize, String> {
-    let (store, prefix) = graph_olap_export::storage::open_store(storage_path, &Default::default()).map_err(|e| e.to_string())?;
-    graph_olap_export::storage::clear_prefix(&store, &prefix).await.map_err(|e| e.to_string())
+    let (store, prefix) = graph_olap_export::storage::open_store(storage_path, &Default::default())
+        .map_err(|e| e.to_string())?;
+    graph_olap_export::storage::clear_prefix(&store, &prefix)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The progress view of a snapshot (§3.7).
@@ -333,7 +558,11 @@ pub fn progress(snapshot: &Snapshot, jobs: &[ExportJobRow], now: DateTime<Utc>) 
                 "claimed" => "in_progress",
                 other => other,
             };
-            let dir = if j.job_type == "node" { "nodes" } else { "edges" };
+            let dir = if j.job_type == "node" {
+                "nodes"
+            } else {
+                "edges"
+            };
             json!({
                 "name": format!("{dir}/{}", j.entity_name),
                 "type": j.job_type,
@@ -347,7 +576,10 @@ pub fn progress(snapshot: &Snapshot, jobs: &[ExportJobRow], now: DateTime<Utc>) 
             })
         })
         .collect();
-    let current = steps.iter().find(|s| s["status"] == "in_progress").map(|s| s["name"].clone());
+    let current = steps
+        .iter()
+        .find(|s| s["status"] == "in_progress")
+        .map(|s| s["name"].clone());
     let started_at = jobs.iter().filter_map(|j| j.started_at).min();
     let phase = match snapshot.status.as_str() {
         "ready" => "ready",
@@ -357,7 +589,11 @@ pub fn progress(snapshot: &Snapshot, jobs: &[ExportJobRow], now: DateTime<Utc>) 
         _ if total > 0 && completed == total => "finalizing",
         _ => "exporting",
     };
-    let percent = if snapshot.status == "ready" { 100 } else { (100 * completed).checked_div(total).unwrap_or(0) };
+    let percent = if snapshot.status == "ready" {
+        100
+    } else {
+        (100 * completed).checked_div(total).unwrap_or(0)
+    };
     let remaining = match (started_at, completed) {
         (Some(start), c) if c > 0 && c < total => {
             let elapsed = (now - start).num_seconds().max(0) as usize;

@@ -6,12 +6,22 @@
 /// Checks that `sql` is a single read statement; the error is a sentence for the user.
 pub fn single_read_statement(sql: &str) -> Result<(), String> {
     let tokens = words_and_semicolons(sql)?;
-    let first = tokens.iter().find(|t| *t != ";").ok_or("The SQL is empty")?;
-    if !matches!(first.to_ascii_uppercase().as_str(), "SELECT" | "WITH" | "VALUES" | "TABLE" | "(") {
-        return Err(format!("The SQL must be one read statement (SELECT, WITH, VALUES or TABLE), not '{first}'"));
+    let first = tokens
+        .iter()
+        .find(|t| *t != ";")
+        .ok_or("The SQL is empty")?;
+    if !matches!(
+        first.to_ascii_uppercase().as_str(),
+        "SELECT" | "WITH" | "VALUES" | "TABLE" | "("
+    ) {
+        return Err(format!(
+            "The SQL must be one read statement (SELECT, WITH, VALUES or TABLE), not '{first}'"
+        ));
     }
     let last_non_semi = tokens.iter().rposition(|t| t != ";").unwrap_or(0);
-    if tokens[..last_non_semi].iter().any(|t| t == ";") || tokens[last_non_semi..].iter().filter(|t| *t == ";").count() > 1 {
+    if tokens[..last_non_semi].iter().any(|t| t == ";")
+        || tokens[last_non_semi..].iter().filter(|t| *t == ";").count() > 1
+    {
         return Err("The SQL must be exactly one statement (one trailing ';' is allowed)".into());
     }
     Ok(())
@@ -30,7 +40,9 @@ fn words_and_semicolons(sql: &str) -> Result<Vec<String>, String> {
                 i += 1;
                 loop {
                     if i >= chars.len() {
-                        return Err("The SQL has an unterminated quoted string or identifier".into());
+                        return Err(
+                            "The SQL has an unterminated quoted string or identifier".into()
+                        );
                     }
                     if chars[i] == quote {
                         if chars.get(i + 1) == Some(&quote) {
@@ -82,8 +94,13 @@ fn words_and_semicolons(sql: &str) -> Result<Vec<String>, String> {
 
 /// Whether the SQL reads from the reserved relation `placeholder` (a pre-staged definition, §4.11).
 pub fn references_placeholder(sql: &str) -> bool {
-    let Ok(tokens) = words_and_semicolons(sql) else { return false };
-    tokens.windows(2).any(|w| matches!(w[0].to_ascii_uppercase().as_str(), "FROM" | "JOIN") && w[1].eq_ignore_ascii_case("placeholder"))
+    let Ok(tokens) = words_and_semicolons(sql) else {
+        return false;
+    };
+    tokens.windows(2).any(|w| {
+        matches!(w[0].to_ascii_uppercase().as_str(), "FROM" | "JOIN")
+            && w[1].eq_ignore_ascii_case("placeholder")
+    })
 }
 
 #[cfg(test)]
@@ -106,7 +123,15 @@ mod tests {
 
     #[test]
     fn refuses_writes_and_multiple_statements() {
-        for bad in ["DELETE FROM t", "SELECT 1; SELECT 2", "SELECT 1;;", "", "  -- only a comment", "SELECT 'open", "DROP TABLE x"] {
+        for bad in [
+            "DELETE FROM t",
+            "SELECT 1; SELECT 2",
+            "SELECT 1;;",
+            "",
+            "  -- only a comment",
+            "SELECT 'open",
+            "DROP TABLE x",
+        ] {
             assert!(single_read_statement(bad).is_err(), "{bad}");
         }
     }
@@ -114,7 +139,9 @@ mod tests {
     #[test]
     fn detects_placeholder_relations() {
         assert!(references_placeholder("SELECT id FROM placeholder"));
-        assert!(references_placeholder("select a from t JOIN Placeholder p ON true"));
+        assert!(references_placeholder(
+            "select a from t JOIN Placeholder p ON true"
+        ));
         assert!(!references_placeholder("SELECT 'placeholder' FROM t"));
     }
 }

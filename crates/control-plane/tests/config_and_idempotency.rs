@@ -33,20 +33,49 @@ async fn server() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let wh = dir.path().join("warehouse");
     graph_olap_demo::generate(&wh, 1).unwrap();
-    let store = graph_olap_store::Store::connect(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
-    let warehouse = graph_olap_warehouse::connect(&wh.display().to_string()).await.unwrap();
+    let store = graph_olap_store::Store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("meta.db").display()
+    ))
+    .await
+    .unwrap();
+    let warehouse = graph_olap_warehouse::connect(&wh.display().to_string())
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let settings = Settings::development(url.clone(), "file:///tmp/none".into(), "k".repeat(40));
-    let state = graph_olap_control_plane::start(store, warehouse, settings, Arc::new(graph_olap_store::SystemClock)).await.unwrap();
+    let state = graph_olap_control_plane::start(
+        store,
+        warehouse,
+        settings,
+        Arc::new(graph_olap_store::SystemClock),
+    )
+    .await
+    .unwrap();
     let app = graph_olap_control_plane::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server { url, client: Client::new(), state, _dir: dir }
+    Server {
+        url,
+        client: Client::new(),
+        state,
+        _dir: dir,
+    }
 }
 
 impl Server {
-    async fn send(&self, method: Method, path: &str, user: &str, key: Option<&str>, body: Option<Value>) -> Reply {
-        let mut req = self.client.request(method, format!("{}{path}", self.url)).header("X-Username", user);
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        user: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .header("X-Username", user);
         if let Some(k) = key {
             req = req.header("Idempotency-Key", k);
         }
@@ -57,22 +86,52 @@ impl Server {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        }
     }
 
-    async fn call(&self, method: Method, path: &str, user: &str, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        user: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let r = self.send(method, path, user, None, body).await;
         (r.status, r.body)
     }
 
     async fn mappings_named(&self, name: &str) -> Vec<Value> {
-        let (_, list) = self.call(Method::GET, &format!("/api/mappings?search={name}&limit=100"), ALICE, None).await;
-        list["data"].as_array().unwrap().iter().filter(|m| m["name"] == name).cloned().collect()
+        let (_, list) = self
+            .call(
+                Method::GET,
+                &format!("/api/mappings?search={name}&limit=100"),
+                ALICE,
+                None,
+            )
+            .await;
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["name"] == name)
+            .cloned()
+            .collect()
     }
 
     async fn config_audit(&self, key: &str) -> Vec<audit::AuditEntry> {
-        let filter = audit::AuditFilter { resource_type: Some("config".into()), resource_id: Some(key.into()), ..Default::default() };
-        audit::query(&mut self.state.store.read().await.unwrap(), &filter, 0, 100).await.unwrap().0
+        let filter = audit::AuditFilter {
+            resource_type: Some("config".into()),
+            resource_id: Some(key.into()),
+            ..Default::default()
+        };
+        audit::query(&mut self.state.store.read().await.unwrap(), &filter, 0, 100)
+            .await
+            .unwrap()
+            .0
     }
 }
 
@@ -85,7 +144,16 @@ fn node() -> Value {
 fn reasons(body: &Value) -> Vec<(String, String)> {
     body["error"]["details"]["errors"]
         .as_array()
-        .map(|a| a.iter().map(|e| (e["field"].as_str().unwrap_or("").to_string(), e["reason"].as_str().unwrap_or("").to_string())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap_or("").to_string(),
+                        e["reason"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -110,10 +178,17 @@ async fn config_endpoints_are_ops_only() {
             let b = (method == Method::PUT).then(|| body.clone());
             let (status, out) = s.call(method.clone(), &path, DAVE, b.clone()).await;
             assert_eq!(status, StatusCode::OK, "ops {method} {path}: {out}");
-            assert!(out["data"].get("updated_at").is_some() && out["data"].get("updated_by").is_some(), "{out}");
+            assert!(
+                out["data"].get("updated_at").is_some() && out["data"].get("updated_by").is_some(),
+                "{out}"
+            );
             for user in [ALICE, CAROL] {
                 let (status, out) = s.call(method.clone(), &path, user, b.clone()).await;
-                assert_eq!(status, StatusCode::FORBIDDEN, "{user} {method} {path}: {out}");
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{user} {method} {path}: {out}"
+                );
                 assert_eq!(out["error"]["code"], "PERMISSION_DENIED");
                 assert_eq!(out["error"]["details"]["required_roles"], json!(["ops"]));
             }
@@ -124,51 +199,124 @@ async fn config_endpoints_are_ops_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifecycle_updates_are_partial_validated_and_audited() {
     let s = server().await;
-    let (_, before) = s.call(Method::GET, "/api/config/lifecycle", DAVE, None).await;
-    assert_eq!(before["data"]["instance"], json!({"default_ttl": "PT24H", "default_inactivity": "PT4H", "max_ttl": "P7D"}));
-    assert_eq!(before["data"]["mapping"], json!({"default_ttl": null, "default_inactivity": null, "max_ttl": null}));
+    let (_, before) = s
+        .call(Method::GET, "/api/config/lifecycle", DAVE, None)
+        .await;
+    assert_eq!(
+        before["data"]["instance"],
+        json!({"default_ttl": "PT24H", "default_inactivity": "PT4H", "max_ttl": "P7D"})
+    );
+    assert_eq!(
+        before["data"]["mapping"],
+        json!({"default_ttl": null, "default_inactivity": null, "max_ttl": null})
+    );
     assert_eq!(before["data"]["updated_at"], Value::Null);
 
     // Partial: one field of one resource changes, everything else is kept; P1DT12H is accepted.
-    let (status, out) = s.call(Method::PUT, "/api/config/lifecycle", DAVE, Some(json!({"instance": {"default_ttl": "p1dt12h"}}))).await;
+    let (status, out) = s
+        .call(
+            Method::PUT,
+            "/api/config/lifecycle",
+            DAVE,
+            Some(json!({"instance": {"default_ttl": "p1dt12h"}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{out}");
     assert_eq!(out["data"]["updated"], true);
     assert_eq!(out["data"]["updated_by"], DAVE);
-    assert!(out["data"]["updated_at"].as_str().is_some_and(|t| t.ends_with('Z')));
-    assert_eq!(out["data"]["instance"], json!({"default_ttl": "P1DT12H", "default_inactivity": "PT4H", "max_ttl": "P7D"}));
+    assert!(
+        out["data"]["updated_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    assert_eq!(
+        out["data"]["instance"],
+        json!({"default_ttl": "P1DT12H", "default_inactivity": "PT4H", "max_ttl": "P7D"})
+    );
     assert_eq!(out["data"]["snapshot"], before["data"]["snapshot"]);
-    let (_, got) = s.call(Method::GET, "/api/config/lifecycle", DAVE, None).await;
+    let (_, got) = s
+        .call(Method::GET, "/api/config/lifecycle", DAVE, None)
+        .await;
     assert_eq!(got["data"]["instance"]["default_ttl"], "P1DT12H");
-    assert!(got["data"].get("updated").is_none(), "only the PUT response carries 'updated'");
+    assert!(
+        got["data"].get("updated").is_none(),
+        "only the PUT response carries 'updated'"
+    );
 
     // null clears; a mapping max_ttl can be set.
-    let (status, out) = s.call(Method::PUT, "/api/config/lifecycle", DAVE, Some(json!({"snapshot": {"default_inactivity": null}, "mapping": {"max_ttl": "P30D"}}))).await;
+    let (status, out) = s
+        .call(
+            Method::PUT,
+            "/api/config/lifecycle",
+            DAVE,
+            Some(json!({"snapshot": {"default_inactivity": null}, "mapping": {"max_ttl": "P30D"}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{out}");
     assert_eq!(out["data"]["snapshot"]["default_inactivity"], Value::Null);
     assert_eq!(out["data"]["snapshot"]["default_ttl"], "P7D");
     assert_eq!(out["data"]["mapping"]["max_ttl"], "P30D");
 
     // Every bad value is refused, all problems together, and nothing changes.
-    let (_, unchanged) = s.call(Method::GET, "/api/config/lifecycle", DAVE, None).await;
+    let (_, unchanged) = s
+        .call(Method::GET, "/api/config/lifecycle", DAVE, None)
+        .await;
     let bad = [
-        (json!({"instance": {"default_ttl": "1 day"}}), "instance.default_ttl", "invalid_duration"),
-        (json!({"instance": {"max_ttl": "P1Y"}}), "instance.max_ttl", "unsupported_unit"),
-        (json!({"instance": {"default_ttl": ""}}), "instance.default_ttl", "invalid_duration"),
-        (json!({"instance": {"default_ttl": "P8D"}}), "instance.default_ttl", "default_exceeds_max"),
-        (json!({"snapshot": {"max_ttl": "P1D"}}), "snapshot.default_ttl", "default_exceeds_max"),
-        (json!({"instance": {"default_tll": "PT1H"}}), "instance.default_tll", "unknown_field"),
-        (json!({"instances": {"default_ttl": "PT1H"}}), "instances", "unknown_field"),
+        (
+            json!({"instance": {"default_ttl": "1 day"}}),
+            "instance.default_ttl",
+            "invalid_duration",
+        ),
+        (
+            json!({"instance": {"max_ttl": "P1Y"}}),
+            "instance.max_ttl",
+            "unsupported_unit",
+        ),
+        (
+            json!({"instance": {"default_ttl": ""}}),
+            "instance.default_ttl",
+            "invalid_duration",
+        ),
+        (
+            json!({"instance": {"default_ttl": "P8D"}}),
+            "instance.default_ttl",
+            "default_exceeds_max",
+        ),
+        (
+            json!({"snapshot": {"max_ttl": "P1D"}}),
+            "snapshot.default_ttl",
+            "default_exceeds_max",
+        ),
+        (
+            json!({"instance": {"default_tll": "PT1H"}}),
+            "instance.default_tll",
+            "unknown_field",
+        ),
+        (
+            json!({"instances": {"default_ttl": "PT1H"}}),
+            "instances",
+            "unknown_field",
+        ),
         (json!({"instance": "PT1H"}), "instance", "type"),
         (json!({}), "body", "empty_update"),
         (json!({"instance": {}}), "body", "empty_update"),
     ];
     for (body, field, reason) in bad {
-        let (status, out) = s.call(Method::PUT, "/api/config/lifecycle", DAVE, Some(body.clone())).await;
+        let (status, out) = s
+            .call(
+                Method::PUT,
+                "/api/config/lifecycle",
+                DAVE,
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {out}");
         assert_eq!(out["error"]["code"], "VALIDATION_FAILED");
         assert!(has_reason(&out, field, reason), "{body}: {out}");
     }
-    let (_, after) = s.call(Method::GET, "/api/config/lifecycle", DAVE, None).await;
+    let (_, after) = s
+        .call(Method::GET, "/api/config/lifecycle", DAVE, None)
+        .await;
     assert_eq!(after["data"], unchanged["data"]);
 
     // Two successful changes, two audit rows with old and new values.
@@ -184,52 +332,142 @@ async fn lifecycle_updates_are_partial_validated_and_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrency_export_and_maintenance_rules() {
     let s = server().await;
-    let (status, out) = s.call(Method::PUT, "/api/config/concurrency", DAVE, Some(json!({"per_analyst": 2, "cluster_total": 20}))).await;
+    let (status, out) = s
+        .call(
+            Method::PUT,
+            "/api/config/concurrency",
+            DAVE,
+            Some(json!({"per_analyst": 2, "cluster_total": 20})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{out}");
-    assert_eq!((out["data"]["per_analyst"].clone(), out["data"]["cluster_total"].clone()), (json!(2), json!(20)));
-    let (_, out) = s.call(Method::PUT, "/api/config/concurrency", DAVE, Some(json!({"cluster_total": 30}))).await;
-    assert_eq!((out["data"]["per_analyst"].clone(), out["data"]["cluster_total"].clone()), (json!(2), json!(30)), "omitted limit kept");
-    let limits = platform_config::concurrency(&mut s.state.store.read().await.unwrap()).await.unwrap();
+    assert_eq!(
+        (
+            out["data"]["per_analyst"].clone(),
+            out["data"]["cluster_total"].clone()
+        ),
+        (json!(2), json!(20))
+    );
+    let (_, out) = s
+        .call(
+            Method::PUT,
+            "/api/config/concurrency",
+            DAVE,
+            Some(json!({"cluster_total": 30})),
+        )
+        .await;
+    assert_eq!(
+        (
+            out["data"]["per_analyst"].clone(),
+            out["data"]["cluster_total"].clone()
+        ),
+        (json!(2), json!(30)),
+        "omitted limit kept"
+    );
+    let limits = platform_config::concurrency(&mut s.state.store.read().await.unwrap())
+        .await
+        .unwrap();
     assert_eq!((limits.per_analyst, limits.cluster_total), (2, 30));
     let bad = [
         (json!({}), "body", "empty_update"),
         (json!({"per_analyst": 0}), "per_analyst", "out_of_range"),
         (json!({"per_analyst": 101}), "per_analyst", "out_of_range"),
-        (json!({"cluster_total": 1001}), "cluster_total", "out_of_range"),
+        (
+            json!({"cluster_total": 1001}),
+            "cluster_total",
+            "out_of_range",
+        ),
         (json!({"per_analyst": "5"}), "per_analyst", "type"),
         (json!({"per_analyst": null}), "per_analyst", "type"),
-        (json!({"per_analyst": 40}), "per_analyst", "per_analyst_exceeds_total"),
-        (json!({"cluster_total": 1}), "cluster_total", "per_analyst_exceeds_total"),
+        (
+            json!({"per_analyst": 40}),
+            "per_analyst",
+            "per_analyst_exceeds_total",
+        ),
+        (
+            json!({"cluster_total": 1}),
+            "cluster_total",
+            "per_analyst_exceeds_total",
+        ),
         (json!({"per_analyst": 3, "max": 4}), "max", "unknown_field"),
     ];
     for (body, field, reason) in bad {
-        let (status, out) = s.call(Method::PUT, "/api/config/concurrency", DAVE, Some(body.clone())).await;
+        let (status, out) = s
+            .call(
+                Method::PUT,
+                "/api/config/concurrency",
+                DAVE,
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {out}");
         assert!(has_reason(&out, field, reason), "{body}: {out}");
     }
     assert_eq!(s.config_audit("concurrency").await.len(), 2);
 
     for (body, field, reason) in [
-        (json!({"max_duration_seconds": 59}), "max_duration_seconds", "out_of_range"),
-        (json!({"max_duration_seconds": 86_401}), "max_duration_seconds", "out_of_range"),
+        (
+            json!({"max_duration_seconds": 59}),
+            "max_duration_seconds",
+            "out_of_range",
+        ),
+        (
+            json!({"max_duration_seconds": 86_401}),
+            "max_duration_seconds",
+            "out_of_range",
+        ),
         (json!({}), "max_duration_seconds", "required"),
     ] {
-        let (status, out) = s.call(Method::PUT, "/api/config/export", DAVE, Some(body.clone())).await;
+        let (status, out) = s
+            .call(Method::PUT, "/api/config/export", DAVE, Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {out}");
         assert!(has_reason(&out, field, reason), "{body}: {out}");
     }
-    let (status, out) = s.call(Method::PUT, "/api/config/export", DAVE, Some(json!({"max_duration_seconds": 7200}))).await;
-    assert_eq!((status, out["data"]["max_duration_seconds"].clone()), (StatusCode::OK, json!(7200)));
-    assert_eq!(platform_config::export_max_duration_seconds(&mut s.state.store.read().await.unwrap()).await.unwrap(), 7200);
+    let (status, out) = s
+        .call(
+            Method::PUT,
+            "/api/config/export",
+            DAVE,
+            Some(json!({"max_duration_seconds": 7200})),
+        )
+        .await;
+    assert_eq!(
+        (status, out["data"]["max_duration_seconds"].clone()),
+        (StatusCode::OK, json!(7200))
+    );
+    assert_eq!(
+        platform_config::export_max_duration_seconds(&mut s.state.store.read().await.unwrap())
+            .await
+            .unwrap(),
+        7200
+    );
     let rows = s.config_audit("export").await;
-    assert_eq!((rows[0].details["old"]["max_duration_seconds"].clone(), rows[0].details["new"]["max_duration_seconds"].clone()), (json!(3600), json!(7200)));
+    assert_eq!(
+        (
+            rows[0].details["old"]["max_duration_seconds"].clone(),
+            rows[0].details["new"]["max_duration_seconds"].clone()
+        ),
+        (json!(3600), json!(7200))
+    );
 
     for (body, field, reason) in [
         (json!({"message": "x"}), "enabled", "required"),
         (json!({"enabled": "yes"}), "enabled", "type"),
-        (json!({"enabled": true, "message": "m".repeat(1001)}), "message", "too_long"),
+        (
+            json!({"enabled": true, "message": "m".repeat(1001)}),
+            "message",
+            "too_long",
+        ),
     ] {
-        let (status, out) = s.call(Method::PUT, "/api/config/maintenance", DAVE, Some(body.clone())).await;
+        let (status, out) = s
+            .call(
+                Method::PUT,
+                "/api/config/maintenance",
+                DAVE,
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {out}");
         assert!(has_reason(&out, field, reason), "{body}: {out}");
     }
@@ -239,11 +477,29 @@ async fn concurrency_export_and_maintenance_rules() {
 async fn maintenance_mode_blocks_creation_through_the_helper() {
     let s = server().await;
     let conn = || async { s.state.store.read().await.unwrap() };
-    platform_config::ensure_not_in_maintenance(&mut conn().await).await.expect("off by default");
-    let (status, on) = s.call(Method::PUT, "/api/config/maintenance", DAVE, Some(json!({"enabled": true, "message": "upgrade in progress"}))).await;
+    platform_config::ensure_not_in_maintenance(&mut conn().await)
+        .await
+        .expect("off by default");
+    let (status, on) = s
+        .call(
+            Method::PUT,
+            "/api/config/maintenance",
+            DAVE,
+            Some(json!({"enabled": true, "message": "upgrade in progress"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{on}");
-    assert_eq!((on["data"]["enabled"].clone(), on["data"]["message"].clone(), on["data"]["updated_by"].clone()), (json!(true), json!("upgrade in progress"), json!(DAVE)));
-    let e = platform_config::ensure_not_in_maintenance(&mut conn().await).await.unwrap_err();
+    assert_eq!(
+        (
+            on["data"]["enabled"].clone(),
+            on["data"]["message"].clone(),
+            on["data"]["updated_by"].clone()
+        ),
+        (json!(true), json!("upgrade in progress"), json!(DAVE))
+    );
+    let e = platform_config::ensure_not_in_maintenance(&mut conn().await)
+        .await
+        .unwrap_err();
     assert_eq!(e.code, graph_olap_api::ErrorCode::MaintenanceMode);
     assert_eq!(e.code.http_status(), 503);
     assert_eq!(e.message, "upgrade in progress");
@@ -251,20 +507,48 @@ async fn maintenance_mode_blocks_creation_through_the_helper() {
     assert_eq!(e.details["enabled_by"], DAVE);
     assert_eq!(e.details["enabled_at"], on["data"]["updated_at"]);
     // Changing only the message keeps when and by whom it was enabled; the default message applies when empty.
-    let (_, again) = s.call(Method::PUT, "/api/config/maintenance", DAVE, Some(json!({"enabled": true}))).await;
+    let (_, again) = s
+        .call(
+            Method::PUT,
+            "/api/config/maintenance",
+            DAVE,
+            Some(json!({"enabled": true})),
+        )
+        .await;
     assert_eq!(again["data"]["message"], "");
-    let e = platform_config::ensure_not_in_maintenance(&mut conn().await).await.unwrap_err();
+    let e = platform_config::ensure_not_in_maintenance(&mut conn().await)
+        .await
+        .unwrap_err();
     assert_eq!(e.message, "The platform is in maintenance mode");
     assert_eq!(e.details["enabled_at"], on["data"]["updated_at"]);
     // Mapping CRUD keeps working during maintenance.
-    let (status, _) = s.call(Method::POST, "/api/mappings", ALICE, Some(json!({"name": "during maintenance", "node_definitions": [node()]}))).await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some(json!({"name": "during maintenance", "node_definitions": [node()]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (_, off) = s.call(Method::PUT, "/api/config/maintenance", DAVE, Some(json!({"enabled": false}))).await;
+    let (_, off) = s
+        .call(
+            Method::PUT,
+            "/api/config/maintenance",
+            DAVE,
+            Some(json!({"enabled": false})),
+        )
+        .await;
     assert_eq!(off["data"]["enabled"], false);
-    platform_config::ensure_not_in_maintenance(&mut conn().await).await.expect("off again");
+    platform_config::ensure_not_in_maintenance(&mut conn().await)
+        .await
+        .expect("off again");
     let rows = s.config_audit("maintenance").await;
     assert_eq!(rows.len(), 3);
-    assert!(rows.iter().any(|r| r.details["old"]["enabled"] == false && r.details["new"]["enabled"] == true));
+    assert!(
+        rows.iter()
+            .any(|r| r.details["old"]["enabled"] == false && r.details["new"]["enabled"] == true)
+    );
 }
 
 // ---------------------------------------------------------------- idempotency
@@ -273,47 +557,121 @@ async fn maintenance_mode_blocks_creation_through_the_helper() {
 async fn idempotent_create_replays_and_refuses_reuse() {
     let s = server().await;
     let body = json!({"name": "idem-create", "node_definitions": [node()]});
-    let first = s.send(Method::POST, "/api/mappings", ALICE, Some("key-1"), Some(body.clone())).await;
+    let first = s
+        .send(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some("key-1"),
+            Some(body.clone()),
+        )
+        .await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
     assert!(first.headers.get("idempotent-replayed").is_none());
     let id = first.body["data"]["id"].as_i64().unwrap();
 
-    let replay = s.send(Method::POST, "/api/mappings", ALICE, Some("key-1"), Some(body.clone())).await;
+    let replay = s
+        .send(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some("key-1"),
+            Some(body.clone()),
+        )
+        .await;
     assert_eq!(replay.status, StatusCode::CREATED);
     assert_eq!(replay.headers["idempotent-replayed"], "true");
     assert_eq!(replay.headers["location"], format!("/api/mappings/{id}"));
     assert_eq!(replay.body["data"], first.body["data"]);
-    assert_eq!(replay.body["meta"]["request_id"].as_str(), replay.headers["x-request-id"].to_str().ok(), "meta follows this request");
+    assert_eq!(
+        replay.body["meta"]["request_id"].as_str(),
+        replay.headers["x-request-id"].to_str().ok(),
+        "meta follows this request"
+    );
     assert_eq!(s.mappings_named("idem-create").await.len(), 1);
 
-    let other = s.send(Method::POST, "/api/mappings", ALICE, Some("key-1"), Some(json!({"name": "idem-other", "node_definitions": [node()]}))).await;
+    let other = s
+        .send(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some("key-1"),
+            Some(json!({"name": "idem-other", "node_definitions": [node()]})),
+        )
+        .await;
     assert_eq!(other.status, StatusCode::CONFLICT);
     assert_eq!(other.body["error"]["code"], "IDEMPOTENCY_KEY_REUSED");
     assert_eq!(other.body["error"]["details"]["reason"], "body_mismatch");
 
     // Keys are per caller: bob's identical request is a new mapping.
-    let bob = s.send(Method::POST, "/api/mappings", BOB, Some("key-1"), Some(body.clone())).await;
+    let bob = s
+        .send(
+            Method::POST,
+            "/api/mappings",
+            BOB,
+            Some("key-1"),
+            Some(body.clone()),
+        )
+        .await;
     assert_eq!(bob.status, StatusCode::CREATED);
     assert!(bob.headers.get("idempotent-replayed").is_none());
     assert_ne!(bob.body["data"]["id"], json!(id));
 
     // Copy honours keys too.
-    let copy1 = s.send(Method::POST, &format!("/api/mappings/{id}/copy"), BOB, Some("copy-1"), Some(json!({"name": "idem-copy"}))).await;
-    let copy2 = s.send(Method::POST, &format!("/api/mappings/{id}/copy"), BOB, Some("copy-1"), Some(json!({"name": "idem-copy"}))).await;
-    assert_eq!((copy1.status, copy2.status), (StatusCode::CREATED, StatusCode::CREATED));
+    let copy1 = s
+        .send(
+            Method::POST,
+            &format!("/api/mappings/{id}/copy"),
+            BOB,
+            Some("copy-1"),
+            Some(json!({"name": "idem-copy"})),
+        )
+        .await;
+    let copy2 = s
+        .send(
+            Method::POST,
+            &format!("/api/mappings/{id}/copy"),
+            BOB,
+            Some("copy-1"),
+            Some(json!({"name": "idem-copy"})),
+        )
+        .await;
+    assert_eq!(
+        (copy1.status, copy2.status),
+        (StatusCode::CREATED, StatusCode::CREATED)
+    );
     assert_eq!(copy1.body["data"]["id"], copy2.body["data"]["id"]);
     assert_eq!(copy2.headers["idempotent-replayed"], "true");
     assert_eq!(s.mappings_named("idem-copy").await.len(), 1);
 
     // Bad keys are refused before anything happens.
     for bad in ["k".repeat(256), "caf\u{e9}".to_string()] {
-        let r = s.client.post(format!("{}/api/mappings", s.url)).header("X-Username", ALICE).header("Idempotency-Key", bad.as_bytes()).json(&body).send().await.unwrap();
+        let r = s
+            .client
+            .post(format!("{}/api/mappings", s.url))
+            .header("X-Username", ALICE)
+            .header("Idempotency-Key", bad.as_bytes())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         let out: Value = r.json().await.unwrap();
-        assert_eq!(out["error"]["details"]["errors"][0]["field"], "header.Idempotency-Key");
+        assert_eq!(
+            out["error"]["details"]["errors"][0]["field"],
+            "header.Idempotency-Key"
+        );
     }
     // The permission check still comes first (§1.14).
-    let r = s.send(Method::PUT, "/api/config/export", ALICE, Some(""), Some(json!({"max_duration_seconds": 60}))).await;
+    let r = s
+        .send(
+            Method::PUT,
+            "/api/config/export",
+            ALICE,
+            Some(""),
+            Some(json!({"max_duration_seconds": 60})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(s.mappings_named("idem-create").await.len(), 2);
 }
@@ -321,20 +679,71 @@ async fn idempotent_create_replays_and_refuses_reuse() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_requests_are_not_remembered() {
     let s = server().await;
-    let bad = s.send(Method::POST, "/api/mappings", ALICE, Some("retry-me"), Some(json!({"name": "idem-fail", "ttl": "1 day", "node_definitions": [node()]}))).await;
+    let bad = s
+        .send(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some("retry-me"),
+            Some(json!({"name": "idem-fail", "ttl": "1 day", "node_definitions": [node()]})),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let again = s.send(Method::POST, "/api/mappings", ALICE, Some("retry-me"), Some(json!({"name": "idem-fail", "ttl": "1 day", "node_definitions": [node()]}))).await;
-    assert_eq!(again.status, StatusCode::BAD_REQUEST, "a failure is re-evaluated, not replayed");
+    let again = s
+        .send(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some("retry-me"),
+            Some(json!({"name": "idem-fail", "ttl": "1 day", "node_definitions": [node()]})),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::BAD_REQUEST,
+        "a failure is re-evaluated, not replayed"
+    );
     assert!(again.headers.get("idempotent-replayed").is_none());
-    let fixed = s.send(Method::POST, "/api/mappings", ALICE, Some("retry-me"), Some(json!({"name": "idem-fail", "ttl": "P1DT12H", "node_definitions": [node()]}))).await;
+    let fixed = s
+        .send(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some("retry-me"),
+            Some(json!({"name": "idem-fail", "ttl": "P1DT12H", "node_definitions": [node()]})),
+        )
+        .await;
     assert_eq!(fixed.status, StatusCode::CREATED, "{}", fixed.body);
     assert_eq!(fixed.body["data"]["ttl"], "P1DT12H");
-    let missing = s.send(Method::POST, "/api/mappings/999999/copy", ALICE, Some("copy-missing"), Some(json!({}))).await;
+    let missing = s
+        .send(
+            Method::POST,
+            "/api/mappings/999999/copy",
+            ALICE,
+            Some("copy-missing"),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    let (_, m) = s.call(Method::POST, "/api/mappings", ALICE, Some(json!({"name": "src", "node_definitions": [node()]}))).await;
+    let (_, m) = s
+        .call(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some(json!({"name": "src", "node_definitions": [node()]})),
+        )
+        .await;
     let mid = m["data"]["id"].as_i64().unwrap();
     // A different path with the same key is a different scope.
-    let ok = s.send(Method::POST, &format!("/api/mappings/{mid}/copy"), ALICE, Some("copy-missing"), Some(json!({}))).await;
+    let ok = s
+        .send(
+            Method::POST,
+            &format!("/api/mappings/{mid}/copy"),
+            ALICE,
+            Some("copy-missing"),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::CREATED);
 }
 
@@ -346,23 +755,62 @@ async fn concurrent_identical_requests_create_one_mapping() {
         .map(|_| {
             let s = s.clone();
             let body = body.clone();
-            tokio::spawn(async move { s.send(Method::POST, "/api/mappings", ALICE, Some("race-key"), Some(body)).await })
+            tokio::spawn(async move {
+                s.send(
+                    Method::POST,
+                    "/api/mappings",
+                    ALICE,
+                    Some("race-key"),
+                    Some(body),
+                )
+                .await
+            })
         })
         .collect();
-    let replies: Vec<Reply> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let replies: Vec<Reply> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     let mut ids = Vec::new();
     for r in &replies {
         match r.status {
             StatusCode::CREATED => ids.push(r.body["data"]["id"].as_i64().unwrap()),
-            StatusCode::CONFLICT => assert_eq!(r.body["error"]["details"]["reason"], "in_progress", "{}", r.body),
+            StatusCode::CONFLICT => assert_eq!(
+                r.body["error"]["details"]["reason"], "in_progress",
+                "{}",
+                r.body
+            ),
             other => panic!("unexpected {other}: {}", r.body),
         }
     }
     ids.sort_unstable();
     ids.dedup();
-    assert_eq!(ids.len(), 1, "every success carries the one mapping: {ids:?}");
-    assert_eq!(replies.iter().filter(|r| r.status == StatusCode::CREATED && r.headers.get("idempotent-replayed").is_none()).count(), 1);
+    assert_eq!(
+        ids.len(),
+        1,
+        "every success carries the one mapping: {ids:?}"
+    );
+    assert_eq!(
+        replies
+            .iter()
+            .filter(|r| r.status == StatusCode::CREATED
+                && r.headers.get("idempotent-replayed").is_none())
+            .count(),
+        1
+    );
     assert_eq!(s.mappings_named("idem-race").await.len(), 1);
-    let late = s.send(Method::POST, "/api/mappings", ALICE, Some("race-key"), Some(body)).await;
-    assert_eq!((late.status, late.body["data"]["id"].as_i64()), (StatusCode::CREATED, Some(ids[0])));
+    let late = s
+        .send(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some("race-key"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        (late.status, late.body["data"]["id"].as_i64()),
+        (StatusCode::CREATED, Some(ids[0]))
+    );
 }

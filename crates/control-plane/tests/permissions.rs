@@ -61,19 +61,45 @@ async fn server() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let wh = dir.path().join("warehouse");
     graph_olap_demo::generate(&wh, 1).unwrap();
-    let store = graph_olap_store::Store::connect(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
-    let warehouse = graph_olap_warehouse::connect(&wh.display().to_string()).await.unwrap();
+    let store = graph_olap_store::Store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("meta.db").display()
+    ))
+    .await
+    .unwrap();
+    let warehouse = graph_olap_warehouse::connect(&wh.display().to_string())
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let storage = format!("file://{}", dir.path().join("snapshots").display());
-    let state = graph_olap_control_plane::start(store, warehouse, Settings::development(url.clone(), storage, KEY.into()), Arc::new(graph_olap_store::SystemClock)).await.unwrap();
+    let state = graph_olap_control_plane::start(
+        store,
+        warehouse,
+        Settings::development(url.clone(), storage, KEY.into()),
+        Arc::new(graph_olap_store::SystemClock),
+    )
+    .await
+    .unwrap();
     let app = graph_olap_control_plane::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server { url, client: Client::new(), fixtures: Default::default(), _dir: dir, _state: state }
+    Server {
+        url,
+        client: Client::new(),
+        fixtures: Default::default(),
+        _dir: dir,
+        _state: state,
+    }
 }
 
 impl Server {
-    async fn call(&self, method: Method, path: &str, user: Option<&str>, body: Option<&Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self.client.request(method, format!("{}{path}", self.url));
         if let Some(u) = user {
             request = request.header("X-Username", u);
@@ -84,31 +110,79 @@ impl Server {
         let response = request.send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn ok(&self, method: Method, path: &str, user: &str, body: Value) -> Value {
-        let (status, out) = self.call(method, path, Some(user), (!body.is_null()).then_some(&body)).await;
+        let (status, out) = self
+            .call(method, path, Some(user), (!body.is_null()).then_some(&body))
+            .await;
         assert!(status.is_success(), "fixture {path}: {status} {out}");
         out["data"].clone()
     }
 
     async fn fixture(&self) -> Fixture {
-        let n = self.fixtures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .fixtures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Earlier fixtures' instances would exhaust alice's quota.
         let active = self.ok(Method::GET, &format!("/api/instances?owner={ALICE}&status=waiting_for_snapshot,starting,running&limit=100"), ALICE, Value::Null).await;
         for old in active.as_array().unwrap() {
-            self.ok(Method::DELETE, &format!("/api/instances/{}", old["id"]), ALICE, Value::Null).await;
+            self.ok(
+                Method::DELETE,
+                &format!("/api/instances/{}", old["id"]),
+                ALICE,
+                Value::Null,
+            )
+            .await;
         }
         let (name, _, nodes, edges) = graph_olap_demo::tutorial_mapping();
         let mapping = self.ok(Method::POST, "/api/mappings", ALICE, json!({"name": format!("{name}-{n}"), "node_definitions": nodes, "edge_definitions": edges})).await["id"].as_i64().unwrap();
         let changed = json!({"change_description": "second version", "edge_definitions": []});
-        self.ok(Method::PUT, &format!("/api/mappings/{mapping}"), ALICE, changed).await;
-        let instance = self.ok(Method::POST, "/api/instances/from-mapping", ALICE, json!({"mapping_id": mapping, "name": format!("perm-{n}")})).await;
+        self.ok(
+            Method::PUT,
+            &format!("/api/mappings/{mapping}"),
+            ALICE,
+            changed,
+        )
+        .await;
+        let instance = self
+            .ok(
+                Method::POST,
+                "/api/instances/from-mapping",
+                ALICE,
+                json!({"mapping_id": mapping, "name": format!("perm-{n}")}),
+            )
+            .await;
         let victim = format!("victim-{n}@e2e.local");
-        self.ok(Method::POST, "/api/users", CAROL, json!({"username": victim})).await;
-        let key_id = self.ok(Method::POST, &format!("/api/users/{ALICE}/api-keys"), ALICE, json!({"name": format!("k{n}")})).await["id"].as_str().unwrap().to_string();
-        Fixture { mapping, snapshot: instance["snapshot_id"].as_i64().unwrap(), instance: instance["id"].as_i64().unwrap(), victim, key_id }
+        self.ok(
+            Method::POST,
+            "/api/users",
+            CAROL,
+            json!({"username": victim}),
+        )
+        .await;
+        let key_id = self
+            .ok(
+                Method::POST,
+                &format!("/api/users/{ALICE}/api-keys"),
+                ALICE,
+                json!({"name": format!("k{n}")}),
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Fixture {
+            mapping,
+            snapshot: instance["snapshot_id"].as_i64().unwrap(),
+            instance: instance["id"].as_i64().unwrap(),
+            victim,
+            key_id,
+        }
     }
 }
 
@@ -123,94 +197,355 @@ fn matrix() -> Vec<(Method, &'static str, Rule, Value)> {
         (M::GET, "/api/openapi.json", Rule::Public, none.clone()),
         (M::GET, "/metrics", OPS_ONLY, none.clone()),
         (M::GET, "/api/mappings", ANY, none.clone()),
-        (M::POST, "/api/mappings", ANY, json!({"name": "by {who}", "node_definitions": [{"label": "C", "sql": "SELECT CAST(psdo_cust_id AS VARCHAR) AS id FROM default_catalog.default_schema.bis_acct_dh", "primary_key": {"name": "id", "type": "STRING"}}]})),
+        (
+            M::POST,
+            "/api/mappings",
+            ANY,
+            json!({"name": "by {who}", "node_definitions": [{"label": "C", "sql": "SELECT CAST(psdo_cust_id AS VARCHAR) AS id FROM default_catalog.default_schema.bis_acct_dh", "primary_key": {"name": "id", "type": "STRING"}}]}),
+        ),
         (M::GET, "/api/mappings/{mapping_id}", ANY, none.clone()),
-        (M::PUT, "/api/mappings/{mapping_id}", OWN, json!({"change_description": "rename", "name": "renamed by {who}"})),
+        (
+            M::PUT,
+            "/api/mappings/{mapping_id}",
+            OWN,
+            json!({"change_description": "rename", "name": "renamed by {who}"}),
+        ),
         (M::DELETE, "/api/mappings/{mapping_id}", OWN, none.clone()),
         (M::POST, "/api/mappings/{mapping_id}/copy", ANY, json!({})),
-        (M::PUT, "/api/mappings/{mapping_id}/lifecycle", OWN, json!({"ttl": "P30D"})),
-        (M::GET, "/api/mappings/{mapping_id}/versions", ANY, none.clone()),
-        (M::GET, "/api/mappings/{mapping_id}/versions/{version}", ANY, none.clone()),
-        (M::GET, "/api/mappings/{mapping_id}/versions/{from_version}/diff/{to_version}", ANY, none.clone()),
+        (
+            M::PUT,
+            "/api/mappings/{mapping_id}/lifecycle",
+            OWN,
+            json!({"ttl": "P30D"}),
+        ),
+        (
+            M::GET,
+            "/api/mappings/{mapping_id}/versions",
+            ANY,
+            none.clone(),
+        ),
+        (
+            M::GET,
+            "/api/mappings/{mapping_id}/versions/{version}",
+            ANY,
+            none.clone(),
+        ),
+        (
+            M::GET,
+            "/api/mappings/{mapping_id}/versions/{from_version}/diff/{to_version}",
+            ANY,
+            none.clone(),
+        ),
         (M::GET, "/api/mappings/{mapping_id}/tree", ANY, none.clone()),
-        (M::GET, "/api/mappings/{mapping_id}/snapshots", ANY, none.clone()),
-        (M::GET, "/api/mappings/{mapping_id}/instances", ANY, none.clone()),
+        (
+            M::GET,
+            "/api/mappings/{mapping_id}/snapshots",
+            ANY,
+            none.clone(),
+        ),
+        (
+            M::GET,
+            "/api/mappings/{mapping_id}/instances",
+            ANY,
+            none.clone(),
+        ),
         (M::GET, "/api/snapshots", ANY, none.clone()),
         (M::GET, "/api/snapshots/{snapshot_id}", ANY, none.clone()),
-        (M::GET, "/api/snapshots/{snapshot_id}/progress", ANY, none.clone()),
-        (M::POST, "/api/snapshots/{snapshot_id}/retry", OWN, json!({})),
+        (
+            M::GET,
+            "/api/snapshots/{snapshot_id}/progress",
+            ANY,
+            none.clone(),
+        ),
+        (
+            M::POST,
+            "/api/snapshots/{snapshot_id}/retry",
+            OWN,
+            json!({}),
+        ),
         (M::DELETE, "/api/snapshots/{snapshot_id}", OWN, none.clone()),
         (M::GET, "/api/instances", ANY, none.clone()),
-        (M::POST, "/api/instances", ANY, json!({"snapshot_id": "{s}", "name": "by {who}"})),
-        (M::POST, "/api/instances/from-mapping", ANY, json!({"mapping_id": "{m}", "name": "by {who}"})),
+        (
+            M::POST,
+            "/api/instances",
+            ANY,
+            json!({"snapshot_id": "{s}", "name": "by {who}"}),
+        ),
+        (
+            M::POST,
+            "/api/instances/from-mapping",
+            ANY,
+            json!({"mapping_id": "{m}", "name": "by {who}"}),
+        ),
         (M::GET, "/api/instances/quota", ANY, none.clone()),
         (M::GET, "/api/instances/{instance_id}", ANY, none.clone()),
-        (M::PUT, "/api/instances/{instance_id}", OWN, json!({"description": "by {who}"})),
+        (
+            M::PUT,
+            "/api/instances/{instance_id}",
+            OWN,
+            json!({"description": "by {who}"}),
+        ),
         (M::DELETE, "/api/instances/{instance_id}", OWN, none.clone()),
-        (M::POST, "/api/instances/{instance_id}/terminate", OWN, json!({"reason": "permission test"})),
-        (M::PUT, "/api/instances/{instance_id}/lifecycle", OWN, json!({"ttl": "PT2H"})),
-        (M::POST, "/api/instances/{instance_id}/extend", OWN, json!({"hours": 1})),
-        (M::PUT, "/api/instances/{instance_id}/cpu", OWN, json!({"cpu_cores": 2})),
-        (M::PUT, "/api/instances/{instance_id}/memory", OWN, json!({"memory_gb": 4})),
-        (M::GET, "/api/instances/{instance_id}/progress", ANY, none.clone()),
-        (M::GET, "/api/instances/{instance_id}/events", ANY, none.clone()),
+        (
+            M::POST,
+            "/api/instances/{instance_id}/terminate",
+            OWN,
+            json!({"reason": "permission test"}),
+        ),
+        (
+            M::PUT,
+            "/api/instances/{instance_id}/lifecycle",
+            OWN,
+            json!({"ttl": "PT2H"}),
+        ),
+        (
+            M::POST,
+            "/api/instances/{instance_id}/extend",
+            OWN,
+            json!({"hours": 1}),
+        ),
+        (
+            M::PUT,
+            "/api/instances/{instance_id}/cpu",
+            OWN,
+            json!({"cpu_cores": 2}),
+        ),
+        (
+            M::PUT,
+            "/api/instances/{instance_id}/memory",
+            OWN,
+            json!({"memory_gb": 4}),
+        ),
+        (
+            M::GET,
+            "/api/instances/{instance_id}/progress",
+            ANY,
+            none.clone(),
+        ),
+        (
+            M::GET,
+            "/api/instances/{instance_id}/events",
+            ANY,
+            none.clone(),
+        ),
         (M::GET, "/api/favorites", ANY, none.clone()),
-        (M::POST, "/api/favorites", ANY, json!({"resource_type": "mapping", "resource_id": "{m}"})),
-        (M::DELETE, "/api/favorites/{resource_type}/{resource_id}", ANY, none.clone()),
+        (
+            M::POST,
+            "/api/favorites",
+            ANY,
+            json!({"resource_type": "mapping", "resource_id": "{m}"}),
+        ),
+        (
+            M::DELETE,
+            "/api/favorites/{resource_type}/{resource_id}",
+            ANY,
+            none.clone(),
+        ),
         (M::GET, "/api/schema/catalogs", ANY, none.clone()),
-        (M::GET, "/api/schema/catalogs/{catalog}/schemas", ANY, none.clone()),
-        (M::GET, "/api/schema/catalogs/{catalog}/schemas/{schema}/tables", ANY, none.clone()),
-        (M::GET, "/api/schema/catalogs/{catalog}/schemas/{schema}/tables/{table}/columns", ANY, none.clone()),
+        (
+            M::GET,
+            "/api/schema/catalogs/{catalog}/schemas",
+            ANY,
+            none.clone(),
+        ),
+        (
+            M::GET,
+            "/api/schema/catalogs/{catalog}/schemas/{schema}/tables",
+            ANY,
+            none.clone(),
+        ),
+        (
+            M::GET,
+            "/api/schema/catalogs/{catalog}/schemas/{schema}/tables/{table}/columns",
+            ANY,
+            none.clone(),
+        ),
         (M::GET, "/api/schema/search/tables", ANY, none.clone()),
         (M::GET, "/api/schema/search/columns", ANY, none.clone()),
         (M::POST, "/api/schema/admin/refresh", ADMIN_OPS, json!({})),
         (M::GET, "/api/schema/stats", ADMIN_OPS, none.clone()),
         (M::GET, "/api/config/lifecycle", OPS_ONLY, none.clone()),
-        (M::PUT, "/api/config/lifecycle", OPS_ONLY, json!({"instance": {"default_ttl": "PT24H"}})),
+        (
+            M::PUT,
+            "/api/config/lifecycle",
+            OPS_ONLY,
+            json!({"instance": {"default_ttl": "PT24H"}}),
+        ),
         (M::GET, "/api/config/concurrency", OPS_ONLY, none.clone()),
-        (M::PUT, "/api/config/concurrency", OPS_ONLY, json!({"per_analyst": 10})),
+        (
+            M::PUT,
+            "/api/config/concurrency",
+            OPS_ONLY,
+            json!({"per_analyst": 10}),
+        ),
         (M::GET, "/api/config/maintenance", OPS_ONLY, none.clone()),
-        (M::PUT, "/api/config/maintenance", OPS_ONLY, json!({"enabled": false})),
+        (
+            M::PUT,
+            "/api/config/maintenance",
+            OPS_ONLY,
+            json!({"enabled": false}),
+        ),
         (M::GET, "/api/config/export", OPS_ONLY, none.clone()),
-        (M::PUT, "/api/config/export", OPS_ONLY, json!({"max_duration_seconds": 3600})),
+        (
+            M::PUT,
+            "/api/config/export",
+            OPS_ONLY,
+            json!({"max_duration_seconds": 3600}),
+        ),
         (M::GET, "/api/cluster/health", OPS_ONLY, none.clone()),
         (M::GET, "/api/cluster/instances", OPS_ONLY, none.clone()),
-        (M::POST, "/api/ops/jobs/trigger", OPS_ONLY, json!({"job_name": "lifecycle", "reason": "permission test"})),
+        (
+            M::POST,
+            "/api/ops/jobs/trigger",
+            OPS_ONLY,
+            json!({"job_name": "lifecycle", "reason": "permission test"}),
+        ),
         (M::GET, "/api/ops/jobs/status", OPS_ONLY, none.clone()),
         (M::GET, "/api/ops/state", OPS_ONLY, none.clone()),
         (M::GET, "/api/ops/export-jobs", OPS_ONLY, none.clone()),
-        (M::DELETE, "/api/admin/resources/bulk", ADMIN_OPS, json!({"resource_type": "mapping", "filters": {"name_prefix": "no-such-prefix-"}, "reason": "permission test", "dry_run": true})),
-        (M::POST, "/api/admin/resources/bulk-delete", ADMIN_OPS, json!({"resource_type": "mapping", "filters": {"name_prefix": "no-such-prefix-"}, "reason": "permission test", "dry_run": true})),
+        (
+            M::DELETE,
+            "/api/admin/resources/bulk",
+            ADMIN_OPS,
+            json!({"resource_type": "mapping", "filters": {"name_prefix": "no-such-prefix-"}, "reason": "permission test", "dry_run": true}),
+        ),
+        (
+            M::POST,
+            "/api/admin/resources/bulk-delete",
+            ADMIN_OPS,
+            json!({"resource_type": "mapping", "filters": {"name_prefix": "no-such-prefix-"}, "reason": "permission test", "dry_run": true}),
+        ),
         (M::GET, "/api/audit-log", ADMIN_OPS, none.clone()),
         (M::GET, "/api/users", ADMIN_OPS, none.clone()),
-        (M::POST, "/api/users", ADMIN_ONLY, json!({"username": "made-by-{who}"})),
+        (
+            M::POST,
+            "/api/users",
+            ADMIN_ONLY,
+            json!({"username": "made-by-{who}"}),
+        ),
         (M::GET, "/api/users/me", ANY, none.clone()),
-        (M::POST, "/api/users/bootstrap", Rule::Public, json!({"username": "second-admin"})),
-        (M::GET, "/api/users/{username}", Rule::Personas("YNYY"), none.clone()),
-        (M::PUT, "/api/users/{username}", SELF_OR_ADMIN, json!({"display_name": "Alice"})),
+        (
+            M::POST,
+            "/api/users/bootstrap",
+            Rule::Public,
+            json!({"username": "second-admin"}),
+        ),
+        (
+            M::GET,
+            "/api/users/{username}",
+            Rule::Personas("YNYY"),
+            none.clone(),
+        ),
+        (
+            M::PUT,
+            "/api/users/{username}",
+            SELF_OR_ADMIN,
+            json!({"display_name": "Alice"}),
+        ),
         (M::DELETE, "/api/users/{username}", ADMIN_ONLY, none.clone()),
-        (M::PUT, "/api/users/{username}/role", ADMIN_ONLY, json!({"role": "analyst"})),
-        (M::GET, "/api/users/{username}/api-keys", SELF_OR_ADMIN, none.clone()),
-        (M::POST, "/api/users/{username}/api-keys", SELF_OR_ADMIN, json!({"name": "key by {who}"})),
-        (M::DELETE, "/api/users/{username}/api-keys/{key_id}", SELF_OR_ADMIN, none.clone()),
-        (M::POST, "/api/internal/export-jobs/claim", Rule::Internal, json!({"worker_id": "w", "limit": 1})),
-        (M::GET, "/api/internal/export-jobs/{job_id}", Rule::Internal, none.clone()),
-        (M::POST, "/api/internal/export-jobs/{job_id}/heartbeat", Rule::Internal, json!({"lease_token": "x"})),
-        (M::POST, "/api/internal/export-jobs/{job_id}/complete", Rule::Internal, json!({"lease_token": "x"})),
-        (M::POST, "/api/internal/export-jobs/{job_id}/fail", Rule::Internal, json!({"lease_token": "x"})),
-        (M::GET, "/api/internal/instances/{instance_id}/mapping", Rule::Internal, none.clone()),
-        (M::PATCH, "/api/internal/instances/{instance_id}/status", Rule::Internal, json!({"status": "starting"})),
-        (M::PUT, "/api/internal/instances/{instance_id}/progress", Rule::Internal, json!({"phase": "downloading"})),
-        (M::PUT, "/api/internal/instances/{instance_id}/metrics", Rule::Internal, json!({})),
-        (M::POST, "/api/internal/instances/{instance_id}/activity", Rule::Internal, json!({})),
-        (M::POST, "/api/internal/auth/introspect", Rule::Internal, json!({"api_key": "gok_x"})),
+        (
+            M::PUT,
+            "/api/users/{username}/role",
+            ADMIN_ONLY,
+            json!({"role": "analyst"}),
+        ),
+        (
+            M::GET,
+            "/api/users/{username}/api-keys",
+            SELF_OR_ADMIN,
+            none.clone(),
+        ),
+        (
+            M::POST,
+            "/api/users/{username}/api-keys",
+            SELF_OR_ADMIN,
+            json!({"name": "key by {who}"}),
+        ),
+        (
+            M::DELETE,
+            "/api/users/{username}/api-keys/{key_id}",
+            SELF_OR_ADMIN,
+            none.clone(),
+        ),
+        (
+            M::POST,
+            "/api/internal/export-jobs/claim",
+            Rule::Internal,
+            json!({"worker_id": "w", "limit": 1}),
+        ),
+        (
+            M::GET,
+            "/api/internal/export-jobs/{job_id}",
+            Rule::Internal,
+            none.clone(),
+        ),
+        (
+            M::POST,
+            "/api/internal/export-jobs/{job_id}/heartbeat",
+            Rule::Internal,
+            json!({"lease_token": "x"}),
+        ),
+        (
+            M::POST,
+            "/api/internal/export-jobs/{job_id}/complete",
+            Rule::Internal,
+            json!({"lease_token": "x"}),
+        ),
+        (
+            M::POST,
+            "/api/internal/export-jobs/{job_id}/fail",
+            Rule::Internal,
+            json!({"lease_token": "x"}),
+        ),
+        (
+            M::GET,
+            "/api/internal/instances/{instance_id}/mapping",
+            Rule::Internal,
+            none.clone(),
+        ),
+        (
+            M::PATCH,
+            "/api/internal/instances/{instance_id}/status",
+            Rule::Internal,
+            json!({"status": "starting"}),
+        ),
+        (
+            M::PUT,
+            "/api/internal/instances/{instance_id}/progress",
+            Rule::Internal,
+            json!({"phase": "downloading"}),
+        ),
+        (
+            M::PUT,
+            "/api/internal/instances/{instance_id}/metrics",
+            Rule::Internal,
+            json!({}),
+        ),
+        (
+            M::POST,
+            "/api/internal/instances/{instance_id}/activity",
+            Rule::Internal,
+            json!({}),
+        ),
+        (
+            M::POST,
+            "/api/internal/auth/introspect",
+            Rule::Internal,
+            json!({"api_key": "gok_x"}),
+        ),
     ]
 }
 
 /// The concrete path of a template for one fixture. Role and deactivation rows target the
 /// throwaway user, every other `{username}` row targets alice.
 fn concrete(method: &Method, template: &str, f: &Fixture) -> String {
-    let target_user = if template.ends_with("/role") || (template == "/api/users/{username}" && method == Method::DELETE) { f.victim.as_str() } else { ALICE };
+    let target_user = if template.ends_with("/role")
+        || (template == "/api/users/{username}" && method == Method::DELETE)
+    {
+        f.victim.as_str()
+    } else {
+        ALICE
+    };
     template
         .replace("{mapping_id}", &f.mapping.to_string())
         .replace("{snapshot_id}", &f.snapshot.to_string())
@@ -230,23 +565,45 @@ fn concrete(method: &Method, template: &str, f: &Fixture) -> String {
 
 /// Search endpoints need their query; everything else is called as is.
 fn with_query(path: String) -> String {
-    if path.starts_with("/api/schema/search/") { format!("{path}?q=bis") } else { path }
+    if path.starts_with("/api/schema/search/") {
+        format!("{path}?q=bis")
+    } else {
+        path
+    }
 }
 
 fn concrete_body(body: &Value, f: &Fixture, who: &str) -> Option<Value> {
     if body.is_null() {
         return None;
     }
-    let text = body.to_string().replace("\"{m}\"", &f.mapping.to_string()).replace("\"{s}\"", &f.snapshot.to_string()).replace("{who}", who.split('@').next().unwrap_or(who));
+    let text = body
+        .to_string()
+        .replace("\"{m}\"", &f.mapping.to_string())
+        .replace("\"{s}\"", &f.snapshot.to_string())
+        .replace("{who}", who.split('@').next().unwrap_or(who));
     Some(serde_json::from_str(&text).unwrap())
 }
 
 #[test]
 fn the_matrix_covers_every_endpoint_of_the_route_table() {
-    let routed: BTreeSet<(String, String)> = graph_olap_control_plane::routes::endpoints().iter().map(|e| (e.method.to_string(), e.path.to_string())).collect();
-    let tabled: BTreeSet<(String, String)> = matrix().iter().map(|(m, p, _, _)| (m.to_string(), p.to_string())).collect();
-    assert_eq!(routed.difference(&tabled).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "endpoints without a permission row");
-    assert_eq!(tabled.difference(&routed).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "permission rows for endpoints that do not exist");
+    let routed: BTreeSet<(String, String)> = graph_olap_control_plane::routes::endpoints()
+        .iter()
+        .map(|e| (e.method.to_string(), e.path.to_string()))
+        .collect();
+    let tabled: BTreeSet<(String, String)> = matrix()
+        .iter()
+        .map(|(m, p, _, _)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(
+        routed.difference(&tabled).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "endpoints without a permission row"
+    );
+    assert_eq!(
+        tabled.difference(&routed).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "permission rows for endpoints that do not exist"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,16 +615,32 @@ async fn every_endpoint_admits_exactly_the_roles_of_the_matrix() {
             Rule::Public => {
                 let f = s.fixture().await;
                 let path = with_query(concrete(&method, template, &f));
-                let (status, out) = s.call(method.clone(), &path, None, concrete_body(&body, &f, "anonymous").as_ref()).await;
+                let (status, out) = s
+                    .call(
+                        method.clone(),
+                        &path,
+                        None,
+                        concrete_body(&body, &f, "anonymous").as_ref(),
+                    )
+                    .await;
                 if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                    failures.push(format!("{method} {template} without credentials: {status} {out}"));
+                    failures.push(format!(
+                        "{method} {template} without credentials: {status} {out}"
+                    ));
                 }
             }
             Rule::Internal => {
                 let f = s.fixture().await;
                 let path = concrete(&method, template, &f);
                 for user in PERSONAS {
-                    let (status, out) = s.call(method.clone(), &path, Some(user), concrete_body(&body, &f, user).as_ref()).await;
+                    let (status, out) = s
+                        .call(
+                            method.clone(),
+                            &path,
+                            Some(user),
+                            concrete_body(&body, &f, user).as_ref(),
+                        )
+                        .await;
                     if status != StatusCode::UNAUTHORIZED {
                         failures.push(format!("{method} {template} as {user}: {status} {out} (user credentials must be refused with 401)"));
                     }
@@ -279,12 +652,28 @@ async fn every_endpoint_admits_exactly_the_roles_of_the_matrix() {
                 let refused_fixture = s.fixture().await;
                 for (i, user) in PERSONAS.iter().enumerate() {
                     let allowed = letters.as_bytes()[i] == b'Y';
-                    let f = if allowed { s.fixture().await } else { refused_fixture.clone() };
+                    let f = if allowed {
+                        s.fixture().await
+                    } else {
+                        refused_fixture.clone()
+                    };
                     let path = with_query(concrete(&method, template, &f));
-                    let (status, out) = s.call(method.clone(), &path, Some(user), concrete_body(&body, &f, user).as_ref()).await;
-                    let denied = status == StatusCode::FORBIDDEN && out["error"]["code"] == "PERMISSION_DENIED";
-                    if allowed && (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN) {
-                        failures.push(format!("{method} {template} as {user} must be allowed: {status} {out}"));
+                    let (status, out) = s
+                        .call(
+                            method.clone(),
+                            &path,
+                            Some(user),
+                            concrete_body(&body, &f, user).as_ref(),
+                        )
+                        .await;
+                    let denied = status == StatusCode::FORBIDDEN
+                        && out["error"]["code"] == "PERMISSION_DENIED";
+                    if allowed
+                        && (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN)
+                    {
+                        failures.push(format!(
+                            "{method} {template} as {user} must be allowed: {status} {out}"
+                        ));
                     }
                     if !allowed && !denied {
                         failures.push(format!("{method} {template} as {user} must be PERMISSION_DENIED: {status} {out}"));
@@ -293,5 +682,10 @@ async fn every_endpoint_admits_exactly_the_roles_of_the_matrix() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} violations:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} violations:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -7,7 +7,10 @@ fn main() {
         eprintln!("usage: generate OUT_DIR [SCALE]");
         std::process::exit(2);
     };
-    let scale: u32 = args.next().map(|s| s.parse().expect("SCALE is a positive integer")).unwrap_or(1);
+    let scale: u32 = args
+        .next()
+        .map(|s| s.parse().expect("SCALE is a positive integer"))
+        .unwrap_or(1);
     let started = std::time::Instant::now();
     match graph_olap_demo::generate(std::path::Path::new(&out), scale) {
         Ok(summary) => {

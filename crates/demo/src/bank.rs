@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, StringBuilder, TimestampMicrosecondArray};
+use arrow::array::{
+    ArrayRef, Date32Array, Float64Array, Int64Array, StringBuilder, TimestampMicrosecondArray,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use rand::Rng;
@@ -29,16 +31,26 @@ const HOUSEHOLD: usize = 20;
 const REGIONS: usize = 4;
 
 const FIRST_NAMES: &[&str] = &[
-    "Ada", "Bram", "Chloé", "Daan", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kaito", "Lena",
-    "Mateo", "Noor", "Oskar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wim", "Xia",
-    "Yusuf", "Zoë",
+    "Ada", "Bram", "Chloé", "Daan", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kaito",
+    "Lena", "Mateo", "Noor", "Oskar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera",
+    "Wim", "Xia", "Yusuf", "Zoë",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Jansen", "de Vries", "Müller", "Smith", "Dubois", "García", "Rossi", "Novak", "Kowalski", "Okafor",
-    "Tanaka", "Nguyen", "Silva", "Andersen", "O'Brien", "Schmidt", "Martin", "Bakker", "Visser", "Costa",
+    "Jansen", "de Vries", "Müller", "Smith", "Dubois", "García", "Rossi", "Novak", "Kowalski",
+    "Okafor", "Tanaka", "Nguyen", "Silva", "Andersen", "O'Brien", "Schmidt", "Martin", "Bakker",
+    "Visser", "Costa",
 ];
 const COUNTRIES: &[(&str, u32)] = &[
-    ("NL", 30), ("DE", 15), ("BE", 10), ("GB", 10), ("FR", 10), ("US", 8), ("ES", 5), ("IT", 5), ("CH", 4), ("SG", 3),
+    ("NL", 30),
+    ("DE", 15),
+    ("BE", 10),
+    ("GB", 10),
+    ("FR", 10),
+    ("US", 8),
+    ("ES", 5),
+    ("IT", 5),
+    ("CH", 4),
+    ("SG", 3),
 ];
 
 /// Every table's schema, in DEMO.md's column order.
@@ -80,7 +92,11 @@ pub(crate) fn transfers_schema() -> SchemaRef {
         Field::new("from_account", DataType::Int64, false),
         Field::new("to_account", DataType::Int64, false),
         Field::new("amount", DataType::Float64, false),
-        Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, None), false),
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            false,
+        ),
     ]))
 }
 
@@ -93,7 +109,11 @@ pub(crate) struct Customers {
 
 impl Customers {
     pub(crate) fn new(scale: u32) -> Self {
-        Customers { rng: table_rng(2), total: CUSTOMERS * scale as u64, next: 0 }
+        Customers {
+            rng: table_rng(2),
+            total: CUSTOMERS * scale as u64,
+            next: 0,
+        }
     }
 
     pub(crate) fn next_batch(&mut self, chunk: usize) -> Option<RecordBatch> {
@@ -112,7 +132,10 @@ impl Customers {
             let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
             let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
             names.append_value(format!("{first} {last}"));
-            segments.append_value(weighted(rng, &[("retail", 80), ("business", 15), ("private", 5)]));
+            segments.append_value(weighted(
+                rng,
+                &[("retail", 80), ("business", 15), ("private", 5)],
+            ));
             countries.append_value(weighted(rng, COUNTRIES));
             // Most customers are low risk; a tail is high risk. Rounded to 4 decimals, in [0, 1].
             let risk: f64 = rng.random::<f64>().powi(3);
@@ -141,7 +164,11 @@ pub(crate) struct Accounts {
 
 impl Accounts {
     pub(crate) fn new(scale: u32) -> Self {
-        Accounts { rng: table_rng(3), total: ACCOUNTS * scale as u64, next: 0 }
+        Accounts {
+            rng: table_rng(3),
+            total: ACCOUNTS * scale as u64,
+            next: 0,
+        }
     }
 
     pub(crate) fn next_batch(&mut self, chunk: usize) -> Option<RecordBatch> {
@@ -160,9 +187,18 @@ impl Accounts {
             numbers.append_value(format!("ACC{id:09}"));
             sectors.append_value(weighted(
                 rng,
-                &[("retail", 60), ("sme", 20), ("corporate", 12), ("public", 4), ("financial", 4)],
+                &[
+                    ("retail", 60),
+                    ("sme", 20),
+                    ("corporate", 12),
+                    ("public", 4),
+                    ("financial", 4),
+                ],
             ));
-            statuses.append_value(weighted(rng, &[("open", 85), ("frozen", 5), ("closed", 10)]));
+            statuses.append_value(weighted(
+                rng,
+                &[("open", 85), ("frozen", 5), ("closed", 10)],
+            ));
             opened.push(rng.random_range(first_day..=last_day));
         }
         self.next = end;
@@ -193,7 +229,13 @@ impl Holders {
         let customers = (CUSTOMERS * scale as u64) as usize;
         let mut owners: Vec<u32> = (0..customers as u32).collect();
         shuffle(&mut rng, &mut owners);
-        Holders { rng, customers, accounts: (ACCOUNTS * scale as u64) as usize, next_account: 0, owners }
+        Holders {
+            rng,
+            customers,
+            accounts: (ACCOUNTS * scale as u64) as usize,
+            next_account: 0,
+            owners,
+        }
     }
 
     pub(crate) fn next_batch(&mut self, chunk: usize) -> Option<RecordBatch> {
@@ -214,7 +256,14 @@ impl Holders {
             holders.clear();
             holders.push(owner);
             let count = *weighted(&mut self.rng, &[(1usize, 70), (2, 15), (3, 10), (4, 5)]);
-            co_holders(&mut self.rng, owner, count, self.customers, HOUSEHOLD, &mut holders);
+            co_holders(
+                &mut self.rng,
+                owner,
+                count,
+                self.customers,
+                HOUSEHOLD,
+                &mut holders,
+            );
             for (i, &holder) in holders.iter().enumerate() {
                 customer_ids.push(holder as i64 + 1);
                 account_ids.push(account as i64 + 1);
@@ -225,8 +274,11 @@ impl Holders {
                 });
             }
         }
-        let columns: Vec<ArrayRef> =
-            vec![Arc::new(Int64Array::from(customer_ids)), Arc::new(Int64Array::from(account_ids)), Arc::new(roles.finish())];
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(customer_ids)),
+            Arc::new(Int64Array::from(account_ids)),
+            Arc::new(roles.finish()),
+        ];
         Some(RecordBatch::try_new(holders_schema(), columns).expect("columns match the schema"))
     }
 }
@@ -299,8 +351,13 @@ impl Transfers {
         }
         let end = (self.next + chunk as u64).min(self.total);
         let capacity = (end - self.next) as usize;
-        let (mut ids, mut from, mut to) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity), Vec::with_capacity(capacity));
-        let (mut amounts, mut stamps) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+        let (mut ids, mut from, mut to) = (
+            Vec::with_capacity(capacity),
+            Vec::with_capacity(capacity),
+            Vec::with_capacity(capacity),
+        );
+        let (mut amounts, mut stamps) =
+            (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
         for id in self.next..end {
             let (a, b, amount) = self.next_transfer(self.total - id);
             ids.push(id as i64 + 1);
@@ -329,7 +386,8 @@ impl Transfers {
         if let Some((first, length)) = self.rings.pop() {
             let amount = self.amount();
             for hop in 0..length {
-                self.pending.push_back((first + hop, first + (hop + 1) % length, fee(amount, hop)));
+                self.pending
+                    .push_back((first + hop, first + (hop + 1) % length, fee(amount, hop)));
             }
             return self.pending.pop_front().expect("a ring has hops");
         }
@@ -337,8 +395,14 @@ impl Transfers {
         let (base, n) = (*base, self.region_size);
         let mode = self.rng.random_range(0..100);
         let (a, b) = match mode {
-            0..35 => (senders[heavy_rank(&mut self.rng, n)] as usize, self.rng.random_range(0..n)),
-            35..70 => (self.rng.random_range(0..n), receivers[heavy_rank(&mut self.rng, n)] as usize),
+            0..35 => (
+                senders[heavy_rank(&mut self.rng, n)] as usize,
+                self.rng.random_range(0..n),
+            ),
+            35..70 => (
+                self.rng.random_range(0..n),
+                receivers[heavy_rank(&mut self.rng, n)] as usize,
+            ),
             70..88 => (self.rng.random_range(0..n), self.rng.random_range(0..n)),
             _ => {
                 let length = if self.rng.random_ratio(7, 10) { 3 } else { 4 };
@@ -353,14 +417,19 @@ impl Transfers {
                     let amount = self.amount();
                     for hop in 0..length {
                         let (x, y) = (members[hop], members[(hop + 1) % length]);
-                        self.pending.push_back((base + x, base + y, fee(amount, hop)));
+                        self.pending
+                            .push_back((base + x, base + y, fee(amount, hop)));
                     }
                     return self.pending.pop_front().expect("a cycle has hops");
                 }
                 (self.rng.random_range(0..n), self.rng.random_range(0..n))
             }
         };
-        let b = if a == b { (b + 1 + self.rng.random_range(0..n - 1)) % n } else { b };
+        let b = if a == b {
+            (b + 1 + self.rng.random_range(0..n - 1)) % n
+        } else {
+            b
+        };
         (base + a, base + b, self.amount())
     }
 

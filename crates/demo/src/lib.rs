@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use mappings::{BANK_MAPPING_NAME, SEED_OWNER, TUTORIAL_MAPPING_NAME, bank_mapping, tutorial_mapping};
+pub use mappings::{
+    BANK_MAPPING_NAME, SEED_OWNER, TUTORIAL_MAPPING_NAME, bank_mapping, tutorial_mapping,
+};
 pub use publish::{MANIFEST_FILE, existing};
 pub use random::SEED;
 
@@ -60,7 +62,10 @@ pub enum DemoError {
 
 impl DemoError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        DemoError::Io { path: path.to_path_buf(), source }
+        DemoError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -96,14 +101,19 @@ pub struct TableSummary {
 impl DemoSummary {
     /// Rows of the table named `table` (unqualified), if it was generated.
     pub fn rows(&self, table: &str) -> Option<u64> {
-        self.tables.iter().find(|t| t.table == table).map(|t| t.rows)
+        self.tables
+            .iter()
+            .find(|t| t.table == table)
+            .map(|t| t.rows)
     }
 }
 
 impl TableSummary {
     /// The file's path relative to the warehouse directory.
     pub fn relative_path(&self) -> PathBuf {
-        Path::new(&self.catalog).join(&self.schema).join(format!("{}.parquet", self.table))
+        Path::new(&self.catalog)
+            .join(&self.schema)
+            .join(format!("{}.parquet", self.table))
     }
 }
 
@@ -124,13 +134,21 @@ pub fn generate(out_dir: &Path, scale: u32) -> Result<DemoSummary, DemoError> {
 fn write_tables(dir: &Path, scale: u32) -> Result<DemoSummary, DemoError> {
     let mut tables = Vec::new();
     let mut holdings = tutorial::Holdings::new(scale);
-    tables.push(write_table(dir, ("default_catalog", "default_schema", "bis_acct_dh"), tutorial::schema(), &[], |c| {
-        holdings.next_batch(c)
-    })?);
+    tables.push(write_table(
+        dir,
+        ("default_catalog", "default_schema", "bis_acct_dh"),
+        tutorial::schema(),
+        &[],
+        |c| holdings.next_batch(c),
+    )?);
     let mut customers = bank::Customers::new(scale);
-    tables.push(write_table(dir, ("demo", "bank", "customers"), bank::customers_schema(), &["customer_id", "name"], |c| {
-        customers.next_batch(c)
-    })?);
+    tables.push(write_table(
+        dir,
+        ("demo", "bank", "customers"),
+        bank::customers_schema(),
+        &["customer_id", "name"],
+        |c| customers.next_batch(c),
+    )?);
     let mut accounts = bank::Accounts::new(scale);
     tables.push(write_table(
         dir,
@@ -140,9 +158,13 @@ fn write_tables(dir: &Path, scale: u32) -> Result<DemoSummary, DemoError> {
         |c| accounts.next_batch(c),
     )?);
     let mut holders = bank::Holders::new(scale);
-    tables.push(write_table(dir, ("demo", "bank", "account_holders"), bank::holders_schema(), &[], |c| {
-        holders.next_batch(c)
-    })?);
+    tables.push(write_table(
+        dir,
+        ("demo", "bank", "account_holders"),
+        bank::holders_schema(),
+        &[],
+        |c| holders.next_batch(c),
+    )?);
     let mut transfers = bank::Transfers::new(scale);
     tables.push(write_table(
         dir,
@@ -151,7 +173,12 @@ fn write_tables(dir: &Path, scale: u32) -> Result<DemoSummary, DemoError> {
         &["transfer_id", "amount", "ts"],
         |c| transfers.next_batch(c),
     )?);
-    Ok(DemoSummary { schema_version: MANIFEST_SCHEMA_VERSION, scale, seed: SEED, tables })
+    Ok(DemoSummary {
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        scale,
+        seed: SEED,
+        tables,
+    })
 }
 
 fn write_table(
@@ -161,7 +188,12 @@ fn write_table(
     unique_columns: &[&str],
     mut next_batch: impl FnMut(usize) -> Option<arrow::record_batch::RecordBatch>,
 ) -> Result<TableSummary, DemoError> {
-    let mut summary = TableSummary { catalog: catalog.into(), schema: schema.into(), table: table.into(), rows: 0 };
+    let mut summary = TableSummary {
+        catalog: catalog.into(),
+        schema: schema.into(),
+        table: table.into(),
+        rows: 0,
+    };
     let path = dir.join(summary.relative_path());
     let parent = path.parent().expect("table paths have a parent");
     std::fs::create_dir_all(parent).map_err(|e| DemoError::io(parent, e))?;

@@ -19,7 +19,10 @@ pub const TUTORIAL_CUSTOMER_SQL: &str = r#"SELECT CAST(psdo_cust_id AS VARCHAR) 
 pub const TUTORIAL_SHARES_ACCOUNT_SQL: &str = r#"SELECT DISTINCT CAST(a.psdo_cust_id AS VARCHAR) AS from_id, CAST(b.psdo_cust_id AS VARCHAR) AS to_id FROM "default_catalog"."default_schema".bis_acct_dh a JOIN "default_catalog"."default_schema".bis_acct_dh b ON a.psdo_acno = b.psdo_acno AND a.psdo_cust_id < b.psdo_cust_id AND a.image_dt >= DATE '2020-01-01' AND b.image_dt >= DATE '2020-01-01'"#;
 
 fn prop(name: &str, ty: ScalarType) -> PropertyDef {
-    PropertyDef { name: name.into(), ty: PropertyType::Scalar(ty) }
+    PropertyDef {
+        name: name.into(),
+        ty: PropertyType::Scalar(ty),
+    }
 }
 
 /// `tutorial-customer-graph`: `(name, description, node definitions, edge definitions)`.
@@ -56,7 +59,8 @@ pub fn tutorial_mapping() -> (String, String, Vec<NodeDefinition>, Vec<EdgeDefin
 pub fn bank_mapping() -> (String, String, Vec<NodeDefinition>, Vec<EdgeDefinition>) {
     let customer = NodeDefinition {
         label: "Customer".into(),
-        sql: "SELECT customer_id, name, segment, country, risk_score FROM demo.bank.customers".into(),
+        sql: "SELECT customer_id, name, segment, country, risk_score FROM demo.bank.customers"
+            .into(),
         primary_key: prop("customer_id", ScalarType::Int64),
         properties: vec![
             prop("name", ScalarType::String),
@@ -91,7 +95,10 @@ pub fn bank_mapping() -> (String, String, Vec<NodeDefinition>, Vec<EdgeDefinitio
         sql: "SELECT from_account, to_account, amount, ts FROM demo.bank.transfers".into(),
         from_key: "from_account".into(),
         to_key: "to_account".into(),
-        properties: vec![prop("amount", ScalarType::Double), prop("ts", ScalarType::Timestamp)],
+        properties: vec![
+            prop("amount", ScalarType::Double),
+            prop("ts", ScalarType::Timestamp),
+        ],
     };
     (
         BANK_MAPPING_NAME.into(),

@@ -25,8 +25,10 @@ pub fn existing(out_dir: &Path) -> Result<Option<DemoSummary>, DemoError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(DemoError::io(&path, e)),
     };
-    let summary: DemoSummary =
-        serde_json::from_str(&text).map_err(|e| DemoError::Manifest { path: path.clone(), message: e.to_string() })?;
+    let summary: DemoSummary = serde_json::from_str(&text).map_err(|e| DemoError::Manifest {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
     if summary.schema_version != MANIFEST_SCHEMA_VERSION {
         return Err(DemoError::Manifest {
             path,
@@ -36,7 +38,10 @@ pub fn existing(out_dir: &Path) -> Result<Option<DemoSummary>, DemoError> {
             ),
         });
     }
-    let complete = summary.tables.iter().all(|t| out_dir.join(t.relative_path()).is_file());
+    let complete = summary
+        .tables
+        .iter()
+        .all(|t| out_dir.join(t.relative_path()).is_file());
     Ok(complete.then_some(summary))
 }
 
@@ -51,9 +56,17 @@ pub(crate) fn publish(
     };
     fs::create_dir_all(&parent).map_err(|e| DemoError::io(&parent, e))?;
     let fresh = !out_dir.exists();
-    let staging_home = if fresh { parent.clone() } else { out_dir.to_path_buf() };
+    let staging_home = if fresh {
+        parent.clone()
+    } else {
+        out_dir.to_path_buf()
+    };
     remove_stale_staging(&staging_home);
-    let staging = staging_home.join(format!("{STAGING_PREFIX}{}-{}", std::process::id(), unique_suffix()));
+    let staging = staging_home.join(format!(
+        "{STAGING_PREFIX}{}-{}",
+        std::process::id(),
+        unique_suffix()
+    ));
     fs::create_dir(&staging).map_err(|e| DemoError::io(&staging, e))?;
 
     let result = write(&staging).and_then(|summary| {
@@ -101,9 +114,15 @@ fn write_manifest(dir: &Path, summary: &DemoSummary) -> Result<(), DemoError> {
 
 /// Removes staging directories left by interrupted runs.
 fn remove_stale_staging(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX)
+        {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
@@ -117,5 +136,8 @@ fn sync_dir(dir: &Path) {
 }
 
 fn unique_suffix() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
 }

@@ -27,7 +27,11 @@ pub(crate) struct TableWriter {
 impl TableWriter {
     /// Creates `path` for rows of `schema`; `unique_columns` are written without dictionary
     /// encoding (high-cardinality keys write several times faster that way).
-    pub(crate) fn create(path: &Path, schema: SchemaRef, unique_columns: &[&str]) -> Result<Self, DemoError> {
+    pub(crate) fn create(
+        path: &Path,
+        schema: SchemaRef,
+        unique_columns: &[&str],
+    ) -> Result<Self, DemoError> {
         let mut props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -50,7 +54,10 @@ impl TableWriter {
     /// Flushes and closes the file, returning the number of rows written.
     pub(crate) fn finish(self) -> Result<u64, DemoError> {
         let file = self.writer.into_inner()?;
-        file.sync_all().map_err(|e| DemoError::Io { path: "<parquet file>".into(), source: e })?;
+        file.sync_all().map_err(|e| DemoError::Io {
+            path: "<parquet file>".into(),
+            source: e,
+        })?;
         Ok(self.rows)
     }
 }

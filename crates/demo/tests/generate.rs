@@ -7,11 +7,19 @@ use std::path::Path;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int64Type;
-use graph_olap_demo::{DemoSummary, MANIFEST_FILE, bank_mapping, existing, generate, tutorial_mapping};
+use graph_olap_demo::{
+    DemoSummary, MANIFEST_FILE, bank_mapping, existing, generate, tutorial_mapping,
+};
 use graph_olap_warehouse::{DataFusionWarehouse, ExpectedColumn, Warehouse, validate_query};
 
 async fn scalar(wh: &DataFusionWarehouse, sql: &str) -> i64 {
-    let batches = wh.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}")).collect().await.unwrap();
+    let batches = wh
+        .query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .collect()
+        .await
+        .unwrap();
     let batch = batches.iter().find(|b| b.num_rows() > 0).expect("one row");
     batch.column(0).as_primitive::<Int64Type>().value(0)
 }
@@ -42,16 +50,25 @@ fn row_counts_match_demo_md_and_scale_linearly() {
     assert_eq!(one.rows("accounts"), Some(1_500));
     assert_eq!(one.rows("transfers"), Some(10_000));
     let holders = one.rows("account_holders").unwrap();
-    assert!((2_000..=2_400).contains(&holders), "account_holders {holders}");
+    assert!(
+        (2_000..=2_400).contains(&holders),
+        "account_holders {holders}"
+    );
     let tutorial = one.rows("bis_acct_dh").unwrap();
-    assert!((2_300..=2_700).contains(&tutorial), "bis_acct_dh {tutorial}");
+    assert!(
+        (2_300..=2_700).contains(&tutorial),
+        "bis_acct_dh {tutorial}"
+    );
 
     let (_dir3, three) = generated(3);
     assert_eq!(three.rows("customers"), Some(3_000));
     assert_eq!(three.rows("accounts"), Some(4_500));
     assert_eq!(three.rows("transfers"), Some(30_000));
     let holders3 = three.rows("account_holders").unwrap();
-    assert!((6_000..=7_200).contains(&holders3), "account_holders at scale 3: {holders3}");
+    assert!(
+        (6_000..=7_200).contains(&holders3),
+        "account_holders at scale 3: {holders3}"
+    );
 }
 
 #[test]
@@ -63,7 +80,11 @@ fn same_scale_gives_identical_bytes() {
         let relative = table.relative_path();
         let bytes_a = std::fs::read(a.path().join("warehouse").join(&relative)).unwrap();
         let bytes_b = std::fs::read(b.path().join("warehouse").join(&relative)).unwrap();
-        assert!(bytes_a == bytes_b, "{} differs between two runs", relative.display());
+        assert!(
+            bytes_a == bytes_b,
+            "{} differs between two runs",
+            relative.display()
+        );
     }
 }
 
@@ -125,13 +146,43 @@ fn check_components(edges: &[(i64, i64)]) -> Vec<usize> {
 #[tokio::test]
 async fn keys_resolve_and_the_tutorial_patterns_are_present() {
     let (dir, _) = generated(1);
-    let wh = DataFusionWarehouse::open(dir.path().join("warehouse")).await.unwrap();
+    let wh = DataFusionWarehouse::open(dir.path().join("warehouse"))
+        .await
+        .unwrap();
 
     // Unique keys.
-    assert_eq!(scalar(&wh, "SELECT COUNT(*) - COUNT(DISTINCT customer_id) FROM demo.bank.customers").await, 0);
-    assert_eq!(scalar(&wh, "SELECT COUNT(*) - COUNT(DISTINCT account_id) FROM demo.bank.accounts").await, 0);
-    assert_eq!(scalar(&wh, "SELECT COUNT(*) - COUNT(DISTINCT account_no) FROM demo.bank.accounts").await, 0);
-    assert_eq!(scalar(&wh, "SELECT COUNT(*) - COUNT(DISTINCT transfer_id) FROM demo.bank.transfers").await, 0);
+    assert_eq!(
+        scalar(
+            &wh,
+            "SELECT COUNT(*) - COUNT(DISTINCT customer_id) FROM demo.bank.customers"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            &wh,
+            "SELECT COUNT(*) - COUNT(DISTINCT account_id) FROM demo.bank.accounts"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            &wh,
+            "SELECT COUNT(*) - COUNT(DISTINCT account_no) FROM demo.bank.accounts"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            &wh,
+            "SELECT COUNT(*) - COUNT(DISTINCT transfer_id) FROM demo.bank.transfers"
+        )
+        .await,
+        0
+    );
     assert_eq!(
         scalar(&wh, "SELECT COUNT(*) FROM (SELECT customer_id, account_id FROM demo.bank.account_holders GROUP BY 1, 2 HAVING COUNT(*) > 1)").await,
         0
@@ -150,10 +201,24 @@ async fn keys_resolve_and_the_tutorial_patterns_are_present() {
         scalar(&wh, "SELECT COUNT(*) FROM (SELECT account_id FROM demo.bank.account_holders WHERE role = 'owner' GROUP BY account_id HAVING COUNT(*) = 1)").await,
         1_500
     );
-    assert_eq!(scalar(&wh, "SELECT COUNT(DISTINCT customer_id) FROM demo.bank.account_holders").await, 1_000);
+    assert_eq!(
+        scalar(
+            &wh,
+            "SELECT COUNT(DISTINCT customer_id) FROM demo.bank.account_holders"
+        )
+        .await,
+        1_000
+    );
     // Value domains.
     assert_eq!(scalar(&wh, "SELECT COUNT(*) FROM demo.bank.transfers WHERE amount <= 0 OR from_account = to_account").await, 0);
-    assert_eq!(scalar(&wh, "SELECT COUNT(*) FROM demo.bank.customers WHERE risk_score < 0 OR risk_score > 1").await, 0);
+    assert_eq!(
+        scalar(
+            &wh,
+            "SELECT COUNT(*) FROM demo.bank.customers WHERE risk_score < 0 OR risk_score > 1"
+        )
+        .await,
+        0
+    );
     assert_eq!(
         scalar(&wh, "SELECT COUNT(*) FROM demo.bank.customers WHERE segment NOT IN ('retail', 'business', 'private') OR length(country) <> 2").await,
         0
@@ -166,8 +231,18 @@ async fn keys_resolve_and_the_tutorial_patterns_are_present() {
     assert!(shared_bank >= 100, "shared bank accounts: {shared_bank}");
     assert_eq!(scalar(&wh, "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM demo.bank.account_holders GROUP BY account_id)").await, 4);
     let shared_tutorial = scalar(&wh, "SELECT COUNT(*) FROM (SELECT psdo_acno FROM bis_acct_dh GROUP BY psdo_acno HAVING COUNT(DISTINCT psdo_cust_id) >= 2)").await;
-    assert!(shared_tutorial >= 300, "shared tutorial accounts: {shared_tutorial}");
-    assert_eq!(scalar(&wh, "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM bis_acct_dh GROUP BY psdo_acno)").await, 4);
+    assert!(
+        shared_tutorial >= 300,
+        "shared tutorial accounts: {shared_tutorial}"
+    );
+    assert_eq!(
+        scalar(
+            &wh,
+            "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM bis_acct_dh GROUP BY psdo_acno)"
+        )
+        .await,
+        4
+    );
 
     // Fan-in and fan-out hubs.
     let fan_in = scalar(&wh, "SELECT MAX(n) FROM (SELECT COUNT(DISTINCT from_account) AS n FROM demo.bank.transfers GROUP BY to_account)").await;
@@ -187,10 +262,21 @@ async fn keys_resolve_and_the_tutorial_patterns_are_present() {
     assert!(triangles >= 30, "3-cycles: {triangles}");
 
     // Several connected components, in the transfer graph and in the shared-account graph.
-    let transfer_edges = pairs(&wh, "SELECT from_account, to_account FROM demo.bank.transfers").await;
+    let transfer_edges = pairs(
+        &wh,
+        "SELECT from_account, to_account FROM demo.bank.transfers",
+    )
+    .await;
     let sizes = check_components(&transfer_edges);
-    assert!(sizes.iter().filter(|&&s| s >= 100).count() >= 4, "large transfer components: {:?}", &sizes[..6]);
-    assert!(sizes.iter().filter(|&&s| (3..=5).contains(&s)).count() >= 5, "small transfer components: {sizes:?}");
+    assert!(
+        sizes.iter().filter(|&&s| s >= 100).count() >= 4,
+        "large transfer components: {:?}",
+        &sizes[..6]
+    );
+    assert!(
+        sizes.iter().filter(|&&s| (3..=5).contains(&s)).count() >= 5,
+        "small transfer components: {sizes:?}"
+    );
 
     let shares = pairs(
         &wh,
@@ -199,10 +285,21 @@ async fn keys_resolve_and_the_tutorial_patterns_are_present() {
     )
     .await;
     let share_sizes = check_components(&shares);
-    assert!(share_sizes.len() >= 5, "shared-account components: {share_sizes:?}");
+    assert!(
+        share_sizes.len() >= 5,
+        "shared-account components: {share_sizes:?}"
+    );
 }
 
-async fn assert_mapping_runs(root: &Path, mapping: (String, String, Vec<graph_olap_api::NodeDefinition>, Vec<graph_olap_api::EdgeDefinition>)) -> HashMap<String, usize> {
+async fn assert_mapping_runs(
+    root: &Path,
+    mapping: (
+        String,
+        String,
+        Vec<graph_olap_api::NodeDefinition>,
+        Vec<graph_olap_api::EdgeDefinition>,
+    ),
+) -> HashMap<String, usize> {
     let wh = DataFusionWarehouse::open(root).await.unwrap();
     let (name, _, nodes, edges) = mapping;
     let mut rows = HashMap::new();
@@ -214,27 +311,48 @@ async fn assert_mapping_runs(root: &Path, mapping: (String, String, Vec<graph_ol
         let mut count = 0;
         while let Some(batch) = futures_next(&mut stream).await {
             let conformed = graph_olap_warehouse::conform_batch(&batch, &expected).unwrap();
-            assert_eq!(conformed.column(0).null_count(), 0, "{} keys are never NULL", node.label);
+            assert_eq!(
+                conformed.column(0).null_count(),
+                0,
+                "{} keys are never NULL",
+                node.label
+            );
             count += conformed.num_rows();
         }
         rows.insert(node.label.clone(), count);
     }
     for edge in &edges {
-        let key_type = |label: &str| nodes.iter().find(|n| n.label == label).unwrap().primary_key.ty;
-        let expected = ExpectedColumn::for_edge(edge, key_type(&edge.from_node), key_type(&edge.to_node));
+        let key_type = |label: &str| {
+            nodes
+                .iter()
+                .find(|n| n.label == label)
+                .unwrap()
+                .primary_key
+                .ty
+        };
+        let expected =
+            ExpectedColumn::for_edge(edge, key_type(&edge.from_node), key_type(&edge.to_node));
         let problems = validate_query(&wh, &edge.sql, &expected).await.unwrap();
-        assert!(problems.is_empty(), "{name} {}: {problems:?}", edge.edge_type);
+        assert!(
+            problems.is_empty(),
+            "{name} {}: {problems:?}",
+            edge.edge_type
+        );
         let mut stream = wh.query(&edge.sql).await.unwrap();
         let mut count = 0;
         while let Some(batch) = futures_next(&mut stream).await {
-            count += graph_olap_warehouse::conform_batch(&batch, &expected).unwrap().num_rows();
+            count += graph_olap_warehouse::conform_batch(&batch, &expected)
+                .unwrap()
+                .num_rows();
         }
         rows.insert(edge.edge_type.clone(), count);
     }
     rows
 }
 
-async fn futures_next(stream: &mut graph_olap_warehouse::BatchStream) -> Option<arrow::record_batch::RecordBatch> {
+async fn futures_next(
+    stream: &mut graph_olap_warehouse::BatchStream,
+) -> Option<arrow::record_batch::RecordBatch> {
     use futures::StreamExt;
     stream.batches.next().await.map(|b| b.unwrap())
 }
@@ -244,14 +362,23 @@ async fn seeded_mappings_validate_and_run_on_the_demo() {
     let (dir, summary) = generated(1);
     let root = dir.path().join("warehouse");
     let tutorial = assert_mapping_runs(&root, tutorial_mapping()).await;
-    assert_eq!(tutorial["Customer"], 1_000, "every customer holds an account dated 2020 or later");
+    assert_eq!(
+        tutorial["Customer"], 1_000,
+        "every customer holds an account dated 2020 or later"
+    );
     let shares = tutorial["SHARES_ACCOUNT"];
-    assert!((300..=3_000).contains(&shares), "SHARES_ACCOUNT edges: {shares}");
+    assert!(
+        (300..=3_000).contains(&shares),
+        "SHARES_ACCOUNT edges: {shares}"
+    );
 
     let bank = assert_mapping_runs(&root, bank_mapping()).await;
     assert_eq!(bank["Customer"], 1_000);
     assert_eq!(bank["Account"], 1_500);
-    assert_eq!(bank["HOLDS"] as u64, summary.rows("account_holders").unwrap());
+    assert_eq!(
+        bank["HOLDS"] as u64,
+        summary.rows("account_holders").unwrap()
+    );
     assert_eq!(bank["TRANSFER"], 10_000);
     let (name, description, nodes, edges) = bank_mapping();
     assert_eq!(name, "bank-graph");

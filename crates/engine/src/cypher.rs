@@ -54,7 +54,11 @@ pub struct LexError {
 
 impl fmt::Display for LexError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (line {}, column {})", self.message, self.line, self.column)
+        write!(
+            f,
+            "{} (line {}, column {})",
+            self.message, self.line, self.column
+        )
     }
 }
 
@@ -87,7 +91,11 @@ impl Cursor<'_> {
 
 /// Splits Cypher text into tokens, dropping whitespace and comments.
 pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
-    let mut cur = Cursor { chars: text.chars().peekable(), line: 1, column: 1 };
+    let mut cur = Cursor {
+        chars: text.chars().peekable(),
+        line: 1,
+        column: 1,
+    };
     let mut out = Vec::new();
     while let Some(c) = cur.peek() {
         let (line, column) = (cur.line, cur.column);
@@ -116,7 +124,11 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
                 }
             }
             if !closed {
-                return Err(LexError { message: "unterminated comment".into(), line, column });
+                return Err(LexError {
+                    message: "unterminated comment".into(),
+                    line,
+                    column,
+                });
             }
             continue;
         }
@@ -142,9 +154,18 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
                 }
             }
             if !closed {
-                return Err(LexError { message: "unterminated string literal".into(), line, column });
+                return Err(LexError {
+                    message: "unterminated string literal".into(),
+                    line,
+                    column,
+                });
             }
-            out.push(Token { kind: TokenKind::Str, text: value, line, column });
+            out.push(Token {
+                kind: TokenKind::Str,
+                text: value,
+                line,
+                column,
+            });
             continue;
         }
         if c == '`' {
@@ -171,7 +192,12 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
                     column,
                 });
             }
-            out.push(Token { kind: TokenKind::QuotedIdent, text: value, line, column });
+            out.push(Token {
+                kind: TokenKind::QuotedIdent,
+                text: value,
+                line,
+                column,
+            });
             continue;
         }
         if c == '$' {
@@ -185,7 +211,12 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
                     break;
                 }
             }
-            out.push(Token { kind: TokenKind::Param, text: value, line, column });
+            out.push(Token {
+                kind: TokenKind::Param,
+                text: value,
+                line,
+                column,
+            });
             continue;
         }
         if c.is_alphabetic() || c == '_' {
@@ -198,7 +229,12 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
                     break;
                 }
             }
-            out.push(Token { kind: TokenKind::Ident, text: value, line, column });
+            out.push(Token {
+                kind: TokenKind::Ident,
+                text: value,
+                line,
+                column,
+            });
             continue;
         }
         if c.is_ascii_digit() {
@@ -212,12 +248,26 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
                     break;
                 }
             }
-            out.push(Token { kind: TokenKind::Number, text: value, line, column });
+            out.push(Token {
+                kind: TokenKind::Number,
+                text: value,
+                line,
+                column,
+            });
             continue;
         }
         cur.bump();
-        let kind = if c == ';' { TokenKind::Semicolon } else { TokenKind::Punct };
-        out.push(Token { kind, text: c.to_string(), line, column });
+        let kind = if c == ';' {
+            TokenKind::Semicolon
+        } else {
+            TokenKind::Punct
+        };
+        out.push(Token {
+            kind,
+            text: c.to_string(),
+            line,
+            column,
+        });
     }
     Ok(out)
 }
@@ -263,9 +313,30 @@ pub const READ_ONLY_PROCEDURES: &[&str] = &[
 
 /// Keywords that are refused wherever they appear as a clause keyword.
 const FORBIDDEN: &[&str] = &[
-    "CREATE", "MERGE", "SET", "REMOVE", "DELETE", "FOREACH", "LOAD", "COPY", "DROP", "ALTER",
-    "INSTALL", "UNINSTALL", "ATTACH", "DETACH", "EXPORT", "IMPORT", "BEGIN", "COMMIT", "ROLLBACK",
-    "CHECKPOINT", "USE", "COMMENT", "UPDATE", "TRUNCATE",
+    "CREATE",
+    "MERGE",
+    "SET",
+    "REMOVE",
+    "DELETE",
+    "FOREACH",
+    "LOAD",
+    "COPY",
+    "DROP",
+    "ALTER",
+    "INSTALL",
+    "UNINSTALL",
+    "ATTACH",
+    "DETACH",
+    "EXPORT",
+    "IMPORT",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "CHECKPOINT",
+    "USE",
+    "COMMENT",
+    "UPDATE",
+    "TRUNCATE",
 ];
 
 /// Checks one user statement: exactly one statement, no updating clause, no forbidden `CALL`.
@@ -297,9 +368,12 @@ fn is_keyword(token: &Token, word: &str) -> bool {
 
 fn classify(tokens: &[Token]) -> Result<(), GateError> {
     if let Some(first) = tokens.first()
-        && is_keyword(first, "PROFILE") {
-            return Err(GateError::Unsupported { feature: "profile".into() });
-        }
+        && is_keyword(first, "PROFILE")
+    {
+        return Err(GateError::Unsupported {
+            feature: "profile".into(),
+        });
+    }
     for (i, token) in tokens.iter().enumerate() {
         if token.kind != TokenKind::Ident {
             continue;
@@ -328,7 +402,11 @@ fn classify(tokens: &[Token]) -> Result<(), GateError> {
             } else {
                 upper
             };
-            return Err(GateError::ReadOnlyViolation { clause, line: token.line, column: token.column });
+            return Err(GateError::ReadOnlyViolation {
+                clause,
+                line: token.line,
+                column: token.column,
+            });
         }
     }
     Ok(())
@@ -358,8 +436,12 @@ fn check_call(tokens: &[Token], at: usize) -> Result<(), GateError> {
         }
         j += 1;
     }
-    let allowed = READ_ONLY_PROCEDURES.iter().any(|p| p.eq_ignore_ascii_case(&name));
-    let is_invocation = tokens.get(j).is_some_and(|t| t.kind == TokenKind::Punct && t.text == "(");
+    let allowed = READ_ONLY_PROCEDURES
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(&name));
+    let is_invocation = tokens
+        .get(j)
+        .is_some_and(|t| t.kind == TokenKind::Punct && t.text == "(");
     if allowed && is_invocation {
         Ok(())
     } else {
@@ -397,19 +479,32 @@ pub fn return_item_texts(text: &str, tokens: &[Token]) -> Option<Vec<Option<Stri
             break;
         }
     }
-    let start = (0..end).rev().find(|&i| depths[i] == 0 && is_keyword(&tokens[i], "RETURN"))?;
+    let start = (0..end)
+        .rev()
+        .find(|&i| depths[i] == 0 && is_keyword(&tokens[i], "RETURN"))?;
     let mut first = start + 1;
     if tokens.get(first).is_some_and(|t| is_keyword(t, "DISTINCT")) {
         first += 1;
     }
-    let stop = (first..end).find(|&i| depths[i] == 0 && ["ORDER", "SKIP", "LIMIT"].iter().any(|k| is_keyword(&tokens[i], k))).unwrap_or(end);
-    if tokens.get(first).is_some_and(|t| t.kind == TokenKind::Punct && t.text == "*") {
+    let stop = (first..end)
+        .find(|&i| {
+            depths[i] == 0
+                && ["ORDER", "SKIP", "LIMIT"]
+                    .iter()
+                    .any(|k| is_keyword(&tokens[i], k))
+        })
+        .unwrap_or(end);
+    if tokens
+        .get(first)
+        .is_some_and(|t| t.kind == TokenKind::Punct && t.text == "*")
+    {
         return None;
     }
     let mut items = Vec::new();
     let mut item_start = first;
     for i in first..=stop {
-        let boundary = i == stop || (depths[i] == 0 && tokens[i].kind == TokenKind::Punct && tokens[i].text == ",");
+        let boundary = i == stop
+            || (depths[i] == 0 && tokens[i].kind == TokenKind::Punct && tokens[i].text == ",");
         if !boundary {
             continue;
         }
@@ -422,7 +517,14 @@ pub fn return_item_texts(text: &str, tokens: &[Token]) -> Option<Vec<Option<Stri
             Some(t) => offset(t)?,
             None => chars.len(),
         };
-        let source: String = chars.get(from..to)?.iter().collect::<String>().trim().trim_end_matches(';').trim().to_string();
+        let source: String = chars
+            .get(from..to)?
+            .iter()
+            .collect::<String>()
+            .trim()
+            .trim_end_matches(';')
+            .trim()
+            .to_string();
         items.push((!aliased).then_some(source));
         item_start = i + 1;
     }
@@ -473,7 +575,10 @@ mod tests {
             ("MATCH (n) DELETE n", "DELETE"),
             ("MATCH (n) DETACH DELETE n", "DETACH DELETE"),
             ("MERGE (n:X {id: 1})", "MERGE"),
-            ("MATCH (n) WITH collect(n) AS ns FOREACH (x IN ns | SET x.y = 1)", "FOREACH"),
+            (
+                "MATCH (n) WITH collect(n) AS ns FOREACH (x IN ns | SET x.y = 1)",
+                "FOREACH",
+            ),
             ("LOAD FROM '/etc/passwd' RETURN *", "LOAD"),
             ("LOAD EXTENSION json", "LOAD"),
             ("COPY X FROM 'f.parquet'", "COPY"),
@@ -489,9 +594,15 @@ mod tests {
             ("ROLLBACK", "ROLLBACK"),
             ("CHECKPOINT", "CHECKPOINT"),
             ("CALL threads = 1", "CALL threads"),
-            ("CALL create_fts_index('X', 'i', ['name'])", "CALL create_fts_index"),
+            (
+                "CALL create_fts_index('X', 'i', ['name'])",
+                "CALL create_fts_index",
+            ),
             ("MATCH (n) CALL { MATCH (m) SET m.x = 1 } RETURN n", "SET"),
-            ("MATCH (n) RETURN n UNION MATCH (m) CREATE (k) RETURN m", "CREATE"),
+            (
+                "MATCH (n) RETURN n UNION MATCH (m) CREATE (k) RETURN m",
+                "CREATE",
+            ),
             ("match (n) set n.x = 1", "SET"),
             ("MATCH (n) WITH n AS m SET m.x = 1 RETURN m", "SET"),
             ("MATCH (n) RETURN n AS set ORDER BY set", "SET"),
@@ -500,23 +611,36 @@ mod tests {
             assert_eq!(violation(q).as_deref(), Some(clause), "{q}");
         }
         match check_read_only("MATCH (n)\n  SET n.x = 1") {
-            Err(GateError::ReadOnlyViolation { line, column, .. }) => assert_eq!((line, column), (2, 3)),
+            Err(GateError::ReadOnlyViolation { line, column, .. }) => {
+                assert_eq!((line, column), (2, 3))
+            }
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn statement_splitting_respects_literals() {
-        assert_eq!(check_read_only("RETURN 1; RETURN 2"), Err(GateError::MultipleStatements));
+        assert_eq!(
+            check_read_only("RETURN 1; RETURN 2"),
+            Err(GateError::MultipleStatements)
+        );
         assert!(check_read_only("RETURN ';'; ").is_ok());
         assert!(check_read_only("RETURN `a;b` // ;\n").is_ok());
         assert!(check_read_only("RETURN 1;;").is_ok());
         assert_eq!(check_read_only("  /* only */ ;"), Err(GateError::Empty));
-        assert!(matches!(check_read_only("RETURN 'abc"), Err(GateError::Syntax(_))));
-        assert!(matches!(check_read_only("RETURN 1 /* x"), Err(GateError::Syntax(_))));
+        assert!(matches!(
+            check_read_only("RETURN 'abc"),
+            Err(GateError::Syntax(_))
+        ));
+        assert!(matches!(
+            check_read_only("RETURN 1 /* x"),
+            Err(GateError::Syntax(_))
+        ));
         assert_eq!(
             check_read_only("PROFILE MATCH (n) RETURN n"),
-            Err(GateError::Unsupported { feature: "profile".into() })
+            Err(GateError::Unsupported {
+                feature: "profile".into()
+            })
         );
     }
 
@@ -527,12 +651,31 @@ mod tests {
     #[test]
     fn return_items_keep_their_source_text() {
         let some = |v: &[&str]| Some(v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>());
-        assert_eq!(names("MATCH (n) RETURN n.name, count(*)"), some(&["n.name", "count(*)"]));
-        assert_eq!(names("MATCH (n) RETURN DISTINCT  n.age + 1 ,\n sum(n.x) ORDER BY n.age"), some(&["n.age + 1", "sum(n.x)"]));
-        assert_eq!(names("MATCH (n) RETURN n.a AS a, {k: [1, 2]}, f(x, y) LIMIT 3;"), Some(vec![None, Some("{k: [1, 2]}".into()), Some("f(x, y)".into())]));
-        assert_eq!(names("MATCH (n) CALL { WITH n RETURN n.x AS y } RETURN y"), some(&["y"]));
+        assert_eq!(
+            names("MATCH (n) RETURN n.name, count(*)"),
+            some(&["n.name", "count(*)"])
+        );
+        assert_eq!(
+            names("MATCH (n) RETURN DISTINCT  n.age + 1 ,\n sum(n.x) ORDER BY n.age"),
+            some(&["n.age + 1", "sum(n.x)"])
+        );
+        assert_eq!(
+            names("MATCH (n) RETURN n.a AS a, {k: [1, 2]}, f(x, y) LIMIT 3;"),
+            Some(vec![
+                None,
+                Some("{k: [1, 2]}".into()),
+                Some("f(x, y)".into())
+            ])
+        );
+        assert_eq!(
+            names("MATCH (n) CALL { WITH n RETURN n.x AS y } RETURN y"),
+            some(&["y"])
+        );
         assert_eq!(names("RETURN 1 AS x UNION RETURN 2 AS x"), Some(vec![None]));
-        assert_eq!(names("RETURN 'a, b' , `odd name`"), some(&["'a, b'", "`odd name`"]));
+        assert_eq!(
+            names("RETURN 'a, b' , `odd name`"),
+            some(&["'a, b'", "`odd name`"])
+        );
         assert_eq!(names("MATCH (n) RETURN *"), None);
         assert_eq!(names("MATCH (n) WITH n AS m"), None);
     }

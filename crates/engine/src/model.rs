@@ -176,7 +176,9 @@ struct CancelInner {
 
 impl std::fmt::Debug for CancelToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CancelToken").field("cancelled", &self.is_cancelled()).finish()
+        f.debug_struct("CancelToken")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
     }
 }
 
@@ -190,9 +192,10 @@ impl CancelToken {
     pub fn cancel(&self) {
         self.inner.cancelled.store(true, Ordering::SeqCst);
         if let Ok(hook) = self.inner.hook.lock()
-            && let Some(h) = hook.as_ref() {
-                h();
-            }
+            && let Some(h) = hook.as_ref()
+        {
+            h();
+        }
     }
 
     /// Whether [`cancel`](Self::cancel) was called.
@@ -472,7 +475,11 @@ impl Topology {
 /// thread (e.g. `tokio::task::spawn_blocking`).
 pub trait GraphEngine: Send + Sync {
     /// Creates one table per node and edge definition (nodes first).
-    fn create_schema(&self, nodes: &[NodeDefinition], edges: &[EdgeDefinition]) -> Result<(), EngineError>;
+    fn create_schema(
+        &self,
+        nodes: &[NodeDefinition],
+        edges: &[EdgeDefinition],
+    ) -> Result<(), EngineError>;
 
     /// Bulk-loads local Parquet files, nodes before edges, calling `progress` per table.
     /// Duplicate primary keys fail with [`EngineError::DuplicateKey`]; edges whose endpoints
@@ -486,7 +493,11 @@ pub trait GraphEngine: Send + Sync {
 
     /// Runs one read-only statement. Refuses updating clauses before the engine sees them and
     /// runs the statement in a read-only transaction.
-    fn query(&self, request: &QueryRequest, cancel: &CancelToken) -> Result<QueryOutput, QueryError>;
+    fn query(
+        &self,
+        request: &QueryRequest,
+        cancel: &CancelToken,
+    ) -> Result<QueryOutput, QueryError>;
 
     /// Schema with exact counts.
     fn schema(&self) -> Result<GraphSchema, EngineError>;

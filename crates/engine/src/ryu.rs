@@ -54,7 +54,13 @@ pub struct RyuConfig {
 
 impl Default for RyuConfig {
     fn default() -> Self {
-        Self { readers: 2, threads_per_query: 0, buffer_pool_bytes: 0, max_db_bytes: 1 << 40, in_memory: true }
+        Self {
+            readers: 2,
+            threads_per_query: 0,
+            buffer_pool_bytes: 0,
+            max_db_bytes: 1 << 40,
+            in_memory: true,
+        }
     }
 }
 
@@ -115,7 +121,9 @@ pub struct RyuEngine {
 
 impl std::fmt::Debug for RyuEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RyuEngine").field("dir", &self.inner.dir).finish()
+        f.debug_struct("RyuEngine")
+            .field("dir", &self.inner.dir)
+            .finish()
     }
 }
 
@@ -125,7 +133,9 @@ fn engine_err(e: ryugraph::Error) -> String {
 
 /// Removes the binding's "Query execution failed: " and the engine's "<Kind> exception: ".
 fn strip_prefix(message: &str) -> String {
-    let m = message.strip_prefix("Query execution failed: ").unwrap_or(message);
+    let m = message
+        .strip_prefix("Query execution failed: ")
+        .unwrap_or(message);
     m.to_string()
 }
 
@@ -241,9 +251,12 @@ fn convert(v: Value, ids: &IdSpace) -> GraphValue {
         Value::List(_, items) | Value::Array(_, items) => {
             GraphValue::List(items.into_iter().map(|i| convert(i, ids)).collect())
         }
-        Value::Struct(fields) => {
-            GraphValue::Map(fields.into_iter().map(|(k, v)| (k, convert(v, ids))).collect())
-        }
+        Value::Struct(fields) => GraphValue::Map(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, convert(v, ids)))
+                .collect(),
+        ),
         Value::Map(_, entries) => GraphValue::Map(
             entries
                 .into_iter()
@@ -309,7 +322,10 @@ fn convert_rel(r: &ryugraph::RelVal, ids: &IdSpace) -> RelValue {
 fn param_value(name: &str, v: &serde_json::Value) -> Result<Value, QueryError> {
     use serde_json::Value as J;
     let type_error = |what: &str| QueryError {
-        kind: QueryErrorKind::Failed { reason: FailureReason::TypeError, parameter: Some(name.into()) },
+        kind: QueryErrorKind::Failed {
+            reason: FailureReason::TypeError,
+            parameter: Some(name.into()),
+        },
         message: format!("Parameter {name}: {what}"),
     };
     Ok(match v {
@@ -321,8 +337,11 @@ fn param_value(name: &str, v: &serde_json::Value) -> Result<Value, QueryError> {
         },
         J::String(s) => Value::String(s.clone()),
         J::Array(items) => {
-            let all_numbers = !items.is_empty() && items.iter().all(|i| i.is_number() || i.is_null());
-            let any_float = items.iter().any(|i| i.as_number().is_some_and(|n| n.as_i64().is_none()));
+            let all_numbers =
+                !items.is_empty() && items.iter().all(|i| i.is_number() || i.is_null());
+            let any_float = items
+                .iter()
+                .any(|i| i.as_number().is_some_and(|n| n.as_i64().is_none()));
             let mut values = Vec::with_capacity(items.len());
             for item in items {
                 let value = if all_numbers && any_float {
@@ -335,10 +354,17 @@ fn param_value(name: &str, v: &serde_json::Value) -> Result<Value, QueryError> {
                 };
                 values.push(value);
             }
-            let element = common_type(&values).ok_or_else(|| type_error("list elements have different types"))?;
+            let element = common_type(&values)
+                .ok_or_else(|| type_error("list elements have different types"))?;
             let values = values
                 .into_iter()
-                .map(|v| if let Value::Null(_) = v { Value::Null(element.clone()) } else { v })
+                .map(|v| {
+                    if let Value::Null(_) = v {
+                        Value::Null(element.clone())
+                    } else {
+                        v
+                    }
+                })
                 .collect();
             Value::List(element, values)
         }
@@ -354,7 +380,11 @@ fn param_value(name: &str, v: &serde_json::Value) -> Result<Value, QueryError> {
                     entries
                         .into_iter()
                         .map(|(k, v)| {
-                            let v = if let Value::Null(_) = v { Value::Null(t.clone()) } else { v };
+                            let v = if let Value::Null(_) = v {
+                                Value::Null(t.clone())
+                            } else {
+                                v
+                            };
                             (Value::String(k), v)
                         })
                         .collect(),
@@ -390,13 +420,25 @@ fn syntax_error(message: &str, query: &str) -> QueryError {
         let l: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
         line = l.parse::<usize>().ok();
         if let Some(opos) = rest.find("offset: ") {
-            let o: String = rest[opos + 8..].chars().take_while(|c| c.is_ascii_digit()).collect();
+            let o: String = rest[opos + 8..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
             column = o.parse::<usize>().ok().map(|o| o + 1);
         }
     }
-    let snippet = line.and_then(|l| query.lines().nth(l.saturating_sub(1))).map(str::to_string);
+    let snippet = line
+        .and_then(|l| query.lines().nth(l.saturating_sub(1)))
+        .map(str::to_string);
     let first_line = message.lines().next().unwrap_or(message).to_string();
-    QueryError { kind: QueryErrorKind::Syntax { line, column, snippet }, message: first_line }
+    QueryError {
+        kind: QueryErrorKind::Syntax {
+            line,
+            column,
+            snippet,
+        },
+        message: first_line,
+    }
 }
 
 fn classify_failure(message: &str, query: &str) -> QueryError {
@@ -410,37 +452,61 @@ fn classify_failure(message: &str, query: &str) -> QueryError {
         (FailureReason::DivisionByZero, None)
     } else if message.contains("function") && message.contains("does not exist") {
         (FailureReason::UnknownFunction, None)
-    } else if message.contains("data type") || message.contains("Cannot match a built-in function")
+    } else if message.contains("data type")
+        || message.contains("Cannot match a built-in function")
         || message.contains("Conversion exception")
     {
         (FailureReason::TypeError, None)
     } else {
         (FailureReason::Other, None)
     };
-    QueryError { kind: QueryErrorKind::Failed { reason, parameter }, message: message.to_string() }
+    QueryError {
+        kind: QueryErrorKind::Failed { reason, parameter },
+        message: message.to_string(),
+    }
 }
 
 fn gate_error(e: GateError) -> QueryError {
     match e {
         GateError::Syntax(lex) => QueryError {
             message: lex.to_string(),
-            kind: QueryErrorKind::Syntax { line: Some(lex.line), column: Some(lex.column), snippet: None },
+            kind: QueryErrorKind::Syntax {
+                line: Some(lex.line),
+                column: Some(lex.column),
+                snippet: None,
+            },
         },
         GateError::Empty => QueryError {
             message: "The query is empty".into(),
-            kind: QueryErrorKind::Syntax { line: Some(1), column: Some(1), snippet: None },
+            kind: QueryErrorKind::Syntax {
+                line: Some(1),
+                column: Some(1),
+                snippet: None,
+            },
         },
         GateError::MultipleStatements => QueryError {
             message: "Only one statement per request is supported".into(),
-            kind: QueryErrorKind::Unsupported { feature: "multiple_statements".into() },
+            kind: QueryErrorKind::Unsupported {
+                feature: "multiple_statements".into(),
+            },
         },
         GateError::Unsupported { feature } => QueryError {
             message: format!("{} is not supported", feature.to_uppercase()),
             kind: QueryErrorKind::Unsupported { feature },
         },
-        GateError::ReadOnlyViolation { clause, line, column } => QueryError {
-            message: format!("{clause} is not allowed: the graph is read-only (line {line}, column {column})"),
-            kind: QueryErrorKind::ReadOnlyViolation { clause, line, column },
+        GateError::ReadOnlyViolation {
+            clause,
+            line,
+            column,
+        } => QueryError {
+            message: format!(
+                "{clause} is not allowed: the graph is read-only (line {line}, column {column})"
+            ),
+            kind: QueryErrorKind::ReadOnlyViolation {
+                clause,
+                line,
+                column,
+            },
         },
     }
 }
@@ -461,9 +527,15 @@ fn scalar_u64(conn: &Connection<'_>, statement: &str) -> Result<u64, String> {
 }
 
 /// Row count and column names of a Parquet file, read through the engine's own scanner.
-fn parquet_rows_and_columns(conn: &Connection<'_>, path: &Path) -> Result<(u64, Vec<String>), String> {
+fn parquet_rows_and_columns(
+    conn: &Connection<'_>,
+    path: &Path,
+) -> Result<(u64, Vec<String>), String> {
     let file = quote_str(&path.display().to_string());
-    let columns = conn.query(&format!("LOAD FROM {file} RETURN * LIMIT 1")).map_err(engine_err)?.get_column_names();
+    let columns = conn
+        .query(&format!("LOAD FROM {file} RETURN * LIMIT 1"))
+        .map_err(engine_err)?
+        .get_column_names();
     let rows = scalar_u64(conn, &format!("LOAD FROM {file} RETURN count(*)"))?;
     Ok((rows, columns))
 }
@@ -484,12 +556,24 @@ impl CopySource {
     /// The whole source: the file list directly when possible, else a `LOAD FROM` subquery
     /// selecting the columns by name.
     fn whole(&self) -> String {
-        if self.in_order { self.list.clone() } else { format!("(LOAD FROM {} RETURN {})", self.list, self.select.join(", ")) }
+        if self.in_order {
+            self.list.clone()
+        } else {
+            format!(
+                "(LOAD FROM {} RETURN {})",
+                self.list,
+                self.select.join(", ")
+            )
+        }
     }
 
     /// The rows satisfying `predicate` (Cypher over the file columns).
     fn filtered(&self, predicate: &str) -> String {
-        format!("(LOAD FROM {} WHERE {predicate} RETURN {})", self.list, self.select.join(", "))
+        format!(
+            "(LOAD FROM {} WHERE {predicate} RETURN {})",
+            self.list,
+            self.select.join(", ")
+        )
     }
 
     /// The COPY sources of an edge table. The engine's first COPY into an empty relationship
@@ -505,40 +589,78 @@ impl CopySource {
         }
         let buckets = self.rows / PRIME_ROWS;
         let first = format!("hash({}) % {buckets} = 0", self.select[0]);
-        vec![self.filtered(&first), self.filtered(&format!("NOT coalesce({first}, false)"))]
+        vec![
+            self.filtered(&first),
+            self.filtered(&format!("NOT coalesce({first}, false)")),
+        ]
     }
 }
 
 /// Inspects the files of one table: every expected column present (matched case-insensitively),
 /// and how many rows they hold.
-fn copy_source(conn: &Connection<'_>, table: &str, files: &[PathBuf], expected: &[String]) -> Result<CopySource, EngineError> {
-    let load_err = |message: String| EngineError::Load { table: table.into(), message };
+fn copy_source(
+    conn: &Connection<'_>,
+    table: &str,
+    files: &[PathBuf],
+    expected: &[String],
+) -> Result<CopySource, EngineError> {
+    let load_err = |message: String| EngineError::Load {
+        table: table.into(),
+        message,
+    };
     let mut rows = 0;
     let mut in_order = true;
     let mut actual_names: Vec<String> = Vec::new();
     let exp_lower: Vec<String> = expected.iter().map(|c| c.to_ascii_lowercase()).collect();
     for f in files {
-        let (file_rows, columns) = parquet_rows_and_columns(conn, f).map_err(|m| load_err(format!("{}: {m}", f.display())))?;
+        let (file_rows, columns) = parquet_rows_and_columns(conn, f)
+            .map_err(|m| load_err(format!("{}: {m}", f.display())))?;
         rows += file_rows;
         let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
-        if let Some(missing) = expected.iter().find(|e| !lower.contains(&e.to_ascii_lowercase())) {
-            return Err(load_err(format!("file {} has no column {missing}", f.display())));
+        if let Some(missing) = expected
+            .iter()
+            .find(|e| !lower.contains(&e.to_ascii_lowercase()))
+        {
+            return Err(load_err(format!(
+                "file {} has no column {missing}",
+                f.display()
+            )));
         }
         in_order &= lower == exp_lower;
         if actual_names.is_empty() {
             actual_names = columns;
         }
     }
-    let list = format!("[{}]", files.iter().map(|f| quote_str(&f.display().to_string())).collect::<Vec<_>>().join(", "));
+    let list = format!(
+        "[{}]",
+        files
+            .iter()
+            .map(|f| quote_str(&f.display().to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let select = expected
         .iter()
-        .map(|e| quote_ident(actual_names.iter().find(|a| a.eq_ignore_ascii_case(e)).unwrap_or(e)))
+        .map(|e| {
+            quote_ident(
+                actual_names
+                    .iter()
+                    .find(|a| a.eq_ignore_ascii_case(e))
+                    .unwrap_or(e),
+            )
+        })
         .collect();
-    Ok(CopySource { list, select, in_order, rows })
+    Ok(CopySource {
+        list,
+        select,
+        in_order,
+        rows,
+    })
 }
 
 fn duplicate_key(message: &str) -> Option<String> {
-    let start = message.find("duplicated primary key value ")? + "duplicated primary key value ".len();
+    let start =
+        message.find("duplicated primary key value ")? + "duplicated primary key value ".len();
     let rest = &message[start..];
     let end = rest.find(", which violates").unwrap_or(rest.len());
     Some(rest[..end].to_string())
@@ -553,7 +675,13 @@ impl RyuEngine {
         let (read_tx, read_rx) = mpsc::channel::<Job>();
         let (write_tx, write_rx) = mpsc::channel::<Job>();
         let (interrupt_tx, interrupt_rx) = mpsc::channel::<(usize, u64)>();
-        let slots: Arc<Vec<Slot>> = Arc::new((0..=readers).map(|_| Slot { running: Mutex::new(0) }).collect());
+        let slots: Arc<Vec<Slot>> = Arc::new(
+            (0..=readers)
+                .map(|_| Slot {
+                    running: Mutex::new(0),
+                })
+                .collect(),
+        );
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), String>>(1);
         let thread_slots = Arc::clone(&slots);
         let path_for_thread = db_path.clone();
@@ -567,7 +695,11 @@ impl RyuEngine {
                 if config.threads_per_query > 0 {
                     sys = sys.max_num_threads(config.threads_per_query);
                 }
-                let opened = if config.in_memory { Database::in_memory(sys) } else { Database::new(&path_for_thread, sys) };
+                let opened = if config.in_memory {
+                    Database::in_memory(sys)
+                } else {
+                    Database::new(&path_for_thread, sys)
+                };
                 let db = match opened {
                     Ok(db) => db,
                     Err(e) => {
@@ -590,8 +722,18 @@ impl RyuEngine {
             })?;
         match ready_rx.recv() {
             Ok(Ok(())) => {}
-            Ok(Err(message)) => return Err(EngineError::Open { path: db_path, message }),
-            Err(_) => return Err(EngineError::Open { path: db_path, message: "engine thread died".into() }),
+            Ok(Err(message)) => {
+                return Err(EngineError::Open {
+                    path: db_path,
+                    message,
+                });
+            }
+            Err(_) => {
+                return Err(EngineError::Open {
+                    path: db_path,
+                    message: "engine thread died".into(),
+                });
+            }
         }
         Ok(Self {
             inner: Arc::new(Inner {
@@ -615,12 +757,21 @@ impl RyuEngine {
         let job: Job = Box::new(move |conn, _slot| {
             let _ = tx.send(f(conn));
         });
-        self.inner.write_tx.lock().map_err(|_| EngineError::Stopped)?.send(job).map_err(|_| EngineError::Stopped)?;
+        self.inner
+            .write_tx
+            .lock()
+            .map_err(|_| EngineError::Stopped)?
+            .send(job)
+            .map_err(|_| EngineError::Stopped)?;
         rx.recv().map_err(|_| EngineError::Stopped)
     }
 
     fn ids(&self) -> Arc<IdSpace> {
-        self.inner.catalog.read().map(|c| Arc::clone(&c.ids)).unwrap_or_default()
+        self.inner
+            .catalog
+            .read()
+            .map(|c| Arc::clone(&c.ids))
+            .unwrap_or_default()
     }
 
     /// Runs a statement in a read-only transaction without the lexical gate. Only for tests that
@@ -630,17 +781,31 @@ impl RyuEngine {
         self.execute_read_only(request, &CancelToken::new())
     }
 
-    fn execute_read_only(&self, request: &QueryRequest, cancel: &CancelToken) -> Result<QueryOutput, QueryError> {
+    fn execute_read_only(
+        &self,
+        request: &QueryRequest,
+        cancel: &CancelToken,
+    ) -> Result<QueryOutput, QueryError> {
         let submitted = Instant::now();
-        let timeout_ms = u64::try_from(request.timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+        let timeout_ms = u64::try_from(request.timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let mut params = Vec::with_capacity(request.parameters.len());
         for (k, v) in &request.parameters {
             params.push((k.clone(), param_value(k, v)?));
         }
         let ids = self.ids();
-        let seq = self.inner.next_seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let seq = self
+            .inner
+            .next_seq
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let slots = Arc::clone(&self.inner.slots);
-        let interrupt_tx = self.inner.interrupt_tx.lock().map_err(|_| stopped_q())?.clone();
+        let interrupt_tx = self
+            .inner
+            .interrupt_tx
+            .lock()
+            .map_err(|_| stopped_q())?
+            .clone();
         let cancel_for_job = cancel.clone();
         let query = request.query.clone();
         let max_rows = request.max_rows;
@@ -648,7 +813,15 @@ impl RyuEngine {
         let job: Job = Box::new(move |conn, slot| {
             let outcome = run_user_query(
                 conn,
-                UserQuery { query: &query, params, max_rows, timeout_ms, submitted, seq, slot },
+                UserQuery {
+                    query: &query,
+                    params,
+                    max_rows,
+                    timeout_ms,
+                    submitted,
+                    seq,
+                    slot,
+                },
                 &slots,
                 &interrupt_tx,
                 &cancel_for_job,
@@ -656,7 +829,12 @@ impl RyuEngine {
             );
             let _ = tx.send(outcome);
         });
-        self.inner.read_tx.lock().map_err(|_| stopped_q())?.send(job).map_err(|_| stopped_q())?;
+        self.inner
+            .read_tx
+            .lock()
+            .map_err(|_| stopped_q())?
+            .send(job)
+            .map_err(|_| stopped_q())?;
         // Waiting for a free connection counts against the timeout.
         let deadline = Duration::from_millis(timeout_ms);
         loop {
@@ -679,7 +857,10 @@ impl RyuEngine {
 
 fn stopped_q() -> QueryError {
     QueryError {
-        kind: QueryErrorKind::Failed { reason: FailureReason::Other, parameter: None },
+        kind: QueryErrorKind::Failed {
+            reason: FailureReason::Other,
+            parameter: None,
+        },
         message: "The graph engine has stopped".into(),
     }
 }
@@ -687,7 +868,10 @@ fn stopped_q() -> QueryError {
 fn timeout_error(timeout_ms: u64, submitted: Instant) -> QueryError {
     let elapsed_ms = u64::try_from(submitted.elapsed().as_millis()).unwrap_or(u64::MAX);
     QueryError {
-        kind: QueryErrorKind::Timeout { timeout_ms, elapsed_ms },
+        kind: QueryErrorKind::Timeout {
+            timeout_ms,
+            elapsed_ms,
+        },
         message: format!("The query exceeded its timeout of {timeout_ms} ms and was cancelled"),
     }
 }
@@ -723,7 +907,10 @@ fn run_user_query(
         let _ = tx.send((slot, seq));
     })));
     let outcome = if already {
-        Err(QueryError { kind: QueryErrorKind::Cancelled, message: "The query was cancelled".into() })
+        Err(QueryError {
+            kind: QueryErrorKind::Cancelled,
+            message: "The query was cancelled".into(),
+        })
     } else {
         conn.set_query_timeout(q.timeout_ms - waited);
         let started = Instant::now();
@@ -738,7 +925,10 @@ fn run_user_query(
     match outcome {
         Err(e) if e.message.contains("Interrupted") => {
             if cancel.is_cancelled() {
-                Err(QueryError { kind: QueryErrorKind::Cancelled, message: "The query was cancelled".into() })
+                Err(QueryError {
+                    kind: QueryErrorKind::Cancelled,
+                    message: "The query was cancelled".into(),
+                })
             } else {
                 Err(timeout_error(q.timeout_ms, q.submitted))
             }
@@ -755,16 +945,31 @@ fn execute_in_read_only_tx(
 ) -> Result<QueryOutput, QueryError> {
     if let Err(e) = conn.query("BEGIN TRANSACTION READ ONLY") {
         return Err(QueryError {
-            kind: QueryErrorKind::Failed { reason: FailureReason::Other, parameter: None },
+            kind: QueryErrorKind::Failed {
+                reason: FailureReason::Other,
+                parameter: None,
+            },
             message: engine_err(e),
         });
     }
     let result = (|| {
-        let mut statement = conn.prepare(q.query).map_err(|e| classify_failure(&engine_err(e), q.query))?;
-        let params: Vec<(&str, Value)> = q.params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        let result = conn.execute(&mut statement, params).map_err(|e| classify_failure(&engine_err(e), q.query))?;
+        let mut statement = conn
+            .prepare(q.query)
+            .map_err(|e| classify_failure(&engine_err(e), q.query))?;
+        let params: Vec<(&str, Value)> = q
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        let result = conn
+            .execute(&mut statement, params)
+            .map_err(|e| classify_failure(&engine_err(e), q.query))?;
         let columns = result.get_column_names();
-        let declared: Vec<String> = result.get_column_data_types().iter().map(logical_type_name).collect();
+        let declared: Vec<String> = result
+            .get_column_data_types()
+            .iter()
+            .map(logical_type_name)
+            .collect();
         let mut rows = Vec::new();
         let mut truncated = false;
         let collected = catch_unwind(AssertUnwindSafe(|| {
@@ -779,7 +984,10 @@ fn execute_in_read_only_tx(
         }));
         if collected.is_err() {
             return Err(QueryError {
-                kind: QueryErrorKind::Failed { reason: FailureReason::Other, parameter: None },
+                kind: QueryErrorKind::Failed {
+                    reason: FailureReason::Other,
+                    parameter: None,
+                },
                 message: "A result value could not be converted".into(),
             });
         }
@@ -835,39 +1043,73 @@ fn serve(
             while let Ok((slot, seq)) = interrupt_rx.recv() {
                 if let (Some(conn), Some(state)) = (conns.get(slot), slots.get(slot))
                     && let Ok(running) = state.running.lock()
-                        && *running == seq {
-                            let _ = conn.interrupt();
-                        }
+                    && *running == seq
+                {
+                    let _ = conn.interrupt();
+                }
             }
         });
     });
 }
 
 impl GraphEngine for RyuEngine {
-    fn create_schema(&self, nodes: &[NodeDefinition], edges: &[EdgeDefinition]) -> Result<(), EngineError> {
+    fn create_schema(
+        &self,
+        nodes: &[NodeDefinition],
+        edges: &[EdgeDefinition],
+    ) -> Result<(), EngineError> {
         let mut statements: Vec<(String, String)> = Vec::new();
         for n in nodes {
-            let mut cols = vec![format!("{} {}", quote_ident(&n.primary_key.name), engine_type(&n.primary_key.ty))];
+            let mut cols = vec![format!(
+                "{} {}",
+                quote_ident(&n.primary_key.name),
+                engine_type(&n.primary_key.ty)
+            )];
             for p in &n.properties {
                 cols.push(format!("{} {}", quote_ident(&p.name), engine_type(&p.ty)));
             }
             cols.push(format!("PRIMARY KEY({})", quote_ident(&n.primary_key.name)));
-            statements.push((n.label.clone(), format!("CREATE NODE TABLE {}({})", quote_ident(&n.label), cols.join(", "))));
+            statements.push((
+                n.label.clone(),
+                format!(
+                    "CREATE NODE TABLE {}({})",
+                    quote_ident(&n.label),
+                    cols.join(", ")
+                ),
+            ));
         }
         for e in edges {
-            let mut cols = vec![format!("FROM {} TO {}", quote_ident(&e.from_node), quote_ident(&e.to_node))];
+            let mut cols = vec![format!(
+                "FROM {} TO {}",
+                quote_ident(&e.from_node),
+                quote_ident(&e.to_node)
+            )];
             for p in &e.properties {
                 cols.push(format!("{} {}", quote_ident(&p.name), engine_type(&p.ty)));
             }
-            statements.push((e.edge_type.clone(), format!("CREATE REL TABLE {}({})", quote_ident(&e.edge_type), cols.join(", "))));
+            statements.push((
+                e.edge_type.clone(),
+                format!(
+                    "CREATE REL TABLE {}({})",
+                    quote_ident(&e.edge_type),
+                    cols.join(", ")
+                ),
+            ));
         }
         self.on_writer(move |conn| {
             for (table, ddl) in statements {
-                conn.query(&ddl).map_err(|e| EngineError::Schema { table, message: engine_err(e) })?;
+                conn.query(&ddl).map_err(|e| EngineError::Schema {
+                    table,
+                    message: engine_err(e),
+                })?;
             }
             Ok::<(), EngineError>(())
         })??;
-        let mut catalog = self.inner.catalog.write().map_err(|_| EngineError::Stopped)?;
+        let mut catalog = self
+            .inner
+            .catalog
+            .write()
+            .map_err(|_| EngineError::Stopped)?;
         catalog.nodes = nodes.to_vec();
         catalog.edges = edges.to_vec();
         Ok(())
@@ -882,13 +1124,20 @@ impl GraphEngine for RyuEngine {
         let mut report = LoadReport::default();
         for n in nodes {
             let label = n.definition.label.clone();
-            progress(LoadEvent::TableStarted { name: label.clone(), kind: TableKind::Node });
+            progress(LoadEvent::TableStarted {
+                name: label.clone(),
+                kind: TableKind::Node,
+            });
             let mut expected = vec![n.definition.primary_key.name.clone()];
             expected.extend(n.definition.properties.iter().map(|p| p.name.clone()));
             let l = label.clone();
             let files = n.files.clone();
             let (count, rows_in_files) = self.on_writer(move |conn| {
-                let source = if files.is_empty() { None } else { Some(copy_source(conn, &l, &files, &expected)?) };
+                let source = if files.is_empty() {
+                    None
+                } else {
+                    Some(copy_source(conn, &l, &files, &expected)?)
+                };
                 let rows_in_files = source.as_ref().map_or(0, |s| s.rows);
                 if let Some(source) = source {
                     let copy = format!("COPY {} FROM {}", quote_ident(&l), source.whole());
@@ -900,56 +1149,95 @@ impl GraphEngine for RyuEngine {
                         });
                     }
                 }
-                let count = scalar_u64(conn, &format!("MATCH (n:{}) RETURN count(n)", quote_ident(&l)))
-                    .map_err(|message| EngineError::Load { table: l, message })?;
+                let count = scalar_u64(
+                    conn,
+                    &format!("MATCH (n:{}) RETURN count(n)", quote_ident(&l)),
+                )
+                .map_err(|message| EngineError::Load { table: l, message })?;
                 Ok((count, rows_in_files))
             })??;
             report.node_counts.insert(label.clone(), count);
             report.source_rows.insert(label.clone(), rows_in_files);
-            progress(LoadEvent::TableLoaded { name: label, kind: TableKind::Node, rows: count, dangling: 0 });
+            progress(LoadEvent::TableLoaded {
+                name: label,
+                kind: TableKind::Node,
+                rows: count,
+                dangling: 0,
+            });
         }
         for e in edges {
             let name = e.definition.edge_type.clone();
-            progress(LoadEvent::TableStarted { name: name.clone(), kind: TableKind::Edge });
+            progress(LoadEvent::TableStarted {
+                name: name.clone(),
+                kind: TableKind::Edge,
+            });
             let mut expected = vec![e.definition.from_key.clone(), e.definition.to_key.clone()];
             expected.extend(e.definition.properties.iter().map(|p| p.name.clone()));
             let t = name.clone();
             let files = e.files.clone();
             let (count, rows_in_files) = self.on_writer(move |conn| {
-                let source = if files.is_empty() { None } else { Some(copy_source(conn, &t, &files, &expected)?) };
+                let source = if files.is_empty() {
+                    None
+                } else {
+                    Some(copy_source(conn, &t, &files, &expected)?)
+                };
                 let rows_in_files = source.as_ref().map_or(0, |s| s.rows);
                 if let Some(source) = source {
                     // Rows whose endpoint key matches no node are skipped by the engine and
                     // recorded as warnings; any other kind of warning fails the load.
                     for part in source.for_edges() {
-                        let copy = format!("COPY {} FROM {part} (ignore_errors=true)", quote_ident(&t));
-                        conn.query(&copy).map_err(|e| EngineError::Load { table: t.clone(), message: engine_err(e) })?;
+                        let copy =
+                            format!("COPY {} FROM {part} (ignore_errors=true)", quote_ident(&t));
+                        conn.query(&copy).map_err(|e| EngineError::Load {
+                            table: t.clone(),
+                            message: engine_err(e),
+                        })?;
                     }
-                    let warnings = run(conn, "CALL show_warnings() RETURN message")
-                        .map_err(|message| EngineError::Load { table: t.clone(), message })?;
+                    let warnings =
+                        run(conn, "CALL show_warnings() RETURN message").map_err(|message| {
+                            EngineError::Load {
+                                table: t.clone(),
+                                message,
+                            }
+                        })?;
                     let _ = conn.query("CALL clear_warnings()");
                     for w in warnings {
                         let text = w.first().map(ToString::to_string).unwrap_or_default();
                         if !text.contains("Unable to find primary key") {
-                            return Err(EngineError::Load { table: t, message: text });
+                            return Err(EngineError::Load {
+                                table: t,
+                                message: text,
+                            });
                         }
                     }
                 }
-                let count = scalar_u64(conn, &format!("MATCH ()-[r:{}]->() RETURN count(r)", quote_ident(&t)))
-                    .map_err(|message| EngineError::Load { table: t, message })?;
+                let count = scalar_u64(
+                    conn,
+                    &format!("MATCH ()-[r:{}]->() RETURN count(r)", quote_ident(&t)),
+                )
+                .map_err(|message| EngineError::Load { table: t, message })?;
                 Ok((count, rows_in_files))
             })??;
             let dangling = rows_in_files.saturating_sub(count);
             report.edge_counts.insert(name.clone(), count);
             report.dangling_edges.insert(name.clone(), dangling);
             report.source_rows.insert(name.clone(), rows_in_files);
-            progress(LoadEvent::TableLoaded { name, kind: TableKind::Edge, rows: count, dangling });
+            progress(LoadEvent::TableLoaded {
+                name,
+                kind: TableKind::Edge,
+                rows: count,
+                dangling,
+            });
         }
         self.build_id_space(&report)?;
         Ok(report)
     }
 
-    fn query(&self, request: &QueryRequest, cancel: &CancelToken) -> Result<QueryOutput, QueryError> {
+    fn query(
+        &self,
+        request: &QueryRequest,
+        cancel: &CancelToken,
+    ) -> Result<QueryOutput, QueryError> {
         let tokens = cypher::check_read_only(&request.query).map_err(gate_error)?;
         let mut output = self.execute_read_only(request, cancel)?;
         // Columns are named by the text as written (`count(*)`, not the engine's `COUNT_STAR()`).
@@ -967,31 +1255,55 @@ impl GraphEngine for RyuEngine {
 
     fn schema(&self) -> Result<GraphSchema, EngineError> {
         let (nodes, edges, algo) = {
-            let c = self.inner.catalog.read().map_err(|_| EngineError::Stopped)?;
-            (c.nodes.clone(), c.edges.clone(), c.algorithm_properties.clone())
+            let c = self
+                .inner
+                .catalog
+                .read()
+                .map_err(|_| EngineError::Stopped)?;
+            (
+                c.nodes.clone(),
+                c.edges.clone(),
+                c.algorithm_properties.clone(),
+            )
         };
         let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
         let types: Vec<String> = edges.iter().map(|e| e.edge_type.clone()).collect();
-        let (node_counts, edge_counts) = self.on_writer(move |conn| {
-            let mut nc = Vec::new();
-            for l in &labels {
-                nc.push(scalar_u64(conn, &format!("MATCH (n:{}) RETURN count(n)", quote_ident(l)))?);
-            }
-            let mut ec = Vec::new();
-            for t in &types {
-                ec.push(scalar_u64(conn, &format!("MATCH ()-[r:{}]->() RETURN count(r)", quote_ident(t)))?);
-            }
-            Ok::<_, String>((nc, ec))
-        })?
-        .map_err(EngineError::Internal)?;
+        let (node_counts, edge_counts) = self
+            .on_writer(move |conn| {
+                let mut nc = Vec::new();
+                for l in &labels {
+                    nc.push(scalar_u64(
+                        conn,
+                        &format!("MATCH (n:{}) RETURN count(n)", quote_ident(l)),
+                    )?);
+                }
+                let mut ec = Vec::new();
+                for t in &types {
+                    ec.push(scalar_u64(
+                        conn,
+                        &format!("MATCH ()-[r:{}]->() RETURN count(r)", quote_ident(t)),
+                    )?);
+                }
+                Ok::<_, String>((nc, ec))
+            })?
+            .map_err(EngineError::Internal)?;
         let node_tables = nodes
             .iter()
             .zip(node_counts)
             .map(|(n, count)| {
-                let mut properties = vec![(n.primary_key.name.clone(), n.primary_key.ty.to_string())];
-                properties.extend(n.properties.iter().map(|p| (p.name.clone(), p.ty.to_string())));
+                let mut properties =
+                    vec![(n.primary_key.name.clone(), n.primary_key.ty.to_string())];
+                properties.extend(
+                    n.properties
+                        .iter()
+                        .map(|p| (p.name.clone(), p.ty.to_string())),
+                );
                 let extra = algo.get(&n.label).cloned().unwrap_or_default();
-                properties.extend(extra.iter().map(|(p, t)| (p.clone(), t.as_str().to_string())));
+                properties.extend(
+                    extra
+                        .iter()
+                        .map(|(p, t)| (p.clone(), t.as_str().to_string())),
+                );
                 NodeTableSchema {
                     label: n.label.clone(),
                     primary_key: n.primary_key.name.clone(),
@@ -1011,15 +1323,25 @@ impl GraphEngine for RyuEngine {
                 to_node: e.to_node.clone(),
                 from_key: e.from_key.clone(),
                 to_key: e.to_key.clone(),
-                properties: e.properties.iter().map(|p| (p.name.clone(), p.ty.to_string())).collect(),
+                properties: e
+                    .properties
+                    .iter()
+                    .map(|p| (p.name.clone(), p.ty.to_string()))
+                    .collect(),
                 edge_count: count,
             })
             .collect();
-        Ok(GraphSchema { node_tables, edge_tables })
+        Ok(GraphSchema {
+            node_tables,
+            edge_tables,
+        })
     }
 
     fn write_back(&self, column: &WriteBack) -> Result<u64, EngineError> {
-        let wb_err = |message: String| EngineError::WriteBack { property: column.property.clone(), message };
+        let wb_err = |message: String| EngineError::WriteBack {
+            property: column.property.clone(),
+            message,
+        };
         if column.node_ids.len() != column.values.len() {
             return Err(wb_err("node_ids and values differ in length".into()));
         }
@@ -1028,40 +1350,66 @@ impl GraphEngine for RyuEngine {
         // Per label: does the property need adding, and the value list indexed by offset.
         let mut plan: Vec<(String, bool, u32, u32)> = Vec::new();
         {
-            let catalog = self.inner.catalog.read().map_err(|_| EngineError::Stopped)?;
+            let catalog = self
+                .inner
+                .catalog
+                .read()
+                .map_err(|_| EngineError::Stopped)?;
             for label in &column.labels {
                 let def = catalog
                     .nodes
                     .iter()
                     .find(|n| &n.label == label)
-                    .ok_or_else(|| EngineError::UnknownTable { kind: "label", name: label.clone() })?;
+                    .ok_or_else(|| EngineError::UnknownTable {
+                        kind: "label",
+                        name: label.clone(),
+                    })?;
                 if def.primary_key.name.eq_ignore_ascii_case(&column.property)
-                    || def.properties.iter().any(|p| p.name.eq_ignore_ascii_case(&column.property))
+                    || def
+                        .properties
+                        .iter()
+                        .any(|p| p.name.eq_ignore_ascii_case(&column.property))
                 {
-                    return Err(wb_err(format!("{} is a mapping-defined property of {label}", column.property)));
+                    return Err(wb_err(format!(
+                        "{} is a mapping-defined property of {label}",
+                        column.property
+                    )));
                 }
-                let existing = catalog
-                    .algorithm_properties
-                    .get(label)
-                    .and_then(|ps| ps.iter().find(|(p, _)| p == &column.property).map(|(_, t)| *t));
+                let existing = catalog.algorithm_properties.get(label).and_then(|ps| {
+                    ps.iter()
+                        .find(|(p, _)| p == &column.property)
+                        .map(|(_, t)| *t)
+                });
                 if let Some(t) = existing
-                    && t != ty {
-                        return Err(wb_err(format!(
-                            "{} already exists on {label} with type {}",
-                            column.property,
-                            t.as_str()
-                        )));
-                    }
+                    && t != ty
+                {
+                    return Err(wb_err(format!(
+                        "{} already exists on {label} with type {}",
+                        column.property,
+                        t.as_str()
+                    )));
+                }
                 let range = ids
                     .labels
                     .iter()
                     .find(|r| &r.label == label)
-                    .ok_or_else(|| EngineError::UnknownTable { kind: "label", name: label.clone() })?;
-                plan.push((label.clone(), existing.is_none(), range.first_id, range.count));
+                    .ok_or_else(|| EngineError::UnknownTable {
+                        kind: "label",
+                        name: label.clone(),
+                    })?;
+                plan.push((
+                    label.clone(),
+                    existing.is_none(),
+                    range.first_id,
+                    range.count,
+                ));
             }
         }
         let mut lists: Vec<Vec<Value>> = Vec::new();
-        let mut masks: Vec<Vec<bool>> = plan.iter().map(|(_, _, _, count)| vec![false; *count as usize]).collect();
+        let mut masks: Vec<Vec<bool>> = plan
+            .iter()
+            .map(|(_, _, _, count)| vec![false; *count as usize])
+            .collect();
         let null = match ty {
             WriteType::Int64 => LogicalType::Int64,
             WriteType::Double => LogicalType::Double,
@@ -1072,7 +1420,10 @@ impl GraphEngine for RyuEngine {
         }
         let mut written = 0u64;
         for (i, id) in column.node_ids.iter().enumerate() {
-            let Some(p) = plan.iter().position(|(_, _, first, count)| *id >= *first && *id < first + count) else {
+            let Some(p) = plan
+                .iter()
+                .position(|(_, _, first, count)| *id >= *first && *id < first + count)
+            else {
                 return Err(wb_err(format!("node {id} is not in the labels in scope")));
             };
             let offset = (*id - plan[p].2) as usize;
@@ -1139,10 +1490,18 @@ impl GraphEngine for RyuEngine {
             }
         })?
         .map_err(wb_err)?;
-        let mut catalog = self.inner.catalog.write().map_err(|_| EngineError::Stopped)?;
+        let mut catalog = self
+            .inner
+            .catalog
+            .write()
+            .map_err(|_| EngineError::Stopped)?;
         for (label, add, _, _) in plan {
             if add {
-                catalog.algorithm_properties.entry(label).or_default().push((column.property.clone(), ty));
+                catalog
+                    .algorithm_properties
+                    .entry(label)
+                    .or_default()
+                    .push((column.property.clone(), ty));
             }
         }
         Ok(written)
@@ -1155,17 +1514,30 @@ impl GraphEngine for RyuEngine {
     fn topology(&self, labels: &[String], edge_types: &[String]) -> Result<Topology, EngineError> {
         let ids = self.ids();
         let (edges_defs, all_labels) = {
-            let c = self.inner.catalog.read().map_err(|_| EngineError::Stopped)?;
-            (c.edges.clone(), c.nodes.iter().map(|n| n.label.clone()).collect::<Vec<_>>())
+            let c = self
+                .inner
+                .catalog
+                .read()
+                .map_err(|_| EngineError::Stopped)?;
+            (
+                c.edges.clone(),
+                c.nodes.iter().map(|n| n.label.clone()).collect::<Vec<_>>(),
+            )
         };
         for l in labels {
             if !all_labels.contains(l) {
-                return Err(EngineError::UnknownTable { kind: "label", name: l.clone() });
+                return Err(EngineError::UnknownTable {
+                    kind: "label",
+                    name: l.clone(),
+                });
             }
         }
         for t in edge_types {
             if !edges_defs.iter().any(|e| &e.edge_type == t) {
-                return Err(EngineError::UnknownTable { kind: "relationship type", name: t.clone() });
+                return Err(EngineError::UnknownTable {
+                    kind: "relationship type",
+                    name: t.clone(),
+                });
             }
         }
         let in_scope = |l: &String| labels.is_empty() || labels.contains(l);
@@ -1174,34 +1546,59 @@ impl GraphEngine for RyuEngine {
             .filter(|e| edge_types.is_empty() || edge_types.contains(&e.edge_type))
             .filter(|e| in_scope(&e.from_node) && in_scope(&e.to_node))
             .collect();
-        let label_ranges: Vec<LabelRange> = ids.labels.iter().filter(|r| in_scope(&r.label)).cloned().collect();
+        let label_ranges: Vec<LabelRange> = ids
+            .labels
+            .iter()
+            .filter(|r| in_scope(&r.label))
+            .cloned()
+            .collect();
         let ids_for_job = Arc::clone(&ids);
-        let edges = self.on_writer(move |conn| {
-            let mut out = Vec::new();
-            for e in chosen {
-                let from_base = ids_for_job.labels.iter().find(|r| r.label == e.from_node).map_or(0, |r| r.first_id);
-                let to_base = ids_for_job.labels.iter().find(|r| r.label == e.to_node).map_or(0, |r| r.first_id);
-                let q = format!(
-                    "MATCH (a:{})-[r:{}]->(b:{}) RETURN offset(id(a)), offset(id(b))",
-                    quote_ident(&e.from_node),
-                    quote_ident(&e.edge_type),
-                    quote_ident(&e.to_node)
-                );
-                let result = conn.query(&q).map_err(engine_err)?;
-                let mut src = Vec::new();
-                let mut dst = Vec::new();
-                for row in result {
-                    if let (Some(Value::Int64(a)), Some(Value::Int64(b))) = (row.first(), row.get(1)) {
-                        src.push(from_base + u32::try_from(*a).unwrap_or(u32::MAX));
-                        dst.push(to_base + u32::try_from(*b).unwrap_or(u32::MAX));
+        let edges = self
+            .on_writer(move |conn| {
+                let mut out = Vec::new();
+                for e in chosen {
+                    let from_base = ids_for_job
+                        .labels
+                        .iter()
+                        .find(|r| r.label == e.from_node)
+                        .map_or(0, |r| r.first_id);
+                    let to_base = ids_for_job
+                        .labels
+                        .iter()
+                        .find(|r| r.label == e.to_node)
+                        .map_or(0, |r| r.first_id);
+                    let q = format!(
+                        "MATCH (a:{})-[r:{}]->(b:{}) RETURN offset(id(a)), offset(id(b))",
+                        quote_ident(&e.from_node),
+                        quote_ident(&e.edge_type),
+                        quote_ident(&e.to_node)
+                    );
+                    let result = conn.query(&q).map_err(engine_err)?;
+                    let mut src = Vec::new();
+                    let mut dst = Vec::new();
+                    for row in result {
+                        if let (Some(Value::Int64(a)), Some(Value::Int64(b))) =
+                            (row.first(), row.get(1))
+                        {
+                            src.push(from_base + u32::try_from(*a).unwrap_or(u32::MAX));
+                            dst.push(to_base + u32::try_from(*b).unwrap_or(u32::MAX));
+                        }
                     }
+                    out.push(EdgeList {
+                        edge_type: e.edge_type,
+                        from_label: e.from_node,
+                        to_label: e.to_node,
+                        src,
+                        dst,
+                    });
                 }
-                out.push(EdgeList { edge_type: e.edge_type, from_label: e.from_node, to_label: e.to_node, src, dst });
-            }
-            Ok::<_, String>(out)
-        })?
-        .map_err(EngineError::Internal)?;
-        Ok(Topology { labels: label_ranges, edges })
+                Ok::<_, String>(out)
+            })?
+            .map_err(EngineError::Internal)?;
+        Ok(Topology {
+            labels: label_ranges,
+            edges,
+        })
     }
 }
 
@@ -1210,60 +1607,82 @@ impl RyuEngine {
     /// `_id` in its hidden property.
     fn build_id_space(&self, report: &LoadReport) -> Result<(), EngineError> {
         let (nodes, edges) = {
-            let c = self.inner.catalog.read().map_err(|_| EngineError::Stopped)?;
+            let c = self
+                .inner
+                .catalog
+                .read()
+                .map_err(|_| EngineError::Stopped)?;
             (c.nodes.clone(), c.edges.clone())
         };
         let counts = report.node_counts.clone();
-        let ids = self.on_writer(move |conn| {
-            // The engine's internal table id, as carried by node and relationship ids (the catalog
-            // ids of `show_tables` are a different numbering).
-            let table_id = |statement: String| -> Result<Option<u64>, String> {
-                let rows = run(conn, &statement)?;
-                Ok(match rows.first().and_then(|r| r.first()) {
-                    Some(Value::InternalID(id)) => Some(id.table_id),
-                    _ => None,
-                })
-            };
-            let mut space = IdSpace::default();
-            let mut next: i64 = 0;
-            for n in &nodes {
-                let count = counts.get(&n.label).copied().unwrap_or(0);
-                if let Some(tid) = table_id(format!("MATCH (n:{}) RETURN id(n) LIMIT 1", quote_ident(&n.label)))? {
-                    space.node_base.insert(tid, (next, n.label.clone()));
-                }
-                space.labels.push(LabelRange {
-                    label: n.label.clone(),
-                    first_id: u32::try_from(next).map_err(|_| "too many nodes".to_string())?,
-                    count: u32::try_from(count).map_err(|_| "too many nodes".to_string())?,
-                });
-                next += i64::try_from(count).unwrap_or(i64::MAX);
-            }
-            for e in &edges {
-                let t = quote_ident(&e.edge_type);
-                let tid = table_id(format!("MATCH ()-[r:{t}]->() RETURN id(r) LIMIT 1"))?;
-                let max = run(conn, &format!("MATCH ()-[r:{t}]->() RETURN max(offset(id(r)))"))?;
-                let span = match max.first().and_then(|r| r.first()) {
-                    Some(Value::Int64(m)) => m + 1,
-                    _ => 0,
+        let ids = self
+            .on_writer(move |conn| {
+                // The engine's internal table id, as carried by node and relationship ids (the catalog
+                // ids of `show_tables` are a different numbering).
+                let table_id = |statement: String| -> Result<Option<u64>, String> {
+                    let rows = run(conn, &statement)?;
+                    Ok(match rows.first().and_then(|r| r.first()) {
+                        Some(Value::InternalID(id)) => Some(id.table_id),
+                        _ => None,
+                    })
                 };
-                conn.query(&format!("ALTER TABLE {t} ADD {} INT64", quote_ident(REL_ID_PROPERTY))).map_err(engine_err)?;
-                if span > 0 {
+                let mut space = IdSpace::default();
+                let mut next: i64 = 0;
+                for n in &nodes {
+                    let count = counts.get(&n.label).copied().unwrap_or(0);
+                    if let Some(tid) = table_id(format!(
+                        "MATCH (n:{}) RETURN id(n) LIMIT 1",
+                        quote_ident(&n.label)
+                    ))? {
+                        space.node_base.insert(tid, (next, n.label.clone()));
+                    }
+                    space.labels.push(LabelRange {
+                        label: n.label.clone(),
+                        first_id: u32::try_from(next).map_err(|_| "too many nodes".to_string())?,
+                        count: u32::try_from(count).map_err(|_| "too many nodes".to_string())?,
+                    });
+                    next += i64::try_from(count).unwrap_or(i64::MAX);
+                }
+                for e in &edges {
+                    let t = quote_ident(&e.edge_type);
+                    let tid = table_id(format!("MATCH ()-[r:{t}]->() RETURN id(r) LIMIT 1"))?;
+                    let max = run(
+                        conn,
+                        &format!("MATCH ()-[r:{t}]->() RETURN max(offset(id(r)))"),
+                    )?;
+                    let span = match max.first().and_then(|r| r.first()) {
+                        Some(Value::Int64(m)) => m + 1,
+                        _ => 0,
+                    };
                     conn.query(&format!(
-                        "MATCH ()-[r:{t}]->() SET r.{} = {next} + offset(id(r))",
+                        "ALTER TABLE {t} ADD {} INT64",
                         quote_ident(REL_ID_PROPERTY)
                     ))
                     .map_err(engine_err)?;
+                    if span > 0 {
+                        conn.query(&format!(
+                            "MATCH ()-[r:{t}]->() SET r.{} = {next} + offset(id(r))",
+                            quote_ident(REL_ID_PROPERTY)
+                        ))
+                        .map_err(engine_err)?;
+                    }
+                    if let Some(tid) = tid {
+                        space.rel_base.insert(tid, (next, e.edge_type.clone()));
+                    }
+                    space.rel_bases_by_type.insert(e.edge_type.clone(), next);
+                    next += span;
                 }
-                if let Some(tid) = tid {
-                    space.rel_base.insert(tid, (next, e.edge_type.clone()));
-                }
-                space.rel_bases_by_type.insert(e.edge_type.clone(), next);
-                next += span;
-            }
-            Ok::<_, String>(space)
-        })?
-        .map_err(|message| EngineError::Load { table: "(ids)".into(), message })?;
-        let mut catalog = self.inner.catalog.write().map_err(|_| EngineError::Stopped)?;
+                Ok::<_, String>(space)
+            })?
+            .map_err(|message| EngineError::Load {
+                table: "(ids)".into(),
+                message,
+            })?;
+        let mut catalog = self
+            .inner
+            .catalog
+            .write()
+            .map_err(|_| EngineError::Stopped)?;
         catalog.ids = Arc::new(ids);
         Ok(())
     }
@@ -1276,7 +1695,10 @@ impl RyuEngine {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let statement = format!("COPY ({query}) TO {}", quote_str(&path.display().to_string()));
+        let statement = format!(
+            "COPY ({query}) TO {}",
+            quote_str(&path.display().to_string())
+        );
         self.on_writer(move |conn| conn.query(&statement).map(|_| ()).map_err(engine_err))?
             .map_err(EngineError::Internal)
     }
@@ -1292,7 +1714,11 @@ mod tests {
         let e = syntax_error(msg, "MATCH (a:Person RETURN a.name");
         assert_eq!(
             e.kind,
-            QueryErrorKind::Syntax { line: Some(1), column: Some(17), snippet: Some("MATCH (a:Person RETURN a.name".into()) }
+            QueryErrorKind::Syntax {
+                line: Some(1),
+                column: Some(17),
+                snippet: Some("MATCH (a:Person RETURN a.name".into())
+            }
         );
     }
 
@@ -1307,12 +1733,24 @@ mod tests {
         let f = |m: &str| classify_failure(m, "").kind;
         assert_eq!(
             f("Parameter age not found."),
-            QueryErrorKind::Failed { reason: FailureReason::MissingParameter, parameter: Some("age".into()) }
+            QueryErrorKind::Failed {
+                reason: FailureReason::MissingParameter,
+                parameter: Some("age".into())
+            }
         );
-        assert_eq!(f("Runtime exception: Divide by zero."), QueryErrorKind::Failed { reason: FailureReason::DivisionByZero, parameter: None });
+        assert_eq!(
+            f("Runtime exception: Divide by zero."),
+            QueryErrorKind::Failed {
+                reason: FailureReason::DivisionByZero,
+                parameter: None
+            }
+        );
         assert_eq!(
             f("Catalog exception: function FOO does not exist."),
-            QueryErrorKind::Failed { reason: FailureReason::UnknownFunction, parameter: None }
+            QueryErrorKind::Failed {
+                reason: FailureReason::UnknownFunction,
+                parameter: None
+            }
         );
     }
 }

@@ -138,19 +138,30 @@ impl GraphValue {
             GraphValue::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
             GraphValue::Timestamp(us) => Json::String(format_timestamp_micros(*us)),
             GraphValue::Interval(us) => Json::String(format_interval_micros(*us)),
-            GraphValue::Blob(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
+            GraphValue::Blob(b) => {
+                Json::String(base64::engine::general_purpose::STANDARD.encode(b))
+            }
             GraphValue::Uuid(u) => Json::String(format_uuid(*u)),
             GraphValue::Decimal(d) => Json::String(d.clone()),
             GraphValue::List(items) => Json::Array(items.iter().map(GraphValue::to_json).collect()),
-            GraphValue::Map(entries) => {
-                Json::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            GraphValue::Map(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
             GraphValue::Node(n) => node_json(n),
             GraphValue::Rel(r) => rel_json(r),
             GraphValue::Path { nodes, rels } => {
                 let mut m = Map::new();
-                m.insert("_nodes".into(), Json::Array(nodes.iter().map(node_json).collect()));
-                m.insert("_rels".into(), Json::Array(rels.iter().map(rel_json).collect()));
+                m.insert(
+                    "_nodes".into(),
+                    Json::Array(nodes.iter().map(node_json).collect()),
+                );
+                m.insert(
+                    "_rels".into(),
+                    Json::Array(rels.iter().map(rel_json).collect()),
+                );
                 Json::Object(m)
             }
         }
@@ -192,7 +203,14 @@ fn rel_json(r: &RelValue) -> Json {
 /// Lower-case canonical UUID text, e.g. `a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11`.
 pub fn format_uuid(u: u128) -> String {
     let h = format!("{u:032x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// `2024-01-31T10:30:00.123456Z` (UTC, microseconds).
@@ -280,10 +298,22 @@ mod tests {
 
     #[test]
     fn floats_and_timestamps() {
-        assert_eq!(GraphValue::Double(f64::NAN).to_json(), Json::String("NaN".into()));
-        assert_eq!(GraphValue::Float(f32::NEG_INFINITY).to_json(), Json::String("-Infinity".into()));
-        assert_eq!(format_timestamp_micros(1_706_697_000_123_456), "2024-01-31T10:30:00.123456Z");
-        assert_eq!(format_uuid(0xa0ee_bc99_9c0b_4ef8_bb6d_6bb9_bd38_0a11), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        assert_eq!(
+            GraphValue::Double(f64::NAN).to_json(),
+            Json::String("NaN".into())
+        );
+        assert_eq!(
+            GraphValue::Float(f32::NEG_INFINITY).to_json(),
+            Json::String("-Infinity".into())
+        );
+        assert_eq!(
+            format_timestamp_micros(1_706_697_000_123_456),
+            "2024-01-31T10:30:00.123456Z"
+        );
+        assert_eq!(
+            format_uuid(0xa0ee_bc99_9c0b_4ef8_bb6d_6bb9_bd38_0a11),
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+        );
     }
 
     #[test]

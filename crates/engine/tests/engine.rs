@@ -5,18 +5,26 @@ use std::time::Duration;
 
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
 use graph_olap_engine::{
-    CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad, QueryErrorKind, QueryRequest,
-    RyuConfig, RyuEngine, TableKind, WriteBack, WriteValues,
+    CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad,
+    QueryErrorKind, QueryRequest, RyuConfig, RyuEngine, TableKind, WriteBack, WriteValues,
 };
 use serde_json::{Value, json};
 
 fn small() -> RyuConfig {
-    RyuConfig { readers: 2, buffer_pool_bytes: 256 << 20, max_db_bytes: 1 << 32, ..RyuConfig::default() }
+    RyuConfig {
+        readers: 2,
+        buffer_pool_bytes: 256 << 20,
+        max_db_bytes: 1 << 32,
+        ..RyuConfig::default()
+    }
 }
 
 /// The same, with the database in a file (the fixture graph exercises that path).
 fn on_disk() -> RyuConfig {
-    RyuConfig { in_memory: false, ..small() }
+    RyuConfig {
+        in_memory: false,
+        ..small()
+    }
 }
 
 /// Writes Parquet files with a scratch database (`COPY (query) TO file`).
@@ -26,10 +34,14 @@ struct ParquetWriter {
 
 impl ParquetWriter {
     fn new(dir: &Path) -> Self {
-        Self { engine: RyuEngine::open(&dir.join("scratch"), small()).unwrap() }
+        Self {
+            engine: RyuEngine::open(&dir.join("scratch"), small()).unwrap(),
+        }
     }
     fn write(&self, path: PathBuf, query: &str) -> PathBuf {
-        self.engine.write_parquet(query, &path).unwrap_or_else(|e| panic!("{query}: {e}"));
+        self.engine
+            .write_parquet(query, &path)
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
         path
     }
 }
@@ -114,30 +126,57 @@ fn load_fixture() -> Fixture {
          RETURN r.person AS person, r.city AS city",
     );
     let engine = RyuEngine::open(&dir.path().join("db"), on_disk()).unwrap();
-    engine.create_schema(&[person_def(), city_def()], &[knows_def(), lives_def()]).unwrap();
+    engine
+        .create_schema(&[person_def(), city_def()], &[knows_def(), lives_def()])
+        .unwrap();
     let mut events = Vec::new();
     let report = engine
         .load(
             &[
-                NodeLoad { definition: person_def(), files: vec![persons] },
-                NodeLoad { definition: city_def(), files: vec![cities] },
+                NodeLoad {
+                    definition: person_def(),
+                    files: vec![persons],
+                },
+                NodeLoad {
+                    definition: city_def(),
+                    files: vec![cities],
+                },
             ],
             &[
-                EdgeLoad { definition: knows_def(), files: vec![knows] },
-                EdgeLoad { definition: lives_def(), files: vec![lives] },
+                EdgeLoad {
+                    definition: knows_def(),
+                    files: vec![knows],
+                },
+                EdgeLoad {
+                    definition: lives_def(),
+                    files: vec![lives],
+                },
             ],
             &mut |e| events.push(e),
         )
         .unwrap();
-    Fixture { _dir: dir, engine, events, report }
+    Fixture {
+        _dir: dir,
+        engine,
+        events,
+        report,
+    }
 }
 
 fn request(q: &str) -> QueryRequest {
-    QueryRequest { query: q.into(), parameters: Default::default(), timeout: Duration::from_secs(30), max_rows: 1000 }
+    QueryRequest {
+        query: q.into(),
+        parameters: Default::default(),
+        timeout: Duration::from_secs(30),
+        max_rows: 1000,
+    }
 }
 
 fn one(f: &Fixture, q: &str) -> GraphValue {
-    let out = f.engine.query(&request(q), &CancelToken::new()).unwrap_or_else(|e| panic!("{q}: {e:?}"));
+    let out = f
+        .engine
+        .query(&request(q), &CancelToken::new())
+        .unwrap_or_else(|e| panic!("{q}: {e:?}"));
     out.rows[0][0].clone()
 }
 
@@ -159,7 +198,15 @@ fn loads_nodes_before_edges_and_counts_dangling_edges() {
             LoadEvent::TableStarted { .. } => None,
         })
         .collect();
-    assert_eq!(kinds, vec![TableKind::Node, TableKind::Node, TableKind::Edge, TableKind::Edge]);
+    assert_eq!(
+        kinds,
+        vec![
+            TableKind::Node,
+            TableKind::Node,
+            TableKind::Edge,
+            TableKind::Edge
+        ]
+    );
     assert_eq!(f.events.len(), 8);
 }
 
@@ -171,7 +218,17 @@ fn every_value_type_is_typed_and_encoded() {
     assert_eq!(out.columns[0], "n.age");
     assert_eq!(
         out.column_types,
-        vec!["INT64", "DOUBLE", "DATE", "TIMESTAMP", "LIST<STRING>", "BOOL", "BLOB", "UUID", "STRING"]
+        vec![
+            "INT64",
+            "DOUBLE",
+            "DATE",
+            "TIMESTAMP",
+            "LIST<STRING>",
+            "BOOL",
+            "BLOB",
+            "UUID",
+            "STRING"
+        ]
     );
     let json: Vec<_> = out.rows[0].iter().map(GraphValue::to_json).collect();
     assert_eq!(json[0], json!(30));
@@ -183,11 +240,17 @@ fn every_value_type_is_typed_and_encoded() {
     assert_eq!(json[6], json!("aGk="));
     assert_eq!(json[7], json!("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
 
-    let interval = one(&f, "RETURN interval('1 day 2 hours 3 minutes 4 seconds 500 milliseconds')");
+    let interval = one(
+        &f,
+        "RETURN interval('1 day 2 hours 3 minutes 4 seconds 500 milliseconds')",
+    );
     assert_eq!(interval.type_name(), "INTERVAL");
     assert_eq!(interval.to_json(), json!("P1DT2H3M4.5S"));
     assert_eq!(one(&f, "RETURN 1.0/0.0").to_json(), json!("Infinity"));
-    assert_eq!(one(&f, "RETURN {a: 1, b: 'x'}").to_json(), json!({"a": 1, "b": "x"}));
+    assert_eq!(
+        one(&f, "RETURN {a: 1, b: 'x'}").to_json(),
+        json!({"a": 1, "b": "x"})
+    );
     assert_eq!(one(&f, "RETURN map(['k'], [2])").to_json(), json!({"k": 2}));
     assert_eq!(one(&f, "RETURN null").to_json(), json!(null));
 
@@ -210,7 +273,10 @@ fn every_value_type_is_typed_and_encoded() {
 
     let path = f
         .engine
-        .query(&request("MATCH p = (:Person {id: 'p1'})-[:KNOWS*2..2]->(:Person) RETURN p"), &CancelToken::new())
+        .query(
+            &request("MATCH p = (:Person {id: 'p1'})-[:KNOWS*2..2]->(:Person) RETURN p"),
+            &CancelToken::new(),
+        )
         .unwrap();
     assert_eq!(path.column_types, vec!["PATH"]);
     let p = path.rows[0][0].to_json();
@@ -218,20 +284,40 @@ fn every_value_type_is_typed_and_encoded() {
     assert_eq!(p["_nodes"].as_array().unwrap().len(), 3, "{p}");
 
     // Node ids are unique across labels, relationship ids across types and nodes.
-    let ids = f.engine.query(&request("MATCH (n) RETURN id(n)"), &CancelToken::new()).unwrap();
-    let mut ids: Vec<i64> = ids.rows.iter().map(|r| r[0].to_json().as_i64().unwrap()).collect();
+    let ids = f
+        .engine
+        .query(&request("MATCH (n) RETURN id(n)"), &CancelToken::new())
+        .unwrap();
+    let mut ids: Vec<i64> = ids
+        .rows
+        .iter()
+        .map(|r| r[0].to_json().as_i64().unwrap())
+        .collect();
     ids.sort_unstable();
     assert_eq!(ids, (0..6).collect::<Vec<i64>>());
-    let rids = f.engine.query(&request("MATCH ()-[r]->() RETURN DISTINCT id(r)"), &CancelToken::new()).unwrap();
+    let rids = f
+        .engine
+        .query(
+            &request("MATCH ()-[r]->() RETURN DISTINCT id(r)"),
+            &CancelToken::new(),
+        )
+        .unwrap();
     assert_eq!(rids.rows.len(), 6);
-    assert!(rids.rows.iter().all(|r| r[0].to_json().as_i64().unwrap() >= 6));
+    assert!(
+        rids.rows
+            .iter()
+            .all(|r| r[0].to_json().as_i64().unwrap() >= 6)
+    );
 }
 
 #[test]
 fn parameters_rows_limits_and_errors() {
     let f = load_fixture();
-    let mut req = request("MATCH (n:Person) WHERE n.age >= $min AND n.name IN $names RETURN n.id ORDER BY n.id");
-    req.parameters = serde_json::from_value(json!({"min": 35, "names": ["Bob", "Carol", "Dan"]})).unwrap();
+    let mut req = request(
+        "MATCH (n:Person) WHERE n.age >= $min AND n.name IN $names RETURN n.id ORDER BY n.id",
+    );
+    req.parameters =
+        serde_json::from_value(json!({"min": 35, "names": ["Bob", "Carol", "Dan"]})).unwrap();
     let out = f.engine.query(&req, &CancelToken::new()).unwrap();
     assert_eq!(out.rows.len(), 3);
 
@@ -241,7 +327,10 @@ fn parameters_rows_limits_and_errors() {
     assert_eq!(out.rows.len(), 2);
     assert!(out.truncated);
 
-    let missing = f.engine.query(&request("MATCH (n:Person) WHERE n.age = $age RETURN n"), &CancelToken::new());
+    let missing = f.engine.query(
+        &request("MATCH (n:Person) WHERE n.age = $age RETURN n"),
+        &CancelToken::new(),
+    );
     match missing.unwrap_err().kind {
         QueryErrorKind::Failed { reason, parameter } => {
             assert_eq!(reason.as_str(), "missing_parameter");
@@ -250,15 +339,26 @@ fn parameters_rows_limits_and_errors() {
         other => panic!("{other:?}"),
     }
 
-    let syntax = f.engine.query(&request("MATCH (n:Person\nRETURN n"), &CancelToken::new()).unwrap_err();
+    let syntax = f
+        .engine
+        .query(&request("MATCH (n:Person\nRETURN n"), &CancelToken::new())
+        .unwrap_err();
     match syntax.kind {
         QueryErrorKind::Syntax { line, column, .. } => {
             assert!(line.is_some() && column.is_some(), "{syntax:?}");
         }
         other => panic!("{other:?}"),
     }
-    let multi = f.engine.query(&request("RETURN 1; RETURN 2"), &CancelToken::new()).unwrap_err();
-    assert_eq!(multi.kind, QueryErrorKind::Unsupported { feature: "multiple_statements".into() });
+    let multi = f
+        .engine
+        .query(&request("RETURN 1; RETURN 2"), &CancelToken::new())
+        .unwrap_err();
+    assert_eq!(
+        multi.kind,
+        QueryErrorKind::Unsupported {
+            feature: "multiple_statements".into()
+        }
+    );
 }
 
 #[test]
@@ -272,7 +372,9 @@ fn read_only_enforcement() {
         "MATCH (n:Person) // DELETE n\nRETURN count(n)",
         "CALL show_tables() RETURN name",
     ] {
-        f.engine.query(&request(allowed), &CancelToken::new()).unwrap_or_else(|e| panic!("{allowed}: {e:?}"));
+        f.engine
+            .query(&request(allowed), &CancelToken::new())
+            .unwrap_or_else(|e| panic!("{allowed}: {e:?}"));
     }
     for (refused, clause) in [
         ("CREATE (:City {code: 9, name: 'X'})", "CREATE"),
@@ -285,17 +387,33 @@ fn read_only_enforcement() {
         ("CALL threads=1", "CALL threads"),
         ("COMMIT", "COMMIT"),
     ] {
-        match f.engine.query(&request(refused), &CancelToken::new()).unwrap_err().kind {
-            QueryErrorKind::ReadOnlyViolation { clause: c, .. } => assert_eq!(c, clause, "{refused}"),
+        match f
+            .engine
+            .query(&request(refused), &CancelToken::new())
+            .unwrap_err()
+            .kind
+        {
+            QueryErrorKind::ReadOnlyViolation { clause: c, .. } => {
+                assert_eq!(c, clause, "{refused}")
+            }
             other => panic!("{refused}: {other:?}"),
         }
     }
     // Second line of defence: even without the lexical gate the engine refuses writes.
-    for write in ["CREATE (:City {code: 9, name: 'X'})", "MATCH (n:Person) SET n.age = 1"] {
+    for write in [
+        "CREATE (:City {code: 9, name: 'X'})",
+        "MATCH (n:Person) SET n.age = 1",
+    ] {
         assert!(f.engine.query_ungated(&request(write)).is_err(), "{write}");
     }
-    assert_eq!(one(&f, "MATCH (c:City) RETURN count(c)").to_json(), json!(2));
-    assert_eq!(one(&f, "MATCH (n:Person {id: 'p1'}) RETURN n.age").to_json(), json!(30));
+    assert_eq!(
+        one(&f, "MATCH (c:City) RETURN count(c)").to_json(),
+        json!(2)
+    );
+    assert_eq!(
+        one(&f, "MATCH (n:Person {id: 'p1'}) RETURN n.age").to_json(),
+        json!(30)
+    );
 }
 
 #[test]
@@ -333,7 +451,16 @@ fn duplicate_primary_keys_name_the_label_and_key() {
     );
     let engine = RyuEngine::open(&dir.path().join("db"), small()).unwrap();
     engine.create_schema(&[city_def()], &[]).unwrap();
-    let err = engine.load(&[NodeLoad { definition: city_def(), files: vec![cities] }], &[], &mut |_| {}).unwrap_err();
+    let err = engine
+        .load(
+            &[NodeLoad {
+                definition: city_def(),
+                files: vec![cities],
+            }],
+            &[],
+            &mut |_| {},
+        )
+        .unwrap_err();
     match err {
         EngineError::DuplicateKey { label, key } => {
             assert_eq!(label, "City");
@@ -349,7 +476,10 @@ fn schema_counts_topology_and_atomic_write_back() {
     let schema = f.engine.schema().unwrap();
     assert_eq!(schema.node_tables[0].label, "Person");
     assert_eq!(schema.node_tables[0].node_count, 4);
-    assert_eq!(schema.node_tables[0].properties[0], ("id".to_string(), "STRING".to_string()));
+    assert_eq!(
+        schema.node_tables[0].properties[0],
+        ("id".to_string(), "STRING".to_string())
+    );
     assert_eq!(schema.node_tables[1].node_count, 2);
     assert_eq!(schema.edge_tables[0].edge_count, 3);
     assert_eq!(schema.edge_tables[0].from_node, "Person");
@@ -359,16 +489,29 @@ fn schema_counts_topology_and_atomic_write_back() {
     assert_eq!(topo.node_count(), 4);
     assert_eq!(topo.edges.len(), 1, "LIVES_IN leaves the Person scope");
     let knows = &topo.edges[0];
-    let mut pairs: Vec<(u32, u32)> = knows.src.iter().copied().zip(knows.dst.iter().copied()).collect();
+    let mut pairs: Vec<(u32, u32)> = knows
+        .src
+        .iter()
+        .copied()
+        .zip(knows.dst.iter().copied())
+        .collect();
     pairs.sort_unstable();
     let expected = f
         .engine
-        .query(&request("MATCH (a)-[:KNOWS]->(b) RETURN id(a), id(b)"), &CancelToken::new())
+        .query(
+            &request("MATCH (a)-[:KNOWS]->(b) RETURN id(a), id(b)"),
+            &CancelToken::new(),
+        )
         .unwrap();
     let mut expected: Vec<(u32, u32)> = expected
         .rows
         .iter()
-        .map(|r| (r[0].to_json().as_u64().unwrap() as u32, r[1].to_json().as_u64().unwrap() as u32))
+        .map(|r| {
+            (
+                r[0].to_json().as_u64().unwrap() as u32,
+                r[1].to_json().as_u64().unwrap() as u32,
+            )
+        })
         .collect();
     expected.sort_unstable();
     assert_eq!(pairs, expected);
@@ -380,7 +523,10 @@ fn schema_counts_topology_and_atomic_write_back() {
     let reader = std::thread::spawn(move || {
         let mut seen = Vec::new();
         for _ in 0..30 {
-            if let Ok(out) = engine.query(&request("MATCH (n:Person) RETURN count(n.pr)"), &CancelToken::new()) {
+            if let Ok(out) = engine.query(
+                &request("MATCH (n:Person) RETURN count(n.pr)"),
+                &CancelToken::new(),
+            ) {
                 seen.push(out.rows[0][0].to_json().as_i64().unwrap());
             }
         }
@@ -398,10 +544,19 @@ fn schema_counts_topology_and_atomic_write_back() {
     assert_eq!(written, 4);
     let seen = reader.join().unwrap();
     assert!(seen.iter().all(|c| *c == 0 || *c == 4), "{seen:?}");
-    assert_eq!(one(&f, "MATCH (n:Person {id: 'p3'}) RETURN n.pr").to_json(), json!(0.3));
+    assert_eq!(
+        one(&f, "MATCH (n:Person {id: 'p3'}) RETURN n.pr").to_json(),
+        json!(0.3)
+    );
     let schema = f.engine.schema().unwrap();
-    assert_eq!(schema.node_tables[0].algorithm_properties, vec!["pr".to_string()]);
-    assert_eq!(schema.node_tables[0].properties.last().unwrap(), &("pr".to_string(), "DOUBLE".to_string()));
+    assert_eq!(
+        schema.node_tables[0].algorithm_properties,
+        vec!["pr".to_string()]
+    );
+    assert_eq!(
+        schema.node_tables[0].properties.last().unwrap(),
+        &("pr".to_string(), "DOUBLE".to_string())
+    );
 
     // Overwrite with the same type works; another type or a mapping property is refused.
     f.engine
@@ -412,7 +567,10 @@ fn schema_counts_topology_and_atomic_write_back() {
             values: WriteValues::Double(vec![Some(1.0), Some(1.0), Some(1.0), None]),
         })
         .unwrap();
-    assert_eq!(one(&f, "MATCH (n:Person) RETURN sum(n.pr)").to_json(), json!(3.0));
+    assert_eq!(
+        one(&f, "MATCH (n:Person) RETURN sum(n.pr)").to_json(),
+        json!(3.0)
+    );
     let clash = f.engine.write_back(&WriteBack {
         property: "pr".into(),
         labels: vec!["Person".into()],
@@ -427,7 +585,10 @@ fn schema_counts_topology_and_atomic_write_back() {
         values: WriteValues::Int64(vec![Some(1)]),
     });
     assert!(matches!(mapping, Err(EngineError::WriteBack { .. })));
-    assert_eq!(one(&f, "MATCH (n:Person {id: 'p1'}) RETURN n.age").to_json(), json!(30));
+    assert_eq!(
+        one(&f, "MATCH (n:Person {id: 'p1'}) RETURN n.age").to_json(),
+        json!(30)
+    );
 
     // A write-back of part of a label leaves the other nodes as they were.
     let partial = f
@@ -442,17 +603,26 @@ fn schema_counts_topology_and_atomic_write_back() {
     assert_eq!(partial, 1);
     let values = f
         .engine
-        .query(&request("MATCH (n:Person) RETURN n.pr ORDER BY offset(id(n))"), &CancelToken::new())
+        .query(
+            &request("MATCH (n:Person) RETURN n.pr ORDER BY offset(id(n))"),
+            &CancelToken::new(),
+        )
         .unwrap();
     let values: Vec<Value> = values.rows.iter().map(|r| r[0].to_json()).collect();
-    assert_eq!(values, vec![json!(1.0), json!(1.0), json!(7.0), Value::Null]);
+    assert_eq!(
+        values,
+        vec![json!(1.0), json!(1.0), json!(7.0), Value::Null]
+    );
 
     // Label ranges without reading edges: Person 0..4, City 4..6.
     let ranges = f.engine.node_ranges();
-    assert_eq!(ranges.iter().map(|r| (r.label.as_str(), r.first_id, r.count)).collect::<Vec<_>>(), vec![
-        ("Person", 0, 4),
-        ("City", 4, 2)
-    ]);
+    assert_eq!(
+        ranges
+            .iter()
+            .map(|r| (r.label.as_str(), r.first_id, r.count))
+            .collect::<Vec<_>>(),
+        vec![("Person", 0, 4), ("City", 4, 2)]
+    );
 }
 
 /// Larger graph: loading and a full write-back stay correct (prints timings with `--nocapture`).
@@ -467,7 +637,16 @@ fn write_back_on_a_larger_graph() {
     let engine = RyuEngine::open(&dir.path().join("db"), small()).unwrap();
     engine.create_schema(&[city_def()], &[]).unwrap();
     let t = std::time::Instant::now();
-    engine.load(&[NodeLoad { definition: city_def(), files: vec![nodes] }], &[], &mut |_| {}).unwrap();
+    engine
+        .load(
+            &[NodeLoad {
+                definition: city_def(),
+                files: vec![nodes],
+            }],
+            &[],
+            &mut |_| {},
+        )
+        .unwrap();
     eprintln!("load: {:?}", t.elapsed());
     let n = 200_000u32;
     let t = std::time::Instant::now();
@@ -482,7 +661,12 @@ fn write_back_on_a_larger_graph() {
     eprintln!("write-back: {:?}", t.elapsed());
     assert_eq!(written, u64::from(n));
     let out = engine
-        .query(&request("MATCH (c:City) WHERE c.score = CAST(offset(id(c)) AS DOUBLE) RETURN count(*)"), &CancelToken::new())
+        .query(
+            &request(
+                "MATCH (c:City) WHERE c.score = CAST(offset(id(c)) AS DOUBLE) RETURN count(*)",
+            ),
+            &CancelToken::new(),
+        )
         .unwrap();
     assert_eq!(out.rows[0][0].to_json(), json!(200000));
 }
@@ -493,7 +677,10 @@ fn write_back_on_a_larger_graph() {
 fn large_edge_tables_load_every_row_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let w = ParquetWriter::new(dir.path());
-    let nodes = w.write(dir.path().join("City.parquet"), "UNWIND range(1, 5000) AS c RETURN c AS code, 'c' + CAST(c AS STRING) AS name");
+    let nodes = w.write(
+        dir.path().join("City.parquet"),
+        "UNWIND range(1, 5000) AS c RETURN c AS code, 'c' + CAST(c AS STRING) AS name",
+    );
     // 120 000 edges between existing cities plus 1 000 whose target does not exist.
     let edge_rows = "UNWIND range(0, 120999) AS i
         RETURN 1 + i % 5000 AS a, CASE WHEN i >= 120000 THEN 999999 ELSE 1 + (i * 7919) % 5000 END AS b, CAST((i * 7919) % 10007 AS DOUBLE) / 3.0 AS w";
@@ -503,17 +690,48 @@ fn large_edge_tables_load_every_row_exactly_once() {
         "from_key": "a", "to_key": "b", "properties": [{"name": "w", "type": "DOUBLE"}]}))
     .unwrap();
     let engine = RyuEngine::open(&dir.path().join("db"), small()).unwrap();
-    engine.create_schema(&[city_def()], std::slice::from_ref(&road)).unwrap();
+    engine
+        .create_schema(&[city_def()], std::slice::from_ref(&road))
+        .unwrap();
     let started = std::time::Instant::now();
     let report = engine
-        .load(&[NodeLoad { definition: city_def(), files: vec![nodes] }], &[EdgeLoad { definition: road, files: vec![edges] }], &mut |_| {})
+        .load(
+            &[NodeLoad {
+                definition: city_def(),
+                files: vec![nodes],
+            }],
+            &[EdgeLoad {
+                definition: road,
+                files: vec![edges],
+            }],
+            &mut |_| {},
+        )
         .unwrap();
-    eprintln!("121 000 edges with a DOUBLE loaded in {:?}", started.elapsed());
+    eprintln!(
+        "121 000 edges with a DOUBLE loaded in {:?}",
+        started.elapsed()
+    );
     assert_eq!(report.edge_counts["ROAD"], 120_000);
     assert_eq!(report.dangling_edges["ROAD"], 1_000);
-    let loaded = engine.query(&request("MATCH ()-[r:ROAD]->() RETURN sum(r.w), count(DISTINCT id(r))"), &CancelToken::new()).unwrap();
-    let expected = w.engine.query_ungated(&request("UNWIND range(0, 119999) AS i RETURN sum(CAST((i * 7919) % 10007 AS DOUBLE) / 3.0)")).unwrap();
-    let (got, want) = (loaded.rows[0][0].to_json().as_f64().unwrap(), expected.rows[0][0].to_json().as_f64().unwrap());
-    assert!((got - want).abs() <= 1e-9 * want.abs(), "sum of weights {got} vs {want}: rows lost or copied twice");
+    let loaded = engine
+        .query(
+            &request("MATCH ()-[r:ROAD]->() RETURN sum(r.w), count(DISTINCT id(r))"),
+            &CancelToken::new(),
+        )
+        .unwrap();
+    let expected = w
+        .engine
+        .query_ungated(&request(
+            "UNWIND range(0, 119999) AS i RETURN sum(CAST((i * 7919) % 10007 AS DOUBLE) / 3.0)",
+        ))
+        .unwrap();
+    let (got, want) = (
+        loaded.rows[0][0].to_json().as_f64().unwrap(),
+        expected.rows[0][0].to_json().as_f64().unwrap(),
+    );
+    assert!(
+        (got - want).abs() <= 1e-9 * want.abs(),
+        "sum of weights {got} vs {want}: rows lost or copied twice"
+    );
     assert_eq!(loaded.rows[0][1].to_json(), json!(120_000));
 }

@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 
 use graph_olap_api::export::{ColumnRole, JobColumn};
 use graph_olap_api::{EdgeDefinition, NodeDefinition, PropertyType};
-use graph_olap_export::{Checks, Progress, WriterOptions, check_result_schema, open_store, write_table_checked};
+use graph_olap_export::{
+    Checks, Progress, WriterOptions, check_result_schema, open_store, write_table_checked,
+};
 use graph_olap_warehouse::{DataFusionWarehouse, Warehouse};
 
 struct Job {
@@ -34,24 +36,61 @@ struct Job {
 }
 
 fn node_job(mapping: &str, node: &NodeDefinition) -> Job {
-    let mut columns = vec![JobColumn { name: node.primary_key.name.clone(), ty: node.primary_key.ty, role: ColumnRole::PrimaryKey }];
-    columns.extend(node.properties.iter().map(|p| JobColumn { name: p.name.clone(), ty: p.ty, role: ColumnRole::Property }));
-    Job { name: format!("{mapping} nodes/{}", node.label), sql: node.sql.clone(), columns }
+    let mut columns = vec![JobColumn {
+        name: node.primary_key.name.clone(),
+        ty: node.primary_key.ty,
+        role: ColumnRole::PrimaryKey,
+    }];
+    columns.extend(node.properties.iter().map(|p| JobColumn {
+        name: p.name.clone(),
+        ty: p.ty,
+        role: ColumnRole::Property,
+    }));
+    Job {
+        name: format!("{mapping} nodes/{}", node.label),
+        sql: node.sql.clone(),
+        columns,
+    }
 }
 
 fn edge_job(mapping: &str, edge: &EdgeDefinition, nodes: &[NodeDefinition]) -> Job {
-    let key = |label: &str| -> PropertyType { nodes.iter().find(|n| n.label == label).map(|n| n.primary_key.ty).expect("endpoint label") };
+    let key = |label: &str| -> PropertyType {
+        nodes
+            .iter()
+            .find(|n| n.label == label)
+            .map(|n| n.primary_key.ty)
+            .expect("endpoint label")
+    };
     let mut columns = vec![
-        JobColumn { name: edge.from_key.clone(), ty: key(&edge.from_node), role: ColumnRole::FromKey },
-        JobColumn { name: edge.to_key.clone(), ty: key(&edge.to_node), role: ColumnRole::ToKey },
+        JobColumn {
+            name: edge.from_key.clone(),
+            ty: key(&edge.from_node),
+            role: ColumnRole::FromKey,
+        },
+        JobColumn {
+            name: edge.to_key.clone(),
+            ty: key(&edge.to_node),
+            role: ColumnRole::ToKey,
+        },
     ];
-    columns.extend(edge.properties.iter().map(|p| JobColumn { name: p.name.clone(), ty: p.ty, role: ColumnRole::Property }));
-    Job { name: format!("{mapping} edges/{}", edge.edge_type), sql: edge.sql.clone(), columns }
+    columns.extend(edge.properties.iter().map(|p| JobColumn {
+        name: p.name.clone(),
+        ty: p.ty,
+        role: ColumnRole::Property,
+    }));
+    Job {
+        name: format!("{mapping} edges/{}", edge.edge_type),
+        sql: edge.sql.clone(),
+        columns,
+    }
 }
 
 fn jobs() -> Vec<Job> {
     let mut jobs = Vec::new();
-    for (mapping, _, nodes, edges) in [graph_olap_demo::bank_mapping(), graph_olap_demo::tutorial_mapping()] {
+    for (mapping, _, nodes, edges) in [
+        graph_olap_demo::bank_mapping(),
+        graph_olap_demo::tutorial_mapping(),
+    ] {
         jobs.extend(nodes.iter().map(|n| node_job(&mapping, n)));
         jobs.extend(edges.iter().map(|e| edge_job(&mapping, e, &nodes)));
     }
@@ -63,7 +102,9 @@ fn warehouse_dir(scale: u32) -> PathBuf {
         return PathBuf::from(dir);
     }
     let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
-    PathBuf::from(home).join(".cache/graph-olap/export-bench").join(format!("warehouse-s{scale}"))
+    PathBuf::from(home)
+        .join(".cache/graph-olap/export-bench")
+        .join(format!("warehouse-s{scale}"))
 }
 
 fn dir_bytes(dir: &Path) -> u64 {
@@ -86,13 +127,22 @@ fn dir_bytes(dir: &Path) -> u64 {
 async fn export_once(warehouse: &DataFusionWarehouse, job: &Job, out: &Path) -> (u64, u64) {
     let _ = std::fs::remove_dir_all(out);
     std::fs::create_dir_all(out).unwrap();
-    let (store, prefix) = open_store(&format!("file://{}/", out.display()), &Default::default()).unwrap();
+    let (store, prefix) =
+        open_store(&format!("file://{}/", out.display()), &Default::default()).unwrap();
     let stream = warehouse.query(&job.sql).await.unwrap();
     check_result_schema(&stream.schema, &job.columns).unwrap();
     let progress = Progress::default();
-    let output = write_table_checked(store, &prefix, &job.columns, stream.batches, &WriterOptions::parallel(), &Checks::default(), &progress)
-        .await
-        .unwrap();
+    let output = write_table_checked(
+        store,
+        &prefix,
+        &job.columns,
+        stream.batches,
+        &WriterOptions::parallel(),
+        &Checks::default(),
+        &progress,
+    )
+    .await
+    .unwrap();
     (output.row_count, output.size_bytes)
 }
 
@@ -107,7 +157,14 @@ async fn copy_once(warehouse: &DataFusionWarehouse, job: &Job, out: &Path) -> u6
         job.sql,
         file.display()
     );
-    ctx.sql(&sql).await.map_err(|e| e.to_string()).unwrap().collect().await.map_err(|e| e.to_string()).unwrap();
+    ctx.sql(&sql)
+        .await
+        .map_err(|e| e.to_string())
+        .unwrap()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())
+        .unwrap();
     dir_bytes(out)
 }
 
@@ -126,8 +183,14 @@ fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is expected.
-    let scale: u32 = std::env::var("EXPORT_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
-    let runs: usize = std::env::var("EXPORT_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let scale: u32 = std::env::var("EXPORT_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    let runs: usize = std::env::var("EXPORT_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
     let dir = warehouse_dir(scale);
     let started = Instant::now();
     let summary = match graph_olap_demo::existing(&dir).unwrap() {
@@ -137,21 +200,37 @@ fn main() {
             graph_olap_demo::generate(&dir, scale).unwrap()
         }
     };
-    eprintln!("demo warehouse scale {scale} at {} ({:.1} s)", dir.display(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "demo warehouse scale {scale} at {} ({:.1} s)",
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
     for table in &summary.tables {
-        eprintln!("  {:<45} {:>10} rows", table.relative_path().display(), table.rows);
+        eprintln!(
+            "  {:<45} {:>10} rows",
+            table.relative_path().display(),
+            table.rows
+        );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let warehouse = runtime.block_on(DataFusionWarehouse::open(&dir)).unwrap();
     let scratch = tempfile::tempdir().unwrap();
     println!();
     println!("| job | rows | export s | rows/s | MB/s | DataFusion COPY s | ratio |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    let (mut total_rows, mut total_bytes, mut total_export, mut total_copy) = (0u64, 0u64, 0f64, 0f64);
+    let (mut total_rows, mut total_bytes, mut total_export, mut total_copy) =
+        (0u64, 0u64, 0f64, 0f64);
     for job in jobs() {
         let out = scratch.path().join(job.name.replace(['/', ' '], "_"));
-        let (export_time, (rows, bytes)) = best(runs, || runtime.block_on(export_once(&warehouse, &job, &out.join("worker"))));
-        let (copy_time, _) = best(runs, || runtime.block_on(copy_once(&warehouse, &job, &out.join("copy"))));
+        let (export_time, (rows, bytes)) = best(runs, || {
+            runtime.block_on(export_once(&warehouse, &job, &out.join("worker")))
+        });
+        let (copy_time, _) = best(runs, || {
+            runtime.block_on(copy_once(&warehouse, &job, &out.join("copy")))
+        });
         let (e, c) = (export_time.as_secs_f64(), copy_time.as_secs_f64());
         total_rows += rows;
         total_bytes += bytes;

@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use graph_olap_api::export::{
-    ClaimRequest, ClaimResponse, ClaimedJob, CompleteRequest, ExportJob, FailRequest, HeartbeatAck, HeartbeatRequest,
+    ClaimRequest, ClaimResponse, ClaimedJob, CompleteRequest, ExportJob, FailRequest, HeartbeatAck,
+    HeartbeatRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -29,7 +30,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 5, initial_backoff: Duration::from_secs(1), max_backoff: Duration::from_secs(10) }
+        RetryPolicy {
+            max_attempts: 5,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(10),
+        }
     }
 }
 
@@ -37,7 +42,9 @@ impl RetryPolicy {
     /// The delay after failed attempt number `attempt` (1-based).
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
     }
 }
 
@@ -73,7 +80,8 @@ impl ClientError {
 
     /// Whether the call failed without a definite answer (transport error or `5xx`).
     pub fn is_transient(&self) -> bool {
-        matches!(self, ClientError::Transport(_)) || matches!(self, ClientError::Api { status, .. } if *status >= 500)
+        matches!(self, ClientError::Transport(_))
+            || matches!(self, ClientError::Api { status, .. } if *status >= 500)
     }
 }
 
@@ -132,29 +140,55 @@ impl Client {
     /// `POST /api/internal/export-jobs/claim`; long-polls for up to `wait_seconds`.
     pub async fn claim(&self, request: &ClaimRequest) -> Result<Vec<ClaimedJob>, ClientError> {
         let timeout = self.request_timeout + Duration::from_secs(u64::from(request.wait_seconds));
-        let response: ClaimResponse = self.post("/api/internal/export-jobs/claim", request, timeout).await?;
+        let response: ClaimResponse = self
+            .post("/api/internal/export-jobs/claim", request, timeout)
+            .await?;
         Ok(response.jobs)
     }
 
     /// `POST /api/internal/export-jobs/{id}/heartbeat`.
-    pub async fn heartbeat(&self, job_id: i64, request: &HeartbeatRequest) -> Result<HeartbeatAck, ClientError> {
-        self.post(&format!("/api/internal/export-jobs/{job_id}/heartbeat"), request, self.request_timeout).await
+    pub async fn heartbeat(
+        &self,
+        job_id: i64,
+        request: &HeartbeatRequest,
+    ) -> Result<HeartbeatAck, ClientError> {
+        self.post(
+            &format!("/api/internal/export-jobs/{job_id}/heartbeat"),
+            request,
+            self.request_timeout,
+        )
+        .await
     }
 
     /// `POST /api/internal/export-jobs/{id}/complete`.
-    pub async fn complete(&self, job_id: i64, request: &CompleteRequest) -> Result<ExportJob, ClientError> {
-        self.post(&format!("/api/internal/export-jobs/{job_id}/complete"), request, self.request_timeout).await
+    pub async fn complete(
+        &self,
+        job_id: i64,
+        request: &CompleteRequest,
+    ) -> Result<ExportJob, ClientError> {
+        self.post(
+            &format!("/api/internal/export-jobs/{job_id}/complete"),
+            request,
+            self.request_timeout,
+        )
+        .await
     }
 
     /// `POST /api/internal/export-jobs/{id}/fail`.
     pub async fn fail(&self, job_id: i64, request: &FailRequest) -> Result<ExportJob, ClientError> {
-        self.post(&format!("/api/internal/export-jobs/{job_id}/fail"), request, self.request_timeout).await
+        self.post(
+            &format!("/api/internal/export-jobs/{job_id}/fail"),
+            request,
+            self.request_timeout,
+        )
+        .await
     }
 
     /// `GET /api/internal/export-jobs/{id}`.
     pub async fn get(&self, job_id: i64) -> Result<ExportJob, ClientError> {
         let url = format!("{}/api/internal/export-jobs/{job_id}", self.base_url);
-        self.with_retries(|| self.http.get(&url).timeout(self.request_timeout)).await
+        self.with_retries(|| self.http.get(&url).timeout(self.request_timeout))
+            .await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -164,7 +198,8 @@ impl Client {
         timeout: Duration,
     ) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.base_url);
-        self.with_retries(|| self.http.post(&url).json(body).timeout(timeout)).await
+        self.with_retries(|| self.http.post(&url).json(body).timeout(timeout))
+            .await
     }
 
     async fn with_retries<T, F>(&self, build: F) -> Result<T, ClientError>
@@ -187,14 +222,20 @@ impl Client {
         }
     }
 
-    async fn send_once<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, ClientError> {
+    async fn send_once<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
         let response = request
             .header(INTERNAL_KEY_HEADER, &self.api_key)
             .send()
             .await
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| ClientError::Transport(e.to_string()))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
         if status.is_success() {
             return serde_json::from_slice::<Data<T>>(&body)
                 .map(|d| d.data)
@@ -202,9 +243,16 @@ impl Client {
         }
         let (code, message) = match serde_json::from_slice::<ErrorEnvelope>(&body) {
             Ok(envelope) => (envelope.error.code, envelope.error.message),
-            Err(_) => (format!("HTTP_{}", status.as_u16()), String::from_utf8_lossy(&body).chars().take(500).collect()),
+            Err(_) => (
+                format!("HTTP_{}", status.as_u16()),
+                String::from_utf8_lossy(&body).chars().take(500).collect(),
+            ),
         };
-        Err(ClientError::Api { status: status.as_u16(), code, message })
+        Err(ClientError::Api {
+            status: status.as_u16(),
+            code,
+            message,
+        })
     }
 }
 
@@ -221,7 +269,11 @@ mod tests {
 
     #[test]
     fn lease_loss_and_transience() {
-        let api = |status, code: &str| ClientError::Api { status, code: code.into(), message: String::new() };
+        let api = |status, code: &str| ClientError::Api {
+            status,
+            code: code.into(),
+            message: String::new(),
+        };
         assert!(api(409, "LEASE_EXPIRED").lease_lost());
         assert!(api(409, "INVALID_STATE").lease_lost());
         assert!(api(404, "NOT_FOUND").lease_lost());

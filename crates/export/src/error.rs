@@ -59,8 +59,12 @@ impl ExportError {
     pub fn code(&self) -> WorkerErrorCode {
         match self {
             ExportError::Warehouse(_) => WorkerErrorCode::WarehouseError,
-            ExportError::Contract(_) | ExportError::Schema { .. } | ExportError::DataQuality { .. } => WorkerErrorCode::InvalidData,
-            ExportError::Storage(_) | ExportError::StorageConfig(_) => WorkerErrorCode::StorageError,
+            ExportError::Contract(_)
+            | ExportError::Schema { .. }
+            | ExportError::DataQuality { .. } => WorkerErrorCode::InvalidData,
+            ExportError::Storage(_) | ExportError::StorageConfig(_) => {
+                WorkerErrorCode::StorageError
+            }
             ExportError::Parquet(_) | ExportError::InvalidJob(_) => WorkerErrorCode::Other,
         }
     }
@@ -69,7 +73,10 @@ impl ExportError {
     /// storage failure may be transient; invalid SQL, runtime SQL errors and bad data are not.
     pub fn retryable(&self) -> bool {
         match self {
-            ExportError::Warehouse(e) => matches!(e, WarehouseError::Unreachable(_) | WarehouseError::Cancelled),
+            ExportError::Warehouse(e) => matches!(
+                e,
+                WarehouseError::Unreachable(_) | WarehouseError::Cancelled
+            ),
             ExportError::Storage(e) => !matches!(
                 e,
                 object_store::Error::NotImplemented { .. }
@@ -108,10 +115,12 @@ impl ExportError {
 impl From<parquet::errors::ParquetError> for ExportError {
     fn from(e: parquet::errors::ParquetError) -> Self {
         match e {
-            parquet::errors::ParquetError::External(inner) => match inner.downcast::<object_store::Error>() {
-                Ok(storage) => ExportError::Storage(*storage),
-                Err(other) => ExportError::Parquet(other.to_string()),
-            },
+            parquet::errors::ParquetError::External(inner) => {
+                match inner.downcast::<object_store::Error>() {
+                    Ok(storage) => ExportError::Storage(*storage),
+                    Err(other) => ExportError::Parquet(other.to_string()),
+                }
+            }
             other => ExportError::Parquet(other.to_string()),
         }
     }
@@ -128,16 +137,25 @@ mod tests {
         assert!(unreachable.retryable());
         let sql = ExportError::from(WarehouseError::InvalidSql("no table".into()));
         assert!(!sql.retryable());
-        let null = ExportError::DataQuality { message: "2 row(s) with a NULL key (primary key 'id')".into(), quality: Box::default() };
+        let null = ExportError::DataQuality {
+            message: "2 row(s) with a NULL key (primary key 'id')".into(),
+            quality: Box::default(),
+        };
         assert_eq!(null.code(), WorkerErrorCode::InvalidData);
         assert!(!null.retryable());
         assert!(null.message().contains("'id'"));
         assert!(null.quality().is_some());
-        let storage = ExportError::from(object_store::Error::Generic { store: "S3", source: "boom".into() });
+        let storage = ExportError::from(object_store::Error::Generic {
+            store: "S3",
+            source: "boom".into(),
+        });
         assert_eq!(storage.code(), WorkerErrorCode::StorageError);
         assert!(storage.retryable());
         let wrapped = ExportError::from(parquet::errors::ParquetError::External(Box::new(
-            object_store::Error::Generic { store: "S3", source: "boom".into() },
+            object_store::Error::Generic {
+                store: "S3",
+                source: "boom".into(),
+            },
         )));
         assert!(matches!(wrapped, ExportError::Storage(_)));
     }

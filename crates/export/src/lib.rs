@@ -21,7 +21,10 @@ pub mod worker;
 
 pub use client::{Client, ClientError, RetryPolicy};
 pub use error::ExportError;
-pub use parquet_writer::{Progress, TableOutput, WriterOptions, WrittenFile, check_result_schema, write_table, write_table_checked};
+pub use parquet_writer::{
+    Progress, TableOutput, WriterOptions, WrittenFile, check_result_schema, write_table,
+    write_table_checked,
+};
 pub use quality::{Checks, EndpointKeys, KeySet};
 pub use storage::{StorageOptions, StoreResolver, open_store};
 pub use worker::{JobOutcome, RunSummary, Worker, WorkerConfig, run};

@@ -20,7 +20,9 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use graph_olap_api::export::{ExportedFile, HeartbeatProgress, JobColumn, JobQuality};
-use graph_olap_warehouse::{ExpectedColumn, WarehouseError, arrow_type, check_columns, conform_batch};
+use graph_olap_warehouse::{
+    ExpectedColumn, WarehouseError, arrow_type, check_columns, conform_batch,
+};
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -67,8 +69,13 @@ impl WriterOptions {
     /// The defaults with one part file per core being written at a time (at most 4): what the
     /// worker uses.
     pub fn parallel() -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        WriterOptions { parallel_files: cores.clamp(1, 4), ..WriterOptions::default() }
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        WriterOptions {
+            parallel_files: cores.clamp(1, 4),
+            ..WriterOptions::default()
+        }
     }
 }
 
@@ -121,7 +128,9 @@ impl Progress {
     }
 
     fn lock_files(&self) -> std::sync::MutexGuard<'_, Vec<WrittenFile>> {
-        self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.files
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -147,7 +156,12 @@ impl TableOutput {
 
 /// The Arrow schema of the files of a job: its columns in order, with their snapshot types.
 pub fn output_schema(columns: &[JobColumn]) -> SchemaRef {
-    Arc::new(Schema::new(columns.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()))
+    Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|c| Field::new(&c.name, arrow_type(c.ty), true))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// The Parquet properties of the files of a job.
@@ -157,7 +171,8 @@ pub fn writer_properties(columns: &[JobColumn], options: &WriterOptions) -> Writ
         .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
         .set_created_by(format!("graph-olap-export {}", env!("CARGO_PKG_VERSION")));
     for column in columns.iter().filter(|c| c.role.is_key()) {
-        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.name.as_str()), false);
+        builder =
+            builder.set_column_dictionary_enabled(ColumnPath::from(column.name.as_str()), false);
     }
     builder.build()
 }
@@ -166,9 +181,16 @@ pub fn writer_properties(columns: &[JobColumn], options: &WriterOptions) -> Writ
 /// declared column must be present with a type that casts to the declared type (all of which
 /// the graph engine loads). Every problem names its column.
 pub fn check_result_schema(schema: &Schema, columns: &[JobColumn]) -> Result<(), ExportError> {
-    let expected: Vec<ExpectedColumn> = columns.iter().map(|c| ExpectedColumn::new(&c.name, c.ty)).collect();
+    let expected: Vec<ExpectedColumn> = columns
+        .iter()
+        .map(|c| ExpectedColumn::new(&c.name, c.ty))
+        .collect();
     let problems = check_columns(schema, &expected);
-    if problems.is_empty() { Ok(()) } else { Err(ExportError::Schema { problems }) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ExportError::Schema { problems })
+    }
 }
 
 /// [`write_table_checked`] with the default data-quality policy (NULL keys fail, duplicate keys
@@ -184,7 +206,16 @@ pub async fn write_table<S>(
 where
     S: Stream<Item = Result<RecordBatch, WarehouseError>> + Unpin,
 {
-    write_table_checked(store, prefix, columns, batches, options, &Checks::default(), progress).await
+    write_table_checked(
+        store,
+        prefix,
+        columns,
+        batches,
+        options,
+        &Checks::default(),
+        progress,
+    )
+    .await
 }
 
 /// Writes `batches` as part files under `prefix`, conforming every batch to `columns` and
@@ -206,7 +237,9 @@ where
     S: Stream<Item = Result<RecordBatch, WarehouseError>> + Unpin,
 {
     if columns.is_empty() {
-        return Err(ExportError::InvalidJob("the job declares no columns".into()));
+        return Err(ExportError::InvalidJob(
+            "the job declares no columns".into(),
+        ));
     }
     let schema = output_schema(columns);
     let properties = writer_properties(columns, options);
@@ -241,9 +274,16 @@ where
             });
             senders.push(tx);
         }
-        Lanes::Spawned { senders, tasks, next: 0 }
+        Lanes::Spawned {
+            senders,
+            tasks,
+            next: 0,
+        }
     };
-    let expected: Vec<ExpectedColumn> = columns.iter().map(|c| ExpectedColumn::new(&c.name, c.ty)).collect();
+    let expected: Vec<ExpectedColumn> = columns
+        .iter()
+        .map(|c| ExpectedColumn::new(&c.name, c.ty))
+        .collect();
     let mut checker = Checker::new(columns, checks);
     let mut batches = batches;
     let streamed: Result<(), ExportError> = async {
@@ -273,7 +313,12 @@ where
             files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
             let row_count = files.iter().map(|f| f.file.row_count).sum();
             let size_bytes = files.iter().map(|f| f.file.size_bytes).sum();
-            return Ok(TableOutput { files, row_count, size_bytes, quality: checker.quality().clone() });
+            return Ok(TableOutput {
+                files,
+                row_count,
+                size_bytes,
+                quality: checker.quality().clone(),
+            });
         }
         (Err(e), _) | (Ok(()), Err(e)) => e,
     };
@@ -287,7 +332,11 @@ where
 /// The part-file writers of one export: one inline, or several tasks fed batches in turn.
 enum Lanes {
     Inline(Box<Lane>),
-    Spawned { senders: Vec<tokio::sync::mpsc::Sender<RecordBatch>>, tasks: JoinSet<Result<Vec<WrittenFile>, ExportError>>, next: usize },
+    Spawned {
+        senders: Vec<tokio::sync::mpsc::Sender<RecordBatch>>,
+        tasks: JoinSet<Result<Vec<WrittenFile>, ExportError>>,
+        next: usize,
+    },
 }
 
 impl Lanes {
@@ -309,7 +358,9 @@ impl Lanes {
     async fn finish(self) -> Result<Vec<WrittenFile>, ExportError> {
         match self {
             Lanes::Inline(lane) => lane.finish().await,
-            Lanes::Spawned { senders, mut tasks, .. } => {
+            Lanes::Spawned {
+                senders, mut tasks, ..
+            } => {
                 drop(senders);
                 let mut files = Vec::new();
                 let mut failure = None;
@@ -320,7 +371,9 @@ impl Lanes {
                             failure.get_or_insert(e);
                         }
                         Err(e) => {
-                            failure.get_or_insert(ExportError::Parquet(format!("a part-file writer panicked: {e}")));
+                            failure.get_or_insert(ExportError::Parquet(format!(
+                                "a part-file writer panicked: {e}"
+                            )));
                         }
                     }
                 }
@@ -344,20 +397,29 @@ struct Shared {
 
 impl Shared {
     fn lock_files(&self) -> std::sync::MutexGuard<'_, Vec<WrittenFile>> {
-        self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.files
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Copies the counters and the completed files into the caller's progress.
     fn report(&self, progress: &Progress) {
-        progress.rows.store(self.rows.load(Ordering::Relaxed), Ordering::Relaxed);
-        progress.bytes.store(self.bytes.load(Ordering::Relaxed), Ordering::Relaxed);
+        progress
+            .rows
+            .store(self.rows.load(Ordering::Relaxed), Ordering::Relaxed);
+        progress
+            .bytes
+            .store(self.bytes.load(Ordering::Relaxed), Ordering::Relaxed);
         let files = self.lock_files().clone();
         *progress.lock_files() = files;
     }
 }
 
 /// Deletes the given files, each only while it still carries the entity tag recorded at upload.
-pub async fn remove_files(store: &Arc<dyn ObjectStore>, files: &[WrittenFile]) -> Result<(), ExportError> {
+pub async fn remove_files(
+    store: &Arc<dyn ObjectStore>,
+    files: &[WrittenFile],
+) -> Result<(), ExportError> {
     for written in files {
         if let Some(tag) = &written.e_tag {
             match store.head(&written.location).await {
@@ -406,7 +468,9 @@ impl Lane {
                 Some(part) => part,
                 None => self.open.insert(self.open_part()?),
             };
-            let room = usize::try_from(max_rows - part.rows.min(max_rows)).unwrap_or(usize::MAX).max(1);
+            let room = usize::try_from(max_rows - part.rows.min(max_rows))
+                .unwrap_or(usize::MAX)
+                .max(1);
             let take = room.min(total - offset);
             part.writer.write(&batch.slice(offset, take)).await?;
             part.rows += take as u64;
@@ -415,7 +479,9 @@ impl Lane {
             let full = part.rows >= max_rows || part.uncompressed >= self.options.max_file_bytes;
             let flushed = part.writer.bytes_written() as u64;
             self.shared.rows.fetch_add(take as u64, Ordering::Relaxed);
-            self.shared.bytes.fetch_add(flushed.saturating_sub(self.open_flushed), Ordering::Relaxed);
+            self.shared
+                .bytes
+                .fetch_add(flushed.saturating_sub(self.open_flushed), Ordering::Relaxed);
             self.open_flushed = self.open_flushed.max(flushed);
             if full {
                 self.close_part().await?;
@@ -425,7 +491,10 @@ impl Lane {
     }
 
     fn open_part(&self) -> Result<OpenPart, ExportError> {
-        let name = format!("part-{:05}.parquet", self.shared.next_part.fetch_add(1, Ordering::Relaxed));
+        let name = format!(
+            "part-{:05}.parquet",
+            self.shared.next_part.fetch_add(1, Ordering::Relaxed)
+        );
         let location = self.prefix.clone().join(name.as_str());
         let upload = HashingUpload {
             inner: BufWriter::with_capacity(
@@ -437,12 +506,24 @@ impl Lane {
             size: 0,
             completing: false,
         };
-        let writer = AsyncArrowWriter::try_new(upload, Arc::clone(&self.schema), Some(self.properties.clone()))?;
-        Ok(OpenPart { writer, location, name, rows: 0, uncompressed: 0 })
+        let writer = AsyncArrowWriter::try_new(
+            upload,
+            Arc::clone(&self.schema),
+            Some(self.properties.clone()),
+        )?;
+        Ok(OpenPart {
+            writer,
+            location,
+            name,
+            rows: 0,
+            uncompressed: 0,
+        })
     }
 
     async fn close_part(&mut self) -> Result<(), ExportError> {
-        let Some(mut part) = self.open.take() else { return Ok(()) };
+        let Some(mut part) = self.open.take() else {
+            return Ok(());
+        };
         if let Err(e) = part.writer.finish().await {
             part.writer.into_inner().abort().await;
             return Err(e.into());
@@ -452,14 +533,23 @@ impl Lane {
         let sha256 = hex::encode(upload.hasher.finalize());
         let e_tag = self.store.head(&part.location).await?.e_tag;
         let written = WrittenFile {
-            file: ExportedFile { path: part.name, size_bytes: size, row_count: part.rows, sha256: Some(sha256) },
+            file: ExportedFile {
+                path: part.name,
+                size_bytes: size,
+                row_count: part.rows,
+                sha256: Some(sha256),
+            },
             location: part.location,
             e_tag,
         };
         if size >= self.open_flushed {
-            self.shared.bytes.fetch_add(size - self.open_flushed, Ordering::Relaxed);
+            self.shared
+                .bytes
+                .fetch_add(size - self.open_flushed, Ordering::Relaxed);
         } else {
-            self.shared.bytes.fetch_sub(self.open_flushed - size, Ordering::Relaxed);
+            self.shared
+                .bytes
+                .fetch_sub(self.open_flushed - size, Ordering::Relaxed);
         }
         self.open_flushed = 0;
         self.shared.lock_files().push(written.clone());
@@ -485,7 +575,9 @@ impl Lane {
             tracing::warn!(error = %e, "could not delete the files of a failed export");
         }
         let gone: Vec<Path> = self.done.drain(..).map(|f| f.location).collect();
-        self.shared.lock_files().retain(|f| !gone.contains(&f.location));
+        self.shared
+            .lock_files()
+            .retain(|f| !gone.contains(&f.location));
     }
 }
 
@@ -511,14 +603,22 @@ impl HashingUpload {
 }
 
 fn upload_error(e: impl std::error::Error + Send + Sync + 'static) -> ParquetError {
-    ParquetError::External(Box::new(object_store::Error::Generic { store: "upload", source: Box::new(e) }))
+    ParquetError::External(Box::new(object_store::Error::Generic {
+        store: "upload",
+        source: Box::new(e),
+    }))
 }
 
 impl AsyncFileWriter for HashingUpload {
     fn write(&mut self, bytes: Bytes) -> BoxFuture<'_, parquet::errors::Result<()>> {
         self.hasher.update(&bytes);
         self.size += bytes.len() as u64;
-        Box::pin(async move { self.inner.put(bytes).await.map_err(|e| ParquetError::External(Box::new(e))) })
+        Box::pin(async move {
+            self.inner
+                .put(bytes)
+                .await
+                .map_err(|e| ParquetError::External(Box::new(e)))
+        })
     }
 
     fn complete(&mut self) -> BoxFuture<'_, parquet::errors::Result<()>> {

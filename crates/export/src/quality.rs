@@ -17,11 +17,13 @@ use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Int64Type};
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::array_value_to_string;
-use futures::StreamExt;
-use graph_olap_api::export::{CheckPolicy, ColumnRole, EdgeEndpoints, JobColumn, JobQuality, NodeFiles, QualityPolicy};
 use bytes::Bytes;
-use futures::future::BoxFuture;
 use futures::FutureExt;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use graph_olap_api::export::{
+    CheckPolicy, ColumnRole, EdgeEndpoints, JobColumn, JobQuality, NodeFiles, QualityPolicy,
+};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::ProjectionMask;
@@ -126,7 +128,11 @@ fn hash128(array: &ArrayRef, row: usize) -> u128 {
 impl KeySet {
     /// An empty set for keys of Arrow type `ty`.
     pub fn for_type(ty: &DataType) -> KeySet {
-        if ty.is_integer() { KeySet::Ints(HashSet::default()) } else { KeySet::Hashed(HashSet::default()) }
+        if ty.is_integer() {
+            KeySet::Ints(HashSet::default())
+        } else {
+            KeySet::Hashed(HashSet::default())
+        }
     }
 
     /// Distinct keys held.
@@ -156,7 +162,9 @@ impl KeySet {
                 }
             }
             (KeySet::Hashed(set), KeyColumn::Ints(values)) => {
-                let text: ArrayRef = Arc::new(arrow::array::StringArray::from(vec![values.value(row).to_string()]));
+                let text: ArrayRef = Arc::new(arrow::array::StringArray::from(vec![
+                    values.value(row).to_string(),
+                ]));
                 set.insert(hash128(&text, 0))
             }
         }
@@ -167,11 +175,14 @@ impl KeySet {
         match (self, column) {
             (KeySet::Ints(set), KeyColumn::Ints(values)) => set.contains(&values.value(row)),
             (KeySet::Hashed(set), KeyColumn::Other(values)) => set.contains(&hash128(values, row)),
-            (KeySet::Ints(set), KeyColumn::Other(values)) => {
-                array_value_to_string(values, row).ok().and_then(|t| t.parse::<i64>().ok()).is_some_and(|v| set.contains(&v))
-            }
+            (KeySet::Ints(set), KeyColumn::Other(values)) => array_value_to_string(values, row)
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok())
+                .is_some_and(|v| set.contains(&v)),
             (KeySet::Hashed(set), KeyColumn::Ints(values)) => {
-                let text: ArrayRef = Arc::new(arrow::array::StringArray::from(vec![values.value(row).to_string()]));
+                let text: ArrayRef = Arc::new(arrow::array::StringArray::from(vec![
+                    values.value(row).to_string(),
+                ]));
                 set.contains(&hash128(&text, 0))
             }
         }
@@ -222,18 +233,42 @@ fn storage_error(e: object_store::Error) -> ParquetError {
 }
 
 impl AsyncFileReader for StoreFile {
-    fn get_bytes(&mut self, range: std::ops::Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
-        async move { self.store.get_range(&self.path, range).await.map_err(storage_error) }.boxed()
+    fn get_bytes(
+        &mut self,
+        range: std::ops::Range<u64>,
+    ) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        async move {
+            self.store
+                .get_range(&self.path, range)
+                .await
+                .map_err(storage_error)
+        }
+        .boxed()
     }
 
-    fn get_byte_ranges(&mut self, ranges: Vec<std::ops::Range<u64>>) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
-        async move { self.store.get_ranges(&self.path, &ranges).await.map_err(storage_error) }.boxed()
+    fn get_byte_ranges(
+        &mut self,
+        ranges: Vec<std::ops::Range<u64>>,
+    ) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
+        async move {
+            self.store
+                .get_ranges(&self.path, &ranges)
+                .await
+                .map_err(storage_error)
+        }
+        .boxed()
     }
 
-    fn get_metadata<'a>(&'a mut self, options: Option<&'a ArrowReaderOptions>) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
         async move {
             let size = self.size;
-            let metadata = ParquetMetaDataReader::new().with_arrow_reader_options(options).load_and_finish(self, size).await?;
+            let metadata = ParquetMetaDataReader::new()
+                .with_arrow_reader_options(options)
+                .load_and_finish(self, size)
+                .await?;
             Ok(Arc::new(metadata))
         }
         .boxed()
@@ -241,35 +276,60 @@ impl AsyncFileReader for StoreFile {
 }
 
 /// Reads the primary keys of the exported nodes of `files` (first column of each part file).
-pub async fn load_node_keys(stores: &StoreResolver, files: &NodeFiles) -> Result<KeySet, ExportError> {
+pub async fn load_node_keys(
+    stores: &StoreResolver,
+    files: &NodeFiles,
+) -> Result<KeySet, ExportError> {
     let (store, prefix) = stores.resolve(&files.output_uri)?;
     let mut keys: Option<KeySet> = None;
     for name in &files.files {
-        let location = Path::parse(format!("{}/{}", prefix.as_ref().trim_end_matches('/'), name.trim_start_matches('/')))
-            .map_err(|e| ExportError::StorageConfig(format!("node file '{name}': {e}")))?;
+        let location = Path::parse(format!(
+            "{}/{}",
+            prefix.as_ref().trim_end_matches('/'),
+            name.trim_start_matches('/')
+        ))
+        .map_err(|e| ExportError::StorageConfig(format!("node file '{name}': {e}")))?;
         let size = store.head(&location).await?.size;
-        let reader = StoreFile { store: Arc::clone(&store), path: location, size };
+        let reader = StoreFile {
+            store: Arc::clone(&store),
+            path: location,
+            size,
+        };
         let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
         let mask = ProjectionMask::roots(builder.parquet_schema(), [0]);
-        let mut stream = builder.with_projection(mask).with_batch_size(64 * 1024).build()?;
+        let mut stream = builder
+            .with_projection(mask)
+            .with_batch_size(64 * 1024)
+            .build()?;
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             let column = batch.column(0);
-            keys.get_or_insert_with(|| KeySet::for_type(column.data_type())).extend_from(column);
+            keys.get_or_insert_with(|| KeySet::for_type(column.data_type()))
+                .extend_from(column);
         }
     }
     Ok(keys.unwrap_or_else(|| KeySet::Ints(HashSet::default())))
 }
 
 /// Loads the endpoint keys of an edge job (one set when both ends are the same label).
-pub async fn load_endpoints(stores: &StoreResolver, endpoints: &EdgeEndpoints) -> Result<EndpointKeys, ExportError> {
+pub async fn load_endpoints(
+    stores: &StoreResolver,
+    endpoints: &EdgeEndpoints,
+) -> Result<EndpointKeys, ExportError> {
     let from = Arc::new(load_node_keys(stores, &endpoints.from).await?);
-    let to = if endpoints.to.label == endpoints.from.label && endpoints.to.output_uri == endpoints.from.output_uri {
+    let to = if endpoints.to.label == endpoints.from.label
+        && endpoints.to.output_uri == endpoints.from.output_uri
+    {
         Arc::clone(&from)
     } else {
         Arc::new(load_node_keys(stores, &endpoints.to).await?)
     };
-    Ok(EndpointKeys { from_label: endpoints.from.label.clone(), from, to_label: endpoints.to.label.clone(), to })
+    Ok(EndpointKeys {
+        from_label: endpoints.from.label.clone(),
+        from,
+        to_label: endpoints.to.label.clone(),
+        to,
+    })
 }
 
 /// Applies the checks to the batches of one job and keeps the counts.
@@ -285,14 +345,40 @@ pub(crate) struct Checker {
 impl Checker {
     /// A checker for a job with `columns` (conformed batches, in this order).
     pub(crate) fn new(columns: &[JobColumn], checks: &Checks) -> Checker {
-        let keys: Vec<(usize, ColumnRole, String)> =
-            columns.iter().enumerate().filter(|(_, c)| c.role.is_key()).map(|(i, c)| (i, c.role, c.name.clone())).collect();
-        let is_node = keys.iter().any(|(_, role, _)| *role == ColumnRole::PrimaryKey);
-        let seen = (is_node && checks.policy.duplicate_keys != CheckPolicy::Off)
-            .then(|| KeySet::for_type(&crate::parquet_writer::output_schema(columns).field(0).data_type().clone()));
-        let endpoints = if checks.policy.dangling_edges == CheckPolicy::Off || is_node { None } else { checks.endpoints.clone() };
-        let quality = JobQuality { endpoints_checked: endpoints.is_some(), ..JobQuality::default() };
-        Checker { policy: checks.policy, keys, seen, endpoints, quality, null_examples: 0 }
+        let keys: Vec<(usize, ColumnRole, String)> = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.role.is_key())
+            .map(|(i, c)| (i, c.role, c.name.clone()))
+            .collect();
+        let is_node = keys
+            .iter()
+            .any(|(_, role, _)| *role == ColumnRole::PrimaryKey);
+        let seen = (is_node && checks.policy.duplicate_keys != CheckPolicy::Off).then(|| {
+            KeySet::for_type(
+                &crate::parquet_writer::output_schema(columns)
+                    .field(0)
+                    .data_type()
+                    .clone(),
+            )
+        });
+        let endpoints = if checks.policy.dangling_edges == CheckPolicy::Off || is_node {
+            None
+        } else {
+            checks.endpoints.clone()
+        };
+        let quality = JobQuality {
+            endpoints_checked: endpoints.is_some(),
+            ..JobQuality::default()
+        };
+        Checker {
+            policy: checks.policy,
+            keys,
+            seen,
+            endpoints,
+            quality,
+            null_examples: 0,
+        }
     }
 
     fn example(&mut self, text: String) {
@@ -343,7 +429,10 @@ impl Checker {
             let name = name.clone();
             for row in found {
                 let value = array_value_to_string(array, row).unwrap_or_default();
-                self.example(format!("duplicate primary key '{name}' = '{}'", truncate(&value)));
+                self.example(format!(
+                    "duplicate primary key '{name}' = '{}'",
+                    truncate(&value)
+                ));
             }
         }
         if let Some(endpoints) = self.endpoints.clone() {
@@ -370,7 +459,10 @@ impl Checker {
                             (to_array, &to_name, &endpoints.to_label)
                         };
                         let value = array_value_to_string(array, row).unwrap_or_default();
-                        self.example(format!("dangling edge: {name} '{}' is not an exported {label}", truncate(&value)));
+                        self.example(format!(
+                            "dangling edge: {name} '{}' is not an exported {label}",
+                            truncate(&value)
+                        ));
                     }
                 }
             }
@@ -378,7 +470,8 @@ impl Checker {
         if dropped == 0 {
             return Ok(batch.clone());
         }
-        filter_record_batch(batch, &BooleanArray::from(keep)).map_err(|e| ExportError::Parquet(e.to_string()))
+        filter_record_batch(batch, &BooleanArray::from(keep))
+            .map_err(|e| ExportError::Parquet(e.to_string()))
     }
 
     /// Records rows that went into the files.
@@ -405,13 +498,30 @@ impl Checker {
         let q = &self.quality;
         let mut parts = Vec::new();
         let names = |roles: &[ColumnRole]| {
-            self.keys.iter().filter(|(_, r, _)| roles.contains(r)).map(|(_, r, n)| format!("{} '{n}'", role_name(*r))).collect::<Vec<_>>().join(", ")
+            self.keys
+                .iter()
+                .filter(|(_, r, _)| roles.contains(r))
+                .map(|(_, r, n)| format!("{} '{n}'", role_name(*r)))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         if q.null_keys > 0 {
-            parts.push(format!("{} row(s) with a NULL key ({})", q.null_keys, names(&[ColumnRole::PrimaryKey, ColumnRole::FromKey, ColumnRole::ToKey])));
+            parts.push(format!(
+                "{} row(s) with a NULL key ({})",
+                q.null_keys,
+                names(&[
+                    ColumnRole::PrimaryKey,
+                    ColumnRole::FromKey,
+                    ColumnRole::ToKey
+                ])
+            ));
         }
         if q.duplicate_keys > 0 {
-            parts.push(format!("{} duplicate value(s) of {}", q.duplicate_keys, names(&[ColumnRole::PrimaryKey])));
+            parts.push(format!(
+                "{} duplicate value(s) of {}",
+                q.duplicate_keys,
+                names(&[ColumnRole::PrimaryKey])
+            ));
         }
         if q.dangling_edges > 0 {
             parts.push(format!(
@@ -427,7 +537,10 @@ impl Checker {
         if !q.examples.is_empty() {
             message.push_str(&format!(" (e.g. {})", q.examples.join("; ")));
         }
-        ExportError::DataQuality { message, quality: Box::new(q.clone()) }
+        ExportError::DataQuality {
+            message,
+            quality: Box::new(q.clone()),
+        }
     }
 }
 
@@ -455,28 +568,59 @@ mod tests {
     use graph_olap_api::{PropertyType, ScalarType};
 
     fn col(name: &str, ty: ScalarType, role: ColumnRole) -> JobColumn {
-        JobColumn { name: name.into(), ty: PropertyType::Scalar(ty), role }
+        JobColumn {
+            name: name.into(),
+            ty: PropertyType::Scalar(ty),
+            role,
+        }
     }
 
     #[test]
     fn duplicates_and_null_keys_are_counted_and_dropped() {
-        let columns = [col("id", ScalarType::String, ColumnRole::PrimaryKey), col("n", ScalarType::Int64, ColumnRole::Property)];
+        let columns = [
+            col("id", ScalarType::String, ColumnRole::PrimaryKey),
+            col("n", ScalarType::Int64, ColumnRole::Property),
+        ];
         let mut checker = Checker::new(&columns, &Checks::default());
         let batch = RecordBatch::try_from_iter(vec![
-            ("id", Arc::new(StringArray::from(vec![Some("a"), None, Some("b"), Some("a")])) as ArrayRef),
-            ("n", Arc::new(Int64Array::from(vec![1, 2, 3, 4])) as ArrayRef),
+            (
+                "id",
+                Arc::new(StringArray::from(vec![
+                    Some("a"),
+                    None,
+                    Some("b"),
+                    Some("a"),
+                ])) as ArrayRef,
+            ),
+            (
+                "n",
+                Arc::new(Int64Array::from(vec![1, 2, 3, 4])) as ArrayRef,
+            ),
         ])
         .unwrap();
         let kept = checker.check(&batch).unwrap();
         assert_eq!(kept.num_rows(), 2);
         let again = checker.check(&batch.slice(2, 2)).unwrap();
-        assert_eq!(again.num_rows(), 0, "both keys were seen in the first batch");
+        assert_eq!(
+            again.num_rows(),
+            0,
+            "both keys were seen in the first batch"
+        );
         let q = checker.quality();
         assert_eq!((q.rows_read, q.null_keys, q.duplicate_keys), (6, 1, 3));
         assert!(checker.failing(), "NULL keys fail by default");
-        assert!(q.examples.iter().any(|e| e.contains("duplicate primary key 'id' = 'a'")), "{:?}", q.examples);
+        assert!(
+            q.examples
+                .iter()
+                .any(|e| e.contains("duplicate primary key 'id' = 'a'")),
+            "{:?}",
+            q.examples
+        );
         let message = checker.failure().to_string();
-        assert!(message.contains("1 row(s) with a NULL key (primary key 'id')"), "{message}");
+        assert!(
+            message.contains("1 row(s) with a NULL key (primary key 'id')"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -485,19 +629,44 @@ mod tests {
         nodes.extend_from(&(Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef));
         let nodes = Arc::new(nodes);
         let checks = Checks {
-            policy: QualityPolicy { dangling_edges: CheckPolicy::Fail, ..QualityPolicy::default() },
-            endpoints: Some(Arc::new(EndpointKeys { from_label: "A".into(), from: nodes.clone(), to_label: "A".into(), to: nodes })),
+            policy: QualityPolicy {
+                dangling_edges: CheckPolicy::Fail,
+                ..QualityPolicy::default()
+            },
+            endpoints: Some(Arc::new(EndpointKeys {
+                from_label: "A".into(),
+                from: nodes.clone(),
+                to_label: "A".into(),
+                to: nodes,
+            })),
         };
-        let columns = [col("src", ScalarType::Int64, ColumnRole::FromKey), col("dst", ScalarType::Int64, ColumnRole::ToKey)];
+        let columns = [
+            col("src", ScalarType::Int64, ColumnRole::FromKey),
+            col("dst", ScalarType::Int64, ColumnRole::ToKey),
+        ];
         let mut checker = Checker::new(&columns, &checks);
         let batch = RecordBatch::try_from_iter(vec![
-            ("src", Arc::new(Int64Array::from(vec![1, 9, 2, 8])) as ArrayRef),
-            ("dst", Arc::new(Int64Array::from(vec![2, 3, 7, 6])) as ArrayRef),
+            (
+                "src",
+                Arc::new(Int64Array::from(vec![1, 9, 2, 8])) as ArrayRef,
+            ),
+            (
+                "dst",
+                Arc::new(Int64Array::from(vec![2, 3, 7, 6])) as ArrayRef,
+            ),
         ])
         .unwrap();
         assert_eq!(checker.check(&batch).unwrap().num_rows(), 1);
         let q = checker.quality();
-        assert_eq!((q.dangling_edges, q.dangling_from, q.dangling_to, q.endpoints_checked), (3, 2, 2, true));
+        assert_eq!(
+            (
+                q.dangling_edges,
+                q.dangling_from,
+                q.dangling_to,
+                q.endpoints_checked
+            ),
+            (3, 2, 2, true)
+        );
         assert!(checker.failing());
         assert!(checker.failure().to_string().contains("3 dangling edge(s)"));
     }
@@ -505,7 +674,9 @@ mod tests {
     #[test]
     fn hashed_keys_distinguish_values() {
         let mut set = KeySet::for_type(&DataType::Utf8);
-        let values: ArrayRef = Arc::new(StringArray::from((0..10_000).map(|i| format!("C{i:06}")).collect::<Vec<_>>()));
+        let values: ArrayRef = Arc::new(StringArray::from(
+            (0..10_000).map(|i| format!("C{i:06}")).collect::<Vec<_>>(),
+        ));
         set.extend_from(&values);
         assert_eq!(set.len(), 10_000);
         set.extend_from(&values);

@@ -44,7 +44,10 @@ impl StorageOptions {
     }
 
     fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        self.options.iter().filter(move |(k, _)| k.to_ascii_lowercase().starts_with(prefix)).map(|(k, v)| (k.as_str(), v.as_str()))
+        self.options
+            .iter()
+            .filter(move |(k, _)| k.to_ascii_lowercase().starts_with(prefix))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 }
 
@@ -84,20 +87,33 @@ impl Location {
             }
         };
         let (bucket, account) = match authority.split_once('@') {
-            Some((container, host)) if scheme == "az" => {
-                (container.to_string(), host.split('.').next().map(str::to_string))
-            }
+            Some((container, host)) if scheme == "az" => (
+                container.to_string(),
+                host.split('.').next().map(str::to_string),
+            ),
             _ => (authority.to_string(), None),
         };
         if bucket.is_empty() {
-            return Err(ExportError::StorageConfig(format!("'{url}' names no bucket or container")));
+            return Err(ExportError::StorageConfig(format!(
+                "'{url}' names no bucket or container"
+            )));
         }
-        Ok(Location { scheme, bucket, account, prefix: parse_prefix(path)? })
+        Ok(Location {
+            scheme,
+            bucket,
+            account,
+            prefix: parse_prefix(path)?,
+        })
     }
 
     /// The cache key of the store: one store per scheme, bucket and account.
     fn store_key(&self) -> String {
-        format!("{}://{}@{}", self.scheme, self.bucket, self.account.as_deref().unwrap_or(""))
+        format!(
+            "{}://{}@{}",
+            self.scheme,
+            self.bucket,
+            self.account.as_deref().unwrap_or("")
+        )
     }
 }
 
@@ -107,26 +123,40 @@ fn local_location(path: &str) -> Result<Location, ExportError> {
         path.to_path_buf()
     } else {
         std::env::current_dir()
-            .map_err(|e| ExportError::StorageConfig(format!("cannot resolve '{}': {e}", path.display())))?
+            .map_err(|e| {
+                ExportError::StorageConfig(format!("cannot resolve '{}': {e}", path.display()))
+            })?
             .join(path)
     };
     let prefix = Path::from_absolute_path(&absolute)
         .map_err(|e| ExportError::StorageConfig(format!("'{}': {e}", absolute.display())))?;
-    Ok(Location { scheme: "file", bucket: String::new(), account: None, prefix })
+    Ok(Location {
+        scheme: "file",
+        bucket: String::new(),
+        account: None,
+        prefix,
+    })
 }
 
 fn parse_prefix(path: &str) -> Result<Path, ExportError> {
-    Path::parse(path).map_err(|e| ExportError::StorageConfig(format!("invalid storage prefix '{path}': {e}")))
+    Path::parse(path)
+        .map_err(|e| ExportError::StorageConfig(format!("invalid storage prefix '{path}': {e}")))
 }
 
 /// Opens the store a URL points into and returns it with the prefix inside it.
-pub fn open_store(url: &str, options: &StorageOptions) -> Result<(Arc<dyn ObjectStore>, Path), ExportError> {
+pub fn open_store(
+    url: &str,
+    options: &StorageOptions,
+) -> Result<(Arc<dyn ObjectStore>, Path), ExportError> {
     let location = Location::parse(url)?;
     let store = build_store(&location, options)?;
     Ok((store, location.prefix))
 }
 
-fn build_store(location: &Location, options: &StorageOptions) -> Result<Arc<dyn ObjectStore>, ExportError> {
+fn build_store(
+    location: &Location,
+    options: &StorageOptions,
+) -> Result<Arc<dyn ObjectStore>, ExportError> {
     let config_error = |e: object_store::Error| ExportError::StorageConfig(e.to_string());
     Ok(match location.scheme {
         // Empty directories are left behind on delete: cleaning them up could walk above the root.
@@ -136,24 +166,33 @@ fn build_store(location: &Location, options: &StorageOptions) -> Result<Arc<dyn 
             for (key, value) in options.with_prefix("aws_") {
                 builder = builder.with_config(key.parse().map_err(config_error)?, value);
             }
-            let endpoint = builder.get_config_value(&object_store::aws::AmazonS3ConfigKey::Endpoint);
-            if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+            let endpoint =
+                builder.get_config_value(&object_store::aws::AmazonS3ConfigKey::Endpoint);
+            if endpoint
+                .as_deref()
+                .is_some_and(|e| e.starts_with("http://"))
+            {
                 builder = builder.with_allow_http(true);
             }
-            if builder.get_config_value(&object_store::aws::AmazonS3ConfigKey::Region).is_none() {
+            if builder
+                .get_config_value(&object_store::aws::AmazonS3ConfigKey::Region)
+                .is_none()
+            {
                 builder = builder.with_region("us-east-1");
             }
             Arc::new(builder.build().map_err(config_error)?)
         }
         "gs" => {
-            let mut builder = GoogleCloudStorageBuilder::from_env().with_bucket_name(&location.bucket);
+            let mut builder =
+                GoogleCloudStorageBuilder::from_env().with_bucket_name(&location.bucket);
             for (key, value) in options.with_prefix("google_") {
                 builder = builder.with_config(key.parse().map_err(config_error)?, value);
             }
             Arc::new(builder.build().map_err(config_error)?)
         }
         _ => {
-            let mut builder = MicrosoftAzureBuilder::from_env().with_container_name(&location.bucket);
+            let mut builder =
+                MicrosoftAzureBuilder::from_env().with_container_name(&location.bucket);
             if let Some(account) = &location.account {
                 builder = builder.with_account(account);
             }
@@ -161,7 +200,10 @@ fn build_store(location: &Location, options: &StorageOptions) -> Result<Arc<dyn 
                 builder = builder.with_config(key.parse().map_err(config_error)?, value);
             }
             let endpoint = builder.get_config_value(&object_store::azure::AzureConfigKey::Endpoint);
-            if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+            if endpoint
+                .as_deref()
+                .is_some_and(|e| e.starts_with("http://"))
+            {
                 builder = builder.with_allow_http(true);
             }
             Arc::new(builder.build().map_err(config_error)?)
@@ -179,14 +221,20 @@ pub struct StoreResolver {
 impl StoreResolver {
     /// A resolver applying `options` to every cloud store it opens.
     pub fn new(options: StorageOptions) -> Self {
-        StoreResolver { options, stores: Mutex::new(HashMap::new()) }
+        StoreResolver {
+            options,
+            stores: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The store and prefix of `url`, opening the store on first use.
     pub fn resolve(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, Path), ExportError> {
         let location = Location::parse(url)?;
         let key = location.store_key();
-        let mut stores = self.stores.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut stores = self
+            .stores
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let store = match stores.get(&key) {
             Some(store) => Arc::clone(store),
             None => {
@@ -200,10 +248,18 @@ impl StoreResolver {
 }
 
 /// Deletes every object under `prefix` (a previous attempt's files); returns how many.
-pub async fn clear_prefix(store: &Arc<dyn ObjectStore>, prefix: &Path) -> Result<usize, ExportError> {
-    let locations: Vec<Path> = store.list(Some(prefix)).map_ok(|meta| meta.location).try_collect().await?;
+pub async fn clear_prefix(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &Path,
+) -> Result<usize, ExportError> {
+    let locations: Vec<Path> = store
+        .list(Some(prefix))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await?;
     let count = locations.len();
-    let mut deletions = store.delete_stream(futures::stream::iter(locations.into_iter().map(Ok)).boxed());
+    let mut deletions =
+        store.delete_stream(futures::stream::iter(locations.into_iter().map(Ok)).boxed());
     while let Some(result) = deletions.next().await {
         match result {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
@@ -214,7 +270,10 @@ pub async fn clear_prefix(store: &Arc<dyn ObjectStore>, prefix: &Path) -> Result
 }
 
 /// Deletes one object, treating "already gone" as success.
-pub async fn delete_quietly(store: &Arc<dyn ObjectStore>, location: &Path) -> Result<(), ExportError> {
+pub async fn delete_quietly(
+    store: &Arc<dyn ObjectStore>,
+    location: &Path,
+) -> Result<(), ExportError> {
     match store.delete(location).await {
         Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
         Err(e) => Err(e.into()),
@@ -228,14 +287,23 @@ mod tests {
     #[test]
     fn parses_every_scheme() {
         let s3 = Location::parse("s3://bucket/alice/1/v2/7/nodes/Customer/").unwrap();
-        assert_eq!((s3.scheme, s3.bucket.as_str(), s3.prefix.as_ref()), ("s3", "bucket", "alice/1/v2/7/nodes/Customer"));
+        assert_eq!(
+            (s3.scheme, s3.bucket.as_str(), s3.prefix.as_ref()),
+            ("s3", "bucket", "alice/1/v2/7/nodes/Customer")
+        );
         let gs = Location::parse("gs://exports").unwrap();
         assert_eq!((gs.scheme, gs.prefix.as_ref()), ("gs", ""));
         let abfs = Location::parse("abfss://snap@acct.dfs.core.windows.net/a/b").unwrap();
-        assert_eq!((abfs.scheme, abfs.bucket.as_str(), abfs.account.as_deref()), ("az", "snap", Some("acct")));
+        assert_eq!(
+            (abfs.scheme, abfs.bucket.as_str(), abfs.account.as_deref()),
+            ("az", "snap", Some("acct"))
+        );
         assert_eq!(abfs.prefix.as_ref(), "a/b");
         let file = Location::parse("file:///tmp/snapshots/x/").unwrap();
-        assert_eq!((file.scheme, file.prefix.as_ref()), ("file", "tmp/snapshots/x"));
+        assert_eq!(
+            (file.scheme, file.prefix.as_ref()),
+            ("file", "tmp/snapshots/x")
+        );
         let plain = Location::parse("/data/snapshots").unwrap();
         assert_eq!(plain.prefix.as_ref(), "data/snapshots");
         assert!(Location::parse("ftp://x/y").is_err());
@@ -247,6 +315,10 @@ mod tests {
         let loc = Location::parse("snapshots/a").unwrap();
         let cwd = std::env::current_dir().unwrap();
         assert!(loc.prefix.as_ref().ends_with("snapshots/a"));
-        assert!(loc.prefix.as_ref().starts_with(cwd.to_str().unwrap().trim_start_matches('/')));
+        assert!(
+            loc.prefix
+                .as_ref()
+                .starts_with(cwd.to_str().unwrap().trim_start_matches('/'))
+        );
     }
 }

@@ -11,17 +11,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use graph_olap_api::export::{ClaimRequest, ClaimedJob, CompleteRequest, FailRequest, HeartbeatRequest, WorkerErrorCode};
+use graph_olap_api::export::{
+    ClaimRequest, ClaimedJob, CompleteRequest, FailRequest, HeartbeatRequest, WorkerErrorCode,
+};
 use graph_olap_warehouse::Warehouse;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::ExportError;
 use crate::client::{Client, RetryPolicy};
-use crate::parquet_writer::{Progress, TableOutput, WriterOptions, check_result_schema, remove_files, write_table_checked};
+use crate::parquet_writer::{
+    Progress, TableOutput, WriterOptions, check_result_schema, remove_files, write_table_checked,
+};
 use crate::quality::{Checks, load_endpoints};
 use crate::storage::{StorageOptions, StoreResolver, clear_prefix};
-use crate::ExportError;
 
 /// Everything a worker needs.
 #[derive(Clone)]
@@ -95,7 +99,10 @@ impl std::fmt::Debug for WorkerConfig {
 
 /// `{host}-{pid}-{random}`: unique per process.
 pub fn default_worker_id() -> String {
-    let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "worker".into());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".into());
     let random = uuid::Uuid::new_v4().simple().to_string();
     let id = format!("{host}-{}-{}", std::process::id(), &random[..8]);
     id.chars().take(128).collect()
@@ -185,9 +192,16 @@ impl Worker {
         config.lease_seconds = config.lease_seconds.clamp(30, 600);
         config.wait_seconds = config.wait_seconds.min(30);
         config.concurrency = config.concurrency.max(1);
-        let client = Client::new(&config.control_plane_url, &config.internal_api_key).with_retry(config.retry);
+        let client = Client::new(&config.control_plane_url, &config.internal_api_key)
+            .with_retry(config.retry);
         let stores = StoreResolver::new(config.storage.clone());
-        Worker { inner: Arc::new(Inner { config, client, stores }) }
+        Worker {
+            inner: Arc::new(Inner {
+                config,
+                client,
+                stores,
+            }),
+        }
     }
 
     /// The internal API client this worker uses.
@@ -230,7 +244,9 @@ impl Worker {
             match claimed {
                 Ok(jobs) if stopping => {
                     for job in jobs {
-                        let outcome = self.fail_unstarted(&job, "the worker is shutting down").await;
+                        let outcome = self
+                            .fail_unstarted(&job, "the worker is shutting down")
+                            .await;
                         summary.record(&outcome);
                     }
                     break;
@@ -255,7 +271,10 @@ impl Worker {
                 }
             }
         }
-        tracing::info!(running = tasks.len(), "export worker stopping: no more claims");
+        tracing::info!(
+            running = tasks.len(),
+            "export worker stopping: no more claims"
+        );
         let grace = tokio::time::sleep(config.shutdown_grace);
         tokio::pin!(grace);
         while !tasks.is_empty() {
@@ -314,17 +333,33 @@ impl Worker {
             let endpoints = match &job.endpoints {
                 Some(endpoints) => {
                     let keys = load_endpoints(&self.inner.stores, endpoints).await?;
-                    tracing::info!(from = keys.from.len(), to = keys.to.len(), "endpoint node keys loaded");
+                    tracing::info!(
+                        from = keys.from.len(),
+                        to = keys.to.len(),
+                        "endpoint node keys loaded"
+                    );
                     Some(Arc::new(keys))
                 }
                 None => None,
             };
-            let checks = Checks { policy: job.quality, endpoints };
+            let checks = Checks {
+                policy: job.quality,
+                endpoints,
+            };
             let stream = self.inner.config.warehouse.query(&job.sql).await?;
             *lock(&query_id) = stream.query_id.clone();
             check_result_schema(&stream.schema, &job.columns)?;
             let writer = &self.inner.config.writer;
-            write_table_checked(Arc::clone(&store), &prefix, &job.columns, stream.batches, writer, &checks, &progress).await
+            write_table_checked(
+                Arc::clone(&store),
+                &prefix,
+                &job.columns,
+                stream.batches,
+                writer,
+                &checks,
+                &progress,
+            )
+            .await
         };
         let heartbeat = self.heartbeat_until_abort(job, &progress, &query_id);
         let stopped = async {
@@ -346,14 +381,22 @@ impl Worker {
                 match abort {
                     Abort::Cancelled => JobOutcome::Cancelled,
                     Abort::LeaseLost => JobOutcome::LeaseLost,
-                    Abort::Shutdown => self.fail_unstarted(job, "the worker shut down during the export").await,
+                    Abort::Shutdown => {
+                        self.fail_unstarted(job, "the worker shut down during the export")
+                            .await
+                    }
                 }
             }
         }
     }
 
     /// Heartbeats until the control plane says to stop or the lease is gone.
-    async fn heartbeat_until_abort(&self, job: &ClaimedJob, progress: &Progress, query_id: &Mutex<Option<String>>) -> Abort {
+    async fn heartbeat_until_abort(
+        &self,
+        job: &ClaimedJob,
+        progress: &Progress,
+        query_id: &Mutex<Option<String>>,
+    ) -> Abort {
         let config = &self.inner.config;
         let period = config
             .heartbeat_interval
@@ -404,7 +447,10 @@ impl Worker {
             quality: Some(output.quality.clone()),
         };
         match self.inner.client.complete(job.job.id, &request).await {
-            Ok(_) => JobOutcome::Completed { row_count: output.row_count, files: output.files.len() },
+            Ok(_) => JobOutcome::Completed {
+                row_count: output.row_count,
+                files: output.files.len(),
+            },
             Err(e) if e.lease_lost() => {
                 tracing::warn!(error = %e, "complete refused: the lease is gone");
                 if let Err(e) = remove_files(store, &output.files).await {
@@ -421,11 +467,19 @@ impl Worker {
 
     async fn report_failure(&self, job: &ClaimedJob, error: &ExportError) -> JobOutcome {
         tracing::warn!(error = %error, code = ?error.code(), retryable = error.retryable(), "export failed");
-        self.fail(job, error.code(), error.message(), error.retryable(), error.quality().cloned()).await
+        self.fail(
+            job,
+            error.code(),
+            error.message(),
+            error.retryable(),
+            error.quality().cloned(),
+        )
+        .await
     }
 
     async fn fail_unstarted(&self, job: &ClaimedJob, message: &str) -> JobOutcome {
-        self.fail(job, WorkerErrorCode::Other, message.to_string(), true, None).await
+        self.fail(job, WorkerErrorCode::Other, message.to_string(), true, None)
+            .await
     }
 
     async fn fail(
@@ -444,11 +498,19 @@ impl Worker {
             quality,
         };
         match self.inner.client.fail(job.job.id, &request).await {
-            Ok(_) => JobOutcome::Failed { code, retryable, message },
+            Ok(_) => JobOutcome::Failed {
+                code,
+                retryable,
+                message,
+            },
             Err(e) if e.lease_lost() => JobOutcome::LeaseLost,
             Err(e) => {
                 tracing::error!(error = %e, "could not report the failure");
-                JobOutcome::Failed { code, retryable, message }
+                JobOutcome::Failed {
+                    code,
+                    retryable,
+                    message,
+                }
             }
         }
     }
@@ -462,5 +524,7 @@ fn record(summary: &mut RunSummary, done: Result<JobOutcome, tokio::task::JoinEr
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

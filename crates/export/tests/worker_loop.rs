@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use graph_olap_api::export::{
-    ClaimRequest, ClaimedJob, CompleteRequest, ExportJob, ExportJobStatus, FailRequest, HeartbeatAck, HeartbeatRequest,
-    JobColumn, JobType, WarehouseHints, WorkerErrorCode,
+    ClaimRequest, ClaimedJob, CompleteRequest, ExportJob, ExportJobStatus, FailRequest,
+    HeartbeatAck, HeartbeatRequest, JobColumn, JobType, WarehouseHints, WorkerErrorCode,
 };
 use graph_olap_api::{PropertyType, ScalarType};
 use graph_olap_export::{RetryPolicy, RunSummary, WorkerConfig, WriterOptions, run};
@@ -60,10 +60,17 @@ fn error(status: StatusCode, code: &str) -> Response {
 }
 
 fn authorised(headers: &HeaderMap) -> bool {
-    headers.get("x-internal-api-key").and_then(|v| v.to_str().ok()) == Some(KEY)
+    headers
+        .get("x-internal-api-key")
+        .and_then(|v| v.to_str().ok())
+        == Some(KEY)
 }
 
-async fn claim(State(plane): State<Shared>, headers: HeaderMap, Json(request): Json<ClaimRequest>) -> Response {
+async fn claim(
+    State(plane): State<Shared>,
+    headers: HeaderMap,
+    Json(request): Json<ClaimRequest>,
+) -> Response {
     let mut plane = plane.lock().unwrap();
     plane.claim_calls += 1;
     if !authorised(&headers) {
@@ -75,7 +82,11 @@ async fn claim(State(plane): State<Shared>, headers: HeaderMap, Json(request): J
     }
     let now = Utc::now();
     let mut out = Vec::new();
-    for job in plane.jobs.iter_mut().filter(|j| j.claimed.job.status == ExportJobStatus::Pending) {
+    for job in plane
+        .jobs
+        .iter_mut()
+        .filter(|j| j.claimed.job.status == ExportJobStatus::Pending)
+    {
         if out.len() as u32 >= request.limit {
             break;
         }
@@ -84,9 +95,12 @@ async fn claim(State(plane): State<Shared>, headers: HeaderMap, Json(request): J
         record.attempts += 1;
         record.claimed_by = Some(request.worker_id.clone());
         record.claimed_at = Some(now);
-        record.lease_expires_at = Some(now + chrono::Duration::seconds(i64::from(request.lease_seconds)));
+        record.lease_expires_at =
+            Some(now + chrono::Duration::seconds(i64::from(request.lease_seconds)));
         record.started_at.get_or_insert(now);
-        record.deadline_at.get_or_insert(now + chrono::Duration::hours(1));
+        record
+            .deadline_at
+            .get_or_insert(now + chrono::Duration::hours(1));
         job.claimed.attempt = record.attempts;
         job.claimed.lease_token = format!("lease-{}-{}", record.id, record.attempts);
         job.token = Some(job.claimed.lease_token.clone());
@@ -153,7 +167,11 @@ async fn complete(
     envelope(&job.claimed.job)
 }
 
-async fn fail(State(plane): State<Shared>, UrlPath(id): UrlPath<i64>, Json(request): Json<FailRequest>) -> Response {
+async fn fail(
+    State(plane): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    Json(request): Json<FailRequest>,
+) -> Response {
     let mut plane = plane.lock().unwrap();
     let Some(job) = plane.jobs.iter_mut().find(|j| j.claimed.job.id == id) else {
         return error(StatusCode::NOT_FOUND, "NOT_FOUND");
@@ -192,14 +210,24 @@ async fn serve_on(listener: tokio::net::TcpListener, plane: Shared) {
 }
 
 async fn start_plane(jobs: Vec<FakeJob>) -> (Shared, String) {
-    let plane = Arc::new(Mutex::new(Plane { jobs, ..Plane::default() }));
+    let plane = Arc::new(Mutex::new(Plane {
+        jobs,
+        ..Plane::default()
+    }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     serve_on(listener, Arc::clone(&plane)).await;
     (plane, url)
 }
 
-fn fake_job(id: i64, job_type: JobType, name: &str, sql: &str, columns: Vec<JobColumn>, output_uri: String) -> FakeJob {
+fn fake_job(
+    id: i64,
+    job_type: JobType,
+    name: &str,
+    sql: &str,
+    columns: Vec<JobColumn>,
+    output_uri: String,
+) -> FakeJob {
     let now = Utc::now();
     let job = ExportJob {
         id,
@@ -273,7 +301,9 @@ impl Warehouse for TestWarehouse {
     async fn query(&self, sql: &str) -> Result<BatchStream, WarehouseError> {
         use futures::StreamExt;
         if self.unreachable {
-            return Err(WarehouseError::Unreachable("connection refused (test)".into()));
+            return Err(WarehouseError::Unreachable(
+                "connection refused (test)".into(),
+            ));
         }
         let mut stream = self.inner.query(sql).await?;
         let delay = self.delay;
@@ -295,7 +325,10 @@ struct Setup {
 
 impl Setup {
     async fn new() -> Setup {
-        Setup { demo: common::demo(100).await, out: tempfile::tempdir().unwrap() }
+        Setup {
+            demo: common::demo(100).await,
+            out: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn uri(&self, name: &str) -> String {
@@ -308,37 +341,65 @@ impl Setup {
 
     fn customer_job(&self, id: i64) -> FakeJob {
         let node = common::bank_node("Customer");
-        fake_job(id, JobType::Node, "Customer", &node.sql, common::node_columns(&node), self.uri("nodes/Customer"))
+        fake_job(
+            id,
+            JobType::Node,
+            "Customer",
+            &node.sql,
+            common::node_columns(&node),
+            self.uri("nodes/Customer"),
+        )
     }
 
     fn config(&self, url: &str, delay: Duration, unreachable: bool) -> WorkerConfig {
-        let warehouse = Arc::new(TestWarehouse { inner: Arc::clone(&self.demo.warehouse), delay, unreachable });
+        let warehouse = Arc::new(TestWarehouse {
+            inner: Arc::clone(&self.demo.warehouse),
+            delay,
+            unreachable,
+        });
         let mut config = WorkerConfig::new(url, KEY, warehouse);
         config.worker_id = "test-worker".into();
         config.lease_seconds = 30;
         config.heartbeat_interval = Some(Duration::from_millis(40));
         config.wait_seconds = 0;
         config.idle_backoff = Duration::from_millis(50);
-        config.retry = RetryPolicy { max_attempts: 5, initial_backoff: Duration::from_millis(20), max_backoff: Duration::from_millis(100) };
-        config.writer = WriterOptions { max_file_rows: 100, ..WriterOptions::default() };
+        config.retry = RetryPolicy {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(100),
+        };
+        config.writer = WriterOptions {
+            max_file_rows: 100,
+            ..WriterOptions::default()
+        };
         config.shutdown_grace = Duration::from_millis(100);
         config
     }
 }
 
 /// Runs the worker until `done(plane)` holds (or 60 s pass), then shuts it down.
-async fn run_until(config: WorkerConfig, plane: &Shared, done: impl Fn(&Plane) -> bool) -> RunSummary {
+async fn run_until(
+    config: WorkerConfig,
+    plane: &Shared,
+    done: impl Fn(&Plane) -> bool,
+) -> RunSummary {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = tokio::spawn(run(config, async move {
         let _ = stopped.await;
     }));
     let started = Instant::now();
     while !done(&plane.lock().unwrap()) {
-        assert!(started.elapsed() < Duration::from_secs(60), "condition not reached within 60 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "condition not reached within 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(30), worker).await.expect("worker stops").unwrap()
+    tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .expect("worker stops")
+        .unwrap()
 }
 
 fn files_under(dir: &std::path::Path) -> Vec<String> {
@@ -356,27 +417,67 @@ async fn claims_exports_and_completes_node_and_edge_jobs_in_parallel() {
     let setup = Setup::new().await;
     let edge = common::bank_edge("HOLDS");
     let int64 = PropertyType::Scalar(ScalarType::Int64);
-    let holds = fake_job(2, JobType::Edge, "HOLDS", &edge.sql, common::edge_columns(&edge, int64), setup.uri("edges/HOLDS"));
+    let holds = fake_job(
+        2,
+        JobType::Edge,
+        "HOLDS",
+        &edge.sql,
+        common::edge_columns(&edge, int64),
+        setup.uri("edges/HOLDS"),
+    );
     std::fs::create_dir_all(setup.dir("edges/HOLDS")).unwrap();
-    std::fs::write(setup.dir("edges/HOLDS").join("part-00042.parquet"), b"previous attempt").unwrap();
+    std::fs::write(
+        setup.dir("edges/HOLDS").join("part-00042.parquet"),
+        b"previous attempt",
+    )
+    .unwrap();
     let (plane, url) = start_plane(vec![setup.customer_job(1), holds]).await;
     let mut config = setup.config(&url, Duration::from_millis(5), false);
     config.concurrency = 2;
-    let summary = run_until(config, &plane, |p| p.jobs.iter().all(|j| !j.completes.is_empty())).await;
+    let summary = run_until(config, &plane, |p| {
+        p.jobs.iter().all(|j| !j.completes.is_empty())
+    })
+    .await;
     assert_eq!(summary.completed, 2, "{summary:?}");
     let plane = plane.lock().unwrap();
-    for (job, dir, table) in [(&plane.jobs[0], "nodes/Customer", "customers"), (&plane.jobs[1], "edges/HOLDS", "account_holders")] {
+    for (job, dir, table) in [
+        (&plane.jobs[0], "nodes/Customer", "customers"),
+        (&plane.jobs[1], "edges/HOLDS", "account_holders"),
+    ] {
         let done = &job.completes[0];
-        assert_eq!(done.row_count, common::demo_rows(&setup.demo, table), "{dir}");
+        assert_eq!(
+            done.row_count,
+            common::demo_rows(&setup.demo, table),
+            "{dir}"
+        );
         let reported: Vec<String> = done.files.iter().map(|f| f.path.clone()).collect();
-        assert_eq!(files_under(&setup.dir(dir)), reported, "{dir}: exactly the reported files, the stale one gone");
-        assert_eq!(done.size_bytes, done.files.iter().map(|f| f.size_bytes).sum::<u64>());
-        assert!(done.files.iter().all(|f| f.sha256.as_ref().is_some_and(|s| s.len() == 64)));
+        assert_eq!(
+            files_under(&setup.dir(dir)),
+            reported,
+            "{dir}: exactly the reported files, the stale one gone"
+        );
+        assert_eq!(
+            done.size_bytes,
+            done.files.iter().map(|f| f.size_bytes).sum::<u64>()
+        );
+        assert!(
+            done.files
+                .iter()
+                .all(|f| f.sha256.as_ref().is_some_and(|s| s.len() == 64))
+        );
         assert_eq!(done.lease_token, job.claimed.lease_token);
     }
-    let progress: Vec<_> = plane.jobs[0].heartbeats.iter().filter_map(|h| h.progress).collect();
+    let progress: Vec<_> = plane.jobs[0]
+        .heartbeats
+        .iter()
+        .filter_map(|h| h.progress)
+        .collect();
     assert!(!progress.is_empty(), "heartbeats carry progress");
-    assert!(progress.windows(2).all(|w| w[0].rows_written <= w[1].rows_written));
+    assert!(
+        progress
+            .windows(2)
+            .all(|w| w[0].rows_written <= w[1].rows_written)
+    );
 }
 
 #[tokio::test]
@@ -386,12 +487,21 @@ async fn cancel_on_heartbeat_aborts_and_deletes_the_partial_files() {
     job.cancel_at_files = Some(2);
     let (plane, url) = start_plane(vec![job]).await;
     let config = setup.config(&url, Duration::from_millis(30), false);
-    let summary = run_until(config, &plane, |p| p.jobs[0].claimed.job.status == ExportJobStatus::Cancelled).await;
+    let summary = run_until(config, &plane, |p| {
+        p.jobs[0].claimed.job.status == ExportJobStatus::Cancelled
+    })
+    .await;
     assert_eq!(summary.cancelled, 1, "{summary:?}");
     let plane = plane.lock().unwrap();
-    assert!(plane.jobs[0].completes.is_empty() && plane.jobs[0].fails.is_empty(), "a cancelled job is never reported");
+    assert!(
+        plane.jobs[0].completes.is_empty() && plane.jobs[0].fails.is_empty(),
+        "a cancelled job is never reported"
+    );
     assert_eq!(plane.complete_calls, 0);
-    assert_eq!(files_under(&setup.dir("nodes/Customer")), Vec::<String>::new());
+    assert_eq!(
+        files_under(&setup.dir("nodes/Customer")),
+        Vec::<String>::new()
+    );
 }
 
 #[tokio::test]
@@ -403,10 +513,18 @@ async fn lost_lease_aborts_and_deletes_the_partial_files() {
     let config = setup.config(&url, Duration::from_millis(30), false);
     // The lease expires once; the job goes back to pending and this worker claims it again.
     let summary = run_until(config, &plane, |p| !p.jobs[0].completes.is_empty()).await;
-    assert_eq!((summary.lease_lost, summary.completed), (1, 1), "{summary:?}");
+    assert_eq!(
+        (summary.lease_lost, summary.completed),
+        (1, 1),
+        "{summary:?}"
+    );
     let plane = plane.lock().unwrap();
     assert_eq!(plane.jobs[0].claimed.attempt, 2);
-    let reported: Vec<String> = plane.jobs[0].completes[0].files.iter().map(|f| f.path.clone()).collect();
+    let reported: Vec<String> = plane.jobs[0].completes[0]
+        .files
+        .iter()
+        .map(|f| f.path.clone())
+        .collect();
     assert_eq!(files_under(&setup.dir("nodes/Customer")), reported);
 }
 
@@ -419,19 +537,29 @@ async fn transport_errors_and_5xx_are_retried() {
         completes_unavailable: 2,
         ..Plane::default()
     }));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}");
     let config = setup.config(&url, Duration::ZERO, false);
     let late_plane = Arc::clone(&plane);
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         serve_on(listener, late_plane).await;
     });
     let summary = run_until(config, &plane, |p| !p.jobs[0].completes.is_empty()).await;
     assert_eq!(summary.completed, 1, "{summary:?}");
     let plane = plane.lock().unwrap();
-    assert!(plane.claim_calls >= 3, "two 503s then a claim: {}", plane.claim_calls);
+    assert!(
+        plane.claim_calls >= 3,
+        "two 503s then a claim: {}",
+        plane.claim_calls
+    );
     assert_eq!(plane.complete_calls, 3, "two 503s then success");
 }
 
@@ -468,8 +596,15 @@ async fn sql_errors_fail_without_retry() {
     let mut job = setup.customer_job(1);
     job.claimed.sql = "SELECT customer_id FROM demo.bank.no_such_table".into();
     let failure = single_failure(&setup, job, false).await;
-    assert_eq!((failure.error_code, failure.retryable), (WorkerErrorCode::WarehouseError, false));
-    assert!(failure.error_message.contains("no_such_table"), "{}", failure.error_message);
+    assert_eq!(
+        (failure.error_code, failure.retryable),
+        (WorkerErrorCode::WarehouseError, false)
+    );
+    assert!(
+        failure.error_message.contains("no_such_table"),
+        "{}",
+        failure.error_message
+    );
 }
 
 #[tokio::test]
@@ -480,16 +615,29 @@ async fn null_keys_fail_as_invalid_data_without_retry() {
                        segment, country, risk_score FROM demo.bank.customers ORDER BY customer_id NULLS LAST"
         .into();
     let failure = single_failure(&setup, job, false).await;
-    assert_eq!((failure.error_code, failure.retryable), (WorkerErrorCode::InvalidData, false));
-    assert!(failure.error_message.contains("'customer_id'"), "{}", failure.error_message);
-    assert_eq!(files_under(&setup.dir("nodes/Customer")), Vec::<String>::new());
+    assert_eq!(
+        (failure.error_code, failure.retryable),
+        (WorkerErrorCode::InvalidData, false)
+    );
+    assert!(
+        failure.error_message.contains("'customer_id'"),
+        "{}",
+        failure.error_message
+    );
+    assert_eq!(
+        files_under(&setup.dir("nodes/Customer")),
+        Vec::<String>::new()
+    );
 }
 
 #[tokio::test]
 async fn unreachable_warehouse_fails_as_retryable() {
     let setup = Setup::new().await;
     let failure = single_failure(&setup, setup.customer_job(1), true).await;
-    assert_eq!((failure.error_code, failure.retryable), (WorkerErrorCode::WarehouseError, true));
+    assert_eq!(
+        (failure.error_code, failure.retryable),
+        (WorkerErrorCode::WarehouseError, true)
+    );
 }
 
 #[tokio::test]
@@ -498,12 +646,21 @@ async fn shutdown_fails_the_running_job_as_retryable_and_deletes_its_files() {
     let (plane, url) = start_plane(vec![setup.customer_job(1)]).await;
     let config = setup.config(&url, Duration::from_millis(100), false);
     let summary = run_until(config, &plane, |p| {
-        p.jobs[0].heartbeats.iter().any(|h| h.progress.is_some_and(|p| p.files_written >= 1))
+        p.jobs[0]
+            .heartbeats
+            .iter()
+            .any(|h| h.progress.is_some_and(|p| p.files_written >= 1))
     })
     .await;
     assert_eq!(summary.failed, 1, "{summary:?}");
     let plane = plane.lock().unwrap();
     let failure = &plane.jobs[0].fails[0];
-    assert_eq!((failure.error_code, failure.retryable), (WorkerErrorCode::Other, true));
-    assert_eq!(files_under(&setup.dir("nodes/Customer")), Vec::<String>::new());
+    assert_eq!(
+        (failure.error_code, failure.retryable),
+        (WorkerErrorCode::Other, true)
+    );
+    assert_eq!(
+        files_under(&setup.dir("nodes/Customer")),
+        Vec::<String>::new()
+    );
 }

@@ -19,7 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use chrono::{DateTime, Utc};
 use graph_olap_algorithms::catalogue::{
-    self, AlgorithmInfo, AlgorithmType, Category, GraphViews, OutputValues, ParamErrorReason, ResultKind, RunError,
+    self, AlgorithmInfo, AlgorithmType, Category, GraphViews, OutputValues, ParamErrorReason,
+    ResultKind, RunError,
 };
 use graph_olap_algorithms::{Cancel, Csr, Interrupted};
 use graph_olap_api::instance::LockInfo;
@@ -38,8 +39,22 @@ use crate::state::AppState;
 pub const HISTORY: usize = 100;
 
 const RESERVED: &[&str] = &[
-    "NODE", "RELATIONSHIP", "MATCH", "WHERE", "RETURN", "CREATE", "DELETE", "SET", "REMOVE", "WITH", "ORDER", "LIMIT",
-    "SKIP", "UNION", "CALL", "YIELD",
+    "NODE",
+    "RELATIONSHIP",
+    "MATCH",
+    "WHERE",
+    "RETURN",
+    "CREATE",
+    "DELETE",
+    "SET",
+    "REMOVE",
+    "WITH",
+    "ORDER",
+    "LIMIT",
+    "SKIP",
+    "UNION",
+    "CALL",
+    "YIELD",
 ];
 
 /// One algorithm execution (§10.9 `AlgorithmExecution`).
@@ -68,8 +83,16 @@ pub struct Execution {
 
 impl Execution {
     fn to_json(&self) -> Value {
-        let single = |v: &Vec<String>| if v.len() == 1 { json!(v[0]) } else { Value::Null };
-        let elapsed = self.duration_ms.unwrap_or_else(|| u64::try_from(self.started.elapsed().as_millis()).unwrap_or(0));
+        let single = |v: &Vec<String>| {
+            if v.len() == 1 {
+                json!(v[0])
+            } else {
+                Value::Null
+            }
+        };
+        let elapsed = self
+            .duration_ms
+            .unwrap_or_else(|| u64::try_from(self.started.elapsed().as_millis()).unwrap_or(0));
         json!({
             "execution_id": self.id,
             "algorithm_name": self.name,
@@ -110,9 +133,10 @@ impl Registry {
 
     fn release(&self, id: &str) {
         if let Ok(mut lock) = self.lock.lock()
-            && lock.as_deref() == Some(id) {
-                *lock = None;
-            }
+            && lock.as_deref() == Some(id)
+        {
+            *lock = None;
+        }
     }
 
     /// Cancels every running execution (`INSTANCE_STOPPING`), e.g. on shutdown.
@@ -120,7 +144,12 @@ impl Registry {
         if let Ok(mut list) = self.executions.lock() {
             for e in list.iter_mut().filter(|e| e.status == "running") {
                 e.cancel.cancel();
-                finish(e, "cancelled", Some("INSTANCE_STOPPING"), Some("The instance is stopping".into()));
+                finish(
+                    e,
+                    "cancelled",
+                    Some("INSTANCE_STOPPING"),
+                    Some("The instance is stopping".into()),
+                );
             }
         }
         if let Ok(mut lock) = self.lock.lock() {
@@ -136,7 +165,12 @@ fn type_name(t: AlgorithmType) -> &'static str {
     }
 }
 
-fn finish(e: &mut Execution, status: &'static str, code: Option<&'static str>, message: Option<String>) {
+fn finish(
+    e: &mut Execution,
+    status: &'static str,
+    code: Option<&'static str>,
+    message: Option<String>,
+) {
     e.status = status;
     e.error_code = code;
     e.error_message = message;
@@ -147,7 +181,9 @@ fn finish(e: &mut Execution, status: &'static str, code: Option<&'static str>, m
 /// The lock as shown by `/lock` and `/status`.
 pub fn lock_info(state: &AppState) -> LockInfo {
     let holder = state.algorithms.lock.lock().ok().and_then(|l| l.clone());
-    let Some(id) = holder else { return LockInfo::default() };
+    let Some(id) = holder else {
+        return LockInfo::default();
+    };
     state
         .algorithms
         .with(&id, |e| LockInfo {
@@ -170,7 +206,10 @@ pub fn routes() -> Router<Arc<AppState>> {
             .route(&format!("/{ns}/algorithms"), get(list))
             .route(&format!("/{ns}/algorithms/{{name}}"), get(describe))
             .route(&format!("/{ns}/executions"), get(executions))
-            .route(&format!("/{ns}/executions/{{execution_id}}"), delete(cancel))
+            .route(
+                &format!("/{ns}/executions/{{execution_id}}"),
+                delete(cancel),
+            )
             .route(&format!("/{ns}/status/{{execution_id}}"), get(status))
             .route(&format!("/{ns}/{{name}}"), post(start));
     }
@@ -178,13 +217,20 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 fn namespace(headers_path: &str) -> AlgorithmType {
-    if headers_path.starts_with("/networkx") { AlgorithmType::Networkx } else { AlgorithmType::Native }
+    if headers_path.starts_with("/networkx") {
+        AlgorithmType::Networkx
+    } else {
+        AlgorithmType::Native
+    }
 }
 
 fn not_found(name: &str, t: AlgorithmType) -> ApiError {
-    ApiError::new(ErrorCode::AlgorithmNotFound, format!("Algorithm '{name}' not found"))
-        .with("algorithm_name", name)
-        .with("algorithm_type", type_name(t))
+    ApiError::new(
+        ErrorCode::AlgorithmNotFound,
+        format!("Algorithm '{name}' not found"),
+    )
+    .with("algorithm_name", name)
+    .with("algorithm_type", type_name(t))
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,11 +249,17 @@ async fn list(
     let category = match q.category.as_deref() {
         None => None,
         Some(c) => Some(serde_json::from_value::<Category>(json!(c)).map_err(|_| {
-            ApiError::validation(vec![FieldError::new("query.category", "enum", format!("unknown category '{c}'"))])
+            ApiError::validation(vec![FieldError::new(
+                "query.category",
+                "enum",
+                format!("unknown category '{c}'"),
+            )])
         })?),
     };
     let items = catalogue::list(namespace(uri.path()), category, q.search.as_deref());
-    Ok(axum::Json(json!({"algorithms": items, "total_count": items.len()})))
+    Ok(axum::Json(
+        json!({"algorithms": items, "total_count": items.len()}),
+    ))
 }
 
 async fn describe(
@@ -219,7 +271,9 @@ async fn describe(
     require_ready(&state)?;
     let t = namespace(uri.path());
     let info = catalogue::find(t, &name).ok_or_else(|| not_found(&name, t))?;
-    Ok(axum::Json(serde_json::to_value(info).map_err(ApiError::internal)?))
+    Ok(axum::Json(
+        serde_json::to_value(info).map_err(ApiError::internal)?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,20 +291,38 @@ async fn executions(
     require_ready(&state)?;
     let limit = match q.limit.as_deref() {
         None => 20,
-        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=100).contains(l)).ok_or_else(|| {
-            ApiError::validation(vec![FieldError::new("query.limit", "out_of_range", "limit must be between 1 and 100")])
-        })?,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| {
+                ApiError::validation(vec![FieldError::new(
+                    "query.limit",
+                    "out_of_range",
+                    "limit must be between 1 and 100",
+                )])
+            })?,
     };
-    let list = state.algorithms.executions.lock().map_err(ApiError::internal)?;
+    let list = state
+        .algorithms
+        .executions
+        .lock()
+        .map_err(ApiError::internal)?;
     let matching: Vec<Value> = list
         .iter()
         .rev()
         .filter(|e| q.status.as_deref().is_none_or(|s| s == e.status))
-        .filter(|e| q.algorithm_type.as_deref().is_none_or(|t| t == type_name(e.algorithm_type)))
+        .filter(|e| {
+            q.algorithm_type
+                .as_deref()
+                .is_none_or(|t| t == type_name(e.algorithm_type))
+        })
         .map(Execution::to_json)
         .collect();
     let total = matching.len();
-    Ok(axum::Json(json!({"executions": matching.into_iter().take(limit).collect::<Vec<_>>(), "total_count": total})))
+    Ok(axum::Json(
+        json!({"executions": matching.into_iter().take(limit).collect::<Vec<_>>(), "total_count": total}),
+    ))
 }
 
 fn unknown_execution(id: &str) -> ApiError {
@@ -265,7 +337,11 @@ async fn status(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_ready(&state)?;
-    state.algorithms.with(&id, |e| e.to_json()).map(axum::Json).ok_or_else(|| unknown_execution(&id))
+    state
+        .algorithms
+        .with(&id, |e| e.to_json())
+        .map(axum::Json)
+        .ok_or_else(|| unknown_execution(&id))
 }
 
 async fn cancel(
@@ -278,14 +354,22 @@ async fn cancel(
         .algorithms
         .with(&id, |e| {
             if e.status != "running" {
-                return Err(ApiError::new(ErrorCode::InvalidState, "The execution has already finished")
-                    .with("resource_type", "execution")
-                    .with("resource_id", e.id.clone())
-                    .with("current_state", e.status)
-                    .with("required_state", json!(["running"])));
+                return Err(ApiError::new(
+                    ErrorCode::InvalidState,
+                    "The execution has already finished",
+                )
+                .with("resource_type", "execution")
+                .with("resource_id", e.id.clone())
+                .with("current_state", e.status)
+                .with("required_state", json!(["running"])));
             }
             e.cancel.cancel();
-            finish(e, "cancelled", Some("CANCELLED"), Some("Cancelled by request".into()));
+            finish(
+                e,
+                "cancelled",
+                Some("CANCELLED"),
+                Some("Cancelled by request".into()),
+            );
             Ok(e.to_json())
         })
         .ok_or_else(|| unknown_execution(&id))??;
@@ -335,68 +419,131 @@ async fn start(
 ) -> Result<Response, ApiError> {
     let engine = require_ready(&state)?;
     let t = namespace(uri.path());
-    let info: &'static AlgorithmInfo = catalogue::find(t, &name).ok_or_else(|| not_found(&name, t))?;
-    let body: RunBody = if body.is_empty() { RunBody::default() } else { parse_body(&headers, &body)? };
-    let boot = state.boot.get().ok_or_else(|| ApiError::not_ready(state.config.instance_id, "loading"))?;
+    let info: &'static AlgorithmInfo =
+        catalogue::find(t, &name).ok_or_else(|| not_found(&name, t))?;
+    let body: RunBody = if body.is_empty() {
+        RunBody::default()
+    } else {
+        parse_body(&headers, &body)?
+    };
+    let boot = state
+        .boot
+        .get()
+        .ok_or_else(|| ApiError::not_ready(state.config.instance_id, "loading"))?;
 
     let mut errors = Vec::new();
     if body.node_label.is_some() && body.node_labels.is_some() {
-        errors.push(FieldError::new("node_labels", "duplicate", "give node_label or node_labels, not both"));
+        errors.push(FieldError::new(
+            "node_labels",
+            "duplicate",
+            "give node_label or node_labels, not both",
+        ));
     }
     if body.edge_type.is_some() && body.edge_types.is_some() {
-        errors.push(FieldError::new("edge_types", "duplicate", "give edge_type or edge_types, not both"));
+        errors.push(FieldError::new(
+            "edge_types",
+            "duplicate",
+            "give edge_type or edge_types, not both",
+        ));
     }
-    let labels: Vec<String> = body.node_labels.clone().or_else(|| body.node_label.clone().map(|l| vec![l])).unwrap_or_default();
-    let types: Vec<String> = body.edge_types.clone().or_else(|| body.edge_type.clone().map(|l| vec![l])).unwrap_or_default();
+    let labels: Vec<String> = body
+        .node_labels
+        .clone()
+        .or_else(|| body.node_label.clone().map(|l| vec![l]))
+        .unwrap_or_default();
+    let types: Vec<String> = body
+        .edge_types
+        .clone()
+        .or_else(|| body.edge_type.clone().map(|l| vec![l]))
+        .unwrap_or_default();
     for l in &labels {
         if !boot.node_definitions.iter().any(|n| &n.label == l) {
-            errors.push(FieldError::new("node_label", "unknown_reference", format!("unknown label '{l}'")));
+            errors.push(FieldError::new(
+                "node_label",
+                "unknown_reference",
+                format!("unknown label '{l}'"),
+            ));
         }
     }
     for ty in &types {
         if !boot.edge_definitions.iter().any(|e| &e.edge_type == ty) {
-            errors.push(FieldError::new("edge_type", "unknown_reference", format!("unknown edge type '{ty}'")));
+            errors.push(FieldError::new(
+                "edge_type",
+                "unknown_reference",
+                format!("unknown edge type '{ty}'"),
+            ));
         }
     }
     let scope = match &body.subgraph_query {
         Some(query) => {
-            if let Some(e) = subgraph_query_error(t, query, !labels.is_empty() || !types.is_empty()) {
+            if let Some(e) = subgraph_query_error(t, query, !labels.is_empty() || !types.is_empty())
+            {
                 errors.push(e);
             }
-            Scope::Subgraph { query: query.clone() }
+            Scope::Subgraph {
+                query: query.clone(),
+            }
         }
-        None => Scope::Labels { labels: labels.clone(), types: types.clone() },
+        None => Scope::Labels {
+            labels: labels.clone(),
+            types: types.clone(),
+        },
     };
     let write_back = body.write_back.unwrap_or(true) && info.supports_write_back;
     // Labels whose mapped properties `result_property` must not collide with (all of them for a
     // subgraph query: which labels it reaches is known only once it has run).
     let scope_labels: Vec<String> = if labels.is_empty() {
-        boot.node_definitions.iter().map(|n| n.label.clone()).collect()
+        boot.node_definitions
+            .iter()
+            .map(|n| n.label.clone())
+            .collect()
     } else {
         labels.clone()
     };
     if matches!(scope, Scope::Labels { .. })
         && errors.is_empty()
-        && scope_labels.iter().all(|l| boot.node_counts.as_ref().and_then(|c| c.get(l)) == Some(&0))
+        && scope_labels
+            .iter()
+            .all(|l| boot.node_counts.as_ref().and_then(|c| c.get(l)) == Some(&0))
     {
         errors.push(FieldError::new(
-            if labels.is_empty() { "node_labels" } else { "node_label" },
+            if labels.is_empty() {
+                "node_labels"
+            } else {
+                "node_label"
+            },
             "empty_projection",
             "the labels in scope have no nodes: the projection is empty",
         ));
     }
     if write_back {
         match &body.result_property {
-            None => errors.push(FieldError::new("result_property", "required", "result_property is required when writing back")),
-            Some(p) if !identifier_ok(p) => {
-                errors.push(FieldError::new("result_property", "pattern", "result_property must match ^[A-Za-z][A-Za-z0-9_]*$"))
-            }
+            None => errors.push(FieldError::new(
+                "result_property",
+                "required",
+                "result_property is required when writing back",
+            )),
+            Some(p) if !identifier_ok(p) => errors.push(FieldError::new(
+                "result_property",
+                "pattern",
+                "result_property must match ^[A-Za-z][A-Za-z0-9_]*$",
+            )),
             Some(p) if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(p)) => {
-                errors.push(FieldError::new("result_property", "reserved_word", format!("'{p}' is a reserved word")))
+                errors.push(FieldError::new(
+                    "result_property",
+                    "reserved_word",
+                    format!("'{p}' is a reserved word"),
+                ))
             }
             Some(p) => {
-                for n in boot.node_definitions.iter().filter(|n| scope_labels.contains(&n.label)) {
-                    if n.primary_key.name.eq_ignore_ascii_case(p) || n.properties.iter().any(|q| q.name.eq_ignore_ascii_case(p)) {
+                for n in boot
+                    .node_definitions
+                    .iter()
+                    .filter(|n| scope_labels.contains(&n.label))
+                {
+                    if n.primary_key.name.eq_ignore_ascii_case(p)
+                        || n.properties.iter().any(|q| q.name.eq_ignore_ascii_case(p))
+                    {
                         errors.push(FieldError::new(
                             "result_property",
                             "conflict",
@@ -408,13 +555,22 @@ async fn start(
         }
     }
     if let Some(ms) = body.timeout_ms
-        && !(1_000..=7_200_000).contains(&ms) {
-            errors.push(FieldError::new("timeout_ms", "out_of_range", "timeout_ms must be between 1000 and 7200000"));
-        }
+        && !(1_000..=7_200_000).contains(&ms)
+    {
+        errors.push(FieldError::new(
+            "timeout_ms",
+            "out_of_range",
+            "timeout_ms must be between 1000 and 7200000",
+        ));
+    }
     let params = match catalogue::validate(info, body.parameters.as_ref().unwrap_or(&json!({}))) {
         Ok(p) => Some(p),
         Err(e) => {
-            errors.push(FieldError::new(e.field.clone(), param_reason(e.reason), e.message.clone()));
+            errors.push(FieldError::new(
+                e.field.clone(),
+                param_reason(e.reason),
+                e.message.clone(),
+            ));
             None
         }
     };
@@ -428,11 +584,19 @@ async fn start(
         let mut lock = state.algorithms.lock.lock().map_err(ApiError::internal)?;
         if let Some(holder) = lock.clone() {
             let info = lock_info(&state);
-            return Err(ApiError::new(ErrorCode::ResourceLocked, "Another algorithm is running on this instance")
-                .with("holder_username", info.holder_username.unwrap_or_default())
-                .with("algorithm_name", info.algorithm_name.unwrap_or_default())
-                .with("execution_id", holder)
-                .with("acquired_at", info.acquired_at.as_ref().map(graph_olap_api::time::format_ts)));
+            return Err(ApiError::new(
+                ErrorCode::ResourceLocked,
+                "Another algorithm is running on this instance",
+            )
+            .with("holder_username", info.holder_username.unwrap_or_default())
+            .with("algorithm_name", info.algorithm_name.unwrap_or_default())
+            .with("execution_id", holder)
+            .with(
+                "acquired_at",
+                info.acquired_at
+                    .as_ref()
+                    .map(graph_olap_api::time::format_ts),
+            ));
         }
         *lock = Some(id.clone());
     }
@@ -446,7 +610,11 @@ async fn start(
         user_name: caller.username().to_string(),
         node_labels: labels.clone(),
         edge_types: types.clone(),
-        result_property: if write_back { body.result_property.clone() } else { body.result_property.clone().filter(|_| false) },
+        result_property: if write_back {
+            body.result_property.clone()
+        } else {
+            body.result_property.clone().filter(|_| false)
+        },
         write_back,
         parameters: params.as_map().clone(),
         started_at: Utc::now(),
@@ -468,7 +636,14 @@ async fn start(
     }
     state.report_activity("algorithm");
 
-    let job = Job { info, params, scope, property: body.result_property.clone(), write_back, cancel };
+    let job = Job {
+        info,
+        params,
+        scope,
+        property: body.result_property.clone(),
+        write_back,
+        cancel,
+    };
     let worker_state = Arc::clone(&state);
     let worker_id = id.clone();
     tokio::spawn(async move {
@@ -485,7 +660,12 @@ async fn start(
                     finish(e, "completed", None, None);
                 }
                 Err((Some("CANCELLED"), m)) => finish(e, "cancelled", Some("CANCELLED"), Some(m)),
-                Err((code, m)) => finish(e, "failed", Some(code.unwrap_or("ALGORITHM_FAILED")), Some(m)),
+                Err((code, m)) => finish(
+                    e,
+                    "failed",
+                    Some(code.unwrap_or("ALGORITHM_FAILED")),
+                    Some(m),
+                ),
             }
         });
         worker_state.algorithms.release(&worker_id);
@@ -510,24 +690,39 @@ impl Job {
     /// written).
     fn run(self, engine: &dyn GraphEngine) -> Result<(Value, u64), JobError> {
         let failed = |m: String| (Some("ALGORITHM_FAILED"), m);
-        let projection = self.scope.project(engine, &self.cancel).map_err(|e| match e {
-            ProjectionError::Cancelled => (Some("CANCELLED"), "Cancelled by request".to_string()),
-            ProjectionError::TimedOut => (Some("ALGORITHM_TIMEOUT"), e.to_string()),
-            ProjectionError::Failed(m) => failed(m),
-        })?;
+        let projection = self
+            .scope
+            .project(engine, &self.cancel)
+            .map_err(|e| match e {
+                ProjectionError::Cancelled => {
+                    (Some("CANCELLED"), "Cancelled by request".to_string())
+                }
+                ProjectionError::TimedOut => (Some("ALGORITHM_TIMEOUT"), e.to_string()),
+                ProjectionError::Failed(m) => failed(m),
+            })?;
         let global_of_local = projection.global_of_local;
-        let n = u32::try_from(global_of_local.len()).map_err(|_| failed("graph too large".into()))?;
-        let csr = Csr::directed(n, &projection.edges, None, graph_olap_algorithms::BuildOptions::MULTI)
-            .map_err(|e| failed(e.to_string()))?;
+        let n =
+            u32::try_from(global_of_local.len()).map_err(|_| failed("graph too large".into()))?;
+        let csr = Csr::directed(
+            n,
+            &projection.edges,
+            None,
+            graph_olap_algorithms::BuildOptions::MULTI,
+        )
+        .map_err(|e| failed(e.to_string()))?;
         drop(projection.edges);
         let views = GraphViews::new(csr);
-        let output = catalogue::run(self.info, &self.params, &views, &self.cancel).map_err(|e| match e {
-            RunError::Interrupted(Interrupted::Cancelled) => (Some("CANCELLED"), "Cancelled by request".to_string()),
-            RunError::Interrupted(Interrupted::TimedOut) => {
-                (Some("ALGORITHM_TIMEOUT"), "The algorithm exceeded its timeout".to_string())
-            }
-            RunError::Failed { reason } => failed(reason),
-        })?;
+        let output =
+            catalogue::run(self.info, &self.params, &views, &self.cancel).map_err(|e| match e {
+                RunError::Interrupted(Interrupted::Cancelled) => {
+                    (Some("CANCELLED"), "Cancelled by request".to_string())
+                }
+                RunError::Interrupted(Interrupted::TimedOut) => (
+                    Some("ALGORITHM_TIMEOUT"),
+                    "The algorithm exceeded its timeout".to_string(),
+                ),
+                RunError::Failed { reason } => failed(reason),
+            })?;
         let mut result = Value::Object(output.summary.clone());
         let values = match output.values {
             OutputValues::Float(v) => Some(WriteValues::Double(v.into_iter().map(Some).collect())),
@@ -535,9 +730,15 @@ impl Job {
             OutputValues::Bool(v) => Some(WriteValues::Bool(v.into_iter().map(Some).collect())),
             OutputValues::Partition(p) => {
                 let ids: Vec<Option<i64>> = if self.info.algorithm_type == AlgorithmType::Networkx {
-                    p.dense_indices().into_iter().map(|i| Some(i64::from(i))).collect()
+                    p.dense_indices()
+                        .into_iter()
+                        .map(|i| Some(i64::from(i)))
+                        .collect()
                 } else {
-                    p.membership.iter().map(|m| Some(i64::from(global_of_local[*m as usize]))).collect()
+                    p.membership
+                        .iter()
+                        .map(|m| Some(i64::from(global_of_local[*m as usize])))
+                        .collect()
                 };
                 Some(WriteValues::Int64(ids))
             }
@@ -563,7 +764,12 @@ impl Job {
                 return Err((Some("CANCELLED"), "Cancelled by request".into()));
             }
             updated = engine
-                .write_back(&WriteBack { property, labels: projection.labels, node_ids: global_of_local, values })
+                .write_back(&WriteBack {
+                    property,
+                    labels: projection.labels,
+                    node_ids: global_of_local,
+                    values,
+                })
                 .map_err(|e| failed(e.to_string()))?;
         }
         Ok((result, updated))
@@ -576,26 +782,50 @@ fn subgraph_query_error(t: AlgorithmType, query: &str, has_scope: bool) -> Optio
     use graph_olap_engine::cypher::{GateError, check_read_only};
     let field = "subgraph_query";
     if t != AlgorithmType::Networkx {
-        return Some(FieldError::new(field, "not_allowed", "subgraph_query is accepted on /networkx/{name} only"));
+        return Some(FieldError::new(
+            field,
+            "not_allowed",
+            "subgraph_query is accepted on /networkx/{name} only",
+        ));
     }
     if has_scope {
-        return Some(FieldError::new(field, "conflict", "give subgraph_query or a node_label/edge_type scope, not both"));
+        return Some(FieldError::new(
+            field,
+            "conflict",
+            "give subgraph_query or a node_label/edge_type scope, not both",
+        ));
     }
     match check_read_only(query) {
         Ok(_) => None,
-        Err(GateError::Syntax(e)) => Some(FieldError::new(field, "syntax", format!("subgraph_query does not parse: {e}"))),
-        Err(GateError::Empty) => Some(FieldError::new(field, "required", "subgraph_query is empty")),
-        Err(GateError::MultipleStatements) => {
-            Some(FieldError::new(field, "multiple_statements", "subgraph_query must be one statement"))
-        }
-        Err(GateError::ReadOnlyViolation { clause, line, column }) => Some(FieldError::new(
+        Err(GateError::Syntax(e)) => Some(FieldError::new(
+            field,
+            "syntax",
+            format!("subgraph_query does not parse: {e}"),
+        )),
+        Err(GateError::Empty) => Some(FieldError::new(
+            field,
+            "required",
+            "subgraph_query is empty",
+        )),
+        Err(GateError::MultipleStatements) => Some(FieldError::new(
+            field,
+            "multiple_statements",
+            "subgraph_query must be one statement",
+        )),
+        Err(GateError::ReadOnlyViolation {
+            clause,
+            line,
+            column,
+        }) => Some(FieldError::new(
             field,
             "read_only_violation",
             format!("subgraph_query must be read-only: {clause} at line {line}, column {column}"),
         )),
-        Err(GateError::Unsupported { feature }) => {
-            Some(FieldError::new(field, "unsupported", format!("subgraph_query uses an unsupported feature: {feature}")))
-        }
+        Err(GateError::Unsupported { feature }) => Some(FieldError::new(
+            field,
+            "unsupported",
+            format!("subgraph_query uses an unsupported feature: {feature}"),
+        )),
     }
 }
 
@@ -612,7 +842,11 @@ struct ShortestPathBody {
     timeout_ms: Option<u64>,
 }
 
-fn run_query(engine: &dyn GraphEngine, query: &str, params: Value) -> Result<graph_olap_engine::QueryOutput, ApiError> {
+fn run_query(
+    engine: &dyn GraphEngine,
+    query: &str,
+    params: Value,
+) -> Result<graph_olap_engine::QueryOutput, ApiError> {
     let request = graph_olap_engine::QueryRequest {
         query: query.to_string(),
         parameters: match params {
@@ -622,7 +856,9 @@ fn run_query(engine: &dyn GraphEngine, query: &str, params: Value) -> Result<gra
         timeout: Duration::from_secs(60),
         max_rows: 10_000,
     };
-    engine.query(&request, &graph_olap_engine::CancelToken::new()).map_err(ApiError::from)
+    engine
+        .query(&request, &graph_olap_engine::CancelToken::new())
+        .map_err(ApiError::from)
 }
 
 /// Finds the `_id`s of nodes whose primary key equals `key` in the candidate labels.
@@ -633,7 +869,11 @@ fn find_nodes(
     key: &Value,
 ) -> Result<Vec<(String, i64)>, ApiError> {
     let mut found = Vec::new();
-    for n in boot.node_definitions.iter().filter(|n| label.is_none_or(|l| l == n.label)) {
+    for n in boot
+        .node_definitions
+        .iter()
+        .filter(|n| label.is_none_or(|l| l == n.label))
+    {
         let numeric = matches!(
             n.primary_key.ty,
             graph_olap_api::PropertyType::Scalar(
@@ -676,47 +916,87 @@ async fn shortest_path(
 ) -> Result<axum::Json<Value>, ApiError> {
     let engine = require_ready(&state)?;
     let body: ShortestPathBody = parse_body(&headers, &body)?;
-    let boot = state.boot.get().ok_or_else(|| ApiError::not_ready(state.config.instance_id, "loading"))?.clone();
+    let boot = state
+        .boot
+        .get()
+        .ok_or_else(|| ApiError::not_ready(state.config.instance_id, "loading"))?
+        .clone();
     let mut errors = Vec::new();
-    let valid_key = |v: &Option<Value>| matches!(v, Some(Value::String(_)) | Some(Value::Number(_)));
+    let valid_key =
+        |v: &Option<Value>| matches!(v, Some(Value::String(_)) | Some(Value::Number(_)));
     if !valid_key(&body.source_id) {
-        errors.push(FieldError::new("source_id", "required", "source_id (string or integer) is required"));
+        errors.push(FieldError::new(
+            "source_id",
+            "required",
+            "source_id (string or integer) is required",
+        ));
     }
     if !valid_key(&body.target_id) {
-        errors.push(FieldError::new("target_id", "required", "target_id (string or integer) is required"));
+        errors.push(FieldError::new(
+            "target_id",
+            "required",
+            "target_id (string or integer) is required",
+        ));
     }
     let max_depth = body.max_depth.unwrap_or(10);
     if !(1..=50).contains(&max_depth) {
-        errors.push(FieldError::new("max_depth", "out_of_range", "max_depth must be between 1 and 50"));
+        errors.push(FieldError::new(
+            "max_depth",
+            "out_of_range",
+            "max_depth must be between 1 and 50",
+        ));
     }
     let direction = match body.direction.as_deref().unwrap_or("both") {
         "both" => graph_olap_algorithms::Direction::Both,
         "outgoing" => graph_olap_algorithms::Direction::Out,
         _ => {
-            errors.push(FieldError::new("direction", "enum", "direction must be 'both' or 'outgoing'"));
+            errors.push(FieldError::new(
+                "direction",
+                "enum",
+                "direction must be 'both' or 'outgoing'",
+            ));
             graph_olap_algorithms::Direction::Both
         }
     };
     let timeout_ms = body.timeout_ms.unwrap_or(60_000);
     if !(1_000..=300_000).contains(&timeout_ms) {
-        errors.push(FieldError::new("timeout_ms", "out_of_range", "timeout_ms must be between 1000 and 300000"));
+        errors.push(FieldError::new(
+            "timeout_ms",
+            "out_of_range",
+            "timeout_ms must be between 1000 and 300000",
+        ));
     }
-    for (field, label) in [("source_label", &body.source_label), ("target_label", &body.target_label)] {
+    for (field, label) in [
+        ("source_label", &body.source_label),
+        ("target_label", &body.target_label),
+    ] {
         if let Some(l) = label
-            && !boot.node_definitions.iter().any(|n| &n.label == l) {
-                errors.push(FieldError::new(field, "unknown_reference", format!("unknown label '{l}'")));
-            }
+            && !boot.node_definitions.iter().any(|n| &n.label == l)
+        {
+            errors.push(FieldError::new(
+                field,
+                "unknown_reference",
+                format!("unknown label '{l}'"),
+            ));
+        }
     }
     let types = body.relationship_types.clone().unwrap_or_default();
     for t in &types {
         if !boot.edge_definitions.iter().any(|e| &e.edge_type == t) {
-            errors.push(FieldError::new("relationship_types", "unknown_reference", format!("unknown edge type '{t}'")));
+            errors.push(FieldError::new(
+                "relationship_types",
+                "unknown_reference",
+                format!("unknown edge type '{t}'"),
+            ));
         }
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let (source_key, target_key) = (body.source_id.clone().unwrap_or_default(), body.target_id.clone().unwrap_or_default());
+    let (source_key, target_key) = (
+        body.source_id.clone().unwrap_or_default(),
+        body.target_id.clone().unwrap_or_default(),
+    );
     let started_at = Utc::now();
     let started = Instant::now();
     let worker_engine = Arc::clone(&engine);

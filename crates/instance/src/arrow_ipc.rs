@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, DurationMicrosecondBuilder, Float32Builder,
-    Float64Builder, Int64Builder, ListArray, NullArray, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, DurationMicrosecondBuilder,
+    Float32Builder, Float64Builder, Int64Builder, ListArray, NullArray, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
@@ -23,7 +24,10 @@ use graph_olap_engine::{GraphValue, QueryOutput};
 pub const MAX_BATCH_ROWS: usize = 65_536;
 
 fn arrow_type(type_name: &str) -> DataType {
-    if let Some(inner) = type_name.strip_prefix("LIST<").and_then(|r| r.strip_suffix('>')) {
+    if let Some(inner) = type_name
+        .strip_prefix("LIST<")
+        .and_then(|r| r.strip_suffix('>'))
+    {
         return DataType::List(Arc::new(Field::new("item", arrow_type(inner), true)));
     }
     match type_name {
@@ -71,21 +75,33 @@ fn build(values: &[&GraphValue], ty: &DataType) -> ArrayRef {
         DataType::Float32 => {
             let mut b = Float32Builder::with_capacity(values.len());
             for v in values {
-                b.append_option(if let GraphValue::Float(f) = v { Some(*f) } else { None });
+                b.append_option(if let GraphValue::Float(f) = v {
+                    Some(*f)
+                } else {
+                    None
+                });
             }
             Arc::new(b.finish())
         }
         DataType::Float64 => {
             let mut b = Float64Builder::with_capacity(values.len());
             for v in values {
-                b.append_option(if let GraphValue::Double(f) = v { Some(*f) } else { None });
+                b.append_option(if let GraphValue::Double(f) = v {
+                    Some(*f)
+                } else {
+                    None
+                });
             }
             Arc::new(b.finish())
         }
         DataType::Boolean => {
             let mut b = BooleanBuilder::with_capacity(values.len());
             for v in values {
-                b.append_option(if let GraphValue::Bool(x) = v { Some(*x) } else { None });
+                b.append_option(if let GraphValue::Bool(x) = v {
+                    Some(*x)
+                } else {
+                    None
+                });
             }
             Arc::new(b.finish())
         }
@@ -101,23 +117,36 @@ fn build(values: &[&GraphValue], ty: &DataType) -> ArrayRef {
             Arc::new(b.finish())
         }
         DataType::Timestamp(_, _) => {
-            let mut b = TimestampMicrosecondBuilder::with_capacity(values.len()).with_timezone("UTC");
+            let mut b =
+                TimestampMicrosecondBuilder::with_capacity(values.len()).with_timezone("UTC");
             for v in values {
-                b.append_option(if let GraphValue::Timestamp(t) = v { Some(*t) } else { None });
+                b.append_option(if let GraphValue::Timestamp(t) = v {
+                    Some(*t)
+                } else {
+                    None
+                });
             }
             Arc::new(b.finish())
         }
         DataType::Duration(_) => {
             let mut b = DurationMicrosecondBuilder::with_capacity(values.len());
             for v in values {
-                b.append_option(if let GraphValue::Interval(t) = v { Some(*t) } else { None });
+                b.append_option(if let GraphValue::Interval(t) = v {
+                    Some(*t)
+                } else {
+                    None
+                });
             }
             Arc::new(b.finish())
         }
         DataType::Binary => {
             let mut b = BinaryBuilder::with_capacity(values.len(), 0);
             for v in values {
-                b.append_option(if let GraphValue::Blob(x) = v { Some(x.as_slice()) } else { None });
+                b.append_option(if let GraphValue::Blob(x) = v {
+                    Some(x.as_slice())
+                } else {
+                    None
+                });
             }
             Arc::new(b.finish())
         }
@@ -168,9 +197,18 @@ pub fn encode_stream(output: &QueryOutput) -> Result<Vec<u8>, ArrowError> {
     let schema = Arc::new(Schema::new_with_metadata(
         fields,
         HashMap::from([
-            ("graph_olap.row_count".to_string(), output.rows.len().to_string()),
-            ("graph_olap.execution_time_ms".to_string(), output.execution_time_ms.to_string()),
-            ("graph_olap.truncated".to_string(), output.truncated.to_string()),
+            (
+                "graph_olap.row_count".to_string(),
+                output.rows.len().to_string(),
+            ),
+            (
+                "graph_olap.execution_time_ms".to_string(),
+                output.execution_time_ms.to_string(),
+            ),
+            (
+                "graph_olap.truncated".to_string(),
+                output.truncated.to_string(),
+            ),
         ]),
     ));
     let mut buffer = Vec::new();
@@ -203,15 +241,29 @@ mod tests {
     fn round_trips_through_an_ipc_reader() {
         let output = QueryOutput {
             columns: vec!["n".into(), "xs".into(), "node".into(), "nothing".into()],
-            column_types: vec!["INT64".into(), "LIST<STRING>".into(), "NODE".into(), "NULL".into()],
+            column_types: vec![
+                "INT64".into(),
+                "LIST<STRING>".into(),
+                "NODE".into(),
+                "NULL".into(),
+            ],
             rows: vec![
                 vec![
                     GraphValue::Int(1, 64),
                     GraphValue::List(vec![GraphValue::String("a".into())]),
-                    GraphValue::Node(graph_olap_engine::NodeValue { id: 3, label: "L".into(), properties: vec![] }),
+                    GraphValue::Node(graph_olap_engine::NodeValue {
+                        id: 3,
+                        label: "L".into(),
+                        properties: vec![],
+                    }),
                     GraphValue::Null,
                 ],
-                vec![GraphValue::Null, GraphValue::Null, GraphValue::Null, GraphValue::Null],
+                vec![
+                    GraphValue::Null,
+                    GraphValue::Null,
+                    GraphValue::Null,
+                    GraphValue::Null,
+                ],
             ],
             truncated: false,
             execution_time_ms: 4,
@@ -225,7 +277,11 @@ mod tests {
         let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].num_rows(), 2);
-        let nodes = batches[0].column(2).as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+        let nodes = batches[0]
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
         assert_eq!(nodes.value(0), r#"{"_id":3,"_label":"L"}"#);
     }
 }

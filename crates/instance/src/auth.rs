@@ -75,16 +75,26 @@ impl Identity {
 }
 
 fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 fn forwarded_identity(parts: &Parts) -> Result<Option<Identity>, ApiError> {
-    let Some(username) = header(parts, "x-username") else { return Ok(None) };
+    let Some(username) = header(parts, "x-username") else {
+        return Ok(None);
+    };
     let role = match header(parts, "x-user-role") {
         Some(r) => Role::parse(r).ok_or_else(|| ApiError::unauthorized("invalid_role"))?,
         None => Role::Analyst,
     };
-    Ok(Some(Identity::User { username: username.to_ascii_lowercase(), role }))
+    Ok(Some(Identity::User {
+        username: username.to_ascii_lowercase(),
+        role,
+    }))
 }
 
 /// Resolves the caller (rules 1–4 of §10.2).
@@ -97,40 +107,62 @@ pub async fn authenticate(state: &Arc<AppState>, parts: &Parts) -> Result<Identi
         return Ok(forwarded_identity(parts)?.unwrap_or(Identity::Service));
     }
     if let Some(auth) = header(parts, "authorization") {
-        let Some(token) = auth.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
+        let Some(token) = auth
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
             return Err(ApiError::unauthorized("malformed"));
         };
         return introspect(state, token).await;
     }
-    let dev = state.boot.get().is_some_and(|b| b.auth_mode == AuthMode::Dev);
-    if dev
-        && let Some(identity) = forwarded_identity(parts)? {
-            return Ok(identity);
-        }
+    let dev = state
+        .boot
+        .get()
+        .is_some_and(|b| b.auth_mode == AuthMode::Dev);
+    if dev && let Some(identity) = forwarded_identity(parts)? {
+        return Ok(identity);
+    }
     Err(ApiError::unauthorized("missing_credentials"))
 }
 
 async fn introspect(state: &Arc<AppState>, token: &str) -> Result<Identity, ApiError> {
-    let cached = state
-        .introspection
-        .lock()
-        .ok()
-        .and_then(|c| c.get(token).filter(|e| e.at.elapsed() < INTROSPECTION_TTL).cloned());
+    let cached = state.introspection.lock().ok().and_then(|c| {
+        c.get(token)
+            .filter(|e| e.at.elapsed() < INTROSPECTION_TTL)
+            .cloned()
+    });
     let identity = match cached {
         Some(c) => c.identity,
         None => {
             let answer = state.control_plane.introspect(token).await.map_err(|e| {
                 tracing::warn!(error = %e, "token introspection failed");
-                ApiError::new(ErrorCode::ServiceUnavailable, "Token introspection is unavailable")
-                    .with("service", "control_plane")
+                ApiError::new(
+                    ErrorCode::ServiceUnavailable,
+                    "Token introspection is unavailable",
+                )
+                .with("service", "control_plane")
             })?;
-            let identity = match (answer.active, answer.username, answer.role.as_deref().and_then(Role::parse)) {
-                (true, Some(username), Some(role)) => Some(Identity::User { username: username.to_ascii_lowercase(), role }),
+            let identity = match (
+                answer.active,
+                answer.username,
+                answer.role.as_deref().and_then(Role::parse),
+            ) {
+                (true, Some(username), Some(role)) => Some(Identity::User {
+                    username: username.to_ascii_lowercase(),
+                    role,
+                }),
                 _ => None,
             };
             if let Ok(mut cache) = state.introspection.lock() {
                 cache.retain(|_, e| e.at.elapsed() < INTROSPECTION_TTL);
-                cache.insert(token.to_string(), CachedIdentity { at: Instant::now(), identity: identity.clone() });
+                cache.insert(
+                    token.to_string(),
+                    CachedIdentity {
+                        at: Instant::now(),
+                        identity: identity.clone(),
+                    },
+                );
             }
             identity
         }
@@ -143,15 +175,24 @@ async fn introspect(state: &Arc<AppState>, token: &str) -> Result<Identity, ApiE
 pub fn authorize(identity: &Identity, owner: Option<&str>) -> Result<(), ApiError> {
     match identity {
         Identity::Service => Ok(()),
-        Identity::User { role: Role::Admin | Role::Ops, .. } => Ok(()),
+        Identity::User {
+            role: Role::Admin | Role::Ops,
+            ..
+        } => Ok(()),
         Identity::User { username, role } => {
             if owner.is_some_and(|o| o.eq_ignore_ascii_case(username)) {
                 Ok(())
             } else {
-                Err(ApiError::new(ErrorCode::PermissionDenied, "Only the instance owner, admin or ops may use this instance")
-                    .with("required_roles", serde_json::json!(["owner", "admin", "ops"]))
-                    .with("user_role", role.as_str())
-                    .with("resource_type", "instance"))
+                Err(ApiError::new(
+                    ErrorCode::PermissionDenied,
+                    "Only the instance owner, admin or ops may use this instance",
+                )
+                .with(
+                    "required_roles",
+                    serde_json::json!(["owner", "admin", "ops"]),
+                )
+                .with("user_role", role.as_str())
+                .with("resource_type", "instance"))
             }
         }
     }
@@ -164,13 +205,19 @@ pub struct Caller(pub Identity);
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         let identity = authenticate(state, parts).await?;
         match state.boot.get() {
             Some(boot) => authorize(&identity, Some(&boot.owner_username))?,
             None => {
                 if authorize(&identity, None).is_err() {
-                    return Err(ApiError::not_ready(state.config.instance_id, state.phase().as_str()));
+                    return Err(ApiError::not_ready(
+                        state.config.instance_id,
+                        state.phase().as_str(),
+                    ));
                 }
             }
         }
@@ -184,7 +231,10 @@ mod tests {
 
     #[test]
     fn owner_admin_ops_and_service_pass() {
-        let user = |u: &str, r| Identity::User { username: u.into(), role: r };
+        let user = |u: &str, r| Identity::User {
+            username: u.into(),
+            role: r,
+        };
         assert!(authorize(&Identity::Service, Some("alice")).is_ok());
         assert!(authorize(&user("alice", Role::Analyst), Some("Alice")).is_ok());
         assert!(authorize(&user("carol", Role::Admin), Some("alice")).is_ok());

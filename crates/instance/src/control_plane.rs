@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use graph_olap_api::instance::{
-    ActivityReport, InstanceBootstrap, IntrospectRequest, IntrospectResponse, MetricsAck, MetricsReport,
-    ProgressReport, StatusReport, StatusReportAck,
+    ActivityReport, InstanceBootstrap, IntrospectRequest, IntrospectResponse, MetricsAck,
+    MetricsReport, ProgressReport, StatusReport, StatusReportAck,
 };
 use graph_olap_api::{Envelope, ErrorEnvelope};
 use serde::Serialize;
@@ -69,7 +69,10 @@ impl ControlPlaneClient {
     }
 
     fn url(&self, suffix: &str) -> String {
-        format!("{}/api/internal/instances/{}/{suffix}", self.base, self.instance_id)
+        format!(
+            "{}/api/internal/instances/{}/{suffix}",
+            self.base, self.instance_id
+        )
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(
@@ -92,7 +95,10 @@ impl ControlPlaneClient {
         let mut delay = Duration::from_secs(1);
         let mut last = String::new();
         for attempt in 1..=attempts {
-            let mut request = self.http.request(method.clone(), &url).header("X-Internal-Api-Key", &self.key);
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .header("X-Internal-Api-Key", &self.key);
             if let Some(t) = timeout {
                 request = request.timeout(t);
             }
@@ -102,21 +108,38 @@ impl ControlPlaneClient {
             match request.send().await {
                 Ok(response) => {
                     let status = response.status();
-                    let bytes = response.bytes().await.map_err(|e| ControlPlaneError::Transport(e.to_string()))?;
+                    let bytes = response
+                        .bytes()
+                        .await
+                        .map_err(|e| ControlPlaneError::Transport(e.to_string()))?;
                     if status.is_success() {
                         let env: Envelope<T> = serde_json::from_slice(&bytes)
                             .map_err(|e| ControlPlaneError::Decode(e.to_string()))?;
                         return Ok(env.data);
                     }
-                    let (code, message, reason) = match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
-                        Ok(e) => (
-                            e.error.code.as_str().to_string(),
-                            e.error.message,
-                            e.error.details.get("reason").and_then(|r| r.as_str()).map(str::to_string),
-                        ),
-                        Err(_) => (String::new(), String::from_utf8_lossy(&bytes).into_owned(), None),
+                    let (code, message, reason) =
+                        match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
+                            Ok(e) => (
+                                e.error.code.as_str().to_string(),
+                                e.error.message,
+                                e.error
+                                    .details
+                                    .get("reason")
+                                    .and_then(|r| r.as_str())
+                                    .map(str::to_string),
+                            ),
+                            Err(_) => (
+                                String::new(),
+                                String::from_utf8_lossy(&bytes).into_owned(),
+                                None,
+                            ),
+                        };
+                    let err = ControlPlaneError::Status {
+                        status: status.as_u16(),
+                        code,
+                        message,
+                        reason,
                     };
-                    let err = ControlPlaneError::Status { status: status.as_u16(), code, message, reason };
                     if status.is_client_error() || attempt == attempts {
                         return Err(err);
                     }
@@ -131,42 +154,79 @@ impl ControlPlaneClient {
     }
 
     /// `PATCH …/status`.
-    pub async fn report_status(&self, report: &StatusReport) -> Result<StatusReportAck, ControlPlaneError> {
-        self.call(reqwest::Method::PATCH, self.url("status"), Some(report)).await
+    pub async fn report_status(
+        &self,
+        report: &StatusReport,
+    ) -> Result<StatusReportAck, ControlPlaneError> {
+        self.call(reqwest::Method::PATCH, self.url("status"), Some(report))
+            .await
     }
 
     /// `PATCH …/status` once, within two seconds: the report sent while the server exits. The
     /// control plane may be stopping itself (`graph-olap up` shutting down), and a stopping
     /// instance must not outstay the runtime's grace period waiting for it; reconciliation
     /// confirms the stop anyway.
-    pub async fn report_status_on_exit(&self, report: &StatusReport) -> Result<StatusReportAck, ControlPlaneError> {
-        self.call_with(reqwest::Method::PATCH, self.url("status"), Some(report), 1, Some(Duration::from_secs(2))).await
+    pub async fn report_status_on_exit(
+        &self,
+        report: &StatusReport,
+    ) -> Result<StatusReportAck, ControlPlaneError> {
+        self.call_with(
+            reqwest::Method::PATCH,
+            self.url("status"),
+            Some(report),
+            1,
+            Some(Duration::from_secs(2)),
+        )
+        .await
     }
 
     /// `GET …/mapping`.
     pub async fn bootstrap(&self) -> Result<InstanceBootstrap, ControlPlaneError> {
-        self.call::<(), _>(reqwest::Method::GET, self.url("mapping"), None).await
+        self.call::<(), _>(reqwest::Method::GET, self.url("mapping"), None)
+            .await
     }
 
     /// `PUT …/progress`.
-    pub async fn report_progress(&self, report: &ProgressReport) -> Result<serde_json::Value, ControlPlaneError> {
-        self.call(reqwest::Method::PUT, self.url("progress"), Some(report)).await
+    pub async fn report_progress(
+        &self,
+        report: &ProgressReport,
+    ) -> Result<serde_json::Value, ControlPlaneError> {
+        self.call(reqwest::Method::PUT, self.url("progress"), Some(report))
+            .await
     }
 
     /// `PUT …/metrics`.
-    pub async fn report_metrics(&self, report: &MetricsReport) -> Result<MetricsAck, ControlPlaneError> {
-        self.call(reqwest::Method::PUT, self.url("metrics"), Some(report)).await
+    pub async fn report_metrics(
+        &self,
+        report: &MetricsReport,
+    ) -> Result<MetricsAck, ControlPlaneError> {
+        self.call(reqwest::Method::PUT, self.url("metrics"), Some(report))
+            .await
     }
 
     /// `POST …/activity`.
-    pub async fn report_activity(&self, kind: &str) -> Result<serde_json::Value, ControlPlaneError> {
-        let body = ActivityReport { at: Some(chrono::Utc::now()), kind: kind.to_string() };
-        self.call(reqwest::Method::POST, self.url("activity"), Some(&body)).await
+    pub async fn report_activity(
+        &self,
+        kind: &str,
+    ) -> Result<serde_json::Value, ControlPlaneError> {
+        let body = ActivityReport {
+            at: Some(chrono::Utc::now()),
+            kind: kind.to_string(),
+        };
+        self.call(reqwest::Method::POST, self.url("activity"), Some(&body))
+            .await
     }
 
     /// `POST /api/internal/auth/introspect`.
     pub async fn introspect(&self, token: &str) -> Result<IntrospectResponse, ControlPlaneError> {
         let url = format!("{}/api/internal/auth/introspect", self.base);
-        self.call(reqwest::Method::POST, url, Some(&IntrospectRequest { token: token.to_string() })).await
+        self.call(
+            reqwest::Method::POST,
+            url,
+            Some(&IntrospectRequest {
+                token: token.to_string(),
+            }),
+        )
+        .await
     }
 }

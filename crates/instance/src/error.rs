@@ -17,7 +17,9 @@ tokio::task_local! {
 
 /// The id of the current request, or a fresh one outside a request.
 pub fn current_request_id() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| uuid::Uuid::new_v4().to_string())
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| uuid::Uuid::new_v4().to_string())
 }
 
 /// An error answered with the standard envelope.
@@ -34,7 +36,11 @@ pub struct ApiError {
 impl ApiError {
     /// An error without details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: Map::new() }
+        Self {
+            code,
+            message: message.into(),
+            details: Map::new(),
+        }
     }
 
     /// Adds one detail.
@@ -71,46 +77,66 @@ impl ApiError {
 impl From<QueryError> for ApiError {
     fn from(e: QueryError) -> Self {
         match e.kind {
-            QueryErrorKind::Syntax { line, column, snippet } => {
-                ApiError::new(ErrorCode::QuerySyntaxError, e.message)
-                    .with("line", line.map_or(Value::Null, |l| json!(l)))
-                    .with("column", column.map_or(Value::Null, |c| json!(c)))
-                    .with("snippet", snippet.map_or(Value::Null, Value::String))
-            }
+            QueryErrorKind::Syntax {
+                line,
+                column,
+                snippet,
+            } => ApiError::new(ErrorCode::QuerySyntaxError, e.message)
+                .with("line", line.map_or(Value::Null, |l| json!(l)))
+                .with("column", column.map_or(Value::Null, |c| json!(c)))
+                .with("snippet", snippet.map_or(Value::Null, Value::String)),
             QueryErrorKind::Unsupported { feature } => {
                 ApiError::new(ErrorCode::QueryUnsupported, e.message).with("feature", feature)
             }
-            QueryErrorKind::ReadOnlyViolation { clause, line, column } => {
-                ApiError::new(ErrorCode::ReadOnlyViolation, e.message)
-                    .with("clause", clause)
-                    .with("line", line)
-                    .with("column", column)
-            }
+            QueryErrorKind::ReadOnlyViolation {
+                clause,
+                line,
+                column,
+            } => ApiError::new(ErrorCode::ReadOnlyViolation, e.message)
+                .with("clause", clause)
+                .with("line", line)
+                .with("column", column),
             QueryErrorKind::Failed { reason, parameter } => {
-                let mut err = ApiError::new(ErrorCode::QueryFailed, e.message).with("reason", reason.as_str());
+                let mut err = ApiError::new(ErrorCode::QueryFailed, e.message)
+                    .with("reason", reason.as_str());
                 if let Some(p) = parameter {
                     err = err.with("parameter", p);
                 }
                 err
             }
-            QueryErrorKind::Timeout { timeout_ms, elapsed_ms } => ApiError::new(ErrorCode::QueryTimeout, e.message)
+            QueryErrorKind::Timeout {
+                timeout_ms,
+                elapsed_ms,
+            } => ApiError::new(ErrorCode::QueryTimeout, e.message)
                 .with("timeout_ms", timeout_ms)
                 .with("elapsed_ms", elapsed_ms),
-            QueryErrorKind::Cancelled => ApiError::new(ErrorCode::QueryFailed, e.message).with("reason", "other"),
+            QueryErrorKind::Cancelled => {
+                ApiError::new(ErrorCode::QueryFailed, e.message).with("reason", "other")
+            }
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ErrorEnvelope {
-            error: ErrorBody { code: self.code, message: self.message, details: self.details },
-            meta: Meta { request_id: current_request_id(), ..Meta::default() },
+            error: ErrorBody {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
+            meta: Meta {
+                request_id: current_request_id(),
+                ..Meta::default()
+            },
         };
         let mut response = (status, axum::Json(body)).into_response();
         if self.code == ErrorCode::InstanceNotReady {
-            response.headers_mut().insert("retry-after", HeaderValue::from_static("5"));
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from_static("5"));
         }
         response
     }

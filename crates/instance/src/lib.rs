@@ -81,15 +81,31 @@ pub async fn run(config: InstanceConfig) -> Result<(), InstanceError> {
 /// Binds, starts serving and loading in the background, and returns immediately.
 pub async fn start(config: InstanceConfig) -> Result<Server, InstanceError> {
     let addr = config.listen;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| InstanceError::Serve { addr, source })?;
-    let addr = listener.local_addr().map_err(|source| InstanceError::Serve { addr, source })?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| InstanceError::Serve { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| InstanceError::Serve { addr, source })?;
     let state = AppState::new(config);
     let handle = tokio::spawn(serve(Arc::clone(&state), listener));
-    Ok(Server { addr, state, handle })
+    Ok(Server {
+        addr,
+        state,
+        handle,
+    })
 }
 
-async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener) -> Result<(), InstanceError> {
-    let addr = listener.local_addr().map_err(|source| InstanceError::Serve { addr: state.config.listen, source })?;
+async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+) -> Result<(), InstanceError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|source| InstanceError::Serve {
+            addr: state.config.listen,
+            source,
+        })?;
     let mut shutdown_rx = state.shutdown.subscribe();
     let app = routes::router(Arc::clone(&state));
     let http = tokio::spawn(async move {
@@ -157,7 +173,10 @@ async fn watch_signals(state: Arc<AppState>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             return;
         };
         tokio::select! {
@@ -191,7 +210,11 @@ async fn metrics_loop(state: Arc<AppState>) {
             disk_usage_bytes: disk,
             cpu_usage_cores: None,
             query_count_since_last: Some(finished),
-            avg_query_time_ms: if finished > 0 { Some(total_ms as f64 / finished as f64) } else { None },
+            avg_query_time_ms: if finished > 0 {
+                Some(total_ms as f64 / finished as f64)
+            } else {
+                None
+            },
             active_queries: Some(state.counters.active_queries.load(Ordering::Relaxed)),
             algorithm_running: Some(algo::lock_info(&state).locked),
         };

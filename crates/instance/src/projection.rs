@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use graph_olap_algorithms::Cancel;
-use graph_olap_engine::{CancelToken, GraphEngine, GraphValue, LabelRange, QueryErrorKind, QueryRequest};
+use graph_olap_engine::{
+    CancelToken, GraphEngine, GraphValue, LabelRange, QueryErrorKind, QueryRequest,
+};
 
 /// Most rows a `subgraph_query` may return: every row is held in memory while the graph is
 /// built (about 100 bytes each), so ten million rows stay near one GiB.
@@ -63,7 +65,11 @@ pub enum ProjectionError {
 
 impl Scope {
     /// Builds the projection from the engine.
-    pub fn project(&self, engine: &dyn GraphEngine, cancel: &Cancel) -> Result<Projection, ProjectionError> {
+    pub fn project(
+        &self,
+        engine: &dyn GraphEngine,
+        cancel: &Cancel,
+    ) -> Result<Projection, ProjectionError> {
         let projection = match self {
             Scope::Labels { labels, types } => from_labels(engine, labels, types)?,
             Scope::Subgraph { query } => from_query(engine, query, cancel)?,
@@ -71,15 +77,23 @@ impl Scope {
         if projection.global_of_local.is_empty() {
             return Err(ProjectionError::Failed(match self {
                 Scope::Labels { .. } => "The projection is empty: no nodes in scope".into(),
-                Scope::Subgraph { .. } => "The projection is empty: subgraph_query returned no nodes".into(),
+                Scope::Subgraph { .. } => {
+                    "The projection is empty: subgraph_query returned no nodes".into()
+                }
             }));
         }
         Ok(projection)
     }
 }
 
-fn from_labels(engine: &dyn GraphEngine, labels: &[String], types: &[String]) -> Result<Projection, ProjectionError> {
-    let topo = engine.topology(labels, types).map_err(|e| ProjectionError::Failed(e.to_string()))?;
+fn from_labels(
+    engine: &dyn GraphEngine,
+    labels: &[String],
+    types: &[String],
+) -> Result<Projection, ProjectionError> {
+    let topo = engine
+        .topology(labels, types)
+        .map_err(|e| ProjectionError::Failed(e.to_string()))?;
     let mut local_of_global = vec![u32::MAX; topo.node_count() as usize];
     let mut global_of_local = Vec::new();
     for r in &topo.labels {
@@ -88,7 +102,12 @@ fn from_labels(engine: &dyn GraphEngine, labels: &[String], types: &[String]) ->
             global_of_local.push(g);
         }
     }
-    let local = |g: u32| local_of_global.get(g as usize).copied().filter(|l| *l != u32::MAX);
+    let local = |g: u32| {
+        local_of_global
+            .get(g as usize)
+            .copied()
+            .filter(|l| *l != u32::MAX)
+    };
     let mut edges = Vec::new();
     for list in &topo.edges {
         for (s, d) in list.src.iter().zip(&list.dst) {
@@ -98,29 +117,43 @@ fn from_labels(engine: &dyn GraphEngine, labels: &[String], types: &[String]) ->
         }
     }
     let labels = topo.labels.into_iter().map(|r| r.label).collect();
-    Ok(Projection { global_of_local, edges, labels })
+    Ok(Projection {
+        global_of_local,
+        edges,
+        labels,
+    })
 }
 
 fn local_id(index: usize) -> Result<u32, ProjectionError> {
-    u32::try_from(index).map_err(|_| ProjectionError::Failed("the graph has too many nodes for one projection".into()))
+    u32::try_from(index).map_err(|_| {
+        ProjectionError::Failed("the graph has too many nodes for one projection".into())
+    })
 }
 
-fn from_query(engine: &dyn GraphEngine, query: &str, cancel: &Cancel) -> Result<Projection, ProjectionError> {
+fn from_query(
+    engine: &dyn GraphEngine,
+    query: &str,
+    cancel: &Cancel,
+) -> Result<Projection, ProjectionError> {
     cancel.check().map_err(|_| interrupted(cancel))?;
     let ranges = engine.node_ranges();
     let node_count = ranges.last().map_or(0, |r| r.first_id + r.count);
-    let timeout = cancel.deadline().map_or(Duration::from_secs(3600), |d| d.saturating_duration_since(Instant::now()));
+    let timeout = cancel.deadline().map_or(Duration::from_secs(3600), |d| {
+        d.saturating_duration_since(Instant::now())
+    });
     let request = QueryRequest {
         query: query.to_string(),
         parameters: serde_json::Map::new(),
         timeout: timeout.max(Duration::from_millis(1)),
         max_rows: MAX_SUBGRAPH_ROWS,
     };
-    let output = with_bridged_cancel(cancel, |token| engine.query(&request, token)).map_err(|e| match e.kind {
-        QueryErrorKind::Timeout { .. } => ProjectionError::TimedOut,
-        QueryErrorKind::Cancelled => ProjectionError::Cancelled,
-        _ => ProjectionError::Failed(format!("subgraph_query failed: {}", e.message)),
-    })?;
+    let output = with_bridged_cancel(cancel, |token| engine.query(&request, token)).map_err(
+        |e| match e.kind {
+            QueryErrorKind::Timeout { .. } => ProjectionError::TimedOut,
+            QueryErrorKind::Cancelled => ProjectionError::Cancelled,
+            _ => ProjectionError::Failed(format!("subgraph_query failed: {}", e.message)),
+        },
+    )?;
     if output.truncated {
         return Err(ProjectionError::Failed(format!(
             "subgraph_query returned more than {MAX_SUBGRAPH_ROWS} rows; narrow it or use a label/edge-type scope on /algo"
@@ -134,7 +167,10 @@ fn from_query(engine: &dyn GraphEngine, query: &str, cancel: &Cancel) -> Result<
     }
     let mut pairs: Vec<(Option<u32>, Option<u32>)> = Vec::with_capacity(output.rows.len());
     for row in &output.rows {
-        pairs.push((node_id(&row[0], node_count, &output.columns[0])?, node_id(&row[1], node_count, &output.columns[1])?));
+        pairs.push((
+            node_id(&row[0], node_count, &output.columns[0])?,
+            node_id(&row[1], node_count, &output.columns[1])?,
+        ));
     }
     drop(output);
     let mut local_of_global = vec![u32::MAX; node_count as usize];
@@ -152,14 +188,27 @@ fn from_query(engine: &dyn GraphEngine, query: &str, cancel: &Cancel) -> Result<
     }
     let edges = pairs
         .iter()
-        .filter_map(|(a, b)| Some((local_of_global[(*a)? as usize], local_of_global[(*b)? as usize])))
+        .filter_map(|(a, b)| {
+            Some((
+                local_of_global[(*a)? as usize],
+                local_of_global[(*b)? as usize],
+            ))
+        })
         .collect();
     let labels = labels_present(&ranges, &global_of_local);
-    Ok(Projection { global_of_local, edges, labels })
+    Ok(Projection {
+        global_of_local,
+        edges,
+        labels,
+    })
 }
 
 /// The node `_id` in one cell of the subgraph query: a node, an integer `_id`, or null.
-fn node_id(value: &GraphValue, node_count: u32, column: &str) -> Result<Option<u32>, ProjectionError> {
+fn node_id(
+    value: &GraphValue,
+    node_count: u32,
+    column: &str,
+) -> Result<Option<u32>, ProjectionError> {
     let id = match value {
         GraphValue::Null => return Ok(None),
         GraphValue::Node(n) => n.id,
@@ -171,9 +220,15 @@ fn node_id(value: &GraphValue, node_count: u32, column: &str) -> Result<Option<u
             )));
         }
     };
-    u32::try_from(id).ok().filter(|g| *g < node_count).map(Some).ok_or_else(|| {
-        ProjectionError::Failed(format!("subgraph_query column '{column}' holds {id}, which is not a node id of this graph"))
-    })
+    u32::try_from(id)
+        .ok()
+        .filter(|g| *g < node_count)
+        .map(Some)
+        .ok_or_else(|| {
+            ProjectionError::Failed(format!(
+                "subgraph_query column '{column}' holds {id}, which is not a node id of this graph"
+            ))
+        })
 }
 
 fn labels_present(ranges: &[LabelRange], sorted_ids: &[u32]) -> Vec<String> {
@@ -181,14 +236,20 @@ fn labels_present(ranges: &[LabelRange], sorted_ids: &[u32]) -> Vec<String> {
         .iter()
         .filter(|r| {
             let start = sorted_ids.partition_point(|g| *g < r.first_id);
-            sorted_ids.get(start).is_some_and(|g| *g < r.first_id + r.count)
+            sorted_ids
+                .get(start)
+                .is_some_and(|g| *g < r.first_id + r.count)
         })
         .map(|r| r.label.clone())
         .collect()
 }
 
 fn interrupted(cancel: &Cancel) -> ProjectionError {
-    if cancel.is_cancelled() { ProjectionError::Cancelled } else { ProjectionError::TimedOut }
+    if cancel.is_cancelled() {
+        ProjectionError::Cancelled
+    } else {
+        ProjectionError::TimedOut
+    }
 }
 
 /// Runs `f` with an engine cancel token that fires when the execution's [`Cancel`] does, so
@@ -219,7 +280,11 @@ mod tests {
     use super::*;
 
     fn range(label: &str, first_id: u32, count: u32) -> LabelRange {
-        LabelRange { label: label.into(), first_id, count }
+        LabelRange {
+            label: label.into(),
+            first_id,
+            count,
+        }
     }
 
     #[test]
@@ -234,9 +299,14 @@ mod tests {
     fn cells_must_be_nodes_or_node_ids_of_this_graph() {
         assert_eq!(node_id(&GraphValue::Int(2, 64), 3, "a"), Ok(Some(2)));
         assert_eq!(node_id(&GraphValue::Null, 3, "a"), Ok(None));
-        let Err(ProjectionError::Failed(m)) = node_id(&GraphValue::Int(3, 64), 3, "b") else { panic!() };
+        let Err(ProjectionError::Failed(m)) = node_id(&GraphValue::Int(3, 64), 3, "b") else {
+            panic!()
+        };
         assert!(m.contains("'b' holds 3"), "{m}");
-        let Err(ProjectionError::Failed(m)) = node_id(&GraphValue::String("x".into()), 3, "a") else { panic!() };
+        let Err(ProjectionError::Failed(m)) = node_id(&GraphValue::String("x".into()), 3, "a")
+        else {
+            panic!()
+        };
         assert!(m.contains("nodes or node ids"), "{m}");
         assert!(node_id(&GraphValue::Int(-1, 64), 3, "a").is_err());
     }

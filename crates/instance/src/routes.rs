@@ -17,8 +17,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use graph_olap_api::instance::{
-    HealthBody, InstanceStatusBody, LockBody, QueryBody, QueryResultBody, SchemaBody, SchemaEdgeTable,
-    SchemaNodeTable,
+    HealthBody, InstanceStatusBody, LockBody, QueryBody, QueryResultBody, SchemaBody,
+    SchemaEdgeTable, SchemaNodeTable,
 };
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_engine::{CancelToken, QueryRequest};
@@ -43,7 +43,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/query", post(query))
         .route("/lock", get(lock))
         .merge(algo::routes())
-        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such endpoint").with("resource_type", "route") })
+        .fallback(|| async {
+            ApiError::new(ErrorCode::NotFound, "No such endpoint").with("resource_type", "route")
+        })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(envelope_errors))
         .layer(middleware::from_fn(request_id))
@@ -51,7 +53,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 fn valid_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
+    (1..=128).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
 }
 
 /// Accepts or generates `X-Request-ID`, exposes it to handlers and echoes it on every response.
@@ -90,13 +95,17 @@ async fn envelope_errors(request: Request, next: Next) -> Response {
                 .and_then(|a| a.to_str().ok())
                 .map(|a| a.split(',').map(|m| m.trim().to_string()).collect())
                 .unwrap_or_default();
-            ApiError::new(ErrorCode::MethodNotAllowed, "Method not allowed").with("allowed_methods", allowed)
+            ApiError::new(ErrorCode::MethodNotAllowed, "Method not allowed")
+                .with("allowed_methods", allowed)
         }
         StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(ErrorCode::PayloadTooLarge, "Request body too large").with("max_bytes", MAX_BODY_BYTES)
+            ApiError::new(ErrorCode::PayloadTooLarge, "Request body too large")
+                .with("max_bytes", MAX_BODY_BYTES)
         }
         StatusCode::NOT_FOUND => ApiError::new(ErrorCode::NotFound, "No such endpoint"),
-        s if s.is_client_error() => ApiError::validation(vec![FieldError::new("body", "invalid", "Invalid request")]),
+        s if s.is_client_error() => {
+            ApiError::validation(vec![FieldError::new("body", "invalid", "Invalid request")])
+        }
         _ => ApiError::new(ErrorCode::InternalError, "An unexpected error occurred"),
     };
     let mut out = error.into_response();
@@ -107,20 +116,33 @@ async fn envelope_errors(request: Request, next: Next) -> Response {
 }
 
 async fn health() -> axum::Json<HealthBody> {
-    axum::Json(HealthBody { status: "healthy".into(), timestamp: chrono::Utc::now() })
+    axum::Json(HealthBody {
+        status: "healthy".into(),
+        timestamp: chrono::Utc::now(),
+    })
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Result<axum::Json<HealthBody>, ApiError> {
     if state.ready_engine().is_some() {
-        Ok(axum::Json(HealthBody { status: "ready".into(), timestamp: chrono::Utc::now() }))
+        Ok(axum::Json(HealthBody {
+            status: "ready".into(),
+            timestamp: chrono::Utc::now(),
+        }))
     } else {
-        Err(ApiError::not_ready(state.config.instance_id, state.phase().as_str()))
+        Err(ApiError::not_ready(
+            state.config.instance_id,
+            state.phase().as_str(),
+        ))
     }
 }
 
 /// The engine, or `503 INSTANCE_NOT_READY`.
-pub fn require_ready(state: &AppState) -> Result<Arc<dyn graph_olap_engine::GraphEngine>, ApiError> {
-    state.ready_engine().ok_or_else(|| ApiError::not_ready(state.config.instance_id, state.phase().as_str()))
+pub fn require_ready(
+    state: &AppState,
+) -> Result<Arc<dyn graph_olap_engine::GraphEngine>, ApiError> {
+    state
+        .ready_engine()
+        .ok_or_else(|| ApiError::not_ready(state.config.instance_id, state.phase().as_str()))
 }
 
 fn rss_bytes() -> Option<u64> {
@@ -151,7 +173,10 @@ pub fn usage(state: &AppState) -> (Option<u64>, Option<u64>) {
     (rss_bytes(), dir_size(&state.config.data_dir))
 }
 
-async fn status(State(state): State<Arc<AppState>>, Caller(_): Caller) -> axum::Json<InstanceStatusBody> {
+async fn status(
+    State(state): State<Arc<AppState>>,
+    Caller(_): Caller,
+) -> axum::Json<InstanceStatusBody> {
     let boot = state.boot.get();
     let stats = state.stats.get();
     let (memory, disk) = usage(&state);
@@ -167,11 +192,21 @@ async fn status(State(state): State<Arc<AppState>>, Caller(_): Caller) -> axum::
         wrapper_type: "ryugraph".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         started_at: state.started_at,
-        uptime_seconds: u64::try_from((chrono::Utc::now() - state.started_at).num_seconds()).unwrap_or(0),
+        uptime_seconds: u64::try_from((chrono::Utc::now() - state.started_at).num_seconds())
+            .unwrap_or(0),
         node_count: stats.map(|s| s.node_count),
         edge_count: stats.map(|s| s.edge_count),
-        node_tables: boot.map(|b| b.node_definitions.iter().map(|n| n.label.clone()).collect()).unwrap_or_default(),
-        edge_tables: boot.map(|b| b.edge_definitions.iter().map(|e| e.edge_type.clone()).collect()).unwrap_or_default(),
+        node_tables: boot
+            .map(|b| b.node_definitions.iter().map(|n| n.label.clone()).collect())
+            .unwrap_or_default(),
+        edge_tables: boot
+            .map(|b| {
+                b.edge_definitions
+                    .iter()
+                    .map(|e| e.edge_type.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
         memory_usage_bytes: memory,
         disk_usage_bytes: disk,
         active_queries: state.counters.active_queries.load(Ordering::Relaxed),
@@ -180,14 +215,22 @@ async fn status(State(state): State<Arc<AppState>>, Caller(_): Caller) -> axum::
 }
 
 async fn lock(State(state): State<Arc<AppState>>, Caller(_): Caller) -> axum::Json<LockBody> {
-    axum::Json(LockBody { lock: algo::lock_info(&state) })
+    axum::Json(LockBody {
+        lock: algo::lock_info(&state),
+    })
 }
 
 fn ordered(props: &[(String, String)]) -> Map<String, Value> {
-    props.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()
+    props
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
 }
 
-async fn schema(State(state): State<Arc<AppState>>, Caller(_): Caller) -> Result<axum::Json<SchemaBody>, ApiError> {
+async fn schema(
+    State(state): State<Arc<AppState>>,
+    Caller(_): Caller,
+) -> Result<axum::Json<SchemaBody>, ApiError> {
     let engine = require_ready(&state)?;
     let schema = tokio::task::spawn_blocking(move || engine.schema())
         .await
@@ -229,19 +272,37 @@ async fn schema(State(state): State<Arc<AppState>>, Caller(_): Caller) -> Result
 }
 
 /// Parses a JSON object body, reporting `invalid_json` / non-object as §1.2 requires.
-pub fn parse_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
-    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
-        && !ct.trim().to_ascii_lowercase().starts_with("application/json") {
-            return Err(ApiError::validation(vec![FieldError::new(
-                "body",
-                "unsupported_media_type",
-                "Content-Type must be application/json",
-            )]));
-        }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::validation(vec![FieldError::new("body", "invalid_json", format!("Malformed JSON: {e}"))]))?;
+pub fn parse_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<T, ApiError> {
+    if let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        && !ct
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "unsupported_media_type",
+            "Content-Type must be application/json",
+        )]));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::validation(vec![FieldError::new(
+            "body",
+            "invalid_json",
+            format!("Malformed JSON: {e}"),
+        )])
+    })?;
     if !value.is_object() {
-        return Err(ApiError::validation(vec![FieldError::new("body", "type", "The body must be a JSON object")]));
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "type",
+            "The body must be a JSON object",
+        )]));
     }
     serde_json::from_value(value)
         .map_err(|e| ApiError::validation(vec![FieldError::new("body", "type", e.to_string())]))
@@ -249,14 +310,20 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &By
 
 /// Whether `Accept` prefers Arrow IPC (quality ≥ that of JSON).
 pub fn wants_arrow(headers: &HeaderMap) -> bool {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return false };
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
     let mut arrow_q: Option<f32> = None;
     let mut json_q: f32 = 0.0;
     for item in accept.split(',') {
         let mut parts = item.split(';');
         let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = parts
-            .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .filter_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
             .next()
             .unwrap_or(1.0);
         if media == ARROW_STREAM {
@@ -283,7 +350,10 @@ struct ActiveGuard<'a>(&'a AppState);
 
 impl Drop for ActiveGuard<'_> {
     fn drop(&mut self) {
-        self.0.counters.active_queries.fetch_sub(1, Ordering::Relaxed);
+        self.0
+            .counters
+            .active_queries
+            .fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -295,17 +365,33 @@ async fn query(
 ) -> Result<Response, ApiError> {
     let engine = require_ready(&state)?;
     let request: QueryBody = parse_body(&headers, &body)?;
-    let defaults = state.boot.get().map(|b| b.query_defaults).unwrap_or_default();
+    let defaults = state
+        .boot
+        .get()
+        .map(|b| b.query_defaults)
+        .unwrap_or_default();
     let mut errors = Vec::new();
     let chars = request.query.chars().count();
     if chars == 0 || request.query.trim().is_empty() {
-        errors.push(FieldError::new("query", "too_short", "query must not be empty"));
+        errors.push(FieldError::new(
+            "query",
+            "too_short",
+            "query must not be empty",
+        ));
     } else if chars > 100_000 {
-        errors.push(FieldError::new("query", "too_long", "query must be at most 100000 characters"));
+        errors.push(FieldError::new(
+            "query",
+            "too_long",
+            "query must be at most 100000 characters",
+        ));
     }
     let timeout_ms = request.timeout_ms.unwrap_or(defaults.timeout_ms);
     if !(1_000..=1_800_000).contains(&timeout_ms) {
-        errors.push(FieldError::new("timeout_ms", "out_of_range", "timeout_ms must be between 1000 and 1800000"));
+        errors.push(FieldError::new(
+            "timeout_ms",
+            "out_of_range",
+            "timeout_ms must be between 1000 and 1800000",
+        ));
     }
     let max_rows = request.max_rows.unwrap_or(defaults.max_rows);
     if max_rows < 1 || max_rows > defaults.max_rows_cap {
@@ -326,7 +412,10 @@ async fn query(
     };
     let cancel = CancelToken::new();
     let mut guard = CancelOnDrop(cancel.clone(), false);
-    state.counters.active_queries.fetch_add(1, Ordering::Relaxed);
+    state
+        .counters
+        .active_queries
+        .fetch_add(1, Ordering::Relaxed);
     let _active = ActiveGuard(&state);
     let started = Instant::now();
     let outcome = tokio::task::spawn_blocking(move || engine.query(&engine_request, &cancel))
@@ -341,15 +430,25 @@ async fn query(
         let mut response = (StatusCode::OK, bytes).into_response();
         let h = response.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ARROW_STREAM));
-        h.insert("x-graph-olap-row-count", HeaderValue::from(output.rows.len() as u64));
-        h.insert("x-graph-olap-execution-time-ms", HeaderValue::from(output.execution_time_ms));
+        h.insert(
+            "x-graph-olap-row-count",
+            HeaderValue::from(output.rows.len() as u64),
+        );
+        h.insert(
+            "x-graph-olap-execution-time-ms",
+            HeaderValue::from(output.execution_time_ms),
+        );
         h.insert(
             "x-graph-olap-truncated",
             HeaderValue::from_static(if output.truncated { "true" } else { "false" }),
         );
         return Ok(response);
     }
-    let rows: Vec<Vec<Value>> = output.rows.iter().map(|r| r.iter().map(|v| v.to_json()).collect()).collect();
+    let rows: Vec<Vec<Value>> = output
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|v| v.to_json()).collect())
+        .collect();
     Ok(axum::Json(QueryResultBody {
         columns: output.columns,
         column_types: output.column_types,
@@ -373,8 +472,12 @@ mod tests {
             wants_arrow(&m)
         };
         assert!(h(ARROW_STREAM));
-        assert!(h("application/json;q=0.5, application/vnd.apache.arrow.stream"));
-        assert!(!h("application/json, application/vnd.apache.arrow.stream;q=0.9"));
+        assert!(h(
+            "application/json;q=0.5, application/vnd.apache.arrow.stream"
+        ));
+        assert!(!h(
+            "application/json, application/vnd.apache.arrow.stream;q=0.9"
+        ));
         assert!(!h("application/json"));
         assert!(!wants_arrow(&HeaderMap::new()));
     }

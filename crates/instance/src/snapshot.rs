@@ -10,7 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use graph_olap_api::instance::{InstanceBootstrap, MANIFEST_SCHEMA_VERSION, ManifestFile, SnapshotManifest};
+use graph_olap_api::instance::{
+    InstanceBootstrap, MANIFEST_SCHEMA_VERSION, ManifestFile, SnapshotManifest,
+};
 use graph_olap_engine::{EdgeLoad, NodeLoad};
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -53,7 +55,8 @@ pub struct LocalSnapshot {
 }
 
 fn store_for(url_text: &str) -> Result<(Box<dyn ObjectStore>, StorePath), SnapshotError> {
-    let url = reqwest::Url::parse(url_text).map_err(|e| SnapshotError::Storage(format!("{url_text}: {e}")))?;
+    let url = reqwest::Url::parse(url_text)
+        .map_err(|e| SnapshotError::Storage(format!("{url_text}: {e}")))?;
     object_store::parse_url_opts(&url, std::env::vars())
         .map_err(|e| SnapshotError::Storage(format!("{url_text}: {e}")))
 }
@@ -71,7 +74,11 @@ struct Planned {
     expected: Option<ManifestFile>,
 }
 
-async fn list_files(store: &dyn ObjectStore, base: &StorePath, prefix: &str) -> Result<Vec<Planned>, SnapshotError> {
+async fn list_files(
+    store: &dyn ObjectStore,
+    base: &StorePath,
+    prefix: &str,
+) -> Result<Vec<Planned>, SnapshotError> {
     let dir = child(base, prefix);
     let mut stream = store.list(Some(&dir));
     let mut out = Vec::new();
@@ -79,8 +86,15 @@ async fn list_files(store: &dyn ObjectStore, base: &StorePath, prefix: &str) -> 
         let meta = item.map_err(|e| SnapshotError::Storage(e.to_string()))?;
         let full = meta.location.to_string();
         let base_text = base.to_string();
-        let relative = full.strip_prefix(&base_text).unwrap_or(&full).trim_start_matches('/').to_string();
-        out.push(Planned { relative, expected: None });
+        let relative = full
+            .strip_prefix(&base_text)
+            .unwrap_or(&full)
+            .trim_start_matches('/')
+            .to_string();
+        out.push(Planned {
+            relative,
+            expected: None,
+        });
     }
     out.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok(out)
@@ -112,9 +126,15 @@ async fn download(
     }
     file.flush().await?;
     if let Some(expected) = &plan.expected {
-        let fail = |message: String| SnapshotError::Verify { path: plan.relative.clone(), message };
+        let fail = |message: String| SnapshotError::Verify {
+            path: plan.relative.clone(),
+            message,
+        };
         if size != expected.size_bytes {
-            return Err(fail(format!("size {size} bytes, manifest says {}", expected.size_bytes)));
+            return Err(fail(format!(
+                "size {size} bytes, manifest says {}",
+                expected.size_bytes
+            )));
         }
         if let Some(sum) = &expected.sha256 {
             let actual = hex::encode(hasher.finalize());
@@ -122,9 +142,13 @@ async fn download(
                 return Err(fail(format!("sha256 {actual}, manifest says {sum}")));
             }
         }
-        let rows = parquet_rows(&local).map_err(|e| fail(format!("not a readable Parquet file: {e}")))?;
+        let rows =
+            parquet_rows(&local).map_err(|e| fail(format!("not a readable Parquet file: {e}")))?;
         if rows != expected.row_count {
-            return Err(fail(format!("{rows} rows, manifest says {}", expected.row_count)));
+            return Err(fail(format!(
+                "{rows} rows, manifest says {}",
+                expected.row_count
+            )));
         }
     }
     Ok((local, size))
@@ -146,8 +170,8 @@ async fn read_manifest(manifest_url: &str) -> Result<SnapshotManifest, SnapshotE
         .bytes()
         .await
         .map_err(|e| SnapshotError::Manifest(e.to_string()))?;
-    let manifest: SnapshotManifest =
-        serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Manifest(format!("invalid JSON: {e}")))?;
+    let manifest: SnapshotManifest = serde_json::from_slice(&bytes)
+        .map_err(|e| SnapshotError::Manifest(format!("invalid JSON: {e}")))?;
     if manifest.schema_version != MANIFEST_SCHEMA_VERSION {
         return Err(SnapshotError::Manifest(format!(
             "schema_version {} is not supported (expected {MANIFEST_SCHEMA_VERSION})",
@@ -169,7 +193,11 @@ pub async fn fetch(
     dest: &Path,
     mut on_file: impl FnMut(&str, u64),
 ) -> Result<LocalSnapshot, SnapshotError> {
-    let root = if boot.storage_path.ends_with('/') { boot.storage_path.clone() } else { format!("{}/", boot.storage_path) };
+    let root = if boot.storage_path.ends_with('/') {
+        boot.storage_path.clone()
+    } else {
+        format!("{}/", boot.storage_path)
+    };
     let (store, base) = store_for(&root)?;
     let manifest = match &boot.manifest_path {
         Some(m) => Some(read_manifest(m).await?),
@@ -189,14 +217,27 @@ pub async fn fetch(
                 table.row_count
             )));
         }
-        Ok(Some(table.files.iter().map(|f| Planned { relative: f.path.clone(), expected: Some(f.clone()) }).collect()))
+        Ok(Some(
+            table
+                .files
+                .iter()
+                .map(|f| Planned {
+                    relative: f.path.clone(),
+                    expected: Some(f.clone()),
+                })
+                .collect(),
+        ))
     };
     // Every table's files, nodes first: (table index, planned file).
     let tables: Vec<(&str, &str)> = boot
         .node_definitions
         .iter()
         .map(|d| ("nodes", d.label.as_str()))
-        .chain(boot.edge_definitions.iter().map(|d| ("edges", d.edge_type.as_str())))
+        .chain(
+            boot.edge_definitions
+                .iter()
+                .map(|d| ("edges", d.edge_type.as_str())),
+        )
         .collect();
     let mut planned: Vec<(usize, Planned)> = Vec::new();
     for (t, (kind, name)) in tables.iter().enumerate() {
@@ -211,11 +252,20 @@ pub async fn fetch(
     // The futures are built up front (not in a stream closure) so the whole fetch stays `Send`.
     let pending: Vec<_> = planned
         .iter()
-        .map(|(t, p)| async move { download(store, base, p, dest).await.map(|(local, size)| (*t, p, local, size)) })
+        .map(|(t, p)| async move {
+            download(store, base, p, dest)
+                .await
+                .map(|(local, size)| (*t, p, local, size))
+        })
         .collect();
     let mut downloads = futures::stream::iter(pending).buffered(PARALLEL_DOWNLOADS);
     let mut files: Vec<Vec<PathBuf>> = vec![Vec::new(); tables.len()];
-    let mut snapshot = LocalSnapshot { nodes: Vec::new(), edges: Vec::new(), bytes: 0, files: 0 };
+    let mut snapshot = LocalSnapshot {
+        nodes: Vec::new(),
+        edges: Vec::new(),
+        bytes: 0,
+        files: 0,
+    };
     while let Some(done) = downloads.next().await {
         let (t, p, local, size) = done?;
         snapshot.bytes += size;
@@ -225,10 +275,16 @@ pub async fn fetch(
     }
     let mut files = files.into_iter();
     for def in &boot.node_definitions {
-        snapshot.nodes.push(NodeLoad { definition: def.clone(), files: files.next().unwrap_or_default() });
+        snapshot.nodes.push(NodeLoad {
+            definition: def.clone(),
+            files: files.next().unwrap_or_default(),
+        });
     }
     for def in &boot.edge_definitions {
-        snapshot.edges.push(EdgeLoad { definition: def.clone(), files: files.next().unwrap_or_default() });
+        snapshot.edges.push(EdgeLoad {
+            definition: def.clone(),
+            files: files.next().unwrap_or_default(),
+        });
     }
     Ok(snapshot)
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use graph_olap_api::instance::{GraphStats, ProgressReport, ProgressStep, ReportedStatus, StatusReport};
+use graph_olap_api::instance::{
+    GraphStats, ProgressReport, ProgressStep, ReportedStatus, StatusReport,
+};
 use graph_olap_engine::{EngineError, GraphEngine, LoadEvent, RyuConfig, RyuEngine};
 
 use crate::control_plane::ControlPlaneError;
@@ -27,7 +29,10 @@ pub struct StartupFailure {
 }
 
 fn fail(code: &'static str, message: impl Into<String>) -> StartupFailure {
-    StartupFailure { code, message: message.into() }
+    StartupFailure {
+        code,
+        message: message.into(),
+    }
 }
 
 struct Progress {
@@ -43,7 +48,11 @@ impl Progress {
     fn report(&self) -> ProgressReport {
         ProgressReport {
             phase: self.phase.clone(),
-            current_step: self.steps.iter().find(|s| s.status == "in_progress").map(|s| s.name.clone()),
+            current_step: self
+                .steps
+                .iter()
+                .find(|s| s.status == "in_progress")
+                .map(|s| s.name.clone()),
             steps: self.steps.clone(),
             estimated_remaining_seconds: None,
         }
@@ -161,19 +170,33 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     let ack = ack.map_err(|e| fail("STARTUP_FAILED", e.to_string()))?;
     if ack.desired_state == graph_olap_api::instance::DesiredState::Stop {
         state.request_shutdown();
-        return Err(fail("STARTUP_FAILED", "the control plane asked the instance to stop"));
+        return Err(fail(
+            "STARTUP_FAILED",
+            "the control plane asked the instance to stop",
+        ));
     }
     let boot = boot.map_err(|e| fail("MAPPING_FETCH_ERROR", e.to_string()))?;
     let boot = state.boot.get_or_init(|| boot).clone();
-    tracing::info!(elapsed_ms = elapsed_ms(), snapshot_id = boot.snapshot_id, "bootstrap received");
+    tracing::info!(
+        elapsed_ms = elapsed_ms(),
+        snapshot_id = boot.snapshot_id,
+        "bootstrap received"
+    );
     state.set_phase(Phase::Loading);
 
-    let mut progress = Progress { phase: "downloading".into(), steps: vec![pending("download".into(), None)] };
+    let mut progress = Progress {
+        phase: "downloading".into(),
+        steps: vec![pending("download".into(), None)],
+    };
     for n in &boot.node_definitions {
-        progress.steps.push(pending(format!("load:{}", n.label), Some("node")));
+        progress
+            .steps
+            .push(pending(format!("load:{}", n.label), Some("node")));
     }
     for e in &boot.edge_definitions {
-        progress.steps.push(pending(format!("load:{}", e.edge_type), Some("edge")));
+        progress
+            .steps
+            .push(pending(format!("load:{}", e.edge_type), Some("edge")));
     }
     if let Some(s) = progress.step("download") {
         s.status = "in_progress".into();
@@ -201,7 +224,12 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     })
     .await
     .map_err(|e| fail("DATA_LOAD_ERROR", e.to_string()))?;
-    tracing::info!(elapsed_ms = elapsed_ms(), files = local.files, bytes = local.bytes, "snapshot downloaded and verified");
+    tracing::info!(
+        elapsed_ms = elapsed_ms(),
+        files = local.files,
+        bytes = local.bytes,
+        "snapshot downloaded and verified"
+    );
     if let Some(s) = progress.step("download") {
         s.status = "completed".into();
         s.completed_at = Some(Utc::now());
@@ -250,24 +278,28 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     if let Some(expected) = &boot.node_counts {
         for (label, count) in &report.node_counts {
             if let Some(want) = expected.get(label)
-                && want != count {
-                    return Err(fail(
-                        "DATA_LOAD_ERROR",
-                        format!("label {label}: loaded {count} nodes, the snapshot has {want}"),
-                    ));
-                }
+                && want != count
+            {
+                return Err(fail(
+                    "DATA_LOAD_ERROR",
+                    format!("label {label}: loaded {count} nodes, the snapshot has {want}"),
+                ));
+            }
         }
     }
     if let Some(expected) = &boot.edge_counts {
         for (edge_type, count) in &report.edge_counts {
             let dangling = report.dangling_edges.get(edge_type).copied().unwrap_or(0);
             if let Some(want) = expected.get(edge_type)
-                && *want != count + dangling {
-                    return Err(fail(
-                        "DATA_LOAD_ERROR",
-                        format!("edge type {edge_type}: loaded {count} + {dangling} dangling, the snapshot has {want}"),
-                    ));
-                }
+                && *want != count + dangling
+            {
+                return Err(fail(
+                    "DATA_LOAD_ERROR",
+                    format!(
+                        "edge type {edge_type}: loaded {count} + {dangling} dangling, the snapshot has {want}"
+                    ),
+                ));
+            }
         }
     }
     let stats = GraphStats {
@@ -286,7 +318,11 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     reporter.finish().await;
     tracing::info!(elapsed_ms = elapsed_ms(), "graph loaded; reporting running");
 
-    let running = StatusReport { status: ReportedStatus::Running, graph_stats: Some(stats), ..starting };
+    let running = StatusReport {
+        status: ReportedStatus::Running,
+        graph_stats: Some(stats),
+        ..starting
+    };
     for _ in 0..60 {
         match cp.report_status(&running).await {
             Ok(ack) => {
@@ -296,7 +332,11 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
                 }
                 return Ok(());
             }
-            Err(ControlPlaneError::Status { status: 409, reason, .. }) if reason.as_deref() == Some("not_ready") => {
+            Err(ControlPlaneError::Status {
+                status: 409,
+                reason,
+                ..
+            }) if reason.as_deref() == Some("not_ready") => {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
             Err(e) => {
@@ -307,5 +347,8 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
         }
     }
     state.request_shutdown();
-    Err(fail("STARTUP_TIMEOUT", "the control plane never accepted the running report"))
+    Err(fail(
+        "STARTUP_TIMEOUT",
+        "the control plane never accepted the running report",
+    ))
 }

@@ -117,8 +117,11 @@ pub struct AppState {
 impl AppState {
     /// Fresh state for a config.
     pub fn new(config: InstanceConfig) -> Arc<Self> {
-        let control_plane =
-            ControlPlaneClient::new(&config.control_plane_url, &config.internal_api_key, config.instance_id);
+        let control_plane = ControlPlaneClient::new(
+            &config.control_plane_url,
+            &config.internal_api_key,
+            config.instance_id,
+        );
         Arc::new(Self {
             config,
             started_at: Utc::now(),
@@ -154,7 +157,11 @@ impl AppState {
 
     /// The engine when the graph is loaded and serving.
     pub fn ready_engine(&self) -> Option<Arc<dyn GraphEngine>> {
-        if self.phase() == Phase::Running { self.engine.get().cloned() } else { None }
+        if self.phase() == Phase::Running {
+            self.engine.get().cloned()
+        } else {
+            None
+        }
     }
 
     /// Records a finished query for the metrics report.

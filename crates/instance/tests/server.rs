@@ -66,8 +66,12 @@ async fn stub_metrics(State(s): State<Stub>) -> Json<Value> {
 
 async fn stub_introspect(Json(body): Json<Value>) -> Json<Value> {
     match body["token"].as_str() {
-        Some("alice-key") => envelope(json!({"active": true, "username": "alice@example.com", "role": "analyst"})),
-        Some("bob-key") => envelope(json!({"active": true, "username": "bob@example.com", "role": "analyst"})),
+        Some("alice-key") => {
+            envelope(json!({"active": true, "username": "alice@example.com", "role": "analyst"}))
+        }
+        Some("bob-key") => {
+            envelope(json!({"active": true, "username": "bob@example.com", "role": "analyst"}))
+        }
         _ => envelope(json!({"active": false})),
     }
 }
@@ -77,7 +81,12 @@ async fn start_stub(bootstrap: Value) -> (String, Stub) {
 }
 
 async fn start_stub_with(bootstrap: Value, desired_on_metrics: &'static str) -> (String, Stub) {
-    let stub = Stub { recorded: Arc::default(), bootstrap, release: Arc::new(Notify::new()), desired_on_metrics };
+    let stub = Stub {
+        recorded: Arc::default(),
+        bootstrap,
+        release: Arc::new(Notify::new()),
+        desired_on_metrics,
+    };
     let app = Router::new()
         .route("/api/internal/instances/{id}/status", patch(stub_status))
         .route("/api/internal/instances/{id}/mapping", get(stub_mapping))
@@ -117,32 +126,58 @@ fn snapshot(root: &Path, duplicate: bool) -> Value {
         let rel = format!("{kind}/{name}/part-00000.parquet");
         let mut f = write_parquet(&snap.join(&rel), columns);
         f.path = rel;
-        ManifestTable { name: name.into(), row_count: f.row_count, files: vec![f] }
+        ManifestTable {
+            name: name.into(),
+            row_count: f.row_count,
+            files: vec![f],
+        }
     };
-    let ids: Vec<&str> = if duplicate { vec!["c1", "c2", "c2"] } else { vec!["c1", "c2", "c3"] };
+    let ids: Vec<&str> = if duplicate {
+        vec!["c1", "c2", "c2"]
+    } else {
+        vec!["c1", "c2", "c3"]
+    };
     let customers = table(
         "nodes",
         "Customer",
         vec![
             ("customer_id", Arc::new(StringArray::from(ids)) as ArrayRef),
-            ("name", Arc::new(StringArray::from(vec!["Alice", "Bob", "Carol"])) as ArrayRef),
+            (
+                "name",
+                Arc::new(StringArray::from(vec!["Alice", "Bob", "Carol"])) as ArrayRef,
+            ),
         ],
     );
     let products = table(
         "nodes",
         "Product",
         vec![
-            ("product_id", Arc::new(Int64Array::from(vec![10, 20])) as ArrayRef),
-            ("title", Arc::new(StringArray::from(vec!["Pen", "Ink"])) as ArrayRef),
+            (
+                "product_id",
+                Arc::new(Int64Array::from(vec![10, 20])) as ArrayRef,
+            ),
+            (
+                "title",
+                Arc::new(StringArray::from(vec!["Pen", "Ink"])) as ArrayRef,
+            ),
         ],
     );
     let purchased = table(
         "edges",
         "PURCHASED",
         vec![
-            ("customer_id", Arc::new(StringArray::from(vec!["c1", "c1", "c2", "zz"])) as ArrayRef),
-            ("product_id", Arc::new(Int64Array::from(vec![10, 20, 10, 10])) as ArrayRef),
-            ("amount", Arc::new(Float64Array::from(vec![1.5, 2.5, 3.5, 4.5])) as ArrayRef),
+            (
+                "customer_id",
+                Arc::new(StringArray::from(vec!["c1", "c1", "c2", "zz"])) as ArrayRef,
+            ),
+            (
+                "product_id",
+                Arc::new(Int64Array::from(vec![10, 20, 10, 10])) as ArrayRef,
+            ),
+            (
+                "amount",
+                Arc::new(Float64Array::from(vec![1.5, 2.5, 3.5, 4.5])) as ArrayRef,
+            ),
         ],
     );
     let manifest = SnapshotManifest {
@@ -154,7 +189,11 @@ fn snapshot(root: &Path, duplicate: bool) -> Value {
         edges: vec![purchased.clone()],
         created_at: chrono::Utc::now(),
     };
-    std::fs::write(snap.join("_manifest.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
+    std::fs::write(
+        snap.join("_manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .unwrap();
     let base = format!("file://{}/", snap.display());
     json!({
         "instance_id": 3, "owner_username": "alice@example.com",
@@ -201,19 +240,30 @@ async fn wait_until(mut done: impl FnMut() -> bool) {
 }
 
 fn as_alice(r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    r.header("X-Internal-Api-Key", KEY).header("X-Username", "alice@example.com").header("X-User-Role", "analyst")
+    r.header("X-Internal-Api-Key", KEY)
+        .header("X-Username", "alice@example.com")
+        .header("X-User-Role", "analyst")
 }
 
 /// POSTs `body` as alice and returns the JSON answer, whatever its status.
 async fn post_as_alice(http: &reqwest::Client, url: String, body: Value) -> Value {
-    as_alice(http.post(url)).json(&body).send().await.unwrap().json().await.unwrap()
+    as_alice(http.post(url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_the_instance_api_over_a_loaded_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let (cp_url, stub) = start_stub(snapshot(dir.path(), false)).await;
-    let server = graph_olap_instance::start(config(cp_url, &dir.path().join("data"))).await.unwrap();
+    let server = graph_olap_instance::start(config(cp_url, &dir.path().join("data")))
+        .await
+        .unwrap();
     let base = format!("http://{}", server.addr);
     let http = reqwest::Client::new();
 
@@ -221,14 +271,23 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
     let health = http.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(health.json::<Value>().await.unwrap()["status"], "healthy");
-    let ready = http.get(format!("{base}/ready")).header("X-Request-ID", "req-1").send().await.unwrap();
+    let ready = http
+        .get(format!("{base}/ready"))
+        .header("X-Request-ID", "req-1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.headers()["retry-after"], "5");
     assert_eq!(ready.headers()["x-request-id"], "req-1");
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["error"]["code"], "INSTANCE_NOT_READY");
     assert_eq!(body["meta"]["request_id"], "req-1");
-    let q = as_alice(http.post(format!("{base}/query"))).json(&json!({"query": "RETURN 1"})).send().await.unwrap();
+    let q = as_alice(http.post(format!("{base}/query")))
+        .json(&json!({"query": "RETURN 1"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(q.status(), 503);
     let status: Value = http
         .get(format!("{base}/status"))
@@ -246,14 +305,33 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
     let state = Arc::clone(&server.state);
     wait_until(|| matches!(state.phase(), Phase::Running | Phase::Failed)).await;
     assert_eq!(server.state.phase(), Phase::Running);
-    assert_eq!(http.get(format!("{base}/ready")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http.get(format!("{base}/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let recorded = Arc::clone(&stub.recorded);
-    wait_until(|| recorded.lock().unwrap().statuses.iter().any(|s| s["status"] == "running")).await;
+    wait_until(|| {
+        recorded
+            .lock()
+            .unwrap()
+            .statuses
+            .iter()
+            .any(|s| s["status"] == "running")
+    })
+    .await;
     {
         let r = stub.recorded.lock().unwrap();
         assert_eq!(r.statuses[0]["status"], "starting");
         assert_eq!(r.statuses[0]["pod_name"], "wrapper-test");
-        let running = r.statuses.iter().find(|s| s["status"] == "running").unwrap();
+        let running = r
+            .statuses
+            .iter()
+            .find(|s| s["status"] == "running")
+            .unwrap();
         assert_eq!(running["graph_stats"]["node_count"], 5);
         assert_eq!(running["graph_stats"]["edge_count"], 3);
         assert_eq!(running["graph_stats"]["dangling_edges"], 1);
@@ -264,7 +342,12 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         let phases: Vec<usize> = r
             .progress
             .iter()
-            .map(|p| order.iter().position(|o| *o == p["phase"].as_str().unwrap()).expect("a known phase"))
+            .map(|p| {
+                order
+                    .iter()
+                    .position(|o| *o == p["phase"].as_str().unwrap())
+                    .expect("a known phase")
+            })
             .collect();
         assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{:?}", r.progress);
         assert_eq!(phases.last(), Some(&3), "{:?}", r.progress);
@@ -303,11 +386,19 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "application/vnd.apache.arrow.stream");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.apache.arrow.stream"
+    );
     assert_eq!(response.headers()["x-graph-olap-truncated"], "true");
     let bytes = response.bytes().await.unwrap();
-    let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes.to_vec()), None).unwrap();
-    assert_eq!(reader.schema().field(1).metadata()["graph_olap.type"], "NODE");
+    let reader =
+        arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes.to_vec()), None)
+            .unwrap();
+    assert_eq!(
+        reader.schema().field(1).metadata()["graph_olap.type"],
+        "NODE"
+    );
     let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
     assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 2);
 
@@ -321,7 +412,10 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "READ_ONLY_VIOLATION");
-    assert_eq!(body["error"]["details"], json!({"clause": "SET", "line": 2, "column": 1}));
+    assert_eq!(
+        body["error"]["details"],
+        json!({"clause": "SET", "line": 2, "column": 1})
+    );
     assert_eq!(body["meta"]["request_id"], "abc-123");
     let body: Value = as_alice(http.post(format!("{base}/query")))
         .json(&json!({"query": "MATCH (c:Customer RETURN c"}))
@@ -342,7 +436,10 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         .await
         .unwrap();
     assert_eq!(body["error"]["code"], "VALIDATION_FAILED");
-    assert_eq!(body["error"]["details"]["errors"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        body["error"]["details"]["errors"].as_array().unwrap().len(),
+        2
+    );
     let bad_json = as_alice(http.post(format!("{base}/query")))
         .header("Content-Type", "application/json")
         .body("{not json")
@@ -350,17 +447,38 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         .await
         .unwrap();
     assert_eq!(bad_json.status(), 400);
-    assert_eq!(bad_json.json::<Value>().await.unwrap()["error"]["details"]["errors"][0]["reason"], "invalid_json");
+    assert_eq!(
+        bad_json.json::<Value>().await.unwrap()["error"]["details"]["errors"][0]["reason"],
+        "invalid_json"
+    );
 
     // Authentication and authorization.
     let anonymous = http.get(format!("{base}/schema")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
-    let wrong_key = http.get(format!("{base}/schema")).header("X-Internal-Api-Key", "nope").send().await.unwrap();
+    let wrong_key = http
+        .get(format!("{base}/schema"))
+        .header("X-Internal-Api-Key", "nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_key.status(), 401);
-    let bob = http.get(format!("{base}/schema")).bearer_auth("bob-key").send().await.unwrap();
+    let bob = http
+        .get(format!("{base}/schema"))
+        .bearer_auth("bob-key")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bob.status(), 403);
-    assert_eq!(bob.json::<Value>().await.unwrap()["error"]["code"], "PERMISSION_DENIED");
-    let revoked = http.get(format!("{base}/schema")).bearer_auth("revoked").send().await.unwrap();
+    assert_eq!(
+        bob.json::<Value>().await.unwrap()["error"]["code"],
+        "PERMISSION_DENIED"
+    );
+    let revoked = http
+        .get(format!("{base}/schema"))
+        .bearer_auth("revoked")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoked.status(), 401);
     let admin = http
         .get(format!("{base}/lock"))
@@ -371,30 +489,67 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         .await
         .unwrap();
     assert_eq!(admin.status(), 200);
-    assert_eq!(admin.json::<Value>().await.unwrap()["lock"]["locked"], false);
+    assert_eq!(
+        admin.json::<Value>().await.unwrap()["lock"]["locked"],
+        false
+    );
 
     // Schema with exact counts, via Bearer as the owner.
-    let schema: Value =
-        http.get(format!("{base}/schema")).bearer_auth("alice-key").send().await.unwrap().json().await.unwrap();
+    let schema: Value = http
+        .get(format!("{base}/schema"))
+        .bearer_auth("alice-key")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(schema["total_nodes"], 5);
     assert_eq!(schema["total_edges"], 3);
-    assert_eq!(schema["node_tables"][0]["properties"], json!({"customer_id": "STRING", "name": "STRING"}));
+    assert_eq!(
+        schema["node_tables"][0]["properties"],
+        json!({"customer_id": "STRING", "name": "STRING"})
+    );
     assert_eq!(schema["edge_tables"][0]["type"], "PURCHASED");
     assert_eq!(schema["edge_tables"][0]["from_key"], "customer_id");
 
-    let status: Value =
-        as_alice(http.get(format!("{base}/status"))).send().await.unwrap().json().await.unwrap();
+    let status: Value = as_alice(http.get(format!("{base}/status")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["status"], "running");
     assert_eq!(status["node_count"], 5);
     assert_eq!(status["node_tables"], json!(["Customer", "Product"]));
     assert_eq!(status["snapshot_id"], 7);
 
     // Algorithms: catalogue, run with write-back, status polling, history.
-    let catalogue: Value = as_alice(http.get(format!("{base}/algo/algorithms"))).send().await.unwrap().json().await.unwrap();
-    assert!(catalogue["algorithms"].as_array().unwrap().iter().any(|a| a["name"] == "pagerank"));
-    let unknown = as_alice(http.post(format!("{base}/algo/no_such_thing"))).json(&json!({})).send().await.unwrap();
+    let catalogue: Value = as_alice(http.get(format!("{base}/algo/algorithms")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        catalogue["algorithms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "pagerank")
+    );
+    let unknown = as_alice(http.post(format!("{base}/algo/no_such_thing")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
-    assert_eq!(unknown.json::<Value>().await.unwrap()["error"]["code"], "ALGORITHM_NOT_FOUND");
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap()["error"]["code"],
+        "ALGORITHM_NOT_FOUND"
+    );
     let bad = as_alice(http.post(format!("{base}/algo/pagerank")))
         .json(&json!({"result_property": "name", "node_label": "Nope", "parameters": {"bogus": 1}}))
         .send()
@@ -402,9 +557,16 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         .unwrap();
     assert_eq!(bad.status(), 400);
     let bad: Value = bad.json().await.unwrap();
-    let fields: Vec<&str> =
-        bad["error"]["details"]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"node_label") && fields.contains(&"parameters.bogus"), "{fields:?}");
+    let fields: Vec<&str> = bad["error"]["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"node_label") && fields.contains(&"parameters.bogus"),
+        "{fields:?}"
+    );
     let started = as_alice(http.post(format!("{base}/algo/pagerank")))
         .json(&json!({"result_property": "pr"}))
         .send()
@@ -417,7 +579,13 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
     let id = started["execution_id"].as_str().unwrap().to_string();
     let mut last = Value::Null;
     for _ in 0..600 {
-        last = as_alice(http.get(format!("{base}/networkx/status/{id}"))).send().await.unwrap().json().await.unwrap();
+        last = as_alice(http.get(format!("{base}/networkx/status/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if last["status"] != "running" {
             break;
         }
@@ -434,14 +602,38 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         .await
         .unwrap();
     assert_eq!(count["rows"], json!([[3]]));
-    let schema: Value = as_alice(http.get(format!("{base}/schema"))).send().await.unwrap().json().await.unwrap();
-    assert_eq!(schema["node_tables"][0]["algorithm_properties"], json!(["pr"]));
+    let schema: Value = as_alice(http.get(format!("{base}/schema")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        schema["node_tables"][0]["algorithm_properties"],
+        json!(["pr"])
+    );
     assert_eq!(schema["node_tables"][0]["properties"]["pr"], "DOUBLE");
-    let history: Value = as_alice(http.get(format!("{base}/algo/executions"))).send().await.unwrap().json().await.unwrap();
+    let history: Value = as_alice(http.get(format!("{base}/algo/executions")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(history["total_count"].as_u64().unwrap() >= 1);
-    let again = as_alice(http.delete(format!("{base}/algo/executions/{id}"))).send().await.unwrap();
+    let again = as_alice(http.delete(format!("{base}/algo/executions/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 409);
-    let lock: Value = as_alice(http.get(format!("{base}/lock"))).send().await.unwrap().json().await.unwrap();
+    let lock: Value = as_alice(http.get(format!("{base}/lock")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(lock["lock"]["locked"], false);
 
     // NetworkX over a subgraph query: only c1 and its two products are projected and written;
@@ -452,12 +644,23 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         async move { post_as_alice(&http, url, body).await["rows"].clone() }
     };
     let before = rows("MATCH (c:Customer) RETURN c.customer_id, c.pr").await;
-    let pr_of = |rows: &Value, id: &str| rows.as_array().unwrap().iter().find(|r| r[0] == id).unwrap()[1].clone();
+    let pr_of = |rows: &Value, id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0] == id)
+            .unwrap()[1]
+            .clone()
+    };
     let run = |body: Value| {
         let http = http.clone();
         let base = base.clone();
         async move {
-            let started = as_alice(http.post(format!("{base}/networkx/degree_centrality"))).json(&body).send().await.unwrap();
+            let started = as_alice(http.post(format!("{base}/networkx/degree_centrality")))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             let status = started.status();
             let started: Value = started.json().await.unwrap();
             if status != 202 {
@@ -465,8 +668,13 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
             }
             let id = started["execution_id"].as_str().unwrap().to_string();
             for _ in 0..600 {
-                let last: Value =
-                    as_alice(http.get(format!("{base}/networkx/status/{id}"))).send().await.unwrap().json().await.unwrap();
+                let last: Value = as_alice(http.get(format!("{base}/networkx/status/{id}")))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
                 if last["status"] != "running" {
                     return (202, last);
                 }
@@ -480,23 +688,50 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         "subgraph_query": "MATCH (c:Customer)-[:PURCHASED]->(p:Product) WHERE c.customer_id = 'c1' RETURN c, id(p)"
     }))
     .await;
-    assert_eq!((status, &done["status"]), (202, &json!("completed")), "{done}");
+    assert_eq!(
+        (status, &done["status"]),
+        (202, &json!("completed")),
+        "{done}"
+    );
     assert_eq!(done["nodes_updated"], 3);
-    assert_eq!(rows("MATCH (c:Customer {customer_id: 'c1'}) RETURN c.pr").await, json!([[1.0]]), "c1 links both products");
-    assert_eq!(rows("MATCH (p:Product) RETURN p.pr ORDER BY p.product_id").await, json!([[0.5], [0.5]]));
+    assert_eq!(
+        rows("MATCH (c:Customer {customer_id: 'c1'}) RETURN c.pr").await,
+        json!([[1.0]]),
+        "c1 links both products"
+    );
+    assert_eq!(
+        rows("MATCH (p:Product) RETURN p.pr ORDER BY p.product_id").await,
+        json!([[0.5], [0.5]])
+    );
     let kept = rows("MATCH (c:Customer) RETURN c.customer_id, c.pr").await;
     for id in ["c2", "c3"] {
-        assert_eq!(pr_of(&kept, id), pr_of(&before, id), "{id} is outside the projection");
+        assert_eq!(
+            pr_of(&kept, id),
+            pr_of(&before, id),
+            "{id} is outside the projection"
+        );
     }
     // Bad subgraph queries: refused before running, or failing the execution with the cause.
     for (body, reason) in [
-        (json!({"write_back": false, "subgraph_query": "MATCH (n) DETACH DELETE n"}), "read_only_violation"),
-        (json!({"write_back": false, "node_label": "Customer", "subgraph_query": "MATCH (a)-->(b) RETURN a, b"}), "conflict"),
-        (json!({"write_back": false, "subgraph_query": "MATCH (a) RETURN a; MATCH (b) RETURN b"}), "multiple_statements"),
+        (
+            json!({"write_back": false, "subgraph_query": "MATCH (n) DETACH DELETE n"}),
+            "read_only_violation",
+        ),
+        (
+            json!({"write_back": false, "node_label": "Customer", "subgraph_query": "MATCH (a)-->(b) RETURN a, b"}),
+            "conflict",
+        ),
+        (
+            json!({"write_back": false, "subgraph_query": "MATCH (a) RETURN a; MATCH (b) RETURN b"}),
+            "multiple_statements",
+        ),
     ] {
         let (status, err) = run(body).await;
         assert_eq!(status, 400, "{err}");
-        assert_eq!(err["error"]["details"]["errors"][0]["reason"], reason, "{err}");
+        assert_eq!(
+            err["error"]["details"]["errors"][0]["reason"], reason,
+            "{err}"
+        );
     }
     let on_algo = post_as_alice(
         &http,
@@ -504,15 +739,24 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         json!({"result_property": "x", "subgraph_query": "MATCH (a)-->(b) RETURN a, b"}),
     )
     .await;
-    assert_eq!(on_algo["error"]["details"]["errors"][0]["reason"], "not_allowed", "{on_algo}");
+    assert_eq!(
+        on_algo["error"]["details"]["errors"][0]["reason"], "not_allowed",
+        "{on_algo}"
+    );
     for (query, says) in [
         ("MATCH (c:Customer) RETURN c", "at least two columns"),
         ("MATCH (c:Customer) RETURN c.name, c", "nodes or node ids"),
-        ("MATCH (c:Customer) WHERE c.customer_id = 'nobody' RETURN c, c", "projection is empty"),
+        (
+            "MATCH (c:Customer) WHERE c.customer_id = 'nobody' RETURN c, c",
+            "projection is empty",
+        ),
     ] {
         let (_, done) = run(json!({"write_back": false, "subgraph_query": query})).await;
         assert_eq!(done["status"], "failed", "{done}");
-        assert!(done["error_message"].as_str().unwrap().contains(says), "{query}: {done}");
+        assert!(
+            done["error_message"].as_str().unwrap().contains(says),
+            "{query}: {done}"
+        );
     }
 
     // Synchronous shortest path: c1 -> 10 <- c2 (undirected by default).
@@ -543,28 +787,41 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
-    assert_eq!(missing.json::<Value>().await.unwrap()["error"]["details"]["which"], "source");
+    assert_eq!(
+        missing.json::<Value>().await.unwrap()["error"]["details"]["which"],
+        "source"
+    );
 
     // Routing errors keep the envelope.
     let missing = http.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
-    assert_eq!(missing.json::<Value>().await.unwrap()["error"]["code"], "NOT_FOUND");
+    assert_eq!(
+        missing.json::<Value>().await.unwrap()["error"]["code"],
+        "NOT_FOUND"
+    );
     let wrong_method = http.delete(format!("{base}/query")).send().await.unwrap();
     assert_eq!(wrong_method.status(), 405);
-    assert_eq!(wrong_method.json::<Value>().await.unwrap()["error"]["code"], "METHOD_NOT_ALLOWED");
+    assert_eq!(
+        wrong_method.json::<Value>().await.unwrap()["error"]["code"],
+        "METHOD_NOT_ALLOWED"
+    );
 
     // Successful data-plane requests were reported as activity.
     let recorded = Arc::clone(&stub.recorded);
     wait_until(|| {
         let r = recorded.lock().unwrap();
-        r.activity.iter().any(|a| a["kind"] == "query") && r.activity.iter().any(|a| a["kind"] == "schema")
+        r.activity.iter().any(|a| a["kind"] == "query")
+            && r.activity.iter().any(|a| a["kind"] == "schema")
     })
     .await;
 
     // Graceful shutdown reports `stopping`.
     server.state.request_shutdown();
     server.handle.await.unwrap().unwrap();
-    assert_eq!(stub.recorded.lock().unwrap().statuses.last().unwrap()["status"], "stopping");
+    assert_eq!(
+        stub.recorded.lock().unwrap().statuses.last().unwrap()["status"],
+        "stopping"
+    );
 }
 
 /// Runs an instance over `bootstrap` that must fail to start: checks that it exits with
@@ -572,7 +829,9 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
 async fn data_load_failure(bootstrap: Value, dir: &Path) -> String {
     let (cp_url, stub) = start_stub(bootstrap).await;
     stub.release.notify_one();
-    let err = graph_olap_instance::run(config(cp_url, &dir.join("data"))).await.unwrap_err();
+    let err = graph_olap_instance::run(config(cp_url, &dir.join("data")))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("DATA_LOAD_ERROR"), "{err}");
     let r = stub.recorded.lock().unwrap();
     let failed = r.statuses.iter().find(|s| s["status"] == "failed").unwrap();
@@ -585,7 +844,10 @@ async fn data_load_failure(bootstrap: Value, dir: &Path) -> String {
 async fn duplicate_keys_fail_the_startup_with_data_load_error() {
     let dir = tempfile::tempdir().unwrap();
     let message = data_load_failure(snapshot(dir.path(), true), dir.path()).await;
-    assert!(message.contains("Customer") && message.contains("c2"), "{message}");
+    assert!(
+        message.contains("Customer") && message.contains("c2"),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -597,7 +859,11 @@ async fn desired_state_stop_from_the_metrics_report_shuts_the_instance_down() {
     cfg.metrics_interval = Duration::from_millis(50);
     graph_olap_instance::run(cfg).await.unwrap();
     let r = stub.recorded.lock().unwrap();
-    let statuses: Vec<&str> = r.statuses.iter().map(|s| s["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = r
+        .statuses
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, vec!["starting", "running", "stopping"]);
 }
 
@@ -612,5 +878,8 @@ async fn a_snapshot_file_that_differs_from_its_manifest_fails_the_startup() {
     bytes[middle] ^= 0xff;
     std::fs::write(&tampered, bytes).unwrap();
     let message = data_load_failure(bootstrap, dir.path()).await;
-    assert!(message.contains("edges/PURCHASED/part-00000.parquet") && message.contains("sha256"), "{message}");
+    assert!(
+        message.contains("edges/PURCHASED/part-00000.parquet") && message.contains("sha256"),
+        "{message}"
+    );
 }

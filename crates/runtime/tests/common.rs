@@ -14,7 +14,8 @@ pub const TEST_UNIT: &str = env!("CARGO_BIN_EXE_runtime-test-unit");
 
 /// A local runtime running the test unit, keeping its state in `work_dir`.
 pub fn runtime(work_dir: &Path) -> LocalProcessRuntime {
-    LocalProcessRuntime::new(LocalRuntimeConfig::new(TEST_UNIT, work_dir).with_args(["instance"])).expect("runtime")
+    LocalProcessRuntime::new(LocalRuntimeConfig::new(TEST_UNIT, work_dir).with_args(["instance"]))
+        .expect("runtime")
 }
 
 /// A spec for instance `id` with slug `slug` and extra environment.
@@ -24,7 +25,10 @@ pub fn spec(id: i64, slug: &str, env: &[(&str, &str)]) -> UnitSpec {
         url_slug: slug.to_owned(),
         cpu_cores: 2,
         memory_gb: Some(4),
-        env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
     }
 }
 
@@ -32,11 +36,17 @@ pub fn spec(id: i64, slug: &str, env: &[(&str, &str)]) -> UnitSpec {
 pub async fn get(base_url: &str, path: &str) -> Option<(u16, String)> {
     let authority = base_url.strip_prefix("http://")?;
     let mut stream = tokio::net::TcpStream::connect(authority).await.ok()?;
-    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").as_bytes()).await.ok()?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").as_bytes())
+        .await
+        .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).await.ok()?;
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Some((status, body))
 }
 
@@ -45,7 +55,11 @@ pub async fn wait_ready(unit: &UnitInfo) {
     let base_url = &unit.internal_url;
     for _ in 0..500 {
         if let Some((200, body)) = get(base_url, "/ready").await {
-            assert_eq!(body, format!("ready {}", unit.name), "another unit answered on {base_url}");
+            assert_eq!(
+                body,
+                format!("ready {}", unit.name),
+                "another unit answered on {base_url}"
+            );
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -57,7 +71,10 @@ pub async fn wait_ready(unit: &UnitInfo) {
 pub fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().next() != Some("Z")))
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.split_whitespace().next() != Some("Z"))
+        })
         .unwrap_or(false)
 }
 
@@ -79,7 +96,10 @@ impl Drop for KillOnDrop {
     fn drop(&mut self) {
         for pid in &self.0 {
             if let Ok(pid) = i32::try_from(*pid) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
             }
         }
     }

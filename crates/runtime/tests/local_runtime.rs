@@ -22,17 +22,34 @@ async fn start_serves_lists_and_stops_idempotently() {
     let rt = runtime(dir.path());
     let unit = rt.start(&spec(7, "slug-a", &[])).await.unwrap();
     assert_eq!(unit.name, "wrapper-slug-a");
-    assert_eq!((unit.instance_id, unit.cpu_cores, unit.memory_gb), (7, 2, Some(4)));
-    assert!(unit.internal_url.starts_with("http://127.0.0.1:"), "{}", unit.internal_url);
+    assert_eq!(
+        (unit.instance_id, unit.cpu_cores, unit.memory_gb),
+        (7, 2, Some(4))
+    );
+    assert!(
+        unit.internal_url.starts_with("http://127.0.0.1:"),
+        "{}",
+        unit.internal_url
+    );
     wait_ready(&unit).await;
 
     let listed = rt.list().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].state, UnitState::Running);
     assert_eq!(listed[0].internal_url, unit.internal_url);
-    assert_eq!(rt.get("wrapper-slug-a").await.unwrap().unwrap().pid, unit.pid);
+    assert_eq!(
+        rt.get("wrapper-slug-a").await.unwrap().unwrap().pid,
+        unit.pid
+    );
     let health = rt.health().await.unwrap();
-    assert_eq!((health.kind.as_str(), health.units_running, health.units_total), ("local", 1, 1));
+    assert_eq!(
+        (
+            health.kind.as_str(),
+            health.units_running,
+            health.units_total
+        ),
+        ("local", 1, 1)
+    );
 
     let again = rt.start(&spec(7, "slug-a", &[])).await.unwrap();
     assert_eq!(again.pid, unit.pid, "starting a running unit returns it");
@@ -41,7 +58,10 @@ async fn start_serves_lists_and_stops_idempotently() {
     assert!(!alive(pid_of(&unit)));
     assert!(rt.get("wrapper-slug-a").await.unwrap().is_none());
     assert!(rt.list().await.unwrap().is_empty());
-    assert!(get(&unit.internal_url, "/ready").await.is_none(), "port released");
+    assert!(
+        get(&unit.internal_url, "/ready").await.is_none(),
+        "port released"
+    );
     rt.stop("wrapper-slug-a", GRACE).await.unwrap();
     rt.stop("wrapper-never-started", GRACE).await.unwrap();
 }
@@ -56,8 +76,19 @@ async fn killed_from_outside_is_exited_with_its_signal_until_stopped() {
     assert!(eventually(|| !alive(pid_of(&unit))).await);
 
     let listed = rt.list().await.unwrap();
-    assert_eq!(listed.len(), 1, "an exited unit stays listed for reconciliation");
-    assert_eq!(listed[0].state, UnitState::Exited { code: None, signal: Some(9), oom_killed: false });
+    assert_eq!(
+        listed.len(),
+        1,
+        "an exited unit stays listed for reconciliation"
+    );
+    assert_eq!(
+        listed[0].state,
+        UnitState::Exited {
+            code: None,
+            signal: Some(9),
+            oom_killed: false
+        }
+    );
     assert_eq!(rt.health().await.unwrap().units_running, 0);
 
     rt.stop(&unit.name, GRACE).await.unwrap();
@@ -73,12 +104,33 @@ async fn exit_codes_are_reported() {
     get(&unit.internal_url, "/exit/3").await;
     assert!(eventually(|| !alive(pid_of(&unit))).await);
     let state = rt.get(&unit.name).await.unwrap().unwrap().state;
-    assert_eq!(state, UnitState::Exited { code: Some(3), signal: None, oom_killed: false });
+    assert_eq!(
+        state,
+        UnitState::Exited {
+            code: Some(3),
+            signal: None,
+            oom_killed: false
+        }
+    );
 
-    let early = rt.start(&spec(2, "exits-at-start", &[("TEST_UNIT_EXIT_AT_START", "7")])).await.unwrap();
+    let early = rt
+        .start(&spec(
+            2,
+            "exits-at-start",
+            &[("TEST_UNIT_EXIT_AT_START", "7")],
+        ))
+        .await
+        .unwrap();
     assert!(eventually(|| !alive(pid_of(&early))).await);
     let state = rt.get(&early.name).await.unwrap().unwrap().state;
-    assert_eq!(state, UnitState::Exited { code: Some(7), signal: None, oom_killed: false });
+    assert_eq!(
+        state,
+        UnitState::Exited {
+            code: Some(7),
+            signal: None,
+            oom_killed: false
+        }
+    );
 
     // Starting an exited unit again replaces it.
     let restarted = rt.start(&spec(1, "asked-to-exit", &[])).await.unwrap();
@@ -91,11 +143,19 @@ async fn exit_codes_are_reported() {
 async fn a_unit_ignoring_sigterm_is_killed_after_the_grace_period() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime(dir.path());
-    let unit = rt.start(&spec(1, "stubborn", &[("TEST_UNIT_IGNORE_SIGTERM", "1")])).await.unwrap();
+    let unit = rt
+        .start(&spec(1, "stubborn", &[("TEST_UNIT_IGNORE_SIGTERM", "1")]))
+        .await
+        .unwrap();
     wait_ready(&unit).await;
     let began = Instant::now();
-    rt.stop(&unit.name, Duration::from_millis(400)).await.unwrap();
-    assert!(began.elapsed() >= Duration::from_millis(400), "waited for the grace period");
+    rt.stop(&unit.name, Duration::from_millis(400))
+        .await
+        .unwrap();
+    assert!(
+        began.elapsed() >= Duration::from_millis(400),
+        "waited for the grace period"
+    );
     assert!(!alive(pid_of(&unit)));
     assert!(rt.list().await.unwrap().is_empty());
     let log = std::fs::read_to_string(rt.log_path(&unit.name)).unwrap();
@@ -106,15 +166,30 @@ async fn a_unit_ignoring_sigterm_is_killed_after_the_grace_period() {
 async fn a_restarted_control_plane_sees_and_stops_units_of_the_previous_one() {
     let dir = tempfile::tempdir().unwrap();
     let first = runtime(dir.path());
-    let a = first.start(&spec(1, "before-restart-a", &[])).await.unwrap();
-    let b = first.start(&spec(2, "before-restart-b", &[])).await.unwrap();
+    let a = first
+        .start(&spec(1, "before-restart-a", &[]))
+        .await
+        .unwrap();
+    let b = first
+        .start(&spec(2, "before-restart-b", &[]))
+        .await
+        .unwrap();
     wait_ready(&a).await;
     drop(first);
 
     let second = runtime(dir.path());
     let listed = second.list().await.unwrap();
-    let names: Vec<_> = listed.iter().map(|u| (u.name.as_str(), u.instance_id, u.state)).collect();
-    assert_eq!(names, [("wrapper-before-restart-a", 1, UnitState::Running), ("wrapper-before-restart-b", 2, UnitState::Running)]);
+    let names: Vec<_> = listed
+        .iter()
+        .map(|u| (u.name.as_str(), u.instance_id, u.state))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("wrapper-before-restart-a", 1, UnitState::Running),
+            ("wrapper-before-restart-b", 2, UnitState::Running)
+        ]
+    );
     assert_eq!(listed[0].internal_url, a.internal_url);
 
     second.stop(&a.name, GRACE).await.unwrap();
@@ -133,12 +208,24 @@ async fn a_record_whose_pid_was_reused_is_not_treated_as_ours() {
 
     // Make the record point at an unrelated live process, as after pid reuse: the recorded
     // process started one clock tick before the one now holding the pid.
-    let mut stranger = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let mut stranger = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
     let _cleanup = KillOnDrop(vec![pid_of(&unit)]);
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", stranger.id())).unwrap();
-    let stranger_ticks: u64 = stat.rsplit_once(')').unwrap().1.split_whitespace().nth(19).unwrap().parse().unwrap();
+    let stranger_ticks: u64 = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap();
     let path = dir.path().join("units").join(format!("{}.json", unit.name));
-    let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     record["pid"] = stranger.id().into();
     record["start_ticks"] = (stranger_ticks - 1).into();
     std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
@@ -146,7 +233,10 @@ async fn a_record_whose_pid_was_reused_is_not_treated_as_ours() {
     let seen = rt.get(&unit.name).await.unwrap().unwrap();
     assert!(matches!(seen.state, UnitState::Exited { .. }), "{seen:?}");
     rt.stop(&unit.name, GRACE).await.unwrap();
-    assert!(alive(stranger.id()), "a process that is not ours is never signalled");
+    assert!(
+        alive(stranger.id()),
+        "a process that is not ours is never signalled"
+    );
     assert!(rt.get(&unit.name).await.unwrap().is_none());
 
     stranger.kill().unwrap();
@@ -179,23 +269,40 @@ async fn logs_are_written_and_secrets_stay_off_the_command_line_and_records() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime(dir.path());
     let secret = "s3cr3t-internal-key";
-    let env = [("GRAPH_OLAP_INTERNAL_API_KEY", secret), ("TEST_UNIT_ECHO", "hello-from-env")];
+    let env = [
+        ("GRAPH_OLAP_INTERNAL_API_KEY", secret),
+        ("TEST_UNIT_ECHO", "hello-from-env"),
+    ];
     let unit = rt.start(&spec(42, "logged", &env)).await.unwrap();
     wait_ready(&unit).await;
 
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid_of(&unit))).unwrap();
     let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
     let port = unit.internal_url.rsplit(':').next().unwrap();
-    let expected = format!("instance --instance-id 42 --listen 127.0.0.1:{port} --internal-url {}", unit.internal_url);
+    let expected = format!(
+        "instance --instance-id 42 --listen 127.0.0.1:{port} --internal-url {}",
+        unit.internal_url
+    );
     assert!(cmdline.contains(&expected), "{cmdline}");
     assert!(!cmdline.contains(secret));
     let record = std::fs::read_to_string(dir.path().join("units/wrapper-logged.json")).unwrap();
-    assert!(!record.contains(secret) && record.contains("GRAPH_OLAP_INTERNAL_API_KEY"), "{record}");
+    assert!(
+        !record.contains(secret) && record.contains("GRAPH_OLAP_INTERNAL_API_KEY"),
+        "{record}"
+    );
 
     rt.stop(&unit.name, GRACE).await.unwrap();
     let log = std::fs::read_to_string(rt.log_path(&unit.name)).unwrap();
-    assert_eq!(rt.log_path(&unit.name), dir.path().join("logs/wrapper-logged.log"));
-    for needle in ["starting unit wrapper-logged (instance 42)", "echo: hello-from-env", "pod name: wrapper-logged", "SIGTERM: exiting"] {
+    assert_eq!(
+        rt.log_path(&unit.name),
+        dir.path().join("logs/wrapper-logged.log")
+    );
+    for needle in [
+        "starting unit wrapper-logged (instance 42)",
+        "echo: hello-from-env",
+        "pod name: wrapper-logged",
+        "SIGTERM: exiting",
+    ] {
         assert!(log.contains(needle), "{needle:?} missing from {log}");
     }
 }
@@ -207,9 +314,24 @@ async fn resize_cpu_is_recorded() {
     let unit = rt.start(&spec(1, "resized", &[])).await.unwrap();
     rt.resize_cpu(&unit.name, 6).await.unwrap();
     assert_eq!(rt.get(&unit.name).await.unwrap().unwrap().cpu_cores, 6);
-    assert_eq!(runtime(dir.path()).get(&unit.name).await.unwrap().unwrap().cpu_cores, 6, "persisted");
-    assert!(matches!(rt.resize_cpu("wrapper-unknown", 2).await, Err(RuntimeError::NotFound { .. })));
-    assert!(matches!(rt.resize_cpu(&unit.name, 0).await, Err(RuntimeError::InvalidSpec { .. })));
+    assert_eq!(
+        runtime(dir.path())
+            .get(&unit.name)
+            .await
+            .unwrap()
+            .unwrap()
+            .cpu_cores,
+        6,
+        "persisted"
+    );
+    assert!(matches!(
+        rt.resize_cpu("wrapper-unknown", 2).await,
+        Err(RuntimeError::NotFound { .. })
+    ));
+    assert!(matches!(
+        rt.resize_cpu(&unit.name, 0).await,
+        Err(RuntimeError::InvalidSpec { .. })
+    ));
     rt.stop(&unit.name, GRACE).await.unwrap();
 }
 
@@ -218,14 +340,24 @@ async fn bad_specs_and_programs_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime(dir.path());
     for slug in ["", "../escape", "a/b", "dot.dot"] {
-        assert!(matches!(rt.start(&spec(1, slug, &[])).await, Err(RuntimeError::InvalidSpec { .. })), "{slug:?}");
+        assert!(
+            matches!(
+                rt.start(&spec(1, slug, &[])).await,
+                Err(RuntimeError::InvalidSpec { .. })
+            ),
+            "{slug:?}"
+        );
     }
-    let missing = graph_olap_runtime::LocalRuntimeConfig::new(dir.path().join("no-such-program"), dir.path());
+    let missing =
+        graph_olap_runtime::LocalRuntimeConfig::new(dir.path().join("no-such-program"), dir.path());
     let rt = graph_olap_runtime::LocalProcessRuntime::new(missing).unwrap();
     let err = rt.start(&spec(1, "ok", &[])).await.unwrap_err();
     assert!(matches!(err, RuntimeError::SpawnFailed { .. }), "{err}");
     assert!(err.to_string().contains("no-such-program"), "{err}");
-    assert!(rt.list().await.unwrap().is_empty(), "no record for a unit that never started");
+    assert!(
+        rt.list().await.unwrap().is_empty(),
+        "no record for a unit that never started"
+    );
 }
 
 #[test]
@@ -233,7 +365,15 @@ fn the_memory_limit_is_the_machine_less_one_gib() {
     let dir = tempfile::tempdir().unwrap();
     let rt = common::runtime(dir.path());
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
-    let total_kib: i64 = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:")).unwrap().trim().trim_end_matches("kB").trim().parse().unwrap();
+    let total_kib: i64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(rt.memory_limit_gb(), Some((total_kib >> 20) - 1));
 }
 
@@ -245,7 +385,14 @@ async fn each_unit_keeps_its_files_under_the_work_dir_until_it_is_stopped() {
     let _guard = KillOnDrop(vec![pid_of(&unit)]);
     wait_ready(&unit).await;
     let marker = dir.path().join("data").join(&unit.name).join("marker");
-    assert!(eventually(|| marker.exists()).await, "the unit writes into {}", marker.display());
+    assert!(
+        eventually(|| marker.exists()).await,
+        "the unit writes into {}",
+        marker.display()
+    );
     rt.stop(&unit.name, Duration::from_secs(5)).await.unwrap();
-    assert!(!marker.parent().unwrap().exists(), "stop removes the unit's files");
+    assert!(
+        !marker.parent().unwrap().exists(),
+        "stop removes the unit's files"
+    );
 }

@@ -50,8 +50,15 @@ pub struct AuditRecord<'a> {
 }
 
 /// Appends a record.
-pub async fn record(conn: &mut AnyConnection, rec: AuditRecord<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "INSERT INTO audit_log (at, actor, action, resource_type, resource_id, details, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+pub async fn record(
+    conn: &mut AnyConnection,
+    rec: AuditRecord<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "INSERT INTO audit_log (at, actor, action, resource_type, resource_id, details, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    );
     sqlx::query(q)
         .bind(to_millis(now))
         .bind(rec.actor)
@@ -83,7 +90,12 @@ pub struct AuditFilter {
 }
 
 /// Newest-first page of records with the total count.
-pub async fn query(conn: &mut AnyConnection, f: &AuditFilter, offset: i64, limit: i64) -> Result<(Vec<AuditEntry>, i64), StoreError> {
+pub async fn query(
+    conn: &mut AnyConnection,
+    f: &AuditFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<AuditEntry>, i64), StoreError> {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
     let mut push = |clause: &str, bind: crate::Bind| {
@@ -101,7 +113,10 @@ pub async fn query(conn: &mut AnyConnection, f: &AuditFilter, offset: i64, limit
     }
     if let Some(a) = &f.action {
         // A literal prefix: substr, unlike LIKE, gives `_` and `%` no special meaning.
-        push(&format!("substr(action, 1, {}) = #", a.chars().count()), crate::Bind::Text(a.clone()));
+        push(
+            &format!("substr(action, 1, {}) = #", a.chars().count()),
+            crate::Bind::Text(a.clone()),
+        );
     }
     if let Some(s) = f.since {
         push("at >= #", crate::Bind::Int(to_millis(s)));
@@ -109,12 +124,29 @@ pub async fn query(conn: &mut AnyConnection, f: &AuditFilter, offset: i64, limit
     if let Some(u) = f.until {
         push("at <= #", crate::Bind::Int(to_millis(u)));
     }
-    let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-    let total: i64 = crate::bind_all(sqlx::query_scalar(sql(conn, &format!("SELECT COUNT(*) FROM audit_log {where_sql}"))), &binds)
-        .fetch_one(&mut *conn)
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let total: i64 = crate::bind_all(
+        sqlx::query_scalar(sql(
+            conn,
+            &format!("SELECT COUNT(*) FROM audit_log {where_sql}"),
+        )),
+        &binds,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT id, at, actor, action, resource_type, resource_id, details, request_id FROM audit_log {where_sql} ORDER BY at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+        ),
+    );
+    let rows = crate::bind_all_rows(sqlx::query(q), &binds)
+        .fetch_all(&mut *conn)
         .await?;
-    let q = sql(conn, &format!("SELECT id, at, actor, action, resource_type, resource_id, details, request_id FROM audit_log {where_sql} ORDER BY at DESC, id DESC LIMIT {limit} OFFSET {offset}"));
-    let rows = crate::bind_all_rows(sqlx::query(q), &binds).fetch_all(&mut *conn).await?;
     let entries = rows
         .iter()
         .map(|r| {
@@ -125,7 +157,8 @@ pub async fn query(conn: &mut AnyConnection, f: &AuditFilter, offset: i64, limit
                 action: r.try_get("action")?,
                 resource_type: r.try_get("resource_type")?,
                 resource_id: r.try_get("resource_id")?,
-                details: serde_json::from_str(&r.try_get::<String, _>("details")?).unwrap_or(serde_json::Value::Null),
+                details: serde_json::from_str(&r.try_get::<String, _>("details")?)
+                    .unwrap_or(serde_json::Value::Null),
                 request_id: r.try_get("request_id")?,
             })
         })

@@ -45,7 +45,12 @@ pub struct BulkFilter {
 }
 
 /// Ids of the matching resources, ascending, at most `cap` of them, with the total match count.
-pub async fn matching(conn: &mut sqlx::AnyConnection, target: BulkTarget, filter: &BulkFilter, cap: i64) -> Result<(Vec<i64>, i64), StoreError> {
+pub async fn matching(
+    conn: &mut sqlx::AnyConnection,
+    target: BulkTarget,
+    filter: &BulkFilter,
+    cap: i64,
+) -> Result<(Vec<i64>, i64), StoreError> {
     let mut clauses = vec!["1 = 1".to_string()];
     let mut binds = Vec::new();
     let mut next = |b: Bind| {
@@ -55,10 +60,16 @@ pub async fn matching(conn: &mut sqlx::AnyConnection, target: BulkTarget, filter
     if let Some(prefix) = &filter.name_prefix {
         // substr compares characters exactly on both databases (LIKE ignores case on SQLite).
         let len = prefix.chars().count();
-        clauses.push(format!("substr(name, 1, {len}) = {}", next(Bind::Text(prefix.clone()))));
+        clauses.push(format!(
+            "substr(name, 1, {len}) = {}",
+            next(Bind::Text(prefix.clone()))
+        ));
     }
     if let Some(owner) = &filter.owner {
-        clauses.push(format!("owner_username = {}", next(Bind::Text(owner.clone()))));
+        clauses.push(format!(
+            "owner_username = {}",
+            next(Bind::Text(owner.clone()))
+        ));
     }
     if let Some(t) = filter.created_before {
         clauses.push(format!("created_at < {}", next(Bind::Int(to_millis(t)))));
@@ -71,7 +82,23 @@ pub async fn matching(conn: &mut sqlx::AnyConnection, target: BulkTarget, filter
     }
     let where_sql = clauses.join(" AND ");
     let table = target.table();
-    let total: i64 = bind_all(sqlx::query_scalar(sql(conn, &format!("SELECT COUNT(*) FROM {table} WHERE {where_sql}"))), &binds).fetch_one(&mut *conn).await?;
-    let ids: Vec<i64> = bind_all(sqlx::query_scalar(sql(conn, &format!("SELECT id FROM {table} WHERE {where_sql} ORDER BY id LIMIT {cap}"))), &binds).fetch_all(&mut *conn).await?;
+    let total: i64 = bind_all(
+        sqlx::query_scalar(sql(
+            conn,
+            &format!("SELECT COUNT(*) FROM {table} WHERE {where_sql}"),
+        )),
+        &binds,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let ids: Vec<i64> = bind_all(
+        sqlx::query_scalar(sql(
+            conn,
+            &format!("SELECT id FROM {table} WHERE {where_sql} ORDER BY id LIMIT {cap}"),
+        )),
+        &binds,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     Ok((ids, total))
 }

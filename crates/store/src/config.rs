@@ -21,12 +21,18 @@ pub struct ConfigValue {
 
 /// Reads a configuration document.
 pub async fn get(conn: &mut AnyConnection, key: &str) -> Result<Option<ConfigValue>, StoreError> {
-    let q = sql(conn, "SELECT value, updated_at, updated_by FROM platform_config WHERE key = $1");
+    let q = sql(
+        conn,
+        "SELECT value, updated_at, updated_by FROM platform_config WHERE key = $1",
+    );
     let row = sqlx::query(q).bind(key).fetch_optional(conn).await?;
     row.map(|r| {
         let text: String = r.try_get("value")?;
         Ok(ConfigValue {
-            value: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt { column: "platform_config.value", message: e.to_string() })?,
+            value: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                column: "platform_config.value",
+                message: e.to_string(),
+            })?,
             updated_at: r.try_get::<Option<i64>, _>("updated_at")?.map(from_millis),
             updated_by: r.try_get("updated_by")?,
         })
@@ -35,15 +41,41 @@ pub async fn get(conn: &mut AnyConnection, key: &str) -> Result<Option<ConfigVal
 }
 
 /// Writes the default for `key` unless a value exists.
-pub async fn seed(conn: &mut AnyConnection, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
-    let q = sql(conn, "INSERT INTO platform_config (key, value, updated_at, updated_by) VALUES ($1, $2, NULL, NULL) ON CONFLICT (key) DO NOTHING");
-    sqlx::query(q).bind(key).bind(value.to_string()).execute(conn).await?;
+pub async fn seed(
+    conn: &mut AnyConnection,
+    key: &str,
+    value: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "INSERT INTO platform_config (key, value, updated_at, updated_by) VALUES ($1, $2, NULL, NULL) ON CONFLICT (key) DO NOTHING",
+    );
+    sqlx::query(q)
+        .bind(key)
+        .bind(value.to_string())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Replaces the value of `key`.
-pub async fn put(conn: &mut AnyConnection, key: &str, value: &serde_json::Value, by: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "INSERT INTO platform_config (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by");
-    sqlx::query(q).bind(key).bind(value.to_string()).bind(to_millis(now)).bind(by).execute(conn).await?;
+pub async fn put(
+    conn: &mut AnyConnection,
+    key: &str,
+    value: &serde_json::Value,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "INSERT INTO platform_config (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    );
+    sqlx::query(q)
+        .bind(key)
+        .bind(value.to_string())
+        .bind(to_millis(now))
+        .bind(by)
+        .execute(conn)
+        .await?;
     Ok(())
 }

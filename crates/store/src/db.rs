@@ -49,20 +49,31 @@ impl Store {
         };
         let store = match dialect {
             Dialect::Sqlite => {
-                let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+                let url = if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
                 let options = AnyConnectOptions::from_str(&url)?;
                 let writer = AnyPoolOptions::new()
                     .max_connections(1)
                     .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                     .connect_with(options.clone())
                     .await?;
-                sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&writer).await?;
+                sqlx::raw_sql("PRAGMA journal_mode = WAL")
+                    .execute(&writer)
+                    .await?;
                 let reader = AnyPoolOptions::new()
                     .max_connections(8)
                     .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                     .connect_with(options)
                     .await?;
-                Store { writer, reader, dialect, url_redacted: redact(&url) }
+                Store {
+                    writer,
+                    reader,
+                    dialect,
+                    url_redacted: redact(&url),
+                }
             }
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -70,7 +81,12 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect(url)
                     .await?;
-                Store { writer: pool.clone(), reader: pool, dialect, url_redacted: redact(url) }
+                Store {
+                    writer: pool.clone(),
+                    reader: pool,
+                    dialect,
+                    url_redacted: redact(url),
+                }
             }
         };
         crate::migrate::run(&store).await?;
@@ -119,8 +135,10 @@ impl Store {
 }
 
 async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    conn.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL")
-        .await?;
+    conn.execute(
+        "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
+    )
+    .await?;
     Ok(())
 }
 
@@ -158,7 +176,11 @@ pub fn sql(conn: &AnyConnection, text: &str) -> AssertSqlSafe<String> {
 
 /// The dialect of a live connection.
 pub fn dialect_of(conn: &AnyConnection) -> Dialect {
-    if conn.backend_name().eq_ignore_ascii_case("sqlite") { Dialect::Sqlite } else { Dialect::Postgres }
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        Dialect::Sqlite
+    } else {
+        Dialect::Postgres
+    }
 }
 
 #[cfg(test)]

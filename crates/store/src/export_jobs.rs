@@ -134,7 +134,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ExportJobRow, StoreError> {
 
 /// Inserts the jobs of a new snapshot in order (`ordinal` = position), all `pending` and
 /// claimable now.
-pub async fn insert_all(conn: &mut AnyConnection, snapshot_id: i64, mapping_id: i64, jobs: &[NewExportJob], max_attempts: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn insert_all(
+    conn: &mut AnyConnection,
+    snapshot_id: i64,
+    mapping_id: i64,
+    jobs: &[NewExportJob],
+    max_attempts: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let text = "INSERT INTO export_jobs (snapshot_id, mapping_id, job_type, entity_name, ordinal, sql_text, columns, output_uri, status, attempts, max_attempts, available_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $10, $10)";
     for (i, job) in jobs.iter().enumerate() {
         let q = sql(conn, text);
@@ -157,21 +164,58 @@ pub async fn insert_all(conn: &mut AnyConnection, snapshot_id: i64, mapping_id: 
 
 /// Reads one job.
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<ExportJobRow>, StoreError> {
-    let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs WHERE id = $1"));
-    sqlx::query(q).bind(id).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+    let q = sql(
+        conn,
+        &format!("SELECT {COLUMNS} FROM export_jobs WHERE id = $1"),
+    );
+    sqlx::query(q)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Reads one job, locking its row on PostgreSQL until the transaction ends.
-pub async fn get_for_update(conn: &mut AnyConnection, id: i64) -> Result<Option<ExportJobRow>, StoreError> {
-    let suffix = if dialect_of(conn) == Dialect::Postgres { " FOR UPDATE" } else { "" };
-    let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs WHERE id = $1{suffix}"));
-    sqlx::query(q).bind(id).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+pub async fn get_for_update(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<ExportJobRow>, StoreError> {
+    let suffix = if dialect_of(conn) == Dialect::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let q = sql(
+        conn,
+        &format!("SELECT {COLUMNS} FROM export_jobs WHERE id = $1{suffix}"),
+    );
+    sqlx::query(q)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// The jobs of a snapshot in step order.
-pub async fn for_snapshot(conn: &mut AnyConnection, snapshot_id: i64) -> Result<Vec<ExportJobRow>, StoreError> {
-    let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs WHERE snapshot_id = $1 ORDER BY ordinal, id"));
-    sqlx::query(q).bind(snapshot_id).fetch_all(conn).await?.iter().map(from_row).collect()
+pub async fn for_snapshot(
+    conn: &mut AnyConnection,
+    snapshot_id: i64,
+) -> Result<Vec<ExportJobRow>, StoreError> {
+    let q = sql(
+        conn,
+        &format!("SELECT {COLUMNS} FROM export_jobs WHERE snapshot_id = $1 ORDER BY ordinal, id"),
+    );
+    sqlx::query(q)
+        .bind(snapshot_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 /// Up to `limit` claimable jobs (`pending`, `available_at ≤ now`), oldest first, locked for the
@@ -179,43 +223,97 @@ pub async fn for_snapshot(conn: &mut AnyConnection, snapshot_id: i64) -> Result<
 /// has a single writer, so the plain select is already exclusive. With `edges_after_nodes`, an
 /// edge job is claimable only once every node job of its snapshot is `completed` (the
 /// dangling-edge check reads the exported node keys).
-pub async fn claimable(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64, edges_after_nodes: bool) -> Result<Vec<ExportJobRow>, StoreError> {
-    let suffix = if dialect_of(conn) == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+pub async fn claimable(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+    edges_after_nodes: bool,
+) -> Result<Vec<ExportJobRow>, StoreError> {
+    let suffix = if dialect_of(conn) == Dialect::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
     let gate = if edges_after_nodes {
         " AND (job_type = 'node' OR NOT EXISTS (SELECT 1 FROM export_jobs n WHERE n.snapshot_id = export_jobs.snapshot_id AND n.job_type = 'node' AND n.status <> 'completed'))"
     } else {
         ""
     };
-    let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs WHERE status = 'pending' AND available_at <= $1{gate} ORDER BY available_at, id LIMIT {limit}{suffix}"));
-    sqlx::query(q).bind(to_millis(now)).fetch_all(conn).await?.iter().map(from_row).collect()
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM export_jobs WHERE status = 'pending' AND available_at <= $1{gate} ORDER BY available_at, id LIMIT {limit}{suffix}"
+        ),
+    );
+    sqlx::query(q)
+        .bind(to_millis(now))
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 /// Jobs needing the reconciler's attention at `now`: claimed with an expired lease, or
 /// unfinished past their deadline. Locked like [`claimable`].
-pub async fn overdue(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<ExportJobRow>, StoreError> {
-    let suffix = if dialect_of(conn) == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let q = sql(conn, &format!(
-        "SELECT {COLUMNS} FROM export_jobs WHERE (status = 'claimed' AND lease_expires_at < $1) OR (status IN ('pending', 'claimed') AND deadline_at < $1) ORDER BY id LIMIT {limit}{suffix}"
-    ));
-    sqlx::query(q).bind(to_millis(now)).fetch_all(conn).await?.iter().map(from_row).collect()
+pub async fn overdue(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ExportJobRow>, StoreError> {
+    let suffix = if dialect_of(conn) == Dialect::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM export_jobs WHERE (status = 'claimed' AND lease_expires_at < $1) OR (status IN ('pending', 'claimed') AND deadline_at < $1) ORDER BY id LIMIT {limit}{suffix}"
+        ),
+    );
+    sqlx::query(q)
+        .bind(to_millis(now))
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 /// Number of jobs per status (for the ops views and metrics).
 pub async fn count_by_status(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>, StoreError> {
-    let q = sql(conn, "SELECT status, COUNT(*) AS n FROM export_jobs GROUP BY status ORDER BY status");
+    let q = sql(
+        conn,
+        "SELECT status, COUNT(*) AS n FROM export_jobs GROUP BY status ORDER BY status",
+    );
     let rows = sqlx::query(q).fetch_all(conn).await?;
-    rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
+    rows.iter()
+        .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+        .collect()
 }
 
 /// Jobs filtered by status, newest first (ops view).
-pub async fn list(conn: &mut AnyConnection, status: Option<&str>, limit: i64) -> Result<Vec<ExportJobRow>, StoreError> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ExportJobRow>, StoreError> {
     let rows = match status {
         Some(s) => {
-            let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs WHERE status = $1 ORDER BY id DESC LIMIT {limit}"));
+            let q = sql(
+                conn,
+                &format!(
+                    "SELECT {COLUMNS} FROM export_jobs WHERE status = $1 ORDER BY id DESC LIMIT {limit}"
+                ),
+            );
             sqlx::query(q).bind(s).fetch_all(conn).await?
         }
         None => {
-            let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs ORDER BY id DESC LIMIT {limit}"));
+            let q = sql(
+                conn,
+                &format!("SELECT {COLUMNS} FROM export_jobs ORDER BY id DESC LIMIT {limit}"),
+            );
             sqlx::query(q).fetch_all(conn).await?
         }
     };
@@ -224,7 +322,10 @@ pub async fn list(conn: &mut AnyConnection, status: Option<&str>, limit: i64) ->
 
 /// Writes every mutable field of `job` back.
 pub async fn save(conn: &mut AnyConnection, job: &ExportJobRow) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE export_jobs SET status = $1, attempts = $2, claimed_by = $3, claimed_at = $4, lease_token = $5, lease_expires_at = $6, started_at = $7, deadline_at = $8, available_at = $9, completed_at = $10, row_count = $11, size_bytes = $12, files = $13, progress_rows = $14, progress_bytes = $15, warehouse_query_id = $16, error_code = $17, error_message = $18, updated_at = $19, quality = $20 WHERE id = $21");
+    let q = sql(
+        conn,
+        "UPDATE export_jobs SET status = $1, attempts = $2, claimed_by = $3, claimed_at = $4, lease_token = $5, lease_expires_at = $6, started_at = $7, deadline_at = $8, available_at = $9, completed_at = $10, row_count = $11, size_bytes = $12, files = $13, progress_rows = $14, progress_bytes = $15, warehouse_query_id = $16, error_code = $17, error_message = $18, updated_at = $19, quality = $20 WHERE id = $21",
+    );
     sqlx::query(q)
         .bind(job.status.clone())
         .bind(job.attempts)
@@ -254,7 +355,13 @@ pub async fn save(conn: &mut AnyConnection, job: &ExportJobRow) -> Result<(), St
 
 /// A page of jobs for the ops view (API.md §7.3): any of `statuses` (all when empty), optionally
 /// one snapshot's, newest first; returns the page and the total number of matches.
-pub async fn page(conn: &mut AnyConnection, statuses: &[String], snapshot_id: Option<i64>, offset: i64, limit: i64) -> Result<(Vec<ExportJobRow>, i64), StoreError> {
+pub async fn page(
+    conn: &mut AnyConnection,
+    statuses: &[String],
+    snapshot_id: Option<i64>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<ExportJobRow>, i64), StoreError> {
     let mut clauses = vec!["1 = 1".to_string()];
     let mut binds = Vec::new();
     if !statuses.is_empty() {
@@ -272,8 +379,23 @@ pub async fn page(conn: &mut AnyConnection, statuses: &[String], snapshot_id: Op
         clauses.push(format!("snapshot_id = ${}", binds.len()));
     }
     let where_sql = clauses.join(" AND ");
-    let total: i64 = crate::bind_all(sqlx::query_scalar(sql(conn, &format!("SELECT COUNT(*) FROM export_jobs WHERE {where_sql}"))), &binds).fetch_one(&mut *conn).await?;
-    let q = sql(conn, &format!("SELECT {COLUMNS} FROM export_jobs WHERE {where_sql} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}"));
-    let rows = crate::bind_all_rows(sqlx::query(q), &binds).fetch_all(conn).await?;
+    let total: i64 = crate::bind_all(
+        sqlx::query_scalar(sql(
+            conn,
+            &format!("SELECT COUNT(*) FROM export_jobs WHERE {where_sql}"),
+        )),
+        &binds,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM export_jobs WHERE {where_sql} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+        ),
+    );
+    let rows = crate::bind_all_rows(sqlx::query(q), &binds)
+        .fetch_all(conn)
+        .await?;
     Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
 }

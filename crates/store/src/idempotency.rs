@@ -64,7 +64,13 @@ pub struct Reclaim {
 /// Claims `scope` for a request whose body hashes to `body_sha256`, atomically: a new row is
 /// inserted, or an expired/abandoned one is overwritten, in one statement. Otherwise the existing
 /// row is returned.
-pub async fn claim(conn: &mut AnyConnection, scope: &KeyScope, body_sha256: &str, now: DateTime<Utc>, reclaim: Reclaim) -> Result<Claim, StoreError> {
+pub async fn claim(
+    conn: &mut AnyConnection,
+    scope: &KeyScope,
+    body_sha256: &str,
+    now: DateTime<Utc>,
+    reclaim: Reclaim,
+) -> Result<Claim, StoreError> {
     // A row may disappear between a lost claim and the read (its request failed and released it);
     // then the claim is simply tried again.
     for _ in 0..3 {
@@ -95,17 +101,33 @@ pub async fn claim(conn: &mut AnyConnection, scope: &KeyScope, body_sha256: &str
             return Ok(Claim::Held(held));
         }
     }
-    Err(StoreError::Database(sqlx::Error::Protocol("idempotency key kept changing during its claim".into())))
+    Err(StoreError::Database(sqlx::Error::Protocol(
+        "idempotency key kept changing during its claim".into(),
+    )))
 }
 
 /// Reads the row of `scope`, if any.
-pub async fn get(conn: &mut AnyConnection, scope: &KeyScope) -> Result<Option<StoredKey>, StoreError> {
-    let q = sql(conn, "SELECT body_sha256, status_code, response_body, created_at FROM idempotency_keys WHERE username = $1 AND method = $2 AND path = $3 AND idem_key = $4");
-    let row = sqlx::query(q).bind(&scope.username).bind(&scope.method).bind(&scope.path).bind(&scope.key).fetch_optional(&mut *conn).await?;
+pub async fn get(
+    conn: &mut AnyConnection,
+    scope: &KeyScope,
+) -> Result<Option<StoredKey>, StoreError> {
+    let q = sql(
+        conn,
+        "SELECT body_sha256, status_code, response_body, created_at FROM idempotency_keys WHERE username = $1 AND method = $2 AND path = $3 AND idem_key = $4",
+    );
+    let row = sqlx::query(q)
+        .bind(&scope.username)
+        .bind(&scope.method)
+        .bind(&scope.path)
+        .bind(&scope.key)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.map(|r| {
         Ok(StoredKey {
             body_sha256: r.try_get("body_sha256")?,
-            status_code: r.try_get::<Option<i64>, _>("status_code")?.and_then(|s| u16::try_from(s).ok()),
+            status_code: r
+                .try_get::<Option<i64>, _>("status_code")?
+                .and_then(|s| u16::try_from(s).ok()),
             response: r.try_get("response_body")?,
             created_at: from_millis(r.try_get("created_at")?),
         })
@@ -115,8 +137,17 @@ pub async fn get(conn: &mut AnyConnection, scope: &KeyScope) -> Result<Option<St
 
 /// Stores the successful response of the claim made at `claimed_at`. Returns `false` when the
 /// claim is no longer ours (it expired and was taken over).
-pub async fn complete(conn: &mut AnyConnection, scope: &KeyScope, claimed_at: DateTime<Utc>, status_code: u16, response: &str) -> Result<bool, StoreError> {
-    let q = sql(conn, "UPDATE idempotency_keys SET status_code = $1, response_body = $2 WHERE username = $3 AND method = $4 AND path = $5 AND idem_key = $6 AND created_at = $7 AND status_code IS NULL");
+pub async fn complete(
+    conn: &mut AnyConnection,
+    scope: &KeyScope,
+    claimed_at: DateTime<Utc>,
+    status_code: u16,
+    response: &str,
+) -> Result<bool, StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE idempotency_keys SET status_code = $1, response_body = $2 WHERE username = $3 AND method = $4 AND path = $5 AND idem_key = $6 AND created_at = $7 AND status_code IS NULL",
+    );
     let done = sqlx::query(q)
         .bind(i64::from(status_code))
         .bind(response)
@@ -131,8 +162,15 @@ pub async fn complete(conn: &mut AnyConnection, scope: &KeyScope, claimed_at: Da
 }
 
 /// Forgets the in-flight claim made at `claimed_at` (its request failed). Returns whether a row was removed.
-pub async fn release(conn: &mut AnyConnection, scope: &KeyScope, claimed_at: DateTime<Utc>) -> Result<bool, StoreError> {
-    let q = sql(conn, "DELETE FROM idempotency_keys WHERE username = $1 AND method = $2 AND path = $3 AND idem_key = $4 AND created_at = $5 AND status_code IS NULL");
+pub async fn release(
+    conn: &mut AnyConnection,
+    scope: &KeyScope,
+    claimed_at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let q = sql(
+        conn,
+        "DELETE FROM idempotency_keys WHERE username = $1 AND method = $2 AND path = $3 AND idem_key = $4 AND created_at = $5 AND status_code IS NULL",
+    );
     let done = sqlx::query(q)
         .bind(&scope.username)
         .bind(&scope.method)
@@ -147,6 +185,9 @@ pub async fn release(conn: &mut AnyConnection, scope: &KeyScope, claimed_at: Dat
 /// Deletes every row created before `before`; returns how many.
 pub async fn purge(conn: &mut AnyConnection, before: DateTime<Utc>) -> Result<u64, StoreError> {
     let q = sql(conn, "DELETE FROM idempotency_keys WHERE created_at < $1");
-    let done = sqlx::query(q).bind(to_millis(before)).execute(&mut *conn).await?;
+    let done = sqlx::query(q)
+        .bind(to_millis(before))
+        .execute(&mut *conn)
+        .await?;
     Ok(done.rows_affected())
 }

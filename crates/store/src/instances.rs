@@ -90,7 +90,12 @@ const FROM: &str = "instances i LEFT JOIN mappings m ON m.id = i.mapping_id LEFT
 fn json(row: &sqlx::any::AnyRow, column: &'static str) -> Result<Option<Value>, StoreError> {
     let name = column.rsplit('.').next().unwrap_or(column);
     row.try_get::<Option<String>, _>(name)?
-        .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt { column, message: e.to_string() }))
+        .map(|t| {
+            serde_json::from_str(&t).map_err(|e| StoreError::Corrupt {
+                column,
+                message: e.to_string(),
+            })
+        })
         .transpose()
 }
 
@@ -134,7 +139,10 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<InstanceRow, StoreError> {
 
 /// Inserts an instance; `row.id` and the joined names are ignored. Returns the new id.
 pub async fn insert(conn: &mut AnyConnection, row: &InstanceRow) -> Result<i64, StoreError> {
-    let q = sql(conn, "INSERT INTO instances (snapshot_id, mapping_id, mapping_version, owner_username, name, description, wrapper_type, status, url_slug, cpu_cores, memory_gb, ttl, inactivity_timeout, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id");
+    let q = sql(
+        conn,
+        "INSERT INTO instances (snapshot_id, mapping_id, mapping_version, owner_username, name, description, wrapper_type, status, url_slug, cpu_cores, memory_gb, ttl, inactivity_timeout, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+    );
     Ok(sqlx::query_scalar(q)
         .bind(row.snapshot_id)
         .bind(row.mapping_id)
@@ -157,21 +165,50 @@ pub async fn insert(conn: &mut AnyConnection, row: &InstanceRow) -> Result<i64, 
 
 /// Reads one instance.
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<InstanceRow>, StoreError> {
-    let q = sql(conn, &format!("SELECT {COLUMNS} FROM {FROM} WHERE i.id = $1"));
-    sqlx::query(q).bind(id).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+    let q = sql(
+        conn,
+        &format!("SELECT {COLUMNS} FROM {FROM} WHERE i.id = $1"),
+    );
+    sqlx::query(q)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Reads one instance by its proxy slug.
-pub async fn get_by_slug(conn: &mut AnyConnection, slug: &str) -> Result<Option<InstanceRow>, StoreError> {
-    let q = sql(conn, &format!("SELECT {COLUMNS} FROM {FROM} WHERE i.url_slug = $1"));
-    sqlx::query(q).bind(slug).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+pub async fn get_by_slug(
+    conn: &mut AnyConnection,
+    slug: &str,
+) -> Result<Option<InstanceRow>, StoreError> {
+    let q = sql(
+        conn,
+        &format!("SELECT {COLUMNS} FROM {FROM} WHERE i.url_slug = $1"),
+    );
+    sqlx::query(q)
+        .bind(slug)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Reads one instance, locking its row on PostgreSQL until the transaction ends.
-pub async fn get_for_update(conn: &mut AnyConnection, id: i64) -> Result<Option<InstanceRow>, StoreError> {
+pub async fn get_for_update(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<InstanceRow>, StoreError> {
     if dialect_of(conn) == Dialect::Postgres {
         let q = sql(conn, "SELECT id FROM instances WHERE id = $1 FOR UPDATE");
-        if sqlx::query(q).bind(id).fetch_optional(&mut *conn).await?.is_none() {
+        if sqlx::query(q)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_none()
+        {
             return Ok(None);
         }
     }
@@ -200,10 +237,24 @@ pub struct InstanceFilter {
 }
 
 /// Sort keys of instance lists.
-pub const SORT_KEYS: &[&str] = &["created_at", "updated_at", "name", "status", "expires_at", "last_activity_at"];
+pub const SORT_KEYS: &[&str] = &[
+    "created_at",
+    "updated_at",
+    "name",
+    "status",
+    "expires_at",
+    "last_activity_at",
+];
 
 /// Lists instances, returning the page and the total count.
-pub async fn list(conn: &mut AnyConnection, filter: &InstanceFilter, sort_by: &str, desc: bool, offset: i64, limit: i64) -> Result<(Vec<InstanceRow>, i64), StoreError> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &InstanceFilter,
+    sort_by: &str,
+    desc: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<InstanceRow>, i64), StoreError> {
     let mut clauses = vec!["1 = 1".to_string()];
     let mut binds = Vec::new();
     let next = |b: Bind, binds: &mut Vec<Bind>| {
@@ -211,16 +262,29 @@ pub async fn list(conn: &mut AnyConnection, filter: &InstanceFilter, sort_by: &s
         format!("${}", binds.len())
     };
     if let Some(id) = filter.snapshot_id {
-        clauses.push(format!("i.snapshot_id = {}", next(Bind::Int(id), &mut binds)));
+        clauses.push(format!(
+            "i.snapshot_id = {}",
+            next(Bind::Int(id), &mut binds)
+        ));
     }
     if let Some(id) = filter.mapping_id {
-        clauses.push(format!("i.mapping_id = {}", next(Bind::Int(id), &mut binds)));
+        clauses.push(format!(
+            "i.mapping_id = {}",
+            next(Bind::Int(id), &mut binds)
+        ));
     }
     if let Some(o) = &filter.owner {
-        clauses.push(format!("i.owner_username = {}", next(Bind::Text(o.clone()), &mut binds)));
+        clauses.push(format!(
+            "i.owner_username = {}",
+            next(Bind::Text(o.clone()), &mut binds)
+        ));
     }
     if !filter.status.is_empty() {
-        let list: Vec<String> = filter.status.iter().map(|s| next(Bind::Text(s.clone()), &mut binds)).collect();
+        let list: Vec<String> = filter
+            .status
+            .iter()
+            .map(|s| next(Bind::Text(s.clone()), &mut binds))
+            .collect();
         clauses.push(format!("i.status IN ({})", list.join(", ")));
     } else if !filter.include_terminated {
         clauses.push("i.status <> 'terminated'".to_string());
@@ -230,31 +294,73 @@ pub async fn list(conn: &mut AnyConnection, filter: &InstanceFilter, sort_by: &s
         clauses.push(format!("(LOWER(i.name) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(i.description, '')) LIKE {p} ESCAPE '\\')"));
     }
     if let Some(t) = filter.created_after {
-        clauses.push(format!("i.created_at >= {}", next(Bind::Int(to_millis(t)), &mut binds)));
+        clauses.push(format!(
+            "i.created_at >= {}",
+            next(Bind::Int(to_millis(t)), &mut binds)
+        ));
     }
     if let Some(t) = filter.created_before {
-        clauses.push(format!("i.created_at < {}", next(Bind::Int(to_millis(t)), &mut binds)));
+        clauses.push(format!(
+            "i.created_at < {}",
+            next(Bind::Int(to_millis(t)), &mut binds)
+        ));
     }
-    let column = if SORT_KEYS.contains(&sort_by) { sort_by } else { "created_at" };
+    let column = if SORT_KEYS.contains(&sort_by) {
+        sort_by
+    } else {
+        "created_at"
+    };
     let direction = if desc { "DESC" } else { "ASC" };
     let where_sql = clauses.join(" AND ");
-    let count_q = sql(conn, &format!("SELECT COUNT(*) FROM instances i WHERE {where_sql}"));
-    let total: i64 = bind_all(sqlx::query_scalar(count_q), &binds).fetch_one(&mut *conn).await?;
-    let page_q = sql(conn, &format!("SELECT {COLUMNS} FROM {FROM} WHERE {where_sql} ORDER BY i.{column} {direction}, i.id {direction} LIMIT {limit} OFFSET {offset}"));
-    let rows = bind_all_rows(sqlx::query(page_q), &binds).fetch_all(conn).await?;
+    let count_q = sql(
+        conn,
+        &format!("SELECT COUNT(*) FROM instances i WHERE {where_sql}"),
+    );
+    let total: i64 = bind_all(sqlx::query_scalar(count_q), &binds)
+        .fetch_one(&mut *conn)
+        .await?;
+    let page_q = sql(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE {where_sql} ORDER BY i.{column} {direction}, i.id {direction} LIMIT {limit} OFFSET {offset}"
+        ),
+    );
+    let rows = bind_all_rows(sqlx::query(page_q), &binds)
+        .fetch_all(conn)
+        .await?;
     Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
 }
 
 /// Ids of instances in one of `statuses`, oldest first (for background passes).
-pub async fn ids_with_status(conn: &mut AnyConnection, statuses: &[&str]) -> Result<Vec<i64>, StoreError> {
-    let list: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect();
-    let q = sql(conn, &format!("SELECT id FROM instances WHERE status IN ({}) ORDER BY id", list.join(", ")));
+pub async fn ids_with_status(
+    conn: &mut AnyConnection,
+    statuses: &[&str],
+) -> Result<Vec<i64>, StoreError> {
+    let list: Vec<String> = statuses
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "")))
+        .collect();
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT id FROM instances WHERE status IN ({}) ORDER BY id",
+            list.join(", ")
+        ),
+    );
     Ok(sqlx::query_scalar(q).fetch_all(conn).await?)
 }
 
 /// Active instances (§4.1) in total and of `owner`.
-pub async fn active_counts(conn: &mut AnyConnection, owner: &str) -> Result<(i64, i64), StoreError> {
-    let q = sql(conn, &format!("SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN owner_username = $1 THEN 1 ELSE 0 END), 0) AS own FROM instances WHERE status IN {ACTIVE_INSTANCE_STATUSES}"));
+pub async fn active_counts(
+    conn: &mut AnyConnection,
+    owner: &str,
+) -> Result<(i64, i64), StoreError> {
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN owner_username = $1 THEN 1 ELSE 0 END), 0) AS own FROM instances WHERE status IN {ACTIVE_INSTANCE_STATUSES}"
+        ),
+    );
     let row = sqlx::query(q).bind(owner).fetch_one(conn).await?;
     Ok((row.try_get("total")?, row.try_get("own")?))
 }
@@ -263,7 +369,10 @@ pub async fn active_counts(conn: &mut AnyConnection, owner: &str) -> Result<(i64
 /// lock on PostgreSQL; SQLite's single writer already serialises write transactions.
 pub async fn lock_quota(conn: &mut AnyConnection) -> Result<(), StoreError> {
     if dialect_of(conn) == Dialect::Postgres {
-        let q = sql(conn, "SELECT name FROM serial_locks WHERE name = 'instance_quota' FOR UPDATE");
+        let q = sql(
+            conn,
+            "SELECT name FROM serial_locks WHERE name = 'instance_quota' FOR UPDATE",
+        );
         sqlx::query(q).fetch_optional(conn).await?;
     }
     Ok(())
@@ -271,7 +380,10 @@ pub async fn lock_quota(conn: &mut AnyConnection) -> Result<(), StoreError> {
 
 /// Writes every mutable field of `row` back.
 pub async fn save(conn: &mut AnyConnection, row: &InstanceRow) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE instances SET name = $1, description = $2, status = $3, internal_url = $4, pod_name = $5, cpu_cores = $6, memory_gb = $7, error_code = $8, error_message = $9, stack_trace = $10, ttl = $11, inactivity_timeout = $12, expires_at = $13, last_activity_at = $14, started_at = $15, terminated_at = $16, termination_reason = $17, memory_usage_bytes = $18, disk_usage_bytes = $19, graph_stats = $20, progress = $21, stop_requested_at = $22, updated_at = $23 WHERE id = $24");
+    let q = sql(
+        conn,
+        "UPDATE instances SET name = $1, description = $2, status = $3, internal_url = $4, pod_name = $5, cpu_cores = $6, memory_gb = $7, error_code = $8, error_message = $9, stack_trace = $10, ttl = $11, inactivity_timeout = $12, expires_at = $13, last_activity_at = $14, started_at = $15, terminated_at = $16, termination_reason = $17, memory_usage_bytes = $18, disk_usage_bytes = $19, graph_stats = $20, progress = $21, stop_requested_at = $22, updated_at = $23 WHERE id = $24",
+    );
     sqlx::query(q)
         .bind(row.name.clone())
         .bind(row.description.clone())
@@ -304,7 +416,11 @@ pub async fn save(conn: &mut AnyConnection, row: &InstanceRow) -> Result<(), Sto
 
 /// Deletes an instance record and its events (purge after retention).
 pub async fn purge(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
-    for stmt in ["DELETE FROM instance_events WHERE instance_id = $1", "DELETE FROM favorites WHERE resource_type = 'instance' AND resource_id = $1", "DELETE FROM instances WHERE id = $1"] {
+    for stmt in [
+        "DELETE FROM instance_events WHERE instance_id = $1",
+        "DELETE FROM favorites WHERE resource_type = 'instance' AND resource_id = $1",
+        "DELETE FROM instances WHERE id = $1",
+    ] {
         let q = sql(conn, stmt);
         sqlx::query(q).bind(id).execute(&mut *conn).await?;
     }
@@ -329,14 +445,37 @@ pub struct InstanceEvent {
 }
 
 /// Appends an event.
-pub async fn add_event(conn: &mut AnyConnection, instance_id: i64, event_type: &str, actor: &str, details: &Value, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "INSERT INTO instance_events (instance_id, event_type, actor, details, created_at) VALUES ($1, $2, $3, $4, $5)");
-    sqlx::query(q).bind(instance_id).bind(event_type).bind(actor).bind(details.to_string()).bind(to_millis(now)).execute(conn).await?;
+pub async fn add_event(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    event_type: &str,
+    actor: &str,
+    details: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "INSERT INTO instance_events (instance_id, event_type, actor, details, created_at) VALUES ($1, $2, $3, $4, $5)",
+    );
+    sqlx::query(q)
+        .bind(instance_id)
+        .bind(event_type)
+        .bind(actor)
+        .bind(details.to_string())
+        .bind(to_millis(now))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Events of an instance, newest first, optionally only some types; returns the page and total.
-pub async fn events(conn: &mut AnyConnection, instance_id: i64, types: &[String], offset: i64, limit: i64) -> Result<(Vec<InstanceEvent>, i64), StoreError> {
+pub async fn events(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    types: &[String],
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<InstanceEvent>, i64), StoreError> {
     let mut binds = vec![Bind::Int(instance_id)];
     let mut where_sql = "instance_id = $1".to_string();
     if !types.is_empty() {
@@ -349,10 +488,22 @@ pub async fn events(conn: &mut AnyConnection, instance_id: i64, types: &[String]
             .collect();
         where_sql.push_str(&format!(" AND event_type IN ({})", list.join(", ")));
     }
-    let count_q = sql(conn, &format!("SELECT COUNT(*) FROM instance_events WHERE {where_sql}"));
-    let total: i64 = bind_all(sqlx::query_scalar(count_q), &binds).fetch_one(&mut *conn).await?;
-    let q = sql(conn, &format!("SELECT id, instance_id, event_type, actor, details, created_at FROM instance_events WHERE {where_sql} ORDER BY id DESC LIMIT {limit} OFFSET {offset}"));
-    let rows = bind_all_rows(sqlx::query(q), &binds).fetch_all(conn).await?;
+    let count_q = sql(
+        conn,
+        &format!("SELECT COUNT(*) FROM instance_events WHERE {where_sql}"),
+    );
+    let total: i64 = bind_all(sqlx::query_scalar(count_q), &binds)
+        .fetch_one(&mut *conn)
+        .await?;
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT id, instance_id, event_type, actor, details, created_at FROM instance_events WHERE {where_sql} ORDER BY id DESC LIMIT {limit} OFFSET {offset}"
+        ),
+    );
+    let rows = bind_all_rows(sqlx::query(q), &binds)
+        .fetch_all(conn)
+        .await?;
     let items = rows
         .iter()
         .map(|r| {
@@ -361,7 +512,12 @@ pub async fn events(conn: &mut AnyConnection, instance_id: i64, types: &[String]
                 instance_id: r.try_get("instance_id")?,
                 event_type: r.try_get("event_type")?,
                 actor: r.try_get("actor")?,
-                details: serde_json::from_str(&r.try_get::<String, _>("details")?).map_err(|e| StoreError::Corrupt { column: "instance_events.details", message: e.to_string() })?,
+                details: serde_json::from_str(&r.try_get::<String, _>("details")?).map_err(
+                    |e| StoreError::Corrupt {
+                        column: "instance_events.details",
+                        message: e.to_string(),
+                    },
+                )?,
                 created_at: from_millis(r.try_get("created_at")?),
             })
         })

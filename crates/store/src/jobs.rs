@@ -60,38 +60,88 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<JobState, StoreError> {
 
 /// Creates the row of a job if missing, due at `first_run`; a stale `running` flag left by a
 /// crashed process is cleared.
-pub async fn ensure(conn: &mut AnyConnection, name: &str, first_run: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "INSERT INTO background_jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET running = 0, next_run_at = $2");
-    sqlx::query(q).bind(name).bind(to_millis(first_run)).execute(conn).await?;
+pub async fn ensure(
+    conn: &mut AnyConnection,
+    name: &str,
+    first_run: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "INSERT INTO background_jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET running = 0, next_run_at = $2",
+    );
+    sqlx::query(q)
+        .bind(name)
+        .bind(to_millis(first_run))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Every job's state, by name.
 pub async fn all(conn: &mut AnyConnection) -> Result<Vec<JobState>, StoreError> {
     let q = sql(conn, "SELECT * FROM background_jobs ORDER BY name");
-    sqlx::query(q).fetch_all(conn).await?.iter().map(from_row).collect()
+    sqlx::query(q)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 /// One job's state.
 pub async fn get(conn: &mut AnyConnection, name: &str) -> Result<Option<JobState>, StoreError> {
     let q = sql(conn, "SELECT * FROM background_jobs WHERE name = $1");
-    sqlx::query(q).bind(name).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+    sqlx::query(q)
+        .bind(name)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Marks a run as started.
-pub async fn started(conn: &mut AnyConnection, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE background_jobs SET running = 1, last_run_at = $1, trigger_pending = 0 WHERE name = $2");
-    sqlx::query(q).bind(to_millis(now)).bind(name).execute(conn).await?;
+pub async fn started(
+    conn: &mut AnyConnection,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE background_jobs SET running = 1, last_run_at = $1, trigger_pending = 0 WHERE name = $2",
+    );
+    sqlx::query(q)
+        .bind(to_millis(now))
+        .bind(name)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Records the end of a run (`error = None` for success) and the next due time.
-pub async fn finished(conn: &mut AnyConnection, name: &str, now: DateTime<Utc>, duration_ms: i64, error: Option<&str>, next_run: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn finished(
+    conn: &mut AnyConnection,
+    name: &str,
+    now: DateTime<Utc>,
+    duration_ms: i64,
+    error: Option<&str>,
+    next_run: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let q = match error {
-        None => sql(conn, "UPDATE background_jobs SET running = 0, last_success_at = $1, last_duration_ms = $2, consecutive_failures = 0, next_run_at = $3, last_error = NULL WHERE name = $4"),
-        Some(_) => sql(conn, "UPDATE background_jobs SET running = 0, last_failure_at = $1, last_duration_ms = $2, consecutive_failures = consecutive_failures + 1, next_run_at = $3, last_error = $5 WHERE name = $4"),
+        None => sql(
+            conn,
+            "UPDATE background_jobs SET running = 0, last_success_at = $1, last_duration_ms = $2, consecutive_failures = 0, next_run_at = $3, last_error = NULL WHERE name = $4",
+        ),
+        Some(_) => sql(
+            conn,
+            "UPDATE background_jobs SET running = 0, last_failure_at = $1, last_duration_ms = $2, consecutive_failures = consecutive_failures + 1, next_run_at = $3, last_error = $5 WHERE name = $4",
+        ),
     };
-    let mut query = sqlx::query(q).bind(to_millis(now)).bind(duration_ms).bind(to_millis(next_run)).bind(name);
+    let mut query = sqlx::query(q)
+        .bind(to_millis(now))
+        .bind(duration_ms)
+        .bind(to_millis(next_run))
+        .bind(name);
     if let Some(e) = error {
         query = query.bind(e);
     }
@@ -100,9 +150,24 @@ pub async fn finished(conn: &mut AnyConnection, name: &str, now: DateTime<Utc>, 
 }
 
 /// Records a manual trigger; the scheduler runs the job on its next tick.
-pub async fn trigger(conn: &mut AnyConnection, name: &str, by: &str, reason: Option<&str>, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE background_jobs SET trigger_pending = 1, last_trigger_at = $1, last_trigger_by = $2, last_trigger_reason = $3 WHERE name = $4");
-    sqlx::query(q).bind(to_millis(now)).bind(by).bind(reason).bind(name).execute(conn).await?;
+pub async fn trigger(
+    conn: &mut AnyConnection,
+    name: &str,
+    by: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE background_jobs SET trigger_pending = 1, last_trigger_at = $1, last_trigger_by = $2, last_trigger_reason = $3 WHERE name = $4",
+    );
+    sqlx::query(q)
+        .bind(to_millis(now))
+        .bind(by)
+        .bind(reason)
+        .bind(name)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -113,9 +178,20 @@ pub fn is_due(state: &JobState, now: DateTime<Utc>) -> bool {
 
 /// Creates the row of a job if it is missing (due at `first_run`), leaving an existing row
 /// untouched; used at start-up so status views and triggers always find every job.
-pub async fn ensure_exists(conn: &mut AnyConnection, name: &str, first_run: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "INSERT INTO background_jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING");
-    sqlx::query(q).bind(name).bind(to_millis(first_run)).execute(conn).await?;
+pub async fn ensure_exists(
+    conn: &mut AnyConnection,
+    name: &str,
+    first_run: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "INSERT INTO background_jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    );
+    sqlx::query(q)
+        .bind(name)
+        .bind(to_millis(first_run))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -137,14 +213,36 @@ pub enum TriggerOutcome {
 /// most one trigger per window (the row lock serialises them and the loser's condition is
 /// re-evaluated against the winner's row). An accepted trigger sets `trigger_pending` and makes
 /// the job due at `now`; a refused one changes nothing.
-pub async fn trigger_rate_limited(conn: &mut AnyConnection, name: &str, by: &str, reason: &str, now: DateTime<Utc>, window: chrono::Duration) -> Result<TriggerOutcome, StoreError> {
-    let q = sql(conn, "INSERT INTO background_jobs (name, next_run_at, trigger_pending, last_trigger_at, last_trigger_by, last_trigger_reason) VALUES ($1, $2, 1, $2, $3, $4) \
+pub async fn trigger_rate_limited(
+    conn: &mut AnyConnection,
+    name: &str,
+    by: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Result<TriggerOutcome, StoreError> {
+    let q = sql(
+        conn,
+        "INSERT INTO background_jobs (name, next_run_at, trigger_pending, last_trigger_at, last_trigger_by, last_trigger_reason) VALUES ($1, $2, 1, $2, $3, $4) \
         ON CONFLICT (name) DO UPDATE SET trigger_pending = 1, next_run_at = $2, last_trigger_at = $2, last_trigger_by = $3, last_trigger_reason = $4 \
-        WHERE background_jobs.last_trigger_at IS NULL OR background_jobs.last_trigger_at <= $5");
-    let done = sqlx::query(q).bind(name).bind(to_millis(now)).bind(by).bind(reason).bind(to_millis(now - window)).execute(&mut *conn).await?;
+        WHERE background_jobs.last_trigger_at IS NULL OR background_jobs.last_trigger_at <= $5",
+    );
+    let done = sqlx::query(q)
+        .bind(name)
+        .bind(to_millis(now))
+        .bind(by)
+        .bind(reason)
+        .bind(to_millis(now - window))
+        .execute(&mut *conn)
+        .await?;
     if done.rows_affected() > 0 {
         return Ok(TriggerOutcome::Accepted);
     }
-    let last = get(conn, name).await?.and_then(|s| s.last_trigger_at).unwrap_or(now);
-    Ok(TriggerOutcome::Limited { last_triggered_at: last })
+    let last = get(conn, name)
+        .await?
+        .and_then(|s| s.last_trigger_at)
+        .unwrap_or(now);
+    Ok(TriggerOutcome::Limited {
+        last_triggered_at: last,
+    })
 }

@@ -73,14 +73,14 @@ pub fn bind_all_rows<'q>(
     query
 }
 pub mod audit;
+pub mod bulk;
 pub mod config;
+pub mod export_jobs;
 pub mod favorites;
 pub mod idempotency;
-pub mod schema_cache;
-pub mod resources;
-pub mod export_jobs;
 pub mod instances;
-pub mod snapshots;
 pub mod jobs;
+pub mod resources;
+pub mod schema_cache;
+pub mod snapshots;
 pub mod stats;
-pub mod bulk;

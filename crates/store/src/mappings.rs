@@ -112,13 +112,25 @@ pub struct MappingVersionSummary {
 
 const SUMMARY_COLUMNS: &str = "m.id, m.owner_username, m.name, m.description, m.current_version, m.ttl, m.inactivity_timeout, m.expires_at, m.last_used_at, m.created_at, m.updated_at, v.node_definitions, v.edge_definitions, v.change_description, v.created_at AS version_created_at, v.created_by AS version_created_by";
 
-fn parse_defs<T: serde::de::DeserializeOwned>(text: &str, column: &'static str) -> Result<Vec<T>, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt { column, message: e.to_string() })
+fn parse_defs<T: serde::de::DeserializeOwned>(
+    text: &str,
+    column: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        column,
+        message: e.to_string(),
+    })
 }
 
 fn mapping_from_row(row: &sqlx::any::AnyRow) -> Result<Mapping, StoreError> {
-    let nodes: Vec<NodeDefinition> = parse_defs(&row.try_get::<String, _>("node_definitions")?, "mapping_versions.node_definitions")?;
-    let edges: Vec<EdgeDefinition> = parse_defs(&row.try_get::<String, _>("edge_definitions")?, "mapping_versions.edge_definitions")?;
+    let nodes: Vec<NodeDefinition> = parse_defs(
+        &row.try_get::<String, _>("node_definitions")?,
+        "mapping_versions.node_definitions",
+    )?;
+    let edges: Vec<EdgeDefinition> = parse_defs(
+        &row.try_get::<String, _>("edge_definitions")?,
+        "mapping_versions.edge_definitions",
+    )?;
     Ok(Mapping {
         summary: MappingSummary {
             id: row.try_get("id")?,
@@ -130,8 +142,12 @@ fn mapping_from_row(row: &sqlx::any::AnyRow) -> Result<Mapping, StoreError> {
             edge_type_count: edges.len() as i64,
             ttl: row.try_get("ttl")?,
             inactivity_timeout: row.try_get("inactivity_timeout")?,
-            expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_millis),
-            last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_millis),
+            expires_at: row
+                .try_get::<Option<i64>, _>("expires_at")?
+                .map(from_millis),
+            last_used_at: row
+                .try_get::<Option<i64>, _>("last_used_at")?
+                .map(from_millis),
             created_at: from_millis(row.try_get("created_at")?),
             updated_at: from_millis(row.try_get("updated_at")?),
         },
@@ -167,8 +183,15 @@ pub struct NewMapping {
 }
 
 /// Inserts a mapping and its first version; returns the new id.
-pub async fn insert(conn: &mut AnyConnection, new: &NewMapping, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    let q = sql(conn, "INSERT INTO mappings (owner_username, name, description, current_version, ttl, inactivity_timeout, expires_at, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $7) RETURNING id");
+pub async fn insert(
+    conn: &mut AnyConnection,
+    new: &NewMapping,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let q = sql(
+        conn,
+        "INSERT INTO mappings (owner_username, name, description, current_version, ttl, inactivity_timeout, expires_at, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $7) RETURNING id",
+    );
     let id: i64 = sqlx::query_scalar(q)
         .bind(&new.owner_username)
         .bind(&new.name)
@@ -179,7 +202,17 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewMapping, now: DateTime<Ut
         .bind(to_millis(now))
         .fetch_one(&mut *conn)
         .await?;
-    insert_version(conn, id, 1, new.change_description.as_deref(), &new.node_definitions, &new.edge_definitions, &new.owner_username, now).await?;
+    insert_version(
+        conn,
+        id,
+        1,
+        new.change_description.as_deref(),
+        &new.node_definitions,
+        &new.edge_definitions,
+        &new.owner_username,
+        now,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -194,7 +227,10 @@ async fn insert_version(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let q = sql(conn, "INSERT INTO mapping_versions (mapping_id, version, change_description, node_definitions, edge_definitions, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+    let q = sql(
+        conn,
+        "INSERT INTO mapping_versions (mapping_id, version, change_description, node_definitions, edge_definitions, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    );
     sqlx::query(q)
         .bind(mapping_id)
         .bind(version)
@@ -218,9 +254,26 @@ pub async fn add_version(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let q = sql(conn, "UPDATE mappings SET current_version = current_version + 1, updated_at = $1 WHERE id = $2 RETURNING current_version");
-    let version: i64 = sqlx::query_scalar(q).bind(to_millis(now)).bind(mapping_id).fetch_one(&mut *conn).await?;
-    insert_version(conn, mapping_id, version, Some(change_description), nodes, edges, by, now).await?;
+    let q = sql(
+        conn,
+        "UPDATE mappings SET current_version = current_version + 1, updated_at = $1 WHERE id = $2 RETURNING current_version",
+    );
+    let version: i64 = sqlx::query_scalar(q)
+        .bind(to_millis(now))
+        .bind(mapping_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    insert_version(
+        conn,
+        mapping_id,
+        version,
+        Some(change_description),
+        nodes,
+        edges,
+        by,
+        now,
+    )
+    .await?;
     Ok(version)
 }
 
@@ -228,10 +281,18 @@ pub async fn add_version(
 ///
 /// The lock is taken on the header row alone before reading: locking through the version join
 /// would let PostgreSQL re-evaluate the join after a concurrent version bump and drop the row.
-pub async fn get_for_update(conn: &mut AnyConnection, id: i64) -> Result<Option<Mapping>, StoreError> {
+pub async fn get_for_update(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<Mapping>, StoreError> {
     if crate::db::dialect_of(conn) == crate::Dialect::Postgres {
         let q = sql(conn, "SELECT id FROM mappings WHERE id = $1 FOR UPDATE");
-        if sqlx::query(q).bind(id).fetch_optional(&mut *conn).await?.is_none() {
+        if sqlx::query(q)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_none()
+        {
             return Ok(None);
         }
     }
@@ -240,16 +301,22 @@ pub async fn get_for_update(conn: &mut AnyConnection, id: i64) -> Result<Option<
 
 /// Reads a mapping with its current version.
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Mapping>, StoreError> {
-    let q = sql(conn, &format!(
-        "SELECT {SUMMARY_COLUMNS} FROM mappings m JOIN mapping_versions v ON v.mapping_id = m.id AND v.version = m.current_version WHERE m.id = $1"
-    ));
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT {SUMMARY_COLUMNS} FROM mappings m JOIN mapping_versions v ON v.mapping_id = m.id AND v.version = m.current_version WHERE m.id = $1"
+        ),
+    );
     let row = sqlx::query(q).bind(id).fetch_optional(conn).await?;
     row.as_ref().map(mapping_from_row).transpose()
 }
 
 /// Finds mappings by exact name (newest first), e.g. the seeded tutorial mapping.
 pub async fn find_by_name(conn: &mut AnyConnection, name: &str) -> Result<Vec<i64>, StoreError> {
-    let q = sql(conn, "SELECT id FROM mappings WHERE name = $1 ORDER BY id DESC");
+    let q = sql(
+        conn,
+        "SELECT id FROM mappings WHERE name = $1 ORDER BY id DESC",
+    );
     Ok(sqlx::query_scalar(q).bind(name).fetch_all(conn).await?)
 }
 
@@ -271,19 +338,45 @@ pub struct HeaderUpdate {
 impl HeaderUpdate {
     /// Whether anything is to change.
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.description.is_none() && self.ttl.is_none() && self.inactivity_timeout.is_none()
+        self.name.is_none()
+            && self.description.is_none()
+            && self.ttl.is_none()
+            && self.inactivity_timeout.is_none()
     }
 }
 
 /// Applies header changes (call inside a write transaction after [`get_for_update`]).
-pub async fn update_header(conn: &mut AnyConnection, current: &MappingSummary, change: &HeaderUpdate, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE mappings SET name = $1, description = $2, ttl = $3, inactivity_timeout = $4, expires_at = $5, updated_at = $6 WHERE id = $7");
+pub async fn update_header(
+    conn: &mut AnyConnection,
+    current: &MappingSummary,
+    change: &HeaderUpdate,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE mappings SET name = $1, description = $2, ttl = $3, inactivity_timeout = $4, expires_at = $5, updated_at = $6 WHERE id = $7",
+    );
     sqlx::query(q)
         .bind(change.name.clone().unwrap_or_else(|| current.name.clone()))
-        .bind(change.description.clone().unwrap_or_else(|| current.description.clone()))
+        .bind(
+            change
+                .description
+                .clone()
+                .unwrap_or_else(|| current.description.clone()),
+        )
         .bind(change.ttl.clone().unwrap_or_else(|| current.ttl.clone()))
-        .bind(change.inactivity_timeout.clone().unwrap_or_else(|| current.inactivity_timeout.clone()))
-        .bind(change.expires_at.unwrap_or(current.expires_at).map(to_millis))
+        .bind(
+            change
+                .inactivity_timeout
+                .clone()
+                .unwrap_or_else(|| current.inactivity_timeout.clone()),
+        )
+        .bind(
+            change
+                .expires_at
+                .unwrap_or(current.expires_at)
+                .map(to_millis),
+        )
         .bind(to_millis(now))
         .bind(current.id)
         .execute(conn)
@@ -319,7 +412,8 @@ pub enum MappingSort {
 
 impl MappingSort {
     /// Accepted `sort_by` values.
-    pub const NAMES: &'static [&'static str] = &["name", "created_at", "updated_at", "current_version"];
+    pub const NAMES: &'static [&'static str] =
+        &["name", "created_at", "updated_at", "current_version"];
 
     /// Parses a `sort_by` value.
     pub fn parse(text: &str) -> Option<Self> {
@@ -370,34 +464,72 @@ pub async fn list(
         binds.push(crate::Bind::Int(to_millis(before)));
         clauses.push(format!("m.created_at <= ${}", binds.len()));
     }
-    let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-    let total: i64 = crate::bind_all(sqlx::query_scalar(sql(conn, &format!("SELECT COUNT(*) FROM mappings m {where_sql}"))), &binds)
-        .fetch_one(&mut *conn)
-        .await?;
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let total: i64 = crate::bind_all(
+        sqlx::query_scalar(sql(
+            conn,
+            &format!("SELECT COUNT(*) FROM mappings m {where_sql}"),
+        )),
+        &binds,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let dir = if descending { "DESC" } else { "ASC" };
-    let q = sql(conn, &format!(
-        "SELECT {SUMMARY_COLUMNS} FROM mappings m JOIN mapping_versions v ON v.mapping_id = m.id AND v.version = m.current_version {where_sql} ORDER BY {} {dir}, m.id {dir} LIMIT {limit} OFFSET {offset}",
-        sort.column()
-    ));
-    let rows = crate::bind_all_rows(sqlx::query(q), &binds).fetch_all(&mut *conn).await?;
-    let items = rows.iter().map(|r| mapping_from_row(r).map(|m| m.summary)).collect::<Result<Vec<_>, _>>()?;
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT {SUMMARY_COLUMNS} FROM mappings m JOIN mapping_versions v ON v.mapping_id = m.id AND v.version = m.current_version {where_sql} ORDER BY {} {dir}, m.id {dir} LIMIT {limit} OFFSET {offset}",
+            sort.column()
+        ),
+    );
+    let rows = crate::bind_all_rows(sqlx::query(q), &binds)
+        .fetch_all(&mut *conn)
+        .await?;
+    let items = rows
+        .iter()
+        .map(|r| mapping_from_row(r).map(|m| m.summary))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((items, total))
 }
 
 /// Versions of a mapping, newest first, with the total count.
-pub async fn list_versions(conn: &mut AnyConnection, mapping_id: i64, offset: i64, limit: i64) -> Result<(Vec<MappingVersionSummary>, i64), StoreError> {
-    let total: i64 = sqlx::query_scalar(sql(conn, "SELECT COUNT(*) FROM mapping_versions WHERE mapping_id = $1"))
+pub async fn list_versions(
+    conn: &mut AnyConnection,
+    mapping_id: i64,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<MappingVersionSummary>, i64), StoreError> {
+    let total: i64 = sqlx::query_scalar(sql(
+        conn,
+        "SELECT COUNT(*) FROM mapping_versions WHERE mapping_id = $1",
+    ))
+    .bind(mapping_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT v.mapping_id, v.version, v.change_description, v.created_at, v.created_by, v.node_definitions, v.edge_definitions, (SELECT COUNT(*) FROM snapshots s WHERE s.mapping_id = v.mapping_id AND s.mapping_version = v.version) AS snapshot_count FROM mapping_versions v WHERE v.mapping_id = $1 ORDER BY v.version DESC LIMIT {limit} OFFSET {offset}"
+        ),
+    );
+    let rows = sqlx::query(q)
         .bind(mapping_id)
-        .fetch_one(&mut *conn)
+        .fetch_all(&mut *conn)
         .await?;
-    let q = sql(conn, &format!(
-        "SELECT v.mapping_id, v.version, v.change_description, v.created_at, v.created_by, v.node_definitions, v.edge_definitions, (SELECT COUNT(*) FROM snapshots s WHERE s.mapping_id = v.mapping_id AND s.mapping_version = v.version) AS snapshot_count FROM mapping_versions v WHERE v.mapping_id = $1 ORDER BY v.version DESC LIMIT {limit} OFFSET {offset}"
-    ));
-    let rows = sqlx::query(q).bind(mapping_id).fetch_all(&mut *conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
-        let nodes: Vec<serde_json::Value> = parse_defs(&row.try_get::<String, _>("node_definitions")?, "mapping_versions.node_definitions")?;
-        let edges: Vec<serde_json::Value> = parse_defs(&row.try_get::<String, _>("edge_definitions")?, "mapping_versions.edge_definitions")?;
+        let nodes: Vec<serde_json::Value> = parse_defs(
+            &row.try_get::<String, _>("node_definitions")?,
+            "mapping_versions.node_definitions",
+        )?;
+        let edges: Vec<serde_json::Value> = parse_defs(
+            &row.try_get::<String, _>("edge_definitions")?,
+            "mapping_versions.edge_definitions",
+        )?;
         out.push(MappingVersionSummary {
             mapping_id: row.try_get("mapping_id")?,
             version: row.try_get("version")?,
@@ -413,16 +545,33 @@ pub async fn list_versions(conn: &mut AnyConnection, mapping_id: i64, offset: i6
 }
 
 /// One version of a mapping.
-pub async fn get_version(conn: &mut AnyConnection, mapping_id: i64, version: i64) -> Result<Option<MappingVersion>, StoreError> {
-    let q = sql(conn, "SELECT mapping_id, version, change_description, node_definitions, edge_definitions, created_at, created_by FROM mapping_versions WHERE mapping_id = $1 AND version = $2");
-    let row = sqlx::query(q).bind(mapping_id).bind(version).fetch_optional(conn).await?;
+pub async fn get_version(
+    conn: &mut AnyConnection,
+    mapping_id: i64,
+    version: i64,
+) -> Result<Option<MappingVersion>, StoreError> {
+    let q = sql(
+        conn,
+        "SELECT mapping_id, version, change_description, node_definitions, edge_definitions, created_at, created_by FROM mapping_versions WHERE mapping_id = $1 AND version = $2",
+    );
+    let row = sqlx::query(q)
+        .bind(mapping_id)
+        .bind(version)
+        .fetch_optional(conn)
+        .await?;
     row.map(|row| {
         Ok(MappingVersion {
             mapping_id: row.try_get("mapping_id")?,
             version: row.try_get("version")?,
             change_description: row.try_get("change_description")?,
-            node_definitions: parse_defs(&row.try_get::<String, _>("node_definitions")?, "mapping_versions.node_definitions")?,
-            edge_definitions: parse_defs(&row.try_get::<String, _>("edge_definitions")?, "mapping_versions.edge_definitions")?,
+            node_definitions: parse_defs(
+                &row.try_get::<String, _>("node_definitions")?,
+                "mapping_versions.node_definitions",
+            )?,
+            edge_definitions: parse_defs(
+                &row.try_get::<String, _>("edge_definitions")?,
+                "mapping_versions.edge_definitions",
+            )?,
             created_at: from_millis(row.try_get("created_at")?),
             created_by: row.try_get("created_by")?,
         })
@@ -439,9 +588,17 @@ pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<bool, StoreErro
 }
 
 /// Records that a snapshot or instance was created from the mapping.
-pub async fn touch_used(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn touch_used(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let q = sql(conn, "UPDATE mappings SET last_used_at = $1 WHERE id = $2");
-    sqlx::query(q).bind(to_millis(now)).bind(id).execute(conn).await?;
+    sqlx::query(q)
+        .bind(to_millis(now))
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -449,9 +606,20 @@ pub async fn touch_used(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -
 pub const ACTIVE_INSTANCE_STATUSES: &str = "('waiting_for_snapshot', 'starting', 'running')";
 
 /// Ids of active instances created from any snapshot of the mapping.
-pub async fn active_instance_ids(conn: &mut AnyConnection, mapping_id: i64) -> Result<Vec<i64>, StoreError> {
-    let q = sql(conn, &format!("SELECT id FROM instances WHERE mapping_id = $1 AND status IN {ACTIVE_INSTANCE_STATUSES} ORDER BY id"));
-    Ok(sqlx::query_scalar(q).bind(mapping_id).fetch_all(conn).await?)
+pub async fn active_instance_ids(
+    conn: &mut AnyConnection,
+    mapping_id: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT id FROM instances WHERE mapping_id = $1 AND status IN {ACTIVE_INSTANCE_STATUSES} ORDER BY id"
+        ),
+    );
+    Ok(sqlx::query_scalar(q)
+        .bind(mapping_id)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// What a mapping delete removed.
@@ -466,13 +634,26 @@ pub struct DeleteCascade {
 /// Deletes a mapping with its versions and snapshots (export jobs cancelled and removed, files
 /// queued for deletion) and terminates its failed instances (§4.9). Call after checking that no
 /// active instance depends on it, inside the same write transaction.
-pub async fn delete_cascade(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> Result<DeleteCascade, StoreError> {
-    let snapshot_rows = sqlx::query(sql(conn, "SELECT id, storage_path FROM snapshots WHERE mapping_id = $1")).bind(id).fetch_all(&mut *conn).await?;
+pub async fn delete_cascade(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<DeleteCascade, StoreError> {
+    let snapshot_rows = sqlx::query(sql(
+        conn,
+        "SELECT id, storage_path FROM snapshots WHERE mapping_id = $1",
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut out = DeleteCascade::default();
     for row in &snapshot_rows {
         let sid: i64 = row.try_get("id")?;
         let path: String = row.try_get("storage_path")?;
-        sqlx::query(sql(conn, "DELETE FROM export_jobs WHERE snapshot_id = $1")).bind(sid).execute(&mut *conn).await?;
+        sqlx::query(sql(conn, "DELETE FROM export_jobs WHERE snapshot_id = $1"))
+            .bind(sid)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query(sql(conn, "INSERT INTO snapshot_file_deletions (storage_path, requested_at, attempts) VALUES ($1, $2, 0) ON CONFLICT (storage_path) DO NOTHING"))
             .bind(&path)
             .bind(to_millis(now))
@@ -480,8 +661,17 @@ pub async fn delete_cascade(conn: &mut AnyConnection, id: i64, now: DateTime<Utc
             .await?;
         out.snapshot_ids.push(sid);
     }
-    sqlx::query(sql(conn, "DELETE FROM snapshots WHERE mapping_id = $1")).bind(id).execute(&mut *conn).await?;
-    let failed: Vec<i64> = sqlx::query_scalar(sql(conn, "SELECT id FROM instances WHERE mapping_id = $1 AND status = 'failed'")).bind(id).fetch_all(&mut *conn).await?;
+    sqlx::query(sql(conn, "DELETE FROM snapshots WHERE mapping_id = $1"))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let failed: Vec<i64> = sqlx::query_scalar(sql(
+        conn,
+        "SELECT id FROM instances WHERE mapping_id = $1 AND status = 'failed'",
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
     for iid in &failed {
         sqlx::query(sql(conn, "UPDATE instances SET status = 'terminated', terminated_at = $1, termination_reason = 'mapping_deleted', updated_at = $1 WHERE id = $2"))
             .bind(to_millis(now))
@@ -540,7 +730,12 @@ pub struct TreeInstance {
 }
 
 /// Snapshots of a mapping (optionally filtered by status) with their non-terminated instances.
-pub async fn tree(conn: &mut AnyConnection, mapping_id: i64, statuses: Option<&[String]>, include_instances: bool) -> Result<Vec<TreeSnapshot>, StoreError> {
+pub async fn tree(
+    conn: &mut AnyConnection,
+    mapping_id: i64,
+    statuses: Option<&[String]>,
+    include_instances: bool,
+) -> Result<Vec<TreeSnapshot>, StoreError> {
     let rows = sqlx::query(sql(conn, "SELECT id, name, status, created_at, size_bytes, mapping_version FROM snapshots WHERE mapping_id = $1 ORDER BY created_at DESC, id DESC"))
         .bind(mapping_id)
         .fetch_all(&mut *conn)
@@ -575,7 +770,11 @@ pub async fn tree(conn: &mut AnyConnection, mapping_id: i64, statuses: Option<&[
             created_at: from_millis(r.try_get("created_at")?),
             size_bytes: r.try_get("size_bytes")?,
             instance_count: instances.len() as i64,
-            instances: if include_instances { instances } else { Vec::new() },
+            instances: if include_instances {
+                instances
+            } else {
+                Vec::new()
+            },
             mapping_version: r.try_get("mapping_version")?,
         });
     }
@@ -583,16 +782,28 @@ pub async fn tree(conn: &mut AnyConnection, mapping_id: i64, statuses: Option<&[
 }
 
 /// Mappings whose TTL or inactivity deadline has passed at `now` (§4.5), oldest first.
-pub async fn expiry_candidates(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
-    let q = sql(conn, "SELECT id, inactivity_timeout, last_used_at, updated_at, expires_at FROM mappings WHERE expires_at IS NOT NULL OR inactivity_timeout IS NOT NULL ORDER BY id");
+pub async fn expiry_candidates(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let q = sql(
+        conn,
+        "SELECT id, inactivity_timeout, last_used_at, updated_at, expires_at FROM mappings WHERE expires_at IS NOT NULL OR inactivity_timeout IS NOT NULL ORDER BY id",
+    );
     let rows = sqlx::query(q).fetch_all(conn).await?;
     let now_ms = to_millis(now);
     let mut out = Vec::new();
     for r in rows {
         let expires: Option<i64> = r.try_get("expires_at")?;
         let idle: Option<String> = r.try_get("inactivity_timeout")?;
-        let base = r.try_get::<Option<i64>, _>("last_used_at")?.unwrap_or(0).max(r.try_get("updated_at")?);
-        let idle_deadline = idle.as_deref().and_then(|t| graph_olap_api::IsoDuration::parse(t).ok()).map(|d| base + d.millis() as i64);
+        let base = r
+            .try_get::<Option<i64>, _>("last_used_at")?
+            .unwrap_or(0)
+            .max(r.try_get("updated_at")?);
+        let idle_deadline = idle
+            .as_deref()
+            .and_then(|t| graph_olap_api::IsoDuration::parse(t).ok())
+            .map(|d| base + d.millis() as i64);
         if expires.is_some_and(|e| e <= now_ms) || idle_deadline.is_some_and(|d| d <= now_ms) {
             out.push(r.try_get("id")?);
         }

@@ -33,8 +33,10 @@ const MIGRATION_LOCK_KEY: i64 = 0x6772_6f6c_6d69_6772; // "grolmigr"
 pub async fn run(store: &Store) -> Result<(), StoreError> {
     let mut tx = store.write().await?;
     if store.dialect() == Dialect::Postgres {
-        tx.execute(sqlx::AssertSqlSafe(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")))
-            .await?;
+        tx.execute(sqlx::AssertSqlSafe(format!(
+            "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+        )))
+        .await?;
     }
     tx.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -49,19 +51,29 @@ pub async fn run(store: &Store) -> Result<(), StoreError> {
             Dialect::Sqlite => migration.sqlite,
             Dialect::Postgres => migration.postgres,
         };
-        sqlx::raw_sql(text).execute(&mut *tx).await.map_err(|source| StoreError::Migration {
-            version: migration.version,
-            name: migration.name,
-            source,
-        })?;
-        let now = chrono::Utc::now().timestamp_millis();
-        sqlx::query(crate::db::sql(&tx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($1, $2, $3)"))
-            .bind(migration.version)
-            .bind(migration.name)
-            .bind(now)
+        sqlx::raw_sql(text)
             .execute(&mut *tx)
-            .await?;
-        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+            .await
+            .map_err(|source| StoreError::Migration {
+                version: migration.version,
+                name: migration.name,
+                source,
+            })?;
+        let now = chrono::Utc::now().timestamp_millis();
+        sqlx::query(crate::db::sql(
+            &tx,
+            "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($1, $2, $3)",
+        ))
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
     }
     tx.commit().await?;
     Ok(())

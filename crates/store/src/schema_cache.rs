@@ -25,14 +25,21 @@ pub struct CachedSchema {
 
 /// Loads the cache, if a refresh ever ran.
 pub async fn load(conn: &mut AnyConnection) -> Result<Option<CachedSchema>, StoreError> {
-    let row = sqlx::query("SELECT payload, refreshed_at, status, duration_ms, error FROM schema_cache WHERE id = 1")
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT payload, refreshed_at, status, duration_ms, error FROM schema_cache WHERE id = 1",
+    )
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| {
         let text: String = r.try_get("payload")?;
         Ok(CachedSchema {
-            payload: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt { column: "schema_cache.payload", message: e.to_string() })?,
-            refreshed_at: r.try_get::<Option<i64>, _>("refreshed_at")?.map(from_millis),
+            payload: serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                column: "schema_cache.payload",
+                message: e.to_string(),
+            })?,
+            refreshed_at: r
+                .try_get::<Option<i64>, _>("refreshed_at")?
+                .map(from_millis),
             status: r.try_get("status")?,
             duration_ms: r.try_get("duration_ms")?,
             error: r.try_get("error")?,
@@ -43,7 +50,10 @@ pub async fn load(conn: &mut AnyConnection) -> Result<Option<CachedSchema>, Stor
 
 /// Replaces the cache with a new document in one statement.
 pub async fn store(conn: &mut AnyConnection, cache: &CachedSchema) -> Result<(), StoreError> {
-    let q = sql(conn, "INSERT INTO schema_cache (id, payload, refreshed_at, status, duration_ms, error) VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, refreshed_at = excluded.refreshed_at, status = excluded.status, duration_ms = excluded.duration_ms, error = excluded.error");
+    let q = sql(
+        conn,
+        "INSERT INTO schema_cache (id, payload, refreshed_at, status, duration_ms, error) VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, refreshed_at = excluded.refreshed_at, status = excluded.status, duration_ms = excluded.duration_ms, error = excluded.error",
+    );
     sqlx::query(q)
         .bind(cache.payload.to_string())
         .bind(cache.refreshed_at.map(to_millis))

@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, Row};
 use crate::clock::{from_millis, to_millis};
 use crate::db::{Dialect, dialect_of, sql};
 use crate::error::StoreError;
-use crate::{Bind, bind_all_rows, bind_all};
+use crate::{Bind, bind_all, bind_all_rows};
 
 pub use crate::mappings::ACTIVE_INSTANCE_STATUSES;
 
@@ -108,24 +108,40 @@ pub struct NewSnapshot<'a> {
 const COLUMNS: &str = "s.id, s.mapping_id, s.mapping_version, m.name AS mapping_name, s.owner_username, s.name, s.description, s.status, s.storage_path, s.prestaged, s.size_bytes, s.node_counts, s.edge_counts, s.quality, s.error_message, s.ttl, s.inactivity_timeout, s.expires_at, s.last_used_at, s.created_at, s.updated_at, s.ready_at";
 
 fn instance_count_sql() -> String {
-    format!("(SELECT COUNT(*) FROM instances i WHERE i.snapshot_id = s.id AND i.status IN {ACTIVE_INSTANCE_STATUSES}) AS instance_count")
+    format!(
+        "(SELECT COUNT(*) FROM instances i WHERE i.snapshot_id = s.id AND i.status IN {ACTIVE_INSTANCE_STATUSES}) AS instance_count"
+    )
 }
 
-pub(crate) fn opt_ts(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub(crate) fn opt_ts(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     Ok(row.try_get::<Option<i64>, _>(column)?.map(from_millis))
 }
 
-fn counts(row: &sqlx::any::AnyRow, column: &'static str) -> Result<Option<BTreeMap<String, i64>>, StoreError> {
+fn counts(
+    row: &sqlx::any::AnyRow,
+    column: &'static str,
+) -> Result<Option<BTreeMap<String, i64>>, StoreError> {
     // `column` is `table.column` for error reports; the row knows the bare column name.
     let name = column.rsplit('.').next().unwrap_or(column);
     row.try_get::<Option<String>, _>(name)?
-        .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt { column, message: e.to_string() }))
+        .map(|t| {
+            serde_json::from_str(&t).map_err(|e| StoreError::Corrupt {
+                column,
+                message: e.to_string(),
+            })
+        })
         .transpose()
 }
 
 fn quality(row: &sqlx::any::AnyRow, prestaged: bool) -> Result<DataQuality, StoreError> {
     match row.try_get::<Option<String>, _>("quality")? {
-        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt { column: "snapshots.quality", message: e.to_string() }),
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+            column: "snapshots.quality",
+            message: e.to_string(),
+        }),
         None if prestaged => Ok(DataQuality::not_checked(QualityPolicy::default())),
         None => Ok(DataQuality::pending(QualityPolicy::default())),
     }
@@ -164,8 +180,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Snapshot, StoreError> {
 /// `{root}/{owner}/{mapping_id}/v{version}/{id}/` (§4.2). Returns the new id.
 pub async fn insert(conn: &mut AnyConnection, new: &NewSnapshot<'_>) -> Result<i64, StoreError> {
     let now = to_millis(new.now);
-    let quality = serde_json::to_string(new.data_quality).map_err(|e| StoreError::Corrupt { column: "snapshots.quality", message: e.to_string() })?;
-    let q = sql(conn, "INSERT INTO snapshots (mapping_id, mapping_version, owner_username, name, description, status, storage_path, prestaged, ttl, inactivity_timeout, expires_at, created_at, updated_at, ready_at, quality) VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, $10, $11, $11, $12, $13) RETURNING id");
+    let quality = serde_json::to_string(new.data_quality).map_err(|e| StoreError::Corrupt {
+        column: "snapshots.quality",
+        message: e.to_string(),
+    })?;
+    let q = sql(
+        conn,
+        "INSERT INTO snapshots (mapping_id, mapping_version, owner_username, name, description, status, storage_path, prestaged, ttl, inactivity_timeout, expires_at, created_at, updated_at, ready_at, quality) VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, $10, $11, $11, $12, $13) RETURNING id",
+    );
     let id: i64 = sqlx::query_scalar(q)
         .bind(new.mapping_id)
         .bind(new.mapping_version)
@@ -182,7 +204,14 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewSnapshot<'_>) -> Result<i
         .bind(quality)
         .fetch_one(&mut *conn)
         .await?;
-    let path = format!("{}/{}/{}/v{}/{}/", new.storage_root.trim_end_matches('/'), new.owner_username, new.mapping_id, new.mapping_version, id);
+    let path = format!(
+        "{}/{}/{}/v{}/{}/",
+        new.storage_root.trim_end_matches('/'),
+        new.owner_username,
+        new.mapping_id,
+        new.mapping_version,
+        id
+    );
     let q = sql(conn, "UPDATE snapshots SET storage_path = $1 WHERE id = $2");
     sqlx::query(q).bind(path).bind(id).execute(conn).await?;
     Ok(id)
@@ -190,15 +219,35 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewSnapshot<'_>) -> Result<i
 
 /// Reads one snapshot.
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Snapshot>, StoreError> {
-    let q = sql(conn, &format!("SELECT {COLUMNS}, {} FROM snapshots s LEFT JOIN mappings m ON m.id = s.mapping_id WHERE s.id = $1", instance_count_sql()));
-    sqlx::query(q).bind(id).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT {COLUMNS}, {} FROM snapshots s LEFT JOIN mappings m ON m.id = s.mapping_id WHERE s.id = $1",
+            instance_count_sql()
+        ),
+    );
+    sqlx::query(q)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Reads one snapshot, locking its row on PostgreSQL until the transaction ends.
-pub async fn get_for_update(conn: &mut AnyConnection, id: i64) -> Result<Option<Snapshot>, StoreError> {
+pub async fn get_for_update(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<Snapshot>, StoreError> {
     if dialect_of(conn) == Dialect::Postgres {
         let q = sql(conn, "SELECT id FROM snapshots WHERE id = $1 FOR UPDATE");
-        if sqlx::query(q).bind(id).fetch_optional(&mut *conn).await?.is_none() {
+        if sqlx::query(q)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_none()
+        {
             return Ok(None);
         }
     }
@@ -228,7 +277,14 @@ pub struct SnapshotFilter {
 pub const SORT_KEYS: &[&str] = &["created_at", "name", "status", "size_bytes"];
 
 /// Lists snapshots, returning the page and the total count.
-pub async fn list(conn: &mut AnyConnection, filter: &SnapshotFilter, sort_by: &str, desc: bool, offset: i64, limit: i64) -> Result<(Vec<Snapshot>, i64), StoreError> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &SnapshotFilter,
+    sort_by: &str,
+    desc: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Snapshot>, i64), StoreError> {
     let mut clauses = vec!["1 = 1".to_string()];
     let mut binds = Vec::new();
     let next = |b: Bind, binds: &mut Vec<Bind>| {
@@ -236,16 +292,29 @@ pub async fn list(conn: &mut AnyConnection, filter: &SnapshotFilter, sort_by: &s
         format!("${}", binds.len())
     };
     if let Some(id) = filter.mapping_id {
-        clauses.push(format!("s.mapping_id = {}", next(Bind::Int(id), &mut binds)));
+        clauses.push(format!(
+            "s.mapping_id = {}",
+            next(Bind::Int(id), &mut binds)
+        ));
     }
     if let Some(v) = filter.mapping_version {
-        clauses.push(format!("s.mapping_version = {}", next(Bind::Int(v), &mut binds)));
+        clauses.push(format!(
+            "s.mapping_version = {}",
+            next(Bind::Int(v), &mut binds)
+        ));
     }
     if let Some(o) = &filter.owner {
-        clauses.push(format!("s.owner_username = {}", next(Bind::Text(o.clone()), &mut binds)));
+        clauses.push(format!(
+            "s.owner_username = {}",
+            next(Bind::Text(o.clone()), &mut binds)
+        ));
     }
     if !filter.status.is_empty() {
-        let list: Vec<String> = filter.status.iter().map(|s| next(Bind::Text(s.clone()), &mut binds)).collect();
+        let list: Vec<String> = filter
+            .status
+            .iter()
+            .map(|s| next(Bind::Text(s.clone()), &mut binds))
+            .collect();
         clauses.push(format!("s.status IN ({})", list.join(", ")));
     }
     if let Some(text) = &filter.search {
@@ -253,33 +322,67 @@ pub async fn list(conn: &mut AnyConnection, filter: &SnapshotFilter, sort_by: &s
         clauses.push(format!("(LOWER(s.name) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(s.description, '')) LIKE {p} ESCAPE '\\')"));
     }
     if let Some(t) = filter.created_after {
-        clauses.push(format!("s.created_at >= {}", next(Bind::Int(to_millis(t)), &mut binds)));
+        clauses.push(format!(
+            "s.created_at >= {}",
+            next(Bind::Int(to_millis(t)), &mut binds)
+        ));
     }
     if let Some(t) = filter.created_before {
-        clauses.push(format!("s.created_at < {}", next(Bind::Int(to_millis(t)), &mut binds)));
+        clauses.push(format!(
+            "s.created_at < {}",
+            next(Bind::Int(to_millis(t)), &mut binds)
+        ));
     }
-    let column = if SORT_KEYS.contains(&sort_by) { sort_by } else { "created_at" };
+    let column = if SORT_KEYS.contains(&sort_by) {
+        sort_by
+    } else {
+        "created_at"
+    };
     let direction = if desc { "DESC" } else { "ASC" };
     let where_sql = clauses.join(" AND ");
-    let count_q = sql(conn, &format!("SELECT COUNT(*) FROM snapshots s WHERE {where_sql}"));
-    let total: i64 = bind_all(sqlx::query_scalar(count_q), &binds).fetch_one(&mut *conn).await?;
-    let page_q = sql(conn, &format!(
-        "SELECT {COLUMNS}, {} FROM snapshots s LEFT JOIN mappings m ON m.id = s.mapping_id WHERE {where_sql} ORDER BY s.{column} {direction}, s.id {direction} LIMIT {limit} OFFSET {offset}",
-        instance_count_sql()
-    ));
-    let rows = bind_all_rows(sqlx::query(page_q), &binds).fetch_all(conn).await?;
+    let count_q = sql(
+        conn,
+        &format!("SELECT COUNT(*) FROM snapshots s WHERE {where_sql}"),
+    );
+    let total: i64 = bind_all(sqlx::query_scalar(count_q), &binds)
+        .fetch_one(&mut *conn)
+        .await?;
+    let page_q = sql(
+        conn,
+        &format!(
+            "SELECT {COLUMNS}, {} FROM snapshots s LEFT JOIN mappings m ON m.id = s.mapping_id WHERE {where_sql} ORDER BY s.{column} {direction}, s.id {direction} LIMIT {limit} OFFSET {offset}",
+            instance_count_sql()
+        ),
+    );
+    let rows = bind_all_rows(sqlx::query(page_q), &binds)
+        .fetch_all(conn)
+        .await?;
     Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
 }
 
 /// Writes the mutable fields of `s` back (status, counts, sizes, errors, lifecycle, timestamps).
 pub async fn save(conn: &mut AnyConnection, s: &Snapshot) -> Result<(), StoreError> {
-    let quality = serde_json::to_string(&s.data_quality).map_err(|e| StoreError::Corrupt { column: "snapshots.quality", message: e.to_string() })?;
-    let q = sql(conn, "UPDATE snapshots SET status = $1, size_bytes = $2, node_counts = $3, edge_counts = $4, error_message = $5, ttl = $6, inactivity_timeout = $7, expires_at = $8, last_used_at = $9, updated_at = $10, ready_at = $11, quality = $12 WHERE id = $13");
+    let quality = serde_json::to_string(&s.data_quality).map_err(|e| StoreError::Corrupt {
+        column: "snapshots.quality",
+        message: e.to_string(),
+    })?;
+    let q = sql(
+        conn,
+        "UPDATE snapshots SET status = $1, size_bytes = $2, node_counts = $3, edge_counts = $4, error_message = $5, ttl = $6, inactivity_timeout = $7, expires_at = $8, last_used_at = $9, updated_at = $10, ready_at = $11, quality = $12 WHERE id = $13",
+    );
     sqlx::query(q)
         .bind(s.status.clone())
         .bind(s.size_bytes)
-        .bind(s.node_counts.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()))
-        .bind(s.edge_counts.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()))
+        .bind(
+            s.node_counts
+                .as_ref()
+                .map(|c| serde_json::to_string(c).unwrap_or_default()),
+        )
+        .bind(
+            s.edge_counts
+                .as_ref()
+                .map(|c| serde_json::to_string(c).unwrap_or_default()),
+        )
         .bind(s.error_message.clone())
         .bind(s.ttl.clone())
         .bind(s.inactivity_timeout.clone())
@@ -295,44 +398,105 @@ pub async fn save(conn: &mut AnyConnection, s: &Snapshot) -> Result<(), StoreErr
 }
 
 /// Deletes a snapshot row and its export jobs, and queues its files for removal.
-pub async fn delete(conn: &mut AnyConnection, id: i64, storage_path: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    for stmt in ["DELETE FROM export_jobs WHERE snapshot_id = $1", "DELETE FROM snapshots WHERE id = $1"] {
+pub async fn delete(
+    conn: &mut AnyConnection,
+    id: i64,
+    storage_path: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for stmt in [
+        "DELETE FROM export_jobs WHERE snapshot_id = $1",
+        "DELETE FROM snapshots WHERE id = $1",
+    ] {
         let q = sql(conn, stmt);
         sqlx::query(q).bind(id).execute(&mut *conn).await?;
     }
-    let q = sql(conn, "INSERT INTO snapshot_file_deletions (storage_path, requested_at) VALUES ($1, $2) ON CONFLICT (storage_path) DO NOTHING");
-    sqlx::query(q).bind(storage_path).bind(to_millis(now)).execute(conn).await?;
+    let q = sql(
+        conn,
+        "INSERT INTO snapshot_file_deletions (storage_path, requested_at) VALUES ($1, $2) ON CONFLICT (storage_path) DO NOTHING",
+    );
+    sqlx::query(q)
+        .bind(storage_path)
+        .bind(to_millis(now))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// The newest exported (not pre-staged) `ready` snapshot of one mapping version whose TTL has
 /// not passed at `now`, if any; the caller checks the inactivity clock and locks the row.
-pub async fn newest_ready(conn: &mut AnyConnection, mapping_id: i64, mapping_version: i64, now: DateTime<Utc>) -> Result<Option<Snapshot>, StoreError> {
-    let q = sql(conn, &format!(
-        "SELECT {COLUMNS}, {} FROM snapshots s LEFT JOIN mappings m ON m.id = s.mapping_id WHERE s.mapping_id = $1 AND s.mapping_version = $2 AND s.status = 'ready' AND s.prestaged = 0 AND (s.expires_at IS NULL OR s.expires_at > $3) ORDER BY s.ready_at DESC, s.id DESC LIMIT 1",
-        instance_count_sql()
-    ));
-    sqlx::query(q).bind(mapping_id).bind(mapping_version).bind(to_millis(now)).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+pub async fn newest_ready(
+    conn: &mut AnyConnection,
+    mapping_id: i64,
+    mapping_version: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Snapshot>, StoreError> {
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT {COLUMNS}, {} FROM snapshots s LEFT JOIN mappings m ON m.id = s.mapping_id WHERE s.mapping_id = $1 AND s.mapping_version = $2 AND s.status = 'ready' AND s.prestaged = 0 AND (s.expires_at IS NULL OR s.expires_at > $3) ORDER BY s.ready_at DESC, s.id DESC LIMIT 1",
+            instance_count_sql()
+        ),
+    );
+    sqlx::query(q)
+        .bind(mapping_id)
+        .bind(mapping_version)
+        .bind(to_millis(now))
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Ids of snapshots in one of `statuses`, oldest first (for background passes).
-pub async fn ids_with_status(conn: &mut AnyConnection, statuses: &[&str]) -> Result<Vec<i64>, StoreError> {
-    let list: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect();
-    let q = sql(conn, &format!("SELECT id FROM snapshots WHERE status IN ({}) ORDER BY id", list.join(", ")));
+pub async fn ids_with_status(
+    conn: &mut AnyConnection,
+    statuses: &[&str],
+) -> Result<Vec<i64>, StoreError> {
+    let list: Vec<String> = statuses
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "")))
+        .collect();
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT id FROM snapshots WHERE status IN ({}) ORDER BY id",
+            list.join(", ")
+        ),
+    );
     Ok(sqlx::query_scalar(q).fetch_all(conn).await?)
 }
 
 /// Pending file deletions (storage paths), oldest first.
-pub async fn pending_file_deletions(conn: &mut AnyConnection, limit: i64) -> Result<Vec<String>, StoreError> {
-    let q = sql(conn, &format!("SELECT storage_path FROM snapshot_file_deletions ORDER BY requested_at LIMIT {limit}"));
+pub async fn pending_file_deletions(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT storage_path FROM snapshot_file_deletions ORDER BY requested_at LIMIT {limit}"
+        ),
+    );
     Ok(sqlx::query_scalar(q).fetch_all(conn).await?)
 }
 
 /// Records the outcome of a file deletion attempt: done removes the row, failure counts it.
-pub async fn file_deletion_done(conn: &mut AnyConnection, storage_path: &str, error: Option<&str>) -> Result<(), StoreError> {
+pub async fn file_deletion_done(
+    conn: &mut AnyConnection,
+    storage_path: &str,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
     let q = match error {
-        None => sql(conn, "DELETE FROM snapshot_file_deletions WHERE storage_path = $1"),
-        Some(_) => sql(conn, "UPDATE snapshot_file_deletions SET attempts = attempts + 1, last_error = $2 WHERE storage_path = $1"),
+        None => sql(
+            conn,
+            "DELETE FROM snapshot_file_deletions WHERE storage_path = $1",
+        ),
+        Some(_) => sql(
+            conn,
+            "UPDATE snapshot_file_deletions SET attempts = attempts + 1, last_error = $2 WHERE storage_path = $1",
+        ),
     };
     let mut query = sqlx::query(q).bind(storage_path);
     if let Some(e) = error {

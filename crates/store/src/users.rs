@@ -49,8 +49,12 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         is_active: row.try_get::<i64, _>("is_active")? != 0,
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
-        last_login_at: row.try_get::<Option<i64>, _>("last_login_at")?.map(from_millis),
-        role_changed_at: row.try_get::<Option<i64>, _>("role_changed_at")?.map(from_millis),
+        last_login_at: row
+            .try_get::<Option<i64>, _>("last_login_at")?
+            .map(from_millis),
+        role_changed_at: row
+            .try_get::<Option<i64>, _>("role_changed_at")?
+            .map(from_millis),
         role_changed_by: row.try_get("role_changed_by")?,
     })
 }
@@ -69,10 +73,17 @@ pub struct NewUser {
 }
 
 /// Inserts a user; a duplicate username or e-mail is a unique violation.
-pub async fn insert(conn: &mut AnyConnection, user: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError> {
-    let q = sql(conn, &format!(
-        "INSERT INTO users (username, email, display_name, role, is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING {USER_COLUMNS}"
-    ));
+pub async fn insert(
+    conn: &mut AnyConnection,
+    user: &NewUser,
+    now: DateTime<Utc>,
+) -> Result<User, StoreError> {
+    let q = sql(
+        conn,
+        &format!(
+            "INSERT INTO users (username, email, display_name, role, is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING {USER_COLUMNS}"
+        ),
+    );
     let row = sqlx::query(q)
         .bind(&user.username)
         .bind(&user.email)
@@ -86,7 +97,10 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser, now: DateTime<Utc>
 
 /// Looks a user up by (lower-cased) name.
 pub async fn get(conn: &mut AnyConnection, username: &str) -> Result<Option<User>, StoreError> {
-    let q = sql(conn, &format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"));
+    let q = sql(
+        conn,
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"),
+    );
     let row = sqlx::query(q).bind(username).fetch_optional(conn).await?;
     row.as_ref().map(user_from_row).transpose()
 }
@@ -125,22 +139,32 @@ pub async fn list(
             "(LOWER(username) LIKE ${n} ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE ${n} ESCAPE '\\' OR LOWER(display_name) LIKE ${n} ESCAPE '\\')"
         ));
     }
-    let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
     let count_q = sql(conn, &format!("SELECT COUNT(*) FROM users {where_sql}"));
     let mut count = sqlx::query_scalar::<_, i64>(count_q);
     for b in &binds {
         count = count.bind(b.clone());
     }
     let total = count.fetch_one(&mut *conn).await?;
-    let q = sql(conn, &format!(
-        "SELECT {USER_COLUMNS} FROM users {where_sql} ORDER BY created_at DESC, username DESC LIMIT {limit} OFFSET {offset}"
-    ));
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT {USER_COLUMNS} FROM users {where_sql} ORDER BY created_at DESC, username DESC LIMIT {limit} OFFSET {offset}"
+        ),
+    );
     let mut query = sqlx::query(q);
     for b in &binds {
         query = query.bind(b.clone());
     }
     let rows = query.fetch_all(&mut *conn).await?;
-    let users = rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?;
+    let users = rows
+        .iter()
+        .map(user_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((users, total))
 }
 
@@ -169,7 +193,10 @@ pub async fn update(
     let email = change.email.clone().unwrap_or(current.email);
     let display = change.display_name.clone().unwrap_or(current.display_name);
     let active = change.is_active.unwrap_or(current.is_active);
-    let q = sql(conn, "UPDATE users SET email = $1, display_name = $2, is_active = $3, updated_at = $4 WHERE username = $5");
+    let q = sql(
+        conn,
+        "UPDATE users SET email = $1, display_name = $2, is_active = $3, updated_at = $4 WHERE username = $5",
+    );
     sqlx::query(q)
         .bind(email)
         .bind(display)
@@ -189,21 +216,39 @@ pub async fn set_role(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<User>, StoreError> {
-    let q = sql(conn, "UPDATE users SET role = $1, role_changed_at = $2, role_changed_by = $3, updated_at = $2 WHERE username = $4");
-    sqlx::query(q).bind(role).bind(to_millis(now)).bind(by).bind(username).execute(&mut *conn).await?;
+    let q = sql(
+        conn,
+        "UPDATE users SET role = $1, role_changed_at = $2, role_changed_by = $3, updated_at = $2 WHERE username = $4",
+    );
+    sqlx::query(q)
+        .bind(role)
+        .bind(to_millis(now))
+        .bind(by)
+        .bind(username)
+        .execute(&mut *conn)
+        .await?;
     get(conn, username).await
 }
 
 /// Number of active admins, to protect the last one.
 pub async fn count_active_admins(conn: &mut AnyConnection) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND is_active = 1")
-        .fetch_one(conn)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND is_active = 1")
+            .fetch_one(conn)
+            .await?,
+    )
 }
 
 /// Records a login, at most once a minute.
-pub async fn touch_login(conn: &mut AnyConnection, username: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE users SET last_login_at = $1 WHERE username = $2 AND (last_login_at IS NULL OR last_login_at < $3)");
+pub async fn touch_login(
+    conn: &mut AnyConnection,
+    username: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE users SET last_login_at = $1 WHERE username = $2 AND (last_login_at IS NULL OR last_login_at < $3)",
+    );
     sqlx::query(q)
         .bind(to_millis(now))
         .bind(username)
@@ -261,9 +306,15 @@ fn key_from_row(row: &sqlx::any::AnyRow) -> Result<StoredKey, StoreError> {
             owner_username: row.try_get("owner_username")?,
             created_at: from_millis(row.try_get("created_at")?),
             created_by: row.try_get("created_by")?,
-            expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_millis),
-            last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_millis),
-            revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
+            expires_at: row
+                .try_get::<Option<i64>, _>("expires_at")?
+                .map(from_millis),
+            last_used_at: row
+                .try_get::<Option<i64>, _>("last_used_at")?
+                .map(from_millis),
+            revoked_at: row
+                .try_get::<Option<i64>, _>("revoked_at")?
+                .map(from_millis),
         },
         secret_sha256: row.try_get("secret_sha256")?,
     })
@@ -275,7 +326,12 @@ pub async fn insert_key(
     key: &ApiKey,
     secret_sha256: &str,
 ) -> Result<(), StoreError> {
-    let q = sql(conn, &format!("INSERT INTO api_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)"));
+    let q = sql(
+        conn,
+        &format!(
+            "INSERT INTO api_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)"
+        ),
+    );
     sqlx::query(q)
         .bind(&key.id)
         .bind(&key.owner_username)
@@ -290,29 +346,65 @@ pub async fn insert_key(
 }
 
 /// Finds a key by id.
-pub async fn get_key(conn: &mut AnyConnection, key_id: &str) -> Result<Option<StoredKey>, StoreError> {
-    let q = sql(conn, &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1"));
+pub async fn get_key(
+    conn: &mut AnyConnection,
+    key_id: &str,
+) -> Result<Option<StoredKey>, StoreError> {
+    let q = sql(
+        conn,
+        &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
+    );
     let row = sqlx::query(q).bind(key_id).fetch_optional(conn).await?;
     row.as_ref().map(key_from_row).transpose()
 }
 
 /// Every key of a user, newest first, revoked ones included.
 pub async fn list_keys(conn: &mut AnyConnection, owner: &str) -> Result<Vec<ApiKey>, StoreError> {
-    let q = sql(conn, &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE owner_username = $1 ORDER BY created_at DESC, key_id"));
+    let q = sql(
+        conn,
+        &format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE owner_username = $1 ORDER BY created_at DESC, key_id"
+        ),
+    );
     let rows = sqlx::query(q).bind(owner).fetch_all(conn).await?;
-    rows.iter().map(|r| key_from_row(r).map(|k| k.key)).collect()
+    rows.iter()
+        .map(|r| key_from_row(r).map(|k| k.key))
+        .collect()
 }
 
 /// Revokes a key (idempotent: the first revocation time is kept).
-pub async fn revoke_key(conn: &mut AnyConnection, key_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE key_id = $2");
-    sqlx::query(q).bind(to_millis(now)).bind(key_id).execute(conn).await?;
+pub async fn revoke_key(
+    conn: &mut AnyConnection,
+    key_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE key_id = $2",
+    );
+    sqlx::query(q)
+        .bind(to_millis(now))
+        .bind(key_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Records a key's use, at most once a minute.
-pub async fn touch_key(conn: &mut AnyConnection, key_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let q = sql(conn, "UPDATE api_keys SET last_used_at = $1 WHERE key_id = $2 AND (last_used_at IS NULL OR last_used_at < $3)");
-    sqlx::query(q).bind(to_millis(now)).bind(key_id).bind(to_millis(now) - 60_000).execute(conn).await?;
+pub async fn touch_key(
+    conn: &mut AnyConnection,
+    key_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE api_keys SET last_used_at = $1 WHERE key_id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+    );
+    sqlx::query(q)
+        .bind(to_millis(now))
+        .bind(key_id)
+        .bind(to_millis(now) - 60_000)
+        .execute(conn)
+        .await?;
     Ok(())
 }

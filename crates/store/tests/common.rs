@@ -5,7 +5,8 @@ use graph_olap_store::Store;
 
 /// PostgreSQL URL for tests.
 pub fn postgres_url() -> String {
-    std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+    std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
 }
 
 /// A store on a new SQLite file (the directory lives as long as the returned guard).
@@ -20,8 +21,13 @@ pub async fn postgres_store() -> Store {
     use sqlx::Connection;
     let base = postgres_url();
     let schema = format!("t_{}", uuid_like());
-    let mut admin = sqlx::PgConnection::connect(&base).await.expect("PostgreSQL must be reachable at GRAPH_OLAP_TEST_POSTGRES_URL");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.expect("create schema");
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("PostgreSQL must be reachable at GRAPH_OLAP_TEST_POSTGRES_URL");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .expect("create schema");
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
     Store::connect(&url).await.expect("postgres store")
@@ -29,6 +35,9 @@ pub async fn postgres_store() -> Store {
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{:x}_{}", nanos, std::process::id())
 }

@@ -4,61 +4,132 @@ mod common;
 
 use chrono::Utc;
 use graph_olap_api::{NodeDefinition, PropertyDef, PropertyType};
-use graph_olap_store::{mappings, users, favorites, config, audit, Store};
+use graph_olap_store::{Store, audit, config, favorites, mappings, users};
 
 fn node(label: &str) -> NodeDefinition {
     NodeDefinition {
         label: label.into(),
         sql: format!("SELECT id FROM {label}"),
-        primary_key: PropertyDef { name: "id".into(), ty: PropertyType::parse("STRING").unwrap() },
+        primary_key: PropertyDef {
+            name: "id".into(),
+            ty: PropertyType::parse("STRING").unwrap(),
+        },
         properties: vec![],
     }
 }
 
 async fn new_mapping(store: &Store, name: &str) -> i64 {
     let mut tx = store.write().await.unwrap();
-    let id = mappings::insert(&mut tx, &mappings::NewMapping {
-        owner_username: "alice".into(),
-        name: name.into(),
-        description: Some("a description".into()),
-        ttl: None,
-        inactivity_timeout: None,
-        expires_at: None,
-        node_definitions: vec![node("A")],
-        edge_definitions: vec![],
-        change_description: None,
-    }, Utc::now()).await.unwrap();
+    let id = mappings::insert(
+        &mut tx,
+        &mappings::NewMapping {
+            owner_username: "alice".into(),
+            name: name.into(),
+            description: Some("a description".into()),
+            ttl: None,
+            inactivity_timeout: None,
+            expires_at: None,
+            node_definitions: vec![node("A")],
+            edge_definitions: vec![],
+            change_description: None,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     id
 }
 
 async fn migrations_are_idempotent(store: &Store) {
     graph_olap_store::migrate::run(store).await.unwrap();
-    assert_eq!(graph_olap_store::migrate::current_version(store).await.unwrap(), graph_olap_store::migrate::LATEST_VERSION);
+    assert_eq!(
+        graph_olap_store::migrate::current_version(store)
+            .await
+            .unwrap(),
+        graph_olap_store::migrate::LATEST_VERSION
+    );
 }
 
 async fn users_and_keys(store: &Store) {
     let now = Utc::now();
     let mut tx = store.write().await.unwrap();
-    let u = users::insert(&mut tx, &users::NewUser { username: "carol".into(), email: Some("c@x".into()), display_name: "Carol".into(), role: "admin".into() }, now).await.unwrap();
+    let u = users::insert(
+        &mut tx,
+        &users::NewUser {
+            username: "carol".into(),
+            email: Some("c@x".into()),
+            display_name: "Carol".into(),
+            role: "admin".into(),
+        },
+        now,
+    )
+    .await
+    .unwrap();
     assert!(u.is_active);
-    let dup = users::insert(&mut tx, &users::NewUser { username: "carol".into(), email: None, display_name: "C".into(), role: "admin".into() }, now).await;
+    let dup = users::insert(
+        &mut tx,
+        &users::NewUser {
+            username: "carol".into(),
+            email: None,
+            display_name: "C".into(),
+            role: "admin".into(),
+        },
+        now,
+    )
+    .await;
     assert!(dup.unwrap_err().is_unique_violation());
     tx.rollback().await.unwrap();
 
     let mut tx = store.write().await.unwrap();
-    users::insert(&mut tx, &users::NewUser { username: "carol".into(), email: Some("c@x".into()), display_name: "Carol".into(), role: "admin".into() }, now).await.unwrap();
-    let key = users::ApiKey { id: "abcdefghijkl".into(), name: "k".into(), prefix: "gok_abcdefghijkl".into(), owner_username: "carol".into(), created_at: now, created_by: "carol".into(), expires_at: None, last_used_at: None, revoked_at: None };
+    users::insert(
+        &mut tx,
+        &users::NewUser {
+            username: "carol".into(),
+            email: Some("c@x".into()),
+            display_name: "Carol".into(),
+            role: "admin".into(),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let key = users::ApiKey {
+        id: "abcdefghijkl".into(),
+        name: "k".into(),
+        prefix: "gok_abcdefghijkl".into(),
+        owner_username: "carol".into(),
+        created_at: now,
+        created_by: "carol".into(),
+        expires_at: None,
+        last_used_at: None,
+        revoked_at: None,
+    };
     users::insert_key(&mut tx, &key, "digest").await.unwrap();
-    users::revoke_key(&mut tx, "abcdefghijkl", now).await.unwrap();
+    users::revoke_key(&mut tx, "abcdefghijkl", now)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let mut conn = store.read().await.unwrap();
-    let stored = users::get_key(&mut conn, "abcdefghijkl").await.unwrap().unwrap();
+    let stored = users::get_key(&mut conn, "abcdefghijkl")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.secret_sha256, "digest");
     assert!(stored.key.revoked_at.is_some());
     assert_eq!(users::count_active_admins(&mut conn).await.unwrap(), 1);
-    let (found, total) = users::list(&mut conn, &users::UserFilter { search: Some("CAR".into()), ..Default::default() }, 0, 10).await.unwrap();
+    let (found, total) = users::list(
+        &mut conn,
+        &users::UserFilter {
+            search: Some("CAR".into()),
+            ..Default::default()
+        },
+        0,
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!((found.len(), total), (1, 1));
 }
 
@@ -69,21 +140,40 @@ async fn mapping_versions_stay_dense_under_concurrency(store: &Store) {
         let store = store.clone();
         handles.push(tokio::spawn(async move {
             let mut tx = store.write().await.unwrap();
-            let current = mappings::get_for_update(&mut tx, id).await.unwrap().unwrap();
+            let current = mappings::get_for_update(&mut tx, id)
+                .await
+                .unwrap()
+                .unwrap();
             let mut nodes = current.node_definitions.clone();
             nodes.push(node(&format!("N{i}")));
-            let v = mappings::add_version(&mut tx, id, &format!("update {i}"), &nodes, &[], "alice", Utc::now()).await.unwrap();
+            let v = mappings::add_version(
+                &mut tx,
+                id,
+                &format!("update {i}"),
+                &nodes,
+                &[],
+                "alice",
+                Utc::now(),
+            )
+            .await
+            .unwrap();
             tx.commit().await.unwrap();
             v
         }));
     }
-    let mut versions: Vec<i64> = futures::future::join_all(handles).await.into_iter().map(|r| r.unwrap()).collect();
+    let mut versions: Vec<i64> = futures::future::join_all(handles)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
     versions.sort();
     assert_eq!(versions, (2..=51).collect::<Vec<_>>());
     let mut conn = store.read().await.unwrap();
     let m = mappings::get(&mut conn, id).await.unwrap().unwrap();
     assert_eq!(m.summary.current_version, 51);
-    let (list, total) = mappings::list_versions(&mut conn, id, 0, 100).await.unwrap();
+    let (list, total) = mappings::list_versions(&mut conn, id, 0, 100)
+        .await
+        .unwrap();
     assert_eq!(total, 51);
     assert_eq!(list.first().unwrap().version, 51);
     assert_eq!(list.last().unwrap().version, 1);
@@ -94,14 +184,47 @@ async fn mapping_list_filters_sort_and_escape(store: &Store) {
     new_mapping(store, "1000 pure").await;
     new_mapping(store, "other_name").await;
     let mut conn = store.read().await.unwrap();
-    let filter = mappings::MappingFilter { search: Some("100%".into()), ..Default::default() };
-    let (items, total) = mappings::list(&mut conn, &filter, mappings::MappingSort::Name, false, 0, 50).await.unwrap();
+    let filter = mappings::MappingFilter {
+        search: Some("100%".into()),
+        ..Default::default()
+    };
+    let (items, total) = mappings::list(
+        &mut conn,
+        &filter,
+        mappings::MappingSort::Name,
+        false,
+        0,
+        50,
+    )
+    .await
+    .unwrap();
     assert_eq!(total, 1, "% must match literally");
     assert_eq!(items[0].name, "100% pure");
-    let filter = mappings::MappingFilter { search: Some("R_N".into()), ..Default::default() };
-    let (_, total) = mappings::list(&mut conn, &filter, mappings::MappingSort::Name, false, 0, 50).await.unwrap();
+    let filter = mappings::MappingFilter {
+        search: Some("R_N".into()),
+        ..Default::default()
+    };
+    let (_, total) = mappings::list(
+        &mut conn,
+        &filter,
+        mappings::MappingSort::Name,
+        false,
+        0,
+        50,
+    )
+    .await
+    .unwrap();
     assert_eq!(total, 1, "_ must match literally, case-insensitively");
-    let (page, total) = mappings::list(&mut conn, &Default::default(), mappings::MappingSort::Name, true, 1, 1).await.unwrap();
+    let (page, total) = mappings::list(
+        &mut conn,
+        &Default::default(),
+        mappings::MappingSort::Name,
+        true,
+        1,
+        1,
+    )
+    .await
+    .unwrap();
     assert!(total >= 3);
     assert_eq!(page.len(), 1);
 }
@@ -109,31 +232,102 @@ async fn mapping_list_filters_sort_and_escape(store: &Store) {
 async fn favorites_cascade(store: &Store) {
     let now = Utc::now();
     let mut tx = store.write().await.unwrap();
-    favorites::insert(&mut tx, "alice", "mapping", 7, now).await.unwrap();
-    favorites::insert(&mut tx, "bob", "mapping", 7, now).await.unwrap();
-    assert!(favorites::insert(&mut tx, "bob", "mapping", 7, now).await.unwrap_err().is_unique_violation());
+    favorites::insert(&mut tx, "alice", "mapping", 7, now)
+        .await
+        .unwrap();
+    favorites::insert(&mut tx, "bob", "mapping", 7, now)
+        .await
+        .unwrap();
+    assert!(
+        favorites::insert(&mut tx, "bob", "mapping", 7, now)
+            .await
+            .unwrap_err()
+            .is_unique_violation()
+    );
     tx.rollback().await.unwrap();
     let mut tx = store.write().await.unwrap();
-    favorites::insert(&mut tx, "alice", "mapping", 7, now).await.unwrap();
-    favorites::insert(&mut tx, "bob", "mapping", 7, now).await.unwrap();
-    assert_eq!(favorites::remove_for_resource(&mut tx, "mapping", 7).await.unwrap(), 2);
-    assert!(!favorites::remove(&mut tx, "alice", "mapping", 7).await.unwrap());
+    favorites::insert(&mut tx, "alice", "mapping", 7, now)
+        .await
+        .unwrap();
+    favorites::insert(&mut tx, "bob", "mapping", 7, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        favorites::remove_for_resource(&mut tx, "mapping", 7)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(
+        !favorites::remove(&mut tx, "alice", "mapping", 7)
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
 }
 
 async fn config_and_audit(store: &Store) {
     let mut tx = store.write().await.unwrap();
-    config::seed(&mut tx, "concurrency", &serde_json::json!({"per_analyst": 10})).await.unwrap();
-    config::seed(&mut tx, "concurrency", &serde_json::json!({"per_analyst": 99})).await.unwrap();
+    config::seed(
+        &mut tx,
+        "concurrency",
+        &serde_json::json!({"per_analyst": 10}),
+    )
+    .await
+    .unwrap();
+    config::seed(
+        &mut tx,
+        "concurrency",
+        &serde_json::json!({"per_analyst": 99}),
+    )
+    .await
+    .unwrap();
     let v = config::get(&mut tx, "concurrency").await.unwrap().unwrap();
     assert_eq!(v.value["per_analyst"], 10, "seed never overwrites");
-    config::put(&mut tx, "concurrency", &serde_json::json!({"per_analyst": 3}), "dave", Utc::now()).await.unwrap();
-    audit::record(&mut tx, audit::AuditRecord { actor: "dave", action: "config.update", resource_type: "config", resource_id: Some("concurrency".into()), details: serde_json::json!({"old": 10, "new": 3}), request_id: Some("r1") }, Utc::now()).await.unwrap();
+    config::put(
+        &mut tx,
+        "concurrency",
+        &serde_json::json!({"per_analyst": 3}),
+        "dave",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    audit::record(
+        &mut tx,
+        audit::AuditRecord {
+            actor: "dave",
+            action: "config.update",
+            resource_type: "config",
+            resource_id: Some("concurrency".into()),
+            details: serde_json::json!({"old": 10, "new": 3}),
+            request_id: Some("r1"),
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let mut conn = store.read().await.unwrap();
-    let v = config::get(&mut conn, "concurrency").await.unwrap().unwrap();
-    assert_eq!((v.value["per_analyst"].as_i64(), v.updated_by.as_deref()), (Some(3), Some("dave")));
-    let (entries, total) = audit::query(&mut conn, &audit::AuditFilter { actor: Some("dave".into()), ..Default::default() }, 0, 10).await.unwrap();
+    let v = config::get(&mut conn, "concurrency")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (v.value["per_analyst"].as_i64(), v.updated_by.as_deref()),
+        (Some(3), Some("dave"))
+    );
+    let (entries, total) = audit::query(
+        &mut conn,
+        &audit::AuditFilter {
+            actor: Some("dave".into()),
+            ..Default::default()
+        },
+        0,
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(total, 1);
     assert_eq!(entries[0].details["new"], 3);
 }

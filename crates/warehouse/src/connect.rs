@@ -45,14 +45,24 @@ impl WarehouseConfig {
         if url.is_empty() {
             return Err(WarehouseError::Config("empty warehouse location".into()));
         }
-        if let Some(rest) = url.strip_prefix("datafusion://").or_else(|| url.strip_prefix("file://")) {
+        if let Some(rest) = url
+            .strip_prefix("datafusion://")
+            .or_else(|| url.strip_prefix("file://"))
+        {
             if rest.is_empty() {
-                return Err(WarehouseError::Config(format!("'{url}' names no directory")));
+                return Err(WarehouseError::Config(format!(
+                    "'{url}' names no directory"
+                )));
             }
-            return Ok(WarehouseConfig::DataFusion { root: PathBuf::from(rest) });
+            return Ok(WarehouseConfig::DataFusion {
+                root: PathBuf::from(rest),
+            });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(WarehouseConfig::Postgres { url: url.to_string(), batch_size: DEFAULT_BATCH_SIZE });
+            return Ok(WarehouseConfig::Postgres {
+                url: url.to_string(),
+                batch_size: DEFAULT_BATCH_SIZE,
+            });
         }
         if url.starts_with("trino://") || url.starts_with("trinos://") {
             return Ok(WarehouseConfig::Trino(TrinoConfig::from_url(url)?));
@@ -62,15 +72,21 @@ impl WarehouseConfig {
                 "unknown warehouse scheme '{scheme}': use datafusion://, postgres://, trino:// or trinos://"
             )));
         }
-        Ok(WarehouseConfig::DataFusion { root: PathBuf::from(url) })
+        Ok(WarehouseConfig::DataFusion {
+            root: PathBuf::from(url),
+        })
     }
 
     /// Opens the connector. Server warehouses are not contacted here beyond what their
     /// constructor needs; call [`Warehouse::ping`] to probe.
     pub async fn connect(self) -> Result<Arc<dyn Warehouse>, WarehouseError> {
         Ok(match self {
-            WarehouseConfig::DataFusion { root } => Arc::new(DataFusionWarehouse::open(root).await?),
-            WarehouseConfig::Postgres { url, batch_size } => Arc::new(PostgresWarehouse::new(&url, batch_size)?),
+            WarehouseConfig::DataFusion { root } => {
+                Arc::new(DataFusionWarehouse::open(root).await?)
+            }
+            WarehouseConfig::Postgres { url, batch_size } => {
+                Arc::new(PostgresWarehouse::new(&url, batch_size)?)
+            }
             WarehouseConfig::Trino(config) => Arc::new(TrinoWarehouse::new(config)?),
         })
     }
@@ -96,14 +112,26 @@ mod tests {
     fn parses_every_scheme() {
         assert_eq!(
             WarehouseConfig::parse("datafusion:///data/wh").unwrap(),
-            WarehouseConfig::DataFusion { root: "/data/wh".into() }
+            WarehouseConfig::DataFusion {
+                root: "/data/wh".into()
+            }
         );
-        assert_eq!(WarehouseConfig::parse("./wh").unwrap(), WarehouseConfig::DataFusion { root: "./wh".into() });
+        assert_eq!(
+            WarehouseConfig::parse("./wh").unwrap(),
+            WarehouseConfig::DataFusion {
+                root: "./wh".into()
+            }
+        );
         assert!(matches!(
             WarehouseConfig::parse("postgres://postgres@127.0.0.1:5432/test").unwrap(),
-            WarehouseConfig::Postgres { batch_size: DEFAULT_BATCH_SIZE, .. }
+            WarehouseConfig::Postgres {
+                batch_size: DEFAULT_BATCH_SIZE,
+                ..
+            }
         ));
-        let WarehouseConfig::Trino(trino) = WarehouseConfig::parse("trino://alice@coord:8080/hive/sales").unwrap() else {
+        let WarehouseConfig::Trino(trino) =
+            WarehouseConfig::parse("trino://alice@coord:8080/hive/sales").unwrap()
+        else {
             panic!("not trino")
         };
         assert_eq!(trino.base_url, "http://coord:8080");

@@ -27,7 +27,10 @@ pub struct ExpectedColumn {
 impl ExpectedColumn {
     /// A column named `name` of type `ty`.
     pub fn new(name: impl Into<String>, ty: PropertyType) -> Self {
-        ExpectedColumn { name: name.into(), ty }
+        ExpectedColumn {
+            name: name.into(),
+            ty,
+        }
     }
 
     /// The columns of a node definition: primary key first, then the properties in order.
@@ -49,7 +52,11 @@ impl ExpectedColumn {
             ExpectedColumn::new(&edge.from_key, from_key_type),
             ExpectedColumn::new(&edge.to_key, to_key_type),
         ];
-        columns.extend(edge.properties.iter().map(|p| ExpectedColumn::new(&p.name, p.ty)));
+        columns.extend(
+            edge.properties
+                .iter()
+                .map(|p| ExpectedColumn::new(&p.name, p.ty)),
+        );
         columns
     }
 }
@@ -138,7 +145,9 @@ pub enum ConformError {
 pub fn arrow_type(ty: PropertyType) -> DataType {
     match ty {
         PropertyType::Scalar(s) => scalar_arrow_type(s),
-        PropertyType::List(s) => DataType::List(Arc::new(Field::new_list_field(scalar_arrow_type(s), true))),
+        PropertyType::List(s) => {
+            DataType::List(Arc::new(Field::new_list_field(scalar_arrow_type(s), true)))
+        }
     }
 }
 
@@ -237,14 +246,27 @@ fn scalar_castable(from: &DataType, to: ScalarType) -> bool {
         return true;
     }
     match to {
-        ScalarType::String => is_numeric || is_temporal || matches!(from, D::Boolean | D::FixedSizeBinary(16)),
+        ScalarType::String => {
+            is_numeric || is_temporal || matches!(from, D::Boolean | D::FixedSizeBinary(16))
+        }
         ScalarType::Int64 | ScalarType::Int32 | ScalarType::Int16 | ScalarType::Int8 => {
-            is_int || matches!(from, D::Decimal32(_, _) | D::Decimal64(_, _) | D::Decimal128(_, _) | D::Decimal256(_, _) | D::Boolean)
+            is_int
+                || matches!(
+                    from,
+                    D::Decimal32(_, _)
+                        | D::Decimal64(_, _)
+                        | D::Decimal128(_, _)
+                        | D::Decimal256(_, _)
+                        | D::Boolean
+                )
         }
         ScalarType::Double | ScalarType::Float => is_numeric,
         ScalarType::Bool => matches!(from, D::Boolean) || is_int,
         ScalarType::Date | ScalarType::Timestamp => is_temporal,
-        ScalarType::Blob => matches!(from, D::Binary | D::LargeBinary | D::BinaryView | D::FixedSizeBinary(_)),
+        ScalarType::Blob => matches!(
+            from,
+            D::Binary | D::LargeBinary | D::BinaryView | D::FixedSizeBinary(_)
+        ),
         ScalarType::Uuid => matches!(from, D::FixedSizeBinary(16)),
     }
 }
@@ -252,13 +274,21 @@ fn scalar_castable(from: &DataType, to: ScalarType) -> bool {
 /// Turns a query result batch into exactly the declared columns: selected in the given order,
 /// renamed to the declared spelling, and cast to [`arrow_type`] of each declared type. Any
 /// value that does not cast is an error naming the column (the export then fails `INVALID_DATA`).
-pub fn conform_batch(batch: &RecordBatch, expected: &[ExpectedColumn]) -> Result<RecordBatch, ConformError> {
+pub fn conform_batch(
+    batch: &RecordBatch,
+    expected: &[ExpectedColumn],
+) -> Result<RecordBatch, ConformError> {
     let schema = batch.schema();
     let mut fields = Vec::with_capacity(expected.len());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(expected.len());
     for col in expected {
         let index = find_column(&schema, &col.name).map_err(|code| {
-            ConformError::Contract(ColumnProblem { code, column: col.name.clone(), expected: col.ty, actual: None })
+            ConformError::Contract(ColumnProblem {
+                code,
+                column: col.name.clone(),
+                expected: col.ty,
+                actual: None,
+            })
         })?;
         let source = batch.column(index);
         if !castable(source.data_type(), col.ty) {
@@ -270,30 +300,50 @@ pub fn conform_batch(batch: &RecordBatch, expected: &[ExpectedColumn]) -> Result
             }));
         }
         let target = arrow_type(col.ty);
-        let cast_error = |message: String| ConformError::Cast { column: col.name.clone(), expected: col.ty, message };
+        let cast_error = |message: String| ConformError::Cast {
+            column: col.name.clone(),
+            expected: col.ty,
+            message,
+        };
         let converted = conform_array(source, col.ty, &target).map_err(cast_error)?;
         fields.push(Field::new(&col.name, target, true));
         columns.push(converted);
     }
-    let options = arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options).map_err(|e| {
-        ConformError::Cast { column: String::new(), expected: PropertyType::Scalar(ScalarType::String), message: e.to_string() }
-    })
+    let options =
+        arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options).map_err(
+        |e| ConformError::Cast {
+            column: String::new(),
+            expected: PropertyType::Scalar(ScalarType::String),
+            message: e.to_string(),
+        },
+    )
 }
 
-fn conform_array(source: &ArrayRef, ty: PropertyType, target: &DataType) -> Result<ArrayRef, String> {
-    let options = CastOptions { safe: false, format_options: FormatOptions::default() };
+fn conform_array(
+    source: &ArrayRef,
+    ty: PropertyType,
+    target: &DataType,
+) -> Result<ArrayRef, String> {
+    let options = CastOptions {
+        safe: false,
+        format_options: FormatOptions::default(),
+    };
     match (ty, source.data_type()) {
-        (PropertyType::Scalar(ScalarType::Uuid | ScalarType::String), DataType::FixedSizeBinary(16)) => {
-            Ok(Arc::new(uuid_strings(source.as_fixed_size_binary())))
-        }
+        (
+            PropertyType::Scalar(ScalarType::Uuid | ScalarType::String),
+            DataType::FixedSizeBinary(16),
+        ) => Ok(Arc::new(uuid_strings(source.as_fixed_size_binary()))),
         (PropertyType::Scalar(ScalarType::Uuid), _) => {
-            let text = cast_with_options(source, &DataType::Utf8, &options).map_err(|e| e.to_string())?;
+            let text =
+                cast_with_options(source, &DataType::Utf8, &options).map_err(|e| e.to_string())?;
             let strings = text.as_string::<i32>();
             if let Some(bad) = strings.iter().flatten().find(|s| !is_uuid(s)) {
                 return Err(format!("'{}' is not a UUID", truncate(bad)));
             }
-            Ok(Arc::new(StringArray::from_iter(strings.iter().map(|s| s.map(str::to_ascii_lowercase)))))
+            Ok(Arc::new(StringArray::from_iter(
+                strings.iter().map(|s| s.map(str::to_ascii_lowercase)),
+            )))
         }
         _ => cast_with_options(source, target, &options).map_err(|e| e.to_string()),
     }
@@ -305,7 +355,14 @@ fn uuid_strings(array: &FixedSizeBinaryArray) -> StringArray {
         .map(|value| {
             value.map(|bytes| {
                 let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &hex[0..8],
+                    &hex[8..12],
+                    &hex[12..16],
+                    &hex[16..20],
+                    &hex[20..32]
+                )
             })
         })
         .collect()
@@ -328,7 +385,9 @@ fn truncate(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Date32Array, Float64Array, Int32Array, Int64Array, ListArray, TimestampMicrosecondArray};
+    use arrow::array::{
+        Date32Array, Float64Array, Int32Array, Int64Array, ListArray, TimestampMicrosecondArray,
+    };
     use arrow::datatypes::Int32Type;
 
     fn ty(s: &str) -> PropertyType {
@@ -347,7 +406,10 @@ mod tests {
             ("FLOAT", DataType::Float32),
             ("BOOL", DataType::Boolean),
             ("DATE", DataType::Date32),
-            ("TIMESTAMP", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))),
+            (
+                "TIMESTAMP",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            ),
             ("BLOB", DataType::Binary),
             ("UUID", DataType::Utf8),
         ];
@@ -367,7 +429,10 @@ mod tests {
             Field::new("Amount", DataType::Float64, true),
             Field::new("ID", DataType::Int64, false),
         ]);
-        let expected = [ExpectedColumn::new("id", ty("STRING")), ExpectedColumn::new("amount", ty("DOUBLE"))];
+        let expected = [
+            ExpectedColumn::new("id", ty("STRING")),
+            ExpectedColumn::new("amount", ty("DOUBLE")),
+        ];
         assert!(check_columns(&schema, &expected).is_empty());
     }
 
@@ -386,7 +451,10 @@ mod tests {
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert_eq!(problems[0].code, ColumnProblemCode::NotCastable);
         let message = problems[0].to_string();
-        assert!(message.contains("'id'") && message.contains("Float64") && message.contains("INT64"), "{message}");
+        assert!(
+            message.contains("'id'") && message.contains("Float64") && message.contains("INT64"),
+            "{message}"
+        );
         assert_eq!(problems[1].code, ColumnProblemCode::Missing);
         assert!(problems[1].to_string().contains("'name'"));
         assert_eq!(problems[2].code, ColumnProblemCode::NotCastable);
@@ -429,13 +497,25 @@ mod tests {
     #[test]
     fn conform_selects_renames_orders_and_casts() {
         let batch = RecordBatch::try_from_iter(vec![
-            ("junk", Arc::new(Float64Array::from(vec![1.0, 2.0])) as ArrayRef),
-            ("AMOUNT", Arc::new(Int32Array::from(vec![Some(5), None])) as ArrayRef),
+            (
+                "junk",
+                Arc::new(Float64Array::from(vec![1.0, 2.0])) as ArrayRef,
+            ),
+            (
+                "AMOUNT",
+                Arc::new(Int32Array::from(vec![Some(5), None])) as ArrayRef,
+            ),
             ("Id", Arc::new(Int64Array::from(vec![10, 20])) as ArrayRef),
-            ("day", Arc::new(Date32Array::from(vec![0, 19000])) as ArrayRef),
+            (
+                "day",
+                Arc::new(Date32Array::from(vec![0, 19000])) as ArrayRef,
+            ),
             (
                 "tags",
-                Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), None])) as ArrayRef,
+                Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+                    Some(vec![Some(1)]),
+                    None,
+                ])) as ArrayRef,
             ),
         ])
         .unwrap();
@@ -446,14 +526,23 @@ mod tests {
             ExpectedColumn::new("tags", ty("LIST<INT64>")),
         ];
         let out = conform_batch(&batch, &expected).unwrap();
-        let names: Vec<_> = out.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let names: Vec<_> = out
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         assert_eq!(names, ["id", "amount", "day", "tags"]);
         for (field, col) in out.schema().fields().iter().zip(&expected) {
             assert_eq!(field.data_type(), &arrow_type(col.ty));
         }
         assert_eq!(out.column(0).as_string::<i32>().value(1), "20");
         assert!(out.column(1).is_null(1));
-        let ts = out.column(2).as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+        let ts = out
+            .column(2)
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap();
         assert_eq!(ts.value(1), 19000i64 * 86_400 * 1_000_000);
     }
 
@@ -465,8 +554,12 @@ mod tests {
         )])
         .unwrap();
         let err = conform_batch(&batch, &[ExpectedColumn::new("n", ty("INT64"))]).unwrap_err();
-        assert!(matches!(&err, ConformError::Cast { column, .. } if column == "n"), "{err}");
-        let err = conform_batch(&batch, &[ExpectedColumn::new("missing", ty("INT64"))]).unwrap_err();
+        assert!(
+            matches!(&err, ConformError::Cast { column, .. } if column == "n"),
+            "{err}"
+        );
+        let err =
+            conform_batch(&batch, &[ExpectedColumn::new("missing", ty("INT64"))]).unwrap_err();
         assert!(err.to_string().contains("'missing'"), "{err}");
     }
 
@@ -475,13 +568,35 @@ mod tests {
         let bytes = FixedSizeBinaryArray::try_from_iter(vec![[0x12u8; 16]].into_iter()).unwrap();
         let batch = RecordBatch::try_from_iter(vec![
             ("u", Arc::new(bytes) as ArrayRef),
-            ("t", Arc::new(StringArray::from(vec!["123E4567-E89B-12D3-A456-426614174000"])) as ArrayRef),
+            (
+                "t",
+                Arc::new(StringArray::from(vec![
+                    "123E4567-E89B-12D3-A456-426614174000",
+                ])) as ArrayRef,
+            ),
         ])
         .unwrap();
-        let out = conform_batch(&batch, &[ExpectedColumn::new("u", ty("UUID")), ExpectedColumn::new("t", ty("UUID"))]).unwrap();
-        assert_eq!(out.column(0).as_string::<i32>().value(0), "12121212-1212-1212-1212-121212121212");
-        assert_eq!(out.column(1).as_string::<i32>().value(0), "123e4567-e89b-12d3-a456-426614174000");
-        let bad = RecordBatch::try_from_iter(vec![("t", Arc::new(StringArray::from(vec!["nope"])) as ArrayRef)]).unwrap();
+        let out = conform_batch(
+            &batch,
+            &[
+                ExpectedColumn::new("u", ty("UUID")),
+                ExpectedColumn::new("t", ty("UUID")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            out.column(0).as_string::<i32>().value(0),
+            "12121212-1212-1212-1212-121212121212"
+        );
+        assert_eq!(
+            out.column(1).as_string::<i32>().value(0),
+            "123e4567-e89b-12d3-a456-426614174000"
+        );
+        let bad = RecordBatch::try_from_iter(vec![(
+            "t",
+            Arc::new(StringArray::from(vec!["nope"])) as ArrayRef,
+        )])
+        .unwrap();
         assert!(conform_batch(&bad, &[ExpectedColumn::new("t", ty("UUID"))]).is_err());
     }
 }

@@ -18,10 +18,10 @@ use std::sync::{Arc, RwLock};
 
 use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider};
+use datafusion::common::TableReference;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions};
-use datafusion::common::TableReference;
 use futures::StreamExt;
 
 use crate::metadata::{CatalogMeta, ColumnMeta, SchemaMeta, TableMeta, WarehouseMetadata};
@@ -68,11 +68,18 @@ impl DataFusionWarehouse {
     }
 
     /// As [`open`](Self::open), with the number of rows per streamed batch.
-    pub async fn open_with_batch_size(root: impl Into<PathBuf>, batch_size: usize) -> Result<Self, WarehouseError> {
+    pub async fn open_with_batch_size(
+        root: impl Into<PathBuf>,
+        batch_size: usize,
+    ) -> Result<Self, WarehouseError> {
         let root = root.into();
         let batch_size = batch_size.max(1);
         let loaded = load(&root, batch_size).await?;
-        Ok(DataFusionWarehouse { root, batch_size, state: RwLock::new(Arc::new(loaded)) })
+        Ok(DataFusionWarehouse {
+            root,
+            batch_size,
+            state: RwLock::new(Arc::new(loaded)),
+        })
     }
 
     /// The directory this warehouse reads.
@@ -88,12 +95,18 @@ impl DataFusionWarehouse {
     }
 
     fn current(&self) -> Arc<Loaded> {
-        self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     async fn reload(&self) -> Result<Arc<Loaded>, WarehouseError> {
         let loaded = Arc::new(load(&self.root, self.batch_size).await?);
-        *self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded.clone();
+        *self
+            .state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded.clone();
         Ok(loaded)
     }
 
@@ -103,7 +116,9 @@ impl DataFusionWarehouse {
         match plan_read_only(&self.current().ctx, sql).await {
             Err(e) if is_missing_table(&e) => {
                 let loaded = self.reload().await?;
-                plan_read_only(&loaded.ctx, sql).await.map_err(planning_error)
+                plan_read_only(&loaded.ctx, sql)
+                    .await
+                    .map_err(planning_error)
             }
             other => other.map_err(planning_error),
         }
@@ -119,8 +134,14 @@ impl Warehouse for DataFusionWarehouse {
     async fn ping(&self) -> Result<(), WarehouseError> {
         match tokio::fs::metadata(&self.root).await {
             Ok(m) if m.is_dir() => Ok(()),
-            Ok(_) => Err(WarehouseError::Unreachable(format!("{} is not a directory", self.root.display()))),
-            Err(e) => Err(WarehouseError::Unreachable(format!("{}: {e}", self.root.display()))),
+            Ok(_) => Err(WarehouseError::Unreachable(format!(
+                "{} is not a directory",
+                self.root.display()
+            ))),
+            Err(e) => Err(WarehouseError::Unreachable(format!(
+                "{}: {e}",
+                self.root.display()
+            ))),
         }
     }
 
@@ -141,7 +162,11 @@ impl Warehouse for DataFusionWarehouse {
         let stream = df.execute_stream().await.map_err(execution_error)?;
         let schema = stream.schema();
         let batches = stream.map(|batch| batch.map_err(execution_error)).boxed();
-        Ok(BatchStream { schema, batches, query_id: None })
+        Ok(BatchStream {
+            schema,
+            batches,
+            query_id: None,
+        })
     }
 
     async fn refresh(&self) -> Result<(), WarehouseError> {
@@ -150,7 +175,10 @@ impl Warehouse for DataFusionWarehouse {
 }
 
 async fn plan_read_only(ctx: &SessionContext, sql: &str) -> Result<DataFrame, DataFusionError> {
-    let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+    let options = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
     ctx.sql_with_options(sql, options).await
 }
 
@@ -161,9 +189,9 @@ fn is_missing_table(e: &DataFusionError) -> bool {
 
 fn planning_error(e: DataFusionError) -> WarehouseError {
     match e.find_root() {
-        DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) | DataFusionError::ResourcesExhausted(_) => {
-            execution_error(e)
-        }
+        DataFusionError::IoError(_)
+        | DataFusionError::ObjectStore(_)
+        | DataFusionError::ResourcesExhausted(_) => execution_error(e),
         _ => WarehouseError::InvalidSql(e.strip_backtrace()),
     }
 }
@@ -185,7 +213,11 @@ async fn load(root: &Path, batch_size: usize) -> Result<Loaded, WarehouseError> 
         .with_batch_size(batch_size)
         .with_information_schema(false);
     // Plain Utf8/Binary rather than view types: what consumers of query results expect.
-    config.options_mut().execution.parquet.schema_force_view_types = false;
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     config.options_mut().sql_parser.map_string_types_to_utf8view = false;
     let ctx = SessionContext::new_with_config(config);
 
@@ -204,14 +236,28 @@ async fn load(root: &Path, batch_size: usize) -> Result<Loaded, WarehouseError> 
                 .register_schema(&file.schema, Arc::new(MemorySchemaProvider::new()))
                 .map_err(|e| WarehouseError::Execution(e.strip_backtrace()))?;
         }
-        let reference = TableReference::full(file.catalog.clone(), file.schema.clone(), file.table.clone());
+        let reference = TableReference::full(
+            file.catalog.clone(),
+            file.schema.clone(),
+            file.table.clone(),
+        );
         let Some(path) = file.path.to_str() else {
             tracing::warn!(path = %file.path.display(), "skipping a warehouse file whose path is not UTF-8");
             continue;
         };
         let registered = match file.format {
-            FileFormat::Parquet => ctx.register_parquet(reference.clone(), path, ParquetReadOptions::default()).await,
-            FileFormat::Csv => ctx.register_csv(reference.clone(), path, CsvReadOptions::new().has_header(true)).await,
+            FileFormat::Parquet => {
+                ctx.register_parquet(reference.clone(), path, ParquetReadOptions::default())
+                    .await
+            }
+            FileFormat::Csv => {
+                ctx.register_csv(
+                    reference.clone(),
+                    path,
+                    CsvReadOptions::new().has_header(true),
+                )
+                .await
+            }
         };
         if let Err(e) = registered {
             tracing::warn!(path, error = %e.strip_backtrace(), "skipping an unreadable warehouse file");
@@ -235,12 +281,17 @@ async fn load(root: &Path, batch_size: usize) -> Result<Loaded, WarehouseError> 
                 comment: None,
             })
             .collect();
-        catalogs.entry(file.catalog).or_default().entry(file.schema).or_default().push(TableMeta {
-            name: file.table,
-            table_type: "BASE TABLE".into(),
-            comment: None,
-            columns,
-        });
+        catalogs
+            .entry(file.catalog)
+            .or_default()
+            .entry(file.schema)
+            .or_default()
+            .push(TableMeta {
+                name: file.table,
+                table_type: "BASE TABLE".into(),
+                comment: None,
+                columns,
+            });
     }
     let mut metadata = WarehouseMetadata {
         failures: Vec::new(),
@@ -248,7 +299,10 @@ async fn load(root: &Path, batch_size: usize) -> Result<Loaded, WarehouseError> 
             .into_iter()
             .map(|(name, schemas)| CatalogMeta {
                 name,
-                schemas: schemas.into_iter().map(|(name, tables)| SchemaMeta { name, tables }).collect(),
+                schemas: schemas
+                    .into_iter()
+                    .map(|(name, tables)| SchemaMeta { name, tables })
+                    .collect(),
             })
             .collect(),
     };
@@ -258,7 +312,9 @@ async fn load(root: &Path, batch_size: usize) -> Result<Loaded, WarehouseError> 
 
 /// Lists `<catalog>/<schema>/<table>.parquet|.csv` under `root`, sorted, Parquet winning over CSV.
 fn scan(root: &Path) -> Result<Vec<TableFile>, WarehouseError> {
-    let unreachable = |path: &Path, e: std::io::Error| WarehouseError::Unreachable(format!("{}: {e}", path.display()));
+    let unreachable = |path: &Path, e: std::io::Error| {
+        WarehouseError::Unreachable(format!("{}: {e}", path.display()))
+    };
     let mut found: BTreeMap<(String, String, String), TableFile> = BTreeMap::new();
     for catalog in visible_entries(root).map_err(|e| unreachable(root, e))? {
         if !catalog.1.is_dir() {
@@ -342,10 +398,14 @@ pub fn sql_type_name(ty: &DataType) -> String {
                 None => format!("TIMESTAMP({precision})"),
             }
         }
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
-            "VARBINARY".into()
-        }
-        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) | DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => {
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => "VARBINARY".into(),
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => {
             format!("DECIMAL({p},{s})")
         }
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {

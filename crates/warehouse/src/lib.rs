@@ -21,10 +21,15 @@ pub mod trino;
 
 pub use arrow::datatypes::SchemaRef;
 pub use connect::{WarehouseConfig, connect};
-pub use contract::{ColumnProblem, ColumnProblemCode, ConformError, ExpectedColumn, arrow_type, check_columns, conform_batch};
+pub use contract::{
+    ColumnProblem, ColumnProblemCode, ConformError, ExpectedColumn, arrow_type, check_columns,
+    conform_batch,
+};
 pub use embedded::DataFusionWarehouse;
 pub use error::WarehouseError;
-pub use metadata::{CatalogFailure, CatalogMeta, ColumnMeta, SchemaMeta, TableMeta, WarehouseMetadata};
+pub use metadata::{
+    CatalogFailure, CatalogMeta, ColumnMeta, SchemaMeta, TableMeta, WarehouseMetadata,
+};
 pub use postgres::PostgresWarehouse;
 pub use stream::BatchStream;
 pub use trino::TrinoWarehouse;

@@ -104,6 +104,10 @@ impl WarehouseMetadata {
 
     /// Number of tables across every catalog and schema.
     pub fn table_count(&self) -> usize {
-        self.catalogs.iter().flat_map(|c| &c.schemas).map(|s| s.tables.len()).sum()
+        self.catalogs
+            .iter()
+            .flat_map(|c| &c.schemas)
+            .map(|s| s.tables.len())
+            .sum()
     }
 }

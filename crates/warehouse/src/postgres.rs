@@ -21,9 +21,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayBuilder, ArrayRef, BinaryBuilder, BooleanBuilder, Decimal128Builder, Float32Builder, Float64Builder,
-    Int16Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder, Time64MicrosecondBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayBuilder, ArrayRef, BinaryBuilder, BooleanBuilder, Decimal128Builder, Float32Builder,
+    Float64Builder, Int16Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
+    Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
@@ -44,8 +44,13 @@ impl PostgresWarehouse {
     /// A connector for the database at `url` (`postgres://user[:pw]@host[:port]/db` or a
     /// key=value string), streaming `batch_size` rows per batch. Nothing is contacted yet.
     pub fn new(url: &str, batch_size: usize) -> Result<Self, WarehouseError> {
-        let config = url.parse().map_err(|e| WarehouseError::Config(format!("invalid PostgreSQL URL: {e}")))?;
-        Ok(PostgresWarehouse { config, batch_size: batch_size.max(1) })
+        let config = url
+            .parse()
+            .map_err(|e| WarehouseError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        Ok(PostgresWarehouse {
+            config,
+            batch_size: batch_size.max(1),
+        })
     }
 
     /// Rows per streamed batch.
@@ -55,7 +60,11 @@ impl PostgresWarehouse {
 
     /// Opens a read-only session.
     async fn connect(&self) -> Result<Client, WarehouseError> {
-        let (client, connection) = self.config.connect(NoTls).await.map_err(|e| unreachable(&e))?;
+        let (client, connection) = self
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|e| unreachable(&e))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "PostgreSQL connection ended with an error");
@@ -77,7 +86,10 @@ impl Warehouse for PostgresWarehouse {
 
     async fn ping(&self) -> Result<(), WarehouseError> {
         let client = self.connect().await?;
-        client.simple_query("SELECT 1").await.map_err(|e| unreachable(&e))?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map_err(|e| unreachable(&e))?;
         Ok(())
     }
 
@@ -89,7 +101,9 @@ impl Warehouse for PostgresWarehouse {
 
     async fn metadata(&self) -> Result<WarehouseMetadata, WarehouseError> {
         let client = self.connect().await?;
-        list_metadata(&client).await.map_err(|e| execution_error(&e))
+        list_metadata(&client)
+            .await
+            .map_err(|e| execution_error(&e))
     }
 
     async fn query(&self, sql: &str) -> Result<BatchStream, WarehouseError> {
@@ -97,7 +111,10 @@ impl Warehouse for PostgresWarehouse {
         let statement = client.prepare(sql).await.map_err(|e| planning_error(&e))?;
         let (columns, schema) = plan_columns(&statement)?;
         let rows = client
-            .query_raw(&statement, std::iter::empty::<&(dyn tokio_postgres::types::ToSql + Sync)>())
+            .query_raw(
+                &statement,
+                std::iter::empty::<&(dyn tokio_postgres::types::ToSql + Sync)>(),
+            )
             .await
             .map_err(|e| execution_error(&e))?;
         let state = StreamState {
@@ -106,7 +123,10 @@ impl Warehouse for PostgresWarehouse {
             schema: schema.clone(),
             batch_size: self.batch_size,
             done: false,
-            guard: CancelOnDrop { token: Some(client.cancel_token()), _client: client },
+            guard: CancelOnDrop {
+                token: Some(client.cancel_token()),
+                _client: client,
+            },
         };
         let batches = futures::stream::unfold(state, |mut state| async move {
             if state.done {
@@ -124,7 +144,11 @@ impl Warehouse for PostgresWarehouse {
             }
         })
         .boxed();
-        Ok(BatchStream { schema, batches, query_id: None })
+        Ok(BatchStream {
+            schema,
+            batches,
+            query_id: None,
+        })
     }
 }
 
@@ -137,7 +161,9 @@ struct CancelOnDrop {
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        if let (Some(token), Ok(runtime)) = (self.token.take(), tokio::runtime::Handle::try_current()) {
+        if let (Some(token), Ok(runtime)) =
+            (self.token.take(), tokio::runtime::Handle::try_current())
+        {
             runtime.spawn(async move {
                 let _ = token.cancel_query(NoTls).await;
             });
@@ -156,16 +182,21 @@ struct StreamState {
 
 impl StreamState {
     async fn next_batch(&mut self) -> Result<Option<RecordBatch>, WarehouseError> {
-        let mut builders: Vec<Box<dyn ArrayBuilder>> =
-            self.columns.iter().map(|c| c.builder(self.batch_size)).collect();
+        let mut builders: Vec<Box<dyn ArrayBuilder>> = self
+            .columns
+            .iter()
+            .map(|c| c.builder(self.batch_size))
+            .collect();
         let mut count = 0;
         while count < self.batch_size {
             match self.rows.next().await {
                 Some(Ok(row)) => {
-                    for (i, (column, builder)) in self.columns.iter().zip(builders.iter_mut()).enumerate() {
-                        column
-                            .append(builder.as_mut(), &row, i)
-                            .map_err(|e| WarehouseError::Execution(format!("column '{}': {e}", column.name)))?;
+                    for (i, (column, builder)) in
+                        self.columns.iter().zip(builders.iter_mut()).enumerate()
+                    {
+                        column.append(builder.as_mut(), &row, i).map_err(|e| {
+                            WarehouseError::Execution(format!("column '{}': {e}", column.name))
+                        })?;
                     }
                     count += 1;
                 }
@@ -182,7 +213,11 @@ impl StreamState {
         }
         let arrays: Vec<ArrayRef> = builders.iter_mut().map(|b| b.finish()).collect();
         let options = arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(count));
-        Ok(Some(RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?))
+        Ok(Some(RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            arrays,
+            &options,
+        )?))
     }
 }
 
@@ -284,11 +319,15 @@ impl Scalar {
                     .with_precision_and_scale(p, s)
                     .expect("precision and scale are validated"),
             ),
-            Scalar::Text | Scalar::Json | Scalar::Uuid => Box::new(StringBuilder::with_capacity(capacity, capacity * 16)),
+            Scalar::Text | Scalar::Json | Scalar::Uuid => {
+                Box::new(StringBuilder::with_capacity(capacity, capacity * 16))
+            }
             Scalar::Date => Box::new(arrow::array::Date32Builder::with_capacity(capacity)),
             Scalar::Time => Box::new(Time64MicrosecondBuilder::with_capacity(capacity)),
             Scalar::Timestamp => Box::new(TimestampMicrosecondBuilder::with_capacity(capacity)),
-            Scalar::TimestampTz => Box::new(TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC")),
+            Scalar::TimestampTz => {
+                Box::new(TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC"))
+            }
             Scalar::Bytes => Box::new(BinaryBuilder::with_capacity(capacity, capacity * 16)),
         }
     }
@@ -318,7 +357,11 @@ fn plan_columns(statement: &Statement) -> Result<(Vec<PgColumn>, SchemaRef), War
             scalar.arrow_type()
         };
         fields.push(Field::new(column.name(), data_type, true));
-        columns.push(PgColumn { name: column.name().to_string(), scalar, list });
+        columns.push(PgColumn {
+            name: column.name().to_string(),
+            scalar,
+            list,
+        });
     }
     Ok((columns, Arc::new(Schema::new(fields))))
 }
@@ -327,55 +370,118 @@ impl PgColumn {
     fn builder(&self, capacity: usize) -> Box<dyn ArrayBuilder> {
         if self.list {
             let field = Field::new_list_field(self.scalar.arrow_type(), true);
-            Box::new(ListBuilder::with_capacity(self.scalar.builder(capacity), capacity).with_field(field))
+            Box::new(
+                ListBuilder::with_capacity(self.scalar.builder(capacity), capacity)
+                    .with_field(field),
+            )
         } else {
             self.scalar.builder(capacity)
         }
     }
 
     /// Appends column `index` of `row` to `builder` (made by [`PgColumn::builder`]).
-    fn append(&self, builder: &mut dyn ArrayBuilder, row: &Row, index: usize) -> Result<(), String> {
+    fn append(
+        &self,
+        builder: &mut dyn ArrayBuilder,
+        row: &Row,
+        index: usize,
+    ) -> Result<(), String> {
         match self.scalar {
-            Scalar::Bool => self.put::<bool, _>(builder, row, index, |b, v| { downcast::<BooleanBuilder>(b).append_option(v); Ok(()) }),
-            Scalar::Int16 => self.put::<i16, _>(builder, row, index, |b, v| { downcast::<Int16Builder>(b).append_option(v); Ok(()) }),
-            Scalar::Int32 => self.put::<i32, _>(builder, row, index, |b, v| { downcast::<Int32Builder>(b).append_option(v); Ok(()) }),
-            Scalar::Int64 => self.put::<i64, _>(builder, row, index, |b, v| { downcast::<Int64Builder>(b).append_option(v); Ok(()) }),
-            Scalar::Oid => self.put::<u32, _>(builder, row, index, |b, v| {
-                { downcast::<Int64Builder>(b).append_option(v.map(i64::from)); Ok(()) }
+            Scalar::Bool => self.put::<bool, _>(builder, row, index, |b, v| {
+                downcast::<BooleanBuilder>(b).append_option(v);
+                Ok(())
             }),
-            Scalar::Float32 => self.put::<f32, _>(builder, row, index, |b, v| { downcast::<Float32Builder>(b).append_option(v); Ok(()) }),
-            Scalar::Float64 => self.put::<f64, _>(builder, row, index, |b, v| { downcast::<Float64Builder>(b).append_option(v); Ok(()) }),
+            Scalar::Int16 => self.put::<i16, _>(builder, row, index, |b, v| {
+                downcast::<Int16Builder>(b).append_option(v);
+                Ok(())
+            }),
+            Scalar::Int32 => self.put::<i32, _>(builder, row, index, |b, v| {
+                downcast::<Int32Builder>(b).append_option(v);
+                Ok(())
+            }),
+            Scalar::Int64 => self.put::<i64, _>(builder, row, index, |b, v| {
+                downcast::<Int64Builder>(b).append_option(v);
+                Ok(())
+            }),
+            Scalar::Oid => self.put::<u32, _>(builder, row, index, |b, v| {
+                downcast::<Int64Builder>(b).append_option(v.map(i64::from));
+                Ok(())
+            }),
+            Scalar::Float32 => self.put::<f32, _>(builder, row, index, |b, v| {
+                downcast::<Float32Builder>(b).append_option(v);
+                Ok(())
+            }),
+            Scalar::Float64 => self.put::<f64, _>(builder, row, index, |b, v| {
+                downcast::<Float64Builder>(b).append_option(v);
+                Ok(())
+            }),
             Scalar::Numeric(_, scale) => self.put::<PgNumeric, _>(builder, row, index, |b, v| {
                 let value = v.map(|n| n.to_scaled(scale as u32)).transpose()?;
-                { downcast::<Decimal128Builder>(b).append_option(value); Ok(()) }
+                {
+                    downcast::<Decimal128Builder>(b).append_option(value);
+                    Ok(())
+                }
             }),
-            Scalar::Text => self.put::<String, _>(builder, row, index, |b, v| { downcast::<StringBuilder>(b).append_option(v); Ok(()) }),
+            Scalar::Text => self.put::<String, _>(builder, row, index, |b, v| {
+                downcast::<StringBuilder>(b).append_option(v);
+                Ok(())
+            }),
             Scalar::Json => self.put::<serde_json::Value, _>(builder, row, index, |b, v| {
-                { downcast::<StringBuilder>(b).append_option(v.map(|j| j.to_string())); Ok(()) }
+                downcast::<StringBuilder>(b).append_option(v.map(|j| j.to_string()));
+                Ok(())
             }),
             Scalar::Uuid => self.put::<PgUuid, _>(builder, row, index, |b, v| {
-                { downcast::<StringBuilder>(b).append_option(v.map(|u| u.to_string())); Ok(()) }
+                downcast::<StringBuilder>(b).append_option(v.map(|u| u.to_string()));
+                Ok(())
             }),
             Scalar::Date => self.put::<chrono::NaiveDate, _>(builder, row, index, |b, v| {
                 let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-                { downcast::<arrow::array::Date32Builder>(b).append_option(v.map(|d| (d - epoch).num_days() as i32)); Ok(()) }
+                {
+                    downcast::<arrow::array::Date32Builder>(b)
+                        .append_option(v.map(|d| (d - epoch).num_days() as i32));
+                    Ok(())
+                }
             }),
             Scalar::Time => self.put::<chrono::NaiveTime, _>(builder, row, index, |b, v| {
-                let micros = v.map(|t| (t - chrono::NaiveTime::MIN).num_microseconds().unwrap_or_default());
-                { downcast::<Time64MicrosecondBuilder>(b).append_option(micros); Ok(()) }
+                let micros = v.map(|t| {
+                    (t - chrono::NaiveTime::MIN)
+                        .num_microseconds()
+                        .unwrap_or_default()
+                });
+                {
+                    downcast::<Time64MicrosecondBuilder>(b).append_option(micros);
+                    Ok(())
+                }
             }),
-            Scalar::Timestamp => self.put::<chrono::NaiveDateTime, _>(builder, row, index, |b, v| {
-                { downcast::<TimestampMicrosecondBuilder>(b).append_option(v.map(|t| t.and_utc().timestamp_micros())); Ok(()) }
+            Scalar::Timestamp => {
+                self.put::<chrono::NaiveDateTime, _>(builder, row, index, |b, v| {
+                    downcast::<TimestampMicrosecondBuilder>(b)
+                        .append_option(v.map(|t| t.and_utc().timestamp_micros()));
+                    Ok(())
+                })
+            }
+            Scalar::TimestampTz => {
+                self.put::<chrono::DateTime<chrono::Utc>, _>(builder, row, index, |b, v| {
+                    downcast::<TimestampMicrosecondBuilder>(b)
+                        .append_option(v.map(|t| t.timestamp_micros()));
+                    Ok(())
+                })
+            }
+            Scalar::Bytes => self.put::<Vec<u8>, _>(builder, row, index, |b, v| {
+                downcast::<BinaryBuilder>(b).append_option(v);
+                Ok(())
             }),
-            Scalar::TimestampTz => self.put::<chrono::DateTime<chrono::Utc>, _>(builder, row, index, |b, v| {
-                { downcast::<TimestampMicrosecondBuilder>(b).append_option(v.map(|t| t.timestamp_micros())); Ok(()) }
-            }),
-            Scalar::Bytes => self.put::<Vec<u8>, _>(builder, row, index, |b, v| { downcast::<BinaryBuilder>(b).append_option(v); Ok(()) }),
         }
     }
 
     /// Reads a `T` (or, for array columns, a `T[]`) and pushes each value with `push`.
-    fn put<T, F>(&self, builder: &mut dyn ArrayBuilder, row: &Row, index: usize, push: F) -> Result<(), String>
+    fn put<T, F>(
+        &self,
+        builder: &mut dyn ArrayBuilder,
+        row: &Row,
+        index: usize,
+        push: F,
+    ) -> Result<(), String>
     where
         T: for<'a> FromSql<'a>,
         F: Fn(&mut dyn ArrayBuilder, Option<T>) -> Result<(), String>,
@@ -400,7 +506,10 @@ impl PgColumn {
 }
 
 fn downcast<B: ArrayBuilder>(builder: &mut dyn ArrayBuilder) -> &mut B {
-    builder.as_any_mut().downcast_mut::<B>().expect("the builder was made for this column's type")
+    builder
+        .as_any_mut()
+        .downcast_mut::<B>()
+        .expect("the builder was made for this column's type")
 }
 
 /// A `numeric` value in PostgreSQL's binary form: base-10000 digits with a weight.
@@ -414,12 +523,16 @@ struct PgNumeric {
 impl<'a> FromSql<'a> for PgNumeric {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         let word = |i: usize| -> Result<u16, Box<dyn std::error::Error + Sync + Send>> {
-            raw.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]])).ok_or_else(|| "truncated numeric".into())
+            raw.get(i..i + 2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                .ok_or_else(|| "truncated numeric".into())
         };
         let ndigits = word(0)? as usize;
         let weight = word(2)? as i16;
         let sign = word(4)?;
-        let digits = (0..ndigits).map(|i| word(8 + 2 * i).map(|d| d as i16)).collect::<Result<Vec<_>, _>>()?;
+        let digits = (0..ndigits)
+            .map(|i| word(8 + 2 * i).map(|d| d as i16))
+            .collect::<Result<Vec<_>, _>>()?;
         let special = match sign {
             0x0000 | 0x4000 => None,
             0xC000 => Some("NaN"),
@@ -427,7 +540,12 @@ impl<'a> FromSql<'a> for PgNumeric {
             0xF000 => Some("-Infinity"),
             other => return Err(format!("unknown numeric sign {other:#x}").into()),
         };
-        Ok(PgNumeric { negative: sign == 0x4000, special, weight, digits })
+        Ok(PgNumeric {
+            negative: sign == 0x4000,
+            special,
+            weight,
+            digits,
+        })
     }
 
     fn accepts(ty: &Type) -> bool {
@@ -441,14 +559,21 @@ impl PgNumeric {
         if let Some(special) = self.special {
             return Err(format!("numeric {special} has no decimal representation"));
         }
-        let out_of_range = || "numeric value out of range for DECIMAL(38, s); cast it to double precision".to_string();
+        let out_of_range = || {
+            "numeric value out of range for DECIMAL(38, s); cast it to double precision".to_string()
+        };
         let mut acc: i128 = 0;
         for (i, &digit) in self.digits.iter().enumerate() {
             // Power of ten of this digit's unit, in units of 10^-scale.
             let exponent = 4 * (self.weight as i64 - i as i64) + scale as i64;
             if exponent >= 0 {
-                let unit = 10i128.checked_pow(exponent as u32).ok_or_else(out_of_range)?;
-                acc = (digit as i128).checked_mul(unit).and_then(|v| acc.checked_add(v)).ok_or_else(out_of_range)?;
+                let unit = 10i128
+                    .checked_pow(exponent as u32)
+                    .ok_or_else(out_of_range)?;
+                acc = (digit as i128)
+                    .checked_mul(unit)
+                    .and_then(|v| acc.checked_add(v))
+                    .ok_or_else(out_of_range)?;
             } else {
                 let divisor = 10i128.checked_pow((-exponent) as u32).unwrap_or(i128::MAX);
                 let (quotient, remainder) = (digit as i128 / divisor, digit as i128 % divisor);
@@ -510,7 +635,9 @@ fn is_unavailable(e: &tokio_postgres::Error) -> bool {
     match e.code() {
         // 08 connection exception, 28 invalid authorization, 53 insufficient resources,
         // 57 operator intervention (shutdown, cancel), 3D invalid catalog (database gone).
-        Some(code) => ["08", "28", "53", "57P", "3D"].iter().any(|class| code.code().starts_with(class)),
+        Some(code) => ["08", "28", "53", "57P", "3D"]
+            .iter()
+            .any(|class| code.code().starts_with(class)),
         None => e.as_db_error().is_none(),
     }
 }
@@ -520,14 +647,22 @@ fn unreachable(e: &tokio_postgres::Error) -> WarehouseError {
 }
 
 fn planning_error(e: &tokio_postgres::Error) -> WarehouseError {
-    if is_unavailable(e) { unreachable(e) } else { WarehouseError::InvalidSql(message(e)) }
+    if is_unavailable(e) {
+        unreachable(e)
+    } else {
+        WarehouseError::InvalidSql(message(e))
+    }
 }
 
 fn execution_error(e: &tokio_postgres::Error) -> WarehouseError {
     if e.code().is_some_and(|c| c.code() == "57014") {
         return WarehouseError::Cancelled;
     }
-    if is_unavailable(e) { unreachable(e) } else { WarehouseError::Execution(message(e)) }
+    if is_unavailable(e) {
+        unreachable(e)
+    } else {
+        WarehouseError::Execution(message(e))
+    }
 }
 
 const SCHEMAS_SQL: &str = "SELECT schema_name::text FROM information_schema.schemata \
@@ -554,14 +689,25 @@ const COLUMNS_SQL: &str = "SELECT col.table_schema::text, col.table_name::text, 
 /// Lists the connected database's schemas, tables and columns (system schemas excluded).
 async fn list_metadata(client: &Client) -> Result<WarehouseMetadata, tokio_postgres::Error> {
     use std::collections::BTreeMap;
-    let database: String = client.query_one("SELECT current_database()::text", &[]).await?.get(0);
+    let database: String = client
+        .query_one("SELECT current_database()::text", &[])
+        .await?
+        .get(0);
     let mut schemas: BTreeMap<String, BTreeMap<String, TableMeta>> = BTreeMap::new();
     for row in client.query(SCHEMAS_SQL, &[]).await? {
         schemas.entry(row.get(0)).or_default();
     }
     for row in client.query(TABLES_SQL, &[]).await? {
-        let table = TableMeta { name: row.get(1), table_type: row.get(2), comment: row.get(3), columns: Vec::new() };
-        schemas.entry(row.get(0)).or_default().insert(table.name.clone(), table);
+        let table = TableMeta {
+            name: row.get(1),
+            table_type: row.get(2),
+            comment: row.get(3),
+            columns: Vec::new(),
+        };
+        schemas
+            .entry(row.get(0))
+            .or_default()
+            .insert(table.name.clone(), table);
     }
     for row in client.query(COLUMNS_SQL, &[]).await? {
         let (schema, table): (String, String) = (row.get(0), row.get(1));
@@ -584,7 +730,10 @@ async fn list_metadata(client: &Client) -> Result<WarehouseMetadata, tokio_postg
             name: database,
             schemas: schemas
                 .into_iter()
-                .map(|(name, tables)| SchemaMeta { name, tables: tables.into_values().collect() })
+                .map(|(name, tables)| SchemaMeta {
+                    name,
+                    tables: tables.into_values().collect(),
+                })
                 .collect(),
         }],
     };
@@ -597,27 +746,49 @@ mod tests {
     use super::*;
 
     fn numeric(negative: bool, weight: i16, digits: &[i16]) -> PgNumeric {
-        PgNumeric { negative, special: None, weight, digits: digits.to_vec() }
+        PgNumeric {
+            negative,
+            special: None,
+            weight,
+            digits: digits.to_vec(),
+        }
     }
 
     #[test]
     fn numeric_scaling_and_rounding() {
         // 12345.678 = [1, 2345, 6780] with weight 1
-        assert_eq!(numeric(false, 1, &[1, 2345, 6780]).to_scaled(2).unwrap(), 1_234_568);
-        assert_eq!(numeric(true, 1, &[1, 2345, 6780]).to_scaled(3).unwrap(), -12_345_678);
-        assert_eq!(numeric(false, 1, &[1, 2345, 6780]).to_scaled(0).unwrap(), 12_346);
+        assert_eq!(
+            numeric(false, 1, &[1, 2345, 6780]).to_scaled(2).unwrap(),
+            1_234_568
+        );
+        assert_eq!(
+            numeric(true, 1, &[1, 2345, 6780]).to_scaled(3).unwrap(),
+            -12_345_678
+        );
+        assert_eq!(
+            numeric(false, 1, &[1, 2345, 6780]).to_scaled(0).unwrap(),
+            12_346
+        );
         // 0.00005 = [5000] weight -2 → scale 4 rounds up to 0.0001
         assert_eq!(numeric(false, -2, &[5000]).to_scaled(4).unwrap(), 1);
         assert_eq!(numeric(false, -3, &[1]).to_scaled(10).unwrap(), 0); // 1e-12
         assert_eq!(numeric(false, 0, &[]).to_scaled(10).unwrap(), 0);
         assert!(numeric(false, 10, &[1]).to_scaled(10).is_err()); // 1e40
-        let nan = PgNumeric { negative: false, special: Some("NaN"), weight: 0, digits: vec![] };
+        let nan = PgNumeric {
+            negative: false,
+            special: Some("NaN"),
+            weight: 0,
+            digits: vec![],
+        };
         assert!(nan.to_scaled(2).is_err());
     }
 
     #[test]
     fn uuid_text() {
-        let u = PgUuid([0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00]);
+        let u = PgUuid([
+            0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17,
+            0x40, 0x00,
+        ]);
         assert_eq!(u.to_string(), "123e4567-e89b-12d3-a456-426614174000");
     }
 }

@@ -42,6 +42,9 @@ impl BatchStream {
 
 impl std::fmt::Debug for BatchStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BatchStream").field("schema", &self.schema).field("query_id", &self.query_id).finish_non_exhaustive()
+        f.debug_struct("BatchStream")
+            .field("schema", &self.schema)
+            .field("query_id", &self.query_id)
+            .finish_non_exhaustive()
     }
 }

@@ -9,8 +9,8 @@ use arrow::datatypes::{DataType, Int64Type};
 use arrow::record_batch::RecordBatch;
 use graph_olap_api::PropertyType;
 use graph_olap_warehouse::{
-    ColumnProblemCode, DataFusionWarehouse, ExpectedColumn, Warehouse, WarehouseConfig, WarehouseError, connect,
-    validate_query,
+    ColumnProblemCode, DataFusionWarehouse, ExpectedColumn, Warehouse, WarehouseConfig,
+    WarehouseError, connect, validate_query,
 };
 use parquet::arrow::ArrowWriter;
 
@@ -19,7 +19,8 @@ const SHARES_SQL: &str = r#"SELECT DISTINCT CAST(a.psdo_cust_id AS VARCHAR) AS f
 
 fn write_parquet(path: &Path, batch: &RecordBatch) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut writer = ArrowWriter::try_new(fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    let mut writer =
+        ArrowWriter::try_new(fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
     writer.write(batch).unwrap();
     writer.close().unwrap();
 }
@@ -28,10 +29,22 @@ fn write_parquet(path: &Path, batch: &RecordBatch) {
 fn tutorial_table(root: &Path) {
     let days = |s: &str| (chrono_days(s)) as i32;
     let batch = RecordBatch::try_from_iter(vec![
-        ("psdo_cust_id", Arc::new(StringArray::from(vec!["C1", "C2", "C1", "C3", "C4"])) as ArrayRef),
-        ("psdo_acno", Arc::new(StringArray::from(vec!["A1", "A1", "A3", "A2", "A9"])) as ArrayRef),
-        ("bk_sectr", Arc::new(StringArray::from(vec!["P", "C", "P", "G", "F"])) as ArrayRef),
-        ("acct_stus", Arc::new(StringArray::from(vec!["A", "A", "D", "C", "A"])) as ArrayRef),
+        (
+            "psdo_cust_id",
+            Arc::new(StringArray::from(vec!["C1", "C2", "C1", "C3", "C4"])) as ArrayRef,
+        ),
+        (
+            "psdo_acno",
+            Arc::new(StringArray::from(vec!["A1", "A1", "A3", "A2", "A9"])) as ArrayRef,
+        ),
+        (
+            "bk_sectr",
+            Arc::new(StringArray::from(vec!["P", "C", "P", "G", "F"])) as ArrayRef,
+        ),
+        (
+            "acct_stus",
+            Arc::new(StringArray::from(vec!["A", "A", "D", "C", "A"])) as ArrayRef,
+        ),
         (
             "image_dt",
             Arc::new(Date32Array::from(vec![
@@ -44,7 +57,10 @@ fn tutorial_table(root: &Path) {
         ),
     ])
     .unwrap();
-    write_parquet(&root.join("default_catalog/default_schema/bis_acct_dh.parquet"), &batch);
+    write_parquet(
+        &root.join("default_catalog/default_schema/bis_acct_dh.parquet"),
+        &batch,
+    );
 }
 
 /// Days since 1970-01-01 of an ISO date.
@@ -69,17 +85,30 @@ async fn tutorial_sql_runs_unmodified() {
     tutorial_table(dir.path());
     let wh = DataFusionWarehouse::open(dir.path()).await.unwrap();
 
-    let batches = wh.query(CUSTOMER_SQL).await.unwrap().collect().await.unwrap();
+    let batches = wh
+        .query(CUSTOMER_SQL)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     let mut rows: Vec<(String, i64)> = batches
         .iter()
         .flat_map(|b| {
             let ids = b.column_by_name("id").unwrap().as_string::<i32>().clone();
-            let counts = b.column_by_name("account_count").unwrap().as_primitive::<Int64Type>().clone();
+            let counts = b
+                .column_by_name("account_count")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .clone();
             (0..b.num_rows()).map(move |i| (ids.value(i).to_string(), counts.value(i)))
         })
         .collect();
     rows.sort();
-    assert_eq!(rows, vec![("C1".into(), 2), ("C2".into(), 1), ("C3".into(), 1)]);
+    assert_eq!(
+        rows,
+        vec![("C1".into(), 2), ("C2".into(), 1), ("C3".into(), 1)]
+    );
 
     let edges = wh.query(SHARES_SQL).await.unwrap().collect().await.unwrap();
     let pairs: Vec<(String, String)> = edges
@@ -93,9 +122,21 @@ async fn tutorial_sql_runs_unmodified() {
     assert_eq!(pairs, vec![("C1".to_string(), "C2".to_string())]);
 
     // Unquoted and default-schema references name the same table.
-    let n = wh.query("SELECT * FROM default_catalog.default_schema.bis_acct_dh").await.unwrap().count_rows().await.unwrap();
+    let n = wh
+        .query("SELECT * FROM default_catalog.default_schema.bis_acct_dh")
+        .await
+        .unwrap()
+        .count_rows()
+        .await
+        .unwrap();
     assert_eq!(n, 5);
-    let n = wh.query("SELECT * FROM bis_acct_dh").await.unwrap().count_rows().await.unwrap();
+    let n = wh
+        .query("SELECT * FROM bis_acct_dh")
+        .await
+        .unwrap()
+        .count_rows()
+        .await
+        .unwrap();
     assert_eq!(n, 5);
 }
 
@@ -116,11 +157,22 @@ async fn describe_gives_the_schema_and_validates_the_contract() {
         ExpectedColumn::new("account_count", ty("INT64")),
         ExpectedColumn::new("BK_SECTR", ty("STRING")),
     ];
-    assert!(validate_query(&wh, CUSTOMER_SQL, &good).await.unwrap().is_empty());
-    let bad = [ExpectedColumn::new("risk", ty("DOUBLE")), ExpectedColumn::new("account_count", ty("DATE"))];
+    assert!(
+        validate_query(&wh, CUSTOMER_SQL, &good)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let bad = [
+        ExpectedColumn::new("risk", ty("DOUBLE")),
+        ExpectedColumn::new("account_count", ty("DATE")),
+    ];
     let problems = validate_query(&wh, CUSTOMER_SQL, &bad).await.unwrap();
     let codes: Vec<_> = problems.iter().map(|p| p.code).collect();
-    assert_eq!(codes, [ColumnProblemCode::Missing, ColumnProblemCode::NotCastable]);
+    assert_eq!(
+        codes,
+        [ColumnProblemCode::Missing, ColumnProblemCode::NotCastable]
+    );
 }
 
 #[tokio::test]
@@ -130,11 +182,16 @@ async fn invalid_sql_carries_the_planner_message() {
     let wh = DataFusionWarehouse::open(dir.path()).await.unwrap();
     for (sql, needle) in [
         ("SELECT nope FROM bis_acct_dh", "nope"),
-        ("SELECT * FROM default_catalog.default_schema.missing_table", "missing_table"),
+        (
+            "SELECT * FROM default_catalog.default_schema.missing_table",
+            "missing_table",
+        ),
         ("SELEC 1", "SELEC"),
     ] {
         match wh.describe(sql).await {
-            Err(WarehouseError::InvalidSql(message)) => assert!(message.contains(needle), "{sql}: {message}"),
+            Err(WarehouseError::InvalidSql(message)) => {
+                assert!(message.contains(needle), "{sql}: {message}")
+            }
             other => panic!("{sql}: expected InvalidSql, got {other:?}"),
         }
     }
@@ -150,10 +207,24 @@ async fn statements_that_write_are_refused() {
         "INSERT INTO bis_acct_dh SELECT * FROM bis_acct_dh",
         "DROP TABLE bis_acct_dh",
     ] {
-        assert!(matches!(wh.describe(sql).await, Err(WarehouseError::InvalidSql(_))), "{sql}");
-        assert!(matches!(wh.query(sql).await, Err(WarehouseError::InvalidSql(_))), "{sql}");
+        assert!(
+            matches!(wh.describe(sql).await, Err(WarehouseError::InvalidSql(_))),
+            "{sql}"
+        );
+        assert!(
+            matches!(wh.query(sql).await, Err(WarehouseError::InvalidSql(_))),
+            "{sql}"
+        );
     }
-    assert_eq!(wh.query("SELECT * FROM bis_acct_dh").await.unwrap().count_rows().await.unwrap(), 5);
+    assert_eq!(
+        wh.query("SELECT * FROM bis_acct_dh")
+            .await
+            .unwrap()
+            .count_rows()
+            .await
+            .unwrap(),
+        5
+    );
 }
 
 #[tokio::test]
@@ -172,12 +243,23 @@ async fn csv_tables_have_inferred_types_and_are_listed() {
     assert_eq!(meta.table_count(), 2);
     let orders = meta.table("sales", "public", "orders").unwrap();
     assert_eq!(orders.table_type, "BASE TABLE");
-    let cols: Vec<_> = orders.columns.iter().map(|c| (c.name.as_str(), c.data_type.as_str(), c.ordinal_position)).collect();
+    let cols: Vec<_> = orders
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.data_type.as_str(), c.ordinal_position))
+        .collect();
     assert_eq!(
         cols,
-        [("order_id", "BIGINT", 1), ("customer", "VARCHAR", 2), ("amount", "DOUBLE", 3), ("day", "DATE", 4)]
+        [
+            ("order_id", "BIGINT", 1),
+            ("customer", "VARCHAR", 2),
+            ("amount", "DOUBLE", 3),
+            ("day", "DATE", 4)
+        ]
     );
-    let tutorial = meta.table("default_catalog", "default_schema", "bis_acct_dh").unwrap();
+    let tutorial = meta
+        .table("default_catalog", "default_schema", "bis_acct_dh")
+        .unwrap();
     assert_eq!(tutorial.columns.len(), 5);
     assert_eq!(tutorial.columns[4].data_type, "DATE");
 
@@ -190,7 +272,12 @@ async fn csv_tables_have_inferred_types_and_are_listed() {
         .unwrap();
     let b = &batches[0];
     assert_eq!(b.column(0).as_string::<i32>().value(0), "alice");
-    assert_eq!(b.column(1).as_primitive::<arrow::datatypes::Float64Type>().value(0), 17.5);
+    assert_eq!(
+        b.column(1)
+            .as_primitive::<arrow::datatypes::Float64Type>()
+            .value(0),
+        17.5
+    );
 }
 
 #[tokio::test]
@@ -202,9 +289,21 @@ async fn files_added_later_are_found_after_refresh_or_on_first_use() {
 
     csv_table(dir.path());
     // A query naming the new table re-scans by itself …
-    assert_eq!(wh.query("SELECT * FROM sales.public.orders").await.unwrap().count_rows().await.unwrap(), 3);
+    assert_eq!(
+        wh.query("SELECT * FROM sales.public.orders")
+            .await
+            .unwrap()
+            .count_rows()
+            .await
+            .unwrap(),
+        3
+    );
     // … and the listing sees it on its next refresh.
-    let extra = RecordBatch::try_from_iter(vec![("k", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef)]).unwrap();
+    let extra = RecordBatch::try_from_iter(vec![(
+        "k",
+        Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef,
+    )])
+    .unwrap();
     write_parquet(&dir.path().join("sales/public/extra.parquet"), &extra);
     wh.refresh().await.unwrap();
     assert_eq!(wh.metadata().await.unwrap().table_count(), 3);
@@ -214,13 +313,32 @@ async fn files_added_later_are_found_after_refresh_or_on_first_use() {
 async fn results_stream_in_batches_of_the_configured_size() {
     let dir = tempfile::tempdir().unwrap();
     let ids: Vec<i64> = (0..10_000).collect();
-    let batch = RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(ids)) as ArrayRef)]).unwrap();
+    let batch =
+        RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(ids)) as ArrayRef)])
+            .unwrap();
     write_parquet(&dir.path().join("c/s/big.parquet"), &batch);
-    let wh = DataFusionWarehouse::open_with_batch_size(dir.path(), 1000).await.unwrap();
-    let batches = wh.query("SELECT id FROM c.s.big").await.unwrap().collect().await.unwrap();
+    let wh = DataFusionWarehouse::open_with_batch_size(dir.path(), 1000)
+        .await
+        .unwrap();
+    let batches = wh
+        .query("SELECT id FROM c.s.big")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     assert!(batches.len() >= 10, "{} batches", batches.len());
     assert!(batches.iter().all(|b| b.num_rows() <= 1000));
-    let total: i64 = batches.iter().map(|b| b.column(0).as_primitive::<Int64Type>().iter().flatten().sum::<i64>()).sum();
+    let total: i64 = batches
+        .iter()
+        .map(|b| {
+            b.column(0)
+                .as_primitive::<Int64Type>()
+                .iter()
+                .flatten()
+                .sum::<i64>()
+        })
+        .sum();
     assert_eq!(total, (0..10_000).sum::<i64>());
     assert!(batches.iter().all(|b| b.column(0).null_count() == 0));
 }
@@ -238,7 +356,11 @@ async fn connect_opens_a_directory_and_ping_reports_a_missing_one() {
 
     let missing = dir.path().join("gone");
     assert!(matches!(
-        WarehouseConfig::parse(missing.to_str().unwrap()).unwrap().connect().await.err(),
+        WarehouseConfig::parse(missing.to_str().unwrap())
+            .unwrap()
+            .connect()
+            .await
+            .err(),
         Some(WarehouseError::Unreachable(_))
     ));
 }

@@ -7,17 +7,20 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, ListArray};
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Time64MicrosecondType,
-    TimeUnit, TimestampMicrosecondType,
+    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type,
+    Int64Type, Time64MicrosecondType, TimeUnit, TimestampMicrosecondType,
 };
 use arrow::record_batch::RecordBatch;
 use futures::FutureExt;
 use graph_olap_api::PropertyType;
-use graph_olap_warehouse::{ExpectedColumn, PostgresWarehouse, Warehouse, WarehouseError, conform_batch, connect};
+use graph_olap_warehouse::{
+    ExpectedColumn, PostgresWarehouse, Warehouse, WarehouseError, conform_batch, connect,
+};
 use tokio_postgres::NoTls;
 
 fn url() -> String {
-    std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// Runs `body` with a fresh scratch schema, always dropping the schema afterwards.
@@ -31,10 +34,20 @@ where
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {} is required for these tests: {e}", url()));
     tokio::spawn(connection);
-    admin.batch_execute(&format!("CREATE SCHEMA {schema}; SET search_path = {schema}; {setup}")).await.unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path = {schema}; {setup}"
+        ))
+        .await
+        .unwrap();
     let wh = Arc::new(PostgresWarehouse::new(&url(), 1000).unwrap());
-    let outcome = std::panic::AssertUnwindSafe(body(wh, schema.clone())).catch_unwind().await;
-    admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
+    let outcome = std::panic::AssertUnwindSafe(body(wh, schema.clone()))
+        .catch_unwind()
+        .await;
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
@@ -75,9 +88,14 @@ async fn every_supported_type_round_trips_with_nulls() {
     with_schema(ALL_TYPES, |wh, schema| async move {
         let sql = format!("SELECT * FROM {schema}.everything ORDER BY id");
         let described = wh.describe(&sql).await.unwrap();
-        let types: Vec<(String, DataType)> =
-            described.fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
-        let list = |t: DataType| DataType::List(Arc::new(arrow::datatypes::Field::new_list_field(t, true)));
+        let types: Vec<(String, DataType)> = described
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect();
+        let list = |t: DataType| {
+            DataType::List(Arc::new(arrow::datatypes::Field::new_list_field(t, true)))
+        };
         let expected = vec![
             ("id", DataType::Int64),
             ("b", DataType::Boolean),
@@ -94,7 +112,10 @@ async fn every_supported_type_round_trips_with_nulls() {
             ("d", DataType::Date32),
             ("tm", DataType::Time64(TimeUnit::Microsecond)),
             ("ts", DataType::Timestamp(TimeUnit::Microsecond, None)),
-            ("tstz", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))),
+            (
+                "tstz",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            ),
             ("by", DataType::Binary),
             ("u", DataType::Utf8),
             ("j", DataType::Utf8),
@@ -102,7 +123,10 @@ async fn every_supported_type_round_trips_with_nulls() {
             ("at", list(DataType::Utf8)),
             ("an", list(DataType::Decimal128(6, 2))),
         ];
-        let expected: Vec<(String, DataType)> = expected.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
+        let expected: Vec<(String, DataType)> = expected
+            .into_iter()
+            .map(|(n, t)| (n.to_string(), t))
+            .collect();
         assert_eq!(types, expected);
 
         let batches = wh.query(&sql).await.unwrap().collect().await.unwrap();
@@ -116,33 +140,95 @@ async fn every_supported_type_round_trips_with_nulls() {
         assert_eq!(col("i4").as_primitive::<Int32Type>().value(0), 2147483647);
         assert_eq!(col("f4").as_primitive::<Float32Type>().value(0), 1.5);
         assert_eq!(col("f8").as_primitive::<Float64Type>().value(2), -1e300);
-        assert_eq!(col("n").as_primitive::<Decimal128Type>().value(0), 12345678901234567891);
+        assert_eq!(
+            col("n").as_primitive::<Decimal128Type>().value(0),
+            12345678901234567891
+        );
         assert_eq!(col("n").as_primitive::<Decimal128Type>().value(2), -1);
-        assert_eq!(col("n_free").as_primitive::<Decimal128Type>().value(0), 123456789012345678901234567890);
-        assert_eq!(col("n_free").as_primitive::<Decimal128Type>().value(2), -1, "-5e-11 rounds away from zero");
-        assert_eq!(col("t").as_string::<i32>().value(0), "héllo wörld ✓ 日本語 🎉");
+        assert_eq!(
+            col("n_free").as_primitive::<Decimal128Type>().value(0),
+            123456789012345678901234567890
+        );
+        assert_eq!(
+            col("n_free").as_primitive::<Decimal128Type>().value(2),
+            -1,
+            "-5e-11 rounds away from zero"
+        );
+        assert_eq!(
+            col("t").as_string::<i32>().value(0),
+            "héllo wörld ✓ 日本語 🎉"
+        );
         assert_eq!(col("t").as_string::<i32>().value(2).len(), 200_000);
-        assert_eq!(col("c").as_string::<i32>().value(0), "ab ", "char(n) keeps its padding");
+        assert_eq!(
+            col("c").as_string::<i32>().value(0),
+            "ab ",
+            "char(n) keeps its padding"
+        );
         assert_eq!(col("v").as_string::<i32>().value(2), "");
         assert_eq!(col("d").as_primitive::<Date32Type>().value(0), 19782); // 2024-02-29
-        assert_eq!(col("tm").as_primitive::<Time64MicrosecondType>().value(0), (13 * 3600 + 45 * 60 + 56) * 1_000_000 + 123_456);
-        assert_eq!(col("ts").as_primitive::<TimestampMicrosecondType>().value(0), 1_704_164_645_678_901);
-        assert_eq!(col("ts").as_primitive::<TimestampMicrosecondType>().value(2), -2_208_988_800_000_000);
+        assert_eq!(
+            col("tm").as_primitive::<Time64MicrosecondType>().value(0),
+            (13 * 3600 + 45 * 60 + 56) * 1_000_000 + 123_456
+        );
+        assert_eq!(
+            col("ts")
+                .as_primitive::<TimestampMicrosecondType>()
+                .value(0),
+            1_704_164_645_678_901
+        );
+        assert_eq!(
+            col("ts")
+                .as_primitive::<TimestampMicrosecondType>()
+                .value(2),
+            -2_208_988_800_000_000
+        );
         // 12:00+02 is 10:00 UTC; 23:59:59.999999-08 is 07:59:59.999999 UTC the next day.
-        assert_eq!(col("tstz").as_primitive::<TimestampMicrosecondType>().value(0), 1_717_236_000_000_000);
-        assert_eq!(col("tstz").as_primitive::<TimestampMicrosecondType>().value(2), 946_713_599_999_999);
-        assert_eq!(col("by").as_binary::<i32>().value(0), [0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(
+            col("tstz")
+                .as_primitive::<TimestampMicrosecondType>()
+                .value(0),
+            1_717_236_000_000_000
+        );
+        assert_eq!(
+            col("tstz")
+                .as_primitive::<TimestampMicrosecondType>()
+                .value(2),
+            946_713_599_999_999
+        );
+        assert_eq!(
+            col("by").as_binary::<i32>().value(0),
+            [0xde, 0xad, 0xbe, 0xef]
+        );
         assert_eq!(col("by").as_binary::<i32>().value(2), [0u8; 0]);
-        assert_eq!(col("u").as_string::<i32>().value(0), "123e4567-e89b-12d3-a456-426614174000");
+        assert_eq!(
+            col("u").as_string::<i32>().value(0),
+            "123e4567-e89b-12d3-a456-426614174000"
+        );
         assert_eq!(col("j").as_string::<i32>().value(0), r#"{"k":[1,2]}"#);
-        assert_eq!(col("j").as_string::<i32>().value(2), "null", "JSON null is a value, not SQL NULL");
+        assert_eq!(
+            col("j").as_string::<i32>().value(2),
+            "null",
+            "JSON null is a value, not SQL NULL"
+        );
 
         let ai = col("ai");
         let ai = ai.as_any().downcast_ref::<ListArray>().unwrap();
         let first = ai.value(0);
         let first = first.as_primitive::<Int64Type>();
-        assert_eq!((first.len(), first.value(0), first.is_null(1), first.value(2)), (3, 1, true, 3));
-        assert_eq!(ai.value(2).len(), 0, "empty array is an empty list, not NULL");
+        assert_eq!(
+            (
+                first.len(),
+                first.value(0),
+                first.is_null(1),
+                first.value(2)
+            ),
+            (3, 1, true, 3)
+        );
+        assert_eq!(
+            ai.value(2).len(),
+            0,
+            "empty array is an empty list, not NULL"
+        );
         let at = col("at");
         let at = at.as_any().downcast_ref::<ListArray>().unwrap().value(0);
         assert_eq!(at.as_string::<i32>().value(2), "ç");
@@ -189,22 +275,34 @@ async fn metadata_lists_tables_views_columns_and_comments() {
         let meta = wh.metadata().await.unwrap();
         assert_eq!(meta.catalogs.len(), 1);
         assert_eq!(meta.catalogs[0].name, "test");
-        let table = meta.table("test", &schema, "everything").expect("scratch table listed");
+        let table = meta
+            .table("test", &schema, "everything")
+            .expect("scratch table listed");
         assert_eq!(table.table_type, "BASE TABLE");
         assert_eq!(table.comment.as_deref(), Some("all supported types"));
         assert_eq!(table.columns.len(), 22);
         let positions: Vec<u32> = table.columns.iter().map(|c| c.ordinal_position).collect();
         assert_eq!(positions, (1..=22).collect::<Vec<u32>>());
         let id = &table.columns[0];
-        assert_eq!((id.name.as_str(), id.data_type.as_str(), id.is_nullable), ("id", "bigint", false));
+        assert_eq!(
+            (id.name.as_str(), id.data_type.as_str(), id.is_nullable),
+            ("id", "bigint", false)
+        );
         let n = table.columns.iter().find(|c| c.name == "n").unwrap();
         assert_eq!(n.data_type, "numeric(20,4)");
         assert!(n.is_nullable);
         let t = table.columns.iter().find(|c| c.name == "t").unwrap();
         assert_eq!(t.comment.as_deref(), Some("free text"));
-        let view = meta.table("test", &schema, "everything_ids").expect("view listed");
+        let view = meta
+            .table("test", &schema, "everything_ids")
+            .expect("view listed");
         assert_eq!(view.table_type, "VIEW");
-        assert!(meta.catalogs[0].schemas.iter().all(|s| s.name != "pg_catalog" && s.name != "information_schema"));
+        assert!(
+            meta.catalogs[0]
+                .schemas
+                .iter()
+                .all(|s| s.name != "pg_catalog" && s.name != "information_schema")
+        );
     })
     .await;
 }
@@ -212,17 +310,29 @@ async fn metadata_lists_tables_views_columns_and_comments() {
 #[tokio::test]
 async fn results_stream_in_configured_batches() {
     with_schema("", |wh, _schema| async move {
-        let mut stream = wh.query("SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 25000) g").await.unwrap();
+        let mut stream = wh
+            .query("SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 25000) g")
+            .await
+            .unwrap();
         use futures::StreamExt;
         let mut sizes = Vec::new();
         let mut sum = 0i64;
         while let Some(batch) = stream.batches.next().await {
             let batch = batch.unwrap();
             sizes.push(batch.num_rows());
-            sum += batch.column(0).as_primitive::<Int32Type>().iter().flatten().map(i64::from).sum::<i64>();
+            sum += batch
+                .column(0)
+                .as_primitive::<Int32Type>()
+                .iter()
+                .flatten()
+                .map(i64::from)
+                .sum::<i64>();
         }
         assert_eq!(sizes.iter().sum::<usize>(), 25_000);
-        assert!(sizes.iter().all(|&s| s <= 1000) && sizes.len() == 25, "{sizes:?}");
+        assert!(
+            sizes.iter().all(|&s| s <= 1000) && sizes.len() == 25,
+            "{sizes:?}"
+        );
         assert_eq!(sum, 25_000 * 25_001 / 2);
         // An empty result is a stream with a schema and no batches.
         let empty = wh.query("SELECT 1 AS one WHERE false").await.unwrap();

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, AsArray, ListArray};
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-    Time64MicrosecondType, TimeUnit, TimestampMicrosecondType,
+    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, Time64MicrosecondType, TimeUnit, TimestampMicrosecondType,
 };
 use axum::Router;
 use axum::extract::{Path, State};
@@ -37,22 +37,51 @@ type Shared = Arc<Mutex<Coordinator>>;
 
 fn record(state: &Shared, method: &str, path: &str, headers: &HeaderMap, body: &str) {
     let keep = [
-        "x-trino-user", "x-trino-catalog", "x-trino-schema", "x-trino-source", "x-trino-time-zone", "authorization",
-        "x-trino-query-data-encoding", "x-segment-key",
+        "x-trino-user",
+        "x-trino-catalog",
+        "x-trino-schema",
+        "x-trino-source",
+        "x-trino-time-zone",
+        "authorization",
+        "x-trino-query-data-encoding",
+        "x-segment-key",
     ];
     let selected = keep
         .iter()
-        .filter_map(|k| headers.get(*k).map(|v| (k.to_string(), v.to_str().unwrap_or("").to_string())))
+        .filter_map(|k| {
+            headers
+                .get(*k)
+                .map(|v| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        })
         .collect();
-    state.lock().unwrap().log.push((method.into(), path.into(), selected, body.into()));
+    state
+        .lock()
+        .unwrap()
+        .log
+        .push((method.into(), path.into(), selected, body.into()));
 }
 
 fn typed_columns() -> Value {
     let cols = [
-        ("id", "bigint"), ("ok", "boolean"), ("small", "smallint"), ("tiny", "tinyint"), ("n", "integer"),
-        ("r", "real"), ("d", "double"), ("dec", "decimal(12,2)"), ("name", "varchar(20)"), ("c", "char(3)"),
-        ("day", "date"), ("t", "time(3)"), ("ts", "timestamp(3)"), ("tstz", "timestamp(3) with time zone"),
-        ("bin", "varbinary"), ("u", "uuid"), ("j", "json"), ("tags", "array(varchar)"), ("m", "map(varchar, bigint)"),
+        ("id", "bigint"),
+        ("ok", "boolean"),
+        ("small", "smallint"),
+        ("tiny", "tinyint"),
+        ("n", "integer"),
+        ("r", "real"),
+        ("d", "double"),
+        ("dec", "decimal(12,2)"),
+        ("name", "varchar(20)"),
+        ("c", "char(3)"),
+        ("day", "date"),
+        ("t", "time(3)"),
+        ("ts", "timestamp(3)"),
+        ("tstz", "timestamp(3) with time zone"),
+        ("bin", "varbinary"),
+        ("u", "uuid"),
+        ("j", "json"),
+        ("tags", "array(varchar)"),
+        ("m", "map(varchar, bigint)"),
     ];
     Value::Array(cols.iter().map(|(n, t)| json!({"name": n, "type": t, "typeSignature": {"rawType": t, "arguments": []}})).collect())
 }
@@ -63,52 +92,84 @@ fn page(base: &str, scenario: &str, page: u32) -> Value {
     let id = format!("20240101_000000_{page:05}_{scenario}");
     let long = "x".repeat(100_000);
     match (scenario, page) {
-        (_, 0) => json!({"id": id, "infoUri": format!("{base}/ui"), "nextUri": next(1), "stats": {"state": "QUEUED"}}),
-        ("typed", 1) => json!({"id": id, "nextUri": next(2), "columns": typed_columns(), "stats": {"state": "RUNNING"}, "data": [
-            [1, true, -5, 7, 42, 1.5, "NaN", "12345.67", "héllo ✓ 日本", "ab ", "2024-02-29", "13:45:56.123",
-             "2024-01-02 03:04:05.678", "2024-06-01 12:00:00.000 +02:00", "3q2+7w==", "123e4567-e89b-12d3-a456-426614174000",
-             "{\"k\":1}", ["a", null], {"x": 1}],
-            [2, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null]
-        ]}),
-        ("typed", 2) => json!({"id": id, "nextUri": next(3), "columns": typed_columns(), "stats": {"state": "RUNNING"}, "data": [
-            [3, false, 0, 0, 0, -0.5, 1e300, "-0.01", long, "", "1970-01-01", "00:00:00.000", "1900-01-01 00:00:00.000",
-             "1999-12-31 23:59:59.999 UTC", "", "00000000-0000-0000-0000-000000000000", "null", [], {}]
-        ]}),
-        ("typed", _) => json!({"id": id, "columns": typed_columns(), "stats": {"state": "FINISHED"}}),
-        ("describe", _) => json!({"id": id, "columns": typed_columns(), "stats": {"state": "FINISHED"}}),
+        (_, 0) => {
+            json!({"id": id, "infoUri": format!("{base}/ui"), "nextUri": next(1), "stats": {"state": "QUEUED"}})
+        }
+        ("typed", 1) => {
+            json!({"id": id, "nextUri": next(2), "columns": typed_columns(), "stats": {"state": "RUNNING"}, "data": [
+                [1, true, -5, 7, 42, 1.5, "NaN", "12345.67", "héllo ✓ 日本", "ab ", "2024-02-29", "13:45:56.123",
+                 "2024-01-02 03:04:05.678", "2024-06-01 12:00:00.000 +02:00", "3q2+7w==", "123e4567-e89b-12d3-a456-426614174000",
+                 "{\"k\":1}", ["a", null], {"x": 1}],
+                [2, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null]
+            ]})
+        }
+        ("typed", 2) => {
+            json!({"id": id, "nextUri": next(3), "columns": typed_columns(), "stats": {"state": "RUNNING"}, "data": [
+                [3, false, 0, 0, 0, -0.5, 1e300, "-0.01", long, "", "1970-01-01", "00:00:00.000", "1900-01-01 00:00:00.000",
+                 "1999-12-31 23:59:59.999 UTC", "", "00000000-0000-0000-0000-000000000000", "null", [], {}]
+            ]})
+        }
+        ("typed", _) => {
+            json!({"id": id, "columns": typed_columns(), "stats": {"state": "FINISHED"}})
+        }
+        ("describe", _) => {
+            json!({"id": id, "columns": typed_columns(), "stats": {"state": "FINISHED"}})
+        }
         ("badcolumn", _) => json!({"id": id, "stats": {"state": "FAILED"}, "error": {
             "message": "line 2:8: Column 'nope' cannot be resolved", "errorCode": 47, "errorName": "COLUMN_NOT_FOUND",
             "errorType": "USER_ERROR", "errorLocation": {"lineNumber": 2, "columnNumber": 8}}}),
-        ("divzero", 1) => json!({"id": id, "nextUri": next(2), "columns": [{"name": "q", "type": "integer"}], "data": [[1]], "stats": {"state": "RUNNING"}}),
+        ("divzero", 1) => {
+            json!({"id": id, "nextUri": next(2), "columns": [{"name": "q", "type": "integer"}], "data": [[1]], "stats": {"state": "RUNNING"}})
+        }
         ("divzero", _) => json!({"id": id, "stats": {"state": "FAILED"}, "error": {
             "message": "Division by zero", "errorCode": 8, "errorName": "DIVISION_BY_ZERO", "errorType": "USER_ERROR"}}),
-        ("endless", n) => json!({"id": id, "nextUri": next(n + 1), "columns": [{"name": "g", "type": "bigint"}],
-            "data": (0..100).map(|i| json!([n as i64 * 100 + i])).collect::<Vec<_>>(), "stats": {"state": "RUNNING"}}),
+        ("endless", n) => {
+            json!({"id": id, "nextUri": next(n + 1), "columns": [{"name": "g", "type": "bigint"}],
+            "data": (0..100).map(|i| json!([n as i64 * 100 + i])).collect::<Vec<_>>(), "stats": {"state": "RUNNING"}})
+        }
         // The spooling protocol (`X-Trino-Query-Data-Encoding: json`), shaped like a coordinator's
         // documents: an inline segment with the first rows, then two spooled segments.
-        ("spooled", 1) => json!({"id": id, "nextUri": next(2), "columns": spooled_columns(), "stats": {"state": "RUNNING"},
+        ("spooled", 1) => {
+            json!({"id": id, "nextUri": next(2), "columns": spooled_columns(), "stats": {"state": "RUNNING"},
             "data": {"encoding": "json", "segments": [
-                {"type": "inline", "data": B64.encode(SEGMENT_INLINE), "metadata": {"rowOffset": 0, "rowsCount": 2, "segmentSize": SEGMENT_INLINE.len()}}]}}),
-        ("spooled", 2) => json!({"id": id, "nextUri": next(3), "columns": spooled_columns(), "stats": {"state": "RUNNING"},
+                {"type": "inline", "data": B64.encode(SEGMENT_INLINE), "metadata": {"rowOffset": 0, "rowsCount": 2, "segmentSize": SEGMENT_INLINE.len()}}]}})
+        }
+        ("spooled", 2) => {
+            json!({"id": id, "nextUri": next(3), "columns": spooled_columns(), "stats": {"state": "RUNNING"},
             "data": {"encoding": "json", "segments": [
                 {"type": "spooled", "uri": format!("{base}/v1/spooled/download/a"), "ackUri": format!("{base}/v1/spooled/ack/a"),
                  "headers": {"X-Segment-Key": ["k-a"]},
                  "metadata": {"rowOffset": 2, "rowsCount": 3, "segmentSize": SEGMENT_A.len(), "expiresAt": "2099-01-01T00:00:00Z"}},
                 {"type": "spooled", "uri": format!("{base}/v1/spooled/download/b"), "ackUri": format!("{base}/v1/spooled/ack/b"),
                  "headers": {"X-Segment-Key": ["k-b"]},
-                 "metadata": {"rowOffset": 5, "rowsCount": 1, "segmentSize": SEGMENT_B.len()}}]}}),
-        ("spooled", _) => json!({"id": id, "columns": spooled_columns(), "stats": {"state": "FINISHED"}}),
-        ("zstd", _) => json!({"id": id, "columns": spooled_columns(), "stats": {"state": "FINISHED"},
-            "data": {"encoding": "json+zstd", "segments": [{"type": "inline", "data": "KLUv/QBYAQAA", "metadata": {"rowOffset": 0, "rowsCount": 1}}]}}),
-        ("shortsegment", _) => json!({"id": id, "columns": spooled_columns(), "stats": {"state": "FINISHED"},
-            "data": {"encoding": "json", "segments": [{"type": "inline", "data": B64.encode(SEGMENT_INLINE), "metadata": {"rowOffset": 0, "rowsCount": 3}}]}}),
-        ("one", _) => json!({"id": id, "columns": [{"name": "_col0", "type": "integer"}], "data": [[1]], "stats": {"state": "FINISHED"}}),
-        ("catalogs", _) => json!({"id": id, "columns": [{"name": "catalog_name", "type": "varchar(6)"}],
-            "data": [["hive"], ["system"], ["broken"]], "stats": {"state": "FINISHED"}}),
-        ("schemata", _) => json!({"id": id, "columns": [{"name": "schema_name", "type": "varchar"}],
-            "data": [["sales"], ["empty"]], "stats": {"state": "FINISHED"}}),
-        ("tables", _) => json!({"id": id, "columns": [{"name": "table_schema", "type": "varchar"}, {"name": "table_name", "type": "varchar"}, {"name": "table_type", "type": "varchar"}],
-            "data": [["sales", "orders", "BASE TABLE"], ["sales", "big_orders", "VIEW"]], "stats": {"state": "FINISHED"}}),
+                 "metadata": {"rowOffset": 5, "rowsCount": 1, "segmentSize": SEGMENT_B.len()}}]}})
+        }
+        ("spooled", _) => {
+            json!({"id": id, "columns": spooled_columns(), "stats": {"state": "FINISHED"}})
+        }
+        ("zstd", _) => {
+            json!({"id": id, "columns": spooled_columns(), "stats": {"state": "FINISHED"},
+            "data": {"encoding": "json+zstd", "segments": [{"type": "inline", "data": "KLUv/QBYAQAA", "metadata": {"rowOffset": 0, "rowsCount": 1}}]}})
+        }
+        ("shortsegment", _) => {
+            json!({"id": id, "columns": spooled_columns(), "stats": {"state": "FINISHED"},
+            "data": {"encoding": "json", "segments": [{"type": "inline", "data": B64.encode(SEGMENT_INLINE), "metadata": {"rowOffset": 0, "rowsCount": 3}}]}})
+        }
+        ("one", _) => {
+            json!({"id": id, "columns": [{"name": "_col0", "type": "integer"}], "data": [[1]], "stats": {"state": "FINISHED"}})
+        }
+        ("catalogs", _) => {
+            json!({"id": id, "columns": [{"name": "catalog_name", "type": "varchar(6)"}],
+            "data": [["hive"], ["system"], ["broken"]], "stats": {"state": "FINISHED"}})
+        }
+        ("schemata", _) => {
+            json!({"id": id, "columns": [{"name": "schema_name", "type": "varchar"}],
+            "data": [["sales"], ["empty"]], "stats": {"state": "FINISHED"}})
+        }
+        ("tables", _) => {
+            json!({"id": id, "columns": [{"name": "table_schema", "type": "varchar"}, {"name": "table_name", "type": "varchar"}, {"name": "table_type", "type": "varchar"}],
+            "data": [["sales", "orders", "BASE TABLE"], ["sales", "big_orders", "VIEW"]], "stats": {"state": "FINISHED"}})
+        }
         ("columns", _) => json!({"id": id, "columns": [
                 {"name": "table_schema", "type": "varchar"}, {"name": "table_name", "type": "varchar"}, {"name": "column_name", "type": "varchar"},
                 {"name": "data_type", "type": "varchar"}, {"name": "is_nullable", "type": "varchar"}, {"name": "ordinal_position", "type": "bigint"},
@@ -117,7 +178,9 @@ fn page(base: &str, scenario: &str, page: u32) -> Value {
                      ["sales", "big_orders", "order_id", "bigint", "YES", 1, null]], "stats": {"state": "FINISHED"}}),
         ("nocatalog", _) => json!({"id": id, "stats": {"state": "FAILED"}, "error": {
             "message": "Catalog 'broken' not found", "errorName": "CATALOG_NOT_FOUND", "errorType": "USER_ERROR"}}),
-        _ => json!({"id": id, "stats": {"state": "FAILED"}, "error": {"message": "unscripted", "errorType": "INTERNAL_ERROR"}}),
+        _ => {
+            json!({"id": id, "stats": {"state": "FAILED"}, "error": {"message": "unscripted", "errorType": "INTERNAL_ERROR"}})
+        }
     }
 }
 
@@ -133,7 +196,11 @@ fn spooled_columns() -> Value {
 }
 
 /// `GET` of a spooled segment: served only with the segment's own header.
-async fn download(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn download(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     record(&state, "GET", &format!("download/{id}"), &headers, "");
     let expected = format!("k-{id}");
     if headers.get("x-segment-key").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
@@ -146,7 +213,11 @@ async fn download(State(state): State<Shared>, headers: HeaderMap, Path(id): Pat
     }
 }
 
-async fn acknowledge(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> StatusCode {
+async fn acknowledge(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> StatusCode {
     record(&state, "ACK", &format!("ack/{id}"), &headers, "");
     StatusCode::OK
 }
@@ -175,11 +246,19 @@ async fn submit(State(state): State<Shared>, headers: HeaderMap, body: String) -
     record(&state, "POST", "/v1/statement", &headers, &body);
     let base = state.lock().unwrap().base.clone();
     let scenario = scenario_for(&body);
-    let document = if matches!(scenario, "typed" | "divzero" | "endless" | "spooled") { page(&base, scenario, 0) } else { page(&base, scenario, 1) };
+    let document = if matches!(scenario, "typed" | "divzero" | "endless" | "spooled") {
+        page(&base, scenario, 0)
+    } else {
+        page(&base, scenario, 1)
+    };
     axum::Json(document).into_response()
 }
 
-async fn follow(State(state): State<Shared>, headers: HeaderMap, Path((scenario, n)): Path<(String, u32)>) -> Response {
+async fn follow(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path((scenario, n)): Path<(String, u32)>,
+) -> Response {
     record(&state, "GET", &format!("{scenario}/{n}"), &headers, "");
     let base = {
         let mut s = state.lock().unwrap();
@@ -192,7 +271,11 @@ async fn follow(State(state): State<Shared>, headers: HeaderMap, Path((scenario,
     axum::Json(page(&base, &scenario, n)).into_response()
 }
 
-async fn cancel(State(state): State<Shared>, headers: HeaderMap, Path((scenario, n)): Path<(String, u32)>) -> StatusCode {
+async fn cancel(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path((scenario, n)): Path<(String, u32)>,
+) -> StatusCode {
     record(&state, "DELETE", &format!("{scenario}/{n}"), &headers, "");
     StatusCode::NO_CONTENT
 }
@@ -206,7 +289,10 @@ async fn coordinator_with(options: &str) -> (Shared, TrinoWarehouse) {
     let state: Shared = Arc::default();
     let app = Router::new()
         .route("/v1/statement", post(submit))
-        .route("/v1/statement/executing/{scenario}/{n}", get(follow).delete(cancel))
+        .route(
+            "/v1/statement/executing/{scenario}/{n}",
+            get(follow).delete(cancel),
+        )
         .route("/v1/spooled/download/{id}", get(download))
         .route("/v1/spooled/ack/{id}", get(acknowledge))
         .with_state(state.clone());
@@ -214,7 +300,8 @@ async fn coordinator_with(options: &str) -> (Shared, TrinoWarehouse) {
     let addr = listener.local_addr().unwrap();
     state.lock().unwrap().base = format!("http://{addr}");
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let config = TrinoConfig::from_url(&format!("trino://alice:secret@{addr}/hive/sales{options}")).unwrap();
+    let config =
+        TrinoConfig::from_url(&format!("trino://alice:secret@{addr}/hive/sales{options}")).unwrap();
     (state, TrinoWarehouse::new(config).unwrap())
 }
 
@@ -223,7 +310,10 @@ async fn typed_results_follow_next_uri_and_convert_every_type() {
     let (state, wh) = coordinator().await;
     state.lock().unwrap().busy = 1; // the first GET is answered 503 and retried
     let stream = wh.query("SELECT * FROM typed;").await.unwrap();
-    assert_eq!(stream.query_id.as_deref(), Some("20240101_000000_00000_typed"));
+    assert_eq!(
+        stream.query_id.as_deref(),
+        Some("20240101_000000_00000_typed")
+    );
     let schema = stream.schema.clone();
     let batches = stream.collect().await.unwrap();
     assert_eq!(batches.len(), 2, "one batch per data page");
@@ -231,10 +321,22 @@ async fn typed_results_follow_next_uri_and_convert_every_type() {
     assert_eq!(all.num_rows(), 3);
     let col = |name: &str| all.column_by_name(name).unwrap().clone();
 
-    assert_eq!(schema.field_with_name("dec").unwrap().data_type(), &DataType::Decimal128(12, 2));
-    assert_eq!(schema.field_with_name("tstz").unwrap().data_type(), &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
-    assert_eq!(schema.field_with_name("m").unwrap().data_type(), &DataType::Utf8);
-    assert_eq!(col("id").as_primitive::<Int64Type>().values().to_vec(), vec![1, 2, 3]);
+    assert_eq!(
+        schema.field_with_name("dec").unwrap().data_type(),
+        &DataType::Decimal128(12, 2)
+    );
+    assert_eq!(
+        schema.field_with_name("tstz").unwrap().data_type(),
+        &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+    );
+    assert_eq!(
+        schema.field_with_name("m").unwrap().data_type(),
+        &DataType::Utf8
+    );
+    assert_eq!(
+        col("id").as_primitive::<Int64Type>().values().to_vec(),
+        vec![1, 2, 3]
+    );
     assert!(col("ok").as_boolean().value(0));
     assert_eq!(col("small").as_primitive::<Int16Type>().value(0), -5);
     assert_eq!(col("tiny").as_primitive::<Int8Type>().value(0), 7);
@@ -242,19 +344,51 @@ async fn typed_results_follow_next_uri_and_convert_every_type() {
     assert_eq!(col("r").as_primitive::<Float32Type>().value(0), 1.5);
     assert!(col("d").as_primitive::<Float64Type>().value(0).is_nan());
     assert_eq!(col("d").as_primitive::<Float64Type>().value(2), 1e300);
-    assert_eq!(col("dec").as_primitive::<Decimal128Type>().value(0), 1_234_567);
+    assert_eq!(
+        col("dec").as_primitive::<Decimal128Type>().value(0),
+        1_234_567
+    );
     assert_eq!(col("dec").as_primitive::<Decimal128Type>().value(2), -1);
     assert_eq!(col("name").as_string::<i32>().value(0), "héllo ✓ 日本");
     assert_eq!(col("name").as_string::<i32>().value(2).len(), 100_000);
     assert_eq!(col("c").as_string::<i32>().value(0), "ab ");
     assert_eq!(col("day").as_primitive::<Date32Type>().value(0), 19782);
-    assert_eq!(col("t").as_primitive::<Time64MicrosecondType>().value(0), (13 * 3600 + 45 * 60 + 56) * 1_000_000 + 123_000);
-    assert_eq!(col("ts").as_primitive::<TimestampMicrosecondType>().value(0), 1_704_164_645_678_000);
-    assert_eq!(col("ts").as_primitive::<TimestampMicrosecondType>().value(2), -2_208_988_800_000_000);
-    assert_eq!(col("tstz").as_primitive::<TimestampMicrosecondType>().value(0), 1_717_236_000_000_000);
-    assert_eq!(col("tstz").as_primitive::<TimestampMicrosecondType>().value(2), 946_684_799_999_000);
-    assert_eq!(col("bin").as_binary::<i32>().value(0), [0xde, 0xad, 0xbe, 0xef]);
-    assert_eq!(col("u").as_string::<i32>().value(0), "123e4567-e89b-12d3-a456-426614174000");
+    assert_eq!(
+        col("t").as_primitive::<Time64MicrosecondType>().value(0),
+        (13 * 3600 + 45 * 60 + 56) * 1_000_000 + 123_000
+    );
+    assert_eq!(
+        col("ts")
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(0),
+        1_704_164_645_678_000
+    );
+    assert_eq!(
+        col("ts")
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(2),
+        -2_208_988_800_000_000
+    );
+    assert_eq!(
+        col("tstz")
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(0),
+        1_717_236_000_000_000
+    );
+    assert_eq!(
+        col("tstz")
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(2),
+        946_684_799_999_000
+    );
+    assert_eq!(
+        col("bin").as_binary::<i32>().value(0),
+        [0xde, 0xad, 0xbe, 0xef]
+    );
+    assert_eq!(
+        col("u").as_string::<i32>().value(0),
+        "123e4567-e89b-12d3-a456-426614174000"
+    );
     assert_eq!(col("j").as_string::<i32>().value(0), "{\"k\":1}");
     let tags = col("tags");
     let tags = tags.as_any().downcast_ref::<ListArray>().unwrap();
@@ -269,34 +403,69 @@ async fn typed_results_follow_next_uri_and_convert_every_type() {
 
     let log = state.lock().unwrap().log.clone();
     let (method, _, headers, body) = &log[0];
-    assert_eq!((method.as_str(), body.as_str()), ("POST", "SELECT * FROM typed"), "trailing ';' removed");
+    assert_eq!(
+        (method.as_str(), body.as_str()),
+        ("POST", "SELECT * FROM typed"),
+        "trailing ';' removed"
+    );
     let header = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     assert_eq!(header("x-trino-user").as_deref(), Some("alice"));
     assert_eq!(header("x-trino-catalog").as_deref(), Some("hive"));
     assert_eq!(header("x-trino-schema").as_deref(), Some("sales"));
     assert_eq!(header("x-trino-source").as_deref(), Some("graph-olap"));
-    assert_eq!(header("authorization").as_deref(), Some("Basic YWxpY2U6c2VjcmV0"));
-    let gets: Vec<&str> = log.iter().filter(|l| l.0 == "GET").map(|l| l.1.as_str()).collect();
-    assert_eq!(gets, ["typed/1", "typed/1", "typed/2", "typed/3"], "503 retried, then nextUri followed to the end");
-    assert!(log.iter().all(|l| l.0 != "DELETE"), "a finished query is not cancelled");
+    assert_eq!(
+        header("authorization").as_deref(),
+        Some("Basic YWxpY2U6c2VjcmV0")
+    );
+    let gets: Vec<&str> = log
+        .iter()
+        .filter(|l| l.0 == "GET")
+        .map(|l| l.1.as_str())
+        .collect();
+    assert_eq!(
+        gets,
+        ["typed/1", "typed/1", "typed/2", "typed/3"],
+        "503 retried, then nextUri followed to the end"
+    );
+    assert!(
+        log.iter().all(|l| l.0 != "DELETE"),
+        "a finished query is not cancelled"
+    );
 }
 
 #[tokio::test]
 async fn describe_wraps_the_statement_and_reports_user_errors_as_invalid_sql() {
     let (state, wh) = coordinator().await;
-    let schema = wh.describe("SELECT * FROM orders -- trailing comment\n;").await.unwrap();
+    let schema = wh
+        .describe("SELECT * FROM orders -- trailing comment\n;")
+        .await
+        .unwrap();
     assert_eq!(schema.fields().len(), 19);
     assert_eq!(schema.field(0).name(), "id");
     let sent = state.lock().unwrap().log[0].3.clone();
-    assert_eq!(sent, "SELECT * FROM (\nSELECT * FROM orders -- trailing comment\n) AS graph_olap_describe LIMIT 0");
+    assert_eq!(
+        sent,
+        "SELECT * FROM (\nSELECT * FROM orders -- trailing comment\n) AS graph_olap_describe LIMIT 0"
+    );
 
     match wh.describe("SELECT nope FROM orders").await {
-        Err(WarehouseError::InvalidSql(m)) => assert!(m.contains("Column 'nope' cannot be resolved"), "{m}"),
+        Err(WarehouseError::InvalidSql(m)) => {
+            assert!(m.contains("Column 'nope' cannot be resolved"), "{m}")
+        }
         other => panic!("{other:?}"),
     }
     // A failure after the columns are known is a runtime failure.
-    let failed = wh.query("SELECT 1 / 0").await.unwrap().collect().await.unwrap_err();
-    assert!(matches!(&failed, WarehouseError::Execution(m) if m.contains("Division by zero")), "{failed:?}");
+    let failed = wh
+        .query("SELECT 1 / 0")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&failed, WarehouseError::Execution(m) if m.contains("Division by zero")),
+        "{failed:?}"
+    );
     wh.ping().await.unwrap();
 }
 
@@ -309,13 +478,23 @@ async fn dropping_a_stream_cancels_with_delete_next_uri() {
     drop(stream);
     let mut deleted = None;
     for _ in 0..200 {
-        deleted = state.lock().unwrap().log.iter().find(|l| l.0 == "DELETE").map(|l| l.1.clone());
+        deleted = state
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .find(|l| l.0 == "DELETE")
+            .map(|l| l.1.clone());
         if deleted.is_some() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert_eq!(deleted.as_deref(), Some("endless/2"), "the pending nextUri is deleted");
+    assert_eq!(
+        deleted.as_deref(),
+        Some("endless/2"),
+        "the pending nextUri is deleted"
+    );
 }
 
 #[tokio::test]
@@ -326,14 +505,39 @@ async fn metadata_lists_catalogs_and_reports_failing_ones() {
     assert_eq!(names, ["hive"], "system is skipped, broken fails");
     assert_eq!(meta.failures.len(), 1);
     assert_eq!(meta.failures[0].catalog, "broken");
-    let schemas: Vec<&str> = meta.catalogs[0].schemas.iter().map(|s| s.name.as_str()).collect();
+    let schemas: Vec<&str> = meta.catalogs[0]
+        .schemas
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(schemas, ["empty", "sales"]);
     let orders = meta.table("hive", "sales", "orders").unwrap();
     assert_eq!(orders.table_type, "BASE TABLE");
-    let columns: Vec<(&str, &str, bool, u32)> =
-        orders.columns.iter().map(|c| (c.name.as_str(), c.data_type.as_str(), c.is_nullable, c.ordinal_position)).collect();
-    assert_eq!(columns, [("order_id", "bigint", false, 1), ("amount", "decimal(12,2)", true, 2)]);
-    assert_eq!(meta.table("hive", "sales", "big_orders").unwrap().table_type, "VIEW");
+    let columns: Vec<(&str, &str, bool, u32)> = orders
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                c.data_type.as_str(),
+                c.is_nullable,
+                c.ordinal_position,
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("order_id", "bigint", false, 1),
+            ("amount", "decimal(12,2)", true, 2)
+        ]
+    );
+    assert_eq!(
+        meta.table("hive", "sales", "big_orders")
+            .unwrap()
+            .table_type,
+        "VIEW"
+    );
 }
 
 #[tokio::test]
@@ -341,48 +545,94 @@ async fn unreachable_and_https_coordinators_are_reported() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener); // nothing listens on this port any more
-    let wh = TrinoWarehouse::new(TrinoConfig::from_url(&format!("trino://bob@127.0.0.1:{port}")).unwrap()).unwrap();
-    assert!(matches!(wh.ping().await, Err(WarehouseError::Unreachable(_))));
-    let https = TrinoWarehouse::new(TrinoConfig::from_url("trinos://bob@coordinator:8443/hive").unwrap());
+    let wh = TrinoWarehouse::new(
+        TrinoConfig::from_url(&format!("trino://bob@127.0.0.1:{port}")).unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        wh.ping().await,
+        Err(WarehouseError::Unreachable(_))
+    ));
+    let https =
+        TrinoWarehouse::new(TrinoConfig::from_url("trinos://bob@coordinator:8443/hive").unwrap());
     assert!(matches!(https, Err(WarehouseError::Config(m)) if m.contains("TLS")));
 }
 
 #[tokio::test]
 async fn spooled_protocol_decodes_inline_and_downloads_spooled_segments_in_order() {
     let (state, wh) = coordinator().await;
-    let stream = wh.query("SELECT id, label FROM spooled_table").await.unwrap();
+    let stream = wh
+        .query("SELECT id, label FROM spooled_table")
+        .await
+        .unwrap();
     let schema = stream.schema.clone();
     let batches = stream.collect().await.unwrap();
     assert_eq!(batches.len(), 3, "one batch per segment");
     let all = arrow::compute::concat_batches(&schema, &batches).unwrap();
-    assert_eq!(all.column(0).as_primitive::<Int64Type>().values().to_vec(), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        all.column(0).as_primitive::<Int64Type>().values().to_vec(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
     let labels = all.column(1).as_string::<i32>();
     assert_eq!((labels.value(1), labels.value(4)), ("ß ✓", "日本"));
     assert!(labels.is_null(3));
 
     // Give the background acknowledgements a moment to land.
     for _ in 0..200 {
-        if state.lock().unwrap().log.iter().filter(|l| l.0 == "ACK").count() == 2 {
+        if state
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .filter(|l| l.0 == "ACK")
+            .count()
+            == 2
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let log = state.lock().unwrap().log.clone();
-    let header = |entry: &Request, k: &str| entry.2.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    assert_eq!(header(&log[0], "x-trino-query-data-encoding").as_deref(), Some("json"), "the spooling protocol is requested");
-    let downloads: Vec<&Request> = log.iter().filter(|l| l.1.starts_with("download/")).collect();
-    assert_eq!(downloads.iter().map(|l| l.1.as_str()).collect::<Vec<_>>(), ["download/a", "download/b"]);
+    let header =
+        |entry: &Request, k: &str| entry.2.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(
+        header(&log[0], "x-trino-query-data-encoding").as_deref(),
+        Some("json"),
+        "the spooling protocol is requested"
+    );
+    let downloads: Vec<&Request> = log
+        .iter()
+        .filter(|l| l.1.starts_with("download/"))
+        .collect();
+    assert_eq!(
+        downloads.iter().map(|l| l.1.as_str()).collect::<Vec<_>>(),
+        ["download/a", "download/b"]
+    );
     for d in &downloads {
-        assert!(header(d, "x-segment-key").is_some(), "the segment's own headers are sent");
-        assert_eq!(header(d, "authorization"), None, "no Trino credentials go to the segment URI");
+        assert!(
+            header(d, "x-segment-key").is_some(),
+            "the segment's own headers are sent"
+        );
+        assert_eq!(
+            header(d, "authorization"),
+            None,
+            "no Trino credentials go to the segment URI"
+        );
         assert_eq!(header(d, "x-trino-user"), None);
     }
-    let acks: Vec<&str> = log.iter().filter(|l| l.0 == "ACK").map(|l| l.1.as_str()).collect();
+    let acks: Vec<&str> = log
+        .iter()
+        .filter(|l| l.0 == "ACK")
+        .map(|l| l.1.as_str())
+        .collect();
     assert_eq!(acks.len(), 2, "{log:?}");
     assert!(acks.contains(&"ack/a") && acks.contains(&"ack/b"));
     let first_ack = log.iter().position(|l| l.1 == "ack/a").unwrap();
     let first_download = log.iter().position(|l| l.1 == "download/a").unwrap();
-    assert!(first_download < first_ack, "a segment is acknowledged after it was read");
+    assert!(
+        first_download < first_ack,
+        "a segment is acknowledged after it was read"
+    );
 }
 
 #[tokio::test]
@@ -390,14 +640,29 @@ async fn spooling_can_be_turned_off_and_bad_segments_are_protocol_errors() {
     let (state, wh) = coordinator_with("?spooling=false").await;
     wh.ping().await.unwrap();
     let log = state.lock().unwrap().log.clone();
-    assert!(log[0].2.iter().all(|(n, _)| n != "x-trino-query-data-encoding"), "not requested when off");
+    assert!(
+        log[0]
+            .2
+            .iter()
+            .all(|(n, _)| n != "x-trino-query-data-encoding"),
+        "not requested when off"
+    );
 
     let (_state, wh) = coordinator().await;
     match wh.query("SELECT * FROM zstd_table").await {
         Err(WarehouseError::Protocol(m)) => assert!(m.contains("json+zstd"), "{m}"),
         other => panic!("{other:?}"),
     }
-    let failed = wh.query("SELECT * FROM short_segment").await.unwrap().collect().await.unwrap_err();
-    assert!(matches!(&failed, WarehouseError::Protocol(m) if m.contains("announced 3 rows")), "{failed:?}");
+    let failed = wh
+        .query("SELECT * FROM short_segment")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&failed, WarehouseError::Protocol(m) if m.contains("announced 3 rows")),
+        "{failed:?}"
+    );
     assert!(TrinoConfig::from_url("trino://bob@coord/hive?compression=zstd").is_err());
 }

@@ -29,18 +29,34 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { edges: vec![1_000_000, 10_000_000], sources: 16, nx_max: 1_000_000, python: true };
+    let mut a = Args {
+        edges: vec![1_000_000, 10_000_000],
+        sources: 16,
+        nx_max: 1_000_000,
+        python: true,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--edges" => {
-                a.edges = value()?.split(',').map(|s| s.trim().parse().map_err(|e| format!("--edges: {e}"))).collect::<Result<_, _>>()?
+                a.edges = value()?
+                    .split(',')
+                    .map(|s| s.trim().parse().map_err(|e| format!("--edges: {e}")))
+                    .collect::<Result<_, _>>()?
             }
             "--sources" => a.sources = value()?.parse().map_err(|e| format!("--sources: {e}"))?,
-            "--networkx-max-edges" => a.nx_max = value()?.parse().map_err(|e| format!("--networkx-max-edges: {e}"))?,
+            "--networkx-max-edges" => {
+                a.nx_max = value()?
+                    .parse()
+                    .map_err(|e| format!("--networkx-max-edges: {e}"))?
+            }
             "--no-python" => a.python = false,
-            other => return Err(format!("unknown argument {other}; see the doc comment of src/bin/algo-bench.rs")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other}; see the doc comment of src/bin/algo-bench.rs"
+                ));
+            }
         }
     }
     Ok(a)
@@ -62,7 +78,11 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 /// Times of the four kernels, in seconds.
 fn run_kernels(d: &Csr, u: &Csr, sources: &[u32]) -> [f64; 4] {
     let c = Cancel::never();
-    let cfg = PageRankConfig { max_iterations: 20, tolerance: 0.0, ..Default::default() };
+    let cfg = PageRankConfig {
+        max_iterations: 20,
+        tolerance: 0.0,
+        ..Default::default()
+    };
     let (pr, r) = time(|| pagerank(d, &cfg, &c));
     assert!(r.is_ok_and(|r| r.iterations == 20));
     let (cc, _) = time(|| wcc(d, &c));
@@ -86,11 +106,16 @@ fn python_reference(d: &Csr, sources: &[u32], with_nx: bool) -> Result<Value, St
     let src: Vec<String> = sources.iter().map(u32::to_string).collect();
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let mut cmd = Command::new(&python);
-    cmd.arg(script).arg(&path).arg(d.node_count().to_string()).arg(src.join(","));
+    cmd.arg(script)
+        .arg(&path)
+        .arg(d.node_count().to_string())
+        .arg(src.join(","));
     if !with_nx {
         cmd.arg("--no-networkx");
     }
-    let out = cmd.output().map_err(|e| format!("cannot run {python}: {e}"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {python}: {e}"))?;
     let _ = std::fs::remove_dir_all(&dir);
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
@@ -114,11 +139,14 @@ fn main() {
         }
     };
     let threads = rayon::current_num_threads();
-    println!("algo-bench: R-MAT graphs, {threads} threads available; rates are edges/s of the simple directed graph");
+    println!(
+        "algo-bench: R-MAT graphs, {threads} threads available; rates are edges/s of the simple directed graph"
+    );
     for &m in &args.edges {
         let scale = ((m as f64 / 10.0).log2().round() as u32).clamp(4, 30);
         let (gen_s, list) = time(|| rmat(scale, m, 42));
-        let (build_s, multi) = time(|| Csr::directed(list.n, &list.edges, None, BuildOptions::MULTI));
+        let (build_s, multi) =
+            time(|| Csr::directed(list.n, &list.edges, None, BuildOptions::MULTI));
         let Ok(multi) = multi else {
             eprintln!("algo-bench: generated graph is invalid");
             std::process::exit(1);
@@ -140,7 +168,9 @@ fn main() {
             match python_reference(&d, &sources, m <= args.nx_max) {
                 Ok(v) => Some(v),
                 Err(e) => {
-                    eprintln!("algo-bench: reference run failed ({e}); `pip install networkx igraph scipy numpy`");
+                    eprintln!(
+                        "algo-bench: reference run failed ({e}); `pip install networkx igraph scipy numpy`"
+                    );
                     None
                 }
             }
@@ -150,13 +180,29 @@ fn main() {
         let get = |lib: &str, k: &str| reference.as_ref().and_then(|r| r[lib][k].as_f64());
         println!(
             "{:<22} {:>10} {:>13} {:>10} {:>13} {:>10} {:>13} {:>10} {:>13} {:>9} {:>9}",
-            "kernel", "ours 1t s", "rate", "ours Nt s", "rate", "networkx s", "rate", "igraph s", "rate", "vs nx 1t", "vs ig 1t"
+            "kernel",
+            "ours 1t s",
+            "rate",
+            "ours Nt s",
+            "rate",
+            "networkx s",
+            "rate",
+            "igraph s",
+            "rate",
+            "vs nx 1t",
+            "vs ig 1t"
         );
-        let names = ["pagerank (20 it)", "wcc", "louvain", &format!("betweenness (k={})", sources.len())];
+        let names = [
+            "pagerank (20 it)",
+            "wcc",
+            "louvain",
+            &format!("betweenness (k={})", sources.len()),
+        ];
         let keys = ["pagerank", "wcc", "louvain", "betweenness"];
         for i in 0..4 {
             let (nx, ig) = (get("networkx", keys[i]), get("igraph", keys[i]));
-            let ratio = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{:.1}×", r / one[i]));
+            let ratio =
+                |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{:.1}×", r / one[i]));
             println!(
                 "{:<22} {:>10.3} {} {:>10.3} {} {:>10} {} {:>10} {} {:>9} {:>9}",
                 names[i],
@@ -173,7 +219,10 @@ fn main() {
             );
         }
         if m > args.nx_max {
-            println!("(NetworkX skipped above {} edges; raise --networkx-max-edges to include it)", args.nx_max);
+            println!(
+                "(NetworkX skipped above {} edges; raise --networkx-max-edges to include it)",
+                args.nx_max
+            );
         }
     }
 }

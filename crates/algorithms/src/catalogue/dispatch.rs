@@ -8,7 +8,9 @@ use crate::cancel::{Cancel, Interrupted};
 use crate::catalogue::params::ValidatedParams;
 use crate::catalogue::types::{AlgorithmInfo, AlgorithmType, GraphTreatment, Kernel};
 use crate::centrality::{betweenness, closeness, degree, eigenvector, harmonic, katz, pagerank};
-use crate::community::{clustering, greedy_modularity, kcore, label_propagation, leiden, louvain, scc, triangles, wcc};
+use crate::community::{
+    clustering, greedy_modularity, kcore, label_propagation, leiden, louvain, scc, triangles, wcc,
+};
 use crate::csr::{BuildOptions, Csr, Direction};
 use crate::paths::shortest_path::PathResult;
 use crate::{fastrp, ids, similarity};
@@ -27,7 +29,11 @@ pub struct GraphViews {
 impl GraphViews {
     /// Wraps the graph as loaded (directed, parallel relationships and self-loops kept).
     pub fn new(graph: Csr) -> Self {
-        Self { multi: graph, simple: OnceLock::new(), undirected: OnceLock::new() }
+        Self {
+            multi: graph,
+            simple: OnceLock::new(),
+            undirected: OnceLock::new(),
+        }
     }
 
     /// The graph as loaded.
@@ -37,12 +43,14 @@ impl GraphViews {
 
     /// Directed, parallel edges collapsed, self-loops kept (a NetworkX `DiGraph`).
     pub fn directed(&self) -> &Csr {
-        self.simple.get_or_init(|| self.multi.rebuilt(BuildOptions::SIMPLE))
+        self.simple
+            .get_or_init(|| self.multi.rebuilt(BuildOptions::SIMPLE))
     }
 
     /// Undirected, parallel edges collapsed, self-loops kept (NetworkX `G.to_undirected()`).
     pub fn undirected(&self) -> &Csr {
-        self.undirected.get_or_init(|| self.multi.to_undirected(BuildOptions::SIMPLE))
+        self.undirected
+            .get_or_init(|| self.multi.to_undirected(BuildOptions::SIMPLE))
     }
 
     /// Node count.
@@ -120,7 +128,9 @@ pub enum RunError {
 }
 
 fn failed(reason: impl Into<String>) -> RunError {
-    RunError::Failed { reason: reason.into() }
+    RunError::Failed {
+        reason: reason.into(),
+    }
 }
 
 fn summary(v: Value) -> Map<String, Value> {
@@ -131,15 +141,25 @@ fn summary(v: Value) -> Map<String, Value> {
 }
 
 fn out(values: OutputValues, s: Value) -> AlgorithmOutput {
-    AlgorithmOutput { values, summary: summary(s) }
+    AlgorithmOutput {
+        values,
+        summary: summary(s),
+    }
 }
 
 fn not_converged(name: &str, iterations: usize) -> RunError {
-    failed(format!("{name}: power iteration failed to converge within {iterations} iterations"))
+    failed(format!(
+        "{name}: power iteration failed to converge within {iterations} iterations"
+    ))
 }
 
 /// Runs `info` with validated `params` on `graph`, checking `cancel` between iterations.
-pub fn run(info: &AlgorithmInfo, params: &ValidatedParams, graph: &GraphViews, cancel: &Cancel) -> Result<AlgorithmOutput, RunError> {
+pub fn run(
+    info: &AlgorithmInfo,
+    params: &ValidatedParams,
+    graph: &GraphViews,
+    cancel: &Cancel,
+) -> Result<AlgorithmOutput, RunError> {
     let nx = info.algorithm_type == AlgorithmType::Networkx;
     let g = match info.graph_treatment {
         GraphTreatment::Directed => graph.directed(),
@@ -167,14 +187,28 @@ pub fn run(info: &AlgorithmInfo, params: &ValidatedParams, graph: &GraphViews, c
             if nx && !r.converged {
                 return Err(not_converged("pagerank", cfg.max_iterations));
             }
-            out(OutputValues::Float(r.scores), json!({"iterations": r.iterations, "converged": r.converged}))
+            out(
+                OutputValues::Float(r.scores),
+                json!({"iterations": r.iterations, "converged": r.converged}),
+            )
         }
         Kernel::Betweenness => {
-            let k = if nx { p.opt_usize("k") } else { p.opt_usize("sample_size") };
-            let cfg = betweenness::BetweennessConfig { normalized: p.bool_or("normalized", true), k, seed: p.seed() };
+            let k = if nx {
+                p.opt_usize("k")
+            } else {
+                p.opt_usize("sample_size")
+            };
+            let cfg = betweenness::BetweennessConfig {
+                normalized: p.bool_or("normalized", true),
+                k,
+                seed: p.seed(),
+            };
             let r = betweenness::betweenness(g, &cfg, cancel)?;
             let sampled = k.map_or(g.node_count(), |k| k.min(g.node_count()));
-            out(OutputValues::Float(r), json!({"sources": sampled, "exact": sampled == g.node_count()}))
+            out(
+                OutputValues::Float(r),
+                json!({"sources": sampled, "exact": sampled == g.node_count()}),
+            )
         }
         Kernel::Degree => {
             let dir = match p.str_or("direction", "both") {
@@ -187,51 +221,107 @@ pub fn run(info: &AlgorithmInfo, params: &ValidatedParams, graph: &GraphViews, c
             let max = d.iter().copied().max().unwrap_or(0);
             out(OutputValues::Int(d), json!({"max_degree": max}))
         }
-        Kernel::DegreeCentrality => out(OutputValues::Float(degree::degree_centrality(g, Direction::Both)), json!({})),
-        Kernel::InDegreeCentrality => out(OutputValues::Float(degree::degree_centrality(g, Direction::In)), json!({})),
-        Kernel::OutDegreeCentrality => out(OutputValues::Float(degree::degree_centrality(g, Direction::Out)), json!({})),
-        Kernel::Closeness => out(OutputValues::Float(closeness::closeness(g, p.bool_or("wf_improved", true), cancel)?), json!({})),
-        Kernel::Harmonic => out(OutputValues::Float(harmonic::harmonic(g, cancel)?), json!({})),
+        Kernel::DegreeCentrality => out(
+            OutputValues::Float(degree::degree_centrality(g, Direction::Both)),
+            json!({}),
+        ),
+        Kernel::InDegreeCentrality => out(
+            OutputValues::Float(degree::degree_centrality(g, Direction::In)),
+            json!({}),
+        ),
+        Kernel::OutDegreeCentrality => out(
+            OutputValues::Float(degree::degree_centrality(g, Direction::Out)),
+            json!({}),
+        ),
+        Kernel::Closeness => out(
+            OutputValues::Float(closeness::closeness(
+                g,
+                p.bool_or("wf_improved", true),
+                cancel,
+            )?),
+            json!({}),
+        ),
+        Kernel::Harmonic => out(
+            OutputValues::Float(harmonic::harmonic(g, cancel)?),
+            json!({}),
+        ),
         Kernel::Eigenvector => {
             let (max_iter, tol) = if nx {
                 (p.usize_or("max_iter", 100), p.f64_or("tol", 1e-6))
             } else {
-                (p.usize_or("max_iterations", 100), p.f64_or("tolerance", 1e-6))
+                (
+                    p.usize_or("max_iterations", 100),
+                    p.f64_or("tolerance", 1e-6),
+                )
             };
             if g.node_count() == 0 {
-                return Err(failed("eigenvector centrality is undefined for an empty graph"));
+                return Err(failed(
+                    "eigenvector centrality is undefined for an empty graph",
+                ));
             }
             let r = eigenvector::eigenvector(g, max_iter, tol, cancel)?;
             if nx && !r.converged {
                 return Err(not_converged("eigenvector_centrality", max_iter));
             }
-            out(OutputValues::Float(r.scores), json!({"iterations": r.iterations, "converged": r.converged}))
+            out(
+                OutputValues::Float(r.scores),
+                json!({"iterations": r.iterations, "converged": r.converged}),
+            )
         }
         Kernel::Katz => {
             let cfg = katz::KatzConfig {
                 alpha: p.f64_or("alpha", 0.1),
                 beta: p.f64_or("beta", 1.0),
-                max_iter: if nx { p.usize_or("max_iter", 1000) } else { p.usize_or("max_iterations", 1000) },
-                tol: if nx { p.f64_or("tol", 1e-6) } else { p.f64_or("tolerance", 1e-6) },
+                max_iter: if nx {
+                    p.usize_or("max_iter", 1000)
+                } else {
+                    p.usize_or("max_iterations", 1000)
+                },
+                tol: if nx {
+                    p.f64_or("tol", 1e-6)
+                } else {
+                    p.f64_or("tolerance", 1e-6)
+                },
                 normalized: p.bool_or("normalized", true),
             };
             let r = katz::katz(g, &cfg, cancel)?;
             if !r.converged {
                 return Err(not_converged("katz_centrality", cfg.max_iter));
             }
-            out(OutputValues::Float(r.scores), json!({"iterations": r.iterations, "converged": r.converged}))
+            out(
+                OutputValues::Float(r.scores),
+                json!({"iterations": r.iterations, "converged": r.converged}),
+            )
         }
         Kernel::Wcc | Kernel::ConnectedComponents => {
             let c = wcc::wcc(g, cancel)?;
-            out(OutputValues::Partition(Partition { membership: c.component, count: c.count }), json!({"components": c.count}))
+            out(
+                OutputValues::Partition(Partition {
+                    membership: c.component,
+                    count: c.count,
+                }),
+                json!({"components": c.count}),
+            )
         }
         Kernel::Scc => {
             let c = scc::scc_tarjan(g, cancel)?;
-            out(OutputValues::Partition(Partition { membership: c.component, count: c.count }), json!({"components": c.count}))
+            out(
+                OutputValues::Partition(Partition {
+                    membership: c.component,
+                    count: c.count,
+                }),
+                json!({"components": c.count}),
+            )
         }
         Kernel::SccKosaraju => {
             let c = scc::scc_kosaraju(g, cancel)?;
-            out(OutputValues::Partition(Partition { membership: c.component, count: c.count }), json!({"components": c.count}))
+            out(
+                OutputValues::Partition(Partition {
+                    membership: c.component,
+                    count: c.count,
+                }),
+                json!({"components": c.count}),
+            )
         }
         Kernel::NumberConnectedComponents | Kernel::NumberWeaklyConnectedComponents => {
             let c = wcc::wcc(g, cancel)?.count;
@@ -266,7 +356,11 @@ pub fn run(info: &AlgorithmInfo, params: &ValidatedParams, graph: &GraphViews, c
             )
         }
         Kernel::Leiden => {
-            let cfg = leiden::LeidenConfig { resolution: p.f64_or("resolution", 1.0), max_levels: p.usize_or("max_iterations", 10), seed: p.seed() };
+            let cfg = leiden::LeidenConfig {
+                resolution: p.f64_or("resolution", 1.0),
+                max_levels: p.usize_or("max_iterations", 10),
+                seed: p.seed(),
+            };
             let r = leiden::leiden(g, &cfg, cancel)?;
             out(
                 OutputValues::Partition(Partition::from_membership(r.community)),
@@ -277,7 +371,10 @@ pub fn run(info: &AlgorithmInfo, params: &ValidatedParams, graph: &GraphViews, c
             let (max, tie) = if nx {
                 (usize::MAX, label_propagation::TieBreak::Largest)
             } else {
-                (p.usize_or("max_iterations", 100), label_propagation::TieBreak::Seeded(p.seed()))
+                (
+                    p.usize_or("max_iterations", 100),
+                    label_propagation::TieBreak::Seeded(p.seed()),
+                )
             };
             let r = label_propagation::label_propagation(g, max, tie, cancel)?;
             out(
@@ -287,7 +384,10 @@ pub fn run(info: &AlgorithmInfo, params: &ValidatedParams, graph: &GraphViews, c
         }
         Kernel::GreedyModularity => {
             let r = greedy_modularity::greedy_modularity(g, p.f64_or("resolution", 1.0), cancel)?;
-            out(OutputValues::Partition(Partition::from_membership(r.community)), json!({"communities": r.count, "modularity": r.modularity}))
+            out(
+                OutputValues::Partition(Partition::from_membership(r.community)),
+                json!({"communities": r.count, "modularity": r.modularity}),
+            )
         }
         Kernel::KCore => {
             let c = kcore::core_number(g, cancel)?;
@@ -296,15 +396,26 @@ pub fn run(info: &AlgorithmInfo, params: &ValidatedParams, graph: &GraphViews, c
         }
         Kernel::TriangleCount => {
             let t = triangles::triangles(g, cancel)?;
-            let per: Vec<i64> = t.per_node.iter().map(|&x| i64::try_from(x).unwrap_or(i64::MAX)).collect();
+            let per: Vec<i64> = t
+                .per_node
+                .iter()
+                .map(|&x| i64::try_from(x).unwrap_or(i64::MAX))
+                .collect();
             out(OutputValues::Int(per), json!({"triangles": t.total}))
         }
         Kernel::LocalClustering => {
             let c = clustering::clustering(g, cancel)?;
-            let avg = if c.is_empty() { 0.0 } else { c.iter().sum::<f64>() / c.len() as f64 };
+            let avg = if c.is_empty() {
+                0.0
+            } else {
+                c.iter().sum::<f64>() / c.len() as f64
+            };
             out(OutputValues::Float(c), json!({"average": avg}))
         }
-        Kernel::SquareClustering => out(OutputValues::Float(clustering::square_clustering(g, cancel)?), json!({})),
+        Kernel::SquareClustering => out(
+            OutputValues::Float(clustering::square_clustering(g, cancel)?),
+            json!({}),
+        ),
         Kernel::AverageClustering => {
             let v = clustering::average_clustering(g, cancel)?;
             out(OutputValues::Scalar(v.into()), json!({"value": v}))
@@ -321,24 +432,37 @@ pub fn run(info: &AlgorithmInfo, params: &ValidatedParams, graph: &GraphViews, c
             let iterations = p.usize_or("iterations", 3);
             let cfg = fastrp::FastRpConfig {
                 dimension: p.usize_or("embedding_dimension", 64),
-                iteration_weights: (0..iterations).map(|i| if i == 0 { 0.0 } else { 1.0 }).collect(),
+                iteration_weights: (0..iterations)
+                    .map(|i| if i == 0 { 0.0 } else { 1.0 })
+                    .collect(),
                 normalization_strength: p.f64_or("normalization_strength", 0.0),
                 direction: Direction::Both,
                 seed: p.seed(),
             };
             let e = fastrp::fastrp(g, &cfg, cancel)?;
-            out(OutputValues::Json(json!(e)), json!({"dimension": cfg.dimension, "nodes": e.len()}))
+            out(
+                OutputValues::Json(json!(e)),
+                json!({"dimension": cfg.dimension, "nodes": e.len()}),
+            )
         }
         Kernel::Similarity => {
-            let metric: similarity::Metric = serde_json::from_value(p.get("metric").clone()).unwrap_or(similarity::Metric::Jaccard);
-            let cfg = similarity::TopKConfig { k: p.usize_or("top_k", 10), exclude_neighbors: p.bool_or("exclude_neighbors", false), min_score: 0.0 };
+            let metric: similarity::Metric = serde_json::from_value(p.get("metric").clone())
+                .unwrap_or(similarity::Metric::Jaccard);
+            let cfg = similarity::TopKConfig {
+                k: p.usize_or("top_k", 10),
+                exclude_neighbors: p.bool_or("exclude_neighbors", false),
+                min_score: 0.0,
+            };
             let t = similarity::top_k(g, metric, &cfg, cancel)?;
             let pairs: usize = t.iter().map(Vec::len).sum();
             let doc: Vec<Value> = t
                 .iter()
                 .map(|row| Value::Array(row.iter().map(|&(v, s)| json!([v, s])).collect()))
                 .collect();
-            out(OutputValues::Json(Value::Array(doc)), json!({"pairs": pairs}))
+            out(
+                OutputValues::Json(Value::Array(doc)),
+                json!({"pairs": pairs}),
+            )
         }
     })
 }

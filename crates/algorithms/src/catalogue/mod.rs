@@ -17,7 +17,10 @@ pub use dispatch::{AlgorithmOutput, GraphViews, OutputValues, Partition, RunErro
 pub use native::native_catalogue;
 pub use networkx::{NETWORKX_UNAVAILABLE, networkx_catalogue};
 pub use params::{ParamError, ParamErrorReason, ValidatedParams, validate};
-pub use types::{AlgorithmInfo, AlgorithmType, Category, GraphTreatment, Kernel, Param, ParamType, ResultKind, ResultType};
+pub use types::{
+    AlgorithmInfo, AlgorithmType, Category, GraphTreatment, Kernel, Param, ParamType, ResultKind,
+    ResultType,
+};
 
 /// The catalogue for `algorithm_type`, sorted by name.
 pub fn catalogue(algorithm_type: AlgorithmType) -> &'static [AlgorithmInfo] {
@@ -34,13 +37,19 @@ pub fn find(algorithm_type: AlgorithmType, name: &str) -> Option<&'static Algori
 
 /// Catalogue listing with the `category` and `search` filters of `GET /algo/algorithms`
 /// (search: case-insensitive substring of name or description).
-pub fn list(algorithm_type: AlgorithmType, category: Option<Category>, search: Option<&str>) -> Vec<&'static AlgorithmInfo> {
+pub fn list(
+    algorithm_type: AlgorithmType,
+    category: Option<Category>,
+    search: Option<&str>,
+) -> Vec<&'static AlgorithmInfo> {
     let needle = search.map(str::to_lowercase);
     catalogue(algorithm_type)
         .iter()
         .filter(|a| category.is_none_or(|c| a.category == c))
         .filter(|a| {
-            needle.as_deref().is_none_or(|s| a.name.to_lowercase().contains(s) || a.description.to_lowercase().contains(s))
+            needle.as_deref().is_none_or(|s| {
+                a.name.to_lowercase().contains(s) || a.description.to_lowercase().contains(s)
+            })
         })
         .collect()
 }

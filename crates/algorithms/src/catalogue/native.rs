@@ -4,7 +4,9 @@
 use std::sync::OnceLock;
 
 use crate::catalogue::types::build::{boolean, choice, float, int, opt_int, seed};
-use crate::catalogue::types::{AlgorithmInfo, AlgorithmType, Category, GraphTreatment, Kernel, Param, ResultKind, ResultType};
+use crate::catalogue::types::{
+    AlgorithmInfo, AlgorithmType, Category, GraphTreatment, Kernel, Param, ResultKind, ResultType,
+};
 
 const MIN: u64 = 60_000;
 
@@ -41,7 +43,12 @@ fn entry(
 }
 
 fn max_iterations_ignored() -> Param {
-    int("max_iterations", 20, "Accepted for compatibility and ignored (the algorithm is exact)").range(Some(1.0), Some(1000.0))
+    int(
+        "max_iterations",
+        20,
+        "Accepted for compatibility and ignored (the algorithm is exact)",
+    )
+    .range(Some(1.0), Some(1000.0))
 }
 
 fn build() -> Vec<AlgorithmInfo> {
@@ -56,9 +63,21 @@ fn build() -> Vec<AlgorithmInfo> {
             Centrality,
             "PageRank score of every node (random-surfer importance along edge direction)",
             vec![
-                float("damping_factor", 0.85, "Probability of following an edge rather than teleporting").above(0.0).below(1.0),
-                int("max_iterations", 20, "Maximum power iterations").range(Some(1.0), Some(1000.0)),
-                float("tolerance", 1e-7, "Stop when the L1 change falls below n × tolerance").above(0.0),
+                float(
+                    "damping_factor",
+                    0.85,
+                    "Probability of following an edge rather than teleporting",
+                )
+                .above(0.0)
+                .below(1.0),
+                int("max_iterations", 20, "Maximum power iterations")
+                    .range(Some(1.0), Some(1000.0)),
+                float(
+                    "tolerance",
+                    1e-7,
+                    "Stop when the L1 change falls below n × tolerance",
+                )
+                .above(0.0),
             ],
             "PageRank score (sums to 1)",
             NodeValues,
@@ -74,9 +93,12 @@ fn build() -> Vec<AlgorithmInfo> {
             "Fraction of shortest paths passing through each node (exact Brandes, or sampled sources)",
             vec![
                 boolean("normalized", true, "Divide by the number of node pairs"),
-                opt_int("sample_size", "Number of sampled source nodes (null = exact); alias `k`")
-                    .range(Some(1.0), Some(10_000.0))
-                    .alias("k"),
+                opt_int(
+                    "sample_size",
+                    "Number of sampled source nodes (null = exact); alias `k`",
+                )
+                .range(Some(1.0), Some(10_000.0))
+                .alias("k"),
                 seed(false),
             ],
             "betweenness centrality",
@@ -91,7 +113,12 @@ fn build() -> Vec<AlgorithmInfo> {
             "Degree",
             Centrality,
             "Number of relationships of each node (parallel relationships each count)",
-            vec![choice("direction", "both", &["in", "out", "both"], "Which relationships to count")],
+            vec![choice(
+                "direction",
+                "both",
+                &["in", "out", "both"],
+                "Which relationships to count",
+            )],
             "degree",
             NodeValues,
             Some(Int64),
@@ -144,9 +171,19 @@ fn build() -> Vec<AlgorithmInfo> {
             Community,
             "Modularity-maximising communities (Louvain); id = smallest member _id",
             vec![
-                float("resolution", 1.0, "Resolution γ; below 1 favours larger communities").above(0.0),
+                float(
+                    "resolution",
+                    1.0,
+                    "Resolution γ; below 1 favours larger communities",
+                )
+                .above(0.0),
                 int("max_phases", 20, "Maximum aggregation phases").range(Some(1.0), Some(100.0)),
-                int("max_iterations", 20, "Maximum local-moving sweeps per phase").range(Some(1.0), Some(1000.0)),
+                int(
+                    "max_iterations",
+                    20,
+                    "Maximum local-moving sweeps per phase",
+                )
+                .range(Some(1.0), Some(1000.0)),
                 seed(false),
             ],
             "community id (smallest member _id)",
@@ -161,7 +198,10 @@ fn build() -> Vec<AlgorithmInfo> {
             "Label propagation",
             Community,
             "Semi-synchronous label propagation communities; id = smallest member _id",
-            vec![int("max_iterations", 100, "Maximum sweeps").range(Some(1.0), Some(1000.0)), seed(false)],
+            vec![
+                int("max_iterations", 100, "Maximum sweeps").range(Some(1.0), Some(1000.0)),
+                seed(false),
+            ],
             "community id (smallest member _id)",
             Partition,
             Some(Int64),
@@ -218,7 +258,11 @@ fn build() -> Vec<AlgorithmInfo> {
             "Closeness centrality",
             Centrality,
             "Inverse mean distance from the nodes that reach each node (Wasserman–Faust scaled)",
-            vec![boolean("wf_improved", true, "Scale by the fraction of nodes reached")],
+            vec![boolean(
+                "wf_improved",
+                true,
+                "Scale by the fraction of nodes reached",
+            )],
             "closeness centrality",
             NodeValues,
             Some(Double),
@@ -245,7 +289,8 @@ fn build() -> Vec<AlgorithmInfo> {
             Centrality,
             "Eigenvector centrality by power iteration",
             vec![
-                int("max_iterations", 100, "Maximum power iterations").range(Some(1.0), Some(10_000.0)),
+                int("max_iterations", 100, "Maximum power iterations")
+                    .range(Some(1.0), Some(10_000.0)),
                 float("tolerance", 1e-6, "Per-node convergence tolerance").above(0.0),
             ],
             "eigenvector centrality (unit norm)",
@@ -294,8 +339,14 @@ fn build() -> Vec<AlgorithmInfo> {
             "Fast random-projection node embeddings (returned as JSON, not written back)",
             vec![
                 int("embedding_dimension", 64, "Embedding size").range(Some(1.0), Some(1024.0)),
-                int("iterations", 3, "Propagation steps (weights 0, 1, 1, …)").range(Some(1.0), Some(20.0)),
-                float("normalization_strength", 0.0, "Degree normalisation exponent β").range(Some(-1.0), Some(1.0)),
+                int("iterations", 3, "Propagation steps (weights 0, 1, 1, …)")
+                    .range(Some(1.0), Some(20.0)),
+                float(
+                    "normalization_strength",
+                    0.0,
+                    "Degree normalisation exponent β",
+                )
+                .range(Some(-1.0), Some(1.0)),
                 seed(false),
             ],
             "embedding vectors per node",
@@ -326,7 +377,11 @@ fn build() -> Vec<AlgorithmInfo> {
                     "Similarity metric",
                 ),
                 int("top_k", 10, "Pairs kept per node").range(Some(1.0), Some(1000.0)),
-                boolean("exclude_neighbors", false, "Skip already-adjacent pairs (link prediction)"),
+                boolean(
+                    "exclude_neighbors",
+                    false,
+                    "Skip already-adjacent pairs (link prediction)",
+                ),
             ],
             "top-k (node, score) pairs per node",
             Json,

@@ -8,7 +8,9 @@
 use std::sync::OnceLock;
 
 use crate::catalogue::types::build::{boolean, float, int, opt_int, seed};
-use crate::catalogue::types::{AlgorithmInfo, AlgorithmType, Category, GraphTreatment, Kernel, Param, ResultKind, ResultType};
+use crate::catalogue::types::{
+    AlgorithmInfo, AlgorithmType, Category, GraphTreatment, Kernel, Param, ResultKind, ResultType,
+};
 
 const MIN: u64 = 60_000;
 
@@ -17,16 +19,40 @@ const MIN: u64 = 60_000;
 pub const NETWORKX_UNAVAILABLE: &[(&str, &str)] = &[
     ("hits", "not implemented"),
     ("load_centrality", "not implemented"),
-    ("communicability_betweenness_centrality", "dense-matrix algorithm, too expensive for instance graphs"),
-    ("current_flow_betweenness_centrality", "dense-matrix algorithm, too expensive for instance graphs"),
-    ("asyn_lpa_communities", "not implemented; use label_propagation_communities"),
+    (
+        "communicability_betweenness_centrality",
+        "dense-matrix algorithm, too expensive for instance graphs",
+    ),
+    (
+        "current_flow_betweenness_centrality",
+        "dense-matrix algorithm, too expensive for instance graphs",
+    ),
+    (
+        "asyn_lpa_communities",
+        "not implemented; use label_propagation_communities",
+    ),
     ("girvan_newman", "not implemented (quadratic in edges)"),
     ("k_clique_communities", "not implemented"),
-    ("jaccard_coefficient", "use the native node_similarity algorithm (top-k per node)"),
-    ("adamic_adar_index", "use the native node_similarity algorithm (top-k per node)"),
-    ("resource_allocation_index", "use the native node_similarity algorithm (top-k per node)"),
-    ("preferential_attachment", "use the native node_similarity algorithm (top-k per node)"),
-    ("all_pairs_shortest_path_length", "unbounded output; not exposed"),
+    (
+        "jaccard_coefficient",
+        "use the native node_similarity algorithm (top-k per node)",
+    ),
+    (
+        "adamic_adar_index",
+        "use the native node_similarity algorithm (top-k per node)",
+    ),
+    (
+        "resource_allocation_index",
+        "use the native node_similarity algorithm (top-k per node)",
+    ),
+    (
+        "preferential_attachment",
+        "use the native node_similarity algorithm (top-k per node)",
+    ),
+    (
+        "all_pairs_shortest_path_length",
+        "unbounded output; not exposed",
+    ),
 ];
 
 #[allow(clippy::too_many_arguments)] // one row of the catalogue table
@@ -49,7 +75,9 @@ fn entry(
         algorithm_type: AlgorithmType::Networkx,
         category,
         description,
-        long_description: Some("Computed natively with NetworkX semantics; parity with NetworkX is tested to 1e-9."),
+        long_description: Some(
+            "Computed natively with NetworkX semantics; parity with NetworkX is tested to 1e-9.",
+        ),
         parameters,
         returns,
         result_kind,
@@ -62,15 +90,64 @@ fn entry(
 }
 
 #[allow(clippy::too_many_arguments)] // one row of the catalogue table
-fn node_values(name: &'static str, display: &'static str, cat: Category, desc: &'static str, params: Vec<Param>, ty: ResultType, g: GraphTreatment, timeout: u64, k: Kernel) -> AlgorithmInfo {
-    entry(name, display, cat, desc, params, desc, ResultKind::NodeValues, Some(ty), g, timeout, k)
+fn node_values(
+    name: &'static str,
+    display: &'static str,
+    cat: Category,
+    desc: &'static str,
+    params: Vec<Param>,
+    ty: ResultType,
+    g: GraphTreatment,
+    timeout: u64,
+    k: Kernel,
+) -> AlgorithmInfo {
+    entry(
+        name,
+        display,
+        cat,
+        desc,
+        params,
+        desc,
+        ResultKind::NodeValues,
+        Some(ty),
+        g,
+        timeout,
+        k,
+    )
 }
 
-fn scalar(name: &'static str, display: &'static str, cat: Category, desc: &'static str, g: GraphTreatment, k: Kernel) -> AlgorithmInfo {
-    entry(name, display, cat, desc, vec![], "a single number (result.value)", ResultKind::Scalar, None, g, 5 * MIN, k)
+fn scalar(
+    name: &'static str,
+    display: &'static str,
+    cat: Category,
+    desc: &'static str,
+    g: GraphTreatment,
+    k: Kernel,
+) -> AlgorithmInfo {
+    entry(
+        name,
+        display,
+        cat,
+        desc,
+        vec![],
+        "a single number (result.value)",
+        ResultKind::Scalar,
+        None,
+        g,
+        5 * MIN,
+        k,
+    )
 }
 
-fn partition(name: &'static str, display: &'static str, desc: &'static str, params: Vec<Param>, g: GraphTreatment, timeout: u64, k: Kernel) -> AlgorithmInfo {
+fn partition(
+    name: &'static str,
+    display: &'static str,
+    desc: &'static str,
+    params: Vec<Param>,
+    g: GraphTreatment,
+    timeout: u64,
+    k: Kernel,
+) -> AlgorithmInfo {
     entry(
         name,
         display,
@@ -90,12 +167,44 @@ fn build() -> Vec<AlgorithmInfo> {
     use Category::*;
     use GraphTreatment::*;
     use ResultType::*;
-    let max_iter = |d: i64| int("max_iter", d, "Maximum number of iterations").range(Some(1.0), Some(100_000.0));
+    let max_iter = |d: i64| {
+        int("max_iter", d, "Maximum number of iterations").range(Some(1.0), Some(100_000.0))
+    };
     let tol = || float("tol", 1e-6, "Error tolerance used to check convergence").above(0.0);
     let mut v = vec![
-        node_values("degree_centrality", "Degree centrality", Centrality, "Degree divided by n − 1", vec![], Double, Directed, MIN, Kernel::DegreeCentrality),
-        node_values("in_degree_centrality", "In-degree centrality", Centrality, "In-degree divided by n − 1", vec![], Double, Directed, MIN, Kernel::InDegreeCentrality),
-        node_values("out_degree_centrality", "Out-degree centrality", Centrality, "Out-degree divided by n − 1", vec![], Double, Directed, MIN, Kernel::OutDegreeCentrality),
+        node_values(
+            "degree_centrality",
+            "Degree centrality",
+            Centrality,
+            "Degree divided by n − 1",
+            vec![],
+            Double,
+            Directed,
+            MIN,
+            Kernel::DegreeCentrality,
+        ),
+        node_values(
+            "in_degree_centrality",
+            "In-degree centrality",
+            Centrality,
+            "In-degree divided by n − 1",
+            vec![],
+            Double,
+            Directed,
+            MIN,
+            Kernel::InDegreeCentrality,
+        ),
+        node_values(
+            "out_degree_centrality",
+            "Out-degree centrality",
+            Centrality,
+            "Out-degree divided by n − 1",
+            vec![],
+            Double,
+            Directed,
+            MIN,
+            Kernel::OutDegreeCentrality,
+        ),
         node_values(
             "betweenness_centrality",
             "Betweenness centrality",
@@ -116,13 +225,27 @@ fn build() -> Vec<AlgorithmInfo> {
             "Closeness centrality",
             Centrality,
             "Closeness centrality (incoming distances on directed graphs)",
-            vec![boolean("wf_improved", true, "Wasserman–Faust scaling for disconnected graphs")],
+            vec![boolean(
+                "wf_improved",
+                true,
+                "Wasserman–Faust scaling for disconnected graphs",
+            )],
             Double,
             Directed,
             30 * MIN,
             Kernel::Closeness,
         ),
-        node_values("harmonic_centrality", "Harmonic centrality", Centrality, "Sum of reciprocal distances to the node", vec![], Double, Directed, 30 * MIN, Kernel::Harmonic),
+        node_values(
+            "harmonic_centrality",
+            "Harmonic centrality",
+            Centrality,
+            "Sum of reciprocal distances to the node",
+            vec![],
+            Double,
+            Directed,
+            30 * MIN,
+            Kernel::Harmonic,
+        ),
         node_values(
             "eigenvector_centrality",
             "Eigenvector centrality",
@@ -141,7 +264,11 @@ fn build() -> Vec<AlgorithmInfo> {
             "Katz centrality (fails if it does not converge in max_iter)",
             vec![
                 float("alpha", 0.1, "Attenuation factor").above(0.0),
-                float("beta", 1.0, "Weight attributed to the immediate neighbourhood"),
+                float(
+                    "beta",
+                    1.0,
+                    "Weight attributed to the immediate neighbourhood",
+                ),
                 max_iter(1000),
                 tol(),
                 boolean("normalized", true, "Normalise to unit Euclidean norm"),
@@ -156,20 +283,94 @@ fn build() -> Vec<AlgorithmInfo> {
             "PageRank",
             Centrality,
             "PageRank (fails if it does not converge in max_iter)",
-            vec![float("alpha", 0.85, "Damping parameter").above(0.0).below(1.0), max_iter(100), tol()],
+            vec![
+                float("alpha", 0.85, "Damping parameter")
+                    .above(0.0)
+                    .below(1.0),
+                max_iter(100),
+                tol(),
+            ],
             Double,
             Directed,
             5 * MIN,
             Kernel::PageRank,
         ),
-        node_values("clustering", "Clustering coefficient", Clustering, "Local clustering coefficient", vec![], Double, Undirected, 10 * MIN, Kernel::LocalClustering),
-        node_values("square_clustering", "Square clustering", Clustering, "Squares clustering coefficient", vec![], Double, Undirected, 30 * MIN, Kernel::SquareClustering),
-        node_values("triangles", "Triangles", Clustering, "Number of triangles through the node", vec![], Int64, Undirected, 10 * MIN, Kernel::TriangleCount),
-        node_values("core_number", "Core number", Community, "Core number (self-loops ignored)", vec![], Int64, Undirected, 5 * MIN, Kernel::KCore),
-        scalar("average_clustering", "Average clustering", Clustering, "Mean local clustering coefficient", Undirected, Kernel::AverageClustering),
-        scalar("transitivity", "Transitivity", Clustering, "Fraction of connected triples that are triangles", Undirected, Kernel::Transitivity),
-        scalar("density", "Density", Other, "Edges divided by possible edges", Directed, Kernel::Density),
-        scalar("number_connected_components", "Number of connected components", Community, "Number of connected components", Undirected, Kernel::NumberConnectedComponents),
+        node_values(
+            "clustering",
+            "Clustering coefficient",
+            Clustering,
+            "Local clustering coefficient",
+            vec![],
+            Double,
+            Undirected,
+            10 * MIN,
+            Kernel::LocalClustering,
+        ),
+        node_values(
+            "square_clustering",
+            "Square clustering",
+            Clustering,
+            "Squares clustering coefficient",
+            vec![],
+            Double,
+            Undirected,
+            30 * MIN,
+            Kernel::SquareClustering,
+        ),
+        node_values(
+            "triangles",
+            "Triangles",
+            Clustering,
+            "Number of triangles through the node",
+            vec![],
+            Int64,
+            Undirected,
+            10 * MIN,
+            Kernel::TriangleCount,
+        ),
+        node_values(
+            "core_number",
+            "Core number",
+            Community,
+            "Core number (self-loops ignored)",
+            vec![],
+            Int64,
+            Undirected,
+            5 * MIN,
+            Kernel::KCore,
+        ),
+        scalar(
+            "average_clustering",
+            "Average clustering",
+            Clustering,
+            "Mean local clustering coefficient",
+            Undirected,
+            Kernel::AverageClustering,
+        ),
+        scalar(
+            "transitivity",
+            "Transitivity",
+            Clustering,
+            "Fraction of connected triples that are triangles",
+            Undirected,
+            Kernel::Transitivity,
+        ),
+        scalar(
+            "density",
+            "Density",
+            Other,
+            "Edges divided by possible edges",
+            Directed,
+            Kernel::Density,
+        ),
+        scalar(
+            "number_connected_components",
+            "Number of connected components",
+            Community,
+            "Number of connected components",
+            Undirected,
+            Kernel::NumberConnectedComponents,
+        ),
         scalar(
             "number_strongly_connected_components",
             "Number of strongly connected components",
@@ -186,9 +387,33 @@ fn build() -> Vec<AlgorithmInfo> {
             Directed,
             Kernel::NumberWeaklyConnectedComponents,
         ),
-        partition("connected_components", "Connected components", "Connected components", vec![], Undirected, 5 * MIN, Kernel::ConnectedComponents),
-        partition("weakly_connected_components", "Weakly connected components", "Weakly connected components", vec![], Directed, 5 * MIN, Kernel::Wcc),
-        partition("strongly_connected_components", "Strongly connected components", "Strongly connected components (Tarjan)", vec![], Directed, 5 * MIN, Kernel::Scc),
+        partition(
+            "connected_components",
+            "Connected components",
+            "Connected components",
+            vec![],
+            Undirected,
+            5 * MIN,
+            Kernel::ConnectedComponents,
+        ),
+        partition(
+            "weakly_connected_components",
+            "Weakly connected components",
+            "Weakly connected components",
+            vec![],
+            Directed,
+            5 * MIN,
+            Kernel::Wcc,
+        ),
+        partition(
+            "strongly_connected_components",
+            "Strongly connected components",
+            "Strongly connected components (Tarjan)",
+            vec![],
+            Directed,
+            5 * MIN,
+            Kernel::Scc,
+        ),
         partition(
             "kosaraju_strongly_connected_components",
             "Strongly connected components (Kosaraju)",
@@ -204,8 +429,14 @@ fn build() -> Vec<AlgorithmInfo> {
             "Louvain modularity communities",
             vec![
                 float("resolution", 1.0, "Resolution γ").above(0.0),
-                float("threshold", 1e-7, "Minimum modularity gain for another level").range(Some(0.0), None),
-                opt_int("max_level", "Maximum number of levels (null = no limit)").range(Some(1.0), None),
+                float(
+                    "threshold",
+                    1e-7,
+                    "Minimum modularity gain for another level",
+                )
+                .range(Some(0.0), None),
+                opt_int("max_level", "Maximum number of levels (null = no limit)")
+                    .range(Some(1.0), None),
                 seed(true),
             ],
             Undirected,

@@ -43,8 +43,16 @@ pub struct ParamError {
 
 impl ParamError {
     fn new(name: &str, reason: ParamErrorReason, message: impl Into<String>) -> Self {
-        let field = if name.is_empty() { "parameters".to_string() } else { format!("parameters.{name}") };
-        Self { field, reason, message: message.into() }
+        let field = if name.is_empty() {
+            "parameters".to_string()
+        } else {
+            format!("parameters.{name}")
+        };
+        Self {
+            field,
+            reason,
+            message: message.into(),
+        }
     }
 }
 
@@ -75,12 +83,16 @@ impl ValidatedParams {
 
     /// An integer parameter as `usize` (`default` if unset, null or negative).
     pub fn usize_or(&self, name: &str, default: usize) -> usize {
-        self.get(name).as_u64().map_or(default, |x| usize::try_from(x).unwrap_or(usize::MAX))
+        self.get(name)
+            .as_u64()
+            .map_or(default, |x| usize::try_from(x).unwrap_or(usize::MAX))
     }
 
     /// An optional integer parameter as `usize`.
     pub fn opt_usize(&self, name: &str) -> Option<usize> {
-        self.get(name).as_u64().map(|x| usize::try_from(x).unwrap_or(usize::MAX))
+        self.get(name)
+            .as_u64()
+            .map(|x| usize::try_from(x).unwrap_or(usize::MAX))
     }
 
     /// A seed (`0` if unset or null).
@@ -117,10 +129,20 @@ fn check_one(p: &Param, v: &Value) -> Result<Value, ParamError> {
         return if p.nullable || p.default.is_null() && !p.required {
             Ok(Value::Null)
         } else {
-            Err(ParamError::new(p.name, WrongType, format!("must be {}, not null", type_name(p.param_type))))
+            Err(ParamError::new(
+                p.name,
+                WrongType,
+                format!("must be {}, not null", type_name(p.param_type)),
+            ))
         };
     }
-    let wrong = || ParamError::new(p.name, WrongType, format!("must be {}", type_name(p.param_type)));
+    let wrong = || {
+        ParamError::new(
+            p.name,
+            WrongType,
+            format!("must be {}", type_name(p.param_type)),
+        )
+    };
     let number = match p.param_type {
         ParamType::Int => Some(v.as_i64().ok_or_else(wrong)? as f64),
         ParamType::Float => Some(v.as_f64().ok_or_else(wrong)?),
@@ -133,7 +155,11 @@ fn check_one(p: &Param, v: &Value) -> Result<Value, ParamError> {
             if let Some(allowed) = &p.allowed
                 && !allowed.contains(&s)
             {
-                return Err(ParamError::new(p.name, NotAllowed, format!("must be one of {}", allowed.join(", "))));
+                return Err(ParamError::new(
+                    p.name,
+                    NotAllowed,
+                    format!("must be one of {}", allowed.join(", ")),
+                ));
             }
             None
         }
@@ -158,17 +184,33 @@ fn check_one(p: &Param, v: &Value) -> Result<Value, ParamError> {
             return Err(ParamError::new(p.name, OutOfRange, "must be finite"));
         }
         if let Some(min) = p.minimum {
-            let bad = if p.exclusive_minimum { x <= min } else { x < min };
+            let bad = if p.exclusive_minimum {
+                x <= min
+            } else {
+                x < min
+            };
             if bad {
                 let op = if p.exclusive_minimum { ">" } else { ">=" };
-                return Err(ParamError::new(p.name, OutOfRange, format!("must be {op} {min}")));
+                return Err(ParamError::new(
+                    p.name,
+                    OutOfRange,
+                    format!("must be {op} {min}"),
+                ));
             }
         }
         if let Some(max) = p.maximum {
-            let bad = if p.exclusive_maximum { x >= max } else { x > max };
+            let bad = if p.exclusive_maximum {
+                x >= max
+            } else {
+                x > max
+            };
             if bad {
                 let op = if p.exclusive_maximum { "<" } else { "<=" };
-                return Err(ParamError::new(p.name, OutOfRange, format!("must be {op} {max}")));
+                return Err(ParamError::new(
+                    p.name,
+                    OutOfRange,
+                    format!("must be {op} {max}"),
+                ));
             }
         }
     }
@@ -186,10 +228,16 @@ pub fn validate(info: &AlgorithmInfo, parameters: &Value) -> Result<ValidatedPar
     let mut out = Map::new();
     let mut used: Vec<&str> = Vec::new();
     for p in &info.parameters {
-        let mut names = std::iter::once(p.name).chain(p.aliases.iter().copied()).filter(|n| given.contains_key(*n));
+        let mut names = std::iter::once(p.name)
+            .chain(p.aliases.iter().copied())
+            .filter(|n| given.contains_key(*n));
         let first = names.next();
         if let Some(second) = names.next() {
-            return Err(ParamError::new(second, Duplicate, format!("given together with `{}`", first.unwrap_or(p.name))));
+            return Err(ParamError::new(
+                second,
+                Duplicate,
+                format!("given together with `{}`", first.unwrap_or(p.name)),
+            ));
         }
         match first {
             Some(name) => {
@@ -204,8 +252,16 @@ pub fn validate(info: &AlgorithmInfo, parameters: &Value) -> Result<ValidatedPar
     }
     if let Some(unknown) = given.keys().find(|k| !used.contains(&k.as_str())) {
         let known: Vec<&str> = info.parameters.iter().map(|p| p.name).collect();
-        let hint = if known.is_empty() { "this algorithm takes no parameters".to_string() } else { format!("accepted: {}", known.join(", ")) };
-        return Err(ParamError::new(unknown, Unknown, format!("unknown parameter; {hint}")));
+        let hint = if known.is_empty() {
+            "this algorithm takes no parameters".to_string()
+        } else {
+            format!("accepted: {}", known.join(", "))
+        };
+        return Err(ParamError::new(
+            unknown,
+            Unknown,
+            format!("unknown parameter; {hint}"),
+        ));
     }
     Ok(ValidatedParams(out))
 }

@@ -60,7 +60,10 @@ fn catalogues_cover_the_spec_minimum_and_are_sorted() {
         sorted.sort_unstable();
         assert_eq!(names, sorted);
     }
-    assert!(find(AlgorithmType::Native, "PageRank").is_none(), "names are case-sensitive");
+    assert!(
+        find(AlgorithmType::Native, "PageRank").is_none(),
+        "names are case-sensitive"
+    );
     for (name, _) in NETWORKX_UNAVAILABLE {
         assert!(find(AlgorithmType::Networkx, name).is_none());
     }
@@ -76,7 +79,12 @@ fn algorithm_info_serialises_in_api_shape() {
     assert_eq!(v["result_type"], "DOUBLE");
     assert_eq!(v["graph_treatment"], "directed");
     assert_eq!(v["supports_write_back"], true);
-    let sample = v["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "sample_size").unwrap();
+    let sample = v["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "sample_size")
+        .unwrap();
     assert_eq!(sample["type"], "int");
     assert_eq!(sample["default"], serde_json::Value::Null);
     assert_eq!(sample["minimum"], 1.0);
@@ -104,24 +112,70 @@ fn validation_fills_defaults_and_names_the_field() {
     assert_eq!(ok.as_map()["damping_factor"], 0.85);
     assert_eq!(ok.as_map()["max_iterations"], 50);
     let cases = [
-        (json!({"bogus": 1}), "parameters.bogus", ParamErrorReason::Unknown),
-        (json!({"damping_factor": "high"}), "parameters.damping_factor", ParamErrorReason::WrongType),
-        (json!({"damping_factor": 1.0}), "parameters.damping_factor", ParamErrorReason::OutOfRange),
-        (json!({"max_iterations": 0}), "parameters.max_iterations", ParamErrorReason::OutOfRange),
-        (json!({"max_iterations": 2.5}), "parameters.max_iterations", ParamErrorReason::WrongType),
-        (json!({"tolerance": 0}), "parameters.tolerance", ParamErrorReason::OutOfRange),
+        (
+            json!({"bogus": 1}),
+            "parameters.bogus",
+            ParamErrorReason::Unknown,
+        ),
+        (
+            json!({"damping_factor": "high"}),
+            "parameters.damping_factor",
+            ParamErrorReason::WrongType,
+        ),
+        (
+            json!({"damping_factor": 1.0}),
+            "parameters.damping_factor",
+            ParamErrorReason::OutOfRange,
+        ),
+        (
+            json!({"max_iterations": 0}),
+            "parameters.max_iterations",
+            ParamErrorReason::OutOfRange,
+        ),
+        (
+            json!({"max_iterations": 2.5}),
+            "parameters.max_iterations",
+            ParamErrorReason::WrongType,
+        ),
+        (
+            json!({"tolerance": 0}),
+            "parameters.tolerance",
+            ParamErrorReason::OutOfRange,
+        ),
         (json!([1]), "parameters", ParamErrorReason::NotAnObject),
     ];
     for (input, field, reason) in cases {
         let e = validate(pr, &input).unwrap_err();
-        assert_eq!((e.field.as_str(), e.reason.clone()), (field, reason), "{input}");
+        assert_eq!(
+            (e.field.as_str(), e.reason.clone()),
+            (field, reason),
+            "{input}"
+        );
     }
     let deg = find(AlgorithmType::Native, "degree").unwrap();
-    assert_eq!(validate(deg, &json!({"direction": "sideways"})).unwrap_err().reason, ParamErrorReason::NotAllowed);
+    assert_eq!(
+        validate(deg, &json!({"direction": "sideways"}))
+            .unwrap_err()
+            .reason,
+        ParamErrorReason::NotAllowed
+    );
     let bc = find(AlgorithmType::Native, "betweenness").unwrap();
-    assert_eq!(validate(bc, &json!({"k": 5})).unwrap().get("sample_size"), &json!(5));
-    assert_eq!(validate(bc, &json!({"k": 5, "sample_size": 5})).unwrap_err().reason, ParamErrorReason::Duplicate);
-    assert_eq!(validate(bc, &json!({"sample_size": null})).unwrap().get("sample_size"), &json!(null));
+    assert_eq!(
+        validate(bc, &json!({"k": 5})).unwrap().get("sample_size"),
+        &json!(5)
+    );
+    assert_eq!(
+        validate(bc, &json!({"k": 5, "sample_size": 5}))
+            .unwrap_err()
+            .reason,
+        ParamErrorReason::Duplicate
+    );
+    assert_eq!(
+        validate(bc, &json!({"sample_size": null}))
+            .unwrap()
+            .get("sample_size"),
+        &json!(null)
+    );
     let kc = find(AlgorithmType::Native, "kcore").unwrap();
     assert_eq!(validate(kc, &json!(null)).unwrap().as_map().len(), 0);
 }
@@ -132,16 +186,22 @@ fn every_entry_runs_with_defaults() {
     for t in [AlgorithmType::Native, AlgorithmType::Networkx] {
         for a in catalogue(t) {
             let p = validate(a, &json!({})).unwrap();
-            let out = run(a, &p, &g, &Cancel::never()).unwrap_or_else(|e| panic!("{}: {e}", a.name));
+            let out =
+                run(a, &p, &g, &Cancel::never()).unwrap_or_else(|e| panic!("{}: {e}", a.name));
             let n = g.node_count();
             match (&out.values, a.result_kind) {
-                (OutputValues::Float(v), ResultKind::NodeValues) => assert_eq!(v.len(), n, "{}", a.name),
-                (OutputValues::Int(v), ResultKind::NodeValues) => assert_eq!(v.len(), n, "{}", a.name),
+                (OutputValues::Float(v), ResultKind::NodeValues) => {
+                    assert_eq!(v.len(), n, "{}", a.name)
+                }
+                (OutputValues::Int(v), ResultKind::NodeValues) => {
+                    assert_eq!(v.len(), n, "{}", a.name)
+                }
                 (OutputValues::Partition(p), ResultKind::Partition) => {
                     assert_eq!(p.membership.len(), n, "{}", a.name);
                     assert!(p.count >= 1);
                 }
-                (OutputValues::Scalar(_), ResultKind::Scalar) | (OutputValues::Json(_), ResultKind::Json) => {}
+                (OutputValues::Scalar(_), ResultKind::Scalar)
+                | (OutputValues::Json(_), ResultKind::Json) => {}
                 (v, k) => panic!("{}: {k:?} produced {v:?}", a.name),
             }
         }
@@ -161,16 +221,30 @@ fn summaries_follow_the_spec() {
     assert!(pr.summary.contains_key("converged"));
     let lv = go(AlgorithmType::Native, "louvain");
     assert!(lv.summary["modularity"].as_f64().unwrap() > 0.3);
-    let OutputValues::Partition(p) = &lv.values else { panic!() };
+    let OutputValues::Partition(p) = &lv.values else {
+        panic!()
+    };
     assert_eq!(lv.summary["communities"], p.count);
     assert_eq!(go(AlgorithmType::Native, "wcc").summary["components"], 5);
     let cc = go(AlgorithmType::Networkx, "connected_components");
-    let OutputValues::Partition(p) = &cc.values else { panic!() };
+    let OutputValues::Partition(p) = &cc.values else {
+        panic!()
+    };
     // 3 blocks joined into one component, a 4-cycle, and 3 isolated nodes.
     assert_eq!(p.dense_indices()[..3], [0, 0, 0]);
     assert_eq!(*p.dense_indices().last().unwrap(), 4);
-    assert!(go(AlgorithmType::Native, "triangle_count").summary["triangles"].as_u64().unwrap() > 0);
-    assert!(go(AlgorithmType::Native, "degree").summary["max_degree"].as_i64().unwrap() > 0);
+    assert!(
+        go(AlgorithmType::Native, "triangle_count").summary["triangles"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        go(AlgorithmType::Native, "degree").summary["max_degree"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
 }
 
 #[test]
@@ -178,10 +252,16 @@ fn non_convergence_fails_for_networkx_and_cancellation_is_reported() {
     let g = views();
     let a = find(AlgorithmType::Networkx, "pagerank").unwrap();
     let p = validate(a, &json!({"max_iter": 1})).unwrap();
-    assert!(matches!(run(a, &p, &g, &Cancel::never()), Err(RunError::Failed { .. })));
+    assert!(matches!(
+        run(a, &p, &g, &Cancel::never()),
+        Err(RunError::Failed { .. })
+    ));
     let cancel = Cancel::never();
     cancel.cancel();
     let b = find(AlgorithmType::Native, "betweenness").unwrap();
     let p = validate(b, &json!({})).unwrap();
-    assert_eq!(run(b, &p, &g, &cancel), Err(RunError::Interrupted(crate::Interrupted::Cancelled)));
+    assert_eq!(
+        run(b, &p, &g, &cancel),
+        Err(RunError::Interrupted(crate::Interrupted::Cancelled))
+    );
 }

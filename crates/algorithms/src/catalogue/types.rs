@@ -213,7 +213,12 @@ pub struct AlgorithmInfo {
 pub(crate) mod build {
     use super::*;
 
-    fn base(name: &'static str, param_type: ParamType, default: Value, description: &'static str) -> Param {
+    fn base(
+        name: &'static str,
+        param_type: ParamType,
+        default: Value,
+        description: &'static str,
+    ) -> Param {
         Param {
             name,
             param_type,
@@ -242,7 +247,10 @@ pub(crate) mod build {
 
     /// An optional integer parameter (default `null`).
     pub fn opt_int(name: &'static str, description: &'static str) -> Param {
-        Param { nullable: true, ..base(name, ParamType::Int, Value::Null, description) }
+        Param {
+            nullable: true,
+            ..base(name, ParamType::Int, Value::Null, description)
+        }
     }
 
     /// A boolean parameter.
@@ -251,8 +259,16 @@ pub(crate) mod build {
     }
 
     /// A string parameter restricted to `allowed`.
-    pub fn choice(name: &'static str, default: &'static str, allowed: &[&'static str], description: &'static str) -> Param {
-        Param { allowed: Some(allowed.to_vec()), ..base(name, ParamType::String, default.into(), description) }
+    pub fn choice(
+        name: &'static str,
+        default: &'static str,
+        allowed: &[&'static str],
+        description: &'static str,
+    ) -> Param {
+        Param {
+            allowed: Some(allowed.to_vec()),
+            ..base(name, ParamType::String, default.into(), description)
+        }
     }
 
     /// Seed parameter (non-negative; `null` accepted and meaning 0 where `nullable`).
@@ -261,7 +277,12 @@ pub(crate) mod build {
         Param {
             minimum: Some(0.0),
             nullable,
-            ..base("seed", ParamType::Int, default, "Random seed; identical inputs and seed give identical results (null = 0)")
+            ..base(
+                "seed",
+                ParamType::Int,
+                default,
+                "Random seed; identical inputs and seed give identical results (null = 0)",
+            )
         }
     }
 

@@ -33,7 +33,10 @@ pub fn sample_sources(n: usize, k: Option<usize>, seed: u64) -> Vec<u32> {
     match k {
         Some(k) if k < n => {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let mut s: Vec<u32> = sample(&mut rng, n, k).into_iter().map(|i| i as u32).collect();
+            let mut s: Vec<u32> = sample(&mut rng, n, k)
+                .into_iter()
+                .map(|i| i as u32)
+                .collect();
             s.sort_unstable();
             s
         }
@@ -42,18 +45,32 @@ pub fn sample_sources(n: usize, k: Option<usize>, seed: u64) -> Vec<u32> {
 }
 
 /// Betweenness centrality of every node.
-pub fn betweenness(g: &Csr, cfg: &BetweennessConfig, cancel: &Cancel) -> Result<Vec<f64>, Interrupted> {
+pub fn betweenness(
+    g: &Csr,
+    cfg: &BetweennessConfig,
+    cancel: &Cancel,
+) -> Result<Vec<f64>, Interrupted> {
     let n = g.node_count();
     let sampled = cfg.k.filter(|&k| k < n);
     let sources = sample_sources(n, cfg.k, cfg.seed);
     let mut bc = betweenness_from_sources(g, &sources, cancel)?;
-    rescale(&mut bc, g.is_directed(), cfg.normalized, sampled.map(|_| sources.as_slice()));
+    rescale(
+        &mut bc,
+        g.is_directed(),
+        cfg.normalized,
+        sampled.map(|_| sources.as_slice()),
+    );
     Ok(bc)
 }
 
 /// Betweenness estimated from the given source sample, rescaled like NetworkX does for a
 /// `k`-sample of exactly these sources (lets callers and tests choose the sample).
-pub fn betweenness_with_sources(g: &Csr, sources: &[u32], normalized: bool, cancel: &Cancel) -> Result<Vec<f64>, Interrupted> {
+pub fn betweenness_with_sources(
+    g: &Csr,
+    sources: &[u32],
+    normalized: bool,
+    cancel: &Cancel,
+) -> Result<Vec<f64>, Interrupted> {
     let mut bc = betweenness_from_sources(g, sources, cancel)?;
     let sampled = (sources.len() < g.node_count()).then_some(sources);
     rescale(&mut bc, g.is_directed(), normalized, sampled);
@@ -61,7 +78,11 @@ pub fn betweenness_with_sources(g: &Csr, sources: &[u32], normalized: bool, canc
 }
 
 /// Raw (unscaled) Brandes dependency sums from the given sources.
-pub fn betweenness_from_sources(g: &Csr, sources: &[u32], cancel: &Cancel) -> Result<Vec<f64>, Interrupted> {
+pub fn betweenness_from_sources(
+    g: &Csr,
+    sources: &[u32],
+    cancel: &Cancel,
+) -> Result<Vec<f64>, Interrupted> {
     let n = g.node_count();
     let mut total = vec![0.0; n];
     let blocks: Vec<&[u32]> = sources.chunks(BLOCK).collect();
@@ -102,7 +123,12 @@ struct Brandes {
 
 impl Brandes {
     fn new(n: usize) -> Self {
-        Self { sigma: vec![0.0; n], dist: vec![-1; n], delta: vec![0.0; n], stack: Vec::new() }
+        Self {
+            sigma: vec![0.0; n],
+            dist: vec![-1; n],
+            delta: vec![0.0; n],
+            stack: Vec::new(),
+        }
     }
 
     fn accumulate(&mut self, g: &Csr, s: u32, acc: &mut [f64]) {
@@ -161,7 +187,11 @@ fn rescale(bc: &mut [f64], directed: bool, normalized: bool, sampled: Option<&[u
     let correction = if directed { 1.0 } else { 2.0 };
     match sampled {
         None => {
-            let scale = if normalized { 1.0 / (big_n * (big_n - 1.0)) } else { 1.0 / correction };
+            let scale = if normalized {
+                1.0 / (big_n * (big_n - 1.0))
+            } else {
+                1.0 / correction
+            };
             if scale != 1.0 {
                 bc.iter_mut().for_each(|x| *x *= scale);
             }
@@ -169,9 +199,23 @@ fn rescale(bc: &mut [f64], directed: bool, normalized: bool, sampled: Option<&[u
         Some(src) => {
             let k = src.len() as f64;
             let (s_src, s_non) = if normalized {
-                (if k > 1.0 { 1.0 / ((k - 1.0) * (big_n - 1.0)) } else { f64::NAN }, 1.0 / (k * (big_n - 1.0)))
+                (
+                    if k > 1.0 {
+                        1.0 / ((k - 1.0) * (big_n - 1.0))
+                    } else {
+                        f64::NAN
+                    },
+                    1.0 / (k * (big_n - 1.0)),
+                )
             } else {
-                (if k > 1.0 { big_n / ((k - 1.0) * correction) } else { f64::NAN }, big_n / (k * correction))
+                (
+                    if k > 1.0 {
+                        big_n / ((k - 1.0) * correction)
+                    } else {
+                        f64::NAN
+                    },
+                    big_n / (k * correction),
+                )
             };
             let mut is_src = vec![false; n];
             for &s in src {
@@ -192,16 +236,38 @@ mod tests {
     #[test]
     fn path_middle_node() {
         let g = Csr::undirected(3, &[(0, 1), (1, 2)], None, BuildOptions::SIMPLE).unwrap();
-        let b = betweenness(&g, &BetweennessConfig { normalized: false, ..Default::default() }, &Cancel::never()).unwrap();
+        let b = betweenness(
+            &g,
+            &BetweennessConfig {
+                normalized: false,
+                ..Default::default()
+            },
+            &Cancel::never(),
+        )
+        .unwrap();
         assert_eq!(b, vec![0.0, 1.0, 0.0]);
-        let b = betweenness(&g, &BetweennessConfig { normalized: true, ..Default::default() }, &Cancel::never()).unwrap();
+        let b = betweenness(
+            &g,
+            &BetweennessConfig {
+                normalized: true,
+                ..Default::default()
+            },
+            &Cancel::never(),
+        )
+        .unwrap();
         assert_eq!(b, vec![0.0, 1.0, 0.0]);
     }
 
     #[test]
     fn sampling_is_seeded() {
-        assert_eq!(sample_sources(100, Some(10), 7), sample_sources(100, Some(10), 7));
-        assert_ne!(sample_sources(100, Some(10), 7), sample_sources(100, Some(10), 8));
+        assert_eq!(
+            sample_sources(100, Some(10), 7),
+            sample_sources(100, Some(10), 7)
+        );
+        assert_ne!(
+            sample_sources(100, Some(10), 7),
+            sample_sources(100, Some(10), 8)
+        );
         assert_eq!(sample_sources(5, Some(10), 7), vec![0, 1, 2, 3, 4]);
     }
 }

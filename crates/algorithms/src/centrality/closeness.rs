@@ -24,7 +24,11 @@ pub fn closeness(g: &Csr, wf_improved: bool, cancel: &Cancel) -> Result<Vec<f64>
                     cancel.check()?;
                 }
                 s.run(g, u, Direction::In, None);
-                let tot: u64 = s.order.iter().map(|&v| u64::from(s.distance[v as usize])).sum();
+                let tot: u64 = s
+                    .order
+                    .iter()
+                    .map(|&v| u64::from(s.distance[v as usize]))
+                    .sum();
                 let reach = s.order.len() as f64;
                 if tot > 0 && n > 1 {
                     let mut c = (reach - 1.0) / tot as f64;

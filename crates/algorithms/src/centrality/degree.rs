@@ -6,9 +6,8 @@
 
 use rayon::prelude::*;
 
-pub use crate::csr::Direction;
 use crate::csr::Csr;
-
+pub use crate::csr::Direction;
 
 /// Degree of every node. Parallel edges each count; on an undirected graph a self-loop counts 2.
 pub fn degree(g: &Csr, direction: Direction) -> Vec<i64> {
@@ -35,7 +34,10 @@ pub fn degree_centrality(g: &Csr, direction: Direction) -> Vec<f64> {
         return vec![1.0; n];
     }
     let s = 1.0 / (n as f64 - 1.0);
-    degree(g, direction).into_iter().map(|d| d as f64 * s).collect()
+    degree(g, direction)
+        .into_iter()
+        .map(|d| d as f64 * s)
+        .collect()
 }
 
 #[cfg(test)]

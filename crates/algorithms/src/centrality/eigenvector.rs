@@ -23,7 +23,12 @@ pub struct EigenvectorResult {
 }
 
 /// Power iteration for eigenvector centrality (weights used when present).
-pub fn eigenvector(g: &Csr, max_iter: usize, tol: f64, cancel: &Cancel) -> Result<EigenvectorResult, Interrupted> {
+pub fn eigenvector(
+    g: &Csr,
+    max_iter: usize,
+    tol: f64,
+    cancel: &Cancel,
+) -> Result<EigenvectorResult, Interrupted> {
     let n = g.node_count();
     let inc = g.in_adj();
     let mut x = vec![1.0 / n as f64; n];
@@ -45,10 +50,18 @@ pub fn eigenvector(g: &Csr, max_iter: usize, tol: f64, cancel: &Cancel) -> Resul
         let err = det_sum_by(n, |v| (next[v] - x[v]).abs());
         std::mem::swap(&mut x, &mut next);
         if err < n as f64 * tol {
-            return Ok(EigenvectorResult { scores: x, iterations: it, converged: true });
+            return Ok(EigenvectorResult {
+                scores: x,
+                iterations: it,
+                converged: true,
+            });
         }
     }
-    Ok(EigenvectorResult { scores: x, iterations: max_iter, converged: false })
+    Ok(EigenvectorResult {
+        scores: x,
+        iterations: max_iter,
+        converged: false,
+    })
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@ pub fn harmonic(g: &Csr, cancel: &Cancel) -> Result<Vec<f64>, Interrupted> {
                     cancel.check()?;
                 }
                 s.run(g, u, Direction::In, None);
-                Ok(s.order[1..].iter().map(|&v| 1.0 / f64::from(s.distance[v as usize])).sum())
+                Ok(s.order[1..]
+                    .iter()
+                    .map(|&v| 1.0 / f64::from(s.distance[v as usize]))
+                    .sum())
             },
         )
         .collect()

@@ -28,7 +28,13 @@ pub struct KatzConfig {
 
 impl Default for KatzConfig {
     fn default() -> Self {
-        Self { alpha: 0.1, beta: 1.0, max_iter: 1000, tol: 1e-6, normalized: true }
+        Self {
+            alpha: 0.1,
+            beta: 1.0,
+            max_iter: 1000,
+            tol: 1e-6,
+            normalized: true,
+        }
     }
 }
 
@@ -68,10 +74,18 @@ pub fn katz(g: &Csr, cfg: &KatzConfig, cancel: &Cancel) -> Result<KatzResult, In
                 let s = if norm == 0.0 { 1.0 } else { 1.0 / norm };
                 x.par_iter_mut().for_each(|y| *y *= s);
             }
-            return Ok(KatzResult { scores: x, iterations: it, converged: true });
+            return Ok(KatzResult {
+                scores: x,
+                iterations: it,
+                converged: true,
+            });
         }
     }
-    Ok(KatzResult { scores: x, iterations: cfg.max_iter, converged: false })
+    Ok(KatzResult {
+        scores: x,
+        iterations: cfg.max_iter,
+        converged: false,
+    })
 }
 
 #[cfg(test)]
@@ -82,7 +96,15 @@ mod tests {
     #[test]
     fn isolated_nodes_get_beta_share() {
         let g = Csr::directed(2, &[], None, BuildOptions::SIMPLE).unwrap();
-        let r = katz(&g, &KatzConfig { normalized: false, ..Default::default() }, &Cancel::never()).unwrap();
+        let r = katz(
+            &g,
+            &KatzConfig {
+                normalized: false,
+                ..Default::default()
+            },
+            &Cancel::never(),
+        )
+        .unwrap();
         assert_eq!(r.scores, vec![1.0, 1.0]);
         let r = katz(&g, &KatzConfig::default(), &Cancel::never()).unwrap();
         assert!((r.scores[0] - 1.0 / 2f64.sqrt()).abs() < 1e-15);

@@ -29,7 +29,12 @@ pub struct PageRankConfig {
 
 impl Default for PageRankConfig {
     fn default() -> Self {
-        Self { damping: 0.85, max_iterations: 100, tolerance: 1e-6, personalization: None }
+        Self {
+            damping: 0.85,
+            max_iterations: 100,
+            tolerance: 1e-6,
+            personalization: None,
+        }
     }
 }
 
@@ -46,10 +51,18 @@ pub struct PageRankResult {
 
 /// Runs PageRank on `g` (edge weights are used when present; undirected graphs count each edge
 /// in both directions).
-pub fn pagerank(g: &Csr, cfg: &PageRankConfig, cancel: &Cancel) -> Result<PageRankResult, Interrupted> {
+pub fn pagerank(
+    g: &Csr,
+    cfg: &PageRankConfig,
+    cancel: &Cancel,
+) -> Result<PageRankResult, Interrupted> {
     let n = g.node_count();
     if n == 0 {
-        return Ok(PageRankResult { scores: Vec::new(), iterations: 0, converged: true });
+        return Ok(PageRankResult {
+            scores: Vec::new(),
+            iterations: 0,
+            converged: true,
+        });
     }
     let p: Vec<f64> = match &cfg.personalization {
         Some(p) if p.len() == n && p.iter().sum::<f64>() > 0.0 => {
@@ -83,15 +96,25 @@ pub fn pagerank(g: &Csr, cfg: &PageRankConfig, cancel: &Cancel) -> Result<PageRa
     let (_, mut dangling) = shares(&x, &x, &inv_out, &mut contrib);
     for it in 1..=cfg.max_iterations {
         cancel.check()?;
-        layout.pull(&contrib, &mut next, |v, s| alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v]);
+        layout.pull(&contrib, &mut next, |v, s| {
+            alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v]
+        });
         let (err, next_dangling) = shares(&next, &x, &inv_out, &mut contrib);
         dangling = next_dangling;
         std::mem::swap(&mut x, &mut next);
         if err < n as f64 * cfg.tolerance {
-            return Ok(PageRankResult { scores: layout.to_graph(&x), iterations: it, converged: true });
+            return Ok(PageRankResult {
+                scores: layout.to_graph(&x),
+                iterations: it,
+                converged: true,
+            });
         }
     }
-    Ok(PageRankResult { scores: layout.to_graph(&x), iterations: cfg.max_iterations, converged: false })
+    Ok(PageRankResult {
+        scores: layout.to_graph(&x),
+        iterations: cfg.max_iterations,
+        converged: false,
+    })
 }
 
 /// One pass over new scores: returns their L1 change from `old` and the dangling nodes' mass, and
@@ -100,7 +123,11 @@ pub fn pagerank(g: &Csr, cfg: &PageRankConfig, cancel: &Cancel) -> Result<PageRa
 fn shares(new: &[f64], old: &[f64], inv_out: &[f64], contrib: &mut [f64]) -> (f64, f64) {
     let partial: Vec<(f64, f64)> = contrib
         .par_chunks_mut(CHUNK)
-        .zip(new.par_chunks(CHUNK).zip(old.par_chunks(CHUNK)).zip(inv_out.par_chunks(CHUNK)))
+        .zip(
+            new.par_chunks(CHUNK)
+                .zip(old.par_chunks(CHUNK))
+                .zip(inv_out.par_chunks(CHUNK)),
+        )
         .map(|(contrib, ((new, old), inv_out))| {
             let (mut err, mut dangling) = (0.0, 0.0);
             for (((slot, &v), &before), &w) in contrib.iter_mut().zip(new).zip(old).zip(inv_out) {
@@ -113,7 +140,9 @@ fn shares(new: &[f64], old: &[f64], inv_out: &[f64], contrib: &mut [f64]) -> (f6
             (err, dangling)
         })
         .collect();
-    partial.iter().fold((0.0, 0.0), |(e, d), &(pe, pd)| (e + pe, d + pd))
+    partial
+        .iter()
+        .fold((0.0, 0.0), |(e, d), &(pe, pd)| (e + pe, d + pd))
 }
 
 #[cfg(test)]
@@ -133,8 +162,17 @@ mod tests {
 
     #[test]
     fn personalization_pulls_mass_to_the_seed() {
-        let g = Csr::directed(3, &[(0, 1), (1, 2), (2, 0), (2, 1)], None, BuildOptions::SIMPLE).unwrap();
-        let cfg = PageRankConfig { personalization: Some(vec![1.0, 0.0, 0.0]), ..Default::default() };
+        let g = Csr::directed(
+            3,
+            &[(0, 1), (1, 2), (2, 0), (2, 1)],
+            None,
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
+        let cfg = PageRankConfig {
+            personalization: Some(vec![1.0, 0.0, 0.0]),
+            ..Default::default()
+        };
         let r = pagerank(&g, &cfg, &Cancel::never()).unwrap();
         let sum: f64 = r.scores.iter().sum();
         assert!((sum - 1.0).abs() < 1e-9);
@@ -146,6 +184,9 @@ mod tests {
         let g = Csr::directed(2, &[(0, 1)], None, BuildOptions::SIMPLE).unwrap();
         let c = Cancel::never();
         c.cancel();
-        assert_eq!(pagerank(&g, &PageRankConfig::default(), &c), Err(Interrupted::Cancelled));
+        assert_eq!(
+            pagerank(&g, &PageRankConfig::default(), &c),
+            Err(Interrupted::Cancelled)
+        );
     }
 }

@@ -17,7 +17,11 @@ pub fn clustering(g: &Csr, cancel: &Cancel) -> Result<Vec<f64>, Interrupted> {
         .into_par_iter()
         .map(|v| {
             let d = simple_neighbors(g, v).count() as f64;
-            if t.per_node[v as usize] == 0 { 0.0 } else { 2.0 * t.per_node[v as usize] as f64 / (d * (d - 1.0)) }
+            if t.per_node[v as usize] == 0 {
+                0.0
+            } else {
+                2.0 * t.per_node[v as usize] as f64 / (d * (d - 1.0))
+            }
         })
         .collect())
 }
@@ -25,7 +29,11 @@ pub fn clustering(g: &Csr, cancel: &Cancel) -> Result<Vec<f64>, Interrupted> {
 /// Mean of [`clustering`] over all nodes (zeros included); 0 for an empty graph.
 pub fn average_clustering(g: &Csr, cancel: &Cancel) -> Result<f64, Interrupted> {
     let c = clustering(g, cancel)?;
-    Ok(if c.is_empty() { 0.0 } else { c.iter().sum::<f64>() / c.len() as f64 })
+    Ok(if c.is_empty() {
+        0.0
+    } else {
+        c.iter().sum::<f64>() / c.len() as f64
+    })
 }
 
 /// Transitivity `3 × triangles / connected triples` of an undirected graph.
@@ -39,13 +47,20 @@ pub fn transitivity(g: &Csr, cancel: &Cancel) -> Result<f64, Interrupted> {
             d * d.saturating_sub(1)
         })
         .sum();
-    Ok(if tri == 0 { 0.0 } else { tri as f64 / contri as f64 })
+    Ok(if tri == 0 {
+        0.0
+    } else {
+        tri as f64 / contri as f64
+    })
 }
 
 /// Square clustering (NetworkX `square_clustering`) of an undirected graph.
 pub fn square_clustering(g: &Csr, cancel: &Cancel) -> Result<Vec<f64>, Interrupted> {
     let n = g.node_count();
-    let deg: Vec<u64> = (0..g.n()).into_par_iter().map(|v| simple_neighbors(g, v).count() as u64).collect();
+    let deg: Vec<u64> = (0..g.n())
+        .into_par_iter()
+        .map(|v| simple_neighbors(g, v).count() as u64)
+        .collect();
     (0..g.n())
         .into_par_iter()
         .map_init(
@@ -85,7 +100,11 @@ pub fn square_clustering(g: &Csr, cancel: &Cancel) -> Result<Vec<f64>, Interrupt
                 squares /= 2;
                 let uw_count = dv * (dv - 1);
                 let potential = uw_degrees as i64 - uw_count as i64 - tri as i64 - squares as i64;
-                Ok(if potential > 0 { squares as f64 / potential as f64 } else { 0.0 })
+                Ok(if potential > 0 {
+                    squares as f64 / potential as f64
+                } else {
+                    0.0
+                })
             },
         )
         .collect()
@@ -110,7 +129,13 @@ mod tests {
 
     #[test]
     fn triangle_plus_pendant() {
-        let g = Csr::undirected(4, &[(0, 1), (1, 2), (2, 0), (2, 3)], None, BuildOptions::SIMPLE).unwrap();
+        let g = Csr::undirected(
+            4,
+            &[(0, 1), (1, 2), (2, 0), (2, 3)],
+            None,
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
         let c = Cancel::never();
         assert_eq!(clustering(&g, &c).unwrap(), vec![1.0, 1.0, 1.0 / 3.0, 0.0]);
         assert!((transitivity(&g, &c).unwrap() - 0.6).abs() < 1e-12);
@@ -119,7 +144,16 @@ mod tests {
 
     #[test]
     fn square_cycle() {
-        let g = Csr::undirected(4, &[(0, 1), (1, 2), (2, 3), (3, 0)], None, BuildOptions::SIMPLE).unwrap();
-        assert_eq!(square_clustering(&g, &Cancel::never()).unwrap(), vec![1.0; 4]);
+        let g = Csr::undirected(
+            4,
+            &[(0, 1), (1, 2), (2, 3), (3, 0)],
+            None,
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
+        assert_eq!(
+            square_clustering(&g, &Cancel::never()).unwrap(),
+            vec![1.0; 4]
+        );
     }
 }

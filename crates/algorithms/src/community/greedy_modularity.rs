@@ -25,7 +25,9 @@ impl Eq for Cand {}
 
 impl Ord for Cand {
     fn cmp(&self, o: &Self) -> Ordering {
-        self.dq.total_cmp(&o.dq).then_with(|| (o.i, o.j).cmp(&(self.i, self.j)))
+        self.dq
+            .total_cmp(&o.dq)
+            .then_with(|| (o.i, o.j).cmp(&(self.i, self.j)))
     }
 }
 
@@ -36,12 +38,21 @@ impl PartialOrd for Cand {
 }
 
 /// Runs CNM greedy modularity on an undirected graph (call on the undirected view).
-pub fn greedy_modularity(g: &Csr, resolution: f64, cancel: &Cancel) -> Result<CommunityResult, Interrupted> {
+pub fn greedy_modularity(
+    g: &Csr,
+    resolution: f64,
+    cancel: &Cancel,
+) -> Result<CommunityResult, Interrupted> {
     let lg = LevelGraph::from_csr(g);
     let n = lg.len();
     let mut parent: Vec<u32> = (0..n as u32).collect();
     if lg.m == 0.0 {
-        return Ok(CommunityResult { community: parent, count: n, modularity: 0.0, levels: 0 });
+        return Ok(CommunityResult {
+            community: parent,
+            count: n,
+            modularity: 0.0,
+            levels: 0,
+        });
     }
     let m2 = 2.0 * lg.m;
     // e[i][j]: fraction of edge ends between communities i and j (each direction); a[i]: degree share.
@@ -57,7 +68,11 @@ pub fn greedy_modularity(g: &Csr, resolution: f64, cancel: &Cancel) -> Result<Co
     for i in 0..n {
         for (&j, &eij) in &e[i] {
             if (i as u32) < j {
-                heap.push(Cand { dq: dq(eij, a[i], a[j as usize]), i: i as u32, j });
+                heap.push(Cand {
+                    dq: dq(eij, a[i], a[j as usize]),
+                    i: i as u32,
+                    j,
+                });
             }
         }
     }
@@ -100,7 +115,11 @@ pub fn greedy_modularity(g: &Csr, resolution: f64, cancel: &Cancel) -> Result<Co
         ks.sort_unstable_by_key(|p| p.0);
         for (k, ejk) in ks {
             let (x, y) = if j < k { (j, k) } else { (k, j) };
-            heap.push(Cand { dq: dq(ejk, a[ju], a[k as usize]), i: x, j: y });
+            heap.push(Cand {
+                dq: dq(ejk, a[ju], a[k as usize]),
+                i: x,
+                j: y,
+            });
         }
     }
     let labels: Vec<u32> = (0..n as u32)
@@ -116,7 +135,12 @@ pub fn greedy_modularity(g: &Csr, resolution: f64, cancel: &Cancel) -> Result<Co
     let modularity = lg.modularity(&dense, resolution);
     let community = min_member_ids(&labels);
     let count = count_groups(&community);
-    Ok(CommunityResult { community, count, modularity, levels: 0 })
+    Ok(CommunityResult {
+        community,
+        count,
+        modularity,
+        levels: 0,
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,12 @@ use crate::csr::Csr;
 pub fn core_number(g: &Csr, cancel: &Cancel) -> Result<Vec<i64>, Interrupted> {
     let n = g.node_count();
     let nbrs = |v: u32| -> Vec<u32> {
-        let mut x: Vec<u32> = g.out_neighbors(v).iter().copied().filter(|&t| t != v).collect();
+        let mut x: Vec<u32> = g
+            .out_neighbors(v)
+            .iter()
+            .copied()
+            .filter(|&t| t != v)
+            .collect();
         x.dedup();
         x
     };
@@ -69,7 +74,16 @@ mod tests {
 
     #[test]
     fn triangle_with_tail() {
-        let g = Csr::undirected(5, &[(0, 1), (1, 2), (2, 0), (2, 3), (3, 3)], None, BuildOptions::SIMPLE).unwrap();
-        assert_eq!(core_number(&g, &Cancel::never()).unwrap(), vec![2, 2, 2, 1, 0]);
+        let g = Csr::undirected(
+            5,
+            &[(0, 1), (1, 2), (2, 0), (2, 3), (3, 3)],
+            None,
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
+        assert_eq!(
+            core_number(&g, &Cancel::never()).unwrap(),
+            vec![2, 2, 2, 1, 0]
+        );
     }
 }

@@ -58,7 +58,11 @@ fn colour_classes(g: &Csr) -> Vec<Vec<u32>> {
         }
         used.sort_unstable();
         used.dedup();
-        let c = used.iter().enumerate().find(|&(i, &c)| i as u32 != c).map_or(used.len(), |(i, _)| i);
+        let c = used
+            .iter()
+            .enumerate()
+            .find(|&(i, &c)| i as u32 != c)
+            .map_or(used.len(), |(i, _)| i);
         colour[v as usize] = c as u32;
         if c == classes.len() {
             classes.push(Vec::new());
@@ -98,14 +102,21 @@ fn best_label(g: &Csr, v: u32, labels: &[u32], tie: TieBreak) -> Option<(u32, bo
 }
 
 /// Runs label propagation on an undirected graph (call on the undirected view).
-pub fn label_propagation(g: &Csr, max_iterations: usize, tie: TieBreak, cancel: &Cancel) -> Result<LabelPropagationResult, Interrupted> {
+pub fn label_propagation(
+    g: &Csr,
+    max_iterations: usize,
+    tie: TieBreak,
+    cancel: &Cancel,
+) -> Result<LabelPropagationResult, Interrupted> {
     let classes = colour_classes(g);
     let mut labels: Vec<u32> = (0..g.n()).collect();
     let mut iterations = 0;
     let mut converged = false;
     while iterations < max_iterations {
         cancel.check()?;
-        let complete = (0..g.n()).into_par_iter().all(|v| best_label(g, v, &labels, tie).is_none_or(|(_, keep)| keep));
+        let complete = (0..g.n())
+            .into_par_iter()
+            .all(|v| best_label(g, v, &labels, tie).is_none_or(|(_, keep)| keep));
         if complete {
             converged = true;
             break;
@@ -114,7 +125,11 @@ pub fn label_propagation(g: &Csr, max_iterations: usize, tie: TieBreak, cancel: 
         for class in &classes {
             let updates: Vec<(u32, u32)> = class
                 .par_iter()
-                .filter_map(|&v| best_label(g, v, &labels, tie).filter(|&(_, keep)| !keep).map(|(l, _)| (v, l)))
+                .filter_map(|&v| {
+                    best_label(g, v, &labels, tie)
+                        .filter(|&(_, keep)| !keep)
+                        .map(|(l, _)| (v, l))
+                })
                 .collect();
             for (v, l) in updates {
                 labels[v as usize] = l;
@@ -122,11 +137,18 @@ pub fn label_propagation(g: &Csr, max_iterations: usize, tie: TieBreak, cancel: 
         }
     }
     if !converged {
-        converged = (0..g.n()).into_par_iter().all(|v| best_label(g, v, &labels, tie).is_none_or(|(_, keep)| keep));
+        converged = (0..g.n())
+            .into_par_iter()
+            .all(|v| best_label(g, v, &labels, tie).is_none_or(|(_, keep)| keep));
     }
     let community = min_member_ids(&labels);
     let count = crate::ids::count_groups(&community);
-    Ok(LabelPropagationResult { community, count, iterations, converged })
+    Ok(LabelPropagationResult {
+        community,
+        count,
+        iterations,
+        converged,
+    })
 }
 
 #[cfg(test)]

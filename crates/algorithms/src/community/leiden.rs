@@ -32,12 +32,22 @@ pub struct LeidenConfig {
 
 impl Default for LeidenConfig {
     fn default() -> Self {
-        Self { resolution: 1.0, max_levels: 50, seed: 0 }
+        Self {
+            resolution: 1.0,
+            max_levels: 50,
+            seed: 0,
+        }
     }
 }
 
 /// Queue-based local moving; communities may also be emptied into fresh singletons.
-fn fast_local_moving(g: &LevelGraph, comm: &mut [u32], gamma: f64, rng: &mut ChaCha8Rng, cancel: &Cancel) -> Result<(), Interrupted> {
+fn fast_local_moving(
+    g: &LevelGraph,
+    comm: &mut [u32],
+    gamma: f64,
+    rng: &mut ChaCha8Rng,
+    cancel: &Cancel,
+) -> Result<(), Interrupted> {
     let n = g.len();
     let mut tot = vec![0.0; n];
     let mut size = vec![0usize; n];
@@ -127,7 +137,11 @@ fn refine(g: &LevelGraph, comm: &[u32], gamma: f64, rng: &mut ChaCha8Rng) -> Vec
     let mut ext: Vec<f64> = (0..n)
         .map(|v| {
             let (t, w) = g.row(v);
-            t.iter().zip(w).filter(|(u, _)| comm[**u as usize] == comm[v]).map(|(_, x)| x).sum()
+            t.iter()
+                .zip(w)
+                .filter(|(u, _)| comm[**u as usize] == comm[v])
+                .map(|(_, x)| x)
+                .sum()
         })
         .collect();
     let mut order: Vec<u32> = (0..n as u32).collect();
@@ -183,9 +197,14 @@ fn refine(g: &LevelGraph, comm: &[u32], gamma: f64, rng: &mut ChaCha8Rng) -> Vec
     ref_c
 }
 
-
 /// One Leiden run (move, refine, aggregate until stable) starting from `initial` on `base`.
-fn leiden_pass(base: &LevelGraph, initial: &[u32], cfg: &LeidenConfig, rng: &mut ChaCha8Rng, cancel: &Cancel) -> Result<Vec<u32>, Interrupted> {
+fn leiden_pass(
+    base: &LevelGraph,
+    initial: &[u32],
+    cfg: &LeidenConfig,
+    rng: &mut ChaCha8Rng,
+    cancel: &Cancel,
+) -> Result<Vec<u32>, Interrupted> {
     let n = base.len();
     // node_agg[v]: aggregate node holding original node v.
     let mut node_agg: Vec<u32> = (0..n as u32).collect();
@@ -219,11 +238,20 @@ fn leiden_pass(base: &LevelGraph, initial: &[u32], cfg: &LeidenConfig, rng: &mut
 /// Runs Leiden on an undirected graph (call on the undirected view). Like igraph with
 /// `n_iterations=-1`, passes are repeated from the previous partition until it stops changing
 /// (at most `max_levels` passes).
-pub fn leiden(g: &Csr, cfg: &LeidenConfig, cancel: &Cancel) -> Result<CommunityResult, Interrupted> {
+pub fn leiden(
+    g: &Csr,
+    cfg: &LeidenConfig,
+    cancel: &Cancel,
+) -> Result<CommunityResult, Interrupted> {
     let base = LevelGraph::from_csr(g);
     let n = base.len();
     if base.m == 0.0 {
-        return Ok(CommunityResult { community: (0..n as u32).collect(), count: n, modularity: 0.0, levels: 0 });
+        return Ok(CommunityResult {
+            community: (0..n as u32).collect(),
+            count: n,
+            modularity: 0.0,
+            levels: 0,
+        });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let mut comm: Vec<u32> = (0..n as u32).collect();
@@ -240,7 +268,12 @@ pub fn leiden(g: &Csr, cfg: &LeidenConfig, cancel: &Cancel) -> Result<CommunityR
     let (dense, _) = dense_by_min_member(&comm);
     let modularity = base.modularity(&dense, cfg.resolution);
     let count = crate::ids::count_groups(&comm);
-    Ok(CommunityResult { community: comm, count, modularity, levels: passes })
+    Ok(CommunityResult {
+        community: comm,
+        count,
+        modularity,
+        levels: passes,
+    })
 }
 
 #[cfg(test)]

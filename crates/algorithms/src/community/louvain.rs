@@ -32,7 +32,13 @@ pub struct LouvainConfig {
 
 impl Default for LouvainConfig {
     fn default() -> Self {
-        Self { resolution: 1.0, threshold: 1e-7, max_levels: usize::MAX, max_sweeps: usize::MAX, seed: 0 }
+        Self {
+            resolution: 1.0,
+            threshold: 1e-7,
+            max_levels: usize::MAX,
+            max_sweeps: usize::MAX,
+            seed: 0,
+        }
     }
 }
 
@@ -115,12 +121,21 @@ pub(crate) fn local_moving(
 }
 
 /// Runs Louvain on an undirected graph (call on the undirected view).
-pub fn louvain(g: &Csr, cfg: &LouvainConfig, cancel: &Cancel) -> Result<CommunityResult, Interrupted> {
+pub fn louvain(
+    g: &Csr,
+    cfg: &LouvainConfig,
+    cancel: &Cancel,
+) -> Result<CommunityResult, Interrupted> {
     let base = LevelGraph::from_csr(g);
     let n = base.len();
     let mut node_comm: Vec<u32> = (0..n as u32).collect();
     if base.m == 0.0 {
-        return Ok(CommunityResult { community: node_comm, count: n, modularity: 0.0, levels: 0 });
+        return Ok(CommunityResult {
+            community: node_comm,
+            count: n,
+            modularity: 0.0,
+            levels: 0,
+        });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let mut level_graph = base.clone();
@@ -131,7 +146,14 @@ pub fn louvain(g: &Csr, cfg: &LouvainConfig, cancel: &Cancel) -> Result<Communit
         let mut comm: Vec<u32> = (0..len as u32).collect();
         let mut order: Vec<u32> = (0..len as u32).collect();
         order.shuffle(&mut rng);
-        let moved = local_moving(&level_graph, &mut comm, cfg.resolution, &order, cfg.max_sweeps, cancel)?;
+        let moved = local_moving(
+            &level_graph,
+            &mut comm,
+            cfg.resolution,
+            &order,
+            cfg.max_sweeps,
+            cancel,
+        )?;
         if !moved {
             break;
         }
@@ -152,14 +174,26 @@ pub fn louvain(g: &Csr, cfg: &LouvainConfig, cancel: &Cancel) -> Result<Communit
         // Polish: single-node moves on the original graph can still improve a coarse partition.
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.shuffle(&mut rng);
-        if local_moving(&base, &mut node_comm, cfg.resolution, &order, cfg.max_sweeps, cancel)? {
+        if local_moving(
+            &base,
+            &mut node_comm,
+            cfg.resolution,
+            &order,
+            cfg.max_sweeps,
+            cancel,
+        )? {
             let (dense, _) = dense_by_min_member(&node_comm);
             q = base.modularity(&dense, cfg.resolution);
         }
     }
     let community = min_member_ids(&node_comm);
     let count = crate::ids::count_groups(&community);
-    Ok(CommunityResult { community, count, modularity: q, levels })
+    Ok(CommunityResult {
+        community,
+        count,
+        modularity: q,
+        levels,
+    })
 }
 
 #[cfg(test)]

@@ -75,7 +75,14 @@ impl LevelGraph {
             offsets.push(targets.len());
         }
         let m = strength.iter().sum::<f64>() / 2.0;
-        Self { offsets, targets, weights, self_w, strength, m }
+        Self {
+            offsets,
+            targets,
+            weights,
+            self_w,
+            strength,
+            m,
+        }
     }
 
     /// Number of nodes.
@@ -148,7 +155,9 @@ impl LevelGraph {
             }
         }
         let m2 = 2.0 * self.m;
-        (0..n).map(|c| inside[c] / self.m - gamma * (tot[c] / m2) * (tot[c] / m2)).sum()
+        (0..n)
+            .map(|c| inside[c] / self.m - gamma * (tot[c] / m2) * (tot[c] / m2))
+            .sum()
     }
 }
 

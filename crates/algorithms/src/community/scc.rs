@@ -74,7 +74,10 @@ pub fn scc_tarjan(g: &Csr, cancel: &Cancel) -> Result<Components, Interrupted> {
             }
         }
     }
-    Ok(Components { component: min_member_ids(&comp), count })
+    Ok(Components {
+        component: min_member_ids(&comp),
+        count,
+    })
 }
 
 /// Kosaraju's algorithm (iterative): DFS finishing order on the graph, then DFS on the reverse
@@ -133,7 +136,10 @@ pub fn scc_kosaraju(g: &Csr, cancel: &Cancel) -> Result<Components, Interrupted>
         }
         count += 1;
     }
-    Ok(Components { component: min_member_ids(&comp), count: count as usize })
+    Ok(Components {
+        component: min_member_ids(&comp),
+        count: count as usize,
+    })
 }
 
 #[cfg(test)]
@@ -143,7 +149,13 @@ mod tests {
 
     #[test]
     fn two_cycles_and_a_tail() {
-        let g = Csr::directed(6, &[(1, 2), (2, 1), (2, 3), (3, 4), (4, 3), (5, 0), (5, 5)], None, BuildOptions::MULTI).unwrap();
+        let g = Csr::directed(
+            6,
+            &[(1, 2), (2, 1), (2, 3), (3, 4), (4, 3), (5, 0), (5, 5)],
+            None,
+            BuildOptions::MULTI,
+        )
+        .unwrap();
         let t = scc_tarjan(&g, &Cancel::never()).unwrap();
         assert_eq!(t.component, vec![0, 1, 1, 3, 3, 5]);
         assert_eq!(t.count, 4);

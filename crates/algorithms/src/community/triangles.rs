@@ -24,18 +24,28 @@ pub struct TriangleCount {
 /// Neighbours of `v` without self-loops or repeats (lists are sorted).
 pub(crate) fn simple_neighbors(g: &Csr, v: u32) -> impl Iterator<Item = u32> + '_ {
     let nb = g.out_neighbors(v);
-    nb.iter().enumerate().filter(move |&(i, &t)| t != v && (i == 0 || nb[i - 1] != t)).map(|(_, &t)| t)
+    nb.iter()
+        .enumerate()
+        .filter(move |&(i, &t)| t != v && (i == 0 || nb[i - 1] != t))
+        .map(|(_, &t)| t)
 }
 
 /// Counts triangles of an undirected graph (call on the undirected view).
 pub fn triangles(g: &Csr, cancel: &Cancel) -> Result<TriangleCount, Interrupted> {
     let n = g.n();
-    let deg: Vec<usize> = (0..n).into_par_iter().map(|v| simple_neighbors(g, v).count()).collect();
+    let deg: Vec<usize> = (0..n)
+        .into_par_iter()
+        .map(|v| simple_neighbors(g, v).count())
+        .collect();
     let rank = |v: u32| (deg[v as usize], v);
     // Forward lists: neighbours of higher rank, ascending by id.
     let fwd: Vec<Vec<u32>> = (0..n)
         .into_par_iter()
-        .map(|v| simple_neighbors(g, v).filter(|&u| rank(u) > rank(v)).collect())
+        .map(|v| {
+            simple_neighbors(g, v)
+                .filter(|&u| rank(u) > rank(v))
+                .collect()
+        })
         .collect();
     let counts: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
     const STEP: u32 = 4096;
@@ -76,7 +86,16 @@ mod tests {
 
     #[test]
     fn k4_has_four_triangles() {
-        let e = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3), (3, 3), (0, 1)];
+        let e = [
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (1, 2),
+            (1, 3),
+            (2, 3),
+            (3, 3),
+            (0, 1),
+        ];
         let g = Csr::undirected(5, &e, None, BuildOptions::MULTI).unwrap();
         let t = triangles(&g, &Cancel::never()).unwrap();
         assert_eq!(t.per_node, vec![3, 3, 3, 3, 0]);

@@ -31,7 +31,12 @@ fn find(parent: &[AtomicU32], mut x: u32) -> u32 {
         let gp = parent[p as usize].load(Ordering::Relaxed);
         if gp != p {
             // Path halving; failure just means someone else already shortened it.
-            let _ = parent[x as usize].compare_exchange_weak(p, gp, Ordering::Relaxed, Ordering::Relaxed);
+            let _ = parent[x as usize].compare_exchange_weak(
+                p,
+                gp,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
         }
         x = gp;
     }
@@ -46,7 +51,10 @@ fn union(parent: &[AtomicU32], a: u32, b: u32) {
             return;
         }
         let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-        if parent[hi as usize].compare_exchange(hi, lo, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+        if parent[hi as usize]
+            .compare_exchange(hi, lo, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+        {
             return;
         }
     }
@@ -123,9 +131,14 @@ fn for_each_node(n: u32, cancel: &Cancel, f: impl Fn(u32) + Sync) -> Result<(), 
 fn most_frequent_root(parent: &[AtomicU32]) -> Option<u32> {
     let n = parent.len();
     let samples = n.min(1024);
-    let mut roots: Vec<u32> = (0..samples).map(|i| find(parent, (i * n / samples) as u32)).collect();
+    let mut roots: Vec<u32> = (0..samples)
+        .map(|i| find(parent, (i * n / samples) as u32))
+        .collect();
     roots.sort_unstable();
-    roots.chunk_by(|a, b| a == b).max_by(|a, b| a.len().cmp(&b.len()).then(b[0].cmp(&a[0]))).map(|run| run[0])
+    roots
+        .chunk_by(|a, b| a == b)
+        .max_by(|a, b| a.len().cmp(&b.len()).then(b[0].cmp(&a[0])))
+        .map(|run| run[0])
 }
 
 #[cfg(test)]
@@ -135,7 +148,13 @@ mod tests {
 
     #[test]
     fn components_are_labelled_by_smallest_member() {
-        let g = Csr::directed(6, &[(5, 2), (2, 4), (3, 1), (0, 0)], None, BuildOptions::MULTI).unwrap();
+        let g = Csr::directed(
+            6,
+            &[(5, 2), (2, 4), (3, 1), (0, 0)],
+            None,
+            BuildOptions::MULTI,
+        )
+        .unwrap();
         let c = wcc(&g, &Cancel::never()).unwrap();
         assert_eq!(c.component, vec![0, 1, 2, 1, 2, 2]);
         assert_eq!(c.count, 3);

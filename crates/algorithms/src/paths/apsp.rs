@@ -28,7 +28,13 @@ pub enum ApspError {
 
 /// For every source, the `(target, distance)` pairs within `cutoff` (hops when unweighted, cost
 /// when weighted), sorted by target; the source itself is included at distance 0.
-pub fn all_pairs(g: &Csr, cutoff: Option<f64>, direction: Direction, max_pairs: usize, cancel: &Cancel) -> Result<Vec<Vec<(u32, f64)>>, ApspError> {
+pub fn all_pairs(
+    g: &Csr,
+    cutoff: Option<f64>,
+    direction: Direction,
+    max_pairs: usize,
+    cancel: &Cancel,
+) -> Result<Vec<Vec<(u32, f64)>>, ApspError> {
     let n = g.node_count();
     let rows: Vec<Vec<(u32, f64)>> = (0..g.n())
         .into_par_iter()
@@ -47,9 +53,13 @@ pub fn all_pairs(g: &Csr, cutoff: Option<f64>, direction: Direction, max_pairs: 
                         .map(|(v, &d)| (v as u32, d))
                         .collect()
                 } else {
-                    let depth = cutoff.map(|c| c.max(0.0).floor().min(f64::from(u32::MAX - 1)) as u32);
+                    let depth =
+                        cutoff.map(|c| c.max(0.0).floor().min(f64::from(u32::MAX - 1)) as u32);
                     s.run(g, u, direction, depth);
-                    s.order.iter().map(|&v| (v, f64::from(s.distance[v as usize]))).collect()
+                    s.order
+                        .iter()
+                        .map(|&v| (v, f64::from(s.distance[v as usize])))
+                        .collect()
                 };
                 row.sort_unstable_by_key(|p| p.0);
                 Ok(row)
@@ -73,6 +83,9 @@ mod tests {
         let r = all_pairs(&g, Some(1.0), Direction::Out, 100, &Cancel::never()).unwrap();
         assert_eq!(r[0], vec![(0, 0.0), (1, 1.0)]);
         assert_eq!(r[2], vec![(2, 0.0)]);
-        assert!(matches!(all_pairs(&g, None, Direction::Out, 2, &Cancel::never()), Err(ApspError::TooManyPairs { .. })));
+        assert!(matches!(
+            all_pairs(&g, None, Direction::Out, 2, &Cancel::never()),
+            Err(ApspError::TooManyPairs { .. })
+        ));
     }
 }

@@ -56,7 +56,10 @@ pub fn astar(
                 nodes.push(v);
             }
             nodes.reverse();
-            return Ok(Some(WeightedPath { nodes, cost: g_score[u as usize] }));
+            return Ok(Some(WeightedPath {
+                nodes,
+                cost: g_score[u as usize],
+            }));
         }
         closed[u as usize] = true;
         let gu = g_score[u as usize];
@@ -83,9 +86,17 @@ mod tests {
         let e = [(0, 1), (1, 2), (3, 4), (4, 5), (0, 3), (1, 4), (2, 5)];
         let g = Csr::undirected(6, &e, None, BuildOptions::SIMPLE).unwrap();
         let h = |v: u32| f64::from((2 - v % 3) + (1 - v / 3));
-        let p = astar(&g, 0, 5, Direction::Both, h, &Cancel::never()).unwrap().unwrap();
+        let p = astar(&g, 0, 5, Direction::Both, h, &Cancel::never())
+            .unwrap()
+            .unwrap();
         assert_eq!(p.cost, 3.0);
         assert_eq!(p.nodes.len(), 4);
-        assert_eq!(astar(&g, 0, 5, Direction::Both, |_| 0.0, &Cancel::never()).unwrap().unwrap().cost, 3.0);
+        assert_eq!(
+            astar(&g, 0, 5, Direction::Both, |_| 0.0, &Cancel::never())
+                .unwrap()
+                .unwrap()
+                .cost,
+            3.0
+        );
     }
 }

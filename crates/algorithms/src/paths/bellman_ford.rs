@@ -22,12 +22,20 @@ pub enum BellmanFordError {
 }
 
 /// Bellman-Ford from `source` following `direction`.
-pub fn bellman_ford(g: &Csr, source: u32, direction: Direction, cancel: &Cancel) -> Result<ShortestPaths, BellmanFordError> {
+pub fn bellman_ford(
+    g: &Csr,
+    source: u32,
+    direction: Direction,
+    cancel: &Cancel,
+) -> Result<ShortestPaths, BellmanFordError> {
     let n = g.node_count();
     let mut distance = vec![f64::INFINITY; n];
     let mut predecessor = vec![u32::MAX; n];
     if source as usize >= n {
-        return Ok(ShortestPaths { distance, predecessor });
+        return Ok(ShortestPaths {
+            distance,
+            predecessor,
+        });
     }
     let mut count = vec![0usize; n];
     let mut queued = vec![false; n];
@@ -66,7 +74,10 @@ pub fn bellman_ford(g: &Csr, source: u32, direction: Direction, cancel: &Cancel)
             return Err(BellmanFordError::NegativeCycle);
         }
     }
-    Ok(ShortestPaths { distance, predecessor })
+    Ok(ShortestPaths {
+        distance,
+        predecessor,
+    })
 }
 
 #[cfg(test)]
@@ -76,10 +87,25 @@ mod tests {
 
     #[test]
     fn negative_edges_and_cycles() {
-        let g = Csr::directed(3, &[(0, 1), (1, 2), (0, 2)], Some(&[4.0, -2.0, 3.0]), BuildOptions::SIMPLE).unwrap();
+        let g = Csr::directed(
+            3,
+            &[(0, 1), (1, 2), (0, 2)],
+            Some(&[4.0, -2.0, 3.0]),
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
         let r = bellman_ford(&g, 0, Direction::Out, &Cancel::never()).unwrap();
         assert_eq!(r.distance, vec![0.0, 4.0, 2.0]);
-        let c = Csr::directed(2, &[(0, 1), (1, 0)], Some(&[1.0, -2.0]), BuildOptions::SIMPLE).unwrap();
-        assert_eq!(bellman_ford(&c, 0, Direction::Out, &Cancel::never()), Err(BellmanFordError::NegativeCycle));
+        let c = Csr::directed(
+            2,
+            &[(0, 1), (1, 0)],
+            Some(&[1.0, -2.0]),
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
+        assert_eq!(
+            bellman_ford(&c, 0, Direction::Out, &Cancel::never()),
+            Err(BellmanFordError::NegativeCycle)
+        );
     }
 }

@@ -24,13 +24,23 @@ pub struct BfsResult {
 }
 
 /// BFS from `source` following `direction`, stopping at `max_depth` hops when given.
-pub fn bfs(g: &Csr, source: u32, direction: Direction, max_depth: Option<u32>, cancel: &Cancel) -> Result<BfsResult, Interrupted> {
+pub fn bfs(
+    g: &Csr,
+    source: u32,
+    direction: Direction,
+    max_depth: Option<u32>,
+    cancel: &Cancel,
+) -> Result<BfsResult, Interrupted> {
     let n = g.node_count();
     let mut distance = vec![UNREACHED; n];
     let mut parent = vec![UNREACHED; n];
     let mut order = Vec::new();
     if (source as usize) >= n {
-        return Ok(BfsResult { distance, parent, order });
+        return Ok(BfsResult {
+            distance,
+            parent,
+            order,
+        });
     }
     distance[source as usize] = 0;
     order.push(source);
@@ -53,7 +63,11 @@ pub fn bfs(g: &Csr, source: u32, direction: Direction, max_depth: Option<u32>, c
             }
         });
     }
-    Ok(BfsResult { distance, parent, order })
+    Ok(BfsResult {
+        distance,
+        parent,
+        order,
+    })
 }
 
 /// Reusable BFS buffers for kernels that run one BFS per source.
@@ -68,7 +82,10 @@ pub struct BfsScratch {
 impl BfsScratch {
     /// Buffers for a graph of `n` nodes.
     pub fn new(n: usize) -> Self {
-        Self { distance: vec![UNREACHED; n], order: Vec::new() }
+        Self {
+            distance: vec![UNREACHED; n],
+            order: Vec::new(),
+        }
     }
 
     /// Runs a BFS from `source`, first resetting what the previous run touched.
@@ -107,9 +124,18 @@ mod tests {
     fn directions_and_depth() {
         let g = Csr::directed(4, &[(0, 1), (1, 2), (3, 2)], None, BuildOptions::SIMPLE).unwrap();
         let c = Cancel::never();
-        assert_eq!(bfs(&g, 0, Direction::Out, None, &c).unwrap().distance, vec![0, 1, 2, UNREACHED]);
-        assert_eq!(bfs(&g, 0, Direction::Both, None, &c).unwrap().distance, vec![0, 1, 2, 3]);
-        assert_eq!(bfs(&g, 2, Direction::In, Some(1), &c).unwrap().order, vec![2, 1, 3]);
+        assert_eq!(
+            bfs(&g, 0, Direction::Out, None, &c).unwrap().distance,
+            vec![0, 1, 2, UNREACHED]
+        );
+        assert_eq!(
+            bfs(&g, 0, Direction::Both, None, &c).unwrap().distance,
+            vec![0, 1, 2, 3]
+        );
+        assert_eq!(
+            bfs(&g, 2, Direction::In, Some(1), &c).unwrap().order,
+            vec![2, 1, 3]
+        );
         let mut s = BfsScratch::new(4);
         s.run(&g, 0, Direction::Both, Some(2));
         assert_eq!(s.distance, vec![0, 1, 2, UNREACHED]);

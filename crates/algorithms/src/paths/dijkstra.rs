@@ -39,7 +39,12 @@ impl ShortestPaths {
 
 /// Weight of the `i`-th entry of `v`'s list in `direction` (1 when unweighted).
 #[inline]
-pub(crate) fn for_each_weighted(g: &Csr, v: u32, direction: Direction, mut f: impl FnMut(u32, f64)) {
+pub(crate) fn for_each_weighted(
+    g: &Csr,
+    v: u32,
+    direction: Direction,
+    mut f: impl FnMut(u32, f64),
+) {
     let mut run = |adj: &crate::csr::Adjacency| {
         let nb = adj.neighbors(v);
         match adj.weights(v) {
@@ -59,13 +64,22 @@ pub(crate) fn for_each_weighted(g: &Csr, v: u32, direction: Direction, mut f: im
 
 /// Dijkstra from `source`; stops early once `target` (if given) is settled. Negative weights are
 /// not supported (use Bellman-Ford).
-pub fn dijkstra(g: &Csr, source: u32, target: Option<u32>, direction: Direction, cancel: &Cancel) -> Result<ShortestPaths, Interrupted> {
+pub fn dijkstra(
+    g: &Csr,
+    source: u32,
+    target: Option<u32>,
+    direction: Direction,
+    cancel: &Cancel,
+) -> Result<ShortestPaths, Interrupted> {
     let n = g.node_count();
     let mut distance = vec![f64::INFINITY; n];
     let mut predecessor = vec![u32::MAX; n];
     let mut done = vec![false; n];
     if source as usize >= n {
-        return Ok(ShortestPaths { distance, predecessor });
+        return Ok(ShortestPaths {
+            distance,
+            predecessor,
+        });
     }
     distance[source as usize] = 0.0;
     let mut heap = BinaryHeap::new();
@@ -93,17 +107,35 @@ pub fn dijkstra(g: &Csr, source: u32, target: Option<u32>, direction: Direction,
             }
         });
     }
-    Ok(ShortestPaths { distance, predecessor })
+    Ok(ShortestPaths {
+        distance,
+        predecessor,
+    })
 }
 
 /// Single-source shortest paths: BFS hop counts on unweighted graphs, Dijkstra otherwise.
-pub fn sssp(g: &Csr, source: u32, direction: Direction, cancel: &Cancel) -> Result<ShortestPaths, Interrupted> {
+pub fn sssp(
+    g: &Csr,
+    source: u32,
+    direction: Direction,
+    cancel: &Cancel,
+) -> Result<ShortestPaths, Interrupted> {
     if g.is_weighted() {
         return dijkstra(g, source, None, direction, cancel);
     }
     let b = bfs(g, source, direction, None, cancel)?;
     Ok(ShortestPaths {
-        distance: b.distance.iter().map(|&d| if d == UNREACHED { f64::INFINITY } else { f64::from(d) }).collect(),
+        distance: b
+            .distance
+            .iter()
+            .map(|&d| {
+                if d == UNREACHED {
+                    f64::INFINITY
+                } else {
+                    f64::from(d)
+                }
+            })
+            .collect(),
         predecessor: b.parent,
     })
 }
@@ -133,7 +165,13 @@ mod tests {
 
     #[test]
     fn weighted_detour_is_shorter() {
-        let g = Csr::directed(4, &[(0, 1), (1, 2), (0, 2), (2, 3)], Some(&[1.0, 1.0, 5.0, 1.0]), BuildOptions::SIMPLE).unwrap();
+        let g = Csr::directed(
+            4,
+            &[(0, 1), (1, 2), (0, 2), (2, 3)],
+            Some(&[1.0, 1.0, 5.0, 1.0]),
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
         let r = dijkstra(&g, 0, None, Direction::Out, &Cancel::never()).unwrap();
         assert_eq!(r.distance, vec![0.0, 1.0, 2.0, 3.0]);
         assert_eq!(r.path_to(3), Some(vec![0, 1, 2, 3]));

@@ -57,7 +57,10 @@ pub fn minimum_spanning_forest(g: &Csr, cancel: &Cancel) -> Result<SpanningFores
             total += w;
         }
     }
-    Ok(SpanningForest { edges: out, total_weight: total })
+    Ok(SpanningForest {
+        edges: out,
+        total_weight: total,
+    })
 }
 
 #[cfg(test)]
@@ -68,7 +71,13 @@ mod tests {
     #[test]
     fn square_with_diagonal() {
         let e = [(0, 1), (1, 2), (2, 3), (3, 0), (0, 2), (4, 4)];
-        let g = Csr::undirected(5, &e, Some(&[1.0, 2.0, 1.0, 3.0, 1.5, 0.0]), BuildOptions::SIMPLE).unwrap();
+        let g = Csr::undirected(
+            5,
+            &e,
+            Some(&[1.0, 2.0, 1.0, 3.0, 1.5, 0.0]),
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
         let f = minimum_spanning_forest(&g, &Cancel::never()).unwrap();
         assert_eq!(f.edges.len(), 3);
         assert_eq!(f.total_weight, 3.5);

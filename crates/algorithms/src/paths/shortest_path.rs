@@ -26,7 +26,12 @@ pub struct PathResult {
 
 impl PathResult {
     fn not_found() -> Self {
-        Self { found: false, path: Vec::new(), length: None, cost: None }
+        Self {
+            found: false,
+            path: Vec::new(),
+            length: None,
+            cost: None,
+        }
     }
 }
 
@@ -40,7 +45,14 @@ fn reverse(direction: Direction) -> Direction {
 
 /// Unweighted shortest path from `source` to `target` within `max_depth` hops following
 /// `direction`; lexicographically smallest among the shortest.
-pub fn shortest_path(g: &Csr, source: u32, target: u32, max_depth: Option<u32>, direction: Direction, cancel: &Cancel) -> Result<PathResult, Interrupted> {
+pub fn shortest_path(
+    g: &Csr,
+    source: u32,
+    target: u32,
+    max_depth: Option<u32>,
+    direction: Direction,
+    cancel: &Cancel,
+) -> Result<PathResult, Interrupted> {
     let n = g.n();
     if source >= n || target >= n {
         return Ok(PathResult::not_found());
@@ -63,17 +75,33 @@ pub fn shortest_path(g: &Csr, source: u32, target: u32, max_depth: Option<u32>, 
         path.push(best);
         v = best;
     }
-    Ok(PathResult { found: true, length: Some(d as usize), cost: Some(f64::from(d)), path })
+    Ok(PathResult {
+        found: true,
+        length: Some(d as usize),
+        cost: Some(f64::from(d)),
+        path,
+    })
 }
 
 /// Minimum-cost path (Dijkstra over edge weights, 1 when unweighted).
-pub fn cheapest_path(g: &Csr, source: u32, target: u32, direction: Direction, cancel: &Cancel) -> Result<PathResult, Interrupted> {
+pub fn cheapest_path(
+    g: &Csr,
+    source: u32,
+    target: u32,
+    direction: Direction,
+    cancel: &Cancel,
+) -> Result<PathResult, Interrupted> {
     if source >= g.n() || target >= g.n() {
         return Ok(PathResult::not_found());
     }
     let r = dijkstra(g, source, Some(target), direction, cancel)?;
     Ok(match r.path_to(target) {
-        Some(path) => PathResult { found: true, length: Some(path.len() - 1), cost: Some(r.distance[target as usize]), path },
+        Some(path) => PathResult {
+            found: true,
+            length: Some(path.len() - 1),
+            cost: Some(r.distance[target as usize]),
+            path,
+        },
         None => PathResult::not_found(),
     })
 }
@@ -86,21 +114,54 @@ mod tests {
     #[test]
     fn lexicographically_smallest_of_equal_paths() {
         // 0 -> {3, 1} -> 4 ; 0 -> 2 -> 4 : the smallest is 0,1,4.
-        let g = Csr::directed(5, &[(0, 3), (0, 2), (0, 1), (3, 4), (2, 4), (1, 4)], None, BuildOptions::SIMPLE).unwrap();
+        let g = Csr::directed(
+            5,
+            &[(0, 3), (0, 2), (0, 1), (3, 4), (2, 4), (1, 4)],
+            None,
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
         let c = Cancel::never();
         let p = shortest_path(&g, 0, 4, Some(10), Direction::Out, &c).unwrap();
         assert_eq!(p.path, vec![0, 1, 4]);
         assert_eq!(p.length, Some(2));
-        assert!(!shortest_path(&g, 0, 4, Some(1), Direction::Out, &c).unwrap().found);
-        assert!(!shortest_path(&g, 4, 0, None, Direction::Out, &c).unwrap().found);
-        assert_eq!(shortest_path(&g, 4, 0, None, Direction::Both, &c).unwrap().path, vec![4, 1, 0]);
-        assert_eq!(shortest_path(&g, 2, 2, None, Direction::Out, &c).unwrap().length, Some(0));
+        assert!(
+            !shortest_path(&g, 0, 4, Some(1), Direction::Out, &c)
+                .unwrap()
+                .found
+        );
+        assert!(
+            !shortest_path(&g, 4, 0, None, Direction::Out, &c)
+                .unwrap()
+                .found
+        );
+        assert_eq!(
+            shortest_path(&g, 4, 0, None, Direction::Both, &c)
+                .unwrap()
+                .path,
+            vec![4, 1, 0]
+        );
+        assert_eq!(
+            shortest_path(&g, 2, 2, None, Direction::Out, &c)
+                .unwrap()
+                .length,
+            Some(0)
+        );
     }
 
     #[test]
     fn cheapest_path_reports_cost() {
-        let g = Csr::directed(3, &[(0, 1), (1, 2), (0, 2)], Some(&[1.0, 1.0, 5.0]), BuildOptions::SIMPLE).unwrap();
+        let g = Csr::directed(
+            3,
+            &[(0, 1), (1, 2), (0, 2)],
+            Some(&[1.0, 1.0, 5.0]),
+            BuildOptions::SIMPLE,
+        )
+        .unwrap();
         let p = cheapest_path(&g, 0, 2, Direction::Out, &Cancel::never()).unwrap();
-        assert_eq!((p.path, p.length, p.cost), (vec![0, 1, 2], Some(2), Some(2.0)));
+        assert_eq!(
+            (p.path, p.length, p.cost),
+            (vec![0, 1, 2], Some(2), Some(2.0))
+        );
     }
 }

@@ -31,7 +31,11 @@ pub struct Platform {
 /// Extra environment for the platform process: short background-job intervals so fault tests
 /// see reconciliation within seconds.
 fn fast_jobs() -> Vec<(&'static str, &'static str)> {
-    vec![("GRAPH_OLAP_RECONCILIATION_INTERVAL_SECONDS", "2"), ("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "5"), ("RUST_LOG", "info")]
+    vec![
+        ("GRAPH_OLAP_RECONCILIATION_INTERVAL_SECONDS", "2"),
+        ("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "5"),
+        ("RUST_LOG", "info"),
+    ]
 }
 
 impl Platform {
@@ -44,7 +48,11 @@ impl Platform {
     pub async fn start_with(data_dir: &Path, extra_args: &[&str]) -> Platform {
         let _ = std::fs::remove_file(data_dir.join("url"));
         std::fs::create_dir_all(data_dir).unwrap();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("up.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.join("up.log"))
+            .unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_graph-olap"));
         command
             .args(["up", "--data-dir"])
@@ -58,21 +66,39 @@ impl Platform {
             command.env(k, v);
         }
         let child = command.spawn().expect("spawn graph-olap up");
-        let mut platform = Platform { url: String::new(), data_dir: data_dir.to_path_buf(), child: Some(child), client: Client::new() };
+        let mut platform = Platform {
+            url: String::new(),
+            data_dir: data_dir.to_path_buf(),
+            child: Some(child),
+            client: Client::new(),
+        };
         let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             if let Some(status) = platform.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("graph-olap up exited with {status} before it was ready:\n{}", platform.log_tail());
+                panic!(
+                    "graph-olap up exited with {status} before it was ready:\n{}",
+                    platform.log_tail()
+                );
             }
             if let Ok(text) = std::fs::read_to_string(data_dir.join("url"))
                 && !text.trim().is_empty()
             {
                 platform.url = text.trim().to_string();
-                if platform.client.get(format!("{}/health", platform.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+                if platform
+                    .client
+                    .get(format!("{}/health", platform.url))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+                {
                     return platform;
                 }
             }
-            assert!(Instant::now() < deadline, "graph-olap up not ready after 180 s:\n{}", platform.log_tail());
+            assert!(
+                Instant::now() < deadline,
+                "graph-olap up not ready after 180 s:\n{}",
+                platform.log_tail()
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -86,8 +112,18 @@ impl Platform {
 
     /// Sends a request as `user` (development identity) to a path of the control plane, or to an
     /// absolute URL (instance proxy).
-    pub async fn call(&self, method: Method, path: &str, user: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let url = if path.starts_with("http") { path.to_string() } else { format!("{}{path}", self.url) };
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        user: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.url)
+        };
         let mut request = self.client.request(method, url).header("X-Username", user);
         if let Some(body) = body {
             request = request.json(&body);
@@ -95,41 +131,88 @@ impl Platform {
         let response = request.send().await.expect("request");
         let status = response.status();
         let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// The id of the seeded mapping called `name`.
     pub async fn mapping_id(&self, name: &str) -> i64 {
-        let (status, body) = self.call(Method::GET, &format!("/api/mappings?search={name}"), ALICE, None).await;
+        let (status, body) = self
+            .call(
+                Method::GET,
+                &format!("/api/mappings?search={name}"),
+                ALICE,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body["data"].as_array().unwrap().iter().find(|m| m["name"] == name).unwrap_or_else(|| panic!("no mapping {name}: {body}"))["id"].as_i64().unwrap()
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("no mapping {name}: {body}"))["id"]
+            .as_i64()
+            .unwrap()
     }
 
     /// Creates an instance from a mapping as `user`; returns the response.
-    pub async fn create_from_mapping(&self, user: &str, mapping_id: i64, name: &str) -> (StatusCode, Value) {
-        self.call(Method::POST, "/api/instances/from-mapping", user, Some(json!({"mapping_id": mapping_id, "name": name}))).await
+    pub async fn create_from_mapping(
+        &self,
+        user: &str,
+        mapping_id: i64,
+        name: &str,
+    ) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/api/instances/from-mapping",
+            user,
+            Some(json!({"mapping_id": mapping_id, "name": name})),
+        )
+        .await
     }
 
     /// Polls an instance until `want` (or a terminal status that is not `want`); returns it.
     pub async fn wait_for_status(&self, id: i64, want: &str, timeout: Duration) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
-            let (status, body) = self.call(Method::GET, &format!("/api/instances/{id}"), OPS, None).await;
+            let (status, body) = self
+                .call(Method::GET, &format!("/api/instances/{id}"), OPS, None)
+                .await;
             assert_eq!(status, StatusCode::OK, "{body}");
             let current = body["data"]["status"].as_str().unwrap().to_string();
             if current == want {
                 return body["data"].clone();
             }
             let terminal = matches!(current.as_str(), "failed" | "terminated");
-            assert!(!terminal, "instance {id} is {current}, expected {want}: {}\n{}", body["data"], self.log_tail());
-            assert!(Instant::now() < deadline, "instance {id} still {current} after {timeout:?} (wanted {want}): {}\n{}", body["data"], self.log_tail());
+            assert!(
+                !terminal,
+                "instance {id} is {current}, expected {want}: {}\n{}",
+                body["data"],
+                self.log_tail()
+            );
+            assert!(
+                Instant::now() < deadline,
+                "instance {id} still {current} after {timeout:?} (wanted {want}): {}\n{}",
+                body["data"],
+                self.log_tail()
+            );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
     }
 
     /// Runs Cypher through the proxy at `instance_url` as `user`; returns the flat result.
     pub async fn query(&self, instance_url: &str, user: &str, cypher: &str) -> Value {
-        let (status, body) = self.call(Method::POST, &format!("{instance_url}/query"), user, Some(json!({"query": cypher}))).await;
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &format!("{instance_url}/query"),
+                user,
+                Some(json!({"query": cypher})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{cypher}: {body}");
         body
     }
@@ -137,19 +220,33 @@ impl Platform {
     /// The single integer a `RETURN count(…)` query produces.
     pub async fn count(&self, instance_url: &str, cypher: &str) -> i64 {
         let body = self.query(instance_url, ALICE, cypher).await;
-        body["rows"][0][0].as_i64().unwrap_or_else(|| panic!("{cypher}: {body}"))
+        body["rows"][0][0]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{cypher}: {body}"))
     }
 
     /// The runtime's unit record of an instance (pid, port) as written by the local runtime.
     pub fn unit_record(&self, pod_name: &str) -> Value {
-        let path = self.data_dir.join("instances").join("units").join(format!("{pod_name}.json"));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+        let path = self
+            .data_dir
+            .join("instances")
+            .join("units")
+            .join(format!("{pod_name}.json"));
+        serde_json::from_str(
+            &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        )
+        .unwrap()
     }
 
     /// Stops the platform with SIGTERM and waits for it to exit; returns whether it exited cleanly.
     pub fn stop(&mut self) -> bool {
-        let Some(mut child) = self.child.take() else { return true };
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM);
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Some(status) = child.try_wait().unwrap() {
@@ -180,20 +277,34 @@ impl Drop for Platform {
 /// Whether a process with this pid exists (and is not a zombie).
 pub fn process_alive(pid: i64) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
         Err(_) => false,
     }
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
 pub fn port_open(port: i64) -> bool {
-    std::net::TcpStream::connect_timeout(&format!("127.0.0.1:{port}").parse().unwrap(), Duration::from_millis(500)).is_ok()
+    std::net::TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().unwrap(),
+        Duration::from_millis(500),
+    )
+    .is_ok()
 }
 
 /// Runs `SELECT COUNT(*)` over a mapping definition's SQL on the embedded warehouse.
 pub async fn warehouse_count(warehouse_dir: &Path, sql: &str) -> i64 {
-    let warehouse = graph_olap_warehouse::connect(&warehouse_dir.display().to_string()).await.unwrap();
-    let stream = warehouse.query(&format!("SELECT COUNT(*) AS n FROM ({sql}) AS t")).await.unwrap();
+    let warehouse = graph_olap_warehouse::connect(&warehouse_dir.display().to_string())
+        .await
+        .unwrap();
+    let stream = warehouse
+        .query(&format!("SELECT COUNT(*) AS n FROM ({sql}) AS t"))
+        .await
+        .unwrap();
     let batches = stream.collect().await.unwrap();
     let column = batches[0].column(0);
     arrow::array::cast::as_primitive_array::<arrow::datatypes::Int64Type>(column).value(0)

@@ -15,9 +15,15 @@ use crate::respond;
 use crate::state::AppState;
 
 /// `DELETE /api/admin/resources/bulk` and its alias `POST /api/admin/resources/bulk-delete`.
-pub async fn bulk_delete(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn bulk_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let request = bulk_delete::parse(&body, &caller, state.now())?;
-    Ok(respond::ok(bulk_delete::run(&state, &caller, &request).await?))
+    Ok(respond::ok(
+        bulk_delete::run(&state, &caller, &request).await?,
+    ))
 }
 
 /// Filters of `GET /api/audit-log` that are plain text, in query-parameter order.
@@ -34,14 +40,26 @@ pub async fn audit_log(State(state): State<AppState>, q: QueryParams) -> ApiResu
             Some(n) if n > 255 => "too_long",
             _ => continue,
         };
-        errors.push(graph_olap_api::FieldError::new(format!("query.{key}"), reason, format!("'{key}' must have 1 to 255 characters")));
+        errors.push(graph_olap_api::FieldError::new(
+            format!("query.{key}"),
+            reason,
+            format!("'{key}' must have 1 to 255 characters"),
+        ));
     }
     let since = q.timestamp("created_after", &mut errors);
     let until = q.timestamp("created_before", &mut errors);
     finish(errors)?;
     let [actor, resource_type, resource_id, action] = text;
-    let filter = AuditFilter { actor: actor.map(|a| a.to_ascii_lowercase()), resource_type, resource_id, action, since, until };
-    let (entries, total) = audit::query(&mut *state.store.read().await?, &filter, offset, limit).await?;
+    let filter = AuditFilter {
+        actor: actor.map(|a| a.to_ascii_lowercase()),
+        resource_type,
+        resource_id,
+        action,
+        since,
+        until,
+    };
+    let (entries, total) =
+        audit::query(&mut *state.store.read().await?, &filter, offset, limit).await?;
     let items: Vec<Value> = entries
         .into_iter()
         .map(|e| json!({"id": e.id, "created_at": format_ts(&e.at), "username": e.actor, "action": e.action, "resource_type": e.resource_type, "resource_id": e.resource_id, "details": e.details, "request_id": e.request_id}))

@@ -17,26 +17,52 @@ use serde_json::{Map, Value};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::input::{Fields, JsonBody, Need, Patch, finish};
-use crate::platform_config::{self as pc, ConcurrencyLimits, ExportConfig, LifecycleConfig, MaintenanceConfig, Stamped, keys};
+use crate::platform_config::{
+    self as pc, ConcurrencyLimits, ExportConfig, LifecycleConfig, MaintenanceConfig, Stamped, keys,
+};
 use crate::respond;
 use crate::state::AppState;
 
 const DURATION_FIELDS: [&str; 3] = ["default_ttl", "default_inactivity", "max_ttl"];
 
 /// Reports every key of `map` that is not in `allowed`.
-fn reject_unknown(map: &Map<String, Value>, prefix: &str, allowed: &[&str], errors: &mut Vec<FieldError>) {
+fn reject_unknown(
+    map: &Map<String, Value>,
+    prefix: &str,
+    allowed: &[&str],
+    errors: &mut Vec<FieldError>,
+) {
     for key in map.keys().filter(|k| !allowed.contains(&k.as_str())) {
-        errors.push(FieldError::new(format!("{prefix}{key}"), "unknown_field", format!("'{prefix}{key}' is not a setting; expected one of: {}", allowed.join(", "))));
+        errors.push(FieldError::new(
+            format!("{prefix}{key}"),
+            "unknown_field",
+            format!(
+                "'{prefix}{key}' is not a setting; expected one of: {}",
+                allowed.join(", ")
+            ),
+        ));
     }
 }
 
 /// `body` problem for a PUT that changes nothing (§1.10).
 fn empty_update(errors: &mut Vec<FieldError>, expected: &str) {
-    errors.push(FieldError::new("body", "empty_update", format!("Send at least one of: {expected}")));
+    errors.push(FieldError::new(
+        "body",
+        "empty_update",
+        format!("Send at least one of: {expected}"),
+    ));
 }
 
 /// Writes `value` under `key` and the audit row with the old and new wire documents, in one transaction.
-async fn store_and_audit<T: serde::Serialize>(state: &AppState, caller: &Caller, key: &str, value: &T, old: Value, new: &Value, now: DateTime<Utc>) -> ApiResult<()> {
+async fn store_and_audit<T: serde::Serialize>(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    value: &T,
+    old: Value,
+    new: &Value,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     let rid = crate::request_id::current();
     let mut tx = state.store.write().await?;
     pc::save(&mut tx, key, value, &caller.username, now).await?;
@@ -54,17 +80,26 @@ async fn store_and_audit<T: serde::Serialize>(state: &AppState, caller: &Caller,
 }
 
 fn stamped<T>(value: T, caller: &Caller, now: DateTime<Utc>) -> Stamped<T> {
-    Stamped { value, updated_at: Some(now), updated_by: Some(caller.username.clone()) }
+    Stamped {
+        value,
+        updated_at: Some(now),
+        updated_by: Some(caller.username.clone()),
+    }
 }
 
 /// `GET /api/config/lifecycle`
 pub async fn get_lifecycle(State(state): State<AppState>) -> ApiResult<Response> {
-    let doc: Stamped<LifecycleConfig> = pc::load(&mut state.store.read().await?, keys::LIFECYCLE).await?;
+    let doc: Stamped<LifecycleConfig> =
+        pc::load(&mut state.store.read().await?, keys::LIFECYCLE).await?;
     Ok(respond::ok(doc.to_wire()))
 }
 
 /// `PUT /api/config/lifecycle` — partial at every level; `null` clears; `default_ttl ≤ max_ttl`.
-pub async fn put_lifecycle(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn put_lifecycle(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     reject_unknown(&body, "", &LifecycleConfig::RESOURCES, &mut errors);
     let mut patches: Vec<(&str, &str, Patch<graph_olap_api::IsoDuration>)> = Vec::new();
@@ -82,18 +117,33 @@ pub async fn put_lifecycle(State(state): State<AppState>, caller: Caller, JsonBo
                     }
                 }
             }
-            Some(_) => errors.push(FieldError::new(resource, "type", format!("'{resource}' must be an object of default_ttl, default_inactivity and max_ttl"))),
+            Some(_) => errors.push(FieldError::new(
+                resource,
+                "type",
+                format!(
+                    "'{resource}' must be an object of default_ttl, default_inactivity and max_ttl"
+                ),
+            )),
         }
     }
     if errors.is_empty() && patches.is_empty() {
-        empty_update(&mut errors, "mapping, snapshot or instance with default_ttl, default_inactivity or max_ttl");
+        empty_update(
+            &mut errors,
+            "mapping, snapshot or instance with default_ttl, default_inactivity or max_ttl",
+        );
     }
     finish(errors)?;
-    let old: Stamped<LifecycleConfig> = pc::load(&mut state.store.read().await?, keys::LIFECYCLE).await?;
+    let old: Stamped<LifecycleConfig> =
+        pc::load(&mut state.store.read().await?, keys::LIFECYCLE).await?;
     let mut merged = old.value.clone();
     for (resource, field, patch) in patches {
-        let Some(target) = merged.of_mut(resource) else { continue };
-        let value = patch.into_option().flatten().map(|d| d.as_str().to_string());
+        let Some(target) = merged.of_mut(resource) else {
+            continue;
+        };
+        let value = patch
+            .into_option()
+            .flatten()
+            .map(|d| d.as_str().to_string());
         match field {
             "default_ttl" => target.default_ttl = value,
             "default_inactivity" => target.default_inactivity = value,
@@ -102,21 +152,36 @@ pub async fn put_lifecycle(State(state): State<AppState>, caller: Caller, JsonBo
     }
     let mut errors = Vec::new();
     for resource in LifecycleConfig::RESOURCES {
-        let Some(r) = merged.of(resource) else { continue };
+        let Some(r) = merged.of(resource) else {
+            continue;
+        };
         if let (Some(default_ms), Some(max_ms)) = (r.default_ttl_ms(), r.max_ttl_ms())
             && default_ms > max_ms
         {
             errors.push(FieldError::new(
                 format!("{resource}.default_ttl"),
                 "default_exceeds_max",
-                format!("{resource}.default_ttl {} exceeds {resource}.max_ttl {}", r.default_ttl.as_deref().unwrap_or(""), r.max_ttl.as_deref().unwrap_or("")),
+                format!(
+                    "{resource}.default_ttl {} exceeds {resource}.max_ttl {}",
+                    r.default_ttl.as_deref().unwrap_or(""),
+                    r.max_ttl.as_deref().unwrap_or("")
+                ),
             ));
         }
     }
     finish(errors)?;
     let now = state.now();
     let mut response = stamped(merged.clone(), &caller, now).to_wire();
-    store_and_audit(&state, &caller, keys::LIFECYCLE, &merged, old.to_wire(), &response, now).await?;
+    store_and_audit(
+        &state,
+        &caller,
+        keys::LIFECYCLE,
+        &merged,
+        old.to_wire(),
+        &response,
+        now,
+    )
+    .await?;
     if let Some(obj) = response.as_object_mut() {
         obj.insert("updated".into(), Value::Bool(true));
     }
@@ -125,7 +190,8 @@ pub async fn put_lifecycle(State(state): State<AppState>, caller: Caller, JsonBo
 
 /// `GET /api/config/concurrency`
 pub async fn get_concurrency(State(state): State<AppState>) -> ApiResult<Response> {
-    let doc: Stamped<ConcurrencyLimits> = pc::load(&mut state.store.read().await?, keys::CONCURRENCY).await?;
+    let doc: Stamped<ConcurrencyLimits> =
+        pc::load(&mut state.store.read().await?, keys::CONCURRENCY).await?;
     Ok(respond::ok(doc.to_wire()))
 }
 
@@ -139,7 +205,11 @@ fn int_setting(f: &mut Fields<'_>, key: &str, min: i64, max: i64) -> Option<i64>
 }
 
 /// `PUT /api/config/concurrency` — at least one limit; `per_analyst ≤ cluster_total`.
-pub async fn put_concurrency(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn put_concurrency(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     reject_unknown(&body, "", &["per_analyst", "cluster_total"], &mut errors);
     let mut f = Fields::new(&body, "", &mut errors);
@@ -149,19 +219,39 @@ pub async fn put_concurrency(State(state): State<AppState>, caller: Caller, Json
         empty_update(&mut errors, "per_analyst, cluster_total");
     }
     finish(errors)?;
-    let old: Stamped<ConcurrencyLimits> = pc::load(&mut state.store.read().await?, keys::CONCURRENCY).await?;
-    let merged = ConcurrencyLimits { per_analyst: per_analyst.unwrap_or(old.value.per_analyst), cluster_total: cluster_total.unwrap_or(old.value.cluster_total) };
+    let old: Stamped<ConcurrencyLimits> =
+        pc::load(&mut state.store.read().await?, keys::CONCURRENCY).await?;
+    let merged = ConcurrencyLimits {
+        per_analyst: per_analyst.unwrap_or(old.value.per_analyst),
+        cluster_total: cluster_total.unwrap_or(old.value.cluster_total),
+    };
     if merged.per_analyst > merged.cluster_total {
-        let field = if per_analyst.is_some() { "per_analyst" } else { "cluster_total" };
+        let field = if per_analyst.is_some() {
+            "per_analyst"
+        } else {
+            "cluster_total"
+        };
         finish(vec![FieldError::new(
             field,
             "per_analyst_exceeds_total",
-            format!("per_analyst ({}) must not exceed cluster_total ({})", merged.per_analyst, merged.cluster_total),
+            format!(
+                "per_analyst ({}) must not exceed cluster_total ({})",
+                merged.per_analyst, merged.cluster_total
+            ),
         )])?;
     }
     let now = state.now();
     let response = stamped(merged, &caller, now).to_wire();
-    store_and_audit(&state, &caller, keys::CONCURRENCY, &merged, old.to_wire(), &response, now).await?;
+    store_and_audit(
+        &state,
+        &caller,
+        keys::CONCURRENCY,
+        &merged,
+        old.to_wire(),
+        &response,
+        now,
+    )
+    .await?;
     Ok(respond::ok(response))
 }
 
@@ -172,12 +262,20 @@ pub async fn get_maintenance(State(state): State<AppState>) -> ApiResult<Respons
 }
 
 /// `PUT /api/config/maintenance` — `enabled` required, `message` 0–1000 characters (default "").
-pub async fn put_maintenance(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn put_maintenance(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     reject_unknown(&body, "", &["enabled", "message"], &mut errors);
     let mut f = Fields::new(&body, "", &mut errors);
     let enabled = if f.raw("enabled").is_some_and(Value::is_null) {
-        f.error("enabled", "type", "'enabled' must be true or false, not null");
+        f.error(
+            "enabled",
+            "type",
+            "'enabled' must be true or false, not null",
+        );
         None
     } else {
         f.bool("enabled", Need::Required)
@@ -191,17 +289,39 @@ pub async fn put_maintenance(State(state): State<AppState>, caller: Caller, Json
         Patch::Absent => String::new(),
     };
     finish(errors)?;
-    let Some(enabled) = enabled else { return Err(crate::error::ApiError::internal("validated input missing")) };
+    let Some(enabled) = enabled else {
+        return Err(crate::error::ApiError::internal("validated input missing"));
+    };
     let old = pc::maintenance(&mut state.store.read().await?).await?;
     let now = state.now();
     let (enabled_at, enabled_by) = match (enabled, old.value.enabled) {
-        (true, true) => (old.value.enabled_at.or(old.updated_at), old.value.enabled_by.clone().or_else(|| old.updated_by.clone())),
+        (true, true) => (
+            old.value.enabled_at.or(old.updated_at),
+            old.value
+                .enabled_by
+                .clone()
+                .or_else(|| old.updated_by.clone()),
+        ),
         (true, false) => (Some(now), Some(caller.username.clone())),
         (false, _) => (None, None),
     };
-    let merged = MaintenanceConfig { enabled, message, enabled_at, enabled_by };
+    let merged = MaintenanceConfig {
+        enabled,
+        message,
+        enabled_at,
+        enabled_by,
+    };
     let response = stamped(merged.clone(), &caller, now).to_wire();
-    store_and_audit(&state, &caller, keys::MAINTENANCE, &merged, old.to_wire(), &response, now).await?;
+    store_and_audit(
+        &state,
+        &caller,
+        keys::MAINTENANCE,
+        &merged,
+        old.to_wire(),
+        &response,
+        now,
+    )
+    .await?;
     Ok(respond::ok(response))
 }
 
@@ -212,22 +332,43 @@ pub async fn get_export(State(state): State<AppState>) -> ApiResult<Response> {
 }
 
 /// `PUT /api/config/export` — `max_duration_seconds` required, 60–86 400.
-pub async fn put_export(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn put_export(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     reject_unknown(&body, "", &["max_duration_seconds"], &mut errors);
     let mut f = Fields::new(&body, "", &mut errors);
     let seconds = if f.raw("max_duration_seconds").is_some_and(Value::is_null) {
-        f.error("max_duration_seconds", "type", "'max_duration_seconds' must be an integer, not null");
+        f.error(
+            "max_duration_seconds",
+            "type",
+            "'max_duration_seconds' must be an integer, not null",
+        );
         None
     } else {
         f.int("max_duration_seconds", Need::Required, 60, 86_400)
     };
     finish(errors)?;
-    let Some(seconds) = seconds.and_then(|s| u64::try_from(s).ok()) else { return Err(crate::error::ApiError::internal("validated input missing")) };
+    let Some(seconds) = seconds.and_then(|s| u64::try_from(s).ok()) else {
+        return Err(crate::error::ApiError::internal("validated input missing"));
+    };
     let old: Stamped<ExportConfig> = pc::load(&mut state.store.read().await?, keys::EXPORT).await?;
-    let merged = ExportConfig { max_duration_seconds: seconds };
+    let merged = ExportConfig {
+        max_duration_seconds: seconds,
+    };
     let now = state.now();
     let response = stamped(merged, &caller, now).to_wire();
-    store_and_audit(&state, &caller, keys::EXPORT, &merged, old.to_wire(), &response, now).await?;
+    store_and_audit(
+        &state,
+        &caller,
+        keys::EXPORT,
+        &merged,
+        old.to_wire(),
+        &response,
+        now,
+    )
+    .await?;
     Ok(respond::ok(response))
 }

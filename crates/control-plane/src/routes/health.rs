@@ -27,10 +27,15 @@ pub async fn health(State(state): State<AppState>) -> Response {
 pub async fn ready(State(state): State<AppState>) -> Response {
     let db_ok = state.store.ping(Duration::from_secs(1)).await.is_ok();
     let migrations_ok = db_ok
-        && graph_olap_store::migrate::current_version(&state.store).await.map(|v| v >= graph_olap_store::migrate::LATEST_VERSION).unwrap_or(false);
+        && graph_olap_store::migrate::current_version(&state.store)
+            .await
+            .map(|v| v >= graph_olap_store::migrate::LATEST_VERSION)
+            .unwrap_or(false);
     if db_ok && migrations_ok {
-        return Json(json!({"status": "ready", "version": VERSION, "database": "connected",
-            "timestamp": graph_olap_api::time::format_ts(&state.now())}))
+        return Json(
+            json!({"status": "ready", "version": VERSION, "database": "connected",
+            "timestamp": graph_olap_api::time::format_ts(&state.now())}),
+        )
         .into_response();
     }
     ApiError::unavailable("database", "The platform is not ready: the metadata database is unreachable or not migrated")

@@ -21,20 +21,51 @@ use crate::routes::status_filter;
 use crate::state::AppState;
 
 /// Instance statuses (for filters).
-pub const STATUSES: &[&str] = &["waiting_for_snapshot", "starting", "running", "stopping", "failed", "terminated"];
+pub const STATUSES: &[&str] = &[
+    "waiting_for_snapshot",
+    "starting",
+    "running",
+    "stopping",
+    "failed",
+    "terminated",
+];
 /// Event types (for filters).
-pub const EVENT_TYPES: &[&str] = &["created", "snapshot_ready", "snapshot_failed", "scheduled", "running", "failed", "terminate_requested", "terminated", "renamed", "lifecycle_updated", "ttl_extended", "cpu_updated", "memory_updated", "resize_failed", "ttl_expired", "inactivity_expired"];
+pub const EVENT_TYPES: &[&str] = &[
+    "created",
+    "snapshot_ready",
+    "snapshot_failed",
+    "scheduled",
+    "running",
+    "failed",
+    "terminate_requested",
+    "terminated",
+    "renamed",
+    "lifecycle_updated",
+    "ttl_extended",
+    "cpu_updated",
+    "memory_updated",
+    "resize_failed",
+    "ttl_expired",
+    "inactivity_expired",
+];
 
 async fn load(state: &AppState, raw: &str) -> ApiResult<InstanceRow> {
     let id = path_id("instance_id", raw)?;
-    instances::get(&mut *state.store.read().await?, id).await?.ok_or_else(|| ApiError::not_found("instance", id))
+    instances::get(&mut *state.store.read().await?, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("instance", id))
 }
 
 fn reply(state: &AppState, row: &InstanceRow) -> Response {
     respond::ok(instance_flow::to_json(state, row))
 }
 
-async fn list_with(state: &AppState, caller: &Caller, q: &QueryParams, mut filter: InstanceFilter) -> ApiResult<Response> {
+async fn list_with(
+    state: &AppState,
+    caller: &Caller,
+    q: &QueryParams,
+    mut filter: InstanceFilter,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let (offset, limit) = q.pagination(&mut errors, 50, 100);
     let (sort_by, desc) = q.sort(&mut errors, instances::SORT_KEYS, "created_at");
@@ -42,29 +73,71 @@ async fn list_with(state: &AppState, caller: &Caller, q: &QueryParams, mut filte
     if filter.mapping_id.is_none() {
         filter.mapping_id = q.int("mapping_id", &mut errors, 1, i64::MAX);
     }
-    filter.owner = q.text("owner").map(|o| if o.eq_ignore_ascii_case("me") { caller.username.clone() } else { o.to_ascii_lowercase() });
+    filter.owner = q.text("owner").map(|o| {
+        if o.eq_ignore_ascii_case("me") {
+            caller.username.clone()
+        } else {
+            o.to_ascii_lowercase()
+        }
+    });
     filter.status = status_filter(q, "status", STATUSES, &mut errors).unwrap_or_default();
     filter.include_terminated = q.bool("include_terminated", &mut errors).unwrap_or(false);
     filter.search = q.search(&mut errors);
     filter.created_after = q.timestamp("created_after", &mut errors);
     filter.created_before = q.timestamp("created_before", &mut errors);
     finish(errors)?;
-    let (rows, total) = instances::list(&mut *state.store.read().await?, &filter, sort_by, desc, offset, limit).await?;
-    Ok(respond::page(rows.iter().map(|r| instance_flow::to_json(state, r)).collect(), total, offset, limit))
+    let (rows, total) = instances::list(
+        &mut *state.store.read().await?,
+        &filter,
+        sort_by,
+        desc,
+        offset,
+        limit,
+    )
+    .await?;
+    Ok(respond::page(
+        rows.iter()
+            .map(|r| instance_flow::to_json(state, r))
+            .collect(),
+        total,
+        offset,
+        limit,
+    ))
 }
 
 /// `GET /api/instances`
-pub async fn list(State(state): State<AppState>, caller: Caller, q: QueryParams) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Response> {
     list_with(&state, &caller, &q, InstanceFilter::default()).await
 }
 
 /// `GET /api/mappings/{mapping_id}/instances`
-pub async fn list_for_mapping(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, q: QueryParams) -> ApiResult<Response> {
+pub async fn list_for_mapping(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
-    if mappings::get(&mut *state.store.read().await?, id).await?.is_none() {
+    if mappings::get(&mut *state.store.read().await?, id)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::not_found("mapping", id));
     }
-    list_with(&state, &caller, &q, InstanceFilter { mapping_id: Some(id), ..Default::default() }).await
+    list_with(
+        &state,
+        &caller,
+        &q,
+        InstanceFilter {
+            mapping_id: Some(id),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// The fields shared by both create shapes.
@@ -81,21 +154,45 @@ fn read_common(f: &mut Fields<'_>, default_cpu: i64) -> CreateInput {
     let description = f.text_patch("description", 0, 4000).into_option().flatten();
     let ttl = f.duration("ttl");
     let inactivity = f.duration("inactivity_timeout");
-    let cpu_cores = f.int("cpu_cores", Need::Optional, 1, 8).unwrap_or(default_cpu);
+    let cpu_cores = f
+        .int("cpu_cores", Need::Optional, 1, 8)
+        .unwrap_or(default_cpu);
     let memory_gb = f.int("memory_gb", Need::Optional, 2, 32);
     let wrapper_type = match f.raw("wrapper_type") {
         None | Some(Value::Null) => "ryugraph".to_string(),
-        Some(Value::String(s)) if ["ryugraph", "falkordb"].contains(&s.to_ascii_lowercase().as_str()) => s.to_ascii_lowercase(),
+        Some(Value::String(s))
+            if ["ryugraph", "falkordb"].contains(&s.to_ascii_lowercase().as_str()) =>
+        {
+            s.to_ascii_lowercase()
+        }
         Some(_) => {
-            f.error("wrapper_type", "enum", "wrapper_type must be ryugraph or falkordb");
+            f.error(
+                "wrapper_type",
+                "enum",
+                "wrapper_type must be ryugraph or falkordb",
+            );
             String::new()
         }
     };
-    CreateInput { name, description, ttl, inactivity, sizing: Sizing { cpu_cores, memory_gb, wrapper_type } }
+    CreateInput {
+        name,
+        description,
+        ttl,
+        inactivity,
+        sizing: Sizing {
+            cpu_cores,
+            memory_gb,
+            wrapper_type,
+        },
+    }
 }
 
 /// Effective TTL and inactivity timeout of a new instance (§4.5 defaults and `max_ttl`).
-async fn lifecycle_for_new(state: &AppState, input: &CreateInput, now: DateTime<Utc>) -> ApiResult<(Option<String>, Option<String>, Option<DateTime<Utc>>)> {
+async fn lifecycle_for_new(
+    state: &AppState,
+    input: &CreateInput,
+    now: DateTime<Utc>,
+) -> ApiResult<(Option<String>, Option<String>, Option<DateTime<Utc>>)> {
     let limits = lifecycle_of(&mut state.store.read().await?, "instance").await?;
     let parse = |t: &Option<String>| t.as_deref().and_then(|t| IsoDuration::parse(t).ok());
     let ttl = match &input.ttl {
@@ -112,54 +209,114 @@ async fn lifecycle_for_new(state: &AppState, input: &CreateInput, now: DateTime<
         Patch::Absent => parse(&limits.default_inactivity),
     };
     let expires = ttl.as_ref().map(|t| now + t.to_chrono());
-    Ok((ttl.map(|t| t.as_str().to_string()), inactivity.map(|t| t.as_str().to_string()), expires))
+    Ok((
+        ttl.map(|t| t.as_str().to_string()),
+        inactivity.map(|t| t.as_str().to_string()),
+        expires,
+    ))
 }
 
 /// `POST /api/instances` — shape A (`snapshot_id`) or shape B (`mapping_id`).
-pub async fn create(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
-    match (body.contains_key("snapshot_id"), body.contains_key("mapping_id")) {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    match (
+        body.contains_key("snapshot_id"),
+        body.contains_key("mapping_id"),
+    ) {
         (true, false) => create_from_snapshot(state, caller, body).await,
         (false, true) => create_from_mapping_body(state, caller, body).await,
-        _ => Err(ApiError::invalid("snapshot_id", "exactly_one_of", "Send exactly one of snapshot_id and mapping_id")),
+        _ => Err(ApiError::invalid(
+            "snapshot_id",
+            "exactly_one_of",
+            "Send exactly one of snapshot_id and mapping_id",
+        )),
     }
 }
 
-async fn create_from_snapshot(state: AppState, caller: Caller, body: Map<String, Value>) -> ApiResult<Response> {
+async fn create_from_snapshot(
+    state: AppState,
+    caller: Caller,
+    body: Map<String, Value>,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let snapshot_id = f.int("snapshot_id", Need::Required, 1, i64::MAX);
     let input = read_common(&mut f, state.settings.default_cpu_cores);
     finish(errors)?;
-    let (Some(snapshot_id), Some(name)) = (snapshot_id, input.name.clone()) else { return Err(ApiError::internal("validated input missing")) };
+    let (Some(snapshot_id), Some(name)) = (snapshot_id, input.name.clone()) else {
+        return Err(ApiError::internal("validated input missing"));
+    };
     let now = state.now();
     let (ttl, inactivity, expires_at) = lifecycle_for_new(&state, &input, now).await?;
     let mut tx = state.store.write().await?;
-    let mut snapshot = snapshots::get_for_update(&mut tx, snapshot_id).await?.ok_or_else(|| ApiError::not_found("snapshot", snapshot_id))?;
+    let mut snapshot = snapshots::get_for_update(&mut tx, snapshot_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("snapshot", snapshot_id))?;
     crate::platform_config::ensure_not_in_maintenance(&mut tx).await?;
     if snapshot.status != "ready" {
-        return Err(ApiError::invalid_state("snapshot", snapshot.id, &snapshot.status, &["ready"], "snapshot_not_ready", format!("Snapshot {} is {}; instances start only from ready snapshots", snapshot.id, snapshot.status)));
+        return Err(ApiError::invalid_state(
+            "snapshot",
+            snapshot.id,
+            &snapshot.status,
+            &["ready"],
+            "snapshot_not_ready",
+            format!(
+                "Snapshot {} is {}; instances start only from ready snapshots",
+                snapshot.id, snapshot.status
+            ),
+        ));
     }
     let mut sizing = input.sizing;
-    sizing.memory_gb = Some(crate::sizing::size_for_create(&state, sizing.memory_gb, &snapshot)?);
+    sizing.memory_gb = Some(crate::sizing::size_for_create(
+        &state,
+        sizing.memory_gb,
+        &snapshot,
+    )?);
     instances::lock_quota(&mut tx).await?;
     let limits = crate::platform_config::concurrency(&mut tx).await?;
     instance_flow::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
-    let new = NewInstance { snapshot_id, mapping_id: snapshot.mapping_id, mapping_version: snapshot.mapping_version, owner: caller.username.clone(), name, description: input.description, status: "starting", sizing, ttl, inactivity_timeout: inactivity, expires_at };
+    let new = NewInstance {
+        snapshot_id,
+        mapping_id: snapshot.mapping_id,
+        mapping_version: snapshot.mapping_version,
+        owner: caller.username.clone(),
+        name,
+        description: input.description,
+        status: "starting",
+        sizing,
+        ttl,
+        inactivity_timeout: inactivity,
+        expires_at,
+    };
     let row = instance_flow::insert(&mut tx, new, now).await?;
     snapshot.last_used_at = Some(now);
     snapshot.updated_at = now;
     snapshots::save(&mut tx, &snapshot).await?;
     tx.commit().await?;
     state.wake_orchestrator();
-    Ok(respond::created(instance_flow::to_json(&state, &row), format!("/api/instances/{}", row.id)))
+    Ok(respond::created(
+        instance_flow::to_json(&state, &row),
+        format!("/api/instances/{}", row.id),
+    ))
 }
 
 /// `POST /api/instances/from-mapping`
-pub async fn create_from_mapping(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn create_from_mapping(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     create_from_mapping_body(state, caller, body).await
 }
 
-async fn create_from_mapping_body(state: AppState, caller: Caller, body: Map<String, Value>) -> ApiResult<Response> {
+async fn create_from_mapping_body(
+    state: AppState,
+    caller: Caller,
+    body: Map<String, Value>,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let mapping_id = f.int("mapping_id", Need::Required, 1, i64::MAX);
@@ -167,18 +324,27 @@ async fn create_from_mapping_body(state: AppState, caller: Caller, body: Map<Str
     let snapshot_name = f.text("snapshot_name", Need::Optional, 1, 255);
     let input = read_common(&mut f, state.settings.default_cpu_cores);
     finish(errors)?;
-    let (Some(mapping_id), Some(name)) = (mapping_id, input.name.clone()) else { return Err(ApiError::internal("validated input missing")) };
+    let (Some(mapping_id), Some(name)) = (mapping_id, input.name.clone()) else {
+        return Err(ApiError::internal("validated input missing"));
+    };
     let now = state.now();
-    let mapping = mappings::get(&mut *state.store.read().await?, mapping_id).await?.ok_or_else(|| ApiError::not_found("mapping", mapping_id))?;
+    let mapping = mappings::get(&mut *state.store.read().await?, mapping_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("mapping", mapping_id))?;
     let version_no = mapping_version.unwrap_or(mapping.summary.current_version);
     let version = mappings::get_version(&mut *state.store.read().await?, mapping_id, version_no)
         .await?
-        .ok_or_else(|| ApiError::not_found("mapping_version", version_no).detail("latest_version", mapping.summary.current_version))?;
+        .ok_or_else(|| {
+            ApiError::not_found("mapping_version", version_no)
+                .detail("latest_version", mapping.summary.current_version)
+        })?;
     crate::platform_config::ensure_not_in_maintenance(&mut state.store.read().await?).await?;
     let prestaged = prestaged_kind(&state, &version)?;
     let (ttl, inactivity, expires_at) = lifecycle_for_new(&state, &input, now).await?;
     let mut tx = state.store.write().await?;
-    mappings::get_for_update(&mut tx, mapping_id).await?.ok_or_else(|| ApiError::not_found("mapping", mapping_id))?;
+    mappings::get_for_update(&mut tx, mapping_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("mapping", mapping_id))?;
     instances::lock_quota(&mut tx).await?;
     let limits = crate::platform_config::concurrency(&mut tx).await?;
     instance_flow::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
@@ -186,31 +352,80 @@ async fn create_from_mapping_body(state: AppState, caller: Caller, body: Map<Str
     let description = format!("Created for instance '{name}'");
     let snap_name = snapshot_name.unwrap_or_else(|| name.clone());
     let reusable = match state.settings.snapshot_reuse && !prestaged {
-        true => crate::snapshot_flow::find_reusable(&mut tx, mapping_id, version.version, now).await?,
+        true => {
+            crate::snapshot_flow::find_reusable(&mut tx, mapping_id, version.version, now).await?
+        }
         false => None,
     };
     let mut sizing = input.sizing;
     let (snapshot, status) = match reusable {
         Some(mut snapshot) => {
-            sizing.memory_gb = Some(crate::sizing::size_for_create(&state, sizing.memory_gb, &snapshot)?);
+            sizing.memory_gb = Some(crate::sizing::size_for_create(
+                &state,
+                sizing.memory_gb,
+                &snapshot,
+            )?);
             snapshot.last_used_at = Some(now);
             snapshot.updated_at = now;
             snapshots::save(&mut tx, &snapshot).await?;
-            crate::snapshot_flow::audit_snapshot(&mut tx, &caller.username, "snapshot.reuse", snapshot.id, json!({"instance_name": name}), &rid, now).await?;
+            crate::snapshot_flow::audit_snapshot(
+                &mut tx,
+                &caller.username,
+                "snapshot.reuse",
+                snapshot.id,
+                json!({"instance_name": name}),
+                &rid,
+                now,
+            )
+            .await?;
             (snapshot, "starting")
         }
         None => {
             let snapshot_limits = lifecycle_of(&mut tx, "snapshot").await?;
-            let snapshot = crate::snapshot_flow::create(&mut tx, &state, &snapshot_limits, &caller.username, mapping_id, &version, &snap_name, Some(&description), prestaged, &rid).await?;
-            (snapshot, if prestaged { "starting" } else { "waiting_for_snapshot" })
+            let snapshot = crate::snapshot_flow::create(
+                &mut tx,
+                &state,
+                &snapshot_limits,
+                &caller.username,
+                mapping_id,
+                &version,
+                &snap_name,
+                Some(&description),
+                prestaged,
+                &rid,
+            )
+            .await?;
+            (
+                snapshot,
+                if prestaged {
+                    "starting"
+                } else {
+                    "waiting_for_snapshot"
+                },
+            )
         }
     };
-    let new = NewInstance { snapshot_id: snapshot.id, mapping_id, mapping_version: version.version, owner: caller.username.clone(), name, description: input.description, status, sizing, ttl, inactivity_timeout: inactivity, expires_at };
+    let new = NewInstance {
+        snapshot_id: snapshot.id,
+        mapping_id,
+        mapping_version: version.version,
+        owner: caller.username.clone(),
+        name,
+        description: input.description,
+        status,
+        sizing,
+        ttl,
+        inactivity_timeout: inactivity,
+        expires_at,
+    };
     let row = instance_flow::insert(&mut tx, new, now).await?;
     mappings::touch_used(&mut tx, mapping_id, now).await?;
     tx.commit().await?;
     state.wake_orchestrator();
-    Ok(respond::created(instance_flow::to_json(&state, &row), format!("/api/instances/{}", row.id)))
+    Ok(respond::created(
+        instance_flow::to_json(&state, &row),
+        format!("/api/instances/{}", row.id),
+    ))
 }
 
 /// Whether every definition of `version` is pre-staged (§4.11); mixed → 400.
@@ -218,11 +433,21 @@ fn prestaged_kind(state: &AppState, version: &mappings::MappingVersion) -> ApiRe
     if !state.settings.prestaged_snapshots {
         return Ok(false);
     }
-    let flags: Vec<bool> = version.node_definitions.iter().map(|n| &n.sql).chain(version.edge_definitions.iter().map(|e| &e.sql)).map(|s| crate::sql_check::references_placeholder(s)).collect();
+    let flags: Vec<bool> = version
+        .node_definitions
+        .iter()
+        .map(|n| &n.sql)
+        .chain(version.edge_definitions.iter().map(|e| &e.sql))
+        .map(|s| crate::sql_check::references_placeholder(s))
+        .collect();
     match (flags.iter().all(|f| *f), flags.iter().any(|f| *f)) {
         (true, _) => Ok(true),
         (false, false) => Ok(false),
-        (false, true) => Err(ApiError::invalid("mapping_version", "mixed_prestaged", "Some definitions of this version read from 'placeholder' (pre-staged) and some do not; make them all pre-staged or all exported")),
+        (false, true) => Err(ApiError::invalid(
+            "mapping_version",
+            "mixed_prestaged",
+            "Some definitions of this version read from 'placeholder' (pre-staged) and some do not; make them all pre-staged or all exported",
+        )),
     }
 }
 
@@ -243,20 +468,35 @@ pub async fn quota(State(state): State<AppState>, caller: Caller) -> ApiResult<R
 }
 
 /// `GET /api/instances/{instance_id}`
-pub async fn get(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     Ok(reply(&state, &load(&state, &id).await?))
 }
 
 /// Loads an instance the caller may modify, inside a write transaction.
-async fn load_own(tx: &mut sqlx::AnyConnection, caller: &Caller, raw: &str) -> ApiResult<InstanceRow> {
+async fn load_own(
+    tx: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    raw: &str,
+) -> ApiResult<InstanceRow> {
     let id = path_id("instance_id", raw)?;
-    let row = instances::get_for_update(tx, id).await?.ok_or_else(|| ApiError::not_found("instance", id))?;
+    let row = instances::get_for_update(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("instance", id))?;
     caller.require_owner(&row.owner_username, "instance", id)?;
     Ok(row)
 }
 
 /// `PUT /api/instances/{instance_id}`
-pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let name = f.name_patch("name");
@@ -271,7 +511,20 @@ pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Pat
     let mut tx = state.store.write().await?;
     let mut row = load_own(&mut tx, &caller, &id).await?;
     if row.status == "terminated" {
-        return Err(ApiError::invalid_state("instance", row.id, "terminated", &["waiting_for_snapshot", "starting", "running", "stopping", "failed"], "terminated", "A terminated instance cannot be changed"));
+        return Err(ApiError::invalid_state(
+            "instance",
+            row.id,
+            "terminated",
+            &[
+                "waiting_for_snapshot",
+                "starting",
+                "running",
+                "stopping",
+                "failed",
+            ],
+            "terminated",
+            "A terminated instance cannot be changed",
+        ));
     }
     let now = state.now();
     let old = json!({"name": row.name, "description": row.description});
@@ -283,18 +536,32 @@ pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Pat
     }
     row.updated_at = now;
     instances::save(&mut tx, &row).await?;
-    instance_flow::event(&mut tx, row.id, "renamed", &caller.username, json!({"old": old, "new": {"name": row.name, "description": row.description}}), now).await?;
+    instance_flow::event(
+        &mut tx,
+        row.id,
+        "renamed",
+        &caller.username,
+        json!({"old": old, "new": {"name": row.name, "description": row.description}}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(reply(&state, &row))
 }
 
 /// `POST /api/instances/{instance_id}/terminate` and `DELETE /api/instances/{instance_id}`
-pub async fn terminate(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn terminate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let note = Fields::new(&body, "", &mut errors).text("reason", Need::Optional, 0, 500);
     finish(errors)?;
     let id = path_id("instance_id", &id)?;
-    let row = instance_flow::terminate_for(&state, &caller, id, "user_request", note.as_deref()).await?;
+    let row =
+        instance_flow::terminate_for(&state, &caller, id, "user_request", note.as_deref()).await?;
     Ok(reply(&state, &row))
 }
 
@@ -302,16 +569,35 @@ fn require_active(row: &InstanceRow) -> ApiResult<()> {
     if instance_flow::ACTIVE.contains(&row.status.as_str()) {
         return Ok(());
     }
-    Err(ApiError::invalid_state("instance", row.id, &row.status, &instance_flow::ACTIVE, "not_active", format!("Instance {} is {}; only active instances can be changed", row.id, row.status)))
+    Err(ApiError::invalid_state(
+        "instance",
+        row.id,
+        &row.status,
+        &instance_flow::ACTIVE,
+        "not_active",
+        format!(
+            "Instance {} is {}; only active instances can be changed",
+            row.id, row.status
+        ),
+    ))
 }
 
 /// `PUT /api/instances/{instance_id}/lifecycle`
-pub async fn set_lifecycle(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn set_lifecycle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let ttl = f.duration("ttl");
     let inactivity = f.duration("inactivity_timeout");
-    if !ttl.is_present() && !inactivity.is_present() && !f.has("ttl") && !f.has("inactivity_timeout") {
+    if !ttl.is_present()
+        && !inactivity.is_present()
+        && !f.has("ttl")
+        && !f.has("inactivity_timeout")
+    {
         f.error("body", "empty_update", "Send ttl and/or inactivity_timeout");
     }
     finish(errors)?;
@@ -335,13 +621,26 @@ pub async fn set_lifecycle(State(state): State<AppState>, caller: Caller, Path(i
     row.updated_at = now;
     instances::save(&mut tx, &row).await?;
     let new = json!({"ttl": row.ttl, "inactivity_timeout": row.inactivity_timeout, "expires_at": row.expires_at.as_ref().map(graph_olap_api::time::format_ts)});
-    instance_flow::event(&mut tx, row.id, "lifecycle_updated", &caller.username, json!({"old": old, "new": new}), now).await?;
+    instance_flow::event(
+        &mut tx,
+        row.id,
+        "lifecycle_updated",
+        &caller.username,
+        json!({"old": old, "new": new}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(reply(&state, &row))
 }
 
 /// `POST /api/instances/{instance_id}/extend`
-pub async fn extend(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn extend(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let hours = f.int("hours", Need::Optional, 1, 168).unwrap_or(24);
@@ -351,11 +650,19 @@ pub async fn extend(State(state): State<AppState>, caller: Caller, Path(id): Pat
     let mut row = load_own(&mut tx, &caller, &id).await?;
     require_active(&row)?;
     let Some(expires_at) = row.expires_at else {
-        return Err(ApiError::invalid_state("instance", row.id, &row.status, &instance_flow::ACTIVE, "no_ttl", "This instance has no TTL, so there is nothing to extend"));
+        return Err(ApiError::invalid_state(
+            "instance",
+            row.id,
+            &row.status,
+            &instance_flow::ACTIVE,
+            "no_ttl",
+            "This instance has no TTL, so there is nothing to extend",
+        ));
     };
     let now = state.now();
     let new_expires = expires_at.max(now) + chrono::Duration::hours(hours);
-    let new_ttl = IsoDuration::from_millis((new_expires - row.created_at).num_milliseconds().max(0) as u64);
+    let new_ttl =
+        IsoDuration::from_millis((new_expires - row.created_at).num_milliseconds().max(0) as u64);
     if let Some(max_ms) = limits.max_ttl_ms()
         && new_ttl.millis() > max_ms
     {
@@ -378,11 +685,26 @@ fn require_running(row: &InstanceRow) -> ApiResult<()> {
     if row.status == "running" {
         return Ok(());
     }
-    Err(ApiError::invalid_state("instance", row.id, &row.status, &["running"], "not_running", format!("Instance {} is {}; resizing needs a running instance", row.id, row.status)))
+    Err(ApiError::invalid_state(
+        "instance",
+        row.id,
+        &row.status,
+        &["running"],
+        "not_running",
+        format!(
+            "Instance {} is {}; resizing needs a running instance",
+            row.id, row.status
+        ),
+    ))
 }
 
 /// `PUT /api/instances/{instance_id}/cpu`
-pub async fn set_cpu(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn set_cpu(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let cores = Fields::new(&body, "", &mut errors).int("cpu_cores", Need::Required, 1, 8);
     finish(errors)?;
@@ -396,7 +718,12 @@ pub async fn set_cpu(State(state): State<AppState>, caller: Caller, Path(id): Pa
 }
 
 /// `PUT /api/instances/{instance_id}/memory`
-pub async fn set_memory(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn set_memory(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let gb = Fields::new(&body, "", &mut errors).int("memory_gb", Need::Required, 2, 32);
     finish(errors)?;
@@ -405,7 +732,14 @@ pub async fn set_memory(State(state): State<AppState>, caller: Caller, Path(id):
     if let Some(old) = current.memory_gb
         && gb < old
     {
-        return Err(ApiError::invalid_state("instance", current.id, &current.status, &["running"], "memory_decrease_not_allowed", format!("Memory can only grow: the instance has {old} GiB, {gb} GiB was asked")));
+        return Err(ApiError::invalid_state(
+            "instance",
+            current.id,
+            &current.status,
+            &["running"],
+            "memory_decrease_not_allowed",
+            format!("Memory can only grow: the instance has {old} GiB, {gb} GiB was asked"),
+        ));
     }
     resize(&state, &caller, &id, "memory_updated", |row| {
         let old = row.memory_gb;
@@ -416,7 +750,13 @@ pub async fn set_memory(State(state): State<AppState>, caller: Caller, Path(id):
 }
 
 /// Applies a CPU/memory change: the runtime confirms first, then the record changes (§6.1).
-async fn resize(state: &AppState, caller: &Caller, raw: &str, event_type: &str, apply: impl FnOnce(&mut InstanceRow) -> Value) -> ApiResult<Response> {
+async fn resize(
+    state: &AppState,
+    caller: &Caller,
+    raw: &str,
+    event_type: &str,
+    apply: impl FnOnce(&mut InstanceRow) -> Value,
+) -> ApiResult<Response> {
     let mut row = {
         let mut tx = state.store.write().await?;
         let row = load_own(&mut tx, caller, raw).await?;
@@ -429,9 +769,21 @@ async fn resize(state: &AppState, caller: &Caller, raw: &str, event_type: &str, 
         && let Err(e) = runtime.resize_cpu(&unit, row.cpu_cores as u32).await
     {
         let mut tx = state.store.write().await?;
-        instance_flow::event(&mut tx, row.id, "resize_failed", &caller.username, json!({"error": e.to_string(), "requested": details}), state.now()).await?;
+        instance_flow::event(
+            &mut tx,
+            row.id,
+            "resize_failed",
+            &caller.username,
+            json!({"error": e.to_string(), "requested": details}),
+            state.now(),
+        )
+        .await?;
         tx.commit().await?;
-        return Err(ApiError::new(graph_olap_api::ErrorCode::UpstreamError, format!("The runtime refused the change: {e}")).detail("service", "compute"));
+        return Err(ApiError::new(
+            graph_olap_api::ErrorCode::UpstreamError,
+            format!("The runtime refused the change: {e}"),
+        )
+        .detail("service", "compute"));
     }
     let mut tx = state.store.write().await?;
     let now = state.now();
@@ -441,25 +793,51 @@ async fn resize(state: &AppState, caller: &Caller, raw: &str, event_type: &str, 
     fresh.memory_gb = row.memory_gb;
     fresh.updated_at = now;
     instances::save(&mut tx, &fresh).await?;
-    instance_flow::event(&mut tx, fresh.id, event_type, &caller.username, details, now).await?;
+    instance_flow::event(
+        &mut tx,
+        fresh.id,
+        event_type,
+        &caller.username,
+        details,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(reply(state, &fresh))
 }
 
 /// `GET /api/instances/{instance_id}/progress`
-pub async fn progress(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn progress(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let row = load(&state, &id).await?;
-    Ok(respond::ok(instance_flow::progress(&mut *state.store.read().await?, &row).await?))
+    Ok(respond::ok(
+        instance_flow::progress(&mut *state.store.read().await?, &row).await?,
+    ))
 }
 
 /// `GET /api/instances/{instance_id}/events`
-pub async fn events(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>, q: QueryParams) -> ApiResult<Response> {
+pub async fn events(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<Response> {
     let row = load(&state, &id).await?;
     let mut errors: Vec<FieldError> = Vec::new();
     let (offset, limit) = q.pagination(&mut errors, 50, 100);
     let types = status_filter(&q, "event_type", EVENT_TYPES, &mut errors).unwrap_or_default();
     finish(errors)?;
-    let (items, total) = instances::events(&mut *state.store.read().await?, row.id, &types, offset, limit).await?;
+    let (items, total) = instances::events(
+        &mut *state.store.read().await?,
+        row.id,
+        &types,
+        offset,
+        limit,
+    )
+    .await?;
     let items: Vec<Value> = items
         .into_iter()
         .map(|e| json!({"id": e.id, "instance_id": e.instance_id, "event_type": e.event_type, "actor": e.actor, "details": e.details, "created_at": graph_olap_api::time::format_ts(&e.created_at)}))

@@ -17,23 +17,43 @@ use crate::respond;
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: i64) -> ApiResult<mappings::Mapping> {
-    mappings::get(&mut *state.store.read().await?, id).await?.ok_or_else(|| ApiError::not_found("mapping", id))
+    mappings::get(&mut *state.store.read().await?, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("mapping", id))
 }
 
 /// `GET /api/mappings`
-pub async fn list(State(state): State<AppState>, caller: Caller, q: QueryParams) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let (offset, limit) = q.pagination(&mut errors, 50, 100);
     let (sort_by, desc) = q.sort(&mut errors, mappings::MappingSort::NAMES, "created_at");
     let filter = mappings::MappingFilter {
-        owner: q.text("owner").map(|o| if o.eq_ignore_ascii_case("me") { caller.username.clone() } else { o.to_ascii_lowercase() }),
+        owner: q.text("owner").map(|o| {
+            if o.eq_ignore_ascii_case("me") {
+                caller.username.clone()
+            } else {
+                o.to_ascii_lowercase()
+            }
+        }),
         search: q.search(&mut errors),
         created_after: q.timestamp("created_after", &mut errors),
         created_before: q.timestamp("created_before", &mut errors),
     };
     finish(errors)?;
     let sort = mappings::MappingSort::parse(sort_by).unwrap_or(mappings::MappingSort::CreatedAt);
-    let (items, total) = mappings::list(&mut *state.store.read().await?, &filter, sort, desc, offset, limit).await?;
+    let (items, total) = mappings::list(
+        &mut *state.store.read().await?,
+        &filter,
+        sort,
+        desc,
+        offset,
+        limit,
+    )
+    .await?;
     Ok(respond::page(items, total, offset, limit))
 }
 
@@ -47,7 +67,10 @@ pub struct LifecycleInput {
 
 /// Reads `ttl` and `inactivity_timeout` from a body.
 pub fn read_lifecycle(f: &mut Fields<'_>) -> LifecycleInput {
-    LifecycleInput { ttl: f.duration("ttl"), inactivity: f.duration("inactivity_timeout") }
+    LifecycleInput {
+        ttl: f.duration("ttl"),
+        inactivity: f.duration("inactivity_timeout"),
+    }
 }
 
 /// Rejects a TTL above `max_ttl` (or a cleared TTL while `max_ttl` is set) — §4.5.
@@ -61,9 +84,13 @@ pub fn check_max_ttl(ttl: Option<&IsoDuration>, limits: &ResourceLifecycle) -> A
         if too_long {
             let message = match ttl {
                 Some(t) => format!("ttl {t} exceeds the maximum of {max_text}"),
-                None => format!("ttl cannot be cleared while a maximum TTL of {max_text} is configured"),
+                None => {
+                    format!("ttl cannot be cleared while a maximum TTL of {max_text} is configured")
+                }
             };
-            return Err(ApiError::invalid("ttl", "exceeds_max_ttl", message).detail("max_ttl", max_text));
+            return Err(
+                ApiError::invalid("ttl", "exceeds_max_ttl", message).detail("max_ttl", max_text)
+            );
         }
     }
     Ok(())
@@ -74,29 +101,52 @@ fn expires(created_at: DateTime<Utc>, ttl: Option<&IsoDuration>) -> Option<DateT
 }
 
 /// Validates every non-pre-staged SQL of the definitions against the warehouse (§5.3).
-async fn validate_sql(state: &AppState, nodes: &[graph_olap_api::NodeDefinition], edges: &[graph_olap_api::EdgeDefinition]) -> ApiResult<()> {
+async fn validate_sql(
+    state: &AppState,
+    nodes: &[graph_olap_api::NodeDefinition],
+    edges: &[graph_olap_api::EdgeDefinition],
+) -> ApiResult<()> {
     if !state.settings.validate_sql {
         return Ok(());
     }
     let mut jobs: Vec<(String, String, Vec<graph_olap_warehouse::ExpectedColumn>)> = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
-        if !(state.settings.prestaged_snapshots && crate::sql_check::references_placeholder(&n.sql)) {
-            jobs.push((format!("node_definitions[{i}].sql"), n.sql.clone(), mapping_rules::expected_node_columns(n)));
+        if !(state.settings.prestaged_snapshots && crate::sql_check::references_placeholder(&n.sql))
+        {
+            jobs.push((
+                format!("node_definitions[{i}].sql"),
+                n.sql.clone(),
+                mapping_rules::expected_node_columns(n),
+            ));
         }
     }
     for (i, e) in edges.iter().enumerate() {
-        if !(state.settings.prestaged_snapshots && crate::sql_check::references_placeholder(&e.sql)) {
-            jobs.push((format!("edge_definitions[{i}].sql"), e.sql.clone(), mapping_rules::expected_edge_columns(e, nodes)));
+        if !(state.settings.prestaged_snapshots && crate::sql_check::references_placeholder(&e.sql))
+        {
+            jobs.push((
+                format!("edge_definitions[{i}].sql"),
+                e.sql.clone(),
+                mapping_rules::expected_edge_columns(e, nodes),
+            ));
         }
     }
-    let checks = jobs.iter().map(|(_, sql, expected)| graph_olap_warehouse::validate_query(state.warehouse.as_ref(), sql, expected));
+    let checks = jobs.iter().map(|(_, sql, expected)| {
+        graph_olap_warehouse::validate_query(state.warehouse.as_ref(), sql, expected)
+    });
     let results = futures::future::join_all(checks).await;
     let mut errors = Vec::new();
     for ((field, _, _), result) in jobs.iter().zip(results) {
         match result {
-            Ok(problems) => errors.extend(problems.into_iter().map(|p| FieldError::new(field.clone(), "sql_invalid", p.to_string()))),
+            Ok(problems) => errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError::new(field.clone(), "sql_invalid", p.to_string())),
+            ),
             Err(graph_olap_warehouse::WarehouseError::Unreachable(msg)) => {
-                return Err(ApiError::unavailable("warehouse", format!("The warehouse is unreachable, so the SQL cannot be validated: {msg}")));
+                return Err(ApiError::unavailable(
+                    "warehouse",
+                    format!("The warehouse is unreachable, so the SQL cannot be validated: {msg}"),
+                ));
             }
             Err(e) => errors.push(FieldError::new(field.clone(), "sql_invalid", e.to_string())),
         }
@@ -104,28 +154,58 @@ async fn validate_sql(state: &AppState, nodes: &[graph_olap_api::NodeDefinition]
     finish(errors)
 }
 
-fn audit_rec<'a>(caller: &'a Caller, action: &'a str, id: i64, details: Value, rid: &'a str) -> audit::AuditRecord<'a> {
-    audit::AuditRecord { actor: &caller.username, action, resource_type: "mapping", resource_id: Some(id.to_string()), details, request_id: Some(rid) }
+fn audit_rec<'a>(
+    caller: &'a Caller,
+    action: &'a str,
+    id: i64,
+    details: Value,
+    rid: &'a str,
+) -> audit::AuditRecord<'a> {
+    audit::AuditRecord {
+        actor: &caller.username,
+        action,
+        resource_type: "mapping",
+        resource_id: Some(id.to_string()),
+        details,
+        request_id: Some(rid),
+    }
 }
 
 /// `POST /api/mappings`
-pub async fn create(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let name = f.name("name", Need::Required);
     let description = f.text_patch("description", 0, 4000);
     let lifecycle = read_lifecycle(&mut f);
     if !f.has("node_definitions") {
-        f.error("node_definitions", "required", "'node_definitions' is required");
+        f.error(
+            "node_definitions",
+            "required",
+            "'node_definitions' is required",
+        );
     }
-    let defs = mapping_rules::validate(body.get("node_definitions").unwrap_or(&Value::Null), body.get("edge_definitions").unwrap_or(&Value::Null), &mut errors);
+    let defs = mapping_rules::validate(
+        body.get("node_definitions").unwrap_or(&Value::Null),
+        body.get("edge_definitions").unwrap_or(&Value::Null),
+        &mut errors,
+    );
     finish(errors)?;
-    let (Some(name), Some((nodes, edges))) = (name, defs) else { return Err(ApiError::internal("validated input missing")) };
+    let (Some(name), Some((nodes, edges))) = (name, defs) else {
+        return Err(ApiError::internal("validated input missing"));
+    };
     let limits = lifecycle_of(&mut state.store.read().await?, "mapping").await?;
     let ttl = match lifecycle.ttl {
         Patch::Set(t) => Some(t),
         Patch::Null => None,
-        Patch::Absent => limits.default_ttl.as_deref().and_then(|t| IsoDuration::parse(t).ok()),
+        Patch::Absent => limits
+            .default_ttl
+            .as_deref()
+            .and_then(|t| IsoDuration::parse(t).ok()),
     };
     if ttl.is_some() || limits.max_ttl.is_some() {
         check_max_ttl(ttl.as_ref(), &limits)?;
@@ -133,7 +213,10 @@ pub async fn create(State(state): State<AppState>, caller: Caller, JsonBody(body
     let inactivity = match lifecycle.inactivity {
         Patch::Set(t) => Some(t),
         Patch::Null => None,
-        Patch::Absent => limits.default_inactivity.as_deref().and_then(|t| IsoDuration::parse(t).ok()),
+        Patch::Absent => limits
+            .default_inactivity
+            .as_deref()
+            .and_then(|t| IsoDuration::parse(t).ok()),
     };
     validate_sql(&state, &nodes, &edges).await?;
     let now = state.now();
@@ -151,7 +234,18 @@ pub async fn create(State(state): State<AppState>, caller: Caller, JsonBody(body
     let rid = crate::request_id::current();
     let mut tx = state.store.write().await?;
     let id = mappings::insert(&mut tx, &new, now).await?;
-    audit::record(&mut tx, audit_rec(&caller, "mapping.create", id, json!({"name": new.name}), &rid), now).await?;
+    audit::record(
+        &mut tx,
+        audit_rec(
+            &caller,
+            "mapping.create",
+            id,
+            json!({"name": new.name}),
+            &rid,
+        ),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     let mapping = load(&state, id).await?;
     Ok(respond::created(mapping, format!("/api/mappings/{id}")))
@@ -164,7 +258,12 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
 }
 
 /// `PUT /api/mappings/{id}`
-pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
@@ -177,13 +276,20 @@ pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Pat
     let lifecycle = read_lifecycle(&mut f);
     let expected_version = f.int("expected_version", Need::Optional, 1, i64::MAX);
     if body.get("node_definitions") == Some(&Value::Null) {
-        f.error("node_definitions", "type", "'node_definitions' cannot be null");
+        f.error(
+            "node_definitions",
+            "type",
+            "'node_definitions' cannot be null",
+        );
     }
     finish(errors)?;
     let current = load(&state, id).await?;
     caller.require_owner(&current.summary.owner_username, "mapping", id)?;
     let mut errors = Vec::new();
-    let node_raw = body.get("node_definitions").cloned().unwrap_or_else(|| json!(current.node_definitions));
+    let node_raw = body
+        .get("node_definitions")
+        .cloned()
+        .unwrap_or_else(|| json!(current.node_definitions));
     let edge_raw = match body.get("edge_definitions") {
         None => json!(current.edge_definitions),
         Some(Value::Null) => json!([]),
@@ -198,7 +304,12 @@ pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Pat
     if let Some(ttl) = &ttl_patch {
         check_max_ttl(ttl.as_ref(), &limits)?;
     }
-    if !defs_changed && !name.is_present() && !description.is_present() && ttl_patch.is_none() && !lifecycle.inactivity.is_present() {
+    if !defs_changed
+        && !name.is_present()
+        && !description.is_present()
+        && ttl_patch.is_none()
+        && !lifecycle.inactivity.is_present()
+    {
         // Nothing changes: still honour the optimistic check.
         if let Some(v) = expected_version.filter(|v| *v != current.summary.current_version) {
             return Err(version_conflict(id, v, current.summary.current_version));
@@ -211,37 +322,77 @@ pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Pat
     let now = state.now();
     let rid = crate::request_id::current();
     let mut tx = state.store.write().await?;
-    let locked = mappings::get_for_update(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("mapping", id))?;
+    let locked = mappings::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("mapping", id))?;
     if let Some(v) = expected_version.filter(|v| *v != locked.summary.current_version) {
         return Err(version_conflict(id, v, locked.summary.current_version));
     }
     let header = mappings::HeaderUpdate {
         name: name.into_option().flatten(),
         description: description.into_option(),
-        expires_at: ttl_patch.as_ref().map(|t| expires(locked.summary.created_at, t.as_ref())),
+        expires_at: ttl_patch
+            .as_ref()
+            .map(|t| expires(locked.summary.created_at, t.as_ref())),
         ttl: ttl_patch.map(|t| t.map(|d| d.as_str().to_string())),
-        inactivity_timeout: lifecycle.inactivity.into_option().map(|t| t.map(|d| d.as_str().to_string())),
+        inactivity_timeout: lifecycle
+            .inactivity
+            .into_option()
+            .map(|t| t.map(|d| d.as_str().to_string())),
     };
     if !header.is_empty() {
         mappings::update_header(&mut tx, &locked.summary, &header, now).await?;
     }
     let mut new_version = None;
     if defs_changed {
-        new_version = Some(mappings::add_version(&mut tx, id, change_description.as_deref().unwrap_or(""), &nodes, &edges, &caller.username, now).await?);
+        new_version = Some(
+            mappings::add_version(
+                &mut tx,
+                id,
+                change_description.as_deref().unwrap_or(""),
+                &nodes,
+                &edges,
+                &caller.username,
+                now,
+            )
+            .await?,
+        );
     }
-    audit::record(&mut tx, audit_rec(&caller, "mapping.update", id, json!({"new_version": new_version, "change_description": change_description}), &rid), now).await?;
+    audit::record(
+        &mut tx,
+        audit_rec(
+            &caller,
+            "mapping.update",
+            id,
+            json!({"new_version": new_version, "change_description": change_description}),
+            &rid,
+        ),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(respond::ok(load(&state, id).await?))
 }
 
 fn version_conflict(id: i64, expected: i64, current: i64) -> ApiError {
-    ApiError::invalid_state("mapping", id, &current.to_string(), &[], "version_conflict", format!("Mapping {id} is at version {current}, not {expected}; reload it and retry"))
-        .detail("expected_version", expected)
-        .detail("current_version", current)
+    ApiError::invalid_state(
+        "mapping",
+        id,
+        &current.to_string(),
+        &[],
+        "version_conflict",
+        format!("Mapping {id} is at version {current}, not {expected}; reload it and retry"),
+    )
+    .detail("expected_version", expected)
+    .detail("current_version", current)
 }
 
 /// `DELETE /api/mappings/{id}`
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
     Ok(respond::ok(delete_mapping(&state, &caller, id).await?))
 }
@@ -255,15 +406,26 @@ pub async fn delete_mapping(state: &AppState, caller: &Caller, id: i64) -> ApiRe
     let now = state.now();
     let rid = crate::request_id::current();
     let mut tx = state.store.write().await?;
-    mappings::get_for_update(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("mapping", id))?;
+    mappings::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("mapping", id))?;
     let active = mappings::active_instance_ids(&mut tx, id).await?;
     if !active.is_empty() {
-        return Err(ApiError::new(graph_olap_api::ErrorCode::ResourceHasDependencies, format!("Mapping {id} has {} active instance(s); terminate them first", active.len()))
-            .detail("resource_type", "mapping")
-            .detail("resource_id", id)
-            .detail("dependent_type", "instance")
-            .detail("dependent_count", active.len() as i64)
-            .detail("dependent_ids", json!(active.iter().take(20).collect::<Vec<_>>())));
+        return Err(ApiError::new(
+            graph_olap_api::ErrorCode::ResourceHasDependencies,
+            format!(
+                "Mapping {id} has {} active instance(s); terminate them first",
+                active.len()
+            ),
+        )
+        .detail("resource_type", "mapping")
+        .detail("resource_id", id)
+        .detail("dependent_type", "instance")
+        .detail("dependent_count", active.len() as i64)
+        .detail(
+            "dependent_ids",
+            json!(active.iter().take(20).collect::<Vec<_>>()),
+        ));
     }
     let cascade = mappings::delete_cascade(&mut tx, id, now).await?;
     favorites::remove_for_resource(&mut tx, "mapping", id).await?;
@@ -272,11 +434,18 @@ pub async fn delete_mapping(state: &AppState, caller: &Caller, id: i64) -> ApiRe
     }
     audit::record(&mut tx, audit_rec(caller, "mapping.delete", id, json!({"snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}), &rid), now).await?;
     tx.commit().await?;
-    Ok(json!({"id": id, "deleted": true, "snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}))
+    Ok(
+        json!({"id": id, "deleted": true, "snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}),
+    )
 }
 
 /// `POST /api/mappings/{id}/copy`
-pub async fn copy(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn copy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
@@ -289,12 +458,21 @@ pub async fn copy(State(state): State<AppState>, caller: Caller, Path(id): Path<
         .await?
         .ok_or_else(|| version_not_found(id, version, source.summary.current_version))?;
     let limits = lifecycle_of(&mut state.store.read().await?, "mapping").await?;
-    let ttl = source.summary.ttl.as_deref().and_then(|t| IsoDuration::parse(t).ok());
+    let ttl = source
+        .summary
+        .ttl
+        .as_deref()
+        .and_then(|t| IsoDuration::parse(t).ok());
     if ttl.is_some() || limits.max_ttl.is_some() {
         check_max_ttl(ttl.as_ref(), &limits)?;
     }
     let now = state.now();
-    let name = name.unwrap_or_else(|| format!("Copy of {}", source.summary.name).chars().take(255).collect());
+    let name = name.unwrap_or_else(|| {
+        format!("Copy of {}", source.summary.name)
+            .chars()
+            .take(255)
+            .collect()
+    });
     let new = mappings::NewMapping {
         owner_username: caller.username.clone(),
         name,
@@ -309,27 +487,53 @@ pub async fn copy(State(state): State<AppState>, caller: Caller, Path(id): Path<
     let rid = crate::request_id::current();
     let mut tx = state.store.write().await?;
     let new_id = mappings::insert(&mut tx, &new, now).await?;
-    audit::record(&mut tx, audit_rec(&caller, "mapping.copy", new_id, json!({"source_id": id, "source_version": version}), &rid), now).await?;
+    audit::record(
+        &mut tx,
+        audit_rec(
+            &caller,
+            "mapping.copy",
+            new_id,
+            json!({"source_id": id, "source_version": version}),
+            &rid,
+        ),
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(respond::created(load(&state, new_id).await?, format!("/api/mappings/{new_id}")))
+    Ok(respond::created(
+        load(&state, new_id).await?,
+        format!("/api/mappings/{new_id}"),
+    ))
 }
 
 fn version_not_found(id: i64, version: i64, latest: i64) -> ApiError {
-    ApiError::new(graph_olap_api::ErrorCode::NotFound, format!("Mapping {id} has no version {version} (latest is {latest})"))
-        .detail("resource_type", "mapping_version")
-        .detail("resource_id", version)
-        .detail("mapping_id", id)
-        .detail("version", version)
-        .detail("latest_version", latest)
+    ApiError::new(
+        graph_olap_api::ErrorCode::NotFound,
+        format!("Mapping {id} has no version {version} (latest is {latest})"),
+    )
+    .detail("resource_type", "mapping_version")
+    .detail("resource_id", version)
+    .detail("mapping_id", id)
+    .detail("version", version)
+    .detail("latest_version", latest)
 }
 
 /// `PUT /api/mappings/{id}/lifecycle`
-pub async fn set_lifecycle(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn set_lifecycle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let lifecycle = read_lifecycle(&mut f);
-    if !lifecycle.ttl.is_present() && !lifecycle.inactivity.is_present() && f.raw("ttl").is_none() && f.raw("inactivity_timeout").is_none() {
+    if !lifecycle.ttl.is_present()
+        && !lifecycle.inactivity.is_present()
+        && f.raw("ttl").is_none()
+        && f.raw("inactivity_timeout").is_none()
+    {
         f.error("body", "empty_update", "Send ttl and/or inactivity_timeout");
     }
     finish(errors)?;
@@ -343,32 +547,58 @@ pub async fn set_lifecycle(State(state): State<AppState>, caller: Caller, Path(i
     let now = state.now();
     let rid = crate::request_id::current();
     let mut tx = state.store.write().await?;
-    let locked = mappings::get_for_update(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("mapping", id))?;
+    let locked = mappings::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("mapping", id))?;
     let header = mappings::HeaderUpdate {
-        expires_at: ttl_patch.as_ref().map(|t| expires(locked.summary.created_at, t.as_ref())),
+        expires_at: ttl_patch
+            .as_ref()
+            .map(|t| expires(locked.summary.created_at, t.as_ref())),
         ttl: ttl_patch.map(|t| t.map(|d| d.as_str().to_string())),
-        inactivity_timeout: lifecycle.inactivity.into_option().map(|t| t.map(|d| d.as_str().to_string())),
+        inactivity_timeout: lifecycle
+            .inactivity
+            .into_option()
+            .map(|t| t.map(|d| d.as_str().to_string())),
         ..Default::default()
     };
     mappings::update_header(&mut tx, &locked.summary, &header, now).await?;
-    audit::record(&mut tx, audit_rec(&caller, "mapping.lifecycle", id, json!({"ttl": header.ttl, "inactivity_timeout": header.inactivity_timeout}), &rid), now).await?;
+    audit::record(
+        &mut tx,
+        audit_rec(
+            &caller,
+            "mapping.lifecycle",
+            id,
+            json!({"ttl": header.ttl, "inactivity_timeout": header.inactivity_timeout}),
+            &rid,
+        ),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(respond::ok(load(&state, id).await?))
 }
 
 /// `GET /api/mappings/{id}/versions`
-pub async fn versions(State(state): State<AppState>, Path(id): Path<String>, q: QueryParams) -> ApiResult<Response> {
+pub async fn versions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
     let mut errors = Vec::new();
     let (offset, limit) = q.pagination(&mut errors, 50, 100);
     finish(errors)?;
     load(&state, id).await?;
-    let (items, total) = mappings::list_versions(&mut *state.store.read().await?, id, offset, limit).await?;
+    let (items, total) =
+        mappings::list_versions(&mut *state.store.read().await?, id, offset, limit).await?;
     Ok(respond::page(items, total, offset, limit))
 }
 
 /// `GET /api/mappings/{id}/versions/{version}`
-pub async fn version(State(state): State<AppState>, Path((id, version)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn version(
+    State(state): State<AppState>,
+    Path((id, version)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
     let version = path_id("version", &version)?;
     let mapping = load(&state, id).await?;
@@ -379,26 +609,48 @@ pub async fn version(State(state): State<AppState>, Path((id, version)): Path<(S
 }
 
 /// `GET /api/mappings/{id}/versions/{from}/diff/{to}`
-pub async fn diff(State(state): State<AppState>, Path((id, from, to)): Path<(String, String, String)>) -> ApiResult<Response> {
+pub async fn diff(
+    State(state): State<AppState>,
+    Path((id, from, to)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
     let from = path_id("from_version", &from)?;
     let to = path_id("to_version", &to)?;
     if from == to {
-        return Err(ApiError::invalid("path.to_version", "same_version", "from_version and to_version must differ"));
+        return Err(ApiError::invalid(
+            "path.to_version",
+            "same_version",
+            "from_version and to_version must differ",
+        ));
     }
     let mapping = load(&state, id).await?;
     let mut conn = state.store.read().await?;
-    let a = mappings::get_version(&mut conn, id, from).await?.ok_or_else(|| version_not_found(id, from, mapping.summary.current_version))?;
-    let b = mappings::get_version(&mut conn, id, to).await?.ok_or_else(|| version_not_found(id, to, mapping.summary.current_version))?;
-    Ok(respond::ok(crate::diff::diff(id, from, to, (&a.node_definitions, &a.edge_definitions), (&b.node_definitions, &b.edge_definitions))))
+    let a = mappings::get_version(&mut conn, id, from)
+        .await?
+        .ok_or_else(|| version_not_found(id, from, mapping.summary.current_version))?;
+    let b = mappings::get_version(&mut conn, id, to)
+        .await?
+        .ok_or_else(|| version_not_found(id, to, mapping.summary.current_version))?;
+    Ok(respond::ok(crate::diff::diff(
+        id,
+        from,
+        to,
+        (&a.node_definitions, &a.edge_definitions),
+        (&b.node_definitions, &b.edge_definitions),
+    )))
 }
 
 /// `GET /api/mappings/{id}/tree`
-pub async fn tree(State(state): State<AppState>, Path(id): Path<String>, q: QueryParams) -> ApiResult<Response> {
+pub async fn tree(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<Response> {
     let id = path_id("mapping_id", &id)?;
     let mut errors = Vec::new();
     let include_instances = q.bool("include_instances", &mut errors).unwrap_or(true);
-    let statuses = crate::routes::status_filter(&q, "status", crate::routes::SNAPSHOT_STATUSES, &mut errors);
+    let statuses =
+        crate::routes::status_filter(&q, "status", crate::routes::SNAPSHOT_STATUSES, &mut errors);
     finish(errors)?;
     let mapping = load(&state, id).await?;
     let mut conn = state.store.read().await?;

@@ -45,8 +45,23 @@ pub struct Endpoint {
     handler: MethodRouter<AppState>,
 }
 
-fn ep(method: Method, path: &'static str, access: Access, tag: &'static str, summary: &'static str, handler: MethodRouter<AppState>) -> Endpoint {
-    Endpoint { method, path, access, summary, tag, idempotent: false, handler }
+fn ep(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    tag: &'static str,
+    summary: &'static str,
+    handler: MethodRouter<AppState>,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        access,
+        summary,
+        tag,
+        idempotent: false,
+        handler,
+    }
 }
 
 impl Endpoint {
@@ -62,92 +77,698 @@ pub fn endpoints() -> Vec<Endpoint> {
     use Method as M;
     let any = Access::Any;
     vec![
-        ep(M::GET, "/health", Access::Public, "health", "Liveness and version", get(health::health)),
-        ep(M::GET, "/ready", Access::Public, "health", "Readiness: database reachable and migrated", get(health::ready)),
-        ep(M::GET, "/api/openapi.json", Access::Public, "health", "This OpenAPI document", get(openapi_json)),
-        ep(M::GET, "/metrics", Access::Scraper, "health", "Prometheus metrics (ops role or internal key)", get(ops::metrics)),
-        ep(M::GET, "/api/mappings", any, "mappings", "List mappings", get(mappings::list)),
-        ep(M::POST, "/api/mappings", any, "mappings", "Create a mapping (version 1)", post(mappings::create)).idempotent(),
-        ep(M::GET, "/api/mappings/{mapping_id}", any, "mappings", "Get a mapping with its current version", get(mappings::get)),
-        ep(M::PUT, "/api/mappings/{mapping_id}", any, "mappings", "Update a mapping (new version when definitions change)", put(mappings::update)),
-        ep(M::DELETE, "/api/mappings/{mapping_id}", any, "mappings", "Delete a mapping and its snapshots", delete(mappings::delete)),
-        ep(M::POST, "/api/mappings/{mapping_id}/copy", any, "mappings", "Copy a mapping version into a new mapping", post(mappings::copy)).idempotent(),
-        ep(M::PUT, "/api/mappings/{mapping_id}/lifecycle", any, "mappings", "Set the mapping's TTL and inactivity timeout", put(mappings::set_lifecycle)),
-        ep(M::GET, "/api/mappings/{mapping_id}/versions", any, "mappings", "List versions", get(mappings::versions)),
-        ep(M::GET, "/api/mappings/{mapping_id}/versions/{version}", any, "mappings", "Get one version", get(mappings::version)),
-        ep(M::GET, "/api/mappings/{mapping_id}/versions/{from_version}/diff/{to_version}", any, "mappings", "Diff two versions", get(mappings::diff)),
-        ep(M::GET, "/api/mappings/{mapping_id}/tree", any, "mappings", "Versions, snapshots and instances of a mapping", get(mappings::tree)),
-        ep(M::GET, "/api/mappings/{mapping_id}/snapshots", any, "mappings", "Snapshots of a mapping", get(snapshots::list_for_mapping)),
-        ep(M::GET, "/api/mappings/{mapping_id}/instances", any, "mappings", "Instances created from a mapping's snapshots", get(instances::list_for_mapping)),
-        ep(M::GET, "/api/snapshots", any, "snapshots", "List snapshots", get(snapshots::list)),
-        ep(M::GET, "/api/snapshots/{snapshot_id}", any, "snapshots", "Get a snapshot", get(snapshots::get)),
-        ep(M::GET, "/api/snapshots/{snapshot_id}/progress", any, "snapshots", "Export progress of a snapshot", get(snapshots::progress)),
-        ep(M::POST, "/api/snapshots/{snapshot_id}/retry", any, "snapshots", "Retry a failed or cancelled export", post(snapshots::retry)),
-        ep(M::DELETE, "/api/snapshots/{snapshot_id}", any, "snapshots", "Delete a snapshot and its files", delete(snapshots::delete)),
-        ep(M::GET, "/api/instances", any, "instances", "List instances", get(instances::list)),
-        ep(M::POST, "/api/instances", any, "instances", "Create an instance from a ready snapshot or from a mapping", post(instances::create)).idempotent(),
-        ep(M::POST, "/api/instances/from-mapping", any, "instances", "Create a snapshot and an instance in one call", post(instances::create_from_mapping)).idempotent(),
-        ep(M::GET, "/api/instances/quota", any, "instances", "The caller's instance quota", get(instances::quota)),
-        ep(M::GET, "/api/instances/{instance_id}", any, "instances", "Get an instance", get(instances::get)),
-        ep(M::PUT, "/api/instances/{instance_id}", any, "instances", "Rename or describe an instance", put(instances::update)),
-        ep(M::DELETE, "/api/instances/{instance_id}", any, "instances", "Terminate an instance", delete(instances::terminate)),
-        ep(M::POST, "/api/instances/{instance_id}/terminate", any, "instances", "Terminate an instance", post(instances::terminate)),
-        ep(M::PUT, "/api/instances/{instance_id}/lifecycle", any, "instances", "Set an instance's TTL and inactivity timeout", put(instances::set_lifecycle)),
-        ep(M::POST, "/api/instances/{instance_id}/extend", any, "instances", "Extend an instance's TTL", post(instances::extend)),
-        ep(M::PUT, "/api/instances/{instance_id}/cpu", any, "instances", "Change an instance's CPU cores", put(instances::set_cpu)),
-        ep(M::PUT, "/api/instances/{instance_id}/memory", any, "instances", "Grow an instance's memory", put(instances::set_memory)),
-        ep(M::GET, "/api/instances/{instance_id}/progress", any, "instances", "Startup progress of an instance", get(instances::progress)),
-        ep(M::GET, "/api/instances/{instance_id}/events", any, "instances", "Event history of an instance", get(instances::events)),
-        ep(M::POST, "/api/internal/export-jobs/claim", Access::Internal, "internal", "Claim export jobs with a lease", post(internal::claim)),
-        ep(M::GET, "/api/internal/export-jobs/{job_id}", Access::Internal, "internal", "Get an export job", get(internal::get_job)),
-        ep(M::POST, "/api/internal/export-jobs/{job_id}/heartbeat", Access::Internal, "internal", "Extend a lease and report progress", post(internal::heartbeat)),
-        ep(M::POST, "/api/internal/export-jobs/{job_id}/complete", Access::Internal, "internal", "Complete an export job", post(internal::complete)),
-        ep(M::POST, "/api/internal/export-jobs/{job_id}/fail", Access::Internal, "internal", "Report an export job failure", post(internal::fail)),
-        ep(M::GET, "/api/internal/instances/{instance_id}/mapping", Access::Internal, "internal", "Bootstrap configuration of an instance server", get(internal::bootstrap)),
-        ep(M::PATCH, "/api/internal/instances/{instance_id}/status", Access::Internal, "internal", "Instance server status report", patch(internal::report_status)),
-        ep(M::PUT, "/api/internal/instances/{instance_id}/progress", Access::Internal, "internal", "Instance server startup progress", put(internal::report_progress)),
-        ep(M::PUT, "/api/internal/instances/{instance_id}/metrics", Access::Internal, "internal", "Instance server metrics", put(internal::report_metrics)),
-        ep(M::POST, "/api/internal/instances/{instance_id}/activity", Access::Internal, "internal", "Instance data-plane activity", post(internal::report_activity)),
-        ep(M::POST, "/api/internal/auth/introspect", Access::Internal, "internal", "Resolve an API key for an instance server", post(internal::introspect)),
-        ep(M::GET, "/api/favorites", any, "favorites", "List the caller's favorites", get(favorites::list)),
-        ep(M::POST, "/api/favorites", any, "favorites", "Add a favorite", post(favorites::add)),
-        ep(M::DELETE, "/api/favorites/{resource_type}/{resource_id}", any, "favorites", "Remove a favorite", delete(favorites::remove)),
-        ep(M::GET, "/api/schema/catalogs", any, "schema", "Warehouse catalogs", get(schema::catalogs)),
-        ep(M::GET, "/api/schema/catalogs/{catalog}/schemas", any, "schema", "Schemas of a catalog", get(schema::schemas)),
-        ep(M::GET, "/api/schema/catalogs/{catalog}/schemas/{schema}/tables", any, "schema", "Tables of a schema", get(schema::tables)),
-        ep(M::GET, "/api/schema/catalogs/{catalog}/schemas/{schema}/tables/{table}/columns", any, "schema", "Columns of a table", get(schema::columns)),
-        ep(M::GET, "/api/schema/search/tables", any, "schema", "Prefix search of table names", get(schema::search_tables)),
-        ep(M::GET, "/api/schema/search/columns", any, "schema", "Prefix search of column names", get(schema::search_columns)),
-        ep(M::POST, "/api/schema/admin/refresh", Access::ADMIN_OPS, "schema", "Refresh the metadata cache from the warehouse", post(schema::refresh)),
-        ep(M::GET, "/api/schema/stats", Access::ADMIN_OPS, "schema", "Metadata cache statistics", get(schema::stats)),
-        ep(M::GET, "/api/config/lifecycle", Access::OPS, "config", "Lifecycle defaults and maximum TTLs", get(config::get_lifecycle)),
-        ep(M::PUT, "/api/config/lifecycle", Access::OPS, "config", "Change lifecycle defaults and maximum TTLs", put(config::put_lifecycle)),
-        ep(M::GET, "/api/config/concurrency", Access::OPS, "config", "Instance concurrency limits", get(config::get_concurrency)),
-        ep(M::PUT, "/api/config/concurrency", Access::OPS, "config", "Change instance concurrency limits", put(config::put_concurrency)),
-        ep(M::GET, "/api/config/maintenance", Access::OPS, "config", "Maintenance mode", get(config::get_maintenance)),
-        ep(M::PUT, "/api/config/maintenance", Access::OPS, "config", "Switch maintenance mode", put(config::put_maintenance)),
-        ep(M::GET, "/api/config/export", Access::OPS, "config", "Export limits", get(config::get_export)),
-        ep(M::PUT, "/api/config/export", Access::OPS, "config", "Change the maximum export duration", put(config::put_export)),
-        ep(M::GET, "/api/cluster/health", Access::OPS, "ops", "Health of every platform component (probed, cached up to 10 s)", get(ops::cluster_health)),
-        ep(M::GET, "/api/cluster/instances", Access::OPS, "ops", "Cluster-wide instance counts and capacity", get(ops::cluster_instances)),
-        ep(M::POST, "/api/ops/jobs/trigger", Access::OPS, "ops", "Run a background job as soon as possible (one trigger per job per minute)", post(ops::trigger_job)),
-        ep(M::GET, "/api/ops/jobs/status", Access::OPS, "ops", "Status of every background job", get(ops::job_status)),
-        ep(M::GET, "/api/ops/state", Access::OPS, "ops", "Instances, snapshots and export jobs by status; maintenance", get(ops::system_state)),
-        ep(M::GET, "/api/ops/export-jobs", Access::OPS, "ops", "Export jobs, newest first", get(ops::export_jobs)),
-        ep(M::DELETE, "/api/admin/resources/bulk", Access::ADMIN_OPS, "admin", "Delete (instances: terminate) up to 100 resources matching filters", delete(admin::bulk_delete)),
-        ep(M::POST, "/api/admin/resources/bulk-delete", Access::ADMIN_OPS, "admin", "Bulk delete (alias for clients that cannot send a DELETE body)", post(admin::bulk_delete)),
-        ep(M::GET, "/api/audit-log", Access::ADMIN_OPS, "admin", "Query the audit log, newest first", get(admin::audit_log)),
-        ep(M::GET, "/api/users", Access::ADMIN_OPS, "users", "List users", get(users::list)),
-        ep(M::POST, "/api/users", Access::ADMIN, "users", "Create a user", post(users::create)),
-        ep(M::GET, "/api/users/me", any, "users", "The caller", get(users::me)),
-        ep(M::POST, "/api/users/bootstrap", Access::Public, "users", "Create the first administrator", post(users::bootstrap)),
-        ep(M::GET, "/api/users/{username}", any, "users", "Get a user (self, admin or ops)", get(users::get)),
-        ep(M::PUT, "/api/users/{username}", any, "users", "Update a user (self: display_name and email)", put(users::update)),
-        ep(M::DELETE, "/api/users/{username}", Access::ADMIN, "users", "Deactivate a user", delete(users::deactivate)),
-        ep(M::PUT, "/api/users/{username}/role", Access::ADMIN, "users", "Change a user's role", put(users::set_role)),
-        ep(M::GET, "/api/users/{username}/api-keys", any, "users", "List a user's API keys", get(users::list_keys)),
-        ep(M::POST, "/api/users/{username}/api-keys", any, "users", "Create an API key", post(users::create_key)),
-        ep(M::DELETE, "/api/users/{username}/api-keys/{key_id}", any, "users", "Revoke an API key", delete(users::revoke_key)),
+        ep(
+            M::GET,
+            "/health",
+            Access::Public,
+            "health",
+            "Liveness and version",
+            get(health::health),
+        ),
+        ep(
+            M::GET,
+            "/ready",
+            Access::Public,
+            "health",
+            "Readiness: database reachable and migrated",
+            get(health::ready),
+        ),
+        ep(
+            M::GET,
+            "/api/openapi.json",
+            Access::Public,
+            "health",
+            "This OpenAPI document",
+            get(openapi_json),
+        ),
+        ep(
+            M::GET,
+            "/metrics",
+            Access::Scraper,
+            "health",
+            "Prometheus metrics (ops role or internal key)",
+            get(ops::metrics),
+        ),
+        ep(
+            M::GET,
+            "/api/mappings",
+            any,
+            "mappings",
+            "List mappings",
+            get(mappings::list),
+        ),
+        ep(
+            M::POST,
+            "/api/mappings",
+            any,
+            "mappings",
+            "Create a mapping (version 1)",
+            post(mappings::create),
+        )
+        .idempotent(),
+        ep(
+            M::GET,
+            "/api/mappings/{mapping_id}",
+            any,
+            "mappings",
+            "Get a mapping with its current version",
+            get(mappings::get),
+        ),
+        ep(
+            M::PUT,
+            "/api/mappings/{mapping_id}",
+            any,
+            "mappings",
+            "Update a mapping (new version when definitions change)",
+            put(mappings::update),
+        ),
+        ep(
+            M::DELETE,
+            "/api/mappings/{mapping_id}",
+            any,
+            "mappings",
+            "Delete a mapping and its snapshots",
+            delete(mappings::delete),
+        ),
+        ep(
+            M::POST,
+            "/api/mappings/{mapping_id}/copy",
+            any,
+            "mappings",
+            "Copy a mapping version into a new mapping",
+            post(mappings::copy),
+        )
+        .idempotent(),
+        ep(
+            M::PUT,
+            "/api/mappings/{mapping_id}/lifecycle",
+            any,
+            "mappings",
+            "Set the mapping's TTL and inactivity timeout",
+            put(mappings::set_lifecycle),
+        ),
+        ep(
+            M::GET,
+            "/api/mappings/{mapping_id}/versions",
+            any,
+            "mappings",
+            "List versions",
+            get(mappings::versions),
+        ),
+        ep(
+            M::GET,
+            "/api/mappings/{mapping_id}/versions/{version}",
+            any,
+            "mappings",
+            "Get one version",
+            get(mappings::version),
+        ),
+        ep(
+            M::GET,
+            "/api/mappings/{mapping_id}/versions/{from_version}/diff/{to_version}",
+            any,
+            "mappings",
+            "Diff two versions",
+            get(mappings::diff),
+        ),
+        ep(
+            M::GET,
+            "/api/mappings/{mapping_id}/tree",
+            any,
+            "mappings",
+            "Versions, snapshots and instances of a mapping",
+            get(mappings::tree),
+        ),
+        ep(
+            M::GET,
+            "/api/mappings/{mapping_id}/snapshots",
+            any,
+            "mappings",
+            "Snapshots of a mapping",
+            get(snapshots::list_for_mapping),
+        ),
+        ep(
+            M::GET,
+            "/api/mappings/{mapping_id}/instances",
+            any,
+            "mappings",
+            "Instances created from a mapping's snapshots",
+            get(instances::list_for_mapping),
+        ),
+        ep(
+            M::GET,
+            "/api/snapshots",
+            any,
+            "snapshots",
+            "List snapshots",
+            get(snapshots::list),
+        ),
+        ep(
+            M::GET,
+            "/api/snapshots/{snapshot_id}",
+            any,
+            "snapshots",
+            "Get a snapshot",
+            get(snapshots::get),
+        ),
+        ep(
+            M::GET,
+            "/api/snapshots/{snapshot_id}/progress",
+            any,
+            "snapshots",
+            "Export progress of a snapshot",
+            get(snapshots::progress),
+        ),
+        ep(
+            M::POST,
+            "/api/snapshots/{snapshot_id}/retry",
+            any,
+            "snapshots",
+            "Retry a failed or cancelled export",
+            post(snapshots::retry),
+        ),
+        ep(
+            M::DELETE,
+            "/api/snapshots/{snapshot_id}",
+            any,
+            "snapshots",
+            "Delete a snapshot and its files",
+            delete(snapshots::delete),
+        ),
+        ep(
+            M::GET,
+            "/api/instances",
+            any,
+            "instances",
+            "List instances",
+            get(instances::list),
+        ),
+        ep(
+            M::POST,
+            "/api/instances",
+            any,
+            "instances",
+            "Create an instance from a ready snapshot or from a mapping",
+            post(instances::create),
+        )
+        .idempotent(),
+        ep(
+            M::POST,
+            "/api/instances/from-mapping",
+            any,
+            "instances",
+            "Create a snapshot and an instance in one call",
+            post(instances::create_from_mapping),
+        )
+        .idempotent(),
+        ep(
+            M::GET,
+            "/api/instances/quota",
+            any,
+            "instances",
+            "The caller's instance quota",
+            get(instances::quota),
+        ),
+        ep(
+            M::GET,
+            "/api/instances/{instance_id}",
+            any,
+            "instances",
+            "Get an instance",
+            get(instances::get),
+        ),
+        ep(
+            M::PUT,
+            "/api/instances/{instance_id}",
+            any,
+            "instances",
+            "Rename or describe an instance",
+            put(instances::update),
+        ),
+        ep(
+            M::DELETE,
+            "/api/instances/{instance_id}",
+            any,
+            "instances",
+            "Terminate an instance",
+            delete(instances::terminate),
+        ),
+        ep(
+            M::POST,
+            "/api/instances/{instance_id}/terminate",
+            any,
+            "instances",
+            "Terminate an instance",
+            post(instances::terminate),
+        ),
+        ep(
+            M::PUT,
+            "/api/instances/{instance_id}/lifecycle",
+            any,
+            "instances",
+            "Set an instance's TTL and inactivity timeout",
+            put(instances::set_lifecycle),
+        ),
+        ep(
+            M::POST,
+            "/api/instances/{instance_id}/extend",
+            any,
+            "instances",
+            "Extend an instance's TTL",
+            post(instances::extend),
+        ),
+        ep(
+            M::PUT,
+            "/api/instances/{instance_id}/cpu",
+            any,
+            "instances",
+            "Change an instance's CPU cores",
+            put(instances::set_cpu),
+        ),
+        ep(
+            M::PUT,
+            "/api/instances/{instance_id}/memory",
+            any,
+            "instances",
+            "Grow an instance's memory",
+            put(instances::set_memory),
+        ),
+        ep(
+            M::GET,
+            "/api/instances/{instance_id}/progress",
+            any,
+            "instances",
+            "Startup progress of an instance",
+            get(instances::progress),
+        ),
+        ep(
+            M::GET,
+            "/api/instances/{instance_id}/events",
+            any,
+            "instances",
+            "Event history of an instance",
+            get(instances::events),
+        ),
+        ep(
+            M::POST,
+            "/api/internal/export-jobs/claim",
+            Access::Internal,
+            "internal",
+            "Claim export jobs with a lease",
+            post(internal::claim),
+        ),
+        ep(
+            M::GET,
+            "/api/internal/export-jobs/{job_id}",
+            Access::Internal,
+            "internal",
+            "Get an export job",
+            get(internal::get_job),
+        ),
+        ep(
+            M::POST,
+            "/api/internal/export-jobs/{job_id}/heartbeat",
+            Access::Internal,
+            "internal",
+            "Extend a lease and report progress",
+            post(internal::heartbeat),
+        ),
+        ep(
+            M::POST,
+            "/api/internal/export-jobs/{job_id}/complete",
+            Access::Internal,
+            "internal",
+            "Complete an export job",
+            post(internal::complete),
+        ),
+        ep(
+            M::POST,
+            "/api/internal/export-jobs/{job_id}/fail",
+            Access::Internal,
+            "internal",
+            "Report an export job failure",
+            post(internal::fail),
+        ),
+        ep(
+            M::GET,
+            "/api/internal/instances/{instance_id}/mapping",
+            Access::Internal,
+            "internal",
+            "Bootstrap configuration of an instance server",
+            get(internal::bootstrap),
+        ),
+        ep(
+            M::PATCH,
+            "/api/internal/instances/{instance_id}/status",
+            Access::Internal,
+            "internal",
+            "Instance server status report",
+            patch(internal::report_status),
+        ),
+        ep(
+            M::PUT,
+            "/api/internal/instances/{instance_id}/progress",
+            Access::Internal,
+            "internal",
+            "Instance server startup progress",
+            put(internal::report_progress),
+        ),
+        ep(
+            M::PUT,
+            "/api/internal/instances/{instance_id}/metrics",
+            Access::Internal,
+            "internal",
+            "Instance server metrics",
+            put(internal::report_metrics),
+        ),
+        ep(
+            M::POST,
+            "/api/internal/instances/{instance_id}/activity",
+            Access::Internal,
+            "internal",
+            "Instance data-plane activity",
+            post(internal::report_activity),
+        ),
+        ep(
+            M::POST,
+            "/api/internal/auth/introspect",
+            Access::Internal,
+            "internal",
+            "Resolve an API key for an instance server",
+            post(internal::introspect),
+        ),
+        ep(
+            M::GET,
+            "/api/favorites",
+            any,
+            "favorites",
+            "List the caller's favorites",
+            get(favorites::list),
+        ),
+        ep(
+            M::POST,
+            "/api/favorites",
+            any,
+            "favorites",
+            "Add a favorite",
+            post(favorites::add),
+        ),
+        ep(
+            M::DELETE,
+            "/api/favorites/{resource_type}/{resource_id}",
+            any,
+            "favorites",
+            "Remove a favorite",
+            delete(favorites::remove),
+        ),
+        ep(
+            M::GET,
+            "/api/schema/catalogs",
+            any,
+            "schema",
+            "Warehouse catalogs",
+            get(schema::catalogs),
+        ),
+        ep(
+            M::GET,
+            "/api/schema/catalogs/{catalog}/schemas",
+            any,
+            "schema",
+            "Schemas of a catalog",
+            get(schema::schemas),
+        ),
+        ep(
+            M::GET,
+            "/api/schema/catalogs/{catalog}/schemas/{schema}/tables",
+            any,
+            "schema",
+            "Tables of a schema",
+            get(schema::tables),
+        ),
+        ep(
+            M::GET,
+            "/api/schema/catalogs/{catalog}/schemas/{schema}/tables/{table}/columns",
+            any,
+            "schema",
+            "Columns of a table",
+            get(schema::columns),
+        ),
+        ep(
+            M::GET,
+            "/api/schema/search/tables",
+            any,
+            "schema",
+            "Prefix search of table names",
+            get(schema::search_tables),
+        ),
+        ep(
+            M::GET,
+            "/api/schema/search/columns",
+            any,
+            "schema",
+            "Prefix search of column names",
+            get(schema::search_columns),
+        ),
+        ep(
+            M::POST,
+            "/api/schema/admin/refresh",
+            Access::ADMIN_OPS,
+            "schema",
+            "Refresh the metadata cache from the warehouse",
+            post(schema::refresh),
+        ),
+        ep(
+            M::GET,
+            "/api/schema/stats",
+            Access::ADMIN_OPS,
+            "schema",
+            "Metadata cache statistics",
+            get(schema::stats),
+        ),
+        ep(
+            M::GET,
+            "/api/config/lifecycle",
+            Access::OPS,
+            "config",
+            "Lifecycle defaults and maximum TTLs",
+            get(config::get_lifecycle),
+        ),
+        ep(
+            M::PUT,
+            "/api/config/lifecycle",
+            Access::OPS,
+            "config",
+            "Change lifecycle defaults and maximum TTLs",
+            put(config::put_lifecycle),
+        ),
+        ep(
+            M::GET,
+            "/api/config/concurrency",
+            Access::OPS,
+            "config",
+            "Instance concurrency limits",
+            get(config::get_concurrency),
+        ),
+        ep(
+            M::PUT,
+            "/api/config/concurrency",
+            Access::OPS,
+            "config",
+            "Change instance concurrency limits",
+            put(config::put_concurrency),
+        ),
+        ep(
+            M::GET,
+            "/api/config/maintenance",
+            Access::OPS,
+            "config",
+            "Maintenance mode",
+            get(config::get_maintenance),
+        ),
+        ep(
+            M::PUT,
+            "/api/config/maintenance",
+            Access::OPS,
+            "config",
+            "Switch maintenance mode",
+            put(config::put_maintenance),
+        ),
+        ep(
+            M::GET,
+            "/api/config/export",
+            Access::OPS,
+            "config",
+            "Export limits",
+            get(config::get_export),
+        ),
+        ep(
+            M::PUT,
+            "/api/config/export",
+            Access::OPS,
+            "config",
+            "Change the maximum export duration",
+            put(config::put_export),
+        ),
+        ep(
+            M::GET,
+            "/api/cluster/health",
+            Access::OPS,
+            "ops",
+            "Health of every platform component (probed, cached up to 10 s)",
+            get(ops::cluster_health),
+        ),
+        ep(
+            M::GET,
+            "/api/cluster/instances",
+            Access::OPS,
+            "ops",
+            "Cluster-wide instance counts and capacity",
+            get(ops::cluster_instances),
+        ),
+        ep(
+            M::POST,
+            "/api/ops/jobs/trigger",
+            Access::OPS,
+            "ops",
+            "Run a background job as soon as possible (one trigger per job per minute)",
+            post(ops::trigger_job),
+        ),
+        ep(
+            M::GET,
+            "/api/ops/jobs/status",
+            Access::OPS,
+            "ops",
+            "Status of every background job",
+            get(ops::job_status),
+        ),
+        ep(
+            M::GET,
+            "/api/ops/state",
+            Access::OPS,
+            "ops",
+            "Instances, snapshots and export jobs by status; maintenance",
+            get(ops::system_state),
+        ),
+        ep(
+            M::GET,
+            "/api/ops/export-jobs",
+            Access::OPS,
+            "ops",
+            "Export jobs, newest first",
+            get(ops::export_jobs),
+        ),
+        ep(
+            M::DELETE,
+            "/api/admin/resources/bulk",
+            Access::ADMIN_OPS,
+            "admin",
+            "Delete (instances: terminate) up to 100 resources matching filters",
+            delete(admin::bulk_delete),
+        ),
+        ep(
+            M::POST,
+            "/api/admin/resources/bulk-delete",
+            Access::ADMIN_OPS,
+            "admin",
+            "Bulk delete (alias for clients that cannot send a DELETE body)",
+            post(admin::bulk_delete),
+        ),
+        ep(
+            M::GET,
+            "/api/audit-log",
+            Access::ADMIN_OPS,
+            "admin",
+            "Query the audit log, newest first",
+            get(admin::audit_log),
+        ),
+        ep(
+            M::GET,
+            "/api/users",
+            Access::ADMIN_OPS,
+            "users",
+            "List users",
+            get(users::list),
+        ),
+        ep(
+            M::POST,
+            "/api/users",
+            Access::ADMIN,
+            "users",
+            "Create a user",
+            post(users::create),
+        ),
+        ep(
+            M::GET,
+            "/api/users/me",
+            any,
+            "users",
+            "The caller",
+            get(users::me),
+        ),
+        ep(
+            M::POST,
+            "/api/users/bootstrap",
+            Access::Public,
+            "users",
+            "Create the first administrator",
+            post(users::bootstrap),
+        ),
+        ep(
+            M::GET,
+            "/api/users/{username}",
+            any,
+            "users",
+            "Get a user (self, admin or ops)",
+            get(users::get),
+        ),
+        ep(
+            M::PUT,
+            "/api/users/{username}",
+            any,
+            "users",
+            "Update a user (self: display_name and email)",
+            put(users::update),
+        ),
+        ep(
+            M::DELETE,
+            "/api/users/{username}",
+            Access::ADMIN,
+            "users",
+            "Deactivate a user",
+            delete(users::deactivate),
+        ),
+        ep(
+            M::PUT,
+            "/api/users/{username}/role",
+            Access::ADMIN,
+            "users",
+            "Change a user's role",
+            put(users::set_role),
+        ),
+        ep(
+            M::GET,
+            "/api/users/{username}/api-keys",
+            any,
+            "users",
+            "List a user's API keys",
+            get(users::list_keys),
+        ),
+        ep(
+            M::POST,
+            "/api/users/{username}/api-keys",
+            any,
+            "users",
+            "Create an API key",
+            post(users::create_key),
+        ),
+        ep(
+            M::DELETE,
+            "/api/users/{username}/api-keys/{key_id}",
+            any,
+            "users",
+            "Revoke an API key",
+            delete(users::revoke_key),
+        ),
     ]
 }
 
@@ -155,33 +776,64 @@ pub fn endpoints() -> Vec<Endpoint> {
 pub fn router(state: AppState) -> Router {
     let mut router: Router<AppState> = Router::new();
     for e in endpoints() {
-        let handler = if e.idempotent { e.handler.route_layer(middleware::from_fn_with_state(state.clone(), crate::idempotency::layer)) } else { e.handler };
-        let guarded = handler.route_layer(middleware::from_fn_with_state((state.clone(), e.access), crate::auth::enforce));
+        let handler = if e.idempotent {
+            e.handler.route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::idempotency::layer,
+            ))
+        } else {
+            e.handler
+        };
+        let guarded = handler.route_layer(middleware::from_fn_with_state(
+            (state.clone(), e.access),
+            crate::auth::enforce,
+        ));
         router = router.route(e.path, guarded);
     }
-    router = router.route("/wrapper/{url_slug}/{*path}", any_method(crate::proxy::forward));
-    router.fallback(fallback).method_not_allowed_fallback(fallback).with_state(state)
+    router = router.route(
+        "/wrapper/{url_slug}/{*path}",
+        any_method(crate::proxy::forward),
+    );
+    router
+        .fallback(fallback)
+        .method_not_allowed_fallback(fallback)
+        .with_state(state)
 }
 
 /// Matches a concrete path against a template with `{param}` segments.
 pub fn template_matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_matches('/').split('/').collect();
-    t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| (a.starts_with('{') && a.ends_with('}') && !b.is_empty()) || a == b)
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(a, b)| (a.starts_with('{') && a.ends_with('}') && !b.is_empty()) || a == b)
 }
 
 /// 404 for unknown paths; 405 with `Allow` for known paths with another method.
 async fn fallback(request: Request) -> Response {
     let path = request.uri().path().to_string();
-    let allowed: Vec<String> = endpoints().iter().filter(|e| template_matches(e.path, &path)).map(|e| e.method.to_string()).collect();
+    let allowed: Vec<String> = endpoints()
+        .iter()
+        .filter(|e| template_matches(e.path, &path))
+        .map(|e| e.method.to_string())
+        .collect();
     if allowed.is_empty() {
-        return ApiError::new(ErrorCode::NotFound, format!("No route for {path}")).detail("resource_type", "route").detail("resource_id", path).into_response();
+        return ApiError::new(ErrorCode::NotFound, format!("No route for {path}"))
+            .detail("resource_type", "route")
+            .detail("resource_id", path)
+            .into_response();
     }
-    let message = if path.trim_end_matches('/') == "/api/snapshots" && request.method() == Method::POST {
-        "Snapshots are created implicitly; use POST /api/instances/from-mapping".to_string()
-    } else {
-        format!("{} is not supported on {path}; allowed: {}", request.method(), allowed.join(", "))
-    };
+    let message =
+        if path.trim_end_matches('/') == "/api/snapshots" && request.method() == Method::POST {
+            "Snapshots are created implicitly; use POST /api/instances/from-mapping".to_string()
+        } else {
+            format!(
+                "{} is not supported on {path}; allowed: {}",
+                request.method(),
+                allowed.join(", ")
+            )
+        };
     ApiError::new(ErrorCode::MethodNotAllowed, message)
         .detail("allowed_methods", json!(allowed))
         .header(header::ALLOW, allowed.join(", "))
@@ -192,11 +844,27 @@ async fn fallback(request: Request) -> Response {
 pub const SNAPSHOT_STATUSES: &[&str] = &["pending", "creating", "ready", "failed", "cancelled"];
 
 /// Parses a comma-separated status filter, every value checked against `allowed`.
-pub fn status_filter(q: &QueryParams, key: &str, allowed: &[&str], errors: &mut Vec<FieldError>) -> Option<Vec<String>> {
+pub fn status_filter(
+    q: &QueryParams,
+    key: &str,
+    allowed: &[&str],
+    errors: &mut Vec<FieldError>,
+) -> Option<Vec<String>> {
     let raw = q.text(key)?;
-    let values: Vec<String> = raw.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
+    let values: Vec<String> = raw
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
     if values.is_empty() || values.iter().any(|v| !allowed.contains(&v.as_str())) {
-        errors.push(FieldError::new(format!("query.{key}"), "enum", format!("{key} must be a comma-separated list of: {}", allowed.join(", "))));
+        errors.push(FieldError::new(
+            format!("query.{key}"),
+            "enum",
+            format!(
+                "{key} must be a comma-separated list of: {}",
+                allowed.join(", ")
+            ),
+        ));
         return None;
     }
     Some(values)
@@ -230,7 +898,11 @@ pub fn openapi() -> Value {
             "parameters": params, "security": security, "x-roles": roles,
             "responses": {"default": {"description": "Success envelope {data, meta} or error envelope {error, meta} (see API.md)"}},
         });
-        paths.entry(e.path.to_string()).or_insert_with(|| json!({})).as_object_mut().map(|m| m.insert(e.method.as_str().to_lowercase(), op));
+        paths
+            .entry(e.path.to_string())
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .map(|m| m.insert(e.method.as_str().to_lowercase(), op));
     }
     json!({
         "openapi": "3.1.0",
@@ -253,8 +925,14 @@ mod tests {
 
     #[test]
     fn templates_match_concrete_paths() {
-        assert!(template_matches("/api/mappings/{mapping_id}", "/api/mappings/3"));
-        assert!(!template_matches("/api/mappings/{mapping_id}", "/api/mappings"));
+        assert!(template_matches(
+            "/api/mappings/{mapping_id}",
+            "/api/mappings/3"
+        ));
+        assert!(!template_matches(
+            "/api/mappings/{mapping_id}",
+            "/api/mappings"
+        ));
         assert!(template_matches("/api/mappings", "/api/mappings/"));
     }
 
@@ -262,7 +940,12 @@ mod tests {
     fn openapi_lists_every_endpoint() {
         let doc = openapi();
         for e in endpoints() {
-            assert!(doc["paths"][e.path][e.method.as_str().to_lowercase()].is_object(), "{} {}", e.method, e.path);
+            assert!(
+                doc["paths"][e.path][e.method.as_str().to_lowercase()].is_object(),
+                "{} {}",
+                e.method,
+                e.path
+            );
         }
     }
 }

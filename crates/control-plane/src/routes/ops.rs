@@ -40,13 +40,22 @@ pub async fn cluster_instances(State(state): State<AppState>) -> ApiResult<Respo
 }
 
 /// `POST /api/ops/jobs/trigger` — `202` with a `JobTrigger`, or `429` inside the window.
-pub async fn trigger_job(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn trigger_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let name = f.choice("job_name", Need::Required, &Job::TRIGGERABLE);
-    let reason = f.text("reason", Need::Optional, 1, 500).unwrap_or_else(|| "manual-trigger".into());
+    let reason = f
+        .text("reason", Need::Optional, 1, 500)
+        .unwrap_or_else(|| "manual-trigger".into());
     finish(errors)?;
-    let job = name.as_deref().and_then(Job::parse).ok_or_else(|| ApiError::internal("validated job name missing"))?;
+    let job = name
+        .as_deref()
+        .and_then(Job::parse)
+        .ok_or_else(|| ApiError::internal("validated job name missing"))?;
     let accepted = jobs::trigger(&state, job, &caller.username, &reason).await?;
     Ok(respond::accepted(accepted))
 }
@@ -65,10 +74,21 @@ pub async fn system_state(State(state): State<AppState>) -> ApiResult<Response> 
 pub async fn export_jobs(State(state): State<AppState>, q: QueryParams) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let (offset, limit) = q.pagination(&mut errors, 100, 1000);
-    let statuses = status_filter(&q, "status", EXPORT_JOB_STATUSES, &mut errors).unwrap_or_default();
+    let statuses =
+        status_filter(&q, "status", EXPORT_JOB_STATUSES, &mut errors).unwrap_or_default();
     let snapshot_id = q.int("snapshot_id", &mut errors, 1, i64::MAX);
     finish(errors)?;
-    let (rows, total) = export_jobs::page(&mut *state.store.read().await?, &statuses, snapshot_id, offset, limit).await?;
-    let jobs = rows.iter().map(job_to_wire).collect::<ApiResult<Vec<_>>>()?;
+    let (rows, total) = export_jobs::page(
+        &mut *state.store.read().await?,
+        &statuses,
+        snapshot_id,
+        offset,
+        limit,
+    )
+    .await?;
+    let jobs = rows
+        .iter()
+        .map(job_to_wire)
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(respond::page_under("jobs", jobs, total, offset, limit))
 }

@@ -13,19 +13,26 @@ use crate::respond;
 use crate::state::AppState;
 
 fn ts(s: &crate::schema_cache::Snapshot) -> Value {
-    s.refreshed_at.map(|t| json!(graph_olap_api::time::format_ts(&t))).unwrap_or(Value::Null)
+    s.refreshed_at
+        .map(|t| json!(graph_olap_api::time::format_ts(&t)))
+        .unwrap_or(Value::Null)
 }
 
 fn find<'a, T>(items: &'a [T], name: &str, get: impl Fn(&T) -> &str) -> Option<&'a T> {
-    items.iter().find(|i| get(i) == name).or_else(|| items.iter().find(|i| get(i).eq_ignore_ascii_case(name)))
+    items
+        .iter()
+        .find(|i| get(i) == name)
+        .or_else(|| items.iter().find(|i| get(i).eq_ignore_ascii_case(name)))
 }
 
 fn catalog<'a>(s: &'a crate::schema_cache::Snapshot, name: &str) -> ApiResult<&'a CatalogMeta> {
-    find(&s.metadata.catalogs, name, |c| &c.name).ok_or_else(|| ApiError::not_found("catalog", name.to_string()))
+    find(&s.metadata.catalogs, name, |c| &c.name)
+        .ok_or_else(|| ApiError::not_found("catalog", name.to_string()))
 }
 
 fn schema<'a>(c: &'a CatalogMeta, name: &str) -> ApiResult<&'a SchemaMeta> {
-    find(&c.schemas, name, |s| &s.name).ok_or_else(|| ApiError::not_found("schema", format!("{}.{name}", c.name)))
+    find(&c.schemas, name, |s| &s.name)
+        .ok_or_else(|| ApiError::not_found("schema", format!("{}.{name}", c.name)))
 }
 
 fn table_json(c: &str, s: &str, t: &TableMeta, cached: &Value) -> Value {
@@ -48,7 +55,10 @@ pub async fn catalogs(State(state): State<AppState>) -> ApiResult<Response> {
 }
 
 /// `GET /api/schema/catalogs/{catalog}/schemas`
-pub async fn schemas(State(state): State<AppState>, Path(cat): Path<String>) -> ApiResult<Response> {
+pub async fn schemas(
+    State(state): State<AppState>,
+    Path(cat): Path<String>,
+) -> ApiResult<Response> {
     let s = state.schema.snapshot();
     let cached = ts(&s);
     let c = catalog(&s, &cat)?;
@@ -56,21 +66,33 @@ pub async fn schemas(State(state): State<AppState>, Path(cat): Path<String>) -> 
 }
 
 /// `GET /api/schema/catalogs/{catalog}/schemas/{schema}/tables`
-pub async fn tables(State(state): State<AppState>, Path((cat, sch)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn tables(
+    State(state): State<AppState>,
+    Path((cat, sch)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let s = state.schema.snapshot();
     let cached = ts(&s);
     let c = catalog(&s, &cat)?;
     let sc = schema(c, &sch)?;
-    Ok(respond::list(sc.tables.iter().map(|t| table_json(&c.name, &sc.name, t, &cached)).collect()))
+    Ok(respond::list(
+        sc.tables
+            .iter()
+            .map(|t| table_json(&c.name, &sc.name, t, &cached))
+            .collect(),
+    ))
 }
 
 /// `GET /api/schema/catalogs/{catalog}/schemas/{schema}/tables/{table}/columns`
-pub async fn columns(State(state): State<AppState>, Path((cat, sch, tab)): Path<(String, String, String)>) -> ApiResult<Response> {
+pub async fn columns(
+    State(state): State<AppState>,
+    Path((cat, sch, tab)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
     let s = state.schema.snapshot();
     let cached = ts(&s);
     let c = catalog(&s, &cat)?;
     let sc = schema(c, &sch)?;
-    let t = find(&sc.tables, &tab, |t| &t.name).ok_or_else(|| ApiError::not_found("table", format!("{}.{}.{tab}", c.name, sc.name)))?;
+    let t = find(&sc.tables, &tab, |t| &t.name)
+        .ok_or_else(|| ApiError::not_found("table", format!("{}.{}.{tab}", c.name, sc.name)))?;
     Ok(respond::list(columns_json(&c.name, &sc.name, t, &cached)))
 }
 
@@ -86,21 +108,39 @@ fn search_params(q: &QueryParams) -> ApiResult<Search> {
     let text = match q.text("q") {
         Some(t) if (1..=255).contains(&t.chars().count()) => Some(t.to_lowercase()),
         Some(_) => {
-            errors.push(graph_olap_api::FieldError::new("query.q", "too_long", "q must have 1 to 255 characters"));
+            errors.push(graph_olap_api::FieldError::new(
+                "query.q",
+                "too_long",
+                "q must have 1 to 255 characters",
+            ));
             None
         }
         None => {
-            errors.push(graph_olap_api::FieldError::new("query.q", "required", "q is required"));
+            errors.push(graph_olap_api::FieldError::new(
+                "query.q",
+                "required",
+                "q is required",
+            ));
             None
         }
     };
     let limit = q.int("limit", &mut errors, 1, 1000).unwrap_or(100) as usize;
     finish(errors)?;
-    Ok(Search { q: text.unwrap_or_default(), limit, catalog: q.text("catalog").map(str::to_string), schema: q.text("schema").map(str::to_string) })
+    Ok(Search {
+        q: text.unwrap_or_default(),
+        limit,
+        catalog: q.text("catalog").map(str::to_string),
+        schema: q.text("schema").map(str::to_string),
+    })
 }
 
 fn in_scope(p: &Search, c: &str, s: &str) -> bool {
-    p.catalog.as_deref().is_none_or(|x| x.eq_ignore_ascii_case(c)) && p.schema.as_deref().is_none_or(|x| x.eq_ignore_ascii_case(s))
+    p.catalog
+        .as_deref()
+        .is_none_or(|x| x.eq_ignore_ascii_case(c))
+        && p.schema
+            .as_deref()
+            .is_none_or(|x| x.eq_ignore_ascii_case(s))
 }
 
 /// `GET /api/schema/search/tables`
@@ -114,7 +154,12 @@ pub async fn search_tables(State(state): State<AppState>, q: QueryParams) -> Api
             if !in_scope(&p, &c.name, &sc.name) {
                 continue;
             }
-            out.extend(sc.tables.iter().filter(|t| t.name.to_lowercase().starts_with(&p.q)).map(|t| table_json(&c.name, &sc.name, t, &cached)));
+            out.extend(
+                sc.tables
+                    .iter()
+                    .filter(|t| t.name.to_lowercase().starts_with(&p.q))
+                    .map(|t| table_json(&c.name, &sc.name, t, &cached)),
+            );
         }
     }
     out.truncate(p.limit);
@@ -133,7 +178,15 @@ pub async fn search_columns(State(state): State<AppState>, q: QueryParams) -> Ap
                 continue;
             }
             for t in &sc.tables {
-                out.extend(columns_json(&c.name, &sc.name, t, &cached).into_iter().filter(|col| col["column_name"].as_str().is_some_and(|n| n.to_lowercase().starts_with(&p.q))));
+                out.extend(
+                    columns_json(&c.name, &sc.name, t, &cached)
+                        .into_iter()
+                        .filter(|col| {
+                            col["column_name"]
+                                .as_str()
+                                .is_some_and(|n| n.to_lowercase().starts_with(&p.q))
+                        }),
+                );
             }
         }
     }
@@ -144,7 +197,11 @@ pub async fn search_columns(State(state): State<AppState>, q: QueryParams) -> Ap
 /// `POST /api/schema/admin/refresh`
 pub async fn refresh(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let now = state.now();
-    let status = if state.schema.is_refreshing() { "already_running" } else { "queued" };
+    let status = if state.schema.is_refreshing() {
+        "already_running"
+    } else {
+        "queued"
+    };
     if status == "queued" {
         let st = state.clone();
         tokio::spawn(async move {
@@ -153,7 +210,9 @@ pub async fn refresh(State(state): State<AppState>, caller: Caller) -> ApiResult
             }
         });
     }
-    Ok(respond::accepted(json!({"status": status, "triggered_at": graph_olap_api::time::format_ts(&now), "triggered_by": caller.username})))
+    Ok(respond::accepted(
+        json!({"status": status, "triggered_at": graph_olap_api::time::format_ts(&now), "triggered_by": caller.username}),
+    ))
 }
 
 /// `GET /api/schema/stats`
@@ -162,7 +221,13 @@ pub async fn stats(State(state): State<AppState>) -> ApiResult<Response> {
     let m = &s.metadata;
     let schemas: usize = m.catalogs.iter().map(|c| c.schemas.len()).sum();
     let tables = m.table_count();
-    let columns: usize = m.catalogs.iter().flat_map(|c| &c.schemas).flat_map(|s| &s.tables).map(|t| t.columns.len()).sum();
+    let columns: usize = m
+        .catalogs
+        .iter()
+        .flat_map(|c| &c.schemas)
+        .flat_map(|s| &s.tables)
+        .map(|t| t.columns.len())
+        .sum();
     let size = serde_json::to_vec(m).map(|v| v.len()).unwrap_or(0);
     Ok(respond::ok(json!({
         "total_catalogs": m.catalogs.len(), "total_schemas": schemas, "total_tables": tables, "total_columns": columns,

@@ -22,8 +22,14 @@ pub fn validate_username(raw: &str) -> Result<String, (&'static str, String)> {
     if name.is_empty() || name.len() > 255 {
         return Err(("too_long", "username must have 1 to 255 characters".into()));
     }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._%+@-".contains(&b)) {
-        return Err(("pattern", "username may contain only letters, digits and . _ % + @ -".into()));
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._%+@-".contains(&b))
+    {
+        return Err((
+            "pattern",
+            "username may contain only letters, digits and . _ % + @ -".into(),
+        ));
     }
     if RESERVED.contains(&name.as_str()) {
         return Err(("reserved_word", format!("'{name}' is a reserved username")));
@@ -32,7 +38,11 @@ pub fn validate_username(raw: &str) -> Result<String, (&'static str, String)> {
 }
 
 fn target(caller: &Caller, raw: &str) -> String {
-    if raw.eq_ignore_ascii_case("me") { caller.username.clone() } else { raw.to_ascii_lowercase() }
+    if raw.eq_ignore_ascii_case("me") {
+        caller.username.clone()
+    } else {
+        raw.to_ascii_lowercase()
+    }
 }
 
 fn is_admin(c: &Caller) -> bool {
@@ -40,7 +50,9 @@ fn is_admin(c: &Caller) -> bool {
 }
 
 async fn load(state: &AppState, username: &str) -> ApiResult<users::User> {
-    users::get(&mut *state.store.read().await?, username).await?.ok_or_else(|| ApiError::not_found("user", username.to_string()))
+    users::get(&mut *state.store.read().await?, username)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user", username.to_string()))
 }
 
 /// `GET /api/users`
@@ -51,11 +63,20 @@ pub async fn list(State(state): State<AppState>, q: QueryParams) -> ApiResult<Re
     if let Some(r) = &role
         && Role::parse(r).is_none()
     {
-        errors.push(graph_olap_api::FieldError::new("query.role", "enum", "role must be one of: analyst, admin, ops"));
+        errors.push(graph_olap_api::FieldError::new(
+            "query.role",
+            "enum",
+            "role must be one of: analyst, admin, ops",
+        ));
     }
-    let filter = users::UserFilter { role, is_active: q.bool("is_active", &mut errors), search: q.search(&mut errors) };
+    let filter = users::UserFilter {
+        role,
+        is_active: q.bool("is_active", &mut errors),
+        search: q.search(&mut errors),
+    };
     finish(errors)?;
-    let (items, total) = users::list(&mut *state.store.read().await?, &filter, offset, limit).await?;
+    let (items, total) =
+        users::list(&mut *state.store.read().await?, &filter, offset, limit).await?;
     Ok(respond::page(items, total, offset, limit))
 }
 
@@ -83,10 +104,17 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Resp
 }
 
 /// `GET /api/users/{username}`
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<Response> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     let name = target(&caller, &name);
     if caller.role == Role::Analyst && !caller.is_system && caller.username != name {
-        return Err(ApiError::role_required(&["admin", "ops"], caller.role.as_str()));
+        return Err(ApiError::role_required(
+            &["admin", "ops"],
+            caller.role.as_str(),
+        ));
     }
     Ok(respond::ok(load(&state, &name).await?))
 }
@@ -96,16 +124,21 @@ struct NewUserInput {
     create_key: bool,
 }
 
-fn read_new_user(body: &serde_json::Map<String, Value>, default_role: Role) -> ApiResult<NewUserInput> {
+fn read_new_user(
+    body: &serde_json::Map<String, Value>,
+    default_role: Role,
+) -> ApiResult<NewUserInput> {
     let mut errors = Vec::new();
     let mut f = Fields::new(body, "", &mut errors);
-    let username = f.text("username", Need::Required, 1, 255).and_then(|u| match validate_username(&u) {
-        Ok(v) => Some(v),
-        Err((reason, message)) => {
-            f.error("username", reason, message);
-            None
-        }
-    });
+    let username =
+        f.text("username", Need::Required, 1, 255)
+            .and_then(|u| match validate_username(&u) {
+                Ok(v) => Some(v),
+                Err((reason, message)) => {
+                    f.error("username", reason, message);
+                    None
+                }
+            });
     let email = f.text_patch("email", 3, 255);
     if let Patch::Set(e) = &email
         && !e.contains('@')
@@ -113,29 +146,54 @@ fn read_new_user(body: &serde_json::Map<String, Value>, default_role: Role) -> A
         f.error("email", "pattern", "email must contain '@'");
     }
     let display_name = f.text("display_name", Need::Optional, 1, 255);
-    let role = f.choice("role", Need::Optional, Role::NAMES).map(|r| Role::parse(&r).unwrap_or(default_role)).unwrap_or(default_role);
+    let role = f
+        .choice("role", Need::Optional, Role::NAMES)
+        .map(|r| Role::parse(&r).unwrap_or(default_role))
+        .unwrap_or(default_role);
     let create_key = f.bool("create_api_key", Need::Optional).unwrap_or(false);
     finish(errors)?;
     let username = username.ok_or_else(|| ApiError::internal("validated username missing"))?;
     Ok(NewUserInput {
-        user: users::NewUser { display_name: display_name.unwrap_or_else(|| username.clone()), username, email: email.into_option().flatten(), role: role.as_str().into() },
+        user: users::NewUser {
+            display_name: display_name.unwrap_or_else(|| username.clone()),
+            username,
+            email: email.into_option().flatten(),
+            role: role.as_str().into(),
+        },
         create_key,
     })
 }
 
-async fn insert_user(tx: &mut WriteTx, user: &users::NewUser, now: chrono::DateTime<chrono::Utc>) -> ApiResult<users::User> {
+async fn insert_user(
+    tx: &mut WriteTx,
+    user: &users::NewUser,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<users::User> {
     users::insert(tx, user, now).await.map_err(|e| {
         if e.is_unique_violation() {
-            ApiError::new(ErrorCode::AlreadyExists, format!("A user named '{}' or with that e-mail already exists", user.username))
-                .detail("resource_type", "user")
-                .detail("key", user.username.clone())
+            ApiError::new(
+                ErrorCode::AlreadyExists,
+                format!(
+                    "A user named '{}' or with that e-mail already exists",
+                    user.username
+                ),
+            )
+            .detail("resource_type", "user")
+            .detail("key", user.username.clone())
         } else {
             e.into()
         }
     })
 }
 
-async fn new_key(tx: &mut WriteTx, owner: &str, name: &str, by: &str, expires_at: Option<chrono::DateTime<chrono::Utc>>, now: chrono::DateTime<chrono::Utc>) -> ApiResult<Value> {
+async fn new_key(
+    tx: &mut WriteTx,
+    owner: &str,
+    name: &str,
+    by: &str,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<Value> {
     let issued = issue_key();
     let key = users::ApiKey {
         prefix: format!("gok_{}", issued.key_id),
@@ -155,20 +213,45 @@ async fn new_key(tx: &mut WriteTx, owner: &str, name: &str, by: &str, expires_at
 }
 
 /// Creates a user (and optionally a key) — shared by `POST /api/users`, bootstrap and `graph-olap up`.
-pub async fn create_user(state: &AppState, actor: &str, user: &users::NewUser, with_key: bool) -> ApiResult<(users::User, Option<Value>)> {
+pub async fn create_user(
+    state: &AppState,
+    actor: &str,
+    user: &users::NewUser,
+    with_key: bool,
+) -> ApiResult<(users::User, Option<Value>)> {
     let now = state.now();
     let rid = crate::request_id::current();
     let mut tx = state.store.write().await?;
     let created = insert_user(&mut tx, user, now).await?;
-    let key = if with_key { Some(new_key(&mut tx, &created.username, "default", actor, None, now).await?) } else { None };
-    audit::record(&mut tx, audit::AuditRecord { actor, action: "user.create", resource_type: "user", resource_id: Some(created.username.clone()),
-        details: json!({"role": created.role, "api_key_issued": with_key}), request_id: Some(&rid) }, now).await?;
+    let key = if with_key {
+        Some(new_key(&mut tx, &created.username, "default", actor, None, now).await?)
+    } else {
+        None
+    };
+    audit::record(
+        &mut tx,
+        audit::AuditRecord {
+            actor,
+            action: "user.create",
+            resource_type: "user",
+            resource_id: Some(created.username.clone()),
+            details: json!({"role": created.role, "api_key_issued": with_key}),
+            request_id: Some(&rid),
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok((created, key))
 }
 
 /// Issues an extra key for an existing user (used by `graph-olap up` to print persona keys).
-pub async fn issue_user_key(state: &AppState, owner: &str, name: &str, actor: &str) -> ApiResult<String> {
+pub async fn issue_user_key(
+    state: &AppState,
+    owner: &str,
+    name: &str,
+    actor: &str,
+) -> ApiResult<String> {
     let now = state.now();
     let mut tx = state.store.write().await?;
     let key = new_key(&mut tx, owner, name, actor, None, now).await?;
@@ -177,7 +260,11 @@ pub async fn issue_user_key(state: &AppState, owner: &str, name: &str, actor: &s
 }
 
 /// `POST /api/users`
-pub async fn create(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let input = read_new_user(&body, Role::Analyst)?;
     let (user, key) = create_user(&state, &caller.username, &input.user, input.create_key).await?;
     let location = format!("/api/users/{}", user.username);
@@ -188,32 +275,73 @@ pub async fn create(State(state): State<AppState>, caller: Caller, JsonBody(body
 }
 
 /// `POST /api/users/bootstrap`
-pub async fn bootstrap(State(state): State<AppState>, headers: HeaderMap, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn bootstrap(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     if state.settings.auth_mode == AuthMode::ApiKey {
         let expected = state.settings.bootstrap_token.clone().unwrap_or_default();
-        let given = headers.get("x-bootstrap-token").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let matches = !expected.is_empty() && expected.len() == given.len() && bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), given.as_bytes()));
+        let given = headers
+            .get("x-bootstrap-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let matches = !expected.is_empty()
+            && expected.len() == given.len()
+            && bool::from(subtle::ConstantTimeEq::ct_eq(
+                expected.as_bytes(),
+                given.as_bytes(),
+            ));
         if !matches {
-            return Err(ApiError::new(ErrorCode::PermissionDenied, if expected.is_empty() { "Bootstrap is disabled: set GRAPH_OLAP_BOOTSTRAP_TOKEN" } else { "X-Bootstrap-Token is missing or wrong" }));
+            return Err(ApiError::new(
+                ErrorCode::PermissionDenied,
+                if expected.is_empty() {
+                    "Bootstrap is disabled: set GRAPH_OLAP_BOOTSTRAP_TOKEN"
+                } else {
+                    "X-Bootstrap-Token is missing or wrong"
+                },
+            ));
         }
     }
     let input = read_new_user(&body, Role::Admin)?;
     if users::count_active_admins(&mut *state.store.read().await?).await? > 0 {
-        return Err(ApiError::invalid_state("platform", "users", "bootstrapped", &[], "already_bootstrapped", "The platform already has an administrator; ask them for an account"));
+        return Err(ApiError::invalid_state(
+            "platform",
+            "users",
+            "bootstrapped",
+            &[],
+            "already_bootstrapped",
+            "The platform already has an administrator; ask them for an account",
+        ));
     }
     let (user, key) = create_user(&state, "bootstrap", &input.user, true).await?;
-    Ok(respond::created(json!({"user": user, "api_key": key}), format!("/api/users/{}", user.username)))
+    Ok(respond::created(
+        json!({"user": user, "api_key": key}),
+        format!("/api/users/{}", user.username),
+    ))
 }
 
 async fn protect_last_admin(tx: &mut WriteTx, current: &users::User) -> ApiResult<()> {
     if current.role == "admin" && current.is_active && users::count_active_admins(tx).await? <= 1 {
-        return Err(ApiError::invalid_state("user", current.username.clone(), "admin", &[], "last_admin", "This is the last active administrator; promote another user first"));
+        return Err(ApiError::invalid_state(
+            "user",
+            current.username.clone(),
+            "admin",
+            &[],
+            "last_admin",
+            "This is the last active administrator; promote another user first",
+        ));
     }
     Ok(())
 }
 
 /// `PUT /api/users/{username}`
-pub async fn update(State(state): State<AppState>, caller: Caller, Path(name): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let name = target(&caller, &name);
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
@@ -226,14 +354,19 @@ pub async fn update(State(state): State<AppState>, caller: Caller, Path(name): P
     let display_name = f.text("display_name", Need::Optional, 1, 255);
     let is_active = f.bool("is_active", Need::Optional);
     if !email.is_present() && display_name.is_none() && is_active.is_none() {
-        f.error("body", "empty_update", "Send at least one of email, display_name, is_active");
+        f.error(
+            "body",
+            "empty_update",
+            "Send at least one of email, display_name, is_active",
+        );
     }
     if !is_admin(&caller) {
         if caller.username != name {
             return Err(ApiError::role_required(&["admin"], caller.role.as_str()));
         }
         if is_active.is_some() {
-            return Err(ApiError::role_required(&["admin"], caller.role.as_str()).detail("field", "is_active"));
+            return Err(ApiError::role_required(&["admin"], caller.role.as_str())
+                .detail("field", "is_active"));
         }
     }
     finish(errors)?;
@@ -243,19 +376,47 @@ pub async fn update(State(state): State<AppState>, caller: Caller, Path(name): P
     if is_active == Some(false) {
         protect_last_admin(&mut tx, &current).await?;
     }
-    let change = users::UserUpdate { email: email.into_option(), display_name, is_active };
-    let updated = users::update(&mut tx, &name, &change, now).await.map_err(|e| {
-        if e.is_unique_violation() { ApiError::new(ErrorCode::AlreadyExists, "That e-mail is already used").detail("resource_type", "user").detail("key", "email") } else { e.into() }
-    })?;
-    audit::record(&mut tx, audit::AuditRecord { actor: &caller.username, action: "user.update", resource_type: "user", resource_id: Some(name.clone()),
-        details: json!({"is_active": is_active}), request_id: Some(&crate::request_id::current()) }, now).await?;
+    let change = users::UserUpdate {
+        email: email.into_option(),
+        display_name,
+        is_active,
+    };
+    let updated = users::update(&mut tx, &name, &change, now)
+        .await
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                ApiError::new(ErrorCode::AlreadyExists, "That e-mail is already used")
+                    .detail("resource_type", "user")
+                    .detail("key", "email")
+            } else {
+                e.into()
+            }
+        })?;
+    audit::record(
+        &mut tx,
+        audit::AuditRecord {
+            actor: &caller.username,
+            action: "user.update",
+            resource_type: "user",
+            resource_id: Some(name.clone()),
+            details: json!({"is_active": is_active}),
+            request_id: Some(&crate::request_id::current()),
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.keys.clear();
     Ok(respond::ok(updated))
 }
 
 /// `PUT /api/users/{username}/role`
-pub async fn set_role(State(state): State<AppState>, caller: Caller, Path(name): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn set_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let name = target(&caller, &name);
     let mut errors = Vec::new();
     let role = Fields::new(&body, "", &mut errors).choice("role", Need::Required, Role::NAMES);
@@ -268,15 +429,30 @@ pub async fn set_role(State(state): State<AppState>, caller: Caller, Path(name):
         protect_last_admin(&mut tx, &current).await?;
     }
     let updated = users::set_role(&mut tx, &name, &role, &caller.username, now).await?;
-    audit::record(&mut tx, audit::AuditRecord { actor: &caller.username, action: "user.role", resource_type: "user", resource_id: Some(name.clone()),
-        details: json!({"old": current.role, "new": role}), request_id: Some(&crate::request_id::current()) }, now).await?;
+    audit::record(
+        &mut tx,
+        audit::AuditRecord {
+            actor: &caller.username,
+            action: "user.role",
+            resource_type: "user",
+            resource_id: Some(name.clone()),
+            details: json!({"old": current.role, "new": role}),
+            request_id: Some(&crate::request_id::current()),
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.keys.clear();
     Ok(respond::ok(updated))
 }
 
 /// `DELETE /api/users/{username}` — deactivate.
-pub async fn deactivate(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<Response> {
+pub async fn deactivate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     let name = target(&caller, &name);
     let current = load(&state, &name).await?;
     if !current.is_active {
@@ -285,66 +461,151 @@ pub async fn deactivate(State(state): State<AppState>, caller: Caller, Path(name
     let now = state.now();
     let mut tx = state.store.write().await?;
     protect_last_admin(&mut tx, &current).await?;
-    let updated = users::update(&mut tx, &name, &users::UserUpdate { is_active: Some(false), ..Default::default() }, now).await?;
-    audit::record(&mut tx, audit::AuditRecord { actor: &caller.username, action: "user.deactivate", resource_type: "user", resource_id: Some(name.clone()),
-        details: json!({}), request_id: Some(&crate::request_id::current()) }, now).await?;
+    let updated = users::update(
+        &mut tx,
+        &name,
+        &users::UserUpdate {
+            is_active: Some(false),
+            ..Default::default()
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::AuditRecord {
+            actor: &caller.username,
+            action: "user.deactivate",
+            resource_type: "user",
+            resource_id: Some(name.clone()),
+            details: json!({}),
+            request_id: Some(&crate::request_id::current()),
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.keys.clear();
     Ok(respond::ok(updated))
 }
 
 fn key_owner_check(caller: &Caller, name: &str) -> ApiResult<()> {
-    if is_admin(caller) || caller.username == name { Ok(()) } else { Err(ApiError::role_required(&["admin"], caller.role.as_str())) }
+    if is_admin(caller) || caller.username == name {
+        Ok(())
+    } else {
+        Err(ApiError::role_required(&["admin"], caller.role.as_str()))
+    }
 }
 
 /// `GET /api/users/{username}/api-keys`
-pub async fn list_keys(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<Response> {
+pub async fn list_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     let name = target(&caller, &name);
     key_owner_check(&caller, &name)?;
     load(&state, &name).await?;
-    Ok(respond::list(users::list_keys(&mut *state.store.read().await?, &name).await?))
+    Ok(respond::list(
+        users::list_keys(&mut *state.store.read().await?, &name).await?,
+    ))
 }
 
 /// `POST /api/users/{username}/api-keys`
-pub async fn create_key(State(state): State<AppState>, caller: Caller, Path(name): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+pub async fn create_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let name = target(&caller, &name);
     key_owner_check(&caller, &name)?;
     let mut errors = Vec::new();
     let mut f = Fields::new(&body, "", &mut errors);
     let key_name = f.text("name", Need::Required, 1, 100);
-    let expires_at = f.text("expires_at", Need::Optional, 1, 64).and_then(|t| match graph_olap_api::time::parse_ts(&t) {
-        Some(ts) if ts > state.now() => Some(ts),
-        Some(_) => {
-            f.error("expires_at", "out_of_range", "expires_at must be in the future");
-            None
-        }
-        None => {
-            f.error("expires_at", "invalid_timestamp", format!("'{t}' is not an RFC 3339 timestamp"));
-            None
+    let expires_at = f.text("expires_at", Need::Optional, 1, 64).and_then(|t| {
+        match graph_olap_api::time::parse_ts(&t) {
+            Some(ts) if ts > state.now() => Some(ts),
+            Some(_) => {
+                f.error(
+                    "expires_at",
+                    "out_of_range",
+                    "expires_at must be in the future",
+                );
+                None
+            }
+            None => {
+                f.error(
+                    "expires_at",
+                    "invalid_timestamp",
+                    format!("'{t}' is not an RFC 3339 timestamp"),
+                );
+                None
+            }
         }
     });
     finish(errors)?;
     load(&state, &name).await?;
     let now = state.now();
     let mut tx = state.store.write().await?;
-    let key = new_key(&mut tx, &name, &key_name.unwrap_or_default(), &caller.username, expires_at, now).await?;
-    audit::record(&mut tx, audit::AuditRecord { actor: &caller.username, action: "api_key.create", resource_type: "api_key", resource_id: key["id"].as_str().map(String::from),
-        details: json!({"owner": name}), request_id: Some(&crate::request_id::current()) }, now).await?;
+    let key = new_key(
+        &mut tx,
+        &name,
+        &key_name.unwrap_or_default(),
+        &caller.username,
+        expires_at,
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::AuditRecord {
+            actor: &caller.username,
+            action: "api_key.create",
+            resource_type: "api_key",
+            resource_id: key["id"].as_str().map(String::from),
+            details: json!({"owner": name}),
+            request_id: Some(&crate::request_id::current()),
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    let location = format!("/api/users/{name}/api-keys/{}", key["id"].as_str().unwrap_or_default());
+    let location = format!(
+        "/api/users/{name}/api-keys/{}",
+        key["id"].as_str().unwrap_or_default()
+    );
     Ok(respond::created(key, location))
 }
 
 /// `DELETE /api/users/{username}/api-keys/{key_id}` — revoke (idempotent).
-pub async fn revoke_key(State(state): State<AppState>, caller: Caller, Path((name, key_id)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, key_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let name = target(&caller, &name);
     key_owner_check(&caller, &name)?;
     let now = state.now();
     let mut tx = state.store.write().await?;
-    let stored = users::get_key(&mut tx, &key_id).await?.filter(|k| k.key.owner_username == name).ok_or_else(|| ApiError::not_found("api_key", key_id.clone()))?;
+    let stored = users::get_key(&mut tx, &key_id)
+        .await?
+        .filter(|k| k.key.owner_username == name)
+        .ok_or_else(|| ApiError::not_found("api_key", key_id.clone()))?;
     users::revoke_key(&mut tx, &key_id, now).await?;
-    audit::record(&mut tx, audit::AuditRecord { actor: &caller.username, action: "api_key.revoke", resource_type: "api_key", resource_id: Some(key_id.clone()),
-        details: json!({"owner": name}), request_id: Some(&crate::request_id::current()) }, now).await?;
+    audit::record(
+        &mut tx,
+        audit::AuditRecord {
+            actor: &caller.username,
+            action: "api_key.revoke",
+            resource_type: "api_key",
+            resource_id: Some(key_id.clone()),
+            details: json!({"owner": name}),
+            request_id: Some(&crate::request_id::current()),
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.keys.clear();
     let mut key = stored.key;

@@ -19,24 +19,40 @@ use tokio::signal::unix::{SignalKind, signal};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     println!("runtime-test-unit args: {args:?}");
-    println!("pod name: {}", std::env::var("GRAPH_OLAP_POD_NAME").unwrap_or_default());
+    println!(
+        "pod name: {}",
+        std::env::var("GRAPH_OLAP_POD_NAME").unwrap_or_default()
+    );
     if let Ok(dir) = std::env::var("GRAPH_OLAP_INSTANCE_DATA_DIR") {
         std::fs::create_dir_all(&dir).expect("create the data directory");
-        std::fs::write(std::path::Path::new(&dir).join("marker"), b"unit files").expect("write the marker");
+        std::fs::write(std::path::Path::new(&dir).join("marker"), b"unit files")
+            .expect("write the marker");
         println!("data dir: {dir}");
     }
     if let Ok(echo) = std::env::var("TEST_UNIT_ECHO") {
         println!("echo: {echo}");
     }
-    if let Some(code) = std::env::var("TEST_UNIT_EXIT_AT_START").ok().and_then(|c| c.parse().ok()) {
+    if let Some(code) = std::env::var("TEST_UNIT_EXIT_AT_START")
+        .ok()
+        .and_then(|c| c.parse().ok())
+    {
         std::process::exit(code);
     }
     let ignore_term = std::env::var("TEST_UNIT_IGNORE_SIGTERM").is_ok_and(|v| v == "1");
-    let listen = args.iter().skip_while(|a| *a != "--listen").nth(1).expect("--listen ADDR is required");
+    let listen = args
+        .iter()
+        .skip_while(|a| *a != "--listen")
+        .nth(1)
+        .expect("--listen ADDR is required");
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     // Install the SIGTERM handler before serving, so no SIGTERM can arrive unhandled.
-    let mut term = runtime.block_on(async { signal(SignalKind::terminate()) }).expect("SIGTERM handler");
+    let mut term = runtime
+        .block_on(async { signal(SignalKind::terminate()) })
+        .expect("SIGTERM handler");
     let listener = TcpListener::bind(listen).expect("bind --listen address");
     println!("listening on {listen}");
     std::thread::spawn(move || {
@@ -68,13 +84,24 @@ fn handle(mut stream: TcpStream) {
         header.clear();
     }
     let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let exit_code = path.strip_prefix("/exit/").and_then(|c| c.parse::<i32>().ok());
+    let exit_code = path
+        .strip_prefix("/exit/")
+        .and_then(|c| c.parse::<i32>().ok());
     let (status, body) = match (path, exit_code) {
-        ("/ready", _) => ("200 OK", format!("ready {}", std::env::var("GRAPH_OLAP_POD_NAME").unwrap_or_default())),
+        ("/ready", _) => (
+            "200 OK",
+            format!(
+                "ready {}",
+                std::env::var("GRAPH_OLAP_POD_NAME").unwrap_or_default()
+            ),
+        ),
         (_, Some(code)) => ("200 OK", format!("exiting with {code}")),
         _ => ("404 Not Found", "not found".to_owned()),
     };
-    let response = format!("HTTP/1.0 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let response = format!(
+        "HTTP/1.0 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     let _ = stream.write_all(response.as_bytes());
     let _ = stream.flush();
     drop(stream);

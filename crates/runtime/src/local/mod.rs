@@ -61,7 +61,12 @@ pub struct LocalRuntimeConfig {
 impl LocalRuntimeConfig {
     /// A configuration running `program` with no leading arguments, on `127.0.0.1`.
     pub fn new(program: impl Into<PathBuf>, work_dir: impl Into<PathBuf>) -> Self {
-        Self { program: program.into(), args: Vec::new(), work_dir: work_dir.into(), bind_host: IpAddr::V4(Ipv4Addr::LOCALHOST) }
+        Self {
+            program: program.into(),
+            args: Vec::new(),
+            work_dir: work_dir.into(),
+            bind_host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        }
     }
 
     /// Sets the leading arguments (e.g. `["instance"]`).
@@ -98,9 +103,20 @@ impl LocalProcessRuntime {
     pub fn new(config: LocalRuntimeConfig) -> Result<Self, RuntimeError> {
         let records = Arc::new(RecordDir::open(config.work_dir.join("units"))?);
         let logs_dir = config.work_dir.join("logs");
-        std::fs::create_dir_all(&logs_dir).map_err(|source| RuntimeError::Io { path: logs_dir.clone(), source })?;
-        let inner = Inner { config, records, logs_dir, start_lock: Mutex::new(()), children: Default::default() };
-        Ok(Self { inner: Arc::new(inner) })
+        std::fs::create_dir_all(&logs_dir).map_err(|source| RuntimeError::Io {
+            path: logs_dir.clone(),
+            source,
+        })?;
+        let inner = Inner {
+            config,
+            records,
+            logs_dir,
+            start_lock: Mutex::new(()),
+            children: Default::default(),
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The log file of unit `name` (stdout and stderr of every start, appended).
@@ -110,7 +126,10 @@ impl LocalProcessRuntime {
 
     fn own_child(&self, name: &str, pid: u32) -> Option<watch::Receiver<bool>> {
         let children = self.inner.children.lock().expect("children lock poisoned");
-        children.get(name).filter(|(p, _)| *p == pid).map(|(_, rx)| rx.clone())
+        children
+            .get(name)
+            .filter(|(p, _)| *p == pid)
+            .map(|(_, rx)| rx.clone())
     }
 
     fn forget_child(&self, name: &str, pid: u32) {
@@ -122,7 +141,9 @@ impl LocalProcessRuntime {
 
     /// Turns a record into what the caller sees, checking the process is really ours and alive.
     async fn observe(&self, record: UnitRecord) -> Result<UnitInfo, RuntimeError> {
-        if record.exit.is_some() || procfs::liveness(record.pid, record.start_ticks) == Liveness::Alive {
+        if record.exit.is_some()
+            || procfs::liveness(record.pid, record.start_ticks) == Liveness::Alive
+        {
             return Ok(info(&record));
         }
         // Dead, but maybe not reaped yet by this object: give the reaper a moment so the exit
@@ -130,9 +151,18 @@ impl LocalProcessRuntime {
         if let Some(mut reaped) = self.own_child(&record.name, record.pid) {
             let _ = tokio::time::timeout(REAP_WAIT, reaped.wait_for(|done| *done)).await;
         }
-        let latest = self.inner.records.read(&record.name).await?.filter(|r| r.pid == record.pid);
+        let latest = self
+            .inner
+            .records
+            .read(&record.name)
+            .await?
+            .filter(|r| r.pid == record.pid);
         let mut record = latest.unwrap_or(record);
-        record.exit.get_or_insert(ExitRecord { code: None, signal: None, at: Utc::now() });
+        record.exit.get_or_insert(ExitRecord {
+            code: None,
+            signal: None,
+            at: Utc::now(),
+        });
         Ok(info(&record))
     }
 
@@ -147,14 +177,31 @@ impl LocalProcessRuntime {
             self.forget_child(&name, existing.pid);
         }
 
-        let taken: HashSet<u16> = self.inner.records.read_all().await?.iter().map(|r| r.port).collect();
+        let taken: HashSet<u16> = self
+            .inner
+            .records
+            .read_all()
+            .await?
+            .iter()
+            .map(|r| r.port)
+            .collect();
         let host = self.inner.config.bind_host;
         let port = port::pick_free_port(host, &taken)?;
         let listen = SocketAddr::new(host, port);
-        let reach = if host.is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { host };
+        let reach = if host.is_unspecified() {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            host
+        };
         let internal_url = format!("http://{}", SocketAddr::new(reach, port));
 
-        let child = spawn::spawn(&self.inner.config, spec, listen, &internal_url, &self.log_path(&name))?;
+        let child = spawn::spawn(
+            &self.inner.config,
+            spec,
+            listen,
+            &internal_url,
+            &self.log_path(&name),
+        )?;
         let pid = child.id().expect("a freshly spawned child has a pid");
         // The child cannot be reaped before `reap` runs, so its /proc entry exists here.
         let start_ticks = procfs::stat(pid).map_or(0, |(ticks, _)| ticks);
@@ -176,7 +223,11 @@ impl LocalProcessRuntime {
         };
         let written = self.inner.records.write(&record).await;
         let reaped = spawn::reap(Arc::clone(&self.inner.records), name.clone(), pid, child);
-        self.inner.children.lock().expect("children lock poisoned").insert(name.clone(), (pid, reaped));
+        self.inner
+            .children
+            .lock()
+            .expect("children lock poisoned")
+            .insert(name.clone(), (pid, reaped));
         if let Err(e) = written {
             // Without a record the unit could be orphaned: do not leave it running.
             let _ = signal::terminate_group(&name, pid, start_ticks, Duration::ZERO).await;
@@ -190,7 +241,11 @@ impl LocalProcessRuntime {
 fn info(record: &UnitRecord) -> UnitInfo {
     let state = match record.exit {
         None => UnitState::Running,
-        Some(exit) => UnitState::Exited { code: exit.code, signal: exit.signal, oom_killed: false },
+        Some(exit) => UnitState::Exited {
+            code: exit.code,
+            signal: exit.signal,
+            oom_killed: false,
+        },
     };
     UnitInfo {
         name: record.name.clone(),
@@ -207,12 +262,20 @@ fn info(record: &UnitRecord) -> UnitInfo {
 
 fn validate(spec: &UnitSpec) -> Result<(), RuntimeError> {
     let slug = &spec.url_slug;
-    let safe = !slug.is_empty() && slug.len() <= 200 && slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let safe = !slug.is_empty()
+        && slug.len() <= 200
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !safe {
-        return Err(RuntimeError::InvalidSpec { reason: format!("url_slug {slug:?} must be 1-200 letters, digits, '-' or '_'") });
+        return Err(RuntimeError::InvalidSpec {
+            reason: format!("url_slug {slug:?} must be 1-200 letters, digits, '-' or '_'"),
+        });
     }
     if spec.cpu_cores == 0 {
-        return Err(RuntimeError::InvalidSpec { reason: "cpu_cores must be at least 1".into() });
+        return Err(RuntimeError::InvalidSpec {
+            reason: "cpu_cores must be at least 1".into(),
+        });
     }
     Ok(())
 }
@@ -230,9 +293,16 @@ impl Runtime for LocalProcessRuntime {
     }
 
     async fn stop(&self, name: &str, grace: Duration) -> Result<(), RuntimeError> {
-        let Some(record) = self.inner.records.read(name).await? else { return Ok(()) };
+        let Some(record) = self.inner.records.read(name).await? else {
+            return Ok(());
+        };
         let now = Utc::now();
-        self.inner.records.update(name, record.pid, |r| _ = r.stop_requested_at.get_or_insert(now)).await?;
+        self.inner
+            .records
+            .update(name, record.pid, |r| {
+                _ = r.stop_requested_at.get_or_insert(now)
+            })
+            .await?;
         if record.exit.is_none() {
             signal::terminate_group(name, record.pid, record.start_ticks, grace).await?;
         }
@@ -266,13 +336,24 @@ impl Runtime for LocalProcessRuntime {
 
     async fn resize_cpu(&self, name: &str, cores: u32) -> Result<(), RuntimeError> {
         if cores == 0 {
-            return Err(RuntimeError::InvalidSpec { reason: "cpu_cores must be at least 1".into() });
+            return Err(RuntimeError::InvalidSpec {
+                reason: "cpu_cores must be at least 1".into(),
+            });
         }
         let Some(record) = self.inner.records.read(name).await? else {
-            return Err(RuntimeError::NotFound { name: name.to_owned() });
+            return Err(RuntimeError::NotFound {
+                name: name.to_owned(),
+            });
         };
-        if !self.inner.records.update(name, record.pid, |r| r.cpu_cores = cores).await? {
-            return Err(RuntimeError::NotFound { name: name.to_owned() });
+        if !self
+            .inner
+            .records
+            .update(name, record.pid, |r| r.cpu_cores = cores)
+            .await?
+        {
+            return Err(RuntimeError::NotFound {
+                name: name.to_owned(),
+            });
         }
         Ok(())
     }
@@ -292,7 +373,14 @@ impl Runtime for LocalProcessRuntime {
     /// the host, so no single one can use more.
     fn memory_limit_gb(&self) -> Option<i64> {
         let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-        let kib: i64 = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+        let kib: i64 = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
         Some((kib >> 20) - 1)
     }
 

@@ -28,6 +28,7 @@ pub(crate) fn pick_free_port(host: IpAddr, taken: &HashSet<u16>) -> Result<u16, 
             Err(e) => last_error = Some(e),
         }
     }
-    let source = last_error.unwrap_or_else(|| std::io::Error::other("every port tried is already given to a unit"));
+    let source = last_error
+        .unwrap_or_else(|| std::io::Error::other("every port tried is already given to a unit"));
     Err(RuntimeError::NoFreePort { host, source })
 }

@@ -63,8 +63,14 @@ pub(crate) struct RecordDir {
 impl RecordDir {
     /// Uses (and creates) `dir`.
     pub(crate) fn open(dir: PathBuf) -> Result<Self, RuntimeError> {
-        std::fs::create_dir_all(&dir).map_err(|source| RuntimeError::Io { path: dir.clone(), source })?;
-        Ok(Self { dir, lock: Mutex::new(()) })
+        std::fs::create_dir_all(&dir).map_err(|source| RuntimeError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(Self {
+            dir,
+            lock: Mutex::new(()),
+        })
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -78,12 +84,16 @@ impl RecordDir {
 
     /// Every record, sorted by unit name.
     pub(crate) async fn read_all(&self) -> Result<Vec<UnitRecord>, RuntimeError> {
-        let io = |source| RuntimeError::Io { path: self.dir.clone(), source };
+        let io = |source| RuntimeError::Io {
+            path: self.dir.clone(),
+            source,
+        };
         let mut entries = tokio::fs::read_dir(&self.dir).await.map_err(io)?;
         let mut records = Vec::new();
         while let Some(entry) = entries.next_entry().await.map_err(io)? {
             let path = entry.path();
-            let is_record = path.extension().is_some_and(|e| e == "json") && !entry.file_name().to_string_lossy().starts_with('.');
+            let is_record = path.extension().is_some_and(|e| e == "json")
+                && !entry.file_name().to_string_lossy().starts_with('.');
             if is_record && let Some(record) = read_file(&path).await? {
                 records.push(record);
             }
@@ -112,9 +122,16 @@ impl RecordDir {
 
     /// Applies `change` to the record of `name` if it still describes process `pid`; returns
     /// whether it did. A record removed or replaced meanwhile is left alone.
-    pub(crate) async fn update(&self, name: &str, pid: u32, change: impl FnOnce(&mut UnitRecord)) -> Result<bool, RuntimeError> {
+    pub(crate) async fn update(
+        &self,
+        name: &str,
+        pid: u32,
+        change: impl FnOnce(&mut UnitRecord),
+    ) -> Result<bool, RuntimeError> {
         let _guard = self.lock.lock().await;
-        let Some(mut record) = self.read(name).await? else { return Ok(false) };
+        let Some(mut record) = self.read(name).await? else {
+            return Ok(false);
+        };
         if record.pid != pid {
             return Ok(false);
         }
@@ -134,7 +151,9 @@ impl RecordDir {
         }
         let path = self.path(name);
         match tokio::fs::remove_file(&path).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(RuntimeError::Io { path, source: e }),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(RuntimeError::Io { path, source: e })
+            }
             _ => Ok(()),
         }
     }
@@ -144,12 +163,24 @@ async fn read_file(path: &Path) -> Result<Option<UnitRecord>, RuntimeError> {
     let bytes = match tokio::fs::read(path).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(RuntimeError::Io { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(RuntimeError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     };
-    let corrupt = |source| RuntimeError::CorruptRecord { path: path.to_path_buf(), source };
+    let corrupt = |source| RuntimeError::CorruptRecord {
+        path: path.to_path_buf(),
+        source,
+    };
     let probe: VersionProbe = serde_json::from_slice(&bytes).map_err(corrupt)?;
     if probe.schema_version != SCHEMA_VERSION {
-        return Err(RuntimeError::RecordVersion { path: path.to_path_buf(), found: probe.schema_version, expected: SCHEMA_VERSION });
+        return Err(RuntimeError::RecordVersion {
+            path: path.to_path_buf(),
+            found: probe.schema_version,
+            expected: SCHEMA_VERSION,
+        });
     }
     serde_json::from_slice(&bytes).map(Some).map_err(corrupt)
 }

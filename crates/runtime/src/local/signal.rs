@@ -18,7 +18,12 @@ const POLL: Duration = Duration::from_millis(20);
 /// Stops the process group led by `pid` (started at `start_ticks`): SIGTERM, up to `grace` for
 /// the leader to exit, then SIGKILL. Does nothing when the leader is not our live process any
 /// more (a pid or group id of a gone process may have been reused by someone else).
-pub(crate) async fn terminate_group(name: &str, pid: u32, start_ticks: u64, grace: Duration) -> Result<(), RuntimeError> {
+pub(crate) async fn terminate_group(
+    name: &str,
+    pid: u32,
+    start_ticks: u64,
+    grace: Duration,
+) -> Result<(), RuntimeError> {
     if liveness(pid, start_ticks) != Liveness::Alive {
         return Ok(());
     }
@@ -26,23 +31,41 @@ pub(crate) async fn terminate_group(name: &str, pid: u32, start_ticks: u64, grac
     if wait_gone(pid, start_ticks, grace).await {
         return Ok(());
     }
-    tracing::warn!(unit = name, pid, grace_ms = grace.as_millis() as u64, "unit ignored SIGTERM; sending SIGKILL");
+    tracing::warn!(
+        unit = name,
+        pid,
+        grace_ms = grace.as_millis() as u64,
+        "unit ignored SIGTERM; sending SIGKILL"
+    );
     if liveness(pid, start_ticks) == Liveness::Alive {
         send(name, pid, Signal::SIGKILL)?;
     }
     if wait_gone(pid, start_ticks, KILL_WAIT).await {
         Ok(())
     } else {
-        Err(RuntimeError::StopTimedOut { name: name.to_owned(), pid })
+        Err(RuntimeError::StopTimedOut {
+            name: name.to_owned(),
+            pid,
+        })
     }
 }
 
 /// Sends `signal` to the process group `pid`; a group that no longer exists is not an error.
 fn send(name: &str, pid: u32, signal: Signal) -> Result<(), RuntimeError> {
-    let group = i32::try_from(pid).map(Pid::from_raw).map_err(|_| RuntimeError::Signal { name: name.to_owned(), pid, source: Errno::EINVAL })?;
+    let group = i32::try_from(pid)
+        .map(Pid::from_raw)
+        .map_err(|_| RuntimeError::Signal {
+            name: name.to_owned(),
+            pid,
+            source: Errno::EINVAL,
+        })?;
     match killpg(group, signal) {
         Ok(()) | Err(Errno::ESRCH) => Ok(()),
-        Err(source) => Err(RuntimeError::Signal { name: name.to_owned(), pid, source }),
+        Err(source) => Err(RuntimeError::Signal {
+            name: name.to_owned(),
+            pid,
+            source,
+        }),
     }
 }
 

@@ -28,10 +28,28 @@ pub(crate) fn data_dir(config: &LocalRuntimeConfig, name: &str) -> std::path::Pa
 
 /// Spawns the instance server for `spec` listening on `listen`, in its own process group,
 /// with stdout and stderr appended to `log_path`.
-pub(crate) fn spawn(config: &LocalRuntimeConfig, spec: &UnitSpec, listen: SocketAddr, internal_url: &str, log_path: &Path) -> Result<Child, RuntimeError> {
-    let log_io = |source| RuntimeError::Io { path: log_path.to_path_buf(), source };
-    let mut log = std::fs::OpenOptions::new().create(true).append(true).open(log_path).map_err(log_io)?;
-    let header = format!("--- {} starting unit {} (instance {}) on {listen}\n", Utc::now().to_rfc3339(), spec.name(), spec.instance_id);
+pub(crate) fn spawn(
+    config: &LocalRuntimeConfig,
+    spec: &UnitSpec,
+    listen: SocketAddr,
+    internal_url: &str,
+    log_path: &Path,
+) -> Result<Child, RuntimeError> {
+    let log_io = |source| RuntimeError::Io {
+        path: log_path.to_path_buf(),
+        source,
+    };
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .map_err(log_io)?;
+    let header = format!(
+        "--- {} starting unit {} (instance {}) on {listen}\n",
+        Utc::now().to_rfc3339(),
+        spec.name(),
+        spec.instance_id
+    );
     std::io::Write::write_all(&mut log, header.as_bytes()).map_err(log_io)?;
     let stderr = log.try_clone().map_err(log_io)?;
 
@@ -52,19 +70,35 @@ pub(crate) fn spawn(config: &LocalRuntimeConfig, spec: &UnitSpec, listen: Socket
         .stderr(Stdio::from(stderr))
         .process_group(0)
         .kill_on_drop(false);
-    command.spawn().map_err(|source| RuntimeError::SpawnFailed { program: config.program.clone(), source })
+    command.spawn().map_err(|source| RuntimeError::SpawnFailed {
+        program: config.program.clone(),
+        source,
+    })
 }
 
 /// Waits for `child` in the background, records its exit status in its unit record and then
 /// signals the returned channel (`true` once the exit is recorded or the wait failed).
-pub(crate) fn reap(records: Arc<RecordDir>, name: String, pid: u32, mut child: Child) -> watch::Receiver<bool> {
+pub(crate) fn reap(
+    records: Arc<RecordDir>,
+    name: String,
+    pid: u32,
+    mut child: Child,
+) -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
     tokio::spawn(async move {
         let exit = match child.wait().await {
-            Ok(status) => ExitRecord { code: status.code(), signal: status.signal(), at: Utc::now() },
+            Ok(status) => ExitRecord {
+                code: status.code(),
+                signal: status.signal(),
+                at: Utc::now(),
+            },
             Err(e) => {
                 tracing::warn!(unit = %name, pid, error = %e, "waiting for the unit process failed");
-                ExitRecord { code: None, signal: None, at: Utc::now() }
+                ExitRecord {
+                    code: None,
+                    signal: None,
+                    at: Utc::now(),
+                }
             }
         };
         tracing::info!(unit = %name, pid, code = ?exit.code, signal = ?exit.signal, "unit process exited");

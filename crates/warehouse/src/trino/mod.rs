@@ -16,7 +16,9 @@ use std::sync::Arc;
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use futures::StreamExt;
 
-use crate::metadata::{CatalogFailure, CatalogMeta, ColumnMeta, SchemaMeta, TableMeta, WarehouseMetadata};
+use crate::metadata::{
+    CatalogFailure, CatalogMeta, ColumnMeta, SchemaMeta, TableMeta, WarehouseMetadata,
+};
 use crate::{BatchStream, Warehouse, WarehouseError};
 use protocol::{Client, Column};
 use types::TrinoType;
@@ -54,7 +56,11 @@ impl TrinoConfig {
             match pair.split_once('=') {
                 Some(("spooling", "true" | "on" | "1")) => spooling = true,
                 Some(("spooling", "false" | "off" | "0")) => spooling = false,
-                _ => return Err(bad(&format!("unknown option '{pair}' (supported: spooling=true|false)"))),
+                _ => {
+                    return Err(bad(&format!(
+                        "unknown option '{pair}' (supported: spooling=true|false)"
+                    )));
+                }
             }
         }
         let url = url_part;
@@ -66,7 +72,9 @@ impl TrinoConfig {
             return Err(bad("expected trino:// or trinos://"));
         };
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (userinfo, host) = authority.rsplit_once('@').ok_or_else(|| bad("a user is required (trino://user@host)"))?;
+        let (userinfo, host) = authority
+            .rsplit_once('@')
+            .ok_or_else(|| bad("a user is required (trino://user@host)"))?;
         let (user, password) = match userinfo.split_once(':') {
             Some((u, p)) => (u.to_string(), Some(p.to_string())),
             None => (userinfo.to_string(), None),
@@ -77,8 +85,15 @@ impl TrinoConfig {
         if host.is_empty() {
             return Err(bad("empty host"));
         }
-        let host = if host.contains(':') { host.to_string() } else { format!("{host}:{}", if https { 443 } else { 8080 }) };
-        let mut segments = path.split('/').filter(|s| !s.is_empty()).map(str::to_string);
+        let host = if host.contains(':') {
+            host.to_string()
+        } else {
+            format!("{host}:{}", if https { 443 } else { 8080 })
+        };
+        let mut segments = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
         Ok(TrinoConfig {
             base_url: format!("{}://{host}", if https { "https" } else { "http" }),
             user,
@@ -108,7 +123,10 @@ impl TrinoWarehouse {
             ));
         }
         let catalogs = config.catalogs.clone();
-        Ok(TrinoWarehouse { client: Client::new(config)?, catalogs })
+        Ok(TrinoWarehouse {
+            client: Client::new(config)?,
+            catalogs,
+        })
     }
 
     /// Runs a small metadata query to completion and returns its rows as JSON values.
@@ -160,13 +178,22 @@ impl TrinoWarehouse {
         }
         Ok(CatalogMeta {
             name: catalog.to_string(),
-            schemas: schemas.into_iter().map(|(name, tables)| SchemaMeta { name, tables: tables.into_values().collect() }).collect(),
+            schemas: schemas
+                .into_iter()
+                .map(|(name, tables)| SchemaMeta {
+                    name,
+                    tables: tables.into_values().collect(),
+                })
+                .collect(),
         })
     }
 }
 
 fn text(row: &[serde_json::Value], index: usize) -> String {
-    row.get(index).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+    row.get(index)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// `"name"` with embedded quotes doubled.
@@ -180,8 +207,15 @@ fn strip_terminator(sql: &str) -> &str {
 }
 
 fn schema_of(columns: &[Column]) -> Result<(Vec<TrinoType>, SchemaRef), WarehouseError> {
-    let types: Vec<TrinoType> = columns.iter().map(|c| TrinoType::parse(&c.type_name)).collect();
-    let fields: Vec<Field> = columns.iter().zip(&types).map(|(c, t)| Field::new(&c.name, t.arrow_type(), true)).collect();
+    let types: Vec<TrinoType> = columns
+        .iter()
+        .map(|c| TrinoType::parse(&c.type_name))
+        .collect();
+    let fields: Vec<Field> = columns
+        .iter()
+        .zip(&types)
+        .map(|(c, t)| Field::new(&c.name, t.arrow_type(), true))
+        .collect();
     Ok((types, Arc::new(Schema::new(fields))))
 }
 
@@ -196,7 +230,10 @@ impl Warehouse for TrinoWarehouse {
     }
 
     async fn describe(&self, sql: &str) -> Result<SchemaRef, WarehouseError> {
-        let wrapped = format!("SELECT * FROM (\n{}\n) AS graph_olap_describe LIMIT 0", strip_terminator(sql));
+        let wrapped = format!(
+            "SELECT * FROM (\n{}\n) AS graph_olap_describe LIMIT 0",
+            strip_terminator(sql)
+        );
         let mut query = self.client.start(&wrapped).await?;
         let columns = query.columns().await?;
         query.cancel();
@@ -219,7 +256,10 @@ impl Warehouse for TrinoWarehouse {
             match self.list_catalog(&catalog).await {
                 Ok(meta) => metadata.catalogs.push(meta),
                 Err(e) if e.is_unreachable() => return Err(e),
-                Err(e) => metadata.failures.push(CatalogFailure { catalog, message: e.to_string() }),
+                Err(e) => metadata.failures.push(CatalogFailure {
+                    catalog,
+                    message: e.to_string(),
+                }),
             }
         }
         metadata.sort();
@@ -241,7 +281,8 @@ impl Warehouse for TrinoWarehouse {
                     match query.next_page().await {
                         Ok(Some(rows)) if rows.is_empty() => continue,
                         Ok(Some(rows)) => {
-                            let batch = types::rows_to_batch(&schema, &types, &rows).map_err(WarehouseError::Execution);
+                            let batch = types::rows_to_batch(&schema, &types, &rows)
+                                .map_err(WarehouseError::Execution);
                             return Some((batch, Some(query)));
                         }
                         Ok(None) => return None,
@@ -251,6 +292,10 @@ impl Warehouse for TrinoWarehouse {
             }
         })
         .boxed();
-        Ok(BatchStream { schema, batches, query_id })
+        Ok(BatchStream {
+            schema,
+            batches,
+            query_id,
+        })
     }
 }

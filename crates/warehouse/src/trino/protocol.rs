@@ -144,7 +144,11 @@ impl Client {
     pub(crate) async fn start(&self, sql: &str) -> Result<Query, WarehouseError> {
         let url = format!("{}/v1/statement", self.config.base_url);
         let first = self
-            .send(|| self.with_session(self.http.post(&url)).header("Content-Type", "text/plain").body(sql.to_string()))
+            .send(|| {
+                self.with_session(self.http.post(&url))
+                    .header("Content-Type", "text/plain")
+                    .body(sql.to_string())
+            })
             .await?;
         let mut query = Query {
             client: self.clone(),
@@ -161,15 +165,25 @@ impl Client {
 
     /// Decodes an inline segment or downloads a spooled one (then acknowledges it), checking
     /// the row count the metadata announces.
-    async fn segment_rows(&self, segment: Segment) -> Result<(Vec<Vec<Value>>, SegmentMetadata), WarehouseError> {
+    async fn segment_rows(
+        &self,
+        segment: Segment,
+    ) -> Result<(Vec<Vec<Value>>, SegmentMetadata), WarehouseError> {
         let (bytes, metadata) = match segment {
             Segment::Inline { data, metadata } => {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(data.trim())
-                    .map_err(|e| WarehouseError::Protocol(format!("Trino inline segment is not base64: {e}")))?;
+                    .map_err(|e| {
+                        WarehouseError::Protocol(format!("Trino inline segment is not base64: {e}"))
+                    })?;
                 (bytes, metadata)
             }
-            Segment::Spooled { uri, ack_uri, headers, metadata } => {
+            Segment::Spooled {
+                uri,
+                ack_uri,
+                headers,
+                metadata,
+            } => {
                 let bytes = self.download(&uri, &headers).await?;
                 if let Some(ack) = ack_uri {
                     self.acknowledge(ack, headers);
@@ -180,21 +194,32 @@ impl Client {
         if let Some(size) = metadata.segment_size
             && size != bytes.len() as u64
         {
-            return Err(WarehouseError::Protocol(format!("Trino segment announced {size} bytes but holds {}", bytes.len())));
+            return Err(WarehouseError::Protocol(format!(
+                "Trino segment announced {size} bytes but holds {}",
+                bytes.len()
+            )));
         }
-        let rows: Vec<Vec<Value>> = serde_json::from_slice(&bytes)
-            .map_err(|e| WarehouseError::Protocol(format!("Trino segment is not a JSON array of rows: {e}")))?;
+        let rows: Vec<Vec<Value>> = serde_json::from_slice(&bytes).map_err(|e| {
+            WarehouseError::Protocol(format!("Trino segment is not a JSON array of rows: {e}"))
+        })?;
         if let Some(count) = metadata.rows_count
             && count != rows.len() as u64
         {
-            return Err(WarehouseError::Protocol(format!("Trino segment announced {count} rows but holds {}", rows.len())));
+            return Err(WarehouseError::Protocol(format!(
+                "Trino segment announced {count} rows but holds {}",
+                rows.len()
+            )));
         }
         Ok((rows, metadata))
     }
 
     /// `GET uri` of a spooled segment with only the segment's own headers (never the session's
     /// credentials), retrying busy answers.
-    async fn download(&self, uri: &str, headers: &BTreeMap<String, Vec<String>>) -> Result<Vec<u8>, WarehouseError> {
+    async fn download(
+        &self,
+        uri: &str,
+        headers: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Vec<u8>, WarehouseError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -204,16 +229,29 @@ impl Client {
                     request = request.header(name, value);
                 }
             }
-            let response = request.send().await.map_err(|e| WarehouseError::Unreachable(format!("Trino spooled segment: {e}")))?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| WarehouseError::Unreachable(format!("Trino spooled segment: {e}")))?;
             let status = response.status();
             if matches!(status.as_u16(), 429 | 502 | 503 | 504) && attempt < MAX_ATTEMPTS {
                 tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt.min(20)))).await;
                 continue;
             }
-            let body = response.bytes().await.map_err(|e| WarehouseError::Unreachable(format!("Trino spooled segment: {e}")))?;
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| WarehouseError::Unreachable(format!("Trino spooled segment: {e}")))?;
             if !status.is_success() {
-                let what = format!("Trino spooled segment answered {status}: {}", String::from_utf8_lossy(&body).trim());
-                return Err(if status.is_server_error() { WarehouseError::Unreachable(what) } else { WarehouseError::Execution(what) });
+                let what = format!(
+                    "Trino spooled segment answered {status}: {}",
+                    String::from_utf8_lossy(&body).trim()
+                );
+                return Err(if status.is_server_error() {
+                    WarehouseError::Unreachable(what)
+                } else {
+                    WarehouseError::Execution(what)
+                });
             }
             return Ok(body.to_vec());
         }
@@ -222,7 +260,9 @@ impl Client {
     /// `GET ackUri` in the background: the coordinator may delete the segment (a lost
     /// acknowledgement only delays that until the query's segments expire).
     fn acknowledge(&self, ack_uri: String, headers: BTreeMap<String, Vec<String>>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let mut request = self.http.get(ack_uri);
         for (name, values) in &headers {
             for value in values {
@@ -237,19 +277,31 @@ impl Client {
     }
 
     /// Sends a request, retrying busy answers with a growing pause, and parses the document.
-    async fn send(&self, make: impl Fn() -> reqwest::RequestBuilder) -> Result<QueryResults, WarehouseError> {
+    async fn send(
+        &self,
+        make: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<QueryResults, WarehouseError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let response = make().send().await.map_err(|e| WarehouseError::Unreachable(format!("Trino: {e}")))?;
+            let response = make()
+                .send()
+                .await
+                .map_err(|e| WarehouseError::Unreachable(format!("Trino: {e}")))?;
             let status = response.status();
             if matches!(status.as_u16(), 429 | 502 | 503 | 504) && attempt < MAX_ATTEMPTS {
                 tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt.min(20)))).await;
                 continue;
             }
-            let body = response.text().await.map_err(|e| WarehouseError::Unreachable(format!("Trino: {e}")))?;
+            let body = response
+                .text()
+                .await
+                .map_err(|e| WarehouseError::Unreachable(format!("Trino: {e}")))?;
             if status == 401 || status == 403 {
-                return Err(WarehouseError::Unreachable(format!("Trino refused the credentials ({status}): {}", body.trim())));
+                return Err(WarehouseError::Unreachable(format!(
+                    "Trino refused the credentials ({status}): {}",
+                    body.trim()
+                )));
             }
             if !status.is_success() {
                 let what = format!("Trino answered {status}: {}", body.trim());
@@ -259,7 +311,8 @@ impl Client {
                     WarehouseError::Protocol(what)
                 });
             }
-            return serde_json::from_str(&body).map_err(|e| WarehouseError::Protocol(format!("Trino response: {e}")));
+            return serde_json::from_str(&body)
+                .map_err(|e| WarehouseError::Protocol(format!("Trino response: {e}")));
         }
     }
 }
@@ -303,7 +356,9 @@ impl Query {
                     .into_iter()
                     .map(|row| match row {
                         Value::Array(values) => Ok(values),
-                        other => Err(WarehouseError::Protocol(format!("Trino row is not an array: {other}"))),
+                        other => Err(WarehouseError::Protocol(format!(
+                            "Trino row is not an array: {other}"
+                        ))),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 self.pages.push_back(Pending::Rows(rows));
@@ -318,9 +373,14 @@ impl Query {
                         encoded.encoding
                     )));
                 }
-                self.pages.extend(encoded.segments.into_iter().map(Pending::Segment));
+                self.pages
+                    .extend(encoded.segments.into_iter().map(Pending::Segment));
             }
-            Some(other) => return Err(WarehouseError::Protocol(format!("Trino data is neither rows nor segments: {other}"))),
+            Some(other) => {
+                return Err(WarehouseError::Protocol(format!(
+                    "Trino data is neither rows nor segments: {other}"
+                )));
+            }
         }
         self.next_uri = results.next_uri;
         if self.next_uri.is_none() {
@@ -348,7 +408,10 @@ impl Query {
             self.finished = true;
             return Ok(());
         };
-        let results = self.client.send(|| self.client.with_session(self.client.http.get(&uri))).await?;
+        let results = self
+            .client
+            .send(|| self.client.with_session(self.client.http.get(&uri)))
+            .await?;
         self.absorb(results)
     }
 
@@ -356,7 +419,9 @@ impl Query {
     pub(crate) async fn columns(&mut self) -> Result<Vec<Column>, WarehouseError> {
         while self.columns.is_none() {
             if self.finished {
-                return Err(WarehouseError::Protocol("Trino finished the query without describing its columns".into()));
+                return Err(WarehouseError::Protocol(
+                    "Trino finished the query without describing its columns".into(),
+                ));
             }
             self.advance().await?;
         }
@@ -397,7 +462,9 @@ impl Query {
     pub(crate) fn cancel(&mut self) {
         self.finished = true;
         self.pages.clear();
-        if let (Some(uri), Ok(runtime)) = (self.next_uri.take(), tokio::runtime::Handle::try_current()) {
+        if let (Some(uri), Ok(runtime)) =
+            (self.next_uri.take(), tokio::runtime::Handle::try_current())
+        {
             let request = self.client.with_session(self.client.http.delete(uri));
             runtime.spawn(async move {
                 let _ = request.send().await;
