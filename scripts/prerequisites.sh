@@ -23,7 +23,6 @@ ensure_tools() {
     done
   done
   ((${#missing_pkgs[@]})) || return 0
-  echo "Installing missing system packages: ${missing_pkgs[*]} (for ${missing_cmds[*]})"
   local sudo=()
   if [ "$(id -u)" != 0 ]; then
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo)
@@ -34,6 +33,7 @@ ensure_tools() {
     echo "Install them with your package manager (Debian/Ubuntu: sudo apt-get install ${missing_pkgs[*]}), then run this again." >&2
     return 1
   fi
+  echo "Installing missing system packages: ${missing_pkgs[*]} (for ${missing_cmds[*]})"
   "${sudo[@]}" apt-get update -qq >/dev/null &&
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_pkgs[@]}" >/dev/null || {
     echo "Could not install ${missing_pkgs[*]} with apt-get; install them by hand, then run this again." >&2
