@@ -13,11 +13,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from graph_olap.config import Config
 from graph_olap.durations import DurationLike
 from graph_olap.http import HTTPClient
+from graph_olap.models.enums import WrapperType
+from graph_olap.models.mapping import Mapping
 from graph_olap.resources import (
     AdminResource,
     FavoriteResource,
@@ -70,22 +73,22 @@ class GraphOLAPClient:
         api_key: Optional[str] = None,
         internal_api_key: Optional[str] = None,
         username: Optional[str] = None,
+        role: Optional[str] = None,
         *,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         config: Optional[Config] = None,
+        verify: Union[bool, str, None] = None,
     ) -> None:
         if config is None:
             config = Config.from_env(api_url=api_url, api_key=api_key,
                                      internal_api_key=internal_api_key, username=username,
-                                     timeout=timeout, max_retries=max_retries)
+                                     timeout=timeout, max_retries=max_retries, role=role,
+                                     verify=verify)
             # Explicit credentials replace (not merge with) environment credentials.
             if api_key or internal_api_key or username:
-                config = Config(api_url=config.api_url, api_key=api_key,
-                                internal_api_key=internal_api_key, username=username,
-                                timeout=config.timeout, max_retries=config.max_retries,
-                                in_cluster_mode=config.in_cluster_mode,
-                                namespace=config.namespace)
+                config = replace(config, api_key=api_key, internal_api_key=internal_api_key,
+                                 username=username, role=role)
         self._config = config
         self._http = HTTPClient(config)
         self.mappings = MappingResource(self._http)
@@ -131,6 +134,11 @@ class GraphOLAPClient:
         return self._config.api_url
 
     @property
+    def base_url(self) -> str:
+        """Same as :attr:`api_url`."""
+        return self._config.api_url
+
+    @property
     def username(self) -> Optional[str]:
         """Username sent in ``X-Username`` (development identity mode), if any."""
         return self._config.username
@@ -159,25 +167,42 @@ class GraphOLAPClient:
 
     def quick_start(
         self,
-        mapping_id: int,
+        mapping_id: Union[int, str, Mapping, None] = None,
+        wrapper_type: Optional[Union[str, WrapperType]] = None,
         *,
         instance_name: Optional[str] = None,
+        wait_timeout: float = 900,
         snapshot_name: Optional[str] = None,
         ttl: Optional[DurationLike] = "PT4H",
-        wait_timeout: float = 900,
         show_progress: bool = True,
+        name: Optional[str] = None,
     ) -> InstanceConnection:
         """Mapping → snapshot → running instance → connection, in one call.
 
+        ``mapping_id`` is a mapping id, a :class:`Mapping`, or a mapping **name**
+        (looked up with ``mappings.get_by_name``; ``name=`` works too).
         Remember to terminate the instance (``conn.terminate()``) when done.
+
+        Raises:
+            NotFoundError: no mapping with that id or name.
 
         Example:
             >>> # conn = client.quick_start(mapping_id=1)
+            >>> # conn = client.quick_start("tutorial-customer-graph", "ryugraph")
             >>> # conn.query_scalar("MATCH (n) RETURN count(n)")
             >>> # conn.terminate()
         """
-        name = instance_name or "Quick Instance"
-        inst = self.instances.create_from_mapping_and_wait(
-            mapping_id, name, snapshot_name=snapshot_name, ttl=ttl, timeout=wait_timeout,
+        target = mapping_id if mapping_id is not None else name
+        if target is None:
+            raise TypeError("quick_start() needs a mapping id, Mapping or mapping name")
+        if isinstance(target, Mapping):
+            resolved = target.id
+        elif isinstance(target, str) and not target.strip().isdigit():
+            resolved = self.mappings.get_by_name(target).id
+        else:
+            resolved = int(target)
+        inst = self.instances.create_and_wait(
+            resolved, instance_name or "Quick Instance", wrapper_type,
+            snapshot_name=snapshot_name, ttl=ttl, timeout=wait_timeout,
             show_progress=show_progress)
         return self.instances.connect(inst)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Union
 
 __all__ = ["DEFAULT_API_URL", "IN_CLUSTER_API_URL", "Config"]
 
@@ -49,10 +49,14 @@ class Config:
         internal_api_key: service key sent as ``X-Internal-Api-Key``.
         username: identity sent as ``X-Username`` (development identity mode,
             or together with the internal key to act for a user).
+        role: role sent as ``X-User-Role`` with ``username`` (development
+            identity mode: overrides the stored role for that request).
         timeout: per-request timeout in seconds.
         max_retries: retry attempts for transient failures.
         in_cluster_mode: connect to instances through cluster DNS.
         namespace: Kubernetes namespace for in-cluster DNS.
+        verify: TLS certificate verification: ``True`` (default), ``False``, or
+            the path of a CA bundle (``GRAPH_OLAP_VERIFY`` / ``GRAPH_OLAP_SSL_VERIFY``).
 
     Example:
         >>> Config(api_url="http://h:1", api_key="gok_x").auth_headers()
@@ -63,10 +67,12 @@ class Config:
     api_key: Optional[str] = None
     internal_api_key: Optional[str] = None
     username: Optional[str] = None
+    role: Optional[str] = None
     timeout: float = 30.0
     max_retries: int = 3
     in_cluster_mode: bool = False
     namespace: str = "graph-olap-local"
+    verify: Union[bool, str] = True
 
     def __post_init__(self) -> None:
         url = (self.api_url or DEFAULT_API_URL).strip().rstrip("/")
@@ -107,6 +113,8 @@ class Config:
             headers["Authorization"] = f"Bearer {self.api_key}"
         elif self.username:
             headers["X-Username"] = self.username
+        if self.role and "X-Username" in headers:
+            headers["X-User-Role"] = self.role
         return headers
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -151,6 +159,15 @@ class Config:
             options["timeout"] = float(env["GRAPH_OLAP_TIMEOUT"])
         if _clean(env.get("GRAPH_OLAP_MAX_RETRIES")):
             options["max_retries"] = int(env["GRAPH_OLAP_MAX_RETRIES"])
+        verify = _clean(env.get("GRAPH_OLAP_VERIFY")) or _clean(env.get("GRAPH_OLAP_SSL_VERIFY"))
+        if verify is not None:
+            lowered = verify.lower()
+            if lowered in ("0", "false", "no", "off"):
+                options["verify"] = False
+            elif lowered in ("1", "true", "yes", "on"):
+                options["verify"] = True
+            else:
+                options["verify"] = verify
         options.update({k: v for k, v in kwargs.items() if v is not None})
         return cls(
             api_url=url,

@@ -21,7 +21,9 @@ from typing import Any, List, Optional, Tuple
 from graph_olap.models.mapping import (
     DiffEntry,
     DiffSummary,
+    EdgeDiff,
     MappingDiff,
+    NodeDiff,
     _DiffChanges,
     definition_to_dict,
 )
@@ -57,16 +59,17 @@ def diff_lists(
         if changed:
             modified.append((k, changed))
     entries: List[DiffEntry] = []
+    cls = NodeDiff if key == "label" else EdgeDiff
     for k in added:
-        entries.append(DiffEntry.model_validate(
+        entries.append(cls.model_validate(
             {key: k, "change_type": "added", "fields_changed": None, "from": None,
              "to": new_map[k]}))
     for k in removed:
-        entries.append(DiffEntry.model_validate(
+        entries.append(cls.model_validate(
             {key: k, "change_type": "removed", "fields_changed": None, "from": old_map[k],
              "to": None}))
     for k, changed in modified:
-        entries.append(DiffEntry.model_validate(
+        entries.append(cls.model_validate(
             {key: k, "change_type": "modified", "fields_changed": changed, "from": old_map[k],
              "to": new_map[k]}))
     return entries, len(added), len(removed), len(modified)
@@ -107,5 +110,6 @@ def diff_definitions(old: Any, new: Any) -> MappingDiff:
         to_version=new.get("version") if isinstance(new, dict) else _version_of(new),
         summary=DiffSummary(nodes_added=na, nodes_removed=nr, nodes_modified=nm,
                             edges_added=ea, edges_removed=er, edges_modified=em),
-        changes=_DiffChanges(nodes=nodes, edges=edges),
+        changes=_DiffChanges(nodes=[e for e in nodes if isinstance(e, NodeDiff)],
+                             edges=[e for e in edges if isinstance(e, EdgeDiff)]),
     )

@@ -22,6 +22,7 @@ import builtins
 from typing import Any, Dict, Mapping, Optional, Type
 
 __all__ = [
+    "HTTP_STATUS_TO_EXCEPTION",
     "AlgorithmFailedError",
     "AlgorithmNotFoundError",
     "AlgorithmTimeoutError",
@@ -42,6 +43,8 @@ __all__ = [
     "RateLimitError",
     "ReadOnlyViolationError",
     "ResourceLockedError",
+    "ResourceNotFoundError",
+    "RyugraphError",
     "ServerError",
     "ServiceUnavailableError",
     "SnapshotFailedError",
@@ -49,6 +52,7 @@ __all__ = [
     "ValidationError",
     "error_from_response",
     "exception_class_for",
+    "exception_from_response",
 ]
 
 
@@ -145,6 +149,11 @@ class NotFoundError(GraphOLAPError):
     """
 
 
+#: Name used by the reference server's error code ``RESOURCE_NOT_FOUND`` (documentation
+#: notebooks import it): the same class as :class:`NotFoundError`.
+ResourceNotFoundError = NotFoundError
+
+
 class AlgorithmNotFoundError(NotFoundError):
     """404 ``ALGORITHM_NOT_FOUND``: unknown algorithm name.
 
@@ -173,12 +182,26 @@ class ValidationError(GraphOLAPError):
         return out
 
 
-class QueryError(ValidationError):
+class RyugraphError(GraphOLAPError):
+    """The graph engine rejected or failed a Cypher statement (parent of :class:`QueryError`).
+
+    Catch this for any query-side failure (syntax, read-only violation,
+    runtime error); ``details`` carries the server's structured details.
+
+    Example:
+        >>> issubclass(QuerySyntaxError, RyugraphError)
+        True
+        >>> RyugraphError("Binder exception", {"line": 1}).details
+        {'line': 1}
+    """
+
+
+class QueryError(ValidationError, RyugraphError):
     """400 ``QUERY_FAILED`` / ``QUERY_UNSUPPORTED``: the Cypher query failed.
 
     Example:
-        >>> issubclass(QueryError, ValidationError)
-        True
+        >>> issubclass(QueryError, ValidationError), issubclass(QueryError, RyugraphError)
+        (True, True)
     """
 
 
@@ -231,18 +254,46 @@ class ResourceLockedError(ConflictError):
     """409 ``RESOURCE_LOCKED``: an algorithm already holds the instance lock.
 
     Example:
-        >>> issubclass(ResourceLockedError, ConflictError)
-        True
+        >>> e = ResourceLockedError("locked", {"holder_username": "a@x", "algorithm_name": "wcc"})
+        >>> e.holder_name, e.algorithm
+        ('a@x', 'wcc')
     """
+
+    @property
+    def holder_name(self) -> Optional[str]:
+        """User holding the lock."""
+        return self.details.get("holder_username") or self.details.get("holder_name")
+
+    @property
+    def algorithm(self) -> Optional[str]:
+        """Algorithm holding the lock."""
+        return self.details.get("algorithm_name") or self.details.get("algorithm")
 
 
 class ConcurrencyLimitError(ConflictError):
     """409 ``CONCURRENCY_LIMIT_EXCEEDED``: instance limit reached.
 
     Example:
-        >>> issubclass(RateLimitError, ConcurrencyLimitError)
-        True
+        >>> e = ConcurrencyLimitError("limit", {"limit_type": "per_analyst",
+        ...     "current_count": 5, "max_allowed": 5})
+        >>> e.limit_type, e.current_count, e.max_allowed
+        ('per_analyst', 5, 5)
     """
+
+    @property
+    def limit_type(self) -> Optional[str]:
+        """Which limit was hit (``per_analyst`` or ``cluster_total``)."""
+        return self.details.get("limit_type")
+
+    @property
+    def current_count(self) -> Optional[int]:
+        """Active instances counted against the limit."""
+        return self.details.get("current_count")
+
+    @property
+    def max_allowed(self) -> Optional[int]:
+        """The limit."""
+        return self.details.get("max_allowed")
 
 
 class RateLimitError(ConcurrencyLimitError):
@@ -381,8 +432,27 @@ CODE_TO_CLASS: Dict[str, Type[GraphOLAPError]] = {
     "RATE_LIMIT_EXCEEDED": RateLimitError,
     "VALIDATION_ERROR": ValidationError,
     "ALGORITHM_FAILED": AlgorithmFailedError,
+    "RYUGRAPH_ERROR": RyugraphError,
     "SNAPSHOT_FAILED": SnapshotFailedError,
     "INSTANCE_FAILED": InstanceFailedError,
+}
+
+
+#: HTTP status → exception class used when a response carries no known code.
+HTTP_STATUS_TO_EXCEPTION: Dict[int, Type[GraphOLAPError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    408: TimeoutError,
+    409: ConflictError,
+    413: ValidationError,
+    422: ValidationError,
+    429: RateLimitError,
+    500: ServerError,
+    502: ServerError,
+    503: ServiceUnavailableError,
+    504: ServerError,
 }
 
 
@@ -477,3 +547,22 @@ def error_from_response(
         status_code=status_code,
         request_id=request_id,
     )
+
+
+def exception_from_response(
+    status_code: int,
+    error_code: Optional[str],
+    message: str,
+    details: Optional[Mapping[str, Any]] = None,
+) -> GraphOLAPError:
+    """Build the exception for an error already split into status, code, message and details.
+
+    Example:
+        >>> e = exception_from_response(409, "RESOURCE_LOCKED", "busy", {"holder_username": "a"})
+        >>> type(e).__name__, e.holder_name, e.status_code
+        ('ResourceLockedError', 'a', 409)
+        >>> type(exception_from_response(500, None, "boom")).__name__
+        'ServerError'
+    """
+    cls = exception_class_for(status_code, error_code)
+    return cls(str(message), dict(details or {}), code=error_code, status_code=status_code)

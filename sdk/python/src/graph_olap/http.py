@@ -39,7 +39,7 @@ from graph_olap._version import __version__
 from graph_olap.config import Config
 from graph_olap.exceptions import GraphOLAPError, error_from_response
 
-__all__ = ["HTTPClient", "RetryPolicy"]
+__all__ = ["AsyncHTTPClient", "HTTPClient", "RetryPolicy"]
 
 log = logging.getLogger("graph_olap.http")
 
@@ -158,13 +158,30 @@ class HTTPClient:
 
     def __init__(
         self,
-        config: Config,
+        config: Union[Config, str, None] = None,
+        api_key: Optional[str] = None,
+        internal_api_key: Optional[str] = None,
+        username: Optional[str] = None,
+        role: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
         *,
         base_url: Optional[str] = None,
         retry_policy: Optional[RetryPolicy] = None,
         transport: Optional[httpx.BaseTransport] = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if not isinstance(config, Config):
+            # HTTPClient(base_url, api_key, internal_api_key, username, role, timeout, ...)
+            url = config if isinstance(config, str) else base_url
+            config = Config(api_url=url or Config().api_url, api_key=api_key,
+                            internal_api_key=internal_api_key, username=username, role=role,
+                            timeout=30.0 if timeout is None else float(timeout),
+                            max_retries=3 if max_retries is None else int(max_retries))
+        else:
+            config = config.with_overrides(api_key=api_key, internal_api_key=internal_api_key,
+                                           username=username, role=role, timeout=timeout,
+                                           max_retries=max_retries)
         self._config = config
         self.base_url = (base_url or config.api_url).rstrip("/")
         self.retry_policy = retry_policy or RetryPolicy(max_retries=config.max_retries)
@@ -175,12 +192,43 @@ class HTTPClient:
             timeout=httpx.Timeout(config.timeout),
             transport=transport,
             follow_redirects=True,
+            verify=config.verify,
         )
 
     @property
     def config(self) -> Config:
         """The configuration this client was built from."""
         return self._config
+
+    @property
+    def api_key(self) -> Optional[str]:
+        """API key sent as ``Authorization: Bearer``."""
+        return self._config.api_key
+
+    @property
+    def internal_api_key(self) -> Optional[str]:
+        """Service key sent as ``X-Internal-Api-Key``."""
+        return self._config.internal_api_key
+
+    @property
+    def username(self) -> Optional[str]:
+        """Username sent as ``X-Username``."""
+        return self._config.username
+
+    @property
+    def role(self) -> Optional[str]:
+        """Role sent as ``X-User-Role`` (development identity mode)."""
+        return self._config.role
+
+    @property
+    def timeout(self) -> float:
+        """Per-request timeout in seconds."""
+        return self._config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retry attempts for transient failures."""
+        return self._config.max_retries
 
     def default_headers(self) -> Dict[str, str]:
         """Headers sent with every request (auth, ``Accept``, ``User-Agent``)."""
@@ -314,6 +362,10 @@ class HTTPClient:
         """``GET`` and decode."""
         return self.request("GET", path, params=params, **kw)
 
+    def get_text(self, path: str, params: Optional[Mapping[str, Any]] = None, **kw: Any) -> str:
+        """``GET`` and return the body as text (e.g. Prometheus metrics)."""
+        return self.send("GET", path, params=params, **kw).text
+
     def post(self, path: str, json: Any = None, **kw: Any) -> Any:
         """``POST`` and decode (not retried after the request was sent unless keyed)."""
         return self.request("POST", path, json=json, **kw)
@@ -385,3 +437,131 @@ def _transport_error(exc: httpx.HTTPError, method: str, url: str) -> GraphOLAPEr
         "Is `graph-olap up` running and GRAPH_OLAP_API_URL correct?",
         {"service": "control_plane"},
     )
+
+
+class AsyncHTTPClient:
+    """``asyncio`` counterpart of :class:`HTTPClient` (same auth headers and error mapping).
+
+    Safe requests (GET, PUT, DELETE) are retried on connection failures and
+    502/503/504; ``post`` is sent once.  Methods return the decoded JSON body.
+
+    Example:
+        >>> import asyncio
+        >>> async def main():
+        ...     http = AsyncHTTPClient("http://localhost:8000", username="u@x")
+        ...     headers = sorted(http.default_headers())
+        ...     await http.close()
+        ...     return headers
+        >>> asyncio.run(main())
+        ['Accept', 'User-Agent', 'X-Username']
+    """
+
+    def __init__(
+        self,
+        base_url: Union[str, Config, None] = None,
+        api_key: Optional[str] = None,
+        internal_api_key: Optional[str] = None,
+        username: Optional[str] = None,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        *,
+        role: Optional[str] = None,
+        transport: Optional[httpx.AsyncBaseTransport] = None,
+    ) -> None:
+        if isinstance(base_url, Config):
+            config = base_url
+        else:
+            config = Config(api_url=base_url or Config().api_url, api_key=api_key,
+                            internal_api_key=internal_api_key, username=username, role=role,
+                            timeout=float(timeout), max_retries=int(max_retries))
+        self._config = config
+        self.base_url = config.api_url
+        self.retry_policy = RetryPolicy(max_retries=config.max_retries)
+        self._client = httpx.AsyncClient(base_url=self.base_url, headers=self.default_headers(),
+                                         timeout=httpx.Timeout(config.timeout),
+                                         transport=transport, follow_redirects=True,
+                                         verify=config.verify)
+
+    api_key = property(lambda self: self._config.api_key, doc="API key (Bearer).")
+    internal_api_key = property(lambda self: self._config.internal_api_key,
+                                doc="Service key (``X-Internal-Api-Key``).")
+    username = property(lambda self: self._config.username, doc="``X-Username``.")
+    role = property(lambda self: self._config.role, doc="``X-User-Role``.")
+    timeout = property(lambda self: self._config.timeout, doc="Request timeout (seconds).")
+    max_retries = property(lambda self: self._config.max_retries, doc="Retry attempts.")
+
+    def default_headers(self) -> Dict[str, str]:
+        """Headers sent with every request (auth, ``Accept``, ``User-Agent``)."""
+        headers = {"Accept": "application/json",
+                   "User-Agent": f"graph-olap-python/{__version__}"}
+        headers.update(self._config.auth_headers())
+        return headers
+
+    async def close(self) -> None:
+        """Close the underlying connection pool."""
+        await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncHTTPClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
+                      json: Any = None) -> Any:
+        """Send a request and decode the JSON body (``{}`` when empty).
+
+        Raises:
+            GraphOLAPError: a subclass matching the error response.
+        """
+        import asyncio
+
+        method = method.upper()
+        content = None
+        headers: Dict[str, str] = {"X-Request-ID": uuid.uuid4().hex}
+        if json is not None:
+            content = _json.dumps(json, default=_json_default).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        safe = method in IDEMPOTENT_METHODS
+        attempt = 0
+        while True:
+            try:
+                response = await self._client.request(method, path, params=_clean_params(params),
+                                                      content=content, headers=headers)
+            except httpx.HTTPError as exc:
+                if attempt < self.retry_policy.max_retries and self.retry_policy.should_retry(
+                        method, idempotent=safe, error=exc):
+                    await asyncio.sleep(self.retry_policy.delay(attempt))
+                    attempt += 1
+                    continue
+                raise _transport_error(exc, method, self.base_url + path) from exc
+            if response.is_success:
+                if not response.content:
+                    return {}
+                decoded = _decode_json(response)
+                return decoded if decoded is not None else response.text
+            err = error_from_response(response.status_code, _decode_json(response),
+                                      text=response.text,
+                                      request_id=response.headers.get("X-Request-ID"))
+            if attempt < self.retry_policy.max_retries and self.retry_policy.should_retry(
+                    method, idempotent=safe, status=response.status_code, code=err.code):
+                await asyncio.sleep(self.retry_policy.delay(attempt, _retry_after(response)))
+                attempt += 1
+                continue
+            raise err
+
+    async def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
+        """``GET`` and decode."""
+        return await self.request("GET", path, params=params)
+
+    async def post(self, path: str, json: Any = None) -> Any:
+        """``POST`` and decode."""
+        return await self.request("POST", path, json=json)
+
+    async def put(self, path: str, json: Any = None) -> Any:
+        """``PUT`` and decode."""
+        return await self.request("PUT", path, json=json)
+
+    async def delete(self, path: str, json: Any = None) -> Any:
+        """``DELETE`` and decode."""
+        return await self.request("DELETE", path, json=json)

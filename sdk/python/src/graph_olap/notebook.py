@@ -12,12 +12,14 @@ Example:
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any, Optional
 
 from graph_olap.client import GraphOLAPClient
 from graph_olap.display import inject_css, setup_itables
 
-__all__ = ["connect", "get_client", "init"]
+__all__ = ["connect", "get_client", "init", "test", "wake_starburst"]
 
 _current_client: Optional[GraphOLAPClient] = None
 
@@ -63,3 +65,72 @@ def get_client() -> Optional[GraphOLAPClient]:
         True
     """
     return _current_client
+
+
+def test(prefix: str, *, persona: Any) -> Any:
+    """Start an E2E notebook run: a :class:`graph_olap.testing.NotebookTest` as ``persona``.
+
+    Also enables interactive tables and the SDK's CSS.
+
+    Example:
+        >>> from graph_olap.testing import TestPersona
+        >>> t = test("nb-demo", persona=TestPersona.OPS_DAVE)
+        >>> t.client.username
+        'ops_dave@e2e.local'
+        >>> _ = t.cleanup()
+    """
+    from graph_olap.testing import NotebookTest
+
+    setup_itables()
+    inject_css()
+    return NotebookTest(prefix, persona=persona)
+
+
+def wake_starburst(timeout: int = 60, quiet: bool = False) -> bool:
+    """Wake a suspended Starburst Galaxy / Trino cluster before a notebook exports from it.
+
+    Needs ``STARBURST_USER``, ``STARBURST_PASSWORD`` and ``STARBURST_TRINO_URL``;
+    without credentials nothing is done and ``False`` is returned (the embedded
+    demo warehouse of ``graph-olap up`` never sleeps).  Returns ``True`` once the
+    cluster answers (or is still starting after ``timeout`` seconds).
+
+    Example:
+        >>> import os
+        >>> os.environ.pop("STARBURST_USER", None) and None
+        >>> wake_starburst(quiet=True)
+        False
+    """
+    user = (os.environ.get("STARBURST_USER") or "").strip()
+    password = os.environ.get("STARBURST_PASSWORD") or ""
+    url = (os.environ.get("STARBURST_TRINO_URL") or "").strip().rstrip("/")
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(text)
+
+    if not user or not password or not url:
+        say("Starburst credentials not set (STARBURST_USER, STARBURST_PASSWORD, "
+            "STARBURST_TRINO_URL); nothing to wake")
+        return False
+    import httpx
+
+    try:
+        with httpx.Client(auth=(user, password), timeout=30) as http:
+            say("Waking the Starburst cluster...")
+            r = http.post(f"{url}/v1/statement", content="SELECT 1",
+                          headers={"X-Trino-User": user})
+            if r.status_code != 200:
+                say(f"Wake-up request failed: HTTP {r.status_code}")
+                return False
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                info = http.get(f"{url}/v1/info")
+                if info.status_code == 200 and not info.json().get("starting", True):
+                    say("Starburst cluster is ready")
+                    return True
+                time.sleep(2)
+            say(f"Cluster still starting after {timeout}s; continuing")
+            return True
+    except Exception as exc:
+        say(f"Failed to wake the cluster: {exc}")
+        return False

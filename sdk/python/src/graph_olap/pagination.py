@@ -58,6 +58,18 @@ class PaginatedList(List[T], Generic[T]):
         """Whether items exist after this page."""
         return self.offset + len(self) < self.total
 
+    @property
+    def page_count(self) -> int:
+        """Number of pages of ``limit`` items needed for ``total`` items (0 when ``limit`` is 0).
+
+        Example:
+            >>> PaginatedList([1, 2], total=5, offset=0, limit=2).page_count
+            3
+        """
+        if self.limit <= 0:
+            return 0
+        return (self.total + self.limit - 1) // self.limit
+
     def next_page(self) -> Optional[PaginatedList[T]]:
         """Fetch the following page (``None`` when this is the last one)."""
         if not self.has_more or self._fetch_page is None or not len(self):

@@ -18,6 +18,8 @@ import logging
 import os
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from graph_olap.client import GraphOLAPClient
@@ -33,7 +35,10 @@ from graph_olap.models.mapping import (
 from graph_olap.models.snapshot import Snapshot
 
 __all__ = [
+    "NotebookTest",
+    "PersonaConfig",
     "TestFixtures",
+    "TestPersona",
     "connect",
     "default_edge_definitions",
     "default_node_definitions",
@@ -243,3 +248,100 @@ def summary(client: GraphOLAPClient) -> Dict[str, Any]:
     """
     return {"mappings": client.mappings.list(owner="me", limit=1).total,
             "instances": client.instances.list(owner="me", limit=1).total}
+
+
+# --------------------------------------------------------------------------
+# Persona-based notebook tests (E2E notebooks)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonaConfig:
+    """A test persona: ``name``, the ``env_var`` holding its API key, ``description``,
+    and the role the platform must report (``expected_role``).
+
+    Example:
+        >>> TestPersona.ADMIN_CAROL.value.env_var
+        'GRAPH_OLAP_API_KEY_ADMIN_CAROL'
+    """
+
+    name: str
+    env_var: str
+    description: str
+    expected_role: str
+
+    @property
+    def role(self) -> str:
+        """Same as ``expected_role``."""
+        return self.expected_role
+
+    @property
+    def username(self) -> str:
+        """The persona's username on the demo platform."""
+        return f"{self.name}@e2e.local"
+
+
+class TestPersona(Enum):
+    """The demo personas for E2E notebooks (API key in ``GRAPH_OLAP_API_KEY_<NAME>``).
+
+    Example:
+        >>> [p.value.expected_role for p in TestPersona]
+        ['analyst', 'analyst', 'admin', 'ops']
+    """
+
+    ANALYST_ALICE = PersonaConfig("analyst_alice", "GRAPH_OLAP_API_KEY_ANALYST_ALICE",
+                                  "Analyst user Alice - standard analyst permissions", "analyst")
+    ANALYST_BOB = PersonaConfig("analyst_bob", "GRAPH_OLAP_API_KEY_ANALYST_BOB",
+                                "Analyst user Bob - standard analyst permissions", "analyst")
+    ADMIN_CAROL = PersonaConfig("admin_carol", "GRAPH_OLAP_API_KEY_ADMIN_CAROL",
+                                "Admin user Carol - elevated admin permissions", "admin")
+    OPS_DAVE = PersonaConfig("ops_dave", "GRAPH_OLAP_API_KEY_OPS_DAVE",
+                             "Ops user Dave - operations and monitoring permissions", "ops")
+
+
+TestPersona.__test__ = False  # type: ignore[attr-defined]  # not a pytest test class
+
+
+def _notebook_context_class() -> Any:
+    from graph_olap.notebook_setup import NotebookContext
+
+    return NotebookContext
+
+
+class NotebookTest(_notebook_context_class()):  # type: ignore[misc]
+    """Resources of one E2E notebook run, created as one persona and cleaned up afterwards.
+
+    ``client`` acts as ``persona``: with its API key from ``persona.value.env_var``
+    when set, otherwise as its username (development identity mode, e.g.
+    ``graph-olap up``).  Names are ``<prefix>-Mapping-<run_id>`` etc.; everything
+    created through :meth:`mapping`, :meth:`snapshot` and :meth:`instance` is
+    removed by :meth:`cleanup` (also at exit and on SIGTERM).
+
+    Example:
+        >>> t = NotebookTest("demo", persona=TestPersona.ANALYST_BOB)
+        >>> t.client.username, len(t.run_id)
+        ('analyst_bob@e2e.local', 8)
+        >>> t.cleanup()["mappings"]
+        0
+    """
+
+    __test__ = False
+
+    def __init__(self, prefix: str, *, persona: Any) -> None:
+        from graph_olap.config import Config
+
+        api_url = (os.environ.get("GRAPH_OLAP_API_URL") or "").strip() or Config.from_env().api_url
+        super().__init__(api_url, "local", prefix=prefix, persona=persona)
+
+    def connect(self, instance: Any) -> Any:
+        """Connect to an instance (id or :class:`Instance`) as the persona.
+
+        Example:
+            >>> # conn = t.connect(inst)
+        """
+        return super().connect(instance)
+
+    def __repr__(self) -> str:
+        name = getattr(getattr(self._persona, "value", None), "name", self._persona)
+        return (f"NotebookTest(prefix={self.prefix!r}, run_id={self.run_id!r}, "
+                f"persona={name!r}, resources={len(self._resources)})")

@@ -1,9 +1,12 @@
-"""Graph visualisation of query results.
+"""Graph visualisation of query results (entry points kept from the first SDK).
 
-Owns drawing the nodes and relationships contained in a
-:class:`~graph_olap.instance.result.QueryResult` (or a NetworkX graph):
-a self-contained interactive SVG (hover titles, draggable nodes, no CDN) in
-Jupyter, and a static matplotlib figure as fallback or on request.
+Owns :func:`show_graph` and the :class:`GraphView` name; both now use the interactive view of
+:mod:`graph_olap.widget` (sigma.js/WebGL in a Jupyter widget, a self-contained HTML rendering
+where widgets are unavailable, a matplotlib drawing on request). Also the pictures that are
+read rather than explored: :func:`show_schema` (labels, relationship types and counts of a
+mapping or a running graph as a diagram), :func:`plot_result` (the distribution of an
+algorithm's scores, community sizes, or numeric query columns) and the ops charts (cluster
+health, instances over time, the export queue), with matplotlib.
 
 Example:
     >>> from graph_olap.instance.result import QueryResult
@@ -12,67 +15,30 @@ Example:
     ...     {"_id": 5, "_type": "SHARES_ACCOUNT", "_src": 1, "_dst": 2},
     ...     {"_id": 2, "_label": "Customer", "id": "C2"}]])
     >>> view = show_graph(r, backend="html")
-    >>> "<svg" in view._repr_html_(), view.node_count, view.edge_count
+    >>> "graph_olap graph view" in view.to_html(), view.node_count, view.edge_count
     (True, 2, 1)
 """
 
 from __future__ import annotations
 
-import html
-import json
-import math
-import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-__all__ = ["GraphView", "show_graph"]
+from graph_olap.widget import EdgeRecord, GraphData, NodeRecord
+from graph_olap.widget import GraphView as _WidgetView
 
-_PALETTE = ["#1565c0", "#2e7d32", "#e65100", "#6a1b9a", "#c62828", "#00838f", "#ad1457",
-            "#4e342e", "#558b2f", "#283593"]
+__all__ = ["GraphView", "plot_cluster_health", "plot_cluster_instances", "plot_export_queue",
+           "plot_instances_over_time", "plot_result", "schema_graph", "show_graph", "show_schema"]
 
 
-def _extract(source: Any) -> Tuple[List[Dict[str, Any]], List[Tuple[Any, Any, Dict[str, Any]]]]:
-    """Nodes (dicts with ``id``, ``label``, ``props``) and edges from a result or graph."""
-    if hasattr(source, "nodes") and hasattr(source, "relationships"):
-        nodes = [{"id": n["_id"], "label": n.get("_label"),
-                  "props": {k: v for k, v in n.items() if not k.startswith("_")}}
-                 for n in source.nodes()]
-        known = {n["id"] for n in nodes}
-        edges = []
-        for r in source.relationships():
-            for end in (r["_src"], r["_dst"]):
-                if end not in known:
-                    nodes.append({"id": end, "label": None, "props": {}})
-                    known.add(end)
-            edges.append((r["_src"], r["_dst"], {"type": r.get("_type"),
-                          **{k: v for k, v in r.items() if not k.startswith("_")}}))
-        return nodes, edges
-    try:  # a NetworkX graph
-        nodes = [{"id": n, "label": d.get("label"), "props": dict(d)}
-                 for n, d in source.nodes(data=True)]
-        edges = [(u, v, dict(d)) for u, v, d in source.edges(data=True)]
-        return nodes, edges
-    except (AttributeError, TypeError) as exc:
-        raise TypeError("show_graph expects a QueryResult or a networkx graph") from exc
+class GraphView(_WidgetView):
+    """The graph view; also accepts the first SDK's ``(nodes, edges)`` arguments.
 
+    Args:
+        nodes: a ``QueryResult`` / NetworkX graph, or a list of ``{"id", "label", "props"}``
+            dicts (then ``edges`` is a list of ``(source, target, attributes)``).
+        caption_property: node property used as caption.
 
-def _layout(nodes: List[Dict[str, Any]], edges: List[Tuple[Any, Any, Dict[str, Any]]],
-            seed: int) -> Dict[Any, Tuple[float, float]]:
-    try:
-        import networkx as nx
-
-        g = nx.Graph()
-        g.add_nodes_from(n["id"] for n in nodes)
-        g.add_edges_from((u, v) for u, v, _ in edges)
-        pos = nx.spring_layout(g, seed=seed)
-        return {k: (float(x), float(y)) for k, (x, y) in pos.items()}
-    except ImportError:
-        count = max(len(nodes), 1)
-        return {n["id"]: (math.cos(2 * math.pi * i / count), math.sin(2 * math.pi * i / count))
-                for i, n in enumerate(nodes)}
-
-
-class GraphView:
-    """A drawable subgraph; renders as interactive HTML in Jupyter.
+    Other keyword arguments are those of :class:`graph_olap.widget.GraphView`.
 
     Example:
         >>> v = GraphView([{"id": 1, "label": "A", "props": {}}], [])
@@ -80,144 +46,71 @@ class GraphView:
         1
     """
 
-    def __init__(self, nodes: List[Dict[str, Any]], edges: List[Tuple[Any, Any, Dict[str, Any]]],
-                 *, caption_property: Optional[str] = None, width: int = 800, height: int = 500,
-                 seed: int = 0) -> None:
-        self.nodes = nodes
-        self.edges = edges
-        self.caption_property = caption_property
-        self.width = width
-        self.height = height
-        self.seed = seed
+    def __init__(self, nodes: Any = None, edges: Optional[Sequence[Tuple[Any, Any, Dict[str, Any]]]] = None,
+                 *, caption_property: Optional[str] = None, width: Optional[int] = None,
+                 height: int = 500, seed: int = 0, **kwargs: Any) -> None:
+        source = nodes
+        if isinstance(nodes, list):
+            source = _from_lists(nodes, list(edges or []))
+        kwargs.setdefault("caption", caption_property)
+        super().__init__(source, width=width, height=height, seed=seed, **kwargs)
 
-    @property
-    def node_count(self) -> int:
-        """Number of nodes drawn."""
-        return len(self.nodes)
 
-    @property
-    def edge_count(self) -> int:
-        """Number of edges drawn."""
-        return len(self.edges)
-
-    def _caption(self, node: Dict[str, Any]) -> str:
-        props = node["props"]
-        if self.caption_property and self.caption_property in props:
-            return str(props[self.caption_property])
-        for key in ("name", "id", "title"):
-            if key in props and props[key] is not None:
-                return str(props[key])
-        return str(node["id"])
-
-    def _repr_html_(self) -> str:
-        pos = _layout(self.nodes, self.edges, self.seed)
-        pad = 30
-        xs = [p[0] for p in pos.values()] or [0.0]
-        ys = [p[1] for p in pos.values()] or [0.0]
-        span_x = (max(xs) - min(xs)) or 1.0
-        span_y = (max(ys) - min(ys)) or 1.0
-
-        def sx(x: float) -> float:
-            return pad + (x - min(xs)) / span_x * (self.width - 2 * pad)
-
-        def sy(y: float) -> float:
-            return pad + (y - min(ys)) / span_y * (self.height - 2 * pad)
-
-        labels = sorted({str(n["label"]) for n in self.nodes})
-        colors = {lab: _PALETTE[i % len(_PALETTE)] for i, lab in enumerate(labels)}
-        uid = "go" + uuid.uuid4().hex[:8]
-        index = {n["id"]: i for i, n in enumerate(self.nodes)}
-        parts = [f"<svg id='{uid}' class='go-graph' width='{self.width}' "
-                 f"height='{self.height}' viewBox='0 0 {self.width} {self.height}'>"]
-        for u, v, d in self.edges:
-            (x1, y1), (x2, y2) = pos[u], pos[v]
-            title = html.escape(str(d.get("type") or ""))
-            parts.append(f"<line data-s='{index[u]}' data-t='{index[v]}' x1='{sx(x1):.1f}' "
-                         f"y1='{sy(y1):.1f}' x2='{sx(x2):.1f}' y2='{sy(y2):.1f}'>"
-                         f"<title>{title}</title></line>")
-        for i, n in enumerate(self.nodes):
-            x, y = pos[n["id"]]
-            tip = html.escape(f"{n['label']} {json.dumps(n['props'], default=str)[:300]}")
-            color = colors[str(n["label"])]
-            parts.append(f"<g data-i='{i}' transform='translate({sx(x):.1f},{sy(y):.1f})'>"
-                         f"<circle r='7' fill='{color}'><title>{tip}</title></circle>"
-                         f"<text x='9' y='3'>{html.escape(self._caption(n)[:24])}</text></g>")
-        parts.append("</svg>")
-        legend = "".join(f"<span><i style='background:{c}'></i>{html.escape(lab)}</span>"
-                         for lab, c in colors.items())
-        script = (
-            "<script>(function(){var s=document.getElementById('%s');if(!s)return;"
-            "var drag=null;function pt(e){var r=s.getBoundingClientRect();"
-            "return [(e.clientX-r.left)*%d/r.width,(e.clientY-r.top)*%d/r.height];}"
-            "s.addEventListener('mousedown',function(e){var g=e.target.closest('g');"
-            "if(g){drag=g;e.preventDefault();}});"
-            "window.addEventListener('mouseup',function(){drag=null;});"
-            "s.addEventListener('mousemove',function(e){if(!drag)return;var p=pt(e);"
-            "drag.setAttribute('transform','translate('+p[0]+','+p[1]+')');"
-            "var i=drag.getAttribute('data-i');"
-            "s.querySelectorAll(\"line[data-s='\"+i+\"']\").forEach(function(l){"
-            "l.setAttribute('x1',p[0]);l.setAttribute('y1',p[1]);});"
-            "s.querySelectorAll(\"line[data-t='\"+i+\"']\").forEach(function(l){"
-            "l.setAttribute('x2',p[0]);l.setAttribute('y2',p[1]);});});})();</script>"
-        ) % (uid, self.width, self.height)
-        return (f"<div class='graph-olap'>{''.join(parts)}<div class='go-legend'>{legend}"
-                f"<span class='go-muted'>{self.node_count} nodes · {self.edge_count} edges"
-                f"</span></div>{script}</div>")
-
-    def draw_matplotlib(self, ax: Any = None) -> Any:
-        """Static drawing with matplotlib (returns the axes).
-
-        Example:
-            >>> # show_graph(result, backend="matplotlib")
-        """
-        import matplotlib.pyplot as plt
-
-        pos = _layout(self.nodes, self.edges, self.seed)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(self.width / 100, self.height / 100))
-        labels = sorted({str(n["label"]) for n in self.nodes})
-        colors = {lab: _PALETTE[i % len(_PALETTE)] for i, lab in enumerate(labels)}
-        for u, v, _ in self.edges:
-            ax.plot([pos[u][0], pos[v][0]], [pos[u][1], pos[v][1]], color="#9aa5b1",
-                    linewidth=0.8, zorder=1)
-        for n in self.nodes:
-            x, y = pos[n["id"]]
-            ax.scatter([x], [y], color=colors[str(n["label"])], s=60, zorder=2)
-            ax.annotate(self._caption(n)[:20], (x, y), fontsize=7, xytext=(4, 2),
-                        textcoords="offset points")
-        ax.set_axis_off()
-        return ax
+def _from_lists(nodes: List[Dict[str, Any]], edges: List[Tuple[Any, Any, Dict[str, Any]]]) -> GraphData:
+    records = [NodeRecord(str(n["id"]), n["id"], n.get("label"), dict(n.get("props") or {}))
+               for n in nodes]
+    links = []
+    for i, (u, v, d) in enumerate(edges):
+        props = {k: val for k, val in d.items() if k != "type"}
+        links.append(EdgeRecord(str(d.get("_id", f"e{i}")), str(u), str(v), d.get("type"), props))
+    return GraphData(records, links)
 
 
 def show_graph(
     source: Any,
     *,
     backend: str = "auto",
-    max_nodes: int = 500,
+    max_nodes: int = 50_000,
     caption_property: Optional[str] = None,
-    width: int = 800,
+    width: Optional[int] = None,
     height: int = 500,
     seed: int = 0,
+    color_by: Union[str, Any, None] = "label",
+    size_by: Union[str, Any, None] = None,
+    connection: Any = None,
+    physics: Optional[bool] = None,
+    **kwargs: Any,
 ) -> GraphView:
     """Visualise the graph in a query result (``RETURN`` nodes, relationships or paths).
 
     Args:
-        source: a :class:`QueryResult` or a NetworkX graph.
-        backend: ``"auto"`` (interactive HTML in Jupyter, matplotlib elsewhere
-            when available), ``"html"`` or ``"matplotlib"``.
+        source: a :class:`QueryResult`, a NetworkX graph, or ``conn.neighbourhood(...)``.
+        backend: ``"auto"`` (the interactive view in Jupyter, a matplotlib drawing elsewhere
+            when matplotlib is installed), ``"html"``/``"widget"`` (the interactive view) or
+            ``"matplotlib"``.
         max_nodes: refuse to draw more nodes than this (use LIMIT in the query).
         caption_property: node property used as caption (default name/id).
+        color_by: ``"label"``, a node property (e.g. a community) or ``None``.
+        size_by: a numeric node property (e.g. PageRank), ``"degree"`` or ``None``.
+        connection: the instance connection; with it, clicking a node expands it.
+        physics: ``False`` keeps the initial placement (no force layout).
+
+    Other keyword arguments go to :class:`graph_olap.widget.GraphView`.
 
     Example:
-        >>> # r = conn.query("MATCH p=(a:Customer)-[:SHARES_ACCOUNT*1..2]-(b) RETURN p LIMIT 25")
-        >>> # show_graph(r)          # or r.visualize()
+        >>> # r = conn.query("MATCH p=(a:Customer)-[:SHARES_ACCOUNT*1..2]-(b) RETURN p LIMIT 500")
+        >>> # show_graph(r, color_by="community", size_by="pr", connection=conn)
     """
-    nodes, edges = _extract(source)
-    if len(nodes) > max_nodes:
-        raise ValueError(f"{len(nodes)} nodes exceed max_nodes={max_nodes}; "
+    if backend not in ("auto", "html", "widget", "matplotlib"):
+        raise ValueError("backend must be 'auto', 'html', 'widget' or 'matplotlib'")
+    if physics is False:
+        kwargs.setdefault("layout", "none")
+    data = GraphData.from_source(source)
+    if len(data) > max_nodes:
+        raise ValueError(f"{len(data)} nodes exceed max_nodes={max_nodes}; "
                          "add a LIMIT or raise max_nodes")
-    view = GraphView(nodes, edges, caption_property=caption_property, width=width,
-                     height=height, seed=seed)
+    view = GraphView(data, caption_property=caption_property, width=width, height=height,
+                     seed=seed, color_by=color_by, size_by=size_by, connection=connection, **kwargs)
     from graph_olap.progress import in_notebook
 
     if backend == "auto":
@@ -227,5 +120,277 @@ def show_graph(
             view.draw_matplotlib()
         except ImportError:
             pass
-    # backend "html": Jupyter renders the returned view through ``_repr_html_``.
+    # In Jupyter the returned view displays itself (widget, or HTML where widgets are unavailable).
     return view
+
+
+def schema_graph(source: Any) -> GraphData:
+    """Labels as nodes and relationship types as edges, from a schema, connection or mapping.
+
+    ``source`` is a :class:`~graph_olap.models.instance.GraphSchema` (with counts), anything
+    with ``get_schema()`` (an instance connection), or a mapping / mapping version (its node and
+    edge definitions, no counts).
+
+    Example:
+        >>> from graph_olap.models.instance import GraphSchema
+        >>> s = GraphSchema.from_dict({"node_tables": [
+        ...     {"label": "Customer", "properties": {"id": "STRING"}, "node_count": 10}],
+        ...     "edge_tables": [{"type": "SHARES_ACCOUNT", "from_node": "Customer",
+        ...                      "to_node": "Customer", "edge_count": 25}]})
+        >>> g = schema_graph(s)
+        >>> [(n.key, n.props["count"]) for n in g.nodes], [e.props["caption"] for e in g.edges]
+        ([('Customer', 10)], ['SHARES_ACCOUNT (25)'])
+    """
+    if callable(getattr(source, "get_schema", None)):
+        source = source.get_schema()
+    nodes: List[NodeRecord] = []
+    edges: List[EdgeRecord] = []
+    if hasattr(source, "node_tables"):
+        for t in source.node_tables:
+            props = list(getattr(t, "properties", {}) or {})
+            name = t.label if t.node_count is None else f"{t.label} ({t.node_count:,})"
+            nodes.append(NodeRecord(t.label, t.label, t.label,
+                                    {"name": name, "count": t.node_count, "properties": props,
+                                     "primary_key": getattr(t, "primary_key", None)}))
+        for e in source.edge_tables:
+            count = getattr(e, "edge_count", None)
+            caption = e.type if count is None else f"{e.type} ({count:,})"
+            if e.from_node == e.to_node:  # a loop is hard to see: name it on its label too
+                for n in nodes:
+                    if n.key == e.from_node:
+                        n.props["name"] = f"{n.props['name']} ↻ {caption}"
+            edges.append(EdgeRecord(e.type, str(e.from_node), str(e.to_node), e.type,
+                                    {"count": count, "caption": caption,
+                                     "properties": list(getattr(e, "properties", {}) or {})}))
+    elif hasattr(source, "node_definitions"):
+        for d in source.node_definitions:
+            nodes.append(NodeRecord(d.label, d.label, d.label,
+                                    {"name": d.label, "count": None,
+                                     "primary_key": d.primary_key.name,
+                                     "properties": [p.name for p in d.properties]}))
+        for ed in source.edge_definitions:
+            edges.append(EdgeRecord(ed.type, ed.from_node, ed.to_node, ed.type,
+                                    {"count": None, "caption": ed.type,
+                                     "properties": [p.name for p in ed.properties]}))
+    else:
+        raise TypeError("expected a GraphSchema, a connection or a mapping")
+    return GraphData(nodes, edges)
+
+
+def show_schema(source: Any, *, height: int = 360, **kwargs: Any) -> GraphView:
+    """The schema of a mapping or a running graph as a diagram: one node per label (sized by
+    its count when known), one edge per relationship type, captioned with its count.
+
+    Example:
+        >>> # show_schema(conn)              # counts from the instance
+        >>> # show_schema(client.mappings.get(3))
+    """
+    data = schema_graph(source)
+    counted = any(isinstance(n.props.get("count"), int) for n in data.nodes)
+    kwargs.setdefault("size_by", "count" if counted else None)
+    kwargs.setdefault("edge_caption", "caption")
+    kwargs.setdefault("arrows", True)
+    view = GraphView(data, height=height, **kwargs)
+    view.style.min_size, view.style.max_size = 10.0, 26.0
+    return view
+
+
+def _numeric(values: Sequence[Any]) -> List[float]:
+    return [float(v) for v in values
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v]
+
+
+def plot_result(result: Any, column: Optional[str] = None, *, by: Optional[str] = None,
+                kind: str = "auto", bins: int = 40, top: int = 30, log: bool = False,
+                ax: Any = None) -> Any:
+    """A matplotlib chart of a query or algorithm result (returns the axes).
+
+    Args:
+        result: a ``QueryResult`` (or anything with ``columns`` and ``column(name)``).
+        column: the column to plot (default: the last numeric column).
+        by: a category column; with it, a bar of ``column`` per category (top ``top``).
+        kind: ``"hist"`` (distribution, e.g. PageRank), ``"sizes"`` (how many rows share each
+            value, e.g. community sizes), ``"bar"`` (needs ``by``) or ``"auto"``: ``bar`` with
+            ``by``, ``sizes`` for integer columns with repeated values, else ``hist``.
+        log: logarithmic value axis (long-tailed centralities).
+
+    Example:
+        >>> # r = conn.query("MATCH (c:Customer) RETURN c.id AS id, c.pr AS pr")
+        >>> # plot_result(r, "pr", log=True)            # distribution of PageRank
+        >>> # plot_result(conn.query("MATCH (c:Customer) RETURN c.community AS community"))
+    """
+    import matplotlib.pyplot as plt
+
+    if column is None:
+        numeric_cols = [c for c in result.columns if _numeric(result.column(c)[:200])]
+        if not numeric_cols:
+            raise ValueError("no numeric column to plot; name one with column=")
+        column = numeric_cols[-1]
+    values = result.column(column)
+    if kind == "auto":
+        if by is not None:
+            kind = "bar"
+        else:
+            ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+            kind = "sizes" if ints and len(ints) == len([v for v in values if v is not None]) \
+                and len(set(ints)) < 0.5 * len(ints) else "hist"
+    if kind not in ("hist", "sizes", "bar"):
+        raise ValueError("kind must be 'auto', 'hist', 'sizes' or 'bar'")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    if kind == "hist":
+        nums = _numeric(values)
+        ax.hist(nums, bins=bins, color="#1f77b4", log=log)
+        ax.set_xlabel(column)
+        ax.set_ylabel("rows")
+        ax.set_title(f"distribution of {column} ({len(nums):,} values)")
+    elif kind == "sizes":
+        counts: Dict[Any, int] = {}
+        for v in values:
+            if v is not None:
+                counts[v] = counts.get(v, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        shown = ranked[:top]
+        ax.bar([str(k) for k, _ in shown], [n for _, n in shown], color="#1f77b4", log=log)
+        ax.set_xlabel(column)
+        ax.set_ylabel("rows")
+        rest = f", top {top} shown" if len(ranked) > top else ""
+        ax.set_title(f"sizes by {column} ({len(ranked):,} values{rest})")
+        ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    else:
+        if by is None:
+            raise ValueError("kind='bar' needs by=<category column>")
+        pairs = [(k, v) for k, v in zip(result.column(by), values) if _numeric([v])]
+        pairs.sort(key=lambda kv: -float(kv[1]))
+        shown_pairs = pairs[:top]
+        ax.bar([str(k) for k, _ in shown_pairs], [float(v) for _, v in shown_pairs],
+               color="#1f77b4", log=log)
+        ax.set_xlabel(by)
+        ax.set_ylabel(column)
+        ax.set_title(f"{column} by {by}" + (f" (top {top})" if len(pairs) > top else ""))
+        ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    ax.figure.tight_layout()
+    return ax
+
+
+_STATUS_COLOURS = {"healthy": "#2ca02c", "ok": "#2ca02c", "running": "#2ca02c", "completed": "#2ca02c",
+                   "ready": "#2ca02c", "degraded": "#ff7f0e", "pending": "#9aa5b1", "claimed": "#1f77b4",
+                   "starting": "#1f77b4", "waiting_for_snapshot": "#9aa5b1", "unhealthy": "#d62728",
+                   "failed": "#d62728", "terminated": "#7f7f7f", "cancelled": "#7f7f7f"}
+
+
+def _status_colour(status: Any) -> str:
+    return _STATUS_COLOURS.get(str(status).lower(), "#8c564b")
+
+
+def _axes(ax: Any, size: Tuple[float, float] = (6, 3)) -> Any:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def plot_cluster_health(health: Any, *, ax: Any = None) -> Any:
+    """Latency of each platform component, coloured by its status (``ops.get_cluster_health()``).
+
+    Example:
+        >>> # plot_cluster_health(client.ops.get_cluster_health())
+    """
+    ax = _axes(ax)
+    comps = sorted(health.components.items())
+    names = [name for name, _ in comps]
+    latency = [float(c.latency_ms or 0) for _, c in comps]
+    ax.barh(names, latency, color=[_status_colour(c.status) for _, c in comps])
+    for i, (_, c) in enumerate(comps):
+        ax.annotate(f" {c.status}", (latency[i], i), va="center", fontsize=8)
+    ax.set_xlabel("latency (ms)")
+    ax.set_title(f"cluster health: {health.status}")
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_cluster_instances(instances: Any, *, ax: Any = None) -> Any:
+    """Instances by status against the cluster limit (``ops.get_cluster_instances()``).
+
+    Example:
+        >>> # plot_cluster_instances(client.ops.get_cluster_instances())
+    """
+    ax = _axes(ax)
+    items = sorted(instances.by_status.items())
+    ax.bar([k for k, _ in items], [v for _, v in items], color=[_status_colour(k) for k, _ in items])
+    limit = instances.limits.cluster_total
+    if limit:
+        ax.axhline(limit, color="#d62728", linestyle="--", linewidth=1)
+        ax.annotate(f"cluster limit {limit}", (0, limit), xytext=(2, 2), textcoords="offset points",
+                    fontsize=8, color="#d62728")
+    ax.set_ylabel("instances")
+    used = instances.limits.cluster_used
+    ax.set_title(f"{instances.total} instances · {used} of {limit if limit else '∞'} slots used")
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_instances_over_time(instances: Sequence[Any], *, ax: Any = None) -> Any:
+    """How many instances existed at each moment: created → terminated (or still alive).
+
+    ``instances``: instance records (``client.instances.list()`` items), with ``created_at``
+    and ``terminated_at`` timestamps.
+
+    Example:
+        >>> # plot_instances_over_time(client.instances.list(limit=500))
+    """
+    from datetime import datetime, timezone
+
+    events: List[Tuple[Any, int]] = []
+    for inst in instances:
+        start = getattr(inst, "created_at", None)
+        if start is None:
+            continue
+        events.append((start, 1))
+        end = getattr(inst, "terminated_at", None)
+        if end is not None:
+            events.append((end, -1))
+    ax = _axes(ax, (7, 3))
+    if not events:
+        ax.set_title("no instances")
+        return ax
+    events.sort(key=lambda e: e[0])
+    times, counts, level = [], [], 0
+    for when, delta in events:
+        level += delta
+        times.append(when)
+        counts.append(level)
+    now = datetime.now(timezone.utc) if getattr(times[-1], "tzinfo", None) else datetime.now()
+    times.append(max(now, times[-1]))
+    counts.append(level)
+    ax.step(times, counts, where="post", color="#1f77b4")
+    ax.fill_between(times, counts, step="post", alpha=0.2, color="#1f77b4")
+    ax.set_ylabel("instances")
+    ax.set_title(f"instances over time (peak {max(counts)}, now {level})")
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_export_queue(jobs: Sequence[Any], *, ax: Any = None) -> Any:
+    """Export jobs by status, with the mean run time of completed ones (``ops.get_export_jobs()``).
+
+    Example:
+        >>> # plot_export_queue(client.ops.get_export_jobs(limit=500))
+    """
+    counts: Dict[str, int] = {}
+    durations = []
+    for job in jobs:
+        counts[job.status] = counts.get(job.status, 0) + 1
+        started, done = getattr(job, "started_at", None), getattr(job, "completed_at", None)
+        if started is not None and done is not None:
+            durations.append((done - started).total_seconds())
+    ax = _axes(ax)
+    order: List[str] = [k for k in ("pending", "claimed", "running", "completed", "failed") if k in counts]
+    order += sorted(k for k in counts if k not in order)
+    ax.bar(order, [counts[k] for k in order], color=[_status_colour(k) for k in order])
+    ax.set_ylabel("export jobs")
+    mean = f" · mean run {sum(durations) / len(durations):.1f} s" if durations else ""
+    ax.set_title(f"export queue: {sum(counts.values())} jobs{mean}")
+    ax.figure.tight_layout()
+    return ax

@@ -177,8 +177,11 @@ def test_algorithm_202_then_poll(server: ScriptedServer, conn: InstanceConnectio
     assert run.succeeded and run.nodes_updated == 10
     start = server.requests[0]
     assert (start.method, start.path) == ("POST", "/wrapper/s/algo/pagerank")
+    # The original SDK's defaults (max_iterations=100, tolerance=1e-6) are sent too.
     assert start.json() == {"write_back": True, "node_label": "Customer",
-                            "result_property": "pr", "parameters": {"damping_factor": 0.9}}
+                            "result_property": "pr",
+                            "parameters": {"damping_factor": 0.9, "max_iterations": 100,
+                                           "tolerance": 1e-6}}
     assert server.requests[1].path == "/wrapper/s/algo/status/e1"
 
 

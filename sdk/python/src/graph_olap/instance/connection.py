@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from graph_olap.config import Config
@@ -61,23 +62,68 @@ class InstanceConnection:
     def __init__(
         self,
         instance_url: str,
+        api_key: Optional[str] = None,
+        instance_id: Optional[int] = None,
+        username: Optional[str] = None,
+        role: Optional[str] = None,
+        timeout: Optional[float] = None,
+        name: Optional[str] = None,
+        status: Optional[str] = None,
+        snapshot_id: Optional[int] = None,
         *,
         config: Optional[Config] = None,
         instance: Optional[Instance] = None,
-        api_key: Optional[str] = None,
-        instance_id: Optional[int] = None,
         control: Optional[InstanceResource] = None,
     ) -> None:
         if config is None:
-            config = Config.from_env(api_key=api_key)
+            config = Config.from_env(api_key=api_key, username=username, role=role,
+                                     timeout=timeout)
+            if api_key or username:
+                # Explicit credentials replace (not merge with) environment credentials.
+                config = replace(config, api_key=api_key, username=username,
+                                 internal_api_key=None)
+        else:
+            config = config.with_overrides(api_key=api_key, username=username, role=role,
+                                           timeout=timeout)
         self._config = config
         self.url = instance_url.rstrip("/")
         self.instance = instance
         self.instance_id = instance.id if instance is not None else instance_id
+        self._name = name if name is not None else (instance.name if instance else None)
+        self._status = status if status is not None else (
+            instance.status if instance else None)
+        self._snapshot_id = snapshot_id if snapshot_id is not None else (
+            instance.snapshot_id if instance else None)
         self._control = control
         self._http = HTTPClient(config, base_url=self.url)
         self.algo = AlgorithmManager(self)
         self.networkx = NetworkXManager(self)
+
+    # ---------------------------------------------------------- identity
+    @property
+    def instance_url(self) -> str:
+        """The instance API base URL this connection talks to."""
+        return self.url
+
+    @property
+    def id(self) -> Optional[int]:
+        """Instance id (``None`` when connected by URL only)."""
+        return self.instance_id
+
+    @property
+    def name(self) -> Optional[str]:
+        """Instance name, if known."""
+        return self._name
+
+    @property
+    def snapshot_id(self) -> Optional[int]:
+        """Snapshot the instance was loaded from, if known."""
+        return self._snapshot_id
+
+    @property
+    def current_status(self) -> Optional[str]:
+        """Instance status when the connection was made (``status()`` asks the instance)."""
+        return self._status
 
     # ---------------------------------------------------------- plumbing
     def close(self) -> None:
@@ -108,42 +154,65 @@ class InstanceConnection:
         server = (timeout_ms or 60_000) / 1000.0
         return max(self._config.timeout, server + 30.0)
 
+    @staticmethod
+    def _statement(cypher: Optional[str], params: Dict[str, Any]) -> str:
+        # ``query=`` is accepted as the keyword name of the statement too.
+        if cypher is None:
+            cypher = params.pop("query", None)
+        if not isinstance(cypher, str) or not cypher.strip():
+            raise TypeError("a Cypher statement is required")
+        return cypher
+
+    @staticmethod
+    def _timeout_ms(timeout: Optional[float], timeout_ms: Optional[int]) -> Optional[int]:
+        if timeout_ms is None and timeout:
+            return int(float(timeout) * 1000)
+        return timeout_ms
+
     def query(
         self,
-        query: str,
+        cypher: Optional[str] = None,
         parameters: Optional[Dict[str, Any]] = None,
         *,
+        timeout: Optional[float] = None,
+        coerce_types: bool = True,
         timeout_ms: Optional[int] = None,
         max_rows: Optional[int] = None,
         **params: Any,
     ) -> QueryResult:
         """Run a read-only Cypher statement.
 
-        Parameters may be given as a dict or as keyword arguments.
+        Parameters may be given as a dict or as keyword arguments.  ``timeout``
+        is in seconds (``timeout_ms`` in milliseconds); ``coerce_types=False``
+        keeps dates, timestamps, intervals and blobs as the server's JSON text.
 
         Raises:
             QuerySyntaxError: the statement does not parse.
             ReadOnlyViolationError: it contains an updating clause.
-            QueryTimeoutError: it exceeded ``timeout_ms``.
+            QueryTimeoutError: it exceeded its timeout.
 
         Example:
             >>> # r = conn.query("MATCH (c:Customer) WHERE c.bk_sectr = $s RETURN c.id LIMIT 3",
             >>> #                s="P")
             >>> # r.show()
         """
+        statement = self._statement(cypher, params)
         merged = {**(parameters or {}), **params}
-        body = self._query_body(query, merged, timeout_ms, max_rows)
+        timeout_ms = self._timeout_ms(timeout, timeout_ms)
+        body = self._query_body(statement, merged, timeout_ms, max_rows)
         data = self._http.post("/query", json=body, idempotent=True,
                                timeout=self._read_timeout(timeout_ms))
-        return QueryResult.from_response(data, query=query)
+        return QueryResult.from_response(data, query=statement, decode=coerce_types)
 
     def query_arrow(
         self,
-        query: str,
+        cypher: Optional[str] = None,
         parameters: Optional[Dict[str, Any]] = None,
         *,
         timeout_ms: Optional[int] = None,
         max_rows: Optional[int] = None,
+        timeout: Optional[float] = None,
+        **params: Any,
     ) -> Any:
         """Run a query and return a ``pyarrow.Table`` via the Arrow IPC stream.
 
@@ -155,7 +224,10 @@ class InstanceConnection:
         import pyarrow as pa
         import pyarrow.ipc as ipc
 
-        body = self._query_body(query, parameters, timeout_ms, max_rows)
+        statement = self._statement(cypher, params)
+        timeout_ms = self._timeout_ms(timeout, timeout_ms)
+        body = self._query_body(statement, {**(parameters or {}), **params}, timeout_ms,
+                                max_rows)
         response = self._http.send(
             "POST", "/query", json=body, idempotent=True,
             headers={"Accept": f"{ARROW_STREAM}, application/json;q=0.9"},
@@ -165,17 +237,19 @@ class InstanceConnection:
             if not response.content:
                 return pa.table({})
             return ipc.open_stream(pa.BufferReader(response.content)).read_all()
-        return QueryResult.from_response(response.json(), query=query).to_arrow()
+        return QueryResult.from_response(response.json(), query=statement).to_arrow()
 
     def query_df(
         self,
-        query: str,
+        cypher: Optional[str] = None,
         parameters: Optional[Dict[str, Any]] = None,
         *,
         backend: str = "polars",
         timeout_ms: Optional[int] = None,
         max_rows: Optional[int] = None,
         use_arrow: Optional[bool] = None,
+        timeout: Optional[float] = None,
+        **params: Any,
     ) -> Any:
         """Run a query and return a DataFrame (``backend="polars"`` or ``"pandas"``).
 
@@ -187,41 +261,77 @@ class InstanceConnection:
         """
         if backend not in ("polars", "pandas"):
             raise ValueError("backend must be 'polars' or 'pandas'")
+        statement = self._statement(cypher, params)
+        merged = {**(parameters or {}), **params}
+        timeout_ms = self._timeout_ms(timeout, timeout_ms)
         arrow = _has_pyarrow() if use_arrow is None else use_arrow
         if arrow:
-            table = self.query_arrow(query, parameters, timeout_ms=timeout_ms, max_rows=max_rows)
+            table = self.query_arrow(statement, merged, timeout_ms=timeout_ms, max_rows=max_rows)
             if backend == "pandas":
                 return table.to_pandas()
             import polars as pl
 
             return pl.from_arrow(table)
-        return self.query(query, parameters, timeout_ms=timeout_ms,
+        return self.query(statement, merged, timeout_ms=timeout_ms,
                           max_rows=max_rows).to_df(backend)
 
-    def query_scalar(self, query: str, parameters: Optional[Dict[str, Any]] = None,
-                     **kwargs: Any) -> Any:
-        """First column of the first row.
+    def query_scalar(self, cypher: Optional[str] = None,
+                     parameters: Optional[Dict[str, Any]] = None, **kwargs: Any) -> Any:
+        """First column of the first row (``None`` for an empty result).
 
         Example:
             >>> # conn.query_scalar("MATCH (n) RETURN count(n)")
         """
-        return self.query(query, parameters, **kwargs).scalar()
+        return self.query(cypher, parameters, **kwargs).scalar()
 
-    def query_one(self, query: str, parameters: Optional[Dict[str, Any]] = None,
+    def query_one(self, cypher: Optional[str] = None,
+                  parameters: Optional[Dict[str, Any]] = None,
                   **kwargs: Any) -> Optional[Dict[str, Any]]:
         """First row as a dict (``None`` when empty).
 
         Example:
             >>> # conn.query_one("MATCH (c:Customer {id: $id}) RETURN c", id="C000001")
         """
-        return self.query(query, parameters, **kwargs).first()
+        return self.query(cypher, parameters, **kwargs).first()
+
+    def neighbourhood(self, node: Any, hops: int = 1, *, limit: int = 500,
+                      relationship_types: Any = None, direction: str = "both",
+                      schema: Optional[GraphSchema] = None, **kwargs: Any) -> QueryResult:
+        """A node with everything within ``hops`` relationships of it, as one Cypher query.
+
+        Args:
+            node: a node value from a result (a dict with ``_label`` and its primary key, or
+                ``_id``), ``(label, primary key value)``, or the node's ``_id``.
+            hops: path length (1 returns ``n, r, m`` rows; more returns paths ``n, p``).
+            limit: row limit of the query.
+            relationship_types: only these types (default all).
+            direction: ``"both"``, ``"out"`` or ``"in"``.
+            schema: the graph schema, if already fetched (saves a request).
+
+        The result shows as a graph with ``.visualize()`` or
+        ``graph_olap.widget.GraphView(result, connection=conn)`` (click to expand further).
+
+        Example:
+            >>> # r = conn.neighbourhood(("Customer", "C000001"), hops=2)
+            >>> # r.visualize(color_by="community", size_by="pr")
+        """
+        from graph_olap.widget._neighbourhood import neighbourhood
+
+        result: QueryResult = neighbourhood(self, node, hops, limit=limit,
+                                            relationship_types=relationship_types,
+                                            direction=direction, schema=schema, **kwargs)
+        return result
 
     # ------------------------------------------------------------ metadata
     def get_schema(self) -> GraphSchema:
         """Node labels, relationship types, properties and exact counts.
 
+        ``node_labels`` / ``relationship_types`` map each label/type to its
+        property names (and still compare equal to, and index like, the list of
+        names).
+
         Example:
-            >>> # s = conn.get_schema(); s.node_labels, s.node_counts
+            >>> # s = conn.get_schema(); s.node_labels["Customer"], s.node_counts
         """
         return GraphSchema.from_dict(self._http.get("/schema"))
 

@@ -139,6 +139,16 @@ class QueryResult:
                    execution_time_ms=body.get("execution_time_ms"),
                    truncated=bool(body.get("truncated", False)), query=query)
 
+    @classmethod
+    def from_api_response(cls, data: Dict[str, Any], coerce_types: bool = True) -> QueryResult:
+        """Build from the instance API's JSON body (``coerce_types=False`` keeps raw JSON values).
+
+        Example:
+            >>> QueryResult.from_api_response({"columns": ["n"], "rows": [[1]], "row_count": 1}).rows
+            [[1]]
+        """
+        return cls.from_response(data, decode=coerce_types)
+
     # ----------------------------------------------------------- access
     def __len__(self) -> int:
         return len(self.rows)
@@ -156,6 +166,15 @@ class QueryResult:
     def to_dicts(self) -> List[Dict[str, Any]]:
         """Rows as a list of dicts."""
         return list(self)
+
+    def to_list_of_dicts(self) -> List[Dict[str, Any]]:
+        """Rows as a list of dicts (same as :meth:`to_dicts`).
+
+        Example:
+            >>> QueryResult(["a"], None, [[1], [2]]).to_list_of_dicts()
+            [{'a': 1}, {'a': 2}]
+        """
+        return self.to_dicts()
 
     def column(self, name: str) -> List[Any]:
         """All values of one column.
@@ -311,6 +330,16 @@ class QueryResult:
         from graph_olap.viz import show_graph
 
         return show_graph(self, **kwargs)
+
+    def plot(self, column: Optional[str] = None, **kwargs: Any) -> Any:
+        """Chart a numeric column: its distribution, value counts or a bar per category.
+
+        See :func:`graph_olap.viz.plot_result` for the options (``by=``, ``kind=``, ``log=``);
+        returns the matplotlib axes.
+        """
+        from graph_olap.viz import plot_result
+
+        return plot_result(self, column, **kwargs)
 
     def show(self, max_rows: int = 50) -> None:
         """Display the result: interactive table (itables) or HTML in Jupyter, text elsewhere."""

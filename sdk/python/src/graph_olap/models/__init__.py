@@ -6,6 +6,8 @@ Example:
     True
 """
 
+from typing import Any
+
 from graph_olap.models.common import (
     ApiKey,
     AuditEntry,
@@ -16,6 +18,19 @@ from graph_olap.models.common import (
     InstanceQuota,
     User,
 )
+from graph_olap.models.enums import (
+    AlgorithmCategory,
+    AlgorithmListResponse,
+    AlgorithmType,
+    ChangeType,
+    ExecutionStatus,
+    InstanceState,
+    NativeAlgorithmRequest,
+    NetworkXAlgorithmRequest,
+    RyugraphType,
+    SnapshotStatus,
+    WrapperType,
+)
 from graph_olap.models.execution import AlgorithmExecution, AlgorithmInfo, AlgorithmParameter
 from graph_olap.models.instance import (
     EdgeTableSchema,
@@ -24,6 +39,7 @@ from graph_olap.models.instance import (
     InstanceEvent,
     InstanceProgress,
     InstanceStatus,
+    LabelMap,
     LockStatus,
     NodeTableSchema,
 )
@@ -31,12 +47,15 @@ from graph_olap.models.mapping import (
     DiffEntry,
     DiffSummary,
     EdgeDefinition,
+    EdgeDiff,
     Mapping,
     MappingDiff,
     MappingTree,
     MappingVersion,
     NodeDefinition,
+    NodeDiff,
     PrimaryKey,
+    PrimaryKeyDefinition,
     PropertyDefinition,
 )
 from graph_olap.models.ops import (
@@ -52,21 +71,38 @@ from graph_olap.models.ops import (
     LifecycleConfig,
     MaintenanceMode,
     OwnerCount,
+    OwnerInstanceCount,
     ResourceLifecycleConfig,
     SystemState,
 )
-from graph_olap.models.schema import CacheStats, Catalog, Column, Schema, Table
-from graph_olap.models.snapshot import ProgressStep, Snapshot, SnapshotProgress
+from graph_olap.models.schema import CacheStats, Catalog, Column, Table
+from graph_olap.models.snapshot import ExportJobProgress, ProgressStep, Snapshot, SnapshotProgress
+
+#: The graph schema of a running instance (``conn.get_schema()``); the warehouse
+#: browser's schema model is :class:`graph_olap.models.schema.Schema`.
+Schema = GraphSchema
+
+# Names of the original package's model namespace.
+AlgorithmParameterInfo = AlgorithmParameter
+AlgorithmInfoResponse = AlgorithmInfo
+AlgorithmExecutionResponse = AlgorithmExecution
 
 __all__ = [
+    "AlgorithmCategory",
     "AlgorithmExecution",
+    "AlgorithmExecutionResponse",
     "AlgorithmInfo",
+    "AlgorithmInfoResponse",
+    "AlgorithmListResponse",
     "AlgorithmParameter",
+    "AlgorithmParameterInfo",
+    "AlgorithmType",
     "ApiKey",
     "AuditEntry",
     "BulkDeleteResult",
     "CacheStats",
     "Catalog",
+    "ChangeType",
     "ClusterHealth",
     "ClusterInstances",
     "Column",
@@ -75,9 +111,12 @@ __all__ = [
     "DiffEntry",
     "DiffSummary",
     "EdgeDefinition",
+    "EdgeDiff",
     "EdgeTableSchema",
+    "ExecutionStatus",
     "ExportConfig",
     "ExportJob",
+    "ExportJobProgress",
     "Favorite",
     "GraphOLAPModel",
     "GraphSchema",
@@ -87,9 +126,11 @@ __all__ = [
     "InstanceLimits",
     "InstanceProgress",
     "InstanceQuota",
+    "InstanceState",
     "InstanceStatus",
     "JobStatus",
     "JobTrigger",
+    "LabelMap",
     "LifecycleConfig",
     "LockStatus",
     "MaintenanceMode",
@@ -97,17 +138,40 @@ __all__ = [
     "MappingDiff",
     "MappingTree",
     "MappingVersion",
+    "NativeAlgorithmRequest",
+    "NetworkXAlgorithmRequest",
     "NodeDefinition",
+    "NodeDiff",
     "NodeTableSchema",
     "OwnerCount",
+    "OwnerInstanceCount",
+    "PaginatedList",
     "PrimaryKey",
+    "PrimaryKeyDefinition",
     "ProgressStep",
     "PropertyDefinition",
+    "QueryResult",
     "ResourceLifecycleConfig",
+    "RyugraphType",
     "Schema",
     "Snapshot",
     "SnapshotProgress",
+    "SnapshotStatus",
     "SystemState",
     "Table",
     "User",
+    "WrapperType",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported lazily: these live outside the models package and import it themselves.
+    if name == "PaginatedList":
+        from graph_olap.pagination import PaginatedList
+
+        return PaginatedList
+    if name == "QueryResult":
+        from graph_olap.instance.result import QueryResult
+
+        return QueryResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

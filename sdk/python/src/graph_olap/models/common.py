@@ -331,3 +331,24 @@ class InstanceQuota(GraphOLAPModel):
     cluster_available: Optional[int] = None
 
     _repr_keys = ("username", "active_instances", "per_analyst_limit", "available_slots")
+
+
+def __getattr__(name: str) -> Any:
+    # Names the original package kept in this module; imported lazily (they import it).
+    if name == "AlgorithmExecution":
+        from graph_olap.models.execution import AlgorithmExecution
+
+        return AlgorithmExecution
+    if name == "PaginatedList":
+        from graph_olap.pagination import PaginatedList
+
+        return PaginatedList
+    if name == "QueryResult":
+        from graph_olap.instance.result import QueryResult
+
+        return QueryResult
+    if name == "Schema":
+        from graph_olap.models.instance import GraphSchema
+
+        return GraphSchema
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,8 @@ from __future__ import annotations
 import html
 from typing import Any, Dict, List, Optional
 
+from pydantic import model_validator
+
 from graph_olap.models.common import GraphOLAPModel, Timestamp, status_badge
 
 __all__ = ["AlgorithmExecution", "AlgorithmInfo", "AlgorithmParameter"]
@@ -52,6 +54,20 @@ class AlgorithmExecution(GraphOLAPModel):
     error_message: Optional[str] = None
 
     _repr_keys = ("algorithm_name", "status", "nodes_updated")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_algorithm_key(cls, data: Any) -> Any:
+        # Responses (and older SDK code) may call the name ``algorithm``.
+        if isinstance(data, dict) and "algorithm_name" not in data and "algorithm" in data:
+            data = {**data, "algorithm_name": data["algorithm"]}
+            data.pop("algorithm")
+        return data
+
+    @property
+    def algorithm(self) -> str:
+        """Algorithm name (same as ``algorithm_name``)."""
+        return self.algorithm_name
 
     @property
     def is_done(self) -> bool:

@@ -14,11 +14,12 @@ Example:
 from __future__ import annotations
 
 import html
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional
 
 from pydantic import field_validator
 
 from graph_olap.models.common import GraphOLAPModel, Timestamp
+from graph_olap.models.enums import InstanceState
 from graph_olap.models.snapshot import _Progress
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "InstanceEvent",
     "InstanceProgress",
     "InstanceStatus",
+    "LabelMap",
     "LockStatus",
     "NodeTableSchema",
 ]
@@ -72,6 +74,8 @@ class Instance(GraphOLAPModel):
     memory_usage_bytes: Optional[int] = None
     disk_usage_bytes: Optional[int] = None
     graph_stats: Optional[Dict[str, Any]] = None
+    explorer_url: Optional[str] = None
+    progress: Optional[Dict[str, Any]] = None
     created_at: Timestamp = None
     updated_at: Timestamp = None
 
@@ -81,6 +85,18 @@ class Instance(GraphOLAPModel):
     def is_running(self) -> bool:
         """``status == "running"``."""
         return self.status == "running"
+
+    @property
+    def memory_mb(self) -> Optional[float]:
+        """Memory used by the graph engine in MiB (from ``memory_usage_bytes``)."""
+        b = self.memory_usage_bytes
+        return None if b is None else b / (1024 * 1024)
+
+    @property
+    def disk_mb(self) -> Optional[float]:
+        """Disk used by the instance in MiB (from ``disk_usage_bytes``)."""
+        b = self.disk_usage_bytes
+        return None if b is None else b / (1024 * 1024)
 
     @property
     def is_active(self) -> bool:
@@ -157,7 +173,19 @@ class InstanceStatus(GraphOLAPModel):
     Example:
         >>> InstanceStatus(status="running", ready=True, node_count=5).node_count
         5
+        >>> InstanceStatus.RUNNING == "running"
+        True
     """
+
+    # The instance lifecycle states, as members (``InstanceStatus.RUNNING == "running"``).
+    WAITING_FOR_SNAPSHOT: ClassVar[InstanceState] = InstanceState.WAITING_FOR_SNAPSHOT
+    STARTING: ClassVar[InstanceState] = InstanceState.STARTING
+    RUNNING: ClassVar[InstanceState] = InstanceState.RUNNING
+    STOPPING: ClassVar[InstanceState] = InstanceState.STOPPING
+    FAILED: ClassVar[InstanceState] = InstanceState.FAILED
+    TERMINATED: ClassVar[InstanceState] = InstanceState.TERMINATED
+    SUSPENDED: ClassVar[InstanceState] = InstanceState.SUSPENDED
+    RESUMING: ClassVar[InstanceState] = InstanceState.RESUMING
 
     status: str
     ready: bool = False
@@ -238,6 +266,35 @@ class EdgeTableSchema(GraphOLAPModel):
         return v or {}
 
 
+class LabelMap(Dict[str, List[str]]):
+    """``{label: [property names]}`` that also behaves like the list of labels.
+
+    Iterating, ``in``, ``len`` and ``keys()`` see the labels; ``m["Customer"]``
+    gives that label's property names; ``m[0]`` is the first label; it compares
+    equal to a list of the labels in order.
+
+    Example:
+        >>> m = LabelMap({"Customer": ["id", "name"], "Account": ["id"]})
+        >>> m["Customer"], m[0], m == ["Customer", "Account"], list(m)
+        (['id', 'name'], 'Customer', True, ['Customer', 'Account'])
+    """
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, (int, slice)) and not isinstance(key, bool) and key not in self:
+            return list(self.keys())[key]
+        return super().__getitem__(key)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple)):
+            return list(self.keys()) == list(other)
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class GraphSchema(GraphOLAPModel):
     """Schema of a running graph with exact counts (instance API ``GET /schema``).
 
@@ -245,7 +302,9 @@ class GraphSchema(GraphOLAPModel):
         >>> s = GraphSchema.from_dict({"node_tables": [{"label": "A", "properties": {"id": "STRING"},
         ...     "node_count": 2}], "edge_tables": [], "total_nodes": 2, "total_edges": 0})
         >>> s.node_labels, s.node_counts, s.properties["A"]
-        (['A'], {'A': 2}, {'id': 'STRING'})
+        ({'A': ['id']}, {'A': 2}, {'id': 'STRING'})
+        >>> s.node_labels == ["A"], s.node_labels[0], s.node_count
+        (True, 'A', 2)
     """
 
     node_tables: List[NodeTableSchema] = []
@@ -256,14 +315,28 @@ class GraphSchema(GraphOLAPModel):
     _repr_keys = ("node_labels", "relationship_types", "total_nodes", "total_edges")
 
     @property
-    def node_labels(self) -> List[str]:
-        """Node labels."""
-        return [n.label for n in self.node_tables]
+    def node_labels(self) -> LabelMap:
+        """Node labels → their property names (also usable as the list of labels)."""
+        return LabelMap((n.label, list(n.properties)) for n in self.node_tables)
 
     @property
-    def relationship_types(self) -> List[str]:
-        """Edge (relationship) types."""
-        return [e.type for e in self.edge_tables]
+    def relationship_types(self) -> LabelMap:
+        """Relationship types → their property names (also usable as the list of types)."""
+        return LabelMap((e.type, list(e.properties)) for e in self.edge_tables)
+
+    @property
+    def node_count(self) -> int:
+        """Total number of nodes (``total_nodes``, or the sum of per-label counts)."""
+        if self.total_nodes is not None:
+            return self.total_nodes
+        return sum(n.node_count or 0 for n in self.node_tables)
+
+    @property
+    def relationship_count(self) -> int:
+        """Total number of relationships (``total_edges``, or the sum per type)."""
+        if self.total_edges is not None:
+            return self.total_edges
+        return sum(e.edge_count or 0 for e in self.edge_tables)
 
     @property
     def properties(self) -> Dict[str, Dict[str, str]]:

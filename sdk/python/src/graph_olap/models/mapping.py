@@ -19,18 +19,23 @@ from typing import Any, Dict, List, Optional, Union
 from pydantic import Field, field_validator
 
 from graph_olap.models.common import GraphOLAPModel, Timestamp
+from graph_olap.models.enums import RyugraphType
 
 __all__ = [
     "DiffEntry",
     "DiffSummary",
     "EdgeDefinition",
+    "EdgeDiff",
     "Mapping",
     "MappingDiff",
     "MappingTree",
     "MappingVersion",
     "NodeDefinition",
+    "NodeDiff",
     "PrimaryKey",
+    "PrimaryKeyDefinition",
     "PropertyDefinition",
+    "RyugraphType",
 ]
 
 
@@ -119,6 +124,11 @@ class NodeDefinition(GraphOLAPModel):
         """Wire form (``primary_key``/``properties`` as plain dicts)."""
         return super().to_dict(exclude_none=exclude_none)
 
+    def to_api_dict(self) -> Dict[str, Any]:
+        """Request body form: ``label``, ``sql``, ``primary_key``, ``properties``."""
+        return {"label": self.label, "sql": self.sql, "primary_key": self.primary_key.to_dict(),
+                "properties": [{"name": p.name, "type": p.type} for p in self.properties]}
+
 
 class EdgeDefinition(GraphOLAPModel):
     """An edge type: SQL producing ``from_key``, ``to_key`` and property columns.
@@ -145,6 +155,12 @@ class EdgeDefinition(GraphOLAPModel):
     @classmethod
     def _props(cls, v: Any) -> Any:
         return _property_list(v)
+
+    def to_api_dict(self) -> Dict[str, Any]:
+        """Request body form of the edge definition."""
+        return {"type": self.type, "from_node": self.from_node, "to_node": self.to_node,
+                "sql": self.sql, "from_key": self.from_key, "to_key": self.to_key,
+                "properties": [{"name": p.name, "type": p.type} for p in self.properties]}
 
 
 NodeLike = Union[NodeDefinition, Dict[str, Any]]
@@ -241,6 +257,7 @@ class Mapping(_HasDefinitions):
     version_created_by: Optional[str] = None
     node_count: Optional[int] = None
     edge_type_count: Optional[int] = None
+    snapshot_count: Optional[int] = None
     ttl: Optional[str] = None
     inactivity_timeout: Optional[str] = None
     expires_at: Timestamp = None
@@ -365,9 +382,27 @@ class DiffEntry(GraphOLAPModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=exclude_none)
 
 
+class NodeDiff(DiffEntry):
+    """A changed node label (``label``, ``change_type``, ``fields_changed``, ``from_``, ``to``).
+
+    Example:
+        >>> NodeDiff.from_api_response({"label": "A", "change_type": "removed"}).label
+        'A'
+    """
+
+
+class EdgeDiff(DiffEntry):
+    """A changed edge type (``type``, ``change_type``, ``fields_changed``, ``from_``, ``to``).
+
+    Example:
+        >>> EdgeDiff.from_api_response({"type": "KNOWS", "change_type": "added"}).type
+        'KNOWS'
+    """
+
+
 class _DiffChanges(GraphOLAPModel):
-    nodes: List[DiffEntry] = []
-    edges: List[DiffEntry] = []
+    nodes: List[NodeDiff] = []
+    edges: List[EdgeDiff] = []
 
     _repr_keys = ("nodes", "edges")
 
@@ -397,6 +432,33 @@ class MappingDiff(GraphOLAPModel):
     def has_changes(self) -> bool:
         """True when anything differs."""
         return self.summary.total_changes > 0
+
+    def _of(self, kind: str, change: str) -> List[Any]:
+        return [e for e in getattr(self.changes, kind) if e.change_type == change]
+
+    def nodes_added(self) -> List[NodeDiff]:
+        """Node labels present only in ``to_version``."""
+        return self._of("nodes", "added")
+
+    def nodes_removed(self) -> List[NodeDiff]:
+        """Node labels present only in ``from_version``."""
+        return self._of("nodes", "removed")
+
+    def nodes_modified(self) -> List[NodeDiff]:
+        """Node labels whose definition changed (see ``fields_changed``)."""
+        return self._of("nodes", "modified")
+
+    def edges_added(self) -> List[EdgeDiff]:
+        """Edge types present only in ``to_version``."""
+        return self._of("edges", "added")
+
+    def edges_removed(self) -> List[EdgeDiff]:
+        """Edge types present only in ``from_version``."""
+        return self._of("edges", "removed")
+
+    def edges_modified(self) -> List[EdgeDiff]:
+        """Edge types whose definition changed."""
+        return self._of("edges", "modified")
 
     def render(self) -> str:
         """Plain-text rendering (``+`` added, ``-`` removed, ``~`` modified).
@@ -437,13 +499,18 @@ class MappingDiff(GraphOLAPModel):
 class MappingTree(GraphOLAPModel):
     """Versions → snapshots → instances of one mapping (API.md §3.5).
 
-    Nested levels are kept as dicts (``tree["versions"][0]["snapshots"]``).
+    Nested levels are kept as dicts (``tree["versions"][0]["snapshots"]``).  The
+    tree is also a mapping **version number → that version's entry**:
+    ``tree[2]`` is ``{"name", "owner_username", "change_description",
+    "created_at", "created_by", "snapshots", "snapshot_count", …}``, and
+    ``keys()``/``items()``/``values()``/``len()``/iteration go over versions.
 
     Example:
-        >>> t = MappingTree.from_dict({"id": 1, "name": "g", "versions": [],
-        ...     "totals": {"version_count": 0}})
-        >>> t.totals["version_count"]
-        0
+        >>> t = MappingTree.from_dict({"id": 1, "name": "g", "owner_username": "a",
+        ...     "versions": [{"version": 1, "snapshots": [{"id": 4}]}],
+        ...     "totals": {"version_count": 1}})
+        >>> t.totals["version_count"], list(t), t[1]["snapshot_count"], t[1]["name"]
+        (1, [1], 1, 'g')
     """
 
     id: int
@@ -454,6 +521,52 @@ class MappingTree(GraphOLAPModel):
     totals: Dict[str, Any] = {}
 
     _repr_keys = ("id", "name", "current_version", "totals")
+
+    def _version_entry(self, v: Dict[str, Any]) -> Dict[str, Any]:
+        snapshots = list(v.get("snapshots") or [])
+        entry = {"name": self.name, "owner_username": self.owner_username, **v}
+        entry["snapshots"] = snapshots
+        entry.setdefault("snapshot_count", len(snapshots))
+        return entry
+
+    def _by_version(self) -> Dict[int, Dict[str, Any]]:
+        return {int(v["version"]): self._version_entry(v) for v in self.versions
+                if v.get("version") is not None}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, int) and not isinstance(key, bool):
+            return self._by_version()[key]
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, int) and not isinstance(key, bool):
+            return key in self._by_version()
+        return super().__contains__(key)
+
+    def __iter__(self) -> Any:  # type: ignore[override]
+        return iter(self._by_version())
+
+    def __len__(self) -> int:
+        return len(self.versions)
+
+    def keys(self) -> List[int]:  # type: ignore[override]
+        """Version numbers."""
+        return list(self._by_version())
+
+    def values(self) -> List[Dict[str, Any]]:
+        """Version entries, oldest first."""
+        return list(self._by_version().values())
+
+    def items(self) -> Any:  # type: ignore[override]
+        """``(version, entry)`` pairs."""
+        return iter(self._by_version().items())
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """``tree[key]`` or ``default`` (version numbers and field names)."""
+        try:
+            return self[key]
+        except (KeyError, AttributeError):
+            return default
 
     def render(self) -> str:
         """Indented text tree.
@@ -476,3 +589,7 @@ class MappingTree(GraphOLAPModel):
             "<div class='graph-olap go-card'><div class='go-card-title'>Mapping tree</div>"
             f"<pre>{html.escape(self.render())}</pre></div>"
         )
+
+
+#: The primary key of a node definition (``name`` and ``type``).
+PrimaryKeyDefinition = PrimaryKey

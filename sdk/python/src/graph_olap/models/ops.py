@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Dict, List, Optional, Union
 
-from graph_olap.models.common import GraphOLAPModel, Timestamp
+from graph_olap.models.common import GraphOLAPModel, HealthStatus, Timestamp
 
 __all__ = [
     "ClusterHealth",
@@ -25,12 +25,14 @@ __all__ = [
     "ConcurrencyConfig",
     "ExportConfig",
     "ExportJob",
+    "HealthStatus",
     "InstanceLimits",
     "JobStatus",
     "JobTrigger",
     "LifecycleConfig",
     "MaintenanceMode",
     "OwnerCount",
+    "OwnerInstanceCount",
     "ResourceLifecycleConfig",
     "SystemState",
 ]
@@ -306,3 +308,7 @@ class SystemState(GraphOLAPModel):
     maintenance: Dict[str, Any] = {}
 
     _repr_keys = ("instances", "snapshots", "export_jobs")
+
+
+#: Instance count of one owner (``owner_username``, ``count``).
+OwnerInstanceCount = OwnerCount

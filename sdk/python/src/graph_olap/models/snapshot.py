@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from graph_olap.models.common import GraphOLAPModel, Timestamp
+from graph_olap.models.enums import SnapshotStatus
 
-__all__ = ["ProgressStep", "Snapshot", "SnapshotProgress"]
+__all__ = ["ExportJobProgress", "ProgressStep", "Snapshot", "SnapshotProgress", "SnapshotStatus"]
 
 
 class Snapshot(GraphOLAPModel):
@@ -46,6 +47,7 @@ class Snapshot(GraphOLAPModel):
     #: per-label/type details (docs/snapshots.md).
     data_quality: Dict[str, Any] = {}
     error_message: Optional[str] = None
+    progress: Optional[Dict[str, Any]] = None
     ttl: Optional[str] = None
     inactivity_timeout: Optional[str] = None
     expires_at: Timestamp = None
@@ -61,6 +63,16 @@ class Snapshot(GraphOLAPModel):
     def is_ready(self) -> bool:
         """``status == "ready"``."""
         return self.status == "ready"
+
+    @property
+    def gcs_path(self) -> str:
+        """Where the snapshot's files are (``storage_path``; any object store, not only GCS)."""
+        return self.storage_path or ""
+
+    @property
+    def size_mb(self) -> Optional[float]:
+        """Size in MiB (from ``size_bytes``)."""
+        return None if self.size_bytes is None else self.size_bytes / (1024 * 1024)
 
     @property
     def is_terminal(self) -> bool:
@@ -123,6 +135,22 @@ class _Progress(GraphOLAPModel):
         return len(self.steps)
 
 
+class ExportJobProgress(GraphOLAPModel):
+    """Progress of one export job of a snapshot.
+
+    Example:
+        >>> ExportJobProgress(name="Customer", type="node", status="completed").status
+        'completed'
+    """
+
+    name: str
+    type: str = ""
+    status: str = "pending"
+    row_count: Optional[int] = None
+
+    _repr_keys = ("name", "type", "status", "row_count")
+
+
 class SnapshotProgress(_Progress):
     """Export progress of a snapshot (one step per export job).
 
@@ -136,7 +164,26 @@ class SnapshotProgress(_Progress):
     jobs_total: int = 0
     jobs_pending: int = 0
     jobs_claimed: int = 0
+    jobs_submitted: int = 0
     jobs_completed: int = 0
     jobs_failed: int = 0
     jobs_cancelled: int = 0
+
+    @property
+    def jobs(self) -> List[ExportJobProgress]:
+        """One entry per export job (``name``, ``type``, ``status``, ``row_count``)."""
+        return [ExportJobProgress(name=s.name, type=s.type or "", status=s.status,
+                                  row_count=s.row_count) for s in self.steps]
+
+    @property
+    def is_complete(self) -> bool:
+        """Every export job completed."""
+        total = self.jobs_total or len(self.steps)
+        done = self.jobs_completed or self.completed_steps
+        return total > 0 and done >= total
+
+    @property
+    def has_failures(self) -> bool:
+        """At least one export job failed."""
+        return self.jobs_failed > 0 or any(s.status == "failed" for s in self.steps)
 

@@ -54,6 +54,10 @@ def put_if_set(body: Dict[str, Any], **fields: Any) -> Dict[str, Any]:
     return body
 
 
+#: Largest ``limit`` the API accepts on list endpoints (API.md §1.5).
+MAX_PAGE = 100
+
+
 class Resource:
     """Base class: holds the HTTP client and builds paginated results.
 
@@ -95,6 +99,21 @@ class Resource:
 
     def _list(self, path: str, model: Type[M], params: Optional[Mapping[str, Any]] = None
               ) -> PaginatedList[M]:
+        params = dict(params or {})
+        limit = params.get("limit")
+        if isinstance(limit, int) and limit > MAX_PAGE:
+            # The API serves at most MAX_PAGE items a request: gather the pages.
+            first = self._page(path, model, {**params, "limit": MAX_PAGE})
+            items = list(first)
+            page: Optional[PaginatedList[M]] = first
+            while page is not None and len(items) < limit:
+                page = page.next_page()
+                if page is not None:
+                    items.extend(page)
+            return PaginatedList(items[:limit], total=first.total, offset=first.offset,
+                                 limit=limit,
+                                 fetch_page=lambda offset: self._list(
+                                     path, model, {**params, "offset": offset}))
         return self._page(path, model, params)
 
     def _one(self, method: str, path: str, model: Type[M], **kw: Any) -> M:

@@ -8,12 +8,13 @@ Example:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
 from graph_olap.config import Config
 from graph_olap.durations import DurationLike, to_duration_str
 from graph_olap.exceptions import (
+    GraphOLAPError,
     InstanceFailedError,
     InvalidStateError,
     NotFoundError,
@@ -22,6 +23,7 @@ from graph_olap.exceptions import (
 )
 from graph_olap.http import HTTPClient
 from graph_olap.models.common import InstanceQuota
+from graph_olap.models.enums import WrapperType
 from graph_olap.models.instance import Instance, InstanceEvent, InstanceProgress
 from graph_olap.pagination import PaginatedList
 from graph_olap.progress import ProgressCallback, ProgressReporter
@@ -33,6 +35,19 @@ if TYPE_CHECKING:
 __all__ = ["InstanceResource"]
 
 _SIZING = ("cpu_cores", "memory_gb", "wrapper_type")
+
+
+def _wrapper(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    return str(value.value if isinstance(value, WrapperType) else value)
+
+
+def _lifecycle_duration(value: Any) -> Optional[str]:
+    # A bare number means hours (``ttl=2`` → ``PT2H``); anything else as usual.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return to_duration_str(timedelta(hours=float(value)))
+    return to_duration_str(value)
 
 
 def _failure(instance: Any) -> Exception:
@@ -149,19 +164,27 @@ class InstanceResource(Resource):
 
     def create(
         self,
-        snapshot_id: Optional[int] = None,
+        mapping_id: Optional[int] = None,
         name: Optional[str] = None,
+        wrapper_type: Optional[Union[str, WrapperType]] = None,
+        *,
+        snapshot_id: Optional[int] = None,
+        mapping_version: Optional[int] = None,
         description: Optional[str] = None,
         ttl: Optional[DurationLike] = None,
         inactivity_timeout: Optional[DurationLike] = None,
-        *,
-        mapping_id: Optional[int] = None,
         cpu_cores: Optional[int] = None,
         memory_gb: Optional[int] = None,
-        wrapper_type: Optional[str] = None,
+        snapshot_name: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Instance:
-        """Start an instance from a ``ready`` snapshot (or, with ``mapping_id``, a mapping).
+        """Start an instance from a mapping (a snapshot is exported first) or a ``ready`` snapshot.
+
+        Give exactly one of ``mapping_id`` (first positional argument) and
+        ``snapshot_id``.  From a mapping the instance starts in
+        ``waiting_for_snapshot``; ``mapping_version`` defaults to the current one.
+        ``ttl`` and ``inactivity_timeout`` take ISO 8601 text, a ``timedelta``,
+        or a number of hours.
 
         Raises:
             InvalidStateError: the snapshot is not ready.
@@ -169,10 +192,11 @@ class InstanceResource(Resource):
             MaintenanceModeError: creation blocked by maintenance mode.
 
         Example:
+            >>> # inst = client.instances.create(1, "analysis", "ryugraph", ttl=2)
             >>> # inst = client.instances.create(snapshot_id=7, name="again")
         """
         if (snapshot_id is None) == (mapping_id is None):
-            raise ValueError("give exactly one of snapshot_id and mapping_id")
+            raise ValueError("give exactly one of mapping_id and snapshot_id")
         if not name:
             raise ValueError("name is required")
         body: Dict[str, Any] = {"name": name}
@@ -180,15 +204,19 @@ class InstanceResource(Resource):
             body["snapshot_id"] = int(snapshot_id)
         else:
             body["mapping_id"] = int(mapping_id)  # type: ignore[arg-type]
+            if mapping_version is not None:
+                body["mapping_version"] = int(mapping_version)
+            if snapshot_name is not None:
+                body["snapshot_name"] = snapshot_name
         if description is not None:
             body["description"] = description
         if ttl is not None:
-            body["ttl"] = to_duration_str(ttl)
+            body["ttl"] = _lifecycle_duration(ttl)
         if inactivity_timeout is not None:
-            body["inactivity_timeout"] = to_duration_str(inactivity_timeout)
+            body["inactivity_timeout"] = _lifecycle_duration(inactivity_timeout)
         return self._create("/api/instances", body, idempotency_key,
                             {"cpu_cores": cpu_cores, "memory_gb": memory_gb,
-                             "wrapper_type": wrapper_type})
+                             "wrapper_type": _wrapper(wrapper_type)})
 
     def create_from_mapping(
         self,
@@ -282,25 +310,40 @@ class InstanceResource(Resource):
 
     def create_and_wait(
         self,
-        snapshot_id: int,
-        name: str,
+        mapping_id: Optional[int] = None,
+        name: Optional[str] = None,
+        wrapper_type: Optional[Union[str, WrapperType]] = None,
         *,
+        snapshot_id: Optional[int] = None,
+        mapping_version: Optional[int] = None,
         description: Optional[str] = None,
         ttl: Optional[DurationLike] = None,
         inactivity_timeout: Optional[DurationLike] = None,
+        cpu_cores: Optional[int] = None,
         timeout: float = 900,
-        poll_interval: float = 2,
+        poll_interval: float = 5,
         on_progress: Optional[ProgressCallback] = None,
         show_progress: Union[bool, str] = True,
+        snapshot_name: Optional[str] = None,
         **sizing: Any,
     ) -> Instance:
-        """:meth:`create` from a snapshot, then :meth:`wait_until_running`.
+        """:meth:`create` (from a mapping, or ``snapshot_id=``), then :meth:`wait_until_running`.
+
+        ``on_progress(phase, completed_steps, total_steps)`` is called on every poll.
+
+        Raises:
+            SnapshotFailedError: the snapshot export failed.
+            InstanceFailedError: the instance failed to start.
+            TimeoutError: not running after ``timeout`` seconds.
 
         Example:
-            >>> # inst = client.instances.create_and_wait(7, "analysis")
+            >>> # inst = client.instances.create_and_wait(mapping_id=1, name="analysis", ttl="PT2H")
+            >>> # inst = client.instances.create_and_wait(snapshot_id=7, name="again")
         """
-        inst = self.create(snapshot_id=snapshot_id, name=name, description=description, ttl=ttl,
-                           inactivity_timeout=inactivity_timeout, **sizing)
+        inst = self.create(mapping_id, name, wrapper_type, snapshot_id=snapshot_id,
+                           mapping_version=mapping_version, description=description, ttl=ttl,
+                           inactivity_timeout=inactivity_timeout, cpu_cores=cpu_cores,
+                           snapshot_name=snapshot_name, **sizing)
         return self.wait_until_running(inst.id, timeout=timeout, poll_interval=poll_interval,
                                        on_progress=on_progress, show_progress=show_progress)
 
@@ -335,6 +378,55 @@ class InstanceResource(Resource):
         return self.wait_until_running(inst.id, timeout=timeout, poll_interval=poll_interval,
                                        on_progress=on_progress, show_progress=show_progress)
 
+    # -------------------------------------------------------------- health
+    def get_health(self, instance_id: Union[int, Instance], *, timeout: float = 5.0
+                   ) -> Dict[str, Any]:
+        """The running instance's own ``/health`` body (``{"status": "healthy", …}``).
+
+        Raises:
+            InvalidStateError: the instance is not running.
+            ConnectionError: the instance server cannot be reached or answers an error.
+
+        Example:
+            >>> # client.instances.get_health(3)["status"]
+        """
+        inst = instance_id if isinstance(instance_id, Instance) else self.get(instance_id)
+        if inst.status != "running" or not inst.instance_url:
+            raise InvalidStateError(
+                f"Instance {inst.id} is not running (status: {inst.status})",
+                {"resource_type": "instance", "resource_id": inst.id,
+                 "current_state": inst.status, "required_state": ["running"]},
+                code="INVALID_STATE", status_code=409)
+        url = self._instance_base(inst)
+        http = HTTPClient(self._config.with_overrides(timeout=timeout, max_retries=0),
+                          base_url=url)
+        try:
+            body = http.get("/health")
+        except GraphOLAPError as exc:
+            raise ConnectionError(
+                f"Instance {inst.id} health endpoint at {url}/health failed: {exc}") from exc
+        finally:
+            http.close()
+        return dict(body) if isinstance(body, dict) else {"status": str(body)}
+
+    def check_health(self, instance_id: Union[int, Instance], *, timeout: float = 5.0) -> bool:
+        """``True`` when the instance answers its health check with ``status: healthy``.
+
+        Never raises.
+
+        Example:
+            >>> # client.instances.check_health(3)
+        """
+        try:
+            return self.get_health(instance_id, timeout=timeout).get("status") == "healthy"
+        except Exception:
+            return False
+
+    def _instance_base(self, inst: Instance) -> str:
+        if self._config.in_cluster_mode and inst.pod_name:
+            return f"http://{inst.pod_name}.{self._config.namespace}.svc.cluster.local:8000"
+        return str(inst.instance_url).rstrip("/")
+
     # ------------------------------------------------------------ connecting
     def connect(self, instance_id: Union[int, Instance]) -> InstanceConnection:
         """Connect to a ``running`` instance for queries and algorithms.
@@ -358,10 +450,8 @@ class InstanceResource(Resource):
                 {"resource_type": "instance", "resource_id": inst.id,
                  "current_state": inst.status, "required_state": ["running"]},
                 code="INVALID_STATE", status_code=409)
-        url = inst.instance_url
-        if self._config.in_cluster_mode and inst.pod_name:
-            url = f"http://{inst.pod_name}.{self._config.namespace}.svc.cluster.local:8000"
-        return InstanceConnection(url, config=self._config, instance=inst, control=self)
+        return InstanceConnection(self._instance_base(inst), config=self._config, instance=inst,
+                                  control=self)
 
     # ------------------------------------------------------------- changing
     def terminate(self, instance_id: int, reason: Optional[str] = None) -> Instance:

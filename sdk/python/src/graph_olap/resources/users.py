@@ -31,14 +31,19 @@ class UserResource(Resource):
         """
         return self._one("GET", "/api/users/me", User)
 
-    def list(self, role: Optional[str] = None, is_active: Optional[bool] = None,
-             search: Optional[str] = None, offset: int = 0, limit: int = 50
+    def list(self, is_active: Optional[bool] = None, limit: int = 50, offset: int = 0, *,
+             role: Optional[str] = None, search: Optional[str] = None
              ) -> PaginatedList[User]:
-        """List users (admin/ops).
+        """List users (admin/ops); ``limit`` above 100 gathers several pages.
+
+        A string as the first argument is taken as ``role`` (older call form).
 
         Example:
-            >>> # admin.users.list(search="alice")
+            >>> # admin.users.list(is_active=True, limit=200)
+            >>> # admin.users.list(role="analyst", search="alice")
         """
+        if isinstance(is_active, str):
+            role, is_active = is_active, None
         return self._list("/api/users", User, {"role": role, "is_active": is_active,
                                                "search": search, "offset": offset,
                                                "limit": limit})
@@ -51,14 +56,14 @@ class UserResource(Resource):
         """
         return self._one("GET", f"/api/users/{username}", User)
 
-    def create(self, username: str, *, role: str = "analyst", email: Optional[str] = None,
-               display_name: Optional[str] = None, create_api_key: bool = False
-               ) -> Union[User, Dict[str, Any]]:
+    def create(self, username: str, email: Optional[str] = None,
+               display_name: Optional[str] = None, role: str = "analyst", *,
+               create_api_key: bool = False) -> Union[User, Dict[str, Any]]:
         """Create a user (admin).  With ``create_api_key=True`` returns
         ``{"user": User, "api_key": ApiKey}`` (the key is shown once).
 
         Example:
-            >>> # admin.users.create("eve@example.com", role="analyst")
+            >>> # admin.users.create("eve@example.com", "eve@example.com", "Eve", "analyst")
         """
         body: Dict[str, Any] = {"username": username, "role": role,
                                 "create_api_key": create_api_key}
@@ -72,15 +77,54 @@ class UserResource(Resource):
                     "api_key": ApiKey.from_dict(data["api_key"])}
         return User.from_dict(data)
 
+    def bootstrap(self, username: str, email: Optional[str] = None,
+                  display_name: Optional[str] = None, *, role: str = "ops",
+                  token: Optional[str] = None) -> Dict[str, Any]:
+        """Create the first privileged user on an empty platform (``POST /api/users/bootstrap``).
+
+        Returns ``{"user": User, "api_key": ApiKey}`` when the server issues a key.
+        ``token`` is the bootstrap token (not needed in development identity mode).
+
+        Raises:
+            ConflictError: users already exist.
+
+        Example:
+            >>> # client.users.bootstrap("root@example.com", "root@example.com", "Root")
+        """
+        body: Dict[str, Any] = {"username": username, "role": role}
+        if email is not None:
+            body["email"] = email
+        if display_name is not None:
+            body["display_name"] = display_name
+        headers = {"X-Bootstrap-Token": token} if token else None
+        data = self._http.data("POST", "/api/users/bootstrap", json=body, headers=headers)
+        if isinstance(data, dict) and "user" in data:
+            out: Dict[str, Any] = dict(data)
+            out["user"] = User.from_dict(data["user"])
+            if isinstance(data.get("api_key"), dict):
+                out["api_key"] = ApiKey.from_dict(data["api_key"])
+            return out
+        return {"user": User.from_dict(data)} if isinstance(data, dict) else {"user": data}
+
     def update(self, username: str, *, email: Any = UNSET, display_name: Any = UNSET,
-               is_active: Any = UNSET) -> User:
+               is_active: Any = UNSET, **fields: Any) -> User:
         """Update profile fields (admin: any; yourself: ``display_name``/``email``).
+
+        ``role=`` is applied with :meth:`set_role`; other keyword arguments are
+        sent as body fields.
 
         Example:
             >>> # client.users.update("me@x", display_name="Me")
         """
-        body = put_if_set({}, email=email, display_name=display_name, is_active=is_active)
-        return self._one("PUT", f"/api/users/{username}", User, json=body)
+        role = fields.pop("role", None)
+        body = put_if_set(dict(fields), email=email, display_name=display_name,
+                          is_active=is_active)
+        user: Optional[User] = None
+        if body:
+            user = self._one("PUT", f"/api/users/{username}", User, json=body)
+        if role is not None:
+            user = self.set_role(username, role)
+        return user if user is not None else self.get(username)
 
     def set_role(self, username: str, role: str) -> User:
         """Change a user's role (admin).
@@ -89,6 +133,14 @@ class UserResource(Resource):
             >>> # admin.users.set_role("analyst_bob@e2e.local", "ops")
         """
         return self._one("PUT", f"/api/users/{username}/role", User, json={"role": role})
+
+    def assign_role(self, username: str, role: str) -> User:
+        """Change a user's role (admin); same as :meth:`set_role`.
+
+        Example:
+            >>> # admin.users.assign_role("analyst_bob@e2e.local", "analyst").role
+        """
+        return self.set_role(username, role)
 
     def deactivate(self, username: str) -> User:
         """Deactivate a user (admin; users are never deleted).

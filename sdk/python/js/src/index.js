@@ -1,0 +1,422 @@
+// The graph view of graph_olap: an anywidget front end over sigma.js (WebGL) and graphology.
+//
+// Data comes from the Python side (graph_olap.widget) as two model values:
+//   nodes: [{id, label, caption, color, size, props, x?, y?}]
+//   edges: [{id, source, target, type, color?, props}]
+// plus `legend`, `options` and `expandable`. Clicking a node sends {type: "expand", node: id} to
+// Python, which queries the instance and writes the merged nodes/edges back; this file adds
+// whatever is new, placing new nodes next to the neighbour they were expanded from.
+//
+// The same `render` runs outside Jupyter (a standalone HTML page, see graph_olap.widget) against
+// a small in-page model with the same get/set/on/send surface.
+
+import Graph from "graphology";
+import FA2Layout from "graphology-layout-forceatlas2/worker";
+import forceAtlas2 from "graphology-layout-forceatlas2";
+import Sigma from "sigma";
+
+const CSS = `
+.go-gv { position: relative; font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;
+  color: #1f2933; border: 1px solid #d9e2ec; border-radius: 6px; background: #fff; overflow: hidden; }
+.go-gv-stage { position: absolute; inset: 0; }
+.go-gv-bar { position: absolute; left: 8px; top: 6px; display: flex; gap: 6px; align-items: center;
+  z-index: 2; pointer-events: auto; }
+.go-gv-bar button { font: inherit; padding: 1px 8px; border: 1px solid #bcccdc; border-radius: 4px;
+  background: #f8fafc; cursor: pointer; }
+.go-gv-status { color: #627d98; }
+.go-gv-legend { position: absolute; right: 8px; top: 6px; max-height: 60%; overflow: auto; z-index: 2;
+  background: rgba(255,255,255,.85); padding: 4px 6px; border-radius: 4px; }
+.go-gv-legend div { display: flex; gap: 5px; align-items: center; white-space: nowrap; }
+.go-gv-legend i { display: inline-block; width: 10px; height: 10px; border-radius: 50%; }
+.go-gv-grad { width: 90px; height: 8px; border-radius: 4px; }
+.go-gv-tip { position: absolute; z-index: 3; max-width: 320px; pointer-events: none; display: none;
+  background: #fff; border: 1px solid #bcccdc; border-radius: 4px; padding: 6px 8px;
+  box-shadow: 0 2px 6px rgba(16,42,67,.15); }
+.go-gv-tip b { display: block; margin-bottom: 2px; }
+.go-gv-tip table { border-collapse: collapse; }
+.go-gv-tip td { padding: 0 6px 0 0; vertical-align: top; max-width: 220px; overflow: hidden;
+  text-overflow: ellipsis; white-space: nowrap; }
+.go-gv-tip td:first-child { color: #627d98; }
+`;
+
+function ensureStyle() {
+  if (document.getElementById("go-gv-style")) return;
+  const style = document.createElement("style");
+  style.id = "go-gv-style";
+  style.textContent = CSS;
+  document.head.appendChild(style);
+}
+
+function el(tag, cls, parent) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+// Deterministic pseudo-random numbers (mulberry32), so a view lays out the same way each time.
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function fmt(v) {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(6);
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+function nodeAttrs(n) {
+  return {
+    label: n.caption == null ? String(n.id) : String(n.caption),
+    color: n.color || "#1565c0",
+    size: typeof n.size === "number" ? n.size : 4,
+    group: n.label,
+    props: n.props || {},
+  };
+}
+
+function edgeAttrs(e, defaultColor) {
+  const attrs = { color: e.color || defaultColor, size: e.size || 1, relType: e.type, props: e.props || {} };
+  if (e.caption != null) attrs.label = String(e.caption);
+  return attrs;
+}
+
+export function render({ model, el: root }) {
+  ensureStyle();
+  const options = model.get("options") || {};
+  const height = options.height || 500;
+  const edgeColor = options.edge_color || "#c3ccd6";
+  const random = rng(options.seed || 0);
+
+  root.classList.add("go-gv");
+  root.style.height = `${height}px`;
+  if (options.width) root.style.width = `${options.width}px`;
+  const stage = el("div", "go-gv-stage", root);
+  const bar = el("div", "go-gv-bar", root);
+  const layoutBtn = el("button", "", bar);
+  const fitBtn = el("button", "", bar);
+  fitBtn.textContent = "fit";
+  const status = el("span", "go-gv-status", bar);
+  const legendBox = el("div", "go-gv-legend", root);
+  const tip = el("div", "go-gv-tip", root);
+
+  const t0 = performance.now();
+  const graph = new Graph({ multi: true, type: "mixed", allowSelfLoops: true });
+  let hovered = null;
+  let hoveredNeighbours = null;
+  let pending = null;
+
+  function updateCounts() {
+    root.dataset.nodeCount = String(graph.order);
+    root.dataset.edgeCount = String(graph.size);
+    status.textContent = `${graph.order} nodes · ${graph.size} relationships` + (pending ? " · expanding…" : "");
+  }
+
+  // Adds what is new in the model's nodes/edges (existing keys keep their position, their style is
+  // refreshed). Returns the keys of the nodes added.
+  function sync() {
+    const nodes = model.get("nodes") || [];
+    const edges = model.get("edges") || [];
+    const added = [];
+    for (const n of nodes) {
+      const key = String(n.id);
+      const attrs = nodeAttrs(n);
+      if (graph.hasNode(key)) {
+        graph.mergeNodeAttributes(key, attrs);
+      } else {
+        if (typeof n.x === "number" && typeof n.y === "number") {
+          attrs.x = n.x;
+          attrs.y = n.y;
+        } else {
+          attrs.x = NaN;
+          attrs.y = NaN;
+        }
+        graph.addNode(key, attrs);
+        added.push(key);
+      }
+    }
+    const fresh = new Set(added);
+    for (const e of edges) {
+      const key = String(e.id);
+      const s = String(e.source);
+      const t = String(e.target);
+      if (graph.hasEdge(key)) continue;
+      for (const end of [s, t]) {
+        if (!graph.hasNode(end)) {
+          graph.addNode(end, { label: end, color: "#9aa5b1", size: 3, x: NaN, y: NaN, props: {} });
+          added.push(end);
+          fresh.add(end);
+        }
+      }
+      graph.addDirectedEdgeWithKey(key, s, t, edgeAttrs(e, edgeColor));
+    }
+    // Place new nodes: next to an already placed neighbour when there is one, else on a disc.
+    const spread = Math.sqrt(Math.max(graph.order, 1)) * 10;
+    for (const key of added) {
+      const a = graph.getNodeAttributes(key);
+      if (!Number.isNaN(a.x)) continue;
+      let anchor = null;
+      graph.forEachNeighbor(key, (nb, nbAttrs) => {
+        if (!anchor && !fresh.has(nb) && !Number.isNaN(nbAttrs.x)) anchor = nbAttrs;
+      });
+      if (anchor) {
+        const angle = random() * 2 * Math.PI;
+        const r = 5 + random() * 10;
+        graph.mergeNodeAttributes(key, { x: anchor.x + r * Math.cos(angle), y: anchor.y + r * Math.sin(angle) });
+      } else {
+        const angle = random() * 2 * Math.PI;
+        const r = spread * Math.sqrt(random());
+        graph.mergeNodeAttributes(key, { x: r * Math.cos(angle), y: r * Math.sin(angle) });
+      }
+    }
+    updateCounts();
+    return added;
+  }
+
+  function drawLegend() {
+    const legend = model.get("legend") || {};
+    legendBox.replaceChildren();
+    if (legend.title) el("b", "", legendBox).textContent = legend.title;
+    if (legend.kind === "numeric") {
+      const row = el("div", "", legendBox);
+      el("span", "", row).textContent = fmt(legend.min);
+      const g = el("span", "go-gv-grad", row);
+      g.style.background = `linear-gradient(to right, ${legend.colors.join(",")})`;
+      el("span", "", row).textContent = fmt(legend.max);
+    } else {
+      for (const item of legend.items || []) {
+        const row = el("div", "", legendBox);
+        el("i", "", row).style.background = item.color;
+        el("span", "", row).textContent = item.value;
+      }
+    }
+    legendBox.style.display = legendBox.childNodes.length ? "" : "none";
+  }
+
+  sync();
+  drawLegend();
+
+  const renderer = new Sigma(graph, stage, {
+    allowInvalidContainer: true,
+    renderEdgeLabels: !!options.edge_labels,
+    hideEdgesOnMove: graph.size > 50000,
+    labelRenderedSizeThreshold: options.label_threshold ?? 7,
+    zIndex: true,
+    defaultEdgeType: options.arrows ? "arrow" : "line",
+    nodeReducer: (node, data) => {
+      if (!hovered) return data;
+      if (node === hovered || hoveredNeighbours.has(node)) return { ...data, highlighted: node === hovered, zIndex: 1 };
+      return { ...data, color: "#e4e7eb", label: "", zIndex: 0 };
+    },
+    edgeReducer: (edge, data) => {
+      if (!hovered) return data;
+      const [s, t] = graph.extremities(edge);
+      if (s === hovered || t === hovered) return { ...data, color: "#7b8794", zIndex: 1 };
+      return { ...data, hidden: true };
+    },
+  });
+
+  // Sigma drew the graph synchronously in its constructor; the frame that shows it is the next
+  // one the browser produces.
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    root.dataset.firstRenderMs = (performance.now() - t0).toFixed(1);
+    root.dataset.firstRenderAt = performance.now().toFixed(1);
+    root.dataset.rendered = "1";
+  }));
+
+  // Layout: ForceAtlas2 in a web worker, for a time that grows with the graph, then it stops by
+  // itself (the button restarts it). Where workers are refused (strict sandboxes), a few
+  // synchronous iterations per animation frame instead.
+  const fa2Settings = { ...forceAtlas2.inferSettings(graph), adjustSizes: false };
+  let layout = null;
+  let layoutTimer = null;
+  let syncLayoutRunning = false;
+  function layoutRunning() {
+    return syncLayoutRunning || (layout !== null && layout.isRunning());
+  }
+  function setLayoutLabel() {
+    layoutBtn.textContent = layoutRunning() ? "stop layout" : "layout";
+    root.dataset.layout = layoutRunning() ? "running" : "stopped";
+  }
+  function stopLayout() {
+    if (layoutTimer) clearTimeout(layoutTimer);
+    layoutTimer = null;
+    syncLayoutRunning = false;
+    if (layout) layout.stop();
+    setLayoutLabel();
+  }
+  let workerRefused = false;
+  function startSyncLayout() {
+    syncLayoutRunning = true;
+    const step = () => {
+      if (!syncLayoutRunning) return;
+      forceAtlas2.assign(graph, { iterations: graph.order > 5000 ? 1 : 5, settings: fa2Settings });
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  }
+  function startLayout(ms) {
+    if (options.layout === "none" || graph.order < 2) return;
+    stopLayout();
+    if (!workerRefused) {
+      try {
+        if (!layout) {
+          layout = new FA2Layout(graph, { settings: fa2Settings });
+          // A worker refused after creation (content security policy) → the in-page fallback.
+          if (layout.worker) layout.worker.addEventListener("error", () => {
+            workerRefused = true;
+            if (layout) layout.kill();
+            layout = null;
+            startLayout(ms);
+          });
+        }
+        layout.start();
+      } catch (err) {
+        workerRefused = true;
+        layout = null;
+      }
+    }
+    if (workerRefused) startSyncLayout();
+    layoutTimer = setTimeout(stopLayout, ms);
+    setLayoutLabel();
+  }
+  const layoutMs = options.layout_ms ?? Math.min(2000 + graph.order * 2, 15000);
+  layoutBtn.addEventListener("click", () => (layoutRunning() ? stopLayout() : startLayout(layoutMs)));
+  fitBtn.addEventListener("click", () => renderer.getCamera().animatedReset({ duration: 300 }));
+  startLayout(layoutMs);
+
+  // Hover: highlight the neighbourhood and show the node's properties.
+  function showTip(node, event) {
+    const a = graph.getNodeAttributes(node);
+    tip.replaceChildren();
+    el("b", "", tip).textContent = `${a.group ?? ""} ${a.label}`.trim();
+    const table = el("table", "", tip);
+    const entries = Object.entries(a.props || {}).slice(0, 20);
+    for (const [k, v] of entries) {
+      const tr = el("tr", "", table);
+      el("td", "", tr).textContent = k;
+      el("td", "", tr).textContent = fmt(v);
+    }
+    const foot = el("div", "go-gv-status", tip);
+    foot.textContent = `${graph.degree(node)} relationships shown` + (model.get("expandable") ? " · click to expand" : "");
+    tip.style.display = "block";
+    const box = root.getBoundingClientRect();
+    const x = event && event.x !== undefined ? event.x : 0;
+    const y = event && event.y !== undefined ? event.y : 0;
+    tip.style.left = `${Math.min(x + 12, box.width - 200)}px`;
+    tip.style.top = `${Math.min(y + 12, box.height - 60)}px`;
+  }
+  renderer.on("enterNode", ({ node, event }) => {
+    hovered = node;
+    hoveredNeighbours = new Set(graph.neighbors(node));
+    showTip(node, event);
+    renderer.refresh({ skipIndexation: true });
+  });
+  renderer.on("leaveNode", () => {
+    hovered = null;
+    hoveredNeighbours = null;
+    tip.style.display = "none";
+    renderer.refresh({ skipIndexation: true });
+  });
+
+  // Click: ask Python to expand the node (query the instance for its neighbours).
+  function expand(node) {
+    if (!model.get("expandable") || pending) return false;
+    pending = node;
+    updateCounts();
+    model.send({ type: "expand", node });
+    // No answer (kernel busy or gone): allow another click after a while.
+    const asked = node;
+    setTimeout(() => {
+      if (pending === asked) {
+        pending = null;
+        updateCounts();
+      }
+    }, 120000);
+    return true;
+  }
+  renderer.on("clickNode", ({ node }) => expand(node));
+
+  function onData() {
+    const added = sync();
+    renderer.refresh();
+    if (added.length) startLayout(Math.min(1500 + added.length * 2, 6000));
+  }
+  model.on("change:nodes", onData);
+  model.on("change:edges", onData);
+  model.on("change:legend", drawLegend);
+  model.on("msg:custom", (msg) => {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "expanded" || msg.type === "error") {
+      pending = null;
+      updateCounts();
+      root.dataset.expanded = String((Number(root.dataset.expanded) || 0) + 1);
+      if (msg.type === "error") status.textContent += ` · ${msg.message}`;
+    }
+  });
+
+  // Notebook front ends may attach the element after `render` returns, or resize it later.
+  let lastSize = "";
+  const resizeObserver = typeof ResizeObserver === "function" ? new ResizeObserver(() => {
+    const size = `${root.clientWidth}x${root.clientHeight}`;
+    if (size === lastSize) return;
+    lastSize = size;
+    renderer.resize();
+    renderer.refresh({ skipIndexation: true });
+  }) : null;
+  if (resizeObserver) resizeObserver.observe(root);
+
+  setLayoutLabel();
+  root.__graphOlap = { graph, renderer, expand, stopLayout, startLayout, sync: onData };
+
+  return () => {
+    if (resizeObserver) resizeObserver.disconnect();
+    stopLayout();
+    if (layout) layout.kill();
+    renderer.kill();
+  };
+}
+
+// For standalone pages (no Jupyter): a model with the surface anywidget gives `render`.
+export function localModel(state) {
+  const listeners = {};
+  const model = {
+    sent: [],
+    get: (k) => state[k],
+    set: (k, v) => {
+      state[k] = v;
+      for (const cb of listeners[`change:${k}`] || []) cb();
+    },
+    save_changes: () => {},
+    on: (name, cb) => {
+      (listeners[name] = listeners[name] || []).push(cb);
+    },
+    off: () => {},
+    send: (msg) => {
+      model.sent.push(msg);
+      if (typeof model.onsend === "function") model.onsend(msg);
+    },
+    receive: (msg) => {
+      for (const cb of listeners["msg:custom"] || []) cb(msg);
+    },
+  };
+  return model;
+}
+
+export function mount(root, state) {
+  const model = localModel(state);
+  const dispose = render({ model, el: root });
+  return { model, dispose };
+}
+
+globalThis.GraphOLAPView = { render, mount, localModel };
+
+export default { render };

@@ -1,0 +1,250 @@
+"""The graph view in a real browser: headless Chromium renders the standalone page of generated
+graphs; the DOM must hold the expected counts, the screenshot the expected colours, and a real
+mouse click on a node must travel the widget's message path (page → Python expansion → page).
+
+Screenshots are kept in ``$GRAPH_OLAP_TEST_ARTEFACTS`` (default ``<tmp>/graph-olap-artefacts``).
+Skips when no Chromium is installed (``apt-get install chromium``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Any, Iterator, List, Tuple
+
+import pytest
+
+from graph_olap.instance.result import QueryResult
+from graph_olap.widget import GraphView
+from graph_olap.widget._chromium import Chromium, Page, find_chromium
+from graph_olap.widget._data import NodeRecord
+from graph_olap.widget.bench import synthetic_graph
+
+pytestmark = pytest.mark.skipif(find_chromium() is None,
+                                reason="Chromium not installed (apt-get install chromium)")
+
+ROOT = "document.querySelector('.go-gv')"
+ARTEFACTS = Path(os.environ.get("GRAPH_OLAP_TEST_ARTEFACTS",
+                                os.path.join(tempfile.gettempdir(), "graph-olap-artefacts")))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Chromium]:
+    with Chromium(timeout=60) as b:
+        yield b
+
+
+def open_view(browser: Chromium, view: GraphView, tmp_path: Path, name: str) -> Page:
+    page_path = tmp_path / f"{name}.html"
+    view.to_html(page_path)
+    page = browser.open(page_path.as_uri(), width=1000, height=view.height + 60)
+    page.wait_for(f"{ROOT} && {ROOT}.dataset.rendered === '1'", timeout=120)
+    return page
+
+
+def save(page: Page, name: str) -> Path:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTEFACTS / f"{name}.png"
+    path.write_bytes(page.screenshot())
+    return path
+
+
+def decode_png(data: bytes) -> Tuple[int, int, List[bytes]]:
+    """Width, height and RGB rows of an 8-bit RGB/RGBA PNG (what Chromium writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height, channels = 8, b"", 0, 0, 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour in (2, 6)
+            channels = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    rows: List[bytes] = []
+    prev = bytearray(stride)
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b, c = prev[i], (prev[i - channels] if i >= channels else 0)
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        prev = line
+        rows.append(bytes(line[j + k] for j in range(0, stride, channels) for k in range(3)))
+    return width, height, rows
+
+
+def colour_pixels(png: bytes, hex_colour: str, tolerance: int = 12) -> int:
+    target = bytes.fromhex(hex_colour.lstrip("#"))
+    _, _, rows = decode_png(png)
+    count = 0
+    for row in rows:
+        for i in range(0, len(row), 3):
+            if all(abs(row[i + k] - target[k]) <= tolerance for k in range(3)):
+                count += 1
+    return count
+
+
+def test_generated_graph_renders_every_node(browser: Chromium, tmp_path: Path) -> None:
+    data = synthetic_graph(2000, 6000, seed=7)
+    view = GraphView(data, color_by="label", size_by="pr", height=600)
+    page = open_view(browser, view, tmp_path, "generated-2000")
+    assert page.evaluate(f"[{ROOT}.dataset.nodeCount, {ROOT}.dataset.edgeCount]") == ["2000", "6000"]
+    assert page.evaluate(f"[{ROOT}.__graphOlap.graph.order, {ROOT}.__graphOlap.graph.size]") == [2000, 6000]
+    canvases = page.evaluate(f"[...{ROOT}.querySelectorAll('canvas')].map(c => [c.width, c.height])")
+    assert len(canvases) >= 2 and all(w > 0 and h > 0 for w, h in canvases)
+    assert page.evaluate("document.querySelectorAll('.go-gv-legend div').length") == 3
+    page.wait_for(f"{ROOT}.dataset.layout === 'stopped'", timeout=60)
+    png = save(page, "graph-view-2000-nodes").read_bytes()
+    width, height, _ = decode_png(png)
+    assert (width, height) == (1000, 660)
+    # The three label colours are drawn (the first, most frequent, on many pixels).
+    legend = view.style.legend(view.data)["items"]
+    counts = [colour_pixels(png, item["color"]) for item in legend]
+    assert all(c > 50 for c in counts), counts
+    assert page.errors() == []
+
+
+def customer_result() -> QueryResult:
+    rows = []
+    for i in range(1, 6):
+        rows.append([{"_id": 0, "_label": "Customer", "id": "C0", "name": "Ann"},
+                     {"_id": 100 + i, "_type": "SHARES_ACCOUNT", "_src": 0, "_dst": i},
+                     {"_id": i, "_label": "Customer", "id": f"C{i}", "name": f"c{i}"}])
+    return QueryResult(["a", "r", "b"], ["NODE", "REL", "NODE"], rows)
+
+
+def neighbours_of(node: NodeRecord) -> QueryResult:
+    """What the instance would answer for a node: eight accounts around it."""
+    base = 1000 + 10 * int(node.key)
+    rows = [[node.as_node_value(),
+             {"_id": base + 500 + k, "_type": "OWNS", "_src": node.id, "_dst": base + k},
+             {"_id": base + k, "_label": "Account", "id": f"A{base + k}"}] for k in range(8)]
+    return QueryResult(["n", "r", "m"], ["NODE", "REL", "NODE"], rows)
+
+
+def test_click_expands_a_node_through_the_message_path(browser: Chromium, tmp_path: Path) -> None:
+    view = GraphView(customer_result(), expand=neighbours_of, height=500)
+    page = open_view(browser, view, tmp_path, "expand")
+    assert page.evaluate(f"{ROOT}.dataset.nodeCount") == "6"
+    model = "globalThis.graphOlapViews[0].model"
+    page.evaluate(f"{model}.set('expandable', true); {ROOT}.__graphOlap.stopLayout(); 0")
+    # Where node 3 is on screen, then a real mouse click there.
+    x, y = page.evaluate(
+        f"(() => {{ const g = {ROOT}.__graphOlap; const a = g.graph.getNodeAttributes('3');"
+        " const p = g.renderer.graphToViewport({x: a.x, y: a.y});"
+        f" const box = {ROOT}.querySelector('.go-gv-stage').getBoundingClientRect();"
+        " return [box.left + p.x, box.top + p.y]; })()")
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        page.call("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
+                                                "clickCount": 0 if kind == "mouseMoved" else 1})
+    sent = page.wait_for(f"{model}.sent.length > 0 && {model}.sent", timeout=10)
+    assert sent == [{"type": "expand", "node": "3"}]
+    # Python side: the widget's handler expands and answers; the new state goes back to the page.
+    reply: Any = view._handle_expand(sent[0]["node"])
+    assert reply == {"type": "expanded", "node": "3", "nodes_added": 8, "edges_added": 8}
+    state = view._state()
+    page.evaluate(f"(() => {{ const s = {json.dumps(state)}; {model}.set('nodes', s.nodes);"
+                  f" {model}.set('edges', s.edges); {model}.set('legend', s.legend);"
+                  f" {model}.receive({json.dumps(reply)}); return 0; }})()")
+    page.wait_for(f"{ROOT}.dataset.nodeCount === '14' && {ROOT}.dataset.expanded === '1'", timeout=10)
+    assert page.evaluate(f"{ROOT}.dataset.edgeCount") == "13"
+    # The new accounts were placed next to the node they came from, before the layout moved them.
+    assert page.evaluate(f"{ROOT}.__graphOlap.graph.neighbors('3').length") == 9
+    page.wait_for(f"{ROOT}.dataset.layout === 'stopped'", timeout=30)
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 2, "y": 2})
+    save(page, "graph-view-expanded")
+    assert page.errors() == []
+
+
+def test_layout_runs_without_web_workers(browser: Chromium, tmp_path: Path) -> None:
+    """Where a page may not start workers, the layout runs in the page instead."""
+    view = GraphView(synthetic_graph(300, 900, seed=3), height=400)
+    page_path = tmp_path / "no-worker.html"
+    html = view.to_html().replace("<head>", "<head><script>window.Worker = undefined;</script>", 1)
+    page_path.write_text(html, encoding="utf-8")
+    page = browser.open(page_path.as_uri(), width=800, height=460)
+    page.wait_for(f"{ROOT} && {ROOT}.dataset.rendered === '1'", timeout=60)
+    spread = (f"(() => {{ const g = {ROOT}.__graphOlap.graph; let s = 0;"
+              " g.forEachNode((k, a) => { s += Math.hypot(a.x, a.y); }); return s; })()")
+    before = page.evaluate(spread)
+    assert page.evaluate(f"{ROOT}.dataset.layout") == "running"
+    page.wait_for(f"{spread} !== {before}", timeout=10)  # nodes move
+    assert page.errors() == []
+
+
+def test_view_attached_after_render_gets_its_size(browser: Chromium, tmp_path: Path) -> None:
+    """Notebook front ends may call ``render`` on a detached element (as anywidget can)."""
+    view = GraphView(customer_result(), layout="none", height=300)
+    page = open_view(browser, view, tmp_path, "late")
+    state = json.dumps(view._state())
+    page.evaluate(f"(() => {{ const el = document.createElement('div'); el.id = 'late';"
+                  f" globalThis.GraphOLAPView.mount(el, {state});"
+                  " setTimeout(() => document.body.appendChild(el), 300); return 0; })()")
+    page.wait_for("document.getElementById('late') &&"
+                  " document.getElementById('late').__graphOlap.renderer.getDimensions().width > 0",
+                  timeout=10)
+    assert page.evaluate("document.getElementById('late').dataset.nodeCount") == "6"
+    assert page.errors() == []
+
+
+def test_bundle_loads_as_an_anywidget_module(browser: Chromium, tmp_path: Path) -> None:
+    """The widget front end's contract: an ES module whose default export has ``render``,
+    imported from a blob URL as anywidget does in JupyterLab, Notebook and VS Code."""
+    from graph_olap.widget import BUNDLE
+
+    blank = tmp_path / "blank.html"
+    blank.write_text("<!doctype html><html><body><div id='w' style='width:600px'></div></body></html>")
+    page = browser.open(blank.as_uri(), width=700, height=400)
+    state = json.dumps(GraphView(customer_result(), height=300)._state())
+    source = json.dumps(BUNDLE.read_text(encoding="utf-8"))
+    count = page.evaluate(
+        f"(async () => {{ const url = URL.createObjectURL(new Blob([{source}], {{type: 'text/javascript'}}));"
+        " const mod = await import(url);"
+        f" const model = mod.localModel({state}); const el = document.getElementById('w');"
+        " const cleanup = mod.default.render({model, el});"
+        " await new Promise(r => setTimeout(r, 300));"
+        " const n = el.dataset.nodeCount; cleanup(); return [typeof cleanup, n]; })()")
+    assert count == ["function", "6"]
+    assert page.errors() == []
+
+
+def test_exported_html_notebook_falls_back_to_the_static_view(browser: Chromium, tmp_path: Path) -> None:
+    """A notebook exported to HTML without widget state shows the self-contained rendering."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nbconvert = pytest.importorskip("nbconvert")
+    pytest.importorskip("anywidget")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import networkx as nx\nfrom graph_olap.widget import GraphView\n"
+        "GraphView(nx.karate_club_graph(), color_by='club', size_by='degree', height=400)")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert "application/vnd.jupyter.widget-view+json" in nb.cells[0].outputs[0]["data"]
+    # As JupyterLab saves notebooks by default: outputs, no widget state. (With saved widget
+    # state, nbconvert's page loads the widget manager from a CDN instead.)
+    nb.metadata.pop("widgets", None)
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    exported = tmp_path / "exported.html"
+    exported.write_text(body, encoding="utf-8")
+    page = browser.open(exported.as_uri(), width=1000, height=700)
+    page.wait_for(f"{ROOT} && {ROOT}.dataset.rendered === '1'", timeout=60)
+    assert page.evaluate(f"[{ROOT}.dataset.nodeCount, {ROOT}.dataset.edgeCount]") == ["34", "78"]
+    save(page, "exported-notebook")
