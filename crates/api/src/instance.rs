@@ -63,6 +63,10 @@ pub struct InstanceBootstrap {
     /// Pre-staged snapshot (any file names, no manifest, no counts).
     #[serde(default)]
     pub prestaged: bool,
+    /// For a pre-staged snapshot: how long to wait, in seconds, until every node label's
+    /// directory holds a file before failing with `DATA_LOAD_ERROR` (API.md §4.11).
+    #[serde(default = "prestaged_wait_default")]
+    pub prestaged_wait_seconds: u64,
     /// Node definitions of the snapshot's mapping version.
     pub node_definitions: Vec<NodeDefinition>,
     /// Edge definitions of the snapshot's mapping version.
@@ -93,6 +97,10 @@ pub struct InstanceBootstrap {
 
 fn one() -> u32 {
     1
+}
+
+fn prestaged_wait_default() -> u64 {
+    300
 }
 
 /// Graph statistics reported with `running` and stored on the instance (§3.8).

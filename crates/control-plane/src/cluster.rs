@@ -141,8 +141,8 @@ async fn probe_compute(state: &AppState) -> ComponentHealth {
 
 /// Lists the first entry under the snapshot root: proves the store is reachable and readable.
 async fn list_snapshot_root(root: &str) -> Result<(), String> {
-    let (store, prefix) = graph_olap_export::storage::open_store(root, &Default::default())
-        .map_err(|e| e.to_string())?;
+    let (store, prefix) =
+        graph_olap_storage::open_store(root, &Default::default()).map_err(|e| e.to_string())?;
     match store.list(Some(&prefix)).next().await {
         None | Some(Ok(_)) => Ok(()),
         Some(Err(e)) => Err(e.to_string()),

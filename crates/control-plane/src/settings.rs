@@ -52,6 +52,9 @@ pub struct Settings {
     pub schema_catalogs: Option<Vec<String>>,
     /// Whether `placeholder` SQL marks a pre-staged definition (§4.11).
     pub prestaged_snapshots: bool,
+    /// How long an instance of a pre-staged snapshot waits for every node label's files before
+    /// failing with `DATA_LOAD_ERROR` (§4.11, `GRAPH_OLAP_PRESTAGED_WAIT_SECONDS`, default 300).
+    pub prestaged_wait: std::time::Duration,
     /// How long a stopping unit gets between SIGTERM (or delete) and a forced stop.
     pub stop_grace: std::time::Duration,
     /// An instance still `starting` after this long fails with `STARTUP_TIMEOUT` (§4.3).
@@ -106,6 +109,12 @@ pub fn apply_timing(
                 .job_intervals
                 .insert(job.to_string(), std::time::Duration::from_secs(seconds));
         }
+    }
+    if let Some(value) =
+        lookup("GRAPH_OLAP_PRESTAGED_WAIT_SECONDS").filter(|v| !v.trim().is_empty())
+    {
+        let seconds: u64 = value.trim().parse().ok().filter(|s| *s <= 86_400).ok_or_else(|| format!("GRAPH_OLAP_PRESTAGED_WAIT_SECONDS must be a whole number of seconds from 0 to 86400, not '{value}'"))?;
+        settings.prestaged_wait = std::time::Duration::from_secs(seconds);
     }
     for (name, slot) in [
         (
@@ -187,6 +196,7 @@ impl Settings {
             metrics_public: false,
             schema_catalogs: None,
             prestaged_snapshots: true,
+            prestaged_wait: std::time::Duration::from_secs(300),
             stop_grace: std::time::Duration::from_secs(20),
             startup_timeout: std::time::Duration::from_secs(15 * 60),
             instance_retention: std::time::Duration::from_secs(7 * 24 * 3600),
@@ -298,9 +308,11 @@ mod tests {
         let set = |name: &str| match name {
             "GRAPH_OLAP_RECONCILIATION_INTERVAL_SECONDS" => Some("2".to_string()),
             "GRAPH_OLAP_STOP_TIMEOUT" => Some("PT5S".to_string()),
+            "GRAPH_OLAP_PRESTAGED_WAIT_SECONDS" => Some("7".to_string()),
             _ => None,
         };
         apply_timing(&mut settings, set).unwrap();
+        assert_eq!(settings.prestaged_wait, std::time::Duration::from_secs(7));
         assert_eq!(
             settings.job_intervals.get("reconciliation"),
             Some(&std::time::Duration::from_secs(2))
@@ -311,6 +323,7 @@ mod tests {
             ("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "0"),
             ("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "soon"),
             ("GRAPH_OLAP_INSTANCE_RETENTION", "7 days"),
+            ("GRAPH_OLAP_PRESTAGED_WAIT_SECONDS", "-1"),
         ] {
             let err = apply_timing(&mut settings, |n| (n == name).then(|| value.to_string()))
                 .unwrap_err();

@@ -519,29 +519,21 @@ pub async fn finalise_if_complete(
 }
 
 async fn write_manifest(storage_path: &str, manifest: &SnapshotManifest) -> ApiResult<()> {
-    let body =
-        serde_json::to_vec_pretty(manifest).map_err(|e| ApiError::internal(e.to_string()))?;
-    let (store, prefix) = graph_olap_export::storage::open_store(storage_path, &Default::default())
-        .map_err(|e| {
-            ApiError::unavailable("object_store", format!("cannot open {storage_path}: {e}"))
-        })?;
-    let path = prefix.clone().join("_manifest.json");
-    object_store::ObjectStoreExt::put(store.as_ref(), &path, body.into())
+    graph_olap_storage::write_manifest(storage_path, manifest)
         .await
         .map_err(|e| {
             ApiError::unavailable(
                 "object_store",
                 format!("cannot write the manifest of {storage_path}: {e}"),
             )
-        })?;
-    Ok(())
+        })
 }
 
 /// Removes every object under a snapshot's storage path (file deletion after a delete).
 pub async fn delete_files(storage_path: &str) -> Result<usize, String> {
-    let (store, prefix) = graph_olap_export::storage::open_store(storage_path, &Default::default())
+    let (store, prefix) = graph_olap_storage::open_store(storage_path, &Default::default())
         .map_err(|e| e.to_string())?;
-    graph_olap_export::storage::clear_prefix(&store, &prefix)
+    graph_olap_storage::clear_prefix(&store, &prefix)
         .await
         .map_err(|e| e.to_string())
 }

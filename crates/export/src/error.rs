@@ -112,6 +112,15 @@ impl ExportError {
     }
 }
 
+impl From<graph_olap_storage::StorageError> for ExportError {
+    fn from(e: graph_olap_storage::StorageError) -> Self {
+        match e {
+            graph_olap_storage::StorageError::Store(inner) => ExportError::Storage(inner),
+            other => ExportError::StorageConfig(other.to_string()),
+        }
+    }
+}
+
 impl From<parquet::errors::ParquetError> for ExportError {
     fn from(e: parquet::errors::ParquetError) -> Self {
         match e {

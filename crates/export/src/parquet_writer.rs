@@ -38,7 +38,7 @@ use tokio::task::JoinSet;
 
 use crate::ExportError;
 use crate::quality::{Checker, Checks};
-use crate::storage::delete_quietly;
+use graph_olap_storage::delete_quietly;
 
 /// Rows per row group by default: a multiple of the engines' vector size that loads in parallel well.
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 122_880;

@@ -33,7 +33,7 @@ use parquet::errors::ParquetError;
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 
 use crate::ExportError;
-use crate::storage::StoreResolver;
+use graph_olap_storage::StoreResolver;
 
 /// Examples kept per job.
 const MAX_EXAMPLES: usize = 5;

@@ -25,7 +25,7 @@ use crate::parquet_writer::{
     Progress, TableOutput, WriterOptions, check_result_schema, remove_files, write_table_checked,
 };
 use crate::quality::{Checks, load_endpoints};
-use crate::storage::{StorageOptions, StoreResolver, clear_prefix};
+use graph_olap_storage::{StorageOptions, StoreResolver, clear_prefix};
 
 /// Everything a worker needs.
 #[derive(Clone)]
@@ -321,7 +321,7 @@ impl Worker {
     async fn execute_inner(&self, job: &ClaimedJob, mut stop: watch::Receiver<bool>) -> JobOutcome {
         let (store, prefix) = match self.inner.stores.resolve(job.output_uri()) {
             Ok(resolved) => resolved,
-            Err(e) => return self.report_failure(job, &e).await,
+            Err(e) => return self.report_failure(job, &ExportError::from(e)).await,
         };
         let progress = Arc::new(Progress::default());
         let query_id = Arc::new(Mutex::new(None::<String>));

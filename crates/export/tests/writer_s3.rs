@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use graph_olap_api::export::{ColumnRole, JobColumn, WorkerErrorCode};
 use graph_olap_api::{PropertyType, ScalarType};
 use graph_olap_export::parquet_writer::{MIN_UPLOAD_PART_BYTES, output_schema};
-use graph_olap_export::storage::clear_prefix;
+use graph_olap_storage::clear_prefix;
 use graph_olap_export::{
     ExportError, Progress, StorageOptions, WriterOptions, open_store, write_table,
 };

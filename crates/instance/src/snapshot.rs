@@ -1,19 +1,18 @@
 //! Fetching a snapshot from the object store into the instance's data directory, verifying it
 //! against its manifest.
 //!
-//! Owns: URL → object store resolution (through `object_store`'s URL parsing: `file://` always,
-//! `s3://`, `gs://`, `az://` when the crate's cloud features are enabled, credentials from the
-//! environment), the per-table file lists (from `_manifest.json`, or by listing
-//! `nodes/{label}/` and `edges/{type}/` for pre-staged snapshots), streaming downloads, and the
-//! checks documented on [`SnapshotManifest`]. Does not own: loading the files into the engine.
+//! Owns: the per-table file lists (from `_manifest.json`, or by listing `nodes/{label}/` and
+//! `edges/{type}/` for pre-staged snapshots, after waiting for them to arrive), streaming
+//! downloads, and the checks documented on [`SnapshotManifest`]. Does not own: storage URLs,
+//! opening stores and reading the manifest (`graph-olap-storage`), nor loading the files into the
+//! engine.
 
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use graph_olap_api::instance::{
-    InstanceBootstrap, MANIFEST_SCHEMA_VERSION, ManifestFile, SnapshotManifest,
-};
+use graph_olap_api::instance::{InstanceBootstrap, ManifestFile, SnapshotManifest};
 use graph_olap_engine::{EdgeLoad, NodeLoad};
+use graph_olap_storage::{StorageError, child, list_relative, open_store, read_manifest};
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use sha2::{Digest, Sha256};
@@ -36,9 +35,31 @@ pub enum SnapshotError {
         /// What differs.
         message: String,
     },
+    /// A pre-staged snapshot's files did not all arrive within the wait (API.md §4.11).
+    #[error(
+        "pre-staged snapshot incomplete after waiting {waited_seconds} s: no files under {missing} of {storage_path}; upload the Parquet files there and start a new instance"
+    )]
+    NotStaged {
+        /// The snapshot's storage prefix.
+        storage_path: String,
+        /// The node label directories still empty, e.g. `nodes/Customer/`.
+        missing: String,
+        /// How long the instance waited.
+        waited_seconds: u64,
+    },
     /// Local disk.
     #[error("local file: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<StorageError> for SnapshotError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Manifest(message) => SnapshotError::Manifest(message),
+            StorageError::Config(message) => SnapshotError::Storage(message),
+            StorageError::Store(inner) => SnapshotError::Storage(inner.to_string()),
+        }
+    }
 }
 
 /// The snapshot on local disk, ready for [`graph_olap_engine::GraphEngine::load`].
@@ -54,50 +75,9 @@ pub struct LocalSnapshot {
     pub files: usize,
 }
 
-fn store_for(url_text: &str) -> Result<(Box<dyn ObjectStore>, StorePath), SnapshotError> {
-    let url = reqwest::Url::parse(url_text)
-        .map_err(|e| SnapshotError::Storage(format!("{url_text}: {e}")))?;
-    object_store::parse_url_opts(&url, std::env::vars())
-        .map_err(|e| SnapshotError::Storage(format!("{url_text}: {e}")))
-}
-
-fn child(base: &StorePath, relative: &str) -> StorePath {
-    let mut path = base.clone();
-    for part in relative.split('/').filter(|p| !p.is_empty()) {
-        path = path.join(part);
-    }
-    path
-}
-
 struct Planned {
     relative: String,
     expected: Option<ManifestFile>,
-}
-
-async fn list_files(
-    store: &dyn ObjectStore,
-    base: &StorePath,
-    prefix: &str,
-) -> Result<Vec<Planned>, SnapshotError> {
-    let dir = child(base, prefix);
-    let mut stream = store.list(Some(&dir));
-    let mut out = Vec::new();
-    while let Some(item) = stream.next().await {
-        let meta = item.map_err(|e| SnapshotError::Storage(e.to_string()))?;
-        let full = meta.location.to_string();
-        let base_text = base.to_string();
-        let relative = full
-            .strip_prefix(&base_text)
-            .unwrap_or(&full)
-            .trim_start_matches('/')
-            .to_string();
-        out.push(Planned {
-            relative,
-            expected: None,
-        });
-    }
-    out.sort_by(|a, b| a.relative.cmp(&b.relative));
-    Ok(out)
 }
 
 async fn download(
@@ -161,24 +141,39 @@ fn parquet_rows(path: &Path) -> Result<u64, String> {
     Ok(u64::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0))
 }
 
-async fn read_manifest(manifest_url: &str) -> Result<SnapshotManifest, SnapshotError> {
-    let (store, path) = store_for(manifest_url)?;
-    let bytes = store
-        .get(&path)
-        .await
-        .map_err(|e| SnapshotError::Manifest(format!("cannot read {manifest_url}: {e}")))?
-        .bytes()
-        .await
-        .map_err(|e| SnapshotError::Manifest(e.to_string()))?;
-    let manifest: SnapshotManifest = serde_json::from_slice(&bytes)
-        .map_err(|e| SnapshotError::Manifest(format!("invalid JSON: {e}")))?;
-    if manifest.schema_version != MANIFEST_SCHEMA_VERSION {
-        return Err(SnapshotError::Manifest(format!(
-            "schema_version {} is not supported (expected {MANIFEST_SCHEMA_VERSION})",
-            manifest.schema_version
-        )));
+/// How often a pre-staged snapshot's node directories are listed while waiting for its files.
+const PRESTAGED_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Waits until every node label directory of a pre-staged snapshot holds at least one object, up
+/// to `boot.prestaged_wait_seconds` (API.md §4.11): an instance must not become `running` with an
+/// empty graph because files arrived late.
+async fn wait_for_prestaged(
+    store: &dyn ObjectStore,
+    base: &StorePath,
+    boot: &InstanceBootstrap,
+) -> Result<(), SnapshotError> {
+    let started = std::time::Instant::now();
+    let wait = std::time::Duration::from_secs(boot.prestaged_wait_seconds);
+    loop {
+        let mut missing = Vec::new();
+        for def in &boot.node_definitions {
+            let prefix = format!("nodes/{}/", def.label);
+            if list_relative(store, base, &prefix).await?.is_empty() {
+                missing.push(prefix);
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if started.elapsed() >= wait {
+            return Err(SnapshotError::NotStaged {
+                storage_path: boot.storage_path.clone(),
+                missing: missing.join(", "),
+                waited_seconds: started.elapsed().as_secs(),
+            });
+        }
+        tokio::time::sleep(PRESTAGED_POLL.min(wait.saturating_sub(started.elapsed()))).await;
     }
-    Ok(manifest)
 }
 
 /// Files downloaded at the same time: enough to hide per-request latency of an object store (and
@@ -198,11 +193,14 @@ pub async fn fetch(
     } else {
         format!("{}/", boot.storage_path)
     };
-    let (store, base) = store_for(&root)?;
+    let (store, base) = open_store(&root, &Default::default())?;
     let manifest = match &boot.manifest_path {
         Some(m) => Some(read_manifest(m).await?),
         None => None,
     };
+    if manifest.is_none() && boot.prestaged {
+        wait_for_prestaged(store.as_ref(), &base, boot).await?;
+    }
     let plan_for = |kind: &str, name: &str| -> Result<Option<Vec<Planned>>, SnapshotError> {
         let Some(m) = &manifest else { return Ok(None) };
         let tables = if kind == "nodes" { &m.nodes } else { &m.edges };
@@ -243,7 +241,14 @@ pub async fn fetch(
     for (t, (kind, name)) in tables.iter().enumerate() {
         let files = match plan_for(kind, name)? {
             Some(p) => p,
-            None => list_files(store.as_ref(), &base, &format!("{kind}/{name}/")).await?,
+            None => list_relative(store.as_ref(), &base, &format!("{kind}/{name}/"))
+                .await?
+                .into_iter()
+                .map(|relative| Planned {
+                    relative,
+                    expected: None,
+                })
+                .collect(),
         };
         planned.extend(files.into_iter().map(|p| (t, p)));
     }

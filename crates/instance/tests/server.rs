@@ -883,3 +883,77 @@ async fn a_snapshot_file_that_differs_from_its_manifest_fails_the_startup() {
         "{message}"
     );
 }
+
+/// The generated snapshot as a pre-staged one (no manifest, no counts) whose `Product` files are
+/// moved aside, so they can be "uploaded" later; returns (bootstrap, staged dir, aside dir).
+fn prestaged_without_products(
+    root: &Path,
+    wait_seconds: u64,
+) -> (Value, std::path::PathBuf, std::path::PathBuf) {
+    let mut bootstrap = snapshot(root, false);
+    bootstrap["prestaged"] = json!(true);
+    bootstrap["prestaged_wait_seconds"] = json!(wait_seconds);
+    for absent in ["manifest_path", "node_counts", "edge_counts"] {
+        bootstrap[absent] = Value::Null;
+    }
+    let staged = root.join("snap/nodes/Product");
+    let aside = root.join("Product-not-uploaded-yet");
+    std::fs::rename(&staged, &aside).unwrap();
+    (bootstrap, staged, aside)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prestaged_snapshot_whose_files_never_arrive_fails_instead_of_running_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bootstrap, _, _) = prestaged_without_products(dir.path(), 1);
+    let message = data_load_failure(bootstrap, dir.path()).await;
+    assert!(
+        message.contains("nodes/Product/") && !message.contains("nodes/Customer/"),
+        "{message}"
+    );
+    assert!(message.contains("pre-staged"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prestaged_snapshot_waits_for_files_uploaded_late_then_loads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bootstrap, staged, aside) = prestaged_without_products(dir.path(), 60);
+    let (cp_url, stub) = start_stub(bootstrap).await;
+    stub.release.notify_one();
+    let server = graph_olap_instance::start(config(cp_url, &dir.path().join("data")))
+        .await
+        .unwrap();
+    // Still waiting (not running, not failed) a while after the bootstrap was served.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        matches!(server.state.phase(), Phase::Loading),
+        "{:?}",
+        server.state.phase()
+    );
+    std::fs::rename(&aside, &staged).unwrap();
+    let state = Arc::clone(&server.state);
+    wait_until(|| matches!(state.phase(), Phase::Running | Phase::Failed)).await;
+    assert_eq!(server.state.phase(), Phase::Running);
+    let recorded = Arc::clone(&stub.recorded);
+    wait_until(|| {
+        recorded
+            .lock()
+            .unwrap()
+            .statuses
+            .iter()
+            .any(|s| s["status"] == "running")
+    })
+    .await;
+    {
+        let r = stub.recorded.lock().unwrap();
+        let running = r
+            .statuses
+            .iter()
+            .find(|s| s["status"] == "running")
+            .unwrap();
+        assert_eq!(running["graph_stats"]["node_counts"]["Product"], 2);
+        assert_eq!(running["graph_stats"]["edge_count"], 3);
+    }
+    server.state.request_shutdown();
+    server.handle.await.unwrap().unwrap();
+}

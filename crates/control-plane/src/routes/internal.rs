@@ -278,6 +278,7 @@ pub async fn bootstrap(
         mapping_version: row.mapping_version,
         storage_path: snapshot.storage_path.clone(),
         prestaged: snapshot.prestaged,
+        prestaged_wait_seconds: state.settings.prestaged_wait.as_secs(),
         node_definitions: version.node_definitions,
         edge_definitions: version.edge_definitions,
         node_counts: if snapshot.prestaged {
@@ -290,8 +291,13 @@ pub async fn bootstrap(
         } else {
             to_u64(snapshot.edge_counts)
         },
-        manifest_path: (!snapshot.prestaged)
-            .then(|| format!("{}_manifest.json", snapshot.storage_path)),
+        manifest_path: (!snapshot.prestaged).then(|| {
+            format!(
+                "{}{}",
+                snapshot.storage_path,
+                graph_olap_storage::MANIFEST_FILE
+            )
+        }),
         cpu_cores: row.cpu_cores as u32,
         memory_gb: row.memory_gb.map(|m| m as u32),
         query_defaults: QueryDefaults::default(),

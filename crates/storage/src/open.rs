@@ -1,4 +1,4 @@
-//! Opening an object store from a storage URL, and clearing a prefix in it.
+//! Opening an object store from a storage URL.
 //!
 //! Owns the URL syntax of storage locations:
 //!
@@ -17,15 +17,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
 
-use crate::ExportError;
+use crate::StorageError;
 
 /// Extra `object_store` configuration keys (e.g. `aws_endpoint_url`, `aws_allow_http`,
 /// `google_service_account`, `azure_storage_account_name`), applied over the environment to the
@@ -66,10 +65,10 @@ pub struct Location {
 
 impl Location {
     /// Parses a storage URL or plain path (see the module docs).
-    pub fn parse(url: &str) -> Result<Location, ExportError> {
+    pub fn parse(url: &str) -> Result<Location, StorageError> {
         let url = url.trim();
         if url.is_empty() {
-            return Err(ExportError::StorageConfig("empty storage location".into()));
+            return Err(StorageError::Config("empty storage location".into()));
         }
         let Some((scheme, rest)) = url.split_once("://") else {
             return local_location(url);
@@ -81,7 +80,7 @@ impl Location {
             "gs" => "gs",
             "az" | "azure" | "abfs" | "abfss" => "az",
             other => {
-                return Err(ExportError::StorageConfig(format!(
+                return Err(StorageError::Config(format!(
                     "unsupported storage scheme '{other}': use file://, s3://, gs://, az:// or abfs://"
                 )));
             }
@@ -94,7 +93,7 @@ impl Location {
             _ => (authority.to_string(), None),
         };
         if bucket.is_empty() {
-            return Err(ExportError::StorageConfig(format!(
+            return Err(StorageError::Config(format!(
                 "'{url}' names no bucket or container"
             )));
         }
@@ -117,19 +116,17 @@ impl Location {
     }
 }
 
-fn local_location(path: &str) -> Result<Location, ExportError> {
+fn local_location(path: &str) -> Result<Location, StorageError> {
     let path = std::path::Path::new(path);
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir()
-            .map_err(|e| {
-                ExportError::StorageConfig(format!("cannot resolve '{}': {e}", path.display()))
-            })?
+            .map_err(|e| StorageError::Config(format!("cannot resolve '{}': {e}", path.display())))?
             .join(path)
     };
     let prefix = Path::from_absolute_path(&absolute)
-        .map_err(|e| ExportError::StorageConfig(format!("'{}': {e}", absolute.display())))?;
+        .map_err(|e| StorageError::Config(format!("'{}': {e}", absolute.display())))?;
     Ok(Location {
         scheme: "file",
         bucket: String::new(),
@@ -138,16 +135,16 @@ fn local_location(path: &str) -> Result<Location, ExportError> {
     })
 }
 
-fn parse_prefix(path: &str) -> Result<Path, ExportError> {
+fn parse_prefix(path: &str) -> Result<Path, StorageError> {
     Path::parse(path)
-        .map_err(|e| ExportError::StorageConfig(format!("invalid storage prefix '{path}': {e}")))
+        .map_err(|e| StorageError::Config(format!("invalid storage prefix '{path}': {e}")))
 }
 
 /// Opens the store a URL points into and returns it with the prefix inside it.
 pub fn open_store(
     url: &str,
     options: &StorageOptions,
-) -> Result<(Arc<dyn ObjectStore>, Path), ExportError> {
+) -> Result<(Arc<dyn ObjectStore>, Path), StorageError> {
     let location = Location::parse(url)?;
     let store = build_store(&location, options)?;
     Ok((store, location.prefix))
@@ -156,8 +153,8 @@ pub fn open_store(
 fn build_store(
     location: &Location,
     options: &StorageOptions,
-) -> Result<Arc<dyn ObjectStore>, ExportError> {
-    let config_error = |e: object_store::Error| ExportError::StorageConfig(e.to_string());
+) -> Result<Arc<dyn ObjectStore>, StorageError> {
+    let config_error = |e: object_store::Error| StorageError::Config(e.to_string());
     Ok(match location.scheme {
         // Empty directories are left behind on delete: cleaning them up could walk above the root.
         "file" => Arc::new(LocalFileSystem::new()),
@@ -228,7 +225,7 @@ impl StoreResolver {
     }
 
     /// The store and prefix of `url`, opening the store on first use.
-    pub fn resolve(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, Path), ExportError> {
+    pub fn resolve(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, Path), StorageError> {
         let location = Location::parse(url)?;
         let key = location.store_key();
         let mut stores = self
@@ -244,39 +241,6 @@ impl StoreResolver {
             }
         };
         Ok((store, location.prefix))
-    }
-}
-
-/// Deletes every object under `prefix` (a previous attempt's files); returns how many.
-pub async fn clear_prefix(
-    store: &Arc<dyn ObjectStore>,
-    prefix: &Path,
-) -> Result<usize, ExportError> {
-    let locations: Vec<Path> = store
-        .list(Some(prefix))
-        .map_ok(|meta| meta.location)
-        .try_collect()
-        .await?;
-    let count = locations.len();
-    let mut deletions =
-        store.delete_stream(futures::stream::iter(locations.into_iter().map(Ok)).boxed());
-    while let Some(result) = deletions.next().await {
-        match result {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(count)
-}
-
-/// Deletes one object, treating "already gone" as success.
-pub async fn delete_quietly(
-    store: &Arc<dyn ObjectStore>,
-    location: &Path,
-) -> Result<(), ExportError> {
-    match store.delete(location).await {
-        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
     }
 }
 
