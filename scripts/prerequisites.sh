@@ -2,13 +2,14 @@
 # scripts/up) and by scripts/test.
 #
 #   ensure_tools build        # what building the workspace needs (C++ engine: cmake, a C++ compiler)
-#   ensure_tools build test   # ... and what the test suites need on top
+#   ensure_tools build test   # ... and what the test suites need on top (chromium renders the
+#                             # SDK's graph view in the browser tests)
 #
 # Each entry is COMMAND:DEBIAN-PACKAGE. Missing commands are installed with apt-get (as root, or
 # through sudo); where that is impossible the script stops with one message naming what to install.
 
 GRAPH_OLAP_PREREQ_build=(cmake:cmake ccache:ccache c++:g++ make:make)
-GRAPH_OLAP_PREREQ_test=(psql:postgresql-client)
+GRAPH_OLAP_PREREQ_test=(psql:postgresql-client chromium:chromium)
 
 ensure_tools() {
   local group entry missing_cmds=() missing_pkgs=()
