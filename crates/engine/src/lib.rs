@@ -18,16 +18,18 @@
 //! the original platform design names; `kuzu` 0.11.3 is the frozen upstream (no further fixes);
 //! LadybugDB's `lbug` needs GCC 13 (C++20 `<format>`), which the build machines do not have.
 //!
-//! # Read-only enforcement
+//! # Read-only enforcement and dialect
 //!
-//! Two independent lines of defence. (1) [`cypher::check_read_only`] lexes the text properly
-//! (string literals and escapes, comments, backticked identifiers), refuses more than one
-//! statement, and refuses updating/administrative clauses found on *tokens* with their line and
-//! column. (2) Every user statement runs inside `BEGIN TRANSACTION READ ONLY`, in which the engine
-//! itself refuses writes; since the gate refuses `BEGIN`/`COMMIT`/`ROLLBACK` and multiple
-//! statements, user text can neither end nor escape that transaction. (The engine's prepared
-//! statement has an `isReadOnly` flag internally, but `ryugraph` 25.9.2 does not expose it; the
-//! read-only transaction is the check that uses it.)
+//! Two independent lines of defence. (1) [`dialect::prepare`] parses every user statement with
+//! `graph-olap-cypher` (a real openCypher parser), refuses more than one statement, `PROFILE`,
+//! and — on the syntax tree, subqueries and `UNION` branches included — every updating,
+//! schema, administrative or transaction clause with its line and column, then translates the
+//! analyst's Neo4j-flavoured Cypher into the engine's dialect; the engine only ever sees the
+//! translated text. (2) Every user statement runs inside `BEGIN TRANSACTION READ ONLY`, in which
+//! the engine itself refuses writes; since the gate refuses `BEGIN`/`COMMIT`/`ROLLBACK` and
+//! multiple statements, user text can neither end nor escape that transaction. (The engine's
+//! prepared statement has an `isReadOnly` flag internally, but `ryugraph` 25.9.2 does not expose
+//! it; the read-only transaction is the check that uses it.)
 //!
 //! # Building
 //!
@@ -46,6 +48,7 @@
 //! `id(n)`/`id(r)` return the same integers.
 
 pub mod cypher;
+pub mod dialect;
 pub mod model;
 pub mod ryu;
 pub mod value;

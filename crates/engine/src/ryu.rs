@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use graph_olap_api::{EdgeDefinition, NodeDefinition, PropertyType, ScalarType};
 use ryugraph::{Connection, Database, LogicalType, SystemConfig, Value};
 
-use crate::cypher::{self, GateError};
 use crate::model::{
     CancelToken, EdgeList, EdgeLoad, EdgeTableSchema, EngineError, FailureReason, GraphEngine,
     GraphSchema, LabelRange, LoadEvent, LoadReport, NodeLoad, NodeTableSchema, QueryError,
@@ -112,6 +111,9 @@ struct Inner {
     catalog: RwLock<Catalog>,
     dir: PathBuf,
 }
+
+/// The engine's default bound on variable-length paths (`var_length_extend_max_depth`).
+const DEFAULT_MAX_PATH_LENGTH: u64 = 30;
 
 /// A Ryugraph database in a directory, served by a pool of connections. Cheap to clone.
 #[derive(Clone)]
@@ -466,51 +468,6 @@ fn classify_failure(message: &str, query: &str) -> QueryError {
     }
 }
 
-fn gate_error(e: GateError) -> QueryError {
-    match e {
-        GateError::Syntax(lex) => QueryError {
-            message: lex.to_string(),
-            kind: QueryErrorKind::Syntax {
-                line: Some(lex.line),
-                column: Some(lex.column),
-                snippet: None,
-            },
-        },
-        GateError::Empty => QueryError {
-            message: "The query is empty".into(),
-            kind: QueryErrorKind::Syntax {
-                line: Some(1),
-                column: Some(1),
-                snippet: None,
-            },
-        },
-        GateError::MultipleStatements => QueryError {
-            message: "Only one statement per request is supported".into(),
-            kind: QueryErrorKind::Unsupported {
-                feature: "multiple_statements".into(),
-            },
-        },
-        GateError::Unsupported { feature } => QueryError {
-            message: format!("{} is not supported", feature.to_uppercase()),
-            kind: QueryErrorKind::Unsupported { feature },
-        },
-        GateError::ReadOnlyViolation {
-            clause,
-            line,
-            column,
-        } => QueryError {
-            message: format!(
-                "{clause} is not allowed: the graph is read-only (line {line}, column {column})"
-            ),
-            kind: QueryErrorKind::ReadOnlyViolation {
-                clause,
-                line,
-                column,
-            },
-        },
-    }
-}
-
 fn run(conn: &Connection<'_>, statement: &str) -> Result<Vec<Vec<Value>>, String> {
     let result = conn.query(statement).map_err(engine_err)?;
     Ok(result.collect())
@@ -774,17 +731,48 @@ impl RyuEngine {
             .unwrap_or_default()
     }
 
+    /// The catalogue as the Cypher translator needs it: every label and relationship type with
+    /// its property names and types (written-back algorithm properties included).
+    fn cypher_schema(&self) -> graph_olap_cypher::Schema {
+        let Ok(c) = self.inner.catalog.read() else {
+            return graph_olap_cypher::Schema::default();
+        };
+        let mut schema = graph_olap_cypher::Schema::default();
+        for n in &c.nodes {
+            let table = schema.nodes.entry(n.label.clone()).or_default();
+            for p in std::iter::once(&n.primary_key).chain(&n.properties) {
+                table.properties.insert(p.name.clone(), p.ty.to_string());
+            }
+            for (name, ty) in c.algorithm_properties.get(&n.label).into_iter().flatten() {
+                table
+                    .properties
+                    .insert(name.clone(), ty.as_str().to_string());
+            }
+        }
+        for e in &c.edges {
+            let table = schema.relationships.entry(e.edge_type.clone()).or_default();
+            for p in &e.properties {
+                table.properties.insert(p.name.clone(), p.ty.to_string());
+            }
+        }
+        schema
+    }
+
     /// Runs a statement in a read-only transaction without the lexical gate. Only for tests that
     /// prove the engine-side line of defence.
     #[doc(hidden)]
     pub fn query_ungated(&self, request: &QueryRequest) -> Result<QueryOutput, QueryError> {
-        self.execute_read_only(request, &CancelToken::new())
+        self.execute_read_only(request, &CancelToken::new(), None)
     }
 
+    /// Runs one statement in a read-only transaction on a pool connection. With
+    /// `max_path_length`, the engine's bound on variable-length paths (30 by default, which
+    /// silently cuts off longer paths) is raised to it for this statement and restored after.
     fn execute_read_only(
         &self,
         request: &QueryRequest,
         cancel: &CancelToken,
+        max_path_length: Option<u64>,
     ) -> Result<QueryOutput, QueryError> {
         let submitted = Instant::now();
         let timeout_ms = u64::try_from(request.timeout.as_millis())
@@ -811,6 +799,12 @@ impl RyuEngine {
         let max_rows = request.max_rows;
         let (tx, rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |conn, slot| {
+            let raised = max_path_length
+                .filter(|&n| n > DEFAULT_MAX_PATH_LENGTH)
+                .is_some_and(|n| {
+                    conn.query(&format!("CALL var_length_extend_max_depth={n}"))
+                        .is_ok()
+                });
             let outcome = run_user_query(
                 conn,
                 UserQuery {
@@ -827,6 +821,11 @@ impl RyuEngine {
                 &cancel_for_job,
                 &ids,
             );
+            if raised {
+                let _ = conn.query(&format!(
+                    "CALL var_length_extend_max_depth={DEFAULT_MAX_PATH_LENGTH}"
+                ));
+            }
             let _ = tx.send(outcome);
         });
         self.inner
@@ -1238,17 +1237,43 @@ impl GraphEngine for RyuEngine {
         request: &QueryRequest,
         cancel: &CancelToken,
     ) -> Result<QueryOutput, QueryError> {
-        let tokens = cypher::check_read_only(&request.query).map_err(gate_error)?;
-        let mut output = self.execute_read_only(request, cancel)?;
-        // Columns are named by the text as written (`count(*)`, not the engine's `COUNT_STAR()`).
-        if let Some(texts) = cypher::return_item_texts(&request.query, &tokens)
-            && texts.len() == output.columns.len()
+        let schema = self.cypher_schema();
+        let statement = crate::dialect::prepare_with_schema(
+            &request.query,
+            graph_olap_cypher::Dialect::Kuzu,
+            &schema,
+        )?;
+        let translated = QueryRequest {
+            query: statement.text.clone(),
+            ..request.clone()
+        };
+        // An unbounded shortest path may be as long as the graph has nodes (Neo4j: unbounded).
+        let max_path_length = statement.unbounded_shortest_path.then(|| {
+            let nodes: u64 = self.node_ranges().iter().map(|r| u64::from(r.count)).sum();
+            nodes.max(1)
+        });
+        let mut output = self.execute_read_only(&translated, cancel, max_path_length)?;
+        if statement.explain {
+            let plan = match output.rows.first().and_then(|r| r.first()) {
+                Some(GraphValue::String(plan)) => plan.clone(),
+                _ => String::new(),
+            };
+            let text = statement
+                .text
+                .strip_prefix("EXPLAIN ")
+                .unwrap_or(&statement.text);
+            output.rows = crate::dialect::explain_rows(text, &plan);
+            output.columns = crate::dialect::EXPLAIN_COLUMNS.map(String::from).to_vec();
+            output.column_types = vec!["STRING".into(), "STRING".into(), "INT64".into()];
+            output.truncated = false;
+            return Ok(output);
+        }
+        // Columns are named by the text as written (`count(*)`, `type(r)`), not by the engine's
+        // spelling of the translated text (`COUNT_STAR()`, `LABEL(r)`).
+        if let Some(names) = statement.columns
+            && names.len() == output.columns.len()
         {
-            for (column, text) in output.columns.iter_mut().zip(texts) {
-                if let Some(text) = text {
-                    *column = text;
-                }
-            }
+            output.columns = names;
         }
         Ok(output)
     }
@@ -1347,8 +1372,10 @@ impl GraphEngine for RyuEngine {
         }
         let ty = column.values.write_type();
         let ids = self.ids();
-        // Per label: does the property need adding, and the value list indexed by offset.
-        let mut plan: Vec<(String, bool, u32, u32)> = Vec::new();
+        // Per label: the property's current type (if an earlier result wrote it), and the value
+        // list indexed by offset. A result of another type replaces the older one whole: the
+        // column is dropped and added again with the new type, in the same transaction.
+        let mut plan: Vec<(String, Option<WriteType>, u32, u32)> = Vec::new();
         {
             let catalog = self
                 .inner
@@ -1380,15 +1407,6 @@ impl GraphEngine for RyuEngine {
                         .find(|(p, _)| p == &column.property)
                         .map(|(_, t)| *t)
                 });
-                if let Some(t) = existing
-                    && t != ty
-                {
-                    return Err(wb_err(format!(
-                        "{} already exists on {label} with type {}",
-                        column.property,
-                        t.as_str()
-                    )));
-                }
                 let range = ids
                     .labels
                     .iter()
@@ -1397,12 +1415,7 @@ impl GraphEngine for RyuEngine {
                         kind: "label",
                         name: label.clone(),
                     })?;
-                plan.push((
-                    label.clone(),
-                    existing.is_none(),
-                    range.first_id,
-                    range.count,
-                ));
+                plan.push((label.clone(), existing, range.first_id, range.count));
             }
         }
         let mut lists: Vec<Vec<Value>> = Vec::new();
@@ -1439,10 +1452,26 @@ impl GraphEngine for RyuEngine {
         let plan_for_job = plan.clone();
         let null_for_job = null.clone();
         self.on_writer(move |conn| {
+            // ryugraph 25.9.2 crashes when a checkpoint (at the latest when the database closes)
+            // replays committed updates of a column dropped since the previous checkpoint; so a
+            // result replacing one of another type first checkpoints the updates made so far.
+            let replaced: Vec<&String> = plan_for_job
+                .iter()
+                .filter(|(_, existing, _, _)| existing.is_some_and(|old| old != ty))
+                .map(|(label, _, _, _)| label)
+                .collect();
+            if !replaced.is_empty() {
+                conn.query("CHECKPOINT").map_err(engine_err)?;
+                for label in &replaced {
+                    let ddl = format!("ALTER TABLE {} DROP {}", quote_ident(label), quote_ident(&property));
+                    conn.query(&ddl).map_err(engine_err)?;
+                }
+                conn.query("CHECKPOINT").map_err(engine_err)?;
+            }
             conn.query("BEGIN TRANSACTION").map_err(engine_err)?;
             let outcome = (|| {
-                for (((label, add, _, _), values), mask) in plan_for_job.iter().zip(lists).zip(masks) {
-                    if *add {
+                for (((label, existing, _, _), values), mask) in plan_for_job.iter().zip(lists).zip(masks) {
+                    if *existing != Some(ty) {
                         let ddl = format!(
                             "ALTER TABLE {} ADD {} {}",
                             quote_ident(label),
@@ -1495,13 +1524,11 @@ impl GraphEngine for RyuEngine {
             .catalog
             .write()
             .map_err(|_| EngineError::Stopped)?;
-        for (label, add, _, _) in plan {
-            if add {
-                catalog
-                    .algorithm_properties
-                    .entry(label)
-                    .or_default()
-                    .push((column.property.clone(), ty));
+        for (label, _, _, _) in plan {
+            let properties = catalog.algorithm_properties.entry(label).or_default();
+            match properties.iter_mut().find(|(p, _)| p == &column.property) {
+                Some(slot) => slot.1 = ty,
+                None => properties.push((column.property.clone(), ty)),
             }
         }
         Ok(written)

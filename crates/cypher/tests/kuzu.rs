@@ -1,0 +1,522 @@
+//! Translation to Kùzu / ryugraph. Every row of the README compatibility table is one test here
+//! (test names match the table's "test" column).
+
+use graph_olap_cypher::{CypherError, Dialect, Schema, prepare, prepare_with_schema};
+
+fn kuzu(q: &str) -> String {
+    prepare(q, Dialect::Kuzu)
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
+        .text
+}
+
+fn unsupported(q: &str) -> String {
+    match prepare(q, Dialect::Kuzu) {
+        Err(CypherError::Unsupported(u)) => u.construct,
+        other => panic!("{q}: expected Unsupported, got {other:?}"),
+    }
+}
+
+#[test]
+fn native_read_clauses_pass_through() {
+    assert_eq!(
+        kuzu(
+            "MATCH (c:Customer)-[:SHARES_ACCOUNT]->(d) RETURN c.id, count(d) AS shared ORDER BY shared DESC LIMIT 10"
+        ),
+        "MATCH (c:Customer)-[:SHARES_ACCOUNT]->(d) RETURN c.id, count(d) AS shared ORDER BY shared DESC LIMIT 10"
+    );
+    assert_eq!(
+        kuzu("OPTIONAL MATCH (a)-[r:R*1..3]-(b) RETURN a UNION RETURN 1 AS a"),
+        "OPTIONAL MATCH (a)-[r:R*1..3]-(b) RETURN a UNION RETURN 1 AS a"
+    );
+}
+
+#[test]
+fn type_becomes_label() {
+    assert_eq!(
+        kuzu("MATCH ()-[r]->() RETURN type(r), count(*)"),
+        "MATCH ()-[r]->() RETURN label(r), count(*)"
+    );
+}
+
+#[test]
+fn labels_becomes_a_one_element_list() {
+    assert_eq!(
+        kuzu("MATCH (n) RETURN labels(n) AS ls"),
+        "MATCH (n) RETURN [label(n)] AS ls"
+    );
+    assert_eq!(
+        kuzu("MATCH (n) RETURN labels(n)[0] AS label, count(*)"),
+        "MATCH (n) RETURN label(n) AS label, count(*)"
+    );
+}
+
+#[test]
+fn head_last_tail_use_one_based_lists() {
+    // Out of range is null in Neo4j and an error in Kùzu (whose CASE evaluates every branch):
+    // the list itself is nulled where the index is out of range.
+    assert_eq!(
+        kuzu("WITH [1, 2, 3] AS l RETURN head(l), last(l), tail(l)"),
+        "WITH [1, 2, 3] AS l RETURN list_extract(CASE WHEN size(l) >= 1 THEN l END, 1), \
+         list_extract(CASE WHEN size(l) >= 1 THEN l END, -1), list_slice(l, 2, size(l))"
+    );
+}
+
+#[test]
+fn list_index_and_slice_become_one_based() {
+    assert_eq!(
+        kuzu("WITH [1, 2] AS l RETURN l[0], l[-2]"),
+        "WITH [1, 2] AS l RETURN list_extract(CASE WHEN size(l) >= 1 THEN l END, 1), list_extract(CASE WHEN size(l) >= 2 THEN l END, -2)"
+    );
+    assert_eq!(
+        kuzu("WITH [1, 2] AS l RETURN l[$i]"),
+        "WITH [1, 2] AS l RETURN list_extract(CASE WHEN size(list_slice(l, CASE WHEN $i >= 0 THEN $i + 1 ELSE $i END, \
+         CASE WHEN $i >= 0 THEN $i + 1 ELSE $i END)) = 1 THEN l END, CASE WHEN $i >= 0 THEN $i + 1 ELSE $i END)"
+    );
+    assert_eq!(
+        kuzu("WITH [1, 2] AS l RETURN l[1..3], l[..-1]"),
+        "WITH [1, 2] AS l RETURN list_slice(l, 2, 3), list_slice(l, 1, -2)"
+    );
+    assert_eq!(
+        kuzu("MATCH (n) RETURN n['name']"),
+        "MATCH (n) RETURN n.name"
+    );
+}
+
+#[test]
+fn split_becomes_string_split() {
+    assert_eq!(
+        kuzu("RETURN split('a,b', ',') AS parts"),
+        "RETURN string_split('a,b', ',') AS parts"
+    );
+}
+
+#[test]
+fn conversions_become_casts() {
+    assert_eq!(
+        kuzu(
+            "RETURN toInteger(1), toInteger(1.5), toFloat(2), toString(1), toString(true), toBoolean(false)"
+        ),
+        "RETURN 1, CAST(CASE WHEN 1.5 < 0 THEN ceil(1.5) ELSE floor(1.5) END AS INT64), CAST(2 AS DOUBLE), CAST(1 AS STRING), \
+         CASE WHEN true THEN 'true' WHEN NOT true THEN 'false' END, false"
+    );
+    // Strings are checked before the cast (Kùzu's CAST fails on them; Neo4j returns null).
+    assert_eq!(
+        kuzu("RETURN toFloat('x')"),
+        r"RETURN CAST(CASE WHEN regexp_full_match('x', '\\s*[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?\\s*') THEN 'x' END AS DOUBLE)"
+    );
+    assert!(kuzu("RETURN toInteger('1')").contains("regexp_full_match('1', "));
+    assert!(kuzu("RETURN toBoolean('yes')").contains("lower(trim('yes')) = 'true'"));
+}
+
+#[test]
+fn size_is_native_on_strings_and_lists_and_counts_patterns() {
+    assert_eq!(
+        kuzu("MATCH (n) RETURN size(n.name), size([1, 2])"),
+        "MATCH (n) RETURN size(n.name), size([1, 2])"
+    );
+    assert_eq!(
+        kuzu("MATCH (n) RETURN size((n)-->())"),
+        "MATCH (n) RETURN COUNT { MATCH (n)-[]->() }"
+    );
+}
+
+#[test]
+fn label_predicates_become_label_comparisons() {
+    assert_eq!(
+        kuzu("MATCH (n) WHERE n:Person RETURN n"),
+        "MATCH (n) WHERE label(n) = 'Person' RETURN n"
+    );
+    assert_eq!(
+        kuzu("MATCH (n) WHERE n:A|B RETURN n"),
+        "MATCH (n) WHERE label(n) IN ['A', 'B'] RETURN n"
+    );
+    assert_eq!(
+        kuzu("MATCH (n) WHERE NOT n:A RETURN n"),
+        "MATCH (n) WHERE NOT label(n) = 'A' RETURN n"
+    );
+}
+
+#[test]
+fn pattern_label_alternatives_use_kuzu_syntax() {
+    assert_eq!(
+        kuzu("MATCH (n:A|B)-[r:R|S]->(m) RETURN n"),
+        "MATCH (n:A:B)-[r:R|:S]->(m) RETURN n"
+    );
+    assert_eq!(
+        kuzu("MATCH (n:A:B) RETURN n"),
+        "MATCH (n) WHERE label(n) = 'A' AND label(n) = 'B' RETURN n"
+    );
+    assert_eq!(
+        kuzu("MATCH (:!A) RETURN 1"),
+        "MATCH (_gq1) WHERE NOT label(_gq1) = 'A' RETURN 1"
+    );
+}
+
+#[test]
+fn node_pattern_where_moves_to_the_clause() {
+    assert_eq!(
+        kuzu(
+            "MATCH (n:Person WHERE n.age > 30)-[r:KNOWS WHERE r.since < 2020]->(m) WHERE m.x = 1 RETURN n"
+        ),
+        "MATCH (n:Person)-[r:KNOWS]->(m) WHERE m.x = 1 AND n.age > 30 AND r.since < 2020 RETURN n"
+    );
+}
+
+#[test]
+fn bracketless_relationships_get_brackets() {
+    assert_eq!(
+        kuzu("MATCH (a)-->(b)<--(c)--(d) RETURN a"),
+        "MATCH (a)-[]->(b)<-[]-(c)-[]-(d) RETURN a"
+    );
+}
+
+#[test]
+fn element_id_becomes_id() {
+    assert_eq!(
+        kuzu("MATCH (n) RETURN elementId(n)"),
+        "MATCH (n) RETURN CAST(id(n) AS STRING)"
+    );
+}
+
+#[test]
+fn regex_match_is_native() {
+    assert_eq!(
+        kuzu("MATCH (n) WHERE n.name =~ 'A.*' RETURN n"),
+        "MATCH (n) WHERE n.name =~ 'A.*' RETURN n"
+    );
+}
+
+#[test]
+fn coalesce_case_unwind_are_native() {
+    assert_eq!(
+        kuzu(
+            "UNWIND $xs AS x RETURN coalesce(x, 0), CASE WHEN x > 1 THEN 'big' ELSE 'small' END, CASE x WHEN 1 THEN 'one' END"
+        ),
+        "UNWIND $xs AS x RETURN coalesce(x, 0), CASE WHEN x > 1 THEN 'big' ELSE 'small' END, CASE x WHEN 1 THEN 'one' END"
+    );
+}
+
+#[test]
+fn order_skip_limit_take_parameters() {
+    assert_eq!(
+        kuzu("MATCH (n) RETURN n ORDER BY n.x SKIP $s LIMIT $l"),
+        "MATCH (n) RETURN n ORDER BY n.x SKIP $s LIMIT $l"
+    );
+}
+
+#[test]
+fn with_order_by_without_limit_gets_skip_zero() {
+    assert_eq!(
+        kuzu("MATCH (n) WITH n ORDER BY n.x RETURN n.x"),
+        "MATCH (n) WITH n ORDER BY n.x SKIP 0 RETURN n.x"
+    );
+    // Kùzu's collect() of nothing is null, Neo4j's is [].
+    assert_eq!(
+        kuzu("MATCH (n) RETURN collect(n.x)"),
+        "MATCH (n) RETURN coalesce(collect(n.x), [])"
+    );
+}
+
+#[test]
+fn list_comprehensions_become_lambdas() {
+    assert_eq!(
+        kuzu(
+            "RETURN [x IN range(1, 10) WHERE x % 2 = 0 | x * x] AS sq, [x IN [1, 2] WHERE x > 1] AS f, [x IN [1] | x + 1] AS m"
+        ),
+        "RETURN list_transform(list_filter(range(1, 10), x -> x % 2 = 0), x -> x * x) AS sq, list_filter([1, 2], x -> x > 1) AS f, list_transform([1], x -> x + 1) AS m"
+    );
+}
+
+#[test]
+fn quantifiers_are_native_and_reduce_is_seeded() {
+    assert_eq!(
+        kuzu("RETURN all(x IN [1] WHERE x > 0), any(x IN [1] WHERE x > 0)"),
+        "RETURN all(x IN [1] WHERE x > 0), any(x IN [1] WHERE x > 0)"
+    );
+    assert_eq!(
+        kuzu("RETURN reduce(s = 0, x IN [1, 2] | s + x)"),
+        "RETURN list_reduce(list_prepend([1, 2], 0), (s, x) -> s + x)"
+    );
+}
+
+#[test]
+fn exists_and_count_subqueries_become_single_match() {
+    assert_eq!(
+        kuzu("MATCH (a) WHERE EXISTS { (a)-->(b:B) } RETURN a"),
+        "MATCH (a) WHERE EXISTS { MATCH (a)-[]->(b:B) } RETURN a"
+    );
+    assert_eq!(
+        kuzu(
+            "MATCH (a) RETURN COUNT { MATCH (a)-[:R]->(b) MATCH (b)-->(c) WHERE c.x > 1 RETURN c } AS n"
+        ),
+        "MATCH (a) RETURN COUNT { MATCH (a)-[:R]->(b), (b)-[]->(c) WHERE c.x > 1 } AS n"
+    );
+    assert_eq!(
+        kuzu("MATCH (a) WHERE (a)-[:R]->() AND NOT (a)<--() RETURN a"),
+        "MATCH (a) WHERE EXISTS { MATCH (a)-[:R]->() } AND NOT EXISTS { MATCH (a)<-[]-() } RETURN a"
+    );
+    assert_eq!(
+        unsupported("MATCH (a) WHERE EXISTS { MATCH (a)-->(b) WITH b RETURN b } RETURN a"),
+        "EXISTS { … } with clauses other than MATCH … WHERE …"
+    );
+}
+
+#[test]
+fn shortest_paths_use_kuzu_recursive_syntax() {
+    assert_eq!(
+        kuzu("MATCH p = shortestPath((a:A)-[*..5]-(b:B)) RETURN length(p)"),
+        "MATCH p = (a:A)-[* SHORTEST 1..5]-(b:B) RETURN length(p)"
+    );
+    assert_eq!(
+        kuzu("MATCH p = allShortestPaths((a)-[:R*]->(b)) RETURN p"),
+        "MATCH p = (a)-[:R* ALL SHORTEST 1..]->(b) RETURN p"
+    );
+    assert_eq!(
+        unsupported("MATCH p = shortestPath((a)-[*2..5]-(b)) RETURN p"),
+        "shortestPath() with a lower bound other than 1"
+    );
+}
+
+#[test]
+fn renamed_functions() {
+    assert_eq!(
+        kuzu(
+            "MATCH p = (a)-[*1..2]->(b) RETURN toLower(a.s), toUpper(a.s), relationships(p), log(2), 2 ^ 3"
+        ),
+        "MATCH p = (a)-[*1..2]->(b) RETURN lower(a.s), upper(a.s), rels(p), ln(2), pow(2, 3)"
+    );
+    assert_eq!(
+        kuzu("RETURN substring('hello', 1, 3), substring('hello', 2)"),
+        "RETURN substring('hello', 2, 3), substring('hello', 3, size('hello'))"
+    );
+}
+
+#[test]
+fn temporal_functions() {
+    assert_eq!(
+        kuzu(
+            "RETURN date(), datetime(), date('2024-01-31'), datetime('2024-01-31T10:00:00'), date({year: 2024, month: 1, day: 31}), timestamp()"
+        ),
+        "RETURN current_date(), current_timestamp(), date('2024-01-31'), timestamp('2024-01-31T10:00:00'), make_date(2024, 1, 31), to_epoch_ms(current_timestamp())"
+    );
+}
+
+#[test]
+fn legacy_exists_of_a_property() {
+    assert_eq!(
+        kuzu("MATCH (n) WHERE exists(n.name) RETURN n"),
+        "MATCH (n) WHERE n.name IS NOT NULL RETURN n"
+    );
+}
+
+#[test]
+fn map_projection_becomes_a_map() {
+    assert_eq!(
+        kuzu("MATCH (n) RETURN n {.name, score: 1} AS m"),
+        "MATCH (n) RETURN {name: n.name, score: 1} AS m"
+    );
+    assert_eq!(
+        unsupported("MATCH (n) RETURN n {.*}"),
+        "map projection with .*"
+    );
+}
+
+#[test]
+fn reserved_words_are_quoted_for_kuzu() {
+    assert_eq!(
+        kuzu("MATCH (n) RETURN n.x AS end, n.y AS from"),
+        "MATCH (n) RETURN n.x AS `end`, n.y AS `from`"
+    );
+}
+
+#[test]
+fn kuzu_procedures_get_a_return() {
+    assert_eq!(kuzu("CALL show_tables()"), "CALL show_tables() RETURN *");
+    assert_eq!(unsupported("CALL db.labels()"), "procedure db.labels");
+}
+
+#[test]
+fn refused_constructs_name_the_closest_form() {
+    for (q, construct) in [
+        (
+            "MATCH (a) CALL { WITH a RETURN 1 AS x } RETURN x",
+            "CALL { … } subquery with clauses other than WITH … MATCH … RETURN (correlated)",
+        ),
+        (
+            "CALL { RETURN 1 AS x UNION RETURN 2 AS x } RETURN x",
+            "CALL { … } subquery with UNION",
+        ),
+        (
+            "UNWIND [1] AS x RETURN [(a)-->(b) | b.name]",
+            "pattern comprehension here",
+        ),
+        ("UNWIND [1, 2] AS x RETURN stDev(x)", "aggregate stDev()"),
+        (
+            "MATCH (a) RETURN COLLECT { MATCH (a)-->(b) RETURN b }",
+            "COLLECT { … } subquery",
+        ),
+        (
+            "MATCH (a) RETURN apoc.coll.sum([1])",
+            "function apoc.coll.sum()",
+        ),
+        ("MATCH (a) RETURN keys(a)", "keys()"),
+        ("MATCH (a)-[r]->() RETURN startNode(r)", "startNode()"),
+        ("RETURN no_such_function(1)", "function no_such_function()"),
+        (
+            "MATCH (a)-[:R*1..2 {x: 1}]->(b) RETURN a",
+            "a property map or WHERE on a variable-length relationship",
+        ),
+        (
+            "MATCH (a $props) RETURN a",
+            "a parameter as a property map in a pattern",
+        ),
+    ] {
+        assert_eq!(unsupported(q), construct, "{q}");
+    }
+    let e = prepare(
+        "MATCH (a)\nCALL { WITH a RETURN 1 AS x } RETURN x",
+        Dialect::Kuzu,
+    )
+    .unwrap_err();
+    assert_eq!((e.span().line, e.span().column), (2, 1));
+    assert!(
+        e.to_string()
+            .contains("OPTIONAL MATCH … WITH a, count(b) AS n"),
+        "{e}"
+    );
+}
+
+#[test]
+fn falkordb_passes_through() {
+    let q = "MATCH (n:A|B)-->(m) WHERE n:C RETURN type(r), labels(n)[0], [x IN l | x]";
+    assert_eq!(
+        prepare(q, Dialect::FalkorDb).unwrap().text,
+        "MATCH (n:A|B)-->(m) WHERE n:C RETURN type(r), labels(n)[0], [x IN l | x]"
+    );
+}
+
+fn schema() -> Schema {
+    Schema::default()
+        .with_node(
+            "Person",
+            [
+                ("id", "STRING"),
+                ("name", "STRING"),
+                ("age", "INT64"),
+                ("pr", "DOUBLE"),
+            ],
+        )
+        .with_node("Account", [("id", "INT64"), ("balance", "DOUBLE")])
+        .with_relationship("KNOWS", [("since", "INT64")])
+        .with_relationship("OWNS", [])
+}
+
+fn kuzu_with_schema(q: &str) -> String {
+    prepare_with_schema(q, Dialect::Kuzu, &schema())
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
+        .text
+}
+
+#[test]
+fn missing_properties_become_null_with_a_schema() {
+    assert_eq!(
+        kuzu_with_schema("MATCH (a:Account) RETURN a.name, a.pr, a.balance"),
+        "MATCH (a:Account) RETURN CAST(null AS STRING), CAST(null AS DOUBLE), a.balance"
+    );
+    assert_eq!(
+        kuzu_with_schema("MATCH (n) RETURN n.pr, n.nosuch"),
+        "MATCH (n) RETURN n.pr, null"
+    );
+    assert_eq!(
+        kuzu_with_schema("MATCH ()-[r:OWNS]->() RETURN r.since"),
+        "MATCH ()-[r:OWNS]->() RETURN CAST(null AS INT64)"
+    );
+    // Shadowing: a list variable named like a node is not a node.
+    assert_eq!(
+        kuzu_with_schema("MATCH (a:Account) RETURN [a IN [{name: 1}] | a.name]"),
+        "MATCH (a:Account) RETURN list_transform([{name: 1}], a -> a.name)"
+    );
+    // WITH keeps what a variable is; without a schema nothing changes.
+    assert_eq!(
+        kuzu_with_schema("MATCH (a:Account) WITH a AS x RETURN x.name"),
+        "MATCH (a:Account) WITH a AS x RETURN CAST(null AS STRING)"
+    );
+    assert_eq!(
+        kuzu("MATCH (a:Account) RETURN a.name"),
+        "MATCH (a:Account) RETURN a.name"
+    );
+}
+
+#[test]
+fn unknown_pattern_properties_match_nothing_with_a_schema() {
+    // Unknown labels stay an engine error (API §1: QUERY_FAILED, "unknown label").
+    assert_eq!(
+        kuzu_with_schema("MATCH (n:Nope) RETURN count(n)"),
+        "MATCH (n:Nope) RETURN count(n)"
+    );
+    assert_eq!(
+        kuzu_with_schema("MATCH (a:Account {name: 'x', id: 1}) RETURN a"),
+        "MATCH (a:Account {id: 1}) WHERE false RETURN a"
+    );
+    assert_eq!(
+        kuzu_with_schema("MATCH ()-[r:OWNS {since: 1}]->() RETURN r"),
+        "MATCH ()-[r:OWNS]->() WHERE false RETURN r"
+    );
+}
+
+#[test]
+fn coalesce_over_mixed_types_compares_strings() {
+    assert_eq!(
+        kuzu_with_schema("MATCH (p:Person) RETURN coalesce(p.age, p.name)"),
+        "MATCH (p:Person) RETURN coalesce(CAST(p.age AS STRING), p.name)"
+    );
+    assert_eq!(
+        kuzu_with_schema("MATCH (p:Person) RETURN coalesce(p.age, 0)"),
+        "MATCH (p:Person) RETURN coalesce(p.age, 0)"
+    );
+}
+
+#[test]
+fn call_subqueries_become_with_chains() {
+    assert_eq!(
+        kuzu(
+            "MATCH (c:City) CALL { MATCH (p:Person) RETURN count(p) AS people } RETURN c.name, people"
+        ),
+        "MATCH (p:Person) WITH count(p) AS people MATCH (c:City) RETURN c.name, people"
+    );
+    assert_eq!(
+        kuzu(
+            "MATCH (p:Person) CALL { WITH p MATCH (p)-[:KNOWS]->(q) RETURN count(*) AS n } RETURN p.name, n"
+        ),
+        "MATCH (p:Person) OPTIONAL MATCH (p)-[_gq1:KNOWS]->(q) WITH p, count(_gq1) AS n RETURN p.name, n"
+    );
+}
+
+#[test]
+fn pattern_comprehensions_become_optional_match_and_collect() {
+    assert_eq!(
+        kuzu("MATCH (p:Person) RETURN p.name, [(p)-[:KNOWS]->(q) | q.name] AS names"),
+        "MATCH (p:Person) OPTIONAL MATCH (p)-[_gq3:KNOWS]->(q) WITH p, coalesce(collect(CASE WHEN _gq3 IS NOT NULL THEN q.name END), []) AS _gq2 \
+         RETURN p.name, _gq2 AS names"
+    );
+    assert_eq!(
+        kuzu("MATCH (p) RETURN size([(p)-->(q) WHERE q.x > 1 | q])"),
+        "MATCH (p) RETURN COUNT { MATCH (p)-[]->(q) WHERE q.x > 1 }"
+    );
+}
+
+#[test]
+fn replace_becomes_an_escaped_regexp_replace() {
+    assert_eq!(
+        kuzu("RETURN replace(s, '.', '$')"),
+        r"RETURN regexp_replace(s, '\\.', '$', 'g')"
+    );
+}
+
+#[test]
+fn yield_where_becomes_with_where() {
+    assert_eq!(
+        kuzu("CALL show_tables() YIELD name, type WHERE type = 'NODE' RETURN name"),
+        "CALL show_tables() WITH name, type WHERE type = 'NODE' RETURN name"
+    );
+}

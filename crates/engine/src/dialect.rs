@@ -1,0 +1,278 @@
+//! From the analyst's Cypher to the statement an engine runs.
+//!
+//! Owns: the order of the steps every user statement goes through before any engine sees it —
+//! parse (`graph-olap-cypher`), one statement only, no `PROFILE`, the read-only gate on the
+//! syntax tree, translation to the engine's dialect — and their mapping onto [`QueryError`]
+//! (`QUERY_SYNTAX_ERROR`, `QUERY_UNSUPPORTED`, `READ_ONLY_VIOLATION` on the wire). Does not own:
+//! the grammar, the gate's rules or the rewrites (the `graph-olap-cypher` crate), nor running the
+//! statement.
+
+use graph_olap_cypher::ast::{ClauseKind, StatementBody, StatementPrefix};
+use graph_olap_cypher::{Dialect, ParseError, Schema};
+
+use crate::value::GraphValue;
+
+use crate::model::{QueryError, QueryErrorKind};
+
+/// A user statement ready for an engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineStatement {
+    /// The text in the engine's dialect (with `EXPLAIN ` in front for an explain request).
+    pub text: String,
+    /// The result column names as the analyst wrote them, when the statement has a final
+    /// `RETURN` without `*` (the engine's own names may differ after translation).
+    pub columns: Option<Vec<String>>,
+    /// `EXPLAIN <query>`: the plan is asked for, nothing runs.
+    pub explain: bool,
+    /// A `shortestPath` / `allShortestPaths` without an upper bound: the engine's own bound on
+    /// path length (30) must be lifted for the statement to mean what it means in Neo4j.
+    pub unbounded_shortest_path: bool,
+}
+
+/// Parses, checks and translates one user statement for `dialect`, without a schema.
+pub fn prepare(source: &str, dialect: Dialect) -> Result<EngineStatement, QueryError> {
+    prepare_with_schema(source, dialect, &Schema::default())
+}
+
+/// Parses, checks and translates one user statement for `dialect` against the graph's
+/// `schema` (a property none of a variable's labels has reads as `null`, as in Neo4j).
+pub fn prepare_with_schema(
+    source: &str,
+    dialect: Dialect,
+    schema: &Schema,
+) -> Result<EngineStatement, QueryError> {
+    let query = graph_olap_cypher::parse(source).map_err(|e| syntax_error(source, &e))?;
+    let statement = match query.statements.as_slice() {
+        [] => {
+            return Err(QueryError {
+                message: "The query is empty".into(),
+                kind: QueryErrorKind::Syntax {
+                    line: Some(1),
+                    column: Some(1),
+                    snippet: None,
+                },
+            });
+        }
+        [one] => one,
+        _ => {
+            return Err(unsupported(
+                "multiple_statements",
+                "Only one statement per request is supported",
+            ));
+        }
+    };
+    if statement.prefix == Some(StatementPrefix::Profile) {
+        return Err(unsupported(
+            "profile",
+            "PROFILE is not supported; use EXPLAIN to see the plan",
+        ));
+    }
+    graph_olap_cypher::check_read_only(&query).map_err(|v| QueryError {
+        message: v.to_string(),
+        kind: QueryErrorKind::ReadOnlyViolation {
+            clause: v.clause,
+            line: v.span.line as usize,
+            column: v.span.column as usize,
+        },
+    })?;
+    let text = graph_olap_cypher::translate_with_schema(&query, dialect, schema)
+        .map_err(|u| unsupported(&u.construct, &u.to_string()))?;
+    let explain = statement.prefix == Some(StatementPrefix::Explain);
+    let columns = if explain {
+        None
+    } else {
+        graph_olap_cypher::return_columns(&query, source)
+    };
+    let unbounded_shortest_path = has_unbounded_shortest_path(&query);
+    Ok(EngineStatement {
+        text,
+        columns,
+        explain,
+        unbounded_shortest_path,
+    })
+}
+
+fn has_unbounded_shortest_path(query: &graph_olap_cypher::Query) -> bool {
+    let mut found = false;
+    for statement in &query.statements {
+        let StatementBody::Query(q) = &statement.body else {
+            continue;
+        };
+        graph_olap_cypher::visit::walk_clauses(q, &mut |c| {
+            if let ClauseKind::Match { patterns, .. } = &c.kind {
+                found |= patterns.iter().any(|p| {
+                    p.shortest.is_some()
+                        && p.element
+                            .chain
+                            .iter()
+                            .any(|(r, _)| r.length.as_ref().is_some_and(|l| l.max.is_none()))
+                });
+            }
+        });
+    }
+    found
+}
+
+/// The columns of an `EXPLAIN` answer (API §10.6).
+pub const EXPLAIN_COLUMNS: [&str; 3] = ["operator", "details", "estimated_rows"];
+
+/// Turns the engine's `EXPLAIN` text (a tree of boxed operators) into `EXPLAIN` rows: first the
+/// statement as the engine runs it (`operator` = `QUERY`, `details` = the translated text), then
+/// one row per operator from the root down, left to right, with the operator's details joined
+/// by `; `. The engine prints no row estimates, so `estimated_rows` is null.
+pub fn explain_rows(translated: &str, plan: &str) -> Vec<Vec<GraphValue>> {
+    let mut rows = vec![vec![
+        GraphValue::String("QUERY".into()),
+        GraphValue::String(translated.to_string()),
+        GraphValue::Null,
+    ]];
+    for lines in plan_boxes(plan) {
+        let mut parts = lines
+            .into_iter()
+            .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '-'));
+        let Some(head) = parts.next() else { continue };
+        let operator = head.split('[').next().unwrap_or(&head).trim().to_string();
+        let mut details: Vec<String> = Vec::new();
+        for line in parts {
+            if line.starts_with("NumOutputTuples") || line.starts_with("ExecutionTime") {
+                continue;
+            }
+            // Continuation lines (a wrapped list of expressions) join the previous detail.
+            match details.last_mut() {
+                Some(last) if !line.contains(": ") => {
+                    last.push_str(", ");
+                    last.push_str(&line);
+                }
+                _ => details.push(line),
+            }
+        }
+        rows.push(vec![
+            GraphValue::String(operator),
+            GraphValue::String(details.join("; ")),
+            GraphValue::Null,
+        ]);
+    }
+    rows
+}
+
+/// The text lines inside each innermost box of a box-drawn plan, boxes ordered top to bottom,
+/// left to right (the root first).
+fn plan_boxes(plan: &str) -> Vec<Vec<String>> {
+    let grid: Vec<Vec<char>> = plan.lines().map(|l| l.chars().collect()).collect();
+    let at = |r: usize, c: usize| grid.get(r).and_then(|l| l.get(c)).copied();
+    let mut boxes = Vec::new();
+    for (r, line) in grid.iter().enumerate() {
+        for (c, &ch) in line.iter().enumerate() {
+            if ch != '┌' {
+                continue;
+            }
+            let Some(right) = (c + 1..line.len()).find(|&x| line[x] == '┐') else {
+                continue;
+            };
+            let mut content = Vec::new();
+            let mut nested = false;
+            let mut row = r + 1;
+            while let Some(left) = at(row, c) {
+                if left == '└' {
+                    break;
+                }
+                let text: String = (c + 1..right).filter_map(|x| at(row, x)).collect();
+                nested |= text.contains('┌') || text.contains('│');
+                content.push(text.trim().to_string());
+                row += 1;
+            }
+            if !nested && !content.iter().any(|l| l == "Physical Plan") {
+                boxes.push(content);
+            }
+        }
+    }
+    boxes
+}
+
+fn unsupported(feature: &str, message: &str) -> QueryError {
+    QueryError {
+        message: message.to_string(),
+        kind: QueryErrorKind::Unsupported {
+            feature: feature.to_string(),
+        },
+    }
+}
+
+fn syntax_error(source: &str, e: &ParseError) -> QueryError {
+    let line = e.span.line as usize;
+    QueryError {
+        message: e.to_string(),
+        kind: QueryErrorKind::Syntax {
+            line: Some(line),
+            column: Some(e.span.column as usize),
+            snippet: source
+                .lines()
+                .nth(line.saturating_sub(1))
+                .map(str::to_string),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(source: &str) -> QueryErrorKind {
+        prepare(source, Dialect::Kuzu).unwrap_err().kind
+    }
+
+    #[test]
+    fn every_refusal_has_its_typed_error() {
+        assert!(matches!(
+            kind("MATCH (n RETURN n"),
+            QueryErrorKind::Syntax { line: Some(1), .. }
+        ));
+        assert!(matches!(kind("  "), QueryErrorKind::Syntax { .. }));
+        assert_eq!(
+            kind("RETURN 1; RETURN 2"),
+            QueryErrorKind::Unsupported {
+                feature: "multiple_statements".into()
+            }
+        );
+        assert_eq!(
+            kind("PROFILE MATCH (n) RETURN n"),
+            QueryErrorKind::Unsupported {
+                feature: "profile".into()
+            }
+        );
+        assert_eq!(
+            kind("MATCH (n)\n  SET n.x = 1"),
+            QueryErrorKind::ReadOnlyViolation {
+                clause: "SET".into(),
+                line: 2,
+                column: 3
+            }
+        );
+        match kind("MATCH (n)\nRETURN n +") {
+            QueryErrorKind::Syntax { line, snippet, .. } => {
+                assert_eq!((line, snippet.as_deref()), (Some(2), Some("RETURN n +")))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn translated_text_keeps_the_analysts_column_names() {
+        let s = prepare(
+            "MATCH (a)-[r]->(b) RETURN type(r), count(*) AS n",
+            Dialect::Kuzu,
+        )
+        .unwrap();
+        assert!(s.text.contains("label(r)"), "{}", s.text);
+        assert_eq!(
+            s.columns,
+            Some(vec!["type(r)".to_string(), "n".to_string()])
+        );
+        assert!(!s.explain);
+        let e = prepare("EXPLAIN MATCH (n) RETURN n", Dialect::Kuzu).unwrap();
+        assert!(
+            e.explain && e.text.starts_with("EXPLAIN ") && e.columns.is_none(),
+            "{e:?}"
+        );
+    }
+}
