@@ -3,14 +3,14 @@
 //!
 //! Owns: the per-table file lists (from `_manifest.json`, or by listing `nodes/{label}/` and
 //! `edges/{type}/` for pre-staged snapshots, after waiting for them to arrive), streaming
-//! downloads, and the checks documented on [`SnapshotManifest`]. Does not own: storage URLs,
-//! opening stores and reading the manifest (`graph-olap-storage`), nor loading the files into the
-//! engine.
+//! downloads, and the checks documented on the manifest's type
+//! ([`graph_olap_api::instance::SnapshotManifest`]). Does not own: storage URLs, opening stores
+//! and reading the manifest (`graph-olap-storage`), nor loading the files into the engine.
 
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use graph_olap_api::instance::{InstanceBootstrap, ManifestFile, SnapshotManifest};
+use graph_olap_api::instance::{InstanceBootstrap, ManifestFile};
 use graph_olap_engine::{EdgeLoad, NodeLoad};
 use graph_olap_storage::{StorageError, child, list_relative, open_store, read_manifest};
 use object_store::path::Path as StorePath;
