@@ -12,6 +12,7 @@ pub mod export;
 pub mod instance;
 pub mod mapping;
 pub mod ops;
+pub mod role;
 pub mod time;
 
 pub use duration::IsoDuration;
@@ -20,3 +21,4 @@ pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, FieldError};
 pub use mapping::{
     EdgeDefinition, NodeDefinition, PrimaryKey, PropertyDef, PropertyType, ScalarType,
 };
+pub use role::Role;

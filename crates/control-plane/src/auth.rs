@@ -23,40 +23,7 @@ use crate::error::ApiError;
 use crate::settings::AuthMode;
 use crate::state::AppState;
 
-/// A user's role. Roles are not hierarchical.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Builds mappings and queries own instances.
-    Analyst,
-    /// Manages users and any resource.
-    Admin,
-    /// Runs the platform: configuration, jobs, metrics.
-    Ops,
-}
-
-impl Role {
-    /// Parses `analyst` | `admin` | `ops`, case-insensitively.
-    pub fn parse(text: &str) -> Option<Role> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "analyst" => Some(Role::Analyst),
-            "admin" => Some(Role::Admin),
-            "ops" => Some(Role::Ops),
-            _ => None,
-        }
-    }
-
-    /// Wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Analyst => "analyst",
-            Role::Admin => "admin",
-            Role::Ops => "ops",
-        }
-    }
-
-    /// All role names, for validation messages.
-    pub const NAMES: &'static [&'static str] = &["analyst", "admin", "ops"];
-}
+pub use graph_olap_api::Role;
 
 /// How the caller authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,36 +19,7 @@ use crate::state::{AppState, CachedIdentity};
 /// How long an introspection answer is reused.
 pub const INTROSPECTION_TTL: Duration = Duration::from_secs(60);
 
-/// Roles of §2.5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Regular user.
-    Analyst,
-    /// Administrator.
-    Admin,
-    /// Operations.
-    Ops,
-}
-
-impl Role {
-    /// Parses a role name (case-insensitive).
-    pub fn parse(text: &str) -> Option<Self> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "analyst" => Some(Role::Analyst),
-            "admin" => Some(Role::Admin),
-            "ops" => Some(Role::Ops),
-            _ => None,
-        }
-    }
-    /// Wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Analyst => "analyst",
-            Role::Admin => "admin",
-            Role::Ops => "ops",
-        }
-    }
-}
+pub use graph_olap_api::Role;
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
