@@ -8,20 +8,29 @@ use sqlx::Executor;
 use crate::db::{Dialect, Store};
 use crate::error::StoreError;
 
-/// One migration: version, file name and SQL per dialect.
+/// One migration: version, file name and its SQL, written once for both dialects with the
+/// placeholders of [`render`].
 struct Migration {
     version: i64,
     name: &'static str,
-    sqlite: &'static str,
-    postgres: &'static str,
+    sql: &'static str,
 }
 
 const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
     name: "0001_core",
-    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
-    postgres: include_str!("../migrations/postgres/0001_core.sql"),
+    sql: include_str!("../migrations/0001_core.sql"),
 }];
+
+/// A migration's SQL for one dialect: `{{ID_PRIMARY_KEY}}` becomes the dialect's
+/// auto-incrementing 64-bit primary key. Everything else is the same SQL on both.
+fn render(sql: &str, dialect: Dialect) -> String {
+    let id_primary_key = match dialect {
+        Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    sql.replace("{{ID_PRIMARY_KEY}}", id_primary_key)
+}
 
 /// The newest schema version this build knows.
 pub const LATEST_VERSION: i64 = 1;
@@ -47,11 +56,8 @@ pub async fn run(store: &Store) -> Result<(), StoreError> {
         .await?;
     let applied = applied.unwrap_or(0);
     for migration in MIGRATIONS.iter().filter(|m| m.version > applied) {
-        let text = match store.dialect() {
-            Dialect::Sqlite => migration.sqlite,
-            Dialect::Postgres => migration.postgres,
-        };
-        sqlx::raw_sql(text)
+        let text = render(migration.sql, store.dialect());
+        sqlx::raw_sql(sqlx::AssertSqlSafe(text))
             .execute(&mut *tx)
             .await
             .map_err(|source| StoreError::Migration {
@@ -86,4 +92,24 @@ pub async fn current_version(store: &Store) -> Result<i64, StoreError> {
         .fetch_one(&mut *conn)
         .await?;
     Ok(v.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_placeholder_is_filled_for_both_dialects() {
+        for migration in MIGRATIONS {
+            for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+                let sql = render(migration.sql, dialect);
+                assert!(!sql.contains("{{"), "{} for {dialect:?}", migration.name);
+            }
+        }
+        let core = MIGRATIONS[0].sql;
+        assert!(
+            render(core, Dialect::Postgres).contains("id                 BIGSERIAL PRIMARY KEY,")
+        );
+        assert!(render(core, Dialect::Sqlite).contains("INTEGER PRIMARY KEY AUTOINCREMENT"));
+    }
 }

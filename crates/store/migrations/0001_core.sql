@@ -1,6 +1,8 @@
--- graph-olap metadata schema, version 1 (PostgreSQL).
+-- graph-olap metadata schema, version 1, for SQLite and PostgreSQL alike.
 -- Timestamps are BIGINT milliseconds since the Unix epoch (UTC); flags are BIGINT 0/1; JSON is TEXT.
--- The same logical schema exists for SQLite in ../sqlite/0001_core.sql; keep them in step.
+-- The one dialect difference is the ID_PRIMARY_KEY placeholder (in double braces), filled in by
+-- migrate.rs when it runs: an
+-- auto-incrementing 64-bit key (SQLite's INTEGER … AUTOINCREMENT, PostgreSQL's BIGSERIAL).
 
 CREATE TABLE users (
     username         TEXT PRIMARY KEY,
@@ -29,7 +31,7 @@ CREATE TABLE api_keys (
 CREATE INDEX api_keys_owner ON api_keys(owner_username);
 
 CREATE TABLE mappings (
-    id                 BIGSERIAL PRIMARY KEY,
+    id                 {{ID_PRIMARY_KEY}},
     owner_username     TEXT NOT NULL,
     name               TEXT NOT NULL,
     description        TEXT,
@@ -56,7 +58,7 @@ CREATE TABLE mapping_versions (
 );
 
 CREATE TABLE snapshots (
-    id                 BIGSERIAL PRIMARY KEY,
+    id                 {{ID_PRIMARY_KEY}},
     mapping_id         BIGINT NOT NULL,
     mapping_version    BIGINT NOT NULL,
     owner_username     TEXT NOT NULL,
@@ -82,7 +84,7 @@ CREATE INDEX snapshots_mapping ON snapshots(mapping_id, mapping_version);
 CREATE INDEX snapshots_status ON snapshots(status);
 
 CREATE TABLE export_jobs (
-    id                 BIGSERIAL PRIMARY KEY,
+    id                 {{ID_PRIMARY_KEY}},
     snapshot_id        BIGINT NOT NULL,
     mapping_id         BIGINT NOT NULL,
     job_type           TEXT NOT NULL,
@@ -125,7 +127,7 @@ CREATE TABLE snapshot_file_deletions (
 );
 
 CREATE TABLE instances (
-    id                    BIGSERIAL PRIMARY KEY,
+    id                    {{ID_PRIMARY_KEY}},
     snapshot_id           BIGINT NOT NULL,
     mapping_id            BIGINT NOT NULL,
     mapping_version       BIGINT NOT NULL,
@@ -162,7 +164,7 @@ CREATE INDEX instances_owner ON instances(owner_username, status);
 CREATE INDEX instances_snapshot ON instances(snapshot_id);
 
 CREATE TABLE instance_events (
-    id          BIGSERIAL PRIMARY KEY,
+    id          {{ID_PRIMARY_KEY}},
     instance_id BIGINT NOT NULL,
     event_type  TEXT NOT NULL,
     actor       TEXT NOT NULL,
@@ -188,7 +190,7 @@ CREATE TABLE platform_config (
 );
 
 CREATE TABLE audit_log (
-    id            BIGSERIAL PRIMARY KEY,
+    id            {{ID_PRIMARY_KEY}},
     at            BIGINT NOT NULL,
     actor         TEXT NOT NULL,
     action        TEXT NOT NULL,
