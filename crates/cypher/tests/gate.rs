@@ -35,12 +35,21 @@ fn updating_admin_and_transaction_statements_are_refused_by_name() {
         ("MATCH (n) DELETE n", "DELETE"),
         ("MATCH (n) DETACH DELETE n", "DETACH DELETE"),
         ("MERGE (n:X {id: 1})", "MERGE"),
-        ("MATCH (n) WITH collect(n) AS ns FOREACH (x IN ns | SET x.y = 1)", "FOREACH"),
-        ("LOAD CSV FROM 'file:///etc/passwd' AS row RETURN row", "LOAD CSV"),
+        (
+            "MATCH (n) WITH collect(n) AS ns FOREACH (x IN ns | SET x.y = 1)",
+            "FOREACH",
+        ),
+        (
+            "LOAD CSV FROM 'file:///etc/passwd' AS row RETURN row",
+            "LOAD CSV",
+        ),
         ("LOAD FROM '/etc/passwd' RETURN *", "LOAD FROM"),
         ("COPY X FROM 'f.parquet'", "COPY"),
         ("CREATE INDEX FOR (n:X) ON (n.y)", "CREATE INDEX"),
-        ("CREATE NODE TABLE X(id INT64, PRIMARY KEY (id))", "CREATE NODE TABLE"),
+        (
+            "CREATE NODE TABLE X(id INT64, PRIMARY KEY (id))",
+            "CREATE NODE TABLE",
+        ),
         ("DROP TABLE X", "DROP TABLE"),
         ("ALTER TABLE X ADD y INT64", "ALTER TABLE"),
         ("INSTALL json", "INSTALL"),
@@ -49,12 +58,27 @@ fn updating_admin_and_transaction_statements_are_refused_by_name() {
         ("COMMIT", "COMMIT"),
         ("ROLLBACK", "ROLLBACK"),
         ("CALL threads = 1", "CALL threads"),
-        ("CALL create_fts_index('X', 'i', ['name'])", "CALL create_fts_index"),
-        ("CALL apoc.periodic.iterate('a', 'b', {})", "CALL apoc.periodic.iterate"),
+        (
+            "CALL create_fts_index('X', 'i', ['name'])",
+            "CALL create_fts_index",
+        ),
+        (
+            "CALL apoc.periodic.iterate('a', 'b', {})",
+            "CALL apoc.periodic.iterate",
+        ),
         ("MATCH (n) CALL { MATCH (m) SET m.x = 1 } RETURN n", "SET"),
-        ("MATCH (n) CALL { WITH n RETURN n AS m } IN TRANSACTIONS RETURN m", "CALL { … } IN TRANSACTIONS"),
-        ("MATCH (n) WHERE EXISTS { MATCH (m) CREATE (k) } RETURN n", "CREATE"),
-        ("MATCH (n) RETURN n UNION MATCH (m) CREATE (k) RETURN m", "CREATE"),
+        (
+            "MATCH (n) CALL { WITH n RETURN n AS m } IN TRANSACTIONS RETURN m",
+            "CALL { … } IN TRANSACTIONS",
+        ),
+        (
+            "MATCH (n) WHERE EXISTS { MATCH (m) CREATE (k) } RETURN n",
+            "CREATE",
+        ),
+        (
+            "MATCH (n) RETURN n UNION MATCH (m) CREATE (k) RETURN m",
+            "CREATE",
+        ),
         ("RETURN 1; RETURN 2", "multiple statements"),
         ("SHOW USERS", "SHOW USERS"),
     ] {
@@ -67,7 +91,10 @@ fn refusals_carry_the_position() {
     let ast = parse("MATCH (n)\n  SET n.x = 1").unwrap();
     let v = check_read_only(&ast).unwrap_err();
     assert_eq!((v.span.line, v.span.column), (2, 3));
-    assert_eq!(v.to_string(), "SET is not allowed: queries are read-only (line 2, column 3)");
+    assert_eq!(
+        v.to_string(),
+        "SET is not allowed: queries are read-only (line 2, column 3)"
+    );
     let ast = parse("RETURN 1;\nRETURN 2").unwrap();
     assert_eq!(check_read_only(&ast).unwrap_err().span.line, 2);
 }

@@ -44,17 +44,58 @@ fn expr(r: &mut Rng, depth: u32) -> String {
     }
     let d = depth - 1;
     match r.below(14) {
-        0 => format!("{} {} {}", expr(r, d), r.pick(&["+", "-", "*", "/", "%", "^"]), expr(r, d)),
-        1 => format!("{} {} {}", expr(r, d), r.pick(&["=", "<>", "<", "<=", ">", ">=", "=~"]), expr(r, d)),
-        2 => format!("{} {} {}", expr(r, d), r.pick(&["AND", "OR", "XOR"]), expr(r, d)),
+        0 => format!(
+            "{} {} {}",
+            expr(r, d),
+            r.pick(&["+", "-", "*", "/", "%", "^"]),
+            expr(r, d)
+        ),
+        1 => format!(
+            "{} {} {}",
+            expr(r, d),
+            r.pick(&["=", "<>", "<", "<=", ">", ">=", "=~"]),
+            expr(r, d)
+        ),
+        2 => format!(
+            "{} {} {}",
+            expr(r, d),
+            r.pick(&["AND", "OR", "XOR"]),
+            expr(r, d)
+        ),
         3 => format!("NOT {}", expr(r, d)),
         4 => format!("({})", expr(r, d)),
         5 => format!("[{}, {}]", expr(r, d), expr(r, d)),
         6 => format!("{{{}: {}}}", r.pick(KEYS), expr(r, d)),
-        7 => format!("{}({})", r.pick(&["toInteger", "size", "head", "coalesce", "type", "labels", "abs"]), expr(r, d)),
-        8 => format!("CASE WHEN {} THEN {} ELSE {} END", expr(r, d), expr(r, d), expr(r, d)),
-        9 => format!("[x IN {} WHERE {} | {}]", expr(r, d), expr(r, d), expr(r, d)),
-        10 => format!("{} IS {}NULL", expr(r, d), if r.chance(50) { "NOT " } else { "" }),
+        7 => format!(
+            "{}({})",
+            r.pick(&[
+                "toInteger",
+                "size",
+                "head",
+                "coalesce",
+                "type",
+                "labels",
+                "abs"
+            ]),
+            expr(r, d)
+        ),
+        8 => format!(
+            "CASE WHEN {} THEN {} ELSE {} END",
+            expr(r, d),
+            expr(r, d),
+            expr(r, d)
+        ),
+        9 => format!(
+            "[x IN {} WHERE {} | {}]",
+            expr(r, d),
+            expr(r, d),
+            expr(r, d)
+        ),
+        10 => format!(
+            "{} IS {}NULL",
+            expr(r, d),
+            if r.chance(50) { "NOT " } else { "" }
+        ),
         11 => format!("{}:{}", r.pick(VARS), r.pick(LABELS)),
         12 => format!("EXISTS {{ MATCH {} }}", pattern(r)),
         _ => format!("({})[{}]", expr(r, d), expr(r, d)),
@@ -63,8 +104,16 @@ fn expr(r: &mut Rng, depth: u32) -> String {
 
 fn node(r: &mut Rng) -> String {
     let var = if r.chance(70) { r.pick(VARS) } else { "" };
-    let label = if r.chance(50) { format!(":{}", r.pick(LABELS)) } else { String::new() };
-    let props = if r.chance(20) { format!(" {{{}: {}}}", r.pick(KEYS), expr(r, 0)) } else { String::new() };
+    let label = if r.chance(50) {
+        format!(":{}", r.pick(LABELS))
+    } else {
+        String::new()
+    };
+    let props = if r.chance(20) {
+        format!(" {{{}: {}}}", r.pick(KEYS), expr(r, 0))
+    } else {
+        String::new()
+    };
     format!("({var}{label}{props})")
 }
 
@@ -77,14 +126,20 @@ fn pattern(r: &mut Rng) -> String {
             2 => format!("[r:R*{}..{}]", r.below(2) + 1, r.below(3) + 2),
             _ => "[r]".to_string(),
         };
-        let (l, rr) = *[("-", "->"), ("<-", "-"), ("-", "-")].get(r.below(3)).unwrap_or(&("-", "-"));
+        let (l, rr) = *[("-", "->"), ("<-", "-"), ("-", "-")]
+            .get(r.below(3))
+            .unwrap_or(&("-", "-"));
         out.push_str(&format!("{l}{inner}{rr}{}", node(r)));
     }
     out
 }
 
 fn read_query(r: &mut Rng) -> String {
-    let mut parts = vec![format!("{}MATCH {}", if r.chance(20) { "OPTIONAL " } else { "" }, pattern(r))];
+    let mut parts = vec![format!(
+        "{}MATCH {}",
+        if r.chance(20) { "OPTIONAL " } else { "" },
+        pattern(r)
+    )];
     if r.chance(60) {
         parts.push(format!("WHERE {}", expr(r, 2)));
     }
@@ -96,9 +151,16 @@ fn read_query(r: &mut Rng) -> String {
             _ => format!("MATCH {}", pattern(r)),
         });
     }
-    let mut ret = format!("RETURN {}{} AS out", if r.chance(20) { "DISTINCT " } else { "" }, expr(r, 2));
+    let mut ret = format!(
+        "RETURN {}{} AS out",
+        if r.chance(20) { "DISTINCT " } else { "" },
+        expr(r, 2)
+    );
     if r.chance(40) {
-        ret.push_str(&format!(" ORDER BY out{}", if r.chance(50) { " DESC" } else { "" }));
+        ret.push_str(&format!(
+            " ORDER BY out{}",
+            if r.chance(50) { " DESC" } else { "" }
+        ));
     }
     if r.chance(30) {
         ret.push_str(" SKIP $s LIMIT 10");
@@ -117,7 +179,10 @@ fn updating_clause(r: &mut Rng) -> String {
         5 => format!("REMOVE {}.{}", r.pick(VARS), r.pick(KEYS)),
         6 => format!("FOREACH (x IN [1] | SET {}.x = 1)", r.pick(VARS)),
         7 => "LOAD CSV FROM 'file:///x' AS row".to_string(),
-        _ => format!("CALL {}()", r.pick(&["db.createLabel", "apoc.refactor.rename", "create_fts_index"])),
+        _ => format!(
+            "CALL {}()",
+            r.pick(&["db.createLabel", "apoc.refactor.rename", "create_fts_index"])
+        ),
     }
 }
 
@@ -186,11 +251,19 @@ fn assert_no_panic(text: &str) {
 #[test]
 fn parsing_random_bytes_never_panics() {
     let mut r = Rng(0x5EED_0003);
-    let alphabet: Vec<char> = "()[]{}<>-=:;,.|*+/%^$`'\"\\ \nMATCHRETURNWHEREab01_é".chars().collect();
+    let alphabet: Vec<char> = "()[]{}<>-=:;,.|*+/%^$`'\"\\ \nMATCHRETURNWHEREab01_é"
+        .chars()
+        .collect();
     for _ in 0..20_000 {
         let len = r.below(40);
         let text: String = (0..len)
-            .map(|_| if r.chance(10) { char::from_u32(r.below(0x3000) as u32).unwrap_or('?') } else { alphabet[r.below(alphabet.len())] })
+            .map(|_| {
+                if r.chance(10) {
+                    char::from_u32(r.below(0x3000) as u32).unwrap_or('?')
+                } else {
+                    alphabet[r.below(alphabet.len())]
+                }
+            })
             .collect();
         assert_no_panic(&text);
     }
@@ -199,7 +272,10 @@ fn parsing_random_bytes_never_panics() {
 #[test]
 fn parsing_mutated_queries_never_panics() {
     let mut r = Rng(0x5EED_0004);
-    let tokens = ["(", ")", "[", "]", "{", "}", "-", "->", "<-", "..", ":", "|", "'", "`", "MATCH", "RETURN", "WHERE", "CALL", "EXISTS", "CASE", "END", ",", "$", "*"];
+    let tokens = [
+        "(", ")", "[", "]", "{", "}", "-", "->", "<-", "..", ":", "|", "'", "`", "MATCH", "RETURN",
+        "WHERE", "CALL", "EXISTS", "CASE", "END", ",", "$", "*",
+    ];
     for _ in 0..20_000 {
         let mut chars: Vec<char> = CORPUS[r.below(CORPUS.len())].chars().collect();
         for _ in 0..=r.below(4) {

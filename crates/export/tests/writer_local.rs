@@ -8,10 +8,10 @@ use bytes::Bytes;
 use graph_olap_api::export::{JobColumn, WorkerErrorCode};
 use graph_olap_api::{PropertyType, ScalarType};
 use graph_olap_export::parquet_writer::output_schema;
-use graph_olap_storage::clear_prefix;
 use graph_olap_export::{
     ExportError, Progress, TableOutput, WriterOptions, open_store, write_table,
 };
+use graph_olap_storage::clear_prefix;
 use graph_olap_warehouse::Warehouse;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};

@@ -13,10 +13,10 @@ use futures::TryStreamExt;
 use graph_olap_api::export::{ColumnRole, JobColumn, WorkerErrorCode};
 use graph_olap_api::{PropertyType, ScalarType};
 use graph_olap_export::parquet_writer::{MIN_UPLOAD_PART_BYTES, output_schema};
-use graph_olap_storage::clear_prefix;
 use graph_olap_export::{
     ExportError, Progress, StorageOptions, WriterOptions, open_store, write_table,
 };
+use graph_olap_storage::clear_prefix;
 use graph_olap_warehouse::Warehouse;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
