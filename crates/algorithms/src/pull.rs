@@ -31,6 +31,8 @@ const NODES_PER_TASK: usize = 2048;
 pub struct PullLayout {
     /// `order[layout_id] = graph_id`.
     order: Vec<u32>,
+    /// `rank[graph_id] = layout_id`.
+    rank: Vec<u32>,
     /// Incoming sources (in layout ids) of every node with incoming edges, in layout order.
     sources: Vec<u32>,
     /// Edge weights aligned with `sources`, if the graph is weighted.
@@ -92,16 +94,23 @@ impl PullLayout {
             blocks.push((nodes, head));
             rest = tail;
         }
+        let weighted = n > 0 && inc.weights(0).is_some();
         blocks.into_par_iter().for_each(|(nodes, out)| {
-            let mut slots = out.iter_mut();
+            let mut at = 0;
             for &v in nodes {
-                // The neighbours first: `zip` stops on them without taking a slot too many.
-                for (&u, slot) in inc.neighbors(v).iter().zip(slots.by_ref()) {
+                let list = inc.neighbors(v);
+                let segment = &mut out[at..at + list.len()];
+                for (slot, &u) in segment.iter_mut().zip(list) {
                     *slot = rank[u as usize];
                 }
+                // Ascending layout ids: each gather walks the value array forwards. (Weighted
+                // lists keep graph order, aligned with their weights.)
+                if !weighted {
+                    segment.sort_unstable();
+                }
+                at += list.len();
             }
         });
-        let weighted = n > 0 && inc.weights(0).is_some();
         let weights = weighted.then(|| {
             let mut w = Vec::with_capacity(m);
             for &v in &order[..with_edges] {
@@ -112,6 +121,7 @@ impl PullLayout {
         let long_offsets = offsets[long.start..=long.end].to_vec();
         Self {
             order,
+            rank,
             sources,
             weights,
             fixed,
@@ -128,18 +138,17 @@ impl PullLayout {
     /// A per-node vector in graph ids, re-indexed by layout ids.
     pub fn to_layout(&self, graph_values: &[f64]) -> Vec<f64> {
         self.order
-            .iter()
+            .par_iter()
             .map(|&v| graph_values[v as usize])
             .collect()
     }
 
     /// A per-node vector in layout ids, re-indexed by graph ids.
     pub fn to_graph(&self, layout_values: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; layout_values.len()];
-        for (&v, &x) in self.order.iter().zip(layout_values) {
-            out[v as usize] = x;
-        }
-        out
+        self.rank
+            .par_iter()
+            .map(|&i| layout_values[i as usize])
+            .collect()
     }
 
     /// Sets `out[v] = finish(v, Σ values[u] · w(u, v))` over the in-neighbours `u` of every node

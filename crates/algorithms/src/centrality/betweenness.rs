@@ -2,8 +2,10 @@
 //!
 //! Reference: Brandes, "A Faster Algorithm for Betweenness Centrality" (2001); Brandes & Pich (2007)
 //! for source sampling. Semantics (including `_rescale` with `endpoints=False`) follow NetworkX
-//! `betweenness_centrality(G, k, normalized, seed)`. Sources are processed in fixed blocks whose
-//! partial sums are added in block order, so results are identical at any thread count.
+//! `betweenness_centrality(G, k, normalized, seed)`. Sources are processed in blocks whose partial
+//! sums are added in block order; the block length depends only on the number of sources (short
+//! blocks for few sources, so that even 16 sources spread over every thread), never on the thread
+//! count, so results are identical at any thread count.
 
 use rand::SeedableRng;
 use rand::seq::index::sample;
@@ -12,9 +14,18 @@ use rayon::prelude::*;
 
 use crate::cancel::{Cancel, Interrupted};
 use crate::csr::Csr;
+use crate::par::CHUNK;
+use crate::paths::bfs::UNREACHED;
 
-/// Sources per block; fixed (not derived from the thread count) for determinism.
-const BLOCK: usize = 16;
+/// Longest block of sources summed into one partial vector.
+const MAX_BLOCK: usize = 16;
+
+/// Sources per block for a run over `sources` sources: one per block up to 64 sources, growing to
+/// [`MAX_BLOCK`] by 1 024 (fewer partial vectors to add for exact runs). A function of the source
+/// count alone, for determinism.
+fn block_len(sources: usize) -> usize {
+    (sources / 64).clamp(1, MAX_BLOCK)
+}
 
 /// Betweenness settings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -85,39 +96,52 @@ pub fn betweenness_from_sources(
 ) -> Result<Vec<f64>, Interrupted> {
     let n = g.node_count();
     let mut total = vec![0.0; n];
-    let blocks: Vec<&[u32]> = sources.chunks(BLOCK).collect();
+    let blocks: Vec<&[u32]> = sources.chunks(block_len(sources.len())).collect();
     let wave = rayon::current_num_threads().max(1) * 2;
     for group in blocks.chunks(wave) {
         cancel.check()?;
         let partials: Vec<Vec<f64>> = group
             .par_iter()
-            .map(|block| {
-                let mut st = Brandes::new(n);
-                let mut acc = vec![0.0; n];
-                for &s in *block {
-                    if cancel.is_cancelled() {
-                        break;
+            .map_init(
+                || Brandes::new(n),
+                |st, block| {
+                    let mut acc = vec![0.0; n];
+                    for &s in *block {
+                        if cancel.is_cancelled() {
+                            break;
+                        }
+                        st.accumulate(g, s, &mut acc);
                     }
-                    st.accumulate(g, s, &mut acc);
-                }
-                acc
-            })
+                    acc
+                },
+            )
             .collect();
         cancel.check()?;
-        for p in partials {
-            for (t, x) in total.iter_mut().zip(p) {
-                *t += x;
-            }
-        }
+        // Partial vectors are added in block order for every node: the same sums at any
+        // thread count.
+        total
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, slots)| {
+                for p in &partials {
+                    for (t, x) in slots.iter_mut().zip(&p[c * CHUNK..]) {
+                        *t += x;
+                    }
+                }
+            });
     }
     Ok(total)
 }
 
-/// Per-thread Brandes state (allocated once per block).
+/// Per-thread Brandes state, reset between sources by visiting only what the last one reached.
 struct Brandes {
+    /// Shortest-path counts.
     sigma: Vec<f64>,
-    dist: Vec<i64>,
-    delta: Vec<f64>,
+    /// Hop distances ([`UNREACHED`] when not reached).
+    dist: Vec<u32>,
+    /// `(1 + δ(w)) / σ(w)` of every node whose dependency is final.
+    coeff: Vec<f64>,
+    /// Reached nodes in BFS order.
     stack: Vec<u32>,
 }
 
@@ -125,8 +149,8 @@ impl Brandes {
     fn new(n: usize) -> Self {
         Self {
             sigma: vec![0.0; n],
-            dist: vec![-1; n],
-            delta: vec![0.0; n],
+            dist: vec![UNREACHED; n],
+            coeff: vec![0.0; n],
             stack: Vec::new(),
         }
     }
@@ -135,8 +159,7 @@ impl Brandes {
         for &v in &self.stack {
             let v = v as usize;
             self.sigma[v] = 0.0;
-            self.dist[v] = -1;
-            self.delta[v] = 0.0;
+            self.dist[v] = UNREACHED;
         }
         self.stack.clear();
         self.sigma[s as usize] = 1.0;
@@ -146,32 +169,35 @@ impl Brandes {
         while head < self.stack.len() {
             let v = self.stack[head];
             head += 1;
-            let dv = self.dist[v as usize];
+            let next = self.dist[v as usize] + 1;
             let sv = self.sigma[v as usize];
             for &w in g.out_neighbors(v) {
                 let wi = w as usize;
-                if self.dist[wi] < 0 {
-                    self.dist[wi] = dv + 1;
+                if self.dist[wi] == UNREACHED {
+                    self.dist[wi] = next;
                     self.stack.push(w);
                 }
-                if self.dist[wi] == dv + 1 {
+                if self.dist[wi] == next {
                     self.sigma[wi] += sv;
                 }
             }
         }
-        // Predecessors are recovered from the incoming adjacency: v precedes w iff d(v) = d(w) - 1.
-        for &w in self.stack.iter().rev() {
-            let wi = w as usize;
-            let coeff = (1.0 + self.delta[wi]) / self.sigma[wi];
-            let dw = self.dist[wi];
-            for &v in g.in_neighbors(w) {
-                let vi = v as usize;
-                if self.dist[vi] == dw - 1 && dw > 0 {
-                    self.delta[vi] += self.sigma[vi] * coeff;
+        // Dependencies in reverse BFS order, each pulled from the node's successors (the
+        // out-neighbours one hop further): δ(v) = σ(v) · Σ (1 + δ(w)) / σ(w). Only reached nodes
+        // can be one hop further than a reached node, so `coeff` needs no reset.
+        for &v in self.stack.iter().rev() {
+            let vi = v as usize;
+            let next = self.dist[vi] + 1;
+            let mut sum = 0.0;
+            for &w in g.out_neighbors(v) {
+                if self.dist[w as usize] == next {
+                    sum += self.coeff[w as usize];
                 }
             }
-            if w != s {
-                acc[wi] += self.delta[wi];
+            let delta = self.sigma[vi] * sum;
+            self.coeff[vi] = (1.0 + delta) / self.sigma[vi];
+            if v != s {
+                acc[vi] += delta;
             }
         }
     }
@@ -256,6 +282,101 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b, vec![0.0, 1.0, 0.0]);
+    }
+
+    /// Textbook Brandes with explicit predecessor lists, one source after another.
+    fn reference(g: &Csr, sources: &[u32]) -> Vec<f64> {
+        let n = g.node_count();
+        let mut bc = vec![0.0; n];
+        for &s in sources {
+            let mut sigma = vec![0.0; n];
+            let mut dist = vec![-1i64; n];
+            let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
+            let mut order = vec![s];
+            sigma[s as usize] = 1.0;
+            dist[s as usize] = 0;
+            let mut head = 0;
+            while head < order.len() {
+                let v = order[head];
+                head += 1;
+                for &w in g.out_neighbors(v) {
+                    if dist[w as usize] < 0 {
+                        dist[w as usize] = dist[v as usize] + 1;
+                        order.push(w);
+                    }
+                    if dist[w as usize] == dist[v as usize] + 1 {
+                        sigma[w as usize] += sigma[v as usize];
+                        preds[w as usize].push(v);
+                    }
+                }
+            }
+            let mut delta = vec![0.0; n];
+            for &w in order.iter().rev() {
+                for &v in &preds[w as usize] {
+                    delta[v as usize] +=
+                        sigma[v as usize] / sigma[w as usize] * (1.0 + delta[w as usize]);
+                }
+                if w != s {
+                    bc[w as usize] += delta[w as usize];
+                }
+            }
+        }
+        bc
+    }
+
+    #[test]
+    fn equals_textbook_brandes_and_is_identical_at_any_thread_count() {
+        use crate::generate::{rmat, uniform};
+        let c = Cancel::never();
+        let r = rmat(9, 3_000, 4);
+        let u = uniform(300, 900, 6);
+        for (list, opts) in [(r, BuildOptions::MULTI), (u, BuildOptions::SIMPLE)] {
+            let d = Csr::directed(list.n, &list.edges, None, opts).unwrap();
+            for g in [d.clone(), d.to_undirected(opts)] {
+                // 16 sources (one per block), 200 (three per block) and every node.
+                let all: Vec<u32> = (0..g.n()).collect();
+                for sources in [&all[..16], &all[..200], &all[..]] {
+                    let want = reference(&g, sources);
+                    let runs: Vec<Vec<f64>> = [1, 3]
+                        .iter()
+                        .map(|&t| {
+                            let pool = rayon::ThreadPoolBuilder::new()
+                                .num_threads(t)
+                                .build()
+                                .unwrap();
+                            pool.install(|| betweenness_from_sources(&g, sources, &c).unwrap())
+                        })
+                        .collect();
+                    assert_eq!(runs[0], runs[1], "bit-identical on 1 and 3 threads");
+                    for (a, b) in runs[0].iter().zip(&want) {
+                        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+                    }
+                }
+            }
+        }
+        // Edge cases: empty graph, isolated nodes, self-loops, unreachable nodes.
+        let empty = Csr::directed(0, &[], None, BuildOptions::MULTI).unwrap();
+        assert!(
+            betweenness_from_sources(&empty, &[], &c)
+                .unwrap()
+                .is_empty()
+        );
+        let g = Csr::directed(
+            5,
+            &[(0, 0), (0, 1), (1, 2), (1, 1), (3, 2)],
+            None,
+            BuildOptions::MULTI,
+        )
+        .unwrap();
+        let all = [0, 1, 2, 3, 4];
+        assert_eq!(
+            betweenness_from_sources(&g, &all, &c).unwrap(),
+            reference(&g, &all)
+        );
+        assert_eq!(
+            betweenness_from_sources(&g, &all, &c).unwrap(),
+            vec![0.0, 1.0, 0.0, 0.0, 0.0]
+        );
     }
 
     #[test]

@@ -12,7 +12,6 @@ use rayon::prelude::*;
 use crate::cancel::{Cancel, Interrupted};
 use crate::csr::Csr;
 use crate::par::CHUNK;
-use crate::pull::PullLayout;
 
 /// PageRank settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,8 +71,9 @@ pub fn pagerank(
         _ => vec![1.0 / n as f64; n],
     };
     let out = g.out_adj();
-    // Iterate in the layout's ids (nodes grouped by in-degree, see `pull`); back at the end.
-    let layout = PullLayout::new(g.in_adj(), n);
+    // Iterate in the layout's ids (nodes grouped by in-degree, see `pull`); back at the end. The
+    // layout is built once per graph.
+    let layout = g.pull_layout();
     let p = layout.to_layout(&p);
     // Inverse out-strength; 0 marks a dangling node.
     let inv_out: Vec<f64> = (0..g.n())

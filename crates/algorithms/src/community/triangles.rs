@@ -32,51 +32,111 @@ pub(crate) fn simple_neighbors(g: &Csr, v: u32) -> impl Iterator<Item = u32> + '
 
 /// Counts triangles of an undirected graph (call on the undirected view).
 pub fn triangles(g: &Csr, cancel: &Cancel) -> Result<TriangleCount, Interrupted> {
+    let counts: Vec<AtomicU64> = (0..g.n())
+        .into_par_iter()
+        .map(|_| AtomicU64::new(0))
+        .collect();
+    count::<true>(g, &counts, cancel)?;
+    let per_node: Vec<u64> = counts.into_par_iter().map(AtomicU64::into_inner).collect();
+    let total = per_node.par_iter().sum::<u64>() / 3;
+    Ok(TriangleCount { per_node, total })
+}
+
+/// The number of distinct triangles of an undirected graph, without the per-node counts (the
+/// same total as [`triangles`], with no per-triangle atomic updates).
+pub fn triangle_total(g: &Csr, cancel: &Cancel) -> Result<u64, Interrupted> {
+    count::<false>(g, &[], cancel)
+}
+
+/// Forward lists as one flat CSR: the neighbours of higher (degree, id) rank, ascending by id.
+fn forward_lists(g: &Csr) -> (Vec<usize>, Vec<u32>) {
     let n = g.n();
     let deg: Vec<usize> = (0..n)
         .into_par_iter()
         .map(|v| simple_neighbors(g, v).count())
         .collect();
     let rank = |v: u32| (deg[v as usize], v);
-    // Forward lists: neighbours of higher rank, ascending by id.
-    let fwd: Vec<Vec<u32>> = (0..n)
+    let len: Vec<usize> = (0..n)
         .into_par_iter()
         .map(|v| {
             simple_neighbors(g, v)
                 .filter(|&u| rank(u) > rank(v))
-                .collect()
+                .count()
         })
         .collect();
-    let counts: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
+    let mut offsets = Vec::with_capacity(n as usize + 1);
+    offsets.push(0usize);
+    for l in &len {
+        offsets.push(offsets.last().copied().unwrap_or(0) + l);
+    }
+    let mut targets = vec![0u32; offsets[n as usize]];
+    // Fill node blocks in parallel: split the target array at block boundaries.
+    const BLOCK: usize = 4096;
+    let mut pieces: Vec<(u32, &mut [u32])> = Vec::with_capacity((n as usize).div_ceil(BLOCK));
+    let mut rest = targets.as_mut_slice();
+    for first in (0..n as usize).step_by(BLOCK) {
+        let last = (first + BLOCK).min(n as usize);
+        let (head, tail) = rest.split_at_mut(offsets[last] - offsets[first]);
+        pieces.push((first as u32, head));
+        rest = tail;
+    }
+    pieces.into_par_iter().for_each(|(first, out)| {
+        let last = (first as usize + BLOCK).min(n as usize) as u32;
+        let mut slots = out.iter_mut();
+        for v in first..last {
+            for u in simple_neighbors(g, v).filter(|&u| rank(u) > rank(v)) {
+                if let Some(slot) = slots.next() {
+                    *slot = u;
+                }
+            }
+        }
+    });
+    (offsets, targets)
+}
+
+/// The forward algorithm; with `PER_NODE`, adds every triangle to its three nodes' `counts`.
+/// Returns the number of distinct triangles.
+fn count<const PER_NODE: bool>(
+    g: &Csr,
+    counts: &[AtomicU64],
+    cancel: &Cancel,
+) -> Result<u64, Interrupted> {
+    let n = g.n();
+    let (offsets, targets) = forward_lists(g);
+    let fwd = |v: u32| &targets[offsets[v as usize]..offsets[v as usize + 1]];
     const STEP: u32 = 4096;
-    (0..n.div_ceil(STEP)).into_par_iter().try_for_each(|c| {
-        cancel.check()?;
-        for v in c * STEP..((c + 1) * STEP).min(n) {
-            let a = &fwd[v as usize];
-            for &u in a {
-                let b = &fwd[u as usize];
-                let (mut i, mut j) = (0, 0);
-                while i < a.len() && j < b.len() {
-                    match a[i].cmp(&b[j]) {
-                        std::cmp::Ordering::Less => i += 1,
-                        std::cmp::Ordering::Greater => j += 1,
-                        std::cmp::Ordering::Equal => {
-                            let w = a[i];
-                            counts[v as usize].fetch_add(1, Ordering::Relaxed);
-                            counts[u as usize].fetch_add(1, Ordering::Relaxed);
-                            counts[w as usize].fetch_add(1, Ordering::Relaxed);
-                            i += 1;
-                            j += 1;
+    (0..n.div_ceil(STEP))
+        .into_par_iter()
+        .map(|c| {
+            cancel.check()?;
+            let mut total = 0u64;
+            for v in c * STEP..((c + 1) * STEP).min(n) {
+                let a = fwd(v);
+                for &u in a {
+                    let b = fwd(u);
+                    let (mut i, mut j) = (0, 0);
+                    while i < a.len() && j < b.len() {
+                        match a[i].cmp(&b[j]) {
+                            std::cmp::Ordering::Less => i += 1,
+                            std::cmp::Ordering::Greater => j += 1,
+                            std::cmp::Ordering::Equal => {
+                                if PER_NODE {
+                                    let w = a[i];
+                                    counts[v as usize].fetch_add(1, Ordering::Relaxed);
+                                    counts[u as usize].fetch_add(1, Ordering::Relaxed);
+                                    counts[w as usize].fetch_add(1, Ordering::Relaxed);
+                                }
+                                total += 1;
+                                i += 1;
+                                j += 1;
+                            }
                         }
                     }
                 }
             }
-        }
-        Ok::<(), Interrupted>(())
-    })?;
-    let per_node: Vec<u64> = counts.into_iter().map(AtomicU64::into_inner).collect();
-    let total = per_node.iter().sum::<u64>() / 3;
-    Ok(TriangleCount { per_node, total })
+            Ok::<u64, Interrupted>(total)
+        })
+        .try_reduce(|| 0, |a, b| Ok(a + b))
 }
 
 #[cfg(test)]
@@ -100,5 +160,43 @@ mod tests {
         let t = triangles(&g, &Cancel::never()).unwrap();
         assert_eq!(t.per_node, vec![3, 3, 3, 3, 0]);
         assert_eq!(t.total, 4);
+        assert_eq!(triangle_total(&g, &Cancel::never()).unwrap(), 4);
+    }
+
+    #[test]
+    fn totals_match_a_brute_force_count_on_random_graphs() {
+        use crate::generate::{rmat, uniform};
+        let c = Cancel::never();
+        let empty = Csr::undirected(0, &[], None, BuildOptions::MULTI).unwrap();
+        assert_eq!(triangle_total(&empty, &c).unwrap(), 0);
+        for list in [rmat(8, 3_000, 2), uniform(200, 2_000, 5)] {
+            let g = Csr::undirected(list.n, &list.edges, None, BuildOptions::MULTI).unwrap();
+            let adj: Vec<Vec<u32>> = (0..g.n())
+                .map(|v| simple_neighbors(&g, v).collect())
+                .collect();
+            let mut per_node = vec![0u64; g.node_count()];
+            let mut want = 0u64;
+            for a in 0..g.n() {
+                for &b in adj[a as usize].iter().filter(|&&b| b > a) {
+                    for &w in adj[b as usize].iter().filter(|&&w| w > b) {
+                        if adj[a as usize].binary_search(&w).is_ok() {
+                            want += 1;
+                            for x in [a, b, w] {
+                                per_node[x as usize] += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                assert_eq!(pool.install(|| triangle_total(&g, &c)).unwrap(), want);
+                let t = pool.install(|| triangles(&g, &c)).unwrap();
+                assert_eq!((t.total, &t.per_node), (want, &per_node));
+            }
+        }
     }
 }

@@ -74,7 +74,7 @@ const SAMPLED: usize = 2;
 /// edge inside it needs no work. The labels are canonical (smallest member) whatever the order.
 pub fn wcc(g: &Csr, cancel: &Cancel) -> Result<Components, Interrupted> {
     let n = g.n();
-    let parent: Vec<AtomicU32> = (0..n).map(AtomicU32::new).collect();
+    let parent: Vec<AtomicU32> = (0..n).into_par_iter().map(AtomicU32::new).collect();
     for_each_node(n, cancel, |u| {
         for &v in g.out_neighbors(u).iter().take(SAMPLED) {
             if v != u {
@@ -100,19 +100,25 @@ pub fn wcc(g: &Csr, cancel: &Cancel) -> Result<Components, Interrupted> {
             }
         }
     })?;
-    // Every parent is a smaller id (roots are hooked under smaller roots, and path halving only
-    // moves a pointer to an ancestor), so one ascending pass resolves each node from its parent's
-    // final label.
-    let mut component: Vec<u32> = parent.into_iter().map(AtomicU32::into_inner).collect();
-    let mut count = 0;
-    for v in 0..component.len() {
-        let p = component[v] as usize;
-        if p == v {
-            count += 1;
-        } else {
-            component[v] = component[p];
-        }
-    }
+    // Every root is its component's smallest id (roots are hooked under smaller roots), so each
+    // node's label is the root at the end of its parent chain; chains are short after the path
+    // halving of the finds, and every node resolves independently.
+    let parent: Vec<u32> = parent.into_par_iter().map(AtomicU32::into_inner).collect();
+    let component: Vec<u32> = (0..n)
+        .into_par_iter()
+        .map(|v| {
+            let mut x = v;
+            while parent[x as usize] != x {
+                x = parent[x as usize];
+            }
+            x
+        })
+        .collect();
+    let count = component
+        .par_iter()
+        .enumerate()
+        .filter(|&(v, &c)| c as usize == v)
+        .count();
     Ok(Components { component, count })
 }
 
@@ -158,6 +164,46 @@ mod tests {
         let c = wcc(&g, &Cancel::never()).unwrap();
         assert_eq!(c.component, vec![0, 1, 2, 1, 2, 2]);
         assert_eq!(c.count, 3);
+    }
+
+    #[test]
+    fn parallel_labels_equal_a_serial_union_find_on_random_graphs() {
+        use crate::generate::{rmat, uniform};
+        // A plain sequential union-find over every edge, labels = smallest member.
+        fn serial(g: &Csr) -> Vec<u32> {
+            let n = g.node_count();
+            let mut p: Vec<u32> = (0..n as u32).collect();
+            fn root(p: &[u32], mut x: u32) -> u32 {
+                while p[x as usize] != x {
+                    x = p[x as usize];
+                }
+                x
+            }
+            for (u, v) in g.edge_list() {
+                let (a, b) = (root(&p, u), root(&p, v));
+                let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+                p[hi as usize] = lo;
+            }
+            (0..n as u32).map(|v| root(&p, v)).collect()
+        }
+        let r = rmat(12, 6_000, 3);
+        let u = uniform(5_000, 3_000, 9);
+        for list in [r, u] {
+            let g = Csr::directed(list.n, &list.edges, None, BuildOptions::MULTI).unwrap();
+            let want = serial(&g);
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let got = pool.install(|| wcc(&g, &Cancel::never()).unwrap());
+                assert_eq!(got.component, want);
+                let roots = want.iter().enumerate().filter(|&(v, &c)| c as usize == v);
+                assert_eq!(got.count, roots.count());
+            }
+        }
+        let empty = Csr::directed(0, &[], None, BuildOptions::MULTI).unwrap();
+        assert_eq!(wcc(&empty, &Cancel::never()).unwrap().count, 0);
     }
 
     #[test]

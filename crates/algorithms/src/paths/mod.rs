@@ -7,6 +7,8 @@ pub mod apsp;
 pub mod astar;
 pub mod bellman_ford;
 pub mod bfs;
+pub mod delta_stepping;
 pub mod dijkstra;
 pub mod mst;
+pub mod parallel_bfs;
 pub mod shortest_path;
