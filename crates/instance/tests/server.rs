@@ -239,6 +239,29 @@ async fn wait_until(mut done: impl FnMut() -> bool) {
     panic!("condition not reached");
 }
 
+/// Waits until the instance runs and has sent its `running` report; returns a copy of it.
+async fn running_report(server: &graph_olap_instance::Server, stub: &Stub) -> Value {
+    let state = Arc::clone(&server.state);
+    wait_until(|| matches!(state.phase(), Phase::Running | Phase::Failed)).await;
+    assert_eq!(server.state.phase(), Phase::Running);
+    let recorded = Arc::clone(&stub.recorded);
+    wait_until(|| {
+        recorded
+            .lock()
+            .unwrap()
+            .statuses
+            .iter()
+            .any(|s| s["status"] == "running")
+    })
+    .await;
+    let r = stub.recorded.lock().unwrap();
+    r.statuses
+        .iter()
+        .find(|s| s["status"] == "running")
+        .cloned()
+        .unwrap()
+}
+
 fn as_alice(r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     r.header("X-Internal-Api-Key", KEY)
         .header("X-Username", "alice@example.com")
@@ -931,29 +954,9 @@ async fn a_prestaged_snapshot_waits_for_files_uploaded_late_then_loads_them() {
         server.state.phase()
     );
     std::fs::rename(&aside, &staged).unwrap();
-    let state = Arc::clone(&server.state);
-    wait_until(|| matches!(state.phase(), Phase::Running | Phase::Failed)).await;
-    assert_eq!(server.state.phase(), Phase::Running);
-    let recorded = Arc::clone(&stub.recorded);
-    wait_until(|| {
-        recorded
-            .lock()
-            .unwrap()
-            .statuses
-            .iter()
-            .any(|s| s["status"] == "running")
-    })
-    .await;
-    {
-        let r = stub.recorded.lock().unwrap();
-        let running = r
-            .statuses
-            .iter()
-            .find(|s| s["status"] == "running")
-            .unwrap();
-        assert_eq!(running["graph_stats"]["node_counts"]["Product"], 2);
-        assert_eq!(running["graph_stats"]["edge_count"], 3);
-    }
+    let running = running_report(&server, &stub).await;
+    assert_eq!(running["graph_stats"]["node_counts"]["Product"], 2);
+    assert_eq!(running["graph_stats"]["edge_count"], 3);
     server.state.request_shutdown();
     server.handle.await.unwrap().unwrap();
 }
