@@ -9,28 +9,8 @@ use std::collections::HashSet;
 use graph_olap_api::{EdgeDefinition, FieldError, NodeDefinition, PropertyDef, PropertyType};
 use serde_json::Value;
 
-/// Cypher words that may not be labels, edge types or property names (case-insensitive).
-pub const RESERVED: &[&str] = &[
-    "NODE",
-    "RELATIONSHIP",
-    "MATCH",
-    "WHERE",
-    "RETURN",
-    "CREATE",
-    "DELETE",
-    "SET",
-    "REMOVE",
-    "WITH",
-    "ORDER",
-    "LIMIT",
-    "SKIP",
-    "UNION",
-    "CALL",
-    "YIELD",
-];
-
 fn reserved(word: &str) -> bool {
-    RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
+    graph_olap_api::mapping::is_reserved_name(word)
 }
 
 fn identifier_ok(s: &str) -> bool {

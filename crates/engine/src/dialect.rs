@@ -7,8 +7,11 @@
 //! the grammar, the gate's rules or the rewrites (the `graph-olap-cypher` crate), nor running the
 //! statement.
 
+/// The engine dialects a statement can be translated to (re-exported for callers that check
+/// user text before it reaches an engine).
+pub use graph_olap_cypher::Dialect;
 use graph_olap_cypher::ast::{ClauseKind, StatementBody, StatementPrefix};
-use graph_olap_cypher::{Dialect, ParseError, Schema};
+use graph_olap_cypher::{ParseError, Schema};
 
 use crate::value::GraphValue;
 

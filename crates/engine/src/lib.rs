@@ -47,7 +47,6 @@
 //! algorithms' CSR directly ([`Topology`]). Relationship `_id`s follow after all nodes. Cypher
 //! `id(n)`/`id(r)` return the same integers.
 
-pub mod cypher;
 pub mod dialect;
 pub mod model;
 pub mod ryu;

@@ -4,8 +4,11 @@
 //! Owns: request validation of the scope (labels, types, `result_property`), the single
 //! instance-wide lock, the registry of the last 100 executions, running a catalogue entry on a
 //! CSR built from the engine's topology in a blocking task, and writing results back through the
-//! engine's atomic write-back. Does not own: the catalogue, parameter validation or the kernels
-//! (`graph-olap-algorithms`), the projection of the graph (`projection`), nor the engine.
+//! engine's atomic write-back; on `/networkx`, choosing between a native kernel and the NetworkX
+//! worker (native first; the worker for names we have no kernel for, and for parameters our
+//! kernel does not support). Does not own: the catalogue, parameter validation or the kernels
+//! (`graph-olap-algorithms`), the worker and its catalogue (`nx_worker`, `nx_catalogue`,
+//! `nx_run`), the projection of the graph (`projection`), nor the engine.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -31,31 +34,15 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::nx_catalogue::{self, NxCatalogue, NxFunction};
+use crate::nx_run::WorkerJob;
+use crate::nx_worker::{WorkerConfig, WorkerError};
 use crate::projection::{ProjectionError, Scope};
 use crate::routes::{parse_body, require_ready};
 use crate::state::AppState;
 
 /// Executions kept in the history.
 pub const HISTORY: usize = 100;
-
-const RESERVED: &[&str] = &[
-    "NODE",
-    "RELATIONSHIP",
-    "MATCH",
-    "WHERE",
-    "RETURN",
-    "CREATE",
-    "DELETE",
-    "SET",
-    "REMOVE",
-    "WITH",
-    "ORDER",
-    "LIMIT",
-    "SKIP",
-    "UNION",
-    "CALL",
-    "YIELD",
-];
 
 /// One algorithm execution (§10.9 `AlgorithmExecution`).
 #[derive(Debug, Clone)]
@@ -118,11 +105,36 @@ impl Execution {
     }
 }
 
-/// The lock and the execution history.
+/// The lock, the execution history and the NetworkX worker's catalogue.
 #[derive(Debug, Default)]
 pub struct Registry {
     lock: Mutex<Option<String>>,
     executions: Mutex<VecDeque<Execution>>,
+    networkx: nx_catalogue::CatalogueCache,
+}
+
+/// How the NetworkX worker runs on this instance (interpreter, directory, memory bound).
+fn worker_config(state: &AppState) -> WorkerConfig {
+    WorkerConfig::from_env(
+        &state.config.data_dir,
+        state.boot.get().and_then(|b| b.memory_gb),
+    )
+}
+
+/// The worker's catalogue, listed once per instance (in a blocking task).
+async fn worker_catalogue(state: &Arc<AppState>) -> Result<Arc<NxCatalogue>, WorkerError> {
+    let state = Arc::clone(state);
+    tokio::task::spawn_blocking(move || state.algorithms.networkx.get(&worker_config(&state)))
+        .await
+        .map_err(|e| WorkerError::Protocol(e.to_string()))?
+}
+
+fn worker_unavailable(e: &WorkerError) -> ApiError {
+    tracing::warn!(error = %e, "NetworkX worker unavailable");
+    ApiError::new(
+        ErrorCode::ServiceUnavailable,
+        format!("The NetworkX worker is unavailable: {e}"),
+    )
 }
 
 impl Registry {
@@ -225,12 +237,110 @@ fn namespace(headers_path: &str) -> AlgorithmType {
 }
 
 fn not_found(name: &str, t: AlgorithmType) -> ApiError {
-    ApiError::new(
+    let error = ApiError::new(
         ErrorCode::AlgorithmNotFound,
         format!("Algorithm '{name}' not found"),
     )
     .with("algorithm_name", name)
-    .with("algorithm_type", type_name(t))
+    .with("algorithm_type", type_name(t));
+    match catalogue::NETWORKX_UNAVAILABLE
+        .iter()
+        .find(|(n, _)| *n == name)
+    {
+        Some((_, reason)) if t == AlgorithmType::Networkx => error.with("reason", *reason),
+        _ => error,
+    }
+}
+
+/// What a request runs: one of our kernels, or a NetworkX function in the worker.
+enum Entry {
+    Native(&'static AlgorithmInfo),
+    Worker(Box<NxFunction>),
+}
+
+/// Validated parameters of an [`Entry`].
+enum EntryParams {
+    Native(catalogue::ValidatedParams),
+    /// The effective parameters (for the record) and the ones sent (for the call).
+    Worker(Map<String, Value>, Map<String, Value>),
+}
+
+impl Entry {
+    fn name(&self) -> &str {
+        match self {
+            Entry::Native(info) => info.name,
+            Entry::Worker(f) => &f.name,
+        }
+    }
+
+    fn default_timeout_ms(&self) -> u64 {
+        match self {
+            Entry::Native(info) => info.default_timeout_ms,
+            Entry::Worker(_) => nx_catalogue::WORKER_TIMEOUT_MS,
+        }
+    }
+
+    /// Whether a run writes back: native per catalogue; in the worker whenever a
+    /// `result_property` is given (the result's shape decides what is written).
+    fn writes_back(&self, requested: bool, property: Option<&String>) -> bool {
+        requested
+            && match self {
+                Entry::Native(info) => info.supports_write_back,
+                Entry::Worker(_) => property.is_some(),
+            }
+    }
+
+    fn validate(&self, given: &Value) -> Result<EntryParams, Vec<FieldError>> {
+        match self {
+            Entry::Native(info) => catalogue::validate(info, given)
+                .map(EntryParams::Native)
+                .map_err(|e| {
+                    vec![FieldError::new(
+                        e.field.clone(),
+                        param_reason(e.reason),
+                        e.message.clone(),
+                    )]
+                }),
+            Entry::Worker(f) => f.validate(given).map(|effective| {
+                EntryParams::Worker(effective, given.as_object().cloned().unwrap_or_default())
+            }),
+        }
+    }
+}
+
+/// Resolves `name`: a native kernel first; on `/networkx` the worker when we have no kernel of
+/// that name, or when our kernel refuses a parameter that the NetworkX function takes.
+async fn resolve(
+    state: &Arc<AppState>,
+    t: AlgorithmType,
+    name: &str,
+    parameters: &Value,
+) -> Result<Entry, ApiError> {
+    let native = catalogue::find(t, name);
+    if t == AlgorithmType::Native {
+        return native.map(Entry::Native).ok_or_else(|| not_found(name, t));
+    }
+    if let Some(info) = native {
+        let unsupported = matches!(
+            catalogue::validate(info, parameters),
+            Err(e) if e.reason == ParamErrorReason::Unknown
+        );
+        if unsupported
+            && let Ok(worker) = worker_catalogue(state).await
+            && let Some(f) = worker.find(name)
+            && f.validate(parameters).is_ok()
+        {
+            return Ok(Entry::Worker(Box::new(f.clone())));
+        }
+        return Ok(Entry::Native(info));
+    }
+    let worker = worker_catalogue(state)
+        .await
+        .map_err(|e| worker_unavailable(&e))?;
+    worker
+        .find(name)
+        .map(|f| Entry::Worker(Box::new(f.clone())))
+        .ok_or_else(|| not_found(name, t))
 }
 
 #[derive(Debug, Deserialize)]
@@ -256,7 +366,21 @@ async fn list(
             )])
         })?),
     };
-    let items = catalogue::list(namespace(uri.path()), category, q.search.as_deref());
+    let t = namespace(uri.path());
+    if t == AlgorithmType::Networkx {
+        let worker = worker_catalogue(&state).await;
+        let items = nx_catalogue::merged(worker.as_deref().ok(), category, q.search.as_deref());
+        let mut body = json!({"algorithms": items, "total_count": items.len()});
+        match worker {
+            Ok(w) => body["networkx_version"] = json!(w.networkx_version),
+            Err(e) => body["worker_error"] = json!(worker_unavailable(&e).message),
+        }
+        return Ok(axum::Json(body));
+    }
+    let items: Vec<Value> = catalogue::list(t, category, q.search.as_deref())
+        .into_iter()
+        .map(nx_catalogue::native_info)
+        .collect();
     Ok(axum::Json(
         json!({"algorithms": items, "total_count": items.len()}),
     ))
@@ -270,10 +394,19 @@ async fn describe(
 ) -> Result<axum::Json<Value>, ApiError> {
     require_ready(&state)?;
     let t = namespace(uri.path());
-    let info = catalogue::find(t, &name).ok_or_else(|| not_found(&name, t))?;
-    Ok(axum::Json(
-        serde_json::to_value(info).map_err(ApiError::internal)?,
-    ))
+    if let Some(info) = catalogue::find(t, &name) {
+        return Ok(axum::Json(nx_catalogue::native_info(info)));
+    }
+    if t == AlgorithmType::Native {
+        return Err(not_found(&name, t));
+    }
+    let worker = worker_catalogue(&state)
+        .await
+        .map_err(|e| worker_unavailable(&e))?;
+    worker
+        .find(&name)
+        .map(|f| axum::Json(f.info()))
+        .ok_or_else(|| not_found(&name, t))
 }
 
 #[derive(Debug, Deserialize)]
@@ -419,13 +552,18 @@ async fn start(
 ) -> Result<Response, ApiError> {
     let engine = require_ready(&state)?;
     let t = namespace(uri.path());
-    let info: &'static AlgorithmInfo =
-        catalogue::find(t, &name).ok_or_else(|| not_found(&name, t))?;
+    // Unknown names are 404 before the body is read; the parameters only matter for a native
+    // `/networkx` name (a parameter our kernel lacks sends the call to NetworkX).
+    let mut entry = resolve(&state, t, &name, &json!({})).await?;
     let body: RunBody = if body.is_empty() {
         RunBody::default()
     } else {
         parse_body(&headers, &body)?
     };
+    let given = body.parameters.clone().unwrap_or_else(|| json!({}));
+    if t == AlgorithmType::Networkx && matches!(entry, Entry::Native(_)) {
+        entry = resolve(&state, t, &name, &given).await?;
+    }
     let boot = state
         .boot
         .get()
@@ -489,7 +627,10 @@ async fn start(
             types: types.clone(),
         },
     };
-    let write_back = body.write_back.unwrap_or(true) && info.supports_write_back;
+    let write_back = entry.writes_back(
+        body.write_back.unwrap_or(true),
+        body.result_property.as_ref(),
+    );
     // Labels whose mapped properties `result_property` must not collide with (all of them for a
     // subgraph query: which labels it reaches is known only once it has run).
     let scope_labels: Vec<String> = if labels.is_empty() {
@@ -528,7 +669,7 @@ async fn start(
                 "pattern",
                 "result_property must match ^[A-Za-z][A-Za-z0-9_]*$",
             )),
-            Some(p) if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(p)) => {
+            Some(p) if graph_olap_api::mapping::is_reserved_name(p) => {
                 errors.push(FieldError::new(
                     "result_property",
                     "reserved_word",
@@ -563,14 +704,10 @@ async fn start(
             "timeout_ms must be between 1000 and 7200000",
         ));
     }
-    let params = match catalogue::validate(info, body.parameters.as_ref().unwrap_or(&json!({}))) {
+    let params = match entry.validate(&given) {
         Ok(p) => Some(p),
         Err(e) => {
-            errors.push(FieldError::new(
-                e.field.clone(),
-                param_reason(e.reason),
-                e.message.clone(),
-            ));
+            errors.extend(e);
             None
         }
     };
@@ -578,11 +715,31 @@ async fn start(
         return Err(ApiError::validation(errors));
     }
     let params = params.ok_or_else(|| ApiError::internal("parameters missing after validation"))?;
+    let recorded_parameters = match &params {
+        EntryParams::Native(p) => p.as_map().clone(),
+        EntryParams::Worker(effective, _) => effective.clone(),
+    };
+    let entry_name = entry.name().to_string();
+    let timeout = Duration::from_millis(body.timeout_ms.unwrap_or(entry.default_timeout_ms()));
 
     let id = uuid::Uuid::new_v4().to_string();
+    let kind = match (entry, params) {
+        (Entry::Native(info), EntryParams::Native(params)) => JobKind::Native { info, params },
+        (Entry::Worker(function), EntryParams::Worker(_, parameters)) => {
+            JobKind::Worker(Box::new(WorkerJob {
+                function: *function,
+                parameters,
+                config: worker_config(&state),
+                job_id: id.clone(),
+            }))
+        }
+        _ => return Err(ApiError::internal("parameters of another entry")),
+    };
     {
         let mut lock = state.algorithms.lock.lock().map_err(ApiError::internal)?;
         if let Some(holder) = lock.clone() {
+            // `lock_info` takes the lock again: release it first.
+            drop(lock);
             let info = lock_info(&state);
             return Err(ApiError::new(
                 ErrorCode::ResourceLocked,
@@ -600,11 +757,10 @@ async fn start(
         }
         *lock = Some(id.clone());
     }
-    let timeout = Duration::from_millis(body.timeout_ms.unwrap_or(info.default_timeout_ms));
     let cancel = Cancel::with_timeout(timeout);
     let execution = Execution {
         id: id.clone(),
-        name: info.name.to_string(),
+        name: entry_name,
         algorithm_type: t,
         status: "running",
         user_name: caller.username().to_string(),
@@ -616,7 +772,7 @@ async fn start(
             body.result_property.clone().filter(|_| false)
         },
         write_back,
-        parameters: params.as_map().clone(),
+        parameters: recorded_parameters,
         started_at: Utc::now(),
         started: Instant::now(),
         completed_at: None,
@@ -637,8 +793,7 @@ async fn start(
     state.report_activity("algorithm");
 
     let job = Job {
-        info,
-        params,
+        kind,
         scope,
         property: body.result_property.clone(),
         write_back,
@@ -648,7 +803,7 @@ async fn start(
     let worker_id = id.clone();
     tokio::spawn(async move {
         let outcome = tokio::task::spawn_blocking(move || job.run(engine.as_ref())).await;
-        let outcome = outcome.unwrap_or_else(|e| Err((Some("ALGORITHM_FAILED"), e.to_string())));
+        let outcome = outcome.unwrap_or_else(|e| Err(JobFailure::failed(e.to_string())));
         worker_state.algorithms.with(&worker_id, |e| {
             if e.status != "running" {
                 return;
@@ -659,13 +814,13 @@ async fn start(
                     e.nodes_updated = Some(updated);
                     finish(e, "completed", None, None);
                 }
-                Err((Some("CANCELLED"), m)) => finish(e, "cancelled", Some("CANCELLED"), Some(m)),
-                Err((code, m)) => finish(
-                    e,
-                    "failed",
-                    Some(code.unwrap_or("ALGORITHM_FAILED")),
-                    Some(m),
-                ),
+                Err(f) if f.code == "CANCELLED" => {
+                    finish(e, "cancelled", Some(f.code), Some(f.message))
+                }
+                Err(f) => {
+                    e.result = f.detail;
+                    finish(e, "failed", Some(f.code), Some(f.message))
+                }
             }
         });
         worker_state.algorithms.release(&worker_id);
@@ -674,11 +829,55 @@ async fn start(
     Ok((StatusCode::ACCEPTED, axum::Json(snapshot)).into_response())
 }
 
-type JobError = (Option<&'static str>, String);
+/// Why an execution ended without completing.
+#[derive(Debug, Clone)]
+pub(crate) struct JobFailure {
+    /// `ALGORITHM_FAILED` | `ALGORITHM_TIMEOUT` | `CANCELLED`.
+    pub(crate) code: &'static str,
+    /// `error_message`.
+    pub(crate) message: String,
+    /// Kept as the execution's `result` (e.g. the NetworkX exception).
+    pub(crate) detail: Option<Value>,
+}
+
+impl JobFailure {
+    pub(crate) fn failed(message: String) -> Self {
+        Self {
+            code: "ALGORITHM_FAILED",
+            message,
+            detail: None,
+        }
+    }
+
+    pub(crate) fn cancelled() -> Self {
+        Self {
+            code: "CANCELLED",
+            message: "Cancelled by request".into(),
+            detail: None,
+        }
+    }
+
+    pub(crate) fn timed_out() -> Self {
+        Self {
+            code: "ALGORITHM_TIMEOUT",
+            message: "The algorithm exceeded its timeout".into(),
+            detail: None,
+        }
+    }
+}
+
+type JobError = JobFailure;
+
+enum JobKind {
+    Native {
+        info: &'static AlgorithmInfo,
+        params: catalogue::ValidatedParams,
+    },
+    Worker(Box<WorkerJob>),
+}
 
 struct Job {
-    info: &'static AlgorithmInfo,
-    params: catalogue::ValidatedParams,
+    kind: JobKind,
     scope: Scope,
     property: Option<String>,
     write_back: bool,
@@ -689,17 +888,25 @@ impl Job {
     /// Projects the scope, runs the kernel on its CSR and writes back; returns (`result`, nodes
     /// written).
     fn run(self, engine: &dyn GraphEngine) -> Result<(Value, u64), JobError> {
-        let failed = |m: String| (Some("ALGORITHM_FAILED"), m);
+        let failed = JobFailure::failed;
         let projection = self
             .scope
             .project(engine, &self.cancel)
             .map_err(|e| match e {
-                ProjectionError::Cancelled => {
-                    (Some("CANCELLED"), "Cancelled by request".to_string())
-                }
-                ProjectionError::TimedOut => (Some("ALGORITHM_TIMEOUT"), e.to_string()),
+                ProjectionError::Cancelled => JobFailure::cancelled(),
+                ProjectionError::TimedOut => JobFailure {
+                    message: e.to_string(),
+                    ..JobFailure::timed_out()
+                },
                 ProjectionError::Failed(m) => failed(m),
             })?;
+        let (info, params) = match &self.kind {
+            JobKind::Native { info, params } => (*info, params),
+            JobKind::Worker(job) => {
+                let property = self.property.as_deref().filter(|_| self.write_back);
+                return job.run(engine, projection, property, &self.cancel);
+            }
+        };
         let global_of_local = projection.global_of_local;
         let n =
             u32::try_from(global_of_local.len()).map_err(|_| failed("graph too large".into()))?;
@@ -712,24 +919,18 @@ impl Job {
         .map_err(|e| failed(e.to_string()))?;
         drop(projection.edges);
         let views = GraphViews::new(csr);
-        let output =
-            catalogue::run(self.info, &self.params, &views, &self.cancel).map_err(|e| match e {
-                RunError::Interrupted(Interrupted::Cancelled) => {
-                    (Some("CANCELLED"), "Cancelled by request".to_string())
-                }
-                RunError::Interrupted(Interrupted::TimedOut) => (
-                    Some("ALGORITHM_TIMEOUT"),
-                    "The algorithm exceeded its timeout".to_string(),
-                ),
-                RunError::Failed { reason } => failed(reason),
-            })?;
+        let output = catalogue::run(info, params, &views, &self.cancel).map_err(|e| match e {
+            RunError::Interrupted(Interrupted::Cancelled) => JobFailure::cancelled(),
+            RunError::Interrupted(Interrupted::TimedOut) => JobFailure::timed_out(),
+            RunError::Failed { reason } => failed(reason),
+        })?;
         let mut result = Value::Object(output.summary.clone());
         let values = match output.values {
             OutputValues::Float(v) => Some(WriteValues::Double(v.into_iter().map(Some).collect())),
             OutputValues::Int(v) => Some(WriteValues::Int64(v.into_iter().map(Some).collect())),
             OutputValues::Bool(v) => Some(WriteValues::Bool(v.into_iter().map(Some).collect())),
             OutputValues::Partition(p) => {
-                let ids: Vec<Option<i64>> = if self.info.algorithm_type == AlgorithmType::Networkx {
+                let ids: Vec<Option<i64>> = if info.algorithm_type == AlgorithmType::Networkx {
                     p.dense_indices()
                         .into_iter()
                         .map(|i| Some(i64::from(i)))
@@ -757,11 +958,11 @@ impl Job {
         };
         let mut updated = 0;
         if let (true, Some(values), Some(property)) = (self.write_back, values, self.property) {
-            if self.info.result_kind == ResultKind::Scalar {
+            if info.result_kind == ResultKind::Scalar {
                 return Ok((result, 0));
             }
             if self.cancel.is_cancelled() {
-                return Err((Some("CANCELLED"), "Cancelled by request".into()));
+                return Err(JobFailure::cancelled());
             }
             updated = engine
                 .write_back(&WriteBack {
@@ -779,7 +980,8 @@ impl Job {
 /// Checks a `subgraph_query` at request time: `/networkx` only, not combined with a label/type
 /// scope, and through the same read-only gate as `/query` (§10.6).
 fn subgraph_query_error(t: AlgorithmType, query: &str, has_scope: bool) -> Option<FieldError> {
-    use graph_olap_engine::cypher::{GateError, check_read_only};
+    use graph_olap_engine::QueryErrorKind;
+    use graph_olap_engine::dialect::Dialect;
     let field = "subgraph_query";
     if t != AlgorithmType::Networkx {
         return Some(FieldError::new(
@@ -795,38 +997,40 @@ fn subgraph_query_error(t: AlgorithmType, query: &str, has_scope: bool) -> Optio
             "give subgraph_query or a node_label/edge_type scope, not both",
         ));
     }
-    match check_read_only(query) {
-        Ok(_) => None,
-        Err(GateError::Syntax(e)) => Some(FieldError::new(
-            field,
-            "syntax",
-            format!("subgraph_query does not parse: {e}"),
-        )),
-        Err(GateError::Empty) => Some(FieldError::new(
+    if query.trim().is_empty() {
+        return Some(FieldError::new(
             field,
             "required",
             "subgraph_query is empty",
-        )),
-        Err(GateError::MultipleStatements) => Some(FieldError::new(
-            field,
+        ));
+    }
+    let error = graph_olap_engine::dialect::prepare(query, Dialect::Kuzu).err()?;
+    let (reason, message) = match error.kind {
+        QueryErrorKind::Syntax { .. } => (
+            "syntax",
+            format!("subgraph_query does not parse: {}", error.message),
+        ),
+        QueryErrorKind::Unsupported { feature } if feature == "multiple_statements" => (
             "multiple_statements",
-            "subgraph_query must be one statement",
-        )),
-        Err(GateError::ReadOnlyViolation {
+            "subgraph_query must be one statement".to_string(),
+        ),
+        QueryErrorKind::ReadOnlyViolation {
             clause,
             line,
             column,
-        }) => Some(FieldError::new(
-            field,
+        } => (
             "read_only_violation",
             format!("subgraph_query must be read-only: {clause} at line {line}, column {column}"),
-        )),
-        Err(GateError::Unsupported { feature }) => Some(FieldError::new(
-            field,
+        ),
+        _ => (
             "unsupported",
-            format!("subgraph_query uses an unsupported feature: {feature}"),
-        )),
-    }
+            format!(
+                "subgraph_query uses an unsupported feature: {}",
+                error.message
+            ),
+        ),
+    };
+    Some(FieldError::new(field, reason, message))
 }
 
 /// `POST /algo/shortest_path` request (§10.11).

@@ -516,10 +516,18 @@ class NetworkXManager(_Manager):
     """NetworkX-compatible algorithms (``/networkx``), named like the NetworkX functions.
 
     Any catalogue entry can be called as a method: ``conn.networkx.katz_centrality(...)``
-    is ``conn.networkx.run("katz_centrality", ...)``.
+    is ``conn.networkx.run("katz_centrality", ...)``.  The catalogue is every NetworkX
+    function that takes a graph: our native kernels where we have them, the rest run in real
+    NetworkX in a worker process on the instance (``list()`` entries say which in
+    ``implementation``).  Node arguments (``source``, ``target``, ``ebunch`` …) are node ids
+    (``id(n)``).  Per-node results are written to ``result_property`` when one is given,
+    otherwise they come back in ``.value`` keyed by node id; paths, edge lists, graphs and
+    numbers come back in ``.value``; ``max_items`` bounds generator results.
 
     Example:
         >>> # conn.networkx.degree_centrality("Customer", "dc")
+        >>> # conn.networkx.run("load_centrality", "Customer", "load")
+        >>> # conn.networkx.run("dijkstra_path", parameters={"source": 0, "target": 7}).value
         >>> # conn.networkx.run("katz_centrality", "Customer", "katz", params={"alpha": 0.1})
         >>> # conn.networkx.density().value
     """
