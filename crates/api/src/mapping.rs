@@ -201,6 +201,32 @@ pub struct EdgeDefinition {
     pub properties: Vec<PropertyDef>,
 }
 
+/// Cypher words that may not name a label, a relationship type or a property — mapping-defined
+/// or written back by an algorithm (compared case-insensitively).
+pub const RESERVED_NAMES: &[&str] = &[
+    "NODE",
+    "RELATIONSHIP",
+    "MATCH",
+    "WHERE",
+    "RETURN",
+    "CREATE",
+    "DELETE",
+    "SET",
+    "REMOVE",
+    "WITH",
+    "ORDER",
+    "LIMIT",
+    "SKIP",
+    "UNION",
+    "CALL",
+    "YIELD",
+];
+
+/// Whether `name` is one of [`RESERVED_NAMES`], in any letter case.
+pub fn is_reserved_name(name: &str) -> bool {
+    RESERVED_NAMES.iter().any(|r| r.eq_ignore_ascii_case(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,30 +256,4 @@ mod tests {
         assert!(!PropertyType::parse("DOUBLE").unwrap().allowed_as_key());
         assert!(!PropertyType::parse("LIST<INT64>").unwrap().allowed_as_key());
     }
-}
-
-/// Cypher words that may not name a label, a relationship type or a property — mapping-defined
-/// or written back by an algorithm (compared case-insensitively).
-pub const RESERVED_NAMES: &[&str] = &[
-    "NODE",
-    "RELATIONSHIP",
-    "MATCH",
-    "WHERE",
-    "RETURN",
-    "CREATE",
-    "DELETE",
-    "SET",
-    "REMOVE",
-    "WITH",
-    "ORDER",
-    "LIMIT",
-    "SKIP",
-    "UNION",
-    "CALL",
-    "YIELD",
-];
-
-/// Whether `name` is one of [`RESERVED_NAMES`], in any letter case.
-pub fn is_reserved_name(name: &str) -> bool {
-    RESERVED_NAMES.iter().any(|r| r.eq_ignore_ascii_case(name))
 }
