@@ -77,6 +77,22 @@ def test_queries(running) -> None:
     assert set(df.columns) == {"s", "n"} and df["n"].sum() == n
     pdf = conn.query_df("MATCH (c:Customer) RETURN c.id AS id LIMIT 3", backend="pandas")
     assert len(pdf) == 3
+    # The same result joined with local data in DuckDB, straight from the Arrow stream.
+    import duckdb
+    import pandas as pd
+
+    con = duckdb.connect()
+    con.register("local", pd.DataFrame({"s": ["P", "no-such-sector"],
+                                        "label": ["private", "none"]}))
+    joined = conn.query_duckdb(
+        "MATCH (c:Customer) RETURN c.bk_sectr AS s, count(*) AS n",
+        "SELECT g.s, g.n, l.label FROM graph g JOIN local l USING (s)",
+        connection=con,
+    ).fetchall()
+    by_sector = dict(zip(df["s"].to_list(), df["n"].to_list()))
+    assert joined == [("P", by_sector["P"], "private")]
+    rel = conn.query_duckdb("MATCH (c:Customer) RETURN c.id AS id", name="customers")
+    assert rel.aggregate("count(*)").fetchall() == [(n,)]
     g = conn.query("MATCH (a:Customer)-[r:SHARES_ACCOUNT]->(b:Customer) RETURN a, r, b "
                    "LIMIT 20").to_networkx()
     assert g.number_of_edges() > 0

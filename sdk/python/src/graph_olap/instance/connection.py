@@ -239,6 +239,42 @@ class InstanceConnection:
             return ipc.open_stream(pa.BufferReader(response.content)).read_all()
         return QueryResult.from_response(response.json(), query=statement).to_arrow()
 
+    def query_duckdb(
+        self,
+        cypher: Optional[str] = None,
+        sql: Optional[str] = None,
+        parameters: Optional[Dict[str, Any]] = None,
+        *,
+        name: str = "graph",
+        connection: Any = None,
+        timeout_ms: Optional[int] = None,
+        max_rows: Optional[int] = None,
+        timeout: Optional[float] = None,
+        **params: Any,
+    ) -> Any:
+        """Run a Cypher query and hand its result to DuckDB as the table ``name``.
+
+        The rows come over the Arrow stream and DuckDB reads the Arrow table in place, so a graph
+        result can be joined with local data (DataFrames, Parquet or CSV files) in SQL. With
+        ``sql``, returns that query's DuckDB relation; without, the registered table's.
+        ``connection`` is an existing ``duckdb`` connection (default: a new in-memory one): register
+        local DataFrames on it (``con.register("targets", df)``) to join them, or several graph
+        results under different names.
+
+        Example:
+            >>> # conn.query_duckdb(
+            >>> #     "MATCH (c:Customer) RETURN c.id AS id, c.pr AS pr",
+            >>> #     "SELECT g.id, g.pr, t.segment FROM graph g JOIN 'targets.csv' t USING (id)",
+            >>> # ).df()
+        """
+        import duckdb
+
+        table = self.query_arrow(cypher, parameters, timeout_ms=timeout_ms, max_rows=max_rows,
+                                 timeout=timeout, **params)
+        con = connection if connection is not None else duckdb.connect()
+        con.register(name, table)
+        return con.sql(sql) if sql else con.table(name)
+
     def query_df(
         self,
         cypher: Optional[str] = None,
