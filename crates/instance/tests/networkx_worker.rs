@@ -6,21 +6,21 @@
 //!
 //! Needs `python3` (or `GRAPH_OLAP_PYTHON`) with networkx; fails, not skips, without it.
 
+mod common;
+
+use common::{KEY, envelope, write_parquet};
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{ArrayRef, Int64Array, StringArray};
-use arrow::record_batch::RecordBatch;
 use axum::Json;
 use axum::Router;
 use axum::routing::{get, patch, post, put};
-use graph_olap_api::instance::{ManifestFile, ManifestTable, SnapshotManifest};
+use graph_olap_api::instance::{ManifestTable, SnapshotManifest};
 use graph_olap_instance::{InstanceConfig, Phase, Server};
 use serde_json::{Value, json};
-use sha2::Digest;
-
-const KEY: &str = "0123456789abcdef0123456789abcdef-internal";
 
 /// Two dense groups bridged by 5→6, a tail 10→11, node 12 isolated; a parallel edge (1→2
 /// twice) and a self-loop (3→3).
@@ -47,10 +47,6 @@ const EDGES: &[(i64, i64)] = &[
     (10, 11),
 ];
 const PEOPLE: i64 = 12;
-
-fn envelope(data: Value) -> Json<Value> {
-    Json(json!({"data": data, "meta": {"request_id": "stub"}}))
-}
 
 async fn start_stub(bootstrap: Value) -> String {
     let app = Router::new()
@@ -83,22 +79,6 @@ async fn start_stub(bootstrap: Value) -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
-}
-
-fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) -> ManifestFile {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let batch = RecordBatch::try_from_iter(columns).unwrap();
-    let file = std::fs::File::create(path).unwrap();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-    let bytes = std::fs::read(path).unwrap();
-    ManifestFile {
-        path: String::new(),
-        size_bytes: bytes.len() as u64,
-        row_count: batch.num_rows() as u64,
-        sha256: Some(hex::encode(sha2::Sha256::digest(&bytes))),
-    }
 }
 
 /// The Person/KNOWS snapshot and its bootstrap.

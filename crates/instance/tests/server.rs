@@ -1,6 +1,10 @@
 //! The instance HTTP surface with a real engine on a small generated snapshot. The peer — the
 //! control plane's internal API — is a small axum stub recording what the instance reports.
 
+mod common;
+
+use common::{KEY, envelope, write_parquet};
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -12,13 +16,10 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, patch, post, put};
-use graph_olap_api::instance::{ManifestFile, ManifestTable, SnapshotManifest};
+use graph_olap_api::instance::{ManifestTable, SnapshotManifest};
 use graph_olap_instance::{InstanceConfig, Phase};
 use serde_json::{Value, json};
-use sha2::Digest;
 use tokio::sync::Notify;
-
-const KEY: &str = "0123456789abcdef0123456789abcdef-internal";
 
 #[derive(Default)]
 struct Recorded {
@@ -33,10 +34,6 @@ struct Stub {
     bootstrap: Value,
     release: Arc<Notify>,
     desired_on_metrics: &'static str,
-}
-
-fn envelope(data: Value) -> Json<Value> {
-    Json(json!({"data": data, "meta": {"request_id": "stub"}}))
 }
 
 async fn stub_status(State(s): State<Stub>, Json(body): Json<Value>) -> Json<Value> {
@@ -99,23 +96,6 @@ async fn start_stub_with(bootstrap: Value, desired_on_metrics: &'static str) -> 
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{addr}"), stub)
-}
-
-fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) -> ManifestFile {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let batch = RecordBatch::try_from_iter(columns).unwrap();
-    let rows = batch.num_rows() as u64;
-    let file = std::fs::File::create(path).unwrap();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-    let bytes = std::fs::read(path).unwrap();
-    ManifestFile {
-        path: String::new(),
-        size_bytes: bytes.len() as u64,
-        row_count: rows,
-        sha256: Some(hex::encode(sha2::Sha256::digest(&bytes))),
-    }
 }
 
 /// Writes a snapshot (Customer, Product, PURCHASED with one dangling edge) and returns the
