@@ -316,25 +316,11 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
             .status(),
         200
     );
-    let recorded = Arc::clone(&stub.recorded);
-    wait_until(|| {
-        recorded
-            .lock()
-            .unwrap()
-            .statuses
-            .iter()
-            .any(|s| s["status"] == "running")
-    })
-    .await;
+    let running = running_report(&server, &stub).await;
     {
         let r = stub.recorded.lock().unwrap();
         assert_eq!(r.statuses[0]["status"], "starting");
         assert_eq!(r.statuses[0]["pod_name"], "wrapper-test");
-        let running = r
-            .statuses
-            .iter()
-            .find(|s| s["status"] == "running")
-            .unwrap();
         assert_eq!(running["graph_stats"]["node_count"], 5);
         assert_eq!(running["graph_stats"]["edge_count"], 3);
         assert_eq!(running["graph_stats"]["dangling_edges"], 1);
