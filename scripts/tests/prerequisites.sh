@@ -8,8 +8,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 fake=$(mktemp -d)
 trap 'rm -rf "$fake"' EXIT
 printf '#!/bin/sh\nexit 0\n' >"$fake/cargo"
+# The clone may sit where `nobody` cannot enter (CI's, a mktemp -d): give it its own copy.
+cp "$root/scripts/prerequisites.sh" "$fake/prerequisites.sh"
 chmod 755 "$fake" "$fake/cargo"
-run_as_nobody() { su nobody -s /bin/bash -c "cd '$root' && export PATH=$1 && . scripts/prerequisites.sh && $2" 2>&1 || true; }
+chmod 644 "$fake/prerequisites.sh"
+run_as_nobody() { su nobody -s /bin/bash -c "cd / && export PATH=$1 && . '$fake/prerequisites.sh' && $2" 2>&1 || true; }
 fail() { echo "prerequisites test failed: $*" >&2; exit 1; }
 
 out=$(run_as_nobody "$fake:/usr/bin:/bin" 'GRAPH_OLAP_PREREQ_build=(sh:dash graph-olap-missing-tool:graph-olap-missing-pkg); ensure_tools build; echo "status=$?"')
