@@ -12,32 +12,19 @@ use serde::{Deserialize, Serialize};
 use crate::mapping::PropertyType;
 use crate::time::serde_ts;
 
-/// State of an export job (§4.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportJobStatus {
-    /// Waiting to be claimed (possibly after a retry backoff, see `available_at`).
-    Pending,
-    /// Held by a worker under a lease.
-    Claimed,
-    /// Files written and reported; terminal.
-    Completed,
-    /// Failed for good (non-retryable error, retries exhausted or deadline passed).
-    Failed,
-    /// Cancelled with its snapshot.
-    Cancelled,
-}
-
-impl ExportJobStatus {
-    /// The wire name, e.g. `claimed`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExportJobStatus::Pending => "pending",
-            ExportJobStatus::Claimed => "claimed",
-            ExportJobStatus::Completed => "completed",
-            ExportJobStatus::Failed => "failed",
-            ExportJobStatus::Cancelled => "cancelled",
-        }
+crate::status::wire_enum! {
+    /// State of an export job (§4.4).
+    pub enum ExportJobStatus {
+        /// Waiting to be claimed (possibly after a retry backoff, see `available_at`).
+        Pending => "pending",
+        /// Held by a worker under a lease.
+        Claimed => "claimed",
+        /// Files written and reported; terminal.
+        Completed => "completed",
+        /// Failed for good (non-retryable error, retries exhausted or deadline passed).
+        Failed => "failed",
+        /// Cancelled with its snapshot.
+        Cancelled => "cancelled",
     }
 }
 

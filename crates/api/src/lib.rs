@@ -13,6 +13,7 @@ pub mod instance;
 pub mod mapping;
 pub mod ops;
 pub mod role;
+pub mod status;
 pub mod time;
 
 pub use duration::IsoDuration;
@@ -22,3 +23,4 @@ pub use mapping::{
     EdgeDefinition, NodeDefinition, PrimaryKey, PropertyDef, PropertyType, ScalarType,
 };
 pub use role::Role;
+pub use status::{InstanceStatus, SnapshotStatus, UnknownStatus};

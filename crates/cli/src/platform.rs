@@ -48,7 +48,7 @@ pub async fn serve(serving: Serving) -> anyhow::Result<()> {
     } = serving;
     let url = format!("http://{}", listener.local_addr()?);
     if stop_instances_on_exit {
-        let resumed = graph_olap_control_plane::instance_flow::resume_parked(&state)
+        let resumed = graph_olap_control_plane::services::instances::resume_parked(&state)
             .await
             .map_err(|e| anyhow::anyhow!("cannot resume instances: {}", e.message))?;
         if resumed > 0 {
@@ -102,7 +102,7 @@ async fn stop_instances(state: &AppState) {
     let Some(runtime) = &state.runtime else {
         return;
     };
-    match graph_olap_control_plane::instance_flow::park_for_restart(state).await {
+    match graph_olap_control_plane::services::instances::park_for_restart(state).await {
         Ok(units) if !units.is_empty() => eprintln!(
             "stopping {} instance(s); they start again with the next `graph-olap up` …",
             units.len()

@@ -153,7 +153,7 @@ async fn persona_keys(
     let mut changed = false;
     for (user, _) in &state.settings.dev_seed_users {
         if !keys.contains_key(user) {
-            let key = graph_olap_control_plane::routes::users::issue_user_key(
+            let key = graph_olap_control_plane::services::users::issue_user_key(
                 state,
                 user,
                 "graph-olap up",

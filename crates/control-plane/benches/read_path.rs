@@ -115,7 +115,7 @@ async fn serve(store: Store, warehouse_dir: &std::path::Path) -> (String, String
     .await
     .expect("start");
     let key =
-        graph_olap_control_plane::routes::users::issue_user_key(&state, USER, "bench", "system")
+        graph_olap_control_plane::services::users::issue_user_key(&state, USER, "bench", "system")
             .await
             .expect("api key");
     let app = graph_olap_control_plane::app(state.clone());

@@ -267,7 +267,7 @@ async fn provision_dev_user(
     username: &str,
     role: Role,
 ) -> Result<users::User, ApiError> {
-    if crate::routes::users::validate_username(username).is_err() {
+    if crate::services::users::validate_username(username).is_err() {
         return Err(unauthorized(
             "invalid_username",
             "X-Username is not a valid username",
@@ -304,7 +304,7 @@ async fn provision_dev_user(
             resource_type: "user",
             resource_id: Some(username.into()),
             details: serde_json::json!({"role": role.as_str(), "via": "dev_identity"}),
-            request_id: Some(&crate::request_id::current()),
+            request_id: Some(&crate::http::request_id::current()),
         },
         now,
     )

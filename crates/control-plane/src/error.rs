@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use graph_olap_api::{ErrorBody, ErrorCode, ErrorEnvelope, FieldError, Meta};
 use serde_json::{Map, Value, json};
 
-use crate::request_id;
+use crate::http::request_id;
 
 /// A request failure with its wire code, message and details.
 #[derive(Debug, Clone)]
@@ -22,6 +22,9 @@ pub struct ApiError {
 
 /// Handler result.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `required` of [`ApiError::invalid_state`] when no state would allow the change.
+pub const NO_REQUIRED_STATE: &[&str] = &[];
 
 impl ApiError {
     /// An error with a code and message and no details.
@@ -93,18 +96,19 @@ impl ApiError {
     }
 
     /// `409 INVALID_STATE`.
-    pub fn invalid_state(
+    pub fn invalid_state<S: std::fmt::Display>(
         resource_type: &str,
         resource_id: impl Into<Value>,
-        current: &str,
-        required: &[&str],
+        current: impl std::fmt::Display,
+        required: &[S],
         reason: &str,
         message: impl Into<String>,
     ) -> Self {
+        let required: Vec<String> = required.iter().map(ToString::to_string).collect();
         Self::new(ErrorCode::InvalidState, message)
             .detail("resource_type", resource_type)
             .detail("resource_id", resource_id.into())
-            .detail("current_state", current)
+            .detail("current_state", current.to_string())
             .detail("required_state", json!(required))
             .detail("reason", reason)
     }

@@ -1,38 +1,30 @@
 //! The graph-olap control plane: the REST API every client talks to.
 //!
-//! Owns identity and roles, mappings and their versions, favorites, the warehouse schema browser,
-//! and the route table that drives the router and the OpenAPI document. Persistence is the
-//! `store` crate's; SQL execution is the `warehouse` crate's.
+//! Layers, each calling only the ones below it:
+//! * [`http`] — the route table (which also drives the OpenAPI document), thin handlers,
+//!   request reading, envelopes, request ids, idempotency and the proxy to instance servers;
+//! * [`services`] — the rules and state machines of mappings, snapshots and their export
+//!   queue, instances, users, admin bulk operations, platform configuration and the schema
+//!   cache;
+//! * [`jobs`] — the background job scheduler and the instance orchestration passes, which call
+//!   services;
+//! * [`ops`] — cluster views, metrics and the `/metrics` scrape.
+//!
+//! Beside them: identity and roles ([`auth`]), the error type every layer returns ([`error`]),
+//! settings and the shared state. Persistence is the `store` crate's; SQL execution the
+//! `warehouse` crate's; starting instance servers the `runtime` crate's.
 
 // Every handler returns `ApiError` (code, message, details, headers) by value; failures are the
 // cold path, and boxing it would add an allocation and a layer of noise to each of them.
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
-pub mod bulk_delete;
-pub mod cluster;
-pub mod diff;
 pub mod error;
-pub mod export_queue;
-pub mod idempotency;
-pub mod input;
-pub mod instance_flow;
+pub mod http;
 pub mod jobs;
-pub mod mapping_rules;
-pub mod metrics;
-pub mod orchestration;
-pub mod platform_config;
-pub mod procfs;
-pub mod proxy;
-pub mod request_id;
-pub mod respond;
-pub mod routes;
-pub mod schema_cache;
-pub mod scrape;
+pub mod ops;
+pub mod services;
 pub mod settings;
-pub mod sizing;
-pub mod snapshot_flow;
-pub mod sql_check;
 pub mod state;
 
 use std::sync::Arc;
@@ -71,7 +63,7 @@ pub async fn start_with_runtime(
         warehouse,
         settings: Arc::new(settings),
         clock,
-        schema: Arc::new(schema_cache::SchemaCache::default()),
+        schema: Arc::new(services::schema_cache::SchemaCache::default()),
         keys: Arc::new(auth::KeyCache::default()),
         runtime,
         orchestrator: Arc::new(tokio::sync::Notify::new()),
@@ -79,12 +71,12 @@ pub async fn start_with_runtime(
             .connect_timeout(std::time::Duration::from_secs(5))
             .build()
             .map_err(error::ApiError::internal)?,
-        metrics: Arc::new(metrics::Metrics::new()),
+        metrics: Arc::new(ops::metrics::Metrics::new()),
         scheduler: Arc::new(tokio::sync::Notify::new()),
-        cluster_health: Arc::new(cluster::HealthCache::default()),
+        cluster_health: Arc::new(ops::cluster::HealthCache::default()),
     };
     let mut tx = state.store.write().await?;
-    for (key, value) in platform_config::defaults() {
+    for (key, value) in services::platform_config::defaults() {
         graph_olap_store::config::seed(&mut tx, key, &value).await?;
     }
     tx.commit().await?;
@@ -101,7 +93,7 @@ pub async fn start_with_runtime(
                     display_name: username.clone(),
                     role: role.as_str().into(),
                 };
-                routes::users::create_user(&state, "system", &user, false).await?;
+                services::users::create_user(&state, "system", &user, false).await?;
             }
         }
     }
@@ -117,13 +109,13 @@ pub fn app(
     state: AppState,
 ) -> axum::routing::IntoMakeService<tower_http::normalize_path::NormalizePath<Router>> {
     let registry = state.metrics.clone();
-    let router = routes::router(state)
-        .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
+    let router = http::routes::router(state)
+        .layer(DefaultBodyLimit::max(http::input::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             registry,
-            metrics::http_layer,
+            ops::metrics::http_layer,
         ))
-        .layer(axum::middleware::from_fn(request_id::layer));
+        .layer(axum::middleware::from_fn(http::request_id::layer));
     axum::ServiceExt::<axum::extract::Request>::into_make_service(
         NormalizePathLayer::trim_trailing_slash().layer(router),
     )

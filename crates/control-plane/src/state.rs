@@ -6,7 +6,7 @@ use graph_olap_store::{Clock, Store};
 use graph_olap_warehouse::Warehouse;
 
 use crate::auth::KeyCache;
-use crate::schema_cache::SchemaCache;
+use crate::services::schema_cache::SchemaCache;
 use crate::settings::Settings;
 
 /// Shared state of the control plane.
@@ -31,11 +31,11 @@ pub struct AppState {
     /// HTTP client for readiness probes and the instance proxy.
     pub http: reqwest::Client,
     /// In-process Prometheus metrics (`/metrics`).
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
     /// Wakes the background job scheduler early (a job was triggered).
     pub scheduler: Arc<tokio::sync::Notify>,
     /// The last cluster-health probe, reused for up to 10 s.
-    pub cluster_health: Arc<crate::cluster::HealthCache>,
+    pub cluster_health: Arc<crate::ops::cluster::HealthCache>,
 }
 
 impl AppState {

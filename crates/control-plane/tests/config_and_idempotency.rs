@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use graph_olap_control_plane::{AppState, Settings, platform_config};
+use graph_olap_control_plane::services::platform_config;
+use graph_olap_control_plane::{AppState, Settings};
 use graph_olap_store::audit;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};

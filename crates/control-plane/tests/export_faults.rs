@@ -300,7 +300,7 @@ async fn a_sigkilled_worker_loses_its_lease_and_another_process_completes_the_sn
 
     // Its lease runs out (the control plane's clock moves past it) and reconciliation requeues it.
     plane.clock.advance(chrono::Duration::seconds(31));
-    let report = graph_olap_control_plane::export_queue::reconcile(&plane.state)
+    let report = graph_olap_control_plane::services::export_queue::reconcile(&plane.state)
         .await
         .unwrap();
     assert_eq!(report.requeued, 1, "{report:?}");

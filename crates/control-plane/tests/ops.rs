@@ -1339,7 +1339,7 @@ async fn cluster_health_probes_every_component_and_caches(db: Db) {
     no_db.store = Store::connect(&env.db_url).await.unwrap();
     no_db.store.close().await;
     no_db.cluster_health = Default::default();
-    let h = graph_olap_control_plane::cluster::health(&no_db).await;
+    let h = graph_olap_control_plane::ops::cluster::health(&no_db).await;
     assert_eq!(h.status, graph_olap_api::ops::ClusterStatus::Unhealthy);
     assert_eq!(
         h.components.database.status,

@@ -586,7 +586,7 @@ fn concrete_body(body: &Value, f: &Fixture, who: &str) -> Option<Value> {
 
 #[test]
 fn the_matrix_covers_every_endpoint_of_the_route_table() {
-    let routed: BTreeSet<(String, String)> = graph_olap_control_plane::routes::endpoints()
+    let routed: BTreeSet<(String, String)> = graph_olap_control_plane::http::routes::endpoints()
         .iter()
         .map(|e| (e.method.to_string(), e.path.to_string()))
         .collect();

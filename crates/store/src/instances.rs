@@ -4,13 +4,15 @@
 //! transaction; the state machine lives in the control plane.
 
 use chrono::{DateTime, Utc};
+use graph_olap_api::InstanceStatus;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use crate::clock::{from_millis, to_millis};
 use crate::db::{Dialect, dialect_of, sql};
 use crate::error::StoreError;
-use crate::snapshots::{ACTIVE_INSTANCE_STATUSES, opt_ts};
+use crate::mappings::status_list;
+use crate::snapshots::{active_instance_statuses, opt_ts};
 use crate::{Bind, bind_all, bind_all_rows};
 
 /// Every column of an instance plus the names joined from its mapping and snapshot.
@@ -37,7 +39,7 @@ pub struct InstanceRow {
     /// Engine selector echoed back (`ryugraph` | `falkordb`).
     pub wrapper_type: String,
     /// Lifecycle status (§4.3).
-    pub status: String,
+    pub status: InstanceStatus,
     /// Random slug of the proxy URL.
     pub url_slug: String,
     /// Where the proxy reaches the instance server.
@@ -111,7 +113,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<InstanceRow, StoreError> {
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         wrapper_type: row.try_get("wrapper_type")?,
-        status: row.try_get("status")?,
+        status: crate::decode_status(row, "status")?,
         url_slug: row.try_get("url_slug")?,
         internal_url: row.try_get("internal_url")?,
         pod_name: row.try_get("pod_name")?,
@@ -151,7 +153,7 @@ pub async fn insert(conn: &mut AnyConnection, row: &InstanceRow) -> Result<i64, 
         .bind(row.name.clone())
         .bind(row.description.clone())
         .bind(row.wrapper_type.clone())
-        .bind(row.status.clone())
+        .bind(row.status.as_str())
         .bind(row.url_slug.clone())
         .bind(row.cpu_cores)
         .bind(row.memory_gb)
@@ -225,7 +227,7 @@ pub struct InstanceFilter {
     /// Only this owner.
     pub owner: Option<String>,
     /// Only these statuses.
-    pub status: Vec<String>,
+    pub status: Vec<InstanceStatus>,
     /// Include `terminated` when no status filter names it.
     pub include_terminated: bool,
     /// Case-insensitive substring of name or description.
@@ -283,7 +285,7 @@ pub async fn list(
         let list: Vec<String> = filter
             .status
             .iter()
-            .map(|s| next(Bind::Text(s.clone()), &mut binds))
+            .map(|s| next(Bind::Text(s.as_str().into()), &mut binds))
             .collect();
         clauses.push(format!("i.status IN ({})", list.join(", ")));
     } else if !filter.include_terminated {
@@ -334,18 +336,12 @@ pub async fn list(
 /// Ids of instances in one of `statuses`, oldest first (for background passes).
 pub async fn ids_with_status(
     conn: &mut AnyConnection,
-    statuses: &[&str],
+    statuses: &[InstanceStatus],
 ) -> Result<Vec<i64>, StoreError> {
-    let list: Vec<String> = statuses
-        .iter()
-        .map(|s| format!("'{}'", s.replace('\'', "")))
-        .collect();
+    let list = status_list(statuses.iter().map(|s| s.as_str()));
     let q = sql(
         conn,
-        &format!(
-            "SELECT id FROM instances WHERE status IN ({}) ORDER BY id",
-            list.join(", ")
-        ),
+        &format!("SELECT id FROM instances WHERE status IN {list} ORDER BY id"),
     );
     Ok(sqlx::query_scalar(q).fetch_all(conn).await?)
 }
@@ -358,7 +354,8 @@ pub async fn active_counts(
     let q = sql(
         conn,
         &format!(
-            "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN owner_username = $1 THEN 1 ELSE 0 END), 0) AS own FROM instances WHERE status IN {ACTIVE_INSTANCE_STATUSES}"
+            "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN owner_username = $1 THEN 1 ELSE 0 END), 0) AS own FROM instances WHERE status IN {}",
+            active_instance_statuses()
         ),
     );
     let row = sqlx::query(q).bind(owner).fetch_one(conn).await?;
@@ -387,7 +384,7 @@ pub async fn save(conn: &mut AnyConnection, row: &InstanceRow) -> Result<(), Sto
     sqlx::query(q)
         .bind(row.name.clone())
         .bind(row.description.clone())
-        .bind(row.status.clone())
+        .bind(row.status.as_str())
         .bind(row.internal_url.clone())
         .bind(row.pod_name.clone())
         .bind(row.cpu_cores)

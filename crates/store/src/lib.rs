@@ -21,6 +21,20 @@ pub use sqlx::Error as SqlxError;
 
 pub mod users;
 
+/// Reads a status column into its type; a value outside the type (a corrupted row) is a decode
+/// error naming the value, not a panic or a silently wrong status.
+pub(crate) fn decode_status<T>(row: &sqlx::any::AnyRow, column: &str) -> Result<T, sqlx::Error>
+where
+    T: std::str::FromStr<Err = graph_olap_api::UnknownStatus>,
+{
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|e| sqlx::Error::ColumnDecode {
+        index: column.to_string(),
+        source: Box::new(e),
+    })
+}
+
 /// A `LIKE` pattern matching `text` as a case-insensitive substring, with `%`, `_` and `\` literal.
 /// Use with `LOWER(column) LIKE $n ESCAPE '\'`.
 pub fn like_pattern(text: &str) -> String {

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use graph_olap_api::time::serde_ts;
-use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_api::{EdgeDefinition, InstanceStatus, NodeDefinition};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -602,8 +602,17 @@ pub async fn touch_used(
     Ok(())
 }
 
-/// Statuses of an active instance (API.md §4.1).
-pub const ACTIVE_INSTANCE_STATUSES: &str = "('waiting_for_snapshot', 'starting', 'running')";
+/// The SQL list `('waiting_for_snapshot', …)` of the active instance statuses (API.md §4.1,
+/// [`InstanceStatus::ACTIVE`]).
+pub fn active_instance_statuses() -> String {
+    status_list(InstanceStatus::ACTIVE.iter().map(|s| s.as_str()))
+}
+
+/// `('a', 'b')` for an SQL `IN`: wire names of a status type, which never contain quotes.
+pub(crate) fn status_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let quoted: Vec<String> = names.into_iter().map(|n| format!("'{n}'")).collect();
+    format!("({})", quoted.join(", "))
+}
 
 /// Ids of active instances created from any snapshot of the mapping.
 pub async fn active_instance_ids(
@@ -613,7 +622,8 @@ pub async fn active_instance_ids(
     let q = sql(
         conn,
         &format!(
-            "SELECT id FROM instances WHERE mapping_id = $1 AND status IN {ACTIVE_INSTANCE_STATUSES} ORDER BY id"
+            "SELECT id FROM instances WHERE mapping_id = $1 AND status IN {} ORDER BY id",
+            active_instance_statuses()
         ),
     );
     Ok(sqlx::query_scalar(q)
@@ -733,7 +743,7 @@ pub struct TreeInstance {
 pub async fn tree(
     conn: &mut AnyConnection,
     mapping_id: i64,
-    statuses: Option<&[String]>,
+    statuses: Option<&[graph_olap_api::SnapshotStatus]>,
     include_instances: bool,
 ) -> Result<Vec<TreeSnapshot>, StoreError> {
     let rows = sqlx::query(sql(conn, "SELECT id, name, status, created_at, size_bytes, mapping_version FROM snapshots WHERE mapping_id = $1 ORDER BY created_at DESC, id DESC"))
@@ -743,7 +753,7 @@ pub async fn tree(
     let mut out = Vec::new();
     for r in &rows {
         let status: String = r.try_get("status")?;
-        if statuses.is_some_and(|s| !s.contains(&status)) {
+        if statuses.is_some_and(|s| !s.iter().any(|x| x.as_str() == status)) {
             continue;
         }
         let sid: i64 = r.try_get("id")?;

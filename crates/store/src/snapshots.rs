@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use graph_olap_api::SnapshotStatus;
 use graph_olap_api::export::{DataQuality, QualityPolicy};
 use graph_olap_api::time::serde_ts;
 use serde::Serialize;
@@ -16,7 +17,8 @@ use crate::db::{Dialect, dialect_of, sql};
 use crate::error::StoreError;
 use crate::{Bind, bind_all, bind_all_rows};
 
-pub use crate::mappings::ACTIVE_INSTANCE_STATUSES;
+pub use crate::mappings::active_instance_statuses;
+use crate::mappings::status_list;
 
 /// A snapshot with the derived fields of the wire record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,7 +38,7 @@ pub struct Snapshot {
     /// Optional description.
     pub description: Option<String>,
     /// `pending` | `creating` | `ready` | `failed` | `cancelled`.
-    pub status: String,
+    pub status: SnapshotStatus,
     /// URI prefix ending in `/`.
     pub storage_path: String,
     /// Data uploaded by the user instead of exported (§4.11).
@@ -88,7 +90,7 @@ pub struct NewSnapshot<'a> {
     /// Optional description.
     pub description: Option<&'a str>,
     /// Initial status (`pending`, or `ready` when pre-staged).
-    pub status: &'a str,
+    pub status: SnapshotStatus,
     /// Object-store root without trailing slash; the id-bearing path is derived from it.
     pub storage_root: &'a str,
     /// Pre-staged (§4.11).
@@ -109,7 +111,8 @@ const COLUMNS: &str = "s.id, s.mapping_id, s.mapping_version, m.name AS mapping_
 
 fn instance_count_sql() -> String {
     format!(
-        "(SELECT COUNT(*) FROM instances i WHERE i.snapshot_id = s.id AND i.status IN {ACTIVE_INSTANCE_STATUSES}) AS instance_count"
+        "(SELECT COUNT(*) FROM instances i WHERE i.snapshot_id = s.id AND i.status IN {}) AS instance_count",
+        active_instance_statuses()
     )
 }
 
@@ -157,7 +160,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Snapshot, StoreError> {
         owner_username: row.try_get("owner_username")?,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
-        status: row.try_get("status")?,
+        status: crate::decode_status(row, "status")?,
         storage_path: row.try_get("storage_path")?,
         prestaged,
         size_bytes: row.try_get("size_bytes")?,
@@ -194,13 +197,13 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewSnapshot<'_>) -> Result<i
         .bind(new.owner_username)
         .bind(new.name)
         .bind(new.description)
-        .bind(new.status)
+        .bind(new.status.as_str())
         .bind(new.prestaged as i64)
         .bind(new.ttl.clone())
         .bind(new.inactivity_timeout.clone())
         .bind(new.expires_at.map(to_millis))
         .bind(now)
-        .bind((new.status == "ready").then_some(now))
+        .bind((new.status == SnapshotStatus::Ready).then_some(now))
         .bind(quality)
         .fetch_one(&mut *conn)
         .await?;
@@ -264,7 +267,7 @@ pub struct SnapshotFilter {
     /// Only this owner.
     pub owner: Option<String>,
     /// Only these statuses.
-    pub status: Vec<String>,
+    pub status: Vec<SnapshotStatus>,
     /// Case-insensitive substring of name or description.
     pub search: Option<String>,
     /// Created at or after.
@@ -313,7 +316,7 @@ pub async fn list(
         let list: Vec<String> = filter
             .status
             .iter()
-            .map(|s| next(Bind::Text(s.clone()), &mut binds))
+            .map(|s| next(Bind::Text(s.as_str().into()), &mut binds))
             .collect();
         clauses.push(format!("s.status IN ({})", list.join(", ")));
     }
@@ -371,7 +374,7 @@ pub async fn save(conn: &mut AnyConnection, s: &Snapshot) -> Result<(), StoreErr
         "UPDATE snapshots SET status = $1, size_bytes = $2, node_counts = $3, edge_counts = $4, error_message = $5, ttl = $6, inactivity_timeout = $7, expires_at = $8, last_used_at = $9, updated_at = $10, ready_at = $11, quality = $12 WHERE id = $13",
     );
     sqlx::query(q)
-        .bind(s.status.clone())
+        .bind(s.status.as_str())
         .bind(s.size_bytes)
         .bind(
             s.node_counts
@@ -452,18 +455,12 @@ pub async fn newest_ready(
 /// Ids of snapshots in one of `statuses`, oldest first (for background passes).
 pub async fn ids_with_status(
     conn: &mut AnyConnection,
-    statuses: &[&str],
+    statuses: &[SnapshotStatus],
 ) -> Result<Vec<i64>, StoreError> {
-    let list: Vec<String> = statuses
-        .iter()
-        .map(|s| format!("'{}'", s.replace('\'', "")))
-        .collect();
+    let list = status_list(statuses.iter().map(|s| s.as_str()));
     let q = sql(
         conn,
-        &format!(
-            "SELECT id FROM snapshots WHERE status IN ({}) ORDER BY id",
-            list.join(", ")
-        ),
+        &format!("SELECT id FROM snapshots WHERE status IN {list} ORDER BY id"),
     );
     Ok(sqlx::query_scalar(q).fetch_all(conn).await?)
 }

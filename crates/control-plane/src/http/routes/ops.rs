@@ -6,18 +6,18 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use graph_olap_api::export::ExportJobStatus;
 use graph_olap_store::export_jobs;
 use serde_json::json;
 
 use crate::auth::Caller;
-use crate::cluster;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Fields, JsonBody, Need, QueryParams, finish};
+use crate::http::input::{Fields, JsonBody, Need, QueryParams, finish};
+use crate::http::respond;
+use crate::http::routes::internal::job_to_wire;
+use crate::http::routes::status_filter;
 use crate::jobs::{self, Job};
-use crate::respond;
-use crate::routes::internal::job_to_wire;
-use crate::routes::status_filter;
-use crate::scrape::EXPORT_JOB_STATUSES;
+use crate::ops::cluster;
 use crate::state::AppState;
 
 /// Content type of the Prometheus text format.
@@ -25,7 +25,7 @@ pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// `GET /metrics`
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let text = crate::scrape::render(&state).await;
+    let text = crate::ops::scrape::render(&state).await;
     ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], text).into_response()
 }
 
@@ -74,8 +74,11 @@ pub async fn system_state(State(state): State<AppState>) -> ApiResult<Response> 
 pub async fn export_jobs(State(state): State<AppState>, q: QueryParams) -> ApiResult<Response> {
     let mut errors = Vec::new();
     let (offset, limit) = q.pagination(&mut errors, 100, 1000);
-    let statuses =
-        status_filter(&q, "status", EXPORT_JOB_STATUSES, &mut errors).unwrap_or_default();
+    let statuses: Vec<String> = status_filter(&q, "status", ExportJobStatus::ALL, &mut errors)
+        .unwrap_or_default()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let snapshot_id = q.int("snapshot_id", &mut errors, 1, i64::MAX);
     finish(errors)?;
     let (rows, total) = export_jobs::page(

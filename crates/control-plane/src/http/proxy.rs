@@ -62,7 +62,7 @@ pub async fn forward(
                 ErrorCode::InstanceNotReady,
                 format!("Instance {} is {}; try again shortly", row.id, row.status),
             )
-            .detail("status", row.status.clone())
+            .detail("status", row.status.as_str())
             .header(axum::http::header::RETRY_AFTER, "5".to_string()));
         }
         other => {
@@ -118,7 +118,11 @@ pub async fn forward(
         insert(&mut headers, "x-username", &c.username);
         insert(&mut headers, "x-user-role", c.role.as_str());
     }
-    insert(&mut headers, "x-request-id", &crate::request_id::current());
+    insert(
+        &mut headers,
+        "x-request-id",
+        &crate::http::request_id::current(),
+    );
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let upstream = state
         .http
@@ -141,7 +145,7 @@ pub async fn forward(
         let id = row.id;
         tokio::spawn(async move {
             let now = state.now();
-            if let Err(e) = crate::routes::internal::record_activity(&state, id, now).await {
+            if let Err(e) = crate::services::instances::record_activity(&state, id, now).await {
                 tracing::debug!(instance_id = id, error = %e.message, "recording activity failed");
             }
         });

@@ -4,14 +4,16 @@
 //! idempotent, so a crash mid-pass is repaired by the next one.
 
 use chrono::Duration;
+use graph_olap_api::InstanceStatus;
+use graph_olap_api::SnapshotStatus;
 use graph_olap_runtime::{UnitSpec, UnitState};
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::{mappings, snapshots};
 use serde_json::json;
 
 use crate::error::ApiResult;
-use crate::instance_flow::{self, Termination};
-use crate::metrics::Expiry;
+use crate::ops::metrics::Expiry;
+use crate::services::instances::{self as instance_service, Termination};
 use crate::state::AppState;
 
 /// What one orchestration pass did.
@@ -28,25 +30,27 @@ pub struct OrchestrationReport {
 /// `instance_orchestration`: moves waiting instances on and schedules runtime units.
 pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
     let mut report = OrchestrationReport::default();
-    let waiting =
-        instances::ids_with_status(&mut *state.store.read().await?, &["waiting_for_snapshot"])
-            .await?;
+    let waiting = instances::ids_with_status(
+        &mut *state.store.read().await?,
+        &[InstanceStatus::WaitingForSnapshot],
+    )
+    .await?;
     for id in waiting {
         let mut tx = state.store.write().await?;
         let now = state.now();
         let Some(mut row) = instances::get_for_update(&mut tx, id).await? else {
             continue;
         };
-        if row.status != "waiting_for_snapshot" {
+        if row.status != InstanceStatus::WaitingForSnapshot {
             continue;
         }
         let snapshot = snapshots::get(&mut tx, row.snapshot_id).await?;
         match snapshot.as_ref().map(|s| s.status.as_str()) {
             Some("ready") => {
-                row.status = "starting".into();
+                row.status = InstanceStatus::Starting;
                 row.updated_at = now;
                 instances::save(&mut tx, &row).await?;
-                instance_flow::event(
+                instance_service::event(
                     &mut tx,
                     id,
                     "snapshot_ready",
@@ -63,7 +67,7 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
                     .and_then(|s| s.error_message.clone())
                     .unwrap_or_else(|| "it no longer exists".into());
                 let message = format!("Snapshot {} failed: {why}", row.snapshot_id);
-                instance_flow::event(
+                instance_service::event(
                     &mut tx,
                     id,
                     "snapshot_failed",
@@ -72,7 +76,7 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
                     now,
                 )
                 .await?;
-                instance_flow::mark_failed(
+                instance_service::mark_failed(
                     &mut tx,
                     &mut row,
                     "SNAPSHOT_FAILED",
@@ -91,7 +95,8 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
         return Ok(report);
     };
     let starting =
-        instances::ids_with_status(&mut *state.store.read().await?, &["starting"]).await?;
+        instances::ids_with_status(&mut *state.store.read().await?, &[InstanceStatus::Starting])
+            .await?;
     for id in starting {
         let Some(row) = instances::get(&mut *state.store.read().await?, id).await? else {
             continue;
@@ -101,21 +106,21 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
         }
         let figures = snapshots::get(&mut *state.store.read().await?, row.snapshot_id)
             .await?
-            .map(|s| crate::sizing::figures_of(&s))
+            .map(|s| crate::services::sizing::figures_of(&s))
             .unwrap_or_default();
-        let memory_gb = match crate::sizing::memory_gb(
+        let memory_gb = match crate::services::sizing::memory_gb(
             row.memory_gb,
             figures,
-            crate::sizing::limit_gb(state),
+            crate::services::sizing::limit_gb(state),
         ) {
             Ok(gb) => gb,
             Err(refused) => {
                 // Refuse before starting rather than start an instance that would be killed.
                 let mut tx = state.store.write().await?;
                 if let Some(mut fresh) = instances::get_for_update(&mut tx, id).await?
-                    && fresh.status == "starting"
+                    && fresh.status == InstanceStatus::Starting
                 {
-                    instance_flow::mark_failed(
+                    instance_service::mark_failed(
                         &mut tx,
                         &mut fresh,
                         "STARTUP_FAILED",
@@ -152,13 +157,13 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
             continue;
         };
         match started {
-            Ok(unit) if fresh.status == "starting" => {
+            Ok(unit) if fresh.status == InstanceStatus::Starting => {
                 fresh.pod_name = Some(unit.name.clone());
                 fresh.internal_url = Some(unit.internal_url.clone());
                 fresh.memory_gb = Some(memory_gb);
                 fresh.updated_at = now;
                 instances::save(&mut tx, &fresh).await?;
-                instance_flow::event(&mut tx, id, "scheduled", "system", json!({"pod_name": unit.name, "memory_gb": memory_gb, "cpu_cores": fresh.cpu_cores}), now).await?;
+                instance_service::event(&mut tx, id, "scheduled", "system", json!({"pod_name": unit.name, "memory_gb": memory_gb, "cpu_cores": fresh.cpu_cores}), now).await?;
                 report.scheduled += 1;
             }
             Ok(unit) => {
@@ -168,7 +173,7 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
                 continue;
             }
             Err(e) => {
-                instance_flow::mark_failed(
+                instance_service::mark_failed(
                     &mut tx,
                     &mut fresh,
                     "INTERNAL_ERROR",
@@ -208,7 +213,11 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
     })?;
     let ids = instances::ids_with_status(
         &mut *state.store.read().await?,
-        &["starting", "running", "stopping"],
+        &[
+            InstanceStatus::Starting,
+            InstanceStatus::Running,
+            InstanceStatus::Stopping,
+        ],
     )
     .await?;
     let mut known_units = std::collections::HashSet::new();
@@ -226,7 +235,7 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
         let now = state.now();
         match (row.status.as_str(), unit) {
             ("stopping", None) => {
-                instance_flow::finish_stop(state, id).await?;
+                instance_service::finish_stop(state, id).await?;
                 report.terminated += 1;
             }
             ("stopping", Some(u)) => {
@@ -240,7 +249,7 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                     let _ = runtime
                         .stop(&u.name, std::time::Duration::from_secs(1))
                         .await;
-                    instance_flow::finish_stop(state, id).await?;
+                    instance_service::finish_stop(state, id).await?;
                     report.terminated += 1;
                 }
             }
@@ -297,7 +306,7 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                 }
                 // `updated_at` moves when the unit is scheduled and on every progress report: an
                 // instance fails when it makes no progress for the startup timeout.
-                _ if row.status == "starting"
+                _ if row.status == InstanceStatus::Starting
                     && now - row.updated_at
                         > Duration::from_std(state.settings.startup_timeout)
                             .unwrap_or(Duration::minutes(15)) =>
@@ -333,9 +342,13 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
 async fn fail(state: &AppState, row: &InstanceRow, code: &str, message: &str) -> ApiResult<()> {
     let mut tx = state.store.write().await?;
     if let Some(mut fresh) = instances::get_for_update(&mut tx, row.id).await?
-        && matches!(fresh.status.as_str(), "starting" | "running")
+        && matches!(
+            fresh.status,
+            InstanceStatus::Starting | InstanceStatus::Running
+        )
     {
-        instance_flow::mark_failed(&mut tx, &mut fresh, code, message, None, state.now()).await?;
+        instance_service::mark_failed(&mut tx, &mut fresh, code, message, None, state.now())
+            .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -360,7 +373,12 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
     let now = state.now();
     let ids = instances::ids_with_status(
         &mut *state.store.read().await?,
-        &["waiting_for_snapshot", "starting", "running", "failed"],
+        &[
+            InstanceStatus::WaitingForSnapshot,
+            InstanceStatus::Starting,
+            InstanceStatus::Running,
+            InstanceStatus::Failed,
+        ],
     )
     .await?;
     for id in ids {
@@ -369,7 +387,7 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
             continue;
         };
         let ttl_expired = row.expires_at.is_some_and(|e| e <= now);
-        let idle_expired = row.status == "running"
+        let idle_expired = row.status == InstanceStatus::Running
             && row
                 .inactivity_timeout
                 .as_deref()
@@ -392,12 +410,12 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
             ),
             _ => continue,
         };
-        instance_flow::event(&mut tx, id, event, "system", json!({"expires_at": row.expires_at.as_ref().map(graph_olap_api::time::format_ts), "last_activity_at": row.last_activity_at.as_ref().map(graph_olap_api::time::format_ts)}), now).await?;
+        instance_service::event(&mut tx, id, event, "system", json!({"expires_at": row.expires_at.as_ref().map(graph_olap_api::time::format_ts), "last_activity_at": row.last_activity_at.as_ref().map(graph_olap_api::time::format_ts)}), now).await?;
         let outcome =
-            instance_flow::terminate(&mut tx, &mut row, reason, "system", None, now).await?;
+            instance_service::terminate(&mut tx, &mut row, reason, "system", None, now).await?;
         tx.commit().await?;
         if let Termination::StopUnit(unit) = outcome {
-            instance_flow::stop_unit_in_background(state, id, unit);
+            instance_service::stop_unit_in_background(state, id, unit);
         }
         state.metrics.record_instance_expired(why);
         report.instances_expired += 1;
@@ -405,8 +423,11 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
     // Purge terminated instances past retention.
     let retention =
         Duration::from_std(state.settings.instance_retention).unwrap_or(Duration::days(7));
-    let terminated =
-        instances::ids_with_status(&mut *state.store.read().await?, &["terminated"]).await?;
+    let terminated = instances::ids_with_status(
+        &mut *state.store.read().await?,
+        &[InstanceStatus::Terminated],
+    )
+    .await?;
     for id in terminated {
         let mut tx = state.store.write().await?;
         if let Some(row) = instances::get_for_update(&mut tx, id).await?
@@ -420,7 +441,11 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
     // Snapshots past TTL or inactivity, without active instances.
     let ready = snapshots::ids_with_status(
         &mut *state.store.read().await?,
-        &["ready", "failed", "cancelled"],
+        &[
+            SnapshotStatus::Ready,
+            SnapshotStatus::Failed,
+            SnapshotStatus::Cancelled,
+        ],
     )
     .await?;
     for id in ready {
@@ -429,7 +454,7 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
             continue;
         };
         let ttl_expired = s.expires_at.is_some_and(|e| e <= now);
-        let idle_expired = s.status == "ready"
+        let idle_expired = s.status == SnapshotStatus::Ready
             && s.inactivity_timeout
                 .as_deref()
                 .and_then(|t| graph_olap_api::IsoDuration::parse(t).ok())
@@ -445,7 +470,7 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
         if (ttl_expired || idle_expired) && s.instance_count == 0 {
             graph_olap_store::favorites::remove_for_resource(&mut tx, "snapshot", id).await?;
             snapshots::delete(&mut tx, id, &s.storage_path, now).await?;
-            crate::snapshot_flow::audit_snapshot(
+            crate::services::snapshots::audit_snapshot(
                 &mut tx,
                 "system",
                 "snapshot.expired",
@@ -518,7 +543,7 @@ pub async fn delete_snapshot_files(state: &AppState) -> ApiResult<usize> {
     let pending = snapshots::pending_file_deletions(&mut *state.store.read().await?, 50).await?;
     let mut done = 0;
     for path in pending {
-        let result = crate::snapshot_flow::delete_files(&path).await;
+        let result = crate::services::snapshots::delete_files(&path).await;
         let mut tx = state.store.write().await?;
         snapshots::file_deletion_done(&mut tx, &path, result.as_ref().err().map(String::as_str))
             .await?;

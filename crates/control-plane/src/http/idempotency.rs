@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{MAX_BODY_BYTES, too_large};
+use crate::http::input::{MAX_BODY_BYTES, too_large};
 use crate::state::AppState;
 
 /// Request header carrying the key.
@@ -223,7 +223,10 @@ fn replay(status: u16, stored: &str) -> ApiResult<Response> {
             .get_mut("meta")
             .and_then(serde_json::Value::as_object_mut)
     {
-        meta.insert("request_id".into(), crate::request_id::current().into());
+        meta.insert(
+            "request_id".into(),
+            crate::http::request_id::current().into(),
+        );
         body = json.to_string();
     }
     let mut response = (

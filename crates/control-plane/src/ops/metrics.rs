@@ -6,7 +6,7 @@
 //! families, each seeded at construction with every label combination that depends only on
 //! fixed enums, so a scrape never depends on a first event. Does not own: gauges that describe
 //! the shared database (instances by status, queue depth, job health) or process figures — the
-//! scrape (`crate::scrape`) reads those at scrape time and writes them with [`Exposition`].
+//! scrape (`crate::ops::scrape`) reads those at scrape time and writes them with [`Exposition`].
 //!
 //! Counters are per process (each replica is scraped on its own, as Prometheus expects).
 

@@ -4,13 +4,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 use graph_olap_api::ErrorCode;
+use graph_olap_api::SnapshotStatus;
 use graph_olap_store::export_jobs::{self, ExportJobRow};
 use graph_olap_store::snapshots;
 use rand::RngCore;
 use sqlx::AnyConnection;
 
 use crate::error::{ApiError, ApiResult};
-use crate::snapshot_flow;
+use crate::services::snapshots as snapshot_service;
 use crate::state::AppState;
 use graph_olap_api::export::{CheckPolicy, EdgeEndpoints, ExportedFile, JobQuality, QualityPolicy};
 
@@ -47,7 +48,8 @@ pub async fn claim(
 ) -> ApiResult<Vec<Claimed>> {
     let mut tx = state.store.write().await?;
     let now = state.now();
-    let max_duration = crate::platform_config::export_max_duration_seconds(&mut tx).await? as i64;
+    let max_duration =
+        crate::services::platform_config::export_max_duration_seconds(&mut tx).await? as i64;
     let edges_after_nodes = state.settings.quality.dangling_edges != CheckPolicy::Off;
     let mut claimed = Vec::new();
     for mut job in export_jobs::claimable(&mut tx, now, limit, edges_after_nodes).await? {
@@ -67,13 +69,13 @@ pub async fn claim(
         export_jobs::save(&mut tx, &job).await?;
         let (mut quality, mut endpoints) = (state.settings.quality, None);
         if let Some(mut s) = snapshots::get_for_update(&mut tx, job.snapshot_id).await? {
-            if s.status == "pending" {
-                s.status = "creating".into();
+            if s.status == SnapshotStatus::Pending {
+                s.status = SnapshotStatus::Creating;
                 s.updated_at = now;
                 snapshots::save(&mut tx, &s).await?;
             }
             quality = s.data_quality.policy;
-            endpoints = snapshot_flow::edge_endpoints(&mut tx, &job, &s).await?;
+            endpoints = snapshot_service::edge_endpoints(&mut tx, &job, &s).await?;
         }
         claimed.push(Claimed {
             job,
@@ -121,7 +123,7 @@ async fn fail_for_good(
     job.lease_expires_at = None;
     job.updated_at = now;
     export_jobs::save(tx, job).await?;
-    snapshot_flow::fail_from_job(tx, job, &message, now).await?;
+    snapshot_service::fail_from_job(tx, job, &message, now).await?;
     Ok(())
 }
 
@@ -263,7 +265,7 @@ pub async fn complete(
             "file paths must be relative to output_uri and must not contain '..'",
         ));
     }
-    crate::input::finish(errors)?;
+    crate::http::input::finish(errors)?;
     job.status = "completed".into();
     job.completed_at = Some(now);
     job.row_count = Some(row_count);
@@ -282,8 +284,8 @@ pub async fn complete(
         .map_err(|e| ApiError::internal(e.to_string()))?;
     job.updated_at = now;
     export_jobs::save(&mut tx, &job).await?;
-    snapshot_flow::refresh_quality(&mut tx, job.snapshot_id).await?;
-    snapshot_flow::finalise_if_complete(&mut tx, state, job.snapshot_id).await?;
+    snapshot_service::refresh_quality(&mut tx, job.snapshot_id).await?;
+    snapshot_service::finalise_if_complete(&mut tx, state, job.snapshot_id).await?;
     tx.commit().await?;
     Ok(job)
 }
@@ -392,10 +394,11 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconcileReport> {
         state.metrics.record_export_failure(code);
     }
     let creating =
-        snapshots::ids_with_status(&mut *state.store.read().await?, &["creating"]).await?;
+        snapshots::ids_with_status(&mut *state.store.read().await?, &[SnapshotStatus::Creating])
+            .await?;
     for id in creating {
         let mut tx = state.store.write().await?;
-        if snapshot_flow::finalise_if_complete(&mut tx, state, id).await? {
+        if snapshot_service::finalise_if_complete(&mut tx, state, id).await? {
             report.finalised += 1;
         }
         tx.commit().await?;

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Access;
 use crate::error::ApiError;
-use crate::input::QueryParams;
+use crate::http::input::QueryParams;
 use crate::state::AppState;
 
 /// One endpoint of the public or internal API.
@@ -40,7 +40,7 @@ pub struct Endpoint {
     pub summary: &'static str,
     /// Grouping tag (OpenAPI).
     pub tag: &'static str,
-    /// Honours `Idempotency-Key` (API.md §1.11; see `crate::idempotency`).
+    /// Honours `Idempotency-Key` (API.md §1.11; see `crate::http::idempotency`).
     pub idempotent: bool,
     handler: MethodRouter<AppState>,
 }
@@ -65,7 +65,7 @@ fn ep(
 }
 
 impl Endpoint {
-    /// Makes the endpoint honour `Idempotency-Key` (wrapped in `crate::idempotency::layer`).
+    /// Makes the endpoint honour `Idempotency-Key` (wrapped in `crate::http::idempotency::layer`).
     fn idempotent(mut self) -> Self {
         self.idempotent = true;
         self
@@ -779,7 +779,7 @@ pub fn router(state: AppState) -> Router {
         let handler = if e.idempotent {
             e.handler.route_layer(middleware::from_fn_with_state(
                 state.clone(),
-                crate::idempotency::layer,
+                crate::http::idempotency::layer,
             ))
         } else {
             e.handler
@@ -792,7 +792,7 @@ pub fn router(state: AppState) -> Router {
     }
     router = router.route(
         "/wrapper/{url_slug}/{*path}",
-        any_method(crate::proxy::forward),
+        any_method(crate::http::proxy::forward),
     );
     router
         .fallback(fallback)
@@ -840,34 +840,67 @@ async fn fallback(request: Request) -> Response {
         .into_response()
 }
 
-/// Snapshot statuses (for filters).
-pub const SNAPSHOT_STATUSES: &[&str] = &["pending", "creating", "ready", "failed", "cancelled"];
+/// Parses the comma-separated status filter `key` into values of `S` (one of the typed status
+/// enums of `graph_olap_api`), or records an `enum` field error listing `allowed`.
+pub fn status_filter<S>(
+    q: &QueryParams,
+    key: &str,
+    allowed: &[S],
+    errors: &mut Vec<FieldError>,
+) -> Option<Vec<S>>
+where
+    S: std::str::FromStr + std::fmt::Display,
+{
+    let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+    parse_list(q, key, &names, |s| s.parse().ok(), errors)
+}
 
-/// Parses a comma-separated status filter, every value checked against `allowed`.
-pub fn status_filter(
+/// Parses the comma-separated filter `key` whose values come from a fixed vocabulary of names
+/// (e.g. instance event types), or records an `enum` field error listing `allowed`.
+pub fn name_filter(
     q: &QueryParams,
     key: &str,
     allowed: &[&str],
     errors: &mut Vec<FieldError>,
 ) -> Option<Vec<String>> {
+    let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+    parse_list(
+        q,
+        key,
+        &names,
+        |s| allowed.contains(&s).then(|| s.to_string()),
+        errors,
+    )
+}
+
+fn parse_list<T>(
+    q: &QueryParams,
+    key: &str,
+    allowed: &[String],
+    parse: impl Fn(&str) -> Option<T>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Vec<T>> {
     let raw = q.text(key)?;
-    let values: Vec<String> = raw
+    let values: Option<Vec<T>> = raw
         .split(',')
         .map(|s| s.trim().to_ascii_lowercase())
         .filter(|s| !s.is_empty())
+        .map(|s| parse(&s))
         .collect();
-    if values.is_empty() || values.iter().any(|v| !allowed.contains(&v.as_str())) {
-        errors.push(FieldError::new(
-            format!("query.{key}"),
-            "enum",
-            format!(
-                "{key} must be a comma-separated list of: {}",
-                allowed.join(", ")
-            ),
-        ));
-        return None;
+    match values {
+        Some(values) if !values.is_empty() => Some(values),
+        _ => {
+            errors.push(FieldError::new(
+                format!("query.{key}"),
+                "enum",
+                format!(
+                    "{key} must be a comma-separated list of: {}",
+                    allowed.join(", ")
+                ),
+            ));
+            None
+        }
     }
-    Some(values)
 }
 
 /// The OpenAPI 3.1 document generated from [`endpoints`].

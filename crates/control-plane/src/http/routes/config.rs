@@ -16,11 +16,11 @@ use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::input::{Fields, JsonBody, Need, Patch, finish};
-use crate::platform_config::{
+use crate::http::input::{Fields, JsonBody, Need, Patch, finish};
+use crate::http::respond;
+use crate::services::platform_config::{
     self as pc, ConcurrencyLimits, ExportConfig, LifecycleConfig, MaintenanceConfig, Stamped, keys,
 };
-use crate::respond;
 use crate::state::AppState;
 
 const DURATION_FIELDS: [&str; 3] = ["default_ttl", "default_inactivity", "max_ttl"];
@@ -63,7 +63,7 @@ async fn store_and_audit<T: serde::Serialize>(
     new: &Value,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let rid = crate::request_id::current();
+    let rid = crate::http::request_id::current();
     let mut tx = state.store.write().await?;
     pc::save(&mut tx, key, value, &caller.username, now).await?;
     let record = audit::AuditRecord {

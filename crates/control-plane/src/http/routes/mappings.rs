@@ -4,23 +4,19 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use graph_olap_api::SnapshotStatus;
 use graph_olap_api::{FieldError, IsoDuration};
-use graph_olap_store::{audit, favorites, mappings};
+use graph_olap_store::{audit, mappings};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
-use crate::mapping_rules;
-use crate::platform_config::{ResourceLifecycle, lifecycle_of};
-use crate::respond;
+use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
+use crate::http::respond;
+use crate::services::mapping_rules;
+use crate::services::mappings::{audit_rec, check_max_ttl, delete_mapping, load};
+use crate::services::platform_config::lifecycle_of;
 use crate::state::AppState;
-
-async fn load(state: &AppState, id: i64) -> ApiResult<mappings::Mapping> {
-    mappings::get(&mut *state.store.read().await?, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("mapping", id))
-}
 
 /// `GET /api/mappings`
 pub async fn list(
@@ -73,29 +69,6 @@ pub fn read_lifecycle(f: &mut Fields<'_>) -> LifecycleInput {
     }
 }
 
-/// Rejects a TTL above `max_ttl` (or a cleared TTL while `max_ttl` is set) — §4.5.
-pub fn check_max_ttl(ttl: Option<&IsoDuration>, limits: &ResourceLifecycle) -> ApiResult<()> {
-    if let Some(max_ms) = limits.max_ttl_ms() {
-        let max_text = limits.max_ttl.clone().unwrap_or_default();
-        let too_long = match ttl {
-            Some(t) => t.millis() > max_ms,
-            None => true,
-        };
-        if too_long {
-            let message = match ttl {
-                Some(t) => format!("ttl {t} exceeds the maximum of {max_text}"),
-                None => {
-                    format!("ttl cannot be cleared while a maximum TTL of {max_text} is configured")
-                }
-            };
-            return Err(
-                ApiError::invalid("ttl", "exceeds_max_ttl", message).detail("max_ttl", max_text)
-            );
-        }
-    }
-    Ok(())
-}
-
 fn expires(created_at: DateTime<Utc>, ttl: Option<&IsoDuration>) -> Option<DateTime<Utc>> {
     ttl.map(|t| created_at + t.to_chrono())
 }
@@ -111,7 +84,8 @@ async fn validate_sql(
     }
     let mut jobs: Vec<(String, String, Vec<graph_olap_warehouse::ExpectedColumn>)> = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
-        if !(state.settings.prestaged_snapshots && crate::sql_check::references_placeholder(&n.sql))
+        if !(state.settings.prestaged_snapshots
+            && crate::services::sql_check::references_placeholder(&n.sql))
         {
             jobs.push((
                 format!("node_definitions[{i}].sql"),
@@ -121,7 +95,8 @@ async fn validate_sql(
         }
     }
     for (i, e) in edges.iter().enumerate() {
-        if !(state.settings.prestaged_snapshots && crate::sql_check::references_placeholder(&e.sql))
+        if !(state.settings.prestaged_snapshots
+            && crate::services::sql_check::references_placeholder(&e.sql))
         {
             jobs.push((
                 format!("edge_definitions[{i}].sql"),
@@ -152,23 +127,6 @@ async fn validate_sql(
         }
     }
     finish(errors)
-}
-
-fn audit_rec<'a>(
-    caller: &'a Caller,
-    action: &'a str,
-    id: i64,
-    details: Value,
-    rid: &'a str,
-) -> audit::AuditRecord<'a> {
-    audit::AuditRecord {
-        actor: &caller.username,
-        action,
-        resource_type: "mapping",
-        resource_id: Some(id.to_string()),
-        details,
-        request_id: Some(rid),
-    }
 }
 
 /// `POST /api/mappings`
@@ -231,7 +189,7 @@ pub async fn create(
         edge_definitions: edges,
         change_description: None,
     };
-    let rid = crate::request_id::current();
+    let rid = crate::http::request_id::current();
     let mut tx = state.store.write().await?;
     let id = mappings::insert(&mut tx, &new, now).await?;
     audit::record(
@@ -320,7 +278,7 @@ pub async fn update(
         validate_sql(&state, &nodes, &edges).await?;
     }
     let now = state.now();
-    let rid = crate::request_id::current();
+    let rid = crate::http::request_id::current();
     let mut tx = state.store.write().await?;
     let locked = mappings::get_for_update(&mut tx, id)
         .await?
@@ -378,8 +336,8 @@ fn version_conflict(id: i64, expected: i64, current: i64) -> ApiError {
     ApiError::invalid_state(
         "mapping",
         id,
-        &current.to_string(),
-        &[],
+        current.to_string(),
+        crate::error::NO_REQUIRED_STATE,
         "version_conflict",
         format!("Mapping {id} is at version {current}, not {expected}; reload it and retry"),
     )
@@ -400,45 +358,6 @@ pub async fn delete(
 /// Deletes mapping `id` for `caller` (owner, admin or ops) unless an active instance uses one of
 /// its snapshots (§4.10), with the cascade of §4.9 and an audit record; returns the wire summary.
 /// The one path behind `DELETE /api/mappings/{id}` and bulk delete.
-pub async fn delete_mapping(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Value> {
-    let current = load(state, id).await?;
-    caller.require_owner(&current.summary.owner_username, "mapping", id)?;
-    let now = state.now();
-    let rid = crate::request_id::current();
-    let mut tx = state.store.write().await?;
-    mappings::get_for_update(&mut tx, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("mapping", id))?;
-    let active = mappings::active_instance_ids(&mut tx, id).await?;
-    if !active.is_empty() {
-        return Err(ApiError::new(
-            graph_olap_api::ErrorCode::ResourceHasDependencies,
-            format!(
-                "Mapping {id} has {} active instance(s); terminate them first",
-                active.len()
-            ),
-        )
-        .detail("resource_type", "mapping")
-        .detail("resource_id", id)
-        .detail("dependent_type", "instance")
-        .detail("dependent_count", active.len() as i64)
-        .detail(
-            "dependent_ids",
-            json!(active.iter().take(20).collect::<Vec<_>>()),
-        ));
-    }
-    let cascade = mappings::delete_cascade(&mut tx, id, now).await?;
-    favorites::remove_for_resource(&mut tx, "mapping", id).await?;
-    for sid in &cascade.snapshot_ids {
-        favorites::remove_for_resource(&mut tx, "snapshot", *sid).await?;
-    }
-    audit::record(&mut tx, audit_rec(caller, "mapping.delete", id, json!({"snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}), &rid), now).await?;
-    tx.commit().await?;
-    Ok(
-        json!({"id": id, "deleted": true, "snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}),
-    )
-}
-
 /// `POST /api/mappings/{id}/copy`
 pub async fn copy(
     State(state): State<AppState>,
@@ -484,7 +403,7 @@ pub async fn copy(
         edge_definitions: v.edge_definitions,
         change_description: Some(format!("Copied from mapping {id} v{version}")),
     };
-    let rid = crate::request_id::current();
+    let rid = crate::http::request_id::current();
     let mut tx = state.store.write().await?;
     let new_id = mappings::insert(&mut tx, &new, now).await?;
     audit::record(
@@ -545,7 +464,7 @@ pub async fn set_lifecycle(
         check_max_ttl(ttl.as_ref(), &limits)?;
     }
     let now = state.now();
-    let rid = crate::request_id::current();
+    let rid = crate::http::request_id::current();
     let mut tx = state.store.write().await?;
     let locked = mappings::get_for_update(&mut tx, id)
         .await?
@@ -631,7 +550,7 @@ pub async fn diff(
     let b = mappings::get_version(&mut conn, id, to)
         .await?
         .ok_or_else(|| version_not_found(id, to, mapping.summary.current_version))?;
-    Ok(respond::ok(crate::diff::diff(
+    Ok(respond::ok(crate::services::diff::diff(
         id,
         from,
         to,
@@ -650,7 +569,7 @@ pub async fn tree(
     let mut errors = Vec::new();
     let include_instances = q.bool("include_instances", &mut errors).unwrap_or(true);
     let statuses =
-        crate::routes::status_filter(&q, "status", crate::routes::SNAPSHOT_STATUSES, &mut errors);
+        crate::http::routes::status_filter(&q, "status", SnapshotStatus::ALL, &mut errors);
     finish(errors)?;
     let mapping = load(&state, id).await?;
     let mut conn = state.store.read().await?;

@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{QueryParams, finish};
-use crate::respond;
+use crate::http::input::{QueryParams, finish};
+use crate::http::respond;
 use crate::state::AppState;
 
-fn ts(s: &crate::schema_cache::Snapshot) -> Value {
+fn ts(s: &crate::services::schema_cache::Snapshot) -> Value {
     s.refreshed_at
         .map(|t| json!(graph_olap_api::time::format_ts(&t)))
         .unwrap_or(Value::Null)
@@ -25,7 +25,10 @@ fn find<'a, T>(items: &'a [T], name: &str, get: impl Fn(&T) -> &str) -> Option<&
         .or_else(|| items.iter().find(|i| get(i).eq_ignore_ascii_case(name)))
 }
 
-fn catalog<'a>(s: &'a crate::schema_cache::Snapshot, name: &str) -> ApiResult<&'a CatalogMeta> {
+fn catalog<'a>(
+    s: &'a crate::services::schema_cache::Snapshot,
+    name: &str,
+) -> ApiResult<&'a CatalogMeta> {
     find(&s.metadata.catalogs, name, |c| &c.name)
         .ok_or_else(|| ApiError::not_found("catalog", name.to_string()))
 }

@@ -3,17 +3,17 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use graph_olap_api::ErrorCode;
+use graph_olap_api::SnapshotStatus;
 use graph_olap_store::snapshots::{self, Snapshot, SnapshotFilter};
-use graph_olap_store::{export_jobs, favorites, mappings};
+use graph_olap_store::{export_jobs, mappings};
 use serde_json::json;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{QueryParams, finish, path_id};
-use crate::respond;
-use crate::routes::{SNAPSHOT_STATUSES, status_filter};
-use crate::snapshot_flow;
+use crate::http::input::{QueryParams, finish, path_id};
+use crate::http::respond;
+use crate::http::routes::status_filter;
+use crate::services::snapshots::{self as snapshot_service, delete_snapshot};
 use crate::state::AppState;
 
 async fn load(state: &AppState, raw: &str) -> ApiResult<Snapshot> {
@@ -43,7 +43,8 @@ async fn list_with(
             o.to_ascii_lowercase()
         }
     });
-    filter.status = status_filter(q, "status", SNAPSHOT_STATUSES, &mut errors).unwrap_or_default();
+    filter.status =
+        status_filter(q, "status", SnapshotStatus::ALL, &mut errors).unwrap_or_default();
     filter.search = q.search(&mut errors);
     filter.created_after = q.timestamp("created_after", &mut errors);
     filter.created_before = q.timestamp("created_before", &mut errors);
@@ -112,7 +113,7 @@ pub async fn progress(
 ) -> ApiResult<Response> {
     let snapshot = load(&state, &id).await?;
     let jobs = export_jobs::for_snapshot(&mut *state.store.read().await?, snapshot.id).await?;
-    Ok(respond::ok(snapshot_flow::progress(
+    Ok(respond::ok(snapshot_service::progress(
         &snapshot,
         &jobs,
         state.now(),
@@ -128,15 +129,18 @@ pub async fn retry(
     let snapshot = load(&state, &id).await?;
     caller.require_owner(&snapshot.owner_username, "snapshot", snapshot.id)?;
     let mut tx = state.store.write().await?;
-    crate::platform_config::ensure_not_in_maintenance(&mut tx).await?;
+    crate::services::platform_config::ensure_not_in_maintenance(&mut tx).await?;
     let mut snapshot = snapshots::get_for_update(&mut tx, snapshot.id)
         .await?
         .ok_or_else(|| ApiError::not_found("snapshot", snapshot.id))?;
-    if !matches!(snapshot.status.as_str(), "failed" | "cancelled") {
+    if !matches!(
+        snapshot.status,
+        SnapshotStatus::Failed | SnapshotStatus::Cancelled
+    ) {
         return Err(ApiError::invalid_state(
             "snapshot",
             snapshot.id,
-            &snapshot.status,
+            snapshot.status,
             &["failed", "cancelled"],
             "not_retryable",
             format!(
@@ -146,14 +150,14 @@ pub async fn retry(
         ));
     }
     let now = state.now();
-    snapshot_flow::reset_for_retry(&mut tx, &mut snapshot, now).await?;
-    snapshot_flow::audit_snapshot(
+    snapshot_service::reset_for_retry(&mut tx, &mut snapshot, now).await?;
+    snapshot_service::audit_snapshot(
         &mut tx,
         &caller.username,
         "snapshot.retry",
         snapshot.id,
         json!({}),
-        &crate::request_id::current(),
+        &crate::http::request_id::current(),
         now,
     )
     .await?;
@@ -173,45 +177,4 @@ pub async fn delete(
     let id = path_id("snapshot_id", &id)?;
     delete_snapshot(&state, &caller, id).await?;
     Ok(respond::ok(json!({"id": id, "deleted": true})))
-}
-
-/// Deletes snapshot `id` for `caller` (owner, admin or ops) unless an active instance uses it
-/// (§4.10): cancels its export jobs, removes its favorites, queues its files for removal and
-/// audits. The one path behind `DELETE /api/snapshots/{id}` and bulk delete.
-pub async fn delete_snapshot(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()> {
-    let mut tx = state.store.write().await?;
-    let snapshot = snapshots::get_for_update(&mut tx, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("snapshot", id))?;
-    caller.require_owner(&snapshot.owner_username, "snapshot", snapshot.id)?;
-    if snapshot.instance_count > 0 {
-        return Err(ApiError::new(
-            ErrorCode::ResourceHasDependencies,
-            format!(
-                "Snapshot {} is used by {} active instance(s); terminate them first",
-                snapshot.id, snapshot.instance_count
-            ),
-        )
-        .detail("resource_type", "snapshot")
-        .detail("resource_id", snapshot.id)
-        .detail("dependent_type", "instance")
-        .detail("dependent_count", snapshot.instance_count));
-    }
-    let now = state.now();
-    snapshot_flow::cancel_jobs(&mut tx, snapshot.id, now).await?;
-    favorites::remove_for_resource(&mut tx, "snapshot", snapshot.id).await?;
-    snapshots::delete(&mut tx, snapshot.id, &snapshot.storage_path, now).await?;
-    snapshot_flow::audit_snapshot(
-        &mut tx,
-        &caller.username,
-        "snapshot.delete",
-        snapshot.id,
-        json!({"storage_path": snapshot.storage_path}),
-        &crate::request_id::current(),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.wake_orchestrator();
-    Ok(())
 }

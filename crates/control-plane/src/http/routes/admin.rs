@@ -8,10 +8,10 @@ use graph_olap_store::audit::{self, AuditFilter};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::bulk_delete;
 use crate::error::ApiResult;
-use crate::input::{JsonBody, QueryParams, finish};
-use crate::respond;
+use crate::http::input::{JsonBody, QueryParams, finish};
+use crate::http::respond;
+use crate::services::admin;
 use crate::state::AppState;
 
 /// `DELETE /api/admin/resources/bulk` and its alias `POST /api/admin/resources/bulk-delete`.
@@ -20,10 +20,8 @@ pub async fn bulk_delete(
     caller: Caller,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let request = bulk_delete::parse(&body, &caller, state.now())?;
-    Ok(respond::ok(
-        bulk_delete::run(&state, &caller, &request).await?,
-    ))
+    let request = admin::parse(&body, &caller, state.now())?;
+    Ok(respond::ok(admin::run(&state, &caller, &request).await?))
 }
 
 /// Filters of `GET /api/audit-log` that are plain text, in query-parameter order.

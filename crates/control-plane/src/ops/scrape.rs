@@ -1,4 +1,4 @@
-//! One `/metrics` scrape (API.md §5.2): the in-process families of [`crate::metrics`], gauges
+//! One `/metrics` scrape (API.md §5.2): the in-process families of [`crate::ops::metrics`], gauges
 //! read from the shared database at scrape time (instances, snapshots and export jobs by status,
 //! the export queue depth, background-job health, maintenance mode) and the `process_*` figures.
 //!
@@ -12,14 +12,11 @@ use graph_olap_store::stats::{self, StatusTable};
 
 use crate::error::ApiError;
 use crate::jobs::Job;
-use crate::metrics::Exposition;
-use crate::routes::SNAPSHOT_STATUSES;
-use crate::routes::instances::STATUSES as INSTANCE_STATUSES;
-use crate::state::AppState;
+use graph_olap_api::export::ExportJobStatus;
+use graph_olap_api::{InstanceStatus, SnapshotStatus};
 
-/// Export job statuses (§4.4).
-pub const EXPORT_JOB_STATUSES: &[&str] =
-    &["pending", "claimed", "completed", "failed", "cancelled"];
+use crate::ops::metrics::Exposition;
+use crate::state::AppState;
 
 /// The database figures of a scrape.
 struct DatabaseGauges {
@@ -37,7 +34,7 @@ async fn read_database(state: &AppState) -> Result<DatabaseGauges, ApiError> {
         snapshots: stats::count_by_status(&mut conn, StatusTable::Snapshots).await?,
         export_jobs: stats::count_by_status(&mut conn, StatusTable::ExportJobs).await?,
         jobs: jobs::all(&mut conn).await?,
-        maintenance: crate::platform_config::maintenance(&mut conn)
+        maintenance: crate::services::platform_config::maintenance(&mut conn)
             .await?
             .value
             .enabled,
@@ -104,7 +101,7 @@ fn job_gauges(out: &mut Exposition, jobs: Option<&[JobState]>) {
 }
 
 fn process_metrics(out: &mut Exposition) {
-    let Some(p) = crate::procfs::read() else {
+    let Some(p) = crate::ops::procfs::read() else {
         return;
     };
     out.family(
@@ -167,21 +164,21 @@ pub async fn render(state: &AppState) -> String {
         &mut out,
         "instances_by_status_total",
         "Instances per status, from the database",
-        INSTANCE_STATUSES,
+        &InstanceStatus::names(),
         db.as_ref().map(|d| &d.instances),
     );
     by_status(
         &mut out,
         "snapshots_by_status_total",
         "Snapshots per status, from the database",
-        SNAPSHOT_STATUSES,
+        &SnapshotStatus::names(),
         db.as_ref().map(|d| &d.snapshots),
     );
     by_status(
         &mut out,
         "export_jobs_by_status_total",
         "Export jobs per status, from the database",
-        EXPORT_JOB_STATUSES,
+        &ExportJobStatus::names(),
         db.as_ref().map(|d| &d.export_jobs),
     );
     out.family(

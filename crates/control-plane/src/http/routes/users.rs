@@ -4,38 +4,16 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use graph_olap_api::ErrorCode;
-use graph_olap_store::{WriteTx, audit, users};
+use graph_olap_store::{audit, users};
 use serde_json::{Value, json};
 
-use crate::auth::{AuthMethod, Caller, Role, issue_key};
+use crate::auth::{AuthMethod, Caller, Role};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Fields, JsonBody, Need, Patch, QueryParams, finish};
-use crate::respond;
+use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish};
+use crate::http::respond;
+use crate::services::users::{create_user, load, new_key, protect_last_admin, validate_username};
 use crate::settings::AuthMode;
 use crate::state::AppState;
-
-const RESERVED: &[&str] = &["system", "me", "anonymous", "bootstrap"];
-
-/// Checks a username per §1.9 and returns it lower-cased.
-pub fn validate_username(raw: &str) -> Result<String, (&'static str, String)> {
-    let name = raw.trim().to_ascii_lowercase();
-    if name.is_empty() || name.len() > 255 {
-        return Err(("too_long", "username must have 1 to 255 characters".into()));
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"._%+@-".contains(&b))
-    {
-        return Err((
-            "pattern",
-            "username may contain only letters, digits and . _ % + @ -".into(),
-        ));
-    }
-    if RESERVED.contains(&name.as_str()) {
-        return Err(("reserved_word", format!("'{name}' is a reserved username")));
-    }
-    Ok(name)
-}
 
 fn target(caller: &Caller, raw: &str) -> String {
     if raw.eq_ignore_ascii_case("me") {
@@ -47,12 +25,6 @@ fn target(caller: &Caller, raw: &str) -> String {
 
 fn is_admin(c: &Caller) -> bool {
     c.is_system || c.role == Role::Admin
-}
-
-async fn load(state: &AppState, username: &str) -> ApiResult<users::User> {
-    users::get(&mut *state.store.read().await?, username)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user", username.to_string()))
 }
 
 /// `GET /api/users`
@@ -164,101 +136,6 @@ fn read_new_user(
     })
 }
 
-async fn insert_user(
-    tx: &mut WriteTx,
-    user: &users::NewUser,
-    now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<users::User> {
-    users::insert(tx, user, now).await.map_err(|e| {
-        if e.is_unique_violation() {
-            ApiError::new(
-                ErrorCode::AlreadyExists,
-                format!(
-                    "A user named '{}' or with that e-mail already exists",
-                    user.username
-                ),
-            )
-            .detail("resource_type", "user")
-            .detail("key", user.username.clone())
-        } else {
-            e.into()
-        }
-    })
-}
-
-async fn new_key(
-    tx: &mut WriteTx,
-    owner: &str,
-    name: &str,
-    by: &str,
-    expires_at: Option<chrono::DateTime<chrono::Utc>>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<Value> {
-    let issued = issue_key();
-    let key = users::ApiKey {
-        prefix: format!("gok_{}", issued.key_id),
-        id: issued.key_id.clone(),
-        name: name.into(),
-        owner_username: owner.into(),
-        created_at: now,
-        created_by: by.into(),
-        expires_at,
-        last_used_at: None,
-        revoked_at: None,
-    };
-    users::insert_key(tx, &key, &issued.secret_sha256).await?;
-    let mut v = json!(key);
-    v["key"] = json!(issued.plaintext);
-    Ok(v)
-}
-
-/// Creates a user (and optionally a key) — shared by `POST /api/users`, bootstrap and `graph-olap up`.
-pub async fn create_user(
-    state: &AppState,
-    actor: &str,
-    user: &users::NewUser,
-    with_key: bool,
-) -> ApiResult<(users::User, Option<Value>)> {
-    let now = state.now();
-    let rid = crate::request_id::current();
-    let mut tx = state.store.write().await?;
-    let created = insert_user(&mut tx, user, now).await?;
-    let key = if with_key {
-        Some(new_key(&mut tx, &created.username, "default", actor, None, now).await?)
-    } else {
-        None
-    };
-    audit::record(
-        &mut tx,
-        audit::AuditRecord {
-            actor,
-            action: "user.create",
-            resource_type: "user",
-            resource_id: Some(created.username.clone()),
-            details: json!({"role": created.role, "api_key_issued": with_key}),
-            request_id: Some(&rid),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((created, key))
-}
-
-/// Issues an extra key for an existing user (used by `graph-olap up` to print persona keys).
-pub async fn issue_user_key(
-    state: &AppState,
-    owner: &str,
-    name: &str,
-    actor: &str,
-) -> ApiResult<String> {
-    let now = state.now();
-    let mut tx = state.store.write().await?;
-    let key = new_key(&mut tx, owner, name, actor, None, now).await?;
-    tx.commit().await?;
-    Ok(key["key"].as_str().unwrap_or_default().to_string())
-}
-
 /// `POST /api/users`
 pub async fn create(
     State(state): State<AppState>,
@@ -309,7 +186,7 @@ pub async fn bootstrap(
             "platform",
             "users",
             "bootstrapped",
-            &[],
+            crate::error::NO_REQUIRED_STATE,
             "already_bootstrapped",
             "The platform already has an administrator; ask them for an account",
         ));
@@ -319,20 +196,6 @@ pub async fn bootstrap(
         json!({"user": user, "api_key": key}),
         format!("/api/users/{}", user.username),
     ))
-}
-
-async fn protect_last_admin(tx: &mut WriteTx, current: &users::User) -> ApiResult<()> {
-    if current.role == "admin" && current.is_active && users::count_active_admins(tx).await? <= 1 {
-        return Err(ApiError::invalid_state(
-            "user",
-            current.username.clone(),
-            "admin",
-            &[],
-            "last_admin",
-            "This is the last active administrator; promote another user first",
-        ));
-    }
-    Ok(())
 }
 
 /// `PUT /api/users/{username}`
@@ -400,7 +263,7 @@ pub async fn update(
             resource_type: "user",
             resource_id: Some(name.clone()),
             details: json!({"is_active": is_active}),
-            request_id: Some(&crate::request_id::current()),
+            request_id: Some(&crate::http::request_id::current()),
         },
         now,
     )
@@ -437,7 +300,7 @@ pub async fn set_role(
             resource_type: "user",
             resource_id: Some(name.clone()),
             details: json!({"old": current.role, "new": role}),
-            request_id: Some(&crate::request_id::current()),
+            request_id: Some(&crate::http::request_id::current()),
         },
         now,
     )
@@ -479,7 +342,7 @@ pub async fn deactivate(
             resource_type: "user",
             resource_id: Some(name.clone()),
             details: json!({}),
-            request_id: Some(&crate::request_id::current()),
+            request_id: Some(&crate::http::request_id::current()),
         },
         now,
     )
@@ -565,7 +428,7 @@ pub async fn create_key(
             resource_type: "api_key",
             resource_id: key["id"].as_str().map(String::from),
             details: json!({"owner": name}),
-            request_id: Some(&crate::request_id::current()),
+            request_id: Some(&crate::http::request_id::current()),
         },
         now,
     )
@@ -601,7 +464,7 @@ pub async fn revoke_key(
             resource_type: "api_key",
             resource_id: Some(key_id.clone()),
             details: json!({"owner": name}),
-            request_id: Some(&crate::request_id::current()),
+            request_id: Some(&crate::http::request_id::current()),
         },
         now,
     )

@@ -6,6 +6,8 @@
 //! 2 s timeout each and cached for 10 s on the injectable clock. Does not own the counts'
 //! queries (`graph_olap_store::stats`) or configuration (`platform_config`).
 
+use graph_olap_api::export::ExportJobStatus;
+use graph_olap_api::{InstanceStatus, SnapshotStatus};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -19,9 +21,6 @@ use graph_olap_store::stats::{self, StatusTable};
 use serde_json::{Value, json};
 
 use crate::error::ApiResult;
-use crate::routes::SNAPSHOT_STATUSES;
-use crate::routes::instances::STATUSES as INSTANCE_STATUSES;
-use crate::scrape::EXPORT_JOB_STATUSES;
 use crate::state::AppState;
 
 /// Longest any one probe may take.
@@ -163,19 +162,19 @@ pub async fn instances(state: &AppState) -> ApiResult<Value> {
     let counts = stats::count_by_status(&mut conn, StatusTable::Instances).await?;
     let owners = stats::instances_by_owner(&mut conn).await?;
     let engines = stats::instances_by_wrapper_type(&mut conn).await?;
-    let limits = crate::platform_config::concurrency(&mut conn).await?;
+    let limits = crate::services::platform_config::concurrency(&mut conn).await?;
     let total: i64 = counts
         .iter()
         .filter(|(s, _)| s.as_str() != "terminated")
         .map(|(_, n)| n)
         .sum();
-    let used: i64 = crate::instance_flow::ACTIVE
+    let used: i64 = InstanceStatus::ACTIVE
         .iter()
-        .map(|s| counts.get(*s).copied().unwrap_or(0))
+        .map(|s| counts.get(s.as_str()).copied().unwrap_or(0))
         .sum();
     Ok(json!({
         "total": total,
-        "by_status": zero_filled(INSTANCE_STATUSES, &counts),
+        "by_status": zero_filled(&InstanceStatus::names(), &counts),
         "by_owner": owners.into_iter().map(|(owner, count)| json!({"owner_username": owner, "count": count})).collect::<Vec<_>>(),
         "by_wrapper_type": engines,
         "limits": {"per_analyst": limits.per_analyst, "cluster_total": limits.cluster_total, "cluster_used": used, "cluster_available": (limits.cluster_total - used).max(0)},
@@ -189,20 +188,20 @@ pub async fn system_state(state: &AppState) -> ApiResult<Value> {
     let snapshots = stats::count_by_status(&mut conn, StatusTable::Snapshots).await?;
     let jobs = stats::count_by_status(&mut conn, StatusTable::ExportJobs).await?;
     let without_unit = stats::instances_without_unit(&mut conn).await?;
-    let maintenance = crate::platform_config::maintenance(&mut conn)
+    let maintenance = crate::services::platform_config::maintenance(&mut conn)
         .await?
         .value
         .enabled;
     let total = |m: &BTreeMap<String, i64>| m.values().sum::<i64>();
     let export_jobs =
-        json!({"total": total(&jobs), "by_status": zero_filled(EXPORT_JOB_STATUSES, &jobs)});
+        json!({"total": total(&jobs), "by_status": zero_filled(&ExportJobStatus::names(), &jobs)});
     Ok(json!({
         "instances": {
             "total": instances.iter().filter(|(s, _)| s.as_str() != "terminated").map(|(_, n)| n).sum::<i64>(),
-            "by_status": zero_filled(INSTANCE_STATUSES, &instances),
+            "by_status": zero_filled(&InstanceStatus::names(), &instances),
             "without_pod_name": without_unit,
         },
-        "snapshots": {"total": total(&snapshots), "by_status": zero_filled(SNAPSHOT_STATUSES, &snapshots)},
+        "snapshots": {"total": total(&snapshots), "by_status": zero_filled(&SnapshotStatus::names(), &snapshots)},
         // `exports` repeats `export_jobs` under the name the ops tutorial (seed 000) reads.
         "exports": export_jobs.clone(),
         "export_jobs": export_jobs,

@@ -95,7 +95,7 @@ impl Collector<'_> {
             );
             return None;
         }
-        if let Err(message) = crate::sql_check::single_read_statement(&s) {
+        if let Err(message) = crate::services::sql_check::single_read_statement(&s) {
             self.push(format!("{path}.sql"), "sql_invalid", message);
             return None;
         }

@@ -8,8 +8,8 @@ use sqlx_compat::lookup;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Fields, JsonBody, Need, QueryParams, finish, path_id};
-use crate::respond;
+use crate::http::input::{Fields, JsonBody, Need, QueryParams, finish, path_id};
+use crate::http::respond;
 use crate::state::AppState;
 
 const TYPES: &[&str] = &["mapping", "snapshot", "instance"];

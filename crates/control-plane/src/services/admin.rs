@@ -10,6 +10,7 @@
 //! Unknown keys inside `filters` are refused (reason `unknown_field`) instead of ignored: a
 //! misspelt filter must never widen what a destructive call matches.
 
+use graph_olap_api::{InstanceStatus, SnapshotStatus};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -21,9 +22,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Fields, Need, Patch, finish};
-use crate::routes::SNAPSHOT_STATUSES;
-use crate::routes::instances::STATUSES as INSTANCE_STATUSES;
+use crate::http::input::{Fields, Need, Patch, finish};
 use crate::state::AppState;
 
 /// Most resources one call may affect.
@@ -164,8 +163,12 @@ fn parse_filters(
             );
             None
         }
-        (Some(BulkTarget::Instance), Some(s)) => checked_status(&mut f, s, INSTANCE_STATUSES),
-        (Some(BulkTarget::Snapshot), Some(s)) => checked_status(&mut f, s, SNAPSHOT_STATUSES),
+        (Some(BulkTarget::Instance), Some(s)) => {
+            checked_status(&mut f, s, &InstanceStatus::names())
+        }
+        (Some(BulkTarget::Snapshot), Some(s)) => {
+            checked_status(&mut f, s, &SnapshotStatus::names())
+        }
         (None, Some(s)) => Some(s),
     };
     let filter = BulkFilter {
@@ -259,13 +262,19 @@ async fn delete_one(
     id: i64,
 ) -> ApiResult<()> {
     match req.target {
-        BulkTarget::Instance => {
-            crate::instance_flow::terminate_for(state, caller, id, "bulk_delete", Some(&req.reason))
-                .await
-                .map(drop)
+        BulkTarget::Instance => crate::services::instances::terminate_for(
+            state,
+            caller,
+            id,
+            "bulk_delete",
+            Some(&req.reason),
+        )
+        .await
+        .map(drop),
+        BulkTarget::Snapshot => {
+            crate::services::snapshots::delete_snapshot(state, caller, id).await
         }
-        BulkTarget::Snapshot => crate::routes::snapshots::delete_snapshot(state, caller, id).await,
-        BulkTarget::Mapping => crate::routes::mappings::delete_mapping(state, caller, id)
+        BulkTarget::Mapping => crate::services::mappings::delete_mapping(state, caller, id)
             .await
             .map(drop),
     }
@@ -277,7 +286,7 @@ async fn audit_run(
     req: &BulkRequest,
     result: &BulkDeleteResult,
 ) -> ApiResult<()> {
-    let rid = crate::request_id::current();
+    let rid = crate::http::request_id::current();
     let details = json!({
         "reason": req.reason, "filters": req.filters_sent, "expected_count": req.expected_count,
         "matched_ids": result.matched_ids, "deleted_ids": result.deleted_ids, "failed_ids": result.failed_ids,

@@ -5,6 +5,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::Duration;
+use graph_olap_api::InstanceStatus;
 use graph_olap_api::export::{
     ClaimRequest, ClaimResponse, ClaimedJob, CompleteRequest, ExportJob, FailRequest, HeartbeatAck,
     HeartbeatRequest, JobColumn, WarehouseHints,
@@ -22,10 +23,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::export_queue::{self, HeartbeatInput};
-use crate::input::{JsonBody, finish, path_id};
-use crate::instance_flow;
-use crate::respond;
+use crate::http::input::{JsonBody, finish, path_id};
+use crate::http::respond;
+use crate::services::export_queue::{self, HeartbeatInput};
+use crate::services::instances::{self as instance_service, record_activity};
 use crate::state::AppState;
 
 /// Parses an already size-checked JSON object into a typed body, mapping serde's complaint to
@@ -250,11 +251,14 @@ pub async fn bootstrap(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let row = instance(&state, &id).await?;
-    if !matches!(row.status.as_str(), "starting" | "running") {
+    if !matches!(
+        row.status,
+        InstanceStatus::Starting | InstanceStatus::Running
+    ) {
         return Err(ApiError::invalid_state(
             "instance",
             row.id,
-            &row.status,
+            row.status,
             &["starting", "running"],
             "not_active",
             format!("Instance {} is {}; it must not load", row.id, row.status),
@@ -310,7 +314,10 @@ pub async fn bootstrap(
 }
 
 fn desired(row: &InstanceRow) -> DesiredState {
-    if matches!(row.status.as_str(), "starting" | "running") {
+    if matches!(
+        row.status,
+        InstanceStatus::Starting | InstanceStatus::Running
+    ) {
         DesiredState::Run
     } else {
         DesiredState::Stop
@@ -321,7 +328,7 @@ fn unexpected_report(row: &InstanceRow, reported: &str) -> ApiError {
     ApiError::invalid_state(
         "instance",
         row.id,
-        &row.status,
+        row.status,
         &["starting", "running"],
         "transition_not_allowed",
         format!(
@@ -367,7 +374,7 @@ pub async fn report_status(
         let row = instances::get(&mut *state.store.read().await?, id)
             .await?
             .ok_or_else(|| ApiError::not_found("instance", id))?;
-        if row.status == "starting" {
+        if row.status == InstanceStatus::Starting {
             let url = report
                 .internal_url
                 .clone()
@@ -409,7 +416,7 @@ pub async fn report_status(
             instances::save(&mut tx, &row).await?;
         }
         (ReportedStatus::Running, "starting") => {
-            row.status = "running".into();
+            row.status = InstanceStatus::Running;
             row.started_at = row.started_at.or(Some(now));
             row.internal_url = report.internal_url.clone().or(row.internal_url.take());
             row.graph_stats = report
@@ -418,7 +425,7 @@ pub async fn report_status(
                 .map(|g| serde_json::to_value(g).unwrap_or(Value::Null));
             row.updated_at = now;
             instances::save(&mut tx, &row).await?;
-            instance_flow::event(
+            instance_service::event(
                 &mut tx,
                 row.id,
                 "running",
@@ -442,7 +449,7 @@ pub async fn report_status(
                 .clone()
                 .unwrap_or_else(|| "The instance reported a failure".into());
             stop_unit = row.pod_name.clone();
-            instance_flow::mark_failed(
+            instance_service::mark_failed(
                 &mut tx,
                 &mut row,
                 &code,
@@ -456,7 +463,7 @@ pub async fn report_status(
         (ReportedStatus::Stopping, "starting") if row.pod_name.is_none() => {}
         (ReportedStatus::Stopping, "starting" | "running") => {
             stop_unit = row.pod_name.clone();
-            instance_flow::mark_failed(
+            instance_service::mark_failed(
                 &mut tx,
                 &mut row,
                 "UNEXPECTED_TERMINATION",
@@ -485,7 +492,7 @@ pub async fn report_status(
         });
     }
     Ok(respond::ok(StatusReportAck {
-        status: row.status.clone(),
+        status: row.status.to_string(),
         desired_state: desired(&row),
     }))
 }
@@ -553,7 +560,7 @@ pub async fn report_progress(
     row.progress = Some(serde_json::to_value(&report).map_err(ApiError::internal)?);
     row.updated_at = state.now();
     instances::save(&mut tx, &row).await?;
-    let view = instance_flow::progress(&mut tx, &row).await?;
+    let view = instance_service::progress(&mut tx, &row).await?;
     tx.commit().await?;
     Ok(respond::ok(
         json!({"progress_percent": view["progress_percent"]}),
@@ -618,25 +625,6 @@ pub async fn report_activity(
     Ok(respond::ok(
         json!({"last_activity_at": last.as_ref().map(graph_olap_api::time::format_ts)}),
     ))
-}
-
-/// Moves `last_activity_at` forward to `at` (never backwards); returns the stored value.
-pub async fn record_activity(
-    state: &AppState,
-    id: i64,
-    at: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
-    let mut tx = state.store.write().await?;
-    let mut row = instances::get_for_update(&mut tx, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("instance", id))?;
-    if row.last_activity_at.is_none_or(|l| at > l) {
-        row.last_activity_at = Some(at);
-        row.updated_at = state.now();
-        instances::save(&mut tx, &row).await?;
-    }
-    tx.commit().await?;
-    Ok(row.last_activity_at)
 }
 
 /// `POST /api/internal/auth/introspect` — resolves a Bearer API key for an instance server.

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use graph_olap_api::ErrorCode;
+use graph_olap_api::InstanceStatus;
 use graph_olap_api::time::format_ts;
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::snapshots;
@@ -13,12 +14,9 @@ use sqlx::AnyConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Statuses that count as active (§4.1).
-pub const ACTIVE: [&str; 3] = ["waiting_for_snapshot", "starting", "running"];
-
 /// The public URL of a running instance: `{public_url}/wrapper/{slug}` (§8).
 pub fn instance_url(state: &AppState, row: &InstanceRow) -> Option<String> {
-    (row.status == "running").then(|| {
+    (row.status == InstanceStatus::Running).then(|| {
         format!(
             "{}/wrapper/{}",
             state.settings.public_url.trim_end_matches('/'),
@@ -93,9 +91,9 @@ pub async fn event(
 /// Every rejection is counted in `concurrency_limit_rejections_total`.
 pub async fn check_quota(
     tx: &mut AnyConnection,
-    limits: &crate::platform_config::ConcurrencyLimits,
+    limits: &crate::services::platform_config::ConcurrencyLimits,
     owner: &str,
-    metrics: &crate::metrics::Metrics,
+    metrics: &crate::ops::metrics::Metrics,
 ) -> ApiResult<()> {
     let (total, own) = instances::active_counts(tx, owner).await?;
     let rejected = |limit_type: &str, current: i64, max: i64, message: String| {
@@ -157,7 +155,7 @@ pub struct NewInstance {
     /// Optional description.
     pub description: Option<String>,
     /// `waiting_for_snapshot` or `starting`.
-    pub status: &'static str,
+    pub status: InstanceStatus,
     /// Sizing.
     pub sizing: Sizing,
     /// TTL (ISO 8601, normalised).
@@ -185,7 +183,7 @@ pub async fn insert(
         name: new.name,
         description: new.description,
         wrapper_type: new.sizing.wrapper_type,
-        status: new.status.to_string(),
+        status: new.status,
         url_slug: uuid::Uuid::new_v4().to_string(),
         internal_url: None,
         pod_name: None,
@@ -234,7 +232,7 @@ pub async fn mark_failed(
     stack_trace: Option<String>,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    row.status = "failed".into();
+    row.status = InstanceStatus::Failed;
     row.error_code = Some(code.to_string());
     row.error_message = Some(message.to_string());
     row.stack_trace = stack_trace.map(|t| truncate(&t, 16 * 1024));
@@ -258,17 +256,23 @@ pub async fn mark_failed(
 /// snapshot instead of finding it lost. Returns the units the caller must stop. Algorithm
 /// results written into those graphs are gone, like any instance restart.
 pub async fn park_for_restart(state: &AppState) -> ApiResult<Vec<String>> {
-    let ids = instances::ids_with_status(&mut *state.store.read().await?, &["starting", "running"])
-        .await?;
+    let ids = instances::ids_with_status(
+        &mut *state.store.read().await?,
+        &[InstanceStatus::Starting, InstanceStatus::Running],
+    )
+    .await?;
     let mut units = Vec::new();
     for id in ids {
         let mut tx = state.store.write().await?;
         let now = state.now();
         if let Some(mut row) = instances::get_for_update(&mut tx, id).await?
-            && matches!(row.status.as_str(), "starting" | "running")
+            && matches!(
+                row.status,
+                InstanceStatus::Starting | InstanceStatus::Running
+            )
         {
             units.extend(row.pod_name.take());
-            row.status = "starting".into();
+            row.status = InstanceStatus::Starting;
             row.internal_url = None;
             row.updated_at = now;
             instances::save(&mut tx, &row).await?;
@@ -290,12 +294,14 @@ pub async fn park_for_restart(state: &AppState) -> ApiResult<Vec<String>> {
 /// The next `up`: instances waiting to be scheduled count their startup time from now, so a
 /// platform that was stopped for longer than the startup timeout does not fail them.
 pub async fn resume_parked(state: &AppState) -> ApiResult<usize> {
-    let ids = instances::ids_with_status(&mut *state.store.read().await?, &["starting"]).await?;
+    let ids =
+        instances::ids_with_status(&mut *state.store.read().await?, &[InstanceStatus::Starting])
+            .await?;
     let mut resumed = 0;
     for id in ids {
         let mut tx = state.store.write().await?;
         if let Some(mut row) = instances::get_for_update(&mut tx, id).await?
-            && row.status == "starting"
+            && row.status == InstanceStatus::Starting
             && row.pod_name.is_none()
         {
             row.updated_at = state.now();
@@ -315,7 +321,7 @@ pub async fn mark_terminated(
     actor: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    row.status = "terminated".into();
+    row.status = InstanceStatus::Terminated;
     row.terminated_at = Some(now);
     row.termination_reason = row.termination_reason.clone().or(Some(reason.to_string()));
     row.internal_url = None;
@@ -370,7 +376,7 @@ pub async fn terminate(
                 tx,
                 &instances::InstanceFilter {
                     snapshot_id: Some(row.snapshot_id),
-                    status: vec!["waiting_for_snapshot".into()],
+                    status: vec![InstanceStatus::WaitingForSnapshot],
                     ..Default::default()
                 },
                 "created_at",
@@ -381,7 +387,7 @@ pub async fn terminate(
             .await?
             .1;
             if waiting == 0 {
-                crate::snapshot_flow::cancel(
+                crate::services::snapshots::cancel(
                     tx,
                     row.snapshot_id,
                     "cancelled: no instance is waiting for it any more",
@@ -415,7 +421,7 @@ pub async fn terminate(
                 now,
             )
             .await?;
-            row.status = "stopping".into();
+            row.status = InstanceStatus::Stopping;
             row.termination_reason = Some(reason.to_string());
             row.stop_requested_at = Some(now);
             row.internal_url = None;
@@ -456,7 +462,7 @@ pub async fn terminate_for(
     tx.commit().await?;
     if let Termination::StopUnit(unit) = outcome {
         stop_unit_in_background(state, row.id, unit);
-    } else if row.status == "stopping" {
+    } else if row.status == InstanceStatus::Stopping {
         finish_stop(state, row.id).await?;
         row = instances::get(&mut *state.store.read().await?, id)
             .await?
@@ -486,7 +492,7 @@ pub fn stop_unit_in_background(state: &AppState, instance_id: i64, unit: String)
 pub async fn finish_stop(state: &AppState, instance_id: i64) -> ApiResult<()> {
     let mut tx = state.store.write().await?;
     if let Some(mut row) = instances::get_for_update(&mut tx, instance_id).await?
-        && row.status == "stopping"
+        && row.status == InstanceStatus::Stopping
     {
         let reason = row
             .termination_reason
@@ -522,7 +528,7 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
         "ready" => "completed",
         "failed" | "cancelled" => "failed",
         "creating" => "in_progress",
-        _ if row.status == "waiting_for_snapshot" => "in_progress",
+        _ if row.status == InstanceStatus::WaitingForSnapshot => "in_progress",
         _ => "completed",
     };
     let schedule_step = match row.status.as_str() {
@@ -558,7 +564,7 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
             .unwrap_or_else(|| "pod_scheduled".into()),
     };
     let completed = steps.iter().filter(|s| s["status"] == "completed").count();
-    let percent = if row.status == "running" {
+    let percent = if row.status == InstanceStatus::Running {
         100
     } else {
         100 * completed / steps.len().max(1)
@@ -571,11 +577,30 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
         "id": row.id,
         "status": row.status,
         "phase": phase,
-        "started_at": (row.status != "waiting_for_snapshot").then(|| format_ts(&row.created_at)),
+        "started_at": (row.status != InstanceStatus::WaitingForSnapshot).then(|| format_ts(&row.created_at)),
         "steps": steps,
         "current_step": current,
         "progress_percent": percent,
         "estimated_remaining_seconds": reported.get("estimated_remaining_seconds").cloned().unwrap_or(Value::Null),
         "error_message": row.error_message,
     }))
+}
+
+/// Moves `last_activity_at` forward to `at` (never backwards); returns the stored value.
+pub async fn record_activity(
+    state: &AppState,
+    id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
+    let mut tx = state.store.write().await?;
+    let mut row = instances::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("instance", id))?;
+    if row.last_activity_at.is_none_or(|l| at > l) {
+        row.last_activity_at = Some(at);
+        row.updated_at = state.now();
+        instances::save(&mut tx, &row).await?;
+    }
+    tx.commit().await?;
+    Ok(row.last_activity_at)
 }

@@ -2,6 +2,7 @@
 //! the manifest, failure and cancellation with their effect on sibling jobs, retry, and the
 //! progress view (§3.7). Every function runs inside the caller's write transaction.
 
+use graph_olap_api::SnapshotStatus;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -21,7 +22,7 @@ use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use crate::error::{ApiError, ApiResult};
-use crate::mapping_rules;
+use crate::services::mapping_rules;
 use crate::state::AppState;
 
 /// Claims allowed per export job before it fails (§3.16 `max_attempts`).
@@ -89,7 +90,7 @@ pub fn jobs_for(
 pub async fn create(
     tx: &mut AnyConnection,
     state: &AppState,
-    limits: &crate::platform_config::ResourceLifecycle,
+    limits: &crate::services::platform_config::ResourceLifecycle,
     owner: &str,
     mapping_id: i64,
     version: &graph_olap_store::mappings::MappingVersion,
@@ -117,7 +118,11 @@ pub async fn create(
         owner_username: owner,
         name: &name,
         description,
-        status: if prestaged { "ready" } else { "pending" },
+        status: if prestaged {
+            SnapshotStatus::Ready
+        } else {
+            SnapshotStatus::Pending
+        },
         storage_root: &state.settings.storage_root,
         prestaged,
         data_quality: &quality,
@@ -179,10 +184,13 @@ pub async fn fail_from_job(
     let Some(mut snapshot) = snapshots::get_for_update(tx, job.snapshot_id).await? else {
         return Ok(());
     };
-    if !matches!(snapshot.status.as_str(), "pending" | "creating") {
+    if !matches!(
+        snapshot.status,
+        SnapshotStatus::Pending | SnapshotStatus::Creating
+    ) {
         return Ok(());
     }
-    snapshot.status = "failed".into();
+    snapshot.status = SnapshotStatus::Failed;
     snapshot.error_message = Some(format!("{} '{}': {}", job.job_type, job.entity_name, error));
     snapshot.updated_at = now;
     cancel_jobs(tx, snapshot.id, now).await?;
@@ -227,10 +235,13 @@ pub async fn cancel(
     let Some(mut snapshot) = snapshots::get_for_update(tx, snapshot_id).await? else {
         return Ok(false);
     };
-    if !matches!(snapshot.status.as_str(), "pending" | "creating") {
+    if !matches!(
+        snapshot.status,
+        SnapshotStatus::Pending | SnapshotStatus::Creating
+    ) {
         return Ok(false);
     }
-    snapshot.status = "cancelled".into();
+    snapshot.status = SnapshotStatus::Cancelled;
     snapshot.error_message = Some(reason.to_string());
     snapshot.updated_at = now;
     snapshots::save(tx, &snapshot).await?;
@@ -244,7 +255,7 @@ pub async fn reset_for_retry(
     snapshot: &mut Snapshot,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    snapshot.status = "pending".into();
+    snapshot.status = SnapshotStatus::Pending;
     snapshot.error_message = None;
     snapshot.updated_at = now;
     snapshots::save(tx, snapshot).await?;
@@ -405,7 +416,7 @@ pub async fn find_reusable(
     let Some(snapshot) = snapshots::get_for_update(tx, candidate.id).await? else {
         return Ok(None);
     };
-    if snapshot.status != "ready" || snapshot.expires_at.is_some_and(|t| t <= now) {
+    if snapshot.status != SnapshotStatus::Ready || snapshot.expires_at.is_some_and(|t| t <= now) {
         return Ok(None);
     }
     let inactive = snapshot
@@ -438,7 +449,10 @@ pub async fn finalise_if_complete(
     let Some(mut snapshot) = snapshots::get_for_update(tx, snapshot_id).await? else {
         return Ok(false);
     };
-    if !matches!(snapshot.status.as_str(), "pending" | "creating") {
+    if !matches!(
+        snapshot.status,
+        SnapshotStatus::Pending | SnapshotStatus::Creating
+    ) {
         return Ok(false);
     }
     let jobs = export_jobs::for_snapshot(tx, snapshot_id).await?;
@@ -496,7 +510,7 @@ pub async fn finalise_if_complete(
     }
     write_manifest(&snapshot.storage_path, &manifest).await?;
     rebuild_quality(&mut snapshot, &jobs);
-    snapshot.status = "ready".into();
+    snapshot.status = SnapshotStatus::Ready;
     snapshot.node_counts = Some(node_counts);
     snapshot.edge_counts = Some(edge_counts);
     snapshot.size_bytes = Some(total_bytes);
@@ -581,7 +595,7 @@ pub fn progress(snapshot: &Snapshot, jobs: &[ExportJobRow], now: DateTime<Utc>) 
         _ if total > 0 && completed == total => "finalizing",
         _ => "exporting",
     };
-    let percent = if snapshot.status == "ready" {
+    let percent = if snapshot.status == SnapshotStatus::Ready {
         100
     } else {
         (100 * completed).checked_div(total).unwrap_or(0)
@@ -610,4 +624,49 @@ pub fn progress(snapshot: &Snapshot, jobs: &[ExportJobRow], now: DateTime<Utc>) 
         "jobs_failed": count("failed"),
         "jobs_cancelled": count("cancelled"),
     })
+}
+
+/// Deletes snapshot `id` for `caller` (owner, admin or ops) unless an active instance uses it
+/// (§4.10): cancels its export jobs, removes its favorites, queues its files for removal and
+/// audits. The one path behind `DELETE /api/snapshots/{id}` and bulk delete.
+pub async fn delete_snapshot(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    id: i64,
+) -> ApiResult<()> {
+    let mut tx = state.store.write().await?;
+    let snapshot = snapshots::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("snapshot", id))?;
+    caller.require_owner(&snapshot.owner_username, "snapshot", snapshot.id)?;
+    if snapshot.instance_count > 0 {
+        return Err(ApiError::new(
+            graph_olap_api::ErrorCode::ResourceHasDependencies,
+            format!(
+                "Snapshot {} is used by {} active instance(s); terminate them first",
+                snapshot.id, snapshot.instance_count
+            ),
+        )
+        .detail("resource_type", "snapshot")
+        .detail("resource_id", snapshot.id)
+        .detail("dependent_type", "instance")
+        .detail("dependent_count", snapshot.instance_count));
+    }
+    let now = state.now();
+    cancel_jobs(&mut tx, snapshot.id, now).await?;
+    graph_olap_store::favorites::remove_for_resource(&mut tx, "snapshot", snapshot.id).await?;
+    snapshots::delete(&mut tx, snapshot.id, &snapshot.storage_path, now).await?;
+    audit_snapshot(
+        &mut tx,
+        &caller.username,
+        "snapshot.delete",
+        snapshot.id,
+        json!({"storage_path": snapshot.storage_path}),
+        &crate::http::request_id::current(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.wake_orchestrator();
+    Ok(())
 }

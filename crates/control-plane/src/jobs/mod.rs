@@ -8,6 +8,8 @@
 //! Also owns manual triggers (API.md §7.3: one accepted trigger per job per 60 s, decided in the
 //! database so every replica shares the window) and the `JobStatus` view (§3.15).
 
+pub mod orchestration;
+
 use std::time::{Duration, Instant};
 
 use axum::http::header;
@@ -126,11 +128,11 @@ impl Job {
 /// Runs one job now and returns a short summary of what it did.
 pub async fn run_job(state: &AppState, job: Job) -> ApiResult<String> {
     Ok(match job {
-        Job::Reconciliation => format!("{:?}", crate::orchestration::reconcile(state).await?),
-        Job::Lifecycle => format!("{:?}", crate::orchestration::lifecycle(state).await?),
+        Job::Reconciliation => format!("{:?}", crate::jobs::orchestration::reconcile(state).await?),
+        Job::Lifecycle => format!("{:?}", crate::jobs::orchestration::lifecycle(state).await?),
         Job::ExportReconciliation => {
-            let report = crate::export_queue::reconcile(state).await?;
-            let files = crate::orchestration::delete_snapshot_files(state).await?;
+            let report = crate::services::export_queue::reconcile(state).await?;
+            let files = crate::jobs::orchestration::delete_snapshot_files(state).await?;
             format!("{report:?}, snapshot file sets deleted: {files}")
         }
         Job::SchemaCache => {
@@ -138,7 +140,10 @@ pub async fn run_job(state: &AppState, job: Job) -> ApiResult<String> {
             "schema cache refreshed".into()
         }
         Job::InstanceOrchestration => {
-            format!("{:?}", crate::orchestration::orchestrate(state).await?)
+            format!(
+                "{:?}",
+                crate::jobs::orchestration::orchestrate(state).await?
+            )
         }
     })
 }
@@ -281,7 +286,7 @@ pub async fn trigger(state: &AppState, job: Job, by: &str, reason: &str) -> ApiR
             return Err(rate_limited(job, last_triggered_at, now));
         }
     }
-    let rid = crate::request_id::current();
+    let rid = crate::http::request_id::current();
     let record = audit::AuditRecord {
         actor: by,
         action: "job.trigger",

@@ -5,6 +5,8 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use graph_olap_api::InstanceStatus;
+use graph_olap_api::SnapshotStatus;
 use graph_olap_api::{FieldError, IsoDuration};
 use graph_olap_store::instances::{self, InstanceFilter, InstanceRow};
 use graph_olap_store::{mappings, snapshots};
@@ -12,23 +14,14 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
-use crate::instance_flow::{self, NewInstance, Sizing};
-use crate::platform_config::lifecycle_of;
-use crate::respond;
-use crate::routes::mappings::check_max_ttl;
-use crate::routes::status_filter;
+use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
+use crate::http::respond;
+use crate::http::routes::{name_filter, status_filter};
+use crate::services::instances::{self as instance_service, NewInstance, Sizing};
+use crate::services::mappings::check_max_ttl;
+use crate::services::platform_config::lifecycle_of;
 use crate::state::AppState;
 
-/// Instance statuses (for filters).
-pub const STATUSES: &[&str] = &[
-    "waiting_for_snapshot",
-    "starting",
-    "running",
-    "stopping",
-    "failed",
-    "terminated",
-];
 /// Event types (for filters).
 pub const EVENT_TYPES: &[&str] = &[
     "created",
@@ -57,7 +50,7 @@ async fn load(state: &AppState, raw: &str) -> ApiResult<InstanceRow> {
 }
 
 fn reply(state: &AppState, row: &InstanceRow) -> Response {
-    respond::ok(instance_flow::to_json(state, row))
+    respond::ok(instance_service::to_json(state, row))
 }
 
 async fn list_with(
@@ -80,7 +73,8 @@ async fn list_with(
             o.to_ascii_lowercase()
         }
     });
-    filter.status = status_filter(q, "status", STATUSES, &mut errors).unwrap_or_default();
+    filter.status =
+        status_filter(q, "status", InstanceStatus::ALL, &mut errors).unwrap_or_default();
     filter.include_terminated = q.bool("include_terminated", &mut errors).unwrap_or(false);
     filter.search = q.search(&mut errors);
     filter.created_after = q.timestamp("created_after", &mut errors);
@@ -97,7 +91,7 @@ async fn list_with(
     .await?;
     Ok(respond::page(
         rows.iter()
-            .map(|r| instance_flow::to_json(state, r))
+            .map(|r| instance_service::to_json(state, r))
             .collect(),
         total,
         offset,
@@ -255,12 +249,12 @@ async fn create_from_snapshot(
     let mut snapshot = snapshots::get_for_update(&mut tx, snapshot_id)
         .await?
         .ok_or_else(|| ApiError::not_found("snapshot", snapshot_id))?;
-    crate::platform_config::ensure_not_in_maintenance(&mut tx).await?;
-    if snapshot.status != "ready" {
+    crate::services::platform_config::ensure_not_in_maintenance(&mut tx).await?;
+    if snapshot.status != SnapshotStatus::Ready {
         return Err(ApiError::invalid_state(
             "snapshot",
             snapshot.id,
-            &snapshot.status,
+            snapshot.status,
             &["ready"],
             "snapshot_not_ready",
             format!(
@@ -270,14 +264,14 @@ async fn create_from_snapshot(
         ));
     }
     let mut sizing = input.sizing;
-    sizing.memory_gb = Some(crate::sizing::size_for_create(
+    sizing.memory_gb = Some(crate::services::sizing::size_for_create(
         &state,
         sizing.memory_gb,
         &snapshot,
     )?);
     instances::lock_quota(&mut tx).await?;
-    let limits = crate::platform_config::concurrency(&mut tx).await?;
-    instance_flow::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
+    let limits = crate::services::platform_config::concurrency(&mut tx).await?;
+    instance_service::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
     let new = NewInstance {
         snapshot_id,
         mapping_id: snapshot.mapping_id,
@@ -285,20 +279,20 @@ async fn create_from_snapshot(
         owner: caller.username.clone(),
         name,
         description: input.description,
-        status: "starting",
+        status: InstanceStatus::Starting,
         sizing,
         ttl,
         inactivity_timeout: inactivity,
         expires_at,
     };
-    let row = instance_flow::insert(&mut tx, new, now).await?;
+    let row = instance_service::insert(&mut tx, new, now).await?;
     snapshot.last_used_at = Some(now);
     snapshot.updated_at = now;
     snapshots::save(&mut tx, &snapshot).await?;
     tx.commit().await?;
     state.wake_orchestrator();
     Ok(respond::created(
-        instance_flow::to_json(&state, &row),
+        instance_service::to_json(&state, &row),
         format!("/api/instances/{}", row.id),
     ))
 }
@@ -338,7 +332,8 @@ async fn create_from_mapping_body(
             ApiError::not_found("mapping_version", version_no)
                 .detail("latest_version", mapping.summary.current_version)
         })?;
-    crate::platform_config::ensure_not_in_maintenance(&mut state.store.read().await?).await?;
+    crate::services::platform_config::ensure_not_in_maintenance(&mut state.store.read().await?)
+        .await?;
     let prestaged = prestaged_kind(&state, &version)?;
     let (ttl, inactivity, expires_at) = lifecycle_for_new(&state, &input, now).await?;
     let mut tx = state.store.write().await?;
@@ -346,21 +341,22 @@ async fn create_from_mapping_body(
         .await?
         .ok_or_else(|| ApiError::not_found("mapping", mapping_id))?;
     instances::lock_quota(&mut tx).await?;
-    let limits = crate::platform_config::concurrency(&mut tx).await?;
-    instance_flow::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
-    let rid = crate::request_id::current();
+    let limits = crate::services::platform_config::concurrency(&mut tx).await?;
+    instance_service::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
+    let rid = crate::http::request_id::current();
     let description = format!("Created for instance '{name}'");
     let snap_name = snapshot_name.unwrap_or_else(|| name.clone());
     let reusable = match state.settings.snapshot_reuse && !prestaged {
         true => {
-            crate::snapshot_flow::find_reusable(&mut tx, mapping_id, version.version, now).await?
+            crate::services::snapshots::find_reusable(&mut tx, mapping_id, version.version, now)
+                .await?
         }
         false => None,
     };
     let mut sizing = input.sizing;
     let (snapshot, status) = match reusable {
         Some(mut snapshot) => {
-            sizing.memory_gb = Some(crate::sizing::size_for_create(
+            sizing.memory_gb = Some(crate::services::sizing::size_for_create(
                 &state,
                 sizing.memory_gb,
                 &snapshot,
@@ -368,7 +364,7 @@ async fn create_from_mapping_body(
             snapshot.last_used_at = Some(now);
             snapshot.updated_at = now;
             snapshots::save(&mut tx, &snapshot).await?;
-            crate::snapshot_flow::audit_snapshot(
+            crate::services::snapshots::audit_snapshot(
                 &mut tx,
                 &caller.username,
                 "snapshot.reuse",
@@ -378,11 +374,11 @@ async fn create_from_mapping_body(
                 now,
             )
             .await?;
-            (snapshot, "starting")
+            (snapshot, InstanceStatus::Starting)
         }
         None => {
             let snapshot_limits = lifecycle_of(&mut tx, "snapshot").await?;
-            let snapshot = crate::snapshot_flow::create(
+            let snapshot = crate::services::snapshots::create(
                 &mut tx,
                 &state,
                 &snapshot_limits,
@@ -398,9 +394,9 @@ async fn create_from_mapping_body(
             (
                 snapshot,
                 if prestaged {
-                    "starting"
+                    InstanceStatus::Starting
                 } else {
-                    "waiting_for_snapshot"
+                    InstanceStatus::WaitingForSnapshot
                 },
             )
         }
@@ -418,12 +414,12 @@ async fn create_from_mapping_body(
         inactivity_timeout: inactivity,
         expires_at,
     };
-    let row = instance_flow::insert(&mut tx, new, now).await?;
+    let row = instance_service::insert(&mut tx, new, now).await?;
     mappings::touch_used(&mut tx, mapping_id, now).await?;
     tx.commit().await?;
     state.wake_orchestrator();
     Ok(respond::created(
-        instance_flow::to_json(&state, &row),
+        instance_service::to_json(&state, &row),
         format!("/api/instances/{}", row.id),
     ))
 }
@@ -438,7 +434,7 @@ fn prestaged_kind(state: &AppState, version: &mappings::MappingVersion) -> ApiRe
         .iter()
         .map(|n| &n.sql)
         .chain(version.edge_definitions.iter().map(|e| &e.sql))
-        .map(|s| crate::sql_check::references_placeholder(s))
+        .map(|s| crate::services::sql_check::references_placeholder(s))
         .collect();
     match (flags.iter().all(|f| *f), flags.iter().any(|f| *f)) {
         (true, _) => Ok(true),
@@ -454,7 +450,7 @@ fn prestaged_kind(state: &AppState, version: &mappings::MappingVersion) -> ApiRe
 /// `GET /api/instances/quota`
 pub async fn quota(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let mut conn = state.store.read().await?;
-    let limits = crate::platform_config::concurrency(&mut conn).await?;
+    let limits = crate::services::platform_config::concurrency(&mut conn).await?;
     let (total, own) = instances::active_counts(&mut conn, &caller.username).await?;
     Ok(respond::ok(json!({
         "username": caller.username,
@@ -510,7 +506,7 @@ pub async fn update(
     finish(errors)?;
     let mut tx = state.store.write().await?;
     let mut row = load_own(&mut tx, &caller, &id).await?;
-    if row.status == "terminated" {
+    if row.status == InstanceStatus::Terminated {
         return Err(ApiError::invalid_state(
             "instance",
             row.id,
@@ -536,7 +532,7 @@ pub async fn update(
     }
     row.updated_at = now;
     instances::save(&mut tx, &row).await?;
-    instance_flow::event(
+    instance_service::event(
         &mut tx,
         row.id,
         "renamed",
@@ -560,20 +556,20 @@ pub async fn terminate(
     let note = Fields::new(&body, "", &mut errors).text("reason", Need::Optional, 0, 500);
     finish(errors)?;
     let id = path_id("instance_id", &id)?;
-    let row =
-        instance_flow::terminate_for(&state, &caller, id, "user_request", note.as_deref()).await?;
+    let row = instance_service::terminate_for(&state, &caller, id, "user_request", note.as_deref())
+        .await?;
     Ok(reply(&state, &row))
 }
 
 fn require_active(row: &InstanceRow) -> ApiResult<()> {
-    if instance_flow::ACTIVE.contains(&row.status.as_str()) {
+    if row.status.is_active() {
         return Ok(());
     }
     Err(ApiError::invalid_state(
         "instance",
         row.id,
-        &row.status,
-        &instance_flow::ACTIVE,
+        row.status,
+        &InstanceStatus::ACTIVE,
         "not_active",
         format!(
             "Instance {} is {}; only active instances can be changed",
@@ -621,7 +617,7 @@ pub async fn set_lifecycle(
     row.updated_at = now;
     instances::save(&mut tx, &row).await?;
     let new = json!({"ttl": row.ttl, "inactivity_timeout": row.inactivity_timeout, "expires_at": row.expires_at.as_ref().map(graph_olap_api::time::format_ts)});
-    instance_flow::event(
+    instance_service::event(
         &mut tx,
         row.id,
         "lifecycle_updated",
@@ -653,8 +649,8 @@ pub async fn extend(
         return Err(ApiError::invalid_state(
             "instance",
             row.id,
-            &row.status,
-            &instance_flow::ACTIVE,
+            row.status,
+            &InstanceStatus::ACTIVE,
             "no_ttl",
             "This instance has no TTL, so there is nothing to extend",
         ));
@@ -676,19 +672,19 @@ pub async fn extend(
     row.ttl = Some(new_ttl.as_str().to_string());
     row.updated_at = now;
     instances::save(&mut tx, &row).await?;
-    instance_flow::event(&mut tx, row.id, "ttl_extended", &caller.username, json!({"old_expires_at": old, "new_expires_at": graph_olap_api::time::format_ts(&new_expires), "hours": hours}), now).await?;
+    instance_service::event(&mut tx, row.id, "ttl_extended", &caller.username, json!({"old_expires_at": old, "new_expires_at": graph_olap_api::time::format_ts(&new_expires), "hours": hours}), now).await?;
     tx.commit().await?;
     Ok(reply(&state, &row))
 }
 
 fn require_running(row: &InstanceRow) -> ApiResult<()> {
-    if row.status == "running" {
+    if row.status == InstanceStatus::Running {
         return Ok(());
     }
     Err(ApiError::invalid_state(
         "instance",
         row.id,
-        &row.status,
+        row.status,
         &["running"],
         "not_running",
         format!(
@@ -735,7 +731,7 @@ pub async fn set_memory(
         return Err(ApiError::invalid_state(
             "instance",
             current.id,
-            &current.status,
+            current.status,
             &["running"],
             "memory_decrease_not_allowed",
             format!("Memory can only grow: the instance has {old} GiB, {gb} GiB was asked"),
@@ -769,7 +765,7 @@ async fn resize(
         && let Err(e) = runtime.resize_cpu(&unit, row.cpu_cores as u32).await
     {
         let mut tx = state.store.write().await?;
-        instance_flow::event(
+        instance_service::event(
             &mut tx,
             row.id,
             "resize_failed",
@@ -793,7 +789,7 @@ async fn resize(
     fresh.memory_gb = row.memory_gb;
     fresh.updated_at = now;
     instances::save(&mut tx, &fresh).await?;
-    instance_flow::event(
+    instance_service::event(
         &mut tx,
         fresh.id,
         event_type,
@@ -814,7 +810,7 @@ pub async fn progress(
 ) -> ApiResult<Response> {
     let row = load(&state, &id).await?;
     Ok(respond::ok(
-        instance_flow::progress(&mut *state.store.read().await?, &row).await?,
+        instance_service::progress(&mut *state.store.read().await?, &row).await?,
     ))
 }
 
@@ -828,7 +824,7 @@ pub async fn events(
     let row = load(&state, &id).await?;
     let mut errors: Vec<FieldError> = Vec::new();
     let (offset, limit) = q.pagination(&mut errors, 50, 100);
-    let types = status_filter(&q, "event_type", EVENT_TYPES, &mut errors).unwrap_or_default();
+    let types = name_filter(&q, "event_type", EVENT_TYPES, &mut errors).unwrap_or_default();
     finish(errors)?;
     let (items, total) = instances::events(
         &mut *state.store.read().await?,

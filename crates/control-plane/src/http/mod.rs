@@ -1,0 +1,12 @@
+//! The HTTP layer: the route table and its handlers, request reading and validation, success
+//! envelopes, request ids, `Idempotency-Key`, and the proxy to instance servers.
+//!
+//! Handlers only read the request, check the caller's role, call one service and shape the
+//! response; rules live in [`crate::services`].
+
+pub mod idempotency;
+pub mod input;
+pub mod proxy;
+pub mod request_id;
+pub mod respond;
+pub mod routes;

@@ -1,0 +1,102 @@
+//! Mappings (API.md §4.1, §4.10): loading, the TTL ceiling every lifecycle change obeys, the
+//! audit record of a mapping change, and deletion with its cascade — the one path behind
+//! `DELETE /api/mappings/{id}` and bulk delete. Structural rules live in [`super::mapping_rules`],
+//! version differences in [`super::diff`].
+
+use graph_olap_api::IsoDuration;
+use graph_olap_store::{audit, favorites, mappings};
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::services::platform_config::ResourceLifecycle;
+use crate::state::AppState;
+
+/// The mapping `id`, or `NOT_FOUND`.
+pub async fn load(state: &AppState, id: i64) -> ApiResult<mappings::Mapping> {
+    mappings::get(&mut *state.store.read().await?, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("mapping", id))
+}
+
+/// Rejects a TTL above `max_ttl` (or a cleared TTL while `max_ttl` is set) — §4.5.
+pub fn check_max_ttl(ttl: Option<&IsoDuration>, limits: &ResourceLifecycle) -> ApiResult<()> {
+    if let Some(max_ms) = limits.max_ttl_ms() {
+        let max_text = limits.max_ttl.clone().unwrap_or_default();
+        let too_long = match ttl {
+            Some(t) => t.millis() > max_ms,
+            None => true,
+        };
+        if too_long {
+            let message = match ttl {
+                Some(t) => format!("ttl {t} exceeds the maximum of {max_text}"),
+                None => {
+                    format!("ttl cannot be cleared while a maximum TTL of {max_text} is configured")
+                }
+            };
+            return Err(
+                ApiError::invalid("ttl", "exceeds_max_ttl", message).detail("max_ttl", max_text)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The audit record of a change to mapping `id` by `caller`.
+pub(crate) fn audit_rec<'a>(
+    caller: &'a Caller,
+    action: &'a str,
+    id: i64,
+    details: Value,
+    rid: &'a str,
+) -> audit::AuditRecord<'a> {
+    audit::AuditRecord {
+        actor: &caller.username,
+        action,
+        resource_type: "mapping",
+        resource_id: Some(id.to_string()),
+        details,
+        request_id: Some(rid),
+    }
+}
+
+/// Deletes mapping `id` for `caller` (owner, admin or ops) unless an active instance uses it:
+/// its versions, snapshots (files queued for removal) and favorites go with it, audited.
+pub async fn delete_mapping(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Value> {
+    let current = load(state, id).await?;
+    caller.require_owner(&current.summary.owner_username, "mapping", id)?;
+    let now = state.now();
+    let rid = crate::http::request_id::current();
+    let mut tx = state.store.write().await?;
+    mappings::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("mapping", id))?;
+    let active = mappings::active_instance_ids(&mut tx, id).await?;
+    if !active.is_empty() {
+        return Err(ApiError::new(
+            graph_olap_api::ErrorCode::ResourceHasDependencies,
+            format!(
+                "Mapping {id} has {} active instance(s); terminate them first",
+                active.len()
+            ),
+        )
+        .detail("resource_type", "mapping")
+        .detail("resource_id", id)
+        .detail("dependent_type", "instance")
+        .detail("dependent_count", active.len() as i64)
+        .detail(
+            "dependent_ids",
+            json!(active.iter().take(20).collect::<Vec<_>>()),
+        ));
+    }
+    let cascade = mappings::delete_cascade(&mut tx, id, now).await?;
+    favorites::remove_for_resource(&mut tx, "mapping", id).await?;
+    for sid in &cascade.snapshot_ids {
+        favorites::remove_for_resource(&mut tx, "snapshot", *sid).await?;
+    }
+    audit::record(&mut tx, audit_rec(caller, "mapping.delete", id, json!({"snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}), &rid), now).await?;
+    tx.commit().await?;
+    Ok(
+        json!({"id": id, "deleted": true, "snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}),
+    )
+}
