@@ -449,11 +449,26 @@ fn missing_properties_become_null_with_a_schema() {
 
 #[test]
 fn unknown_pattern_properties_match_nothing_with_a_schema() {
-    // Unknown labels stay an engine error (API §1: QUERY_FAILED, "unknown label").
+    // Unknown labels and types match nothing, as in Neo4j (the engine's binder would fail).
     assert_eq!(
         kuzu_with_schema("MATCH (n:Nope) RETURN count(n)"),
-        "MATCH (n:Nope) RETURN count(n)"
+        "MATCH (n) WHERE false RETURN count(n)"
     );
+    assert_eq!(
+        kuzu_with_schema("MATCH (a:Account)-[r:NOPE]->(b:Nope|Person) RETURN r"),
+        "MATCH (a:Account)-[r]->(b:Person) WHERE false RETURN r"
+    );
+    assert_eq!(
+        kuzu_with_schema("OPTIONAL MATCH (n:Person|Nope)-[:KNOWS|NOPE]->(m:Nope:Person) RETURN m"),
+        "OPTIONAL MATCH (n:Person)-[:KNOWS]->(m) WHERE false RETURN m"
+    );
+    // Predicates are kept: they are label comparisons.
+    assert_eq!(
+        kuzu_with_schema("MATCH (n:Person) WHERE n:Nope RETURN n"),
+        "MATCH (n:Person) WHERE label(n) = 'Nope' RETURN n"
+    );
+    // Without a schema nothing is known, nothing changes.
+    assert_eq!(kuzu("MATCH (n:Nope) RETURN n"), "MATCH (n:Nope) RETURN n");
     assert_eq!(
         kuzu_with_schema("MATCH (a:Account {name: 'x', id: 1}) RETURN a"),
         "MATCH (a:Account {id: 1}) WHERE false RETURN a"
