@@ -339,12 +339,28 @@ fn kuzu_procedures_get_a_return() {
 fn refused_constructs_name_the_closest_form() {
     for (q, construct) in [
         (
-            "MATCH (a) CALL { WITH a RETURN 1 AS x } RETURN x",
+            "MATCH (a) CALL { WITH a MATCH (a)-->(b) RETURN b ORDER BY b.x LIMIT 1 } RETURN b",
+            "CALL { … } subquery returning other than aggregates (correlated)",
+        ),
+        (
+            "MATCH (a) CALL { WITH a MATCH (a)-->(b) WITH DISTINCT b RETURN count(b) AS n } RETURN n",
             "CALL { … } subquery with clauses other than WITH … MATCH … RETURN (correlated)",
         ),
         (
-            "CALL { RETURN 1 AS x UNION RETURN 2 AS x } RETURN x",
+            "MATCH (a), (b) CALL { WITH a MATCH (a)-->(b) RETURN b.x AS x } RETURN x",
+            "CALL { … } subquery reusing the outer name `b` for a new variable (correlated)",
+        ),
+        (
+            "MATCH (a) CALL { RETURN 1 AS x UNION RETURN 2 AS x } RETURN x",
             "CALL { … } subquery with UNION",
+        ),
+        (
+            "CALL { RETURN 1 AS x UNION ALL RETURN 2 AS x } RETURN x, count(*)",
+            "CALL { … UNION … } followed by aggregation, DISTINCT, ORDER BY, SKIP or LIMIT (not per row)",
+        ),
+        (
+            "CALL { MATCH (a) RETURN a UNION MATCH (a) RETURN a } MATCH (a)-->(b) RETURN b",
+            "CALL { … UNION … } without ALL followed by more than filters and a RETURN of its columns",
         ),
         (
             "UNWIND [1] AS x RETURN [(a)-->(b) | b.name]",
@@ -374,7 +390,7 @@ fn refused_constructs_name_the_closest_form() {
         assert_eq!(unsupported(q), construct, "{q}");
     }
     let e = prepare(
-        "MATCH (a)\nCALL { WITH a RETURN 1 AS x } RETURN x",
+        "MATCH (a)\nCALL { WITH a MATCH (a)-->(b) RETURN b LIMIT 1 } RETURN b",
         Dialect::Kuzu,
     )
     .unwrap_err();
@@ -504,6 +520,42 @@ fn call_subqueries_become_with_chains() {
             "MATCH (p:Person) CALL { WITH p MATCH (p)-[:KNOWS]->(q) RETURN count(*) AS n } RETURN p.name, n"
         ),
         "MATCH (p:Person) OPTIONAL MATCH (p)-[_gq1:KNOWS]->(q) WITH p, count(_gq1) AS n RETURN p.name, n"
+    );
+}
+
+#[test]
+fn correlated_row_by_row_call_subqueries_are_inlined() {
+    assert_eq!(
+        kuzu(
+            "MATCH (a:Person) CALL { WITH a MATCH (a)-[:KNOWS]->(b) RETURN b.name AS friend } RETURN a.name, friend"
+        ),
+        "MATCH (a:Person) MATCH (a)-[:KNOWS]->(b) WITH a, b.name AS friend RETURN a.name, friend"
+    );
+    // Every WITH inside keeps the outer variables; OPTIONAL MATCH and UNWIND stay per row.
+    assert_eq!(
+        kuzu(
+            "MATCH (a), (c) CALL { WITH a OPTIONAL MATCH (a)-->(b) WITH b WHERE b.x > 1 UNWIND [1, 2] AS i RETURN b.x + i AS y } RETURN c, y"
+        ),
+        "MATCH (a), (c) OPTIONAL MATCH (a)-[]->(b) WITH b, a, c WHERE b.x > 1 UNWIND [1, 2] AS i WITH a, c, b.x + i AS y RETURN c, y"
+    );
+    assert_eq!(
+        kuzu("MATCH (a) CALL { WITH a RETURN 1 AS x } RETURN x"),
+        "MATCH (a) WITH a, 1 AS x RETURN x"
+    );
+}
+
+#[test]
+fn call_union_at_the_front_is_distributed_over_the_branches() {
+    assert_eq!(
+        kuzu(
+            "CALL { MATCH (p:Person) RETURN p.name AS name UNION ALL MATCH (c:City) RETURN c.name AS name } WITH name WHERE name STARTS WITH 'A' RETURN name, size(name) AS len"
+        ),
+        "MATCH (p:Person) WITH p.name AS name WITH name WHERE name STARTS WITH 'A' RETURN name, size(name) AS len \
+         UNION ALL MATCH (c:City) WITH c.name AS name WITH name WHERE name STARTS WITH 'A' RETURN name, size(name) AS len"
+    );
+    assert_eq!(
+        kuzu("CALL { RETURN 1 AS x UNION RETURN 1 AS x } RETURN x AS y"),
+        "WITH 1 AS x RETURN x AS y UNION WITH 1 AS x RETURN x AS y"
     );
 }
 

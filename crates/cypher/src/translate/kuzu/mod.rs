@@ -144,6 +144,7 @@ pub(super) struct Rewriter<'s> {
 
 impl Rewriter<'_> {
     fn query(&mut self, q: &mut RegularQuery, top: bool) -> Result<(), Unsupported> {
+        self.distribute_union_call(q)?;
         self.single(&mut q.first, top)?;
         for u in &mut q.unions {
             self.single(&mut u.query, top)?;
