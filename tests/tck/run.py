@@ -282,12 +282,12 @@ def main(argv: Optional[List[str]] = None) -> int:
           f"{len(groups)} set-up graphs, {len(excluded)} excluded", flush=True)
 
     if args.translate_only:
-        outcomes = translate_only([r for runs in groups.values() for r in runs])
-        text = report(dict(all_count), excluded, outcomes, time.monotonic() - started,
+        checked = translate_only([r for runs in groups.values() for r in runs])
+        text = report(dict(all_count), excluded, checked, time.monotonic() - started,
                       len(groups))
         print(text)
         if args.verbose:
-            for o in outcomes:
+            for o in checked:
                 if o.kind != "pass":
                     print(f"{o.kind}: {o.key}\n     {o.detail}")
         return 0
