@@ -132,6 +132,8 @@ def run_scenario(conn: Any, r: Runnable) -> Tuple[str, str]:
                 "QUERY_FAILED": "engine error (QUERY_FAILED)",
                 "QUERY_TIMEOUT": "timeout"}.get(code, f"error {code}")
         return kind, f"{code}/{reason}: {msg}"
+    except Exception as e:  # a transport failure is one scenario's outcome
+        return "client error", f"{e.__class__.__name__}: {str(e)[:200]}"
     if exp.error:
         return "no error raised", f"expected {exp.error} ({exp.error_detail}), got " \
                                   f"{res.row_count} rows"
@@ -150,7 +152,7 @@ def run_group(url: str, index: int, setup: Tuple[str, ...], runs: List[Runnable]
               log: Any) -> List[Outcome]:
     """Mapping → instance → every scenario of one set-up → terminate."""
     from graph_olap import GraphOLAPClient
-    from graph_olap.exceptions import GraphOLAPError
+    from graph_olap.exceptions import ConcurrencyLimitError, GraphOLAPError
     client = GraphOLAPClient(url, username=ANALYST)
     tables = schema_tables(setup, f"g{index:03d}")
     out: List[Outcome] = []
@@ -159,9 +161,16 @@ def run_group(url: str, index: int, setup: Tuple[str, ...], runs: List[Runnable]
         mapping = client.mappings.create(f"tck-{index:03d}", "openCypher TCK set-up",
                                          node_definitions=tables.node_definitions,
                                          edge_definitions=tables.edge_definitions)
-        inst = client.instances.create_from_mapping_and_wait(
-            mapping.id, f"tck-{index:03d}", show_progress=False, poll_interval=0.25,
-            timeout=600)
+        for attempt in range(5):
+            try:
+                inst = client.instances.create_from_mapping_and_wait(
+                    mapping.id, f"tck-{index:03d}", show_progress=False, poll_interval=0.25,
+                    timeout=600)
+                break
+            except ConcurrencyLimitError:
+                if attempt == 4:
+                    raise
+                time.sleep(3)
         conn = client.instances.connect(inst.id)
     except (GraphOLAPError, TimeoutError) as e:
         msg = " ".join(str(e).split())[:300]
