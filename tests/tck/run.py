@@ -171,6 +171,7 @@ def run_group(url: str, index: int, setup: Tuple[str, ...], runs: List[Runnable]
                 if attempt == 4:
                     raise
                 time.sleep(3)
+        assert inst is not None
         conn = client.instances.connect(inst.id)
     except (GraphOLAPError, TimeoutError) as e:
         msg = " ".join(str(e).split())[:300]
@@ -182,7 +183,7 @@ def run_group(url: str, index: int, setup: Tuple[str, ...], runs: List[Runnable]
             out.append(Outcome(r.scenario.key, r.scenario.path, kind, detail))
     finally:
         try:
-            client.instances.terminate(inst.id)
+            client.instances.terminate(inst.id)  # type: ignore[union-attr]
         except GraphOLAPError as e:
             log(f"set-up {index}: terminate failed: {e}")
     return out
