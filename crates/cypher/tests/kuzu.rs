@@ -524,6 +524,20 @@ fn call_subqueries_become_with_chains() {
 }
 
 #[test]
+fn correlated_aggregates_over_several_matches_count_complete_matches() {
+    assert_eq!(
+        kuzu(
+            "MATCH (a:Person) CALL { WITH a MATCH (a)-[:KNOWS]->(b) MATCH (b)-[:LIVES_IN]->(c) WHERE c.name <> 'X' RETURN count(*) AS n, sum(c.size) AS s, collect(c.name) AS names } RETURN a.name, n, s, names"
+        ),
+        "MATCH (a:Person) OPTIONAL MATCH (a)-[_gq1:KNOWS]->(b) OPTIONAL MATCH (b)-[_gq2:LIVES_IN]->(c) WHERE c.name <> 'X' \
+         WITH a, count(CASE WHEN _gq1 IS NOT NULL AND _gq2 IS NOT NULL THEN 1 END) AS n, \
+         coalesce(sum(CASE WHEN _gq1 IS NOT NULL AND _gq2 IS NOT NULL THEN c.size END), 0) AS s, \
+         coalesce(collect(CASE WHEN _gq1 IS NOT NULL AND _gq2 IS NOT NULL THEN c.name END), []) AS names \
+         RETURN a.name, n, s, names"
+    );
+}
+
+#[test]
 fn correlated_row_by_row_call_subqueries_are_inlined() {
     assert_eq!(
         kuzu(

@@ -443,6 +443,36 @@ impl Rewriter<'_> {
                     q.clauses.splice(i..i, inlined);
                     i += n;
                 }
+                Some(_)
+                    if inner.len() > 2
+                        && inner[1..].iter().all(|c| {
+                            matches!(
+                                c.kind,
+                                ClauseKind::Match {
+                                    optional: false,
+                                    ..
+                                }
+                            )
+                        })
+                        && single_row
+                        && !ret.distinct
+                        && ret.order_by.is_empty() =>
+                {
+                    let (before, _) = q.clauses.split_at_mut(i);
+                    let outer = self
+                        .distinguishing_variables(before)
+                        .ok_or_else(|| refuse("after clauses other than MATCH (correlated)"))?;
+                    let clauses = self.aggregate_over_matches(
+                        outer,
+                        inner.split_off(1),
+                        ret,
+                        ret_span,
+                        &refuse,
+                    )?;
+                    let n = clauses.len();
+                    q.clauses.splice(i..i, clauses);
+                    i += n;
+                }
                 Some(_) => {
                     let (before, _) = q.clauses.split_at_mut(i);
                     let outer = self
@@ -549,6 +579,128 @@ impl Rewriter<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A correlated `CALL { WITH a MATCH p1 [WHERE w1] MATCH p2 … RETURN <aggregates> }` after
+    /// `MATCH` clauses: each `MATCH` becomes an `OPTIONAL MATCH`, a row is a complete match when
+    /// every clause's marker relationship is bound, and each aggregate only sees complete matches
+    /// (`count(*)` → `count(CASE WHEN <complete> THEN 1 END)`, `f(x)` → `f(CASE WHEN <complete>
+    /// THEN x END)`, `sum` → `coalesce(sum(…), 0)`), grouped back by the outer variables.
+    fn aggregate_over_matches(
+        &mut self,
+        outer: Vec<Ident>,
+        body: Vec<Clause>,
+        ret: Projection,
+        ret_span: Span,
+        refuse: &dyn Fn(&str) -> Unsupported,
+    ) -> Result<Vec<Clause>, Unsupported> {
+        let mut out = Vec::new();
+        let mut complete: Option<Expr> = None;
+        for c in body {
+            let ClauseKind::Match {
+                mut patterns,
+                where_,
+                ..
+            } = c.kind
+            else {
+                unreachable!("checked by the caller")
+            };
+            let marker = self.marker(&mut patterns).ok_or_else(|| {
+                refuse("over a MATCH without a relationship (correlated aggregate)")
+            })?;
+            let bound = Expr::new(ExprKind::IsNull(Box::new(var(&marker)), true), marker.span);
+            complete = super::and_all(complete, vec![bound]);
+            out.push(Clause {
+                kind: ClauseKind::Match {
+                    optional: true,
+                    patterns,
+                    where_,
+                },
+                span: c.span,
+            });
+        }
+        let complete = complete.expect("at least one MATCH");
+        let when = |e: Expr| {
+            let s = e.span;
+            Expr::new(
+                ExprKind::Case {
+                    subject: None,
+                    whens: vec![(complete.clone(), e)],
+                    else_: None,
+                },
+                s,
+            )
+        };
+        let call = |name: &str, args: Vec<Expr>, s: Span| {
+            Expr::new(
+                ExprKind::Function {
+                    name: vec![Ident {
+                        name: name.into(),
+                        span: s,
+                    }],
+                    distinct: false,
+                    args,
+                },
+                s,
+            )
+        };
+        let mut items: Vec<ProjectionItem> = outer
+            .iter()
+            .map(|v| ProjectionItem {
+                expr: var(v),
+                alias: None,
+            })
+            .collect();
+        for mut item in ret.items {
+            let s = item.expr.span;
+            item.expr = match item.expr.kind {
+                ExprKind::CountStar => call(
+                    "count",
+                    vec![when(Expr::new(
+                        ExprKind::Literal(Literal::Int("1".into())),
+                        s,
+                    ))],
+                    s,
+                ),
+                ExprKind::Function {
+                    name,
+                    distinct,
+                    mut args,
+                } if args.len() == 1 => {
+                    let arg = args.pop().expect("one argument");
+                    let sum = name[0].name.eq_ignore_ascii_case("sum");
+                    let agg = Expr::new(
+                        ExprKind::Function {
+                            name,
+                            distinct,
+                            args: vec![when(arg)],
+                        },
+                        s,
+                    );
+                    if sum {
+                        let zero = Expr::new(ExprKind::Literal(Literal::Int("0".into())), s);
+                        call("coalesce", vec![agg, zero], s)
+                    } else {
+                        agg
+                    }
+                }
+                _ => return Err(refuse("returning this aggregate (correlated)")),
+            };
+            items.push(item);
+        }
+        out.push(Clause {
+            kind: ClauseKind::With(Projection {
+                distinct: false,
+                star: false,
+                items,
+                order_by: vec![],
+                skip: None,
+                limit: None,
+                where_: None,
+            }),
+            span: ret_span,
+        });
+        Ok(out)
     }
 
     /// A correlated `CALL { WITH a … RETURN x AS y }` whose body and `RETURN` are row-local is a
