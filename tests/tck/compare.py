@@ -87,7 +87,11 @@ def compare_rows(expected_columns: List[str], expected: List[List[Any]], columns
                  ) -> Optional[str]:
     """``None`` when the result matches, otherwise a one-line reason."""
     if columns != expected_columns:
-        return f"columns {columns} where {expected_columns} was expected"
+        # The same names in another order (``RETURN *``): compare by name, as the TCK does.
+        if sorted(columns) != sorted(expected_columns) or len(set(columns)) != len(columns):
+            return f"columns {columns} where {expected_columns} was expected"
+        order = [columns.index(c) for c in expected_columns]
+        actual = [[row[i] for i in order] for row in actual]
     if ignore_list_order:
         expected = [[sort_lists(v) for v in row] for row in expected]
         actual = [[sort_lists(v) for v in row] for row in actual]

@@ -152,6 +152,7 @@ def test_row_comparison() -> None:
     assert compare_rows(["a"], [[1]], ["a"], [[1.0]], False, False) is not None
     assert compare_rows(["a"], [[[1, 2]]], ["a"], [[[2, 1]]], False, True) is None
     assert compare_rows(["a"], [[1]], ["b"], [[1]], False, False) is not None
+    assert compare_rows(["a", "b"], [[1, 2]], ["b", "a"], [[2, 1]], True, False) is None
     assert error_matches("SyntaxError", "QUERY_SYNTAX_ERROR", None)
     assert error_matches("TypeError", "QUERY_FAILED", "type_error")
     assert not error_matches("TypeError", "QUERY_FAILED", "other")
