@@ -587,6 +587,14 @@ fn pattern_comprehensions_become_optional_match_and_collect() {
 }
 
 #[test]
+fn rand_stays_below_one() {
+    assert_eq!(
+        kuzu("MATCH (n) RETURN n ORDER BY rand() LIMIT 3"),
+        "MATCH (n) RETURN n ORDER BY random() * 4294967295.0 / 4294967296.0 LIMIT 3"
+    );
+}
+
+#[test]
 fn replace_becomes_an_escaped_regexp_replace() {
     assert_eq!(
         kuzu("RETURN replace(s, '.', '$')"),

@@ -595,6 +595,14 @@ fn call_subqueries_become_with_chains() {
 }
 
 #[test]
+fn rand_is_in_the_unit_interval() {
+    check(
+        "UNWIND range(1, 500) AS i WITH rand() AS r RETURN min(r) >= 0.0 AND max(r) < 1.0, count(DISTINCT r) > 400",
+        json!([[true, true]]),
+    );
+}
+
+#[test]
 fn unknown_labels_and_types_match_nothing() {
     check("MATCH (n:Nope) RETURN count(n)", json!([[0]]));
     check(
