@@ -339,12 +339,28 @@ fn kuzu_procedures_get_a_return() {
 fn refused_constructs_name_the_closest_form() {
     for (q, construct) in [
         (
-            "MATCH (a) CALL { WITH a RETURN 1 AS x } RETURN x",
+            "MATCH (a) CALL { WITH a MATCH (a)-->(b) RETURN b ORDER BY b.x LIMIT 1 } RETURN b",
+            "CALL { … } subquery returning other than aggregates (correlated)",
+        ),
+        (
+            "MATCH (a) CALL { WITH a MATCH (a)-->(b) WITH DISTINCT b RETURN count(b) AS n } RETURN n",
             "CALL { … } subquery with clauses other than WITH … MATCH … RETURN (correlated)",
         ),
         (
-            "CALL { RETURN 1 AS x UNION RETURN 2 AS x } RETURN x",
+            "MATCH (a), (b) CALL { WITH a MATCH (a)-->(b) RETURN b.x AS x } RETURN x",
+            "CALL { … } subquery reusing the outer name `b` for a new variable (correlated)",
+        ),
+        (
+            "MATCH (a) CALL { RETURN 1 AS x UNION RETURN 2 AS x } RETURN x",
             "CALL { … } subquery with UNION",
+        ),
+        (
+            "CALL { RETURN 1 AS x UNION ALL RETURN 2 AS x } RETURN x, count(*)",
+            "CALL { … UNION … } followed by aggregation, DISTINCT, ORDER BY, SKIP or LIMIT (not per row)",
+        ),
+        (
+            "CALL { MATCH (a) RETURN a UNION MATCH (a) RETURN a } MATCH (a)-->(b) RETURN b",
+            "CALL { … UNION … } without ALL followed by more than filters and a RETURN of its columns",
         ),
         (
             "UNWIND [1] AS x RETURN [(a)-->(b) | b.name]",
@@ -374,7 +390,7 @@ fn refused_constructs_name_the_closest_form() {
         assert_eq!(unsupported(q), construct, "{q}");
     }
     let e = prepare(
-        "MATCH (a)\nCALL { WITH a RETURN 1 AS x } RETURN x",
+        "MATCH (a)\nCALL { WITH a MATCH (a)-->(b) RETURN b LIMIT 1 } RETURN b",
         Dialect::Kuzu,
     )
     .unwrap_err();
@@ -449,11 +465,26 @@ fn missing_properties_become_null_with_a_schema() {
 
 #[test]
 fn unknown_pattern_properties_match_nothing_with_a_schema() {
-    // Unknown labels stay an engine error (API §1: QUERY_FAILED, "unknown label").
+    // Unknown labels and types match nothing, as in Neo4j (the engine's binder would fail).
     assert_eq!(
         kuzu_with_schema("MATCH (n:Nope) RETURN count(n)"),
-        "MATCH (n:Nope) RETURN count(n)"
+        "MATCH (n) WHERE false RETURN count(n)"
     );
+    assert_eq!(
+        kuzu_with_schema("MATCH (a:Account)-[r:NOPE]->(b:Nope|Person) RETURN r"),
+        "MATCH (a:Account)-[r]->(b:Person) WHERE false RETURN r"
+    );
+    assert_eq!(
+        kuzu_with_schema("OPTIONAL MATCH (n:Person|Nope)-[:KNOWS|NOPE]->(m:Nope:Person) RETURN m"),
+        "OPTIONAL MATCH (n:Person)-[:KNOWS]->(m) WHERE false RETURN m"
+    );
+    // Predicates are kept: they are label comparisons.
+    assert_eq!(
+        kuzu_with_schema("MATCH (n:Person) WHERE n:Nope RETURN n"),
+        "MATCH (n:Person) WHERE label(n) = 'Nope' RETURN n"
+    );
+    // Without a schema nothing is known, nothing changes.
+    assert_eq!(kuzu("MATCH (n:Nope) RETURN n"), "MATCH (n:Nope) RETURN n");
     assert_eq!(
         kuzu_with_schema("MATCH (a:Account {name: 'x', id: 1}) RETURN a"),
         "MATCH (a:Account {id: 1}) WHERE false RETURN a"
@@ -493,6 +524,56 @@ fn call_subqueries_become_with_chains() {
 }
 
 #[test]
+fn correlated_aggregates_over_several_matches_count_complete_matches() {
+    assert_eq!(
+        kuzu(
+            "MATCH (a:Person) CALL { WITH a MATCH (a)-[:KNOWS]->(b) MATCH (b)-[:LIVES_IN]->(c) WHERE c.name <> 'X' RETURN count(*) AS n, sum(c.size) AS s, collect(c.name) AS names } RETURN a.name, n, s, names"
+        ),
+        "MATCH (a:Person) OPTIONAL MATCH (a)-[_gq1:KNOWS]->(b) OPTIONAL MATCH (b)-[_gq2:LIVES_IN]->(c) WHERE c.name <> 'X' \
+         WITH a, count(CASE WHEN _gq1 IS NOT NULL AND _gq2 IS NOT NULL THEN 1 END) AS n, \
+         coalesce(sum(CASE WHEN _gq1 IS NOT NULL AND _gq2 IS NOT NULL THEN c.size END), 0) AS s, \
+         coalesce(collect(CASE WHEN _gq1 IS NOT NULL AND _gq2 IS NOT NULL THEN c.name END), []) AS names \
+         RETURN a.name, n, s, names"
+    );
+}
+
+#[test]
+fn correlated_row_by_row_call_subqueries_are_inlined() {
+    assert_eq!(
+        kuzu(
+            "MATCH (a:Person) CALL { WITH a MATCH (a)-[:KNOWS]->(b) RETURN b.name AS friend } RETURN a.name, friend"
+        ),
+        "MATCH (a:Person) MATCH (a)-[:KNOWS]->(b) WITH a, b.name AS friend RETURN a.name, friend"
+    );
+    // Every WITH inside keeps the outer variables; OPTIONAL MATCH and UNWIND stay per row.
+    assert_eq!(
+        kuzu(
+            "MATCH (a), (c) CALL { WITH a OPTIONAL MATCH (a)-->(b) WITH b WHERE b.x > 1 UNWIND [1, 2] AS i RETURN b.x + i AS y } RETURN c, y"
+        ),
+        "MATCH (a), (c) OPTIONAL MATCH (a)-[]->(b) WITH b, a, c WHERE b.x > 1 UNWIND [1, 2] AS i WITH a, c, b.x + i AS y RETURN c, y"
+    );
+    assert_eq!(
+        kuzu("MATCH (a) CALL { WITH a RETURN 1 AS x } RETURN x"),
+        "MATCH (a) WITH a, 1 AS x RETURN x"
+    );
+}
+
+#[test]
+fn call_union_at_the_front_is_distributed_over_the_branches() {
+    assert_eq!(
+        kuzu(
+            "CALL { MATCH (p:Person) RETURN p.name AS name UNION ALL MATCH (c:City) RETURN c.name AS name } WITH name WHERE name STARTS WITH 'A' RETURN name, size(name) AS len"
+        ),
+        "MATCH (p:Person) WITH p.name AS name WITH name WHERE name STARTS WITH 'A' RETURN name, size(name) AS len \
+         UNION ALL MATCH (c:City) WITH c.name AS name WITH name WHERE name STARTS WITH 'A' RETURN name, size(name) AS len"
+    );
+    assert_eq!(
+        kuzu("CALL { RETURN 1 AS x UNION RETURN 1 AS x } RETURN x AS y"),
+        "WITH 1 AS x RETURN x AS y UNION WITH 1 AS x RETURN x AS y"
+    );
+}
+
+#[test]
 fn pattern_comprehensions_become_optional_match_and_collect() {
     assert_eq!(
         kuzu("MATCH (p:Person) RETURN p.name, [(p)-[:KNOWS]->(q) | q.name] AS names"),
@@ -502,6 +583,14 @@ fn pattern_comprehensions_become_optional_match_and_collect() {
     assert_eq!(
         kuzu("MATCH (p) RETURN size([(p)-->(q) WHERE q.x > 1 | q])"),
         "MATCH (p) RETURN COUNT { MATCH (p)-[]->(q) WHERE q.x > 1 }"
+    );
+}
+
+#[test]
+fn rand_stays_below_one() {
+    assert_eq!(
+        kuzu("MATCH (n) RETURN n ORDER BY rand() LIMIT 3"),
+        "MATCH (n) RETURN n ORDER BY random() * 4294967295.0 / 4294967296.0 LIMIT 3"
     );
 }
 

@@ -572,8 +572,47 @@ fn call_subqueries_become_with_chains() {
          RETURN p.name, friends, ages, rows ORDER BY p.name",
         json!([["Alice", 2, 90, 2], ["Bob", 1, 50, 1], ["Carol", 0, 0, 0]]),
     );
-    assert!(refused("MATCH (p:Person) CALL { WITH p MATCH (p)-[:KNOWS]->(q) RETURN q.name AS n } RETURN p.name, n").starts_with("CALL"));
-    assert!(refused("CALL { MATCH (p:Person) RETURN p.name AS n UNION MATCH (c:City) RETURN c.name AS n } RETURN n").starts_with("CALL"));
+    // Correlated, row by row: inlined (a join).
+    check(
+        "MATCH (p:Person) CALL { WITH p MATCH (p)-[:KNOWS]->(q) RETURN q.name AS n } RETURN p.name, n ORDER BY p.name, n",
+        json!([["Alice", "Bob"], ["Alice", "Carol"], ["Bob", "Carol"]]),
+    );
+    // Correlated aggregates over two MATCH clauses: only complete matches count.
+    check(
+        "MATCH (p:Person) CALL { WITH p MATCH (p)-[:KNOWS]->(q) MATCH (q)-[:LIVES_IN]->(c:City) WHERE c.name = 'Oslo' RETURN count(*) AS n, sum(q.age) AS ages }
+         RETURN p.name, n, ages ORDER BY p.name",
+        json!([["Alice", 1, 50], ["Bob", 1, 50], ["Carol", 0, 0]]),
+    );
+    // UNION inside CALL at the front: distributed over the branches.
+    check_unordered(
+        "CALL { MATCH (p:Person) RETURN p.name AS n UNION MATCH (c:City) RETURN c.name AS n } RETURN n",
+        json!([["Alice"], ["Bob"], ["Carol"], ["Oslo"], ["Paris"]]),
+    );
+    assert!(
+        refused("CALL { MATCH (p:Person) RETURN p.name AS n UNION MATCH (c:City) RETURN c.name AS n } RETURN count(n)")
+            .starts_with("CALL")
+    );
+}
+
+#[test]
+fn rand_is_in_the_unit_interval() {
+    check(
+        "UNWIND range(1, 500) AS i WITH rand() AS r RETURN min(r) >= 0.0 AND max(r) < 1.0, count(DISTINCT r) > 400",
+        json!([[true, true]]),
+    );
+}
+
+#[test]
+fn unknown_labels_and_types_match_nothing() {
+    check("MATCH (n:Nope) RETURN count(n)", json!([[0]]));
+    check(
+        "MATCH (p:Person)-[:NOPE|KNOWS]->(q:Person|Nope) RETURN count(*)",
+        json!([[3]]),
+    );
+    check(
+        "MATCH (p:Person)-[:NOPE]->(q) RETURN count(*)",
+        json!([[0]]),
+    );
 }
 
 #[test]

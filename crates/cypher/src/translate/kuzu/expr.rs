@@ -861,6 +861,27 @@ impl Rewriter<'_> {
                     span,
                 ))
             }
+            // Kùzu's random() is k / (2^32 - 1) for a 32-bit k, so 1.0 is possible; Neo4j's
+            // rand() is in [0, 1): the same grid scaled by (2^32 - 1) / 2^32 stays below 1.
+            ("rand", 0) => {
+                let float = |v: &str| Expr::new(ExprKind::Literal(Literal::Float(v.into())), span);
+                let scaled = Expr::new(
+                    ExprKind::Binary(
+                        BinaryOp::Mul,
+                        Box::new(call("random", vec![], span)),
+                        Box::new(float("4294967295.0")),
+                    ),
+                    span,
+                );
+                Ok(Expr::new(
+                    ExprKind::Binary(
+                        BinaryOp::Div,
+                        Box::new(scaled),
+                        Box::new(float("4294967296.0")),
+                    ),
+                    span,
+                ))
+            }
             ("tolower", 1) => renamed("lower", args),
             ("toupper", 1) => renamed("upper", args),
             ("log", 1) => renamed("ln", args),

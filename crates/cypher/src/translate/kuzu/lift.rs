@@ -155,6 +155,82 @@ fn var(i: &Ident) -> Expr {
     Expr::new(ExprKind::Variable(i.clone()), i.span)
 }
 
+/// A projection that maps each row to at most one row of its own: no aggregate, `DISTINCT`,
+/// `ORDER BY`, `SKIP` or `LIMIT`.
+fn row_local_projection(p: &Projection) -> bool {
+    !p.distinct
+        && p.order_by.is_empty()
+        && p.skip.is_none()
+        && p.limit.is_none()
+        && !p.items.iter().any(|it| contains_aggregate(&it.expr))
+}
+
+/// A clause whose rows for one incoming row do not depend on the other rows: `MATCH`,
+/// `OPTIONAL MATCH`, `UNWIND`, a row-local `WITH`.
+fn row_local(c: &Clause) -> bool {
+    match &c.kind {
+        ClauseKind::Match { .. } | ClauseKind::Unwind { .. } => true,
+        ClauseKind::With(p) => row_local_projection(p),
+        _ => false,
+    }
+}
+
+fn push_name(names: &mut Vec<Ident>, v: &Ident) {
+    if !names.iter().any(|x| x.name == v.name) {
+        names.push(v.clone());
+    }
+}
+
+/// The variables of the patterns (paths, nodes, relationships).
+fn pattern_variables(patterns: &[PathPattern], names: &mut Vec<Ident>) {
+    for p in patterns {
+        if let Some(v) = &p.variable {
+            push_name(names, v);
+        }
+        let el = &p.element;
+        for n in std::iter::once(&el.start).chain(el.chain.iter().map(|(_, n)| n)) {
+            if let Some(v) = &n.variable {
+                push_name(names, v);
+            }
+        }
+        for (r, _) in &el.chain {
+            if let Some(v) = &r.variable {
+                push_name(names, v);
+            }
+        }
+    }
+}
+
+/// The variables in scope after `clauses`, or `None` when a clause's outputs are not known
+/// from the text (a procedure without `YIELD`, a subquery not yet rewritten).
+fn scope_after(clauses: &[Clause]) -> Option<Vec<Ident>> {
+    let mut names: Vec<Ident> = Vec::new();
+    for c in clauses {
+        match &c.kind {
+            ClauseKind::Match { patterns, .. } => pattern_variables(patterns, &mut names),
+            ClauseKind::Unwind { alias, .. } => push_name(&mut names, alias),
+            ClauseKind::With(p) | ClauseKind::Return(p) => {
+                if !p.star {
+                    names.clear();
+                }
+                for it in &p.items {
+                    match (&it.alias, &it.expr.kind) {
+                        (Some(a), _) | (None, ExprKind::Variable(a)) => push_name(&mut names, a),
+                        _ => {}
+                    }
+                }
+            }
+            ClauseKind::CallProcedure(call) if !call.yield_star => {
+                for (field, alias) in call.yield_items.as_ref()? {
+                    push_name(&mut names, alias.as_ref().unwrap_or(field));
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(names)
+}
+
 impl Rewriter<'_> {
     fn fresh_ident(&mut self, span: Span) -> Ident {
         self.fresh += 1;
@@ -349,6 +425,54 @@ impl Rewriter<'_> {
                     q.clauses.splice(0..0, hoisted);
                     i += n;
                 }
+                Some(imported)
+                    if !single_row
+                        && row_local_projection(&ret)
+                        && !ret.star
+                        && inner[1..].iter().all(row_local) =>
+                {
+                    let inlined = self.inline_correlated(
+                        &q.clauses[..i],
+                        &imported,
+                        inner.split_off(1),
+                        ret,
+                        ret_span,
+                        &refuse,
+                    )?;
+                    let n = inlined.len();
+                    q.clauses.splice(i..i, inlined);
+                    i += n;
+                }
+                Some(_)
+                    if inner.len() > 2
+                        && inner[1..].iter().all(|c| {
+                            matches!(
+                                c.kind,
+                                ClauseKind::Match {
+                                    optional: false,
+                                    ..
+                                }
+                            )
+                        })
+                        && single_row
+                        && !ret.distinct
+                        && ret.order_by.is_empty() =>
+                {
+                    let (before, _) = q.clauses.split_at_mut(i);
+                    let outer = self
+                        .distinguishing_variables(before)
+                        .ok_or_else(|| refuse("after clauses other than MATCH (correlated)"))?;
+                    let clauses = self.aggregate_over_matches(
+                        outer,
+                        inner.split_off(1),
+                        ret,
+                        ret_span,
+                        &refuse,
+                    )?;
+                    let n = clauses.len();
+                    q.clauses.splice(i..i, clauses);
+                    i += n;
+                }
                 Some(_) => {
                     let (before, _) = q.clauses.split_at_mut(i);
                     let outer = self
@@ -453,6 +577,335 @@ impl Rewriter<'_> {
                     i += 2;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A correlated `CALL { WITH a MATCH p1 [WHERE w1] MATCH p2 … RETURN <aggregates> }` after
+    /// `MATCH` clauses: each `MATCH` becomes an `OPTIONAL MATCH`, a row is a complete match when
+    /// every clause's marker relationship is bound, and each aggregate only sees complete matches
+    /// (`count(*)` → `count(CASE WHEN <complete> THEN 1 END)`, `f(x)` → `f(CASE WHEN <complete>
+    /// THEN x END)`, `sum` → `coalesce(sum(…), 0)`), grouped back by the outer variables.
+    fn aggregate_over_matches(
+        &mut self,
+        outer: Vec<Ident>,
+        body: Vec<Clause>,
+        ret: Projection,
+        ret_span: Span,
+        refuse: &dyn Fn(&str) -> Unsupported,
+    ) -> Result<Vec<Clause>, Unsupported> {
+        let mut out = Vec::new();
+        let mut complete: Option<Expr> = None;
+        for c in body {
+            let ClauseKind::Match {
+                mut patterns,
+                where_,
+                ..
+            } = c.kind
+            else {
+                unreachable!("checked by the caller")
+            };
+            let marker = self.marker(&mut patterns).ok_or_else(|| {
+                refuse("over a MATCH without a relationship (correlated aggregate)")
+            })?;
+            let bound = Expr::new(ExprKind::IsNull(Box::new(var(&marker)), true), marker.span);
+            complete = super::and_all(complete, vec![bound]);
+            out.push(Clause {
+                kind: ClauseKind::Match {
+                    optional: true,
+                    patterns,
+                    where_,
+                },
+                span: c.span,
+            });
+        }
+        let complete = complete.expect("at least one MATCH");
+        let when = |e: Expr| {
+            let s = e.span;
+            Expr::new(
+                ExprKind::Case {
+                    subject: None,
+                    whens: vec![(complete.clone(), e)],
+                    else_: None,
+                },
+                s,
+            )
+        };
+        let call = |name: &str, args: Vec<Expr>, s: Span| {
+            Expr::new(
+                ExprKind::Function {
+                    name: vec![Ident {
+                        name: name.into(),
+                        span: s,
+                    }],
+                    distinct: false,
+                    args,
+                },
+                s,
+            )
+        };
+        let mut items: Vec<ProjectionItem> = outer
+            .iter()
+            .map(|v| ProjectionItem {
+                expr: var(v),
+                alias: None,
+            })
+            .collect();
+        for mut item in ret.items {
+            let s = item.expr.span;
+            item.expr = match item.expr.kind {
+                ExprKind::CountStar => call(
+                    "count",
+                    vec![when(Expr::new(
+                        ExprKind::Literal(Literal::Int("1".into())),
+                        s,
+                    ))],
+                    s,
+                ),
+                ExprKind::Function {
+                    name,
+                    distinct,
+                    mut args,
+                } if args.len() == 1 => {
+                    let arg = args.pop().expect("one argument");
+                    let sum = name[0].name.eq_ignore_ascii_case("sum");
+                    let agg = Expr::new(
+                        ExprKind::Function {
+                            name,
+                            distinct,
+                            args: vec![when(arg)],
+                        },
+                        s,
+                    );
+                    if sum {
+                        let zero = Expr::new(ExprKind::Literal(Literal::Int("0".into())), s);
+                        call("coalesce", vec![agg, zero], s)
+                    } else {
+                        agg
+                    }
+                }
+                _ => return Err(refuse("returning this aggregate (correlated)")),
+            };
+            items.push(item);
+        }
+        out.push(Clause {
+            kind: ClauseKind::With(Projection {
+                distinct: false,
+                star: false,
+                items,
+                order_by: vec![],
+                skip: None,
+                limit: None,
+                where_: None,
+            }),
+            span: ret_span,
+        });
+        Ok(out)
+    }
+
+    /// A correlated `CALL { WITH a … RETURN x AS y }` whose body and `RETURN` are row-local is a
+    /// join with the rows before it: its clauses are inlined, every `WITH` in them also carries
+    /// the outer variables, and a final `WITH <outer variables>, x AS y` ends the body's scope.
+    /// Refused when a body variable would capture an outer one of the same name that was not
+    /// imported (inside the subquery it is a new variable).
+    fn inline_correlated(
+        &mut self,
+        before: &[Clause],
+        imported: &[Ident],
+        mut body: Vec<Clause>,
+        ret: Projection,
+        ret_span: Span,
+        refuse: &dyn Fn(&str) -> Unsupported,
+    ) -> Result<Vec<Clause>, Unsupported> {
+        let outer = scope_after(before)
+            .ok_or_else(|| refuse("after a clause whose variables are not known (correlated)"))?;
+        let mut introduced: Vec<Ident> = Vec::new();
+        for c in &body {
+            match &c.kind {
+                ClauseKind::Match { patterns, .. } => pattern_variables(patterns, &mut introduced),
+                ClauseKind::Unwind { alias, .. } => push_name(&mut introduced, alias),
+                ClauseKind::With(p) => {
+                    for it in &p.items {
+                        if let Some(a) = &it.alias {
+                            push_name(&mut introduced, a);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for it in &ret.items {
+            if let Some(a) = &it.alias {
+                push_name(&mut introduced, a);
+            }
+        }
+        if let Some(clash) = introduced.iter().find(|v| {
+            outer.iter().any(|o| o.name == v.name) && !imported.iter().any(|o| o.name == v.name)
+        }) {
+            return Err(refuse(&format!(
+                "reusing the outer name `{}` for a new variable (correlated)",
+                clash.name
+            )));
+        }
+        for c in &mut body {
+            if let ClauseKind::With(p) = &mut c.kind
+                && !p.star
+            {
+                for o in &outer {
+                    let projected = p.items.iter().any(|it| match (&it.alias, &it.expr.kind) {
+                        (Some(a), _) | (None, ExprKind::Variable(a)) => a.name == o.name,
+                        _ => false,
+                    });
+                    if !projected {
+                        p.items.push(ProjectionItem {
+                            expr: var(o),
+                            alias: None,
+                        });
+                    }
+                }
+            }
+        }
+        let mut items: Vec<ProjectionItem> = outer
+            .iter()
+            .map(|v| ProjectionItem {
+                expr: var(v),
+                alias: None,
+            })
+            .collect();
+        for it in ret.items {
+            let same = matches!((&it.alias, &it.expr.kind),
+                (None, ExprKind::Variable(v)) if outer.iter().any(|o| o.name == v.name));
+            if !same {
+                items.push(it);
+            }
+        }
+        body.push(Clause {
+            kind: ClauseKind::With(Projection {
+                distinct: false,
+                star: false,
+                items,
+                order_by: vec![],
+                skip: None,
+                limit: None,
+                where_: ret.where_,
+            }),
+            span: ret_span,
+        });
+        Ok(body)
+    }
+
+    /// `CALL { A UNION [ALL] B } rest` as the first clause of a query without `UNION`s of its
+    /// own is `A' rest UNION [ALL] B' rest` (each branch's `RETURN` as a `WITH`) when `rest`
+    /// maps each row to its own rows — row-local clauses and a final `RETURN` without
+    /// aggregates, `DISTINCT`, `ORDER BY`, `SKIP` or `LIMIT` — and, for `UNION` without `ALL`,
+    /// when `rest` also keeps rows apart: `WITH … WHERE` filters and a `RETURN` of the
+    /// subquery's columns as plain variables. Other `CALL { … UNION … }` are refused.
+    pub(super) fn distribute_union_call(
+        &mut self,
+        q: &mut RegularQuery,
+    ) -> Result<(), Unsupported> {
+        let Some(Clause {
+            kind:
+                ClauseKind::CallSubquery {
+                    query: sub,
+                    in_transactions: false,
+                },
+            span,
+        }) = q.first.clauses.first()
+        else {
+            return Ok(());
+        };
+        if sub.unions.is_empty() {
+            return Ok(());
+        }
+        let span = *span;
+        let refuse = |what: &str| {
+            unsupported(
+                format!("CALL {{ … UNION … }} {what}"),
+                span,
+                "run the UNION as a query of its own, or move what follows the CALL into each branch",
+            )
+        };
+        if !q.unions.is_empty() {
+            return Err(refuse("in a query with UNION branches of its own"));
+        }
+        let rest = &q.first.clauses[1..];
+        let Some((
+            Clause {
+                kind: ClauseKind::Return(last),
+                ..
+            },
+            middle,
+        )) = rest.split_last()
+        else {
+            return Err(refuse("not followed by a RETURN"));
+        };
+        if !middle.iter().all(row_local) || !row_local_projection(last) {
+            return Err(refuse(
+                "followed by aggregation, DISTINCT, ORDER BY, SKIP or LIMIT (not per row)",
+            ));
+        }
+        let distinct = sub.unions.iter().any(|u| !u.all);
+        if distinct {
+            let columns = match sub.first.clauses.last().map(|c| &c.kind) {
+                Some(ClauseKind::Return(p)) => p
+                    .items
+                    .iter()
+                    .filter_map(|it| match (&it.alias, &it.expr.kind) {
+                        (Some(a), _) | (None, ExprKind::Variable(a)) => Some(a.name.clone()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+                _ => vec![],
+            };
+            let plain = |p: &Projection| {
+                p.star
+                    || columns.iter().all(|c| {
+                        p.items.iter().any(
+                            |it| matches!(&it.expr.kind, ExprKind::Variable(v) if v.name == *c),
+                        )
+                    }) && p
+                        .items
+                        .iter()
+                        .all(|it| matches!(it.expr.kind, ExprKind::Variable(_)))
+            };
+            let filters_only = middle
+                .iter()
+                .all(|c| matches!(&c.kind, ClauseKind::With(p) if plain(p)));
+            if !filters_only || last.star || !plain(last) {
+                return Err(refuse(
+                    "without ALL followed by more than filters and a RETURN of its columns",
+                ));
+            }
+        }
+        let rest: Vec<Clause> = rest.to_vec();
+        let ClauseKind::CallSubquery { query: sub, .. } = q.first.clauses.remove(0).kind else {
+            unreachable!()
+        };
+        let branch = |mut s: SingleQuery| -> Result<SingleQuery, Unsupported> {
+            match s.clauses.pop() {
+                Some(Clause {
+                    kind: ClauseKind::Return(p),
+                    span,
+                }) => {
+                    s.clauses.push(Clause {
+                        kind: ClauseKind::With(p),
+                        span,
+                    });
+                    s.clauses.extend(rest.iter().cloned());
+                    Ok(s)
+                }
+                _ => Err(refuse("with a branch without a final RETURN")),
+            }
+        };
+        let sub = *sub;
+        q.first = branch(sub.first)?;
+        for u in sub.unions {
+            q.unions.push(Union {
+                all: u.all,
+                query: branch(u.query)?,
+                span: u.span,
+            });
         }
         Ok(())
     }

@@ -144,6 +144,7 @@ pub(super) struct Rewriter<'s> {
 
 impl Rewriter<'_> {
     fn query(&mut self, q: &mut RegularQuery, top: bool) -> Result<(), Unsupported> {
+        self.distribute_union_call(q)?;
         self.single(&mut q.first, top)?;
         for u in &mut q.unions {
             self.single(&mut u.query, top)?;
@@ -372,6 +373,51 @@ impl Rewriter<'_> {
         }
     }
 
+    /// With a schema, a pattern label (or relationship type) the graph does not have can match
+    /// nothing (Neo4j: no rows; Kùzu: a binder error naming the table). Unknown alternatives of
+    /// `:A|B` are dropped; when no alternative is left, or a conjunction needs an unknown one,
+    /// the pattern loses its labels and `false` is ANDed into the clause's `WHERE` (no rows;
+    /// `OPTIONAL MATCH` gives nulls). Negations and wildcards are kept: they are predicates.
+    fn known_tables(
+        &self,
+        rel: bool,
+        labels: Option<LabelExpr>,
+        extra: &mut Vec<Expr>,
+        span: Span,
+    ) -> Option<LabelExpr> {
+        let Some(schema) = self.schema else {
+            return labels;
+        };
+        let l = labels?;
+        let known = |n: &Ident| schema.has_table(rel, &n.name);
+        let never = |extra: &mut Vec<Expr>| {
+            extra.push(Expr::new(ExprKind::Literal(Literal::Bool(false)), span));
+            None
+        };
+        match l {
+            LabelExpr::Name(ref n) if !known(n) => never(extra),
+            LabelExpr::Or(parts) if parts.iter().all(|p| matches!(p, LabelExpr::Name(_))) => {
+                let kept: Vec<LabelExpr> = parts
+                    .into_iter()
+                    .filter(|p| matches!(p, LabelExpr::Name(n) if known(n)))
+                    .collect();
+                match kept.len() {
+                    0 => never(extra),
+                    1 => kept.into_iter().next(),
+                    _ => Some(LabelExpr::Or(kept)),
+                }
+            }
+            LabelExpr::And(ref parts)
+                if parts
+                    .iter()
+                    .any(|p| matches!(p, LabelExpr::Name(n) if !known(n))) =>
+            {
+                never(extra)
+            }
+            other => Some(other),
+        }
+    }
+
     /// Binds `name` in the current scope.
     pub(super) fn bind(&mut self, name: &str, binding: Binding) {
         self.scope.push((name.to_string(), binding));
@@ -547,6 +593,7 @@ impl Rewriter<'_> {
         }
         let labels = n.labels.take();
         self.drop_unknown_keys(false, labels.as_ref(), &mut n.properties, extra, n.span);
+        let labels = self.known_tables(false, labels, extra, n.span);
         if let Some(labels) = labels {
             match kuzu_labels(&labels) {
                 Some(l) => n.labels = Some(l),
@@ -594,6 +641,7 @@ impl Rewriter<'_> {
         if !var_length {
             self.drop_unknown_keys(true, types.as_ref(), &mut r.properties, extra, r.span);
         }
+        let types = self.known_tables(true, types, extra, r.span);
         if let Some(types) = types {
             match kuzu_rel_types(&types) {
                 Some(t) => r.types = Some(t),
