@@ -1,8 +1,8 @@
 """Tutorial provisioning: persona clients plus the shared tutorial graph (DEMO.md).
 
 Owns ``provision(username)`` used by the first cells of every tutorial
-notebook (``from notebook_setup import provision`` also works: a top-level
-``notebook_setup`` module re-exports it).  It finds or creates the mapping
+notebook (``from graph_olap.notebook_setup import provision``).  The tutorial
+mapping's definitions come from :mod:`graph_olap.test_data`.  It finds or creates the mapping
 ``tutorial-customer-graph`` and a running instance ``tutorial-instance``
 (TTL ``PT1H``) owned by the analyst persona.
 
@@ -31,12 +31,9 @@ from graph_olap.client import GraphOLAPClient
 from graph_olap.exceptions import GraphOLAPError, NotFoundError
 from graph_olap.instance.connection import InstanceConnection
 from graph_olap.models.mapping import (
-    EdgeDefinition,
     Mapping,
-    NodeDefinition,
-    PrimaryKey,
-    PropertyDefinition,
 )
+from graph_olap.test_data import INSTANCE_NAME, INSTANCE_TTL, MAPPING_NAME, tutorial_definitions
 
 __all__ = [
     "PERSONAS",
@@ -50,9 +47,12 @@ __all__ = [
     "setup",
 ]
 
-TUTORIAL_MAPPING = "tutorial-customer-graph"
-TUTORIAL_INSTANCE = "tutorial-instance"
-TUTORIAL_TTL = "PT1H"
+#: Name of the tutorial mapping (= ``test_data.MAPPING_NAME``; the definitions live there too).
+TUTORIAL_MAPPING = MAPPING_NAME
+#: Name of the tutorial instance (= ``test_data.INSTANCE_NAME``).
+TUTORIAL_INSTANCE = INSTANCE_NAME
+#: TTL of the tutorial instance (= ``test_data.INSTANCE_TTL``).
+TUTORIAL_TTL = INSTANCE_TTL
 
 #: Persona key → (seeded username, role).
 PERSONAS: Dict[str, Tuple[str, str]] = {
@@ -61,39 +61,6 @@ PERSONAS: Dict[str, Tuple[str, str]] = {
     "admin": ("admin_carol@e2e.local", "admin"),
     "ops": ("ops_dave@e2e.local", "ops"),
 }
-
-_TABLE = '"default_catalog"."default_schema".bis_acct_dh'
-
-
-def tutorial_definitions() -> Tuple[list, list]:
-    """Node and edge definitions of ``tutorial-customer-graph`` exactly as DEMO.md states.
-
-    Example:
-        >>> nodes, edges = tutorial_definitions()
-        >>> nodes[0].label, edges[0].type
-        ('Customer', 'SHARES_ACCOUNT')
-    """
-    node = NodeDefinition(
-        label="Customer",
-        sql=("SELECT CAST(psdo_cust_id AS VARCHAR) AS id, MIN(bk_sectr) AS bk_sectr, "
-             "COUNT(DISTINCT psdo_acno) AS account_count, MIN(acct_stus) AS acct_stus "
-             f"FROM {_TABLE} WHERE image_dt >= DATE '2020-01-01' GROUP BY psdo_cust_id"),
-        primary_key=PrimaryKey(name="id", type="STRING"),
-        properties=[PropertyDefinition(name="bk_sectr", type="STRING"),
-                    PropertyDefinition(name="account_count", type="INT64"),
-                    PropertyDefinition(name="acct_stus", type="STRING")],
-    )
-    edge = EdgeDefinition(
-        type="SHARES_ACCOUNT", from_node="Customer", to_node="Customer",
-        sql=("SELECT DISTINCT CAST(a.psdo_cust_id AS VARCHAR) AS from_id, "
-             "CAST(b.psdo_cust_id AS VARCHAR) AS to_id "
-             f"FROM {_TABLE} a JOIN {_TABLE} b ON a.psdo_acno = b.psdo_acno "
-             "AND a.psdo_cust_id < b.psdo_cust_id AND a.image_dt >= DATE '2020-01-01' "
-             "AND b.image_dt >= DATE '2020-01-01'"),
-        from_key="from_id", to_key="to_id",
-    )
-    return [node], [edge]
-
 
 def persona_clients(api_url: Optional[str] = None, **kwargs: Any) -> Dict[str, GraphOLAPClient]:
     """One client per seeded persona (``analyst``, ``analyst2``, ``admin``, ``ops``).

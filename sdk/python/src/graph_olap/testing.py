@@ -29,10 +29,9 @@ from graph_olap.models.mapping import (
     EdgeDefinition,
     Mapping,
     NodeDefinition,
-    PrimaryKey,
-    PropertyDefinition,
 )
 from graph_olap.models.snapshot import Snapshot
+from graph_olap.test_data import tutorial_definitions
 
 __all__ = [
     "NotebookTest",
@@ -49,7 +48,6 @@ __all__ = [
 
 log = logging.getLogger("graph_olap.testing")
 
-_TUTORIAL_TABLE = '"default_catalog"."default_schema".bis_acct_dh'
 
 
 def random_name(prefix: str = "test") -> str:
@@ -77,36 +75,23 @@ def connect(username: Optional[str] = None, **kwargs: Any) -> GraphOLAPClient:
 
 
 def default_node_definitions() -> List[NodeDefinition]:
-    """A small valid node definition over the bundled demo table (DEMO.md).
+    """The tutorial graph's node definitions (fresh copies; :mod:`graph_olap.test_data`).
 
     Example:
         >>> default_node_definitions()[0].label
         'Customer'
     """
-    return [NodeDefinition(
-        label="Customer",
-        sql=(f"SELECT CAST(psdo_cust_id AS VARCHAR) AS id, MIN(bk_sectr) AS bk_sectr "
-             f"FROM {_TUTORIAL_TABLE} GROUP BY psdo_cust_id"),
-        primary_key=PrimaryKey(name="id", type="STRING"),
-        properties=[PropertyDefinition(name="bk_sectr", type="STRING")],
-    )]
+    return tutorial_definitions()[0]
 
 
 def default_edge_definitions() -> List[EdgeDefinition]:
-    """The tutorial's ``SHARES_ACCOUNT`` edge (Customer → Customer).
+    """The tutorial's ``SHARES_ACCOUNT`` edge (Customer → Customer; :mod:`graph_olap.test_data`).
 
     Example:
         >>> default_edge_definitions()[0].type
         'SHARES_ACCOUNT'
     """
-    return [EdgeDefinition(
-        type="SHARES_ACCOUNT", from_node="Customer", to_node="Customer",
-        sql=(f"SELECT DISTINCT CAST(a.psdo_cust_id AS VARCHAR) AS from_id, "
-             f"CAST(b.psdo_cust_id AS VARCHAR) AS to_id FROM {_TUTORIAL_TABLE} a "
-             f"JOIN {_TUTORIAL_TABLE} b ON a.psdo_acno = b.psdo_acno "
-             f"AND a.psdo_cust_id < b.psdo_cust_id"),
-        from_key="from_id", to_key="to_id",
-    )]
+    return tutorial_definitions()[1]
 
 
 class TestFixtures:

@@ -21,15 +21,12 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from graph_olap.exceptions import AlgorithmFailedError, AlgorithmTimeoutError
 from graph_olap.models.execution import AlgorithmExecution, AlgorithmInfo
+from graph_olap.polling import poll
 from graph_olap.progress import ProgressCallback, ProgressReporter
-from graph_olap.resources._base import poll
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["AlgorithmManager", "NetworkXManager"]
 

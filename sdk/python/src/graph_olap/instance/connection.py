@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import Any, Dict, Optional, Protocol
 
 from graph_olap.config import Config
 from graph_olap.http import HTTPClient
@@ -21,8 +21,17 @@ from graph_olap.instance.algorithms import AlgorithmManager, NetworkXManager
 from graph_olap.instance.result import QueryResult
 from graph_olap.models.instance import GraphSchema, Instance, InstanceStatus, LockStatus
 
-if TYPE_CHECKING:
-    from graph_olap.resources.instances import InstanceResource
+
+class InstanceControl(Protocol):
+    """What a connection needs from the control plane: terminating its instance.
+
+    ``client.instances`` (:class:`~graph_olap.resources.instances.InstanceResource`)
+    is one; the connection names only this method so that the instance layer does
+    not depend on the resources layer (which creates connections).
+    """
+
+    def terminate(self, instance_id: int) -> Any:
+        """Terminate the instance with this id."""
 
 __all__ = ["ARROW_STREAM", "InstanceConnection"]
 
@@ -73,7 +82,7 @@ class InstanceConnection:
         *,
         config: Optional[Config] = None,
         instance: Optional[Instance] = None,
-        control: Optional[InstanceResource] = None,
+        control: Optional[InstanceControl] = None,
     ) -> None:
         if config is None:
             config = Config.from_env(api_key=api_key, username=username, role=role,

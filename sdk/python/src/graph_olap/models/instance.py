@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Dict, List, Optional
 
 from pydantic import field_validator
 
-from graph_olap.models.common import GraphOLAPModel, Timestamp
+from graph_olap.models.base import GraphOLAPModel, Timestamp
 from graph_olap.models.enums import InstanceState
 from graph_olap.models.snapshot import _Progress
 

@@ -9,7 +9,7 @@ Example:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from graph_olap.config import Config
 from graph_olap.durations import DurationLike, to_duration_str
@@ -22,15 +22,13 @@ from graph_olap.exceptions import (
     TimeoutError,
 )
 from graph_olap.http import HTTPClient
+from graph_olap.instance.connection import InstanceConnection
 from graph_olap.models.common import InstanceQuota
 from graph_olap.models.enums import WrapperType
 from graph_olap.models.instance import Instance, InstanceEvent, InstanceProgress
 from graph_olap.pagination import PaginatedList
 from graph_olap.progress import ProgressCallback, ProgressReporter
 from graph_olap.resources._base import UNSET, Resource, poll, put_if_set
-
-if TYPE_CHECKING:
-    from graph_olap.instance.connection import InstanceConnection
 
 __all__ = ["InstanceResource"]
 
@@ -441,8 +439,6 @@ class InstanceResource(Resource):
             >>> # conn = client.instances.connect(3)
             >>> # conn.query("MATCH (c:Customer) RETURN c.id LIMIT 5").show()
         """
-        from graph_olap.instance.connection import InstanceConnection
-
         inst = instance_id if isinstance(instance_id, Instance) else self.get(instance_id)
         if inst.status != "running" or not inst.instance_url:
             raise InvalidStateError(
