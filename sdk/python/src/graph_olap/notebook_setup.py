@@ -321,8 +321,8 @@ class NotebookContext:
         self.track("instance", instance.id, instance.name)
         return instance
 
-    def mapping(self, *, name: Optional[str] = None, node_definitions: Optional[list] = None,
-                edge_definitions: Optional[list] = None, **kwargs: Any) -> Mapping:
+    def mapping(self, *, name: Optional[str] = None, node_definitions: Optional[List[Any]] = None,
+                edge_definitions: Optional[List[Any]] = None, **kwargs: Any) -> Mapping:
         """Create a tracked mapping (the tutorial graph's definitions when none are given).
 
         Example:

@@ -64,7 +64,7 @@ def visualize(wrapper_url: Any, limit: int = 200, height: Union[str, int] = "600
             view = show_graph(result, backend="html", height=_height_px(height))
         body = view._repr_html_() if hasattr(view, "_repr_html_") else str(view)
     try:
-        from IPython.display import HTML
+        from IPython.core.display import HTML
     except ImportError:
         return view
     return HTML(header + body)

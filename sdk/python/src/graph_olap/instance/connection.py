@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Dict, Optional, Protocol
+from typing import Any, Dict, Optional, Protocol, cast
 
 from graph_olap.config import Config
 from graph_olap.http import HTTPClient
@@ -403,7 +403,7 @@ class InstanceConnection:
         Example:
             >>> # conn.health()["status"]
         """
-        return self._http.get("/health")
+        return cast(Dict[str, Any], self._http.get("/health"))
 
     def is_ready(self) -> bool:
         """``True`` when the instance's ``/ready`` answers 200.

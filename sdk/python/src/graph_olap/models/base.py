@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
+from typing_extensions import Self
 
 from graph_olap.timestamps import parse_timestamp
 
@@ -101,12 +102,12 @@ class GraphOLAPModel(BaseModel):
     _html_title: ClassVar[Optional[str]] = None
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> Any:
+    def from_dict(cls, data: Dict[str, Any]) -> Self:
         """Build the model from a decoded JSON object (alias of ``from_api_response``)."""
         return cls.model_validate(data)
 
     @classmethod
-    def from_api_response(cls, data: Dict[str, Any]) -> Any:
+    def from_api_response(cls, data: Dict[str, Any]) -> Self:
         """Build the model from an API response object (``data`` of the envelope)."""
         if isinstance(data, dict) and "data" in data and "meta" in data:
             data = data["data"]

@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import html
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union, cast
 
 from pydantic import Field, field_validator
 
@@ -180,7 +180,7 @@ def definition_to_dict(value: Any) -> Dict[str, Any]:
     if isinstance(value, GraphOLAPModel):
         return value.to_dict()
     if hasattr(value, "to_dict"):
-        return value.to_dict()
+        return cast(Dict[str, Any], value.to_dict())
     if isinstance(value, dict):
         return dict(value)
     raise TypeError(f"expected a definition model or dict, got {type(value).__name__}")
@@ -546,7 +546,7 @@ class MappingTree(GraphOLAPModel):
             return key in self._by_version()
         return super().__contains__(key)
 
-    def __iter__(self) -> Any:  # type: ignore[override]
+    def __iter__(self) -> Any:
         return iter(self._by_version())
 
     def __len__(self) -> int:
@@ -560,7 +560,7 @@ class MappingTree(GraphOLAPModel):
         """Version entries, oldest first."""
         return list(self._by_version().values())
 
-    def items(self) -> Any:  # type: ignore[override]
+    def items(self) -> Any:
         """``(version, entry)`` pairs."""
         return iter(self._by_version().items())
 

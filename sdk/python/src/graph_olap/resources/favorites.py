@@ -6,7 +6,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 from graph_olap.models.common import Favorite
 from graph_olap.resources._base import Resource
@@ -52,4 +52,5 @@ class FavoriteResource(Resource):
         Example:
             >>> # client.favorites.remove("mapping", 1)
         """
-        return self._http.data("DELETE", f"/api/favorites/{resource_type}/{int(resource_id)}")
+        return cast(Dict[str, Any], self._http.data(
+            "DELETE", f"/api/favorites/{resource_type}/{int(resource_id)}"))

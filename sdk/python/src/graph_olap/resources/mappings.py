@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union, cast
 
 from graph_olap.durations import DurationLike, to_duration_str
 from graph_olap.exceptions import NotFoundError
@@ -259,7 +259,7 @@ class MappingResource(Resource):
         Example:
             >>> # client.mappings.delete(42)["deleted"]
         """
-        return self._http.data("DELETE", f"/api/mappings/{int(mapping_id)}")
+        return cast(Dict[str, Any], self._http.data("DELETE", f"/api/mappings/{int(mapping_id)}"))
 
     def copy(self, mapping_id: int, new_name: Optional[str] = None, *,
              version: Optional[int] = None, idempotency_key: Optional[str] = None) -> Mapping:

@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union, cast
 
 from graph_olap.durations import to_duration_str
 from graph_olap.models.ops import (
@@ -164,8 +164,8 @@ class OpsResource(Resource):
         Example:
             >>> # ops.ops.trigger_job("lifecycle", reason="smoke-test")["status"]
         """
-        return self._http.data("POST", "/api/ops/jobs/trigger",
-                               json={"job_name": job_name, "reason": reason})
+        return cast(Dict[str, Any], self._http.data(
+            "POST", "/api/ops/jobs/trigger", json={"job_name": job_name, "reason": reason}))
 
     def get_job_status(self) -> Dict[str, Any]:
         """``{"jobs": [...]}`` with schedule, last run, health of every job.
@@ -173,7 +173,7 @@ class OpsResource(Resource):
         Example:
             >>> # [j["name"] for j in ops.ops.get_job_status()["jobs"]]
         """
-        return self._http.data("GET", "/api/ops/jobs/status")
+        return cast(Dict[str, Any], self._http.data("GET", "/api/ops/jobs/status"))
 
     def get_state(self) -> Dict[str, Any]:
         """Counts of instances, snapshots and export jobs by status.
@@ -181,7 +181,7 @@ class OpsResource(Resource):
         Example:
             >>> # ops.ops.get_state()["instances"]["total"]
         """
-        return self._http.data("GET", "/api/ops/state")
+        return cast(Dict[str, Any], self._http.data("GET", "/api/ops/state"))
 
     def get_export_jobs(self, status: Optional[str] = None, limit: int = 100, *,
                         snapshot_id: Optional[int] = None, offset: int = 0

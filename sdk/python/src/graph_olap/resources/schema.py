@@ -7,7 +7,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 from urllib.parse import quote
 
 from graph_olap.models.schema import CacheStats, Catalog, Column, Schema, Table
@@ -93,7 +93,7 @@ class SchemaResource(Resource):
         Example:
             >>> # admin.schema.admin_refresh()["status"]
         """
-        return self._http.data("POST", "/api/schema/admin/refresh")
+        return cast(Dict[str, Any], self._http.data("POST", "/api/schema/admin/refresh"))
 
     def get_stats(self) -> CacheStats:
         """Cache statistics (admin or ops).

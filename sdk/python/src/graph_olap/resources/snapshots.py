@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Union, cast
 
 from graph_olap.exceptions import SnapshotFailedError, TimeoutError
 from graph_olap.models.snapshot import Snapshot, SnapshotProgress
@@ -90,7 +90,7 @@ class SnapshotResource(Resource):
         Example:
             >>> # client.snapshots.delete(7)["deleted"]
         """
-        return self._http.data("DELETE", f"/api/snapshots/{int(snapshot_id)}")
+        return cast(Dict[str, Any], self._http.data("DELETE", f"/api/snapshots/{int(snapshot_id)}"))
 
     def wait(
         self,

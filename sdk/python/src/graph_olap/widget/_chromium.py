@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 __all__ = ["Chromium", "ChromiumError", "ChromiumNotFound", "Page", "find_chromium"]
 
@@ -177,7 +177,7 @@ class Chromium:
             answer = self._answers.pop(ident)
         if "error" in answer:
             raise ChromiumError(f"{method}: {answer['error'].get('message')}")
-        return answer.get("result", {})
+        return cast(Dict[str, Any], answer.get("result", {}))
 
     def open(self, url: str, *, width: int = 1200, height: int = 800) -> Page:
         """A new tab of the given viewport size showing ``url`` (waits for the load event)."""

@@ -47,10 +47,10 @@ def _widgets_available() -> bool:
     """``True`` inside a Jupyter kernel with anywidget installed."""
     try:
         import anywidget  # noqa: F401
-        from IPython import get_ipython
+        from IPython.core.getipython import get_ipython
     except ImportError:
         return False
-    ip = get_ipython()  # type: ignore[no-untyped-call]
+    ip = get_ipython()
     return ip is not None and getattr(ip, "kernel", None) is not None
 
 
@@ -65,7 +65,7 @@ def _widget_class() -> Any:
     import anywidget
     import traitlets
 
-    class GraphWidget(anywidget.AnyWidget):  # type: ignore[misc]
+    class GraphWidget(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         """The Jupyter widget of a :class:`GraphView` (``view.widget``)."""
 
         _esm = BUNDLE

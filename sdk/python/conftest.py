@@ -1,0 +1,49 @@
+"""Doctests of ``src`` (``pytest --doctest-modules src``): live blocks run against the server.
+
+The rule and the bound names are in ``tests/livedoc.py``.  The platform is
+started once, on the first live block, like the integration suite's
+(``tests/integration/conftest.py``); live blocks are marked ``integration``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+from _pytest.doctest import DoctestItem
+from tests.integration.conftest import start_platform, stop_platform
+from tests.livedoc import is_live, live_namespace
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, DoctestItem) and item.dtest is not None and is_live(item.dtest):
+            item.add_marker(pytest.mark.integration)
+            item.add_marker(pytest.mark.live_doctest)
+
+
+@pytest.fixture(scope="session")
+def _live_names() -> Iterator[Dict[str, Any]]:
+    from tests.integration.conftest import Platform
+
+    with contextlib.ExitStack() as stack:
+        external = os.environ.get("GRAPH_OLAP_TEST_API_URL")
+        if external:
+            platform = Platform(url=external.rstrip("/"))
+        else:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="doctest-")))
+            platform = start_platform(data_dir)
+            stack.callback(stop_platform, platform)
+        yield live_namespace(platform.client, stack)
+
+
+@pytest.fixture(autouse=True)
+def _bind_live_names(request: pytest.FixtureRequest) -> None:
+    item = request.node
+    if isinstance(item, DoctestItem) and item.get_closest_marker("live_doctest"):
+        request.getfixturevalue("doctest_namespace").update(
+            request.getfixturevalue("_live_names"))
