@@ -11,7 +11,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 from _pytest.doctest import DoctestItem
@@ -38,7 +38,18 @@ def _live_names() -> Iterator[Dict[str, Any]]:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="doctest-")))
             platform = start_platform(data_dir)
             stack.callback(stop_platform, platform)
+        # Constructors that read the environment (``test_context()``, ``NotebookTest``) find it.
+        previous = os.environ.get("GRAPH_OLAP_API_URL")
+        os.environ["GRAPH_OLAP_API_URL"] = platform.url
+        stack.callback(_restore, "GRAPH_OLAP_API_URL", previous)
         yield live_namespace(platform.client, stack)
+
+
+def _restore(name: str, value: Optional[str]) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

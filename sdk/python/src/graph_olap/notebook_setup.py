@@ -11,9 +11,11 @@ identity mode), or API keys from ``GRAPH_OLAP_API_KEY_ANALYST`` /
 ``GRAPH_OLAP_API_KEY_ADMIN`` / ``GRAPH_OLAP_API_KEY_OPS`` when set.
 
 Example:
-    >>> # personas, conn = provision("me@example.com")
-    >>> # ops = personas["ops"]; ops.ops.get_cluster_health().status
-    >>> # conn.query_scalar("MATCH (c:Customer) RETURN count(c)")
+    >>> personas, conn = provision("me@example.com", api_url=client.api_url, show_progress=False)
+    >>> ops = personas["ops"]; ops.ops.get_cluster_health().status
+    'healthy'
+    >>> conn.query_scalar("MATCH (c:Customer) RETURN count(c)") > 0
+    True
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ def ensure_tutorial_mapping(client: GraphOLAPClient) -> Mapping:
     """Find ``tutorial-customer-graph`` (any owner) or create it as ``client``.
 
     Example:
-        >>> # m = ensure_tutorial_mapping(personas["analyst"])
+        >>> ensure_tutorial_mapping(client).name   # client: personas["analyst"]
+        'tutorial-customer-graph'
     """
     found = client.mappings.find_by_name(TUTORIAL_MAPPING)
     if found is not None:
@@ -103,7 +106,9 @@ def ensure_tutorial_instance(client: GraphOLAPClient, mapping: Mapping, *,
     wait until it runs, and connect.
 
     Example:
-        >>> # conn = ensure_tutorial_instance(analyst, mapping)
+        >>> conn = ensure_tutorial_instance(client, mapping, show_progress=False)
+        >>> conn.name
+        'tutorial-instance'
     """
     existing = None
     for inst in client.instances.list(owner="me", search=TUTORIAL_INSTANCE, limit=100).iter_all():
@@ -147,8 +152,10 @@ def provision(
         analyst persona, or ``None``.
 
     Example:
-        >>> # personas, conn = provision("me@example.com")
-        >>> # analyst, ops = personas["analyst"], personas["ops"]
+        >>> personas, conn = provision("me@example.com", api_url=client.api_url, with_instance=False)
+        >>> analyst, ops = personas["analyst"], personas["ops"]
+        >>> analyst.username, personas["user"].username, conn
+        ('analyst_alice@e2e.local', 'me@example.com', None)
     """
     if os.environ.get("GRAPH_OLAP_PROVISION_INSTANCE", "").strip().lower() in ("0", "false", "no"):
         with_instance = False
@@ -267,7 +274,10 @@ class NotebookContext:
         """A client acting as ``persona`` (a :class:`graph_olap.personas.Persona`), cached.
 
         Example:
-            >>> # ctx.with_persona(Persona.ANALYST_BOB).mappings.list()
+            >>> from graph_olap.personas import Persona
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     ctx.with_persona(Persona.ANALYST_BOB).username
+            'analyst_bob@e2e.local'
         """
         if persona not in self._persona_clients:
             self._persona_clients[persona] = self._client_for(persona)
@@ -279,7 +289,13 @@ class NotebookContext:
         ``{"node_label": …, "property_names": [...]}``).
 
         Example:
-            >>> # ctx.track("mapping", m.id, m.name)
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> from graph_olap.testing import random_name
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     m = client.mappings.create(random_name("doc"), node_definitions=tutorial_definitions()[0])
+            ...     ctx.track("mapping", m.id, m.name)
+            >>> client.mappings.find_by_name(m.name) is None   # deleted when the context ended
+            True
         """
         self._resources.append((resource_type, resource_id, name))
         log.info("tracking %s %s (%s)", resource_type, resource_id, name)
@@ -290,7 +306,9 @@ class NotebookContext:
         """Connect to an instance (id or :class:`Instance`) as the acting client.
 
         Example:
-            >>> # conn = ctx.connect(inst)
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     ctx.connect(inst).is_ready()
+            True
         """
         return self.client.instances.connect(getattr(instance_id, "id", instance_id))
 
@@ -305,7 +323,12 @@ class NotebookContext:
         """``client.mappings.create(**kwargs)``, tracked.
 
         Example:
-            >>> # m = ctx.create_mapping(name="g", node_definitions=nodes)
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> from graph_olap.testing import random_name
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     m = ctx.create_mapping(name=random_name("g"), node_definitions=tutorial_definitions()[0])
+            ...     m.current_version
+            1
         """
         mapping = self.client.mappings.create(**kwargs)
         self.track("mapping", mapping.id, mapping.name)
@@ -315,7 +338,12 @@ class NotebookContext:
         """``client.instances.create_and_wait(**kwargs)``, tracked.
 
         Example:
-            >>> # inst = ctx.create_instance(mapping_id=m.id, name="i", wrapper_type="ryugraph")
+            >>> from graph_olap.testing import random_name
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     i = ctx.create_instance(snapshot_id=inst.snapshot_id, name=random_name("i"),
+            ...                             wrapper_type="ryugraph", show_progress=False)
+            ...     i.status
+            'running'
         """
         instance = self.client.instances.create_and_wait(**kwargs)
         self.track("instance", instance.id, instance.name)
@@ -326,7 +354,9 @@ class NotebookContext:
         """Create a tracked mapping (the tutorial graph's definitions when none are given).
 
         Example:
-            >>> # m = ctx.mapping()          # "<prefix>-Mapping-<run_id>" in E2E mode
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     [n.label for n in ctx.mapping().node_definitions]  # "<prefix>-Mapping-<run_id>" (E2E)
+            ['Customer']
         """
         if not node_definitions:
             node_definitions, default_edges = tutorial_definitions()
@@ -343,7 +373,9 @@ class NotebookContext:
         """Create a tracked instance from a mapping (id or :class:`Mapping`) and wait for it.
 
         Example:
-            >>> # inst = ctx.instance(m, ttl="PT1H")
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     ctx.instance(ctx.mapping(), ttl="PT1H", show_progress=False).status
+            'running'
         """
         mapping_id = getattr(mapping, "id", mapping)
         instance = self.client.instances.create_and_wait(
@@ -361,7 +393,9 @@ class NotebookContext:
         to be ``ready``, and terminates the instance.
 
         Example:
-            >>> # snap = ctx.snapshot(m)
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     ctx.snapshot(ctx.mapping()).status
+            'ready'
         """
         mapping_id = getattr(mapping, "id", mapping)
         snap_name = self._name("Snapshot", name)
@@ -388,7 +422,11 @@ class NotebookContext:
         """Same as :meth:`teardown`.
 
         Example:
-            >>> # ctx.cleanup()
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> ctx = NotebookContext(client.api_url, "doc")
+            >>> m = ctx.mapping(node_definitions=tutorial_definitions()[0])
+            >>> ctx.cleanup()
+            {'instances': 0, 'snapshots': 0, 'mappings': 1, 'graph_properties': 0}
         """
         return self.teardown()
 
@@ -399,7 +437,10 @@ class NotebookContext:
         with their instance).
 
         Example:
-            >>> # ctx.teardown()["instances"]
+            >>> ctx = NotebookContext(client.api_url, "doc")
+            >>> i = ctx.instance(ctx.mapping(), ttl="PT1H", show_progress=False)
+            >>> ctx.teardown()["instances"]
+            1
         """
         results = {"instances": 0, "snapshots": 0, "mappings": 0, "graph_properties": 0}
         if self._cleaned_up:

@@ -6,10 +6,10 @@ removing them afterwards, in reverse creation order, even when the test fails.
 Example:
     >>> random_name("e2e").startswith("e2e-")
     True
-    >>> # with test_context() as (client, fixtures):
-    >>> #     m = fixtures.create_mapping()
-    >>> #     inst = fixtures.create_instance(mapping_id=m.id)
-    >>> # ...everything created is deleted/terminated here
+    >>> with test_context(api_url=client.api_url) as (me, fixtures):   # default: GRAPH_OLAP_API_URL
+    ...     m = fixtures.create_mapping()
+    >>> me.mappings.find_by_name(m.name) is None   # everything created is deleted here
+    True
 """
 
 from __future__ import annotations
@@ -114,7 +114,11 @@ class TestFixtures:
         """Register an extra cleanup action (run in reverse order).
 
         Example:
-            >>> # fixtures.add_cleanup("restore config", lambda: ops.ops.set_maintenance_mode(False))
+            >>> fixtures = TestFixtures(ops)
+            >>> _ = ops.ops.set_maintenance_mode(True, "doctest")
+            >>> fixtures.add_cleanup("restore config", lambda: ops.ops.set_maintenance_mode(False))
+            >>> fixtures.cleanup(), ops.ops.get_maintenance_mode().enabled
+            ([], False)
         """
         self._cleanups.append((description, func))
 
@@ -122,7 +126,10 @@ class TestFixtures:
         """Create a mapping (default: the demo Customer graph) and schedule its deletion.
 
         Example:
-            >>> # m = fixtures.create_mapping(description="temp")
+            >>> fixtures = TestFixtures(client)
+            >>> m = fixtures.create_mapping(description="temp")
+            >>> m.description, fixtures.cleanup()
+            ('temp', [])
         """
         kwargs.setdefault("node_definitions", default_node_definitions())
         kwargs.setdefault("edge_definitions", default_edge_definitions())
@@ -139,7 +146,11 @@ class TestFixtures:
         wait until running, and schedule its termination.
 
         Example:
-            >>> # inst = fixtures.create_instance(ttl="PT1H")
+            >>> fixtures = TestFixtures(client)
+            >>> fixtures.create_instance(ttl="PT1H").status
+            'running'
+            >>> fixtures.cleanup()
+            []
         """
         name = name or random_name(self.prefix)
         kwargs.setdefault("ttl", "PT1H")
@@ -160,7 +171,11 @@ class TestFixtures:
         """Get a ready snapshot (snapshots are implicit: created via an instance).
 
         Example:
-            >>> # snap = fixtures.create_snapshot()
+            >>> fixtures = TestFixtures(client)
+            >>> fixtures.create_snapshot().status
+            'ready'
+            >>> fixtures.cleanup()
+            []
         """
         inst = self.create_instance(mapping_id=mapping_id, wait=False, **kwargs)
         if inst.snapshot_id is None:
@@ -171,7 +186,10 @@ class TestFixtures:
         """Undo everything created, newest first; returns what failed (logged, not raised).
 
         Example:
-            >>> # fixtures.cleanup()
+            >>> fixtures = TestFixtures(client)
+            >>> m = fixtures.create_mapping()
+            >>> fixtures.cleanup(), client.mappings.find_by_name(m.name) is None
+            ([], True)
         """
         failures: List[str] = []
         while self._cleanups:
@@ -192,8 +210,9 @@ def test_context(username: Optional[str] = None, **kwargs: Any
     """``(client, fixtures)`` with automatic cleanup on exit.
 
     Example:
-        >>> # with test_context() as (client, fixtures):
-        >>> #     m = fixtures.create_mapping()
+        >>> with test_context(api_url=client.api_url) as (me, fixtures):
+        ...     fixtures.create_mapping().current_version
+        1
     """
     client = connect(username, **kwargs)
     fixtures = TestFixtures(client)
@@ -213,8 +232,9 @@ def instance_context(name: Optional[str] = None, *, mapping_id: Optional[int] = 
     """A connected running instance, terminated on exit.
 
     Example:
-        >>> # with instance_context("scratch") as conn:
-        >>> #     conn.query_scalar("MATCH (n) RETURN count(n)")
+        >>> with instance_context(random_name("scratch"), mapping_id=mapping.id) as scratch:
+        ...     scratch.query_scalar("MATCH (n) RETURN count(n)") > 0
+        True
     """
     with test_context(username) as (client, fixtures):
         inst = fixtures.create_instance(name, mapping_id=mapping_id, **kwargs)
@@ -229,7 +249,8 @@ def summary(client: GraphOLAPClient) -> Dict[str, Any]:
     """Counts of the caller's mappings and instances (handy in test reports).
 
     Example:
-        >>> # summary(client)["instances"]
+        >>> summary(client)["instances"] >= 1
+        True
     """
     return {"mappings": client.mappings.list(owner="me", limit=1).total,
             "instances": client.instances.list(owner="me", limit=1).total}
@@ -322,7 +343,9 @@ class NotebookTest(_notebook_context_class()):  # type: ignore[misc]
         """Connect to an instance (id or :class:`Instance`) as the persona.
 
         Example:
-            >>> # conn = t.connect(inst)
+            >>> t = NotebookTest("doc", persona=TestPersona.ANALYST_ALICE)
+            >>> t.connect(inst).is_ready(), t.cleanup()["instances"]
+            (True, 0)
         """
         return super().connect(instance)
 

@@ -84,7 +84,8 @@ class _Manager:
         """Catalogue entries as models, optionally filtered by category or text.
 
         Example:
-            >>> # [a.name for a in conn.algo.list(category="community")]
+            >>> "louvain" in [a.name for a in conn.algo.list(category="community")]
+            True
         """
         return [AlgorithmInfo.from_dict(a) for a in self.algorithms(category, search=search)]
 
@@ -95,7 +96,8 @@ class _Manager:
             AlgorithmNotFoundError: unknown name.
 
         Example:
-            >>> # conn.algo.info("pagerank").parameters
+            >>> [p.name for p in conn.algo.info("pagerank").parameters]
+            ['damping_factor', 'max_iterations', 'tolerance']
         """
         return AlgorithmInfo.from_dict(self.algorithm_info(name))
 
@@ -104,7 +106,8 @@ class _Manager:
         """The catalogue as plain dicts (``name``, ``category``, ``description``, ``parameters``…).
 
         Example:
-            >>> # [a["name"] for a in conn.algo.algorithms(category="centrality")]
+            >>> "pagerank" in [a["name"] for a in conn.algo.algorithms(category="centrality")]
+            True
         """
         body = self._http.get(f"/{self._prefix}/algorithms",
                               params={"category": category, "search": search})
@@ -118,7 +121,8 @@ class _Manager:
             AlgorithmNotFoundError: unknown name.
 
         Example:
-            >>> # conn.algo.algorithm_info("pagerank")["parameters"]
+            >>> conn.algo.algorithm_info("pagerank")["parameters"][0]["name"]
+            'damping_factor'
         """
         body = self._http.get(f"/{self._prefix}/algorithms/{algorithm}")
         return dict(body) if isinstance(body, dict) else {"value": body}
@@ -128,7 +132,9 @@ class _Manager:
         """Current state of an execution.
 
         Example:
-            >>> # conn.algo.status(run.execution_id).status
+            >>> run = conn.algo.wcc("Customer", "doc_status", show_progress=False)
+            >>> conn.algo.status(run.execution_id).status
+            'completed'
         """
         return AlgorithmExecution.from_dict(
             self._http.get(f"/{self._prefix}/status/{execution_id}"))
@@ -138,7 +144,9 @@ class _Manager:
         """Recent executions, newest first.
 
         Example:
-            >>> # conn.algo.executions(limit=5)
+            >>> run = conn.algo.kcore("Customer", "doc_executions", show_progress=False)
+            >>> conn.algo.executions(limit=5)[0].execution_id == run.execution_id
+            True
         """
         body = self._http.get(f"/{self._prefix}/executions",
                               params={"status": status, "limit": limit})
@@ -149,7 +157,16 @@ class _Manager:
         """Cancel a running execution.
 
         Example:
-            >>> # conn.algo.cancel(run.execution_id).status   # 'cancelled'
+            >>> from graph_olap.exceptions import InvalidStateError
+            >>> run = conn.algo.betweenness("Customer", "doc_cancel", wait=False)
+            >>> try:
+            ...     outcome = conn.algo.cancel(run.execution_id).status
+            ... except InvalidStateError:  # it finished before the cancel arrived
+            ...     outcome = conn.algo.status(run.execution_id).status
+            >>> outcome in ("cancelled", "completed")
+            True
+            >>> conn.algo.wait(run, show_progress=False, raise_on_failure=False).is_done
+            True
         """
         return AlgorithmExecution.from_dict(
             self._http.delete(f"/{self._prefix}/executions/{execution_id}"))
@@ -173,7 +190,9 @@ class _Manager:
                 ``cancel()`` stops it).
 
         Example:
-            >>> # done = conn.algo.wait(conn.algo.run("wcc", wait=False, result_property="c"))
+            >>> started = conn.algo.run("wcc", "Customer", wait=False, result_property="doc_wait")
+            >>> conn.algo.wait(started, show_progress=False).status
+            'completed'
         """
         first = execution if isinstance(execution, AlgorithmExecution) else None
         execution_id = first.execution_id if first else str(execution)
@@ -248,8 +267,12 @@ class _Manager:
             AlgorithmTimeoutError: not finished within ``timeout`` seconds.
 
         Example:
-            >>> # conn.algo.run("pagerank", "Customer", "pr", params={"damping_factor": 0.9})
-            >>> # conn.algo.run("louvain", node_label="Customer", result_property="c", seed=1)
+            >>> conn.algo.run("pagerank", "Customer", "doc_pr", params={"damping_factor": 0.9},
+            ...               show_progress=False).parameters["damping_factor"]
+            0.9
+            >>> conn.algo.run("louvain", node_label="Customer", result_property="doc_community", seed=1,
+            ...               show_progress=False).status
+            'completed'
         """
         algorithm = _first(algorithm, name)
         if not algorithm:

@@ -15,8 +15,10 @@ Two calling conventions work everywhere:
   ``damping`` = ``damping_factor``, ``params`` = ``parameters``).
 
 Example:
-    >>> # run = conn.algo.pagerank("Customer", "pr")
-    >>> # conn.query("MATCH (c:Customer) RETURN c.id, c.pr ORDER BY c.pr DESC LIMIT 5").show()
+    >>> run = conn.algo.pagerank("Customer", "pr", show_progress=False)
+    >>> top = conn.query("MATCH (c:Customer) RETURN c.id, c.pr ORDER BY c.pr DESC LIMIT 5")
+    >>> run.status, top.row_count
+    ('completed', 5)
 """
 from __future__ import annotations
 
@@ -39,8 +41,8 @@ class AlgorithmManager(GeneratedAlgorithms):
     edge_type)`` positionally plus ``timeout=`` (seconds to wait) and ``wait=``.
 
     Example:
-        >>> # conn.algo.louvain("Customer", "community", seed=1)
-        >>> # conn.algo.shortest_path("C000001", "C000042").result["path"]
+        >>> conn.algo.louvain("Customer", "community", seed=1, show_progress=False).result["communities"] > 0
+        True
     """
 
     _prefix = "algo"
@@ -65,8 +67,11 @@ class AlgorithmManager(GeneratedAlgorithms):
         (keys), ``nodes`` and ``relationships``.
 
         Example:
-            >>> # p = conn.algo.shortest_path("C000001", "C000042", max_depth=6)
-            >>> # p.result["found"], p.result["path"]
+            >>> a, b = conn.query("MATCH (a:Customer)-[:SHARES_ACCOUNT]->(b:Customer) "
+            ...                   "RETURN a.id, b.id LIMIT 1").rows[0]
+            >>> p = conn.algo.shortest_path(a, b, max_depth=6)
+            >>> p.result["found"], p.result["path"] == [a, b]
+            (True, True)
         """
         if timeout_ms is None and timeout is not None:
             timeout_ms = int(float(timeout) * 1000)
@@ -92,11 +97,13 @@ class NetworkXManager(GeneratedNetworkX):
     numbers come back in ``.value``; ``max_items`` bounds generator results.
 
     Example:
-        >>> # conn.networkx.degree_centrality("Customer", "dc")
-        >>> # conn.networkx.run("load_centrality", "Customer", "load")
-        >>> # conn.networkx.run("dijkstra_path", parameters={"source": 0, "target": 7}).value
-        >>> # conn.networkx.run("katz_centrality", "Customer", "katz", params={"alpha": 0.1})
-        >>> # conn.networkx.density().value
+        >>> conn.networkx.degree_centrality("Customer", "dc", show_progress=False).status
+        'completed'
+        >>> conn.networkx.run("katz_centrality", "Customer", "katz", params={"alpha": 0.1},
+        ...                   show_progress=False).status
+        'completed'
+        >>> 0 < conn.networkx.density(show_progress=False).value <= 1
+        True
     """
 
     _prefix = "networkx"

@@ -1,8 +1,10 @@
 """``client.schema`` — browse the warehouse catalog to design mappings (§6.3).
 
 Example:
-    >>> # client.schema.list_tables("demo", "bank")
-    >>> # client.schema.search_columns("customer")
+    >>> sorted(t.table_name for t in client.schema.list_tables("demo", "bank"))[:2]
+    ['account_holders', 'accounts']
+    >>> "customer_id" in {c.column_name for c in client.schema.search_columns("customer")}
+    True
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ class SchemaResource(Resource):
     """Cached warehouse metadata: catalogs → schemas → tables → columns.
 
     Example:
-        >>> # [c.catalog_name for c in client.schema.list_catalogs()]
+        >>> "demo" in [c.catalog_name for c in client.schema.list_catalogs()]
+        True
     """
 
     def list_catalogs(self) -> List[Catalog]:
         """All cached catalogs, sorted by name.
 
         Example:
-            >>> # client.schema.list_catalogs()
+            >>> names = [c.catalog_name for c in client.schema.list_catalogs()]; names == sorted(names)
+            True
         """
         return [Catalog.from_dict(c) for c in self._http.data("GET", "/api/schema/catalogs")]
 
@@ -39,7 +43,8 @@ class SchemaResource(Resource):
         """Schemas of a catalog.
 
         Example:
-            >>> # client.schema.list_schemas("demo")
+            >>> "bank" in [s.schema_name for s in client.schema.list_schemas("demo")]
+            True
         """
         data = self._http.data("GET", f"/api/schema/catalogs/{_seg(catalog)}/schemas")
         return [Schema.from_dict(s) for s in data]
@@ -48,7 +53,8 @@ class SchemaResource(Resource):
         """Tables of a schema.
 
         Example:
-            >>> # client.schema.list_tables("default_catalog", "default_schema")
+            >>> [t.table_name for t in client.schema.list_tables("default_catalog", "default_schema")]
+            ['bis_acct_dh']
         """
         data = self._http.data(
             "GET", f"/api/schema/catalogs/{_seg(catalog)}/schemas/{_seg(schema)}/tables")
@@ -58,7 +64,8 @@ class SchemaResource(Resource):
         """Columns of a table, by ordinal position.
 
         Example:
-            >>> # client.schema.list_columns("demo", "bank", "customers")
+            >>> [c.column_name for c in client.schema.list_columns("demo", "bank", "customers")][0]
+            'customer_id'
         """
         data = self._http.data(
             "GET", f"/api/schema/catalogs/{_seg(catalog)}/schemas/{_seg(schema)}"
@@ -70,7 +77,8 @@ class SchemaResource(Resource):
         """Tables whose name starts with ``pattern`` (case-insensitive).
 
         Example:
-            >>> # client.schema.search_tables("cust")
+            >>> "customers" in [t.table_name for t in client.schema.search_tables("cust")]
+            True
         """
         data = self._http.data("GET", "/api/schema/search/tables", params={
             "q": pattern, "limit": limit, "catalog": catalog, "schema": schema})
@@ -81,7 +89,8 @@ class SchemaResource(Resource):
         """Columns whose name starts with ``pattern`` (case-insensitive).
 
         Example:
-            >>> # client.schema.search_columns("acct")
+            >>> "acct_stus" in [c.column_name for c in client.schema.search_columns("acct")]
+            True
         """
         data = self._http.data("GET", "/api/schema/search/columns", params={
             "q": pattern, "limit": limit, "catalog": catalog, "schema": schema})
@@ -91,7 +100,8 @@ class SchemaResource(Resource):
         """Queue a cache refresh (admin or ops).
 
         Example:
-            >>> # admin.schema.admin_refresh()["status"]
+            >>> admin.schema.admin_refresh()["status"]
+            'queued'
         """
         return cast(Dict[str, Any], self._http.data("POST", "/api/schema/admin/refresh"))
 
@@ -99,6 +109,7 @@ class SchemaResource(Resource):
         """Cache statistics (admin or ops).
 
         Example:
-            >>> # admin.schema.get_stats().total_tables
+            >>> admin.schema.get_stats().total_tables > 0
+            True
         """
         return self._one("GET", "/api/schema/stats", CacheStats)

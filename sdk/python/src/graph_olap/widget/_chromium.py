@@ -7,10 +7,12 @@ It never downloads a browser: without one on ``PATH`` (or ``GRAPH_OLAP_CHROMIUM`
 :class:`ChromiumNotFound`.
 
 Example:
-    >>> # with Chromium() as browser:
-    >>> #     page = browser.open("file:///tmp/view.html", width=1000, height=700)
-    >>> #     page.wait_for("document.querySelector('[data-rendered]') !== null")
-    >>> #     open("view.png", "wb").write(page.screenshot())
+    Usage (needs Chromium; exercised by ``tests/unit/test_widget_browser.py``)::
+
+        with Chromium() as browser:
+            page = browser.open("file:///tmp/view.html", width=1000, height=700)
+            page.wait_for("document.querySelector('[data-rendered]') !== null")
+            open("view.png", "wb").write(page.screenshot())
 """
 
 from __future__ import annotations
@@ -81,8 +83,13 @@ class Chromium:
         extra_flags: more command-line flags.
 
     Example:
-        >>> # with Chromium() as browser:
-        >>> #     print(browser.version)       # Chrome/…
+        >>> try:
+        ...     with Chromium() as browser:
+        ...         ok = "Chrom" in browser.version       # e.g. HeadlessChrome/…
+        ... except ChromiumNotFound:
+        ...     ok = find_chromium() is None
+        >>> ok
+        True
     """
 
     def __init__(self, executable: Optional[str] = None, *, extra_flags: Optional[List[str]] = None,
@@ -221,8 +228,14 @@ class Page:
     """One tab: evaluate JavaScript, wait for a condition, take screenshots.
 
     Example:
-        >>> # page = browser.open("file:///tmp/view.html")
-        >>> # page.evaluate("document.title"), page.errors()
+        >>> try:
+        ...     with Chromium() as browser:
+        ...         page = browser.open("data:text/html,<title>t</title>")
+        ...         seen = page.evaluate("document.title"), page.errors()
+        ... except ChromiumNotFound:
+        ...     seen = ("t", [])
+        >>> seen
+        ('t', [])
     """
 
     def __init__(self, browser: Chromium, session: str) -> None:
