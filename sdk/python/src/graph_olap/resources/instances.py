@@ -549,8 +549,9 @@ class InstanceResource(Resource):
         """Increase memory (2–32 GiB) of a running instance.
 
         Example:
-            >>> client.instances.update_memory(inst.id, memory_gb=8).memory_gb
-            8
+            >>> bigger = min((client.instances.get(inst.id).memory_gb or 2) + 1, 32)   # only grows
+            >>> client.instances.update_memory(inst.id, memory_gb=bigger).memory_gb == bigger
+            True
         """
         return self._one("PUT", f"/api/instances/{int(instance_id)}/memory", Instance,
                          json={"memory_gb": int(memory_gb)})
