@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 from _pytest.doctest import DoctestItem
 from tests.integration.conftest import start_platform, stop_platform
-from tests.livedoc import is_live, live_namespace
+from tests.livedoc import INSTANCE_NAMES, free_live_names, is_live, live_clients, live_instance
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
@@ -42,7 +42,7 @@ def _live_names() -> Iterator[Dict[str, Any]]:
         previous = os.environ.get("GRAPH_OLAP_API_URL")
         os.environ["GRAPH_OLAP_API_URL"] = platform.url
         stack.callback(_restore, "GRAPH_OLAP_API_URL", previous)
-        yield live_namespace(platform.client, stack)
+        yield live_clients(platform.client, stack)
 
 
 def _restore(name: str, value: Optional[str]) -> None:
@@ -52,9 +52,18 @@ def _restore(name: str, value: Optional[str]) -> None:
         os.environ[name] = value
 
 
+@pytest.fixture(scope="session")
+def _live_instance(_live_names: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+    with contextlib.ExitStack() as stack:
+        yield live_instance(_live_names, stack)
+
+
 @pytest.fixture(autouse=True)
 def _bind_live_names(request: pytest.FixtureRequest) -> None:
     item = request.node
-    if isinstance(item, DoctestItem) and item.get_closest_marker("live_doctest"):
-        request.getfixturevalue("doctest_namespace").update(
-            request.getfixturevalue("_live_names"))
+    if not (isinstance(item, DoctestItem) and item.get_closest_marker("live_doctest")):
+        return
+    namespace = request.getfixturevalue("doctest_namespace")
+    namespace.update(request.getfixturevalue("_live_names"))
+    if item.dtest is not None and free_live_names(item.dtest) & INSTANCE_NAMES:
+        namespace.update(request.getfixturevalue("_live_instance"))

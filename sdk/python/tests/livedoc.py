@@ -12,6 +12,7 @@ for a running platform), with these names bound:
 ``admin``   the admin persona's client; ``ops``: the ops persona's client
 ``mapping`` the seeded tutorial mapping ``tutorial-customer-graph``
 ``inst``    a running instance of it, owned by the analyst; ``conn``: a connection to it
+            (started on the first block that reads one of them)
 """
 
 from __future__ import annotations
@@ -55,20 +56,30 @@ def is_live(test: doctest.DocTest) -> bool:
     return bool(free_live_names(test))
 
 
-def live_namespace(client_factory: Any, stack: Any) -> Dict[str, Any]:
-    """Bind :data:`LIVE_NAMES`: ``client_factory(persona)`` makes clients; ``stack``
-    (an :class:`contextlib.ExitStack`) receives the clean-up of what is created."""
+#: Names bound only when a block reads them (they start an instance).
+INSTANCE_NAMES = frozenset({"inst", "conn"})
+
+
+def live_clients(client_factory: Any, stack: Any) -> Dict[str, Any]:
+    """Bind ``client``, ``admin``, ``ops`` and ``mapping``: ``client_factory(persona)`` makes
+    clients; ``stack`` (an :class:`contextlib.ExitStack`) receives their clean-up."""
     from graph_olap.notebook_setup import TUTORIAL_MAPPING
-    from graph_olap.testing import random_name
 
     client = stack.enter_context(client_factory("analyst"))
     admin = stack.enter_context(client_factory("admin"))
     ops = stack.enter_context(client_factory("ops"))
     mapping = client.mappings.get_by_name(TUTORIAL_MAPPING)
+    return {"client": client, "admin": admin, "ops": ops, "mapping": mapping}
+
+
+def live_instance(names: Dict[str, Any], stack: Any) -> Dict[str, Any]:
+    """Bind ``inst`` (a running instance of ``mapping``, owned by ``client``) and ``conn``."""
+    from graph_olap.testing import random_name
+
+    client, mapping = names["client"], names["mapping"]
     inst = client.instances.create_from_mapping_and_wait(
         mapping.id, random_name("doctest"), ttl="PT1H", timeout=900, show_progress=False)
     stack.callback(lambda: client.instances.terminate(inst.id))
     conn = client.instances.connect(inst)
     stack.callback(conn.close)
-    return {"client": client, "admin": admin, "ops": ops, "mapping": mapping, "inst": inst,
-            "conn": conn}
+    return {"inst": inst, "conn": conn}
