@@ -188,7 +188,7 @@ class GraphOLAPClient:
             NotFoundError: no mapping with that id or name.
 
         Example:
-            >>> conn = client.quick_start("tutorial-customer-graph", "ryugraph")   # or mapping_id=...
+            >>> conn = client.quick_start("tutorial-customer-graph", "ryugraph", show_progress=False)
             >>> conn.query_scalar("MATCH (n) RETURN count(n)") > 0
             True
             >>> conn.terminate().status in ("stopping", "terminated")

@@ -218,8 +218,8 @@ class OpsResource(Resource):
         """Export jobs (newest first) for debugging workers.
 
         Example:
-            >>> [j.status for j in ops.ops.get_export_jobs(status="failed", limit=10)]
-            []
+            >>> all(j.status == "failed" for j in ops.ops.get_export_jobs(status="failed", limit=10))
+            True
         """
         data = self._http.data("GET", "/api/ops/export-jobs", params={
             "status": status, "limit": limit, "snapshot_id": snapshot_id, "offset": offset})

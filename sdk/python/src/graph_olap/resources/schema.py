@@ -1,8 +1,8 @@
 """``client.schema`` — browse the warehouse catalog to design mappings (§6.3).
 
 Example:
-    >>> sorted(t.table_name for t in client.schema.list_tables("demo", "bank"))[:2]
-    ['account_holders', 'accounts']
+    >>> {"customers", "accounts"} <= {t.table_name for t in client.schema.list_tables("demo", "bank")}
+    True
     >>> "customer_id" in {c.column_name for c in client.schema.search_columns("customer")}
     True
 """
@@ -100,8 +100,8 @@ class SchemaResource(Resource):
         """Queue a cache refresh (admin or ops).
 
         Example:
-            >>> admin.schema.admin_refresh()["status"]
-            'queued'
+            >>> admin.schema.admin_refresh()["status"] in ("queued", "already_running")
+            True
         """
         return cast(Dict[str, Any], self._http.data("POST", "/api/schema/admin/refresh"))
 
