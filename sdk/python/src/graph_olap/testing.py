@@ -249,8 +249,8 @@ def summary(client: GraphOLAPClient) -> Dict[str, Any]:
     """Counts of the caller's mappings and instances (handy in test reports).
 
     Example:
-        >>> summary(client)["instances"] >= 1
-        True
+        >>> inst.status, summary(client)["instances"] >= 1   # inst: a running instance
+        ('running', True)
     """
     return {"mappings": client.mappings.list(owner="me", limit=1).total,
             "instances": client.instances.list(owner="me", limit=1).total}

@@ -154,8 +154,9 @@ class InstanceResource(Resource):
         """The caller's instance quota and cluster capacity.
 
         Example:
-            >>> q = client.instances.get_quota(); q.active_instances >= 1, q.username
-            (True, 'analyst_alice@e2e.local')
+            >>> q = client.instances.get_quota()   # inst: a running instance of the caller
+            >>> inst.status, q.active_instances >= 1, q.username
+            ('running', True, 'analyst_alice@e2e.local')
         """
         return self._one("GET", "/api/instances/quota", InstanceQuota)
 

@@ -207,8 +207,8 @@ class OpsResource(Resource):
         """Counts of instances, snapshots and export jobs by status.
 
         Example:
-            >>> ops.ops.get_state()["instances"]["total"] >= 1
-            True
+            >>> inst.status, ops.ops.get_state()["instances"]["total"] >= 1   # inst: a running one
+            ('running', True)
         """
         return cast(Dict[str, Any], self._http.data("GET", "/api/ops/state"))
 
