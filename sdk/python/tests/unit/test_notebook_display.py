@@ -92,3 +92,21 @@ def test_every_model_renders_html_with_its_identifying_fields(cls: Type[GraphOLA
             assert str(value) in page, (key, value)
     listed = PaginatedList([obj], total=3, offset=0, limit=1)._repr_html_()
     assert "<table" in listed and "1–1 of 3" in listed
+
+
+def test_lists_of_models_render_as_html_tables(server: ScriptedServer, http: Any) -> None:
+    from graph_olap.resources.favorites import FavoriteResource
+    from graph_olap.resources.schema import SchemaResource
+
+    server.add(200, {"data": [{"catalog_name": "demo", "schema_count": 2}],
+                     "meta": {"request_id": "r"}})
+    server.add(200, {"data": [{"resource_type": "mapping", "resource_id": 3,
+                               "resource_name": "tutorial-customer-graph",
+                               "created_at": "2025-01-15T10:30:00Z"}],
+                     "meta": {"request_id": "r"}})
+    catalogs = SchemaResource(http).list_catalogs()
+    favorites = FavoriteResource(http).list()
+    for items, expected in ((catalogs, "demo"), (favorites, "tutorial-customer-graph")):
+        page = items._repr_html_()
+        assert "<table" in page and expected in page and "1–1 of 1" in page
+        assert isinstance(items, list) and len(items) == 1

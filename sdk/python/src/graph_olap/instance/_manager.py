@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from graph_olap.exceptions import AlgorithmFailedError, AlgorithmTimeoutError
 from graph_olap.models.execution import AlgorithmExecution, AlgorithmInfo
+from graph_olap.models.pagination import PaginatedList
 from graph_olap.polling import poll
 from graph_olap.progress import ProgressCallback, ProgressReporter
 
@@ -80,14 +81,15 @@ class _Manager:
 
     # ----------------------------------------------------------- catalogue
     def list(self, category: Optional[str] = None, search: Optional[str] = None
-             ) -> List[AlgorithmInfo]:
+             ) -> PaginatedList[AlgorithmInfo]:
         """Catalogue entries as models, optionally filtered by category or text.
 
         Example:
             >>> "louvain" in [a.name for a in conn.algo.list(category="community")]
             True
         """
-        return [AlgorithmInfo.from_dict(a) for a in self.algorithms(category, search=search)]
+        return PaginatedList(
+            [AlgorithmInfo.from_dict(a) for a in self.algorithms(category, search=search)])
 
     def info(self, name: str) -> AlgorithmInfo:
         """One catalogue entry with its parameters, as a model.
@@ -140,7 +142,7 @@ class _Manager:
             self._http.get(f"/{self._prefix}/status/{execution_id}"))
 
     def executions(self, *, status: Optional[str] = None, limit: int = 20
-                   ) -> List[AlgorithmExecution]:
+                   ) -> PaginatedList[AlgorithmExecution]:
         """Recent executions, newest first.
 
         Example:
@@ -151,7 +153,7 @@ class _Manager:
         body = self._http.get(f"/{self._prefix}/executions",
                               params={"status": status, "limit": limit})
         items = body.get("executions", []) if isinstance(body, dict) else body
-        return [AlgorithmExecution.from_dict(e) for e in items]
+        return PaginatedList([AlgorithmExecution.from_dict(e) for e in items])
 
     def cancel(self, execution_id: str) -> AlgorithmExecution:
         """Cancel a running execution.

@@ -10,9 +10,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, cast
+from typing import Any, Dict, Optional, cast
 
 from graph_olap.models.common import Favorite
+from graph_olap.pagination import PaginatedList
 from graph_olap.resources._base import Resource
 
 __all__ = ["FavoriteResource"]
@@ -26,7 +27,7 @@ class FavoriteResource(Resource):
         True
     """
 
-    def list(self, resource_type: Optional[str] = None) -> List[Favorite]:
+    def list(self, resource_type: Optional[str] = None) -> PaginatedList[Favorite]:
         """List favorites (newest first), optionally of one resource type.
 
         Example:
@@ -34,7 +35,7 @@ class FavoriteResource(Resource):
             True
         """
         data = self._http.data("GET", "/api/favorites", params={"resource_type": resource_type})
-        return [Favorite.from_dict(f) for f in data or []]
+        return PaginatedList([Favorite.from_dict(f) for f in data or []])
 
     def add(self, resource_type: str, resource_id: int) -> Favorite:
         """Bookmark a resource.

@@ -9,10 +9,11 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, cast
+from typing import Any, Dict, Optional, cast
 from urllib.parse import quote
 
 from graph_olap.models.schema import CacheStats, Catalog, Column, Schema, Table
+from graph_olap.pagination import PaginatedList
 from graph_olap.resources._base import Resource
 
 __all__ = ["SchemaResource"]
@@ -30,16 +31,17 @@ class SchemaResource(Resource):
         True
     """
 
-    def list_catalogs(self) -> List[Catalog]:
+    def list_catalogs(self) -> PaginatedList[Catalog]:
         """All cached catalogs, sorted by name.
 
         Example:
             >>> names = [c.catalog_name for c in client.schema.list_catalogs()]; names == sorted(names)
             True
         """
-        return [Catalog.from_dict(c) for c in self._http.data("GET", "/api/schema/catalogs")]
+        return PaginatedList(
+            [Catalog.from_dict(c) for c in self._http.data("GET", "/api/schema/catalogs")])
 
-    def list_schemas(self, catalog: str) -> List[Schema]:
+    def list_schemas(self, catalog: str) -> PaginatedList[Schema]:
         """Schemas of a catalog.
 
         Example:
@@ -47,9 +49,9 @@ class SchemaResource(Resource):
             True
         """
         data = self._http.data("GET", f"/api/schema/catalogs/{_seg(catalog)}/schemas")
-        return [Schema.from_dict(s) for s in data]
+        return PaginatedList([Schema.from_dict(s) for s in data])
 
-    def list_tables(self, catalog: str, schema: str) -> List[Table]:
+    def list_tables(self, catalog: str, schema: str) -> PaginatedList[Table]:
         """Tables of a schema.
 
         Example:
@@ -58,9 +60,9 @@ class SchemaResource(Resource):
         """
         data = self._http.data(
             "GET", f"/api/schema/catalogs/{_seg(catalog)}/schemas/{_seg(schema)}/tables")
-        return [Table.from_dict(t) for t in data]
+        return PaginatedList([Table.from_dict(t) for t in data])
 
-    def list_columns(self, catalog: str, schema: str, table: str) -> List[Column]:
+    def list_columns(self, catalog: str, schema: str, table: str) -> PaginatedList[Column]:
         """Columns of a table, by ordinal position.
 
         Example:
@@ -70,10 +72,10 @@ class SchemaResource(Resource):
         data = self._http.data(
             "GET", f"/api/schema/catalogs/{_seg(catalog)}/schemas/{_seg(schema)}"
                    f"/tables/{_seg(table)}/columns")
-        return [Column.from_dict(c) for c in data]
+        return PaginatedList([Column.from_dict(c) for c in data])
 
     def search_tables(self, pattern: str, limit: int = 100, *, catalog: Optional[str] = None,
-                      schema: Optional[str] = None) -> List[Table]:
+                      schema: Optional[str] = None) -> PaginatedList[Table]:
         """Tables whose name starts with ``pattern`` (case-insensitive).
 
         Example:
@@ -82,10 +84,10 @@ class SchemaResource(Resource):
         """
         data = self._http.data("GET", "/api/schema/search/tables", params={
             "q": pattern, "limit": limit, "catalog": catalog, "schema": schema})
-        return [Table.from_dict(t) for t in data]
+        return PaginatedList([Table.from_dict(t) for t in data])
 
     def search_columns(self, pattern: str, limit: int = 100, *, catalog: Optional[str] = None,
-                       schema: Optional[str] = None) -> List[Column]:
+                       schema: Optional[str] = None) -> PaginatedList[Column]:
         """Columns whose name starts with ``pattern`` (case-insensitive).
 
         Example:
@@ -94,7 +96,7 @@ class SchemaResource(Resource):
         """
         data = self._http.data("GET", "/api/schema/search/columns", params={
             "q": pattern, "limit": limit, "catalog": catalog, "schema": schema})
-        return [Column.from_dict(c) for c in data]
+        return PaginatedList([Column.from_dict(c) for c in data])
 
     def admin_refresh(self) -> Dict[str, Any]:
         """Queue a cache refresh (admin or ops).

@@ -8,7 +8,7 @@ Example:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from graph_olap.models.common import ApiKey, User
 from graph_olap.pagination import PaginatedList
@@ -184,15 +184,15 @@ class UserResource(Resource):
         """
         return self._one("DELETE", f"/api/users/{username}", User)
 
-    def list_api_keys(self, username: str) -> List[ApiKey]:
+    def list_api_keys(self, username: str) -> PaginatedList[ApiKey]:
         """API keys of a user (without secrets).
 
         Example:
             >>> isinstance(client.users.list_api_keys("analyst_alice@e2e.local"), list)
             True
         """
-        return [ApiKey.from_dict(k)
-                for k in self._http.data("GET", f"/api/users/{username}/api-keys")]
+        return PaginatedList([ApiKey.from_dict(k)
+                              for k in self._http.data("GET", f"/api/users/{username}/api-keys")])
 
     def create_api_key(self, username: str, name: str,
                        expires_at: Union[str, datetime, None] = None) -> ApiKey:
