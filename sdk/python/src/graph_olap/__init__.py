@@ -2,13 +2,13 @@
 
 Example:
     >>> from graph_olap import GraphOLAPClient
-    >>> client = GraphOLAPClient(username="analyst_alice@e2e.local")   # URL from env or localhost
-    >>> client.api_url.startswith("http")
+    >>> GraphOLAPClient(username="analyst_alice@e2e.local").api_url.startswith("http")   # env or localhost
     True
-    >>> # mappings = client.mappings.list()
-    >>> # inst = client.instances.create_from_mapping_and_wait(mappings[0].id, "analysis")
-    >>> # conn = client.instances.connect(inst.id)
-    >>> # conn.query("MATCH (n) RETURN count(n)").scalar()
+    >>> mappings = client.mappings.list()          # client: GraphOLAPClient(url, username=...)
+    >>> inst = client.instances.get(inst.id)       # or create_from_mapping_and_wait(mappings[0].id, ...)
+    >>> conn = client.instances.connect(inst.id)
+    >>> conn.query("MATCH (n) RETURN count(n)").scalar() > 0
+    True
 """
 
 from graph_olap._version import __version__

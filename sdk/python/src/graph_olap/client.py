@@ -147,7 +147,8 @@ class GraphOLAPClient:
         """The authenticated user (``client.users.me()``).
 
         Example:
-            >>> # GraphOLAPClient(username="ops_dave@e2e.local").whoami().role
+            >>> GraphOLAPClient(client.api_url, username="ops_dave@e2e.local").whoami().role
+            'ops'
         """
         return self.users.me()
 
@@ -187,10 +188,11 @@ class GraphOLAPClient:
             NotFoundError: no mapping with that id or name.
 
         Example:
-            >>> # conn = client.quick_start(mapping_id=1)
-            >>> # conn = client.quick_start("tutorial-customer-graph", "ryugraph")
-            >>> # conn.query_scalar("MATCH (n) RETURN count(n)")
-            >>> # conn.terminate()
+            >>> conn = client.quick_start("tutorial-customer-graph", "ryugraph", show_progress=False)
+            >>> conn.query_scalar("MATCH (n) RETURN count(n)") > 0
+            True
+            >>> conn.terminate().status in ("stopping", "terminated")
+            True
         """
         target = mapping_id if mapping_id is not None else name
         if target is None:

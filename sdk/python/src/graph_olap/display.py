@@ -54,7 +54,8 @@ def inject_css() -> bool:
     """
     if not in_notebook():
         return False
-    from IPython.display import HTML, display
+    from IPython.core.display import HTML
+    from IPython.core.display_functions import display
 
     from graph_olap.styles import get_notebook_css
 
@@ -76,7 +77,8 @@ def show_table(result: Any, max_rows: int = 50) -> None:
         text = result._text_table(max_rows) if hasattr(result, "_text_table") else str(result)
         print(text)
         return
-    from IPython.display import HTML, display
+    from IPython.core.display import HTML
+    from IPython.core.display_functions import display
 
     if setup_itables():
         try:

@@ -19,7 +19,9 @@ Example:
 from __future__ import annotations
 
 import builtins
-from typing import Any, Dict, Mapping, Optional, Type
+from typing import Any, Dict, List, Mapping, Optional, Type
+
+from graph_olap.error_display import hint_for, render_html, render_text
 
 __all__ = [
     "HTTP_STATUS_TO_EXCEPTION",
@@ -111,6 +113,21 @@ class GraphOLAPError(Exception):
             f"{self.__class__.__name__}(code={self.code!r}, message={self.message!r}, "
             f"status_code={self.status_code!r}, request_id={self.request_id!r})"
         )
+
+    @property
+    def hint(self) -> Optional[str]:
+        """What to do about it (by ``code``; :data:`graph_olap.error_display.HINTS`), or ``None``."""
+        return hint_for(self.code)
+
+    def _render_traceback_(self) -> List[str]:
+        # IPython shows these lines instead of the traceback: its frames are the SDK's
+        # transport, which tells an analyst nothing (``sys.last_traceback`` keeps it).
+        return render_text(type(self).__name__, self.code, self.message, self.details,
+                           self.status_code, self.request_id)
+
+    def _repr_html_(self) -> str:
+        return render_html(type(self).__name__, self.code, self.message, self.details,
+                           self.status_code, self.request_id)
 
 
 class AuthenticationError(GraphOLAPError):

@@ -345,7 +345,10 @@ class HTTPClient:
         """Send a request and decode the body (JSON → object, text → ``str``).
 
         Example:
-            >>> # http.request("GET", "/api/mappings", params={"limit": 5})["data"]
+            >>> from graph_olap.config import Config
+            >>> http = HTTPClient(Config(api_url=client.api_url, username="analyst_alice@e2e.local"))
+            >>> len(http.request("GET", "/api/mappings", params={"limit": 5})["data"]) <= 5
+            True
         """
         response = self.send(method, path, **kwargs)
         ctype = response.headers.get("Content-Type", "")
@@ -382,7 +385,10 @@ class HTTPClient:
         """Send a request and return the envelope's ``data`` member.
 
         Example:
-            >>> # http.data("GET", "/api/mappings/1")["name"]
+            >>> from graph_olap.config import Config
+            >>> http = HTTPClient(Config(api_url=client.api_url, username="analyst_alice@e2e.local"))
+            >>> http.data("GET", f"/api/mappings/{mapping.id}")["name"]
+            'tutorial-customer-graph'
         """
         body = self.request(method, path, **kw)
         if isinstance(body, dict) and "data" in body:

@@ -1,8 +1,8 @@
 """Tutorial provisioning: persona clients plus the shared tutorial graph (DEMO.md).
 
 Owns ``provision(username)`` used by the first cells of every tutorial
-notebook (``from notebook_setup import provision`` also works: a top-level
-``notebook_setup`` module re-exports it).  It finds or creates the mapping
+notebook (``from graph_olap.notebook_setup import provision``).  The tutorial
+mapping's definitions come from :mod:`graph_olap.test_data`.  It finds or creates the mapping
 ``tutorial-customer-graph`` and a running instance ``tutorial-instance``
 (TTL ``PT1H``) owned by the analyst persona.
 
@@ -11,9 +11,11 @@ identity mode), or API keys from ``GRAPH_OLAP_API_KEY_ANALYST`` /
 ``GRAPH_OLAP_API_KEY_ADMIN`` / ``GRAPH_OLAP_API_KEY_OPS`` when set.
 
 Example:
-    >>> # personas, conn = provision("me@example.com")
-    >>> # ops = personas["ops"]; ops.ops.get_cluster_health().status
-    >>> # conn.query_scalar("MATCH (c:Customer) RETURN count(c)")
+    >>> personas, conn = provision("me@example.com", api_url=client.api_url, show_progress=False)
+    >>> ops = personas["ops"]; ops.ops.get_cluster_health().status
+    'healthy'
+    >>> conn.query_scalar("MATCH (c:Customer) RETURN count(c)") > 0
+    True
 """
 
 from __future__ import annotations
@@ -31,12 +33,9 @@ from graph_olap.client import GraphOLAPClient
 from graph_olap.exceptions import GraphOLAPError, NotFoundError
 from graph_olap.instance.connection import InstanceConnection
 from graph_olap.models.mapping import (
-    EdgeDefinition,
     Mapping,
-    NodeDefinition,
-    PrimaryKey,
-    PropertyDefinition,
 )
+from graph_olap.test_data import INSTANCE_NAME, INSTANCE_TTL, MAPPING_NAME, tutorial_definitions
 
 __all__ = [
     "PERSONAS",
@@ -50,9 +49,12 @@ __all__ = [
     "setup",
 ]
 
-TUTORIAL_MAPPING = "tutorial-customer-graph"
-TUTORIAL_INSTANCE = "tutorial-instance"
-TUTORIAL_TTL = "PT1H"
+#: Name of the tutorial mapping (= ``test_data.MAPPING_NAME``; the definitions live there too).
+TUTORIAL_MAPPING = MAPPING_NAME
+#: Name of the tutorial instance (= ``test_data.INSTANCE_NAME``).
+TUTORIAL_INSTANCE = INSTANCE_NAME
+#: TTL of the tutorial instance (= ``test_data.INSTANCE_TTL``).
+TUTORIAL_TTL = INSTANCE_TTL
 
 #: Persona key → (seeded username, role).
 PERSONAS: Dict[str, Tuple[str, str]] = {
@@ -61,39 +63,6 @@ PERSONAS: Dict[str, Tuple[str, str]] = {
     "admin": ("admin_carol@e2e.local", "admin"),
     "ops": ("ops_dave@e2e.local", "ops"),
 }
-
-_TABLE = '"default_catalog"."default_schema".bis_acct_dh'
-
-
-def tutorial_definitions() -> Tuple[list, list]:
-    """Node and edge definitions of ``tutorial-customer-graph`` exactly as DEMO.md states.
-
-    Example:
-        >>> nodes, edges = tutorial_definitions()
-        >>> nodes[0].label, edges[0].type
-        ('Customer', 'SHARES_ACCOUNT')
-    """
-    node = NodeDefinition(
-        label="Customer",
-        sql=("SELECT CAST(psdo_cust_id AS VARCHAR) AS id, MIN(bk_sectr) AS bk_sectr, "
-             "COUNT(DISTINCT psdo_acno) AS account_count, MIN(acct_stus) AS acct_stus "
-             f"FROM {_TABLE} WHERE image_dt >= DATE '2020-01-01' GROUP BY psdo_cust_id"),
-        primary_key=PrimaryKey(name="id", type="STRING"),
-        properties=[PropertyDefinition(name="bk_sectr", type="STRING"),
-                    PropertyDefinition(name="account_count", type="INT64"),
-                    PropertyDefinition(name="acct_stus", type="STRING")],
-    )
-    edge = EdgeDefinition(
-        type="SHARES_ACCOUNT", from_node="Customer", to_node="Customer",
-        sql=("SELECT DISTINCT CAST(a.psdo_cust_id AS VARCHAR) AS from_id, "
-             "CAST(b.psdo_cust_id AS VARCHAR) AS to_id "
-             f"FROM {_TABLE} a JOIN {_TABLE} b ON a.psdo_acno = b.psdo_acno "
-             "AND a.psdo_cust_id < b.psdo_cust_id AND a.image_dt >= DATE '2020-01-01' "
-             "AND b.image_dt >= DATE '2020-01-01'"),
-        from_key="from_id", to_key="to_id",
-    )
-    return [node], [edge]
-
 
 def persona_clients(api_url: Optional[str] = None, **kwargs: Any) -> Dict[str, GraphOLAPClient]:
     """One client per seeded persona (``analyst``, ``analyst2``, ``admin``, ``ops``).
@@ -118,7 +87,8 @@ def ensure_tutorial_mapping(client: GraphOLAPClient) -> Mapping:
     """Find ``tutorial-customer-graph`` (any owner) or create it as ``client``.
 
     Example:
-        >>> # m = ensure_tutorial_mapping(personas["analyst"])
+        >>> ensure_tutorial_mapping(client).name   # client: personas["analyst"]
+        'tutorial-customer-graph'
     """
     found = client.mappings.find_by_name(TUTORIAL_MAPPING)
     if found is not None:
@@ -136,7 +106,9 @@ def ensure_tutorial_instance(client: GraphOLAPClient, mapping: Mapping, *,
     wait until it runs, and connect.
 
     Example:
-        >>> # conn = ensure_tutorial_instance(analyst, mapping)
+        >>> conn = ensure_tutorial_instance(client, mapping, show_progress=False)
+        >>> conn.name
+        'tutorial-instance'
     """
     existing = None
     for inst in client.instances.list(owner="me", search=TUTORIAL_INSTANCE, limit=100).iter_all():
@@ -180,8 +152,10 @@ def provision(
         analyst persona, or ``None``.
 
     Example:
-        >>> # personas, conn = provision("me@example.com")
-        >>> # analyst, ops = personas["analyst"], personas["ops"]
+        >>> personas, conn = provision("me@example.com", api_url=client.api_url, with_instance=False)
+        >>> analyst, ops = personas["analyst"], personas["ops"]
+        >>> analyst.username, personas["user"].username, conn
+        ('analyst_alice@e2e.local', 'me@example.com', None)
     """
     if os.environ.get("GRAPH_OLAP_PROVISION_INSTANCE", "").strip().lower() in ("0", "false", "no"):
         with_instance = False
@@ -300,7 +274,10 @@ class NotebookContext:
         """A client acting as ``persona`` (a :class:`graph_olap.personas.Persona`), cached.
 
         Example:
-            >>> # ctx.with_persona(Persona.ANALYST_BOB).mappings.list()
+            >>> from graph_olap.personas import Persona
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     ctx.with_persona(Persona.ANALYST_BOB).username
+            'analyst_bob@e2e.local'
         """
         if persona not in self._persona_clients:
             self._persona_clients[persona] = self._client_for(persona)
@@ -312,7 +289,13 @@ class NotebookContext:
         ``{"node_label": …, "property_names": [...]}``).
 
         Example:
-            >>> # ctx.track("mapping", m.id, m.name)
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> from graph_olap.testing import random_name
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     m = client.mappings.create(random_name("doc"), node_definitions=tutorial_definitions()[0])
+            ...     ctx.track("mapping", m.id, m.name)
+            >>> client.mappings.find_by_name(m.name) is None   # deleted when the context ended
+            True
         """
         self._resources.append((resource_type, resource_id, name))
         log.info("tracking %s %s (%s)", resource_type, resource_id, name)
@@ -323,7 +306,9 @@ class NotebookContext:
         """Connect to an instance (id or :class:`Instance`) as the acting client.
 
         Example:
-            >>> # conn = ctx.connect(inst)
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     ctx.connect(inst).is_ready()
+            True
         """
         return self.client.instances.connect(getattr(instance_id, "id", instance_id))
 
@@ -338,7 +323,12 @@ class NotebookContext:
         """``client.mappings.create(**kwargs)``, tracked.
 
         Example:
-            >>> # m = ctx.create_mapping(name="g", node_definitions=nodes)
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> from graph_olap.testing import random_name
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     m = ctx.create_mapping(name=random_name("g"), node_definitions=tutorial_definitions()[0])
+            ...     m.current_version
+            1
         """
         mapping = self.client.mappings.create(**kwargs)
         self.track("mapping", mapping.id, mapping.name)
@@ -348,18 +338,25 @@ class NotebookContext:
         """``client.instances.create_and_wait(**kwargs)``, tracked.
 
         Example:
-            >>> # inst = ctx.create_instance(mapping_id=m.id, name="i", wrapper_type="ryugraph")
+            >>> from graph_olap.testing import random_name
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     i = ctx.create_instance(snapshot_id=inst.snapshot_id, name=random_name("i"),
+            ...                             wrapper_type="ryugraph", show_progress=False)
+            ...     i.status
+            'running'
         """
         instance = self.client.instances.create_and_wait(**kwargs)
         self.track("instance", instance.id, instance.name)
         return instance
 
-    def mapping(self, *, name: Optional[str] = None, node_definitions: Optional[list] = None,
-                edge_definitions: Optional[list] = None, **kwargs: Any) -> Mapping:
+    def mapping(self, *, name: Optional[str] = None, node_definitions: Optional[List[Any]] = None,
+                edge_definitions: Optional[List[Any]] = None, **kwargs: Any) -> Mapping:
         """Create a tracked mapping (the tutorial graph's definitions when none are given).
 
         Example:
-            >>> # m = ctx.mapping()          # "<prefix>-Mapping-<run_id>" in E2E mode
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     [n.label for n in ctx.mapping().node_definitions]  # "<prefix>-Mapping-<run_id>" (E2E)
+            ['Customer']
         """
         if not node_definitions:
             node_definitions, default_edges = tutorial_definitions()
@@ -376,7 +373,9 @@ class NotebookContext:
         """Create a tracked instance from a mapping (id or :class:`Mapping`) and wait for it.
 
         Example:
-            >>> # inst = ctx.instance(m, ttl="PT1H")
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     ctx.instance(ctx.mapping(), ttl="PT1H", show_progress=False).status
+            'running'
         """
         mapping_id = getattr(mapping, "id", mapping)
         instance = self.client.instances.create_and_wait(
@@ -394,7 +393,9 @@ class NotebookContext:
         to be ``ready``, and terminates the instance.
 
         Example:
-            >>> # snap = ctx.snapshot(m)
+            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            ...     ctx.snapshot(ctx.mapping()).status
+            'ready'
         """
         mapping_id = getattr(mapping, "id", mapping)
         snap_name = self._name("Snapshot", name)
@@ -421,7 +422,11 @@ class NotebookContext:
         """Same as :meth:`teardown`.
 
         Example:
-            >>> # ctx.cleanup()
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> ctx = NotebookContext(client.api_url, "doc")
+            >>> m = ctx.mapping(node_definitions=tutorial_definitions()[0])
+            >>> ctx.cleanup()
+            {'instances': 0, 'snapshots': 0, 'mappings': 1, 'graph_properties': 0}
         """
         return self.teardown()
 
@@ -432,7 +437,10 @@ class NotebookContext:
         with their instance).
 
         Example:
-            >>> # ctx.teardown()["instances"]
+            >>> ctx = NotebookContext(client.api_url, "doc")
+            >>> i = ctx.instance(ctx.mapping(), ttl="PT1H", show_progress=False)
+            >>> ctx.teardown()["instances"]
+            1
         """
         results = {"instances": 0, "snapshots": 0, "mappings": 0, "graph_properties": 0}
         if self._cleaned_up:

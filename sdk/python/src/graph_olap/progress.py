@@ -33,7 +33,7 @@ def in_notebook() -> bool:
         False
     """
     try:
-        from IPython import get_ipython  # type: ignore[attr-defined]
+        from IPython.core.getipython import get_ipython
     except ImportError:
         return False
     shell = get_ipython()

@@ -6,10 +6,10 @@ removing them afterwards, in reverse creation order, even when the test fails.
 Example:
     >>> random_name("e2e").startswith("e2e-")
     True
-    >>> # with test_context() as (client, fixtures):
-    >>> #     m = fixtures.create_mapping()
-    >>> #     inst = fixtures.create_instance(mapping_id=m.id)
-    >>> # ...everything created is deleted/terminated here
+    >>> with test_context(api_url=client.api_url) as (me, fixtures):   # default: GRAPH_OLAP_API_URL
+    ...     m = fixtures.create_mapping()
+    >>> me.mappings.find_by_name(m.name) is None   # everything created is deleted here
+    True
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ from graph_olap.models.mapping import (
     EdgeDefinition,
     Mapping,
     NodeDefinition,
-    PrimaryKey,
-    PropertyDefinition,
 )
 from graph_olap.models.snapshot import Snapshot
+from graph_olap.test_data import tutorial_definitions
 
 __all__ = [
     "NotebookTest",
@@ -49,7 +48,6 @@ __all__ = [
 
 log = logging.getLogger("graph_olap.testing")
 
-_TUTORIAL_TABLE = '"default_catalog"."default_schema".bis_acct_dh'
 
 
 def random_name(prefix: str = "test") -> str:
@@ -77,36 +75,23 @@ def connect(username: Optional[str] = None, **kwargs: Any) -> GraphOLAPClient:
 
 
 def default_node_definitions() -> List[NodeDefinition]:
-    """A small valid node definition over the bundled demo table (DEMO.md).
+    """The tutorial graph's node definitions (fresh copies; :mod:`graph_olap.test_data`).
 
     Example:
         >>> default_node_definitions()[0].label
         'Customer'
     """
-    return [NodeDefinition(
-        label="Customer",
-        sql=(f"SELECT CAST(psdo_cust_id AS VARCHAR) AS id, MIN(bk_sectr) AS bk_sectr "
-             f"FROM {_TUTORIAL_TABLE} GROUP BY psdo_cust_id"),
-        primary_key=PrimaryKey(name="id", type="STRING"),
-        properties=[PropertyDefinition(name="bk_sectr", type="STRING")],
-    )]
+    return tutorial_definitions()[0]
 
 
 def default_edge_definitions() -> List[EdgeDefinition]:
-    """The tutorial's ``SHARES_ACCOUNT`` edge (Customer → Customer).
+    """The tutorial's ``SHARES_ACCOUNT`` edge (Customer → Customer; :mod:`graph_olap.test_data`).
 
     Example:
         >>> default_edge_definitions()[0].type
         'SHARES_ACCOUNT'
     """
-    return [EdgeDefinition(
-        type="SHARES_ACCOUNT", from_node="Customer", to_node="Customer",
-        sql=(f"SELECT DISTINCT CAST(a.psdo_cust_id AS VARCHAR) AS from_id, "
-             f"CAST(b.psdo_cust_id AS VARCHAR) AS to_id FROM {_TUTORIAL_TABLE} a "
-             f"JOIN {_TUTORIAL_TABLE} b ON a.psdo_acno = b.psdo_acno "
-             f"AND a.psdo_cust_id < b.psdo_cust_id"),
-        from_key="from_id", to_key="to_id",
-    )]
+    return tutorial_definitions()[1]
 
 
 class TestFixtures:
@@ -129,7 +114,11 @@ class TestFixtures:
         """Register an extra cleanup action (run in reverse order).
 
         Example:
-            >>> # fixtures.add_cleanup("restore config", lambda: ops.ops.set_maintenance_mode(False))
+            >>> fixtures = TestFixtures(ops)
+            >>> _ = ops.ops.set_maintenance_mode(True, "doctest")
+            >>> fixtures.add_cleanup("restore config", lambda: ops.ops.set_maintenance_mode(False))
+            >>> fixtures.cleanup(), ops.ops.get_maintenance_mode().enabled
+            ([], False)
         """
         self._cleanups.append((description, func))
 
@@ -137,7 +126,10 @@ class TestFixtures:
         """Create a mapping (default: the demo Customer graph) and schedule its deletion.
 
         Example:
-            >>> # m = fixtures.create_mapping(description="temp")
+            >>> fixtures = TestFixtures(client)
+            >>> m = fixtures.create_mapping(description="temp")
+            >>> m.description, fixtures.cleanup()
+            ('temp', [])
         """
         kwargs.setdefault("node_definitions", default_node_definitions())
         kwargs.setdefault("edge_definitions", default_edge_definitions())
@@ -154,7 +146,11 @@ class TestFixtures:
         wait until running, and schedule its termination.
 
         Example:
-            >>> # inst = fixtures.create_instance(ttl="PT1H")
+            >>> fixtures = TestFixtures(client)
+            >>> fixtures.create_instance(ttl="PT1H").status
+            'running'
+            >>> fixtures.cleanup()
+            []
         """
         name = name or random_name(self.prefix)
         kwargs.setdefault("ttl", "PT1H")
@@ -175,7 +171,11 @@ class TestFixtures:
         """Get a ready snapshot (snapshots are implicit: created via an instance).
 
         Example:
-            >>> # snap = fixtures.create_snapshot()
+            >>> fixtures = TestFixtures(client)
+            >>> fixtures.create_snapshot().status
+            'ready'
+            >>> fixtures.cleanup()
+            []
         """
         inst = self.create_instance(mapping_id=mapping_id, wait=False, **kwargs)
         if inst.snapshot_id is None:
@@ -186,7 +186,10 @@ class TestFixtures:
         """Undo everything created, newest first; returns what failed (logged, not raised).
 
         Example:
-            >>> # fixtures.cleanup()
+            >>> fixtures = TestFixtures(client)
+            >>> m = fixtures.create_mapping()
+            >>> fixtures.cleanup(), client.mappings.find_by_name(m.name) is None
+            ([], True)
         """
         failures: List[str] = []
         while self._cleanups:
@@ -207,8 +210,9 @@ def test_context(username: Optional[str] = None, **kwargs: Any
     """``(client, fixtures)`` with automatic cleanup on exit.
 
     Example:
-        >>> # with test_context() as (client, fixtures):
-        >>> #     m = fixtures.create_mapping()
+        >>> with test_context(api_url=client.api_url) as (me, fixtures):
+        ...     fixtures.create_mapping().current_version
+        1
     """
     client = connect(username, **kwargs)
     fixtures = TestFixtures(client)
@@ -228,8 +232,9 @@ def instance_context(name: Optional[str] = None, *, mapping_id: Optional[int] = 
     """A connected running instance, terminated on exit.
 
     Example:
-        >>> # with instance_context("scratch") as conn:
-        >>> #     conn.query_scalar("MATCH (n) RETURN count(n)")
+        >>> with instance_context(random_name("scratch"), mapping_id=mapping.id) as scratch:
+        ...     scratch.query_scalar("MATCH (n) RETURN count(n)") > 0
+        True
     """
     with test_context(username) as (client, fixtures):
         inst = fixtures.create_instance(name, mapping_id=mapping_id, **kwargs)
@@ -244,7 +249,8 @@ def summary(client: GraphOLAPClient) -> Dict[str, Any]:
     """Counts of the caller's mappings and instances (handy in test reports).
 
     Example:
-        >>> # summary(client)["instances"]
+        >>> inst.status, summary(client)["instances"] >= 1   # inst: a running instance
+        ('running', True)
     """
     return {"mappings": client.mappings.list(owner="me", limit=1).total,
             "instances": client.instances.list(owner="me", limit=1).total}
@@ -337,7 +343,9 @@ class NotebookTest(_notebook_context_class()):  # type: ignore[misc]
         """Connect to an instance (id or :class:`Instance`) as the persona.
 
         Example:
-            >>> # conn = t.connect(inst)
+            >>> t = NotebookTest("doc", persona=TestPersona.ANALYST_ALICE)
+            >>> t.connect(inst).is_ready(), t.cleanup()["instances"]
+            (True, 0)
         """
         return super().connect(instance)
 

@@ -1,8 +1,9 @@
 """One call to draw a running instance's graph in a notebook.
 
 Example:
-    >>> # from graph_olap import visualize
-    >>> # visualize(conn, limit=300, title="Customers")
+    >>> from graph_olap import visualize
+    >>> "Customers" in visualize(conn, limit=300, title="Customers").data
+    True
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def visualize(wrapper_url: Any, limit: int = 200, height: Union[str, int] = "600
         ``IPython.display.HTML`` when IPython is available, else the graph view.
 
     Example:
-        >>> # visualize(client.instances.connect(3), limit=100)
+        >>> "relationships" in visualize(client.instances.connect(inst.id), limit=100).data
+        True
     """
     from graph_olap.instance.connection import InstanceConnection
     from graph_olap.viz import show_graph
@@ -64,7 +66,7 @@ def visualize(wrapper_url: Any, limit: int = 200, height: Union[str, int] = "600
             view = show_graph(result, backend="html", height=_height_px(height))
         body = view._repr_html_() if hasattr(view, "_repr_html_") else str(view)
     try:
-        from IPython.display import HTML
+        from IPython.core.display import HTML
     except ImportError:
         return view
     return HTML(header + body)

@@ -98,8 +98,10 @@ def show_graph(
     Other keyword arguments go to :class:`graph_olap.widget.GraphView`.
 
     Example:
-        >>> # r = conn.query("MATCH p=(a:Customer)-[:SHARES_ACCOUNT*1..2]-(b) RETURN p LIMIT 500")
-        >>> # show_graph(r, color_by="community", size_by="pr", connection=conn)
+        >>> r = conn.query("MATCH p=(a:Customer)-[:SHARES_ACCOUNT*1..2]-(b) RETURN p LIMIT 500")
+        >>> view = show_graph(r, backend="html", color_by="bk_sectr", size_by="degree", connection=conn)
+        >>> view.node_count > 0
+        True
     """
     if backend not in ("auto", "html", "widget", "matplotlib"):
         raise ValueError("backend must be 'auto', 'html', 'widget' or 'matplotlib'")
@@ -182,8 +184,10 @@ def show_schema(source: Any, *, height: int = 360, **kwargs: Any) -> GraphView:
     its count when known), one edge per relationship type, captioned with its count.
 
     Example:
-        >>> # show_schema(conn)              # counts from the instance
-        >>> # show_schema(client.mappings.get(3))
+        >>> show_schema(conn).node_count              # counts from the instance
+        1
+        >>> show_schema(client.mappings.get(mapping.id)).edge_count
+        1
     """
     data = schema_graph(source)
     counted = any(isinstance(n.props.get("count"), int) for n in data.nodes)
@@ -215,9 +219,11 @@ def plot_result(result: Any, column: Optional[str] = None, *, by: Optional[str] 
         log: logarithmic value axis (long-tailed centralities).
 
     Example:
-        >>> # r = conn.query("MATCH (c:Customer) RETURN c.id AS id, c.pr AS pr")
-        >>> # plot_result(r, "pr", log=True)            # distribution of PageRank
-        >>> # plot_result(conn.query("MATCH (c:Customer) RETURN c.community AS community"))
+        >>> run = conn.algo.pagerank("Customer", "viz_pr", show_progress=False)
+        >>> r = conn.query("MATCH (c:Customer) RETURN c.id AS id, c.viz_pr AS pr")
+        >>> ax = plot_result(r, "pr", log=True)            # distribution of PageRank
+        >>> ax.get_yscale()
+        'log'
     """
     import matplotlib.pyplot as plt
 
@@ -295,7 +301,7 @@ def plot_cluster_health(health: Any, *, ax: Any = None) -> Any:
     """Latency of each platform component, coloured by its status (``ops.get_cluster_health()``).
 
     Example:
-        >>> # plot_cluster_health(client.ops.get_cluster_health())
+        >>> ax = plot_cluster_health(ops.ops.get_cluster_health())
     """
     ax = _axes(ax)
     comps = sorted(health.components.items())
@@ -314,7 +320,7 @@ def plot_cluster_instances(instances: Any, *, ax: Any = None) -> Any:
     """Instances by status against the cluster limit (``ops.get_cluster_instances()``).
 
     Example:
-        >>> # plot_cluster_instances(client.ops.get_cluster_instances())
+        >>> ax = plot_cluster_instances(ops.ops.get_cluster_instances())
     """
     ax = _axes(ax)
     items = sorted(instances.by_status.items())
@@ -338,7 +344,7 @@ def plot_instances_over_time(instances: Sequence[Any], *, ax: Any = None) -> Any
     and ``terminated_at`` timestamps.
 
     Example:
-        >>> # plot_instances_over_time(client.instances.list(limit=500))
+        >>> ax = plot_instances_over_time(client.instances.list(limit=500))
     """
     from datetime import datetime, timezone
 
@@ -376,7 +382,7 @@ def plot_export_queue(jobs: Sequence[Any], *, ax: Any = None) -> Any:
     """Export jobs by status, with the mean run time of completed ones (``ops.get_export_jobs()``).
 
     Example:
-        >>> # plot_export_queue(client.ops.get_export_jobs(limit=500))
+        >>> ax = plot_export_queue(ops.ops.get_export_jobs(limit=500))
     """
     counts: Dict[str, int] = {}
     durations = []

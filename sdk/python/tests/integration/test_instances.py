@@ -242,3 +242,17 @@ def test_quick_start_and_fixtures(platform) -> None:
     # The context closed its client after cleaning up; look the instance up with a new one.
     with GraphOLAPClient(platform.url, username="analyst_bob@e2e.local") as after:
         assert after.instances.get(inst.id).status in ("stopping", "terminated")
+
+
+def test_algorithm_wrappers_match_the_live_catalogue(running) -> None:
+    """The catalogue entries the typed methods were generated from are the instance's."""
+    from tests.unit.test_algorithm_wrappers import CATALOGUE, GEN
+
+    _client, conn, _seen = running
+    managers = {"algo": conn.algo, "networkx": conn.networkx}
+    live = {ns: {name: managers[ns].algorithm_info(name) for name in entries}
+            for ns, entries in CATALOGUE.items()}
+    assert live == CATALOGUE, (
+        "the server's catalogue changed: refresh with python tools/generate_algorithms.py "
+        "--instance-url <conn.url> --username <owner> and commit both files")
+    assert GEN.render(live) == GEN.render(CATALOGUE)

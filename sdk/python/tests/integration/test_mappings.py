@@ -15,7 +15,8 @@ from graph_olap.exceptions import (
     ValidationError,
 )
 from graph_olap.models import EdgeDefinition, Mapping, NodeDefinition
-from graph_olap.notebook_setup import TUTORIAL_MAPPING, tutorial_definitions
+from graph_olap.notebook_setup import TUTORIAL_MAPPING
+from graph_olap.test_data import tutorial_definitions
 from graph_olap.testing import default_edge_definitions, default_node_definitions, random_name
 
 Cleanup = Callable[[Callable[[], object]], None]
@@ -89,6 +90,38 @@ def test_update_versions_and_diff(analyst: GraphOLAPClient, cleanup: Cleanup) ->
     assert analyst.mappings.diff(m.id).to_version == 2
     with pytest.raises(ValidationError):
         analyst.mappings.diff_versions(m.id, 2, 2)
+
+
+def test_local_diff_matches_the_server_endpoint(analyst: GraphOLAPClient,
+                                                cleanup: Cleanup) -> None:
+    """The preview diff (``mapping.diff``) returns exactly the endpoint's body."""
+    nodes, edges = tutorial_definitions()
+    sector = NodeDefinition(label="Sector", primary_key={"name": "code", "type": "STRING"},
+                            sql='SELECT DISTINCT bk_sectr AS code FROM '
+                                '"default_catalog"."default_schema".bis_acct_dh')
+    in_sector = EdgeDefinition(
+        type="IN_SECTOR", from_node="Customer", to_node="Sector", from_key="c", to_key="s",
+        sql='SELECT DISTINCT CAST(psdo_cust_id AS VARCHAR) AS c, bk_sectr AS s FROM '
+            '"default_catalog"."default_schema".bis_acct_dh')
+    m = _create(analyst, cleanup, node_definitions=nodes, edge_definitions=edges)
+    # v2: a node and an edge added; v3: the customer's SQL and properties changed, the
+    # SHARES_ACCOUNT edge removed; so every kind of change appears in some pair.
+    analyst.mappings.update(m.id, "v2", node_definitions=[*nodes, sector],
+                            edge_definitions=[*edges, in_sector])
+    customer = nodes[0].model_copy(update={
+        "sql": nodes[0].sql.replace("MIN(acct_stus)", "MAX(acct_stus)"),
+        "properties": nodes[0].properties[:2]})
+    analyst.mappings.update(m.id, "v3", node_definitions=[customer, sector],
+                            edge_definitions=[in_sector])
+    versions = {v: analyst.mappings.get_version(m.id, v) for v in (1, 2, 3)}
+    kinds = set()
+    for a, b in ((1, 2), (2, 3), (1, 3), (3, 1)):
+        server = analyst.mappings.diff_versions(m.id, a, b)
+        local = versions[a].diff(versions[b])
+        assert local.to_dict() == server.to_dict(), (a, b)
+        kinds |= {(k, e.change_type) for k in ("nodes", "edges")
+                  for e in getattr(server.changes, k)}
+    assert kinds == {(k, c) for k in ("nodes", "edges") for c in ("added", "removed", "modified")}
 
 
 def test_validation_errors_are_detailed(analyst: GraphOLAPClient) -> None:

@@ -5,15 +5,18 @@ Owns requests to the instance API (through the control-plane proxy's
 lock.  Algorithms live in :mod:`graph_olap.instance.algorithms`.
 
 Example:
-    >>> # conn = client.instances.connect(3)
-    >>> # conn.query_scalar("MATCH (c:Customer) RETURN count(c)")
-    >>> # df = conn.query_df("MATCH (c:Customer) RETURN c.id AS id, c.bk_sectr AS sector")
+    >>> conn = client.instances.connect(inst.id)
+    >>> conn.query_scalar("MATCH (c:Customer) RETURN count(c)") > 0
+    True
+    >>> df = conn.query_df("MATCH (c:Customer) RETURN c.id AS id, c.bk_sectr AS sector")
+    >>> df.columns
+    ['id', 'sector']
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import Any, Dict, Optional, Protocol, cast
 
 from graph_olap.config import Config
 from graph_olap.http import HTTPClient
@@ -21,8 +24,17 @@ from graph_olap.instance.algorithms import AlgorithmManager, NetworkXManager
 from graph_olap.instance.result import QueryResult
 from graph_olap.models.instance import GraphSchema, Instance, InstanceStatus, LockStatus
 
-if TYPE_CHECKING:
-    from graph_olap.resources.instances import InstanceResource
+
+class InstanceControl(Protocol):
+    """What a connection needs from the control plane: terminating its instance.
+
+    ``client.instances`` (:class:`~graph_olap.resources.instances.InstanceResource`)
+    is one; the connection names only this method so that the instance layer does
+    not depend on the resources layer (which creates connections).
+    """
+
+    def terminate(self, instance_id: int) -> Any:
+        """Terminate the instance with this id."""
 
 __all__ = ["ARROW_STREAM", "InstanceConnection"]
 
@@ -73,7 +85,7 @@ class InstanceConnection:
         *,
         config: Optional[Config] = None,
         instance: Optional[Instance] = None,
-        control: Optional[InstanceResource] = None,
+        control: Optional[InstanceControl] = None,
     ) -> None:
         if config is None:
             config = Config.from_env(api_key=api_key, username=username, role=role,
@@ -192,9 +204,11 @@ class InstanceConnection:
             QueryTimeoutError: it exceeded its timeout.
 
         Example:
-            >>> # r = conn.query("MATCH (c:Customer) WHERE c.bk_sectr = $s RETURN c.id LIMIT 3",
-            >>> #                s="P")
-            >>> # r.show()
+            >>> sector = conn.query_scalar("MATCH (c:Customer) RETURN c.bk_sectr LIMIT 1")
+            >>> r = conn.query("MATCH (c:Customer) WHERE c.bk_sectr = $s RETURN c.id AS id LIMIT 3",
+            ...                s=sector)
+            >>> r.columns, 1 <= r.row_count <= 3
+            (['id'], True)
         """
         statement = self._statement(cypher, params)
         merged = {**(parameters or {}), **params}
@@ -219,7 +233,9 @@ class InstanceConnection:
         Falls back to the JSON result when the server answers JSON.
 
         Example:
-            >>> # tbl = conn.query_arrow("MATCH (c:Customer) RETURN c.id AS id")
+            >>> tbl = conn.query_arrow("MATCH (c:Customer) RETURN c.id AS id LIMIT 4")
+            >>> tbl.column_names, tbl.num_rows
+            (['id'], 4)
         """
         import pyarrow as pa
         import pyarrow.ipc as ipc
@@ -262,10 +278,17 @@ class InstanceConnection:
         results under different names.
 
         Example:
-            >>> # conn.query_duckdb(
-            >>> #     "MATCH (c:Customer) RETURN c.id AS id, c.pr AS pr",
-            >>> #     "SELECT g.id, g.pr, t.segment FROM graph g JOIN 'targets.csv' t USING (id)",
-            >>> # ).df()
+            >>> import duckdb, pandas as pd
+            >>> con = duckdb.connect()
+            >>> first = conn.query_scalar("MATCH (c:Customer) RETURN c.id ORDER BY c.id LIMIT 1")
+            >>> con.register("targets", pd.DataFrame({"id": [first], "segment": ["gold"]}))
+            <...>
+            >>> conn.query_duckdb(
+            ...     "MATCH (c:Customer) RETURN c.id AS id, c.account_count AS accounts",
+            ...     "SELECT g.id = t.id, t.segment FROM graph g JOIN targets t USING (id)",
+            ...     connection=con,
+            ... ).fetchall()
+            [(True, 'gold')]
         """
         import duckdb
 
@@ -292,8 +315,10 @@ class InstanceConnection:
         Uses the Arrow stream (no JSON round trip) when pyarrow is installed.
 
         Example:
-            >>> # df = conn.query_df("MATCH (c:Customer) RETURN c.bk_sectr AS s, count(*) AS n",
-            >>> #                    backend="pandas")
+            >>> df = conn.query_df("MATCH (c:Customer) RETURN c.bk_sectr AS s, count(*) AS n",
+            ...                    backend="pandas")
+            >>> type(df).__name__, list(df.columns)
+            ('DataFrame', ['s', 'n'])
         """
         if backend not in ("polars", "pandas"):
             raise ValueError("backend must be 'polars' or 'pandas'")
@@ -316,7 +341,8 @@ class InstanceConnection:
         """First column of the first row (``None`` for an empty result).
 
         Example:
-            >>> # conn.query_scalar("MATCH (n) RETURN count(n)")
+            >>> conn.query_scalar("MATCH (n) RETURN count(n)") > 0
+            True
         """
         return self.query(cypher, parameters, **kwargs).scalar()
 
@@ -326,7 +352,10 @@ class InstanceConnection:
         """First row as a dict (``None`` when empty).
 
         Example:
-            >>> # conn.query_one("MATCH (c:Customer {id: $id}) RETURN c", id="C000001")
+            >>> first = conn.query_scalar("MATCH (c:Customer) RETURN c.id ORDER BY c.id LIMIT 1")
+            >>> row = conn.query_one("MATCH (c:Customer {id: $id}) RETURN c", id=first)
+            >>> row["c"]["id"] == first, row["c"]["_label"]
+            (True, 'Customer')
         """
         return self.query(cypher, parameters, **kwargs).first()
 
@@ -348,8 +377,11 @@ class InstanceConnection:
         ``graph_olap.widget.GraphView(result, connection=conn)`` (click to expand further).
 
         Example:
-            >>> # r = conn.neighbourhood(("Customer", "C000001"), hops=2)
-            >>> # r.visualize(color_by="community", size_by="pr")
+            >>> hub = conn.query_scalar("MATCH (c:Customer)-[:SHARES_ACCOUNT]-() RETURN c.id LIMIT 1")
+            >>> r = conn.neighbourhood(("Customer", hub), hops=2)
+            >>> r.row_count > 0
+            True
+            >>> view = r.visualize(color_by="bk_sectr", size_by="degree")
         """
         from graph_olap.widget._neighbourhood import neighbourhood
 
@@ -367,7 +399,8 @@ class InstanceConnection:
         names).
 
         Example:
-            >>> # s = conn.get_schema(); s.node_labels["Customer"], s.node_counts
+            >>> s = conn.get_schema(); s.node_labels["Customer"][:2], s.node_counts["Customer"] > 0
+            (['id', 'bk_sectr'], True)
         """
         return GraphSchema.from_dict(self._http.get("/schema"))
 
@@ -375,7 +408,8 @@ class InstanceConnection:
         """Instance server status (counts, lock, uptime).
 
         Example:
-            >>> # conn.status().node_count
+            >>> conn.status().node_count > 0
+            True
         """
         return InstanceStatus.from_dict(self._http.get("/status"))
 
@@ -383,7 +417,8 @@ class InstanceConnection:
         """Current algorithm lock.
 
         Example:
-            >>> # conn.get_lock().locked
+            >>> conn.get_lock().locked
+            False
         """
         body = self._http.get("/lock")
         return LockStatus.from_dict(body.get("lock", body) if isinstance(body, dict) else {})
@@ -392,15 +427,17 @@ class InstanceConnection:
         """Instance liveness body.
 
         Example:
-            >>> # conn.health()["status"]
+            >>> conn.health()["status"]
+            'healthy'
         """
-        return self._http.get("/health")
+        return cast(Dict[str, Any], self._http.get("/health"))
 
     def is_ready(self) -> bool:
         """``True`` when the instance's ``/ready`` answers 200.
 
         Example:
-            >>> # conn.is_ready()
+            >>> conn.is_ready()
+            True
         """
         try:
             self._http.get("/ready")
@@ -412,7 +449,11 @@ class InstanceConnection:
         """Terminate this instance through the control plane.
 
         Example:
-            >>> # conn.terminate()
+            >>> from graph_olap.testing import random_name
+            >>> scratch = client.instances.create_and_wait(snapshot_id=inst.snapshot_id,
+            ...                                            name=random_name("scratch"), show_progress=False)
+            >>> client.instances.connect(scratch).terminate().status in ("stopping", "terminated")
+            True
         """
         if self._control is None or self.instance_id is None:
             raise RuntimeError("this connection was not created by client.instances.connect()")

@@ -167,11 +167,11 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Imported lazily: these live outside the models package and import it themselves.
     if name == "PaginatedList":
-        from graph_olap.pagination import PaginatedList
+        from graph_olap.models.pagination import PaginatedList
 
         return PaginatedList
     if name == "QueryResult":
-        from graph_olap.instance.result import QueryResult
+        from graph_olap.models.result import QueryResult
 
         return QueryResult
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

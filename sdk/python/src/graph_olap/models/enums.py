@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Dict, List, Optional
 
-from graph_olap.models.common import GraphOLAPModel
+from graph_olap.models.base import GraphOLAPModel
 from graph_olap.models.execution import AlgorithmInfo
 
 __all__ = [

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 
 from pydantic import model_validator
 
-from graph_olap.models.common import GraphOLAPModel, Timestamp, status_badge
+from graph_olap.models.base import GraphOLAPModel, Timestamp, status_badge
 
 __all__ = ["AlgorithmExecution", "AlgorithmInfo", "AlgorithmParameter"]
 

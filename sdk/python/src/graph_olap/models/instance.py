@@ -14,11 +14,11 @@ Example:
 from __future__ import annotations
 
 import html
-from typing import Any, ClassVar, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional, cast
 
 from pydantic import field_validator
 
-from graph_olap.models.common import GraphOLAPModel, Timestamp
+from graph_olap.models.base import GraphOLAPModel, Timestamp
 from graph_olap.models.enums import InstanceState
 from graph_olap.models.snapshot import _Progress
 
@@ -280,7 +280,7 @@ class LabelMap(Dict[str, List[str]]):
     """
 
     def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, (int, slice)) and not isinstance(key, bool) and key not in self:
+        if isinstance(key, (int, slice)) and not isinstance(key, bool) and cast(Any, key) not in self:
             return list(self.keys())[key]
         return super().__getitem__(key)
 
@@ -292,7 +292,7 @@ class LabelMap(Dict[str, List[str]]):
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment,unused-ignore]
 
 
 class GraphSchema(GraphOLAPModel):

@@ -14,11 +14,12 @@ Example:
 from __future__ import annotations
 
 import html
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union, cast
 
 from pydantic import Field, field_validator
 
-from graph_olap.models.common import GraphOLAPModel, Timestamp
+from graph_olap.models._diff import diff_body
+from graph_olap.models.base import GraphOLAPModel, Timestamp
 from graph_olap.models.enums import RyugraphType
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "PrimaryKeyDefinition",
     "PropertyDefinition",
     "RyugraphType",
+    "definition_to_dict",
+    "diff_definitions",
 ]
 
 
@@ -177,7 +180,7 @@ def definition_to_dict(value: Any) -> Dict[str, Any]:
     if isinstance(value, GraphOLAPModel):
         return value.to_dict()
     if hasattr(value, "to_dict"):
-        return value.to_dict()
+        return cast(Dict[str, Any], value.to_dict())
     if isinstance(value, dict):
         return dict(value)
     raise TypeError(f"expected a definition model or dict, got {type(value).__name__}")
@@ -218,9 +221,11 @@ class _HasDefinitions(GraphOLAPModel):
         return next((e for e in self.edge_definitions if e.type == edge_type), None)
 
     def diff(self, other: Any) -> MappingDiff:
-        """Client-side diff from ``self`` to ``other`` (a Mapping or MappingVersion).
+        """Preview the diff from ``self`` to ``other`` (a Mapping, MappingVersion or dict).
 
-        Uses the same rules as the server's ``diff_versions`` (API.md §3.4).
+        For unsaved definitions; diffs of stored versions come from the server
+        (``client.mappings.diff``).  Same rule and result as the server's
+        endpoint (see :func:`diff_definitions`).
 
         Example:
             >>> a = MappingVersion(mapping_id=1, version=1, node_definitions=[])
@@ -229,8 +234,6 @@ class _HasDefinitions(GraphOLAPModel):
             >>> a.diff(b).summary.nodes_added
             1
         """
-        from graph_olap.diff import diff_definitions
-
         return diff_definitions(self, other)
 
 
@@ -543,7 +546,7 @@ class MappingTree(GraphOLAPModel):
             return key in self._by_version()
         return super().__contains__(key)
 
-    def __iter__(self) -> Any:  # type: ignore[override]
+    def __iter__(self) -> Any:
         return iter(self._by_version())
 
     def __len__(self) -> int:
@@ -557,7 +560,7 @@ class MappingTree(GraphOLAPModel):
         """Version entries, oldest first."""
         return list(self._by_version().values())
 
-    def items(self) -> Any:  # type: ignore[override]
+    def items(self) -> Any:
         """``(version, entry)`` pairs."""
         return iter(self._by_version().items())
 
@@ -590,6 +593,44 @@ class MappingTree(GraphOLAPModel):
             f"<pre>{html.escape(self.render())}</pre></div>"
         )
 
+
+
+def _version_of(obj: Any) -> Optional[int]:
+    if isinstance(obj, dict):
+        value = obj.get("version")
+        return value if isinstance(value, int) else None
+    for attr in ("version", "current_version"):
+        value = getattr(obj, attr, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _definitions(obj: Any) -> Dict[str, List[Dict[str, Any]]]:
+    def of(name: str) -> List[Dict[str, Any]]:
+        items = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+        return [definition_to_dict(d) for d in items or []]
+
+    return {"node_definitions": of("node_definitions"), "edge_definitions": of("edge_definitions")}
+
+
+def diff_definitions(old: Any, new: Any) -> MappingDiff:
+    """Preview the diff between two objects carrying ``node_definitions``/``edge_definitions``.
+
+    Accepts :class:`Mapping`, :class:`MappingVersion` or plain dicts, and returns
+    what the server's diff endpoint would return for them (the rule and why a
+    client-side copy exists: :mod:`graph_olap.models._diff`).
+
+    Example:
+        >>> diff_definitions({"node_definitions": []}, {"node_definitions": []}).has_changes
+        False
+    """
+    mapping_id = (old.get("mapping_id") if isinstance(old, dict)
+                  else getattr(old, "mapping_id", None) or getattr(old, "id", None))
+    return MappingDiff.from_dict(diff_body(_definitions(old), _definitions(new),
+                                           mapping_id=mapping_id,
+                                           from_version=_version_of(old),
+                                           to_version=_version_of(new)))
 
 #: The primary key of a node definition (``name`` and ``type``).
 PrimaryKeyDefinition = PrimaryKey

@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Dict, List, Optional, Union
 
-from graph_olap.models.common import GraphOLAPModel, HealthStatus, Timestamp
+from graph_olap.models.base import GraphOLAPModel, Timestamp
+from graph_olap.models.common import HealthStatus
 
 __all__ = [
     "ClusterHealth",

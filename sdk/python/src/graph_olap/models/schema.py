@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from graph_olap.models.common import GraphOLAPModel, Timestamp
+from graph_olap.models.base import GraphOLAPModel, Timestamp
 
 __all__ = ["CacheStats", "Catalog", "Column", "Schema", "Table"]
 

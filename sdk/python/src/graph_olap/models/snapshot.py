@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from graph_olap.models.common import GraphOLAPModel, Timestamp
+from graph_olap.models.base import GraphOLAPModel, Timestamp
 from graph_olap.models.enums import SnapshotStatus
 
 __all__ = ["ExportJobProgress", "ProgressStep", "Snapshot", "SnapshotProgress", "SnapshotStatus"]

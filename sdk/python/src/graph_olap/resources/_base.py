@@ -9,14 +9,14 @@ Example:
 
 from __future__ import annotations
 
-import time
-from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar
+from typing import Any, Dict, Mapping, Optional, Type, TypeVar
 
 from graph_olap.http import HTTPClient
-from graph_olap.models.common import GraphOLAPModel
+from graph_olap.models.base import GraphOLAPModel
 from graph_olap.pagination import PaginatedList
+from graph_olap.polling import poll
 
-__all__ = ["UNSET", "Resource"]
+__all__ = ["UNSET", "Resource", "poll"]
 
 M = TypeVar("M", bound=GraphOLAPModel)
 
@@ -119,38 +119,3 @@ class Resource:
     def _one(self, method: str, path: str, model: Type[M], **kw: Any) -> M:
         return model.from_dict(self._http.data(method, path, **kw))
 
-
-def poll(
-    fetch: Callable[[], Any],
-    done: Callable[[Any], bool],
-    *,
-    timeout: float,
-    poll_interval: float,
-    on_tick: Optional[Callable[[Any], None]] = None,
-    timeout_error: Callable[[Any], Exception],
-    max_interval: Optional[float] = None,
-) -> Any:
-    """Poll ``fetch()`` until ``done(value)``; raise ``timeout_error(last)`` on timeout.
-
-    The interval grows gently (×1.5) from ``min(poll_interval, 0.5)`` up to
-    ``poll_interval`` so that fast operations return quickly.
-
-    Example:
-        >>> values = iter([1, 2, 3])
-        >>> poll(lambda: next(values), lambda v: v == 3, timeout=5, poll_interval=0.01,
-        ...      timeout_error=lambda v: TimeoutError(v))
-        3
-    """
-    deadline = time.monotonic() + timeout
-    interval = min(poll_interval, 0.5)
-    cap = max_interval or poll_interval
-    while True:
-        value = fetch()
-        if on_tick is not None:
-            on_tick(value)
-        if done(value):
-            return value
-        if time.monotonic() + interval > deadline:
-            raise timeout_error(value)
-        time.sleep(interval)
-        interval = min(interval * 1.5, cap)

@@ -1,9 +1,12 @@
 """``client.admin`` — privileged bulk operations (admin or ops, §7.4).
 
 Example:
-    >>> # r = admin.admin.bulk_delete("instance", {"name_prefix": "test-"}, "cleanup", dry_run=True)
-    >>> # admin.admin.bulk_delete("instance", {"name_prefix": "test-"}, "cleanup",
-    >>> #                         expected_count=r["matched_count"])
+    >>> r = admin.admin.bulk_delete("instance", {"name_prefix": "no-such-"}, "cleanup", dry_run=True)
+    >>> r["matched_count"]
+    0
+    >>> admin.admin.bulk_delete("instance", {"name_prefix": "no-such-"}, "cleanup",
+    ...                         expected_count=r["matched_count"])["deleted_count"]
+    0
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ class AdminResource(Resource):
     """Admin-only operations.
 
     Example:
-        >>> # admin.admin.bulk_delete("mapping", {"created_by": "me"}, "cleanup", dry_run=True)
+        >>> admin.admin.bulk_delete("mapping", {"created_by": "me"}, "cleanup", dry_run=True)["dry_run"]
+        True
     """
 
     def bulk_delete(
@@ -45,8 +49,10 @@ class AdminResource(Resource):
             ForbiddenError: caller is not admin/ops.
 
         Example:
-            >>> # dry = admin.admin.bulk_delete("instance", {"created_by": "me"}, "tidy",
-            >>> #                               dry_run=True)
+            >>> dry = admin.admin.bulk_delete("instance", {"created_by": "me"}, "tidy",
+            ...                               dry_run=True)
+            >>> dry["matched_count"] >= 0, dry["dry_run"]
+            (True, True)
         """
         filters = {k: v for k, v in (filters or {}).items() if v is not None}
         if not filters:
@@ -83,7 +89,8 @@ class AdminResource(Resource):
             ValidationError: a malformed filter (e.g. a bad timestamp).
 
         Example:
-            >>> # for e in admin.admin.audit_log(action="config.", limit=5): print(e.action)
+            >>> all(e.action.startswith("config.") for e in admin.admin.audit_log(action="config.", limit=5))
+            True
         """
         return self._list("/api/audit-log", AuditEntry, {
             "username": username, "resource_type": resource_type,

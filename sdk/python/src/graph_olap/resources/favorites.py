@@ -1,14 +1,19 @@
 """``client.favorites`` — per-user bookmarks of mappings, snapshots and instances (§6.2).
 
 Example:
-    >>> # client.favorites.add("mapping", 1); client.favorites.list()
+    >>> fav = client.favorites.add("mapping", mapping.id)
+    >>> [f.resource_name for f in client.favorites.list("mapping") if f.resource_id == mapping.id]
+    ['tutorial-customer-graph']
+    >>> client.favorites.remove("mapping", mapping.id)["deleted"]
+    True
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional, cast
 
 from graph_olap.models.common import Favorite
+from graph_olap.pagination import PaginatedList
 from graph_olap.resources._base import Resource
 
 __all__ = ["FavoriteResource"]
@@ -18,17 +23,19 @@ class FavoriteResource(Resource):
     """Manage the caller's favorites.
 
     Example:
-        >>> # for f in client.favorites.list(): print(f.resource_type, f.resource_name)
+        >>> all(f.resource_type in ("mapping", "snapshot", "instance") for f in client.favorites.list())
+        True
     """
 
-    def list(self, resource_type: Optional[str] = None) -> List[Favorite]:
+    def list(self, resource_type: Optional[str] = None) -> PaginatedList[Favorite]:
         """List favorites (newest first), optionally of one resource type.
 
         Example:
-            >>> # client.favorites.list("mapping")
+            >>> {f.resource_type for f in client.favorites.list("mapping")} <= {"mapping"}
+            True
         """
         data = self._http.data("GET", "/api/favorites", params={"resource_type": resource_type})
-        return [Favorite.from_dict(f) for f in data or []]
+        return PaginatedList([Favorite.from_dict(f) for f in data or []])
 
     def add(self, resource_type: str, resource_id: int) -> Favorite:
         """Bookmark a resource.
@@ -38,7 +45,10 @@ class FavoriteResource(Resource):
             ConflictError: already a favorite.
 
         Example:
-            >>> # client.favorites.add("mapping", 1)
+            >>> client.favorites.add("instance", inst.id).resource_name == inst.name
+            True
+            >>> client.favorites.remove("instance", inst.id)["deleted"]
+            True
         """
         return self._one("POST", "/api/favorites", Favorite,
                          json={"resource_type": resource_type, "resource_id": int(resource_id)})
@@ -50,6 +60,9 @@ class FavoriteResource(Resource):
             NotFoundError: it was not a favorite.
 
         Example:
-            >>> # client.favorites.remove("mapping", 1)
+            >>> fav = client.favorites.add("snapshot", inst.snapshot_id)
+            >>> client.favorites.remove("snapshot", inst.snapshot_id)["deleted"]
+            True
         """
-        return self._http.data("DELETE", f"/api/favorites/{resource_type}/{int(resource_id)}")
+        return cast(Dict[str, Any], self._http.data(
+            "DELETE", f"/api/favorites/{resource_type}/{int(resource_id)}"))

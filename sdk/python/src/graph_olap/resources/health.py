@@ -1,7 +1,8 @@
 """``client.health`` — liveness and readiness of the control plane (§5.1).
 
 Example:
-    >>> # client.health.check().status   # 'healthy'
+    >>> client.health.check().status
+    'healthy'
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ class HealthResource(Resource):
     """Health checks (no authentication needed).
 
     Example:
-        >>> # client.health.ready().database
+        >>> client.health.ready().database
+        'connected'
     """
 
     def check(self) -> HealthStatus:
         """``GET /health`` (liveness).
 
         Example:
-            >>> # client.health.check().version
+            >>> isinstance(client.health.check().version, str)
+            True
         """
         return HealthStatus.from_dict(self._http.get("/health"))
 
@@ -31,7 +34,8 @@ class HealthResource(Resource):
         """``GET /ready``; raises ``ServiceUnavailableError`` when not ready.
 
         Example:
-            >>> # client.health.ready().status   # 'ready'
+            >>> client.health.ready().status
+            'ready'
         """
         return HealthStatus.from_dict(self._http.get("/ready"))
 
@@ -39,7 +43,8 @@ class HealthResource(Resource):
         """``True`` when ``/ready`` answers 200, ``False`` on any error.
 
         Example:
-            >>> # client.health.is_ready()
+            >>> client.health.is_ready()
+            True
         """
         try:
             self.ready()

@@ -1,15 +1,15 @@
 """``client.instances`` — start, watch, resize, extend and terminate graph instances (§6.1).
 
 Example:
-    >>> # inst = client.instances.create_from_mapping_and_wait(1, "analysis", ttl="PT2H")
-    >>> # conn = client.instances.connect(inst.id)
-    >>> # conn.query_scalar("MATCH (n) RETURN count(n)")
+    >>> conn = client.instances.connect(inst.id)   # inst: from create_from_mapping_and_wait(...)
+    >>> conn.query_scalar("MATCH (n) RETURN count(n)") > 0
+    True
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from graph_olap.config import Config
 from graph_olap.durations import DurationLike, to_duration_str
@@ -22,15 +22,13 @@ from graph_olap.exceptions import (
     TimeoutError,
 )
 from graph_olap.http import HTTPClient
+from graph_olap.instance.connection import InstanceConnection
 from graph_olap.models.common import InstanceQuota
 from graph_olap.models.enums import WrapperType
 from graph_olap.models.instance import Instance, InstanceEvent, InstanceProgress
 from graph_olap.pagination import PaginatedList
 from graph_olap.progress import ProgressCallback, ProgressReporter
 from graph_olap.resources._base import UNSET, Resource, poll, put_if_set
-
-if TYPE_CHECKING:
-    from graph_olap.instance.connection import InstanceConnection
 
 __all__ = ["InstanceResource"]
 
@@ -70,7 +68,9 @@ class InstanceResource(Resource):
     """Graph instances: ephemeral graph databases owned by one analyst.
 
     Example:
-        >>> # running = client.instances.list(owner="me", status="running")
+        >>> running = client.instances.list(owner="me", status="running")
+        >>> inst.id in [i.id for i in running]
+        True
     """
 
     def __init__(self, http: HTTPClient, config: Optional[Config] = None) -> None:
@@ -97,7 +97,8 @@ class InstanceResource(Resource):
         """List instances (terminated ones only with ``include_terminated=True``).
 
         Example:
-            >>> # client.instances.list(owner="me")
+            >>> [i.name for i in client.instances.list(owner="me") if i.id == inst.id] == [inst.name]
+            True
         """
         return self._list("/api/instances", Instance, {
             "snapshot_id": snapshot_id, "mapping_id": mapping_id, "owner": owner,
@@ -111,7 +112,8 @@ class InstanceResource(Resource):
         """Get an instance.
 
         Example:
-            >>> # client.instances.get(3).status
+            >>> client.instances.get(inst.id).status
+            'running'
         """
         return self._one("GET", f"/api/instances/{int(instance_id)}", Instance)
 
@@ -120,7 +122,8 @@ class InstanceResource(Resource):
         """Newest non-terminated instance with exactly this name, or ``None``.
 
         Example:
-            >>> # client.instances.find_by_name("tutorial-instance", owner="me")
+            >>> client.instances.find_by_name(inst.name, owner="me").id == inst.id
+            True
         """
         for inst in self.list(search=name, owner=owner, status=status, limit=100).iter_all():
             if inst.name == name:
@@ -131,7 +134,8 @@ class InstanceResource(Resource):
         """Startup progress (phase and steps).
 
         Example:
-            >>> # client.instances.get_progress(3).phase
+            >>> client.instances.get_progress(inst.id).status
+            'running'
         """
         return self._one("GET", f"/api/instances/{int(instance_id)}/progress", InstanceProgress)
 
@@ -140,7 +144,8 @@ class InstanceResource(Resource):
         """Event history, newest first.
 
         Example:
-            >>> # [e.event_type for e in client.instances.get_events(3)]
+            >>> len([e.event_type for e in client.instances.get_events(inst.id)]) > 0
+            True
         """
         return self._list(f"/api/instances/{int(instance_id)}/events", InstanceEvent,
                           {"event_type": event_type, "offset": offset, "limit": limit})
@@ -149,7 +154,9 @@ class InstanceResource(Resource):
         """The caller's instance quota and cluster capacity.
 
         Example:
-            >>> # client.instances.get_quota().available_slots
+            >>> q = client.instances.get_quota()   # inst: a running instance of the caller
+            >>> inst.status, q.active_instances >= 1, q.username
+            ('running', True, 'analyst_alice@e2e.local')
         """
         return self._one("GET", "/api/instances/quota", InstanceQuota)
 
@@ -192,8 +199,13 @@ class InstanceResource(Resource):
             MaintenanceModeError: creation blocked by maintenance mode.
 
         Example:
-            >>> # inst = client.instances.create(1, "analysis", "ryugraph", ttl=2)
-            >>> # inst = client.instances.create(snapshot_id=7, name="again")
+            >>> from graph_olap.testing import random_name
+            >>> again = client.instances.create(snapshot_id=inst.snapshot_id, name=random_name("again"),
+            ...                                 ttl=2)
+            >>> again.snapshot_id == inst.snapshot_id, again.ttl
+            (True, 'PT2H')
+            >>> client.instances.terminate(again.id).status in ("stopping", "terminated")
+            True
         """
         if (snapshot_id is None) == (mapping_id is None):
             raise ValueError("give exactly one of mapping_id and snapshot_id")
@@ -236,7 +248,12 @@ class InstanceResource(Resource):
         """Create a snapshot and an instance in one call (status ``waiting_for_snapshot``).
 
         Example:
-            >>> # inst = client.instances.create_from_mapping(1, "quick look", ttl="PT1H")
+            >>> from graph_olap.testing import random_name
+            >>> quick = client.instances.create_from_mapping(mapping.id, random_name("quick"), ttl="PT1H")
+            >>> quick.status
+            'waiting_for_snapshot'
+            >>> client.instances.terminate(quick.id).status in ("stopping", "terminated")
+            True
         """
         body: Dict[str, Any] = {"mapping_id": int(mapping_id), "name": name}
         if description is not None:
@@ -271,7 +288,8 @@ class InstanceResource(Resource):
             TimeoutError: not running after ``timeout`` seconds.
 
         Example:
-            >>> # inst = client.instances.wait_until_running(3, timeout=600)
+            >>> client.instances.wait_until_running(inst.id, timeout=600, show_progress=False).status
+            'running'
         """
         mode = "auto" if show_progress is True else ("none" if not show_progress
                                                       else str(show_progress))
@@ -337,8 +355,14 @@ class InstanceResource(Resource):
             TimeoutError: not running after ``timeout`` seconds.
 
         Example:
-            >>> # inst = client.instances.create_and_wait(mapping_id=1, name="analysis", ttl="PT2H")
-            >>> # inst = client.instances.create_and_wait(snapshot_id=7, name="again")
+            >>> from graph_olap.testing import random_name
+            >>> again = client.instances.create_and_wait(snapshot_id=inst.snapshot_id,
+            ...                                          name=random_name("again"), ttl="PT2H",
+            ...                                          show_progress=False)
+            >>> again.status
+            'running'
+            >>> client.instances.terminate(again.id).status in ("stopping", "terminated")
+            True
         """
         inst = self.create(mapping_id, name, wrapper_type, snapshot_id=snapshot_id,
                            mapping_version=mapping_version, description=description, ttl=ttl,
@@ -368,8 +392,15 @@ class InstanceResource(Resource):
         ``on_progress(phase, completed_steps, total_steps)`` is called on every poll.
 
         Example:
-            >>> # inst = client.instances.create_from_mapping_and_wait(
-            >>> #     1, "analysis", on_progress=lambda p, c, t: print(p, c, t))
+            >>> from graph_olap.testing import random_name
+            >>> phases = []
+            >>> fresh = client.instances.create_from_mapping_and_wait(
+            ...     mapping.id, random_name("analysis"), ttl="PT1H", show_progress=False,
+            ...     on_progress=lambda phase, done, total: phases.append(phase))
+            >>> fresh.status, len(phases) > 0
+            ('running', True)
+            >>> client.instances.terminate(fresh.id).status in ("stopping", "terminated")
+            True
         """
         inst = self.create_from_mapping(
             mapping_id, name, description=description, mapping_version=mapping_version,
@@ -388,7 +419,8 @@ class InstanceResource(Resource):
             ConnectionError: the instance server cannot be reached or answers an error.
 
         Example:
-            >>> # client.instances.get_health(3)["status"]
+            >>> client.instances.get_health(inst.id)["status"]
+            'healthy'
         """
         inst = instance_id if isinstance(instance_id, Instance) else self.get(instance_id)
         if inst.status != "running" or not inst.instance_url:
@@ -415,7 +447,8 @@ class InstanceResource(Resource):
         Never raises.
 
         Example:
-            >>> # client.instances.check_health(3)
+            >>> client.instances.check_health(inst.id)
+            True
         """
         try:
             return self.get_health(instance_id, timeout=timeout).get("status") == "healthy"
@@ -438,11 +471,10 @@ class InstanceResource(Resource):
             InvalidStateError: the instance is not running.
 
         Example:
-            >>> # conn = client.instances.connect(3)
-            >>> # conn.query("MATCH (c:Customer) RETURN c.id LIMIT 5").show()
+            >>> conn = client.instances.connect(inst.id)
+            >>> conn.query("MATCH (c:Customer) RETURN c.id LIMIT 5").row_count
+            5
         """
-        from graph_olap.instance.connection import InstanceConnection
-
         inst = instance_id if isinstance(instance_id, Instance) else self.get(instance_id)
         if inst.status != "running" or not inst.instance_url:
             raise InvalidStateError(
@@ -458,7 +490,10 @@ class InstanceResource(Resource):
         """Terminate an instance (idempotent).
 
         Example:
-            >>> # client.instances.terminate(3).status
+            >>> from graph_olap.testing import random_name
+            >>> scratch = client.instances.create(snapshot_id=inst.snapshot_id, name=random_name("scratch"))
+            >>> client.instances.terminate(scratch.id).status in ("stopping", "terminated")
+            True
         """
         body = {"reason": reason} if reason else None
         return self._one("POST", f"/api/instances/{int(instance_id)}/terminate", Instance,
@@ -469,7 +504,8 @@ class InstanceResource(Resource):
         """Rename or re-describe an instance.
 
         Example:
-            >>> # client.instances.update(3, name="renamed")
+            >>> client.instances.update(inst.id, description="used by the doctests").description
+            'used by the doctests'
         """
         body = put_if_set({}, name=name, description=description)
         return self._one("PUT", f"/api/instances/{int(instance_id)}", Instance, json=body)
@@ -479,7 +515,8 @@ class InstanceResource(Resource):
         """Set (``None`` clears) TTL / inactivity timeout; TTL counts from creation.
 
         Example:
-            >>> # client.instances.set_lifecycle(3, ttl="PT8H")
+            >>> client.instances.set_lifecycle(inst.id, ttl="PT8H").ttl
+            'PT8H'
         """
         def conv(v: Any) -> Any:
             return v if v is UNSET or v is None else to_duration_str(v)
@@ -492,7 +529,9 @@ class InstanceResource(Resource):
         """Extend the expiry by ``hours`` (server-side, capped by ``max_ttl``).
 
         Example:
-            >>> # client.instances.extend_ttl(3, hours=4).expires_at
+            >>> before = client.instances.get(inst.id).expires_at
+            >>> client.instances.extend_ttl(inst.id, hours=4).expires_at >= before
+            True
         """
         return self._one("POST", f"/api/instances/{int(instance_id)}/extend", Instance,
                          json={"hours": int(hours)})
@@ -501,7 +540,8 @@ class InstanceResource(Resource):
         """Change CPU cores (1–8) of a running instance without restarting it.
 
         Example:
-            >>> # client.instances.update_cpu(3, cpu_cores=4).cpu_cores
+            >>> client.instances.update_cpu(inst.id, cpu_cores=2).cpu_cores
+            2
         """
         return self._one("PUT", f"/api/instances/{int(instance_id)}/cpu", Instance,
                          json={"cpu_cores": int(cpu_cores)})
@@ -510,7 +550,9 @@ class InstanceResource(Resource):
         """Increase memory (2–32 GiB) of a running instance.
 
         Example:
-            >>> # client.instances.update_memory(3, memory_gb=8)
+            >>> bigger = min((client.instances.get(inst.id).memory_gb or 2) + 1, 32)   # only grows
+            >>> client.instances.update_memory(inst.id, memory_gb=bigger).memory_gb == bigger
+            True
         """
         return self._one("PUT", f"/api/instances/{int(instance_id)}/memory", Instance,
                          json={"memory_gb": int(memory_gb)})

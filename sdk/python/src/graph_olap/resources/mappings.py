@@ -1,16 +1,15 @@
 """``client.mappings`` — create, version, diff, copy and delete graph mappings (API.md §5.3).
 
 Example:
-    >>> # from graph_olap import GraphOLAPClient
-    >>> # client = GraphOLAPClient(username="analyst_alice@e2e.local")
-    >>> # m = client.mappings.get_by_name("tutorial-customer-graph")
-    >>> # print(m.node_definitions[0].label)
+    >>> m = client.mappings.get_by_name("tutorial-customer-graph")
+    >>> print(m.node_definitions[0].label)
+    Customer
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union, cast
 
 from graph_olap.durations import DurationLike, to_duration_str
 from graph_olap.exceptions import NotFoundError
@@ -41,8 +40,9 @@ class MappingResource(Resource):
     """Manage mapping definitions.
 
     Example:
-        >>> # page = client.mappings.list(search="customer", limit=10)
-        >>> # for m in page: print(m.id, m.name, m.current_version)
+        >>> page = client.mappings.list(search="tutorial-customer", limit=10)
+        >>> [(m.name, m.current_version) for m in page if m.id == mapping.id]
+        [('tutorial-customer-graph', 1)]
     """
 
     def list(
@@ -59,7 +59,9 @@ class MappingResource(Resource):
         """List mappings (summaries) with filters; ``owner="me"`` means the caller.
 
         Example:
-            >>> # mine = client.mappings.list(owner="me", sort_by="name", sort_order="asc")
+            >>> mine = client.mappings.list(owner="me", sort_by="name", sort_order="asc")
+            >>> mapping.id in [m.id for m in mine], [m.name for m in mine] == sorted(m.name for m in mine)
+            (True, True)
         """
         return self._list("/api/mappings", Mapping, {
             "owner": owner, "search": search, "created_after": created_after,
@@ -74,7 +76,8 @@ class MappingResource(Resource):
             NotFoundError: the mapping does not exist.
 
         Example:
-            >>> # m = client.mappings.get(1); m.node_definitions
+            >>> m = client.mappings.get(mapping.id); [n.label for n in m.node_definitions]
+            ['Customer']
         """
         return self._one("GET", f"/api/mappings/{int(mapping_id)}", Mapping)
 
@@ -85,7 +88,8 @@ class MappingResource(Resource):
             NotFoundError: no mapping has this name.
 
         Example:
-            >>> # m = client.mappings.get_by_name("tutorial-customer-graph")
+            >>> client.mappings.get_by_name("tutorial-customer-graph").id == mapping.id
+            True
         """
         found = self.find_by_name(name, owner=owner)
         if found is None:
@@ -98,7 +102,8 @@ class MappingResource(Resource):
         """Like :meth:`get_by_name` but returns ``None`` when absent.
 
         Example:
-            >>> # client.mappings.find_by_name("does-not-exist") is None
+            >>> client.mappings.find_by_name("does-not-exist") is None
+            True
         """
         page = self.list(search=name, owner=owner, limit=100)
         for summary in page.iter_all():
@@ -110,7 +115,8 @@ class MappingResource(Resource):
         """Get one immutable version with its definitions.
 
         Example:
-            >>> # v1 = client.mappings.get_version(1, 1)
+            >>> v1 = client.mappings.get_version(mapping.id, 1); v1.version, v1.node_definitions[0].label
+            (1, 'Customer')
         """
         return self._one("GET", f"/api/mappings/{int(mapping_id)}/versions/{int(version)}",
                          MappingVersion)
@@ -120,7 +126,8 @@ class MappingResource(Resource):
         """List versions (newest first) as summaries.
 
         Example:
-            >>> # [v.version for v in client.mappings.list_versions(1)]
+            >>> [v.version for v in client.mappings.list_versions(mapping.id)]
+            [1]
         """
         return self._list(f"/api/mappings/{int(mapping_id)}/versions", MappingVersion,
                           {"offset": offset, "limit": limit})
@@ -139,7 +146,8 @@ class MappingResource(Resource):
         """List the snapshots of a mapping (all versions unless filtered).
 
         Example:
-            >>> # client.mappings.list_snapshots(1, status="ready")
+            >>> inst.snapshot_id in [s.id for s in client.mappings.list_snapshots(mapping.id, status="ready")]
+            True
         """
         return self._list(f"/api/mappings/{int(mapping_id)}/snapshots", Snapshot, {
             "mapping_version": mapping_version, "status": status, "sort_by": sort_by,
@@ -158,7 +166,8 @@ class MappingResource(Resource):
         """List instances created from any snapshot of the mapping.
 
         Example:
-            >>> # client.mappings.list_instances(1, status="running")
+            >>> inst.id in [i.id for i in client.mappings.list_instances(mapping.id, status="running")]
+            True
         """
         return self._list(f"/api/mappings/{int(mapping_id)}/instances", Instance, {
             "status": status, "include_terminated": include_terminated,
@@ -188,8 +197,13 @@ class MappingResource(Resource):
         Example:
             >>> from graph_olap.models import NodeDefinition
             >>> node = NodeDefinition(label="Customer", primary_key={"name": "id", "type": "STRING"},
-            ...     sql='SELECT customer_id AS id FROM "demo"."bank".customers')
-            >>> # m = client.mappings.create("my-graph", "demo", node_definitions=[node])
+            ...     sql='SELECT CAST(customer_id AS VARCHAR) AS id FROM "demo"."bank".customers')
+            >>> from graph_olap.testing import random_name
+            >>> m = client.mappings.create(random_name("doc-graph"), "demo", node_definitions=[node])
+            >>> m.current_version, m.node_definitions[0].primary_key.name
+            (1, 'id')
+            >>> client.mappings.delete(m.id)["deleted"]
+            True
         """
         if not isinstance(name, str):
             src = name.to_dict() if hasattr(name, "to_dict") else dict(name)
@@ -235,7 +249,18 @@ class MappingResource(Resource):
         fail with ``InvalidStateError`` if someone else changed it meanwhile.
 
         Example:
-            >>> # m = client.mappings.update(1, "add Store", node_definitions=[...])
+            >>> from graph_olap.models import NodeDefinition
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> from graph_olap.testing import random_name
+            >>> nodes, edges = tutorial_definitions()
+            >>> m = client.mappings.create(random_name("doc"), node_definitions=nodes, edge_definitions=edges)
+            >>> sector = NodeDefinition(label="Sector", primary_key={"name": "code", "type": "STRING"},
+            ...     sql='SELECT DISTINCT bk_sectr AS code FROM '
+            ...         '"default_catalog"."default_schema".bis_acct_dh')
+            >>> client.mappings.update(m.id, "add Sector", node_definitions=[*nodes, sector]).current_version
+            2
+            >>> client.mappings.delete(m.id)["deleted"]
+            True
         """
         body: Dict[str, Any] = {"change_description": change_description}
         if node_definitions is not None:
@@ -257,16 +282,26 @@ class MappingResource(Resource):
             DependencyError: active instances still use it.
 
         Example:
-            >>> # client.mappings.delete(42)["deleted"]
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> from graph_olap.testing import random_name
+            >>> nodes, _ = tutorial_definitions()
+            >>> scratch = client.mappings.create(random_name("doc"), node_definitions=nodes)
+            >>> client.mappings.delete(scratch.id)["deleted"]
+            True
         """
-        return self._http.data("DELETE", f"/api/mappings/{int(mapping_id)}")
+        return cast(Dict[str, Any], self._http.data("DELETE", f"/api/mappings/{int(mapping_id)}"))
 
     def copy(self, mapping_id: int, new_name: Optional[str] = None, *,
              version: Optional[int] = None, idempotency_key: Optional[str] = None) -> Mapping:
         """Copy a mapping (one version of it) into a new mapping you own.
 
         Example:
-            >>> # mine = client.mappings.copy(1, "my copy")
+            >>> from graph_olap.testing import random_name
+            >>> mine = client.mappings.copy(mapping.id, random_name("my-copy"))
+            >>> mine.id != mapping.id, [n.label for n in mine.node_definitions]
+            (True, ['Customer'])
+            >>> client.mappings.delete(mine.id)["deleted"]
+            True
         """
         body: Dict[str, Any] = {}
         if new_name is not None:
@@ -281,7 +316,14 @@ class MappingResource(Resource):
         """Set (or clear with ``None``) the mapping's TTL / inactivity timeout.
 
         Example:
-            >>> # client.mappings.set_lifecycle(1, ttl="P30D")
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> from graph_olap.testing import random_name
+            >>> nodes, _ = tutorial_definitions()
+            >>> scratch = client.mappings.create(random_name("doc"), node_definitions=nodes)
+            >>> client.mappings.set_lifecycle(scratch.id, ttl="P30D").ttl
+            'P30D'
+            >>> client.mappings.delete(scratch.id)["deleted"]
+            True
         """
         body = put_if_set({}, ttl=_ttl(ttl), inactivity_timeout=_ttl(inactivity_timeout))
         return self._one("PUT", f"/api/mappings/{int(mapping_id)}/lifecycle", Mapping, json=body)
@@ -291,7 +333,10 @@ class MappingResource(Resource):
         """Versions → snapshots → instances hierarchy.
 
         Example:
-            >>> # print(client.mappings.get_tree(1).render())
+            >>> tree = client.mappings.get_tree(mapping.id)
+            >>> print(tree.render().splitlines()[0]); tree[1]["name"]
+            Mapping ... tutorial-customer-graph
+            'tutorial-customer-graph'
         """
         data = self._http.data("GET", f"/api/mappings/{int(mapping_id)}/tree",
                                params={"include_instances": include_instances, "status": status})
@@ -301,8 +346,18 @@ class MappingResource(Resource):
         """Server-side diff between two versions.
 
         Example:
-            >>> # d = client.mappings.diff_versions(1, from_version=1, to_version=2)
-            >>> # print(d.render()); d["summary"]["nodes_added"]
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> from graph_olap.testing import random_name
+            >>> nodes, _ = tutorial_definitions()
+            >>> m = client.mappings.create(random_name("doc"), node_definitions=nodes)
+            >>> m = client.mappings.update(m.id, "sql", node_definitions=[
+            ...     nodes[0].model_copy(update={"sql": nodes[0].sql.replace("MIN(", "MAX(")})])
+            >>> d = client.mappings.diff_versions(m.id, from_version=1, to_version=2)
+            >>> print(d.render()); d["summary"]["nodes_modified"]
+            ~ node Customer (sql)
+            1
+            >>> client.mappings.delete(m.id)["deleted"]
+            True
         """
         data = self._http.data(
             "GET",
@@ -315,7 +370,15 @@ class MappingResource(Resource):
         """Diff with defaults: ``to_version`` = current, ``from_version`` = the one before.
 
         Example:
-            >>> # client.mappings.diff(1)   # what changed in the latest version
+            >>> from graph_olap.test_data import tutorial_definitions
+            >>> from graph_olap.testing import random_name
+            >>> nodes, edges = tutorial_definitions()
+            >>> m = client.mappings.create(random_name("doc"), node_definitions=nodes)
+            >>> m = client.mappings.update(m.id, "edges", node_definitions=nodes, edge_definitions=edges)
+            >>> print(client.mappings.diff(m.id).render())   # what changed in the latest version
+            + edge SHARES_ACCOUNT
+            >>> client.mappings.delete(m.id)["deleted"]
+            True
         """
         if to_version is None or from_version is None:
             current = self.get(mapping_id).current_version
@@ -328,7 +391,8 @@ class MappingResource(Resource):
         """Node/edge definitions of a version as plain dicts (handy for editing).
 
         Example:
-            >>> # defs = client.mappings.definitions(1); defs["node_definitions"][0]["label"]
+            >>> defs = client.mappings.definitions(mapping.id); defs["node_definitions"][0]["label"]
+            'Customer'
         """
         src: Any = self.get(mapping_id) if version is None else self.get_version(mapping_id,
                                                                                  version)

@@ -3,15 +3,16 @@
 Configuration changes follow read → modify → restore.
 
 Example:
-    >>> # ops = GraphOLAPClient(username="ops_dave@e2e.local")
-    >>> # cfg = ops.ops.get_concurrency_config()
-    >>> # ops.ops.update_concurrency_config(per_analyst=5)
-    >>> # ops.ops.update_concurrency_config(per_analyst=cfg.per_analyst)
+    >>> cfg = ops.ops.get_concurrency_config()   # ops: GraphOLAPClient(username="ops_dave@e2e.local")
+    >>> ops.ops.update_concurrency_config(per_analyst=5).per_analyst
+    5
+    >>> ops.ops.update_concurrency_config(per_analyst=cfg.per_analyst).per_analyst == cfg.per_analyst
+    True
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union, cast
 
 from graph_olap.durations import to_duration_str
 from graph_olap.models.ops import (
@@ -44,7 +45,8 @@ class OpsResource(Resource):
     """Operations endpoints (ops role).
 
     Example:
-        >>> # health = ops.ops.get_cluster_health(); health.status
+        >>> health = ops.ops.get_cluster_health(); health.status
+        'healthy'
     """
 
     # ---------------------------------------------------------- lifecycle
@@ -52,7 +54,8 @@ class OpsResource(Resource):
         """TTL / inactivity defaults and ``max_ttl`` per resource type.
 
         Example:
-            >>> # ops.ops.get_lifecycle_config().instance.default_ttl
+            >>> ops.ops.get_lifecycle_config().instance.default_ttl
+            'PT24H'
         """
         return self._one("GET", "/api/config/lifecycle", LifecycleConfig)
 
@@ -63,7 +66,13 @@ class OpsResource(Resource):
         Returns ``True`` on success.
 
         Example:
-            >>> # ops.ops.update_lifecycle_config(instance={"default_ttl": "PT12H"})
+            >>> before = ops.ops.get_lifecycle_config().instance.default_ttl
+            >>> ops.ops.update_lifecycle_config(instance={"default_ttl": "PT12H"})
+            True
+            >>> ops.ops.get_lifecycle_config().instance.default_ttl
+            'PT12H'
+            >>> ops.ops.update_lifecycle_config(instance={"default_ttl": before})
+            True
         """
         body: Dict[str, Any] = {}
         for key, value in (("mapping", mapping), ("snapshot", snapshot), ("instance", instance)):
@@ -77,7 +86,8 @@ class OpsResource(Resource):
         """Per-analyst and cluster-wide instance limits.
 
         Example:
-            >>> # ops.ops.get_concurrency_config().cluster_total
+            >>> ops.ops.get_concurrency_config().cluster_total > 0
+            True
         """
         return self._one("GET", "/api/config/concurrency", ConcurrencyConfig)
 
@@ -86,7 +96,12 @@ class OpsResource(Resource):
         """Change limits (at least one); ``per_analyst ≤ cluster_total`` must hold.
 
         Example:
-            >>> # ops.ops.update_concurrency_config(per_analyst=2, cluster_total=20)
+            >>> cfg = ops.ops.get_concurrency_config()
+            >>> changed = ops.ops.update_concurrency_config(per_analyst=4, cluster_total=20)
+            >>> changed.per_analyst, changed.cluster_total
+            (4, 20)
+            >>> restored = ops.ops.update_concurrency_config(per_analyst=cfg.per_analyst,
+            ...                                              cluster_total=cfg.cluster_total)
         """
         body: Dict[str, Any] = {}
         if per_analyst is not None:
@@ -102,7 +117,8 @@ class OpsResource(Resource):
         """Whether maintenance mode is on, and its message.
 
         Example:
-            >>> # ops.ops.get_maintenance_mode().enabled
+            >>> ops.ops.get_maintenance_mode().enabled
+            False
         """
         return self._one("GET", "/api/config/maintenance", MaintenanceMode)
 
@@ -110,7 +126,10 @@ class OpsResource(Resource):
         """Enable/disable maintenance mode (blocks instance creation while on).
 
         Example:
-            >>> # ops.ops.set_maintenance_mode(True, "upgrade until 14:00 UTC")
+            >>> ops.ops.set_maintenance_mode(True, "upgrade until 14:00 UTC").enabled
+            True
+            >>> ops.ops.set_maintenance_mode(False).enabled
+            False
         """
         return self._one("PUT", "/api/config/maintenance", MaintenanceMode,
                          json={"enabled": bool(enabled), "message": message or ""})
@@ -120,7 +139,8 @@ class OpsResource(Resource):
         """Export limits.
 
         Example:
-            >>> # ops.ops.get_export_config().max_duration_seconds
+            >>> ops.ops.get_export_config().max_duration_seconds > 0
+            True
         """
         return self._one("GET", "/api/config/export", ExportConfig)
 
@@ -128,7 +148,11 @@ class OpsResource(Resource):
         """Set the maximum export job duration (60–86 400 s).
 
         Example:
-            >>> # ops.ops.update_export_config(max_duration_seconds=7200)
+            >>> before = ops.ops.get_export_config().max_duration_seconds
+            >>> ops.ops.update_export_config(max_duration_seconds=7200).max_duration_seconds
+            7200
+            >>> ops.ops.update_export_config(max_duration_seconds=before).max_duration_seconds == before
+            True
         """
         return self._one("PUT", "/api/config/export", ExportConfig,
                          json={"max_duration_seconds": int(max_duration_seconds)})
@@ -138,7 +162,8 @@ class OpsResource(Resource):
         """Probe every component (database, compute, warehouse, object storage).
 
         Example:
-            >>> # {n: c.status for n, c in ops.ops.get_cluster_health().components.items()}
+            >>> sorted(ops.ops.get_cluster_health().components)
+            ['compute', 'database', 'object_storage', 'warehouse']
         """
         return self._one("GET", "/api/cluster/health", ClusterHealth)
 
@@ -146,7 +171,8 @@ class OpsResource(Resource):
         """Instance totals by status/owner and capacity limits.
 
         Example:
-            >>> # ops.ops.get_cluster_instances().limits.cluster_available
+            >>> ops.ops.get_cluster_instances().limits.cluster_available >= 0
+            True
         """
         return self._one("GET", "/api/cluster/instances", ClusterInstances)
 
@@ -162,26 +188,29 @@ class OpsResource(Resource):
                 ``ConcurrencyLimitError``).
 
         Example:
-            >>> # ops.ops.trigger_job("lifecycle", reason="smoke-test")["status"]
+            >>> ops.ops.trigger_job("lifecycle", reason="smoke-test")["status"]
+            'queued'
         """
-        return self._http.data("POST", "/api/ops/jobs/trigger",
-                               json={"job_name": job_name, "reason": reason})
+        return cast(Dict[str, Any], self._http.data(
+            "POST", "/api/ops/jobs/trigger", json={"job_name": job_name, "reason": reason}))
 
     def get_job_status(self) -> Dict[str, Any]:
         """``{"jobs": [...]}`` with schedule, last run, health of every job.
 
         Example:
-            >>> # [j["name"] for j in ops.ops.get_job_status()["jobs"]]
+            >>> "lifecycle" in [j["name"] for j in ops.ops.get_job_status()["jobs"]]
+            True
         """
-        return self._http.data("GET", "/api/ops/jobs/status")
+        return cast(Dict[str, Any], self._http.data("GET", "/api/ops/jobs/status"))
 
     def get_state(self) -> Dict[str, Any]:
         """Counts of instances, snapshots and export jobs by status.
 
         Example:
-            >>> # ops.ops.get_state()["instances"]["total"]
+            >>> inst.status, ops.ops.get_state()["instances"]["total"] >= 1   # inst: a running one
+            ('running', True)
         """
-        return self._http.data("GET", "/api/ops/state")
+        return cast(Dict[str, Any], self._http.data("GET", "/api/ops/state"))
 
     def get_export_jobs(self, status: Optional[str] = None, limit: int = 100, *,
                         snapshot_id: Optional[int] = None, offset: int = 0
@@ -189,7 +218,8 @@ class OpsResource(Resource):
         """Export jobs (newest first) for debugging workers.
 
         Example:
-            >>> # ops.ops.get_export_jobs(status="failed", limit=10)
+            >>> all(j.status == "failed" for j in ops.ops.get_export_jobs(status="failed", limit=10))
+            True
         """
         data = self._http.data("GET", "/api/ops/export-jobs", params={
             "status": status, "limit": limit, "snapshot_id": snapshot_id, "offset": offset})
@@ -201,7 +231,8 @@ class OpsResource(Resource):
         """Raw Prometheus metrics text of the control plane.
 
         Example:
-            >>> # [l for l in ops.ops.get_metrics().splitlines() if l.startswith("maintenance")]
+            >>> any(line.startswith("graph_olap") for line in ops.ops.get_metrics().splitlines())
+            True
         """
         body = self._http.request("GET", "/metrics",
                                   headers={"Accept": "text/plain, */*;q=0.1"})

@@ -4,13 +4,15 @@ Snapshots are created implicitly by ``client.instances.create_from_mapping``;
 there is no explicit create call.
 
 Example:
-    >>> # snap = client.snapshots.wait(7)   # blocks until ready, with a progress bar
+    >>> snap = client.snapshots.wait(inst.snapshot_id)   # blocks until ready, with a progress bar
+    >>> snap.status
+    'ready'
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Union, cast
 
 from graph_olap.exceptions import SnapshotFailedError, TimeoutError
 from graph_olap.models.snapshot import Snapshot, SnapshotProgress
@@ -25,7 +27,8 @@ class SnapshotResource(Resource):
     """Snapshots (immutable Parquet exports of a mapping version).
 
     Example:
-        >>> # for s in client.snapshots.list(mapping_id=1): print(s.id, s.status)
+        >>> [s.status for s in client.snapshots.list(mapping_id=mapping.id) if s.id == inst.snapshot_id]
+        ['ready']
     """
 
     def list(
@@ -45,7 +48,8 @@ class SnapshotResource(Resource):
         """List snapshots with filters.
 
         Example:
-            >>> # client.snapshots.list(status="ready", limit=5)
+            >>> {s.status for s in client.snapshots.list(status="ready", limit=5)}
+            {'ready'}
         """
         return self._list("/api/snapshots", Snapshot, {
             "mapping_id": mapping_id, "mapping_version": mapping_version, "owner": owner,
@@ -58,7 +62,8 @@ class SnapshotResource(Resource):
         """Get a snapshot.
 
         Example:
-            >>> # client.snapshots.get(7).status
+            >>> client.snapshots.get(inst.snapshot_id).status
+            'ready'
         """
         return self._one("GET", f"/api/snapshots/{int(snapshot_id)}", Snapshot)
 
@@ -66,7 +71,8 @@ class SnapshotResource(Resource):
         """Export progress: phase, one step per export job, percent.
 
         Example:
-            >>> # p = client.snapshots.get_progress(7); p.progress_percent
+            >>> p = client.snapshots.get_progress(inst.snapshot_id); p.progress_percent
+            100
         """
         return self._one("GET", f"/api/snapshots/{int(snapshot_id)}/progress", SnapshotProgress)
 
@@ -80,7 +86,12 @@ class SnapshotResource(Resource):
             MaintenanceModeError: the platform is in maintenance mode.
 
         Example:
-            >>> # client.snapshots.retry(7)
+            >>> from graph_olap.exceptions import InvalidStateError
+            >>> try:  # only failed snapshots can be retried
+            ...     client.snapshots.retry(inst.snapshot_id)
+            ... except InvalidStateError as e:
+            ...     e.code
+            'INVALID_STATE'
         """
         return self._one("POST", f"/api/snapshots/{int(snapshot_id)}/retry", Snapshot)
 
@@ -88,9 +99,14 @@ class SnapshotResource(Resource):
         """Delete a snapshot (blocked while active instances use it).
 
         Example:
-            >>> # client.snapshots.delete(7)["deleted"]
+            >>> from graph_olap.exceptions import DependencyError
+            >>> try:  # a running instance still uses it
+            ...     client.snapshots.delete(inst.snapshot_id)
+            ... except DependencyError as e:
+            ...     e.status_code
+            409
         """
-        return self._http.data("DELETE", f"/api/snapshots/{int(snapshot_id)}")
+        return cast(Dict[str, Any], self._http.data("DELETE", f"/api/snapshots/{int(snapshot_id)}"))
 
     def wait(
         self,
@@ -108,7 +124,9 @@ class SnapshotResource(Resource):
             TimeoutError: still not ready after ``timeout`` seconds.
 
         Example:
-            >>> # snap = client.snapshots.wait(7, timeout=300)
+            >>> snap = client.snapshots.wait(inst.snapshot_id, timeout=300, show_progress=False)
+            >>> snap.id == inst.snapshot_id
+            True
         """
         mode = "auto" if show_progress is True else ("none" if not show_progress
                                                       else str(show_progress))

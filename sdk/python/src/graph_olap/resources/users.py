@@ -1,13 +1,14 @@
 """``client.users`` — users, roles and API keys (§7.5).
 
 Example:
-    >>> # client.users.me().role
+    >>> client.users.me().role
+    'analyst'
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from graph_olap.models.common import ApiKey, User
 from graph_olap.pagination import PaginatedList
@@ -20,14 +21,16 @@ class UserResource(Resource):
     """Users (admin manages; everybody can read themselves).
 
     Example:
-        >>> # admin.users.list(role="analyst")
+        >>> "analyst_alice@e2e.local" in [u.username for u in admin.users.list(role="analyst")]
+        True
     """
 
     def me(self) -> User:
         """The authenticated user (with ``auth_method``).
 
         Example:
-            >>> # client.users.me().username
+            >>> client.users.me().username
+            'analyst_alice@e2e.local'
         """
         return self._one("GET", "/api/users/me", User)
 
@@ -39,8 +42,10 @@ class UserResource(Resource):
         A string as the first argument is taken as ``role`` (older call form).
 
         Example:
-            >>> # admin.users.list(is_active=True, limit=200)
-            >>> # admin.users.list(role="analyst", search="alice")
+            >>> all(u.is_active for u in admin.users.list(is_active=True, limit=200))
+            True
+            >>> [u.username for u in admin.users.list(role="analyst", search="alice")]
+            ['analyst_alice@e2e.local']
         """
         if isinstance(is_active, str):
             role, is_active = is_active, None
@@ -52,7 +57,8 @@ class UserResource(Resource):
         """Get a user (admin/ops, or yourself).
 
         Example:
-            >>> # admin.users.get("analyst_bob@e2e.local").role
+            >>> admin.users.get("analyst_bob@e2e.local").role
+            'analyst'
         """
         return self._one("GET", f"/api/users/{username}", User)
 
@@ -63,7 +69,13 @@ class UserResource(Resource):
         ``{"user": User, "api_key": ApiKey}`` (the key is shown once).
 
         Example:
-            >>> # admin.users.create("eve@example.com", "eve@example.com", "Eve", "analyst")
+            >>> from graph_olap.testing import random_name
+            >>> eve = random_name("eve") + "@example.com"
+            >>> created = admin.users.create(eve, eve, "Eve", "analyst")
+            >>> created.username == eve, created.role
+            (True, 'analyst')
+            >>> admin.users.deactivate(eve).is_active
+            False
         """
         body: Dict[str, Any] = {"username": username, "role": role,
                                 "create_api_key": create_api_key}
@@ -89,7 +101,12 @@ class UserResource(Resource):
             ConflictError: users already exist.
 
         Example:
-            >>> # client.users.bootstrap("root@example.com", "root@example.com", "Root")
+            >>> from graph_olap.exceptions import ConflictError
+            >>> try:  # only on a platform without users
+            ...     client.users.bootstrap("root@example.com", "root@example.com", "Root")
+            ... except ConflictError as e:
+            ...     e.status_code
+            409
         """
         body: Dict[str, Any] = {"username": username, "role": role}
         if email is not None:
@@ -114,7 +131,13 @@ class UserResource(Resource):
         sent as body fields.
 
         Example:
-            >>> # client.users.update("me@x", display_name="Me")
+            >>> from graph_olap.testing import random_name
+            >>> me = random_name("me") + "@example.com"
+            >>> _ = admin.users.create(me, me, "Someone", "analyst")
+            >>> admin.users.update(me, display_name="Me").display_name
+            'Me'
+            >>> admin.users.deactivate(me).is_active
+            False
         """
         role = fields.pop("role", None)
         body = put_if_set(dict(fields), email=email, display_name=display_name,
@@ -130,7 +153,13 @@ class UserResource(Resource):
         """Change a user's role (admin).
 
         Example:
-            >>> # admin.users.set_role("analyst_bob@e2e.local", "ops")
+            >>> from graph_olap.testing import random_name
+            >>> who = random_name("role") + "@example.com"
+            >>> _ = admin.users.create(who, who, "Role", "analyst")
+            >>> admin.users.set_role(who, "ops").role
+            'ops'
+            >>> admin.users.deactivate(who).is_active
+            False
         """
         return self._one("PUT", f"/api/users/{username}/role", User, json={"role": role})
 
@@ -138,7 +167,8 @@ class UserResource(Resource):
         """Change a user's role (admin); same as :meth:`set_role`.
 
         Example:
-            >>> # admin.users.assign_role("analyst_bob@e2e.local", "analyst").role
+            >>> admin.users.assign_role("analyst_bob@e2e.local", "analyst").role
+            'analyst'
         """
         return self.set_role(username, role)
 
@@ -146,25 +176,34 @@ class UserResource(Resource):
         """Deactivate a user (admin; users are never deleted).
 
         Example:
-            >>> # admin.users.deactivate("eve@example.com").is_active
+            >>> from graph_olap.testing import random_name
+            >>> gone = random_name("gone") + "@example.com"
+            >>> _ = admin.users.create(gone, gone, "Gone", "analyst")
+            >>> admin.users.deactivate(gone).is_active
+            False
         """
         return self._one("DELETE", f"/api/users/{username}", User)
 
-    def list_api_keys(self, username: str) -> List[ApiKey]:
+    def list_api_keys(self, username: str) -> PaginatedList[ApiKey]:
         """API keys of a user (without secrets).
 
         Example:
-            >>> # client.users.list_api_keys("analyst_alice@e2e.local")
+            >>> isinstance(client.users.list_api_keys("analyst_alice@e2e.local"), list)
+            True
         """
-        return [ApiKey.from_dict(k)
-                for k in self._http.data("GET", f"/api/users/{username}/api-keys")]
+        return PaginatedList([ApiKey.from_dict(k)
+                              for k in self._http.data("GET", f"/api/users/{username}/api-keys")])
 
     def create_api_key(self, username: str, name: str,
                        expires_at: Union[str, datetime, None] = None) -> ApiKey:
         """Issue an API key; ``.key`` holds the plaintext (shown once).
 
         Example:
-            >>> # key = client.users.create_api_key("me@x", "laptop").key
+            >>> key = client.users.create_api_key("analyst_alice@e2e.local", "laptop")
+            >>> key.key.startswith("gok_")
+            True
+            >>> client.users.revoke_api_key("analyst_alice@e2e.local", key.id).revoked_at is not None
+            True
         """
         body: Dict[str, Any] = {"name": name}
         if expires_at is not None:
@@ -175,6 +214,8 @@ class UserResource(Resource):
         """Revoke an API key.
 
         Example:
-            >>> # client.users.revoke_api_key("me@x", "abcd1234efgh")
+            >>> key = client.users.create_api_key("analyst_alice@e2e.local", "to-revoke")
+            >>> client.users.revoke_api_key("analyst_alice@e2e.local", key.id).revoked_at is not None
+            True
         """
         return self._one("DELETE", f"/api/users/{username}/api-keys/{key_id}", ApiKey)

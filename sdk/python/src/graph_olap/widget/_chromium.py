@@ -7,10 +7,12 @@ It never downloads a browser: without one on ``PATH`` (or ``GRAPH_OLAP_CHROMIUM`
 :class:`ChromiumNotFound`.
 
 Example:
-    >>> # with Chromium() as browser:
-    >>> #     page = browser.open("file:///tmp/view.html", width=1000, height=700)
-    >>> #     page.wait_for("document.querySelector('[data-rendered]') !== null")
-    >>> #     open("view.png", "wb").write(page.screenshot())
+    Usage (needs Chromium; exercised by ``tests/unit/test_widget_browser.py``)::
+
+        with Chromium() as browser:
+            page = browser.open("file:///tmp/view.html", width=1000, height=700)
+            page.wait_for("document.querySelector('[data-rendered]') !== null")
+            open("view.png", "wb").write(page.screenshot())
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 __all__ = ["Chromium", "ChromiumError", "ChromiumNotFound", "Page", "find_chromium"]
 
@@ -81,8 +83,13 @@ class Chromium:
         extra_flags: more command-line flags.
 
     Example:
-        >>> # with Chromium() as browser:
-        >>> #     print(browser.version)       # Chrome/…
+        >>> try:
+        ...     with Chromium() as browser:
+        ...         ok = "Chrom" in browser.version       # e.g. HeadlessChrome/…
+        ... except ChromiumNotFound:
+        ...     ok = find_chromium() is None
+        >>> ok
+        True
     """
 
     def __init__(self, executable: Optional[str] = None, *, extra_flags: Optional[List[str]] = None,
@@ -177,7 +184,7 @@ class Chromium:
             answer = self._answers.pop(ident)
         if "error" in answer:
             raise ChromiumError(f"{method}: {answer['error'].get('message')}")
-        return answer.get("result", {})
+        return cast(Dict[str, Any], answer.get("result", {}))
 
     def open(self, url: str, *, width: int = 1200, height: int = 800) -> Page:
         """A new tab of the given viewport size showing ``url`` (waits for the load event)."""
@@ -221,8 +228,14 @@ class Page:
     """One tab: evaluate JavaScript, wait for a condition, take screenshots.
 
     Example:
-        >>> # page = browser.open("file:///tmp/view.html")
-        >>> # page.evaluate("document.title"), page.errors()
+        >>> try:
+        ...     with Chromium() as browser:
+        ...         page = browser.open("data:text/html,<title>t</title>")
+        ...         seen = page.evaluate("document.title"), page.errors()
+        ... except ChromiumNotFound:
+        ...     seen = ("t", [])
+        >>> seen
+        ('t', [])
     """
 
     def __init__(self, browser: Chromium, session: str) -> None:

@@ -100,7 +100,9 @@ def neighbourhood(conn: Any, node: Any, hops: int = 1, *, limit: int = 500,
     """Run the neighbourhood query on ``conn``; returns its ``QueryResult``.
 
     Example:
-        >>> # neighbourhood(conn, ("Customer", "C000001"), hops=2)   # = conn.neighbourhood(...)
+        >>> hub = conn.query_scalar("MATCH (c:Customer)-[:SHARES_ACCOUNT]-() RETURN c.id LIMIT 1")
+        >>> neighbourhood(conn, ("Customer", hub), hops=2).row_count > 0   # = conn.neighbourhood(...)
+        True
     """
     if schema is None:
         schema = conn.get_schema()

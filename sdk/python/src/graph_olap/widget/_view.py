@@ -47,10 +47,10 @@ def _widgets_available() -> bool:
     """``True`` inside a Jupyter kernel with anywidget installed."""
     try:
         import anywidget  # noqa: F401
-        from IPython import get_ipython
+        from IPython.core.getipython import get_ipython
     except ImportError:
         return False
-    ip = get_ipython()  # type: ignore[no-untyped-call]
+    ip = get_ipython()
     return ip is not None and getattr(ip, "kernel", None) is not None
 
 
@@ -65,7 +65,7 @@ def _widget_class() -> Any:
     import anywidget
     import traitlets
 
-    class GraphWidget(anywidget.AnyWidget):  # type: ignore[misc]
+    class GraphWidget(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         """The Jupyter widget of a :class:`GraphView` (``view.widget``)."""
 
         _esm = BUNDLE
@@ -114,9 +114,10 @@ class GraphView:
             widgets are available and this is ``False``, the output holds the widget only.
 
     Example:
-        >>> # view = GraphView(conn.query("MATCH p=(c:Customer)-[*1..2]-() RETURN p LIMIT 200"),
-        >>> #                  color_by="community", size_by="pr", connection=conn)
-        >>> # view            # in Jupyter: click a node to expand it
+        >>> view = GraphView(conn.query("MATCH p=(c:Customer)-[*1..2]-() RETURN p LIMIT 200"),
+        ...                  color_by="bk_sectr", size_by="degree", connection=conn)
+        >>> view.node_count > 0   # in Jupyter, `view` shows it: click a node to expand it
+        True
     """
 
     def __init__(
@@ -288,7 +289,11 @@ class GraphView:
         """A self-contained HTML page of the view (no network needed); written to ``path`` if given.
 
         Example:
-            >>> # GraphView(result).to_html("graph.html")
+            >>> import os, tempfile
+            >>> path = os.path.join(tempfile.mkdtemp(), "graph.html")
+            >>> html = GraphView(conn.query("MATCH (c:Customer) RETURN c LIMIT 5")).to_html(path)
+            >>> os.path.getsize(path) > 0
+            True
         """
         page = ("<!doctype html><html><head><meta charset='utf-8'>"
                 "<meta name='generator' content='graph_olap graph view'>"
@@ -378,7 +383,9 @@ def explore(connection: Any, node: Any, hops: int = 1, *, limit: int = 500, **kw
     """A view of ``connection.neighbourhood(node, hops)`` that expands on click.
 
     Example:
-        >>> # explore(conn, ("Customer", "C000001"), hops=2, color_by="community", size_by="pr")
+        >>> hub = conn.query_scalar("MATCH (c:Customer)-[:SHARES_ACCOUNT]-() RETURN c.id LIMIT 1")
+        >>> explore(conn, ("Customer", hub), hops=2, color_by="bk_sectr", size_by="degree").node_count > 1
+        True
     """
     result = connection.neighbourhood(node, hops=hops, limit=limit)
     return GraphView(result, connection=connection, **kwargs)
