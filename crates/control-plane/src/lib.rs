@@ -22,6 +22,7 @@ pub mod mapping_rules;
 pub mod metrics;
 pub mod orchestration;
 pub mod platform_config;
+pub mod platform_ledger;
 pub mod procfs;
 pub mod proxy;
 pub mod request_id;
