@@ -98,3 +98,4 @@ pub mod resources;
 pub mod schema_cache;
 pub mod snapshots;
 pub mod stats;
+pub mod ledger;

@@ -16,11 +16,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_core",
-    sql: include_str!("../migrations/0001_core.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_core",
+        sql: include_str!("../migrations/0001_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_platform_ledger",
+        sql: include_str!("../migrations/0002_platform_ledger.sql"),
+    },
+];
 
 /// A migration's SQL for one dialect: `{{ID_PRIMARY_KEY}}` becomes the dialect's
 /// auto-incrementing 64-bit primary key. Everything else is the same SQL on both.
@@ -33,7 +40,7 @@ fn render(sql: &str, dialect: Dialect) -> String {
 }
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: i64 = 1;
+pub const LATEST_VERSION: i64 = 2;
 
 /// Advisory-lock key under which PostgreSQL migrations run.
 const MIGRATION_LOCK_KEY: i64 = 0x6772_6f6c_6d69_6772; // "grolmigr"

@@ -13,6 +13,7 @@ pub mod instances;
 pub mod mapping_rules;
 pub mod mappings;
 pub mod platform_config;
+pub mod platform_ledger;
 pub mod schema_cache;
 pub mod sizing;
 pub mod snapshots;

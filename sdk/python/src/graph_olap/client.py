@@ -32,6 +32,7 @@ from graph_olap.resources import (
     SnapshotResource,
     UserResource,
 )
+from graph_olap.resources.platform import PlatformResource
 
 if TYPE_CHECKING:
     from graph_olap.instance.connection import InstanceConnection
@@ -100,6 +101,7 @@ class GraphOLAPClient:
         self.admin = AdminResource(self._http)
         self.health = HealthResource(self._http)
         self.users = UserResource(self._http)
+        self.platform = PlatformResource(config)
 
     @classmethod
     def from_env(

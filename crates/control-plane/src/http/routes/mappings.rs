@@ -74,7 +74,7 @@ fn expires(created_at: DateTime<Utc>, ttl: Option<&IsoDuration>) -> Option<DateT
 }
 
 /// Validates every non-pre-staged SQL of the definitions against the warehouse (§5.3).
-async fn validate_sql(
+pub async fn validate_sql(
     state: &AppState,
     nodes: &[graph_olap_api::NodeDefinition],
     edges: &[graph_olap_api::EdgeDefinition],

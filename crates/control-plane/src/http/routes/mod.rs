@@ -9,6 +9,7 @@ pub mod instances;
 pub mod internal;
 pub mod mappings;
 pub mod ops;
+pub mod platform_ledger;
 pub mod schema;
 pub mod snapshots;
 pub mod users;
@@ -76,7 +77,7 @@ impl Endpoint {
 pub fn endpoints() -> Vec<Endpoint> {
     use Method as M;
     let any = Access::Any;
-    vec![
+    let mut all = vec![
         ep(
             M::GET,
             "/health",
@@ -769,7 +770,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Revoke an API key",
             delete(users::revoke_key),
         ),
-    ]
+    ];
+    all.extend(platform_ledger::endpoints());
+    all
 }
 
 /// Builds the router from [`endpoints`], with enveloped 404/405 fallbacks.

@@ -1,0 +1,1 @@
+SELECT customer_id, name, segment, country, risk_score FROM demo.bank.customers

@@ -1,0 +1,1 @@
+SELECT CAST(psdo_cust_id AS VARCHAR) AS id, MIN(bk_sectr) AS bk_sectr, COUNT(DISTINCT psdo_acno) AS account_count, MIN(acct_stus) AS acct_stus FROM "default_catalog"."default_schema".bis_acct_dh WHERE image_dt >= DATE '2020-01-01' GROUP BY psdo_cust_id
