@@ -595,11 +595,11 @@ impl FalkorEngine {
         };
         let mut columns = vec![ColumnSpec {
             name: def.primary_key.name.clone(),
-            ty: def.primary_key.ty.clone(),
+            ty: def.primary_key.ty,
         }];
         columns.extend(def.properties.iter().map(|p| ColumnSpec {
             name: p.name.clone(),
-            ty: p.ty.clone(),
+            ty: p.ty,
         }));
         let rows_in_files = load::count_rows(&n.files, &columns).map_err(|e| load_err(e.0))?;
         let assignments: Vec<String> = columns
@@ -678,16 +678,16 @@ impl FalkorEngine {
         let mut columns = vec![
             ColumnSpec {
                 name: def.from_key.clone(),
-                ty: from_pk.ty.clone(),
+                ty: from_pk.ty,
             },
             ColumnSpec {
                 name: def.to_key.clone(),
-                ty: to_pk.ty.clone(),
+                ty: to_pk.ty,
             },
         ];
         columns.extend(def.properties.iter().map(|p| ColumnSpec {
             name: p.name.clone(),
-            ty: p.ty.clone(),
+            ty: p.ty,
         }));
         let rows_in_files = load::count_rows(&e.files, &columns).map_err(|er| load_err(er.0))?;
         let assignments: Vec<String> = columns
@@ -754,8 +754,8 @@ impl GraphEngine for FalkorEngine {
         catalog.nodes = nodes.to_vec();
         catalog.edges = edges.to_vec();
         for n in nodes {
-            let mut props = vec![(n.primary_key.name.clone(), n.primary_key.ty.clone())];
-            props.extend(n.properties.iter().map(|p| (p.name.clone(), p.ty.clone())));
+            let mut props = vec![(n.primary_key.name.clone(), n.primary_key.ty)];
+            props.extend(n.properties.iter().map(|p| (p.name.clone(), p.ty)));
             catalog
                 .layout
                 .node_properties
@@ -766,7 +766,7 @@ impl GraphEngine for FalkorEngine {
                 e.edge_type.clone(),
                 e.properties
                     .iter()
-                    .map(|p| (p.name.clone(), p.ty.clone()))
+                    .map(|p| (p.name.clone(), p.ty))
                     .collect(),
             );
         }

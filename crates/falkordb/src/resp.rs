@@ -109,17 +109,35 @@ impl Connection {
         self.writer.try_clone().ok().map(Interrupt)
     }
 
+    /// Sends `commands` in one write and reads their replies (pipelining).
+    pub fn pipeline(&mut self, commands: &[Vec<Vec<u8>>]) -> Result<Vec<Reply>, RespError> {
+        let mut out = Vec::new();
+        for args in commands {
+            encode(&mut out, args.iter().map(Vec::as_slice));
+        }
+        self.writer.write_all(&out)?;
+        commands
+            .iter()
+            .map(|_| read_reply(&mut self.reader))
+            .collect()
+    }
+
     /// Sends one command and reads its reply. Server-side errors are `Ok(Reply::Error)`.
     pub fn command(&mut self, args: &[&[u8]]) -> Result<Reply, RespError> {
         let mut out = Vec::with_capacity(64 + args.iter().map(|a| a.len() + 16).sum::<usize>());
-        out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-        for a in args {
-            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            out.extend_from_slice(a);
-            out.extend_from_slice(b"\r\n");
-        }
+        encode(&mut out, args.iter().copied());
         self.writer.write_all(&out)?;
         read_reply(&mut self.reader)
+    }
+}
+
+/// Appends one command as a RESP array of bulk strings.
+fn encode<'a>(out: &mut Vec<u8>, args: impl ExactSizeIterator<Item = &'a [u8]>) {
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
     }
 }
 
