@@ -415,6 +415,11 @@ fn parameters_limits_errors_and_read_only() {
             .collect::<Vec<_>>(),
         vec![json!([1, 2.5]), json!("v"), json!("it's")]
     );
+    // A node found by its dense `_id` (how the instance's shortest path locates path nodes).
+    let mut r = request("MATCH (c:City) WHERE id(c) = $o RETURN c.code");
+    r.parameters.insert("o".into(), json!(3));
+    let out = f.engine.query(&r, &CancelToken::new()).unwrap();
+    assert_eq!(out.rows, vec![vec![GraphValue::Int(10, 64)]]);
     // Row limit and truncation.
     let mut r = request("UNWIND range(1, 10) AS x RETURN x");
     r.max_rows = 3;
