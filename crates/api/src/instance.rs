@@ -93,6 +93,15 @@ pub struct InstanceBootstrap {
     /// Authentication mode.
     #[serde(default)]
     pub auth_mode: AuthMode,
+    /// The graph engine to load into (`ryugraph` | `falkordb`, the instance's `wrapper_type`);
+    /// absent from older control planes, which only had Ryugraph.
+    #[serde(default = "default_wrapper_type")]
+    pub wrapper_type: String,
+}
+
+/// The engine of instances created without a `wrapper_type`.
+pub fn default_wrapper_type() -> String {
+    "ryugraph".into()
 }
 
 fn one() -> u32 {
@@ -382,6 +391,10 @@ pub struct InstanceStatusBody {
     pub owner_username: String,
     /// Engine selector.
     pub wrapper_type: String,
+    /// What the engine can do beyond the shared instance API (tokens such as
+    /// `interrupt_running_query`, `exact_doubles`; see the engine crate's `capability` module).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
     /// Server version.
     pub version: String,
     /// Process start.

@@ -9,8 +9,14 @@
 //! # Interface
 //!
 //! Other crates use only the engine-neutral [`GraphEngine`] trait and the plain types in
-//! [`model`] and [`value`]; no engine type leaks. A second backend (e.g. FalkorDB, which the
-//! original design also names) implements the same trait.
+//! [`model`] and [`value`]; no engine type leaks. The second backend, FalkorDB, lives in the
+//! `graph-olap-falkordb` crate and implements the same trait against this crate built without
+//! its `ryugraph` feature (`default-features = false`: only the interface, no C++).
+//!
+//! What the second backend changed in the trait: [`GraphEngine::failure`] (an engine in its own
+//! process can die under the instance), [`GraphEngine::wrapper_type`] and
+//! [`GraphEngine::capabilities`] (what the instance reports), and `query`'s contract now says
+//! "the engine itself refuses writes" instead of naming Ryugraph's read-only transaction.
 //!
 //! # Why Ryugraph
 //!
@@ -49,6 +55,7 @@
 
 pub mod dialect;
 pub mod model;
+#[cfg(feature = "ryugraph")]
 pub mod ryu;
 pub mod value;
 
@@ -56,7 +63,8 @@ pub use model::{
     CancelToken, EdgeList, EdgeLoad, EdgeTableSchema, EngineError, FailureReason, GraphEngine,
     GraphSchema, LabelRange, LoadEvent, LoadReport, NodeLoad, NodeTableSchema, QueryError,
     QueryErrorKind, QueryOutput, QueryRequest, TableKind, Topology, WriteBack, WriteType,
-    WriteValues,
+    WriteValues, capability,
 };
+#[cfg(feature = "ryugraph")]
 pub use ryu::{RyuConfig, RyuEngine};
 pub use value::{GraphValue, NodeValue, RelValue};

@@ -491,8 +491,9 @@ pub trait GraphEngine: Send + Sync {
         progress: &mut dyn FnMut(LoadEvent),
     ) -> Result<LoadReport, EngineError>;
 
-    /// Runs one read-only statement. Refuses updating clauses before the engine sees them and
-    /// runs the statement in a read-only transaction.
+    /// Runs one read-only statement. Refuses updating clauses before the engine sees them, and
+    /// runs the statement so that the engine itself refuses writes too (a read-only transaction,
+    /// a read-only command).
     fn query(
         &self,
         request: &QueryRequest,
@@ -512,4 +513,39 @@ pub trait GraphEngine: Send + Sync {
     /// The dense `_id` range of every label, in definition order, without reading any edge: what
     /// a caller needs to check and label node ids that a query returned.
     fn node_ranges(&self) -> Vec<LabelRange>;
+
+    /// Why the engine can no longer serve, if that is so. An engine running in a process of its
+    /// own (FalkorDB) can die under the instance, which must then fail with this cause; an
+    /// embedded engine (Ryugraph) dies only with the instance, hence the default.
+    fn failure(&self) -> Option<String> {
+        None
+    }
+
+    /// The engine's selector (`ryugraph` | `falkordb`), as the control plane's `wrapper_type`.
+    fn wrapper_type(&self) -> &'static str;
+
+    /// What this engine can do, as [`capability`] tokens, reported on the instance's `/status`.
+    fn capabilities(&self) -> &'static [&'static str];
+}
+
+/// The capability tokens an engine may report (`GET /status` `capabilities`): the shared
+/// instance API is the same for every engine; these name what differs between engines.
+pub mod capability {
+    /// Read-only Cypher with parameters, row limits and timeouts.
+    pub const CYPHER: &str = "cypher";
+    /// `EXPLAIN` answers with the engine's plan.
+    pub const EXPLAIN: &str = "explain";
+    /// Native and NetworkX algorithms with atomic write-back of node properties.
+    pub const ALGORITHMS: &str = "algorithms";
+    /// A cancelled query is interrupted inside the engine (not only abandoned by the caller).
+    pub const INTERRUPT_RUNNING_QUERY: &str = "interrupt_running_query";
+    /// Timestamps keep microseconds (otherwise: whole seconds).
+    pub const TIMESTAMP_MICROSECONDS: &str = "timestamp_microseconds";
+    /// Doubles in results are exact (otherwise: 15 significant digits).
+    pub const EXACT_DOUBLES: &str = "exact_doubles";
+    /// Bare properties keep their declared width and type (INT32, FLOAT, UUID, BLOB), not only
+    /// the properties of returned nodes and relationships.
+    pub const TYPED_PROPERTIES: &str = "typed_properties";
+    /// The graph is held in memory only (sizing: memory must hold the whole graph).
+    pub const IN_MEMORY: &str = "in_memory";
 }

@@ -1538,6 +1538,24 @@ impl GraphEngine for RyuEngine {
         self.ids().labels.clone()
     }
 
+    fn wrapper_type(&self) -> &'static str {
+        "ryugraph"
+    }
+
+    fn capabilities(&self) -> &'static [&'static str] {
+        use crate::model::capability::*;
+        &[
+            CYPHER,
+            EXPLAIN,
+            ALGORITHMS,
+            INTERRUPT_RUNNING_QUERY,
+            TIMESTAMP_MICROSECONDS,
+            EXACT_DOUBLES,
+            TYPED_PROPERTIES,
+            IN_MEMORY,
+        ]
+    }
+
     fn topology(&self, labels: &[String], edge_types: &[String]) -> Result<Topology, EngineError> {
         let ids = self.ids();
         let (edges_defs, all_labels) = {

