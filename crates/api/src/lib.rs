@@ -23,4 +23,4 @@ pub use mapping::{
     EdgeDefinition, NodeDefinition, PrimaryKey, PropertyDef, PropertyType, ScalarType,
 };
 pub use role::Role;
-pub use status::{InstanceStatus, SnapshotStatus, UnknownStatus};
+pub use status::{InstanceErrorCode, InstanceStatus, SnapshotStatus, UnknownStatus};

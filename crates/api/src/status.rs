@@ -5,7 +5,7 @@
 //! queries and the lifecycle rules all read these lists, so a new status is added in one place.
 //! Does not own the transitions themselves (the control plane's services).
 
-/// Declares a fieldless enum whose variants travel as snake_case strings, with `ALL` (in
+/// Declares a fieldless enum whose variants travel as the given strings, with `ALL` (in
 /// declaration order, which is the order views list them in), `as_str`, `Display` and `FromStr`.
 macro_rules! wire_enum {
     (
@@ -14,8 +14,7 @@ macro_rules! wire_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $( $(#[$vmeta])* $variant, )+ }
+        pub enum $name { $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+ }
 
         impl $name {
             /// Every value, in the order views list them.
@@ -122,6 +121,31 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// Why an instance failed (`Instance.error_code`, API.md §1.13 resource error codes): what
+    /// an instance server may report with `failed`, and what the control plane sets itself.
+    pub enum InstanceErrorCode {
+        /// Its snapshot's export failed.
+        SnapshotFailed => "SNAPSHOT_FAILED",
+        /// The server could not start (bad bootstrap, engine would not open, …).
+        StartupFailed => "STARTUP_FAILED",
+        /// Not running within the startup timeout.
+        StartupTimeout => "STARTUP_TIMEOUT",
+        /// The mapping could not be fetched from the control plane.
+        MappingFetchError => "MAPPING_FETCH_ERROR",
+        /// The graph schema could not be created.
+        SchemaCreateError => "SCHEMA_CREATE_ERROR",
+        /// The snapshot's data could not be loaded (missing, corrupt, counts differ).
+        DataLoadError => "DATA_LOAD_ERROR",
+        /// The graph engine stopped serving (e.g. its server process died).
+        DatabaseError => "DATABASE_ERROR",
+        /// Killed for exceeding its memory limit.
+        OomKilled => "OOM_KILLED",
+        /// The process ended without being asked to.
+        UnexpectedTermination => "UNEXPECTED_TERMINATION",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +162,17 @@ mod tests {
                 serde_json::from_str(&format!("\"{}\"", status.as_str())).unwrap();
             assert_eq!(back, *status);
         }
+    }
+
+    #[test]
+    fn instance_error_codes_travel_in_capitals() {
+        let json = serde_json::to_string(&InstanceErrorCode::DatabaseError).unwrap();
+        assert_eq!(json, "\"DATABASE_ERROR\"");
+        assert_eq!(
+            "MAPPING_FETCH_ERROR".parse::<InstanceErrorCode>().unwrap(),
+            InstanceErrorCode::MappingFetchError
+        );
+        assert!("SCHEMA_ERROR".parse::<InstanceErrorCode>().is_err());
     }
 
     #[test]

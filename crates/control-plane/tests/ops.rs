@@ -434,6 +434,7 @@ on_both_databases!(
     database_gauges_views_and_rejections_follow_the_platform,
     job_runs_export_failures_and_startup_durations_are_counted,
     lifecycle_expiries_are_counted_by_reason,
+    failure_reports_accept_every_documented_instance_error_code,
     cluster_health_probes_every_component_and_caches,
     job_triggers_are_rate_limited_audited_and_run,
     export_job_view_filters_and_paginates,
@@ -1113,6 +1114,42 @@ async fn job_runs_export_failures_and_startup_durations_are_counted(db: Db) {
         value(&text, "instances_by_status_total{status=\"running\"}"),
         1.0
     );
+}
+
+/// Every instance error code of API.md §1.13 is accepted in a `failed` report and stored;
+/// anything else is refused and changes nothing (an instance server reporting `DATABASE_ERROR`
+/// or `STARTUP_FAILED` must not be answered with 400).
+async fn failure_reports_accept_every_documented_instance_error_code(db: Db) {
+    let env = Env::new(db).await;
+    let s = env.replica().await;
+    let staged = s.prestaged_mapping(ALICE, "failing").await;
+    for code in graph_olap_api::InstanceErrorCode::ALL {
+        let inst = s
+            .instance(ALICE, staged, json!({"name": format!("fails-{code}")}))
+            .await;
+        let id = inst["id"].as_i64().unwrap();
+        let path = format!("/api/internal/instances/{id}/status");
+        let (status, body) = s
+            .internal(
+                Method::PATCH,
+                &path,
+                json!({"status": "failed", "error_code": "NOT_A_CODE", "error_message": "x"}),
+            )
+            .await;
+        assert_invalid(status, &body, "error_code", "enum");
+        let unchanged = s
+            .data(Method::GET, &format!("/api/instances/{id}"), ALICE, None)
+            .await;
+        assert_eq!(unchanged["status"], "starting", "{unchanged}");
+        let report = json!({"status": "failed", "error_code": code.as_str(), "error_message": "engine stopped"});
+        let (status, body) = s.internal(Method::PATCH, &path, report).await;
+        assert_eq!(status, StatusCode::OK, "{code}: {body}");
+        let failed = s
+            .data(Method::GET, &format!("/api/instances/{id}"), ALICE, None)
+            .await;
+        assert_eq!(failed["status"], "failed", "{failed}");
+        assert_eq!(failed["error_code"], code.as_str(), "{failed}");
+    }
 }
 
 async fn lifecycle_expiries_are_counted_by_reason(db: Db) {

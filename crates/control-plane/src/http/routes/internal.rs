@@ -5,7 +5,6 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::Duration;
-use graph_olap_api::InstanceStatus;
 use graph_olap_api::export::{
     ClaimRequest, ClaimResponse, ClaimedJob, CompleteRequest, ExportJob, FailRequest, HeartbeatAck,
     HeartbeatRequest, JobColumn, WarehouseHints,
@@ -16,6 +15,7 @@ use graph_olap_api::instance::{
     StatusReportAck,
 };
 use graph_olap_api::{ErrorCode, FieldError};
+use graph_olap_api::{InstanceErrorCode, InstanceStatus};
 use graph_olap_store::export_jobs::ExportJobRow;
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::{export_jobs, mappings, snapshots};
@@ -348,14 +348,14 @@ pub async fn report_status(
     let id = path_id("instance_id", &id)?;
     let report: StatusReport = typed(body)?;
     if let Some(code) = &report.error_code
-        && !INSTANCE_ERROR_CODES.contains(&code.as_str())
+        && code.parse::<InstanceErrorCode>().is_err()
     {
         return Err(ApiError::invalid(
             "error_code",
             "enum",
             format!(
                 "error_code must be one of {}",
-                INSTANCE_ERROR_CODES.join(", ")
+                InstanceErrorCode::names().join(", ")
             ),
         ));
     }
@@ -497,18 +497,6 @@ pub async fn report_status(
         desired_state: desired(&row),
     }))
 }
-
-/// Instance error codes an instance may report (§1.13).
-pub const INSTANCE_ERROR_CODES: &[&str] = &[
-    "DATA_LOAD_ERROR",
-    "SNAPSHOT_FAILED",
-    "STARTUP_TIMEOUT",
-    "UNEXPECTED_TERMINATION",
-    "OOM_KILLED",
-    "SCHEMA_ERROR",
-    "STORAGE_ERROR",
-    "INTERNAL_ERROR",
-];
 
 /// `PUT /api/internal/instances/{instance_id}/progress`
 pub async fn report_progress(
