@@ -9,6 +9,7 @@
 mod config;
 mod instance;
 mod platform;
+mod platform_code;
 mod up;
 mod worker;
 
@@ -34,6 +35,8 @@ enum Command {
     Worker(worker::WorkerArgs),
     /// Run one instance server (normally started by the control plane's runtime).
     Instance(instance::InstanceArgs),
+    /// Platform as code: validate, import, plan, apply, approve, status, refresh, force-unlock.
+    Platform(platform_code::PlatformArgs),
     /// Demo warehouse commands.
     Demo {
         #[command(subcommand)]
@@ -76,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => config::serve(args).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Instance(args) => instance::run(args).await,
+        Command::Platform(args) => platform_code::run(args).await,
         Command::Demo {
             command: DemoCommand::Generate { scale, out },
         } => {

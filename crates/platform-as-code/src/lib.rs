@@ -9,6 +9,9 @@
 //! Does not own the ledger's storage or the rules of mappings and settings — the control plane
 //! holds those and this crate reaches them only through its API.
 
+// Like the control plane: the API error carries the envelope by value; failures are the cold path.
+#![allow(clippy::result_large_err)]
+
 pub mod apply;
 pub mod client;
 pub mod declaration;

@@ -441,7 +441,7 @@ async fn sql_failing_on_the_warehouse_and_concurrent_applies_change_nothing() {
     pac::force_unlock(&c, &lock_id, "andrew").await.unwrap();
     assert!(apply(&c, &d, "andrew").await.unwrap().converged);
     // An analyst key is refused outright.
-    let e = pac::Client::connect(&s.url, &[s.analyst_key.clone()])
+    let e = pac::Client::connect(&s.url, std::slice::from_ref(&s.analyst_key))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("admin or ops"), "{e}");

@@ -140,7 +140,10 @@ fn intent_row(r: &sqlx::any::AnyRow) -> Result<Intent, StoreError> {
         resource_key: r.try_get("resource_key")?,
         action: r.try_get("action")?,
         request_id: r.try_get("request_id")?,
-        payload: json_col(&r.try_get::<String, _>("payload")?, "platform_intents.payload")?,
+        payload: json_col(
+            &r.try_get::<String, _>("payload")?,
+            "platform_intents.payload",
+        )?,
         actor: r.try_get("actor")?,
         status: r.try_get("status")?,
         outcome: outcome
@@ -198,8 +201,16 @@ pub async fn put_resource(conn: &mut AnyConnection, r: &Resource) -> Result<(), 
 
 /// Removes a resource record (after an applied delete). Returns whether it existed.
 pub async fn delete_resource(conn: &mut AnyConnection, key: &str) -> Result<bool, StoreError> {
-    let q = sql(conn, "DELETE FROM platform_resources WHERE resource_key = $1");
-    Ok(sqlx::query(q).bind(key).execute(conn).await?.rows_affected() > 0)
+    let q = sql(
+        conn,
+        "DELETE FROM platform_resources WHERE resource_key = $1",
+    );
+    Ok(sqlx::query(q)
+        .bind(key)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        > 0)
 }
 
 /// Records what a refresh observed: the digest and `applied` or `drifted`.
@@ -265,12 +276,10 @@ pub async fn acquire(
         .await?
         .rows_affected()
         > 0;
-    let current = lock(conn)
-        .await?
-        .ok_or(StoreError::Corrupt {
-            column: "platform_locks",
-            message: "lock row vanished".into(),
-        })?;
+    let current = lock(conn).await?.ok_or(StoreError::Corrupt {
+        column: "platform_locks",
+        message: "lock row vanished".into(),
+    })?;
     Ok(if inserted { Ok(current) } else { Err(current) })
 }
 
@@ -402,10 +411,9 @@ pub async fn insert_approval(conn: &mut AnyConnection, a: &Approval) -> Result<(
 
 /// Every approval, newest first.
 pub async fn approvals(conn: &mut AnyConnection) -> Result<Vec<Approval>, StoreError> {
-    let rows =
-        sqlx::query("SELECT * FROM platform_approvals ORDER BY approved_at DESC, id DESC")
-            .fetch_all(conn)
-            .await?;
+    let rows = sqlx::query("SELECT * FROM platform_approvals ORDER BY approved_at DESC, id DESC")
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(approval_row).collect()
 }
 

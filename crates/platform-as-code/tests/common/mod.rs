@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use graph_olap_control_plane::{AppState, Settings};
@@ -31,7 +31,7 @@ pub struct Server {
     pub admin_key: String,
     /// The analyst persona's key.
     pub analyst_key: String,
-    /// Temporary directory (warehouse, SQLite).
+    /// Temporary directory (demo warehouse, SQLite), removed with the server.
     pub dir: tempfile::TempDir,
 }
 
@@ -72,23 +72,11 @@ async fn store(db: Db, dir: &Path) -> graph_olap_store::Store {
     }
 }
 
-/// The demo warehouse, generated once per test process run into a shared directory.
-fn warehouse_dir() -> PathBuf {
-    static ONCE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("pac-warehouse-{}", std::process::id()));
-        if !dir.join("default_catalog").exists() {
-            graph_olap_demo::generate(&dir, 1).unwrap();
-        }
-        dir
-    })
-    .clone()
-}
-
 /// Starts a control plane on `db`.
 pub async fn server(db: Db) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let wh = warehouse_dir();
+    let wh = dir.path().join("warehouse");
+    graph_olap_demo::generate(&wh, 1).unwrap();
     let store = store(db, dir.path()).await;
     let warehouse = graph_olap_warehouse::connect(&wh.display().to_string())
         .await
