@@ -100,3 +100,63 @@ pub async fn delete_mapping(state: &AppState, caller: &Caller, id: i64) -> ApiRe
         json!({"id": id, "deleted": true, "snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}),
     )
 }
+
+/// Validates every non-pre-staged SQL of the definitions against the warehouse (§5.3).
+pub async fn validate_sql(
+    state: &AppState,
+    nodes: &[graph_olap_api::NodeDefinition],
+    edges: &[graph_olap_api::EdgeDefinition],
+) -> ApiResult<()> {
+    if !state.settings.validate_sql {
+        return Ok(());
+    }
+    let mut jobs: Vec<(String, String, Vec<graph_olap_warehouse::ExpectedColumn>)> = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if !(state.settings.prestaged_snapshots
+            && crate::services::sql_check::references_placeholder(&n.sql))
+        {
+            jobs.push((
+                format!("node_definitions[{i}].sql"),
+                n.sql.clone(),
+                crate::services::mapping_rules::expected_node_columns(n),
+            ));
+        }
+    }
+    for (i, e) in edges.iter().enumerate() {
+        if !(state.settings.prestaged_snapshots
+            && crate::services::sql_check::references_placeholder(&e.sql))
+        {
+            jobs.push((
+                format!("edge_definitions[{i}].sql"),
+                e.sql.clone(),
+                crate::services::mapping_rules::expected_edge_columns(e, nodes),
+            ));
+        }
+    }
+    let checks = jobs.iter().map(|(_, sql, expected)| {
+        graph_olap_warehouse::validate_query(state.warehouse.as_ref(), sql, expected)
+    });
+    let results = futures::future::join_all(checks).await;
+    let mut errors = Vec::new();
+    for ((field, _, _), result) in jobs.iter().zip(results) {
+        match result {
+            Ok(problems) => errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| graph_olap_api::FieldError::new(field.clone(), "sql_invalid", p.to_string())),
+            ),
+            Err(graph_olap_warehouse::WarehouseError::Unreachable(msg)) => {
+                return Err(ApiError::unavailable(
+                    "warehouse",
+                    format!("The warehouse is unreachable, so the SQL cannot be validated: {msg}"),
+                ));
+            }
+            Err(e) => errors.push(graph_olap_api::FieldError::new(field.clone(), "sql_invalid", e.to_string())),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}

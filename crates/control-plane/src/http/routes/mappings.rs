@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::services::mapping_rules;
-use crate::services::mappings::{audit_rec, check_max_ttl, delete_mapping, load};
+use crate::services::mappings::{audit_rec, check_max_ttl, delete_mapping, load, validate_sql};
 use crate::services::platform_config::lifecycle_of;
 use crate::state::AppState;
 
@@ -71,62 +71,6 @@ pub fn read_lifecycle(f: &mut Fields<'_>) -> LifecycleInput {
 
 fn expires(created_at: DateTime<Utc>, ttl: Option<&IsoDuration>) -> Option<DateTime<Utc>> {
     ttl.map(|t| created_at + t.to_chrono())
-}
-
-/// Validates every non-pre-staged SQL of the definitions against the warehouse (§5.3).
-pub async fn validate_sql(
-    state: &AppState,
-    nodes: &[graph_olap_api::NodeDefinition],
-    edges: &[graph_olap_api::EdgeDefinition],
-) -> ApiResult<()> {
-    if !state.settings.validate_sql {
-        return Ok(());
-    }
-    let mut jobs: Vec<(String, String, Vec<graph_olap_warehouse::ExpectedColumn>)> = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
-        if !(state.settings.prestaged_snapshots
-            && crate::services::sql_check::references_placeholder(&n.sql))
-        {
-            jobs.push((
-                format!("node_definitions[{i}].sql"),
-                n.sql.clone(),
-                mapping_rules::expected_node_columns(n),
-            ));
-        }
-    }
-    for (i, e) in edges.iter().enumerate() {
-        if !(state.settings.prestaged_snapshots
-            && crate::services::sql_check::references_placeholder(&e.sql))
-        {
-            jobs.push((
-                format!("edge_definitions[{i}].sql"),
-                e.sql.clone(),
-                mapping_rules::expected_edge_columns(e, nodes),
-            ));
-        }
-    }
-    let checks = jobs.iter().map(|(_, sql, expected)| {
-        graph_olap_warehouse::validate_query(state.warehouse.as_ref(), sql, expected)
-    });
-    let results = futures::future::join_all(checks).await;
-    let mut errors = Vec::new();
-    for ((field, _, _), result) in jobs.iter().zip(results) {
-        match result {
-            Ok(problems) => errors.extend(
-                problems
-                    .into_iter()
-                    .map(|p| FieldError::new(field.clone(), "sql_invalid", p.to_string())),
-            ),
-            Err(graph_olap_warehouse::WarehouseError::Unreachable(msg)) => {
-                return Err(ApiError::unavailable(
-                    "warehouse",
-                    format!("The warehouse is unreachable, so the SQL cannot be validated: {msg}"),
-                ));
-            }
-            Err(e) => errors.push(FieldError::new(field.clone(), "sql_invalid", e.to_string())),
-        }
-    }
-    finish(errors)
 }
 
 /// `POST /api/mappings`

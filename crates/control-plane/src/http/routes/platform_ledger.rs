@@ -681,7 +681,7 @@ async fn mapping_check(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let (nodes, edges) = definitions(&body)?;
-    super::mappings::validate_sql(&state, &nodes, &edges).await?;
+    crate::services::mappings::validate_sql(&state, &nodes, &edges).await?;
     Ok(respond::ok(
         json!({"valid": true, "checked_at": graph_olap_api::time::format_ts(&Utc::now()),
         "node_definitions": nodes, "edge_definitions": edges}),
