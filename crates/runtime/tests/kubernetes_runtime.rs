@@ -455,3 +455,41 @@ async fn a_forbidden_call_at_run_time_is_a_kubernetes_error_with_the_reason() {
     // No pod is left behind without its Service.
     eventually("the pod is removed", || async { fake.pods(NS).is_empty() }).await;
 }
+
+/// Opt-in: the same runtime against a real cluster. Set `GRAPH_OLAP_TEST_KUBECONFIG` (a
+/// kubeconfig), `GRAPH_OLAP_TEST_IMAGE` (an image built from the repository's Dockerfile that
+/// the cluster can pull) and optionally `GRAPH_OLAP_TEST_NAMESPACE` (default `default`, with a
+/// Secret `graph-olap-internal` holding `internal-api-key`). Checks what a real API server and
+/// admission say about the manifests and RBAC: start-up checks, a pod and its owned Service
+/// created and observed, then deleted with the Service. Without the variables it reports itself
+/// skipped.
+#[tokio::test]
+async fn against_a_real_cluster_when_configured() {
+    let Ok(kubeconfig) = std::env::var("GRAPH_OLAP_TEST_KUBECONFIG") else {
+        eprintln!(
+            "SKIPPED against_a_real_cluster_when_configured: GRAPH_OLAP_TEST_KUBECONFIG is not set"
+        );
+        return;
+    };
+    let image = std::env::var("GRAPH_OLAP_TEST_IMAGE")
+        .expect("GRAPH_OLAP_TEST_IMAGE must name a graph-olap image the cluster can pull");
+    let namespace = std::env::var("GRAPH_OLAP_TEST_NAMESPACE").unwrap_or_else(|_| "default".into());
+    let mut c = KubernetesConfig::new(&namespace, &image, "graph-olap-internal");
+    c.kubeconfig = Some(kubeconfig.into());
+    let rt = KubernetesRuntime::connect(c)
+        .await
+        .expect("start-up checks pass");
+    let slug = format!("it-{}", std::process::id());
+    let unit = rt
+        .start(&spec(1, &slug))
+        .await
+        .expect("pod and Service created");
+    let listed = rt
+        .get(&unit.name)
+        .await
+        .unwrap()
+        .expect("the pod is listed");
+    assert_eq!(listed.instance_id, 1);
+    rt.stop(&unit.name, Duration::from_secs(5)).await.unwrap();
+    assert!(rt.get(&unit.name).await.unwrap().is_none(), "pod deleted");
+}
