@@ -187,8 +187,10 @@ async fn run(shared: &Arc<Shared>, ns: &str, name: &str) -> Result<(), (&'static
     }
     let remap = |value: &str| {
         for (path, local) in &mounts {
-            if value == path || value.starts_with(&format!("{path}/")) {
-                return format!("{}{}", local.display(), &value[path.len()..]);
+            if let Some(rest) = value.strip_prefix(path.as_str())
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                return format!("{}{rest}", local.display());
             }
         }
         value.to_owned()

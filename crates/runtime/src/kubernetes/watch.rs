@@ -61,7 +61,7 @@ async fn watch_once(
                 }
                 WatchEvent::Bookmark(b) => version = b.metadata.resource_version,
                 // 410 Gone and friends: start again from a fresh list.
-                WatchEvent::Error(e) => return Err(kube::Error::Api(e.into())),
+                WatchEvent::Error(e) => return Err(kube::Error::Api(e)),
             }
         }
     }
