@@ -174,7 +174,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             anyhow::bail!("GRAPH_OLAP_RUNTIME must be local, kubernetes or none, not '{other}'")
         }
     };
-    if file.kubernetes.is_some() && runtime.as_ref().is_none_or(|r| r.kind() != "kubernetes") {
+    if file.kubernetes.is_some() && pod_changes.is_none() {
         tracing::warn!("the [kubernetes] table is ignored: GRAPH_OLAP_RUNTIME is not kubernetes");
     }
     let embedded_worker = env("EMBEDDED_WORKER")

@@ -43,7 +43,7 @@ pub fn react_to_pod_changes(
     tokio::spawn(async move {
         while changes.changed().await.is_ok() {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            changes.borrow_and_update();
+            drop(changes.borrow_and_update());
             let job = graph_olap_control_plane::jobs::Job::Reconciliation;
             if let Err(e) = graph_olap_control_plane::jobs::run_recorded(&state, job).await {
                 tracing::warn!(error = %e.message, "reconciliation after a pod change failed");
