@@ -46,9 +46,12 @@ pub struct FileConfig {
     pub storage_root: Option<String>,
     /// Validate mapping SQL against the warehouse.
     pub validate_sql: Option<bool>,
-    /// Where instances run: `local` (child processes, the default) or `none` (no instances
-    /// are scheduled by this replica).
+    /// Where instances run: `local` (child processes, the default), `kubernetes` (one pod per
+    /// instance, configured by the `[kubernetes]` table) or `none` (no instances are scheduled
+    /// by this replica).
     pub runtime: Option<String>,
+    /// The Kubernetes runtime's settings (`[kubernetes]`; see `docs/kubernetes.md`).
+    pub kubernetes: Option<graph_olap_runtime::KubernetesConfig>,
     /// Work directory of the local runtime (unit records and logs).
     pub instances_dir: Option<PathBuf>,
     /// Also run an export worker inside this process.
@@ -143,6 +146,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "GRAPH_OLAP_INTERNAL_API_KEY is not set (or shorter than 32 characters): internal routes are disabled"
         );
     }
+    let mut pod_changes = None;
     let runtime = match env("RUNTIME").or(file.runtime).as_deref() {
         None | Some("local") => {
             let dir = env("INSTANCES_DIR")
@@ -157,11 +161,22 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             })?;
             Some(crate::platform::local_runtime(&dir)?)
         }
+        Some("kubernetes") => {
+            let config = file.kubernetes.clone().context(
+                "GRAPH_OLAP_RUNTIME=kubernetes needs a [kubernetes] table in the configuration file (--config)",
+            )?;
+            let (runtime, changes) = crate::platform::kubernetes_runtime(config).await?;
+            pod_changes = Some(changes);
+            Some(runtime)
+        }
         Some("none") => None,
-        Some(other) => anyhow::bail!(
-            "GRAPH_OLAP_RUNTIME must be local or none, not '{other}' (the Kubernetes runtime is not built yet)"
-        ),
+        Some(other) => {
+            anyhow::bail!("GRAPH_OLAP_RUNTIME must be local, kubernetes or none, not '{other}'")
+        }
     };
+    if file.kubernetes.is_some() && pod_changes.is_none() {
+        tracing::warn!("the [kubernetes] table is ignored: GRAPH_OLAP_RUNTIME is not kubernetes");
+    }
     let embedded_worker = env("EMBEDDED_WORKER")
         .map(|v| v == "true")
         .or(file.embedded_worker)
@@ -175,6 +190,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("start-up failed: {}", e.message))?;
+    if let Some(changes) = pod_changes {
+        crate::platform::react_to_pod_changes(state.clone(), changes);
+    }
     tracing::info!(%local, "control plane listening");
     crate::platform::serve(crate::platform::Serving {
         state,

@@ -11,7 +11,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct InstanceArgs {
     /// Instance id in the control plane.
-    #[arg(long)]
+    #[arg(long, env = "GRAPH_OLAP_INSTANCE_ID")]
     pub instance_id: i64,
     /// Address to serve the instance API on.
     #[arg(long, default_value = "0.0.0.0:8000")]

@@ -20,6 +20,38 @@ pub fn local_runtime(work_dir: &Path) -> anyhow::Result<Arc<dyn Runtime>> {
     Ok(Arc::new(LocalProcessRuntime::new(config)?))
 }
 
+/// The Kubernetes runtime, checked against the cluster (namespace, RBAC, a dry-run pod) before
+/// the control plane starts; every failure names the setting to fix.
+/// Also returns the pod watch's change counter (see [`react_to_pod_changes`]).
+pub async fn kubernetes_runtime(
+    config: graph_olap_runtime::KubernetesConfig,
+) -> anyhow::Result<(Arc<dyn Runtime>, tokio::sync::watch::Receiver<u64>)> {
+    let runtime = graph_olap_runtime::KubernetesRuntime::connect(config)
+        .await
+        .map_err(|e| anyhow::anyhow!("the Kubernetes runtime cannot start: {e}"))?;
+    let changes = runtime.changes();
+    Ok((Arc::new(runtime), changes))
+}
+
+/// Runs reconciliation soon after the pod watch sees a change (a pod failed, was OOM-killed,
+/// deleted…), instead of waiting for the job's interval; changes within half a second are
+/// handled by one pass. Only for runtimes that watch (Kubernetes).
+pub fn react_to_pod_changes(
+    state: AppState,
+    mut changes: tokio::sync::watch::Receiver<u64>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while changes.changed().await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            drop(changes.borrow_and_update());
+            let job = graph_olap_control_plane::jobs::Job::Reconciliation;
+            if let Err(e) = graph_olap_control_plane::jobs::run_recorded(&state, job).await {
+                tracing::warn!(error = %e.message, "reconciliation after a pod change failed");
+            }
+        }
+    })
+}
+
 /// How the platform runs once its state is built.
 pub struct Serving {
     /// The started control plane.

@@ -78,4 +78,28 @@ pub enum RuntimeError {
         /// The process id.
         pid: u32,
     },
+    /// A runtime setting is invalid or does not work with the cluster; names the setting.
+    #[error("runtime setting `{setting}`: {reason}")]
+    Config {
+        /// The setting, e.g. `kubernetes.namespace`.
+        setting: String,
+        /// What is wrong, including the cluster's answer when there is one.
+        reason: String,
+    },
+    /// The Kubernetes API refused or failed an operation.
+    #[error("Kubernetes {operation} failed: {reason}")]
+    Kubernetes {
+        /// What was attempted, e.g. `create pod wrapper-abc`.
+        operation: String,
+        /// The API's reason and message (`Forbidden: pods is forbidden: …`) or the transport error.
+        reason: String,
+        /// The HTTP status of the API's answer, when there was one.
+        status: Option<u16>,
+    },
+    /// The runtime cannot make this change; says why and what happens instead.
+    #[error("not supported here: {reason}")]
+    Unsupported {
+        /// Why, and what to do instead.
+        reason: String,
+    },
 }

@@ -7,17 +7,21 @@
 //! probing of the instance API, or HTTP routing — the control plane decides what a unit's state
 //! means for its instance (API.md §4.3, §4.12).
 //!
-//! A Kubernetes runtime fits the same trait: a unit is a pod plus a Service named
-//! [`unit_name`]`(url_slug)` (API.md §8), `cpu_cores`/`memory_gb` become resource requests, and
-//! `list` is a label-selected pod list.
+//! The Kubernetes implementation ([`KubernetesRuntime`], module [`kubernetes`]) fits the same
+//! trait: a unit is a pod plus a Service named [`unit_name`]`(url_slug)` (API.md §8),
+//! `cpu_cores`/`memory_gb` become resource requests and limits, and `list` is a label-selected
+//! pod list. It is built against the Kubernetes `v1_33` API (`k8s-openapi` feature, pinned in the
+//! workspace).
 
 mod error;
+pub mod kubernetes;
 pub mod local;
 mod unit;
 
 use std::time::Duration;
 
 pub use error::RuntimeError;
+pub use kubernetes::{KubernetesConfig, KubernetesRuntime};
 pub use local::{LocalProcessRuntime, LocalRuntimeConfig};
 pub use unit::{RuntimeHealth, UnitInfo, UnitSpec, UnitState, unit_name};
 

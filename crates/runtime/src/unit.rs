@@ -22,6 +22,14 @@ pub struct UnitSpec {
     pub cpu_cores: u32,
     /// Memory allocation in GiB, when sized.
     pub memory_gb: Option<u32>,
+    /// The instance's engine (`ryugraph`, `falkordb`): picks the container image on Kubernetes.
+    pub wrapper_type: String,
+    /// Where the snapshot's Parquet files are (`file://…`, `s3://…`), when known: passed to the
+    /// unit as `GRAPH_OLAP_SNAPSHOT_PATH` for operators (the server still takes its bootstrap
+    /// from the control plane).
+    pub snapshot_path: Option<String>,
+    /// The snapshot's Parquet size in bytes, when known: sizes the Kubernetes download volume.
+    pub snapshot_bytes: Option<u64>,
     /// Extra environment for the instance server, e.g. `GRAPH_OLAP_INTERNAL_API_KEY` and
     /// `GRAPH_OLAP_CONTROL_PLANE_URL`. Secrets belong here, never in program arguments; values are
     /// not written to the runtime's records.
@@ -36,7 +44,7 @@ impl UnitSpec {
 }
 
 /// Whether a unit's process/pod is alive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum UnitState {
     /// The unit is alive (not necessarily ready: readiness is probed by the caller).
@@ -49,6 +57,10 @@ pub enum UnitState {
         signal: Option<i32>,
         /// Killed for exceeding its memory limit, when the runtime can tell.
         oom_killed: bool,
+        /// The runtime's own account of why the unit ended, when it has one (for example
+        /// `out of memory (limit 4Gi)` or a scheduler message); the control plane puts it in the
+        /// instance's error message.
+        reason: Option<String>,
     },
 }
 

@@ -25,6 +25,9 @@ pub fn spec(id: i64, slug: &str, env: &[(&str, &str)]) -> UnitSpec {
         url_slug: slug.to_owned(),
         cpu_cores: 2,
         memory_gb: Some(4),
+        wrapper_type: "ryugraph".to_owned(),
+        snapshot_path: None,
+        snapshot_bytes: None,
         env: env
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -86,7 +86,8 @@ async fn killed_from_outside_is_exited_with_its_signal_until_stopped() {
         UnitState::Exited {
             code: None,
             signal: Some(9),
-            oom_killed: false
+            oom_killed: false,
+            reason: None
         }
     );
     assert_eq!(rt.health().await.unwrap().units_running, 0);
@@ -109,7 +110,8 @@ async fn exit_codes_are_reported() {
         UnitState::Exited {
             code: Some(3),
             signal: None,
-            oom_killed: false
+            oom_killed: false,
+            reason: None
         }
     );
 
@@ -128,7 +130,8 @@ async fn exit_codes_are_reported() {
         UnitState::Exited {
             code: Some(7),
             signal: None,
-            oom_killed: false
+            oom_killed: false,
+            reason: None
         }
     );
 
@@ -181,7 +184,7 @@ async fn a_restarted_control_plane_sees_and_stops_units_of_the_previous_one() {
     let listed = second.list().await.unwrap();
     let names: Vec<_> = listed
         .iter()
-        .map(|u| (u.name.as_str(), u.instance_id, u.state))
+        .map(|u| (u.name.as_str(), u.instance_id, u.state.clone()))
         .collect();
     assert_eq!(
         names,

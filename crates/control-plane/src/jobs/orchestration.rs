@@ -104,9 +104,10 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
         if row.pod_name.is_some() {
             continue;
         }
-        let figures = snapshots::get(&mut *state.store.read().await?, row.snapshot_id)
-            .await?
-            .map(|s| crate::services::sizing::figures_of(&s))
+        let snapshot = snapshots::get(&mut *state.store.read().await?, row.snapshot_id).await?;
+        let figures = snapshot
+            .as_ref()
+            .map(crate::services::sizing::figures_of)
             .unwrap_or_default();
         let memory_gb = match crate::services::sizing::memory_gb(
             row.memory_gb,
@@ -139,6 +140,9 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
             url_slug: row.url_slug.clone(),
             cpu_cores: row.cpu_cores as u32,
             memory_gb: Some(memory_gb as u32),
+            wrapper_type: row.wrapper_type.clone(),
+            snapshot_path: snapshot.map(|s| s.storage_path),
+            snapshot_bytes: Some(figures.parquet_bytes),
             env: vec![
                 (
                     "GRAPH_OLAP_CONTROL_PLANE_URL".into(),
@@ -284,19 +288,27 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                     code,
                     signal,
                     oom_killed,
+                    reason,
                 } => {
-                    let (code_name, message) = if *oom_killed {
-                        (
+                    let (code_name, message) = match (*oom_killed, reason) {
+                        (true, Some(why)) => (
+                            "OOM_KILLED",
+                            format!("The instance ran out of memory and was killed: {why}"),
+                        ),
+                        (true, None) => (
                             "OOM_KILLED",
                             "The instance ran out of memory and was killed".to_string(),
-                        )
-                    } else {
-                        (
+                        ),
+                        (false, Some(why)) => (
+                            "UNEXPECTED_TERMINATION",
+                            format!("The instance's unit stopped: {why}"),
+                        ),
+                        (false, None) => (
                             "UNEXPECTED_TERMINATION",
                             format!(
                                 "The instance's process exited unexpectedly (exit code {code:?}, signal {signal:?}); see its log"
                             ),
-                        )
+                        ),
                     };
                     fail(state, &row, code_name, &message).await?;
                     let _ = runtime

@@ -245,6 +245,7 @@ fn info(record: &UnitRecord) -> UnitInfo {
             code: exit.code,
             signal: exit.signal,
             oom_killed: false,
+            reason: None,
         },
     };
     UnitInfo {
