@@ -103,6 +103,56 @@ impl Platform {
         }
     }
 
+    /// Starts `graph-olap serve` (a production-style control-plane replica) listening on
+    /// 127.0.0.1:`port` with `env` (database, warehouse, storage, runtime directory …), logging
+    /// to `data_dir/up.log`, and waits until it serves `/health`.
+    pub async fn start_serve(data_dir: &Path, port: u16, env: &[(String, String)]) -> Platform {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.join("up.log"))
+            .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_graph-olap"));
+        command
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("spawn graph-olap serve");
+        let mut platform = Platform {
+            url: format!("http://127.0.0.1:{port}"),
+            data_dir: data_dir.to_path_buf(),
+            child: Some(child),
+            client: Client::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(status) = platform.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!(
+                    "graph-olap serve exited with {status} before it was ready:\n{}",
+                    platform.log_tail()
+                );
+            }
+            let health = platform
+                .client
+                .get(format!("{}/health", platform.url))
+                .send();
+            if health.await.is_ok_and(|r| r.status().is_success()) {
+                return platform;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "graph-olap serve not ready after 120 s:\n{}",
+                platform.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// The last lines of the platform's log (for assertion messages).
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(self.data_dir.join("up.log")).unwrap_or_default();

@@ -140,18 +140,20 @@ pub async fn validate_sql(
     let mut errors = Vec::new();
     for ((field, _, _), result) in jobs.iter().zip(results) {
         match result {
-            Ok(problems) => errors.extend(
-                problems
-                    .into_iter()
-                    .map(|p| graph_olap_api::FieldError::new(field.clone(), "sql_invalid", p.to_string())),
-            ),
+            Ok(problems) => errors.extend(problems.into_iter().map(|p| {
+                graph_olap_api::FieldError::new(field.clone(), "sql_invalid", p.to_string())
+            })),
             Err(graph_olap_warehouse::WarehouseError::Unreachable(msg)) => {
                 return Err(ApiError::unavailable(
                     "warehouse",
                     format!("The warehouse is unreachable, so the SQL cannot be validated: {msg}"),
                 ));
             }
-            Err(e) => errors.push(graph_olap_api::FieldError::new(field.clone(), "sql_invalid", e.to_string())),
+            Err(e) => errors.push(graph_olap_api::FieldError::new(
+                field.clone(),
+                "sql_invalid",
+                e.to_string(),
+            )),
         }
     }
     if errors.is_empty() {

@@ -116,7 +116,7 @@ pub async fn server(db: Db) -> Server {
     let key = |u: &'static str| {
         let state = state.clone();
         async move {
-            graph_olap_control_plane::http::routes::users::issue_user_key(&state, u, "test", "system")
+            graph_olap_control_plane::services::users::issue_user_key(&state, u, "test", "system")
                 .await
                 .unwrap()
         }

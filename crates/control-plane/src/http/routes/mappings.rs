@@ -4,8 +4,8 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use graph_olap_api::IsoDuration;
 use graph_olap_api::SnapshotStatus;
-use graph_olap_api::{FieldError, IsoDuration};
 use graph_olap_store::{audit, mappings};
 use serde_json::{Value, json};
 

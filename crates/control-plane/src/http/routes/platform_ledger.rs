@@ -17,9 +17,12 @@ use super::{Endpoint, ep};
 use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::http::input::JsonBody;
-use crate::services::platform_ledger::{audit_ledger, check_actor, locked, new_id, parse, require_lock};
+use crate::http::respond;
+use crate::services::mapping_rules;
+use crate::services::platform_ledger::{
+    audit_ledger, check_actor, locked, new_id, parse, require_lock,
+};
 use crate::state::AppState;
-use crate::{mapping_rules, respond};
 
 /// The ledger endpoints, registered by `routes::endpoints`.
 pub fn endpoints() -> Vec<Endpoint> {
