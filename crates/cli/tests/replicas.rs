@@ -167,7 +167,7 @@ async fn events_of(p: &Platform, id: i64) -> Vec<String> {
     let (status, body) = p
         .call(
             Method::GET,
-            &format!("/api/instances/{id}/events?limit=1000"),
+            &format!("/api/instances/{id}/events?limit=100"),
             OPS,
             None,
         )
@@ -366,8 +366,10 @@ async fn two_control_planes_share_limits_jobs_and_instances() {
         );
     }
     assert_eq!(by_status["terminated"], CLUSTER_TOTAL as i64, "{state}");
-    // A few more intervals with both replicas up, so the job-run check below covers both.
-    tokio::time::sleep(Duration::from_secs(3 * FAST_INTERVAL_SECONDS as u64)).await;
+    // More intervals with both replicas up, so the job-run check below covers both and the
+    // fixed extras (one accepted trigger, the start-up runs of three processes) stay small
+    // against what running once per replica per interval would add.
+    tokio::time::sleep(Duration::from_secs(8 * FAST_INTERVAL_SECONDS as u64)).await;
     let elapsed = (Utc::now() - started_at).num_milliseconds() as f64 / 1000.0;
     drop(b);
     drop(a);
@@ -397,7 +399,7 @@ async fn two_control_planes_share_limits_jobs_and_instances() {
         let runs = by_job.get(job).map_or(0, Vec::len) as f64;
         let intervals = elapsed / FAST_INTERVAL_SECONDS as f64;
         assert!(
-            runs <= intervals + 3.0,
+            runs <= intervals + 5.0,
             "{job} ran {runs} times in {elapsed:.0} s at one run per {FAST_INTERVAL_SECONDS} s: once per replica, not once per interval"
         );
         assert!(
@@ -407,7 +409,7 @@ async fn two_control_planes_share_limits_jobs_and_instances() {
     }
     let schema_runs = by_job.get("schema_cache").map_or(0, Vec::len);
     assert!(
-        (1..=3).contains(&schema_runs),
-        "schema_cache (hourly) ran {schema_runs} times: start-up once, the trigger once"
+        (1..=4).contains(&schema_runs),
+        "schema_cache (hourly) ran {schema_runs} times: at most once per process start (three) and once for the trigger"
     );
 }
