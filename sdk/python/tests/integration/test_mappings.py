@@ -105,14 +105,16 @@ def test_local_diff_matches_the_server_endpoint(analyst: GraphOLAPClient,
             '"default_catalog"."default_schema".bis_acct_dh')
     m = _create(analyst, cleanup, node_definitions=nodes, edge_definitions=edges)
     # v2: a node and an edge added; v3: the customer's SQL and properties changed, the
-    # SHARES_ACCOUNT edge removed; so every kind of change appears in some pair.
+    # SHARES_ACCOUNT edge removed, the IN_SECTOR edge's SQL changed; so every kind of change
+    # appears in some pair.
     analyst.mappings.update(m.id, "v2", node_definitions=[*nodes, sector],
                             edge_definitions=[*edges, in_sector])
     customer = nodes[0].model_copy(update={
         "sql": nodes[0].sql.replace("MIN(acct_stus)", "MAX(acct_stus)"),
         "properties": nodes[0].properties[:2]})
+    in_sector_v3 = in_sector.model_copy(update={"sql": in_sector.sql + " WHERE bk_sectr IS NOT NULL"})
     analyst.mappings.update(m.id, "v3", node_definitions=[customer, sector],
-                            edge_definitions=[in_sector])
+                            edge_definitions=[in_sector_v3])
     versions = {v: analyst.mappings.get_version(m.id, v) for v in (1, 2, 3)}
     kinds = set()
     for a, b in ((1, 2), (2, 3), (1, 3), (3, 1)):
