@@ -155,7 +155,7 @@ def test_click_expands_a_node_through_the_message_path(browser: Chromium, tmp_pa
     for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
         page.call("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
                                                 "clickCount": 0 if kind == "mouseMoved" else 1})
-    sent = page.wait_for(f"{model}.sent.length > 0 && {model}.sent", timeout=10)
+    sent = page.wait_for(f"{model}.sent.length > 0 && {model}.sent", timeout=60)
     assert sent == [{"type": "expand", "node": "3"}]
     # Python side: the widget's handler expands and answers; the new state goes back to the page.
     reply: Any = view._handle_expand(sent[0]["node"])
