@@ -609,3 +609,14 @@ fn yield_where_becomes_with_where() {
         "CALL show_tables() WITH name, type WHERE type = 'NODE' RETURN name"
     );
 }
+
+#[test]
+fn membership_in_a_null_list_is_null_before_the_engine() {
+    // The engine aborts its process on `list_contains` over an untyped null (ryugraph 25.9.2).
+    assert_eq!(kuzu("RETURN 1 IN null AS r"), "RETURN null AS r");
+    assert_eq!(kuzu("RETURN null IN null AS r"), "RETURN null AS r");
+    assert_eq!(
+        kuzu("RETURN 1 IN [1, null] AS r"),
+        "RETURN 1 IN [1, null] AS r"
+    );
+}

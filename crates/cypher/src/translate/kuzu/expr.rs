@@ -379,6 +379,13 @@ impl Rewriter<'_> {
         let kind = std::mem::replace(&mut e.kind, ExprKind::Literal(Literal::Null));
         e.kind = match kind {
             ExprKind::HasLabels(target, labels) => label_predicate(*target, &labels, span).kind,
+            // `x IN null` is null in Cypher; the engine's `list_contains` over an untyped null
+            // list aborts the whole process (ryugraph 25.9.2), so it never reaches the engine.
+            ExprKind::Binary(BinaryOp::In, _, list)
+                if matches!(list.kind, ExprKind::Literal(Literal::Null)) =>
+            {
+                ExprKind::Literal(Literal::Null)
+            }
             ExprKind::Function {
                 name,
                 distinct,
