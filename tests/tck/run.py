@@ -156,22 +156,23 @@ def run_group(url: str, index: int, setup: Tuple[str, ...], runs: List[Runnable]
     client = GraphOLAPClient(url, username=ANALYST)
     tables = schema_tables(setup, f"g{index:03d}")
     out: List[Outcome] = []
-    inst = None
-    try:
-        mapping = client.mappings.create(f"tck-{index:03d}", "openCypher TCK set-up",
-                                         node_definitions=tables.node_definitions,
-                                         edge_definitions=tables.edge_definitions)
+
+    def start(mapping_id: int) -> Any:
         for attempt in range(5):
             try:
-                inst = client.instances.create_from_mapping_and_wait(
-                    mapping.id, f"tck-{index:03d}", show_progress=False, poll_interval=0.25,
+                return client.instances.create_from_mapping_and_wait(
+                    mapping_id, f"tck-{index:03d}", show_progress=False, poll_interval=0.25,
                     timeout=600)
-                break
             except ConcurrencyLimitError:
                 if attempt == 4:
                     raise
                 time.sleep(3)
-        assert inst is not None
+
+    try:
+        mapping = client.mappings.create(f"tck-{index:03d}", "openCypher TCK set-up",
+                                         node_definitions=tables.node_definitions,
+                                         edge_definitions=tables.edge_definitions)
+        inst = start(mapping.id)
         conn = client.instances.connect(inst.id)
     except (GraphOLAPError, TimeoutError) as e:
         msg = " ".join(str(e).split())[:300]
@@ -180,10 +181,18 @@ def run_group(url: str, index: int, setup: Tuple[str, ...], runs: List[Runnable]
     try:
         for r in runs:
             kind, detail = run_scenario(conn, r)
+            if kind != "pass" and ("did not answer" in detail
+                                   or client.instances.get(inst.id).status != "running"):
+                # The query took the instance down: that is this scenario's outcome, and the
+                # rest of the set-up runs on a new instance.
+                kind, detail = "instance crashed", f"{detail} (query: {r.query[:120]!r})"
+                log(f"set-up {index}: instance crashed on {r.scenario.key}; starting another")
+                inst = start(mapping.id)
+                conn = client.instances.connect(inst.id)
             out.append(Outcome(r.scenario.key, r.scenario.path, kind, detail))
     finally:
         try:
-            client.instances.terminate(inst.id)  # type: ignore[union-attr]
+            client.instances.terminate(inst.id)
         except GraphOLAPError as e:
             log(f"set-up {index}: terminate failed: {e}")
     return out
