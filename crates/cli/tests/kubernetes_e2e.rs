@@ -245,7 +245,6 @@ async fn create_mapping(serve: &Serve) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet passing end to end (first run 2026-12-06 stopped at a wrong route, now fixed; the rest never ran): run with --ignored"]
 async fn instances_run_as_pods_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let warehouse = dir.path().join("warehouse");
@@ -422,19 +421,23 @@ async fn wait_failed(serve: &Serve, id: i64) -> Value {
 }
 
 #[tokio::test]
-#[ignore = "known broken: serve with an unknown kubernetes.namespace keeps serving instead of failing at start-up (its own process must be killed); run with --ignored"]
 async fn invalid_kubernetes_settings_fail_at_start_up_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeCluster::start("elsewhere", &[]).await;
     std::fs::create_dir_all(dir.path().join("warehouse")).unwrap();
     let config = write_config(dir.path(), &fake, free_port());
-    let output = Command::new(env!("CARGO_BIN_EXE_graph-olap"))
+    // Asynchronously: the fake cluster answers on this test's runtime while `serve` runs.
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_graph-olap"))
         .arg("serve")
         .arg("--config")
         .arg(&config)
         .env("GRAPH_OLAP_WAREHOUSE_URL", dir.path())
         .env("no_proxy", "127.0.0.1,localhost")
-        .output()
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("serve still running after 120 s: it should refuse the namespace at start-up")
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
