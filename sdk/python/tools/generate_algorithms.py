@@ -68,6 +68,9 @@ class Wrapper:
     note: str = ""
     #: Label used by the live doctest example (the tutorial graph's ``Customer``).
     example_label: str = "Customer"
+    #: Extra keyword arguments of the live doctest example (e.g. more iterations where the
+    #: tutorial graph needs them to converge).
+    example_args: str = ""
 
 
 def _algo(method: str, algorithm: Optional[str] = None, prop: Optional[str] = None,
@@ -76,8 +79,9 @@ def _algo(method: str, algorithm: Optional[str] = None, prop: Optional[str] = No
 
 
 def _nx(method: str, algorithm: Optional[str] = None, prop: Optional[str] = None,
-        compat: Tuple[Compat, ...] = (), note: str = "") -> Wrapper:
-    return Wrapper("networkx", method, algorithm or method, prop or method, compat, note)
+        compat: Tuple[Compat, ...] = (), note: str = "", example_args: str = "") -> Wrapper:
+    return Wrapper("networkx", method, algorithm or method, prop or method, compat, note,
+                   example_args=example_args)
 
 
 #: The typed methods (every other catalogue entry is reachable as ``conn.algo.<name>(...)``
@@ -105,7 +109,9 @@ WRAPPERS: Tuple[Wrapper, ...] = (
     _nx("out_degree_centrality"),
     _nx("betweenness_centrality"),
     _nx("closeness_centrality"),
-    _nx("eigenvector_centrality", compat=(Compat("max_iter", "max_iter", 100, "int"),)),
+    # The tutorial graph needs more than the default 100 power iterations to converge.
+    _nx("eigenvector_centrality", compat=(Compat("max_iter", "max_iter", 100, "int"),),
+        example_args="max_iter=1000"),
     _nx("pagerank", prop="nx_pagerank"),
     _nx("clustering"),
     _nx("clustering_coefficient", "clustering", "clustering",
@@ -233,6 +239,8 @@ def _docstring(m: _Method, indent: str) -> str:
     call = f'conn.{w.namespace}.{w.method}("{w.example_label}"'
     if kind in _WRITE_BACK_KINDS:
         call += f', "{_EXAMPLE_PREFIX[w.namespace]}{w.method}"'
+    if w.example_args:
+        call += f", {w.example_args}"
     lines.append(f"    >>> {call}).status")
     lines.append("    'completed'")
     body = "\n".join((indent + line) if line else "" for line in lines)

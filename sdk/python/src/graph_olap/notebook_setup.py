@@ -275,7 +275,7 @@ class NotebookContext:
 
         Example:
             >>> from graph_olap.personas import Persona
-            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            >>> with NotebookContext(client.api_url, "local") as ctx:
             ...     ctx.with_persona(Persona.ANALYST_BOB).username
             'analyst_bob@e2e.local'
         """
@@ -291,7 +291,7 @@ class NotebookContext:
         Example:
             >>> from graph_olap.test_data import tutorial_definitions
             >>> from graph_olap.testing import random_name
-            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            >>> with NotebookContext(client.api_url, "local") as ctx:
             ...     m = client.mappings.create(random_name("doc"), node_definitions=tutorial_definitions()[0])
             ...     ctx.track("mapping", m.id, m.name)
             >>> client.mappings.find_by_name(m.name) is None   # deleted when the context ended
@@ -306,7 +306,7 @@ class NotebookContext:
         """Connect to an instance (id or :class:`Instance`) as the acting client.
 
         Example:
-            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            >>> with NotebookContext(client.api_url, "local") as ctx:
             ...     ctx.connect(inst).is_ready()
             True
         """
@@ -325,7 +325,7 @@ class NotebookContext:
         Example:
             >>> from graph_olap.test_data import tutorial_definitions
             >>> from graph_olap.testing import random_name
-            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            >>> with NotebookContext(client.api_url, "local") as ctx:
             ...     m = ctx.create_mapping(name=random_name("g"), node_definitions=tutorial_definitions()[0])
             ...     m.current_version
             1
@@ -339,7 +339,7 @@ class NotebookContext:
 
         Example:
             >>> from graph_olap.testing import random_name
-            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            >>> with NotebookContext(client.api_url, "local") as ctx:
             ...     i = ctx.create_instance(snapshot_id=inst.snapshot_id, name=random_name("i"),
             ...                             wrapper_type="ryugraph", show_progress=False)
             ...     i.status
@@ -354,7 +354,7 @@ class NotebookContext:
         """Create a tracked mapping (the tutorial graph's definitions when none are given).
 
         Example:
-            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            >>> with NotebookContext(client.api_url, "local") as ctx:
             ...     [n.label for n in ctx.mapping().node_definitions]  # "<prefix>-Mapping-<run_id>" (E2E)
             ['Customer']
         """
@@ -373,7 +373,7 @@ class NotebookContext:
         """Create a tracked instance from a mapping (id or :class:`Mapping`) and wait for it.
 
         Example:
-            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            >>> with NotebookContext(client.api_url, "local") as ctx:
             ...     ctx.instance(ctx.mapping(), ttl="PT1H", show_progress=False).status
             'running'
         """
@@ -393,7 +393,7 @@ class NotebookContext:
         to be ``ready``, and terminates the instance.
 
         Example:
-            >>> with NotebookContext(client.api_url, "doc") as ctx:
+            >>> with NotebookContext(client.api_url, "local") as ctx:
             ...     ctx.snapshot(ctx.mapping()).status
             'ready'
         """
@@ -423,7 +423,7 @@ class NotebookContext:
 
         Example:
             >>> from graph_olap.test_data import tutorial_definitions
-            >>> ctx = NotebookContext(client.api_url, "doc")
+            >>> ctx = NotebookContext(client.api_url, "local")
             >>> m = ctx.mapping(node_definitions=tutorial_definitions()[0])
             >>> ctx.cleanup()
             {'instances': 0, 'snapshots': 0, 'mappings': 1, 'graph_properties': 0}
@@ -437,7 +437,7 @@ class NotebookContext:
         with their instance).
 
         Example:
-            >>> ctx = NotebookContext(client.api_url, "doc")
+            >>> ctx = NotebookContext(client.api_url, "local")
             >>> i = ctx.instance(ctx.mapping(), ttl="PT1H", show_progress=False)
             >>> ctx.teardown()["instances"]
             1

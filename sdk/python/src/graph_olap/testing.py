@@ -8,7 +8,7 @@ Example:
     True
     >>> with test_context(api_url=client.api_url) as (me, fixtures):   # default: GRAPH_OLAP_API_URL
     ...     m = fixtures.create_mapping()
-    >>> me.mappings.find_by_name(m.name) is None   # everything created is deleted here
+    >>> client.mappings.find_by_name(m.name) is None   # everything created is deleted here
     True
 """
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from graph_olap.models.ops import ExportJob
 from graph_olap.widget import EdgeRecord, GraphData, NodeRecord
 from graph_olap.widget import GraphView as _WidgetView
 
@@ -379,16 +380,22 @@ def plot_instances_over_time(instances: Sequence[Any], *, ax: Any = None) -> Any
 
 
 def plot_export_queue(jobs: Sequence[Any], *, ax: Any = None) -> Any:
-    """Export jobs by status, with the mean run time of completed ones (``ops.get_export_jobs()``).
+    """Export jobs by status, with the mean run time of completed ones.
+
+    ``jobs`` are what ``ops.get_export_jobs()`` returns (dicts, as in the original SDK) or
+    :class:`~graph_olap.models.ops.ExportJob` models.
 
     Example:
         >>> ax = plot_export_queue(ops.ops.get_export_jobs(limit=500))
+        >>> ax.get_title().startswith("export queue: ")
+        True
     """
     counts: Dict[str, int] = {}
     durations = []
-    for job in jobs:
+    for raw in jobs:
+        job = raw if isinstance(raw, ExportJob) else ExportJob.model_validate(raw)
         counts[job.status] = counts.get(job.status, 0) + 1
-        started, done = getattr(job, "started_at", None), getattr(job, "completed_at", None)
+        started, done = job.started_at, job.completed_at
         if started is not None and done is not None:
             durations.append((done - started).total_seconds())
     ax = _axes(ax)

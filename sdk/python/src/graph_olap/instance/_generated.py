@@ -595,7 +595,7 @@ class GeneratedNetworkX(_Manager):
             **kw: any other ``run()`` argument or catalogue parameter.
 
         Example:
-            >>> conn.networkx.eigenvector_centrality("Customer", "nx_eigenvector_centrality").status
+            >>> conn.networkx.eigenvector_centrality("Customer", "nx_eigenvector_centrality", max_iter=1000).status
             'completed'
         """
         return self._named("eigenvector_centrality", node_label, property_name, kw.pop("edge_type", None),

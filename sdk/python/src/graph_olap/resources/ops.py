@@ -218,7 +218,7 @@ class OpsResource(Resource):
         """Export jobs (newest first) for debugging workers.
 
         Example:
-            >>> all(j.status == "failed" for j in ops.ops.get_export_jobs(status="failed", limit=10))
+            >>> all(j["status"] == "failed" for j in ops.ops.get_export_jobs(status="failed", limit=10))
             True
         """
         data = self._http.data("GET", "/api/ops/export-jobs", params={
