@@ -620,3 +620,64 @@ fn membership_in_a_null_list_is_null_before_the_engine() {
         "RETURN 1 IN [1, null] AS r"
     );
 }
+
+#[test]
+fn sort_keys_naming_an_alias_that_shadows_a_variable_sort_by_the_alias() {
+    // RETURN: the alias is renamed (columns keep the names as written, see `return_columns`).
+    assert_eq!(
+        kuzu("MATCH (a:Customer)-[:R]-(b) RETURN a.id AS a, count(*) AS b ORDER BY a, b DESC"),
+        "MATCH (a:Customer)-[:R]-(b) RETURN a.id AS _gq1, count(*) AS _gq2 ORDER BY _gq1, _gq2 DESC"
+    );
+    // WITH: later clauses use the alias, so the sort key is the projected expression.
+    assert_eq!(
+        kuzu("MATCH (a) WITH a.id AS a ORDER BY a LIMIT 2 RETURN a"),
+        "MATCH (a) WITH a.id AS a ORDER BY a.id LIMIT 2 RETURN a"
+    );
+    // Not shadowing: left alone.
+    assert_eq!(
+        kuzu("MATCH (a) RETURN a.id AS x ORDER BY x"),
+        "MATCH (a) RETURN a.id AS x ORDER BY x"
+    );
+}
+
+mod falkordb {
+    use graph_olap_cypher::{Dialect, parse, translate};
+
+    fn falkordb(q: &str) -> Result<String, String> {
+        translate(&parse(q).unwrap(), Dialect::FalkorDb).map_err(|u| u.to_string())
+    }
+
+    #[test]
+    fn node_pattern_predicates_move_into_the_match_where() {
+        assert_eq!(
+            falkordb("MATCH (c:Customer WHERE c.n > 1)-->(d WHERE d.x = 2) WHERE c.y RETURN c")
+                .unwrap(),
+            "MATCH (c:Customer)-->(d) WHERE c.y AND c.n > 1 AND d.x = 2 RETURN c"
+        );
+    }
+
+    #[test]
+    fn constructs_falkordb_lacks_are_refused_with_the_closest_form() {
+        for (q, construct, hint) in [
+            (
+                "MATCH (c) WHERE c.id =~ 'C.*' RETURN c",
+                "=~",
+                "STARTS WITH",
+            ),
+            (
+                "MATCH (c) WHERE exists { (c)-->() } RETURN c",
+                "EXISTS",
+                "WHERE (a)-[:T]->()",
+            ),
+            ("MATCH (c) RETURN count { (c)-->() }", "COUNT", "size("),
+            (
+                "MATCH p = shortestPath((a)-[*]-(b)) RETURN p",
+                "shortestPath",
+                "WITH shortestPath",
+            ),
+        ] {
+            let e = falkordb(q).unwrap_err();
+            assert!(e.contains(construct) && e.contains(hint), "{q}: {e}");
+        }
+    }
+}

@@ -29,13 +29,14 @@ pytestmark = pytest.mark.needs_instances
 Cleanup = Callable[[Callable[[], object]], None]
 
 
-@pytest.fixture(scope="module")
-def running(analyst: GraphOLAPClient) -> Iterator[Tuple[GraphOLAPClient, InstanceConnection,
-                                                         List[Tuple[str, int, int]]]]:
+@pytest.fixture(scope="module", params=["ryugraph", "falkordb"])
+def running(request: pytest.FixtureRequest, analyst: GraphOLAPClient
+            ) -> Iterator[Tuple[GraphOLAPClient, InstanceConnection, List[Tuple[str, int, int]]]]:
+    """One instance of the tutorial mapping per engine: every test taking it runs on both."""
     mapping = analyst.mappings.get_by_name(TUTORIAL_MAPPING)
     seen: List[Tuple[str, int, int]] = []
     inst = analyst.instances.create_from_mapping_and_wait(
-        mapping.id, random_name("it-inst"), ttl="PT1H", timeout=600,
+        mapping.id, random_name("it-inst"), wrapper_type=request.param, ttl="PT1H", timeout=600,
         on_progress=lambda phase, done, total: seen.append((phase, done, total)),
         show_progress=False)
     conn = analyst.instances.connect(inst.id)

@@ -245,7 +245,7 @@ impl Rewriter<'_> {
                 self.bind(&alias.name, Binding::Value(None));
             }
             ClauseKind::With(p) => {
-                self.projection(p)?;
+                self.projection(p, false)?;
                 self.scope = self.projected_scope(p);
                 // Kùzu's binder wants SKIP or LIMIT after ORDER BY in WITH.
                 if !p.order_by.is_empty() && p.skip.is_none() && p.limit.is_none() {
@@ -253,7 +253,7 @@ impl Rewriter<'_> {
                     p.skip = Some(Expr::new(ExprKind::Literal(Literal::Int("0".into())), span));
                 }
             }
-            ClauseKind::Return(p) => self.projection(p)?,
+            ClauseKind::Return(p) => self.projection(p, true)?,
             ClauseKind::CallSubquery { .. } => {
                 return Err(unsupported(
                     "CALL { … } subquery of this shape",
@@ -273,9 +273,32 @@ impl Rewriter<'_> {
         Ok(())
     }
 
-    fn projection(&mut self, p: &mut Projection) -> Result<(), Unsupported> {
+    fn projection(&mut self, p: &mut Projection, is_return: bool) -> Result<(), Unsupported> {
         for item in &mut p.items {
             self.expr(&mut item.expr)?;
+        }
+        // An alias that shadows a variable (`RETURN a.id AS a ORDER BY a`) means the alias in
+        // Cypher, but the engine sorts by the variable. In `RETURN` the alias is renamed (the
+        // result's columns are named from the text as written); in `WITH`, where later clauses
+        // use the name, such sort keys become the projected expression itself.
+        let mut shadowing: Vec<(String, Expr)> = Vec::new();
+        for i in 0..p.items.len() {
+            let Some(alias) = p.items[i].alias.clone() else {
+                continue;
+            };
+            let itself =
+                matches!(&p.items[i].expr.kind, ExprKind::Variable(v) if v.name == alias.name);
+            if itself || self.lookup(&alias.name).is_none() {
+                continue;
+            }
+            let key = if is_return {
+                let fresh = self.fresh_variable(alias.span);
+                p.items[i].alias = Some(fresh.clone());
+                Expr::new(ExprKind::Variable(fresh), alias.span)
+            } else {
+                p.items[i].expr.clone()
+            };
+            shadowing.push((alias.name, key));
         }
         // ORDER BY and WHERE see the projected names too.
         let before = self.scope.len();
@@ -286,6 +309,12 @@ impl Rewriter<'_> {
             }
         }
         for s in &mut p.order_by {
+            if let ExprKind::Variable(v) = &s.expr.kind
+                && let Some((_, projected)) = shadowing.iter().find(|(name, _)| *name == v.name)
+            {
+                s.expr = projected.clone();
+                continue;
+            }
             self.expr(&mut s.expr)?;
             self.orderable_id(&mut s.expr);
         }
