@@ -167,7 +167,7 @@ fn int(n: i64, span: Span) -> Expr {
     Expr::new(ExprKind::Literal(Literal::Int(n.to_string())), span)
 }
 
-fn call(name: &str, args: Vec<Expr>, span: Span) -> Expr {
+pub(super) fn call(name: &str, args: Vec<Expr>, span: Span) -> Expr {
     Expr::new(
         ExprKind::Function {
             name: vec![Ident {

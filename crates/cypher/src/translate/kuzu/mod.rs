@@ -235,6 +235,7 @@ impl Rewriter<'_> {
                 for p in patterns.iter_mut() {
                     self.path_pattern(p, &mut extra)?;
                 }
+                self.unique_relationships(patterns, &mut extra);
                 if let Some(w) = where_ {
                     self.expr(w)?;
                 }
@@ -644,6 +645,61 @@ impl Rewriter<'_> {
             extra.push(w);
         }
         Ok(())
+    }
+
+    /// Relationship uniqueness, as openCypher defines a `MATCH`: the engine matches walks (a
+    /// relationship may repeat), Cypher matches trails. Each variable-length relationship gets
+    /// `is_trail(r)`, each pair of fixed relationships of possibly the same type
+    /// `id(r1) <> id(r2)`. Not covered: a fixed relationship repeated inside a variable-length
+    /// one of the same `MATCH` (rare; documented in `docs/cypher.md`).
+    fn unique_relationships(&mut self, patterns: &mut [PathPattern], extra: &mut Vec<Expr>) {
+        let mut rels: Vec<&mut RelPattern> = patterns
+            .iter_mut()
+            .filter(|p| p.shortest.is_none())
+            .flat_map(|p| p.element.chain.iter_mut().map(|(r, _)| r))
+            .filter(|r| r.length.as_ref().is_none_or(|l| l.shortest.is_none()))
+            .collect();
+        let single_type = |r: &RelPattern| match &r.types {
+            Some(LabelExpr::Name(n)) => Some(n.name.clone()),
+            _ => None,
+        };
+        let fixed: Vec<usize> = (0..rels.len())
+            .filter(|&i| rels[i].length.is_none())
+            .collect();
+        let mut pairs = Vec::new();
+        for (k, &i) in fixed.iter().enumerate() {
+            for &j in &fixed[k + 1..] {
+                let (ti, tj) = (single_type(rels[i]), single_type(rels[j]));
+                let disjoint = matches!((&ti, &tj), (Some(x), Some(y)) if x != y);
+                let same_variable = matches!((&rels[i].variable, &rels[j].variable),
+                    (Some(a), Some(b)) if a.name == b.name);
+                if !disjoint && !same_variable {
+                    pairs.push((i, j));
+                }
+            }
+        }
+        let variable = |r: &mut RelPattern, this: &mut Self| -> Expr {
+            let span = r.span;
+            let v = r
+                .variable
+                .get_or_insert_with(|| this.fresh_variable(span))
+                .clone();
+            Expr::new(ExprKind::Variable(v), span)
+        };
+        for r in rels.iter_mut().filter(|r| r.length.is_some()) {
+            let span = r.span;
+            let v = variable(r, self);
+            extra.push(expr::call("is_trail", vec![v], span));
+        }
+        for (i, j) in pairs {
+            let span = rels[i].span;
+            let a = expr::call("id", vec![variable(rels[i], self)], span);
+            let b = expr::call("id", vec![variable(rels[j], self)], span);
+            extra.push(Expr::new(
+                ExprKind::Binary(BinaryOp::Ne, Box::new(a), Box::new(b)),
+                span,
+            ));
+        }
     }
 
     fn rel(&mut self, r: &mut RelPattern, extra: &mut Vec<Expr>) -> Result<(), Unsupported> {
