@@ -454,6 +454,23 @@ fn parameters_limits_errors_and_read_only() {
         kind("MATCH (n RETURN n"),
         QueryErrorKind::Syntax { .. }
     ));
+    // Two columns of one name: refused by the gate (with where), as Neo4j does, before FalkorDB
+    // refuses it without a position; distinct names run.
+    assert_eq!(
+        kind("MATCH (p:Person) RETURN p, p"),
+        QueryErrorKind::Syntax {
+            line: Some(1),
+            column: Some(28),
+            snippet: Some("MATCH (p:Person) RETURN p, p".into())
+        }
+    );
+    assert_eq!(
+        rows_json(
+            &f.engine,
+            "MATCH (p:Person {id: 'p1'}) RETURN p.id AS a, p.id AS b"
+        ),
+        vec![vec![json!("p1"), json!("p1")]]
+    );
     // Read-only: our gate first, then the server itself.
     assert!(matches!(
         kind("CREATE (:Person {id: 'x'})"),
