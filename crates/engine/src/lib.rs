@@ -53,12 +53,15 @@
 //! algorithms' CSR directly ([`Topology`]). Relationship `_id`s follow after all nodes. Cypher
 //! `id(n)`/`id(r)` return the same integers.
 
+pub mod catalog;
 pub mod dialect;
+pub mod limits;
 pub mod model;
 #[cfg(feature = "ryugraph")]
 pub mod ryu;
 pub mod value;
 
+pub use limits::QueryLimits;
 pub use model::{
     CancelToken, EdgeList, EdgeLoad, EdgeTableSchema, EngineError, FailureReason, GraphEngine,
     GraphSchema, LabelRange, LoadEvent, LoadReport, NodeLoad, NodeTableSchema, QueryError,

@@ -21,13 +21,14 @@ use std::time::{Duration, Instant};
 use graph_olap_api::{EdgeDefinition, NodeDefinition, PropertyType, ScalarType};
 use ryugraph::{Connection, Database, LogicalType, SystemConfig, Value};
 
+use crate::catalog::{Definitions, in_scope};
+use crate::limits::QueryLimits;
 use crate::model::{
-    CancelToken, EdgeList, EdgeLoad, EdgeTableSchema, EngineError, FailureReason, GraphEngine,
-    GraphSchema, LabelRange, LoadEvent, LoadReport, NodeLoad, NodeTableSchema, QueryError,
-    QueryErrorKind, QueryOutput, QueryRequest, TableKind, Topology, WriteBack, WriteType,
-    WriteValues,
+    CancelToken, EdgeList, EdgeLoad, EngineError, FailureReason, GraphEngine, GraphSchema,
+    LabelRange, LoadEvent, LoadReport, NodeLoad, QueryError, QueryErrorKind, QueryOutput,
+    QueryRequest, TableKind, Topology, WriteBack, WriteType, WriteValues,
 };
-use crate::value::{GraphValue, NodeValue, RelValue, column_type};
+use crate::value::{GraphValue, NodeValue, RelValue};
 
 /// Hidden relationship property holding the relationship's `_id` (the engine's Rust API does
 /// not expose relationship ids in results). User property names cannot start with `_`.
@@ -96,9 +97,7 @@ impl IdSpace {
 
 #[derive(Debug, Default)]
 struct Catalog {
-    nodes: Vec<NodeDefinition>,
-    edges: Vec<EdgeDefinition>,
-    algorithm_properties: BTreeMap<String, Vec<(String, WriteType)>>,
+    defs: Definitions,
     ids: Arc<IdSpace>,
 }
 
@@ -734,28 +733,11 @@ impl RyuEngine {
     /// The catalogue as the Cypher translator needs it: every label and relationship type with
     /// its property names and types (written-back algorithm properties included).
     fn cypher_schema(&self) -> graph_olap_cypher::Schema {
-        let Ok(c) = self.inner.catalog.read() else {
-            return graph_olap_cypher::Schema::default();
-        };
-        let mut schema = graph_olap_cypher::Schema::default();
-        for n in &c.nodes {
-            let table = schema.nodes.entry(n.label.clone()).or_default();
-            for p in std::iter::once(&n.primary_key).chain(&n.properties) {
-                table.properties.insert(p.name.clone(), p.ty.to_string());
-            }
-            for (name, ty) in c.algorithm_properties.get(&n.label).into_iter().flatten() {
-                table
-                    .properties
-                    .insert(name.clone(), ty.as_str().to_string());
-            }
-        }
-        for e in &c.edges {
-            let table = schema.relationships.entry(e.edge_type.clone()).or_default();
-            for p in &e.properties {
-                table.properties.insert(p.name.clone(), p.ty.to_string());
-            }
-        }
-        schema
+        self.inner
+            .catalog
+            .read()
+            .map(|c| c.defs.cypher_schema())
+            .unwrap_or_default()
     }
 
     /// Runs a statement in a read-only transaction without the lexical gate. Only for tests that
@@ -774,10 +756,7 @@ impl RyuEngine {
         cancel: &CancelToken,
         max_path_length: Option<u64>,
     ) -> Result<QueryOutput, QueryError> {
-        let submitted = Instant::now();
-        let timeout_ms = u64::try_from(request.timeout.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        let limits = QueryLimits::start(request);
         let mut params = Vec::with_capacity(request.parameters.len());
         for (k, v) in &request.parameters {
             params.push((k.clone(), param_value(k, v)?));
@@ -792,11 +771,10 @@ impl RyuEngine {
             .inner
             .interrupt_tx
             .lock()
-            .map_err(|_| stopped_q())?
+            .map_err(|_| QueryError::stopped())?
             .clone();
         let cancel_for_job = cancel.clone();
         let query = request.query.clone();
-        let max_rows = request.max_rows;
         let (tx, rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |conn, slot| {
             let raised = max_path_length
@@ -810,9 +788,7 @@ impl RyuEngine {
                 UserQuery {
                     query: &query,
                     params,
-                    max_rows,
-                    timeout_ms,
-                    submitted,
+                    limits,
                     seq,
                     slot,
                 },
@@ -831,56 +807,31 @@ impl RyuEngine {
         self.inner
             .read_tx
             .lock()
-            .map_err(|_| stopped_q())?
+            .map_err(|_| QueryError::stopped())?
             .send(job)
-            .map_err(|_| stopped_q())?;
+            .map_err(|_| QueryError::stopped())?;
         // Waiting for a free connection counts against the timeout.
-        let deadline = Duration::from_millis(timeout_ms);
         loop {
-            let waited = submitted.elapsed();
-            let remaining = deadline.saturating_sub(waited) + Duration::from_millis(500);
+            let remaining = Duration::from_millis(limits.remaining_ms() + 500);
             match rx.recv_timeout(remaining) {
                 Ok(outcome) => return outcome,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if submitted.elapsed() >= deadline {
+                    if limits.expired() {
                         // Still queued or the engine did not stop in time: cancel it and report.
                         cancel.cancel();
-                        return Err(timeout_error(timeout_ms, submitted));
+                        return Err(limits.timed_out());
                     }
                 }
-                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(stopped_q()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(QueryError::stopped()),
             }
         }
-    }
-}
-
-fn stopped_q() -> QueryError {
-    QueryError {
-        kind: QueryErrorKind::Failed {
-            reason: FailureReason::Other,
-            parameter: None,
-        },
-        message: "The graph engine has stopped".into(),
-    }
-}
-
-fn timeout_error(timeout_ms: u64, submitted: Instant) -> QueryError {
-    let elapsed_ms = u64::try_from(submitted.elapsed().as_millis()).unwrap_or(u64::MAX);
-    QueryError {
-        kind: QueryErrorKind::Timeout {
-            timeout_ms,
-            elapsed_ms,
-        },
-        message: format!("The query exceeded its timeout of {timeout_ms} ms and was cancelled"),
     }
 }
 
 struct UserQuery<'a> {
     query: &'a str,
     params: Vec<(String, Value)>,
-    max_rows: usize,
-    timeout_ms: u64,
-    submitted: Instant,
+    limits: QueryLimits,
     seq: u64,
     slot: usize,
 }
@@ -893,9 +844,9 @@ fn run_user_query(
     cancel: &CancelToken,
     ids: &IdSpace,
 ) -> Result<QueryOutput, QueryError> {
-    let waited = u64::try_from(q.submitted.elapsed().as_millis()).unwrap_or(u64::MAX);
-    if waited >= q.timeout_ms {
-        return Err(timeout_error(q.timeout_ms, q.submitted));
+    let remaining_ms = q.limits.remaining_ms();
+    if remaining_ms == 0 {
+        return Err(q.limits.timed_out());
     }
     if let Ok(mut running) = slots[q.slot].running.lock() {
         *running = q.seq;
@@ -906,12 +857,9 @@ fn run_user_query(
         let _ = tx.send((slot, seq));
     })));
     let outcome = if already {
-        Err(QueryError {
-            kind: QueryErrorKind::Cancelled,
-            message: "The query was cancelled".into(),
-        })
+        Err(QueryError::cancelled())
     } else {
-        conn.set_query_timeout(q.timeout_ms - waited);
+        conn.set_query_timeout(remaining_ms);
         let started = Instant::now();
         let r = execute_in_read_only_tx(conn, &q, ids, started);
         conn.set_query_timeout(0);
@@ -922,16 +870,7 @@ fn run_user_query(
         *running = 0;
     }
     match outcome {
-        Err(e) if e.message.contains("Interrupted") => {
-            if cancel.is_cancelled() {
-                Err(QueryError {
-                    kind: QueryErrorKind::Cancelled,
-                    message: "The query was cancelled".into(),
-                })
-            } else {
-                Err(timeout_error(q.timeout_ms, q.submitted))
-            }
-        }
+        Err(e) if e.message.contains("Interrupted") => Err(q.limits.interrupted(cancel)),
         other => other,
     }
 }
@@ -943,13 +882,7 @@ fn execute_in_read_only_tx(
     started: Instant,
 ) -> Result<QueryOutput, QueryError> {
     if let Err(e) = conn.query("BEGIN TRANSACTION READ ONLY") {
-        return Err(QueryError {
-            kind: QueryErrorKind::Failed {
-                reason: FailureReason::Other,
-                parameter: None,
-            },
-            message: engine_err(e),
-        });
+        return Err(QueryError::failed(FailureReason::Other, engine_err(e)));
     }
     let result = (|| {
         let mut statement = conn
@@ -969,37 +902,22 @@ fn execute_in_read_only_tx(
             .iter()
             .map(logical_type_name)
             .collect();
-        let mut rows = Vec::new();
-        let mut truncated = false;
-        let collected = catch_unwind(AssertUnwindSafe(|| {
-            let mut result = result;
-            for row in result.by_ref() {
-                if rows.len() >= q.max_rows {
-                    truncated = true;
-                    break;
-                }
-                rows.push(row.into_iter().map(|v| convert(v, ids)).collect::<Vec<_>>());
-            }
-        }));
-        if collected.is_err() {
-            return Err(QueryError {
-                kind: QueryErrorKind::Failed {
-                    reason: FailureReason::Other,
-                    parameter: None,
-                },
-                message: "A result value could not be converted".into(),
-            });
-        }
-        let column_types = (0..columns.len())
-            .map(|i| column_type(rows.iter().map(|r| &r[i]), &declared[i]))
-            .collect();
-        Ok(QueryOutput {
-            columns,
-            column_types,
-            rows,
-            truncated,
-            execution_time_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        })
+        let (rows, truncated) = catch_unwind(AssertUnwindSafe(|| {
+            let (rows, truncated) = q.limits.take_rows(result);
+            let rows: Vec<Vec<GraphValue>> = rows
+                .into_iter()
+                .map(|row| row.into_iter().map(|v| convert(v, ids)).collect())
+                .collect();
+            (rows, truncated)
+        }))
+        .map_err(|_| {
+            QueryError::failed(
+                FailureReason::Other,
+                "A result value could not be converted",
+            )
+        })?;
+        Ok(q.limits
+            .output(started, columns, &declared, rows, truncated))
     })();
     // Read-only: nothing to commit. A no-op if the engine already ended the transaction.
     let _ = conn.query("ROLLBACK");
@@ -1109,8 +1027,7 @@ impl GraphEngine for RyuEngine {
             .catalog
             .write()
             .map_err(|_| EngineError::Stopped)?;
-        catalog.nodes = nodes.to_vec();
-        catalog.edges = edges.to_vec();
+        catalog.defs = Definitions::new(nodes, edges);
         Ok(())
     }
 
@@ -1279,20 +1196,15 @@ impl GraphEngine for RyuEngine {
     }
 
     fn schema(&self) -> Result<GraphSchema, EngineError> {
-        let (nodes, edges, algo) = {
-            let c = self
-                .inner
-                .catalog
-                .read()
-                .map_err(|_| EngineError::Stopped)?;
-            (
-                c.nodes.clone(),
-                c.edges.clone(),
-                c.algorithm_properties.clone(),
-            )
-        };
-        let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
-        let types: Vec<String> = edges.iter().map(|e| e.edge_type.clone()).collect();
+        let defs = self
+            .inner
+            .catalog
+            .read()
+            .map_err(|_| EngineError::Stopped)?
+            .defs
+            .clone();
+        let labels: Vec<String> = defs.nodes.iter().map(|n| n.label.clone()).collect();
+        let types: Vec<String> = defs.edges.iter().map(|e| e.edge_type.clone()).collect();
         let (node_counts, edge_counts) = self
             .on_writer(move |conn| {
                 let mut nc = Vec::new();
@@ -1312,54 +1224,7 @@ impl GraphEngine for RyuEngine {
                 Ok::<_, String>((nc, ec))
             })?
             .map_err(EngineError::Internal)?;
-        let node_tables = nodes
-            .iter()
-            .zip(node_counts)
-            .map(|(n, count)| {
-                let mut properties =
-                    vec![(n.primary_key.name.clone(), n.primary_key.ty.to_string())];
-                properties.extend(
-                    n.properties
-                        .iter()
-                        .map(|p| (p.name.clone(), p.ty.to_string())),
-                );
-                let extra = algo.get(&n.label).cloned().unwrap_or_default();
-                properties.extend(
-                    extra
-                        .iter()
-                        .map(|(p, t)| (p.clone(), t.as_str().to_string())),
-                );
-                NodeTableSchema {
-                    label: n.label.clone(),
-                    primary_key: n.primary_key.name.clone(),
-                    primary_key_type: n.primary_key.ty.to_string(),
-                    properties,
-                    algorithm_properties: extra.into_iter().map(|(p, _)| p).collect(),
-                    node_count: count,
-                }
-            })
-            .collect();
-        let edge_tables = edges
-            .iter()
-            .zip(edge_counts)
-            .map(|(e, count)| EdgeTableSchema {
-                edge_type: e.edge_type.clone(),
-                from_node: e.from_node.clone(),
-                to_node: e.to_node.clone(),
-                from_key: e.from_key.clone(),
-                to_key: e.to_key.clone(),
-                properties: e
-                    .properties
-                    .iter()
-                    .map(|p| (p.name.clone(), p.ty.to_string()))
-                    .collect(),
-                edge_count: count,
-            })
-            .collect();
-        Ok(GraphSchema {
-            node_tables,
-            edge_tables,
-        })
+        Ok(defs.graph_schema(&node_counts, &edge_counts))
     }
 
     fn write_back(&self, column: &WriteBack) -> Result<u64, EngineError> {
@@ -1367,57 +1232,21 @@ impl GraphEngine for RyuEngine {
             property: column.property.clone(),
             message,
         };
-        if column.node_ids.len() != column.values.len() {
-            return Err(wb_err("node_ids and values differ in length".into()));
-        }
         let ty = column.values.write_type();
         let ids = self.ids();
         // Per label: the property's current type (if an earlier result wrote it), and the value
         // list indexed by offset. A result of another type replaces the older one whole: the
         // column is dropped and added again with the new type, in the same transaction.
-        let mut plan: Vec<(String, Option<WriteType>, u32, u32)> = Vec::new();
-        {
-            let catalog = self
-                .inner
-                .catalog
-                .read()
-                .map_err(|_| EngineError::Stopped)?;
-            for label in &column.labels {
-                let def = catalog
-                    .nodes
-                    .iter()
-                    .find(|n| &n.label == label)
-                    .ok_or_else(|| EngineError::UnknownTable {
-                        kind: "label",
-                        name: label.clone(),
-                    })?;
-                if def.primary_key.name.eq_ignore_ascii_case(&column.property)
-                    || def
-                        .properties
-                        .iter()
-                        .any(|p| p.name.eq_ignore_ascii_case(&column.property))
-                {
-                    return Err(wb_err(format!(
-                        "{} is a mapping-defined property of {label}",
-                        column.property
-                    )));
-                }
-                let existing = catalog.algorithm_properties.get(label).and_then(|ps| {
-                    ps.iter()
-                        .find(|(p, _)| p == &column.property)
-                        .map(|(_, t)| *t)
-                });
-                let range = ids
-                    .labels
-                    .iter()
-                    .find(|r| &r.label == label)
-                    .ok_or_else(|| EngineError::UnknownTable {
-                        kind: "label",
-                        name: label.clone(),
-                    })?;
-                plan.push((label.clone(), existing, range.first_id, range.count));
-            }
-        }
+        let plan: Vec<(String, Option<WriteType>, u32, u32)> = self
+            .inner
+            .catalog
+            .read()
+            .map_err(|_| EngineError::Stopped)?
+            .defs
+            .plan_write(column, &ids.labels)?
+            .into_iter()
+            .map(|w| (w.label, w.existing, w.range.first_id, w.range.count))
+            .collect();
         let mut lists: Vec<Vec<Value>> = Vec::new();
         let mut masks: Vec<Vec<bool>> = plan
             .iter()
@@ -1519,18 +1348,12 @@ impl GraphEngine for RyuEngine {
             }
         })?
         .map_err(wb_err)?;
-        let mut catalog = self
-            .inner
+        self.inner
             .catalog
             .write()
-            .map_err(|_| EngineError::Stopped)?;
-        for (label, _, _, _) in plan {
-            let properties = catalog.algorithm_properties.entry(label).or_default();
-            match properties.iter_mut().find(|(p, _)| p == &column.property) {
-                Some(slot) => slot.1 = ty,
-                None => properties.push((column.property.clone(), ty)),
-            }
-        }
+            .map_err(|_| EngineError::Stopped)?
+            .defs
+            .record_write(column);
         Ok(written)
     }
 
@@ -1558,43 +1381,17 @@ impl GraphEngine for RyuEngine {
 
     fn topology(&self, labels: &[String], edge_types: &[String]) -> Result<Topology, EngineError> {
         let ids = self.ids();
-        let (edges_defs, all_labels) = {
-            let c = self
-                .inner
-                .catalog
-                .read()
-                .map_err(|_| EngineError::Stopped)?;
-            (
-                c.edges.clone(),
-                c.nodes.iter().map(|n| n.label.clone()).collect::<Vec<_>>(),
-            )
-        };
-        for l in labels {
-            if !all_labels.contains(l) {
-                return Err(EngineError::UnknownTable {
-                    kind: "label",
-                    name: l.clone(),
-                });
-            }
-        }
-        for t in edge_types {
-            if !edges_defs.iter().any(|e| &e.edge_type == t) {
-                return Err(EngineError::UnknownTable {
-                    kind: "relationship type",
-                    name: t.clone(),
-                });
-            }
-        }
-        let in_scope = |l: &String| labels.is_empty() || labels.contains(l);
-        let chosen: Vec<EdgeDefinition> = edges_defs
-            .into_iter()
-            .filter(|e| edge_types.is_empty() || edge_types.contains(&e.edge_type))
-            .filter(|e| in_scope(&e.from_node) && in_scope(&e.to_node))
-            .collect();
+        let chosen: Vec<EdgeDefinition> = self
+            .inner
+            .catalog
+            .read()
+            .map_err(|_| EngineError::Stopped)?
+            .defs
+            .topology_edges(labels, edge_types)?;
         let label_ranges: Vec<LabelRange> = ids
             .labels
             .iter()
-            .filter(|r| in_scope(&r.label))
+            .filter(|r| in_scope(labels, &r.label))
             .cloned()
             .collect();
         let ids_for_job = Arc::clone(&ids);
@@ -1657,7 +1454,7 @@ impl RyuEngine {
                 .catalog
                 .read()
                 .map_err(|_| EngineError::Stopped)?;
-            (c.nodes.clone(), c.edges.clone())
+            (c.defs.nodes.clone(), c.defs.edges.clone())
         };
         let counts = report.node_counts.clone();
         let ids = self
