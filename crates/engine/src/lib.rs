@@ -55,6 +55,8 @@
 
 pub mod catalog;
 pub mod dialect;
+#[cfg(feature = "test-fixtures")]
+pub mod fixtures;
 pub mod limits;
 pub mod model;
 #[cfg(feature = "ryugraph")]

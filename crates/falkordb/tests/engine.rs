@@ -11,10 +11,10 @@ use arrow::array::{
     Int64Array, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
 };
 use arrow::record_batch::RecordBatch;
-use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_engine::fixtures::{city_def, knows_def, lives_def, person_def, request};
 use graph_olap_engine::{
     CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad,
-    QueryErrorKind, QueryRequest, TableKind, WriteBack, WriteValues,
+    QueryErrorKind, TableKind, WriteBack, WriteValues,
 };
 use graph_olap_falkordb::{FalkorConfig, FalkorEngine};
 use serde_json::{Value, json};
@@ -27,41 +27,6 @@ fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) -> PathBuf {
     w.write(&batch).unwrap();
     w.close().unwrap();
     path.to_path_buf()
-}
-
-fn person_def() -> NodeDefinition {
-    serde_json::from_value(json!({
-        "label": "Person", "sql": "SELECT 1",
-        "primary_key": {"name": "id", "type": "STRING"},
-        "properties": [
-            {"name": "name", "type": "STRING"}, {"name": "age", "type": "INT32"},
-            {"name": "score", "type": "DOUBLE"}, {"name": "ratio", "type": "FLOAT"},
-            {"name": "born", "type": "DATE"}, {"name": "seen", "type": "TIMESTAMP"},
-            {"name": "tags", "type": "LIST<STRING>"}, {"name": "active", "type": "BOOL"},
-            {"name": "photo", "type": "BLOB"}, {"name": "uid", "type": "UUID"}]}))
-    .unwrap()
-}
-
-fn city_def() -> NodeDefinition {
-    serde_json::from_value(json!({
-        "label": "City", "sql": "SELECT 1",
-        "primary_key": {"name": "code", "type": "INT64"},
-        "properties": [{"name": "name", "type": "STRING"}]}))
-    .unwrap()
-}
-
-fn knows_def() -> EdgeDefinition {
-    serde_json::from_value(json!({
-        "type": "KNOWS", "from_node": "Person", "to_node": "Person", "sql": "SELECT 1",
-        "from_key": "src", "to_key": "dst", "properties": [{"name": "since", "type": "INT64"}]}))
-    .unwrap()
-}
-
-fn lives_def() -> EdgeDefinition {
-    serde_json::from_value(json!({
-        "type": "LIVES_IN", "from_node": "Person", "to_node": "City", "sql": "SELECT 1",
-        "from_key": "person", "to_key": "city", "properties": []}))
-    .unwrap()
 }
 
 struct Fixture {
@@ -177,7 +142,7 @@ fn files(dir: &Path, duplicate: bool) -> (Vec<NodeLoad>, Vec<EdgeLoad>) {
     (
         vec![
             NodeLoad {
-                definition: person_def(),
+                definition: person_def("INT32", true),
                 files: vec![persons],
             },
             NodeLoad {
@@ -230,15 +195,6 @@ fn fixture() -> Fixture {
         engine: Arc::new(engine),
         events,
         report,
-    }
-}
-
-fn request(query: &str) -> QueryRequest {
-    QueryRequest {
-        query: query.into(),
-        parameters: serde_json::Map::new(),
-        timeout: Duration::from_secs(30),
-        max_rows: 1000,
     }
 }
 
@@ -561,7 +517,10 @@ fn duplicate_primary_keys_fail_the_load_by_key() {
     let (nodes, edges) = files(dir.path(), true);
     let engine = FalkorEngine::open(&dir.path().join("db"), config()).unwrap();
     engine
-        .create_schema(&[person_def(), city_def()], &[knows_def(), lives_def()])
+        .create_schema(
+            &[person_def("INT32", true), city_def()],
+            &[knows_def(), lives_def()],
+        )
         .unwrap();
     let err = engine.load(&nodes, &edges, &mut |_| {}).unwrap_err();
     match err {
@@ -579,7 +538,10 @@ fn duplicate_primary_keys_fail_the_load_by_key() {
         .push(serde_json::from_value(json!({"name": "population", "type": "INT64"})).unwrap());
     let engine = FalkorEngine::open(&dir2.path().join("db"), config()).unwrap();
     engine
-        .create_schema(&[person_def(), nodes[1].definition.clone()], &[])
+        .create_schema(
+            &[person_def("INT32", true), nodes[1].definition.clone()],
+            &[],
+        )
         .unwrap();
     let err = engine
         .load(&nodes, &[], &mut |_| {})
