@@ -1,4 +1,4 @@
-//! The Ryugraph backend of [`GraphEngine`](crate::GraphEngine).
+//! The Ryugraph backend of [`GraphEngine`].
 //!
 //! Owns: the on-disk database, a pool of engine connections on dedicated threads (one writer
 //! for loading and write-back, `readers` for user queries), interruption of running queries,
