@@ -645,6 +645,71 @@ fn write_back_is_atomic_and_typed() {
 }
 
 /// Whether process `pid` is alive (exists and is not a zombie).
+/// Parallel relationships are rows of their own, as on Neo4j and Ryugraph, even where the query
+/// does not name or use them (FalkorDB alone would read each pair of nodes once).
+#[test]
+fn parallel_relationships_are_read_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let node: graph_olap_api::NodeDefinition = serde_json::from_value(json!({
+        "label": "A", "sql": "SELECT 1", "primary_key": {"name": "id", "type": "INT64"},
+        "properties": []}))
+    .unwrap();
+    let edge: graph_olap_api::EdgeDefinition = serde_json::from_value(json!({
+        "type": "T", "from_node": "A", "to_node": "A", "sql": "SELECT 1",
+        "from_key": "s", "to_key": "d", "properties": []}))
+    .unwrap();
+    let nodes = write_parquet(
+        &dir.path().join("nodes/A/part-0.parquet"),
+        vec![("id", Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef)],
+    );
+    // 1 → 2 three times, 2 → 3 twice.
+    let edges = write_parquet(
+        &dir.path().join("edges/T/part-0.parquet"),
+        vec![
+            (
+                "s",
+                Arc::new(Int64Array::from(vec![1, 1, 1, 2, 2])) as ArrayRef,
+            ),
+            ("d", Arc::new(Int64Array::from(vec![2, 2, 2, 3, 3]))),
+        ],
+    );
+    let engine = FalkorEngine::open(&dir.path().join("db"), config()).unwrap();
+    engine
+        .create_schema(std::slice::from_ref(&node), std::slice::from_ref(&edge))
+        .unwrap();
+    engine
+        .load(
+            &[NodeLoad {
+                definition: node,
+                files: vec![nodes],
+            }],
+            &[EdgeLoad {
+                definition: edge,
+                files: vec![edges],
+            }],
+            &mut |_| {},
+        )
+        .unwrap();
+    for (query, count) in [
+        ("MATCH (a:A)-[:T]->(b:A) RETURN count(*)", 5),
+        ("MATCH (a)-->(b) RETURN count(*)", 5),
+        ("MATCH (a {id: 1})-[:T]->()-[:T]->(c) RETURN count(c)", 6),
+        ("OPTIONAL MATCH (a {id: 1})-[:T]->(b) RETURN count(b)", 3),
+        ("MATCH (a)-[:T]->(b) RETURN count(DISTINCT b)", 2),
+    ] {
+        assert_eq!(
+            rows_json(&engine, query),
+            vec![vec![json!(count)]],
+            "{query}"
+        );
+    }
+    // What FalkorDB answers without the translation: one row per pair of nodes.
+    let raw = engine
+        .query_ungated(&request("MATCH (a:A)-[:T]->(b:A) RETURN count(*)"))
+        .unwrap();
+    assert_eq!(raw.rows, vec![vec![GraphValue::Int(2, 64)]]);
+}
+
 fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !stat
