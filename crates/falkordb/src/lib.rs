@@ -38,7 +38,10 @@
 //! types only where a whole node or relationship is returned (`RETURN n`), a bare property
 //! (`RETURN n.age`) reads as FalkorDB's INT64 / DOUBLE / STRING; a running query cannot be
 //! interrupted on the server (a cancelled query returns at once but the server finishes it or
-//! stops it at its timeout); the column types of an empty result are `ANY`.
+//! stops it at its timeout); the column types of an empty result are `ANY`; parallel
+//! relationships are read one by one only in single-hop `MATCH` patterns (the translation makes
+//! FalkorDB expand them; variable-length patterns and patterns inside expressions read each pair
+//! of nodes once).
 
 pub mod compact;
 pub mod literal;
