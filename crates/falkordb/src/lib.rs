@@ -749,14 +749,7 @@ impl GraphEngine for FalkorEngine {
                     .map_err(|_| EngineError::Internal("too many nodes".into()))?,
             });
             next += count;
-            report.node_counts.insert(label.clone(), count);
-            report.source_rows.insert(label.clone(), rows_in_files);
-            progress(LoadEvent::TableLoaded {
-                name: label,
-                kind: TableKind::Node,
-                rows: count,
-                dangling: 0,
-            });
+            report.nodes_loaded(label, count, rows_in_files, progress);
         }
         self.await_indexes().map_err(|message| EngineError::Load {
             table: "(indexes)".into(),
@@ -775,16 +768,7 @@ impl GraphEngine for FalkorEngine {
                 kind: TableKind::Edge,
             });
             let (count, rows_in_files) = self.load_edges(e, &catalog)?;
-            let dangling = rows_in_files.saturating_sub(count);
-            report.edge_counts.insert(name.clone(), count);
-            report.dangling_edges.insert(name.clone(), dangling);
-            report.source_rows.insert(name.clone(), rows_in_files);
-            progress(LoadEvent::TableLoaded {
-                name,
-                kind: TableKind::Edge,
-                rows: count,
-                dangling,
-            });
+            report.edges_loaded(name, count, rows_in_files, progress);
         }
         self.refresh_names().map_err(EngineError::Internal)?;
         Ok(report)

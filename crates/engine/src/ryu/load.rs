@@ -270,14 +270,7 @@ impl RyuEngine {
                 .map_err(|message| EngineError::Load { table: l, message })?;
                 Ok((count, rows_in_files))
             })??;
-            report.node_counts.insert(label.clone(), count);
-            report.source_rows.insert(label.clone(), rows_in_files);
-            progress(LoadEvent::TableLoaded {
-                name: label,
-                kind: TableKind::Node,
-                rows: count,
-                dangling: 0,
-            });
+            report.nodes_loaded(label, count, rows_in_files, progress);
         }
         for e in edges {
             let name = e.definition.edge_type.clone();
@@ -332,16 +325,7 @@ impl RyuEngine {
                 .map_err(|message| EngineError::Load { table: t, message })?;
                 Ok((count, rows_in_files))
             })??;
-            let dangling = rows_in_files.saturating_sub(count);
-            report.edge_counts.insert(name.clone(), count);
-            report.dangling_edges.insert(name.clone(), dangling);
-            report.source_rows.insert(name.clone(), rows_in_files);
-            progress(LoadEvent::TableLoaded {
-                name,
-                kind: TableKind::Edge,
-                rows: count,
-                dangling,
-            });
+            report.edges_loaded(name, count, rows_in_files, progress);
         }
         self.build_id_space(&report)?;
         Ok(report)
