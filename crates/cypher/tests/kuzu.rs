@@ -403,11 +403,35 @@ fn refused_constructs_name_the_closest_form() {
 }
 
 #[test]
-fn falkordb_passes_through() {
-    let q = "MATCH (n:A|B)-->(m) WHERE n:C RETURN type(r), labels(n)[0], [x IN l | x]";
+fn falkordb_passes_through_but_reads_every_relationship() {
+    let falkor = |q: &str| prepare(q, Dialect::FalkorDb).unwrap().text;
     assert_eq!(
-        prepare(q, Dialect::FalkorDb).unwrap().text,
-        "MATCH (n:A|B)-->(m) WHERE n:C RETURN type(r), labels(n)[0], [x IN l | x]"
+        falkor("MATCH (n:A|B)-->(m) WHERE n:C RETURN type(r), labels(n)[0], [x IN l | x]"),
+        "MATCH (n:A|B)-[_gf1]->(m) WHERE n:C AND id(_gf1) >= 0 RETURN type(r), labels(n)[0], [x IN l | x]"
+    );
+    // Named relationships get only the use; OR keeps its parentheses.
+    assert_eq!(
+        falkor("MATCH (a)-[r:T]->(b)<-[:U]-(c) WHERE a.x = 1 OR b.x = 2 RETURN a"),
+        "MATCH (a)-[r:T]->(b)<-[_gf1:U]-(c) WHERE (a.x = 1 OR b.x = 2) AND id(r) >= 0 AND id(_gf1) >= 0 RETURN a"
+    );
+    // Inside CALL { } and UNION branches; OPTIONAL MATCH too.
+    assert_eq!(
+        falkor(
+            "MATCH (a) CALL { WITH a OPTIONAL MATCH (a)-[:T]->(b) RETURN b } RETURN a, b UNION MATCH (a)-[:T]->(b) RETURN a, b"
+        ),
+        "MATCH (a) CALL { WITH a OPTIONAL MATCH (a)-[_gf1:T]->(b) WHERE id(_gf1) >= 0 RETURN b } RETURN a, b UNION MATCH (a)-[_gf2:T]->(b) WHERE id(_gf2) >= 0 RETURN a, b"
+    );
+    // Not touched: variable length and anonymous relationships under `*` (shortestPath in a
+    // MATCH is refused on FalkorDB, see `constructs_falkordb_lacks_are_refused_…`).
+    for q in [
+        "MATCH (a)-[:T*1..2]->(b) RETURN b",
+        "MATCH (a)-[:T]->(b) RETURN *",
+    ] {
+        assert_eq!(falkor(q), q);
+    }
+    assert_eq!(
+        falkor("MATCH (a)-[r:T]->(b) RETURN *"),
+        "MATCH (a)-[r:T]->(b) WHERE id(r) >= 0 RETURN *"
     );
 }
 
@@ -652,7 +676,7 @@ mod falkordb {
         assert_eq!(
             falkordb("MATCH (c:Customer WHERE c.n > 1)-->(d WHERE d.x = 2) WHERE c.y RETURN c")
                 .unwrap(),
-            "MATCH (c:Customer)-->(d) WHERE c.y AND c.n > 1 AND d.x = 2 RETURN c"
+            "MATCH (c:Customer)-[_gf1]->(d) WHERE c.y AND c.n > 1 AND d.x = 2 AND id(_gf1) >= 0 RETURN c"
         );
     }
 

@@ -86,12 +86,54 @@ pub fn prepare_with_schema(
     } else {
         graph_olap_cypher::return_columns(&query, source)
     };
+    if let Some(names) = &columns {
+        refuse_duplicate_columns(statement, names, source)?;
+    }
     let unbounded_shortest_path = has_unbounded_shortest_path(&query);
     Ok(EngineStatement {
         text,
         columns,
         explain,
         unbounded_shortest_path,
+    })
+}
+
+/// Refuses a final `RETURN` with two columns of one name (`RETURN c, c`), as Neo4j does
+/// ("Multiple result columns with the same name are not supported"). FalkorDB refuses such a
+/// statement itself and Ryugraph answers it, so without this check the engines would differ;
+/// the error points at the second column of the name.
+fn refuse_duplicate_columns(
+    statement: &graph_olap_cypher::ast::Statement,
+    names: &[String],
+    source: &str,
+) -> Result<(), QueryError> {
+    let Some(duplicate) = (1..names.len()).find(|&i| names[..i].contains(&names[i])) else {
+        return Ok(());
+    };
+    let span = match &statement.body {
+        StatementBody::Query(q) => match q.first.clauses.last().map(|c| &c.kind) {
+            Some(ClauseKind::Return(projection)) => projection.items.get(duplicate).map(|item| {
+                item.alias
+                    .as_ref()
+                    .map_or(item.expr.span, |alias| alias.span)
+            }),
+            _ => None,
+        },
+        StatementBody::Command(_) => None,
+    };
+    let line = span.map(|s| s.line as usize);
+    Err(QueryError {
+        message: format!(
+            "Multiple result columns with the same name are not supported: `{}` is returned twice; give the columns distinct names with AS",
+            names[duplicate]
+        ),
+        kind: QueryErrorKind::Syntax {
+            line,
+            column: span.map(|s| s.column as usize),
+            snippet: line
+                .and_then(|l| source.lines().nth(l.saturating_sub(1)))
+                .map(str::to_string),
+        },
     })
 }
 
@@ -256,6 +298,37 @@ mod tests {
                 assert_eq!((line, snippet.as_deref()), (Some(2), Some("RETURN n +")))
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn two_result_columns_of_one_name_are_refused_on_every_dialect() {
+        for dialect in [Dialect::Kuzu, Dialect::FalkorDb] {
+            for (source, column) in [
+                ("MATCH (c) RETURN c, c", 21),
+                ("MATCH (c)\nRETURN c.name, c.id AS `c.name`", 24),
+                ("MATCH (a), (b) RETURN a AS x, b AS x", 36),
+            ] {
+                let e = prepare(source, dialect).unwrap_err();
+                assert!(e.message.contains("same name"), "{}", e.message);
+                let QueryErrorKind::Syntax {
+                    line: Some(line),
+                    column: Some(c),
+                    snippet: Some(snippet),
+                } = e.kind
+                else {
+                    panic!("{source}: {:?}", e.kind)
+                };
+                assert_eq!(c, column, "{source}");
+                assert_eq!(Some(snippet.as_str()), source.lines().nth(line - 1));
+            }
+            for distinct in [
+                "MATCH (c) RETURN c AS source, c AS target",
+                "MATCH (c) RETURN c.name, c.id",
+                "MATCH (c) WITH c, c AS d RETURN *",
+            ] {
+                assert!(prepare(distinct, dialect).is_ok(), "{distinct}");
+            }
         }
     }
 

@@ -13,6 +13,11 @@
 //! `graph-olap-falkordb` crate and implements the same trait against this crate built without
 //! its `ryugraph` feature (`default-features = false`: only the interface, no C++).
 //!
+//! What every backend applies alike lives here once, not in each backend: the query limits
+//! ([`limits`]: deadline, row limit and `truncated`, the timeout/cancel errors, column types), the
+//! catalogue ([`catalog`]: definitions, written-back properties, the translator's schema,
+//! `/schema`, the write-back and topology checks) and the Cypher gate ([`dialect`]).
+//!
 //! What the second backend changed in the trait: [`GraphEngine::failure`] (an engine in its own
 //! process can die under the instance), [`GraphEngine::wrapper_type`] and
 //! [`GraphEngine::capabilities`] (what the instance reports), and `query`'s contract now says
@@ -53,12 +58,17 @@
 //! algorithms' CSR directly ([`Topology`]). Relationship `_id`s follow after all nodes. Cypher
 //! `id(n)`/`id(r)` return the same integers.
 
+pub mod catalog;
 pub mod dialect;
+#[cfg(feature = "test-fixtures")]
+pub mod fixtures;
+pub mod limits;
 pub mod model;
 #[cfg(feature = "ryugraph")]
 pub mod ryu;
 pub mod value;
 
+pub use limits::QueryLimits;
 pub use model::{
     CancelToken, EdgeList, EdgeLoad, EdgeTableSchema, EngineError, FailureReason, GraphEngine,
     GraphSchema, LabelRange, LoadEvent, LoadReport, NodeLoad, NodeTableSchema, QueryError,

@@ -304,6 +304,48 @@ pub struct LoadReport {
     pub source_rows: BTreeMap<String, u64>,
 }
 
+impl LoadReport {
+    /// Records a loaded label — `count` nodes from `source_rows` rows in its files — and reports
+    /// it to `progress`.
+    pub fn nodes_loaded(
+        &mut self,
+        label: String,
+        count: u64,
+        source_rows: u64,
+        progress: &mut dyn FnMut(LoadEvent),
+    ) {
+        self.node_counts.insert(label.clone(), count);
+        self.source_rows.insert(label.clone(), source_rows);
+        progress(LoadEvent::TableLoaded {
+            name: label,
+            kind: TableKind::Node,
+            rows: count,
+            dangling: 0,
+        });
+    }
+
+    /// Records a loaded relationship type — `count` edges from `source_rows` rows, the rest
+    /// dangling — and reports it to `progress`.
+    pub fn edges_loaded(
+        &mut self,
+        edge_type: String,
+        count: u64,
+        source_rows: u64,
+        progress: &mut dyn FnMut(LoadEvent),
+    ) {
+        let dangling = source_rows.saturating_sub(count);
+        self.edge_counts.insert(edge_type.clone(), count);
+        self.dangling_edges.insert(edge_type.clone(), dangling);
+        self.source_rows.insert(edge_type.clone(), source_rows);
+        progress(LoadEvent::TableLoaded {
+            name: edge_type,
+            kind: TableKind::Edge,
+            rows: count,
+            dangling,
+        });
+    }
+}
+
 /// Schema of one node label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeTableSchema {

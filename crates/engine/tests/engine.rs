@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_api::EdgeDefinition;
+use graph_olap_engine::fixtures::{city_def, knows_def, lives_def, person_def, request};
 use graph_olap_engine::{
     CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad,
-    QueryErrorKind, QueryRequest, RyuConfig, RyuEngine, TableKind, WriteBack, WriteValues,
+    QueryErrorKind, RyuConfig, RyuEngine, TableKind, WriteBack, WriteValues,
 };
 use serde_json::{Value, json};
 
@@ -44,41 +45,6 @@ impl ParquetWriter {
             .unwrap_or_else(|e| panic!("{query}: {e}"));
         path
     }
-}
-
-fn person_def() -> NodeDefinition {
-    serde_json::from_value(json!({
-        "label": "Person", "sql": "SELECT 1",
-        "primary_key": {"name": "id", "type": "STRING"},
-        "properties": [
-            {"name": "name", "type": "STRING"}, {"name": "age", "type": "INT64"},
-            {"name": "score", "type": "DOUBLE"}, {"name": "born", "type": "DATE"},
-            {"name": "seen", "type": "TIMESTAMP"}, {"name": "tags", "type": "LIST<STRING>"},
-            {"name": "active", "type": "BOOL"}, {"name": "photo", "type": "BLOB"},
-            {"name": "uid", "type": "UUID"}]}))
-    .unwrap()
-}
-
-fn city_def() -> NodeDefinition {
-    serde_json::from_value(json!({
-        "label": "City", "sql": "SELECT 1",
-        "primary_key": {"name": "code", "type": "INT64"},
-        "properties": [{"name": "name", "type": "STRING"}]}))
-    .unwrap()
-}
-
-fn knows_def() -> EdgeDefinition {
-    serde_json::from_value(json!({
-        "type": "KNOWS", "from_node": "Person", "to_node": "Person", "sql": "SELECT 1",
-        "from_key": "src", "to_key": "dst", "properties": [{"name": "since", "type": "INT64"}]}))
-    .unwrap()
-}
-
-fn lives_def() -> EdgeDefinition {
-    serde_json::from_value(json!({
-        "type": "LIVES_IN", "from_node": "Person", "to_node": "City", "sql": "SELECT 1",
-        "from_key": "person", "to_key": "city", "properties": []}))
-    .unwrap()
 }
 
 struct Fixture {
@@ -127,14 +93,17 @@ fn load_fixture() -> Fixture {
     );
     let engine = RyuEngine::open(&dir.path().join("db"), on_disk()).unwrap();
     engine
-        .create_schema(&[person_def(), city_def()], &[knows_def(), lives_def()])
+        .create_schema(
+            &[person_def("INT64", false), city_def()],
+            &[knows_def(), lives_def()],
+        )
         .unwrap();
     let mut events = Vec::new();
     let report = engine
         .load(
             &[
                 NodeLoad {
-                    definition: person_def(),
+                    definition: person_def("INT64", false),
                     files: vec![persons],
                 },
                 NodeLoad {
@@ -160,15 +129,6 @@ fn load_fixture() -> Fixture {
         engine,
         events,
         report,
-    }
-}
-
-fn request(q: &str) -> QueryRequest {
-    QueryRequest {
-        query: q.into(),
-        parameters: Default::default(),
-        timeout: Duration::from_secs(30),
-        max_rows: 1000,
     }
 }
 

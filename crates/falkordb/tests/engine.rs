@@ -11,10 +11,10 @@ use arrow::array::{
     Int64Array, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
 };
 use arrow::record_batch::RecordBatch;
-use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_engine::fixtures::{city_def, knows_def, lives_def, person_def, request};
 use graph_olap_engine::{
     CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad,
-    QueryErrorKind, QueryRequest, TableKind, WriteBack, WriteValues,
+    QueryErrorKind, TableKind, WriteBack, WriteValues,
 };
 use graph_olap_falkordb::{FalkorConfig, FalkorEngine};
 use serde_json::{Value, json};
@@ -27,41 +27,6 @@ fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) -> PathBuf {
     w.write(&batch).unwrap();
     w.close().unwrap();
     path.to_path_buf()
-}
-
-fn person_def() -> NodeDefinition {
-    serde_json::from_value(json!({
-        "label": "Person", "sql": "SELECT 1",
-        "primary_key": {"name": "id", "type": "STRING"},
-        "properties": [
-            {"name": "name", "type": "STRING"}, {"name": "age", "type": "INT32"},
-            {"name": "score", "type": "DOUBLE"}, {"name": "ratio", "type": "FLOAT"},
-            {"name": "born", "type": "DATE"}, {"name": "seen", "type": "TIMESTAMP"},
-            {"name": "tags", "type": "LIST<STRING>"}, {"name": "active", "type": "BOOL"},
-            {"name": "photo", "type": "BLOB"}, {"name": "uid", "type": "UUID"}]}))
-    .unwrap()
-}
-
-fn city_def() -> NodeDefinition {
-    serde_json::from_value(json!({
-        "label": "City", "sql": "SELECT 1",
-        "primary_key": {"name": "code", "type": "INT64"},
-        "properties": [{"name": "name", "type": "STRING"}]}))
-    .unwrap()
-}
-
-fn knows_def() -> EdgeDefinition {
-    serde_json::from_value(json!({
-        "type": "KNOWS", "from_node": "Person", "to_node": "Person", "sql": "SELECT 1",
-        "from_key": "src", "to_key": "dst", "properties": [{"name": "since", "type": "INT64"}]}))
-    .unwrap()
-}
-
-fn lives_def() -> EdgeDefinition {
-    serde_json::from_value(json!({
-        "type": "LIVES_IN", "from_node": "Person", "to_node": "City", "sql": "SELECT 1",
-        "from_key": "person", "to_key": "city", "properties": []}))
-    .unwrap()
 }
 
 struct Fixture {
@@ -177,7 +142,7 @@ fn files(dir: &Path, duplicate: bool) -> (Vec<NodeLoad>, Vec<EdgeLoad>) {
     (
         vec![
             NodeLoad {
-                definition: person_def(),
+                definition: person_def("INT32", true),
                 files: vec![persons],
             },
             NodeLoad {
@@ -230,15 +195,6 @@ fn fixture() -> Fixture {
         engine: Arc::new(engine),
         events,
         report,
-    }
-}
-
-fn request(query: &str) -> QueryRequest {
-    QueryRequest {
-        query: query.into(),
-        parameters: serde_json::Map::new(),
-        timeout: Duration::from_secs(30),
-        max_rows: 1000,
     }
 }
 
@@ -454,6 +410,23 @@ fn parameters_limits_errors_and_read_only() {
         kind("MATCH (n RETURN n"),
         QueryErrorKind::Syntax { .. }
     ));
+    // Two columns of one name: refused by the gate (with where), as Neo4j does, before FalkorDB
+    // refuses it without a position; distinct names run.
+    assert_eq!(
+        kind("MATCH (p:Person) RETURN p, p"),
+        QueryErrorKind::Syntax {
+            line: Some(1),
+            column: Some(28),
+            snippet: Some("MATCH (p:Person) RETURN p, p".into())
+        }
+    );
+    assert_eq!(
+        rows_json(
+            &f.engine,
+            "MATCH (p:Person {id: 'p1'}) RETURN p.id AS a, p.id AS b"
+        ),
+        vec![vec![json!("p1"), json!("p1")]]
+    );
     // Read-only: our gate first, then the server itself.
     assert!(matches!(
         kind("CREATE (:Person {id: 'x'})"),
@@ -544,7 +517,10 @@ fn duplicate_primary_keys_fail_the_load_by_key() {
     let (nodes, edges) = files(dir.path(), true);
     let engine = FalkorEngine::open(&dir.path().join("db"), config()).unwrap();
     engine
-        .create_schema(&[person_def(), city_def()], &[knows_def(), lives_def()])
+        .create_schema(
+            &[person_def("INT32", true), city_def()],
+            &[knows_def(), lives_def()],
+        )
         .unwrap();
     let err = engine.load(&nodes, &edges, &mut |_| {}).unwrap_err();
     match err {
@@ -562,7 +538,10 @@ fn duplicate_primary_keys_fail_the_load_by_key() {
         .push(serde_json::from_value(json!({"name": "population", "type": "INT64"})).unwrap());
     let engine = FalkorEngine::open(&dir2.path().join("db"), config()).unwrap();
     engine
-        .create_schema(&[person_def(), nodes[1].definition.clone()], &[])
+        .create_schema(
+            &[person_def("INT32", true), nodes[1].definition.clone()],
+            &[],
+        )
         .unwrap();
     let err = engine
         .load(&nodes, &[], &mut |_| {})
@@ -666,6 +645,71 @@ fn write_back_is_atomic_and_typed() {
 }
 
 /// Whether process `pid` is alive (exists and is not a zombie).
+/// Parallel relationships are rows of their own, as on Neo4j and Ryugraph, even where the query
+/// does not name or use them (FalkorDB alone would read each pair of nodes once).
+#[test]
+fn parallel_relationships_are_read_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let node: graph_olap_api::NodeDefinition = serde_json::from_value(json!({
+        "label": "A", "sql": "SELECT 1", "primary_key": {"name": "id", "type": "INT64"},
+        "properties": []}))
+    .unwrap();
+    let edge: graph_olap_api::EdgeDefinition = serde_json::from_value(json!({
+        "type": "T", "from_node": "A", "to_node": "A", "sql": "SELECT 1",
+        "from_key": "s", "to_key": "d", "properties": []}))
+    .unwrap();
+    let nodes = write_parquet(
+        &dir.path().join("nodes/A/part-0.parquet"),
+        vec![("id", Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef)],
+    );
+    // 1 → 2 three times, 2 → 3 twice.
+    let edges = write_parquet(
+        &dir.path().join("edges/T/part-0.parquet"),
+        vec![
+            (
+                "s",
+                Arc::new(Int64Array::from(vec![1, 1, 1, 2, 2])) as ArrayRef,
+            ),
+            ("d", Arc::new(Int64Array::from(vec![2, 2, 2, 3, 3]))),
+        ],
+    );
+    let engine = FalkorEngine::open(&dir.path().join("db"), config()).unwrap();
+    engine
+        .create_schema(std::slice::from_ref(&node), std::slice::from_ref(&edge))
+        .unwrap();
+    engine
+        .load(
+            &[NodeLoad {
+                definition: node,
+                files: vec![nodes],
+            }],
+            &[EdgeLoad {
+                definition: edge,
+                files: vec![edges],
+            }],
+            &mut |_| {},
+        )
+        .unwrap();
+    for (query, count) in [
+        ("MATCH (a:A)-[:T]->(b:A) RETURN count(*)", 5),
+        ("MATCH (a)-->(b) RETURN count(*)", 5),
+        ("MATCH (a {id: 1})-[:T]->()-[:T]->(c) RETURN count(c)", 6),
+        ("OPTIONAL MATCH (a {id: 1})-[:T]->(b) RETURN count(b)", 3),
+        ("MATCH (a)-[:T]->(b) RETURN count(DISTINCT b)", 2),
+    ] {
+        assert_eq!(
+            rows_json(&engine, query),
+            vec![vec![json!(count)]],
+            "{query}"
+        );
+    }
+    // What FalkorDB answers without the translation: one row per pair of nodes.
+    let raw = engine
+        .query_ungated(&request("MATCH (a:A)-[:T]->(b:A) RETURN count(*)"))
+        .unwrap();
+    assert_eq!(raw.rows, vec![vec![GraphValue::Int(2, 64)]]);
+}
+
 fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !stat

