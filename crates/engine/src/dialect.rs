@@ -137,6 +137,43 @@ fn refuse_duplicate_columns(
     })
 }
 
+/// The statement with every `IN $p` whose parameter value is `null` written as `IN null`
+/// (found with the lexer, so text inside strings is never touched). The engine aborts its whole
+/// process on membership in an untyped null list (ryugraph 25.9.2); as a literal, the
+/// translator turns `x IN null` into `null`, which is what Cypher says it is. Not covered: a
+/// null list reaching `IN` through a variable (`WITH $p AS l … x IN l`).
+pub fn inline_null_membership_parameters<'a>(
+    source: &'a str,
+    parameters: &serde_json::Map<String, serde_json::Value>,
+) -> std::borrow::Cow<'a, str> {
+    use graph_olap_cypher::lexer::{Tok, tokenize};
+    if !parameters.values().any(serde_json::Value::is_null) {
+        return source.into();
+    }
+    let Ok(tokens) = tokenize(source) else {
+        return source.into();
+    };
+    let mut out = String::with_capacity(source.len());
+    let mut copied = 0;
+    for pair in tokens.windows(2) {
+        let (Tok::Ident(keyword), Tok::Param(name)) = (&pair[0].tok, &pair[1].tok) else {
+            continue;
+        };
+        if keyword.eq_ignore_ascii_case("IN")
+            && parameters.get(name).is_some_and(serde_json::Value::is_null)
+        {
+            out.push_str(&source[copied..pair[1].span.start]);
+            out.push_str("null");
+            copied = pair[1].span.end;
+        }
+    }
+    if copied == 0 {
+        return source.into();
+    }
+    out.push_str(&source[copied..]);
+    out.into()
+}
+
 fn has_unbounded_shortest_path(query: &graph_olap_cypher::Query) -> bool {
     let mut found = false;
     for statement in &query.statements {

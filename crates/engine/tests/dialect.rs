@@ -841,3 +841,22 @@ fn unbounded_shortest_paths_reach_past_thirty_hops() {
         );
     }
 }
+
+/// Membership in a null list is null; the engine itself would abort the process (a crash of
+/// the instance from one query, found by the openCypher TCK run).
+#[test]
+fn membership_in_a_null_list_is_null_and_the_engine_lives_on() {
+    assert_eq!(rows("RETURN 1 IN null AS r"), json!([[null]]));
+    assert_eq!(
+        rows_with("RETURN $e IN $c AS r", json!({"e": null, "c": null})),
+        json!([[null]])
+    );
+    assert_eq!(
+        rows_with("RETURN 1 IN $c AS r, '$c IN $c' AS s", json!({"c": null})),
+        json!([[null, "$c IN $c"]])
+    );
+    assert_eq!(
+        rows_with("RETURN 2 IN $c AS r", json!({"c": [1, 2]})),
+        json!([[true]])
+    );
+}

@@ -153,8 +153,10 @@ impl RyuEngine {
         cancel: &CancelToken,
     ) -> Result<QueryOutput, QueryError> {
         let schema = self.cypher_schema();
+        let source =
+            crate::dialect::inline_null_membership_parameters(&request.query, &request.parameters);
         let statement = crate::dialect::prepare_with_schema(
-            &request.query,
+            &source,
             graph_olap_cypher::Dialect::Kuzu,
             &schema,
         )?;
