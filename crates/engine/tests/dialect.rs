@@ -860,3 +860,37 @@ fn membership_in_a_null_list_is_null_and_the_engine_lives_on() {
         json!([[true]])
     );
 }
+
+/// The KNOWS triangle p1→p2, p2→p3, p1→p3: undirected two-hop trails are the 6 ordered pairs of
+/// distinct relationships at a middle node; walks would add the 6 that go back and forth.
+#[test]
+fn a_match_never_uses_one_relationship_twice() {
+    assert_eq!(
+        rows(
+            "MATCH (a:Person)-[:KNOWS]-(b)-[:KNOWS]-(c) RETURN count(*), sum(CASE WHEN a = c THEN 1 ELSE 0 END)"
+        ),
+        json!([[6, 0]])
+    );
+    assert_eq!(
+        rows("MATCH (a:Person)-[:KNOWS*2..2]-(c) RETURN count(*)"),
+        json!([[6]])
+    );
+    assert_eq!(
+        rows("MATCH (a:Person)-[:KNOWS*1..2]-(c) RETURN count(*)"),
+        json!([[12]])
+    );
+}
+
+#[test]
+fn sort_keys_naming_an_alias_that_shadows_a_variable_sort_by_the_alias() {
+    let shadowed = run(
+        "MATCH (p:Person) RETURN p.name AS p ORDER BY p DESC",
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(shadowed.columns, vec!["p".to_string()]);
+    assert_eq!(
+        rows("MATCH (p:Person) RETURN p.name AS p ORDER BY p DESC"),
+        rows("MATCH (p:Person) RETURN p.name AS name ORDER BY name DESC")
+    );
+}

@@ -66,7 +66,7 @@ QUERIES: List[Any] = [
      "RETURN c.id AS id, k ORDER BY k DESC, id LIMIT 5", {}),
 ]
 
-#: Documented dialect differences (docs/cypher.md): ryugraph runs them, FalkorDB has no
+#: Documented dialect differences (crates/cypher/README.md): ryugraph runs them, FalkorDB has no
 #: equivalent and our Cypher layer refuses them there with QUERY_UNSUPPORTED and the closest
 #: form, before the engine.
 REFUSED_ON_FALKORDB: List[str] = [

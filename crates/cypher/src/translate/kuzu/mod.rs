@@ -651,7 +651,7 @@ impl Rewriter<'_> {
     /// relationship may repeat), Cypher matches trails. Each variable-length relationship gets
     /// `is_trail(r)`, each pair of fixed relationships of possibly the same type
     /// `id(r1) <> id(r2)`. Not covered: a fixed relationship repeated inside a variable-length
-    /// one of the same `MATCH` (rare; documented in `docs/cypher.md`).
+    /// one of the same `MATCH` (rare; documented in `crates/cypher/README.md`).
     fn unique_relationships(&mut self, patterns: &mut [PathPattern], extra: &mut Vec<Expr>) {
         let mut rels: Vec<&mut RelPattern> = patterns
             .iter_mut()
