@@ -34,6 +34,7 @@ pub mod lexer;
 pub mod parser;
 pub mod print;
 pub mod schema;
+pub mod scope;
 pub mod translate;
 pub mod visit;
 

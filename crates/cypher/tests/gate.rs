@@ -98,3 +98,37 @@ fn refusals_carry_the_position() {
     let ast = parse("RETURN 1;\nRETURN 2").unwrap();
     assert_eq!(check_read_only(&ast).unwrap_err().span.line, 2);
 }
+
+#[test]
+fn a_variable_is_one_kind_of_thing() {
+    use graph_olap_cypher::{ast::StatementBody, parse, scope::check_variable_kinds};
+    let check = |q: &str| {
+        let query = parse(q).unwrap();
+        let StatementBody::Query(rq) = &query.statements[0].body else {
+            panic!("{q}: not a query")
+        };
+        check_variable_kinds(rq).map_err(|c| (c.variable, c.span.column))
+    };
+    assert_eq!(
+        check("MATCH (a)-[r]->(b) MATCH (r) RETURN r"),
+        Err(("r".into(), 27))
+    );
+    assert_eq!(check("MATCH (a)-[a]->(b) RETURN a"), Err(("a".into(), 12)));
+    assert_eq!(
+        check("MATCH p = (a)-->(b) WITH p AS n MATCH (n) RETURN n"),
+        Err(("n".into(), 40))
+    );
+    assert_eq!(
+        check("MATCH (a)-[r]->(b) WITH r AS x, a MATCH (x)-[a]->() RETURN x"),
+        Err(("x".into(), 42))
+    );
+    // Fine: the same node twice, a kind reset by WITH or UNWIND, a new scope per UNION branch.
+    for ok in [
+        "MATCH (a)-[r]->(b)<-[s]-(a) RETURN a",
+        "MATCH (a)-[r]->(b) WITH a AS r MATCH (r)-->() RETURN r",
+        "MATCH (a)-[r]->(b) WITH collect(r) AS rs UNWIND rs AS r RETURN r",
+        "MATCH (r) RETURN r UNION MATCH ()-[r]->() RETURN r",
+    ] {
+        assert_eq!(check(ok), Ok(()), "{ok}");
+    }
+}

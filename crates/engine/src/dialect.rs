@@ -78,6 +78,19 @@ pub fn prepare_with_schema(
             column: v.span.column as usize,
         },
     })?;
+    if let StatementBody::Query(q) = &statement.body {
+        graph_olap_cypher::scope::check_variable_kinds(q).map_err(|c| QueryError {
+            message: format!(
+                "{} (line {}, column {})",
+                c.message, c.span.line, c.span.column
+            ),
+            kind: QueryErrorKind::Syntax {
+                line: Some(c.span.line as usize),
+                column: Some(c.span.column as usize),
+                snippet: None,
+            },
+        })?;
+    }
     let text = graph_olap_cypher::translate_with_schema(&query, dialect, schema)
         .map_err(|u| unsupported(&u.construct, &u.to_string()))?;
     let explain = statement.prefix == Some(StatementPrefix::Explain);
