@@ -36,9 +36,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{MAX_BODY_BYTES, too_large};
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Request header carrying the key.
 pub const KEY_HEADER: &str = "idempotency-key";
@@ -225,7 +225,7 @@ fn replay(status: u16, stored: &str) -> ApiResult<Response> {
     {
         meta.insert(
             "request_id".into(),
-            crate::http::request_id::current().into(),
+            graph_olap_server_kit::request_id::current().into(),
         );
         body = json.to_string();
     }

@@ -11,8 +11,8 @@ use graph_olap_api::ErrorCode;
 use graph_olap_store::instances;
 
 use crate::auth::{self, Caller};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Instance API paths that may be forwarded (§10): exact names, or a prefix for families.
 fn forwardable(path: &str) -> bool {
@@ -121,7 +121,7 @@ pub async fn forward(
     insert(
         &mut headers,
         "x-request-id",
-        &crate::http::request_id::current(),
+        &graph_olap_server_kit::request_id::current(),
     );
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let upstream = state

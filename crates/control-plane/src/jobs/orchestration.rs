@@ -11,10 +11,10 @@ use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::{mappings, snapshots};
 use serde_json::json;
 
-use crate::error::ApiResult;
 use crate::ops::metrics::Expiry;
 use crate::services::instances::{self as instance_service, Termination};
 use crate::state::AppState;
+use graph_olap_server_kit::error::ApiResult;
 
 /// What one orchestration pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -213,7 +213,10 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
         return Ok(report);
     };
     let units = runtime.list().await.map_err(|e| {
-        crate::error::ApiError::unavailable("compute", format!("cannot list runtime units: {e}"))
+        graph_olap_server_kit::error::ApiError::unavailable(
+            "compute",
+            format!("cannot list runtime units: {e}"),
+        )
     })?;
     let ids = instances::ids_with_status(
         &mut *state.store.read().await?,

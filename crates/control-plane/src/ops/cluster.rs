@@ -20,8 +20,8 @@ use graph_olap_api::ops::{
 use graph_olap_store::stats::{self, StatusTable};
 use serde_json::{Value, json};
 
-use crate::error::ApiResult;
 use crate::state::AppState;
+use graph_olap_server_kit::error::ApiResult;
 
 /// Longest any one probe may take.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);

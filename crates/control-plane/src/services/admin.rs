@@ -21,9 +21,9 @@ use graph_olap_store::bulk::{self, BulkFilter, BulkTarget};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, Need, Patch, finish};
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Most resources one call may affect.
 pub const MAX_MATCHES: i64 = 100;
@@ -286,7 +286,7 @@ async fn audit_run(
     req: &BulkRequest,
     result: &BulkDeleteResult,
 ) -> ApiResult<()> {
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let details = json!({
         "reason": req.reason, "filters": req.filters_sent, "expected_count": req.expected_count,
         "matched_ids": result.matched_ids, "deleted_ids": result.deleted_ids, "failed_ids": result.failed_ids,

@@ -10,10 +10,10 @@ use graph_olap_store::snapshots;
 use rand::RngCore;
 use sqlx::AnyConnection;
 
-use crate::error::{ApiError, ApiResult};
 use crate::services::snapshots as snapshot_service;
 use crate::state::AppState;
 use graph_olap_api::export::{CheckPolicy, EdgeEndpoints, ExportedFile, JobQuality, QualityPolicy};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Delay before the next claim of a job after `attempts` claims: `min(10 s × 2^(attempts−1), 300 s)`.
 pub fn retry_delay(attempts: i64) -> Duration {

@@ -11,8 +11,8 @@ use graph_olap_store::snapshots;
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// The public URL of a running instance: `{public_url}/wrapper/{slug}` (§8).
 pub fn instance_url(state: &AppState, row: &InstanceRow) -> Option<String> {

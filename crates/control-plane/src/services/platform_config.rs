@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
+use graph_olap_server_kit::error::ApiError;
 
 /// The database connection type that pooled connections and transactions dereference to.
 pub type DbConn = <Conn as Deref>::Target;

@@ -126,7 +126,7 @@ pub fn size_for_create(
     state: &crate::state::AppState,
     requested: Option<i64>,
     snapshot: &graph_olap_store::snapshots::Snapshot,
-) -> crate::error::ApiResult<i64> {
+) -> graph_olap_server_kit::error::ApiResult<i64> {
     let figures = figures_of(snapshot);
     memory_gb(requested, figures, limit_gb(state)).map_err(|e| {
         let reason = match e {
@@ -137,7 +137,7 @@ pub fn size_for_create(
         if let Some(first) = message.get_mut(0..1) {
             first.make_ascii_uppercase();
         }
-        crate::error::ApiError::invalid("memory_gb", reason, message)
+        graph_olap_server_kit::error::ApiError::invalid("memory_gb", reason, message)
             .detail("estimated_memory_gb", estimate_gb(figures))
             .detail("memory_limit_gb", limit_gb(state))
     })

@@ -21,9 +21,9 @@ use graph_olap_store::{StoreError, audit};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
-use crate::error::{ApiError, ApiResult};
 use crate::services::mapping_rules;
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Claims allowed per export job before it fails (§3.16 `max_attempts`).
 pub const MAX_ATTEMPTS: i64 = 3;
@@ -662,7 +662,7 @@ pub async fn delete_snapshot(
         "snapshot.delete",
         snapshot.id,
         json!({"storage_path": snapshot.storage_path}),
-        &crate::http::request_id::current(),
+        &graph_olap_server_kit::request_id::current(),
         now,
     )
     .await?;

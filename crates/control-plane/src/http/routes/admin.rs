@@ -8,11 +8,11 @@ use graph_olap_store::audit::{self, AuditFilter};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::error::ApiResult;
 use crate::http::input::{JsonBody, QueryParams, finish};
 use crate::http::respond;
 use crate::services::admin;
 use crate::state::AppState;
+use graph_olap_server_kit::error::ApiResult;
 
 /// `DELETE /api/admin/resources/bulk` and its alias `POST /api/admin/resources/bulk-delete`.
 pub async fn bulk_delete(

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use sqlx_compat::lookup;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, JsonBody, Need, QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 const TYPES: &[&str] = &["mapping", "snapshot", "instance"];
 

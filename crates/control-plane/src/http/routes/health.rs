@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::error::ApiError;
 use crate::state::AppState;
+use graph_olap_server_kit::error::ApiError;
 
 /// The server version reported everywhere.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -13,7 +13,6 @@ use graph_olap_store::{mappings, snapshots};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::http::routes::{name_filter, status_filter};
@@ -21,6 +20,7 @@ use crate::services::instances::{self as instance_service, NewInstance, Sizing};
 use crate::services::mappings::check_max_ttl;
 use crate::services::platform_config::lifecycle_of;
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Event types (for filters).
 pub const EVENT_TYPES: &[&str] = &[
@@ -343,7 +343,7 @@ async fn create_from_mapping_body(
     instances::lock_quota(&mut tx).await?;
     let limits = crate::services::platform_config::concurrency(&mut tx).await?;
     instance_service::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let description = format!("Created for instance '{name}'");
     let snap_name = snapshot_name.unwrap_or_else(|| name.clone());
     let reusable = match state.settings.snapshot_reuse && !prestaged {

@@ -22,12 +22,12 @@ use graph_olap_store::{export_jobs, mappings, snapshots};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{JsonBody, finish, path_id};
 use crate::http::respond;
 use crate::services::export_queue::{self, HeartbeatInput};
 use crate::services::instances::{self as instance_service, record_activity};
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Parses an already size-checked JSON object into a typed body, mapping serde's complaint to
 /// `VALIDATION_FAILED`.

@@ -24,9 +24,9 @@ use graph_olap_api::{ErrorCode, FieldError};
 use serde_json::{Value, json};
 
 use crate::auth::Access;
-use crate::error::ApiError;
 use crate::http::input::QueryParams;
 use crate::state::AppState;
+use graph_olap_server_kit::error::ApiError;
 
 /// One endpoint of the public or internal API.
 #[derive(Clone)]

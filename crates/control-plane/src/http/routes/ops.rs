@@ -11,7 +11,6 @@ use graph_olap_store::export_jobs;
 use serde_json::json;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, JsonBody, Need, QueryParams, finish};
 use crate::http::respond;
 use crate::http::routes::internal::job_to_wire;
@@ -19,6 +18,7 @@ use crate::http::routes::status_filter;
 use crate::jobs::{self, Job};
 use crate::ops::cluster;
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Content type of the Prometheus text format.
 pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 
 use super::{Endpoint, ep};
 use crate::auth::{Access, Caller};
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::JsonBody;
 use crate::http::respond;
 use crate::services::mapping_rules;
@@ -23,6 +22,7 @@ use crate::services::platform_ledger::{
     audit_ledger, check_actor, locked, new_id, parse, require_lock,
 };
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// The ledger endpoints, registered by `routes::endpoints`.
 pub fn endpoints() -> Vec<Endpoint> {

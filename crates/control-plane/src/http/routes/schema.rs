@@ -7,10 +7,10 @@ use graph_olap_warehouse::{CatalogMeta, SchemaMeta, TableMeta};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{QueryParams, finish};
 use crate::http::respond;
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 fn ts(s: &crate::services::schema_cache::Snapshot) -> Value {
     s.refreshed_at

@@ -9,12 +9,12 @@ use graph_olap_store::{export_jobs, mappings};
 use serde_json::json;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::http::routes::status_filter;
 use crate::services::snapshots::{self as snapshot_service, delete_snapshot};
 use crate::state::AppState;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 async fn load(state: &AppState, raw: &str) -> ApiResult<Snapshot> {
     let id = path_id("snapshot_id", raw)?;
@@ -157,7 +157,7 @@ pub async fn retry(
         "snapshot.retry",
         snapshot.id,
         json!({}),
-        &crate::http::request_id::current(),
+        &graph_olap_server_kit::request_id::current(),
         now,
     )
     .await?;
