@@ -33,13 +33,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
 use crate::nx_catalogue::{self, NxCatalogue, NxFunction};
 use crate::nx_run::WorkerJob;
 use crate::nx_worker::{WorkerConfig, WorkerError};
 use crate::projection::{ProjectionError, Scope};
 use crate::routes::{parse_body, require_ready};
 use crate::state::AppState;
+use graph_olap_server_kit::ApiError;
 
 /// Executions kept in the history.
 pub const HISTORY: usize = 100;
@@ -241,13 +241,13 @@ fn not_found(name: &str, t: AlgorithmType) -> ApiError {
         ErrorCode::AlgorithmNotFound,
         format!("Algorithm '{name}' not found"),
     )
-    .with("algorithm_name", name)
-    .with("algorithm_type", type_name(t));
+    .detail("algorithm_name", name)
+    .detail("algorithm_type", type_name(t));
     match catalogue::NETWORKX_UNAVAILABLE
         .iter()
         .find(|(n, _)| *n == name)
     {
-        Some((_, reason)) if t == AlgorithmType::Networkx => error.with("reason", *reason),
+        Some((_, reason)) if t == AlgorithmType::Networkx => error.detail("reason", *reason),
         _ => error,
     }
 }
@@ -460,8 +460,8 @@ async fn executions(
 
 fn unknown_execution(id: &str) -> ApiError {
     ApiError::new(ErrorCode::NotFound, format!("Execution {id} not found"))
-        .with("resource_type", "execution")
-        .with("resource_id", id)
+        .detail("resource_type", "execution")
+        .detail("resource_id", id)
 }
 
 async fn status(
@@ -491,10 +491,10 @@ async fn cancel(
                     ErrorCode::InvalidState,
                     "The execution has already finished",
                 )
-                .with("resource_type", "execution")
-                .with("resource_id", e.id.clone())
-                .with("current_state", e.status)
-                .with("required_state", json!(["running"])));
+                .detail("resource_type", "execution")
+                .detail("resource_id", e.id.clone())
+                .detail("current_state", e.status)
+                .detail("required_state", json!(["running"])));
             }
             e.cancel.cancel();
             finish(
@@ -567,7 +567,7 @@ async fn start(
     let boot = state
         .boot
         .get()
-        .ok_or_else(|| ApiError::not_ready(state.config.instance_id, "loading"))?;
+        .ok_or_else(|| crate::error::not_ready(state.config.instance_id, "loading"))?;
 
     let mut errors = Vec::new();
     if body.node_label.is_some() && body.node_labels.is_some() {
@@ -745,10 +745,10 @@ async fn start(
                 ErrorCode::ResourceLocked,
                 "Another algorithm is running on this instance",
             )
-            .with("holder_username", info.holder_username.unwrap_or_default())
-            .with("algorithm_name", info.algorithm_name.unwrap_or_default())
-            .with("execution_id", holder)
-            .with(
+            .detail("holder_username", info.holder_username.unwrap_or_default())
+            .detail("algorithm_name", info.algorithm_name.unwrap_or_default())
+            .detail("execution_id", holder)
+            .detail(
                 "acquired_at",
                 info.acquired_at
                     .as_ref()
@@ -1062,7 +1062,7 @@ fn run_query(
     };
     engine
         .query(&request, &graph_olap_engine::CancelToken::new())
-        .map_err(ApiError::from)
+        .map_err(crate::error::query_error)
 }
 
 /// Finds the `_id`s of nodes whose primary key equals `key` in the candidate labels.
@@ -1123,7 +1123,7 @@ async fn shortest_path(
     let boot = state
         .boot
         .get()
-        .ok_or_else(|| ApiError::not_ready(state.config.instance_id, "loading"))?
+        .ok_or_else(|| crate::error::not_ready(state.config.instance_id, "loading"))?
         .clone();
     let mut errors = Vec::new();
     let valid_key =
@@ -1213,9 +1213,9 @@ async fn shortest_path(
                     ErrorCode::NotFound,
                     format!("No {which} node with key {key}"),
                 )
-                .with("resource_type", "node")
-                .with("resource_id", key.clone())
-                .with("which", which)),
+                .detail("resource_type", "node")
+                .detail("resource_id", key.clone())
+                .detail("which", which)),
                 1 => Ok(found[0].1),
                 _ => Err(ApiError::validation(vec![FieldError::new(
                     format!("{which}_id"),
@@ -1254,7 +1254,7 @@ async fn shortest_path(
                 ErrorCode::AlgorithmTimeout,
                 "shortest_path exceeded its timeout",
             )
-            .with("timeout_ms", timeout_ms)
+            .detail("timeout_ms", timeout_ms)
         })?;
         let mut nodes = Vec::new();
         let mut keys = Vec::new();
