@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::ApiError;
 use graph_olap_store::users;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -21,7 +22,6 @@ use subtle::ConstantTimeEq;
 
 use crate::settings::AuthMode;
 use crate::state::AppState;
-use graph_olap_server_kit::error::ApiError;
 
 pub use graph_olap_api::Role;
 

@@ -11,10 +11,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use graph_olap_api::ErrorCode;
 use graph_olap_api::instance::AuthMode;
+use graph_olap_server_kit::ApiError;
 use subtle::ConstantTimeEq;
 
 use crate::state::{AppState, CachedIdentity};
-use graph_olap_server_kit::ApiError;
 
 /// How long an introspection answer is reused.
 pub const INTROSPECTION_TTL: Duration = Duration::from_secs(60);

@@ -23,12 +23,12 @@ use graph_olap_api::instance::{
 };
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_engine::{CancelToken, QueryRequest};
+use graph_olap_server_kit::{ApiError, procfs, request_id};
 use serde_json::{Map, Value};
 
 use crate::algo;
 use crate::auth::Caller;
 use crate::state::{AppState, Phase};
-use graph_olap_server_kit::{ApiError, procfs, request_id};
 
 /// Largest request body (§1.2).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;

@@ -16,9 +16,9 @@ use graph_olap_api::instance::{
 };
 use graph_olap_engine::{EngineError, GraphEngine, LoadEvent, RyuConfig, RyuEngine};
 use graph_olap_falkordb::{FalkorConfig, FalkorEngine};
+use graph_olap_server_kit::InternalApiError;
 
 use crate::state::{AppState, Phase};
-use graph_olap_server_kit::InternalApiError;
 
 /// A failed startup, reported to the control plane as `failed`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -30,6 +30,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::Store;
 use graph_olap_store::idempotency::{self as store_keys, Claim, KeyScope, Reclaim};
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,6 @@ use sha2::{Digest, Sha256};
 use crate::auth::Caller;
 use crate::http::input::{MAX_BODY_BYTES, too_large};
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Request header carrying the key.
 pub const KEY_HEADER: &str = "idempotency-key";

@@ -8,11 +8,11 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances;
 
 use crate::auth::{self, Caller};
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Instance API paths that may be forwarded (§10): exact names, or a prefix for families.
 fn forwardable(path: &str) -> bool {

@@ -16,11 +16,11 @@ use axum::http::header;
 use chrono::{DateTime, Utc};
 use graph_olap_api::ErrorCode;
 use graph_olap_api::ops::{JobHealth, JobStatus, JobTrigger, LastTrigger};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::jobs::{self, JobState, TriggerOutcome};
 use graph_olap_store::{Conn, Dialect, audit};
 
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Consecutive failures after which a job counts as unhealthy (§3.15).
 pub const UNHEALTHY_AFTER: i64 = 3;

@@ -7,6 +7,7 @@ use chrono::Duration;
 use graph_olap_api::InstanceStatus;
 use graph_olap_api::SnapshotStatus;
 use graph_olap_runtime::{UnitSpec, UnitState};
+use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::{mappings, snapshots};
 use serde_json::json;
@@ -14,7 +15,6 @@ use serde_json::json;
 use crate::ops::metrics::Expiry;
 use crate::services::instances::{self as instance_service, Termination};
 use crate::state::AppState;
-use graph_olap_server_kit::error::ApiResult;
 
 /// What one orchestration pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

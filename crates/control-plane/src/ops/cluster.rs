@@ -17,11 +17,11 @@ use futures::StreamExt;
 use graph_olap_api::ops::{
     ClusterComponents, ClusterHealth, ClusterStatus, ComponentHealth, ComponentStatus,
 };
+use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::stats::{self, StatusTable};
 use serde_json::{Value, json};
 
 use crate::state::AppState;
-use graph_olap_server_kit::error::ApiResult;
 
 /// Longest any one probe may take.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);

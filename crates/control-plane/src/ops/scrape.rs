@@ -7,14 +7,13 @@
 
 use std::collections::BTreeMap;
 
+use graph_olap_api::export::ExportJobStatus;
+use graph_olap_api::{InstanceStatus, SnapshotStatus};
+use graph_olap_server_kit::error::ApiError;
 use graph_olap_store::jobs::{self, JobState};
 use graph_olap_store::stats::{self, StatusTable};
 
 use crate::jobs::Job;
-use graph_olap_api::export::ExportJobStatus;
-use graph_olap_api::{InstanceStatus, SnapshotStatus};
-use graph_olap_server_kit::error::ApiError;
-
 use crate::ops::metrics::Exposition;
 use crate::state::AppState;
 

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use graph_olap_api::FieldError;
 use graph_olap_api::ops::{BulkDeleteError, BulkDeleteResult};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::audit;
 use graph_olap_store::bulk::{self, BulkFilter, BulkTarget};
 use serde_json::{Map, Value, json};
@@ -23,7 +24,6 @@ use serde_json::{Map, Value, json};
 use crate::auth::Caller;
 use crate::http::input::{Fields, Need, Patch, finish};
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Most resources one call may affect.
 pub const MAX_MATCHES: i64 = 100;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use graph_olap_api::ErrorCode;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::{self, ExportJobRow};
 use graph_olap_store::snapshots;
 use rand::RngCore;
@@ -13,7 +14,6 @@ use sqlx::AnyConnection;
 use crate::services::snapshots as snapshot_service;
 use crate::state::AppState;
 use graph_olap_api::export::{CheckPolicy, EdgeEndpoints, ExportedFile, JobQuality, QualityPolicy};
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Delay before the next claim of a job after `attempts` claims: `min(10 s × 2^(attempts−1), 300 s)`.
 pub fn retry_delay(attempts: i64) -> Duration {

@@ -4,13 +4,13 @@
 //! version differences in [`super::diff`].
 
 use graph_olap_api::IsoDuration;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, favorites, mappings};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::services::platform_config::ResourceLifecycle;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// The mapping `id`, or `NOT_FOUND`.
 pub async fn load(state: &AppState, id: i64) -> ApiResult<mappings::Mapping> {

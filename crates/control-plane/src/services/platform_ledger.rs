@@ -8,13 +8,13 @@
 //! Does not own: planning, digests or the order of changes (the `platform-as-code` crate).
 
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{WriteTx, audit, ledger};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// `409 RESOURCE_LOCKED` naming the holder of the apply lock.
 pub fn locked(held: &ledger::Lock) -> ApiError {

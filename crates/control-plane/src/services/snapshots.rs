@@ -15,6 +15,7 @@ use graph_olap_api::instance::{
 };
 use graph_olap_api::time::format_ts;
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::{self, ExportJobRow, NewExportJob};
 use graph_olap_store::snapshots::{self, NewSnapshot, Snapshot};
 use graph_olap_store::{StoreError, audit};
@@ -23,7 +24,6 @@ use sqlx::AnyConnection;
 
 use crate::services::mapping_rules;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Claims allowed per export job before it fails (§3.16 `max_attempts`).
 pub const MAX_ATTEMPTS: i64 = 3;

@@ -4,12 +4,12 @@
 //! `graph-olap up` (persona keys).
 
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{WriteTx, audit, users};
 use serde_json::{Value, json};
 
 use crate::auth::issue_key;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 const RESERVED: &[&str] = &["system", "me", "anonymous", "bootstrap"];
 

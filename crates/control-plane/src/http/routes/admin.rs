@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use graph_olap_api::time::format_ts;
+use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::audit::{self, AuditFilter};
 use serde_json::{Value, json};
 
@@ -12,7 +13,6 @@ use crate::http::input::{JsonBody, QueryParams, finish};
 use crate::http::respond;
 use crate::services::admin;
 use crate::state::AppState;
-use graph_olap_server_kit::error::ApiResult;
 
 /// `DELETE /api/admin/resources/bulk` and its alias `POST /api/admin/resources/bulk-delete`.
 pub async fn bulk_delete(

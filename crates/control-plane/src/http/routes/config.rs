@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use graph_olap_api::FieldError;
+use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::audit;
 use serde_json::{Map, Value};
 
@@ -21,7 +22,6 @@ use crate::services::platform_config::{
     self as pc, ConcurrencyLimits, ExportConfig, LifecycleConfig, MaintenanceConfig, Stamped, keys,
 };
 use crate::state::AppState;
-use graph_olap_server_kit::error::ApiResult;
 
 const DURATION_FIELDS: [&str; 3] = ["default_ttl", "default_inactivity", "max_ttl"];
 

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{favorites, mappings};
 use serde_json::{Value, json};
 use sqlx_compat::lookup;
@@ -10,7 +11,6 @@ use crate::auth::Caller;
 use crate::http::input::{Fields, JsonBody, Need, QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 const TYPES: &[&str] = &["mapping", "snapshot", "instance"];
 

@@ -5,10 +5,10 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use graph_olap_server_kit::error::ApiError;
 use serde_json::json;
 
 use crate::state::AppState;
-use graph_olap_server_kit::error::ApiError;
 
 /// The server version reported everywhere.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use graph_olap_api::InstanceStatus;
 use graph_olap_api::SnapshotStatus;
 use graph_olap_api::{FieldError, IsoDuration};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances::{self, InstanceFilter, InstanceRow};
 use graph_olap_store::{mappings, snapshots};
 use serde_json::{Map, Value, json};
@@ -20,7 +21,6 @@ use crate::services::instances::{self as instance_service, NewInstance, Sizing};
 use crate::services::mappings::check_max_ttl;
 use crate::services::platform_config::lifecycle_of;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Event types (for filters).
 pub const EVENT_TYPES: &[&str] = &[

@@ -16,6 +16,7 @@ use graph_olap_api::instance::{
 };
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_api::{InstanceErrorCode, InstanceStatus};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::ExportJobRow;
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::{export_jobs, mappings, snapshots};
@@ -27,7 +28,6 @@ use crate::http::respond;
 use crate::services::export_queue::{self, HeartbeatInput};
 use crate::services::instances::{self as instance_service, record_activity};
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Parses an already size-checked JSON object into a typed body, mapping serde's complaint to
 /// `VALIDATION_FAILED`.

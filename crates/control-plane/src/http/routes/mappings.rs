@@ -6,6 +6,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use graph_olap_api::IsoDuration;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, mappings};
 use serde_json::{Value, json};
 
@@ -16,7 +17,6 @@ use crate::services::mapping_rules;
 use crate::services::mappings::{audit_rec, check_max_ttl, delete_mapping, load, validate_sql};
 use crate::services::platform_config::lifecycle_of;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// `GET /api/mappings`
 pub async fn list(

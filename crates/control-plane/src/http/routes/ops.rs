@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use graph_olap_api::export::ExportJobStatus;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs;
 use serde_json::json;
 
@@ -18,7 +19,6 @@ use crate::http::routes::status_filter;
 use crate::jobs::{self, Job};
 use crate::ops::cluster;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// Content type of the Prometheus text format.
 pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -9,6 +9,7 @@ use axum::http::Method;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::ledger;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,7 +23,6 @@ use crate::services::platform_ledger::{
     audit_ledger, check_actor, locked, new_id, parse, require_lock,
 };
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 /// The ledger endpoints, registered by `routes::endpoints`.
 pub fn endpoints() -> Vec<Endpoint> {

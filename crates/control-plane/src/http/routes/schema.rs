@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_warehouse::{CatalogMeta, SchemaMeta, TableMeta};
 use serde_json::{Value, json};
 
@@ -10,7 +11,6 @@ use crate::auth::Caller;
 use crate::http::input::{QueryParams, finish};
 use crate::http::respond;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 fn ts(s: &crate::services::schema_cache::Snapshot) -> Value {
     s.refreshed_at

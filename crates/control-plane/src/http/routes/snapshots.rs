@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::snapshots::{self, Snapshot, SnapshotFilter};
 use graph_olap_store::{export_jobs, mappings};
 use serde_json::json;
@@ -14,7 +15,6 @@ use crate::http::respond;
 use crate::http::routes::status_filter;
 use crate::services::snapshots::{self as snapshot_service, delete_snapshot};
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 async fn load(state: &AppState, raw: &str) -> ApiResult<Snapshot> {
     let id = path_id("snapshot_id", raw)?;

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, users};
 use serde_json::{Value, json};
 
@@ -13,7 +14,6 @@ use crate::http::respond;
 use crate::services::users::{create_user, load, new_key, protect_last_admin, validate_username};
 use crate::settings::AuthMode;
 use crate::state::AppState;
-use graph_olap_server_kit::error::{ApiError, ApiResult};
 
 fn target(caller: &Caller, raw: &str) -> String {
     if raw.eq_ignore_ascii_case("me") {
