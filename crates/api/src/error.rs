@@ -1,7 +1,8 @@
 //! The one error envelope of every surface (API.md §1.12) and its closed set of codes (§1.13).
 //!
-//! Owns: the code enum with its HTTP status, the body shape, field-level validation problems.
-//! Does not own: turning errors into HTTP responses (that is the server's job).
+//! Owns: the code enum with its HTTP status, the body shape, field-level validation problems, and
+//! [`WireError`], by which a library error says how it is answered. Does not own: turning errors
+//! into HTTP responses (that is the server's job, `graph-olap-server-kit`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -147,4 +148,15 @@ pub struct ErrorEnvelope {
     pub error: ErrorBody,
     /// Carries the request id.
     pub meta: crate::envelope::Meta,
+}
+
+/// A library failure that knows how a server answers it, so that handlers can use `?` on it.
+///
+/// Implemented next to the library's error type: the orphan rule forbids writing the conversion
+/// into the server's error type anywhere else, and this crate knows no HTTP, so the library need
+/// not either.
+pub trait WireError: std::fmt::Display {
+    /// The body sent for this failure; `None` for an unexpected failure, which is answered with
+    /// `500 INTERNAL_ERROR` and a fixed message while the cause is only logged.
+    fn error_body(&self) -> Option<ErrorBody>;
 }

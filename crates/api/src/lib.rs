@@ -18,7 +18,7 @@ pub mod time;
 
 pub use duration::IsoDuration;
 pub use envelope::{Envelope, Meta};
-pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, FieldError};
+pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, FieldError, WireError};
 pub use mapping::{
     EdgeDefinition, NodeDefinition, PrimaryKey, PropertyDef, PropertyType, ScalarType,
 };

@@ -14,12 +14,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::ApiError;
 use graph_olap_store::users;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::ApiError;
 use crate::settings::AuthMode;
 use crate::state::AppState;
 
@@ -121,10 +121,6 @@ impl Access {
     pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
 }
 
-fn unauthorized(reason: &str, message: &str) -> ApiError {
-    ApiError::new(ErrorCode::Unauthorized, message).detail("reason", reason)
-}
-
 fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -143,13 +139,13 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError
     let now = state.now();
     if let Some(key) = header(parts, "x-internal-api-key") {
         if state.settings.internal_keys().is_empty() {
-            return Err(unauthorized(
+            return Err(ApiError::unauthorized(
                 "internal_key_not_configured",
                 "The internal API key is not configured on this server",
             ));
         }
         if !internal_key_valid(state, key) {
-            return Err(unauthorized(
+            return Err(ApiError::unauthorized(
                 "invalid_internal_key",
                 "The internal API key is invalid",
             ));
@@ -178,7 +174,7 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError
             .strip_prefix("Bearer ")
             .or_else(|| auth.strip_prefix("bearer "))
             .ok_or_else(|| {
-                unauthorized(
+                ApiError::unauthorized(
                     "malformed",
                     "The Authorization header must be 'Bearer <api key>'",
                 )
@@ -199,7 +195,7 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError
         let override_role = match header(parts, "x-user-role") {
             None => None,
             Some(r) => Some(Role::parse(r).ok_or_else(|| {
-                unauthorized("invalid_role", "X-User-Role must be analyst, admin or ops")
+                ApiError::unauthorized("invalid_role", "X-User-Role must be analyst, admin or ops")
             })?),
         };
         let user = match users::get(&mut *state.store.read().await?, &username).await? {
@@ -219,7 +215,7 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError
             is_system: false,
         });
     }
-    Err(unauthorized(
+    Err(ApiError::unauthorized(
         "missing_credentials",
         "Authentication required: send 'Authorization: Bearer <api key>'",
     ))
@@ -244,7 +240,9 @@ async fn load_active_user(
 ) -> Result<users::User, ApiError> {
     let user = users::get(&mut *state.store.read().await?, username)
         .await?
-        .ok_or_else(|| unauthorized(reason, "The credentials do not belong to a known user"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized(reason, "The credentials do not belong to a known user")
+        })?;
     if !user.is_active {
         return Err(disabled(&user.username));
     }
@@ -268,7 +266,7 @@ async fn provision_dev_user(
     role: Role,
 ) -> Result<users::User, ApiError> {
     if crate::services::users::validate_username(username).is_err() {
-        return Err(unauthorized(
+        return Err(ApiError::unauthorized(
             "invalid_username",
             "X-Username is not a valid username",
         ));
@@ -304,7 +302,7 @@ async fn provision_dev_user(
             resource_type: "user",
             resource_id: Some(username.into()),
             details: serde_json::json!({"role": role.as_str(), "via": "dev_identity"}),
-            request_id: Some(&crate::http::request_id::current()),
+            request_id: Some(&graph_olap_server_kit::request_id::current()),
         },
         now,
     )
@@ -324,7 +322,7 @@ pub async fn enforce(
         Access::Public => None,
         Access::Internal => match header(&parts, "x-internal-api-key") {
             _ if state.settings.internal_keys().is_empty() => {
-                return unauthorized(
+                return ApiError::unauthorized(
                     "internal_key_not_configured",
                     "The internal API key is not configured on this server",
                 )
@@ -337,11 +335,14 @@ pub async fn enforce(
                 is_system: true,
             }),
             Some(_) => {
-                return unauthorized("invalid_internal_key", "The internal API key is invalid")
-                    .into_response();
+                return ApiError::unauthorized(
+                    "invalid_internal_key",
+                    "The internal API key is invalid",
+                )
+                .into_response();
             }
             None => {
-                return unauthorized(
+                return ApiError::unauthorized(
                     "missing_credentials",
                     "Internal routes require X-Internal-Api-Key",
                 )
@@ -443,19 +444,28 @@ impl KeyCache {
             return Ok((key_id, owner));
         }
         let (key_id, secret) = split_key(token)
-            .ok_or_else(|| unauthorized("unknown_key", "The API key is not valid"))?;
+            .ok_or_else(|| ApiError::unauthorized("unknown_key", "The API key is not valid"))?;
         let stored = users::get_key(&mut *state.store.read().await?, key_id)
             .await?
-            .ok_or_else(|| unauthorized("unknown_key", "The API key is not valid"))?;
+            .ok_or_else(|| ApiError::unauthorized("unknown_key", "The API key is not valid"))?;
         let presented = sha256_hex(secret);
         if !bool::from(presented.as_bytes().ct_eq(stored.secret_sha256.as_bytes())) {
-            return Err(unauthorized("unknown_key", "The API key is not valid"));
+            return Err(ApiError::unauthorized(
+                "unknown_key",
+                "The API key is not valid",
+            ));
         }
         if stored.key.revoked_at.is_some() {
-            return Err(unauthorized("revoked_key", "The API key has been revoked"));
+            return Err(ApiError::unauthorized(
+                "revoked_key",
+                "The API key has been revoked",
+            ));
         }
         if stored.key.expires_at.is_some_and(|e| e <= now) {
-            return Err(unauthorized("expired_key", "The API key has expired"));
+            return Err(ApiError::unauthorized(
+                "expired_key",
+                "The API key has expired",
+            ));
         }
         if let Ok(mut tx) = state.store.write().await
             && users::touch_key(&mut tx, key_id, now).await.is_ok()

@@ -2,7 +2,7 @@
 //!
 //! Layers, each calling only the ones below it:
 //! * [`http`] — the route table (which also drives the OpenAPI document), thin handlers,
-//!   request reading, envelopes, request ids, idempotency and the proxy to instance servers;
+//!   request reading, envelopes, idempotency and the proxy to instance servers;
 //! * [`services`] — the rules and state machines of mappings, snapshots and their export
 //!   queue, instances, users, admin bulk operations, platform configuration and the schema
 //!   cache;
@@ -10,16 +10,17 @@
 //!   services;
 //! * [`ops`] — cluster views, metrics and the `/metrics` scrape.
 //!
-//! Beside them: identity and roles ([`auth`]), the error type every layer returns ([`error`]),
-//! settings and the shared state. Persistence is the `store` crate's; SQL execution the
-//! `warehouse` crate's; starting instance servers the `runtime` crate's.
+//! Beside them: identity and roles ([`auth`]), settings and the shared state. The error type
+//! every layer returns (`ApiError`), request ids and `/proc` readings are the `server-kit`
+//! crate's, shared with the instance server and the export worker; persistence is the `store`
+//! crate's; SQL execution the `warehouse` crate's; starting instance servers the `runtime`
+//! crate's.
 
 // Every handler returns `ApiError` (code, message, details, headers) by value; failures are the
 // cold path, and boxing it would add an allocation and a layer of noise to each of them.
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
-pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod ops;
@@ -46,7 +47,7 @@ pub async fn start(
     warehouse: Arc<dyn Warehouse>,
     settings: Settings,
     clock: Arc<dyn Clock>,
-) -> Result<AppState, error::ApiError> {
+) -> Result<AppState, graph_olap_server_kit::ApiError> {
     start_with_runtime(store, warehouse, settings, clock, None).await
 }
 
@@ -57,7 +58,7 @@ pub async fn start_with_runtime(
     settings: Settings,
     clock: Arc<dyn Clock>,
     runtime: Option<Arc<dyn graph_olap_runtime::Runtime>>,
-) -> Result<AppState, error::ApiError> {
+) -> Result<AppState, graph_olap_server_kit::ApiError> {
     let state = AppState {
         store,
         warehouse,
@@ -70,7 +71,7 @@ pub async fn start_with_runtime(
         http: reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))
             .build()
-            .map_err(error::ApiError::internal)?,
+            .map_err(graph_olap_server_kit::ApiError::internal)?,
         metrics: Arc::new(ops::metrics::Metrics::new()),
         scheduler: Arc::new(tokio::sync::Notify::new()),
         cluster_health: Arc::new(ops::cluster::HealthCache::default()),
@@ -115,7 +116,9 @@ pub fn app(
             registry,
             ops::metrics::http_layer,
         ))
-        .layer(axum::middleware::from_fn(http::request_id::layer));
+        .layer(axum::middleware::from_fn(
+            graph_olap_server_kit::request_id::layer,
+        ));
     axum::ServiceExt::<axum::extract::Request>::into_make_service(
         NormalizePathLayer::trim_trailing_slash().layer(router),
     )

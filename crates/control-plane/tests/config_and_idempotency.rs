@@ -1,110 +1,23 @@
 //! Black-box tests of `/api/config/*` (API.md §7.1, §4.7) and of `Idempotency-Key` (§1.11) over
 //! real sockets: a server on 127.0.0.1:0 with SQLite metadata and the embedded demo warehouse.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::{ALICE, BOB, CAROL, DAVE, Db, Env, Reply, Server, Time, reasons};
 use graph_olap_control_plane::services::platform_config;
-use graph_olap_control_plane::{AppState, Settings};
 use graph_olap_store::audit;
-use reqwest::header::HeaderMap;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- helpers
 
-const ALICE: &str = "analyst_alice@e2e.local";
-const BOB: &str = "analyst_bob@e2e.local";
-const CAROL: &str = "admin_carol@e2e.local";
-const DAVE: &str = "ops_dave@e2e.local";
-
-struct Server {
-    url: String,
-    client: Client,
-    state: AppState,
-    _dir: tempfile::TempDir,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
 async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let wh = dir.path().join("warehouse");
-    graph_olap_demo::generate(&wh, 1).unwrap();
-    let store = graph_olap_store::Store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("meta.db").display()
-    ))
-    .await
-    .unwrap();
-    let warehouse = graph_olap_warehouse::connect(&wh.display().to_string())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let settings = Settings::development(url.clone(), "file:///tmp/none".into(), "k".repeat(40));
-    let state = graph_olap_control_plane::start(
-        store,
-        warehouse,
-        settings,
-        Arc::new(graph_olap_store::SystemClock),
-    )
-    .await
-    .unwrap();
-    let app = graph_olap_control_plane::app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server {
-        url,
-        client: Client::new(),
-        state,
-        _dir: dir,
-    }
+    Env::demo(Db::Sqlite, Time::System).await.replica().await
 }
 
 impl Server {
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        user: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.url))
-            .header("X-Username", user);
-        if let Some(k) = key {
-            req = req.header("Idempotency-Key", k);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        Reply {
-            status,
-            headers,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        user: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let r = self.send(method, path, user, None, body).await;
-        (r.status, r.body)
-    }
-
     async fn mappings_named(&self, name: &str) -> Vec<Value> {
         let (_, list) = self
             .call(
@@ -140,22 +53,6 @@ fn node() -> Value {
     json!({"label": "Customer",
            "sql": "SELECT CAST(psdo_cust_id AS VARCHAR) AS id, MIN(bk_sectr) AS bk_sectr FROM \"default_catalog\".\"default_schema\".bis_acct_dh GROUP BY psdo_cust_id",
            "primary_key": {"name": "id", "type": "STRING"}, "properties": [{"name": "bk_sectr", "type": "STRING"}]})
-}
-
-fn reasons(body: &Value) -> Vec<(String, String)> {
-    body["error"]["details"]["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap_or("").to_string(),
-                        e["reason"].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn has_reason(body: &Value, field: &str, reason: &str) -> bool {
@@ -559,7 +456,7 @@ async fn idempotent_create_replays_and_refuses_reuse() {
     let s = server().await;
     let body = json!({"name": "idem-create", "node_definitions": [node()]});
     let first = s
-        .send(
+        .send_keyed(
             Method::POST,
             "/api/mappings",
             ALICE,
@@ -572,7 +469,7 @@ async fn idempotent_create_replays_and_refuses_reuse() {
     let id = first.body["data"]["id"].as_i64().unwrap();
 
     let replay = s
-        .send(
+        .send_keyed(
             Method::POST,
             "/api/mappings",
             ALICE,
@@ -592,7 +489,7 @@ async fn idempotent_create_replays_and_refuses_reuse() {
     assert_eq!(s.mappings_named("idem-create").await.len(), 1);
 
     let other = s
-        .send(
+        .send_keyed(
             Method::POST,
             "/api/mappings",
             ALICE,
@@ -606,7 +503,7 @@ async fn idempotent_create_replays_and_refuses_reuse() {
 
     // Keys are per caller: bob's identical request is a new mapping.
     let bob = s
-        .send(
+        .send_keyed(
             Method::POST,
             "/api/mappings",
             BOB,
@@ -620,7 +517,7 @@ async fn idempotent_create_replays_and_refuses_reuse() {
 
     // Copy honours keys too.
     let copy1 = s
-        .send(
+        .send_keyed(
             Method::POST,
             &format!("/api/mappings/{id}/copy"),
             BOB,
@@ -629,7 +526,7 @@ async fn idempotent_create_replays_and_refuses_reuse() {
         )
         .await;
     let copy2 = s
-        .send(
+        .send_keyed(
             Method::POST,
             &format!("/api/mappings/{id}/copy"),
             BOB,
@@ -665,7 +562,7 @@ async fn idempotent_create_replays_and_refuses_reuse() {
     }
     // The permission check still comes first (§1.14).
     let r = s
-        .send(
+        .send_keyed(
             Method::PUT,
             "/api/config/export",
             ALICE,
@@ -681,7 +578,7 @@ async fn idempotent_create_replays_and_refuses_reuse() {
 async fn failed_requests_are_not_remembered() {
     let s = server().await;
     let bad = s
-        .send(
+        .send_keyed(
             Method::POST,
             "/api/mappings",
             ALICE,
@@ -691,7 +588,7 @@ async fn failed_requests_are_not_remembered() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let again = s
-        .send(
+        .send_keyed(
             Method::POST,
             "/api/mappings",
             ALICE,
@@ -706,7 +603,7 @@ async fn failed_requests_are_not_remembered() {
     );
     assert!(again.headers.get("idempotent-replayed").is_none());
     let fixed = s
-        .send(
+        .send_keyed(
             Method::POST,
             "/api/mappings",
             ALICE,
@@ -717,7 +614,7 @@ async fn failed_requests_are_not_remembered() {
     assert_eq!(fixed.status, StatusCode::CREATED, "{}", fixed.body);
     assert_eq!(fixed.body["data"]["ttl"], "P1DT12H");
     let missing = s
-        .send(
+        .send_keyed(
             Method::POST,
             "/api/mappings/999999/copy",
             ALICE,
@@ -737,7 +634,7 @@ async fn failed_requests_are_not_remembered() {
     let mid = m["data"]["id"].as_i64().unwrap();
     // A different path with the same key is a different scope.
     let ok = s
-        .send(
+        .send_keyed(
             Method::POST,
             &format!("/api/mappings/{mid}/copy"),
             ALICE,
@@ -757,7 +654,7 @@ async fn concurrent_identical_requests_create_one_mapping() {
             let s = s.clone();
             let body = body.clone();
             tokio::spawn(async move {
-                s.send(
+                s.send_keyed(
                     Method::POST,
                     "/api/mappings",
                     ALICE,
@@ -802,7 +699,7 @@ async fn concurrent_identical_requests_create_one_mapping() {
     );
     assert_eq!(s.mappings_named("idem-race").await.len(), 1);
     let late = s
-        .send(
+        .send_keyed(
             Method::POST,
             "/api/mappings",
             ALICE,

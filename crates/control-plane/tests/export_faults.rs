@@ -10,6 +10,7 @@
 //!   snapshot fails with the cause in `error_message`, and `POST …/retry` succeeds once the proxy
 //!   forwards again.
 
+mod common;
 mod export_support;
 
 use std::future::Future;
@@ -19,7 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use export_support::{ALICE, KEY, Plane, start};
+use common::{ALICE, KEY};
+use export_support::{Plane, start};
 use futures::StreamExt;
 use graph_olap_warehouse::{
     BatchStream, DataFusionWarehouse, PostgresWarehouse, SchemaRef, Warehouse, WarehouseError,
@@ -159,7 +161,7 @@ impl WorkerProcess {
         batch: usize,
         delay_ms: u64,
     ) -> WorkerProcess {
-        let log = plane.dir.path().join(format!("{id}.log"));
+        let log = plane.env.dir.path().join(format!("{id}.log"));
         let child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "worker_process",
@@ -205,7 +207,7 @@ async fn job(plane: &Plane, id: i64) -> Value {
         .internal(
             Method::GET,
             &format!("/api/internal/export-jobs/{id}"),
-            None,
+            Value::Null,
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");

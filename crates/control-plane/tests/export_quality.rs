@@ -2,11 +2,13 @@
 //! socket (SQLite), the real export worker in-process, DataFusion over CSV files written by the
 //! test, Parquet files in a real directory.
 
+mod common;
 mod export_support;
 
 use std::sync::Arc;
 
-use export_support::{ALICE, OPS, csv, start};
+use common::{ALICE, OPS};
+use export_support::{csv, start};
 use graph_olap_api::export::{CheckPolicy, QualityPolicy};
 use graph_olap_warehouse::Warehouse;
 use reqwest::{Method, StatusCode};

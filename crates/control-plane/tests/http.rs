@@ -1,18 +1,11 @@
 //! Black-box tests of the control plane over real sockets: a server on 127.0.0.1:0 with SQLite
 //! metadata and the embedded warehouse over the generated demo data.
 
-use std::sync::Arc;
+mod common;
 
-use graph_olap_control_plane::{AppState, Settings};
+use common::{Db, Env, KEY, Server, Time};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-
-struct Server {
-    url: String,
-    client: Client,
-    _dir: tempfile::TempDir,
-    _state: AppState,
-}
 
 const PERSONAS: [(&str, &str); 3] = [
     ("analyst", "analyst_alice@e2e.local"),
@@ -21,62 +14,7 @@ const PERSONAS: [(&str, &str); 3] = [
 ];
 
 async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let wh = dir.path().join("warehouse");
-    graph_olap_demo::generate(&wh, 1).unwrap();
-    let store = graph_olap_store::Store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("meta.db").display()
-    ))
-    .await
-    .unwrap();
-    let warehouse = graph_olap_warehouse::connect(&wh.display().to_string())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let settings = Settings::development(url.clone(), "file:///tmp/none".into(), "k".repeat(40));
-    let state = graph_olap_control_plane::start(
-        store,
-        warehouse,
-        settings,
-        Arc::new(graph_olap_store::SystemClock),
-    )
-    .await
-    .unwrap();
-    let app = graph_olap_control_plane::app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server {
-        url,
-        client: Client::new(),
-        _dir: dir,
-        _state: state,
-    }
-}
-
-impl Server {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        user: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.url));
-        if let Some(u) = user {
-            req = req.header("X-Username", u);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
+    Env::demo(Db::Sqlite, Time::System).await.replica().await
 }
 
 fn tutorial_node() -> Value {
@@ -218,7 +156,7 @@ async fn permission_matrix_is_enforced_for_every_role() {
     let scrape = s
         .client
         .get(format!("{}/metrics", s.url))
-        .header("X-Internal-Api-Key", "k".repeat(40))
+        .header("X-Internal-Api-Key", KEY)
         .send()
         .await
         .unwrap();

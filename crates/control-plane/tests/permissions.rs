@@ -7,19 +7,16 @@
 //! get `403 PERMISSION_DENIED`. Public rows are also called without credentials; internal rows
 //! must refuse every user credential with 401.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+mod common;
 
-use graph_olap_control_plane::{AppState, Settings};
-use reqwest::{Client, Method, StatusCode};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{ALICE, BOB, CAROL, DAVE, Db, Env, Server, Time};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const ALICE: &str = "analyst_alice@e2e.local";
-const BOB: &str = "analyst_bob@e2e.local";
-const CAROL: &str = "admin_carol@e2e.local";
-const DAVE: &str = "ops_dave@e2e.local";
 const PERSONAS: [&str; 4] = [ALICE, BOB, CAROL, DAVE];
-const KEY: &str = "internal-key-for-permission-tests-0123456789";
 
 /// Who may call a row: one letter per persona of [`PERSONAS`] (`Y` allowed, `N` refused), or a
 /// surface rule.
@@ -39,14 +36,6 @@ const ADMIN_ONLY: Rule = Rule::Personas("NNYN");
 /// The user themself (alice) or admin; ops only for their own data.
 const SELF_OR_ADMIN: Rule = Rule::Personas("YNYN");
 
-struct Server {
-    url: String,
-    client: Client,
-    fixtures: std::sync::atomic::AtomicUsize,
-    _dir: tempfile::TempDir,
-    _state: AppState,
-}
-
 /// Resources a row may refer to, created fresh for it.
 #[derive(Clone)]
 struct Fixture {
@@ -57,77 +46,24 @@ struct Fixture {
     key_id: String,
 }
 
+/// Fixtures created so far (their names must differ).
+static FIXTURES: AtomicUsize = AtomicUsize::new(0);
+
 async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let wh = dir.path().join("warehouse");
-    graph_olap_demo::generate(&wh, 1).unwrap();
-    let store = graph_olap_store::Store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("meta.db").display()
-    ))
-    .await
-    .unwrap();
-    let warehouse = graph_olap_warehouse::connect(&wh.display().to_string())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let storage = format!("file://{}", dir.path().join("snapshots").display());
-    let state = graph_olap_control_plane::start(
-        store,
-        warehouse,
-        Settings::development(url.clone(), storage, KEY.into()),
-        Arc::new(graph_olap_store::SystemClock),
-    )
-    .await
-    .unwrap();
-    let app = graph_olap_control_plane::app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server {
-        url,
-        client: Client::new(),
-        fixtures: Default::default(),
-        _dir: dir,
-        _state: state,
-    }
+    Env::demo(Db::Sqlite, Time::System).await.replica().await
 }
 
 impl Server {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        user: Option<&str>,
-        body: Option<&Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.url));
-        if let Some(u) = user {
-            request = request.header("X-Username", u);
-        }
-        if let Some(b) = body {
-            request = request.json(b);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
     async fn ok(&self, method: Method, path: &str, user: &str, body: Value) -> Value {
         let (status, out) = self
-            .call(method, path, Some(user), (!body.is_null()).then_some(&body))
+            .call(method, path, Some(user), (!body.is_null()).then_some(body))
             .await;
         assert!(status.is_success(), "fixture {path}: {status} {out}");
         out["data"].clone()
     }
 
     async fn fixture(&self) -> Fixture {
-        let n = self
-            .fixtures
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = FIXTURES.fetch_add(1, Ordering::Relaxed);
         // Earlier fixtures' instances would exhaust alice's quota.
         let active = self.ok(Method::GET, &format!("/api/instances?owner={ALICE}&status=waiting_for_snapshot,starting,running&limit=100"), ALICE, Value::Null).await;
         for old in active.as_array().unwrap() {
@@ -688,7 +624,7 @@ async fn every_endpoint_admits_exactly_the_roles_of_the_matrix() {
                         method.clone(),
                         &path,
                         None,
-                        concrete_body(&body, &f, "anonymous").as_ref(),
+                        concrete_body(&body, &f, "anonymous"),
                     )
                     .await;
                 if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
@@ -706,7 +642,7 @@ async fn every_endpoint_admits_exactly_the_roles_of_the_matrix() {
                             method.clone(),
                             &path,
                             Some(user),
-                            concrete_body(&body, &f, user).as_ref(),
+                            concrete_body(&body, &f, user),
                         )
                         .await;
                     if status != StatusCode::UNAUTHORIZED {
@@ -730,8 +666,8 @@ async fn every_endpoint_admits_exactly_the_roles_of_the_matrix() {
                         .call(
                             method.clone(),
                             &path,
-                            Some(user),
-                            concrete_body(&body, &f, user).as_ref(),
+                            Some(*user),
+                            concrete_body(&body, &f, user),
                         )
                         .await;
                     let denied = status == StatusCode::FORBIDDEN

@@ -2,107 +2,49 @@
 //! real export worker writing Parquet into a real directory, and the lease/deadline/retry rules
 //! driven with a manual clock through the internal API.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
+use common::{ALICE, BOB, Db, Env, KEY, OPS};
 use graph_olap_control_plane::jobs::{Job, run_job};
-use graph_olap_control_plane::{AppState, Settings};
-use graph_olap_store::ManualClock;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const ALICE: &str = "analyst_alice@e2e.local";
-const BOB: &str = "analyst_bob@e2e.local";
-const OPS: &str = "ops_dave@e2e.local";
-const KEY: &str = "internal-key-for-tests-0123456789abcdef";
-
+/// A control plane on a manual clock with the tutorial mapping created by alice.
 struct Server {
-    url: String,
-    client: Client,
-    dir: tempfile::TempDir,
-    state: AppState,
-    clock: Arc<ManualClock>,
+    plane: common::Server,
     mapping_id: i64,
 }
 
+impl std::ops::Deref for Server {
+    type Target = common::Server;
+
+    fn deref(&self) -> &common::Server {
+        &self.plane
+    }
+}
+
 async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let wh = dir.path().join("warehouse");
-    graph_olap_demo::generate(&wh, 1).unwrap();
-    let store = graph_olap_store::Store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("meta.db").display()
-    ))
-    .await
-    .unwrap();
-    let warehouse = graph_olap_warehouse::connect(&wh.display().to_string())
+    let plane = Env::new(Db::Sqlite)
         .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let storage_root = format!("file://{}", dir.path().join("snapshots").display());
-    let mut settings = Settings::development(url.clone(), storage_root, KEY.into());
-    // These tests claim node and edge jobs together; the dangling-edge check would hold edge
-    // jobs back until the node jobs completed (docs/snapshots.md).
-    settings.quality.dangling_edges = graph_olap_api::export::CheckPolicy::Off;
-    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let state = graph_olap_control_plane::start(store, warehouse, settings, clock.clone())
-        .await
-        .unwrap();
-    let app = graph_olap_control_plane::app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let mut s = Server {
-        url,
-        client: Client::new(),
-        dir,
-        state,
-        clock,
-        mapping_id: 0,
-    };
+        .replica_with(
+            // These tests claim node and edge jobs together; the dangling-edge check would hold
+            // edge jobs back until the node jobs completed (docs/snapshots.md).
+            |settings| settings.quality.dangling_edges = graph_olap_api::export::CheckPolicy::Off,
+            None,
+        )
+        .await;
     let (name, description, nodes, edges) = graph_olap_demo::tutorial_mapping();
-    let (status, body) = s.call(Method::POST, "/api/mappings", Some(ALICE), Some(json!({"name": name, "description": description, "node_definitions": nodes, "edge_definitions": edges}))).await;
+    let (status, body) = plane.call(Method::POST, "/api/mappings", Some(ALICE), Some(json!({"name": name, "description": description, "node_definitions": nodes, "edge_definitions": edges}))).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    s.mapping_id = body["data"]["id"].as_i64().unwrap();
-    s
+    Server {
+        mapping_id: body["data"]["id"].as_i64().unwrap(),
+        plane,
+    }
 }
 
 impl Server {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        user: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.url));
-        if let Some(u) = user {
-            req = req.header("X-Username", u);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn internal(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
-        let resp = self
-            .client
-            .request(method, format!("{}{path}", self.url))
-            .header("X-Internal-Api-Key", KEY)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        (status, resp.json().await.unwrap())
-    }
-
     async fn create_instance(&self, user: &str, name: &str) -> (StatusCode, Value) {
         self.call(
             Method::POST,
@@ -621,7 +563,7 @@ async fn quotas_and_maintenance_guard_instance_creation_atomically() {
         )
         .await;
     assert_eq!(snap["data"]["status"], "cancelled");
-    let _ = &s.dir;
+    let _ = &s.env.dir;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

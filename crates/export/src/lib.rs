@@ -4,7 +4,8 @@
 //!
 //! - [`parquet_writer`] turns a stream of Arrow batches into `part-NNNNN.parquet` files.
 //! - [`quality`] applies the data-quality checks (NULL keys, duplicate keys, dangling edges).
-//! - [`client`] is the internal API client (retries, error envelopes).
+//! - [`client`] is the internal API client (export-job endpoints over
+//!   `graph_olap_server_kit::InternalApiClient`).
 //! - [`worker`] is the claim → export → report loop, run in-process by `graph-olap up` or as
 //!   `graph-olap worker`.
 //!
@@ -17,8 +18,9 @@ pub mod parquet_writer;
 pub mod quality;
 pub mod worker;
 
-pub use client::{Client, ClientError, RetryPolicy};
+pub use client::Client;
 pub use error::ExportError;
+pub use graph_olap_server_kit::{InternalApiError, RetryPolicy};
 pub use graph_olap_storage::{StorageOptions, StoreResolver, open_store};
 pub use parquet_writer::{
     Progress, TableOutput, WriterOptions, WrittenFile, check_result_schema, write_table,

@@ -20,11 +20,12 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::ExportError;
-use crate::client::{Client, RetryPolicy};
+use crate::client::{Client, lease_lost};
 use crate::parquet_writer::{
     Progress, TableOutput, WriterOptions, check_result_schema, remove_files, write_table_checked,
 };
 use crate::quality::{Checks, load_endpoints};
+use graph_olap_server_kit::RetryPolicy;
 use graph_olap_storage::{StorageOptions, StoreResolver, clear_prefix};
 
 /// Everything a worker needs.
@@ -417,7 +418,7 @@ impl Worker {
                     return Abort::Cancelled;
                 }
                 Ok(ack) => lease_expires_at = Some(ack.lease_expires_at),
-                Err(e) if e.lease_lost() => {
+                Err(e) if lease_lost(&e) => {
                     tracing::warn!(error = %e, "lease lost");
                     return Abort::LeaseLost;
                 }
@@ -451,7 +452,7 @@ impl Worker {
                 row_count: output.row_count,
                 files: output.files.len(),
             },
-            Err(e) if e.lease_lost() => {
+            Err(e) if lease_lost(&e) => {
                 tracing::warn!(error = %e, "complete refused: the lease is gone");
                 if let Err(e) = remove_files(store, &output.files).await {
                     tracing::warn!(error = %e, "could not delete the files of a refused export");
@@ -503,7 +504,7 @@ impl Worker {
                 retryable,
                 message,
             },
-            Err(e) if e.lease_lost() => JobOutcome::LeaseLost,
+            Err(e) if lease_lost(&e) => JobOutcome::LeaseLost,
             Err(e) => {
                 tracing::error!(error = %e, "could not report the failure");
                 JobOutcome::Failed {

@@ -11,9 +11,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use graph_olap_api::ErrorCode;
 use graph_olap_api::instance::AuthMode;
+use graph_olap_server_kit::ApiError;
 use subtle::ConstantTimeEq;
 
-use crate::error::ApiError;
 use crate::state::{AppState, CachedIdentity};
 
 /// How long an introspection answer is reused.
@@ -45,6 +45,11 @@ impl Identity {
     }
 }
 
+/// `401 UNAUTHORIZED` with the reason token (§10.2).
+fn unauthorized(reason: &str) -> ApiError {
+    ApiError::unauthorized(reason, "Authentication required")
+}
+
 fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts
         .headers
@@ -59,7 +64,7 @@ fn forwarded_identity(parts: &Parts) -> Result<Option<Identity>, ApiError> {
         return Ok(None);
     };
     let role = match header(parts, "x-user-role") {
-        Some(r) => Role::parse(r).ok_or_else(|| ApiError::unauthorized("invalid_role"))?,
+        Some(r) => Role::parse(r).ok_or_else(|| unauthorized("invalid_role"))?,
         None => Role::Analyst,
     };
     Ok(Some(Identity::User {
@@ -73,7 +78,7 @@ pub async fn authenticate(state: &Arc<AppState>, parts: &Parts) -> Result<Identi
     if let Some(key) = header(parts, "x-internal-api-key") {
         let expected = state.config.internal_api_key.as_bytes();
         if expected.len() < 32 || !bool::from(key.as_bytes().ct_eq(expected)) {
-            return Err(ApiError::unauthorized("invalid_internal_key"));
+            return Err(unauthorized("invalid_internal_key"));
         }
         return Ok(forwarded_identity(parts)?.unwrap_or(Identity::Service));
     }
@@ -83,7 +88,7 @@ pub async fn authenticate(state: &Arc<AppState>, parts: &Parts) -> Result<Identi
             .map(str::trim)
             .filter(|t| !t.is_empty())
         else {
-            return Err(ApiError::unauthorized("malformed"));
+            return Err(unauthorized("malformed"));
         };
         return introspect(state, token).await;
     }
@@ -94,7 +99,7 @@ pub async fn authenticate(state: &Arc<AppState>, parts: &Parts) -> Result<Identi
     if dev && let Some(identity) = forwarded_identity(parts)? {
         return Ok(identity);
     }
-    Err(ApiError::unauthorized("missing_credentials"))
+    Err(unauthorized("missing_credentials"))
 }
 
 async fn introspect(state: &Arc<AppState>, token: &str) -> Result<Identity, ApiError> {
@@ -112,7 +117,7 @@ async fn introspect(state: &Arc<AppState>, token: &str) -> Result<Identity, ApiE
                     ErrorCode::ServiceUnavailable,
                     "Token introspection is unavailable",
                 )
-                .with("service", "control_plane")
+                .detail("service", "control_plane")
             })?;
             let identity = match (
                 answer.active,
@@ -138,7 +143,7 @@ async fn introspect(state: &Arc<AppState>, token: &str) -> Result<Identity, ApiE
             identity
         }
     };
-    identity.ok_or_else(|| ApiError::unauthorized("unknown_key"))
+    identity.ok_or_else(|| unauthorized("unknown_key"))
 }
 
 /// Owner, admin, ops or the service principal; `None` owner (bootstrap not fetched yet) lets
@@ -158,12 +163,12 @@ pub fn authorize(identity: &Identity, owner: Option<&str>) -> Result<(), ApiErro
                     ErrorCode::PermissionDenied,
                     "Only the instance owner, admin or ops may use this instance",
                 )
-                .with(
+                .detail(
                     "required_roles",
                     serde_json::json!(["owner", "admin", "ops"]),
                 )
-                .with("user_role", role.as_str())
-                .with("resource_type", "instance"))
+                .detail("user_role", role.as_str())
+                .detail("resource_type", "instance"))
             }
         }
     }
@@ -185,7 +190,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             Some(boot) => authorize(&identity, Some(&boot.owner_username))?,
             None => {
                 if authorize(&identity, None).is_err() {
-                    return Err(ApiError::not_ready(
+                    return Err(crate::error::not_ready(
                         state.config.instance_id,
                         state.phase().as_str(),
                     ));

@@ -1,9 +1,10 @@
 //! The instance API router (API.md §10): health, readiness, status, schema, query, lock and the
-//! algorithm endpoints, plus the request-id and error-shape middleware.
+//! algorithm endpoints, plus the error-shape middleware.
 //!
 //! Owns: request validation, content negotiation (JSON / Arrow IPC), mapping engine results and
 //! errors to bodies, activity reports after successful data-plane requests. Does not own:
-//! authentication rules (`auth.rs`), the engine, or the algorithm runner (`algo.rs`).
+//! authentication rules (`auth.rs`), the engine, the algorithm runner (`algo.rs`), nor the
+//! request-id middleware and `/proc` readings (`graph_olap_server_kit`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -22,11 +23,11 @@ use graph_olap_api::instance::{
 };
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_engine::{CancelToken, QueryRequest};
+use graph_olap_server_kit::{ApiError, procfs, request_id};
 use serde_json::{Map, Value};
 
 use crate::algo;
 use crate::auth::Caller;
-use crate::error::{ApiError, REQUEST_ID};
 use crate::state::{AppState, Phase};
 
 /// Largest request body (§1.2).
@@ -44,34 +45,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/lock", get(lock))
         .merge(algo::routes())
         .fallback(|| async {
-            ApiError::new(ErrorCode::NotFound, "No such endpoint").with("resource_type", "route")
+            ApiError::new(ErrorCode::NotFound, "No such endpoint").detail("resource_type", "route")
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(envelope_errors))
-        .layer(middleware::from_fn(request_id))
+        .layer(middleware::from_fn(request_id::layer))
         .with_state(state)
-}
-
-fn valid_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
-}
-
-/// Accepts or generates `X-Request-ID`, exposes it to handlers and echoes it on every response.
-async fn request_id(request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| valid_request_id(v))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
-    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", v);
-    }
-    response
 }
 
 /// Rewrites error responses produced outside our handlers (405, 413, extractor rejections) into
@@ -96,11 +75,11 @@ async fn envelope_errors(request: Request, next: Next) -> Response {
                 .map(|a| a.split(',').map(|m| m.trim().to_string()).collect())
                 .unwrap_or_default();
             ApiError::new(ErrorCode::MethodNotAllowed, "Method not allowed")
-                .with("allowed_methods", allowed)
+                .detail("allowed_methods", allowed)
         }
         StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::new(ErrorCode::PayloadTooLarge, "Request body too large")
-                .with("max_bytes", MAX_BODY_BYTES)
+                .detail("max_bytes", MAX_BODY_BYTES)
         }
         StatusCode::NOT_FOUND => ApiError::new(ErrorCode::NotFound, "No such endpoint"),
         s if s.is_client_error() => {
@@ -129,7 +108,7 @@ async fn ready(State(state): State<Arc<AppState>>) -> Result<axum::Json<HealthBo
             timestamp: chrono::Utc::now(),
         }))
     } else {
-        Err(ApiError::not_ready(
+        Err(crate::error::not_ready(
             state.config.instance_id,
             state.phase().as_str(),
         ))
@@ -142,13 +121,7 @@ pub fn require_ready(
 ) -> Result<Arc<dyn graph_olap_engine::GraphEngine>, ApiError> {
     state
         .ready_engine()
-        .ok_or_else(|| ApiError::not_ready(state.config.instance_id, state.phase().as_str()))
-}
-
-fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
+        .ok_or_else(|| crate::error::not_ready(state.config.instance_id, state.phase().as_str()))
 }
 
 /// Bytes under a directory (best effort).
@@ -170,7 +143,10 @@ pub fn dir_size(path: &std::path::Path) -> Option<u64> {
 
 /// Memory and disk usage for `/status` and metrics.
 pub fn usage(state: &AppState) -> (Option<u64>, Option<u64>) {
-    (rss_bytes(), dir_size(&state.config.data_dir))
+    (
+        procfs::resident_memory_bytes(),
+        dir_size(&state.config.data_dir),
+    )
 }
 
 async fn status(
@@ -432,7 +408,7 @@ async fn query(
         .map_err(ApiError::internal)?;
     guard.1 = true;
     state.record_query(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
-    let output = outcome.map_err(ApiError::from)?;
+    let output = outcome.map_err(crate::error::query_error)?;
     state.report_activity("query");
     if wants_arrow(&headers) {
         let bytes = crate::arrow_ipc::encode_stream(&output).map_err(ApiError::internal)?;
@@ -489,12 +465,5 @@ mod tests {
         ));
         assert!(!h("application/json"));
         assert!(!wants_arrow(&HeaderMap::new()));
-    }
-
-    #[test]
-    fn request_ids() {
-        assert!(valid_request_id("abc-1.2:3_4"));
-        assert!(!valid_request_id(""));
-        assert!(!valid_request_id("a b"));
     }
 }

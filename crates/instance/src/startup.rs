@@ -16,8 +16,8 @@ use graph_olap_api::instance::{
 };
 use graph_olap_engine::{EngineError, GraphEngine, LoadEvent, RyuConfig, RyuEngine};
 use graph_olap_falkordb::{FalkorConfig, FalkorEngine};
+use graph_olap_server_kit::InternalApiError;
 
-use crate::control_plane::ControlPlaneError;
 use crate::state::{AppState, Phase};
 
 /// A failed startup, reported to the control plane as `failed`.
@@ -380,7 +380,7 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
                 }
                 return Ok(());
             }
-            Err(ControlPlaneError::Status {
+            Err(InternalApiError::Api {
                 status: 409,
                 reason,
                 ..

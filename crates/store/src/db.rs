@@ -24,8 +24,36 @@ pub enum Dialect {
 
 /// A pooled read connection.
 pub type Conn = PoolConnection<Any>;
-/// An open write transaction; commit it or it rolls back on drop.
-pub type WriteTx = sqlx::Transaction<'static, Any>;
+/// An open write transaction; commit it or it rolls back on drop. Dereferences to the
+/// connection the repositories take (`&mut *tx`).
+#[derive(Debug)]
+pub struct WriteTx(sqlx::Transaction<'static, Any>);
+
+impl WriteTx {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.0.commit().await?)
+    }
+
+    /// Rolls the transaction back (dropping it does the same, without waiting).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.0.rollback().await?)
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.0
+    }
+}
 
 /// Handle to the metadata database.
 #[derive(Debug, Clone)]
@@ -110,7 +138,7 @@ impl Store {
 
     /// Starts a write transaction. On SQLite write transactions are serialised through one connection.
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
-        Ok(self.writer.begin().await?)
+        Ok(WriteTx(self.writer.begin().await?))
     }
 
     /// `SELECT 1` with a timeout, for readiness and cluster health.

@@ -1,4 +1,10 @@
-//! Errors of the persistence layer.
+//! Errors of the persistence layer, and how a server answers them.
+//!
+//! Owns: [`StoreError`] and its classification (unique violation, database unavailable).
+//! Does not own: HTTP; the answer is given as a wire body through [`WireError`].
+
+use graph_olap_api::{ErrorBody, ErrorCode, WireError};
+use serde_json::{Map, json};
 
 /// A failure talking to the metadata database.
 #[derive(Debug, thiserror::Error)]
@@ -36,5 +42,33 @@ impl StoreError {
             StoreError::Database(sqlx::Error::Database(db)) => db.is_unique_violation(),
             _ => false,
         }
+    }
+
+    /// Whether the database could not be reached: the pool timed out or is closed, or the
+    /// connection failed. Retrying later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+}
+
+impl WireError for StoreError {
+    /// `503 SERVICE_UNAVAILABLE` naming the database when it cannot be reached; any other store
+    /// failure is unexpected.
+    fn error_body(&self) -> Option<ErrorBody> {
+        if !self.is_unavailable() {
+            return None;
+        }
+        let mut details = Map::new();
+        details.insert("service".into(), json!("database"));
+        Some(ErrorBody {
+            code: ErrorCode::ServiceUnavailable,
+            message: "The metadata database is unavailable; retry shortly".into(),
+            details,
+        })
     }
 }

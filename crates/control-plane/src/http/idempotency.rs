@@ -30,13 +30,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::Store;
 use graph_olap_store::idempotency::{self as store_keys, Claim, KeyScope, Reclaim};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{MAX_BODY_BYTES, too_large};
 use crate::state::AppState;
 
@@ -225,7 +225,7 @@ fn replay(status: u16, stored: &str) -> ApiResult<Response> {
     {
         meta.insert(
             "request_id".into(),
-            crate::http::request_id::current().into(),
+            graph_olap_server_kit::request_id::current().into(),
         );
         body = json.to_string();
     }

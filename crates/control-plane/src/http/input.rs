@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use graph_olap_api::{ErrorCode, FieldError, IsoDuration};
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use graph_olap_server_kit::error::ApiError;
 
 /// Maximum request body of the control plane.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;

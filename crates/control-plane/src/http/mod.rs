@@ -1,5 +1,6 @@
 //! The HTTP layer: the route table and its handlers, request reading and validation, success
-//! envelopes, request ids, `Idempotency-Key`, and the proxy to instance servers.
+//! envelopes, `Idempotency-Key`, and the proxy to instance servers (request ids are
+//! `graph_olap_server_kit::request_id`).
 //!
 //! Handlers only read the request, check the caller's role, call one service and shape the
 //! response; rules live in [`crate::services`].
@@ -7,6 +8,5 @@
 pub mod idempotency;
 pub mod input;
 pub mod proxy;
-pub mod request_id;
 pub mod respond;
 pub mod routes;

@@ -8,10 +8,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances;
 
 use crate::auth::{self, Caller};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Instance API paths that may be forwarded (§10): exact names, or a prefix for families.
@@ -121,7 +121,7 @@ pub async fn forward(
     insert(
         &mut headers,
         "x-request-id",
-        &crate::http::request_id::current(),
+        &graph_olap_server_kit::request_id::current(),
     );
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let upstream = state

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use graph_olap_api::{Envelope, Meta};
 use serde::Serialize;
 
-use crate::http::request_id;
+use graph_olap_server_kit::request_id;
 
 fn meta() -> Meta {
     Meta {

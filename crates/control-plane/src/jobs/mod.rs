@@ -16,10 +16,10 @@ use axum::http::header;
 use chrono::{DateTime, Utc};
 use graph_olap_api::ErrorCode;
 use graph_olap_api::ops::{JobHealth, JobStatus, JobTrigger, LastTrigger};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::jobs::{self, JobState, TriggerOutcome};
 use graph_olap_store::{Conn, Dialect, audit};
 
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Consecutive failures after which a job counts as unhealthy (§3.15).
@@ -286,7 +286,7 @@ pub async fn trigger(state: &AppState, job: Job, by: &str, reason: &str) -> ApiR
             return Err(rate_limited(job, last_triggered_at, now));
         }
     }
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let record = audit::AuditRecord {
         actor: by,
         action: "job.trigger",

@@ -7,11 +7,11 @@ use chrono::Duration;
 use graph_olap_api::InstanceStatus;
 use graph_olap_api::SnapshotStatus;
 use graph_olap_runtime::{UnitSpec, UnitState};
+use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::{mappings, snapshots};
 use serde_json::json;
 
-use crate::error::ApiResult;
 use crate::ops::metrics::Expiry;
 use crate::services::instances::{self as instance_service, Termination};
 use crate::state::AppState;
@@ -110,6 +110,7 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
             .map(crate::services::sizing::figures_of)
             .unwrap_or_default();
         let memory_gb = match crate::services::sizing::memory_gb(
+            &row.wrapper_type,
             row.memory_gb,
             figures,
             crate::services::sizing::limit_gb(state),
@@ -213,7 +214,10 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
         return Ok(report);
     };
     let units = runtime.list().await.map_err(|e| {
-        crate::error::ApiError::unavailable("compute", format!("cannot list runtime units: {e}"))
+        graph_olap_server_kit::error::ApiError::unavailable(
+            "compute",
+            format!("cannot list runtime units: {e}"),
+        )
     })?;
     let ids = instances::ids_with_status(
         &mut *state.store.read().await?,

@@ -17,10 +17,10 @@ use futures::StreamExt;
 use graph_olap_api::ops::{
     ClusterComponents, ClusterHealth, ClusterStatus, ComponentHealth, ComponentStatus,
 };
+use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::stats::{self, StatusTable};
 use serde_json::{Value, json};
 
-use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Longest any one probe may take.

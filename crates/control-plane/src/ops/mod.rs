@@ -3,5 +3,4 @@
 
 pub mod cluster;
 pub mod metrics;
-pub mod procfs;
 pub mod scrape;

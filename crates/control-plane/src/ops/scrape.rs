@@ -7,14 +7,13 @@
 
 use std::collections::BTreeMap;
 
+use graph_olap_api::export::ExportJobStatus;
+use graph_olap_api::{InstanceStatus, SnapshotStatus};
+use graph_olap_server_kit::error::ApiError;
 use graph_olap_store::jobs::{self, JobState};
 use graph_olap_store::stats::{self, StatusTable};
 
-use crate::error::ApiError;
 use crate::jobs::Job;
-use graph_olap_api::export::ExportJobStatus;
-use graph_olap_api::{InstanceStatus, SnapshotStatus};
-
 use crate::ops::metrics::Exposition;
 use crate::state::AppState;
 
@@ -101,7 +100,7 @@ fn job_gauges(out: &mut Exposition, jobs: Option<&[JobState]>) {
 }
 
 fn process_metrics(out: &mut Exposition) {
-    let Some(p) = crate::ops::procfs::read() else {
+    let Some(p) = graph_olap_server_kit::procfs::self_stats() else {
         return;
     };
     out.family(

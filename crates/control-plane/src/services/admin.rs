@@ -16,12 +16,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use graph_olap_api::FieldError;
 use graph_olap_api::ops::{BulkDeleteError, BulkDeleteResult};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::audit;
 use graph_olap_store::bulk::{self, BulkFilter, BulkTarget};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, Need, Patch, finish};
 use crate::state::AppState;
 
@@ -286,7 +286,7 @@ async fn audit_run(
     req: &BulkRequest,
     result: &BulkDeleteResult,
 ) -> ApiResult<()> {
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let details = json!({
         "reason": req.reason, "filters": req.filters_sent, "expected_count": req.expected_count,
         "matched_ids": result.matched_ids, "deleted_ids": result.deleted_ids, "failed_ids": result.failed_ids,

@@ -5,12 +5,12 @@
 use chrono::{DateTime, Duration, Utc};
 use graph_olap_api::ErrorCode;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::{self, ExportJobRow};
 use graph_olap_store::snapshots;
 use rand::RngCore;
 use sqlx::AnyConnection;
 
-use crate::error::{ApiError, ApiResult};
 use crate::services::snapshots as snapshot_service;
 use crate::state::AppState;
 use graph_olap_api::export::{CheckPolicy, EdgeEndpoints, ExportedFile, JobQuality, QualityPolicy};

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use graph_olap_api::ErrorCode;
 use graph_olap_api::InstanceStatus;
 use graph_olap_api::time::format_ts;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::snapshots;
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// The public URL of a running instance: `{public_url}/wrapper/{slug}` (§8).

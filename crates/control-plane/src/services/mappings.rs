@@ -4,11 +4,11 @@
 //! version differences in [`super::diff`].
 
 use graph_olap_api::IsoDuration;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, favorites, mappings};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::services::platform_config::ResourceLifecycle;
 use crate::state::AppState;
 
@@ -66,7 +66,7 @@ pub async fn delete_mapping(state: &AppState, caller: &Caller, id: i64) -> ApiRe
     let current = load(state, id).await?;
     caller.require_owner(&current.summary.owner_username, "mapping", id)?;
     let now = state.now();
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let mut tx = state.store.write().await?;
     mappings::get_for_update(&mut tx, id)
         .await?

@@ -10,12 +10,11 @@ use std::ops::{Deref, DerefMut};
 
 use chrono::{DateTime, Utc};
 use graph_olap_api::{ErrorCode, IsoDuration};
+use graph_olap_server_kit::error::ApiError;
 use graph_olap_store::{Conn, config};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-
-use crate::error::ApiError;
 
 /// The database connection type that pooled connections and transactions dereference to.
 pub type DbConn = <Conn as Deref>::Target;

@@ -8,12 +8,12 @@
 //! Does not own: planning, digests or the order of changes (the `platform-as-code` crate).
 
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{WriteTx, audit, ledger};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// `409 RESOURCE_LOCKED` naming the holder of the apply lock.
@@ -66,7 +66,7 @@ pub async fn audit_ledger(
     if let Some(m) = details.as_object_mut() {
         m.insert("authenticated_as".into(), json!(caller.username));
     }
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     audit::record(
         tx,
         audit::AuditRecord {

@@ -49,13 +49,8 @@ pub fn estimate_bytes_for(wrapper_type: &str, s: SnapshotFigures) -> u64 {
     }
 }
 
-/// Whole GiB needed for the estimate.
-pub fn estimate_gb(s: SnapshotFigures) -> i64 {
-    estimate_gb_for("ryugraph", s)
-}
-
 /// Whole GiB needed for the estimate of an instance of `wrapper_type`.
-pub fn estimate_gb_for(wrapper_type: &str, s: SnapshotFigures) -> i64 {
+pub fn estimate_gb(wrapper_type: &str, s: SnapshotFigures) -> i64 {
     i64::try_from(estimate_bytes_for(wrapper_type, s).div_ceil(GIB)).unwrap_or(i64::MAX)
 }
 
@@ -84,26 +79,17 @@ pub enum SizingError {
     },
 }
 
-/// The `memory_gb` to run with: the requested value if it covers the estimate, else the larger
-/// of the §6.1 default `ceil(2 + 3 × size_GiB)` and the estimate — never above `limit_gb`
-/// (the API maximum, lowered by what the runtime can offer).
+/// The `memory_gb` to run an instance of `wrapper_type` with: the requested value if it covers
+/// that engine's estimate ([`estimate_gb`]), else the larger of the §6.1 default
+/// `ceil(2 + 3 × size_GiB)` and the estimate — never above `limit_gb` (the API maximum, lowered
+/// by what the runtime can offer).
 pub fn memory_gb(
-    requested: Option<i64>,
-    s: SnapshotFigures,
-    limit_gb: i64,
-) -> Result<i64, SizingError> {
-    memory_gb_for("ryugraph", requested, s, limit_gb)
-}
-
-/// [`memory_gb`] for an instance of `wrapper_type`: the estimate it is checked against and
-/// defaulted to is that engine's ([`estimate_gb_for`]).
-pub fn memory_gb_for(
     wrapper_type: &str,
     requested: Option<i64>,
     s: SnapshotFigures,
     limit_gb: i64,
 ) -> Result<i64, SizingError> {
-    let needed_gb = estimate_gb_for(wrapper_type, s).max(MEMORY_GB_RANGE.0);
+    let needed_gb = estimate_gb(wrapper_type, s).max(MEMORY_GB_RANGE.0);
     let limit_gb = limit_gb.min(MEMORY_GB_RANGE.1);
     if needed_gb > limit_gb {
         return Err(SizingError::OverLimit {
@@ -152,25 +138,16 @@ pub fn limit_gb(state: &crate::state::AppState) -> i64 {
         .map_or(MEMORY_GB_RANGE.1, |l| l.min(MEMORY_GB_RANGE.1))
 }
 
-/// [`memory_gb`] for a new instance on a ready snapshot, as a `400 VALIDATION_FAILED` on
-/// `memory_gb` when it cannot be satisfied (nothing is created).
+/// [`memory_gb`] for a new instance of `wrapper_type` on a ready snapshot, as a
+/// `400 VALIDATION_FAILED` on `memory_gb` when it cannot be satisfied (nothing is created).
 pub fn size_for_create(
-    state: &crate::state::AppState,
-    requested: Option<i64>,
-    snapshot: &graph_olap_store::snapshots::Snapshot,
-) -> crate::error::ApiResult<i64> {
-    size_for_create_for(state, "ryugraph", requested, snapshot)
-}
-
-/// [`size_for_create`] for an instance of `wrapper_type`.
-pub fn size_for_create_for(
     state: &crate::state::AppState,
     wrapper_type: &str,
     requested: Option<i64>,
     snapshot: &graph_olap_store::snapshots::Snapshot,
-) -> crate::error::ApiResult<i64> {
+) -> graph_olap_server_kit::error::ApiResult<i64> {
     let figures = figures_of(snapshot);
-    memory_gb_for(wrapper_type, requested, figures, limit_gb(state)).map_err(|e| {
+    memory_gb(wrapper_type, requested, figures, limit_gb(state)).map_err(|e| {
         let reason = match e {
             SizingError::BelowEstimate { .. } => "below_memory_estimate",
             SizingError::OverLimit { .. } => "exceeds_memory_limit",
@@ -179,11 +156,8 @@ pub fn size_for_create_for(
         if let Some(first) = message.get_mut(0..1) {
             first.make_ascii_uppercase();
         }
-        crate::error::ApiError::invalid("memory_gb", reason, message)
-            .detail(
-                "estimated_memory_gb",
-                estimate_gb_for(wrapper_type, figures),
-            )
+        graph_olap_server_kit::error::ApiError::invalid("memory_gb", reason, message)
+            .detail("estimated_memory_gb", estimate_gb(wrapper_type, figures))
             .detail("memory_limit_gb", limit_gb(state))
     })
 }
@@ -203,31 +177,31 @@ mod tests {
     #[test]
     fn small_snapshots_get_the_spec_default() {
         assert_eq!(
-            memory_gb(None, figures(1, 1_000, 10_000), 32),
+            memory_gb("ryugraph", None, figures(1, 1_000, 10_000), 32),
             Ok(3),
             "ceil(2 + 3 × 1 MiB in GiB)"
         );
         assert_eq!(
-            memory_gb(None, SnapshotFigures::default(), 32),
+            memory_gb("ryugraph", None, SnapshotFigures::default(), 32),
             Ok(2),
             "an empty snapshot gets the minimum"
         );
-        assert_eq!(estimate_gb(SnapshotFigures::default()), 1);
+        assert_eq!(estimate_gb("ryugraph", SnapshotFigures::default()), 1);
     }
 
     #[test]
     fn the_default_covers_the_estimate() {
         // 1 GiB of Parquet, 10 M nodes, 100 M edges: 0.5 + 3 + 0.6 + 4.5 GiB ≈ 8.6 → 9.
         let s = figures(1024, 10_000_000, 100_000_000);
-        assert_eq!(estimate_gb(s), 9);
-        assert_eq!(memory_gb(None, s, 32), Ok(9));
-        assert_eq!(memory_gb(Some(16), s, 32), Ok(16));
+        assert_eq!(estimate_gb("ryugraph", s), 9);
+        assert_eq!(memory_gb("ryugraph", None, s, 32), Ok(9));
+        assert_eq!(memory_gb("ryugraph", Some(16), s, 32), Ok(16));
     }
 
     #[test]
     fn too_little_memory_is_refused_naming_both_numbers() {
         let s = figures(1024, 10_000_000, 100_000_000);
-        let err = memory_gb(Some(4), s, 32).unwrap_err();
+        let err = memory_gb("ryugraph", Some(4), s, 32).unwrap_err();
         assert_eq!(
             err,
             SizingError::BelowEstimate {
@@ -244,20 +218,20 @@ mod tests {
         assert_eq!(estimate_bytes_for("ryugraph", s), estimate_bytes(s));
         assert_eq!(estimate_bytes_for("falkordb", s), estimate_bytes(s) * 3 / 2);
         // ≈ 8.6 GiB on Ryugraph (9), ≈ 12.9 GiB on FalkorDB (13).
-        assert_eq!(estimate_gb_for("falkordb", s), 13);
-        assert_eq!(memory_gb_for("falkordb", None, s, 32), Ok(13));
-        assert_eq!(memory_gb_for("ryugraph", None, s, 32), Ok(9));
+        assert_eq!(estimate_gb("falkordb", s), 13);
+        assert_eq!(memory_gb("falkordb", None, s, 32), Ok(13));
+        assert_eq!(memory_gb("ryugraph", None, s, 32), Ok(9));
         // What is enough for Ryugraph is refused for FalkorDB, naming FalkorDB's estimate.
-        assert_eq!(memory_gb_for("ryugraph", Some(10), s, 32), Ok(10));
+        assert_eq!(memory_gb("ryugraph", Some(10), s, 32), Ok(10));
         assert_eq!(
-            memory_gb_for("falkordb", Some(10), s, 32),
+            memory_gb("falkordb", Some(10), s, 32),
             Err(SizingError::BelowEstimate {
                 needed_gb: 13,
                 requested_gb: 10
             })
         );
         assert_eq!(
-            memory_gb_for("falkordb", None, s, 12),
+            memory_gb("falkordb", None, s, 12),
             Err(SizingError::OverLimit {
                 needed_gb: 13,
                 limit_gb: 12
@@ -265,7 +239,7 @@ mod tests {
         );
         // Small snapshots still get at least the spec default on either engine.
         assert_eq!(
-            memory_gb_for("falkordb", None, figures(1, 1_000, 10_000), 32),
+            memory_gb("falkordb", None, figures(1, 1_000, 10_000), 32),
             Ok(3)
         );
     }
@@ -274,13 +248,13 @@ mod tests {
     fn estimates_over_the_limit_are_refused() {
         let huge = figures(20 * 1024, 100_000_000, 1_000_000_000);
         assert!(matches!(
-            memory_gb(None, huge, 32),
+            memory_gb("ryugraph", None, huge, 32),
             Err(SizingError::OverLimit { limit_gb: 32, .. })
         ));
         // A runtime with less memory than the API maximum lowers the limit.
         let s = figures(1024, 10_000_000, 100_000_000);
         assert_eq!(
-            memory_gb(None, s, 8),
+            memory_gb("ryugraph", None, s, 8),
             Err(SizingError::OverLimit {
                 needed_gb: 9,
                 limit_gb: 8
@@ -288,7 +262,7 @@ mod tests {
         );
         assert!(
             matches!(
-                memory_gb(None, figures(40 * 1024, 10, 10), 64),
+                memory_gb("ryugraph", None, figures(40 * 1024, 10, 10), 64),
                 Err(SizingError::OverLimit { limit_gb: 32, .. })
             ),
             "the API maximum still caps the limit"

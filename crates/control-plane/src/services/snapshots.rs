@@ -15,13 +15,13 @@ use graph_olap_api::instance::{
 };
 use graph_olap_api::time::format_ts;
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::{self, ExportJobRow, NewExportJob};
 use graph_olap_store::snapshots::{self, NewSnapshot, Snapshot};
 use graph_olap_store::{StoreError, audit};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
-use crate::error::{ApiError, ApiResult};
 use crate::services::mapping_rules;
 use crate::state::AppState;
 
@@ -662,7 +662,7 @@ pub async fn delete_snapshot(
         "snapshot.delete",
         snapshot.id,
         json!({"storage_path": snapshot.storage_path}),
-        &crate::http::request_id::current(),
+        &graph_olap_server_kit::request_id::current(),
         now,
     )
     .await?;

@@ -4,11 +4,11 @@
 //! `graph-olap up` (persona keys).
 
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{WriteTx, audit, users};
 use serde_json::{Value, json};
 
 use crate::auth::issue_key;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 const RESERVED: &[&str] = &["system", "me", "anonymous", "bootstrap"];
@@ -98,7 +98,7 @@ pub async fn create_user(
     with_key: bool,
 ) -> ApiResult<(users::User, Option<Value>)> {
     let now = state.now();
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let mut tx = state.store.write().await?;
     let created = insert_user(&mut tx, user, now).await?;
     let key = if with_key {
@@ -144,7 +144,7 @@ pub(crate) async fn protect_last_admin(tx: &mut WriteTx, current: &users::User) 
             "user",
             current.username.clone(),
             "admin",
-            crate::error::NO_REQUIRED_STATE,
+            graph_olap_server_kit::error::NO_REQUIRED_STATE,
             "last_admin",
             "This is the last active administrator; promote another user first",
         ));

@@ -1,111 +1,26 @@
-//! Shared fixtures of the export tests: a real control plane on a loopback socket (SQLite
-//! metadata in a temporary directory, a manual clock), HTTP helpers, and polling.
+//! Shared fixtures of the export tests over the common harness (`common`): a control plane over
+//! a suite's own warehouse, mappings, snapshot polling, and export workers.
 
 #![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use graph_olap_control_plane::{AppState, Settings};
-use graph_olap_store::ManualClock;
+use crate::common::{ALICE, Env, KEY, Server};
+use graph_olap_control_plane::Settings;
 use graph_olap_warehouse::Warehouse;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// The seeded analyst.
-pub const ALICE: &str = "analyst_alice@e2e.local";
-/// The seeded ops user.
-pub const OPS: &str = "ops_dave@e2e.local";
-/// The internal service key of the test control planes.
-pub const KEY: &str = "internal-key-for-export-tests-0123456789";
-
 /// A running control plane.
-pub struct Plane {
-    /// Base URL, e.g. `http://127.0.0.1:4321`.
-    pub url: String,
-    /// HTTP client.
-    pub client: Client,
-    /// Temporary directory holding the metadata DB and the snapshots.
-    pub dir: tempfile::TempDir,
-    /// Shared state (for in-process passes such as reconciliation).
-    pub state: AppState,
-    /// The control plane's clock.
-    pub clock: Arc<ManualClock>,
-}
+pub type Plane = Server;
 
 /// Starts a control plane over `warehouse`, with `adjust` applied to the development settings.
 pub async fn start(warehouse: Arc<dyn Warehouse>, adjust: impl FnOnce(&mut Settings)) -> Plane {
-    let dir = tempfile::tempdir().unwrap();
-    let store = graph_olap_store::Store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("meta.db").display()
-    ))
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let storage_root = format!("file://{}", dir.path().join("snapshots").display());
-    let mut settings = Settings::development(url.clone(), storage_root, KEY.into());
-    adjust(&mut settings);
-    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let state = graph_olap_control_plane::start(store, warehouse, settings, clock.clone())
-        .await
-        .unwrap();
-    let app = graph_olap_control_plane::app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Plane {
-        url,
-        client: Client::new(),
-        dir,
-        state,
-        clock,
-    }
+    Env::over(warehouse).await.replica_with(adjust, None).await
 }
 
-impl Plane {
-    /// A public call as `user` (development identity).
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        user: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.url))
-            .header("X-Username", user);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// An internal-API call.
-    pub async fn internal(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.url))
-            .header("X-Internal-Api-Key", KEY);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        (status, resp.json().await.unwrap())
-    }
-
+impl Server {
     /// Creates a mapping owned by Alice; returns its id.
     pub async fn mapping(&self, name: &str, nodes: Value, edges: Value) -> i64 {
         let (status, body) = self

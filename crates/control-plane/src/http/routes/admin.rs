@@ -4,11 +4,11 @@
 use axum::extract::State;
 use axum::response::Response;
 use graph_olap_api::time::format_ts;
+use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::audit::{self, AuditFilter};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::error::ApiResult;
 use crate::http::input::{JsonBody, QueryParams, finish};
 use crate::http::respond;
 use crate::services::admin;

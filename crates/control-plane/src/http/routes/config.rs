@@ -11,11 +11,11 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use graph_olap_api::FieldError;
+use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::audit;
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
-use crate::error::ApiResult;
 use crate::http::input::{Fields, JsonBody, Need, Patch, finish};
 use crate::http::respond;
 use crate::services::platform_config::{
@@ -63,7 +63,7 @@ async fn store_and_audit<T: serde::Serialize>(
     new: &Value,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let mut tx = state.store.write().await?;
     pc::save(&mut tx, key, value, &caller.username, now).await?;
     let record = audit::AuditRecord {
@@ -290,7 +290,9 @@ pub async fn put_maintenance(
     };
     finish(errors)?;
     let Some(enabled) = enabled else {
-        return Err(crate::error::ApiError::internal("validated input missing"));
+        return Err(graph_olap_server_kit::error::ApiError::internal(
+            "validated input missing",
+        ));
     };
     let old = pc::maintenance(&mut state.store.read().await?).await?;
     let now = state.now();
@@ -352,7 +354,9 @@ pub async fn put_export(
     };
     finish(errors)?;
     let Some(seconds) = seconds.and_then(|s| u64::try_from(s).ok()) else {
-        return Err(crate::error::ApiError::internal("validated input missing"));
+        return Err(graph_olap_server_kit::error::ApiError::internal(
+            "validated input missing",
+        ));
     };
     let old: Stamped<ExportConfig> = pc::load(&mut state.store.read().await?, keys::EXPORT).await?;
     let merged = ExportConfig {

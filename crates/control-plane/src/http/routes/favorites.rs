@@ -2,12 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{favorites, mappings};
 use serde_json::{Value, json};
 use sqlx_compat::lookup;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, JsonBody, Need, QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::state::AppState;

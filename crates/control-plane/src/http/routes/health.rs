@@ -5,9 +5,9 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use graph_olap_server_kit::error::ApiError;
 use serde_json::json;
 
-use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The server version reported everywhere.

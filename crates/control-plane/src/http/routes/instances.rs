@@ -8,12 +8,12 @@ use chrono::{DateTime, Utc};
 use graph_olap_api::InstanceStatus;
 use graph_olap_api::SnapshotStatus;
 use graph_olap_api::{FieldError, IsoDuration};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances::{self, InstanceFilter, InstanceRow};
 use graph_olap_store::{mappings, snapshots};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::http::routes::{name_filter, status_filter};
@@ -266,6 +266,7 @@ async fn create_from_snapshot(
     let mut sizing = input.sizing;
     sizing.memory_gb = Some(crate::services::sizing::size_for_create(
         &state,
+        &sizing.wrapper_type,
         sizing.memory_gb,
         &snapshot,
     )?);
@@ -343,7 +344,7 @@ async fn create_from_mapping_body(
     instances::lock_quota(&mut tx).await?;
     let limits = crate::services::platform_config::concurrency(&mut tx).await?;
     instance_service::check_quota(&mut tx, &limits, &caller.username, &state.metrics).await?;
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let description = format!("Created for instance '{name}'");
     let snap_name = snapshot_name.unwrap_or_else(|| name.clone());
     let reusable = match state.settings.snapshot_reuse && !prestaged {
@@ -358,6 +359,7 @@ async fn create_from_mapping_body(
         Some(mut snapshot) => {
             sizing.memory_gb = Some(crate::services::sizing::size_for_create(
                 &state,
+                &sizing.wrapper_type,
                 sizing.memory_gb,
                 &snapshot,
             )?);

@@ -16,13 +16,13 @@ use graph_olap_api::instance::{
 };
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_api::{InstanceErrorCode, InstanceStatus};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::ExportJobRow;
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::{export_jobs, mappings, snapshots};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{JsonBody, finish, path_id};
 use crate::http::respond;
 use crate::services::export_queue::{self, HeartbeatInput};

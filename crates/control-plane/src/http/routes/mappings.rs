@@ -6,11 +6,11 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use graph_olap_api::IsoDuration;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, mappings};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::services::mapping_rules;
@@ -133,7 +133,7 @@ pub async fn create(
         edge_definitions: edges,
         change_description: None,
     };
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let mut tx = state.store.write().await?;
     let id = mappings::insert(&mut tx, &new, now).await?;
     audit::record(
@@ -222,7 +222,7 @@ pub async fn update(
         validate_sql(&state, &nodes, &edges).await?;
     }
     let now = state.now();
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let mut tx = state.store.write().await?;
     let locked = mappings::get_for_update(&mut tx, id)
         .await?
@@ -281,7 +281,7 @@ fn version_conflict(id: i64, expected: i64, current: i64) -> ApiError {
         "mapping",
         id,
         current.to_string(),
-        crate::error::NO_REQUIRED_STATE,
+        graph_olap_server_kit::error::NO_REQUIRED_STATE,
         "version_conflict",
         format!("Mapping {id} is at version {current}, not {expected}; reload it and retry"),
     )
@@ -347,7 +347,7 @@ pub async fn copy(
         edge_definitions: v.edge_definitions,
         change_description: Some(format!("Copied from mapping {id} v{version}")),
     };
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let mut tx = state.store.write().await?;
     let new_id = mappings::insert(&mut tx, &new, now).await?;
     audit::record(
@@ -408,7 +408,7 @@ pub async fn set_lifecycle(
         check_max_ttl(ttl.as_ref(), &limits)?;
     }
     let now = state.now();
-    let rid = crate::http::request_id::current();
+    let rid = graph_olap_server_kit::request_id::current();
     let mut tx = state.store.write().await?;
     let locked = mappings::get_for_update(&mut tx, id)
         .await?

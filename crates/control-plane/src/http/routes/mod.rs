@@ -21,10 +21,10 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any as any_method, delete, get, patch, post, put};
 use graph_olap_api::{ErrorCode, FieldError};
+use graph_olap_server_kit::error::ApiError;
 use serde_json::{Value, json};
 
 use crate::auth::Access;
-use crate::error::ApiError;
 use crate::http::input::QueryParams;
 use crate::state::AppState;
 

@@ -7,11 +7,11 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use graph_olap_api::export::ExportJobStatus;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs;
 use serde_json::json;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, JsonBody, Need, QueryParams, finish};
 use crate::http::respond;
 use crate::http::routes::internal::job_to_wire;

@@ -9,13 +9,13 @@ use axum::http::Method;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::ledger;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Endpoint, ep};
 use crate::auth::{Access, Caller};
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::JsonBody;
 use crate::http::respond;
 use crate::services::mapping_rules;

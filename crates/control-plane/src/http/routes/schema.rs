@@ -3,11 +3,11 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_warehouse::{CatalogMeta, SchemaMeta, TableMeta};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{QueryParams, finish};
 use crate::http::respond;
 use crate::state::AppState;

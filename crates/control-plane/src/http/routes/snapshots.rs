@@ -4,12 +4,12 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::snapshots::{self, Snapshot, SnapshotFilter};
 use graph_olap_store::{export_jobs, mappings};
 use serde_json::json;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::http::routes::status_filter;
@@ -157,7 +157,7 @@ pub async fn retry(
         "snapshot.retry",
         snapshot.id,
         json!({}),
-        &crate::http::request_id::current(),
+        &graph_olap_server_kit::request_id::current(),
         now,
     )
     .await?;

@@ -4,11 +4,11 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use graph_olap_api::ErrorCode;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, users};
 use serde_json::{Value, json};
 
 use crate::auth::{AuthMethod, Caller, Role};
-use crate::error::{ApiError, ApiResult};
 use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish};
 use crate::http::respond;
 use crate::services::users::{create_user, load, new_key, protect_last_admin, validate_username};
@@ -186,7 +186,7 @@ pub async fn bootstrap(
             "platform",
             "users",
             "bootstrapped",
-            crate::error::NO_REQUIRED_STATE,
+            graph_olap_server_kit::error::NO_REQUIRED_STATE,
             "already_bootstrapped",
             "The platform already has an administrator; ask them for an account",
         ));
@@ -263,7 +263,7 @@ pub async fn update(
             resource_type: "user",
             resource_id: Some(name.clone()),
             details: json!({"is_active": is_active}),
-            request_id: Some(&crate::http::request_id::current()),
+            request_id: Some(&graph_olap_server_kit::request_id::current()),
         },
         now,
     )
@@ -300,7 +300,7 @@ pub async fn set_role(
             resource_type: "user",
             resource_id: Some(name.clone()),
             details: json!({"old": current.role, "new": role}),
-            request_id: Some(&crate::http::request_id::current()),
+            request_id: Some(&graph_olap_server_kit::request_id::current()),
         },
         now,
     )
@@ -342,7 +342,7 @@ pub async fn deactivate(
             resource_type: "user",
             resource_id: Some(name.clone()),
             details: json!({}),
-            request_id: Some(&crate::http::request_id::current()),
+            request_id: Some(&graph_olap_server_kit::request_id::current()),
         },
         now,
     )
@@ -428,7 +428,7 @@ pub async fn create_key(
             resource_type: "api_key",
             resource_id: key["id"].as_str().map(String::from),
             details: json!({"owner": name}),
-            request_id: Some(&crate::http::request_id::current()),
+            request_id: Some(&graph_olap_server_kit::request_id::current()),
         },
         now,
     )
@@ -464,7 +464,7 @@ pub async fn revoke_key(
             resource_type: "api_key",
             resource_id: Some(key_id.clone()),
             details: json!({"owner": name}),
-            request_id: Some(&crate::http::request_id::current()),
+            request_id: Some(&graph_olap_server_kit::request_id::current()),
         },
         now,
     )

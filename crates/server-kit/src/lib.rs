@@ -1,0 +1,23 @@
+//! Server plumbing shared by the control plane, the instance server and the export worker.
+//!
+//! Owns the rules every graph-olap process must apply the same way:
+//!
+//! - [`error`]: [`ApiError`], the one error of a handler, and its rendering as the JSON error
+//!   envelope of API.md §1.12;
+//! - [`request_id`]: the `X-Request-ID` middleware (§1.3) and the task-local that carries the id
+//!   to error rendering, audit records and logs;
+//! - [`internal_api`]: the HTTP client of the control plane's internal API (§9) with the retry
+//!   rule of §9.1;
+//! - [`procfs`]: figures about processes read from Linux's `/proc`.
+//!
+//! Does not own: the wire types and the closed set of error codes (`graph-olap-api`), routing,
+//! authentication or any resource's rules (each server), nor how a library's own errors map to
+//! codes (the crate that owns the error type, because of the orphan rule).
+
+pub mod error;
+pub mod internal_api;
+pub mod procfs;
+pub mod request_id;
+
+pub use error::{ApiError, ApiResult};
+pub use internal_api::{InternalApiClient, InternalApiError, RetryPolicy};
