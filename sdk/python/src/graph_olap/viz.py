@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from graph_olap.models.ops import ExportJob
 from graph_olap.widget import EdgeRecord, GraphData, NodeRecord
 from graph_olap.widget import GraphView as _WidgetView
 
@@ -379,6 +378,20 @@ def plot_instances_over_time(instances: Sequence[Any], *, ax: Any = None) -> Any
     return ax
 
 
+def _field(record: Any, name: str) -> Any:
+    """A field of a dict (the original SDK's export-job shape) or of a model."""
+    return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+
+
+def _when(value: Any) -> Any:
+    """A timestamp as ``datetime`` (ISO-8601 strings parsed), or ``None``."""
+    from datetime import datetime
+
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
 def plot_export_queue(jobs: Sequence[Any], *, ax: Any = None) -> Any:
     """Export jobs by status, with the mean run time of completed ones.
 
@@ -392,10 +405,10 @@ def plot_export_queue(jobs: Sequence[Any], *, ax: Any = None) -> Any:
     """
     counts: Dict[str, int] = {}
     durations = []
-    for raw in jobs:
-        job = raw if isinstance(raw, ExportJob) else ExportJob.model_validate(raw)
-        counts[job.status] = counts.get(job.status, 0) + 1
-        started, done = job.started_at, job.completed_at
+    for job in jobs:
+        status = _field(job, "status")
+        counts[status] = counts.get(status, 0) + 1
+        started, done = _when(_field(job, "started_at")), _when(_field(job, "completed_at"))
         if started is not None and done is not None:
             durations.append((done - started).total_seconds())
     ax = _axes(ax)
