@@ -421,11 +421,17 @@ fn falkordb_passes_through_but_reads_every_relationship() {
         ),
         "MATCH (a) CALL { WITH a OPTIONAL MATCH (a)-[_gf1:T]->(b) WHERE id(_gf1) >= 0 RETURN b } RETURN a, b UNION MATCH (a)-[_gf2:T]->(b) WHERE id(_gf2) >= 0 RETURN a, b"
     );
-    // Not touched: variable length and anonymous relationships under `*` (shortestPath in a
-    // MATCH is refused on FalkorDB, see `constructs_falkordb_lacks_are_refused_…`).
+    // A variable-length relationship: its pattern is named (FalkorDB then reads parallel
+    // relationships one by one, as it does for used single hops).
+    assert_eq!(
+        falkor("MATCH (a)-[:T*1..2]->(b) RETURN b"),
+        "MATCH _gp1 = (a)-[:T*1..2]->(b) RETURN b"
+    );
+    // Not touched: anonymous relationships under `*` (shortestPath in a MATCH is refused on
+    // FalkorDB, see `constructs_falkordb_lacks_are_refused_…`).
     for q in [
-        "MATCH (a)-[:T*1..2]->(b) RETURN b",
         "MATCH (a)-[:T]->(b) RETURN *",
+        "MATCH (a)-[:T*1..2]->(b) RETURN *",
     ] {
         assert_eq!(falkor(q), q);
     }
@@ -681,6 +687,30 @@ mod falkordb {
     }
 
     #[test]
+    fn a_match_never_uses_one_relationship_twice() {
+        // Fixed relationships that could be one: ids differ (not between disjoint types).
+        assert_eq!(
+            falkordb("MATCH (a)-[:R]-(b)-[r:R|S]-(c), (c)-[:U]->(d) RETURN a").unwrap(),
+            "MATCH (a)-[_gf1:R]-(b)-[r:R|S]-(c), (c)-[_gf2:U]->(d) WHERE id(_gf1) >= 0 \
+             AND id(r) >= 0 AND id(_gf2) >= 0 AND id(_gf1) <> id(r) RETURN a"
+        );
+        // With a variable-length relationship: every relationship of the clause's patterns
+        // occurs once, over one list (named patterns keep their names).
+        assert_eq!(
+            falkordb("MATCH p = (a)-[:R]-(b)-[:R*1..2]-(c), (c)-->(d) RETURN p").unwrap(),
+            "MATCH p = (a)-[_gf1:R]-(b)-[:R*1..2]-(c), _gp3 = (c)-[_gf2]->(d) \
+             WHERE id(_gf1) >= 0 AND id(_gf2) >= 0 AND all(_gx4 IN relationships(p) + \
+             relationships(_gp3) WHERE single(_gy4 IN relationships(p) + relationships(_gp3) \
+             WHERE id(_gy4) = id(_gx4))) RETURN p"
+        );
+        // Under `*` nothing is named, so only named relationships are checked.
+        assert_eq!(
+            falkordb("MATCH (a)-[r:R]-(b)-[s:R]-(c) RETURN *").unwrap(),
+            "MATCH (a)-[r:R]-(b)-[s:R]-(c) WHERE id(r) >= 0 AND id(s) >= 0 AND id(r) <> id(s) RETURN *"
+        );
+    }
+
+    #[test]
     fn constructs_falkordb_lacks_are_refused_with_the_closest_form() {
         for (q, construct, hint) in [
             (
@@ -704,6 +734,20 @@ mod falkordb {
             assert!(e.contains(construct) && e.contains(hint), "{q}: {e}");
         }
     }
+}
+
+#[test]
+fn membership_in_a_null_bound_to_a_variable_is_null() {
+    // The engine aborts its process on `list_contains` over an untyped null list.
+    assert_eq!(
+        kuzu("WITH null AS l WITH l, 2 AS k RETURN 1 IN l AS a, k IN [1, 2] AS b"),
+        "WITH null AS l WITH l, 2 AS k RETURN null AS a, k IN [1, 2] AS b"
+    );
+    // `coalesce` with such a variable is not a mix of types.
+    assert_eq!(
+        kuzu("WITH null AS l RETURN coalesce(l, 'x') AS c"),
+        "WITH null AS l RETURN coalesce(l, 'x') AS c"
+    );
 }
 
 #[test]

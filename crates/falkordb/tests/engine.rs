@@ -644,7 +644,6 @@ fn write_back_is_atomic_and_typed() {
     );
 }
 
-/// Whether process `pid` is alive (exists and is not a zombie).
 /// Parallel relationships are rows of their own, as on Neo4j and Ryugraph, even where the query
 /// does not name or use them (FalkorDB alone would read each pair of nodes once).
 #[test]
@@ -696,6 +695,14 @@ fn parallel_relationships_are_read_one_by_one() {
         ("MATCH (a {id: 1})-[:T]->()-[:T]->(c) RETURN count(c)", 6),
         ("OPTIONAL MATCH (a {id: 1})-[:T]->(b) RETURN count(b)", 3),
         ("MATCH (a)-[:T]->(b) RETURN count(DISTINCT b)", 2),
+        // A MATCH binds each relationship once (openCypher), also over parallel relationships:
+        // sum over b of d(b)·(d(b)−1) with undirected degrees 3, 5, 2.
+        ("MATCH (a)-[:T]-(b)-[:T]-(c) RETURN count(*)", 28),
+        // Trails enumerated by hand over the five relationships.
+        ("MATCH (a)-[:T]-(b)-[:T*1..2]-(c) RETURN count(*)", 76),
+        ("MATCH (a)-[:T*1..1]-(b) RETURN count(*)", 10),
+        ("MATCH (a)-[:T*2..2]->(b) RETURN count(*)", 6),
+        ("MATCH (a)-[:T*1..2]-(b) RETURN count(*)", 38),
     ] {
         assert_eq!(
             rows_json(&engine, query),
@@ -703,13 +710,26 @@ fn parallel_relationships_are_read_one_by_one() {
             "{query}"
         );
     }
-    // What FalkorDB answers without the translation: one row per pair of nodes.
-    let raw = engine
-        .query_ungated(&request("MATCH (a:A)-[:T]->(b:A) RETURN count(*)"))
-        .unwrap();
-    assert_eq!(raw.rows, vec![vec![GraphValue::Int(2, 64)]]);
+    // What FalkorDB answers without the translation: one row per pair of nodes, a relationship
+    // used twice, and anonymous fixed-length paths collapsed.
+    for (query, count) in [
+        ("MATCH (a:A)-[:T]->(b:A) RETURN count(*)", 2),
+        ("MATCH (a)-[p:T]-(b)-[q:T]-(c) RETURN count(*)", 5),
+        ("MATCH (a)-[:T*2..2]->(b) RETURN count(*)", 1),
+    ] {
+        let raw = engine.query_ungated(&request(query)).unwrap();
+        assert_eq!(raw.rows, vec![vec![GraphValue::Int(count, 64)]], "{query}");
+    }
+    // The divergence left (documented in crates/cypher/README.md): undirected
+    // variable-length paths of three or more hops over parallel relationships are partly
+    // missed — 18 of the 48 trails of exactly three hops.
+    assert_eq!(
+        rows_json(&engine, "MATCH (a)-[:T*3..3]-(b) RETURN count(*)"),
+        vec![vec![json!(18)]]
+    );
 }
 
+/// Whether process `pid` is alive (exists and is not a zombie).
 fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !stat

@@ -11,6 +11,17 @@
 //!   `id(r) >= 0`, in the clause's `WHERE`. Not covered: variable-length relationships,
 //!   patterns inside expressions (`size((a)-->())`), and anonymous relationships of a query
 //!   that projects `*` (a fresh variable would become a column).
+//! - **A `MATCH` binds each relationship once** (openCypher). FalkorDB does not check it
+//!   (measured: `MATCH (a)-[r1]-(b)-[r2]-(c)` returns rows with `r1 = r2`; with a fixed and a
+//!   variable-length relationship the variable-length one may reuse the fixed one). Fixed
+//!   relationships that could be the same get `id(r1) <> id(r2)`; when a clause has a
+//!   variable-length relationship and any other, its patterns are named (fresh `_gp<n>`) and
+//!   every relationship of them must occur once:
+//!   `all(x IN relationships(p1) + … WHERE single(y IN … WHERE id(y) = id(x)))`. (One list: a
+//!   predicate naming two path variables separately was evaluated before the second was bound
+//!   and filtered every row.) Not covered under `RETURN *`/`WITH *` (fresh names would become
+//!   columns). FalkorDB enforces it inside one variable-length relationship itself, but misses
+//!   the paths that go out and back over two parallel relationships.
 //! - A node pattern's inline `WHERE` (`(c:Customer WHERE c.x > 1)`) is a syntax error there:
 //!   it moves into the clause's `WHERE`.
 //! - `=~`, `EXISTS { … }` / `COUNT { … }` / `COLLECT { … }` subqueries and `shortestPath` in a
@@ -18,6 +29,7 @@
 //!   failing inside the engine.
 
 use super::DialectRules;
+use super::tree::{and_all, binary, call, may_bind_same_relationship, variable};
 use crate::ast::*;
 use crate::error::Unsupported;
 use crate::print::{CYPHER, Style};
@@ -129,7 +141,7 @@ fn hoist_node_predicates(query: &mut RegularQuery) {
                             .chain(p.element.chain.iter_mut().map(|(_, n)| n));
                         moved.extend(nodes.filter_map(|n| n.where_.take()));
                     }
-                    *where_ = super::kuzu::and_all(where_.take(), moved);
+                    *where_ = and_all(where_.take(), moved);
                 }
                 ClauseKind::CallSubquery { query, .. } => hoist_node_predicates(query),
                 _ => {}
@@ -170,7 +182,13 @@ fn each_relationship_per_row(query: &mut RegularQuery, name_anonymous: bool, fre
                             }
                         }
                     }
-                    *where_ = super::kuzu::and_all(where_.take(), uses);
+                    uses.extend(distinct_relationships(
+                        patterns,
+                        name_anonymous,
+                        fresh,
+                        span,
+                    ));
+                    *where_ = and_all(where_.take(), uses);
                 }
                 ClauseKind::CallSubquery { query, .. } => {
                     each_relationship_per_row(query, name_anonymous, fresh)
@@ -183,20 +201,98 @@ fn each_relationship_per_row(query: &mut RegularQuery, name_anonymous: bool, fre
 
 /// `id(v) >= 0`: true for every relationship, and a use of `v`.
 fn used(v: &Ident, span: Span) -> Expr {
-    let id = Expr::new(
-        ExprKind::Function {
-            name: vec![Ident {
-                name: "id".into(),
-                span,
-            }],
-            distinct: false,
-            args: vec![Expr::new(ExprKind::Variable(v.clone()), span)],
-        },
-        span,
-    );
     let zero = Expr::new(ExprKind::Literal(Literal::Int("0".into())), span);
-    Expr::new(
-        ExprKind::Binary(BinaryOp::Ge, Box::new(id), Box::new(zero)),
-        span,
-    )
+    binary(BinaryOp::Ge, call("id", vec![variable(v)], span), zero)
+}
+
+/// The predicates that keep one `MATCH` from binding a relationship twice (see the module
+/// header): `id(r1) <> id(r2)` between fixed relationships when there is no variable-length
+/// one, else one "each relationship once" check over the named patterns. Patterns with a
+/// variable-length relationship are named in any case (FalkorDB then reads parallel
+/// relationships one by one there too). Nothing is named under `*` (`name` false).
+fn distinct_relationships(
+    patterns: &mut [PathPattern],
+    name: bool,
+    fresh: &mut usize,
+    span: Span,
+) -> Vec<Expr> {
+    let mut patterns: Vec<&mut PathPattern> = patterns
+        .iter_mut()
+        .filter(|p| p.shortest.is_none() && !p.element.chain.is_empty())
+        .collect();
+    let has_var_length = |p: &PathPattern| p.element.chain.iter().any(|(r, _)| r.length.is_some());
+    let var_length = patterns.iter().any(|p| has_var_length(p));
+    let rel_count: usize = patterns.iter().map(|p| p.element.chain.len()).sum();
+    let mut path_variable = |p: &mut PathPattern| {
+        p.variable
+            .get_or_insert_with(|| {
+                *fresh += 1;
+                Ident {
+                    name: format!("_gp{fresh}"),
+                    span: p.span,
+                }
+            })
+            .clone()
+    };
+    if !var_length {
+        let rels: Vec<&RelPattern> = patterns
+            .iter()
+            .flat_map(|p| p.element.chain.iter().map(|(r, _)| r))
+            .collect();
+        let mut out = Vec::new();
+        for (i, a) in rels.iter().enumerate() {
+            for b in &rels[i + 1..] {
+                if let (Some(x), Some(y)) = (&a.variable, &b.variable)
+                    && may_bind_same_relationship(a, b)
+                {
+                    let id = |v: &Ident| call("id", vec![variable(v)], span);
+                    out.push(binary(BinaryOp::Ne, id(x), id(y)));
+                }
+            }
+        }
+        return out;
+    }
+    if !name {
+        return Vec::new();
+    }
+    if rel_count < 2 {
+        for p in patterns.iter_mut().filter(|p| has_var_length(p)) {
+            path_variable(p);
+        }
+        return Vec::new();
+    }
+    let all = patterns
+        .into_iter()
+        .map(|p| call("relationships", vec![variable(&path_variable(p))], span))
+        .reduce(|acc, l| binary(BinaryOp::Add, acc, l))
+        .expect("a clause with relationships has a pattern");
+    *fresh += 1;
+    let (x, y) = (
+        Ident {
+            name: format!("_gx{fresh}"),
+            span,
+        },
+        Ident {
+            name: format!("_gy{fresh}"),
+            span,
+        },
+    );
+    let quantified = |quantifier, variable: Ident, predicate| {
+        Expr::new(
+            ExprKind::Quantified {
+                quantifier,
+                variable,
+                list: Box::new(all.clone()),
+                predicate: Box::new(predicate),
+            },
+            span,
+        )
+    };
+    let same = binary(
+        BinaryOp::Eq,
+        call("id", vec![variable(&y)], span),
+        call("id", vec![variable(&x)], span),
+    );
+    let once = quantified(Quantifier::Single, y, same);
+    vec![quantified(Quantifier::All, x, once)]
 }

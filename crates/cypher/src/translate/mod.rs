@@ -7,6 +7,7 @@
 
 mod falkordb;
 mod kuzu;
+mod tree;
 
 use crate::ast::*;
 use crate::error::Unsupported;

@@ -1,7 +1,9 @@
 //! Kùzu expression rewrites: functions, list indexing (Kùzu lists are 1-based), label
 //! predicates, comprehensions (lambdas), pattern predicates and subqueries.
 
-use super::{Binding, Rewriter, and_all, unsupported};
+pub(super) use super::super::tree::call;
+use super::super::tree::{and_all, binary};
+use super::{Binding, Rewriter, unsupported};
 use crate::ast::*;
 use crate::error::Unsupported;
 use crate::schema::ValueType;
@@ -165,25 +167,6 @@ const NATIVE: &[&str] = &[
 
 fn int(n: i64, span: Span) -> Expr {
     Expr::new(ExprKind::Literal(Literal::Int(n.to_string())), span)
-}
-
-pub(super) fn call(name: &str, args: Vec<Expr>, span: Span) -> Expr {
-    Expr::new(
-        ExprKind::Function {
-            name: vec![Ident {
-                name: name.into(),
-                span,
-            }],
-            distinct: false,
-            args,
-        },
-        span,
-    )
-}
-
-fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
-    let span = a.span;
-    Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), span)
 }
 
 fn null(span: Span) -> Expr {
@@ -380,10 +363,9 @@ impl Rewriter<'_> {
         e.kind = match kind {
             ExprKind::HasLabels(target, labels) => label_predicate(*target, &labels, span).kind,
             // `x IN null` is null in Cypher; the engine's `list_contains` over an untyped null
-            // list aborts the whole process (ryugraph 25.9.2), so it never reaches the engine.
-            ExprKind::Binary(BinaryOp::In, _, list)
-                if matches!(list.kind, ExprKind::Literal(Literal::Null)) =>
-            {
+            // list aborts the whole process (ryugraph 25.9.2), so it never reaches the engine —
+            // also where the null comes through a variable (`WITH null AS l … x IN l`).
+            ExprKind::Binary(BinaryOp::In, _, list) if is_untyped_null(self, &list) => {
                 ExprKind::Literal(Literal::Null)
             }
             ExprKind::Function {
@@ -1044,6 +1026,17 @@ fn list_type() -> ValueType {
     ValueType::Other("LIST".into())
 }
 
+/// The engine's type of a bare `null` (Kùzu's `ANY`): what a variable bound to `null` holds.
+pub(super) fn untyped_null() -> ValueType {
+    ValueType::Other("ANY".into())
+}
+
+/// Whether `e` is `null` without a type: the literal, or a variable bound to it.
+fn is_untyped_null(rewriter: &Rewriter, e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Literal(Literal::Null))
+        || rewriter.static_type(e) == Some(untyped_null())
+}
+
 /// Whether a type is a list (`LIST`, `STRING[]`, `LIST<INT64>`, …).
 fn is_list(t: &ValueType) -> bool {
     matches!(t, ValueType::Other(name) if name.starts_with("LIST") || name.ends_with(']'))
@@ -1190,7 +1183,11 @@ impl Rewriter<'_> {
     /// has no implicit cast between, say, STRING and INT64).
     fn coalesce(&self, args: Vec<Expr>, span: Span) -> Expr {
         let types: Vec<Option<ValueType>> = args.iter().map(|a| self.static_type(a)).collect();
-        let known: Vec<&ValueType> = types.iter().flatten().collect();
+        let known: Vec<&ValueType> = types
+            .iter()
+            .flatten()
+            .filter(|t| **t != untyped_null())
+            .collect();
         let numeric = |t: &ValueType| matches!(t, ValueType::Integer | ValueType::Float);
         let mixed = known
             .windows(2)
@@ -1201,6 +1198,7 @@ impl Rewriter<'_> {
                 .map(|(a, t)| match t {
                     Some(ValueType::String) => a,
                     None if matches!(a.kind, ExprKind::Literal(Literal::Null)) => a,
+                    Some(t) if t == untyped_null() => a,
                     _ => to_string(t, a),
                 })
                 .collect()

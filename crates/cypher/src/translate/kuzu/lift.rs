@@ -8,6 +8,7 @@
 //! matches relationships without repetition, so two rows never bind the same elements, and
 //! grouping by those variables restores exactly one row per original row.
 
+use super::super::tree::call;
 use super::{Rewriter, unsupported};
 use crate::ast::*;
 use crate::error::Unsupported;
@@ -609,7 +610,7 @@ impl Rewriter<'_> {
                 refuse("over a MATCH without a relationship (correlated aggregate)")
             })?;
             let bound = Expr::new(ExprKind::IsNull(Box::new(var(&marker)), true), marker.span);
-            complete = super::and_all(complete, vec![bound]);
+            complete = super::super::tree::and_all(complete, vec![bound]);
             out.push(Clause {
                 kind: ClauseKind::Match {
                     optional: true,
@@ -627,19 +628,6 @@ impl Rewriter<'_> {
                     subject: None,
                     whens: vec![(complete.clone(), e)],
                     else_: None,
-                },
-                s,
-            )
-        };
-        let call = |name: &str, args: Vec<Expr>, s: Span| {
-            Expr::new(
-                ExprKind::Function {
-                    name: vec![Ident {
-                        name: name.into(),
-                        span: s,
-                    }],
-                    distinct: false,
-                    args,
                 },
                 s,
             )

@@ -11,6 +11,7 @@ mod expr;
 mod lift;
 
 use super::DialectRules;
+use super::tree::{and_all, may_bind_same_relationship};
 use crate::ast::*;
 use crate::error::Unsupported;
 use crate::print::Style;
@@ -469,6 +470,7 @@ impl Rewriter<'_> {
                 .lookup(&v.name)
                 .cloned()
                 .unwrap_or(Binding::Value(None)),
+            ExprKind::Literal(Literal::Null) => Binding::Value(Some(expr::untyped_null())),
             _ => Binding::Value(self.static_type(e)),
         }
     }
@@ -659,21 +661,13 @@ impl Rewriter<'_> {
             .flat_map(|p| p.element.chain.iter_mut().map(|(r, _)| r))
             .filter(|r| r.length.as_ref().is_none_or(|l| l.shortest.is_none()))
             .collect();
-        let single_type = |r: &RelPattern| match &r.types {
-            Some(LabelExpr::Name(n)) => Some(n.name.clone()),
-            _ => None,
-        };
         let fixed: Vec<usize> = (0..rels.len())
             .filter(|&i| rels[i].length.is_none())
             .collect();
         let mut pairs = Vec::new();
         for (k, &i) in fixed.iter().enumerate() {
             for &j in &fixed[k + 1..] {
-                let (ti, tj) = (single_type(rels[i]), single_type(rels[j]));
-                let disjoint = matches!((&ti, &tj), (Some(x), Some(y)) if x != y);
-                let same_variable = matches!((&rels[i].variable, &rels[j].variable),
-                    (Some(a), Some(b)) if a.name == b.name);
-                if !disjoint && !same_variable {
+                if may_bind_same_relationship(rels[i], rels[j]) {
                     pairs.push((i, j));
                 }
             }
@@ -813,22 +807,4 @@ fn kuzu_labels(l: &LabelExpr) -> Option<LabelExpr> {
 
 fn kuzu_rel_types(l: &LabelExpr) -> Option<LabelExpr> {
     kuzu_labels(l)
-}
-
-/// `a AND b AND …` of an optional first predicate and the extra ones.
-pub(super) fn and_all(first: Option<Expr>, extra: Vec<Expr>) -> Option<Expr> {
-    let mut acc = first;
-    for e in extra {
-        acc = Some(match acc {
-            None => e,
-            Some(prev) => {
-                let span = prev.span;
-                Expr::new(
-                    ExprKind::Binary(BinaryOp::And, Box::new(prev), Box::new(e)),
-                    span,
-                )
-            }
-        });
-    }
-    acc
 }
