@@ -36,34 +36,6 @@ const CLUSTER_TOTAL: usize = 4;
 /// Interval of the two periodic jobs whose run counts are checked.
 const FAST_INTERVAL_SECONDS: i64 = 2;
 
-fn postgres_url() -> String {
-    std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// A fresh PostgreSQL schema for this test; the URL pins `search_path` to it.
-fn private_schema_url() -> String {
-    let base = postgres_url();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let schema = format!("replicas_{nanos:x}_{}", std::process::id());
-    let out = std::process::Command::new("psql")
-        .arg(&base)
-        .args(["-v", "ON_ERROR_STOP=1", "-c"])
-        .arg(format!("CREATE SCHEMA {schema}"))
-        .output()
-        .expect("psql must be installed (scripts/test installs postgresql-client)");
-    assert!(
-        out.status.success(),
-        "cannot create schema {schema} on {base}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -189,7 +161,8 @@ async fn two_control_planes_share_limits_jobs_and_instances() {
         .await
         .unwrap()
         .unwrap();
-    let env = shared_env(root.path(), &private_schema_url());
+    let schema = graph_olap_store::testing::PrivateSchema::create("replicas").await;
+    let env = shared_env(root.path(), &schema.url);
     let started_at = Utc::now();
     let (port_a, port_b) = (free_port(), free_port());
     let dir_a = root.path().join("replica-a");

@@ -19,7 +19,6 @@ use chrono::Utc;
 use graph_olap_api::{NodeDefinition, PropertyDef, PropertyType};
 use graph_olap_control_plane::{AppState, Settings};
 use graph_olap_store::{Store, mappings};
-use sqlx::Connection;
 
 const USER: &str = "analyst_alice@e2e.local";
 
@@ -230,29 +229,10 @@ async fn sqlite(knobs: &Knobs) -> Figures {
 }
 
 async fn postgres(knobs: &Knobs) -> Figures {
-    let base = std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!(
-        "bench_{}_{}",
-        std::process::id(),
-        Utc::now().timestamp_millis()
-    );
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("PostgreSQL must be reachable at GRAPH_OLAP_TEST_POSTGRES_URL");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .expect("create schema");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let store = Store::connect(&format!("{base}{sep}options=-c%20search_path%3D{schema}"))
-        .await
-        .expect("postgres store");
+    let schema = graph_olap_store::testing::PrivateSchema::create("bench").await;
+    let store = Store::connect(&schema.url).await.expect("postgres store");
     let figures = run("postgres", store, knobs).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .expect("drop schema");
+    schema.drop_all().await;
     figures
 }
 

@@ -761,4 +761,13 @@ fn a_match_never_uses_one_relationship_twice() {
         kuzu("MATCH (a)-[r:R*1..2]-(b) RETURN a"),
         "MATCH (a)-[r:R*1..2]-(b) WHERE is_trail(r) RETURN a"
     );
+    // A variable-length relationship with another: the ids of all relationships of the
+    // clause's (named) patterns are distinct.
+    assert_eq!(
+        kuzu("MATCH p = (a)-[:R]-(b)-[:R*1..2]-(c), (c)-[:S]->(d) RETURN p"),
+        "MATCH p = (a)-[:R]-(b)-[:R*1..2]-(c), _gq2 = (c)-[:S]->(d) WHERE \
+         size(list_distinct(list_concat(list_transform(rels(p), _gq1 -> id(_gq1)), \
+         list_transform(rels(_gq2), _gq3 -> id(_gq3))))) = size(list_concat(list_transform(\
+         rels(p), _gq1 -> id(_gq1)), list_transform(rels(_gq2), _gq3 -> id(_gq3)))) RETURN p"
+    );
 }

@@ -859,6 +859,11 @@ fn membership_in_a_null_list_is_null_and_the_engine_lives_on() {
         rows_with("RETURN 2 IN $c AS r", json!({"c": [1, 2]})),
         json!([[true]])
     );
+    // Through a variable too.
+    assert_eq!(
+        rows("WITH null AS l WITH l RETURN 1 IN l AS r, coalesce(l, 'x') AS c"),
+        json!([[null, "x"]])
+    );
 }
 
 /// The KNOWS triangle p1→p2, p2→p3, p1→p3: undirected two-hop trails are the 6 ordered pairs of
@@ -878,6 +883,17 @@ fn a_match_never_uses_one_relationship_twice() {
     assert_eq!(
         rows("MATCH (a:Person)-[:KNOWS*1..2]-(c) RETURN count(*)"),
         json!([[12]])
+    );
+    // A fixed relationship and a variable-length one: the second never reuses the first (6
+    // first steps, then one trail of each length 1 and 2); walks would give 24.
+    assert_eq!(
+        rows("MATCH (a:Person)-[:KNOWS]-(b)-[:KNOWS*1..2]-(c) RETURN count(*)"),
+        json!([[12]])
+    );
+    // Two variable-length relationships in two patterns: as the fixed two-hop above.
+    assert_eq!(
+        rows("MATCH (a:Person)-[:KNOWS*1..1]-(b), (b)-[:KNOWS*1..1]-(c) RETURN count(*)"),
+        json!([[6]])
     );
 }
 

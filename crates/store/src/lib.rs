@@ -99,3 +99,5 @@ pub mod resources;
 pub mod schema_cache;
 pub mod snapshots;
 pub mod stats;
+#[cfg(feature = "test-support")]
+pub mod testing;

@@ -1,4 +1,5 @@
-//! Versioned schema migrations, one ordered list per dialect, applied at connect time.
+//! Versioned schema migrations: one ordered list written once for both dialects, rendered per
+//! dialect and applied at connect time.
 //!
 //! Each migration runs in its own transaction and is recorded in `schema_migrations`; on
 //! PostgreSQL an advisory lock keeps two replicas from migrating at once.

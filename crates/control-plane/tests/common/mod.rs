@@ -49,30 +49,11 @@ pub enum Time {
     System,
 }
 
-/// `GRAPH_OLAP_TEST_POSTGRES_URL`, by default `postgres://postgres@127.0.0.1:5432/test`.
-pub fn postgres_url() -> String {
-    std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 /// A private PostgreSQL schema; the URL pins `search_path` to it.
 pub async fn postgres_schema_url() -> String {
-    use sqlx::Connection;
-    let base = postgres_url();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let schema = format!("ops_{nanos:x}_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&base)
+    graph_olap_store::testing::PrivateSchema::create("ops")
         .await
-        .expect("PostgreSQL must be reachable at GRAPH_OLAP_TEST_POSTGRES_URL");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .expect("create schema");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+        .url
 }
 
 /// One test's platform: a metadata database, a warehouse, a snapshot root and a clock shared by

@@ -35,11 +35,6 @@ pub struct Server {
     pub dir: tempfile::TempDir,
 }
 
-fn postgres_url() -> String {
-    std::env::var("GRAPH_OLAP_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
 async fn store(db: Db, dir: &Path) -> graph_olap_store::Store {
     match db {
         Db::Sqlite => {
@@ -48,26 +43,8 @@ async fn store(db: Db, dir: &Path) -> graph_olap_store::Store {
                 .unwrap()
         }
         Db::Postgres => {
-            use sqlx::Connection;
-            let base = postgres_url();
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos();
-            let schema = format!("pac_{nanos:x}_{}", std::process::id());
-            let mut admin = sqlx::PgConnection::connect(&base)
-                .await
-                .expect("PostgreSQL reachable");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let sep = if base.contains('?') { '&' } else { '?' };
-            graph_olap_store::Store::connect(&format!(
-                "{base}{sep}options=-c%20search_path%3D{schema}"
-            ))
-            .await
-            .unwrap()
+            let schema = graph_olap_store::testing::PrivateSchema::create("pac").await;
+            graph_olap_store::Store::connect(&schema.url).await.unwrap()
         }
     }
 }

@@ -11,7 +11,7 @@ mod expr;
 mod lift;
 
 use super::DialectRules;
-use super::tree::{and_all, may_bind_same_relationship};
+use super::tree::{self, and_all, may_bind_same_relationship};
 use crate::ast::*;
 use crate::error::Unsupported;
 use crate::print::Style;
@@ -650,11 +650,53 @@ impl Rewriter<'_> {
     }
 
     /// Relationship uniqueness, as openCypher defines a `MATCH`: the engine matches walks (a
-    /// relationship may repeat), Cypher matches trails. Each variable-length relationship gets
-    /// `is_trail(r)`, each pair of fixed relationships of possibly the same type
-    /// `id(r1) <> id(r2)`. Not covered: a fixed relationship repeated inside a variable-length
-    /// one of the same `MATCH` (rare; documented in `crates/cypher/README.md`).
+    /// relationship may repeat), Cypher matches trails. A variable-length relationship alone
+    /// gets `is_trail(r)`, each pair of fixed relationships of possibly the same type
+    /// `id(r1) <> id(r2)`; a clause with a variable-length relationship and any other names its
+    /// patterns and checks the ids of all their relationships distinct (a fixed relationship may
+    /// not recur inside the variable-length one, nor two variable-length ones share one).
     fn unique_relationships(&mut self, patterns: &mut [PathPattern], extra: &mut Vec<Expr>) {
+        let counted = |p: &&mut PathPattern| {
+            p.shortest.is_none()
+                && !p.element.chain.is_empty()
+                && p.element
+                    .chain
+                    .iter()
+                    .all(|(r, _)| r.length.as_ref().is_none_or(|l| l.shortest.is_none()))
+        };
+        let rel_count: usize = patterns
+            .iter_mut()
+            .filter(counted)
+            .map(|p| p.element.chain.len())
+            .sum();
+        let var_length = patterns
+            .iter_mut()
+            .filter(counted)
+            .any(|p| p.element.chain.iter().any(|(r, _)| r.length.is_some()));
+        if var_length && rel_count >= 2 {
+            let mut ids = Vec::new();
+            for p in patterns.iter_mut().filter(counted) {
+                let span = p.span;
+                let v = p
+                    .variable
+                    .get_or_insert_with(|| self.fresh_variable(span))
+                    .clone();
+                let x = self.fresh_variable(span);
+                let id = expr::call("id", vec![tree::variable(&x)], span);
+                let lambda = Expr::new(ExprKind::Lambda(vec![x], Box::new(id)), span);
+                let rels = expr::call("rels", vec![tree::variable(&v)], span);
+                ids.push(expr::call("list_transform", vec![rels, lambda], span));
+            }
+            let span = patterns[0].span;
+            let all = ids
+                .into_iter()
+                .reduce(|a, b| expr::call("list_concat", vec![a, b], span))
+                .expect("counted patterns");
+            let distinct = expr::call("list_distinct", vec![all.clone()], span);
+            let size = |l| expr::call("size", vec![l], span);
+            extra.push(tree::binary(BinaryOp::Eq, size(distinct), size(all)));
+            return;
+        }
         let mut rels: Vec<&mut RelPattern> = patterns
             .iter_mut()
             .filter(|p| p.shortest.is_none())
