@@ -275,3 +275,22 @@ def test_many_views_on_one_page_keep_their_webgl_contexts(browser: Chromium, tmp
     first = views[0].style.legend(views[0].data)["items"][0]["color"]
     assert colour_pixels(png, first) > 20  # the first view draws again
     assert page.errors() == []
+
+
+def test_hovering_a_node_shows_its_properties_and_neighbours(browser: Chromium, tmp_path: Path) -> None:
+    view = GraphView(customer_result(), layout="none", height=400)
+    page = open_view(browser, view, tmp_path, "hover")
+    x, y = page.evaluate(
+        f"(() => {{ const g = {ROOT}.__graphOlap; const a = g.graph.getNodeAttributes('0');"
+        " const p = g.renderer.graphToViewport({x: a.x, y: a.y});"
+        f" const box = {ROOT}.querySelector('.go-gv-stage').getBoundingClientRect();"
+        " return [box.left + p.x, box.top + p.y]; })()")
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    tip = "document.querySelector('.go-gv-tip')"
+    page.wait_for(f"{tip}.style.display === 'block'", timeout=10)
+    text = page.evaluate(f"{tip}.innerText")
+    assert text.splitlines()[0] == "Customer Ann"
+    assert "id\tC0" in text and "5 relationships shown" in text
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 2, "y": 2})
+    page.wait_for(f"{tip}.style.display === 'none'", timeout=10)
+    assert page.errors() == []
