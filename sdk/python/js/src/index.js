@@ -83,6 +83,23 @@ function nodeAttrs(n) {
   };
 }
 
+// The views of the page holding a renderer — shared by every copy of this module on the page
+// (an exported notebook inlines one copy per output) — and how many may: 5 × 3 contexts < 16.
+const LIVE = (globalThis.__graphOlapLive = globalThis.__graphOlapLive || new Set());
+const MAX_LIVE = 5;
+
+// Before a view creates its renderer: release others until it fits, those off screen first, then
+// the one on screen longest (so contexts are released by us, never dropped by the browser).
+function makeRoom(view) {
+  while (LIVE.size >= MAX_LIVE) {
+    const others = [...LIVE].filter((v) => v !== view);
+    if (!others.length) return;
+    others.sort((a, b) => (a.onScreen - b.onScreen) || (a.since - b.since));
+    others[0].release();
+    LIVE.delete(others[0]);
+  }
+}
+
 function edgeAttrs(e, defaultColor) {
   const attrs = { color: e.color || defaultColor, size: e.size || 1, relType: e.type, props: e.props || {} };
   if (e.caption != null) attrs.label = String(e.caption);
@@ -206,8 +223,9 @@ export function render({ model, el: root }) {
 
   // A page keeps at most ~16 live WebGL contexts and silently drops the oldest beyond that, and
   // each view uses three: a notebook with six views would blank its first one. So a view holds
-  // its renderer only while it is on (or near) the screen; scrolled away it releases its contexts
-  // (graph, layout, legend and camera stay) and draws again when it comes back.
+  // its renderer only while it is on screen, and at most MAX_LIVE views of the page do (see
+  // makeRoom); scrolled away a view releases its contexts (graph, layout, legend and camera stay)
+  // and draws again when it comes back.
   let renderer = null;
   let camera = null;
   function createRenderer() {
@@ -253,11 +271,19 @@ export function render({ model, el: root }) {
     renderer = null;
     root.dataset.live = "0";
   }
+  const self = { onScreen: false, since: 0, release: releaseRenderer };
   const visibility = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
-    const entry = entries[entries.length - 1];
-    if (entry.isIntersecting) createRenderer();
-    else releaseRenderer();
-  }, { rootMargin: "300px" }) : null;
+    self.onScreen = entries[entries.length - 1].isIntersecting;
+    if (self.onScreen) {
+      self.since = performance.now();
+      makeRoom(self);
+      createRenderer();
+      LIVE.add(self);
+    } else {
+      releaseRenderer();
+      LIVE.delete(self);
+    }
+  }) : null;
   if (visibility) visibility.observe(root);
   else createRenderer();
 
@@ -420,6 +446,7 @@ export function render({ model, el: root }) {
     stopLayout();
     if (layout) layout.kill();
     releaseRenderer();
+    LIVE.delete(self);
   };
 }
 

@@ -250,14 +250,20 @@ def test_exported_html_notebook_falls_back_to_the_static_view(browser: Chromium,
     save(page, "exported-notebook")
 
 
-def test_many_views_on_one_page_keep_their_webgl_contexts(browser: Chromium, tmp_path: Path) -> None:
+def test_many_views_on_one_page_keep_their_webgl_contexts(tmp_path: Path) -> None:
     """A page keeps ~16 WebGL contexts and each view uses three: seven views (a long notebook)
-    would blank the first ones. Off-screen views release theirs and draw again when scrolled back."""
+    would blank the first ones. Off-screen views release theirs and draw again when scrolled back.
+    (Its own browser: the other tests' tabs, from the same origin, share that budget.)"""
     views = [GraphView(synthetic_graph(150, 300, seed=i), color_by="community", height=300)
              for i in range(7)]
     page_path = tmp_path / "many.html"
     page_path.write_text("<!doctype html><html><body>" + "".join(v._repr_html_() for v in views)
                          + "</body></html>", encoding="utf-8")
+    with Chromium(timeout=60) as browser:
+        scroll_through_views(browser, page_path, views)
+
+
+def scroll_through_views(browser: Chromium, page_path: Path, views: List[GraphView]) -> None:
     page = browser.open(page_path.as_uri(), width=1000, height=700)
     roots = "[...document.querySelectorAll('.go-gv')]"
     lost = (f"{roots}.flatMap(e => Object.values(e.__graphOlap.renderer?.webGLContexts || {{}}))"
