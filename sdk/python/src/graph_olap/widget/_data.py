@@ -340,9 +340,25 @@ class Style:
         self._default_size = 5.0
         self._degrees: Dict[str, int] = {}
 
+    def _check_names(self, nodes: Sequence[NodeRecord]) -> None:
+        """A property named by ``color_by``/``size_by`` that no node has is a typo (or an
+        algorithm not run yet): say so, with the properties there are, rather than draw grey."""
+        for role, spec in (("color_by", self.color_by), ("size_by", self.size_by)):
+            if not isinstance(spec, str) or spec in ("label", "_label", "_id", "degree") or not nodes:
+                continue
+            if all(spec not in n.props for n in nodes):
+                names = sorted({k for n in nodes[:1000] for k in n.props})
+                raise ValueError(f"{role}={spec!r}: no node has this property "
+                                 f"(properties: {', '.join(names[:30]) or 'none'})")
+
     def fit(self, data: GraphData) -> Style:
-        """Fix scales from ``data`` (call once, on the first data); returns ``self``."""
+        """Fix scales from ``data`` (call once, on the first data); returns ``self``.
+
+        Raises:
+            ValueError: ``color_by`` or ``size_by`` names a property that no node has.
+        """
         nodes = data.nodes
+        self._check_names(nodes)
         n = len(nodes)
         self._default_size = 8.0 if n <= 100 else (5.0 if n <= 1000 else 3.0)
         if self._color_get is not None:

@@ -113,6 +113,11 @@ class GraphView:
             ~0.2 MB + ~0.4 kB per node) in the notebook output, for viewers without widgets. When
             widgets are available and this is ``False``, the output holds the widget only.
 
+    Raises:
+        TypeError: ``source`` is not a result, a graph or a view.
+        ValueError: an unknown ``layout``/``color_scale``, a size or count below 1, or a
+            ``color_by``/``size_by`` property that no node has.
+
     Example:
         >>> view = GraphView(conn.query("MATCH p=(c:Customer)-[*1..2]-() RETURN p LIMIT 200"),
         ...                  color_by="bk_sectr", size_by="degree", connection=conn)
@@ -143,6 +148,10 @@ class GraphView:
     ) -> None:
         if layout not in ("force", "none"):
             raise ValueError("layout must be 'force' or 'none'")
+        for name, value in (("height", height), ("width", width), ("hops", hops),
+                            ("expand_limit", expand_limit)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
         self.data = GraphData() if source is None else GraphData.from_source(source)
         self.style = Style(color_by=color_by, color_scale=color_scale, size_by=size_by,
                            caption=caption).fit(self.data)
