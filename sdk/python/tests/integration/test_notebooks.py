@@ -61,9 +61,12 @@ def test_examples_without_instances(fresh_platform: Platform, name: str) -> None
 
 
 @pytest.mark.needs_instances
-@pytest.mark.parametrize("name", ["basic_workflow.ipynb", "algorithms.ipynb"])
-def test_examples_with_instances(platform: Platform, name: str) -> None:
-    run_notebook(EXAMPLES / name, _env(platform))
+@pytest.mark.parametrize("name,views", [("basic_workflow.ipynb", 1), ("algorithms.ipynb", 0)])
+def test_examples_with_instances(platform: Platform, name: str, views: int) -> None:
+    nb = run_notebook(EXAMPLES / name, _env(platform))
+    if views:
+        shown = check_pictures(nb)
+        assert len(shown) == views and all(v.nodes > 1 and v.edges > 0 for v in shown)
 
 
 @pytest.mark.needs_instances
