@@ -44,12 +44,15 @@ def test_views_and_charts_are_checked_and_the_export_renders(tmp_path: Path) -> 
         cell("GraphView(karate, color_by='club', size_by='pr', height=300)", "picture:graph"),
         cell("GraphView(nx.path_graph(5), height=200)", "picture:graph"),
         cell("QueryResult(['pr'], ['DOUBLE'], [[v] for v in nx.degree_centrality(karate).values()])"
-             ".plot('pr', log=True);", "picture:chart"))
+             ".plot('pr', log=True);", "picture:chart"),
+        cell("QueryResult(['a', 'r', 'b'], ['NODE', 'REL', 'NODE'], [[{'_id': 1, '_label': 'C'},"
+             " {'_id': 9, '_type': 'R', '_src': 1, '_dst': 2}, {'_id': 2, '_label': 'C'}]]).visualize()",
+             "picture:graph"))
     views = check_pictures(nb)
-    assert [(v.cell, v.nodes, v.edges) for v in views] == [(1, 34, 78), (2, 5, 4)]
+    assert [(v.cell, v.nodes, v.edges) for v in views] == [(1, 34, 78), (2, 5, 4), (4, 2, 1)]
     assert views[0].colours == 2 and views[0].sizes > 10  # two clubs; sizes by degree centrality
     assert views[1].ids == ["0", "1", "2", "3", "4"]
-    check_exported_views(nb, tmp_path, "pictures-unit", [34, 5])
+    check_exported_views(nb, tmp_path, "pictures-unit", [34, 5, 2])
 
 
 def test_a_picture_cell_without_its_picture_fails() -> None:
