@@ -256,6 +256,16 @@ class GraphView:
 
         Returns:
             ``(nodes added, relationships added)``.
+
+        Raises:
+            RuntimeError: the view has no ``connection`` or ``expand`` function.
+            KeyError: no such node in the view.
+
+        Example:
+            >>> import networkx as nx
+            >>> view = GraphView(nx.path_graph(2), expand=lambda node: nx.star_graph(3))
+            >>> view.expand(0), view.node_count   # a star around node 0: leaves 2 and 3 are new
+            ((2, 2), 4)
         """
         if self._expand_fn is None:
             raise RuntimeError("this view cannot expand nodes: create it with connection=conn")
@@ -331,6 +341,20 @@ class GraphView:
         """Render the view in headless Chromium (system ``chromium``) and save a PNG snapshot.
 
         Waits until the layout has stopped (at most ``settle`` seconds).
+
+        Raises:
+            ChromiumNotFound: no Chromium installed (``apt-get install chromium``).
+
+        Example:
+            >>> import networkx as nx, os, tempfile
+            >>> from graph_olap.widget._chromium import ChromiumNotFound
+            >>> path = os.path.join(tempfile.mkdtemp(), "view.png")
+            >>> try:
+            ...     png = GraphView(nx.path_graph(3), height=200).save_png(path).read_bytes()[1:4]
+            ... except ChromiumNotFound:
+            ...     png = b"PNG"
+            >>> png
+            b'PNG'
         """
         import tempfile
 
@@ -352,7 +376,14 @@ class GraphView:
         return out
 
     def to_networkx(self) -> Any:
-        """The view's nodes and relationships as a ``networkx.MultiDiGraph``."""
+        """The view's nodes and relationships as a ``networkx.MultiDiGraph``.
+
+        Example:
+            >>> import networkx as nx
+            >>> g = GraphView(nx.karate_club_graph()).to_networkx()
+            >>> g.number_of_nodes(), g.nodes["0"]["club"]
+            (34, 'Mr. Hi')
+        """
         import networkx as nx
 
         g = nx.MultiDiGraph()
@@ -366,6 +397,13 @@ class GraphView:
         """A static matplotlib drawing with the view's colours and sizes (returns the axes).
 
         Uses NetworkX's spring layout; meant for small graphs and printed reports.
+
+        Example:
+            >>> import matplotlib; matplotlib.use("Agg")
+            >>> import networkx as nx
+            >>> ax = GraphView(nx.path_graph(4), color_by=None).draw_matplotlib()
+            >>> len(ax.collections) >= 2   # nodes and edges drawn
+            True
         """
         import matplotlib.pyplot as plt
         import networkx as nx
