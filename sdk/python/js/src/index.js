@@ -271,17 +271,17 @@ export function render({ model, el: root }) {
     renderer = null;
     root.dataset.live = "0";
   }
-  const self = { onScreen: false, since: 0, release: releaseRenderer };
+  const me = { onScreen: false, since: 0, release: releaseRenderer };  // this view in LIVE
   const visibility = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
-    self.onScreen = entries[entries.length - 1].isIntersecting;
-    if (self.onScreen) {
-      self.since = performance.now();
-      makeRoom(self);
+    me.onScreen = entries[entries.length - 1].isIntersecting;
+    if (me.onScreen) {
+      me.since = performance.now();
+      makeRoom(me);
       createRenderer();
-      LIVE.add(self);
+      LIVE.add(me);
     } else {
       releaseRenderer();
-      LIVE.delete(self);
+      LIVE.delete(me);
     }
   }) : null;
   if (visibility) visibility.observe(root);
@@ -446,7 +446,7 @@ export function render({ model, el: root }) {
     stopLayout();
     if (layout) layout.kill();
     releaseRenderer();
-    LIVE.delete(self);
+    LIVE.delete(me);
   };
 }
 

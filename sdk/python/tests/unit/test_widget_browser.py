@@ -146,6 +146,10 @@ def test_click_expands_a_node_through_the_message_path(browser: Chromium, tmp_pa
     assert page.evaluate(f"{ROOT}.dataset.nodeCount") == "6"
     model = "globalThis.graphOlapViews[0].model"
     page.evaluate(f"{model}.set('expandable', true); {ROOT}.__graphOlap.stopLayout(); 0")
+    # The layout worker may post one last move after stop: let it land and be drawn (two frames
+    # and a pause) before reading where the node is.
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() =>"
+                  " setTimeout(() => r(0), 300))))")
     # Where node 3 is on screen, then a real mouse click there.
     x, y = page.evaluate(
         f"(() => {{ const g = {ROOT}.__graphOlap; const a = g.graph.getNodeAttributes('3');"
