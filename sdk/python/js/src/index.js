@@ -83,6 +83,23 @@ function nodeAttrs(n) {
   };
 }
 
+// The views of the page holding a renderer — shared by every copy of this module on the page
+// (an exported notebook inlines one copy per output) — and how many may: 5 × 3 contexts < 16.
+const LIVE = (globalThis.__graphOlapLive = globalThis.__graphOlapLive || new Set());
+const MAX_LIVE = 5;
+
+// Before a view creates its renderer: release others until it fits, those off screen first, then
+// the one on screen longest (so contexts are released by us, never dropped by the browser).
+function makeRoom(view) {
+  while (LIVE.size >= MAX_LIVE) {
+    const others = [...LIVE].filter((v) => v !== view);
+    if (!others.length) return;
+    others.sort((a, b) => (a.onScreen - b.onScreen) || (a.since - b.since));
+    others[0].release();
+    LIVE.delete(others[0]);
+  }
+}
+
 function edgeAttrs(e, defaultColor) {
   const attrs = { color: e.color || defaultColor, size: e.size || 1, relType: e.type, props: e.props || {} };
   if (e.caption != null) attrs.label = String(e.caption);
@@ -204,33 +221,71 @@ export function render({ model, el: root }) {
   sync();
   drawLegend();
 
-  const renderer = new Sigma(graph, stage, {
-    allowInvalidContainer: true,
-    renderEdgeLabels: !!options.edge_labels,
-    hideEdgesOnMove: graph.size > 50000,
-    labelRenderedSizeThreshold: options.label_threshold ?? 7,
-    zIndex: true,
-    defaultEdgeType: options.arrows ? "arrow" : "line",
-    nodeReducer: (node, data) => {
-      if (!hovered) return data;
-      if (node === hovered || hoveredNeighbours.has(node)) return { ...data, highlighted: node === hovered, zIndex: 1 };
-      return { ...data, color: "#e4e7eb", label: "", zIndex: 0 };
-    },
-    edgeReducer: (edge, data) => {
-      if (!hovered) return data;
-      const [s, t] = graph.extremities(edge);
-      if (s === hovered || t === hovered) return { ...data, color: "#7b8794", zIndex: 1 };
-      return { ...data, hidden: true };
-    },
-  });
-
-  // Sigma drew the graph synchronously in its constructor; the frame that shows it is the next
-  // one the browser produces.
-  requestAnimationFrame(() => requestAnimationFrame(() => {
-    root.dataset.firstRenderMs = (performance.now() - t0).toFixed(1);
-    root.dataset.firstRenderAt = performance.now().toFixed(1);
-    root.dataset.rendered = "1";
-  }));
+  // A page keeps at most ~16 live WebGL contexts and silently drops the oldest beyond that, and
+  // each view uses three: a notebook with six views would blank its first one. So a view holds
+  // its renderer only while it is on screen, and at most MAX_LIVE views of the page do (see
+  // makeRoom); scrolled away a view releases its contexts (graph, layout, legend and camera stay)
+  // and draws again when it comes back.
+  let renderer = null;
+  let camera = null;
+  function createRenderer() {
+    if (renderer) return;
+    renderer = new Sigma(graph, stage, {
+      allowInvalidContainer: true,
+      renderEdgeLabels: !!options.edge_labels,
+      hideEdgesOnMove: graph.size > 50000,
+      labelRenderedSizeThreshold: options.label_threshold ?? 7,
+      zIndex: true,
+      defaultEdgeType: options.arrows ? "arrow" : "line",
+      nodeReducer: (node, data) => {
+        if (!hovered) return data;
+        if (node === hovered || hoveredNeighbours.has(node)) return { ...data, highlighted: node === hovered, zIndex: 1 };
+        return { ...data, color: "#e4e7eb", label: "", zIndex: 0 };
+      },
+      edgeReducer: (edge, data) => {
+        if (!hovered) return data;
+        const [s, t] = graph.extremities(edge);
+        if (s === hovered || t === hovered) return { ...data, color: "#7b8794", zIndex: 1 };
+        return { ...data, hidden: true };
+      },
+    });
+    if (camera) renderer.getCamera().setState(camera);
+    bindEvents(renderer);
+    root.dataset.live = "1";
+    if (root.dataset.rendered) return;
+    // Sigma drew the graph synchronously in its constructor; the frame that shows it is the next
+    // one the browser produces.
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      root.dataset.firstRenderMs = (performance.now() - t0).toFixed(1);
+      root.dataset.firstRenderAt = performance.now().toFixed(1);
+      root.dataset.rendered = "1";
+    }));
+  }
+  function releaseRenderer() {
+    if (!renderer) return;
+    camera = renderer.getCamera().getState();
+    hovered = null;
+    hoveredNeighbours = null;
+    tip.style.display = "none";
+    renderer.kill();
+    renderer = null;
+    root.dataset.live = "0";
+  }
+  const me = { onScreen: false, since: 0, release: releaseRenderer };  // this view in LIVE
+  const visibility = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
+    me.onScreen = entries[entries.length - 1].isIntersecting;
+    if (me.onScreen) {
+      me.since = performance.now();
+      makeRoom(me);
+      createRenderer();
+      LIVE.add(me);
+    } else {
+      releaseRenderer();
+      LIVE.delete(me);
+    }
+  }) : null;
+  if (visibility) visibility.observe(root);
+  else createRenderer();
 
   // Layout: ForceAtlas2 in a web worker, for a time that grows with the graph, then it stops by
   // itself (the button restarts it). Where workers are refused (strict sandboxes), a few
@@ -290,7 +345,9 @@ export function render({ model, el: root }) {
   }
   const layoutMs = options.layout_ms ?? Math.min(2000 + graph.order * 2, 15000);
   layoutBtn.addEventListener("click", () => (layoutRunning() ? stopLayout() : startLayout(layoutMs)));
-  fitBtn.addEventListener("click", () => renderer.getCamera().animatedReset({ duration: 300 }));
+  fitBtn.addEventListener("click", () => {
+    if (renderer) renderer.getCamera().animatedReset({ duration: 300 });
+  });
   startLayout(layoutMs);
 
   // Hover: highlight the neighbourhood and show the node's properties.
@@ -314,18 +371,21 @@ export function render({ model, el: root }) {
     tip.style.left = `${Math.min(x + 12, box.width - 200)}px`;
     tip.style.top = `${Math.min(y + 12, box.height - 60)}px`;
   }
-  renderer.on("enterNode", ({ node, event }) => {
-    hovered = node;
-    hoveredNeighbours = new Set(graph.neighbors(node));
-    showTip(node, event);
-    renderer.refresh({ skipIndexation: true });
-  });
-  renderer.on("leaveNode", () => {
-    hovered = null;
-    hoveredNeighbours = null;
-    tip.style.display = "none";
-    renderer.refresh({ skipIndexation: true });
-  });
+  function bindEvents(r) {
+    r.on("enterNode", ({ node, event }) => {
+      hovered = node;
+      hoveredNeighbours = new Set(graph.neighbors(node));
+      showTip(node, event);
+      r.refresh({ skipIndexation: true });
+    });
+    r.on("leaveNode", () => {
+      hovered = null;
+      hoveredNeighbours = null;
+      tip.style.display = "none";
+      r.refresh({ skipIndexation: true });
+    });
+    r.on("clickNode", ({ node }) => expand(node));
+  }
 
   // Click: ask Python to expand the node (query the instance for its neighbours).
   function expand(node) {
@@ -343,11 +403,10 @@ export function render({ model, el: root }) {
     }, 120000);
     return true;
   }
-  renderer.on("clickNode", ({ node }) => expand(node));
 
   function onData() {
     const added = sync();
-    renderer.refresh();
+    if (renderer) renderer.refresh();
     if (added.length) startLayout(Math.min(1500 + added.length * 2, 6000));
   }
   model.on("change:nodes", onData);
@@ -369,19 +428,25 @@ export function render({ model, el: root }) {
     const size = `${root.clientWidth}x${root.clientHeight}`;
     if (size === lastSize) return;
     lastSize = size;
+    if (!renderer) return;
     renderer.resize();
     renderer.refresh({ skipIndexation: true });
   }) : null;
   if (resizeObserver) resizeObserver.observe(root);
 
   setLayoutLabel();
-  root.__graphOlap = { graph, renderer, expand, stopLayout, startLayout, sync: onData };
+  root.__graphOlap = {
+    graph, expand, stopLayout, startLayout, sync: onData,
+    get renderer() { return renderer; },  // null while the view is off screen
+  };
 
   return () => {
     if (resizeObserver) resizeObserver.disconnect();
+    if (visibility) visibility.disconnect();
     stopLayout();
     if (layout) layout.kill();
-    renderer.kill();
+    releaseRenderer();
+    LIVE.delete(me);
   };
 }
 

@@ -2,23 +2,28 @@
 
 Each notebook runs in a kernel whose environment points ``GRAPH_OLAP_API_URL`` at a
 platform started for that notebook (tutorials change global state such as job
-rate limits, so they get a fresh platform each).
+rate limits, so they get a fresh platform each). Every code cell must have run; the gallery's
+pictures are checked one by one (``check_pictures``) and its HTML export is rendered in
+headless Chromium, where every graph view must show from the static fallback.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict
+from typing import Any, Dict
 
 import pytest
+
+from tests.pictures import check_exported_views, check_pictures
 
 from .conftest import Platform
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
 
 
-def run_notebook(path: Path, env: Dict[str, str], timeout: int = 900) -> None:
+def run_notebook(path: Path, env: Dict[str, str], timeout: int = 900) -> Any:
+    """Execute the notebook (a failing cell fails the test) and return it with its outputs."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -31,6 +36,9 @@ def run_notebook(path: Path, env: Dict[str, str], timeout: int = 900) -> None:
     finally:
         os.environ.clear()
         os.environ.update(old)
+    unrun = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.execution_count is None]
+    assert not unrun, f"{path.name}: cells {unrun} did not run"
+    return nb
 
 
 def _env(platform: Platform, **extra: str) -> Dict[str, str]:
@@ -53,9 +61,28 @@ def test_examples_without_instances(fresh_platform: Platform, name: str) -> None
 
 
 @pytest.mark.needs_instances
-@pytest.mark.parametrize("name", ["basic_workflow.ipynb", "algorithms.ipynb"])
-def test_examples_with_instances(platform: Platform, name: str) -> None:
-    run_notebook(EXAMPLES / name, _env(platform))
+@pytest.mark.parametrize("name,views", [("basic_workflow.ipynb", 1), ("algorithms.ipynb", 0)])
+def test_examples_with_instances(platform: Platform, name: str, views: int) -> None:
+    nb = run_notebook(EXAMPLES / name, _env(platform))
+    if views:
+        shown = check_pictures(nb)
+        assert len(shown) == views and all(v.nodes > 1 and v.edges > 0 for v in shown)
+
+
+@pytest.mark.needs_instances
+def test_gallery_shows_every_picture(platform: Platform, tmp_path: Path) -> None:
+    nb = run_notebook(EXAMPLES / "gallery.ipynb", _env(platform))
+    views = check_pictures(nb)
+    # In order: the bank-graph mapping's schema, the instance's, a query result, a neighbourhood,
+    # a NetworkX graph.
+    assert [(v.nodes, v.edges) for v in views[:2]] == [(2, 2), (1, 1)]
+    assert views[0].ids == ["Customer", "Account"] and views[1].ids == ["Customer"]
+    assert len(views) == 5
+    for view in (views[2], views[4]):  # many customers: several communities, PageRank/betweenness
+        assert view.nodes > 10 and view.edges > 0
+        assert view.colours > 1 and view.sizes > 1
+    assert views[3].nodes > 1 and views[3].edges > 0  # the hub's neighbourhood
+    check_exported_views(nb, tmp_path, "gallery", [v.nodes for v in views])
 
 
 @pytest.mark.needs_instances

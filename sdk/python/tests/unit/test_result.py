@@ -109,6 +109,49 @@ def test_query_df_uses_arrow_stream(server: ScriptedServer, conn: InstanceConnec
     assert list(pdf["id"]) == ["C1", "C2"]
 
 
+def test_query_arrow_is_a_view_of_the_response_body(server: ScriptedServer,
+                                                    conn: InstanceConnection) -> None:
+    """No copy between the Arrow stream and the table: every buffer of every column lies inside
+    the one response body (several record batches, strings, integers, floats and nulls), and
+    Arrow's memory pool allocates nothing. (Reading the stream from a file object would give one
+    root buffer per message; concatenating chunks would allocate from the pool.)"""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    n = 150_000  # three record batches of at most 65,536 rows, as the instance sends them
+    source = pa.table({"id": [f"C{i:06d}" for i in range(n)], "k": pa.array(range(n), pa.int64()),
+                       "pr": pa.array([None if i % 7 == 0 else i / n for i in range(n)])})
+    sink = io.BytesIO()
+    with ipc.new_stream(sink, source.schema) as writer:
+        writer.write_table(source, max_chunksize=65_536)
+    body = sink.getvalue()
+    server.add(200, body, {"Content-Type": ARROW_STREAM})
+    allocated = pa.total_allocated_bytes()
+    table = conn.query_arrow("MATCH (c:Customer) RETURN c.id AS id, c.k AS k, c.pr AS pr")
+    assert pa.total_allocated_bytes() == allocated  # Arrow's memory pool gave nothing to the table
+    assert table.equals(source) and table.column("k").num_chunks == 3
+    buffers = [b for column in table.columns for chunk in column.chunks for b in chunk.buffers()
+               if b is not None and b.size > 0]
+
+    def root(buffer: pa.Buffer) -> pa.Buffer:
+        while buffer.parent is not None:  # a slice of a record batch, itself a slice of the body
+            buffer = buffer.parent
+        return buffer
+
+    roots = {(root(b).address, root(b).size) for b in buffers}
+    assert len(roots) == 1 and next(iter(roots))[1] == len(body)
+    start, size = next(iter(roots))
+    assert all(start <= b.address and b.address + b.size <= start + size for b in buffers)
+    # polars and pandas take the same table (query_df), so they see the same values.
+    server.add(200, body, {"Content-Type": ARROW_STREAM})
+    frame = conn.query_df("MATCH (c:Customer) RETURN c.id AS id, c.k AS k, c.pr AS pr")
+    assert frame.shape == (n, 3) and frame["pr"].null_count() == len(range(0, n, 7))
+    assert frame["k"].n_chunks() == 3  # polars kept the record batches rather than copy them into one
+    server.add(200, body, {"Content-Type": ARROW_STREAM})
+    pdf = conn.query_df("MATCH (c:Customer) RETURN c.id AS id, c.k AS k", backend="pandas")
+    assert int(pdf["k"].sum()) == n * (n - 1) // 2 and pdf["id"].iloc[-1] == f"C{n - 1:06d}"
+
+
 def test_query_df_json_fallback(server: ScriptedServer, conn: InstanceConnection) -> None:
     server.add(200, {"columns": ["x"], "column_types": ["INT64"], "rows": [[1]],
                      "row_count": 1, "execution_time_ms": 1, "truncated": False})

@@ -146,6 +146,10 @@ def test_click_expands_a_node_through_the_message_path(browser: Chromium, tmp_pa
     assert page.evaluate(f"{ROOT}.dataset.nodeCount") == "6"
     model = "globalThis.graphOlapViews[0].model"
     page.evaluate(f"{model}.set('expandable', true); {ROOT}.__graphOlap.stopLayout(); 0")
+    # The layout worker may post one last move after stop: let it land and be drawn (two frames
+    # and a pause) before reading where the node is.
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() =>"
+                  " setTimeout(() => r(0), 300))))")
     # Where node 3 is on screen, then a real mouse click there.
     x, y = page.evaluate(
         f"(() => {{ const g = {ROOT}.__graphOlap; const a = g.graph.getNodeAttributes('3');"
@@ -199,7 +203,7 @@ def test_view_attached_after_render_gets_its_size(browser: Chromium, tmp_path: P
                   f" globalThis.GraphOLAPView.mount(el, {state});"
                   " setTimeout(() => document.body.appendChild(el), 300); return 0; })()")
     page.wait_for("document.getElementById('late') &&"
-                  " document.getElementById('late').__graphOlap.renderer.getDimensions().width > 0",
+                  " document.getElementById('late').__graphOlap.renderer?.getDimensions().width > 0",
                   timeout=10)
     assert page.evaluate("document.getElementById('late').dataset.nodeCount") == "6"
     assert page.errors() == []
@@ -248,3 +252,55 @@ def test_exported_html_notebook_falls_back_to_the_static_view(browser: Chromium,
     page.wait_for(f"{ROOT} && {ROOT}.dataset.rendered === '1'", timeout=60)
     assert page.evaluate(f"[{ROOT}.dataset.nodeCount, {ROOT}.dataset.edgeCount]") == ["34", "78"]
     save(page, "exported-notebook")
+
+
+def test_many_views_on_one_page_keep_their_webgl_contexts(tmp_path: Path) -> None:
+    """A page keeps ~16 WebGL contexts and each view uses three: seven views (a long notebook)
+    would blank the first ones. Off-screen views release theirs and draw again when scrolled back.
+    (Its own browser: the other tests' tabs, from the same origin, share that budget.)"""
+    views = [GraphView(synthetic_graph(150, 300, seed=i), color_by="community", height=300)
+             for i in range(7)]
+    page_path = tmp_path / "many.html"
+    page_path.write_text("<!doctype html><html><body>" + "".join(v._repr_html_() for v in views)
+                         + "</body></html>", encoding="utf-8")
+    with Chromium(timeout=60) as browser:
+        scroll_through_views(browser, page_path, views)
+
+
+def scroll_through_views(browser: Chromium, page_path: Path, views: List[GraphView]) -> None:
+    page = browser.open(page_path.as_uri(), width=1000, height=700)
+    roots = "[...document.querySelectorAll('.go-gv')]"
+    lost = (f"{roots}.flatMap(e => Object.values(e.__graphOlap.renderer?.webGLContexts || {{}}))"
+            ".filter(g => g.isContextLost()).length")
+    for i in [*range(7), 0]:  # down the page, then back to the top
+        page.evaluate(f"{roots}[{i}].scrollIntoView(); 0")
+        page.wait_for(f"{roots}[{i}].dataset.live === '1' && {roots}[{i}].dataset.rendered === '1'",
+                      timeout=60)
+        assert page.evaluate(lost) == 0, f"contexts lost with view {i} on screen"
+        live = page.evaluate(f"{roots}.filter(e => e.__graphOlap.renderer).length")
+        assert 1 <= live <= 5, live
+    assert page.evaluate(f"{roots}[6].dataset.live") == "0"  # far below: released
+    page.wait_for(f"{roots}[0].dataset.layout === 'stopped'", timeout=30)
+    png = save(page, "graph-view-scrolled-back").read_bytes()
+    first = views[0].style.legend(views[0].data)["items"][0]["color"]
+    assert colour_pixels(png, first) > 20  # the first view draws again
+    assert page.errors() == []
+
+
+def test_hovering_a_node_shows_its_properties_and_neighbours(browser: Chromium, tmp_path: Path) -> None:
+    view = GraphView(customer_result(), layout="none", height=400)
+    page = open_view(browser, view, tmp_path, "hover")
+    x, y = page.evaluate(
+        f"(() => {{ const g = {ROOT}.__graphOlap; const a = g.graph.getNodeAttributes('0');"
+        " const p = g.renderer.graphToViewport({x: a.x, y: a.y});"
+        f" const box = {ROOT}.querySelector('.go-gv-stage').getBoundingClientRect();"
+        " return [box.left + p.x, box.top + p.y]; })()")
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    tip = "document.querySelector('.go-gv-tip')"
+    page.wait_for(f"{tip}.style.display === 'block'", timeout=10)
+    text = page.evaluate(f"{tip}.innerText")
+    assert text.splitlines()[0] == "Customer Ann"
+    assert "id\tC0" in text and "5 relationships shown" in text
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 2, "y": 2})
+    page.wait_for(f"{tip}.style.display === 'none'", timeout=10)
+    assert page.errors() == []

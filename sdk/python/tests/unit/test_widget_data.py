@@ -366,3 +366,22 @@ def test_committed_bundle_matches_the_js_sources() -> None:
     run = subprocess.run(["node", "build.mjs", "--check"], cwd=js, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+def test_bad_view_arguments_are_refused_with_what_is_wrong() -> None:
+    import networkx as nx
+
+    from graph_olap.widget import GraphView
+
+    g = nx.karate_club_graph()
+    missing = r"color_by='comunity': no node has this property \(properties: club\)"
+    with pytest.raises(ValueError, match=missing):
+        GraphView(g, color_by="comunity")
+    with pytest.raises(ValueError, match="size_by='pagerank': no node has"):
+        GraphView(g, size_by="pagerank")
+    for bad in ({"height": 0}, {"width": -3}, {"hops": 0}, {"expand_limit": 2.5}, {"height": True}):
+        with pytest.raises(ValueError, match="must be a positive integer"):
+            GraphView(g, **bad)
+    # Names every node may lack are fine: labels, ids, degree; and an empty view has nothing to check.
+    assert GraphView(g, color_by="label", size_by="degree").node_count == 34
+    assert GraphView(None, color_by="community", size_by="pr").node_count == 0

@@ -68,6 +68,8 @@ def _first(*values: Any) -> Any:
 
 
 class _Manager:
+    """What ``conn.algo`` and ``conn.networkx`` share: the catalogue, running, waiting, executions."""
+
     _prefix = "algo"
 
     def __init__(self, client: Any = None, *, conn: Any = None) -> None:

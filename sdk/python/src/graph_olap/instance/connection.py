@@ -312,7 +312,8 @@ class InstanceConnection:
     ) -> Any:
         """Run a query and return a DataFrame (``backend="polars"`` or ``"pandas"``).
 
-        Uses the Arrow stream (no JSON round trip) when pyarrow is installed.
+        Uses the Arrow stream (no JSON round trip) when pyarrow is installed: polars keeps its
+        record batches as chunks (numeric columns not copied), pandas converts the table.
 
         Example:
             >>> df = conn.query_df("MATCH (c:Customer) RETURN c.bk_sectr AS s, count(*) AS n",
@@ -332,7 +333,7 @@ class InstanceConnection:
                 return table.to_pandas()
             import polars as pl
 
-            return pl.from_arrow(table)
+            return pl.from_arrow(table, rechunk=False)  # keep the record batches: no copy
         return self.query(statement, merged, timeout_ms=timeout_ms,
                           max_rows=max_rows).to_df(backend)
 

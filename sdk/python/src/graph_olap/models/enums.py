@@ -32,6 +32,8 @@ __all__ = [
 
 
 class _StrEnum(str, Enum):
+    """An enum of the API's strings: compares equal to its value and prints as it."""
+
     def __str__(self) -> str:
         return str(self.value)
 

@@ -273,7 +273,7 @@ class EdgeTableSchema(GraphOLAPModel):
 class LabelMap(Dict[str, List[str]]):
     """``{label: [property names]}`` that also behaves like the list of labels.
 
-    Iterating, ``in``, ``len`` and ``keys()`` see the labels; ``m["Customer"]``
+    Iterating, ``in``, ``len`` and the keys see the labels; ``m["Customer"]``
     gives that label's property names; ``m[0]`` is the first label; it compares
     equal to a list of the labels in order.
 

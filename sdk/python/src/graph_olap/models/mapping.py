@@ -209,6 +209,8 @@ def _definitions_html(nodes: List[NodeDefinition], edges: List[EdgeDefinition]) 
 
 
 class _HasDefinitions(GraphOLAPModel):
+    """What a mapping and each of its versions share: node and edge definitions, looked up by name."""
+
     node_definitions: List[NodeDefinition] = []
     edge_definitions: List[EdgeDefinition] = []
 

@@ -112,6 +112,8 @@ class ProgressStep(GraphOLAPModel):
 
 
 class _Progress(GraphOLAPModel):
+    """Progress of a snapshot or instance being built: status, phase, steps and an estimate."""
+
     id: int
     status: str
     phase: Optional[str] = None

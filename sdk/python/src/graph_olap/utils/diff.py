@@ -7,7 +7,7 @@ Example:
     ...     "changes": {"nodes": [{"label": "B", "change_type": "added"}], "edges": []}})
     >>> render_diff_summary(d)
     Mapping Diff: v1 → v2
-    ========================================
+    ====...
     Nodes:   +1  -0  ~0
     Edges:   +0  -0  ~0
     >>> render_diff_details(d)
@@ -33,7 +33,7 @@ def render_diff_summary(diff: MappingDiff) -> None:
     Example:
         >>> render_diff_summary(MappingDiff(mapping_id=1, from_version=1, to_version=1))
         Mapping Diff: v1 → v1
-        ========================================
+        ====...
         Nodes:   +0  -0  ~0
         Edges:   +0  -0  ~0
     """

@@ -154,7 +154,12 @@ class GraphData:
         return list(self._edges.values())
 
     def node(self, key: Any) -> Optional[NodeRecord]:
-        """The node with this key (``None`` when absent)."""
+        """The node with this key (``None`` when absent).
+
+        Example:
+            >>> GraphData([NodeRecord("7", 7, "A")]).node(7).label
+            'A'
+        """
         return self._nodes.get(_key(key))
 
     def __len__(self) -> int:
@@ -174,6 +179,13 @@ class GraphData:
 
         Nodes already present keep their place; their label and properties are completed (a
         node first seen bare, as the end of a relationship, gets them when returned in full).
+
+        Example:
+            >>> d = GraphData(edges=[EdgeRecord("e1", "1", "2", "R")])   # node 2 seen bare
+            >>> d.merge(GraphData([NodeRecord("2", 2, "B", {"x": 1}), NodeRecord("3", 3, "B")]))
+            (1, 0)
+            >>> d.node(2).label, d.node(2).props
+            ('B', {'x': 1})
         """
         added_nodes = 0
         for n in other.nodes:
@@ -190,7 +202,12 @@ class GraphData:
         return added_nodes + len(self._nodes) - before, added_edges
 
     def degrees(self) -> Dict[str, int]:
-        """Number of relationships at each node (both directions)."""
+        """Number of relationships at each node (both directions).
+
+        Example:
+            >>> GraphData(edges=[EdgeRecord("a", "1", "2", "R"), EdgeRecord("b", "1", "3", "R")]).degrees()
+            {'1': 2, '2': 1, '3': 1}
+        """
         deg = dict.fromkeys(self._nodes, 0)
         for e in self._edges.values():
             deg[e.source] = deg.get(e.source, 0) + 1
@@ -340,9 +357,25 @@ class Style:
         self._default_size = 5.0
         self._degrees: Dict[str, int] = {}
 
+    def _check_names(self, nodes: Sequence[NodeRecord]) -> None:
+        """A property named by ``color_by``/``size_by`` that no node has is a typo (or an
+        algorithm not run yet): say so, with the properties there are, rather than draw grey."""
+        for role, spec in (("color_by", self.color_by), ("size_by", self.size_by)):
+            if not isinstance(spec, str) or spec in ("label", "_label", "_id", "degree") or not nodes:
+                continue
+            if all(spec not in n.props for n in nodes):
+                names = sorted({k for n in nodes[:1000] for k in n.props})
+                raise ValueError(f"{role}={spec!r}: no node has this property "
+                                 f"(properties: {', '.join(names[:30]) or 'none'})")
+
     def fit(self, data: GraphData) -> Style:
-        """Fix scales from ``data`` (call once, on the first data); returns ``self``."""
+        """Fix scales from ``data`` (call once, on the first data); returns ``self``.
+
+        Raises:
+            ValueError: ``color_by`` or ``size_by`` names a property that no node has.
+        """
         nodes = data.nodes
+        self._check_names(nodes)
         n = len(nodes)
         self._default_size = 8.0 if n <= 100 else (5.0 if n <= 1000 else 3.0)
         if self._color_get is not None:
@@ -447,7 +480,14 @@ class Style:
         return out
 
     def legend(self, data: Optional[GraphData] = None, limit: int = 30) -> Dict[str, Any]:
-        """What the colours mean: categories (with counts in ``data``) or a numeric range."""
+        """What the colours mean: categories (with counts in ``data``) or a numeric range.
+
+        Example:
+            >>> d = GraphData([NodeRecord("1", 1, "A", {"pr": 0.5}), NodeRecord("2", 2, "A", {"pr": 2.0})])
+            >>> legend = Style(color_by="pr").fit(d).legend(d)
+            >>> legend["kind"], legend["min"], legend["max"]
+            ('numeric', 0.5, 2.0)
+        """
         title = self.color_by if isinstance(self.color_by, str) else ""
         if self._color_get is None:
             return {}

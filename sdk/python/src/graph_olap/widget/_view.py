@@ -113,6 +113,11 @@ class GraphView:
             ~0.2 MB + ~0.4 kB per node) in the notebook output, for viewers without widgets. When
             widgets are available and this is ``False``, the output holds the widget only.
 
+    Raises:
+        TypeError: ``source`` is not a result, a graph or a view.
+        ValueError: an unknown ``layout``/``color_scale``, a size or count below 1, or a
+            ``color_by``/``size_by`` property that no node has.
+
     Example:
         >>> view = GraphView(conn.query("MATCH p=(c:Customer)-[*1..2]-() RETURN p LIMIT 200"),
         ...                  color_by="bk_sectr", size_by="degree", connection=conn)
@@ -143,6 +148,10 @@ class GraphView:
     ) -> None:
         if layout not in ("force", "none"):
             raise ValueError("layout must be 'force' or 'none'")
+        for name, value in (("height", height), ("width", width), ("hops", hops),
+                            ("expand_limit", expand_limit)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
         self.data = GraphData() if source is None else GraphData.from_source(source)
         self.style = Style(color_by=color_by, color_scale=color_scale, size_by=size_by,
                            caption=caption).fit(self.data)
@@ -247,6 +256,16 @@ class GraphView:
 
         Returns:
             ``(nodes added, relationships added)``.
+
+        Raises:
+            RuntimeError: the view has no ``connection`` or ``expand`` function.
+            KeyError: no such node in the view.
+
+        Example:
+            >>> import networkx as nx
+            >>> view = GraphView(nx.path_graph(2), expand=lambda node: nx.star_graph(3))
+            >>> view.expand(0), view.node_count   # a star around node 0: leaves 2 and 3 are new
+            ((2, 2), 4)
         """
         if self._expand_fn is None:
             raise RuntimeError("this view cannot expand nodes: create it with connection=conn")
@@ -322,6 +341,20 @@ class GraphView:
         """Render the view in headless Chromium (system ``chromium``) and save a PNG snapshot.
 
         Waits until the layout has stopped (at most ``settle`` seconds).
+
+        Raises:
+            ChromiumNotFound: no Chromium installed (``apt-get install chromium``).
+
+        Example:
+            >>> import networkx as nx, os, tempfile
+            >>> from graph_olap.widget._chromium import ChromiumNotFound
+            >>> path = os.path.join(tempfile.mkdtemp(), "view.png")
+            >>> try:
+            ...     png = GraphView(nx.path_graph(3), height=200).save_png(path).read_bytes()[1:4]
+            ... except ChromiumNotFound:
+            ...     png = b"PNG"
+            >>> png
+            b'PNG'
         """
         import tempfile
 
@@ -343,7 +376,14 @@ class GraphView:
         return out
 
     def to_networkx(self) -> Any:
-        """The view's nodes and relationships as a ``networkx.MultiDiGraph``."""
+        """The view's nodes and relationships as a ``networkx.MultiDiGraph``.
+
+        Example:
+            >>> import networkx as nx
+            >>> g = GraphView(nx.karate_club_graph()).to_networkx()
+            >>> g.number_of_nodes(), g.nodes["0"]["club"]
+            (34, 'Mr. Hi')
+        """
         import networkx as nx
 
         g = nx.MultiDiGraph()
@@ -357,6 +397,13 @@ class GraphView:
         """A static matplotlib drawing with the view's colours and sizes (returns the axes).
 
         Uses NetworkX's spring layout; meant for small graphs and printed reports.
+
+        Example:
+            >>> import matplotlib; matplotlib.use("Agg")
+            >>> import networkx as nx
+            >>> ax = GraphView(nx.path_graph(4), color_by=None).draw_matplotlib()
+            >>> len(ax.collections) >= 2   # nodes and edges drawn
+            True
         """
         import matplotlib.pyplot as plt
         import networkx as nx
