@@ -503,6 +503,10 @@ pub struct QueryResultBody {
     pub truncated: bool,
 }
 
+/// The engines an instance can run (`wrapper_type`, seed 004's WrapperFactory), the default
+/// first. The one list the create request, the ops views and the metrics use.
+pub const WRAPPER_TYPES: [&str; 2] = ["ryugraph", "falkordb"];
+
 #[cfg(test)]
 mod tests {
     use super::*;

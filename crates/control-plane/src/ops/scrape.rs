@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use graph_olap_api::export::ExportJobStatus;
+use graph_olap_api::instance::WRAPPER_TYPES;
 use graph_olap_api::{InstanceStatus, SnapshotStatus};
 use graph_olap_server_kit::error::ApiError;
 use graph_olap_store::jobs::{self, JobState};
@@ -22,6 +23,7 @@ struct DatabaseGauges {
     instances: BTreeMap<String, i64>,
     snapshots: BTreeMap<String, i64>,
     export_jobs: BTreeMap<String, i64>,
+    engines: BTreeMap<String, i64>,
     jobs: Vec<JobState>,
     maintenance: bool,
 }
@@ -32,6 +34,7 @@ async fn read_database(state: &AppState) -> Result<DatabaseGauges, ApiError> {
         instances: stats::count_by_status(&mut conn, StatusTable::Instances).await?,
         snapshots: stats::count_by_status(&mut conn, StatusTable::Snapshots).await?,
         export_jobs: stats::count_by_status(&mut conn, StatusTable::ExportJobs).await?,
+        engines: stats::instances_by_wrapper_type(&mut conn).await?,
         jobs: jobs::all(&mut conn).await?,
         maintenance: crate::services::platform_config::maintenance(&mut conn)
             .await?
@@ -180,6 +183,18 @@ pub async fn render(state: &AppState) -> String {
         &ExportJobStatus::names(),
         db.as_ref().map(|d| &d.export_jobs),
     );
+    let engines = "instances_by_wrapper_type_total";
+    out.family(
+        engines,
+        "gauge",
+        "Instances not terminated per engine (wrapper_type), from the database",
+    );
+    if let Some(d) = &db {
+        for engine in WRAPPER_TYPES {
+            let n = d.engines.get(engine).copied().unwrap_or(0);
+            out.sample(engines, &[("wrapper_type", engine)], n as f64);
+        }
+    }
     out.family(
         "graph_olap_export_queue_depth",
         "gauge",

@@ -20,12 +20,13 @@ crate::on_both_databases!(
 );
 
 /// Every family of §5.2 with its type.
-const FAMILIES: [(&str, &str); 24] = [
+const FAMILIES: [(&str, &str); 25] = [
     ("graph_olap_http_requests_total", "counter"),
     ("graph_olap_http_request_duration_seconds", "histogram"),
     ("instances_by_status_total", "gauge"),
     ("snapshots_by_status_total", "gauge"),
     ("export_jobs_by_status_total", "gauge"),
+    ("instances_by_wrapper_type_total", "gauge"),
     ("graph_olap_export_queue_depth", "gauge"),
     ("background_job_execution_total", "counter"),
     ("background_job_execution_duration_seconds", "histogram"),
@@ -307,7 +308,12 @@ async fn database_gauges_views_and_rejections_follow_the_platform(db: Db) {
         .instance(ALICE, staged, json!({"name": "staged-graph"}))
         .await;
     assert_eq!(starting["status"], "starting");
-    s.instance(BOB, staged, json!({"name": "bob-graph"})).await;
+    s.instance(
+        BOB,
+        staged,
+        json!({"name": "bob-graph", "wrapper_type": "falkordb"}),
+    )
+    .await;
 
     // Concurrency: lower alice's limit to her usage; the next creation is refused and counted.
     s.data(
@@ -387,6 +393,10 @@ async fn database_gauges_views_and_rejections_follow_the_platform(db: Db) {
         value(&text, "instances_by_status_total{status=\"running\"}"),
         0.0
     );
+    for (engine, count) in [("ryugraph", 2.0), ("falkordb", 1.0)] {
+        let sample = format!("instances_by_wrapper_type_total{{wrapper_type=\"{engine}\"}}");
+        assert_eq!(value(&text, &sample), count, "{sample}");
+    }
     assert_eq!(
         value(&text, "snapshots_by_status_total{status=\"pending\"}"),
         1.0
@@ -416,7 +426,7 @@ async fn database_gauges_views_and_rejections_follow_the_platform(db: Db) {
         cluster["by_owner"],
         json!([{"owner_username": ALICE, "count": 2}, {"owner_username": BOB, "count": 1}])
     );
-    assert_eq!(cluster["by_wrapper_type"], json!({"ryugraph": 3}));
+    assert_eq!(cluster["by_wrapper_type"], json!({"falkordb": 1, "ryugraph": 2}));
     assert_eq!(
         cluster["limits"],
         json!({"per_analyst": 3, "cluster_total": 3, "cluster_used": 3, "cluster_available": 0})

@@ -7,6 +7,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use graph_olap_api::InstanceStatus;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_api::instance::WRAPPER_TYPES;
 use graph_olap_api::{FieldError, IsoDuration};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances::{self, InstanceFilter, InstanceRow};
@@ -153,17 +154,15 @@ fn read_common(f: &mut Fields<'_>, default_cpu: i64) -> CreateInput {
         .unwrap_or(default_cpu);
     let memory_gb = f.int("memory_gb", Need::Optional, 2, 32);
     let wrapper_type = match f.raw("wrapper_type") {
-        None | Some(Value::Null) => "ryugraph".to_string(),
-        Some(Value::String(s))
-            if ["ryugraph", "falkordb"].contains(&s.to_ascii_lowercase().as_str()) =>
-        {
+        None | Some(Value::Null) => WRAPPER_TYPES[0].to_string(),
+        Some(Value::String(s)) if WRAPPER_TYPES.contains(&s.to_ascii_lowercase().as_str()) => {
             s.to_ascii_lowercase()
         }
         Some(_) => {
             f.error(
                 "wrapper_type",
                 "enum",
-                "wrapper_type must be ryugraph or falkordb",
+                format!("wrapper_type must be one of {}", WRAPPER_TYPES.join(", ")),
             );
             String::new()
         }
