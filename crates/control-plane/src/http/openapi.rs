@@ -92,11 +92,11 @@ fn reply_body(reply: &Reply, generator: &mut SchemaGenerator) -> Value {
         Framing::Text(media) => {
             let mut content = Map::new();
             content.insert(media.into(), json!({"schema": {"type": "string"}}));
-            return Value::Object(content);
+            Value::Object(content)
         }
         Framing::Bare => {
             let schema = (reply.schema)(generator).to_value();
-            return json!({"application/json": {"schema": schema}});
+            json!({"application/json": {"schema": schema}})
         }
         Framing::Enveloped => {
             let data = (reply.schema)(generator).to_value();

@@ -291,7 +291,9 @@ impl<T> Stamped<T> {
     /// `updated_at` (RFC 3339) and `updated_by`, carried by every configuration object.
     fn stamp(&self) -> (Option<String>, Option<String>) {
         (
-            self.updated_at.as_ref().map(graph_olap_api::time::format_ts),
+            self.updated_at
+                .as_ref()
+                .map(graph_olap_api::time::format_ts),
             self.updated_by.clone(),
         )
     }

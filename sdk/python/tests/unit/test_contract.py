@@ -123,7 +123,7 @@ ARGUMENT_SETS: Dict[str, List[Dict[str, Any]]] = {
 # ------------------------------------------------------------------------- the document
 
 
-def operations() -> List[Tuple[str, str, "re.Pattern[str]", Dict[str, Any]]]:
+def operations() -> List[Tuple[str, str, re.Pattern[str], Dict[str, Any]]]:
     """(method, template, regex, operation) of every operation, literal templates first."""
     out = []
     for template, item in DOC["paths"].items():
