@@ -222,6 +222,22 @@ impl<'de> Deserialize<'de> for IsoDuration {
     }
 }
 
+/// On the wire a duration is a string; the schema says so (RFC 3339's `duration` format is the
+/// ISO 8601 subset the API accepts, which further bounds it, see the module header).
+impl schemars::JsonSchema for IsoDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IsoDuration".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "duration"})
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

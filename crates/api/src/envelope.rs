@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `meta` of every enveloped body. Pagination fields are present only on collections.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Meta {
     /// Same value as the `X-Request-ID` response header.
     pub request_id: String,
@@ -19,7 +19,7 @@ pub struct Meta {
 }
 
 /// A success body: the payload under `data`, request metadata under `meta`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Envelope<T> {
     /// The payload.
     pub data: T,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Every error code a graph-olap server may emit. Clients branch on this, never on messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[allow(missing_docs)] // each variant is documented by API.md §1.13
 pub enum ErrorCode {
@@ -104,7 +104,7 @@ impl ErrorCode {
 }
 
 /// One problem found while validating a request (`details.errors[]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FieldError {
     /// `a.b[i].c` path; `query.` / `path.` prefixes for query and path parameters; `body` for the whole body.
     pub field: String,
@@ -130,7 +130,7 @@ impl FieldError {
 }
 
 /// The `error` object of the envelope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     /// The code clients branch on.
     pub code: ErrorCode,
@@ -142,7 +142,7 @@ pub struct ErrorBody {
 }
 
 /// `{"error": {...}, "meta": {"request_id": ...}}` — the only error shape any surface emits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorEnvelope {
     /// The error itself.
     pub error: ErrorBody,

@@ -29,7 +29,7 @@ crate::status::wire_enum! {
 }
 
 /// Whether a job exports a node label or an edge type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobType {
     /// A node label (`nodes/{label}/`).
@@ -49,7 +49,7 @@ impl JobType {
 }
 
 /// `ExportJob.error_code` values (§1.13, export job codes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExportErrorCode {
     /// The warehouse query failed.
@@ -69,7 +69,7 @@ pub enum ExportErrorCode {
 }
 
 /// The error codes a worker may report through `fail` (§9.2): a subset of [`ExportErrorCode`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum WorkerErrorCode {
     /// The warehouse query failed.
@@ -95,7 +95,7 @@ impl From<WorkerErrorCode> for ExportErrorCode {
 
 /// An export job record (§3.16): `GET /api/internal/export-jobs/{id}`, `complete`, `fail` and the ops
 /// listing return it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExportJob {
     /// Job id.
     pub id: i64,
@@ -120,21 +120,27 @@ pub struct ExportJob {
     pub claimed_by: Option<String>,
     /// Start of the current lease.
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub claimed_at: Option<DateTime<Utc>>,
     /// End of the current lease.
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub lease_expires_at: Option<DateTime<Utc>>,
     /// First claim; the max-duration clock starts here.
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub started_at: Option<DateTime<Utc>>,
     /// `started_at + export.max_duration_seconds` (§4.8).
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub deadline_at: Option<DateTime<Utc>>,
     /// Earliest time the job may be (re)claimed.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub available_at: DateTime<Utc>,
     /// When the job completed.
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub completed_at: Option<DateTime<Utc>>,
     /// Rows exported, set on completion.
     #[serde(default)]
@@ -155,14 +161,16 @@ pub struct ExportJob {
     pub error_message: Option<String>,
     /// Creation time.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
     /// Last change.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub updated_at: DateTime<Utc>,
 }
 
 /// What a column of an export is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnRole {
     /// A node's primary key (first column of a node file).
@@ -183,7 +191,7 @@ impl ColumnRole {
 }
 
 /// One output column of a claimed job, in Parquet column order.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JobColumn {
     /// Column name in the query result and in the Parquet file.
     pub name: String,
@@ -195,7 +203,7 @@ pub struct JobColumn {
 }
 
 /// Connection hints for the warehouse, from the mapping.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WarehouseHints {
     /// Default catalog for unqualified names.
     #[serde(default)]
@@ -206,7 +214,7 @@ pub struct WarehouseHints {
 }
 
 /// `POST /api/internal/export-jobs/claim` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClaimRequest {
     /// Worker id, 1–128 characters.
     pub worker_id: String,
@@ -230,7 +238,7 @@ fn default_lease_seconds() -> u32 {
 }
 
 /// `claim` response `data`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClaimResponse {
     /// Claimed jobs, possibly none.
     pub jobs: Vec<ClaimedJob>,
@@ -242,7 +250,7 @@ pub struct ClaimResponse {
 /// `lease_expires_at`, `deadline_at` and `output_uri` of §9.2 are the record's own fields (always
 /// set for a claimed job); [`ClaimedJob::lease_expires_at`] and [`ClaimedJob::deadline_at`] read
 /// them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClaimedJob {
     /// The job record (its fields are at the top level of the JSON object).
     #[serde(flatten)]
@@ -287,7 +295,9 @@ impl ClaimedJob {
 }
 
 /// Progress sent with a heartbeat.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct HeartbeatProgress {
     /// Rows written so far in this attempt.
     pub rows_written: u64,
@@ -298,7 +308,7 @@ pub struct HeartbeatProgress {
 }
 
 /// `POST /api/internal/export-jobs/{id}/heartbeat` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HeartbeatRequest {
     /// The current lease token.
     pub lease_token: String,
@@ -314,20 +324,22 @@ pub struct HeartbeatRequest {
 }
 
 /// `heartbeat` response `data`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HeartbeatAck {
     /// New end of the lease.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub lease_expires_at: DateTime<Utc>,
     /// Hard deadline of the job.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub deadline_at: DateTime<Utc>,
     /// The job was cancelled or timed out: abort and never call `complete`.
     pub cancel: bool,
 }
 
 /// One Parquet file written by a job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExportedFile {
     /// Path relative to the job's `output_uri`, e.g. `part-00000.parquet`.
     pub path: String,
@@ -341,7 +353,7 @@ pub struct ExportedFile {
 }
 
 /// `POST /api/internal/export-jobs/{id}/complete` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CompleteRequest {
     /// The current lease token.
     pub lease_token: String,
@@ -360,7 +372,7 @@ pub struct CompleteRequest {
 }
 
 /// `POST /api/internal/export-jobs/{id}/fail` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FailRequest {
     /// The current lease token.
     pub lease_token: String,
@@ -381,7 +393,7 @@ fn yes() -> bool {
 }
 
 /// What a data-quality check does when it finds a problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckPolicy {
     /// Fail the export job (`INVALID_DATA`), and with it the snapshot.
@@ -415,7 +427,7 @@ impl CheckPolicy {
 }
 
 /// The data-quality checks applied at export, one policy per kind of problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualityPolicy {
     /// A NULL primary key, from key or to key (default `fail`, as §3.2 requires).
@@ -439,7 +451,7 @@ impl Default for QualityPolicy {
 }
 
 /// Where the exported nodes of one endpoint label of an edge job are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NodeFiles {
     /// The node label.
     pub label: String,
@@ -450,7 +462,7 @@ pub struct NodeFiles {
 }
 
 /// The endpoint labels of an edge job, for the dangling-edge check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EdgeEndpoints {
     /// Nodes of `from_node`.
     pub from: NodeFiles,
@@ -459,7 +471,7 @@ pub struct EdgeEndpoints {
 }
 
 /// What the data-quality checks of one export job found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JobQuality {
     /// Rows the query returned.
     pub rows_read: u64,
@@ -491,7 +503,7 @@ impl JobQuality {
 }
 
 /// `Snapshot.data_quality.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QualityStatus {
     /// Not every export job has reported yet.
@@ -507,7 +519,7 @@ pub enum QualityStatus {
 }
 
 /// Data-quality findings of one node label.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NodeQuality {
     /// Rows the query returned.
     pub rows_read: u64,
@@ -522,7 +534,7 @@ pub struct NodeQuality {
 }
 
 /// Data-quality findings of one edge type.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EdgeQuality {
     /// Rows the query returned.
     pub rows_read: u64,
@@ -543,7 +555,7 @@ pub struct EdgeQuality {
 }
 
 /// `Snapshot.data_quality`: the export-time checks of a snapshot (always present).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DataQuality {
     /// Overall outcome.
     pub status: QualityStatus,

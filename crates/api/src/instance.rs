@@ -14,7 +14,9 @@ use crate::mapping::{EdgeDefinition, NodeDefinition};
 use crate::time::serde_ts;
 
 /// How the instance authenticates callers without the internal key (§10.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMode {
     /// Bearer API keys, checked through token introspection.
@@ -25,7 +27,7 @@ pub enum AuthMode {
 }
 
 /// Query limits from the control plane's configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueryDefaults {
     /// Default per-query timeout.
     pub timeout_ms: u64,
@@ -46,7 +48,7 @@ impl Default for QueryDefaults {
 }
 
 /// `GET /api/internal/instances/{id}/mapping` → `data` (§9.3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InstanceBootstrap {
     /// Instance id.
     pub instance_id: i64,
@@ -113,7 +115,7 @@ fn prestaged_wait_default() -> u64 {
 }
 
 /// Graph statistics reported with `running` and stored on the instance (§3.8).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GraphStats {
     /// Total nodes.
     pub node_count: u64,
@@ -128,7 +130,7 @@ pub struct GraphStats {
 }
 
 /// Status values an instance reports about itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportedStatus {
     /// Process started, loading.
@@ -142,7 +144,7 @@ pub enum ReportedStatus {
 }
 
 /// `PATCH /api/internal/instances/{id}/status` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatusReport {
     /// Reported status.
     pub status: ReportedStatus,
@@ -167,7 +169,9 @@ pub struct StatusReport {
 }
 
 /// What the control plane wants the instance to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DesiredState {
     /// Keep serving.
@@ -178,7 +182,7 @@ pub enum DesiredState {
 }
 
 /// `PATCH …/status` response `data`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatusReportAck {
     /// The control plane's status of the instance.
     pub status: String,
@@ -188,7 +192,7 @@ pub struct StatusReportAck {
 }
 
 /// One step of the instance's startup progress (§3.9).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProgressStep {
     /// Step name, e.g. `download`, `load:Customer`.
     pub name: String,
@@ -201,14 +205,16 @@ pub struct ProgressStep {
     pub row_count: Option<u64>,
     /// Start time.
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub started_at: Option<DateTime<Utc>>,
     /// End time.
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub completed_at: Option<DateTime<Utc>>,
 }
 
 /// `PUT /api/internal/instances/{id}/progress` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProgressReport {
     /// `downloading` | `loading_schema` | `loading_data` | `ready` | `failed` | …
     pub phase: String,
@@ -221,7 +227,7 @@ pub struct ProgressReport {
 }
 
 /// `PUT /api/internal/instances/{id}/metrics` body (all optional).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MetricsReport {
     /// Resident memory.
     pub memory_usage_bytes: Option<u64>,
@@ -240,32 +246,48 @@ pub struct MetricsReport {
 }
 
 /// `PUT …/metrics` response `data`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MetricsAck {
     /// Run or stop.
     #[serde(default)]
     pub desired_state: DesiredState,
 }
 
+/// Answer to a startup progress report: the percentage the control plane derives from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProgressAck {
+    /// 0–100.
+    pub progress_percent: usize,
+}
+
+/// Answer to an activity report: the stored last activity (it never moves backwards).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ActivityAck {
+    /// Last activity as stored.
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
+    pub last_activity_at: Option<String>,
+}
+
 /// `POST /api/internal/instances/{id}/activity` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActivityReport {
     /// When (default now).
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub at: Option<DateTime<Utc>>,
     /// `query` | `schema` | `algorithm` | `other`.
     pub kind: String,
 }
 
 /// `POST /api/internal/auth/introspect` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntrospectRequest {
     /// The Bearer API key.
     pub token: String,
 }
 
 /// `POST /api/internal/auth/introspect` response `data`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntrospectResponse {
     /// Whether the key is valid and its user active.
     pub active: bool,
@@ -277,6 +299,7 @@ pub struct IntrospectResponse {
     pub role: Option<String>,
     /// Key expiry.
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -284,7 +307,7 @@ pub struct IntrospectResponse {
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
 
 /// One Parquet file of a snapshot table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestFile {
     /// Path relative to the snapshot's `storage_path`, e.g. `nodes/Customer/part-00000.parquet`.
@@ -299,7 +322,7 @@ pub struct ManifestFile {
 }
 
 /// One table (label or edge type) of a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestTable {
     /// Label or edge type.
@@ -315,7 +338,7 @@ pub struct ManifestTable {
 /// The instance verifies, for every listed file: it exists, its size equals `size_bytes`, its
 /// Parquet footer's row count equals `row_count`, and its SHA-256 equals `sha256` when given; and
 /// that every node label and edge type of the mapping version has an entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotManifest {
     /// [`MANIFEST_SCHEMA_VERSION`]; other versions are refused.
@@ -332,21 +355,23 @@ pub struct SnapshotManifest {
     pub edges: Vec<ManifestTable>,
     /// When the snapshot was finalised.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
 }
 
 /// `GET /health` and `GET /ready` success body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HealthBody {
     /// `healthy` or `ready`.
     pub status: String,
     /// Now.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub timestamp: DateTime<Utc>,
 }
 
 /// The algorithm lock (§10.7).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LockInfo {
     /// Whether an execution holds the lock.
     pub locked: bool,
@@ -362,18 +387,19 @@ pub struct LockInfo {
     pub execution_id: Option<String>,
     /// When the lock was taken.
     #[serde(with = "serde_ts::option", default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub acquired_at: Option<DateTime<Utc>>,
 }
 
 /// `GET /lock` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LockBody {
     /// Lock state.
     pub lock: LockInfo,
 }
 
 /// `GET /status` body (§10.4).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InstanceStatusBody {
     /// `starting` | `loading` | `running` | `stopping`.
     pub status: String,
@@ -399,6 +425,7 @@ pub struct InstanceStatusBody {
     pub version: String,
     /// Process start.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub started_at: DateTime<Utc>,
     /// Seconds since start.
     pub uptime_seconds: u64,
@@ -421,7 +448,7 @@ pub struct InstanceStatusBody {
 }
 
 /// A node label in `GET /schema` (§10.5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SchemaNodeTable {
     /// Label.
     pub label: String,
@@ -438,7 +465,7 @@ pub struct SchemaNodeTable {
 }
 
 /// An edge type in `GET /schema`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SchemaEdgeTable {
     /// Type.
     #[serde(rename = "type")]
@@ -458,7 +485,7 @@ pub struct SchemaEdgeTable {
 }
 
 /// `GET /schema` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SchemaBody {
     /// Labels.
     pub node_tables: Vec<SchemaNodeTable>,
@@ -471,7 +498,7 @@ pub struct SchemaBody {
 }
 
 /// `POST /query` request (§10.6).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueryBody {
     /// One Cypher statement.
     pub query: String,
@@ -487,7 +514,7 @@ pub struct QueryBody {
 }
 
 /// `POST /query` JSON response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueryResultBody {
     /// Column names.
     pub columns: Vec<String>,

@@ -153,8 +153,24 @@ impl<'de> Deserialize<'de> for PropertyType {
     }
 }
 
+/// A property type travels as its name (`INT64`, `LIST<STRING>`; aliases and any case accepted on
+/// input), so its schema is a string.
+impl schemars::JsonSchema for PropertyType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PropertyType".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "minLength": 1})
+    }
+}
+
 /// `{name, type}` of a property.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PropertyDef {
     /// Column and property name.
     pub name: String,
@@ -167,7 +183,7 @@ pub struct PropertyDef {
 pub type PrimaryKey = PropertyDef;
 
 /// One node label: a query yielding one row per node.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NodeDefinition {
     /// Node label, e.g. `Customer`.
     pub label: String,
@@ -181,7 +197,7 @@ pub struct NodeDefinition {
 }
 
 /// One edge type: a query yielding one row per edge, keyed by the endpoint nodes' primary keys.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EdgeDefinition {
     /// Edge type, e.g. `PURCHASED`.
     #[serde(rename = "type")]

@@ -14,7 +14,7 @@ use crate::error::ErrorCode;
 use crate::time::serde_ts;
 
 /// Health of one probed component.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ComponentStatus {
     /// The probe succeeded within its timeout.
@@ -26,7 +26,7 @@ pub enum ComponentStatus {
 }
 
 /// The result of probing one component.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ComponentHealth {
     /// Outcome.
     pub status: ComponentStatus,
@@ -36,11 +36,12 @@ pub struct ComponentHealth {
     pub error: Option<String>,
     /// When the probe ran.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub checked_at: DateTime<Utc>,
 }
 
 /// The four components of cluster health, in contract order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClusterComponents {
     /// Metadata database (`SELECT 1`).
     pub database: ComponentHealth,
@@ -53,7 +54,7 @@ pub struct ClusterComponents {
 }
 
 /// Overall health: `unhealthy` when the database is, `degraded` when another component is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterStatus {
     /// Every configured component answers.
@@ -65,7 +66,7 @@ pub enum ClusterStatus {
 }
 
 /// `GET /api/cluster/health` (§3.14).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClusterHealth {
     /// Overall status.
     pub status: ClusterStatus,
@@ -73,11 +74,12 @@ pub struct ClusterHealth {
     pub components: ClusterComponents,
     /// When the probes ran (results may be cached up to 10 s).
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub checked_at: DateTime<Utc>,
 }
 
 /// Health of a background job as shown in its status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobHealth {
     /// No run has finished yet.
@@ -89,10 +91,11 @@ pub enum JobHealth {
 }
 
 /// The last manual trigger of a job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LastTrigger {
     /// When it was accepted.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub triggered_at: DateTime<Utc>,
     /// Who triggered it.
     pub triggered_by: Option<String>,
@@ -101,7 +104,7 @@ pub struct LastTrigger {
 }
 
 /// One item of `GET /api/ops/jobs/status` (§3.15).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JobStatus {
     /// Job name.
     pub name: String,
@@ -115,17 +118,21 @@ pub struct JobStatus {
     pub schedule: String,
     /// When it runs next.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub next_run: Option<DateTime<Utc>>,
     /// A run is in progress.
     pub running: bool,
     /// Start of the last run.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub last_run_at: Option<DateTime<Utc>>,
     /// End of the last successful run.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub last_success_at: Option<DateTime<Utc>>,
     /// End of the last failed run.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub last_failure_at: Option<DateTime<Utc>>,
     /// Duration of the last run.
     pub last_duration_ms: Option<i64>,
@@ -140,7 +147,7 @@ pub struct JobStatus {
 }
 
 /// Response of an accepted `POST /api/ops/jobs/trigger` (§3.15).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JobTrigger {
     /// Job name.
     pub job_name: String,
@@ -148,6 +155,7 @@ pub struct JobTrigger {
     pub status: String,
     /// When the trigger was accepted.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub triggered_at: DateTime<Utc>,
     /// Who triggered it.
     pub triggered_by: String,
@@ -156,7 +164,7 @@ pub struct JobTrigger {
 }
 
 /// Why one resource of a bulk delete was not deleted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BulkDeleteError {
     /// The error code the single-resource call would have returned.
     pub code: ErrorCode,
@@ -168,7 +176,7 @@ pub struct BulkDeleteError {
 }
 
 /// Response of `DELETE /api/admin/resources/bulk` (§3.17).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BulkDeleteResult {
     /// Nothing was changed.
     pub dry_run: bool,

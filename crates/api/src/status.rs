@@ -13,7 +13,7 @@ macro_rules! wire_enum {
         pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $wire:literal, )+ }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize, schemars::JsonSchema)]
         pub enum $name { $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+ }
 
         impl $name {

@@ -11,12 +11,13 @@ use crate::db::sql;
 use crate::error::StoreError;
 
 /// One audit record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AuditEntry {
     /// Sequence number.
     pub id: i64,
     /// When.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub at: DateTime<Utc>,
     /// Username or `system`.
     pub actor: String,

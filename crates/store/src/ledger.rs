@@ -18,7 +18,7 @@ use crate::error::StoreError;
 pub const APPLY_LOCK: &str = "apply";
 
 /// One managed resource as last applied, imported or refreshed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Resource {
     /// `mapping/<name>`, `setting/<group>` or `user/<username>`.
     pub resource_key: String,
@@ -34,16 +34,18 @@ pub struct Resource {
     pub status: String,
     /// When it was applied or imported.
     #[serde(with = "graph_olap_api::time::serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub applied_at: DateTime<Utc>,
     /// Who applied it (the `--as` actor).
     pub applied_by: String,
     /// When a refresh last observed it.
     #[serde(with = "graph_olap_api::time::serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub observed_at: Option<DateTime<Utc>>,
 }
 
 /// The apply lock as held.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Lock {
     /// The id `force-unlock` needs.
     pub lock_id: String,
@@ -53,11 +55,12 @@ pub struct Lock {
     pub actor: String,
     /// When it was taken.
     #[serde(with = "graph_olap_api::time::serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub acquired_at: DateTime<Utc>,
 }
 
 /// An intent: one change an apply announced before making it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Intent {
     /// Intent id.
     pub id: String,
@@ -81,14 +84,16 @@ pub struct Intent {
     pub outcome: Option<serde_json::Value>,
     /// When it was written.
     #[serde(with = "graph_olap_api::time::serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
     /// When it was completed or retired.
     #[serde(with = "graph_olap_api::time::serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub resolved_at: Option<DateTime<Utc>>,
 }
 
 /// An approval of one destructive change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Approval {
     /// Approval id.
     pub id: String,
@@ -102,9 +107,11 @@ pub struct Approval {
     pub approved_by: String,
     /// When.
     #[serde(with = "graph_olap_api::time::serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub approved_at: DateTime<Utc>,
     /// When an apply used it (kept for audit).
     #[serde(with = "graph_olap_api::time::serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub consumed_at: Option<DateTime<Utc>>,
     /// The intent that used it.
     pub consumed_by: Option<String>,

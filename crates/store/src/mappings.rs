@@ -15,7 +15,7 @@ use crate::db::sql;
 use crate::error::StoreError;
 
 /// List item of `GET /api/mappings` (a mapping without its definitions).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MappingSummary {
     /// Mapping id.
     pub id: i64,
@@ -37,20 +37,24 @@ pub struct MappingSummary {
     pub inactivity_timeout: Option<String>,
     /// `created_at + ttl`.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub expires_at: Option<DateTime<Utc>>,
     /// Last time a snapshot or instance was created from it.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// Creation time.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
     /// Last header or version change.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub updated_at: DateTime<Utc>,
 }
 
 /// A mapping with its current version's definitions.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Mapping {
     /// Header fields.
     #[serde(flatten)]
@@ -63,13 +67,14 @@ pub struct Mapping {
     pub change_description: Option<String>,
     /// When the current version was created.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub version_created_at: DateTime<Utc>,
     /// Who created the current version.
     pub version_created_by: String,
 }
 
 /// One immutable version.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MappingVersion {
     /// Mapping id.
     pub mapping_id: i64,
@@ -83,13 +88,14 @@ pub struct MappingVersion {
     pub edge_definitions: Vec<EdgeDefinition>,
     /// Creation time.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
     /// Author.
     pub created_by: String,
 }
 
 /// List item of `GET /api/mappings/{id}/versions`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MappingVersionSummary {
     /// Mapping id.
     pub mapping_id: i64,
@@ -99,6 +105,7 @@ pub struct MappingVersionSummary {
     pub change_description: Option<String>,
     /// Creation time.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
     /// Author.
     pub created_by: String,
@@ -701,7 +708,7 @@ pub async fn delete_cascade(
 }
 
 /// A snapshot node of the mapping tree (§3.5).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TreeSnapshot {
     /// Snapshot id.
     pub id: i64,
@@ -711,6 +718,7 @@ pub struct TreeSnapshot {
     pub status: String,
     /// Creation time.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
     /// Parquet bytes when ready.
     pub size_bytes: Option<i64>,
@@ -724,7 +732,7 @@ pub struct TreeSnapshot {
 }
 
 /// An instance node of the mapping tree.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TreeInstance {
     /// Instance id.
     pub id: i64,
@@ -736,6 +744,7 @@ pub struct TreeInstance {
     pub owner_username: String,
     /// Creation time.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -21,7 +21,7 @@ pub use crate::mappings::active_instance_statuses;
 use crate::mappings::status_list;
 
 /// A snapshot with the derived fields of the wire record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Snapshot {
     /// Snapshot id.
     pub id: i64,
@@ -59,20 +59,25 @@ pub struct Snapshot {
     pub inactivity_timeout: Option<String>,
     /// `created_at + ttl`.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub expires_at: Option<DateTime<Utc>>,
     /// Last instance start from it.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// Active instances using it (derived).
     pub instance_count: i64,
     /// Creation time.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
     /// Last change.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub updated_at: DateTime<Utc>,
     /// When it became ready.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub ready_at: Option<DateTime<Utc>>,
 }
 

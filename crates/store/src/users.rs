@@ -10,7 +10,7 @@ use crate::db::sql;
 use crate::error::StoreError;
 
 /// A user as stored and as returned by the users endpoints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct User {
     /// Lower-cased unique name.
     pub username: String,
@@ -24,15 +24,19 @@ pub struct User {
     pub is_active: bool,
     /// Creation time.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
     /// Last change.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub updated_at: DateTime<Utc>,
     /// Last authentication (updated at most once a minute).
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub last_login_at: Option<DateTime<Utc>>,
     /// Last role change.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub role_changed_at: Option<DateTime<Utc>>,
     /// Who changed the role last.
     pub role_changed_by: Option<String>,
@@ -259,7 +263,7 @@ pub async fn touch_login(
 }
 
 /// An API key as returned by the API (never the secret).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ApiKey {
     /// The key id (12 base32 characters).
     pub id: String,
@@ -271,17 +275,21 @@ pub struct ApiKey {
     pub owner_username: String,
     /// Creation time.
     #[serde(with = "serde_ts")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub created_at: DateTime<Utc>,
     /// Who created it.
     pub created_by: String,
     /// Optional expiry.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub expires_at: Option<DateTime<Utc>>,
     /// Last use (at most once a minute).
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked.
     #[serde(with = "serde_ts::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

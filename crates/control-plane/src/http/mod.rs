@@ -7,6 +7,7 @@
 
 pub mod idempotency;
 pub mod input;
+pub mod openapi;
 pub mod proxy;
 pub mod respond;
 pub mod routes;

@@ -6,6 +6,9 @@
 //! 2 s timeout each and cached for 10 s on the injectable clock. Does not own the counts'
 //! queries (`graph_olap_store::stats`) or configuration (`platform_config`).
 
+use graph_olap_api::body::ops::{
+    ClusterInstances, ClusterLimits, MaintenanceFlag, OwnerCount, StatusCounts, SystemState,
+};
 use graph_olap_api::export::ExportJobStatus;
 use graph_olap_api::{InstanceStatus, SnapshotStatus};
 use std::collections::BTreeMap;
@@ -19,7 +22,6 @@ use graph_olap_api::ops::{
 };
 use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::stats::{self, StatusTable};
-use serde_json::{Value, json};
 
 use crate::state::AppState;
 
@@ -157,7 +159,7 @@ fn zero_filled(statuses: &[&str], counts: &BTreeMap<String, i64>) -> BTreeMap<St
 }
 
 /// `ClusterInstances` (§3.14): non-terminated totals, every status, owners, engines, limits.
-pub async fn instances(state: &AppState) -> ApiResult<Value> {
+pub async fn instances(state: &AppState) -> ApiResult<ClusterInstances> {
     let mut conn = state.store.read().await?;
     let counts = stats::count_by_status(&mut conn, StatusTable::Instances).await?;
     let owners = stats::instances_by_owner(&mut conn).await?;
@@ -172,17 +174,28 @@ pub async fn instances(state: &AppState) -> ApiResult<Value> {
         .iter()
         .map(|s| counts.get(s.as_str()).copied().unwrap_or(0))
         .sum();
-    Ok(json!({
-        "total": total,
-        "by_status": zero_filled(&InstanceStatus::names(), &counts),
-        "by_owner": owners.into_iter().map(|(owner, count)| json!({"owner_username": owner, "count": count})).collect::<Vec<_>>(),
-        "by_wrapper_type": engines,
-        "limits": {"per_analyst": limits.per_analyst, "cluster_total": limits.cluster_total, "cluster_used": used, "cluster_available": (limits.cluster_total - used).max(0)},
-    }))
+    Ok(ClusterInstances {
+        total,
+        by_status: zero_filled(&InstanceStatus::names(), &counts),
+        by_owner: owners
+            .into_iter()
+            .map(|(owner_username, count)| OwnerCount {
+                owner_username,
+                count,
+            })
+            .collect(),
+        by_wrapper_type: engines,
+        limits: ClusterLimits {
+            per_analyst: limits.per_analyst,
+            cluster_total: limits.cluster_total,
+            cluster_used: used,
+            cluster_available: (limits.cluster_total - used).max(0),
+        },
+    })
 }
 
 /// `SystemState` (§3.15): instances, snapshots and export jobs by status, and maintenance.
-pub async fn system_state(state: &AppState) -> ApiResult<Value> {
+pub async fn system_state(state: &AppState) -> ApiResult<SystemState> {
     let mut conn = state.store.read().await?;
     let instances = stats::count_by_status(&mut conn, StatusTable::Instances).await?;
     let snapshots = stats::count_by_status(&mut conn, StatusTable::Snapshots).await?;
@@ -193,20 +206,33 @@ pub async fn system_state(state: &AppState) -> ApiResult<Value> {
         .value
         .enabled;
     let total = |m: &BTreeMap<String, i64>| m.values().sum::<i64>();
-    let export_jobs =
-        json!({"total": total(&jobs), "by_status": zero_filled(&ExportJobStatus::names(), &jobs)});
-    Ok(json!({
-        "instances": {
-            "total": instances.iter().filter(|(s, _)| s.as_str() != "terminated").map(|(_, n)| n).sum::<i64>(),
-            "by_status": zero_filled(&InstanceStatus::names(), &instances),
-            "without_pod_name": without_unit,
+    let export_jobs = StatusCounts {
+        total: total(&jobs),
+        by_status: zero_filled(&ExportJobStatus::names(), &jobs),
+        without_pod_name: None,
+    };
+    Ok(SystemState {
+        instances: StatusCounts {
+            total: instances
+                .iter()
+                .filter(|(s, _)| s.as_str() != "terminated")
+                .map(|(_, n)| n)
+                .sum::<i64>(),
+            by_status: zero_filled(&InstanceStatus::names(), &instances),
+            without_pod_name: Some(without_unit),
         },
-        "snapshots": {"total": total(&snapshots), "by_status": zero_filled(&SnapshotStatus::names(), &snapshots)},
+        snapshots: StatusCounts {
+            total: total(&snapshots),
+            by_status: zero_filled(&SnapshotStatus::names(), &snapshots),
+            without_pod_name: None,
+        },
         // `exports` repeats `export_jobs` under the name the ops tutorial (seed 000) reads.
-        "exports": export_jobs.clone(),
-        "export_jobs": export_jobs,
-        "maintenance": {"enabled": maintenance},
-    }))
+        exports: export_jobs.clone(),
+        export_jobs,
+        maintenance: MaintenanceFlag {
+            enabled: maintenance,
+        },
+    })
 }
 
 /// Whether a result probed at `checked_at` may still be served at `now` (a clock that moved

@@ -1,25 +1,11 @@
 //! Differences between two mapping versions (API.md §3.4): definitions matched by label / edge
 //! type, `fields_changed` as the sorted top-level keys whose values differ.
 
+use graph_olap_api::body::mappings::{
+    DefinitionChange as Change, DiffChanges, DiffSummary, MappingDiff,
+};
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
-use serde::Serialize;
 use serde_json::{Map, Value, json};
-
-/// One changed definition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Change {
-    /// `added`, `removed` or `modified`.
-    pub change_type: &'static str,
-    /// Changed keys for `modified`, else null.
-    pub fields_changed: Option<Vec<String>>,
-    /// Definition before (null when added).
-    pub from: Option<Value>,
-    /// Definition after (null when removed).
-    pub to: Option<Value>,
-    /// `label` or `type` and its value.
-    #[serde(flatten)]
-    pub key: Map<String, Value>,
-}
 
 fn compare(
     key_name: &str,
@@ -37,7 +23,7 @@ fn compare(
     for (k, t) in &to {
         match from.iter().find(|(fk, _)| fk == k) {
             None => added.push(Change {
-                change_type: "added",
+                change_type: "added".into(),
                 fields_changed: None,
                 from: None,
                 to: Some(t.clone()),
@@ -57,7 +43,7 @@ fn compare(
                 fields.sort();
                 fields.dedup();
                 modified.push(Change {
-                    change_type: "modified",
+                    change_type: "modified".into(),
                     fields_changed: Some(fields),
                     from: Some(f.clone()),
                     to: Some(t.clone()),
@@ -70,7 +56,7 @@ fn compare(
     for (k, f) in &from {
         if !to.iter().any(|(tk, _)| tk == k) {
             removed.push(Change {
-                change_type: "removed",
+                change_type: "removed".into(),
                 fields_changed: None,
                 from: Some(f.clone()),
                 to: None,
@@ -96,7 +82,7 @@ pub fn diff(
     to_version: i64,
     from: (&[NodeDefinition], &[EdgeDefinition]),
     to: (&[NodeDefinition], &[EdgeDefinition]),
-) -> Value {
+) -> MappingDiff {
     let nodes = |defs: &[NodeDefinition]| {
         defs.iter()
             .map(|d| (d.label.clone(), json!(d)))
@@ -109,12 +95,23 @@ pub fn diff(
     };
     let (node_changes, nc) = compare("label", nodes(from.0), nodes(to.0));
     let (edge_changes, ec) = compare("type", edges(from.1), edges(to.1));
-    json!({
-        "mapping_id": mapping_id, "from_version": from_version, "to_version": to_version,
-        "summary": {"nodes_added": nc[0], "nodes_removed": nc[1], "nodes_modified": nc[2],
-                    "edges_added": ec[0], "edges_removed": ec[1], "edges_modified": ec[2]},
-        "changes": {"nodes": node_changes, "edges": edge_changes},
-    })
+    MappingDiff {
+        mapping_id,
+        from_version,
+        to_version,
+        summary: DiffSummary {
+            nodes_added: nc[0],
+            nodes_removed: nc[1],
+            nodes_modified: nc[2],
+            edges_added: ec[0],
+            edges_removed: ec[1],
+            edges_modified: ec[2],
+        },
+        changes: DiffChanges {
+            nodes: node_changes,
+            edges: edge_changes,
+        },
+    }
 }
 
 #[cfg(test)]
@@ -142,7 +139,7 @@ mod tests {
             node("Customer", "SELECT 2"),
             node("Another", "SELECT 1"),
         ];
-        let d = diff(1, 1, 2, (&v1, &[]), (&v2, &[]));
+        let d = json!(diff(1, 1, 2, (&v1, &[]), (&v2, &[])));
         assert_eq!(d["summary"]["nodes_added"], 2);
         assert_eq!(d["summary"]["nodes_removed"], 1);
         assert_eq!(d["summary"]["nodes_modified"], 1);
@@ -160,7 +157,7 @@ mod tests {
     #[test]
     fn identical_versions_have_no_changes() {
         let v = vec![node("A", "SELECT 1")];
-        let d = diff(1, 2, 1, (&v, &[]), (&v, &[]));
+        let d = json!(diff(1, 2, 1, (&v, &[]), (&v, &[])));
         assert_eq!(d["changes"]["nodes"], json!([]));
         assert_eq!(d["summary"]["nodes_modified"], 0);
     }

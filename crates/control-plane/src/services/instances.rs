@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use graph_olap_api::ErrorCode;
 use graph_olap_api::InstanceStatus;
+use graph_olap_api::body::instances::{Instance, InstanceProgress};
 use graph_olap_api::time::format_ts;
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances::{self, InstanceRow};
@@ -26,7 +27,7 @@ pub fn instance_url(state: &AppState, row: &InstanceRow) -> Option<String> {
 }
 
 /// Renders an instance as its wire record (§3.8).
-pub fn to_json(state: &AppState, row: &InstanceRow) -> Value {
+pub fn to_wire(state: &AppState, row: &InstanceRow) -> Instance {
     let inactivity_expires_at = match (&row.inactivity_timeout, row.status.as_str()) {
         (Some(t), "running") => graph_olap_api::IsoDuration::parse(t).ok().and_then(|d| {
             let base = row
@@ -38,39 +39,39 @@ pub fn to_json(state: &AppState, row: &InstanceRow) -> Value {
         }),
         _ => None,
     };
-    json!({
-        "id": row.id,
-        "name": row.name,
-        "description": row.description,
-        "owner_username": row.owner_username,
-        "mapping_id": row.mapping_id,
-        "mapping_version": row.mapping_version,
-        "mapping_name": row.mapping_name,
-        "snapshot_id": row.snapshot_id,
-        "snapshot_name": row.snapshot_name,
-        "wrapper_type": row.wrapper_type,
-        "status": row.status,
-        "instance_url": instance_url(state, row),
-        "pod_name": row.pod_name,
-        "cpu_cores": row.cpu_cores,
-        "memory_gb": row.memory_gb,
-        "error_code": row.error_code,
-        "error_message": row.error_message,
-        "stack_trace": row.stack_trace,
-        "ttl": row.ttl,
-        "inactivity_timeout": row.inactivity_timeout,
-        "expires_at": row.expires_at.as_ref().map(format_ts),
-        "inactivity_expires_at": inactivity_expires_at.as_ref().map(format_ts),
-        "last_activity_at": row.last_activity_at.as_ref().map(format_ts),
-        "started_at": row.started_at.as_ref().map(format_ts),
-        "terminated_at": row.terminated_at.as_ref().map(format_ts),
-        "termination_reason": row.termination_reason,
-        "memory_usage_bytes": row.memory_usage_bytes,
-        "disk_usage_bytes": row.disk_usage_bytes,
-        "graph_stats": row.graph_stats,
-        "created_at": format_ts(&row.created_at),
-        "updated_at": format_ts(&row.updated_at),
-    })
+    Instance {
+        id: row.id,
+        name: row.name.clone(),
+        description: row.description.clone(),
+        owner_username: row.owner_username.clone(),
+        mapping_id: row.mapping_id,
+        mapping_version: row.mapping_version,
+        mapping_name: row.mapping_name.clone(),
+        snapshot_id: row.snapshot_id,
+        snapshot_name: row.snapshot_name.clone(),
+        wrapper_type: row.wrapper_type.clone(),
+        status: row.status,
+        instance_url: instance_url(state, row),
+        pod_name: row.pod_name.clone(),
+        cpu_cores: row.cpu_cores,
+        memory_gb: row.memory_gb,
+        error_code: row.error_code.clone(),
+        error_message: row.error_message.clone(),
+        stack_trace: row.stack_trace.clone(),
+        ttl: row.ttl.clone(),
+        inactivity_timeout: row.inactivity_timeout.clone(),
+        expires_at: row.expires_at.as_ref().map(format_ts),
+        inactivity_expires_at: inactivity_expires_at.as_ref().map(format_ts),
+        last_activity_at: row.last_activity_at.as_ref().map(format_ts),
+        started_at: row.started_at.as_ref().map(format_ts),
+        terminated_at: row.terminated_at.as_ref().map(format_ts),
+        termination_reason: row.termination_reason.clone(),
+        memory_usage_bytes: row.memory_usage_bytes,
+        disk_usage_bytes: row.disk_usage_bytes,
+        graph_stats: row.graph_stats.clone(),
+        created_at: format_ts(&row.created_at),
+        updated_at: format_ts(&row.updated_at),
+    }
 }
 
 /// Appends an event to an instance's history.
@@ -518,7 +519,7 @@ pub fn truncate(text: &str, max: usize) -> String {
 
 /// The progress view of an instance (§3.9): control-plane steps `snapshot` and `schedule`, then
 /// the steps the instance reported.
-pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<Value> {
+pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<InstanceProgress> {
     let snapshot = snapshots::get(conn, row.snapshot_id).await?;
     let snapshot_status = snapshot
         .as_ref()
@@ -573,17 +574,21 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
         .iter()
         .find(|s| s["status"] == "in_progress")
         .and_then(|s| s["name"].as_str().map(str::to_string));
-    Ok(json!({
-        "id": row.id,
-        "status": row.status,
-        "phase": phase,
-        "started_at": (row.status != InstanceStatus::WaitingForSnapshot).then(|| format_ts(&row.created_at)),
-        "steps": steps,
-        "current_step": current,
-        "progress_percent": percent,
-        "estimated_remaining_seconds": reported.get("estimated_remaining_seconds").cloned().unwrap_or(Value::Null),
-        "error_message": row.error_message,
-    }))
+    Ok(InstanceProgress {
+        id: row.id,
+        status: row.status,
+        phase,
+        started_at: (row.status != InstanceStatus::WaitingForSnapshot)
+            .then(|| format_ts(&row.created_at)),
+        steps,
+        current_step: current,
+        progress_percent: percent,
+        estimated_remaining_seconds: reported
+            .get("estimated_remaining_seconds")
+            .cloned()
+            .filter(|v| !v.is_null()),
+        error_message: row.error_message.clone(),
+    })
 }
 
 /// Moves `last_activity_at` forward to `at` (never backwards); returns the stored value.

@@ -4,6 +4,7 @@
 //! version differences in [`super::diff`].
 
 use graph_olap_api::IsoDuration;
+use graph_olap_api::body::mappings::MappingDeleted;
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, favorites, mappings};
 use serde_json::{Value, json};
@@ -62,7 +63,11 @@ pub(crate) fn audit_rec<'a>(
 
 /// Deletes mapping `id` for `caller` (owner, admin or ops) unless an active instance uses it:
 /// its versions, snapshots (files queued for removal) and favorites go with it, audited.
-pub async fn delete_mapping(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Value> {
+pub async fn delete_mapping(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> ApiResult<MappingDeleted> {
     let current = load(state, id).await?;
     caller.require_owner(&current.summary.owner_username, "mapping", id)?;
     let now = state.now();
@@ -96,9 +101,12 @@ pub async fn delete_mapping(state: &AppState, caller: &Caller, id: i64) -> ApiRe
     }
     audit::record(&mut tx, audit_rec(caller, "mapping.delete", id, json!({"snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}), &rid), now).await?;
     tx.commit().await?;
-    Ok(
-        json!({"id": id, "deleted": true, "snapshots_deleted": cascade.snapshot_ids.len(), "instances_terminated": cascade.instances_terminated}),
-    )
+    Ok(MappingDeleted {
+        id,
+        deleted: true,
+        snapshots_deleted: cascade.snapshot_ids.len(),
+        instances_terminated: cascade.instances_terminated,
+    })
 }
 
 /// Validates every non-pre-staged SQL of the definitions against the warehouse (§5.3).

@@ -6,6 +6,7 @@
 //! call ([`ensure_not_in_maintenance`], [`concurrency`], [`export_max_duration_seconds`],
 //! [`lifecycle_of`]). The `/api/config/*` handlers that change them live in `routes::config`.
 
+use graph_olap_api::body::config as wire;
 use std::ops::{Deref, DerefMut};
 
 use chrono::{DateTime, Utc};
@@ -286,63 +287,78 @@ pub fn maintenance_error(doc: &Stamped<MaintenanceConfig>) -> ApiError {
         )
 }
 
-/// Adds `updated_at`/`updated_by` to a document for responses.
-pub fn with_audit_fields(doc: &config::ConfigValue) -> Value {
-    let mut v = doc.value.clone();
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "updated_at".into(),
-            doc.updated_at
-                .map(|t| Value::String(graph_olap_api::time::format_ts(&t)))
-                .unwrap_or(Value::Null),
-        );
-        obj.insert(
-            "updated_by".into(),
-            doc.updated_by
-                .clone()
-                .map(Value::String)
-                .unwrap_or(Value::Null),
-        );
+impl<T> Stamped<T> {
+    /// `updated_at` (RFC 3339) and `updated_by`, carried by every configuration object.
+    fn stamp(&self) -> (Option<String>, Option<String>) {
+        (
+            self.updated_at
+                .as_ref()
+                .map(graph_olap_api::time::format_ts),
+            self.updated_by.clone(),
+        )
     }
-    v
 }
 
-impl<T> Stamped<T> {
-    /// `fields` plus `updated_at`/`updated_by`, the wire form of every configuration object.
-    pub fn wire(&self, fields: Value) -> Value {
-        with_audit_fields(&config::ConfigValue {
-            value: fields,
-            updated_at: self.updated_at,
-            updated_by: self.updated_by.clone(),
-        })
+impl ResourceLifecycle {
+    fn to_wire(&self) -> wire::ResourceLifecycle {
+        wire::ResourceLifecycle {
+            default_ttl: self.default_ttl.clone(),
+            default_inactivity: self.default_inactivity.clone(),
+            max_ttl: self.max_ttl.clone(),
+        }
     }
 }
 
 impl Stamped<LifecycleConfig> {
     /// `LifecycleConfig` of §3.13.
-    pub fn to_wire(&self) -> Value {
-        self.wire(json!({"mapping": self.value.mapping, "snapshot": self.value.snapshot, "instance": self.value.instance}))
+    pub fn to_wire(&self) -> wire::LifecycleSettings {
+        let (updated_at, updated_by) = self.stamp();
+        wire::LifecycleSettings {
+            mapping: self.value.mapping.to_wire(),
+            snapshot: self.value.snapshot.to_wire(),
+            instance: self.value.instance.to_wire(),
+            updated_at,
+            updated_by,
+            updated: None,
+        }
     }
 }
 
 impl Stamped<ConcurrencyLimits> {
     /// `ConcurrencyConfig` of §3.13.
-    pub fn to_wire(&self) -> Value {
-        self.wire(json!({"per_analyst": self.value.per_analyst, "cluster_total": self.value.cluster_total}))
+    pub fn to_wire(&self) -> wire::ConcurrencySettings {
+        let (updated_at, updated_by) = self.stamp();
+        wire::ConcurrencySettings {
+            per_analyst: self.value.per_analyst,
+            cluster_total: self.value.cluster_total,
+            updated_at,
+            updated_by,
+        }
     }
 }
 
 impl Stamped<MaintenanceConfig> {
     /// `MaintenanceMode` of §3.13.
-    pub fn to_wire(&self) -> Value {
-        self.wire(json!({"enabled": self.value.enabled, "message": self.value.message}))
+    pub fn to_wire(&self) -> wire::MaintenanceSettings {
+        let (updated_at, updated_by) = self.stamp();
+        wire::MaintenanceSettings {
+            enabled: self.value.enabled,
+            message: self.value.message.clone(),
+            updated_at,
+            updated_by,
+        }
     }
 }
 
 impl Stamped<ExportConfig> {
     /// `ExportConfig` of §3.13.
-    pub fn to_wire(&self) -> Value {
-        self.wire(json!({"max_duration_seconds": self.value.max_duration_seconds}))
+    pub fn to_wire(&self) -> wire::ExportSettings {
+        let (updated_at, updated_by) = self.stamp();
+        wire::ExportSettings {
+            max_duration_seconds: self.value.max_duration_seconds,
+            updated_at,
+            updated_by,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! progress view (§3.7). Every function runs inside the caller's write transaction.
 
 use graph_olap_api::SnapshotStatus;
+use graph_olap_api::body::snapshots::{ExportStep, SnapshotProgress};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -553,11 +554,15 @@ pub async fn delete_files(storage_path: &str) -> Result<usize, String> {
 }
 
 /// The progress view of a snapshot (§3.7).
-pub fn progress(snapshot: &Snapshot, jobs: &[ExportJobRow], now: DateTime<Utc>) -> Value {
+pub fn progress(
+    snapshot: &Snapshot,
+    jobs: &[ExportJobRow],
+    now: DateTime<Utc>,
+) -> SnapshotProgress {
     let count = |s: &str| jobs.iter().filter(|j| j.status == s).count();
     let completed = count("completed");
     let total = jobs.len();
-    let steps: Vec<Value> = jobs
+    let steps: Vec<ExportStep> = jobs
         .iter()
         .map(|j| {
             let status = match j.status.as_str() {
@@ -569,23 +574,23 @@ pub fn progress(snapshot: &Snapshot, jobs: &[ExportJobRow], now: DateTime<Utc>) 
             } else {
                 "edges"
             };
-            json!({
-                "name": format!("{dir}/{}", j.entity_name),
-                "type": j.job_type,
-                "status": status,
-                "row_count": j.row_count.or(j.progress_rows),
-                "size_bytes": j.size_bytes.or(j.progress_bytes),
-                "attempts": j.attempts,
-                "started_at": j.started_at.as_ref().map(format_ts),
-                "completed_at": j.completed_at.as_ref().map(format_ts),
-                "error_message": j.error_message,
-            })
+            ExportStep {
+                name: format!("{dir}/{}", j.entity_name),
+                job_type: j.job_type.clone(),
+                status: status.to_string(),
+                row_count: j.row_count.or(j.progress_rows),
+                size_bytes: j.size_bytes.or(j.progress_bytes),
+                attempts: j.attempts,
+                started_at: j.started_at.as_ref().map(format_ts),
+                completed_at: j.completed_at.as_ref().map(format_ts),
+                error_message: j.error_message.clone(),
+            }
         })
         .collect();
     let current = steps
         .iter()
-        .find(|s| s["status"] == "in_progress")
-        .map(|s| s["name"].clone());
+        .find(|s| s.status == "in_progress")
+        .map(|s| s.name.clone());
     let started_at = jobs.iter().filter_map(|j| j.started_at).min();
     let phase = match snapshot.status.as_str() {
         "ready" => "ready",
@@ -607,23 +612,23 @@ pub fn progress(snapshot: &Snapshot, jobs: &[ExportJobRow], now: DateTime<Utc>) 
         }
         _ => None,
     };
-    json!({
-        "id": snapshot.id,
-        "status": snapshot.status,
-        "phase": phase,
-        "started_at": started_at.as_ref().map(format_ts),
-        "steps": steps,
-        "current_step": current,
-        "progress_percent": percent,
-        "estimated_remaining_seconds": remaining,
-        "error_message": snapshot.error_message,
-        "jobs_total": total,
-        "jobs_pending": count("pending"),
-        "jobs_claimed": count("claimed"),
-        "jobs_completed": completed,
-        "jobs_failed": count("failed"),
-        "jobs_cancelled": count("cancelled"),
-    })
+    SnapshotProgress {
+        id: snapshot.id,
+        status: snapshot.status,
+        phase: phase.to_string(),
+        started_at: started_at.as_ref().map(format_ts),
+        steps,
+        current_step: current,
+        progress_percent: percent,
+        estimated_remaining_seconds: remaining,
+        error_message: snapshot.error_message.clone(),
+        jobs_total: total,
+        jobs_pending: count("pending"),
+        jobs_claimed: count("claimed"),
+        jobs_completed: completed,
+        jobs_failed: count("failed"),
+        jobs_cancelled: count("cancelled"),
+    }
 }
 
 /// Deletes snapshot `id` for `caller` (owner, admin or ops) unless an active instance uses it

@@ -6,7 +6,7 @@
 use graph_olap_api::ErrorCode;
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{WriteTx, audit, users};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::auth::issue_key;
 use crate::state::AppState;
@@ -63,6 +63,16 @@ pub(crate) async fn insert_user(
     })
 }
 
+/// A newly issued API key: the stored record plus the secret, which is never shown again.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct IssuedKey {
+    /// The stored record.
+    #[serde(flatten)]
+    pub record: users::ApiKey,
+    /// The secret (`Authorization: Bearer <key>`).
+    pub key: String,
+}
+
 /// Issues a key for `owner` in the caller's transaction; the result carries the plaintext once.
 pub(crate) async fn new_key(
     tx: &mut WriteTx,
@@ -71,7 +81,7 @@ pub(crate) async fn new_key(
     by: &str,
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<Value> {
+) -> ApiResult<IssuedKey> {
     let issued = issue_key();
     let key = users::ApiKey {
         prefix: format!("gok_{}", issued.key_id),
@@ -85,9 +95,10 @@ pub(crate) async fn new_key(
         revoked_at: None,
     };
     users::insert_key(tx, &key, &issued.secret_sha256).await?;
-    let mut v = json!(key);
-    v["key"] = json!(issued.plaintext);
-    Ok(v)
+    Ok(IssuedKey {
+        record: key,
+        key: issued.plaintext,
+    })
 }
 
 /// Creates a user (and optionally a key) — shared by `POST /api/users`, bootstrap and `graph-olap up`.
@@ -96,7 +107,7 @@ pub async fn create_user(
     actor: &str,
     user: &users::NewUser,
     with_key: bool,
-) -> ApiResult<(users::User, Option<Value>)> {
+) -> ApiResult<(users::User, Option<IssuedKey>)> {
     let now = state.now();
     let rid = graph_olap_server_kit::request_id::current();
     let mut tx = state.store.write().await?;
@@ -134,7 +145,7 @@ pub async fn issue_user_key(
     let mut tx = state.store.write().await?;
     let key = new_key(&mut tx, owner, name, actor, None, now).await?;
     tx.commit().await?;
-    Ok(key["key"].as_str().unwrap_or_default().to_string())
+    Ok(key.key)
 }
 
 /// Refuses a change that would leave the platform without an active administrator.

@@ -4,10 +4,13 @@
 //! in the same directory, and HTTP helpers that send as a persona or with the internal key.
 //!
 //! Owns: starting servers (one, or several replicas sharing one platform), the personas and the
-//! internal key, and the request helpers. Does not own: any suite's fixtures or assertions.
+//! internal key, and the request helpers, which check every response against the OpenAPI
+//! document ([`contract`]). Does not own: any suite's fixtures or assertions.
 
 // Each suite is its own crate and uses part of the harness.
 #![allow(dead_code)]
+
+pub mod contract;
 
 use std::sync::Arc;
 
@@ -210,7 +213,9 @@ impl Server {
         idempotency_key: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut req = self.client.request(method, format!("{}{path}", self.url));
+        let mut req = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.url));
         if let Some(u) = user.into() {
             req = req.header("X-Username", u);
         }
@@ -224,10 +229,12 @@ impl Server {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        contract::check(&method, path, status, &body);
         Reply {
             status,
             headers,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            body,
         }
     }
 
@@ -265,14 +272,16 @@ impl Server {
     pub async fn internal(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
         let mut req = self
             .client
-            .request(method, format!("{}{path}", self.url))
+            .request(method.clone(), format!("{}{path}", self.url))
             .header("X-Internal-Api-Key", KEY);
         if !body.is_null() {
             req = req.json(&body);
         }
         let resp = req.send().await.unwrap();
         let status = resp.status();
-        (status, resp.json().await.unwrap())
+        let body = resp.json().await.unwrap();
+        contract::check(&method, path, status, &body);
+        (status, body)
     }
 }
 

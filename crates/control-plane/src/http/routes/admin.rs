@@ -3,10 +3,10 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use graph_olap_api::body::admin::AuditLogEntry;
 use graph_olap_api::time::format_ts;
 use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::audit::{self, AuditFilter};
-use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::http::input::{JsonBody, QueryParams, finish};
@@ -58,9 +58,18 @@ pub async fn audit_log(State(state): State<AppState>, q: QueryParams) -> ApiResu
     };
     let (entries, total) =
         audit::query(&mut *state.store.read().await?, &filter, offset, limit).await?;
-    let items: Vec<Value> = entries
+    let items: Vec<AuditLogEntry> = entries
         .into_iter()
-        .map(|e| json!({"id": e.id, "created_at": format_ts(&e.at), "username": e.actor, "action": e.action, "resource_type": e.resource_type, "resource_id": e.resource_id, "details": e.details, "request_id": e.request_id}))
+        .map(|e| AuditLogEntry {
+            id: e.id,
+            created_at: format_ts(&e.at),
+            username: e.actor,
+            action: e.action,
+            resource_type: e.resource_type,
+            resource_id: e.resource_id,
+            details: e.details,
+            request_id: e.request_id,
+        })
         .collect();
     Ok(respond::page(items, total, offset, limit))
 }

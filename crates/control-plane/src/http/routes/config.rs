@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use graph_olap_api::FieldError;
 use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::audit;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::http::input::{Fields, JsonBody, Need, Patch, finish};
@@ -71,7 +71,7 @@ async fn store_and_audit<T: serde::Serialize>(
         action: "config.update",
         resource_type: "config",
         resource_id: Some(key.to_string()),
-        details: serde_json::json!({"old": old, "new": new}),
+        details: json!({"old": old, "new": new}),
         request_id: Some(&rid),
     };
     audit::record(&mut tx, record, now).await?;
@@ -177,14 +177,12 @@ pub async fn put_lifecycle(
         &caller,
         keys::LIFECYCLE,
         &merged,
-        old.to_wire(),
-        &response,
+        json!(old.to_wire()),
+        &json!(response),
         now,
     )
     .await?;
-    if let Some(obj) = response.as_object_mut() {
-        obj.insert("updated".into(), Value::Bool(true));
-    }
+    response.updated = Some(true);
     Ok(respond::ok(response))
 }
 
@@ -247,8 +245,8 @@ pub async fn put_concurrency(
         &caller,
         keys::CONCURRENCY,
         &merged,
-        old.to_wire(),
-        &response,
+        json!(old.to_wire()),
+        &json!(response),
         now,
     )
     .await?;
@@ -319,8 +317,8 @@ pub async fn put_maintenance(
         &caller,
         keys::MAINTENANCE,
         &merged,
-        old.to_wire(),
-        &response,
+        json!(old.to_wire()),
+        &json!(response),
         now,
     )
     .await?;
@@ -369,8 +367,8 @@ pub async fn put_export(
         &caller,
         keys::EXPORT,
         &merged,
-        old.to_wire(),
-        &response,
+        json!(old.to_wire()),
+        &json!(response),
         now,
     )
     .await?;

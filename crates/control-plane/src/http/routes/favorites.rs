@@ -2,9 +2,9 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use graph_olap_api::body::favorites::{Favorite, FavoriteRemoved};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{favorites, mappings};
-use serde_json::{Value, json};
 use sqlx_compat::lookup;
 
 use crate::auth::Caller;
@@ -60,9 +60,15 @@ pub async fn list(
         if let Some((name, owner, status)) =
             lookup(&state, &row.resource_type, row.resource_id).await?
         {
-            out.push(json!({"resource_type": row.resource_type, "resource_id": row.resource_id, "resource_name": name,
-                "resource_owner": owner, "resource_status": status, "resource_exists": true,
-                "created_at": graph_olap_api::time::format_ts(&row.created_at)}));
+            out.push(Favorite {
+                resource_type: row.resource_type,
+                resource_id: row.resource_id,
+                resource_name: name,
+                resource_owner: owner,
+                resource_status: status,
+                resource_exists: true,
+                created_at: graph_olap_api::time::format_ts(&row.created_at),
+            });
         }
     }
     Ok(respond::list(out))
@@ -100,8 +106,15 @@ pub async fn add(
         Err(e) => return Err(e.into()),
     }
     tx.commit().await?;
-    let body: Value = json!({"resource_type": resource_type, "resource_id": resource_id, "resource_name": name, "resource_owner": owner,
-        "resource_status": status, "resource_exists": true, "created_at": graph_olap_api::time::format_ts(&now)});
+    let body = Favorite {
+        resource_type: resource_type.clone(),
+        resource_id,
+        resource_name: name,
+        resource_owner: owner,
+        resource_status: status,
+        resource_exists: true,
+        created_at: graph_olap_api::time::format_ts(&now),
+    };
     Ok(respond::created(
         body,
         format!("/api/favorites/{resource_type}/{resource_id}"),
@@ -130,7 +143,9 @@ pub async fn remove(
         ));
     }
     tx.commit().await?;
-    Ok(respond::ok(
-        json!({"resource_type": resource_type, "resource_id": id, "deleted": true}),
-    ))
+    Ok(respond::ok(FavoriteRemoved {
+        resource_type,
+        resource_id: id,
+        deleted: true,
+    }))
 }

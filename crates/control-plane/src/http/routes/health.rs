@@ -5,6 +5,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use graph_olap_api::body::health::{Health, Ready};
 use graph_olap_server_kit::error::ApiError;
 use serde_json::json;
 
@@ -15,11 +16,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `GET /health`
 pub async fn health(State(state): State<AppState>) -> Response {
-    Json(json!({
-        "status": "healthy", "version": VERSION, "database": "unknown",
-        "auth_mode": state.settings.auth_mode.as_str(),
-        "timestamp": graph_olap_api::time::format_ts(&state.now()),
-    }))
+    Json(Health {
+        status: "healthy".into(),
+        version: VERSION.into(),
+        database: "unknown".into(),
+        auth_mode: state.settings.auth_mode.as_str().into(),
+        timestamp: graph_olap_api::time::format_ts(&state.now()),
+    })
     .into_response()
 }
 
@@ -32,10 +35,12 @@ pub async fn ready(State(state): State<AppState>) -> Response {
             .map(|v| v >= graph_olap_store::migrate::LATEST_VERSION)
             .unwrap_or(false);
     if db_ok && migrations_ok {
-        return Json(
-            json!({"status": "ready", "version": VERSION, "database": "connected",
-            "timestamp": graph_olap_api::time::format_ts(&state.now())}),
-        )
+        return Json(Ready {
+            status: "ready".into(),
+            version: VERSION.into(),
+            database: "connected".into(),
+            timestamp: graph_olap_api::time::format_ts(&state.now()),
+        })
         .into_response();
     }
     ApiError::unavailable("database", "The platform is not ready: the metadata database is unreachable or not migrated")

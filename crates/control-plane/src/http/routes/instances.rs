@@ -7,6 +7,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use graph_olap_api::InstanceStatus;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_api::body::instances::{InstanceEvent, Quota};
 use graph_olap_api::instance::WRAPPER_TYPES;
 use graph_olap_api::{FieldError, IsoDuration};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
@@ -51,7 +52,7 @@ async fn load(state: &AppState, raw: &str) -> ApiResult<InstanceRow> {
 }
 
 fn reply(state: &AppState, row: &InstanceRow) -> Response {
-    respond::ok(instance_service::to_json(state, row))
+    respond::ok(instance_service::to_wire(state, row))
 }
 
 async fn list_with(
@@ -92,7 +93,7 @@ async fn list_with(
     .await?;
     Ok(respond::page(
         rows.iter()
-            .map(|r| instance_service::to_json(state, r))
+            .map(|r| instance_service::to_wire(state, r))
             .collect(),
         total,
         offset,
@@ -292,7 +293,7 @@ async fn create_from_snapshot(
     tx.commit().await?;
     state.wake_orchestrator();
     Ok(respond::created(
-        instance_service::to_json(&state, &row),
+        instance_service::to_wire(&state, &row),
         format!("/api/instances/{}", row.id),
     ))
 }
@@ -420,7 +421,7 @@ async fn create_from_mapping_body(
     tx.commit().await?;
     state.wake_orchestrator();
     Ok(respond::created(
-        instance_service::to_json(&state, &row),
+        instance_service::to_wire(&state, &row),
         format!("/api/instances/{}", row.id),
     ))
 }
@@ -453,15 +454,15 @@ pub async fn quota(State(state): State<AppState>, caller: Caller) -> ApiResult<R
     let mut conn = state.store.read().await?;
     let limits = crate::services::platform_config::concurrency(&mut conn).await?;
     let (total, own) = instances::active_counts(&mut conn, &caller.username).await?;
-    Ok(respond::ok(json!({
-        "username": caller.username,
-        "active_instances": own,
-        "per_analyst_limit": limits.per_analyst,
-        "available_slots": (limits.per_analyst - own).max(0),
-        "cluster_used": total,
-        "cluster_total": limits.cluster_total,
-        "cluster_available": (limits.cluster_total - total).max(0),
-    })))
+    Ok(respond::ok(Quota {
+        username: caller.username,
+        active_instances: own,
+        per_analyst_limit: limits.per_analyst,
+        available_slots: (limits.per_analyst - own).max(0),
+        cluster_used: total,
+        cluster_total: limits.cluster_total,
+        cluster_available: (limits.cluster_total - total).max(0),
+    }))
 }
 
 /// `GET /api/instances/{instance_id}`
@@ -835,9 +836,16 @@ pub async fn events(
         limit,
     )
     .await?;
-    let items: Vec<Value> = items
+    let items: Vec<InstanceEvent> = items
         .into_iter()
-        .map(|e| json!({"id": e.id, "instance_id": e.instance_id, "event_type": e.event_type, "actor": e.actor, "details": e.details, "created_at": graph_olap_api::time::format_ts(&e.created_at)}))
+        .map(|e| InstanceEvent {
+            id: e.id,
+            instance_id: e.instance_id,
+            event_type: e.event_type,
+            actor: e.actor,
+            details: e.details,
+            created_at: graph_olap_api::time::format_ts(&e.created_at),
+        })
         .collect();
     Ok(respond::page(items, total, offset, limit))
 }

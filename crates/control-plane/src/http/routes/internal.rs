@@ -551,9 +551,9 @@ pub async fn report_progress(
     instances::save(&mut tx, &row).await?;
     let view = instance_service::progress(&mut tx, &row).await?;
     tx.commit().await?;
-    Ok(respond::ok(
-        json!({"progress_percent": view["progress_percent"]}),
-    ))
+    Ok(respond::ok(graph_olap_api::instance::ProgressAck {
+        progress_percent: view.progress_percent,
+    }))
 }
 
 /// `PUT /api/internal/instances/{instance_id}/metrics`
@@ -611,9 +611,9 @@ pub async fn report_activity(
         ));
     }
     let last = record_activity(&state, id, at).await?;
-    Ok(respond::ok(
-        json!({"last_activity_at": last.as_ref().map(graph_olap_api::time::format_ts)}),
-    ))
+    Ok(respond::ok(graph_olap_api::instance::ActivityAck {
+        last_activity_at: last.as_ref().map(graph_olap_api::time::format_ts),
+    }))
 }
 
 /// `POST /api/internal/auth/introspect` — resolves a Bearer API key for an instance server.

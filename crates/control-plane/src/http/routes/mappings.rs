@@ -6,8 +6,11 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use graph_olap_api::IsoDuration;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_api::body::mappings::TreeTotals;
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, mappings};
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
@@ -521,19 +524,70 @@ pub async fn tree(
     let (versions, _) = mappings::list_versions(&mut conn, id, 0, i64::MAX / 2).await?;
     let mut snapshot_total = 0;
     let mut instance_total = 0;
-    let versions_json: Vec<Value> = versions
+    let versions_out: Vec<TreeVersion> = versions
         .iter()
         .map(|v| {
-            let snaps: Vec<&mappings::TreeSnapshot> = tree.iter().filter(|s| s.mapping_version == v.version).collect();
+            let snaps: Vec<mappings::TreeSnapshot> = tree
+                .iter()
+                .filter(|s| s.mapping_version == v.version)
+                .cloned()
+                .collect();
             snapshot_total += snaps.len();
             instance_total += snaps.iter().map(|s| s.instance_count).sum::<i64>();
-            json!({"version": v.version, "change_description": v.change_description, "created_at": graph_olap_api::time::format_ts(&v.created_at),
-                   "created_by": v.created_by, "snapshot_count": snaps.len(), "snapshots": snaps})
+            TreeVersion {
+                version: v.version,
+                change_description: v.change_description.clone(),
+                created_at: graph_olap_api::time::format_ts(&v.created_at),
+                created_by: v.created_by.clone(),
+                snapshot_count: snaps.len(),
+                snapshots: snaps,
+            }
         })
         .collect();
-    Ok(respond::ok(json!({
-        "id": id, "name": mapping.summary.name, "owner_username": mapping.summary.owner_username,
-        "current_version": mapping.summary.current_version, "versions": versions_json,
-        "totals": {"version_count": versions.len(), "snapshot_count": snapshot_total, "instance_count": instance_total},
-    })))
+    Ok(respond::ok(MappingTree {
+        id,
+        name: mapping.summary.name,
+        owner_username: mapping.summary.owner_username,
+        current_version: mapping.summary.current_version,
+        totals: TreeTotals {
+            version_count: versions.len(),
+            snapshot_count: snapshot_total,
+            instance_count: instance_total,
+        },
+        versions: versions_out,
+    }))
+}
+
+/// One version in a [`MappingTree`] with the snapshots taken of it.
+#[derive(Serialize, JsonSchema)]
+pub struct TreeVersion {
+    /// Version number.
+    pub version: i64,
+    /// Why it was created.
+    pub change_description: Option<String>,
+    /// When it was created.
+    pub created_at: String,
+    /// Who created it.
+    pub created_by: String,
+    /// Snapshots listed under it.
+    pub snapshot_count: usize,
+    /// Those snapshots with their instances.
+    pub snapshots: Vec<mappings::TreeSnapshot>,
+}
+
+/// `GET /api/mappings/{id}/tree`: versions, their snapshots and those snapshots' instances.
+#[derive(Serialize, JsonSchema)]
+pub struct MappingTree {
+    /// Mapping id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its owner.
+    pub owner_username: String,
+    /// Latest version.
+    pub current_version: i64,
+    /// Every version, newest first as listed by the store.
+    pub versions: Vec<TreeVersion>,
+    /// Counts.
+    pub totals: TreeTotals,
 }

@@ -22,11 +22,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any as any_method, delete, get, patch, post, put};
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_server_kit::error::ApiError;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::auth::Access;
 use crate::http::input::QueryParams;
+use crate::http::openapi::{Framing, Reply, RequestBody, SchemaFn, schema_of};
 use crate::state::AppState;
+use graph_olap_api as api;
+use graph_olap_api::body as b;
+use graph_olap_store as st;
+use schemars::JsonSchema;
 
 /// One endpoint of the public or internal API.
 #[derive(Clone)]
@@ -43,6 +48,12 @@ pub struct Endpoint {
     pub tag: &'static str,
     /// Honours `Idempotency-Key` (API.md §1.11; see `crate::http::idempotency`).
     pub idempotent: bool,
+    /// The JSON body it takes, if it takes one (OpenAPI `requestBody`).
+    pub request: Option<RequestBody>,
+    /// Its success responses (OpenAPI `responses`; errors are always the error envelope).
+    pub replies: Vec<Reply>,
+    /// The query parameters it reads (their types: `crate::http::openapi::query_schema`).
+    pub query: &'static [&'static str],
     handler: MethodRouter<AppState>,
 }
 
@@ -61,6 +72,9 @@ fn ep(
         summary,
         tag,
         idempotent: false,
+        request: None,
+        replies: Vec::new(),
+        query: &[],
         handler,
     }
 }
@@ -71,7 +85,109 @@ impl Endpoint {
         self.idempotent = true;
         self
     }
+
+    /// Declares the JSON body the endpoint takes.
+    fn takes<T: JsonSchema>(mut self) -> Self {
+        self.request = Some(RequestBody {
+            schema: schema_of::<T>,
+            required: true,
+        });
+        self
+    }
+
+    /// Declares a JSON body the endpoint takes but may go without (an empty body reads as `{}`).
+    fn takes_optional<T: JsonSchema>(mut self) -> Self {
+        self.request = Some(RequestBody {
+            schema: schema_of::<T>,
+            required: false,
+        });
+        self
+    }
+
+    /// Declares the query parameters the endpoint reads.
+    fn query(mut self, names: &'static [&'static str]) -> Self {
+        self.query = names;
+        self
+    }
+
+    fn reply(mut self, status: u16, framing: Framing, schema: SchemaFn) -> Self {
+        self.replies.push(Reply {
+            status,
+            framing,
+            schema,
+        });
+        self
+    }
+
+    /// `200` with `{"data": T, "meta"}`.
+    fn ok<T: JsonSchema>(self) -> Self {
+        self.reply(200, Framing::Enveloped, schema_of::<T>)
+    }
+
+    /// `201` with `{"data": T, "meta"}`.
+    fn created<T: JsonSchema>(self) -> Self {
+        self.reply(201, Framing::Enveloped, schema_of::<T>)
+    }
+
+    /// `202` with `{"data": T, "meta"}`.
+    fn accepted<T: JsonSchema>(self) -> Self {
+        self.reply(202, Framing::Enveloped, schema_of::<T>)
+    }
+
+    /// `200` with `{"data": [T…], "meta"}` (a collection, paginated or not).
+    fn list<T: JsonSchema>(self) -> Self {
+        self.reply(200, Framing::Collection, schema_of::<T>)
+    }
+
+    /// `status` with a bare (not enveloped) `T`.
+    fn bare<T: JsonSchema>(self, status: u16) -> Self {
+        self.reply(status, Framing::Bare, schema_of::<T>)
+    }
+
+    /// `200` with plain text of the given media type.
+    fn text(self, media: &'static str) -> Self {
+        self.reply(200, Framing::Text(media), schema_of::<String>)
+    }
 }
+
+/// Pagination of collections (API.md §1.5).
+const PAGE: &[&str] = &["offset", "limit"];
+/// Pagination, sorting, owner, search and creation-time filters of the resource lists (§1.6).
+const LIST: &[&str] = &[
+    "offset",
+    "limit",
+    "sort_by",
+    "sort_order",
+    "owner",
+    "search",
+    "created_after",
+    "created_before",
+];
+const SNAPSHOT_LIST: &[&str] = &[
+    "offset",
+    "limit",
+    "sort_by",
+    "sort_order",
+    "owner",
+    "search",
+    "created_after",
+    "created_before",
+    "status",
+    "mapping_version",
+];
+const INSTANCE_LIST: &[&str] = &[
+    "offset",
+    "limit",
+    "sort_by",
+    "sort_order",
+    "owner",
+    "search",
+    "created_after",
+    "created_before",
+    "status",
+    "snapshot_id",
+    "include_terminated",
+];
 
 /// Every endpoint the control plane serves, in documentation order.
 pub fn endpoints() -> Vec<Endpoint> {
@@ -85,7 +201,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "health",
             "Liveness and version",
             get(health::health),
-        ),
+        )
+        .bare::<b::health::Health>(200),
         ep(
             M::GET,
             "/ready",
@@ -93,7 +210,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "health",
             "Readiness: database reachable and migrated",
             get(health::ready),
-        ),
+        )
+        .bare::<b::health::Ready>(200),
         ep(
             M::GET,
             "/api/openapi.json",
@@ -101,7 +219,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "health",
             "This OpenAPI document",
             get(openapi_json),
-        ),
+        )
+        .bare::<serde_json::Value>(200),
         ep(
             M::GET,
             "/metrics",
@@ -109,7 +228,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "health",
             "Prometheus metrics (ops role or internal key)",
             get(ops::metrics),
-        ),
+        )
+        .text("text/plain"),
         ep(
             M::GET,
             "/api/mappings",
@@ -117,7 +237,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "List mappings",
             get(mappings::list),
-        ),
+        )
+        .query(LIST)
+        .list::<st::mappings::MappingSummary>(),
         ep(
             M::POST,
             "/api/mappings",
@@ -126,6 +248,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Create a mapping (version 1)",
             post(mappings::create),
         )
+        .takes::<b::mappings::CreateMapping>()
+        .created::<st::mappings::Mapping>()
         .idempotent(),
         ep(
             M::GET,
@@ -134,7 +258,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "Get a mapping with its current version",
             get(mappings::get),
-        ),
+        )
+        .ok::<st::mappings::Mapping>(),
         ep(
             M::PUT,
             "/api/mappings/{mapping_id}",
@@ -142,7 +267,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "Update a mapping (new version when definitions change)",
             put(mappings::update),
-        ),
+        )
+        .takes::<b::mappings::UpdateMapping>()
+        .ok::<st::mappings::Mapping>(),
         ep(
             M::DELETE,
             "/api/mappings/{mapping_id}",
@@ -150,7 +277,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "Delete a mapping and its snapshots",
             delete(mappings::delete),
-        ),
+        )
+        .ok::<b::mappings::MappingDeleted>(),
         ep(
             M::POST,
             "/api/mappings/{mapping_id}/copy",
@@ -159,6 +287,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Copy a mapping version into a new mapping",
             post(mappings::copy),
         )
+        .takes_optional::<b::mappings::CopyMapping>()
+        .created::<st::mappings::Mapping>()
         .idempotent(),
         ep(
             M::PUT,
@@ -167,7 +297,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "Set the mapping's TTL and inactivity timeout",
             put(mappings::set_lifecycle),
-        ),
+        )
+        .takes::<b::mappings::SetLifecycle>()
+        .ok::<st::mappings::Mapping>(),
         ep(
             M::GET,
             "/api/mappings/{mapping_id}/versions",
@@ -175,7 +307,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "List versions",
             get(mappings::versions),
-        ),
+        )
+        .query(PAGE)
+        .list::<st::mappings::MappingVersionSummary>(),
         ep(
             M::GET,
             "/api/mappings/{mapping_id}/versions/{version}",
@@ -183,7 +317,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "Get one version",
             get(mappings::version),
-        ),
+        )
+        .ok::<st::mappings::MappingVersion>(),
         ep(
             M::GET,
             "/api/mappings/{mapping_id}/versions/{from_version}/diff/{to_version}",
@@ -191,7 +326,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "Diff two versions",
             get(mappings::diff),
-        ),
+        )
+        .ok::<b::mappings::MappingDiff>(),
         ep(
             M::GET,
             "/api/mappings/{mapping_id}/tree",
@@ -199,7 +335,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "Versions, snapshots and instances of a mapping",
             get(mappings::tree),
-        ),
+        )
+        .query(&["include_instances", "status"])
+        .ok::<mappings::MappingTree>(),
         ep(
             M::GET,
             "/api/mappings/{mapping_id}/snapshots",
@@ -207,7 +345,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "Snapshots of a mapping",
             get(snapshots::list_for_mapping),
-        ),
+        )
+        .query(SNAPSHOT_LIST)
+        .list::<st::snapshots::Snapshot>(),
         ep(
             M::GET,
             "/api/mappings/{mapping_id}/instances",
@@ -215,7 +355,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "mappings",
             "Instances created from a mapping's snapshots",
             get(instances::list_for_mapping),
-        ),
+        )
+        .query(INSTANCE_LIST)
+        .list::<b::instances::Instance>(),
         ep(
             M::GET,
             "/api/snapshots",
@@ -223,7 +365,21 @@ pub fn endpoints() -> Vec<Endpoint> {
             "snapshots",
             "List snapshots",
             get(snapshots::list),
-        ),
+        )
+        .query(&[
+            "offset",
+            "limit",
+            "sort_by",
+            "sort_order",
+            "owner",
+            "search",
+            "created_after",
+            "created_before",
+            "status",
+            "mapping_version",
+            "mapping_id",
+        ])
+        .list::<st::snapshots::Snapshot>(),
         ep(
             M::GET,
             "/api/snapshots/{snapshot_id}",
@@ -231,7 +387,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "snapshots",
             "Get a snapshot",
             get(snapshots::get),
-        ),
+        )
+        .ok::<st::snapshots::Snapshot>(),
         ep(
             M::GET,
             "/api/snapshots/{snapshot_id}/progress",
@@ -239,7 +396,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "snapshots",
             "Export progress of a snapshot",
             get(snapshots::progress),
-        ),
+        )
+        .ok::<b::snapshots::SnapshotProgress>(),
         ep(
             M::POST,
             "/api/snapshots/{snapshot_id}/retry",
@@ -247,7 +405,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "snapshots",
             "Retry a failed or cancelled export",
             post(snapshots::retry),
-        ),
+        )
+        .accepted::<st::snapshots::Snapshot>(),
         ep(
             M::DELETE,
             "/api/snapshots/{snapshot_id}",
@@ -255,7 +414,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "snapshots",
             "Delete a snapshot and its files",
             delete(snapshots::delete),
-        ),
+        )
+        .ok::<b::common::Deleted>(),
         ep(
             M::GET,
             "/api/instances",
@@ -263,7 +423,22 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "List instances",
             get(instances::list),
-        ),
+        )
+        .query(&[
+            "offset",
+            "limit",
+            "sort_by",
+            "sort_order",
+            "owner",
+            "search",
+            "created_after",
+            "created_before",
+            "status",
+            "snapshot_id",
+            "include_terminated",
+            "mapping_id",
+        ])
+        .list::<b::instances::Instance>(),
         ep(
             M::POST,
             "/api/instances",
@@ -272,6 +447,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Create an instance from a ready snapshot or from a mapping",
             post(instances::create),
         )
+        .takes::<b::instances::NewInstance>()
+        .created::<b::instances::Instance>()
         .idempotent(),
         ep(
             M::POST,
@@ -281,6 +458,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Create a snapshot and an instance in one call",
             post(instances::create_from_mapping),
         )
+        .takes::<b::instances::CreateInstanceFromMapping>()
+        .created::<b::instances::Instance>()
         .idempotent(),
         ep(
             M::GET,
@@ -289,7 +468,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "The caller's instance quota",
             get(instances::quota),
-        ),
+        )
+        .ok::<b::instances::Quota>(),
         ep(
             M::GET,
             "/api/instances/{instance_id}",
@@ -297,7 +477,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Get an instance",
             get(instances::get),
-        ),
+        )
+        .ok::<b::instances::Instance>(),
         ep(
             M::PUT,
             "/api/instances/{instance_id}",
@@ -305,7 +486,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Rename or describe an instance",
             put(instances::update),
-        ),
+        )
+        .takes::<b::instances::UpdateInstance>()
+        .ok::<b::instances::Instance>(),
         ep(
             M::DELETE,
             "/api/instances/{instance_id}",
@@ -313,7 +496,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Terminate an instance",
             delete(instances::terminate),
-        ),
+        )
+        .takes_optional::<b::instances::TerminateInstance>()
+        .ok::<b::instances::Instance>(),
         ep(
             M::POST,
             "/api/instances/{instance_id}/terminate",
@@ -321,7 +506,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Terminate an instance",
             post(instances::terminate),
-        ),
+        )
+        .takes_optional::<b::instances::TerminateInstance>()
+        .ok::<b::instances::Instance>(),
         ep(
             M::PUT,
             "/api/instances/{instance_id}/lifecycle",
@@ -329,7 +516,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Set an instance's TTL and inactivity timeout",
             put(instances::set_lifecycle),
-        ),
+        )
+        .takes::<b::mappings::SetLifecycle>()
+        .ok::<b::instances::Instance>(),
         ep(
             M::POST,
             "/api/instances/{instance_id}/extend",
@@ -337,7 +526,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Extend an instance's TTL",
             post(instances::extend),
-        ),
+        )
+        .takes_optional::<b::instances::ExtendInstance>()
+        .ok::<b::instances::Instance>(),
         ep(
             M::PUT,
             "/api/instances/{instance_id}/cpu",
@@ -345,7 +536,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Change an instance's CPU cores",
             put(instances::set_cpu),
-        ),
+        )
+        .takes::<b::instances::SetCpu>()
+        .ok::<b::instances::Instance>(),
         ep(
             M::PUT,
             "/api/instances/{instance_id}/memory",
@@ -353,7 +546,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Grow an instance's memory",
             put(instances::set_memory),
-        ),
+        )
+        .takes::<b::instances::SetMemory>()
+        .ok::<b::instances::Instance>(),
         ep(
             M::GET,
             "/api/instances/{instance_id}/progress",
@@ -361,7 +556,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Startup progress of an instance",
             get(instances::progress),
-        ),
+        )
+        .ok::<b::instances::InstanceProgress>(),
         ep(
             M::GET,
             "/api/instances/{instance_id}/events",
@@ -369,7 +565,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "instances",
             "Event history of an instance",
             get(instances::events),
-        ),
+        )
+        .query(&["offset", "limit", "event_type"])
+        .list::<b::instances::InstanceEvent>(),
         ep(
             M::POST,
             "/api/internal/export-jobs/claim",
@@ -377,7 +575,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Claim export jobs with a lease",
             post(internal::claim),
-        ),
+        )
+        .takes::<api::export::ClaimRequest>()
+        .ok::<api::export::ClaimResponse>(),
         ep(
             M::GET,
             "/api/internal/export-jobs/{job_id}",
@@ -385,7 +585,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Get an export job",
             get(internal::get_job),
-        ),
+        )
+        .ok::<api::export::ExportJob>(),
         ep(
             M::POST,
             "/api/internal/export-jobs/{job_id}/heartbeat",
@@ -393,7 +594,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Extend a lease and report progress",
             post(internal::heartbeat),
-        ),
+        )
+        .takes::<api::export::HeartbeatRequest>()
+        .ok::<api::export::HeartbeatAck>(),
         ep(
             M::POST,
             "/api/internal/export-jobs/{job_id}/complete",
@@ -401,7 +604,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Complete an export job",
             post(internal::complete),
-        ),
+        )
+        .takes::<api::export::CompleteRequest>()
+        .ok::<api::export::ExportJob>(),
         ep(
             M::POST,
             "/api/internal/export-jobs/{job_id}/fail",
@@ -409,7 +614,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Report an export job failure",
             post(internal::fail),
-        ),
+        )
+        .takes::<api::export::FailRequest>()
+        .ok::<api::export::ExportJob>(),
         ep(
             M::GET,
             "/api/internal/instances/{instance_id}/mapping",
@@ -417,7 +624,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Bootstrap configuration of an instance server",
             get(internal::bootstrap),
-        ),
+        )
+        .ok::<api::instance::InstanceBootstrap>(),
         ep(
             M::PATCH,
             "/api/internal/instances/{instance_id}/status",
@@ -425,7 +633,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Instance server status report",
             patch(internal::report_status),
-        ),
+        )
+        .takes::<api::instance::StatusReport>()
+        .ok::<api::instance::StatusReportAck>(),
         ep(
             M::PUT,
             "/api/internal/instances/{instance_id}/progress",
@@ -433,7 +643,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Instance server startup progress",
             put(internal::report_progress),
-        ),
+        )
+        .takes::<api::instance::ProgressReport>()
+        .ok::<api::instance::ProgressAck>(),
         ep(
             M::PUT,
             "/api/internal/instances/{instance_id}/metrics",
@@ -441,7 +653,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Instance server metrics",
             put(internal::report_metrics),
-        ),
+        )
+        .takes::<api::instance::MetricsReport>()
+        .ok::<api::instance::MetricsAck>(),
         ep(
             M::POST,
             "/api/internal/instances/{instance_id}/activity",
@@ -449,7 +663,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Instance data-plane activity",
             post(internal::report_activity),
-        ),
+        )
+        .takes::<api::instance::ActivityReport>()
+        .ok::<api::instance::ActivityAck>(),
         ep(
             M::POST,
             "/api/internal/auth/introspect",
@@ -457,7 +673,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "internal",
             "Resolve an API key for an instance server",
             post(internal::introspect),
-        ),
+        )
+        .takes::<api::instance::IntrospectRequest>()
+        .ok::<api::instance::IntrospectResponse>(),
         ep(
             M::GET,
             "/api/favorites",
@@ -465,7 +683,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "favorites",
             "List the caller's favorites",
             get(favorites::list),
-        ),
+        )
+        .query(&["resource_type"])
+        .list::<b::favorites::Favorite>(),
         ep(
             M::POST,
             "/api/favorites",
@@ -473,7 +693,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "favorites",
             "Add a favorite",
             post(favorites::add),
-        ),
+        )
+        .takes::<b::favorites::AddFavorite>()
+        .created::<b::favorites::Favorite>(),
         ep(
             M::DELETE,
             "/api/favorites/{resource_type}/{resource_id}",
@@ -481,7 +703,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "favorites",
             "Remove a favorite",
             delete(favorites::remove),
-        ),
+        )
+        .ok::<b::favorites::FavoriteRemoved>(),
         ep(
             M::GET,
             "/api/schema/catalogs",
@@ -489,7 +712,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "schema",
             "Warehouse catalogs",
             get(schema::catalogs),
-        ),
+        )
+        .list::<b::schema::CatalogInfo>(),
         ep(
             M::GET,
             "/api/schema/catalogs/{catalog}/schemas",
@@ -497,7 +721,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "schema",
             "Schemas of a catalog",
             get(schema::schemas),
-        ),
+        )
+        .list::<b::schema::SchemaInfo>(),
         ep(
             M::GET,
             "/api/schema/catalogs/{catalog}/schemas/{schema}/tables",
@@ -505,7 +730,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "schema",
             "Tables of a schema",
             get(schema::tables),
-        ),
+        )
+        .list::<b::schema::TableInfo>(),
         ep(
             M::GET,
             "/api/schema/catalogs/{catalog}/schemas/{schema}/tables/{table}/columns",
@@ -513,7 +739,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "schema",
             "Columns of a table",
             get(schema::columns),
-        ),
+        )
+        .list::<b::schema::ColumnInfo>(),
         ep(
             M::GET,
             "/api/schema/search/tables",
@@ -521,7 +748,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "schema",
             "Prefix search of table names",
             get(schema::search_tables),
-        ),
+        )
+        .query(&["q", "limit", "catalog", "schema"])
+        .list::<b::schema::TableInfo>(),
         ep(
             M::GET,
             "/api/schema/search/columns",
@@ -529,7 +758,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "schema",
             "Prefix search of column names",
             get(schema::search_columns),
-        ),
+        )
+        .query(&["q", "limit", "catalog", "schema"])
+        .list::<b::schema::ColumnInfo>(),
         ep(
             M::POST,
             "/api/schema/admin/refresh",
@@ -537,7 +768,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "schema",
             "Refresh the metadata cache from the warehouse",
             post(schema::refresh),
-        ),
+        )
+        .accepted::<b::schema::RefreshTriggered>(),
         ep(
             M::GET,
             "/api/schema/stats",
@@ -545,7 +777,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "schema",
             "Metadata cache statistics",
             get(schema::stats),
-        ),
+        )
+        .ok::<b::schema::CacheStats>(),
         ep(
             M::GET,
             "/api/config/lifecycle",
@@ -553,7 +786,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "config",
             "Lifecycle defaults and maximum TTLs",
             get(config::get_lifecycle),
-        ),
+        )
+        .ok::<b::config::LifecycleSettings>(),
         ep(
             M::PUT,
             "/api/config/lifecycle",
@@ -561,7 +795,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "config",
             "Change lifecycle defaults and maximum TTLs",
             put(config::put_lifecycle),
-        ),
+        )
+        .takes::<b::config::LifecycleUpdate>()
+        .ok::<b::config::LifecycleSettings>(),
         ep(
             M::GET,
             "/api/config/concurrency",
@@ -569,7 +805,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "config",
             "Instance concurrency limits",
             get(config::get_concurrency),
-        ),
+        )
+        .ok::<b::config::ConcurrencySettings>(),
         ep(
             M::PUT,
             "/api/config/concurrency",
@@ -577,7 +814,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "config",
             "Change instance concurrency limits",
             put(config::put_concurrency),
-        ),
+        )
+        .takes::<b::config::ConcurrencyUpdate>()
+        .ok::<b::config::ConcurrencySettings>(),
         ep(
             M::GET,
             "/api/config/maintenance",
@@ -585,7 +824,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "config",
             "Maintenance mode",
             get(config::get_maintenance),
-        ),
+        )
+        .ok::<b::config::MaintenanceSettings>(),
         ep(
             M::PUT,
             "/api/config/maintenance",
@@ -593,7 +833,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "config",
             "Switch maintenance mode",
             put(config::put_maintenance),
-        ),
+        )
+        .takes::<b::config::MaintenanceUpdate>()
+        .ok::<b::config::MaintenanceSettings>(),
         ep(
             M::GET,
             "/api/config/export",
@@ -601,7 +843,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "config",
             "Export limits",
             get(config::get_export),
-        ),
+        )
+        .ok::<b::config::ExportSettings>(),
         ep(
             M::PUT,
             "/api/config/export",
@@ -609,7 +852,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "config",
             "Change the maximum export duration",
             put(config::put_export),
-        ),
+        )
+        .takes::<b::config::ExportUpdate>()
+        .ok::<b::config::ExportSettings>(),
         ep(
             M::GET,
             "/api/cluster/health",
@@ -617,7 +862,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "ops",
             "Health of every platform component (probed, cached up to 10 s)",
             get(ops::cluster_health),
-        ),
+        )
+        .ok::<api::ops::ClusterHealth>(),
         ep(
             M::GET,
             "/api/cluster/instances",
@@ -625,7 +871,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "ops",
             "Cluster-wide instance counts and capacity",
             get(ops::cluster_instances),
-        ),
+        )
+        .ok::<b::ops::ClusterInstances>(),
         ep(
             M::POST,
             "/api/ops/jobs/trigger",
@@ -633,7 +880,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "ops",
             "Run a background job as soon as possible (one trigger per job per minute)",
             post(ops::trigger_job),
-        ),
+        )
+        .takes::<b::ops::TriggerJob>()
+        .accepted::<api::ops::JobTrigger>(),
         ep(
             M::GET,
             "/api/ops/jobs/status",
@@ -641,7 +890,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "ops",
             "Status of every background job",
             get(ops::job_status),
-        ),
+        )
+        .ok::<b::ops::JobStatuses>(),
         ep(
             M::GET,
             "/api/ops/state",
@@ -649,7 +899,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "ops",
             "Instances, snapshots and export jobs by status; maintenance",
             get(ops::system_state),
-        ),
+        )
+        .ok::<b::ops::SystemState>(),
         ep(
             M::GET,
             "/api/ops/export-jobs",
@@ -657,7 +908,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "ops",
             "Export jobs, newest first",
             get(ops::export_jobs),
-        ),
+        )
+        .query(&["offset", "limit", "status", "snapshot_id"])
+        .ok::<b::ops::ExportJobPage>(),
         ep(
             M::DELETE,
             "/api/admin/resources/bulk",
@@ -665,7 +918,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "admin",
             "Delete (instances: terminate) up to 100 resources matching filters",
             delete(admin::bulk_delete),
-        ),
+        )
+        .takes::<b::admin::BulkDelete>()
+        .ok::<api::ops::BulkDeleteResult>(),
         ep(
             M::POST,
             "/api/admin/resources/bulk-delete",
@@ -673,7 +928,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "admin",
             "Bulk delete (alias for clients that cannot send a DELETE body)",
             post(admin::bulk_delete),
-        ),
+        )
+        .takes::<b::admin::BulkDelete>()
+        .ok::<api::ops::BulkDeleteResult>(),
         ep(
             M::GET,
             "/api/audit-log",
@@ -681,7 +938,18 @@ pub fn endpoints() -> Vec<Endpoint> {
             "admin",
             "Query the audit log, newest first",
             get(admin::audit_log),
-        ),
+        )
+        .query(&[
+            "offset",
+            "limit",
+            "username",
+            "resource_type",
+            "resource_id",
+            "action",
+            "created_after",
+            "created_before",
+        ])
+        .list::<b::admin::AuditLogEntry>(),
         ep(
             M::GET,
             "/api/users",
@@ -689,7 +957,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "List users",
             get(users::list),
-        ),
+        )
+        .query(&["offset", "limit", "role", "is_active", "search"])
+        .list::<st::users::User>(),
         ep(
             M::POST,
             "/api/users",
@@ -697,7 +967,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "Create a user",
             post(users::create),
-        ),
+        )
+        .takes::<b::users::CreateUser>()
+        .created::<users::CreatedUser>(),
         ep(
             M::GET,
             "/api/users/me",
@@ -705,7 +977,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "The caller",
             get(users::me),
-        ),
+        )
+        .ok::<b::users::CurrentUser>(),
         ep(
             M::POST,
             "/api/users/bootstrap",
@@ -713,7 +986,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "Create the first administrator",
             post(users::bootstrap),
-        ),
+        )
+        .takes::<b::users::CreateUser>()
+        .created::<users::UserWithKey>(),
         ep(
             M::GET,
             "/api/users/{username}",
@@ -721,7 +996,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "Get a user (self, admin or ops)",
             get(users::get),
-        ),
+        )
+        .ok::<st::users::User>(),
         ep(
             M::PUT,
             "/api/users/{username}",
@@ -729,7 +1005,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "Update a user (self: display_name and email)",
             put(users::update),
-        ),
+        )
+        .takes::<b::users::UpdateUser>()
+        .ok::<st::users::User>(),
         ep(
             M::DELETE,
             "/api/users/{username}",
@@ -737,7 +1015,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "Deactivate a user",
             delete(users::deactivate),
-        ),
+        )
+        .ok::<st::users::User>(),
         ep(
             M::PUT,
             "/api/users/{username}/role",
@@ -745,7 +1024,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "Change a user's role",
             put(users::set_role),
-        ),
+        )
+        .takes::<b::users::SetRole>()
+        .ok::<st::users::User>(),
         ep(
             M::GET,
             "/api/users/{username}/api-keys",
@@ -753,7 +1034,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "List a user's API keys",
             get(users::list_keys),
-        ),
+        )
+        .list::<st::users::ApiKey>(),
         ep(
             M::POST,
             "/api/users/{username}/api-keys",
@@ -761,7 +1043,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "Create an API key",
             post(users::create_key),
-        ),
+        )
+        .takes::<b::users::CreateApiKey>()
+        .created::<crate::services::users::IssuedKey>(),
         ep(
             M::DELETE,
             "/api/users/{username}/api-keys/{key_id}",
@@ -769,7 +1053,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "users",
             "Revoke an API key",
             delete(users::revoke_key),
-        ),
+        )
+        .ok::<st::users::ApiKey>(),
     ];
     all.extend(platform_ledger::endpoints());
     all
@@ -906,53 +1191,8 @@ fn parse_list<T>(
     }
 }
 
-/// The OpenAPI 3.1 document generated from [`endpoints`].
-pub fn openapi() -> Value {
-    let mut paths = serde_json::Map::new();
-    for e in endpoints() {
-        let params: Vec<Value> = e
-            .path
-            .split('/')
-            .filter(|s| s.starts_with('{'))
-            .map(|s| json!({"name": s.trim_matches(|c| c == '{' || c == '}'), "in": "path", "required": true, "schema": {"type": "string"}}))
-            .chain(e.idempotent.then(|| json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "minLength": 1, "maxLength": 255}})))
-            .collect();
-        let security = match e.access {
-            Access::Public => json!([]),
-            Access::Internal => json!([{"internalKey": []}]),
-            Access::Scraper => json!([{"apiKey": []}, {"devIdentity": []}, {"internalKey": []}]),
-            _ => json!([{"apiKey": []}, {"devIdentity": []}]),
-        };
-        let roles = match e.access {
-            Access::Roles(r) => json!(r.iter().map(|x| x.as_str()).collect::<Vec<_>>()),
-            Access::Any => json!(["analyst", "admin", "ops"]),
-            Access::Scraper => json!(["ops"]),
-            _ => json!([]),
-        };
-        let op = json!({
-            "summary": e.summary, "tags": [e.tag], "operationId": format!("{}_{}", e.method.as_str().to_lowercase(), e.path.replace(['/', '{', '}', '.', '-'], "_").trim_matches('_')),
-            "parameters": params, "security": security, "x-roles": roles,
-            "responses": {"default": {"description": "Success envelope {data, meta} or error envelope {error, meta} (see API.md)"}},
-        });
-        paths
-            .entry(e.path.to_string())
-            .or_insert_with(|| json!({}))
-            .as_object_mut()
-            .map(|m| m.insert(e.method.as_str().to_lowercase(), op));
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "graph-olap control plane", "version": health::VERSION},
-        "paths": paths,
-        "components": {"securitySchemes": {
-            "apiKey": {"type": "http", "scheme": "bearer"},
-            "devIdentity": {"type": "apiKey", "in": "header", "name": "X-Username"},
-            "internalKey": {"type": "apiKey", "in": "header", "name": "X-Internal-Api-Key"}}},
-    })
-}
-
 async fn openapi_json() -> Response {
-    axum::Json(openapi()).into_response()
+    axum::Json(crate::http::openapi::document()).into_response()
 }
 
 #[cfg(test)]
@@ -974,7 +1214,7 @@ mod tests {
 
     #[test]
     fn openapi_lists_every_endpoint() {
-        let doc = openapi();
+        let doc = crate::http::openapi::document();
         for e in endpoints() {
             assert!(
                 doc["paths"][e.path][e.method.as_str().to_lowercase()].is_object(),

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use graph_olap_api::export::ExportJobStatus;
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs;
-use serde_json::json;
 
 use crate::auth::Caller;
 use crate::http::input::{Fields, JsonBody, Need, QueryParams, finish};
@@ -62,7 +61,9 @@ pub async fn trigger_job(
 
 /// `GET /api/ops/jobs/status` — `{"jobs": [JobStatus…]}` in §4.12 order.
 pub async fn job_status(State(state): State<AppState>) -> ApiResult<Response> {
-    Ok(respond::ok(json!({"jobs": jobs::status(&state).await?})))
+    Ok(respond::ok(graph_olap_api::body::ops::JobStatuses {
+        jobs: jobs::status(&state).await?,
+    }))
 }
 
 /// `GET /api/ops/state`

@@ -9,9 +9,11 @@ use axum::http::Method;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
+use graph_olap_api::body::platform as wire;
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::ledger;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{Endpoint, ep};
@@ -37,7 +39,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Platform-as-code ledger: resources, lock, pending intents, approvals",
             get(status),
-        ),
+        )
+        .ok::<LedgerStatus>(),
         ep(
             M::POST,
             "/api/platform/lock",
@@ -45,7 +48,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Take the platform apply lock",
             post(acquire),
-        ),
+        )
+        .takes::<AcquireBody>()
+        .created::<ledger::Lock>(),
         ep(
             M::POST,
             "/api/platform/lock/{lock_id}/release",
@@ -53,7 +58,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Release (or force-unlock) the apply lock by its exact id",
             post(release),
-        ),
+        )
+        .takes::<ReleaseBody>()
+        .ok::<wire::LockReleased>(),
         ep(
             M::POST,
             "/api/platform/intents",
@@ -61,7 +68,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Announce one change before making it",
             post(create_intent),
-        ),
+        )
+        .takes::<IntentBody>()
+        .created::<ledger::Intent>(),
         ep(
             M::GET,
             "/api/platform/intents/{intent_id}/outcome",
@@ -69,7 +78,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Whether an intent's change happened (its audit entry)",
             get(outcome),
-        ),
+        )
+        .ok::<IntentOutcome>(),
         ep(
             M::POST,
             "/api/platform/intents/{intent_id}/complete",
@@ -77,7 +87,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Complete an intent: record the resource, consume its approval",
             post(complete),
-        ),
+        )
+        .takes::<CompleteBody>()
+        .ok::<ledger::Intent>(),
         ep(
             M::POST,
             "/api/platform/intents/{intent_id}/retire",
@@ -85,7 +97,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Retire an intent whose change did not happen",
             post(retire),
-        ),
+        )
+        .takes::<RetireBody>()
+        .ok::<ledger::Intent>(),
         ep(
             M::POST,
             "/api/platform/import",
@@ -93,7 +107,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Record resources as the control plane holds them today",
             post(import),
-        ),
+        )
+        .takes::<ImportBody>()
+        .ok::<wire::Imported>(),
         ep(
             M::POST,
             "/api/platform/refresh",
@@ -101,7 +117,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Record what was observed; mark changed resources drifted",
             post(refresh),
-        ),
+        )
+        .takes::<RefreshBody>()
+        .ok::<wire::Refreshed>(),
         ep(
             M::POST,
             "/api/platform/approvals",
@@ -109,7 +127,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Approve one planned destructive change, bound to its digest",
             post(approve),
-        ),
+        )
+        .takes::<ApproveBody>()
+        .created::<ledger::Approval>(),
         ep(
             M::POST,
             "/api/platform/mapping-diff",
@@ -117,7 +137,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Field-level diff of proposed definitions against a mapping's current version",
             post(mapping_diff),
-        ),
+        )
+        .takes::<wire::ProposedDefinitions>()
+        .ok::<graph_olap_api::body::mappings::MappingDiff>(),
         ep(
             M::POST,
             "/api/platform/mapping-check",
@@ -125,7 +147,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             t,
             "Validate definitions and their SQL on the warehouse, as mapping creation does",
             post(mapping_check),
-        ),
+        )
+        .takes::<wire::Definitions>()
+        .ok::<wire::DefinitionsChecked>(),
     ]
 }
 
@@ -136,12 +160,39 @@ async fn status(State(state): State<AppState>) -> ApiResult<Response> {
     let lock = ledger::lock(&mut conn).await?;
     let pending = ledger::intents(&mut conn, "pending", 1000).await?;
     let approvals = ledger::approvals(&mut conn).await?;
-    Ok(respond::ok(json!({
-        "resources": resources, "lock": lock, "pending_intents": pending, "approvals": approvals,
-    })))
+    Ok(respond::ok(LedgerStatus {
+        resources,
+        lock,
+        pending_intents: pending,
+        approvals,
+    }))
 }
 
-#[derive(Deserialize)]
+/// `GET /api/platform/ledger`: everything the ledger holds that an apply must know.
+#[derive(Serialize, JsonSchema)]
+pub struct LedgerStatus {
+    /// Resources as last applied or imported.
+    pub resources: Vec<ledger::Resource>,
+    /// The apply lock, if held.
+    pub lock: Option<ledger::Lock>,
+    /// Intents announced but neither completed nor retired.
+    pub pending_intents: Vec<ledger::Intent>,
+    /// Approvals not yet consumed.
+    pub approvals: Vec<ledger::Approval>,
+}
+
+/// `GET /api/platform/intents/{id}/outcome`: whether the intent's change happened.
+#[derive(Serialize, JsonSchema)]
+pub struct IntentOutcome {
+    /// The intent.
+    pub intent: ledger::Intent,
+    /// Whether its request left an audit entry.
+    pub happened: bool,
+    /// That entry.
+    pub audit: Option<graph_olap_store::audit::AuditEntry>,
+}
+
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AcquireBody {
     holder: String,
@@ -180,7 +231,7 @@ async fn acquire(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ReleaseBody {
     actor: String,
@@ -227,12 +278,14 @@ async fn release(
     )
     .await?;
     tx.commit().await?;
-    Ok(respond::ok(
-        json!({"lock_id": lock_id, "released": true, "forced": b.force}),
-    ))
+    Ok(respond::ok(wire::LockReleased {
+        lock_id,
+        released: true,
+        forced: b.force,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct IntentBody {
     lock_id: String,
@@ -295,12 +348,14 @@ async fn outcome(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     let intent = load_intent(&state, &id).await?;
     let audit =
         ledger::audit_of_request(&mut *state.store.read().await?, &intent.request_id).await?;
-    Ok(respond::ok(
-        json!({"intent": intent, "happened": audit.is_some(), "audit": audit}),
-    ))
+    Ok(respond::ok(IntentOutcome {
+        intent,
+        happened: audit.is_some(),
+        audit,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ResourceBody {
     kind: String,
@@ -308,7 +363,7 @@ struct ResourceBody {
     applied_digest: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CompleteBody {
     lock_id: String,
@@ -403,7 +458,7 @@ async fn complete(
     Ok(respond::ok(load_intent(&state, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RetireBody {
     lock_id: String,
@@ -447,7 +502,7 @@ async fn retire(
     Ok(respond::ok(load_intent(&state, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ImportItem {
     resource_key: String,
@@ -456,7 +511,7 @@ struct ImportItem {
     digest: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ImportBody {
     lock_id: String,
@@ -508,10 +563,12 @@ async fn import(
     )
     .await?;
     tx.commit().await?;
-    Ok(respond::ok(json!({"imported": b.resources.len()})))
+    Ok(respond::ok(wire::Imported {
+        imported: b.resources.len(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Observation {
     resource_key: String,
@@ -519,7 +576,7 @@ struct Observation {
     observed_digest: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RefreshBody {
     lock_id: String,
@@ -570,12 +627,13 @@ async fn refresh(
     )
     .await?;
     tx.commit().await?;
-    Ok(respond::ok(
-        json!({"observed": b.observations.len(), "drifted": drifted}),
-    ))
+    Ok(respond::ok(wire::Refreshed {
+        observed: b.observations.len(),
+        drifted,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ApproveBody {
     resource_key: String,
@@ -685,8 +743,10 @@ async fn mapping_check(
 ) -> ApiResult<Response> {
     let (nodes, edges) = definitions(&body)?;
     crate::services::mappings::validate_sql(&state, &nodes, &edges).await?;
-    Ok(respond::ok(
-        json!({"valid": true, "checked_at": graph_olap_api::time::format_ts(&Utc::now()),
-        "node_definitions": nodes, "edge_definitions": edges}),
-    ))
+    Ok(respond::ok(wire::DefinitionsChecked {
+        valid: true,
+        checked_at: graph_olap_api::time::format_ts(&Utc::now()),
+        node_definitions: nodes,
+        edge_definitions: edges,
+    }))
 }

@@ -3,19 +3,19 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use graph_olap_api::body::schema::{
+    CacheStats, CatalogInfo, ColumnInfo, RefreshTriggered, SchemaInfo, TableInfo,
+};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_warehouse::{CatalogMeta, SchemaMeta, TableMeta};
-use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::http::input::{QueryParams, finish};
 use crate::http::respond;
 use crate::state::AppState;
 
-fn ts(s: &crate::services::schema_cache::Snapshot) -> Value {
-    s.refreshed_at
-        .map(|t| json!(graph_olap_api::time::format_ts(&t)))
-        .unwrap_or(Value::Null)
+fn ts(s: &crate::services::schema_cache::Snapshot) -> Option<String> {
+    s.refreshed_at.as_ref().map(graph_olap_api::time::format_ts)
 }
 
 fn find<'a, T>(items: &'a [T], name: &str, get: impl Fn(&T) -> &str) -> Option<&'a T> {
@@ -38,15 +38,33 @@ fn schema<'a>(c: &'a CatalogMeta, name: &str) -> ApiResult<&'a SchemaMeta> {
         .ok_or_else(|| ApiError::not_found("schema", format!("{}.{name}", c.name)))
 }
 
-fn table_json(c: &str, s: &str, t: &TableMeta, cached: &Value) -> Value {
-    json!({"catalog_name": c, "schema_name": s, "table_name": t.name, "table_type": t.table_type, "column_count": t.columns.len(), "comment": t.comment, "cached_at": cached})
+fn table_json(c: &str, s: &str, t: &TableMeta, cached: &Option<String>) -> TableInfo {
+    TableInfo {
+        catalog_name: c.into(),
+        schema_name: s.into(),
+        table_name: t.name.clone(),
+        table_type: t.table_type.clone(),
+        column_count: t.columns.len(),
+        comment: t.comment.clone(),
+        cached_at: cached.clone(),
+    }
 }
 
-fn columns_json(c: &str, s: &str, t: &TableMeta, cached: &Value) -> Vec<Value> {
+fn columns_json(c: &str, s: &str, t: &TableMeta, cached: &Option<String>) -> Vec<ColumnInfo> {
     t.columns
         .iter()
-        .map(|col| json!({"catalog_name": c, "schema_name": s, "table_name": t.name, "column_name": col.name, "data_type": col.data_type,
-            "is_nullable": col.is_nullable, "ordinal_position": col.ordinal_position, "column_default": col.column_default, "comment": col.comment, "cached_at": cached}))
+        .map(|col| ColumnInfo {
+            catalog_name: c.into(),
+            schema_name: s.into(),
+            table_name: t.name.clone(),
+            column_name: col.name.clone(),
+            data_type: col.data_type.clone(),
+            is_nullable: col.is_nullable,
+            ordinal_position: col.ordinal_position,
+            column_default: col.column_default.clone(),
+            comment: col.comment.clone(),
+            cached_at: cached.clone(),
+        })
         .collect()
 }
 
@@ -54,7 +72,17 @@ fn columns_json(c: &str, s: &str, t: &TableMeta, cached: &Value) -> Vec<Value> {
 pub async fn catalogs(State(state): State<AppState>) -> ApiResult<Response> {
     let s = state.schema.snapshot();
     let cached = ts(&s);
-    Ok(respond::list(s.metadata.catalogs.iter().map(|c| json!({"catalog_name": c.name, "schema_count": c.schemas.len(), "cached_at": cached})).collect()))
+    Ok(respond::list(
+        s.metadata
+            .catalogs
+            .iter()
+            .map(|c| CatalogInfo {
+                catalog_name: c.name.clone(),
+                schema_count: c.schemas.len(),
+                cached_at: cached.clone(),
+            })
+            .collect(),
+    ))
 }
 
 /// `GET /api/schema/catalogs/{catalog}/schemas`
@@ -65,7 +93,17 @@ pub async fn schemas(
     let s = state.schema.snapshot();
     let cached = ts(&s);
     let c = catalog(&s, &cat)?;
-    Ok(respond::list(c.schemas.iter().map(|sc| json!({"catalog_name": c.name, "schema_name": sc.name, "table_count": sc.tables.len(), "cached_at": cached})).collect()))
+    Ok(respond::list(
+        c.schemas
+            .iter()
+            .map(|sc| SchemaInfo {
+                catalog_name: c.name.clone(),
+                schema_name: sc.name.clone(),
+                table_count: sc.tables.len(),
+                cached_at: cached.clone(),
+            })
+            .collect(),
+    ))
 }
 
 /// `GET /api/schema/catalogs/{catalog}/schemas/{schema}/tables`
@@ -184,11 +222,7 @@ pub async fn search_columns(State(state): State<AppState>, q: QueryParams) -> Ap
                 out.extend(
                     columns_json(&c.name, &sc.name, t, &cached)
                         .into_iter()
-                        .filter(|col| {
-                            col["column_name"]
-                                .as_str()
-                                .is_some_and(|n| n.to_lowercase().starts_with(&p.q))
-                        }),
+                        .filter(|col| col.column_name.to_lowercase().starts_with(&p.q)),
                 );
             }
         }
@@ -213,9 +247,11 @@ pub async fn refresh(State(state): State<AppState>, caller: Caller) -> ApiResult
             }
         });
     }
-    Ok(respond::accepted(
-        json!({"status": status, "triggered_at": graph_olap_api::time::format_ts(&now), "triggered_by": caller.username}),
-    ))
+    Ok(respond::accepted(RefreshTriggered {
+        status: status.to_string(),
+        triggered_at: graph_olap_api::time::format_ts(&now),
+        triggered_by: caller.username,
+    }))
 }
 
 /// `GET /api/schema/stats`
@@ -232,9 +268,16 @@ pub async fn stats(State(state): State<AppState>) -> ApiResult<Response> {
         .map(|t| t.columns.len())
         .sum();
     let size = serde_json::to_vec(m).map(|v| v.len()).unwrap_or(0);
-    Ok(respond::ok(json!({
-        "total_catalogs": m.catalogs.len(), "total_schemas": schemas, "total_tables": tables, "total_columns": columns,
-        "last_refresh": ts(&s), "last_refresh_status": s.status, "last_refresh_duration_ms": s.duration_ms,
-        "last_refresh_error": s.error, "refresh_in_progress": state.schema.is_refreshing(), "index_size_bytes": size,
-    })))
+    Ok(respond::ok(CacheStats {
+        total_catalogs: m.catalogs.len(),
+        total_schemas: schemas,
+        total_tables: tables,
+        total_columns: columns,
+        last_refresh: ts(&s),
+        last_refresh_status: s.status.clone(),
+        last_refresh_duration_ms: s.duration_ms,
+        last_refresh_error: s.error.clone(),
+        refresh_in_progress: state.schema.is_refreshing(),
+        index_size_bytes: size,
+    }))
 }

@@ -176,5 +176,8 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     let id = path_id("snapshot_id", &id)?;
     delete_snapshot(&state, &caller, id).await?;
-    Ok(respond::ok(json!({"id": id, "deleted": true})))
+    Ok(respond::ok(graph_olap_api::body::common::Deleted {
+        id,
+        deleted: true,
+    }))
 }

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use graph_olap_api::ErrorCode;
+use graph_olap_api::body::users::CurrentUser;
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, users};
 use serde_json::{Value, json};
@@ -11,9 +12,13 @@ use serde_json::{Value, json};
 use crate::auth::{AuthMethod, Caller, Role};
 use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish};
 use crate::http::respond;
-use crate::services::users::{create_user, load, new_key, protect_last_admin, validate_username};
+use crate::services::users::{
+    IssuedKey, create_user, load, new_key, protect_last_admin, validate_username,
+};
 use crate::settings::AuthMode;
 use crate::state::AppState;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 fn target(caller: &Caller, raw: &str) -> String {
     if raw.eq_ignore_ascii_case("me") {
@@ -59,19 +64,42 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Resp
         AuthMethod::Dev => ("dev", None),
         AuthMethod::Service => ("service", None),
     };
-    let mut user = if caller.is_system {
-        let now = state.now();
-        json!({"username": "system", "email": null, "display_name": "system", "role": "ops", "is_active": true,
-               "created_at": graph_olap_api::time::format_ts(&now), "updated_at": graph_olap_api::time::format_ts(&now),
-               "last_login_at": null, "role_changed_at": null, "role_changed_by": null})
+    let user = if caller.is_system {
+        let now = graph_olap_api::time::format_ts(&state.now());
+        CurrentUser {
+            username: "system".into(),
+            email: None,
+            display_name: "system".into(),
+            role: "ops".into(),
+            is_active: true,
+            created_at: now.clone(),
+            updated_at: now,
+            last_login_at: None,
+            role_changed_at: None,
+            role_changed_by: None,
+            auth_method: method.into(),
+            api_key_id: key_id,
+        }
     } else {
-        json!(load(&state, &caller.username).await?)
+        let u = load(&state, &caller.username).await?;
+        let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.as_ref().map(graph_olap_api::time::format_ts)
+        };
+        CurrentUser {
+            username: u.username,
+            email: u.email,
+            display_name: u.display_name,
+            role: caller.role.as_str().into(),
+            is_active: u.is_active,
+            created_at: graph_olap_api::time::format_ts(&u.created_at),
+            updated_at: graph_olap_api::time::format_ts(&u.updated_at),
+            last_login_at: ts(u.last_login_at),
+            role_changed_at: ts(u.role_changed_at),
+            role_changed_by: u.role_changed_by,
+            auth_method: method.into(),
+            api_key_id: key_id,
+        }
     };
-    user["auth_method"] = json!(method);
-    user["api_key_id"] = json!(key_id);
-    if !caller.is_system {
-        user["role"] = json!(caller.role.as_str());
-    }
     Ok(respond::ok(user))
 }
 
@@ -146,9 +174,28 @@ pub async fn create(
     let (user, key) = create_user(&state, &caller.username, &input.user, input.create_key).await?;
     let location = format!("/api/users/{}", user.username);
     Ok(match key {
-        Some(k) => respond::created(json!({"user": user, "api_key": k}), location),
+        Some(api_key) => respond::created(UserWithKey { user, api_key }, location),
         None => respond::created(user, location),
     })
+}
+
+/// A new user with the API key issued with it.
+#[derive(Serialize, JsonSchema)]
+pub struct UserWithKey {
+    /// The user.
+    pub user: users::User,
+    /// The key, with its secret.
+    pub api_key: IssuedKey,
+}
+
+/// `POST /api/users`: the user, or the user with a key when `create_api_key` was set.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CreatedUser {
+    /// `create_api_key` was set.
+    WithKey(UserWithKey),
+    /// No key was asked for.
+    Plain(users::User),
 }
 
 /// `POST /api/users/bootstrap`
@@ -192,10 +239,9 @@ pub async fn bootstrap(
         ));
     }
     let (user, key) = create_user(&state, "bootstrap", &input.user, true).await?;
-    Ok(respond::created(
-        json!({"user": user, "api_key": key}),
-        format!("/api/users/{}", user.username),
-    ))
+    let api_key = key.ok_or_else(|| ApiError::internal("bootstrap key missing"))?;
+    let location = format!("/api/users/{}", user.username);
+    Ok(respond::created(UserWithKey { user, api_key }, location))
 }
 
 /// `PUT /api/users/{username}`
@@ -426,7 +472,7 @@ pub async fn create_key(
             actor: &caller.username,
             action: "api_key.create",
             resource_type: "api_key",
-            resource_id: key["id"].as_str().map(String::from),
+            resource_id: Some(key.record.id.clone()),
             details: json!({"owner": name}),
             request_id: Some(&graph_olap_server_kit::request_id::current()),
         },
@@ -434,10 +480,7 @@ pub async fn create_key(
     )
     .await?;
     tx.commit().await?;
-    let location = format!(
-        "/api/users/{name}/api-keys/{}",
-        key["id"].as_str().unwrap_or_default()
-    );
+    let location = format!("/api/users/{name}/api-keys/{}", key.record.id);
     Ok(respond::created(key, location))
 }
 
