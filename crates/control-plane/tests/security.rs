@@ -95,7 +95,7 @@ fn secret_of(key: &str) -> &str {
 /// How many users the platform has.
 async fn user_count(s: &Server) -> i64 {
     graph_olap_store::users::list(
-        &mut *s.state.store.read().await.unwrap(),
+        &mut s.state.store.read().await.unwrap(),
         &Default::default(),
         0,
         1000,
@@ -129,7 +129,7 @@ async fn api_keys_are_stored_only_as_sha256_digests_of_their_secret() {
     assert_eq!(secret.len(), 43);
 
     let stored =
-        graph_olap_store::users::get_key(&mut *s.state.store.read().await.unwrap(), &key_id)
+        graph_olap_store::users::get_key(&mut s.state.store.read().await.unwrap(), &key_id)
             .await
             .unwrap()
             .expect("the key row exists");
@@ -522,7 +522,7 @@ async fn secrets_stay_out_of_logs_error_bodies_the_audit_log_and_metrics() {
     .await;
     assert_eq!(status, StatusCode::OK);
     let audit = graph_olap_store::audit::query(
-        &mut *s.state.store.read().await.unwrap(),
+        &mut s.state.store.read().await.unwrap(),
         &Default::default(),
         0,
         1000,
