@@ -81,11 +81,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .listen
         .or(file.listen)
         .unwrap_or_else(|| "0.0.0.0:8000".into());
-    let auth_mode = match env("AUTH_MODE").or(file.auth_mode).as_deref() {
-        None | Some("api_key") => AuthMode::ApiKey,
-        Some("dev") => AuthMode::Dev,
-        Some(other) => anyhow::bail!("GRAPH_OLAP_AUTH_MODE must be api_key or dev, not '{other}'"),
-    };
+    let auth_mode = AuthMode::from_setting(env("AUTH_MODE").or(file.auth_mode).as_deref())
+        .map_err(anyhow::Error::msg)?;
     let warehouse_url = env("WAREHOUSE_URL")
         .or(file.warehouse_url)
         .context("set GRAPH_OLAP_WAREHOUSE_URL (a directory, postgres://… or trino://…)")?;
@@ -138,9 +135,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     .with_env()
     .map_err(anyhow::Error::msg)?;
-    if auth_mode == AuthMode::Dev {
-        tracing::warn!("development identity mode is on: X-Username is trusted");
-    }
     if settings.internal_keys().is_empty() {
         tracing::warn!(
             "GRAPH_OLAP_INTERNAL_API_KEY is not set (or shorter than 32 characters): internal routes are disabled"

@@ -41,7 +41,8 @@ pub use settings::{AuthMode, Settings};
 pub use state::AppState;
 
 /// Builds the shared state and performs start-up duties: seed configuration defaults and dev
-/// users, and load (or, when empty, fill) the schema cache.
+/// users (logging a warning that development identities are on), and load (or, when empty,
+/// fill) the schema cache.
 pub async fn start(
     store: Store,
     warehouse: Arc<dyn Warehouse>,
@@ -60,6 +61,10 @@ pub async fn start_with_runtime(
     runtime: Option<Arc<dyn graph_olap_runtime::Runtime>>,
 ) -> Result<AppState, graph_olap_server_kit::ApiError> {
     let state = AppState {
+        auth_failures: Arc::new(auth::throttle::AuthThrottle::new(
+            settings.auth_failure_limit,
+            settings.auth_failure_window,
+        )),
         store,
         warehouse,
         settings: Arc::new(settings),
@@ -83,6 +88,10 @@ pub async fn start_with_runtime(
     tx.commit().await?;
     jobs::ensure_rows(&state).await?;
     if state.settings.auth_mode == AuthMode::Dev {
+        tracing::warn!(
+            public_url = %state.settings.public_url,
+            "development identity mode is on: X-Username and X-User-Role are trusted without a credential (GRAPH_OLAP_AUTH_MODE=dev)"
+        );
         for (username, role) in state.settings.dev_seed_users.clone() {
             if graph_olap_store::users::get(&mut *state.store.read().await?, &username)
                 .await?
@@ -105,10 +114,14 @@ pub async fn start_with_runtime(
 }
 
 /// The complete HTTP application: routes, request ids, body limit, request metrics,
-/// trailing-slash normalisation.
+/// trailing-slash normalisation; each connection's peer address is recorded for the
+/// failed-authentication throttle ([`auth::throttle`]).
 pub fn app(
     state: AppState,
-) -> axum::routing::IntoMakeService<tower_http::normalize_path::NormalizePath<Router>> {
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<
+    tower_http::normalize_path::NormalizePath<Router>,
+    std::net::SocketAddr,
+> {
     let registry = state.metrics.clone();
     let router = http::routes::router(state)
         .layer(DefaultBodyLimit::max(http::input::MAX_BODY_BYTES))
@@ -119,7 +132,7 @@ pub fn app(
         .layer(axum::middleware::from_fn(
             graph_olap_server_kit::request_id::layer,
         ));
-    axum::ServiceExt::<axum::extract::Request>::into_make_service(
-        NormalizePathLayer::trim_trailing_slash().layer(router),
-    )
+    axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        std::net::SocketAddr,
+    >(NormalizePathLayer::trim_trailing_slash().layer(router))
 }

@@ -15,6 +15,19 @@ pub enum AuthMode {
 }
 
 impl AuthMode {
+    /// The mode a `GRAPH_OLAP_AUTH_MODE` value asks for: unset, empty or `api_key` → API keys;
+    /// `dev` → development identities. Anything else is refused, so a typo never turns
+    /// development identities on (nor silently off).
+    pub fn from_setting(value: Option<&str>) -> Result<AuthMode, String> {
+        match value.map(str::trim) {
+            None | Some("") | Some("api_key") => Ok(AuthMode::ApiKey),
+            Some("dev") => Ok(AuthMode::Dev),
+            Some(other) => Err(format!(
+                "GRAPH_OLAP_AUTH_MODE must be api_key or dev, not '{other}'"
+            )),
+        }
+    }
+
     /// Wire name, as reported by `/health`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,6 +82,17 @@ pub struct Settings {
     /// The export-time data-quality checks of new snapshots (`GRAPH_OLAP_QUALITY_NULL_KEYS`,
     /// `…_DUPLICATE_KEYS`, `…_DANGLING_EDGES`: `fail`, `report` or `off`).
     pub quality: QualityPolicy,
+    /// Failed authentications from one peer address within [`Settings::auth_failure_window`]
+    /// after which that address is refused with `429 RATE_LIMITED` until the window ends
+    /// (`GRAPH_OLAP_AUTH_FAILURE_LIMIT`, default 20; 0 turns the throttle off).
+    pub auth_failure_limit: u32,
+    /// The window of [`Settings::auth_failure_limit`] (`GRAPH_OLAP_AUTH_FAILURE_WINDOW_SECONDS`,
+    /// default 60).
+    pub auth_failure_window: std::time::Duration,
+    /// Proxies (an ingress, a load balancer) whose `X-Forwarded-For` names the client address
+    /// the throttle counts (`GRAPH_OLAP_TRUSTED_PROXIES`, comma-separated addresses or
+    /// address/prefix blocks; default none: the connection's peer is the client).
+    pub trusted_proxies: Vec<crate::auth::throttle::Cidr>,
     /// Background-job intervals that differ from the defaults of API.md §4.12, by job name
     /// (`GRAPH_OLAP_<JOB>_INTERVAL_SECONDS`, e.g. `GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS`).
     pub job_intervals: std::collections::BTreeMap<String, std::time::Duration>,
@@ -139,6 +163,57 @@ pub fn apply_timing(
     Ok(())
 }
 
+/// The failed-authentication throttle read through `lookup` (given the full variable name):
+/// `GRAPH_OLAP_AUTH_FAILURE_LIMIT` (0–1 000 000, 0 = off),
+/// `GRAPH_OLAP_AUTH_FAILURE_WINDOW_SECONDS` (1–86 400) and `GRAPH_OLAP_TRUSTED_PROXIES`
+/// (comma-separated addresses or blocks). A bad value is an error naming the variable, and
+/// changes nothing.
+pub fn apply_auth_throttle(
+    settings: &mut Settings,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    let read = |name: &str, range: std::ops::RangeInclusive<u64>| -> Result<Option<u64>, String> {
+        match lookup(name).filter(|v| !v.trim().is_empty()) {
+            None => Ok(None),
+            Some(value) => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .map(Some)
+                .ok_or_else(|| {
+                    format!(
+                        "{name} must be a whole number from {} to {}, not '{value}'",
+                        range.start(),
+                        range.end()
+                    )
+                }),
+        }
+    };
+    let limit = read("GRAPH_OLAP_AUTH_FAILURE_LIMIT", 0..=1_000_000)?;
+    let window = read("GRAPH_OLAP_AUTH_FAILURE_WINDOW_SECONDS", 1..=86_400)?;
+    let proxies = match lookup("GRAPH_OLAP_TRUSTED_PROXIES").filter(|v| !v.trim().is_empty()) {
+        None => None,
+        Some(text) => Some(
+            text.split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(crate::auth::throttle::Cidr::parse)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("GRAPH_OLAP_TRUSTED_PROXIES: {e}"))?,
+        ),
+    };
+    if let Some(proxies) = proxies {
+        settings.trusted_proxies = proxies;
+    }
+    if let Some(limit) = limit {
+        settings.auth_failure_limit = limit as u32;
+    }
+    if let Some(seconds) = window {
+        settings.auth_failure_window = std::time::Duration::from_secs(seconds);
+    }
+    Ok(())
+}
+
 /// The snapshot settings read from `GRAPH_OLAP_SNAPSHOT_REUSE` and
 /// `GRAPH_OLAP_QUALITY_{NULL_KEYS,DUPLICATE_KEYS,DANGLING_EDGES}` through `lookup` (which is given
 /// the full variable name). Unset variables keep their defaults; a bad value is an error naming
@@ -204,6 +279,9 @@ impl Settings {
             snapshot_reuse: true,
             quality: QualityPolicy::default(),
             job_intervals: std::collections::BTreeMap::new(),
+            auth_failure_limit: 20,
+            auth_failure_window: std::time::Duration::from_secs(60),
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -212,6 +290,7 @@ impl Settings {
     pub fn with_env(self) -> Result<Self, String> {
         let mut settings = self.with_snapshot_env()?;
         apply_timing(&mut settings, |name| std::env::var(name).ok())?;
+        apply_auth_throttle(&mut settings, |name| std::env::var(name).ok())?;
         Ok(settings)
     }
 
@@ -299,6 +378,60 @@ mod tests {
         let reuse =
             |name: &str| (name == "GRAPH_OLAP_SNAPSHOT_REUSE").then(|| "sometimes".to_string());
         assert!(snapshot_settings(reuse).is_err());
+    }
+
+    #[test]
+    fn development_identities_only_when_asked_for_by_name() {
+        for (value, mode) in [
+            (None, Ok(AuthMode::ApiKey)),
+            (Some(""), Ok(AuthMode::ApiKey)),
+            (Some("api_key"), Ok(AuthMode::ApiKey)),
+            (Some("dev"), Ok(AuthMode::Dev)),
+        ] {
+            assert_eq!(AuthMode::from_setting(value), mode, "{value:?}");
+        }
+        for typo in ["Dev", "development", "true", "apikey", "none"] {
+            let err = AuthMode::from_setting(Some(typo)).unwrap_err();
+            assert!(err.contains("GRAPH_OLAP_AUTH_MODE"), "{err}");
+        }
+    }
+
+    #[test]
+    fn auth_throttle_defaults_overrides_and_errors() {
+        let mut settings =
+            Settings::development("http://x".into(), "file:///x".into(), "k".repeat(32));
+        assert_eq!(settings.auth_failure_limit, 20);
+        apply_auth_throttle(&mut settings, |n| match n {
+            "GRAPH_OLAP_AUTH_FAILURE_LIMIT" => Some("0".into()),
+            "GRAPH_OLAP_AUTH_FAILURE_WINDOW_SECONDS" => Some("5".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(settings.auth_failure_limit, 0);
+        assert_eq!(
+            settings.auth_failure_window,
+            std::time::Duration::from_secs(5)
+        );
+        apply_auth_throttle(&mut settings, |n| {
+            (n == "GRAPH_OLAP_TRUSTED_PROXIES").then(|| "10.0.0.0/8, 192.0.2.1".into())
+        })
+        .unwrap();
+        assert_eq!(settings.trusted_proxies.len(), 2);
+        for (name, value) in [
+            ("GRAPH_OLAP_AUTH_FAILURE_LIMIT", "-1"),
+            ("GRAPH_OLAP_AUTH_FAILURE_LIMIT", "many"),
+            ("GRAPH_OLAP_AUTH_FAILURE_WINDOW_SECONDS", "0"),
+            ("GRAPH_OLAP_TRUSTED_PROXIES", "10.0.0.0/8,ingress"),
+        ] {
+            let err = apply_auth_throttle(&mut settings, |n| (n == name).then(|| value.into()))
+                .unwrap_err();
+            assert!(err.contains(name), "{err}");
+        }
+        assert_eq!(
+            settings.auth_failure_limit, 0,
+            "a refused value changes nothing"
+        );
+        assert_eq!(settings.trusted_proxies.len(), 2);
     }
 
     #[test]

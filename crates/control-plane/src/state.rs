@@ -6,6 +6,7 @@ use graph_olap_store::{Clock, Store};
 use graph_olap_warehouse::Warehouse;
 
 use crate::auth::KeyCache;
+use crate::auth::throttle::AuthThrottle;
 use crate::services::schema_cache::SchemaCache;
 use crate::settings::Settings;
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub schema: Arc<SchemaCache>,
     /// Short-lived cache of API-key lookups (≤ 30 s).
     pub keys: Arc<KeyCache>,
+    /// Failed-authentication counters per peer address (`429` past the limit).
+    pub auth_failures: Arc<AuthThrottle>,
     /// Where instances run; `None` disables instance scheduling (instances stay `starting`).
     pub runtime: Option<Arc<dyn graph_olap_runtime::Runtime>>,
     /// Wakes the background orchestration early (a snapshot became ready, an instance was created).

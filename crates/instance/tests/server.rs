@@ -465,6 +465,20 @@ async fn serves_the_instance_api_over_a_loaded_snapshot(engine: &str) {
         "invalid_json"
     );
 
+    // Bodies above 16 MiB are refused with the envelope before any work (a fresh client: the
+    // server closes the connection after refusing).
+    let too_big = as_alice(reqwest::Client::new().post(format!("{base}/query")))
+        .header("Content-Type", "application/json")
+        .body(vec![b' '; graph_olap_instance::routes::MAX_BODY_BYTES + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 413);
+    assert_eq!(
+        too_big.json::<Value>().await.unwrap()["error"]["code"],
+        "PAYLOAD_TOO_LARGE"
+    );
+
     // Authentication and authorization.
     let anonymous = http.get(format!("{base}/schema")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
@@ -486,6 +500,35 @@ async fn serves_the_instance_api_over_a_loaded_snapshot(engine: &str) {
         bob.json::<Value>().await.unwrap()["error"]["code"],
         "PERMISSION_DENIED"
     );
+    // Whoever finds the port cannot claim an identity: without the internal key, X-Username
+    // and X-User-Role are not credentials (the bootstrap's auth mode is api_key).
+    for (user, role) in [("alice@example.com", "analyst"), ("carol", "admin")] {
+        let claimed = http
+            .post(format!("{base}/query"))
+            .header("X-Username", user)
+            .header("X-User-Role", role)
+            .json(&json!({"query": "MATCH (n) RETURN count(n)"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(claimed.status(), 401, "{user} without the internal key");
+    }
+    // Another analyst can neither see nor cancel the owner's executions (refused before the
+    // execution is looked up, so ids leak nothing either).
+    for (method, path) in [
+        (reqwest::Method::GET, "algo/status/any-execution"),
+        (reqwest::Method::DELETE, "algo/executions/any-execution"),
+        (reqwest::Method::GET, "algo/executions"),
+        (reqwest::Method::GET, "lock"),
+    ] {
+        let refused = http
+            .request(method.clone(), format!("{base}/{path}"))
+            .bearer_auth("bob-key")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403, "bob: {method} /{path}");
+    }
     let revoked = http
         .get(format!("{base}/schema"))
         .bearer_auth("revoked")

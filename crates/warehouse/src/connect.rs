@@ -19,8 +19,26 @@ use crate::{DataFusionWarehouse, PostgresWarehouse, TrinoWarehouse, Warehouse, W
 /// Rows per streamed batch used by server connectors unless configured otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
 
-/// Where the warehouse is and how to talk to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `url` with the password of its `user:password@` part replaced by `***`, for messages and
+/// logs: a warehouse URL may carry the warehouse credentials, which must never be shown.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Where the warehouse is and how to talk to it. `Debug` shows URLs with their password
+/// redacted ([`redact_url`]).
+#[derive(Clone, PartialEq, Eq)]
 pub enum WarehouseConfig {
     /// Embedded DataFusion over the files under `root`.
     DataFusion {
@@ -51,7 +69,8 @@ impl WarehouseConfig {
         {
             if rest.is_empty() {
                 return Err(WarehouseError::Config(format!(
-                    "'{url}' names no directory"
+                    "'{}' names no directory",
+                    redact_url(url)
                 )));
             }
             return Ok(WarehouseConfig::DataFusion {
@@ -89,6 +108,22 @@ impl WarehouseConfig {
             }
             WarehouseConfig::Trino(config) => Arc::new(TrinoWarehouse::new(config)?),
         })
+    }
+}
+
+impl std::fmt::Debug for WarehouseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WarehouseConfig::DataFusion { root } => {
+                f.debug_struct("DataFusion").field("root", root).finish()
+            }
+            WarehouseConfig::Postgres { url, batch_size } => f
+                .debug_struct("Postgres")
+                .field("url", &redact_url(url))
+                .field("batch_size", batch_size)
+                .finish(),
+            WarehouseConfig::Trino(config) => f.debug_tuple("Trino").field(config).finish(),
+        }
     }
 }
 

@@ -20,7 +20,7 @@ pub mod stream;
 pub mod trino;
 
 pub use arrow::datatypes::SchemaRef;
-pub use connect::{WarehouseConfig, connect};
+pub use connect::{WarehouseConfig, connect, redact_url};
 pub use contract::{
     ColumnProblem, ColumnProblemCode, ConformError, ExpectedColumn, arrow_type, check_columns,
     conform_batch,

@@ -364,3 +364,48 @@ async fn connect_opens_a_directory_and_ping_reports_a_missing_one() {
         Some(WarehouseError::Unreachable(_))
     ));
 }
+
+#[tokio::test]
+async fn sql_reaches_no_file_outside_the_warehouse_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("warehouse");
+    tutorial_table(&root);
+    // A table-shaped file beside the warehouse, reachable only by climbing out of it.
+    fs::create_dir_all(dir.path().join("secrets/hr")).unwrap();
+    fs::write(
+        dir.path().join("secrets/hr/salaries.csv"),
+        "name,salary\nalice,123456\n",
+    )
+    .unwrap();
+    let secret = dir.path().join("secrets/hr/salaries.csv");
+    let copy_target = dir.path().join("copied.csv");
+    let wh = DataFusionWarehouse::open(&root).await.unwrap();
+    for sql in [
+        format!("SELECT * FROM '{}'", secret.display()),
+        "SELECT * FROM \"..\".\"secrets\".\"salaries\"".to_string(),
+        "SELECT * FROM \"../secrets\".hr.salaries".to_string(),
+        format!(
+            "CREATE EXTERNAL TABLE s STORED AS CSV LOCATION '{}'",
+            secret.display()
+        ),
+        format!(
+            "COPY (SELECT * FROM bis_acct_dh) TO '{}' STORED AS CSV",
+            copy_target.display()
+        ),
+    ] {
+        for outcome in [wh.describe(&sql).await.err(), wh.query(&sql).await.err()] {
+            match outcome {
+                Some(WarehouseError::InvalidSql(m)) => {
+                    assert!(!m.contains("123456"), "{sql}: {m}")
+                }
+                other => panic!("{sql}: expected InvalidSql, got {other:?}"),
+            }
+        }
+    }
+    assert!(!copy_target.exists(), "COPY wrote nothing");
+    let listed = wh.metadata().await.unwrap();
+    assert!(
+        !format!("{listed:?}").contains("salaries"),
+        "the listing stays inside the directory"
+    );
+}

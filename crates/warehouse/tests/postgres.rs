@@ -407,3 +407,63 @@ async fn dropping_a_stream_early_ends_the_query_on_the_server() {
     })
     .await;
 }
+
+/// The rows of `{schema}.t`, read on a connection of its own.
+async fn rows_of_t(schema: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(&url(), NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+        .query_one(&format!("SELECT count(*) FROM {schema}.t"), &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn writes_hidden_in_read_statements_are_refused_and_change_nothing() {
+    with_schema(
+        "CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2); CREATE SEQUENCE s;",
+        |wh, schema| async move {
+            for sql in [
+                format!("WITH d AS (DELETE FROM {schema}.t RETURNING x) SELECT x FROM d"),
+                format!("SELECT x INTO {schema}.copy FROM {schema}.t"),
+                format!("SELECT x FROM {schema}.t FOR UPDATE"),
+                format!("SELECT nextval('{schema}.s')"),
+                // Turning the session default off inside the statement does not lift the
+                // transaction's own read-only mode.
+                format!(
+                    "WITH off AS (SELECT set_config('default_transaction_read_only', 'off', false)) \
+                     , d AS (DELETE FROM {schema}.t RETURNING x) SELECT x FROM d, off"
+                ),
+                "SELECT set_config('transaction_read_only', 'off', false)".to_string(),
+            ] {
+                let outcome = match wh.query(&sql).await {
+                    Ok(stream) => stream.collect().await.err(),
+                    Err(e) => Some(e),
+                };
+                let message = outcome
+                    .unwrap_or_else(|| panic!("{sql} ran"))
+                    .to_string();
+                assert!(
+                    message.contains("read-only") || message.contains("read-write"),
+                    "{sql}: {message}"
+                );
+            }
+            assert_eq!(rows_of_t(&schema).await, 2);
+            let created: i64 = {
+                let (client, connection) = tokio_postgres::connect(&url(), NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client
+                    .query_one(
+                        "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1",
+                        &[&schema],
+                    )
+                    .await
+                    .unwrap()
+                    .get(0)
+            };
+            assert_eq!(created, 1, "SELECT INTO created no table");
+        },
+    )
+    .await;
+}

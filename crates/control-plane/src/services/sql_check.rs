@@ -1,7 +1,17 @@
 //! The static SQL check every mapping query gets before it reaches a warehouse: exactly one
-//! read statement (`SELECT`, `WITH`, `VALUES` or `TABLE`), comments and one trailing `;` allowed.
+//! read statement (`SELECT`, `WITH`, `VALUES` or `TABLE`), comments and one trailing `;` allowed,
+//! and no keyword of a writing statement anywhere in it (a data-modifying `WITH`, `SELECT … INTO`,
+//! `FOR UPDATE`). The warehouses enforce read-only sessions as well; this check refuses such SQL
+//! when the mapping is saved, whatever warehouse runs it later.
 //! A small lexer skips string literals, quoted identifiers and comments so that a `;` or a
 //! keyword inside them is never mistaken for structure.
+
+/// Keywords of statements and clauses that write or lock, refused anywhere outside literals and
+/// quoted identifiers.
+const WRITE_WORDS: &[&str] = &[
+    "INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "TRUNCATE", "DROP", "ALTER", "CREATE",
+    "GRANT", "REVOKE", "COPY", "CALL", "EXECUTE", "INTO",
+];
 
 /// Checks that `sql` is a single read statement; the error is a sentence for the user.
 pub fn single_read_statement(sql: &str) -> Result<(), String> {
@@ -16,6 +26,14 @@ pub fn single_read_statement(sql: &str) -> Result<(), String> {
     ) {
         return Err(format!(
             "The SQL must be one read statement (SELECT, WITH, VALUES or TABLE), not '{first}'"
+        ));
+    }
+    if let Some(word) = tokens
+        .iter()
+        .find(|t| WRITE_WORDS.contains(&t.to_ascii_uppercase().as_str()))
+    {
+        return Err(format!(
+            "The SQL must only read: '{word}' belongs to a statement that writes (quote it if it names a column)"
         ));
     }
     let last_non_semi = tokens.iter().rposition(|t| t != ";").unwrap_or(0);
@@ -116,6 +134,7 @@ mod tests {
             "SELECT ';' AS semi, 'DELETE' AS word",
             "/* ; */ SELECT 1 ;  ",
             "VALUES (1)",
+            "SELECT \"update\", 'DELETE FROM t' AS text, last_update, created_at FROM t",
         ] {
             assert!(single_read_statement(ok).is_ok(), "{ok}");
         }
@@ -131,6 +150,12 @@ mod tests {
             "  -- only a comment",
             "SELECT 'open",
             "DROP TABLE x",
+            "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
+            "with u as (update t set a = 1 returning a) select a from u",
+            "SELECT * INTO copy_of_t FROM t",
+            "SELECT a FROM t FOR UPDATE",
+            "WITH x AS (INSERT INTO t VALUES (1) RETURNING 1) SELECT 1",
+            "(SELECT 1) UNION (SELECT a FROM t FOR UPDATE)",
         ] {
             assert!(single_read_statement(bad).is_err(), "{bad}");
         }

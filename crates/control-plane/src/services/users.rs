@@ -31,6 +31,14 @@ pub fn validate_username(raw: &str) -> Result<String, (&'static str, String)> {
     if RESERVED.contains(&name.as_str()) {
         return Err(("reserved_word", format!("'{name}' is a reserved username")));
     }
+    // The username is a segment of every snapshot path (`{root}/{owner}/…`): one that is only
+    // dots would name the root's parent or itself.
+    if name.bytes().all(|b| b == b'.') {
+        return Err((
+            "pattern",
+            "username must contain a letter, a digit or one of _ % + @ -".into(),
+        ));
+    }
     Ok(name)
 }
 
@@ -161,4 +169,21 @@ pub(crate) async fn protect_last_admin(tx: &mut WriteTx, current: &users::User) 
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_lower_cased_and_never_a_path_segment_of_dots() {
+        assert_eq!(
+            validate_username(" Alice.B@Corp.example ").unwrap(),
+            "alice.b@corp.example"
+        );
+        for bad in [".", "..", "...", "a/b", "a\\b", "", "system"] {
+            assert!(validate_username(bad).is_err(), "{bad}");
+        }
+        assert_eq!(validate_username("..").unwrap_err().0, "pattern");
+    }
 }

@@ -23,8 +23,8 @@ use crate::{BatchStream, Warehouse, WarehouseError};
 use protocol::{Client, Column};
 use types::TrinoType;
 
-/// How to reach a Trino coordinator.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How to reach a Trino coordinator. `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct TrinoConfig {
     /// `http://host:port` or `https://host:port`, no trailing slash.
     pub base_url: String,
@@ -45,11 +45,31 @@ pub struct TrinoConfig {
     pub spooling: bool,
 }
 
+impl std::fmt::Debug for TrinoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrinoConfig")
+            .field("base_url", &self.base_url)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("catalog", &self.catalog)
+            .field("schema", &self.schema)
+            .field("source", &self.source)
+            .field("catalogs", &self.catalogs)
+            .field("spooling", &self.spooling)
+            .finish()
+    }
+}
+
 impl TrinoConfig {
     /// Parses `trino://user[:password]@host[:port][/catalog[/schema]][?spooling=false]`
     /// (`trinos://` for HTTPS).
     pub fn from_url(url: &str) -> Result<Self, WarehouseError> {
-        let bad = |why: &str| WarehouseError::Config(format!("invalid Trino URL '{url}': {why}"));
+        let bad = |why: &str| {
+            WarehouseError::Config(format!(
+                "invalid Trino URL '{}': {why}",
+                crate::connect::redact_url(url)
+            ))
+        };
         let (url_part, query) = url.split_once('?').unwrap_or((url, ""));
         let mut spooling = true;
         for pair in query.split('&').filter(|p| !p.is_empty()) {

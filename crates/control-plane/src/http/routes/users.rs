@@ -202,9 +202,13 @@ pub enum CreatedUser {
 pub async fn bootstrap(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     if state.settings.auth_mode == AuthMode::ApiKey {
+        let peer =
+            crate::auth::throttle::peer(&extensions, &headers, &state.settings.trusted_proxies);
+        crate::auth::refuse_throttled(&state, peer)?;
         let expected = state.settings.bootstrap_token.clone().unwrap_or_default();
         let given = headers
             .get("x-bootstrap-token")
@@ -217,6 +221,7 @@ pub async fn bootstrap(
                 given.as_bytes(),
             ));
         if !matches {
+            crate::auth::count_failure(&state, peer);
             return Err(ApiError::new(
                 ErrorCode::PermissionDenied,
                 if expected.is_empty() {

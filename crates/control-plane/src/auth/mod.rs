@@ -1,23 +1,22 @@
 //! Identity and roles (API.md §2): API keys, development identities, the internal service key,
 //! and the role requirement of each route.
 //!
-//! Owns: credential resolution in the contract's order, API-key format/hashing, and the
-//! [`Caller`] extractor handlers use. Ownership checks stay in the handlers, after the lookup.
+//! Owns: credential resolution in the contract's order, the [`Caller`] extractor handlers use,
+//! API keys ([`keys`]) and throttling of failed authentication ([`throttle`]).
+//! Ownership checks stay in the handlers, after the lookup.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+pub mod keys;
+pub mod throttle;
+
+pub use keys::{IssuedKey, KeyCache, issue_key, split_key};
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use graph_olap_api::ErrorCode;
 use graph_olap_server_kit::error::ApiError;
 use graph_olap_store::users;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::settings::AuthMode;
@@ -134,8 +133,53 @@ pub fn internal_key_valid(state: &AppState, presented: &str) -> bool {
         .any(|k| k.len() == presented.len() && bool::from(k.as_bytes().ct_eq(presented.as_bytes())))
 }
 
-/// Resolves the caller of a public route (§2.1), or fails with 401/403.
+/// Resolves the caller of a public route (§2.1), or fails with 401/403 — or with
+/// `429 RATE_LIMITED` when the peer address failed to authenticate too often ([`throttle`]).
 pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Caller, ApiError> {
+    throttled(state, parts, identify(state, parts)).await
+}
+
+/// Runs one authentication attempt under the failure throttle of the request's peer: refused
+/// up front while the peer is over its limit, counted when it fails with a credential.
+pub async fn throttled<T>(
+    state: &AppState,
+    parts: &Parts,
+    attempt: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let peer = throttle::peer(
+        &parts.extensions,
+        &parts.headers,
+        &state.settings.trusted_proxies,
+    );
+    refuse_throttled(state, peer)?;
+    let result = attempt.await;
+    if let Err(e) = &result
+        && throttle::counts(e)
+    {
+        count_failure(state, peer);
+    }
+    result
+}
+
+/// `429 RATE_LIMITED` while `peer` is over its failed-authentication limit.
+pub fn refuse_throttled(state: &AppState, peer: Option<std::net::IpAddr>) -> Result<(), ApiError> {
+    match peer {
+        Some(ip) => state
+            .auth_failures
+            .check(ip)
+            .map_err(throttle::AuthThrottle::refusal),
+        None => Ok(()),
+    }
+}
+
+/// Counts one failed authentication (or wrong bootstrap token) of `peer`.
+pub fn count_failure(state: &AppState, peer: Option<std::net::IpAddr>) {
+    if let Some(ip) = peer {
+        state.auth_failures.record_failure(ip);
+    }
+}
+
+async fn identify(state: &AppState, parts: &Parts) -> Result<Caller, ApiError> {
     let now = state.now();
     if let Some(key) = header(parts, "x-internal-api-key") {
         if state.settings.internal_keys().is_empty() {
@@ -311,6 +355,32 @@ async fn provision_dev_user(
     Ok(user)
 }
 
+/// The service principal of an internal route, or the 401 of §2.4.
+async fn internal_caller(state: &AppState, parts: &Parts) -> Result<Caller, ApiError> {
+    if state.settings.internal_keys().is_empty() {
+        return Err(ApiError::unauthorized(
+            "internal_key_not_configured",
+            "The internal API key is not configured on this server",
+        ));
+    }
+    match header(parts, "x-internal-api-key") {
+        Some(k) if internal_key_valid(state, k) => Ok(Caller {
+            username: "system".into(),
+            role: Role::Ops,
+            method: AuthMethod::Service,
+            is_system: true,
+        }),
+        Some(_) => Err(ApiError::unauthorized(
+            "invalid_internal_key",
+            "The internal API key is invalid",
+        )),
+        None => Err(ApiError::unauthorized(
+            "missing_credentials",
+            "Internal routes require X-Internal-Api-Key",
+        )),
+    }
+}
+
 /// Middleware enforcing a route's [`Access`] before its input is validated (§1.14 steps 2–3).
 pub async fn enforce(
     State((state, access)): State<(AppState, Access)>,
@@ -320,35 +390,12 @@ pub async fn enforce(
     let (mut parts, body) = request.into_parts();
     let caller = match access {
         Access::Public => None,
-        Access::Internal => match header(&parts, "x-internal-api-key") {
-            _ if state.settings.internal_keys().is_empty() => {
-                return ApiError::unauthorized(
-                    "internal_key_not_configured",
-                    "The internal API key is not configured on this server",
-                )
-                .into_response();
+        Access::Internal => {
+            match throttled(&state, &parts, internal_caller(&state, &parts)).await {
+                Ok(c) => Some(c),
+                Err(e) => return e.into_response(),
             }
-            Some(k) if internal_key_valid(&state, k) => Some(Caller {
-                username: "system".into(),
-                role: Role::Ops,
-                method: AuthMethod::Service,
-                is_system: true,
-            }),
-            Some(_) => {
-                return ApiError::unauthorized(
-                    "invalid_internal_key",
-                    "The internal API key is invalid",
-                )
-                .into_response();
-            }
-            None => {
-                return ApiError::unauthorized(
-                    "missing_credentials",
-                    "Internal routes require X-Internal-Api-Key",
-                )
-                .into_response();
-            }
-        },
+        }
         Access::Scraper if state.settings.metrics_public => None,
         Access::Any | Access::Roles(_) | Access::Scraper => match resolve(&state, &parts).await {
             Ok(c) => Some(c),
@@ -370,144 +417,4 @@ pub async fn enforce(
         parts.extensions.insert(c);
     }
     next.run(Request::from_parts(parts, body)).await
-}
-
-/// A freshly issued API key: its public id and the full plaintext (shown once).
-#[derive(Debug, Clone)]
-pub struct IssuedKey {
-    /// 12 lower-case base32 characters.
-    pub key_id: String,
-    /// `gok_<key_id>_<secret>`.
-    pub plaintext: String,
-    /// SHA-256 hex of the secret, the only thing stored.
-    pub secret_sha256: String,
-}
-
-/// Generates a new random key (§2.2).
-pub fn issue_key() -> IssuedKey {
-    const BASE32: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut rng = rand::rng();
-    let mut id_bytes = [0u8; 12];
-    rng.fill_bytes(&mut id_bytes);
-    let key_id: String = id_bytes
-        .iter()
-        .map(|b| BASE32[(*b as usize) % 32] as char)
-        .collect();
-    let mut secret_bytes = [0u8; 32];
-    rng.fill_bytes(&mut secret_bytes);
-    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret_bytes);
-    IssuedKey {
-        plaintext: format!("gok_{key_id}_{secret}"),
-        secret_sha256: sha256_hex(&secret),
-        key_id,
-    }
-}
-
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// Splits `gok_<key_id>_<secret>` into its parts.
-pub fn split_key(token: &str) -> Option<(&str, &str)> {
-    let rest = token.strip_prefix("gok_")?;
-    if rest.len() != 12 + 1 + 43 || rest.as_bytes()[12] != b'_' {
-        return None;
-    }
-    Some((&rest[..12], &rest[13..]))
-}
-
-/// Cache of successful key lookups (≤ 30 s, the bound on revocation latency).
-#[derive(Debug, Default)]
-pub struct KeyCache {
-    entries: Mutex<HashMap<String, (Instant, String, String)>>,
-}
-
-const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
-
-impl KeyCache {
-    /// Authenticates `token`, returning (key id, owner) or a 401.
-    pub async fn authenticate(
-        &self,
-        state: &AppState,
-        token: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(String, String), ApiError> {
-        let digest = sha256_hex(token);
-        if let Some((at, key_id, owner)) = self
-            .entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&digest)
-            .cloned()
-            && at.elapsed() < KEY_CACHE_TTL
-        {
-            return Ok((key_id, owner));
-        }
-        let (key_id, secret) = split_key(token)
-            .ok_or_else(|| ApiError::unauthorized("unknown_key", "The API key is not valid"))?;
-        let stored = users::get_key(&mut *state.store.read().await?, key_id)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("unknown_key", "The API key is not valid"))?;
-        let presented = sha256_hex(secret);
-        if !bool::from(presented.as_bytes().ct_eq(stored.secret_sha256.as_bytes())) {
-            return Err(ApiError::unauthorized(
-                "unknown_key",
-                "The API key is not valid",
-            ));
-        }
-        if stored.key.revoked_at.is_some() {
-            return Err(ApiError::unauthorized(
-                "revoked_key",
-                "The API key has been revoked",
-            ));
-        }
-        if stored.key.expires_at.is_some_and(|e| e <= now) {
-            return Err(ApiError::unauthorized(
-                "expired_key",
-                "The API key has expired",
-            ));
-        }
-        if let Ok(mut tx) = state.store.write().await
-            && users::touch_key(&mut tx, key_id, now).await.is_ok()
-        {
-            let _ = tx.commit().await;
-        }
-        let result = (stored.key.id.clone(), stored.key.owner_username.clone());
-        // Keys with an expiry are not cached past it: cache only keys without one.
-        if stored.key.expires_at.is_none() {
-            self.entries
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(digest, (Instant::now(), result.0.clone(), result.1.clone()));
-        }
-        Ok(result)
-    }
-
-    /// Forgets every cached lookup (after a revocation or role change on this replica).
-    pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn issued_keys_have_the_documented_format() {
-        let k = issue_key();
-        let (id, secret) = split_key(&k.plaintext).expect("splits");
-        assert_eq!(id, k.key_id);
-        assert_eq!(id.len(), 12);
-        assert!(
-            id.bytes()
-                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
-        );
-        assert_eq!(secret.len(), 43);
-        assert_eq!(sha256_hex(secret), k.secret_sha256);
-        assert!(split_key("gok_short_x").is_none());
-    }
 }
