@@ -426,7 +426,10 @@ async fn database_gauges_views_and_rejections_follow_the_platform(db: Db) {
         cluster["by_owner"],
         json!([{"owner_username": ALICE, "count": 2}, {"owner_username": BOB, "count": 1}])
     );
-    assert_eq!(cluster["by_wrapper_type"], json!({"falkordb": 1, "ryugraph": 2}));
+    assert_eq!(
+        cluster["by_wrapper_type"],
+        json!({"falkordb": 1, "ryugraph": 2})
+    );
     assert_eq!(
         cluster["limits"],
         json!({"per_analyst": 3, "cluster_total": 3, "cluster_used": 3, "cluster_available": 0})
