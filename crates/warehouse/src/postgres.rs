@@ -6,12 +6,14 @@
 //! describe/metadata/ping are short), which keeps a long export from queueing behind others.
 //!
 //! Sessions are read-only (`default_transaction_read_only = on`), so even a statement that slips
-//! past the control plane's static check cannot write; a query also runs inside an explicit
-//! `READ ONLY` transaction that is never committed, so a statement that turns the session
-//! default off (`set_config('default_transaction_read_only', 'off', false)`) changes nothing
-//! for itself, and the change is rolled back with it. What the warehouse role may *read* (for
-//! instance server files through `pg_read_file`) is its privileges' business: give the
-//! platform a role with `SELECT` on the mapped schemas only (docs/security.md).
+//! past the control plane's static check cannot write: a statement's transaction takes its
+//! read-only mode from that default when it starts, so a `set_config(…, 'off', …)` inside the
+//! statement cannot lift it for itself, and each query has its own connection, so nothing
+//! later inherits the change. (An explicit `BEGIN … READ ONLY` left open while the rows stream
+//! held the tables' locks after a stream was dropped, until the connection was next polled.)
+//! What the warehouse role may *read* (for instance server files through `pg_read_file`) is its
+//! privileges' business: give the platform a role with `SELECT` on the mapped schemas only
+//! (docs/security.md).
 //!
 //! Type mapping (PostgreSQL → Arrow): `bool`→Boolean; `int2/int4/int8`→Int16/32/64; `oid`→Int64;
 //! `float4/float8`→Float32/64; `numeric(p,s)` with p ≤ 38 → Decimal128(p,s), exact; unconstrained
@@ -113,10 +115,6 @@ impl Warehouse for PostgresWarehouse {
 
     async fn query(&self, sql: &str) -> Result<BatchStream, WarehouseError> {
         let client = self.connect().await?;
-        client
-            .batch_execute("BEGIN TRANSACTION READ ONLY")
-            .await
-            .map_err(|e| unreachable(&e))?;
         let statement = client.prepare(sql).await.map_err(|e| planning_error(&e))?;
         let (columns, schema) = plan_columns(&statement)?;
         let rows = client
