@@ -53,7 +53,7 @@ pub struct Endpoint {
     /// Its success responses (OpenAPI `responses`; errors are always the error envelope).
     pub replies: Vec<Reply>,
     /// The query parameters it reads (their types: `crate::http::openapi::query_schema`).
-    pub query: &'static [&'static str],
+    pub query: Vec<&'static str>,
     handler: MethodRouter<AppState>,
 }
 
@@ -74,7 +74,7 @@ fn ep(
         idempotent: false,
         request: None,
         replies: Vec::new(),
-        query: &[],
+        query: Vec::new(),
         handler,
     }
 }
@@ -104,9 +104,10 @@ impl Endpoint {
         self
     }
 
-    /// Declares the query parameters the endpoint reads.
-    fn query(mut self, names: &'static [&'static str]) -> Self {
-        self.query = names;
+    /// Declares query parameters the endpoint reads (added after those declared before, so a
+    /// list can be the shared filters plus its own).
+    fn query(mut self, names: &[&'static str]) -> Self {
+        self.query.extend_from_slice(names);
         self
     }
 
@@ -163,31 +164,10 @@ const LIST: &[&str] = &[
     "created_after",
     "created_before",
 ];
-const SNAPSHOT_LIST: &[&str] = &[
-    "offset",
-    "limit",
-    "sort_by",
-    "sort_order",
-    "owner",
-    "search",
-    "created_after",
-    "created_before",
-    "status",
-    "mapping_version",
-];
-const INSTANCE_LIST: &[&str] = &[
-    "offset",
-    "limit",
-    "sort_by",
-    "sort_order",
-    "owner",
-    "search",
-    "created_after",
-    "created_before",
-    "status",
-    "snapshot_id",
-    "include_terminated",
-];
+/// The snapshot lists' own filters, after [`LIST`].
+const SNAPSHOT_FILTERS: &[&str] = &["status", "mapping_version"];
+/// The instance lists' own filters, after [`LIST`].
+const INSTANCE_FILTERS: &[&str] = &["status", "snapshot_id", "include_terminated"];
 
 /// Every endpoint the control plane serves, in documentation order.
 pub fn endpoints() -> Vec<Endpoint> {
@@ -346,7 +326,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Snapshots of a mapping",
             get(snapshots::list_for_mapping),
         )
-        .query(SNAPSHOT_LIST)
+        .query(LIST)
+        .query(SNAPSHOT_FILTERS)
         .list::<st::snapshots::Snapshot>(),
         ep(
             M::GET,
@@ -356,7 +337,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Instances created from a mapping's snapshots",
             get(instances::list_for_mapping),
         )
-        .query(INSTANCE_LIST)
+        .query(LIST)
+        .query(INSTANCE_FILTERS)
         .list::<b::instances::Instance>(),
         ep(
             M::GET,
@@ -366,19 +348,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "List snapshots",
             get(snapshots::list),
         )
-        .query(&[
-            "offset",
-            "limit",
-            "sort_by",
-            "sort_order",
-            "owner",
-            "search",
-            "created_after",
-            "created_before",
-            "status",
-            "mapping_version",
-            "mapping_id",
-        ])
+        .query(LIST)
+        .query(SNAPSHOT_FILTERS)
+        .query(&["mapping_id"])
         .list::<st::snapshots::Snapshot>(),
         ep(
             M::GET,
@@ -424,20 +396,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             "List instances",
             get(instances::list),
         )
-        .query(&[
-            "offset",
-            "limit",
-            "sort_by",
-            "sort_order",
-            "owner",
-            "search",
-            "created_after",
-            "created_before",
-            "status",
-            "snapshot_id",
-            "include_terminated",
-            "mapping_id",
-        ])
+        .query(LIST)
+        .query(INSTANCE_FILTERS)
+        .query(&["mapping_id"])
         .list::<b::instances::Instance>(),
         ep(
             M::POST,
