@@ -734,6 +734,37 @@ mod falkordb {
             assert!(e.contains(construct) && e.contains(hint), "{q}: {e}");
         }
     }
+
+    #[test]
+    fn variable_length_relationships_beyond_two_hops_are_refused() {
+        for (q, column) in [
+            ("MATCH (a)-[:T*1..3]->(b) RETURN b", 10),
+            ("MATCH (a)-[*]-(b) RETURN b", 10),
+            ("MATCH (a)-[:T*3]->(b) RETURN b", 10),
+            ("MATCH (a)-[:T*2..]->(b) RETURN b", 10),
+            ("MATCH (a) WHERE (a)-[:T*2..4]->() RETURN a", 20),
+            ("MATCH (a) RETURN [(a)-[:T*..5]->(b) | b.id]", 22),
+            ("MATCH (a) WITH a MATCH (a)<-[:T*0..9]-(b) RETURN b", 27),
+        ] {
+            let e = falkordb(q).unwrap_err();
+            assert!(
+                e.contains("more than 2 hops")
+                    && e.contains(&format!("column {column})"))
+                    && e.contains("`*1..2`")
+                    && e.contains("ryugraph"),
+                "{q}: {e}"
+            );
+        }
+        for q in [
+            "MATCH (a)-[:T*1..2]->(b) RETURN b",
+            "MATCH (a)-[:T*2]-(b) RETURN b",
+            "MATCH (a)-[:T*..1]->(b) RETURN b",
+            "MATCH (a {id: 1}), (b {id: 2}) WITH shortestPath((a)-[*]-(b)) AS p RETURN p",
+            "MATCH (a {id: 1}), (b {id: 2}) RETURN allShortestPaths((a)-[:T*..9]->(b)) AS p",
+        ] {
+            assert!(falkordb(q).is_ok(), "{q}: {:?}", falkordb(q));
+        }
+    }
 }
 
 #[test]

@@ -20,8 +20,14 @@
 //!   `all(x IN relationships(p1) + … WHERE single(y IN … WHERE id(y) = id(x)))`. (One list: a
 //!   predicate naming two path variables separately was evaluated before the second was bound
 //!   and filtered every row.) Not covered under `RETURN *`/`WITH *` (fresh names would become
-//!   columns). FalkorDB enforces it inside one variable-length relationship itself, but misses
-//!   the paths that go out and back over two parallel relationships.
+//!   columns). FalkorDB enforces it inside one variable-length relationship itself.
+//! - **Variable-length relationships of at most 2 hops.** Beyond two hops FalkorDB's traversal
+//!   misses trails openCypher counts (measured against enumeration by hand: on a graph of two
+//!   directed 3-cycles sharing a node, `-[:T*4..4]->` finds 4 of the 6 trails and `*6..6` none
+//!   of 6 — a trail may not pass its start node again; with two relationships between one pair
+//!   of nodes, in either direction, already at 3 hops). No rewrite recovers those rows, so a
+//!   longer or unbounded one is refused with the forms that are faithful (`*1..2`, a chain of
+//!   fixed relationships, a ryugraph instance). Inside `shortestPath()` any length is fine.
 //! - A node pattern's inline `WHERE` (`(c:Customer WHERE c.x > 1)`) is a syntax error there:
 //!   it moves into the clause's `WHERE`.
 //! - `=~`, `EXISTS { … }` / `COUNT { … }` / `COLLECT { … }` subqueries and `shortestPath` in a
@@ -76,6 +82,28 @@ fn refuse(construct: &str, span: Span, suggestion: &str) -> Unsupported {
     }
 }
 
+/// Longest variable-length relationship FalkorDB enumerates as openCypher does (measured, see
+/// the module header).
+const MAX_FAITHFUL_HOPS: u64 = 2;
+
+/// A variable-length relationship of `element` that may be longer than FalkorDB enumerates
+/// faithfully, refused with the forms that are.
+fn long_variable_length(element: &PatternElement) -> Option<Unsupported> {
+    element.chain.iter().find_map(|(rel, _)| {
+        let length = rel.length.as_ref()?;
+        let max = if length.exact { length.min } else { length.max };
+        if max.is_some_and(|m| m <= MAX_FAITHFUL_HOPS) {
+            return None;
+        }
+        Some(refuse(
+            "a variable-length relationship of more than 2 hops",
+            rel.span,
+            "at most 2 hops (`*1..2`) or a chain of fixed relationships \
+             (`-[:T]->()-[:T]->()-[:T]->`) on FalkorDB, or a ryugraph instance",
+        ))
+    })
+}
+
 /// The first construct FalkorDB cannot run, anywhere in the query.
 fn refuse_unsupported(query: &RegularQuery) -> Result<(), Unsupported> {
     let mut found: Option<Unsupported> = None;
@@ -83,21 +111,41 @@ fn refuse_unsupported(query: &RegularQuery) -> Result<(), Unsupported> {
         if found.is_some() {
             return;
         }
-        if let ClauseKind::Match { patterns, .. } = &clause.kind
-            && let Some(p) = patterns.iter().find(|p| p.shortest.is_some())
-        {
-            found = Some(refuse(
-                "shortestPath() in MATCH",
-                p.span,
-                "bind both ends with MATCH, then `WITH shortestPath((a)-[*]-(b)) AS p`",
-            ));
-            return;
+        if let ClauseKind::Match { patterns, .. } = &clause.kind {
+            if let Some(p) = patterns.iter().find(|p| p.shortest.is_some()) {
+                found = Some(refuse(
+                    "shortestPath() in MATCH",
+                    p.span,
+                    "bind both ends with MATCH, then `WITH shortestPath((a)-[*]-(b)) AS p`",
+                ));
+                return;
+            }
+            found = patterns
+                .iter()
+                .find_map(|p| long_variable_length(&p.element));
+            if found.is_some() {
+                return;
+            }
         }
+        // Patterns that are arguments of shortestPath()/allShortestPaths() ask for shortest
+        // paths, which FalkorDB finds at any length; every other pattern expression is checked.
+        let mut shortest_arguments = Vec::new();
         walk_exprs_of_clause(clause, &mut |e| {
             if found.is_some() {
                 return;
             }
+            if let ExprKind::Function { name, args, .. } = &e.kind
+                && let [only] = name.as_slice()
+                && (only.name.eq_ignore_ascii_case("shortestPath")
+                    || only.name.eq_ignore_ascii_case("allShortestPaths"))
+            {
+                shortest_arguments.extend(args.iter().map(|a| a.span));
+            }
             found = match &e.kind {
+                ExprKind::Pattern(element) if !shortest_arguments.contains(&e.span) => {
+                    long_variable_length(element)
+                }
+                ExprKind::PatternComprehension { pattern, .. } => long_variable_length(pattern),
                 ExprKind::Binary(BinaryOp::Regex, ..) => Some(refuse(
                     "=~ (regular expression match)",
                     e.span,
