@@ -67,6 +67,7 @@ pub mod model;
 #[cfg(feature = "ryugraph")]
 pub mod ryu;
 pub mod value;
+mod wire;
 
 pub use limits::QueryLimits;
 pub use model::{

@@ -408,7 +408,7 @@ async fn query(
         .map_err(ApiError::internal)?;
     guard.1 = true;
     state.record_query(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
-    let output = outcome.map_err(crate::error::query_error)?;
+    let output = outcome?;
     state.report_activity("query");
     if wants_arrow(&headers) {
         let bytes = crate::arrow_ipc::encode_stream(&output).map_err(ApiError::internal)?;

@@ -5,6 +5,7 @@
 //! so concurrent claims by several control-plane replicas never hand out the same job.
 
 use chrono::{DateTime, Utc};
+use graph_olap_api::export::ExportJobStatus;
 use sqlx::{AnyConnection, Row};
 
 use crate::clock::{from_millis, to_millis};
@@ -33,8 +34,8 @@ pub struct ExportJobRow {
     pub columns: String,
     /// Prefix the files go under.
     pub output_uri: String,
-    /// `pending` | `claimed` | `completed` | `failed` | `cancelled`.
-    pub status: String,
+    /// Where the job is in its lifecycle (§4.4).
+    pub status: ExportJobStatus,
     /// Claims so far.
     pub attempts: i64,
     /// Claims allowed.
@@ -107,7 +108,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ExportJobRow, StoreError> {
         sql_text: row.try_get("sql_text")?,
         columns: row.try_get("columns")?,
         output_uri: row.try_get("output_uri")?,
-        status: row.try_get("status")?,
+        status: crate::decode_status(row, "status")?,
         attempts: row.try_get("attempts")?,
         max_attempts: row.try_get("max_attempts")?,
         claimed_by: row.try_get("claimed_by")?,
@@ -327,7 +328,7 @@ pub async fn save(conn: &mut AnyConnection, job: &ExportJobRow) -> Result<(), St
         "UPDATE export_jobs SET status = $1, attempts = $2, claimed_by = $3, claimed_at = $4, lease_token = $5, lease_expires_at = $6, started_at = $7, deadline_at = $8, available_at = $9, completed_at = $10, row_count = $11, size_bytes = $12, files = $13, progress_rows = $14, progress_bytes = $15, warehouse_query_id = $16, error_code = $17, error_message = $18, updated_at = $19, quality = $20 WHERE id = $21",
     );
     sqlx::query(q)
-        .bind(job.status.clone())
+        .bind(job.status.as_str())
         .bind(job.attempts)
         .bind(job.claimed_by.clone())
         .bind(job.claimed_at.map(to_millis))

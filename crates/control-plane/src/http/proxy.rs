@@ -7,7 +7,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
-use graph_olap_api::ErrorCode;
+use graph_olap_api::{ErrorCode, InstanceStatus};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances;
 
@@ -55,9 +55,9 @@ pub async fn forward(
     let row = instances::get_by_slug(&mut *state.store.read().await?, &slug)
         .await?
         .ok_or_else(|| ApiError::not_found("instance", slug.clone()))?;
-    match row.status.as_str() {
-        "running" => {}
-        "waiting_for_snapshot" | "starting" => {
+    match row.status {
+        InstanceStatus::Running => {}
+        InstanceStatus::WaitingForSnapshot | InstanceStatus::Starting => {
             return Err(ApiError::new(
                 ErrorCode::InstanceNotReady,
                 format!("Instance {} is {}; try again shortly", row.id, row.status),

@@ -45,8 +45,8 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
             continue;
         }
         let snapshot = snapshots::get(&mut tx, row.snapshot_id).await?;
-        match snapshot.as_ref().map(|s| s.status.as_str()) {
-            Some("ready") => {
+        match snapshot.as_ref().map(|s| s.status) {
+            Some(SnapshotStatus::Ready) => {
                 row.status = InstanceStatus::Starting;
                 row.updated_at = now;
                 instances::save(&mut tx, &row).await?;
@@ -61,7 +61,7 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
                 .await?;
                 report.promoted += 1;
             }
-            Some("failed" | "cancelled") | None => {
+            Some(SnapshotStatus::Failed | SnapshotStatus::Cancelled) | None => {
                 let why = snapshot
                     .as_ref()
                     .and_then(|s| s.error_message.clone())
@@ -241,12 +241,12 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
             known_units.insert(u.name.clone());
         }
         let now = state.now();
-        match (row.status.as_str(), unit) {
-            ("stopping", None) => {
+        match (row.status, unit) {
+            (InstanceStatus::Stopping, None) => {
                 instance_service::finish_stop(state, id).await?;
                 report.terminated += 1;
             }
-            ("stopping", Some(u)) => {
+            (InstanceStatus::Stopping, Some(u)) => {
                 let overdue = row.stop_requested_at.is_none_or(|t| {
                     now - t
                         > Duration::from_std(state.settings.stop_grace)
@@ -262,7 +262,7 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                 }
             }
             // Not scheduled yet: only a timeout fails it (never the "lost unit" arm below).
-            ("starting", None) if row.pod_name.is_none() => {
+            (InstanceStatus::Starting, None) if row.pod_name.is_none() => {
                 let overdue = now - row.updated_at
                     > Duration::from_std(state.settings.startup_timeout)
                         .unwrap_or(Duration::minutes(15));
@@ -277,7 +277,7 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                     report.timed_out += 1;
                 }
             }
-            ("starting" | "running", None) => {
+            (InstanceStatus::Starting | InstanceStatus::Running, None) => {
                 fail(
                     state,
                     &row,
@@ -287,7 +287,7 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                 .await?;
                 report.lost += 1;
             }
-            ("starting" | "running", Some(u)) => match &u.state {
+            (InstanceStatus::Starting | InstanceStatus::Running, Some(u)) => match &u.state {
                 UnitState::Exited {
                     code,
                     signal,

@@ -13,7 +13,9 @@ use sqlx::AnyConnection;
 
 use crate::services::snapshots as snapshot_service;
 use crate::state::AppState;
-use graph_olap_api::export::{CheckPolicy, EdgeEndpoints, ExportedFile, JobQuality, QualityPolicy};
+use graph_olap_api::export::{
+    CheckPolicy, EdgeEndpoints, ExportJobStatus, ExportedFile, JobQuality, QualityPolicy,
+};
 
 /// Delay before the next claim of a job after `attempts` claims: `min(10 s × 2^(attempts−1), 300 s)`.
 pub fn retry_delay(attempts: i64) -> Duration {
@@ -53,7 +55,7 @@ pub async fn claim(
     let edges_after_nodes = state.settings.quality.dangling_edges != CheckPolicy::Off;
     let mut claimed = Vec::new();
     for mut job in export_jobs::claimable(&mut tx, now, limit, edges_after_nodes).await? {
-        job.status = "claimed".into();
+        job.status = ExportJobStatus::Claimed;
         job.attempts += 1;
         job.claimed_by = Some(worker_id.to_string());
         job.claimed_at = Some(now);
@@ -117,7 +119,7 @@ async fn fail_for_good(
     message: String,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    job.status = "failed".into();
+    job.status = ExportJobStatus::Failed;
     job.error_code = Some(code.to_string());
     job.error_message = Some(message.clone());
     job.lease_expires_at = None;
@@ -170,7 +172,7 @@ pub async fn heartbeat(
     let mut tx = state.store.write().await?;
     let now = state.now();
     let mut job = leased(&mut tx, id, token).await?;
-    let mut cancel = job.status != "claimed";
+    let mut cancel = job.status != ExportJobStatus::Claimed;
     let mut timed_out = false;
     if !cancel && job.deadline_at.is_some_and(|d| now > d) {
         let message = timeout_message(&job);
@@ -215,9 +217,9 @@ pub async fn complete(
     let mut tx = state.store.write().await?;
     let now = state.now();
     let mut job = leased(&mut tx, id, token).await?;
-    match job.status.as_str() {
-        "completed" => return Ok(job),
-        "claimed" => {}
+    match job.status {
+        ExportJobStatus::Completed => return Ok(job),
+        ExportJobStatus::Claimed => {}
         other => {
             return Err(ApiError::invalid_state(
                 "export_job",
@@ -265,8 +267,10 @@ pub async fn complete(
             "file paths must be relative to output_uri and must not contain '..'",
         ));
     }
-    crate::http::input::finish(errors)?;
-    job.status = "completed".into();
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    job.status = ExportJobStatus::Completed;
     job.completed_at = Some(now);
     job.row_count = Some(row_count);
     job.size_bytes = Some(size_bytes);
@@ -304,7 +308,7 @@ pub async fn fail(
     let mut tx = state.store.write().await?;
     let now = state.now();
     let mut job = leased(&mut tx, id, token).await?;
-    if job.status != "claimed" {
+    if job.status != ExportJobStatus::Claimed {
         return Ok(job);
     }
     if let Some(found) = &quality {
@@ -334,7 +338,7 @@ pub async fn fail(
 }
 
 fn requeue(job: &mut ExportJobRow, code: &str, message: &str, now: DateTime<Utc>) {
-    job.status = "pending".into();
+    job.status = ExportJobStatus::Pending;
     job.available_at = now + retry_delay(job.attempts);
     job.lease_expires_at = None;
     job.claimed_by = None;

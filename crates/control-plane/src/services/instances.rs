@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use graph_olap_api::ErrorCode;
-use graph_olap_api::InstanceStatus;
 use graph_olap_api::body::instances::{Instance, InstanceProgress};
 use graph_olap_api::time::format_ts;
+use graph_olap_api::{InstanceStatus, SnapshotStatus};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::snapshots;
@@ -28,15 +28,17 @@ pub fn instance_url(state: &AppState, row: &InstanceRow) -> Option<String> {
 
 /// Renders an instance as its wire record (§3.8).
 pub fn to_wire(state: &AppState, row: &InstanceRow) -> Instance {
-    let inactivity_expires_at = match (&row.inactivity_timeout, row.status.as_str()) {
-        (Some(t), "running") => graph_olap_api::IsoDuration::parse(t).ok().and_then(|d| {
-            let base = row
-                .last_activity_at
-                .into_iter()
-                .chain(row.started_at)
-                .max()?;
-            Some(base + d.to_chrono())
-        }),
+    let inactivity_expires_at = match (&row.inactivity_timeout, row.status) {
+        (Some(t), InstanceStatus::Running) => {
+            graph_olap_api::IsoDuration::parse(t).ok().and_then(|d| {
+                let base = row
+                    .last_activity_at
+                    .into_iter()
+                    .chain(row.started_at)
+                    .max()?;
+                Some(base + d.to_chrono())
+            })
+        }
         _ => None,
     };
     Instance {
@@ -359,9 +361,9 @@ pub async fn terminate(
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> ApiResult<Termination> {
-    match row.status.as_str() {
-        "stopping" | "terminated" => Ok(Termination::Done),
-        "waiting_for_snapshot" => {
+    match row.status {
+        InstanceStatus::Stopping | InstanceStatus::Terminated => Ok(Termination::Done),
+        InstanceStatus::WaitingForSnapshot => {
             event(
                 tx,
                 row.id,
@@ -398,7 +400,7 @@ pub async fn terminate(
             }
             Ok(Termination::Done)
         }
-        "failed" => {
+        InstanceStatus::Failed => {
             event(
                 tx,
                 row.id,
@@ -523,19 +525,19 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
     let snapshot = snapshots::get(conn, row.snapshot_id).await?;
     let snapshot_status = snapshot
         .as_ref()
-        .map(|s| s.status.as_str())
-        .unwrap_or("ready");
+        .map(|s| s.status)
+        .unwrap_or(SnapshotStatus::Ready);
     let snapshot_step = match snapshot_status {
-        "ready" => "completed",
-        "failed" | "cancelled" => "failed",
-        "creating" => "in_progress",
+        SnapshotStatus::Ready => "completed",
+        SnapshotStatus::Failed | SnapshotStatus::Cancelled => "failed",
+        SnapshotStatus::Creating => "in_progress",
         _ if row.status == InstanceStatus::WaitingForSnapshot => "in_progress",
         _ => "completed",
     };
-    let schedule_step = match row.status.as_str() {
-        "waiting_for_snapshot" => "pending",
-        "starting" if row.pod_name.is_none() => "in_progress",
-        "failed"
+    let schedule_step = match row.status {
+        InstanceStatus::WaitingForSnapshot => "pending",
+        InstanceStatus::Starting if row.pod_name.is_none() => "in_progress",
+        InstanceStatus::Failed
             if row.pod_name.is_none()
                 && row.started_at.is_none()
                 && snapshot_step == "completed" =>
@@ -552,12 +554,12 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
     if let Some(list) = reported.get("steps").and_then(Value::as_array) {
         steps.extend(list.iter().cloned());
     }
-    let phase = match row.status.as_str() {
-        "waiting_for_snapshot" => "waiting_for_snapshot".to_string(),
-        "running" => "ready".into(),
-        "stopping" => "stopping".into(),
-        "terminated" => "terminated".into(),
-        "failed" => "failed".into(),
+    let phase = match row.status {
+        InstanceStatus::WaitingForSnapshot => "waiting_for_snapshot".to_string(),
+        InstanceStatus::Running => "ready".into(),
+        InstanceStatus::Stopping => "stopping".into(),
+        InstanceStatus::Terminated => "terminated".into(),
+        InstanceStatus::Failed => "failed".into(),
         _ => reported
             .get("phase")
             .and_then(Value::as_str)

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use graph_olap_api::export::{
-    CheckPolicy, ColumnRole, DataQuality, EdgeEndpoints, ExportedFile, JobColumn, JobQuality,
-    JobType, NodeFiles, QualityStatus,
+    CheckPolicy, ColumnRole, DataQuality, EdgeEndpoints, ExportJobStatus, ExportedFile, JobColumn,
+    JobQuality, JobType, NodeFiles, QualityStatus,
 };
 use graph_olap_api::instance::{
     MANIFEST_SCHEMA_VERSION, ManifestFile, ManifestTable, SnapshotManifest,
@@ -217,8 +217,11 @@ pub async fn cancel_jobs(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     for mut j in export_jobs::for_snapshot(tx, snapshot_id).await? {
-        if matches!(j.status.as_str(), "pending" | "claimed") {
-            j.status = "cancelled".into();
+        if matches!(
+            j.status,
+            ExportJobStatus::Pending | ExportJobStatus::Claimed
+        ) {
+            j.status = ExportJobStatus::Cancelled;
             j.updated_at = now;
             export_jobs::save(tx, &j).await?;
         }
@@ -261,10 +264,10 @@ pub async fn reset_for_retry(
     snapshot.updated_at = now;
     snapshots::save(tx, snapshot).await?;
     for mut j in export_jobs::for_snapshot(tx, snapshot.id).await? {
-        if j.status == "completed" {
+        if j.status == ExportJobStatus::Completed {
             continue;
         }
-        j.status = "pending".into();
+        j.status = ExportJobStatus::Pending;
         j.attempts = 0;
         j.started_at = None;
         j.deadline_at = None;
@@ -299,10 +302,12 @@ pub fn rebuild_quality(snapshot: &mut Snapshot, jobs: &[ExportJobRow]) {
     }
     let mut quality = DataQuality::pending(policy);
     let mut check_failed = false;
-    for j in jobs
-        .iter()
-        .filter(|j| matches!(j.status.as_str(), "completed" | "failed"))
-    {
+    for j in jobs.iter().filter(|j| {
+        matches!(
+            j.status,
+            ExportJobStatus::Completed | ExportJobStatus::Failed
+        )
+    }) {
         let Some(found) = j
             .quality
             .as_deref()
@@ -316,7 +321,7 @@ pub fn rebuild_quality(snapshot: &mut Snapshot, jobs: &[ExportJobRow]) {
             JobType::Edge
         };
         quality.record(job_type, &j.entity_name, &found);
-        if j.status == "failed"
+        if j.status == ExportJobStatus::Failed
             && j.error_code.as_deref() == Some("INVALID_DATA")
             && found.has_findings()
         {
@@ -325,7 +330,7 @@ pub fn rebuild_quality(snapshot: &mut Snapshot, jobs: &[ExportJobRow]) {
     }
     quality.status = if check_failed {
         QualityStatus::Failed
-    } else if !jobs.is_empty() && jobs.iter().all(|j| j.status == "completed") {
+    } else if !jobs.is_empty() && jobs.iter().all(|j| j.status == ExportJobStatus::Completed) {
         if quality.has_findings() {
             QualityStatus::Warnings
         } else {
@@ -377,9 +382,9 @@ pub async fn edge_endpoints(
     };
     let jobs = export_jobs::for_snapshot(tx, snapshot.id).await?;
     let files_of = |label: &str| -> Option<NodeFiles> {
-        let node = jobs
-            .iter()
-            .find(|j| j.job_type == "node" && j.entity_name == label && j.status == "completed")?;
+        let node = jobs.iter().find(|j| {
+            j.job_type == "node" && j.entity_name == label && j.status == ExportJobStatus::Completed
+        })?;
         let files: Vec<ExportedFile> = node
             .files
             .as_deref()
@@ -457,7 +462,7 @@ pub async fn finalise_if_complete(
         return Ok(false);
     }
     let jobs = export_jobs::for_snapshot(tx, snapshot_id).await?;
-    if jobs.is_empty() || jobs.iter().any(|j| j.status != "completed") {
+    if jobs.is_empty() || jobs.iter().any(|j| j.status != ExportJobStatus::Completed) {
         return Ok(false);
     }
     let now = state.now();
@@ -559,15 +564,15 @@ pub fn progress(
     jobs: &[ExportJobRow],
     now: DateTime<Utc>,
 ) -> SnapshotProgress {
-    let count = |s: &str| jobs.iter().filter(|j| j.status == s).count();
-    let completed = count("completed");
+    let count = |s: ExportJobStatus| jobs.iter().filter(|j| j.status == s).count();
+    let completed = count(ExportJobStatus::Completed);
     let total = jobs.len();
     let steps: Vec<ExportStep> = jobs
         .iter()
         .map(|j| {
-            let status = match j.status.as_str() {
-                "claimed" => "in_progress",
-                other => other,
+            let status = match j.status {
+                ExportJobStatus::Claimed => "in_progress",
+                other => other.as_str(),
             };
             let dir = if j.job_type == "node" {
                 "nodes"
@@ -592,10 +597,10 @@ pub fn progress(
         .find(|s| s.status == "in_progress")
         .map(|s| s.name.clone());
     let started_at = jobs.iter().filter_map(|j| j.started_at).min();
-    let phase = match snapshot.status.as_str() {
-        "ready" => "ready",
-        "failed" => "failed",
-        "cancelled" => "cancelled",
+    let phase = match snapshot.status {
+        SnapshotStatus::Ready => "ready",
+        SnapshotStatus::Failed => "failed",
+        SnapshotStatus::Cancelled => "cancelled",
         _ if started_at.is_none() => "queued",
         _ if total > 0 && completed == total => "finalizing",
         _ => "exporting",
@@ -623,11 +628,11 @@ pub fn progress(
         estimated_remaining_seconds: remaining,
         error_message: snapshot.error_message.clone(),
         jobs_total: total,
-        jobs_pending: count("pending"),
-        jobs_claimed: count("claimed"),
+        jobs_pending: count(ExportJobStatus::Pending),
+        jobs_claimed: count(ExportJobStatus::Claimed),
         jobs_completed: completed,
-        jobs_failed: count("failed"),
-        jobs_cancelled: count("cancelled"),
+        jobs_failed: count(ExportJobStatus::Failed),
+        jobs_cancelled: count(ExportJobStatus::Cancelled),
     }
 }
 

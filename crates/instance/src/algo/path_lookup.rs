@@ -210,5 +210,5 @@ fn run_query(
     };
     engine
         .query(&request, &graph_olap_engine::CancelToken::new())
-        .map_err(crate::error::query_error)
+        .map_err(ApiError::from)
 }

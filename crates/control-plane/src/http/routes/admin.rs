@@ -1,15 +1,20 @@
 //! `/api/admin/resources/bulk` (API.md §7.4) and `/api/audit-log` (docs/ops.md): bulk delete
-//! and audit-log queries. Admin or ops (the route table enforces it).
+//! and audit-log queries. Admin or ops (the route table enforces it). Reads and validates the
+//! bodies; the rules and the processing are the service's (`services::admin`).
 
 use axum::extract::State;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use graph_olap_api::body::admin::AuditLogEntry;
 use graph_olap_api::time::format_ts;
-use graph_olap_server_kit::error::ApiResult;
+use graph_olap_api::{FieldError, InstanceStatus, SnapshotStatus};
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::audit::{self, AuditFilter};
+use graph_olap_store::bulk::{BulkFilter, BulkTarget};
+use serde_json::{Map, Value};
 
 use crate::auth::Caller;
-use crate::http::input::{JsonBody, QueryParams, finish};
+use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish};
 use crate::http::respond;
 use crate::services::admin;
 use crate::state::AppState;
@@ -20,8 +25,160 @@ pub async fn bulk_delete(
     caller: Caller,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let request = admin::parse(&body, &caller, state.now())?;
+    let request = parse(&body, &caller, state.now())?;
     Ok(respond::ok(admin::run(&state, &caller, &request).await?))
+}
+
+fn target_of(name: &str) -> Option<(BulkTarget, &'static str)> {
+    match name {
+        "instance" => Some((BulkTarget::Instance, "instance")),
+        "snapshot" => Some((BulkTarget::Snapshot, "snapshot")),
+        "mapping" => Some((BulkTarget::Mapping, "mapping")),
+        _ => None,
+    }
+}
+
+/// Validates a bulk-delete body (every problem reported together).
+fn parse(
+    body: &Map<String, Value>,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> ApiResult<admin::BulkRequest> {
+    let mut errors = Vec::new();
+    let mut f = Fields::new(body, "", &mut errors);
+    let target = f
+        .choice("resource_type", Need::Required, &admin::RESOURCE_TYPES)
+        .and_then(|t| target_of(&t));
+    let reason = f.text("reason", Need::Required, 1, 500);
+    let expected_count = f.int("expected_count", Need::Optional, 0, i64::MAX);
+    let dry_run = f.bool("dry_run", Need::Optional).unwrap_or(false);
+    let filter = match body.get("filters") {
+        Some(Value::Object(map)) => {
+            parse_filters(map, target.map(|t| t.0), caller, now, &mut errors)
+        }
+        None | Some(Value::Null) => {
+            errors.push(missing_filters());
+            None
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                "filters",
+                "type",
+                "'filters' must be an object",
+            ));
+            None
+        }
+    };
+    finish(errors)?;
+    let (Some((target, resource_type)), Some(reason), Some(filter)) = (target, reason, filter)
+    else {
+        return Err(ApiError::internal("validated bulk-delete input missing"));
+    };
+    Ok(admin::BulkRequest {
+        target,
+        resource_type,
+        filter,
+        filters_sent: body.get("filters").cloned().unwrap_or(Value::Null),
+        reason,
+        expected_count,
+        dry_run,
+    })
+}
+
+fn missing_filters() -> FieldError {
+    FieldError::new(
+        "filters",
+        "required",
+        format!(
+            "'filters' must set at least one of: {}",
+            admin::FILTER_KEYS.join(", ")
+        ),
+    )
+}
+
+fn parse_filters(
+    map: &Map<String, Value>,
+    target: Option<BulkTarget>,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    errors: &mut Vec<FieldError>,
+) -> Option<BulkFilter> {
+    let before = errors.len();
+    for key in map
+        .keys()
+        .filter(|k| !admin::FILTER_KEYS.contains(&k.as_str()))
+    {
+        errors.push(FieldError::new(
+            format!("filters.{key}"),
+            "unknown_field",
+            format!(
+                "'filters.{key}' is not a filter; expected one of: {}",
+                admin::FILTER_KEYS.join(", ")
+            ),
+        ));
+    }
+    let mut f = Fields::new(map, "filters.", errors);
+    let name_prefix = match f.text_patch("name_prefix", 1, 255) {
+        Patch::Set(p) => Some(p),
+        _ => None,
+    };
+    let created_by = f.text("created_by", Need::Optional, 1, 255).map(|o| {
+        if o.eq_ignore_ascii_case("me") {
+            caller.username.clone()
+        } else {
+            o.to_ascii_lowercase()
+        }
+    });
+    let older_than_hours = f.int("older_than_hours", Need::Optional, 1, 87_600);
+    let status = match (
+        target,
+        f.text("status", Need::Optional, 1, 64)
+            .map(|s| s.to_ascii_lowercase()),
+    ) {
+        (_, None) => None,
+        (Some(BulkTarget::Mapping), Some(_)) => {
+            f.error(
+                "status",
+                "not_allowed",
+                "Mappings have no status; remove filters.status",
+            );
+            None
+        }
+        (Some(BulkTarget::Instance), Some(s)) => {
+            checked_status(&mut f, s, &InstanceStatus::names())
+        }
+        (Some(BulkTarget::Snapshot), Some(s)) => {
+            checked_status(&mut f, s, &SnapshotStatus::names())
+        }
+        (None, Some(s)) => Some(s),
+    };
+    let filter = BulkFilter {
+        name_prefix,
+        owner: created_by,
+        created_before: older_than_hours.map(|h| now - chrono::Duration::hours(h)),
+        status,
+    };
+    let all_unset = filter.name_prefix.is_none()
+        && filter.owner.is_none()
+        && filter.created_before.is_none()
+        && filter.status.is_none();
+    if errors.len() == before && all_unset {
+        errors.push(missing_filters());
+    }
+    (errors.len() == before).then_some(filter)
+}
+
+fn checked_status(f: &mut Fields<'_>, status: String, allowed: &[&str]) -> Option<String> {
+    if allowed.contains(&status.as_str()) {
+        Some(status)
+    } else {
+        f.error(
+            "status",
+            "enum",
+            format!("'filters.status' must be one of: {}", allowed.join(", ")),
+        );
+        None
+    }
 }
 
 /// Filters of `GET /api/audit-log` that are plain text, in query-parameter order.

@@ -51,7 +51,7 @@ pub fn job_to_wire(row: &ExportJobRow) -> ApiResult<ExportJob> {
         job_type,
         entity_type: job_type,
         entity_name: row.entity_name.clone(),
-        status: enum_of(&row.status)?,
+        status: row.status,
         attempts: row.attempts as u32,
         max_attempts: row.max_attempts as u32,
         claimed_by: row.claimed_by.clone(),
@@ -409,14 +409,14 @@ pub async fn report_status(
         .await?
         .ok_or_else(|| ApiError::not_found("instance", id))?;
     let mut stop_unit = None;
-    match (report.status, row.status.as_str()) {
-        (ReportedStatus::Starting, "starting") => {
+    match (report.status, row.status) {
+        (ReportedStatus::Starting, InstanceStatus::Starting) => {
             row.pod_name = report.pod_name.clone().or(row.pod_name.take());
             row.internal_url = report.internal_url.clone().or(row.internal_url.take());
             row.updated_at = now;
             instances::save(&mut tx, &row).await?;
         }
-        (ReportedStatus::Running, "starting") => {
+        (ReportedStatus::Running, InstanceStatus::Starting) => {
             row.status = InstanceStatus::Running;
             row.started_at = row.started_at.or(Some(now));
             row.internal_url = report.internal_url.clone().or(row.internal_url.take());
@@ -439,8 +439,9 @@ pub async fn report_status(
                 .metrics
                 .record_instance_startup((now - row.created_at).num_milliseconds() as f64 / 1000.0);
         }
-        (ReportedStatus::Running, "running") | (ReportedStatus::Stopping, "stopping") => {}
-        (ReportedStatus::Failed, "starting" | "running") => {
+        (ReportedStatus::Running, InstanceStatus::Running)
+        | (ReportedStatus::Stopping, InstanceStatus::Stopping) => {}
+        (ReportedStatus::Failed, InstanceStatus::Starting | InstanceStatus::Running) => {
             let code = report
                 .error_code
                 .clone()
@@ -461,8 +462,8 @@ pub async fn report_status(
             .await?;
         }
         // A unit the control plane already detached (parked by `park_for_restart`) saying goodbye.
-        (ReportedStatus::Stopping, "starting") if row.pod_name.is_none() => {}
-        (ReportedStatus::Stopping, "starting" | "running") => {
+        (ReportedStatus::Stopping, InstanceStatus::Starting) if row.pod_name.is_none() => {}
+        (ReportedStatus::Stopping, InstanceStatus::Starting | InstanceStatus::Running) => {
             stop_unit = row.pod_name.clone();
             instance_service::mark_failed(
                 &mut tx,
@@ -474,7 +475,7 @@ pub async fn report_status(
             )
             .await?;
         }
-        (ReportedStatus::Failed, "failed") => {}
+        (ReportedStatus::Failed, InstanceStatus::Failed) => {}
         (reported, _) => {
             let name = serde_json::to_value(reported)
                 .ok()
