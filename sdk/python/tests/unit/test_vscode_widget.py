@@ -108,7 +108,10 @@ def front_end() -> Path:
         packed = json.loads(npm(["pack", IPYWIDGETS8, "--json"], work))[0]
         assert packed["integrity"] == IPYWIDGETS8_INTEGRITY, packed["integrity"]
         with tarfile.open(work / packed["filename"]) as tar:
-            tar.extractall(work / "ipywidgets8", filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python ≥ 3.9.17 / 3.10.12 / 3.11.4
+                tar.extractall(work / "ipywidgets8", filter="data")
+            else:
+                tar.extractall(work / "ipywidgets8")  # a pinned, integrity-checked tarball
         esbuild = work / "node_modules" / ".bin" / "esbuild"
         subprocess.run([str(esbuild), "services_entry.js", "--bundle", "--format=iife", "--platform=browser",
                         "--external:ws", "--define:process.env.NODE_ENV=\"production\"",
