@@ -3,13 +3,14 @@
 #
 #   ensure_tools build        # what building the workspace needs (C++ engine: cmake, a C++ compiler)
 #   ensure_tools build test   # ... and what the test suites need on top (chromium renders the
-#                             # SDK's graph view in the browser tests)
+#                             # SDK's graph view in the browser tests; npm fetches the parts of
+#                             # VS Code's widget renderer its VS Code test runs)
 #
 # Each entry is COMMAND:DEBIAN-PACKAGE. Missing commands are installed with apt-get (as root, or
 # through sudo); where that is impossible the script stops with one message naming what to install.
 
 GRAPH_OLAP_PREREQ_build=(cmake:cmake ccache:ccache c++:g++ make:make)
-GRAPH_OLAP_PREREQ_test=(psql:postgresql-client chromium:chromium)
+GRAPH_OLAP_PREREQ_test=(psql:postgresql-client chromium:chromium npm:npm)
 
 ensure_tools() {
   local group entry missing_cmds=() missing_pkgs=()

@@ -17,6 +17,7 @@ import Sigma from "sigma";
 
 const CSS = `
 .go-gv { position: relative; font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;
+  height: var(--go-gv-height, 500px); width: var(--go-gv-width, auto);
   color: #1f2933; border: 1px solid #d9e2ec; border-radius: 6px; background: #fff; overflow: hidden; }
 .go-gv-stage { position: absolute; inset: 0; }
 .go-gv-bar { position: absolute; left: 8px; top: 6px; display: flex; gap: 6px; align-items: center;
@@ -114,8 +115,12 @@ export function render({ model, el: root }) {
   const random = rng(options.seed || 0);
 
   root.classList.add("go-gv");
-  root.style.height = `${height}px`;
-  if (options.width) root.style.width = `${options.width}px`;
+  // The size goes through custom properties the stylesheet reads, not the inline height/width:
+  // in an ipywidgets manager the widget's Layout view owns those inline properties and removes
+  // them (its traits are unset) when it attaches after render, as VS Code's manager may do,
+  // which collapsed the view to its border (tests/unit/test_vscode_widget.py).
+  root.style.setProperty("--go-gv-height", `${height}px`);
+  if (options.width) root.style.setProperty("--go-gv-width", `${options.width}px`);
   const stage = el("div", "go-gv-stage", root);
   const bar = el("div", "go-gv-bar", root);
   const layoutBtn = el("button", "", bar);
