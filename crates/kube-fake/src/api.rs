@@ -143,8 +143,8 @@ pub struct Params {
 
 /// Whether `pod` matches a pod field selector (`spec.nodeName`, `status.phase`,
 /// `metadata.name`, `metadata.namespace` with `=`, `==` or `!=`, comma-separated); an
-/// unsupported field is the API server's 400.
-pub fn field_matches(selector: Option<&str>, pod: &Pod) -> Result<bool, Response> {
+/// unsupported field or a malformed term is `Err` with the API server's 400 message.
+pub fn field_matches(selector: Option<&str>, pod: &Pod) -> Result<bool, String> {
     let Some(selector) = selector.filter(|s| !s.is_empty()) else {
         return Ok(true);
     };
@@ -154,24 +154,14 @@ pub fn field_matches(selector: Option<&str>, pod: &Pod) -> Result<bool, Response
         } else if let Some((f, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
             (f, false, v)
         } else {
-            return Err(status(
-                400,
-                "BadRequest",
-                format!("invalid field selector: \"{term}\""),
-            ));
+            return Err(format!("invalid field selector: \"{term}\""));
         };
         let actual = match field {
             "spec.nodeName" => pod.spec.as_ref().and_then(|s| s.node_name.clone()),
             "status.phase" => pod.status.as_ref().and_then(|s| s.phase.clone()),
             "metadata.name" => pod.metadata.name.clone(),
             "metadata.namespace" => pod.metadata.namespace.clone(),
-            other => {
-                return Err(status(
-                    400,
-                    "BadRequest",
-                    format!("field label not supported: {other}"),
-                ));
-            }
+            other => return Err(format!("field label not supported: {other}")),
         };
         if (actual.as_deref().unwrap_or("") == wanted) == negate {
             return Ok(false);
@@ -223,7 +213,7 @@ fn pod_list(shared: &Shared, ns: Option<&str>, params: &Params) -> Response {
         match field_matches(params.field_selector.as_deref(), p) {
             Ok(true) => items.push(p),
             Ok(false) => {}
-            Err(bad) => return bad,
+            Err(message) => return status(400, "BadRequest", message),
         }
     }
     Json(json!({
