@@ -330,6 +330,7 @@ fn matrix() -> Vec<(Method, &'static str, Rule, Value)> {
         ),
         (M::GET, "/api/cluster/health", OPS_ONLY, none.clone()),
         (M::GET, "/api/cluster/instances", OPS_ONLY, none.clone()),
+        (M::GET, "/api/cluster/capacity", OPS_ONLY, none.clone()),
         (
             M::POST,
             "/api/ops/jobs/trigger",

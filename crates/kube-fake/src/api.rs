@@ -34,6 +34,10 @@ pub fn router(shared: Arc<Shared>) -> axum::Router {
             "/api/v1/namespaces/{ns}/pods/{name}/resize",
             patch(resize_pod),
         )
+        .route("/api/v1/pods", get(list_all_pods))
+        .route("/api/v1/nodes", get(list_nodes))
+        .route("/api/v1/nodes/{name}", get(get_node))
+        .route("/version", get(version))
         .route(
             "/api/v1/namespaces/{ns}/services",
             get(list_services).post(create_service),
@@ -70,6 +74,9 @@ pub fn status(code: u16, reason: &str, message: String) -> Response {
         .into_response()
 }
 
+/// Suffix of a forbidden resource that is refused at the cluster scope only.
+pub const CLUSTER_SCOPE: &str = "@cluster";
+
 fn forbidden(shared: &Shared, verb: &str, resource: &str, ns: &str) -> Option<Response> {
     let refused = shared
         .lock()
@@ -81,6 +88,29 @@ fn forbidden(shared: &Shared, verb: &str, resource: &str, ns: &str) -> Option<Re
             "Forbidden",
             format!(
                 "{resource} is forbidden: User \"system:serviceaccount:{ns}:graph-olap\" cannot {verb} resource \"{resource}\" in API group \"\" in the namespace \"{ns}\""
+            ),
+        )
+    })
+}
+
+/// 403 for a cluster-scoped call (nodes, pods in all namespaces) refused by
+/// [`crate::FakeCluster::forbid_cluster_wide`] or [`crate::FakeCluster::forbid`].
+fn forbidden_cluster_wide(shared: &Shared, verb: &str, resource: &str) -> Option<Response> {
+    let refused = {
+        let state = shared.lock();
+        state
+            .forbidden
+            .contains(&(verb.to_owned(), format!("{resource}{CLUSTER_SCOPE}")))
+            || state
+                .forbidden
+                .contains(&(verb.to_owned(), resource.to_owned()))
+    };
+    refused.then(|| {
+        status(
+            403,
+            "Forbidden",
+            format!(
+                "{resource} is forbidden: User \"system:serviceaccount:graph-olap:graph-olap\" cannot {verb} resource \"{resource}\" in API group \"\" at the cluster scope"
             ),
         )
     })
@@ -108,6 +138,36 @@ pub struct Params {
     resource_version: Option<String>,
     timeout_seconds: Option<u64>,
     dry_run: Option<String>,
+    field_selector: Option<String>,
+}
+
+/// Whether `pod` matches a pod field selector (`spec.nodeName`, `status.phase`,
+/// `metadata.name`, `metadata.namespace` with `=`, `==` or `!=`, comma-separated); an
+/// unsupported field or a malformed term is `Err` with the API server's 400 message.
+pub fn field_matches(selector: Option<&str>, pod: &Pod) -> Result<bool, String> {
+    let Some(selector) = selector.filter(|s| !s.is_empty()) else {
+        return Ok(true);
+    };
+    for term in selector.split(',') {
+        let (field, negate, wanted) = if let Some((f, v)) = term.split_once("!=") {
+            (f, true, v)
+        } else if let Some((f, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            (f, false, v)
+        } else {
+            return Err(format!("invalid field selector: \"{term}\""));
+        };
+        let actual = match field {
+            "spec.nodeName" => pod.spec.as_ref().and_then(|s| s.node_name.clone()),
+            "status.phase" => pod.status.as_ref().and_then(|s| s.phase.clone()),
+            "metadata.name" => pod.metadata.name.clone(),
+            "metadata.namespace" => pod.metadata.namespace.clone(),
+            other => return Err(format!("field label not supported: {other}")),
+        };
+        if (actual.as_deref().unwrap_or("") == wanted) == negate {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Whether `labels` match a `k=v,k2=v2` selector.
@@ -137,19 +197,78 @@ async fn list_pods(
     if verb == "watch" {
         return watch_pods(shared, ns, params);
     }
+    pod_list(&shared, Some(&ns), &params)
+}
+
+/// A `PodList` of one namespace or all, filtered by label and field selectors.
+fn pod_list(shared: &Shared, ns: Option<&str>, params: &Params) -> Response {
     let state = shared.lock();
-    let items: Vec<&Pod> = state
-        .pods
-        .iter()
-        .filter(|((n, _), p)| {
-            *n == ns && matches(params.label_selector.as_deref(), p.metadata.labels.as_ref())
-        })
-        .map(|(_, p)| p)
-        .collect();
+    let mut items: Vec<&Pod> = Vec::new();
+    for ((n, _), p) in &state.pods {
+        if ns.is_some_and(|ns| ns != n)
+            || !matches(params.label_selector.as_deref(), p.metadata.labels.as_ref())
+        {
+            continue;
+        }
+        match field_matches(params.field_selector.as_deref(), p) {
+            Ok(true) => items.push(p),
+            Ok(false) => {}
+            Err(message) => return status(400, "BadRequest", message),
+        }
+    }
     Json(json!({
         "kind": "PodList", "apiVersion": "v1",
         "metadata": {"resourceVersion": state.rv.to_string()},
         "items": items,
+    }))
+    .into_response()
+}
+
+/// `GET /api/v1/pods`: pods in every namespace (a cluster-scoped permission).
+async fn list_all_pods(
+    State(shared): State<Arc<Shared>>,
+    Query(params): Query<Params>,
+) -> Response {
+    if let Some(r) = forbidden_cluster_wide(&shared, "list", "pods") {
+        return r;
+    }
+    pod_list(&shared, None, &params)
+}
+
+/// `GET /api/v1/nodes`
+async fn list_nodes(State(shared): State<Arc<Shared>>) -> Response {
+    if let Some(r) = forbidden_cluster_wide(&shared, "list", "nodes") {
+        return r;
+    }
+    let state = shared.lock();
+    let items: Vec<&k8s_openapi::api::core::v1::Node> = state.nodes.values().collect();
+    Json(json!({
+        "kind": "NodeList", "apiVersion": "v1",
+        "metadata": {"resourceVersion": state.rv.to_string()},
+        "items": items,
+    }))
+    .into_response()
+}
+
+/// `GET /api/v1/nodes/{name}`
+async fn get_node(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    if let Some(r) = forbidden_cluster_wide(&shared, "get", "nodes") {
+        return r;
+    }
+    match shared.lock().nodes.get(&name) {
+        Some(n) => Json(n).into_response(),
+        None => status(404, "NotFound", format!("nodes \"{name}\" not found")),
+    }
+}
+
+/// `GET /version`: the server's version (1.33 unless set older).
+async fn version(State(shared): State<Arc<Shared>>) -> Response {
+    let minor = shared.lock().minor_version;
+    Json(json!({
+        "major": "1", "minor": minor.to_string(), "gitVersion": format!("v1.{minor}.0"),
+        "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24.0", "compiler": "gc",
+        "platform": "linux/amd64",
     }))
     .into_response()
 }
@@ -343,7 +462,8 @@ async fn resize_pod(
     Path((ns, name)): Path<(String, String)>,
     Json(patch): Json<Value>,
 ) -> Response {
-    if shared.lock().resize_unsupported {
+    if shared.lock().minor_version < 33 {
+        // No such subresource before 1.33: the generic 404 of an unknown path.
         return not_found().await;
     }
     if let Some(r) = forbidden(&shared, "patch", "pods/resize", &ns) {

@@ -105,10 +105,37 @@ fn pod_ip(ports: &[u16]) -> Ipv4Addr {
     }
 }
 
-/// Schedules and starts pod `name` in the background.
+/// Whether new pods may go to `node`: `Ready` and not cordoned (resources are not fitted: the
+/// fake's scheduler only binds; [`crate::FakeCluster::set_schedulable`] plays the full node).
+fn fits(node: &k8s_openapi::api::core::v1::Node) -> bool {
+    let ready = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .any(|c| c.type_ == "Ready" && c.status == "True");
+    let cordoned = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.unschedulable)
+        .unwrap_or(false);
+    ready && !cordoned
+}
+
+/// Binds pod `name` to the first ready, schedulable node and starts it, in the background; with
+/// no such node (or [`crate::FakeCluster::set_schedulable`]`(false)`) it stays Pending with the
+/// scheduler's `Unschedulable` condition.
 pub fn schedule(shared: Arc<Shared>, ns: String, name: String) {
     tokio::spawn(async move {
-        if shared.lock().unschedulable {
+        let node = {
+            let state = shared.lock();
+            (!state.unschedulable)
+                .then(|| state.nodes.values().find(|n| fits(n)))
+                .flatten()
+                .and_then(|n| n.metadata.name.clone())
+        };
+        let Some(node) = node else {
             update(&shared, &ns, &name, |p| {
                 set_condition(
                     p,
@@ -121,8 +148,9 @@ pub fn schedule(shared: Arc<Shared>, ns: String, name: String) {
                 );
             });
             return;
-        }
+        };
         update(&shared, &ns, &name, |p| {
+            p.spec.get_or_insert_with(Default::default).node_name = Some(node);
             set_condition(p, condition("PodScheduled", true, None, None));
         });
         if let Err((reason, message)) = run(&shared, &ns, &name).await {

@@ -2,7 +2,7 @@
 //!
 //! * **API server** ([`api`]): the real JSON over HTTP for the verbs the runtime uses — create,
 //!   get, list and watch Pods; create, get, list and delete Services; delete Pods with a grace
-//!   period; patch the `pods/resize` subresource; server-side dry runs; `Status` errors with the
+//!   period; patch the `pods/resize` subresource; get and list Nodes; `/version`; server-side dry runs; `Status` errors with the
 //!   real codes and reasons (404 namespace, 403 forbidden, 409 exists, 410 expired watch).
 //!   Driven through the real `kube` client.
 //! * **Kubelet** ([`kubelet`]): a scheduled pod's container is started as a local process with
@@ -18,9 +18,17 @@
 //!   `{service}.{namespace}.svc.{domain}` to a ready pod of the Service's selector, as cluster DNS
 //!   plus kube-proxy do. Point a process's `http_proxy` at [`FakeCluster::url`] and the runtime's
 //!   Service URLs work unchanged.
+//! * **Nodes**: cluster-scoped Nodes with allocatable CPU and memory and a `Ready` condition
+//!   ([`DEFAULT_NODE`], [`FakeCluster::add_node`], [`FakeCluster::cordon`]); a scheduled pod is
+//!   bound (`spec.nodeName`) to the first ready, schedulable node; pods of other workloads can
+//!   take room ([`FakeCluster::add_foreign_pod`]); pods are listed in all namespaces with field
+//!   selectors (`spec.nodeName`, `status.phase`, `=`/`!=`), as `kubectl describe node` does.
+//! * **Version**: `/version` reports 1.33 unless set older
+//!   ([`FakeCluster::set_kubernetes_minor_version`]); before 1.33 `pods/resize` is a 404.
 //! * **Faults**: [`FakeCluster::oom_kill`], [`FakeCluster::set_schedulable`],
 //!   [`FakeCluster::delete_pod_behind_back`], [`FakeCluster::drop_watches`],
-//!   [`FakeCluster::forbid`], [`FakeCluster::set_resize_supported`].
+//!   [`FakeCluster::forbid`], [`FakeCluster::forbid_cluster_wide`],
+//!   [`FakeCluster::set_resize_supported`].
 
 pub mod api;
 pub mod kubelet;
@@ -31,7 +39,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::{
+    Container, Node, NodeCondition, NodeSpec, NodeStatus, Pod, PodSpec, PodStatus,
+    ResourceRequirements, Service,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// A namespaced object key.
 pub type Key = (String, String);
@@ -85,8 +98,10 @@ pub struct State {
     pub log_floor: u64,
     /// Whether new pods are scheduled (false: they stay Pending, Unschedulable).
     pub unschedulable: bool,
-    /// Whether `pods/resize` exists.
-    pub resize_unsupported: bool,
+    /// The Kubernetes minor version the server reports (1.MINOR); `pods/resize` exists from 33.
+    pub minor_version: u32,
+    /// Nodes by name (cluster-scoped).
+    pub nodes: BTreeMap<String, Node>,
     /// Refused (verb, resource) pairs, answered 403.
     pub forbidden: BTreeSet<(String, String)>,
     /// Next pod IP's last two octets.
@@ -145,6 +160,48 @@ impl Shared {
     }
 }
 
+/// The node every fake cluster starts with (8 CPUs, 32 GiB allocatable, ready).
+pub const DEFAULT_NODE: &str = "fake-node-1";
+
+/// A node object as a kubelet registers it: capacity = allocatable, `Ready` as given.
+fn node(name: &str, cpu: &str, memory: &str, ready: bool) -> Node {
+    let resources = BTreeMap::from([
+        ("cpu".to_owned(), Quantity(cpu.into())),
+        ("memory".to_owned(), Quantity(memory.into())),
+        ("pods".to_owned(), Quantity("110".into())),
+    ]);
+    Node {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            uid: Some(uuid::Uuid::new_v4().to_string()),
+            labels: Some(BTreeMap::from([(
+                "kubernetes.io/hostname".to_owned(),
+                name.to_owned(),
+            )])),
+            ..Default::default()
+        },
+        spec: Some(NodeSpec::default()),
+        status: Some(NodeStatus {
+            allocatable: Some(resources.clone()),
+            capacity: Some(resources),
+            conditions: Some(vec![NodeCondition {
+                type_: "Ready".into(),
+                status: if ready { "True" } else { "False" }.into(),
+                reason: Some(
+                    if ready {
+                        "KubeletReady"
+                    } else {
+                        "KubeletNotReady"
+                    }
+                    .into(),
+                ),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+    }
+}
+
 /// A running fake cluster (API server, kubelet, networking) on a loopback port.
 pub struct FakeCluster {
     shared: Arc<Shared>,
@@ -160,8 +217,12 @@ impl FakeCluster {
         let root = tempfile::tempdir().expect("fake cluster directory");
         let mut state = State {
             next_ip: 2,
+            minor_version: 33,
             ..State::default()
         };
+        state
+            .nodes
+            .insert(DEFAULT_NODE.into(), node(DEFAULT_NODE, "8", "32Gi", true));
         state.namespaces.insert(namespace.to_owned());
         state.namespaces.insert("default".to_owned());
         for (image, path) in images {
@@ -301,9 +362,89 @@ impl FakeCluster {
         self.shared.lock().unschedulable = !schedulable;
     }
 
-    /// Whether the `pods/resize` subresource exists (false: 404, as on clusters before 1.33).
+    /// Whether the `pods/resize` subresource exists: true makes the server a Kubernetes 1.33,
+    /// false a 1.32, which answers 404 for it.
     pub fn set_resize_supported(&self, supported: bool) {
-        self.shared.lock().resize_unsupported = !supported;
+        self.set_kubernetes_minor_version(if supported { 33 } else { 32 });
+    }
+
+    /// The version the server reports at `/version` (1.`minor`); before 33 there is no
+    /// `pods/resize` subresource (404, as on a real cluster of that version).
+    pub fn set_kubernetes_minor_version(&self, minor: u32) {
+        self.shared.lock().minor_version = minor;
+    }
+
+    /// Adds (or replaces) a node with `cpu` and `memory` allocatable (quantities such as `"4"`
+    /// and `"16Gi"`). New pods go to the first ready, schedulable node by name.
+    pub fn add_node(&self, name: &str, cpu: &str, memory: &str, ready: bool) {
+        self.shared
+            .lock()
+            .nodes
+            .insert(name.into(), node(name, cpu, memory, ready));
+    }
+
+    /// Marks a node unschedulable (cordoned) or schedulable again; false if there is no such node.
+    pub fn cordon(&self, name: &str, cordoned: bool) -> bool {
+        let mut state = self.shared.lock();
+        let Some(node) = state.nodes.get_mut(name) else {
+            return false;
+        };
+        node.spec.get_or_insert_with(Default::default).unschedulable = Some(cordoned);
+        true
+    }
+
+    /// Adds a running pod of another workload in `namespace`, bound to `node` and requesting
+    /// `cpu` and `memory`; the kubelet runs nothing for it (it only takes room on the node).
+    pub fn add_foreign_pod(
+        &self,
+        namespace: &str,
+        name: &str,
+        node: &str,
+        cpu: &str,
+        memory: &str,
+    ) {
+        let requests = BTreeMap::from([
+            ("cpu".to_owned(), Quantity(cpu.into())),
+            ("memory".to_owned(), Quantity(memory.into())),
+        ]);
+        let pod = Pod {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some(namespace.into()),
+                uid: Some(uuid::Uuid::new_v4().to_string()),
+                labels: Some(BTreeMap::from([("app".to_owned(), "other".to_owned())])),
+                ..Default::default()
+            },
+            spec: Some(PodSpec {
+                node_name: Some(node.into()),
+                containers: vec![Container {
+                    name: "main".into(),
+                    image: Some("other:1".into()),
+                    resources: Some(ResourceRequirements {
+                        requests: Some(requests),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            status: Some(PodStatus {
+                phase: Some("Running".into()),
+                ..Default::default()
+            }),
+        };
+        let mut state = self.shared.lock();
+        state.namespaces.insert(namespace.into());
+        self.shared.pod_changed(&mut state, namespace, "ADDED", pod);
+    }
+
+    /// Answers 403 Forbidden to `verb` on `resource` at the cluster scope (e.g. `list` `pods`
+    /// in all namespaces, `list` `nodes`), leaving namespaced calls allowed.
+    pub fn forbid_cluster_wide(&self, verb: &str, resource: &str) {
+        self.shared
+            .lock()
+            .forbidden
+            .insert((verb.into(), format!("{resource}{}", api::CLUSTER_SCOPE)));
     }
 
     /// Answers 403 Forbidden to `verb` (`create`, `list`, `delete`, …) on `resource`.

@@ -7,12 +7,16 @@
 //! probing of the instance API, or HTTP routing — the control plane decides what a unit's state
 //! means for its instance (API.md §4.3, §4.12).
 //!
+//! Both also describe their capacity ([`RuntimeCapacity`]: nodes' allocatable vs requested CPU
+//! and memory, units by phase) for the control plane's cluster views.
+//!
 //! The Kubernetes implementation ([`KubernetesRuntime`], module [`kubernetes`]) fits the same
 //! trait: a unit is a pod plus a Service named [`unit_name`]`(url_slug)` (API.md §8),
 //! `cpu_cores`/`memory_gb` become resource requests and limits, and `list` is a label-selected
 //! pod list. It is built against the Kubernetes `v1_33` API (`k8s-openapi` feature, pinned in the
 //! workspace).
 
+mod capacity;
 mod error;
 pub mod kubernetes;
 pub mod local;
@@ -20,6 +24,7 @@ mod unit;
 
 use std::time::Duration;
 
+pub use capacity::{NodeCapacity, RequestScope, Resources, RuntimeCapacity, UNIT_PHASES};
 pub use error::RuntimeError;
 pub use kubernetes::{KubernetesConfig, KubernetesRuntime};
 pub use local::{LocalProcessRuntime, LocalRuntimeConfig};
@@ -54,8 +59,16 @@ pub trait Runtime: Send + Sync {
     /// Changes the unit's CPU allocation. See the implementation for when it takes effect.
     async fn resize_cpu(&self, name: &str, cores: u32) -> Result<(), RuntimeError>;
 
+    /// Changes the unit's memory allocation to `gb` GiB (the control plane only ever grows it,
+    /// API.md §6.1). See the implementation for when it takes effect.
+    async fn resize_memory(&self, name: &str, gb: u32) -> Result<(), RuntimeError>;
+
     /// Probes the runtime itself (for the `compute` component of cluster health).
     async fn health(&self) -> Result<RuntimeHealth, RuntimeError>;
+
+    /// The nodes' allocatable and requested CPU and memory, and the units by phase (for the
+    /// cluster views). Kubernetes asks the cluster; the local runtime describes its machine.
+    async fn capacity(&self) -> Result<RuntimeCapacity, RuntimeError>;
 
     /// The most memory, in whole GiB, one unit can be given here (`None`: no limit known
     /// beyond the API's). The control plane refuses instances whose estimated memory exceeds it.

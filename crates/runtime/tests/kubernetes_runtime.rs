@@ -10,7 +10,8 @@ use std::time::Duration;
 use graph_olap_kube_fake::FakeCluster;
 use graph_olap_runtime::kubernetes::manifest;
 use graph_olap_runtime::{
-    KubernetesConfig, KubernetesRuntime, Runtime, RuntimeError, UnitSpec, UnitState,
+    KubernetesConfig, KubernetesRuntime, RequestScope, Resources, Runtime, RuntimeError, UnitSpec,
+    UnitState,
 };
 
 const NS: &str = "graphs";
@@ -394,10 +395,164 @@ async fn cpu_is_resized_in_place_or_refused_with_the_reason() {
     let e = rt.resize_cpu(&unit.name, 2).await.unwrap_err();
     assert!(matches!(e, RuntimeError::Unsupported { .. }), "{e}");
     assert!(e.to_string().contains("in-place pod resize"), "{e}");
+    assert!(e.to_string().contains("Kubernetes 1.33 or later"), "{e}");
+    assert!(e.to_string().contains("runs Kubernetes v1.32.0"), "{e}");
+    assert_eq!(
+        rt.get(&unit.name).await.unwrap().unwrap().cpu_cores,
+        4,
+        "unchanged"
+    );
     assert!(matches!(
         rt.resize_cpu("wrapper-nope", 2).await.unwrap_err(),
         RuntimeError::NotFound { .. }
     ));
+}
+
+#[tokio::test]
+async fn memory_is_resized_in_place_or_refused_naming_the_version_needed() {
+    let fake = cluster().await;
+    let mut c = config();
+    c.max_memory_gb = Some(16);
+    let rt = KubernetesRuntime::with_client(fake.client(), c)
+        .await
+        .unwrap();
+    let unit = rt.start(&spec(9, "grown")).await.unwrap();
+    assert_eq!(unit.memory_gb, Some(4));
+    rt.resize_memory(&unit.name, 8).await.unwrap();
+    let pod = fake.pod(NS, &unit.name).unwrap();
+    let resources = pod.spec.unwrap().containers[0].resources.clone().unwrap();
+    assert_eq!(resources.requests.unwrap()["memory"].0, "8Gi");
+    assert_eq!(resources.limits.unwrap()["memory"].0, "8Gi");
+    let seen = rt.get(&unit.name).await.unwrap().unwrap();
+    assert_eq!(
+        (seen.memory_gb, seen.cpu_cores),
+        (Some(8), 2),
+        "CPU untouched"
+    );
+
+    // More than the largest node is refused before the cluster is asked.
+    let e = rt.resize_memory(&unit.name, 17).await.unwrap_err();
+    assert!(matches!(e, RuntimeError::InvalidSpec { .. }), "{e}");
+    assert!(e.to_string().contains("kubernetes.max_memory_gb"), "{e}");
+
+    // A 1.32 cluster has no pods/resize: the error says which version is needed and which runs.
+    fake.set_kubernetes_minor_version(32);
+    let e = rt.resize_memory(&unit.name, 12).await.unwrap_err();
+    assert!(matches!(e, RuntimeError::Unsupported { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("changing memory in place needs Kubernetes 1.33 or later"),
+        "{text}"
+    );
+    assert!(
+        text.contains("this cluster runs Kubernetes v1.32.0"),
+        "{text}"
+    );
+    assert!(text.contains("404"), "{text}");
+    assert_eq!(
+        rt.get(&unit.name).await.unwrap().unwrap().memory_gb,
+        Some(8),
+        "nothing changed"
+    );
+    assert!(matches!(
+        rt.resize_memory("wrapper-nope", 8).await.unwrap_err(),
+        RuntimeError::NotFound { .. }
+    ));
+}
+
+#[tokio::test]
+async fn capacity_reports_nodes_allocatable_against_requested_and_pods_by_phase() {
+    let fake = cluster().await;
+    fake.add_node("fake-node-2", "4", "16Gi", true);
+    fake.cordon("fake-node-2", true);
+    fake.add_node("fake-node-3", "2", "8Gi", false);
+    // Another workload's pod takes room on the node our pods go to.
+    fake.add_foreign_pod("other-team", "cache-0", "fake-node-1", "500m", "1536Mi");
+    let rt = runtime(&fake).await;
+    for (id, slug) in [(21, "cap-a"), (22, "cap-b")] {
+        rt.start(&spec(id, slug)).await.unwrap();
+    }
+    eventually("both pods running", || async {
+        fake.pods(NS)
+            .iter()
+            .all(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+    })
+    .await;
+
+    let c = rt.capacity().await.unwrap();
+    assert_eq!(c.kind, "kubernetes");
+    assert_eq!(c.units_by_phase.get("Running"), Some(&2), "{c:?}");
+    assert_eq!(c.units_by_phase.values().sum::<usize>(), 2, "{c:?}");
+    assert_eq!(c.requests_counted, RequestScope::AllPods);
+    let names: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["fake-node-1", "fake-node-2", "fake-node-3"]);
+    let n1 = &c.nodes[0];
+    assert!(n1.ready && n1.schedulable);
+    assert_eq!(
+        n1.allocatable,
+        Resources {
+            cpu_millicores: 8000,
+            memory_bytes: 32 << 30
+        }
+    );
+    // Two instances of 2 CPUs / 4 GiB requested, plus the other team's 500m / 1.5 GiB.
+    assert_eq!(
+        n1.requested,
+        Resources {
+            cpu_millicores: 4500,
+            memory_bytes: (8 << 30) + (1536 << 20)
+        }
+    );
+    assert_eq!(n1.pods, 3);
+    let (n2, n3) = (&c.nodes[1], &c.nodes[2]);
+    assert!(n2.ready && !n2.schedulable, "cordoned: {n2:?}");
+    assert_eq!(n2.allocatable.memory_bytes, 16 << 30);
+    assert_eq!((n2.requested, n2.pods), (Resources::default(), 0));
+    assert!(!n3.ready && n3.schedulable, "not ready: {n3:?}");
+
+    // Without a cluster-wide pod list only our own pods are counted, and it says so.
+    fake.forbid_cluster_wide("list", "pods");
+    let c = rt.capacity().await.unwrap();
+    assert_eq!(c.requests_counted, RequestScope::OwnUnits);
+    assert_eq!(
+        c.nodes[0].requested,
+        Resources {
+            cpu_millicores: 4000,
+            memory_bytes: 8 << 30
+        }
+    );
+    assert_eq!(c.nodes[0].pods, 2);
+
+    // An exited pod leaves the Running count and stops requesting anything.
+    fake.oom_kill(NS, "wrapper-cap-a");
+    eventually("the killed pod is Failed", || async {
+        fake.pod(NS, "wrapper-cap-a")
+            .and_then(|p| p.status?.phase)
+            .as_deref()
+            == Some("Failed")
+    })
+    .await;
+    let c = rt.capacity().await.unwrap();
+    assert_eq!(c.units_by_phase.get("Running"), Some(&1), "{c:?}");
+    assert_eq!(c.units_by_phase.get("Failed"), Some(&1), "{c:?}");
+    assert_eq!(c.nodes[0].requested.cpu_millicores, 2000);
+
+    // Listing nodes needs a ClusterRole: the error names it; the namespace's calls still work.
+    fake.forbid_cluster_wide("list", "nodes");
+    let e = rt.capacity().await.unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            RuntimeError::Kubernetes {
+                status: Some(403),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("ClusterRole"), "{e}");
+    assert!(e.to_string().contains("at the cluster scope"), "{e}");
+    assert_eq!(rt.list().await.unwrap().len(), 2);
 }
 
 #[tokio::test]

@@ -339,6 +339,74 @@ async fn resize_cpu_is_recorded() {
 }
 
 #[tokio::test]
+async fn resize_memory_is_recorded_within_the_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path());
+    let unit = rt.start(&spec(1, "grown", &[])).await.unwrap();
+    rt.resize_memory(&unit.name, 3).await.unwrap();
+    let seen = runtime(dir.path()).get(&unit.name).await.unwrap().unwrap();
+    assert_eq!(seen.memory_gb, Some(3), "persisted");
+    let too_big = u32::try_from(rt.memory_limit_gb().unwrap() + 1).unwrap();
+    let e = rt.resize_memory(&unit.name, too_big).await.unwrap_err();
+    assert!(matches!(e, RuntimeError::InvalidSpec { .. }), "{e}");
+    assert!(e.to_string().contains("more than this machine"), "{e}");
+    assert_eq!(
+        rt.get(&unit.name).await.unwrap().unwrap().memory_gb,
+        Some(3)
+    );
+    assert!(matches!(
+        rt.resize_memory("wrapper-unknown", 2).await,
+        Err(RuntimeError::NotFound { .. })
+    ));
+    rt.stop(&unit.name, GRACE).await.unwrap();
+}
+
+#[tokio::test]
+async fn capacity_is_the_machine_with_the_running_units_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path());
+    let mut a = spec(1, "cap-a", &[]);
+    a.cpu_cores = 2;
+    a.memory_gb = Some(3);
+    let a = rt.start(&a).await.unwrap();
+    let b = rt.start(&spec(2, "cap-b", &[])).await.unwrap();
+    let _guard = KillOnDrop(vec![pid_of(&a), pid_of(&b)]);
+    let c = rt.capacity().await.unwrap();
+    assert_eq!(c.kind, "local");
+    assert_eq!(
+        c.requests_counted,
+        graph_olap_runtime::RequestScope::OwnUnits
+    );
+    assert_eq!(c.units_by_phase.get("Running"), Some(&2), "{c:?}");
+    assert_eq!(c.nodes.len(), 1);
+    let node = &c.nodes[0];
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(node.name, hostname.trim());
+    assert!(node.ready && node.schedulable);
+    let cpus = std::thread::available_parallelism().unwrap().get() as u64;
+    assert_eq!(node.allocatable.cpu_millicores, cpus * 1000);
+    let limit_gb = u64::try_from(rt.memory_limit_gb().unwrap()).unwrap();
+    assert_eq!(
+        node.allocatable.memory_bytes >> 30,
+        limit_gb + 1,
+        "MemTotal"
+    );
+    let b_requests = 1000 * u64::from(b.cpu_cores);
+    assert_eq!(node.requested.cpu_millicores, 2000 + b_requests);
+    assert_eq!(
+        node.requested.memory_bytes,
+        (3 + u64::from(b.memory_gb.unwrap_or(0))) << 30
+    );
+    assert_eq!(node.pods, 2);
+
+    rt.stop(&b.name, GRACE).await.unwrap();
+    let c = rt.capacity().await.unwrap();
+    assert_eq!(c.units_by_phase.values().sum::<usize>(), 1, "{c:?}");
+    assert_eq!(c.nodes[0].requested.cpu_millicores, 2000);
+    rt.stop(&a.name, GRACE).await.unwrap();
+}
+
+#[tokio::test]
 async fn bad_specs_and_programs_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime(dir.path());

@@ -3,14 +3,18 @@
 //!
 //! Owns the probes (database `SELECT 1`, the instance runtime's own health call, a trivial
 //! warehouse query, a listing of the snapshot root in object storage), run in parallel with a
-//! 2 s timeout each and cached for 10 s on the injectable clock. Does not own the counts'
+//! 2 s timeout each and cached for 10 s on the injectable clock; and the capacity view, which
+//! asks the runtime (Kubernetes: nodes' allocatable vs requested CPU and memory, our pods by
+//! phase; local: the machine itself) at every call. Does not own the counts'
 //! queries (`graph_olap_store::stats`) or configuration (`platform_config`).
 
 use graph_olap_api::body::ops::{
-    ClusterInstances, ClusterLimits, MaintenanceFlag, OwnerCount, StatusCounts, SystemState,
+    CapacityAmount, CapacityTotals, ClusterCapacity, ClusterInstances, ClusterLimits,
+    MaintenanceFlag, NodeCapacity, OwnerCount, RuntimeUnits, StatusCounts, SystemState,
 };
 use graph_olap_api::export::ExportJobStatus;
 use graph_olap_api::{InstanceStatus, SnapshotStatus};
+use graph_olap_runtime::{RequestScope, Resources, RuntimeCapacity, UNIT_PHASES};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -20,7 +24,7 @@ use futures::StreamExt;
 use graph_olap_api::ops::{
     ClusterComponents, ClusterHealth, ClusterStatus, ComponentHealth, ComponentStatus,
 };
-use graph_olap_server_kit::error::ApiResult;
+use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::stats::{self, StatusTable};
 
 use crate::state::AppState;
@@ -190,6 +194,118 @@ pub async fn instances(state: &AppState) -> ApiResult<ClusterInstances> {
             cluster_total: limits.cluster_total,
             cluster_used: used,
             cluster_available: (limits.cluster_total - used).max(0),
+        },
+        units: runtime_units(state).await,
+    })
+}
+
+/// The runtime's units by phase for `ClusterInstances`; `None` without a runtime, or when it
+/// fails or takes longer than [`PROBE_TIMEOUT`] (logged: the view still answers from the rows).
+async fn runtime_units(state: &AppState) -> Option<RuntimeUnits> {
+    let runtime = state.runtime.clone()?;
+    match tokio::time::timeout(PROBE_TIMEOUT, runtime.capacity()).await {
+        Ok(Ok(capacity)) => Some(units_by_phase(&capacity)),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cluster instances: the runtime did not report its units");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("cluster instances: the runtime did not answer within 2 s");
+            None
+        }
+    }
+}
+
+fn units_by_phase(capacity: &RuntimeCapacity) -> RuntimeUnits {
+    let by_phase: BTreeMap<String, i64> = UNIT_PHASES
+        .iter()
+        .map(|p| {
+            let n = capacity.units_by_phase.get(*p).copied().unwrap_or(0);
+            (p.to_string(), i64::try_from(n).unwrap_or(i64::MAX))
+        })
+        .collect();
+    RuntimeUnits {
+        runtime: capacity.kind.clone(),
+        total: by_phase.values().sum(),
+        by_phase,
+    }
+}
+
+fn amount(r: Resources) -> CapacityAmount {
+    CapacityAmount {
+        cpu_millicores: i64::try_from(r.cpu_millicores).unwrap_or(i64::MAX),
+        memory_bytes: i64::try_from(r.memory_bytes).unwrap_or(i64::MAX),
+    }
+}
+
+/// `ClusterCapacity`: the runtime's nodes (allocatable, requested, available), totals over the
+/// ready and schedulable ones, and its units by phase. No runtime → `503 SERVICE_UNAVAILABLE`;
+/// the runtime failing or not answering within [`PROBE_TIMEOUT`] → `502 UPSTREAM_ERROR`, both
+/// with `service: "compute"`.
+pub async fn capacity(state: &AppState) -> ApiResult<ClusterCapacity> {
+    let Some(runtime) = state.runtime.clone() else {
+        return Err(ApiError::new(
+            graph_olap_api::ErrorCode::ServiceUnavailable,
+            "No instance runtime is configured on this control plane",
+        )
+        .detail("service", "compute"));
+    };
+    let upstream = |message: String| {
+        ApiError::new(graph_olap_api::ErrorCode::UpstreamError, message)
+            .detail("service", "compute")
+    };
+    let capacity = tokio::time::timeout(PROBE_TIMEOUT, runtime.capacity())
+        .await
+        .map_err(|_| {
+            upstream(format!(
+                "The {} runtime did not report its capacity within {} s",
+                runtime.kind(),
+                PROBE_TIMEOUT.as_secs()
+            ))
+        })?
+        .map_err(|e| upstream(format!("The runtime could not report its capacity: {e}")))?;
+    let mut totals = (
+        0,
+        Resources::default(),
+        Resources::default(),
+        Resources::default(),
+    );
+    let nodes = capacity
+        .nodes
+        .iter()
+        .map(|n| {
+            let available = n.allocatable.minus(n.requested);
+            if n.ready && n.schedulable {
+                totals.0 += 1;
+                totals.1 = totals.1.plus(n.allocatable);
+                totals.2 = totals.2.plus(n.requested);
+                totals.3 = totals.3.plus(available);
+            }
+            NodeCapacity {
+                name: n.name.clone(),
+                ready: n.ready,
+                schedulable: n.schedulable,
+                allocatable: amount(n.allocatable),
+                requested: amount(n.requested),
+                available: amount(available),
+                pods: i64::try_from(n.pods).unwrap_or(i64::MAX),
+            }
+        })
+        .collect();
+    Ok(ClusterCapacity {
+        runtime: capacity.kind.clone(),
+        requests_counted: match capacity.requests_counted {
+            RequestScope::AllPods => "all_pods",
+            RequestScope::OwnUnits => "own_units",
+        }
+        .to_owned(),
+        units: units_by_phase(&capacity),
+        nodes,
+        totals: CapacityTotals {
+            nodes: totals.0,
+            allocatable: amount(totals.1),
+            requested: amount(totals.2),
+            available: amount(totals.3),
         },
     })
 }

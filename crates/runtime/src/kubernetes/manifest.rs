@@ -104,6 +104,11 @@ pub fn cpu_quantities(cores: u32) -> (Quantity, Quantity) {
     )
 }
 
+/// Memory requests and limits of an instance of `gb` GiB (equal, API.md §6.1).
+pub fn memory_quantity(gb: u32) -> Quantity {
+    Quantity(format!("{gb}Gi"))
+}
+
 /// Size of the snapshot download volume in MiB: the snapshot plus the configured headroom.
 pub fn data_volume_mib(config: &KubernetesConfig, snapshot_bytes: Option<u64>) -> u64 {
     snapshot_bytes.unwrap_or(0).div_ceil(1 << 20) + config.data_volume_headroom_mib
@@ -175,8 +180,8 @@ pub fn pod(config: &KubernetesConfig, spec: &UnitSpec) -> Result<Pod, RuntimeErr
     let mut limits = BTreeMap::from([("cpu".to_owned(), cpu_limit)]);
     if let Some(gb) = spec.memory_gb {
         // Memory is not compressible: requests = limits, so the scheduler's promise holds.
-        requests.insert("memory".into(), Quantity(format!("{gb}Gi")));
-        limits.insert("memory".into(), Quantity(format!("{gb}Gi")));
+        requests.insert("memory".into(), memory_quantity(gb));
+        limits.insert("memory".into(), memory_quantity(gb));
     }
 
     let http_probe = |path: &str, period: i32, failures: i32| Probe {

@@ -23,16 +23,20 @@
 pub mod config;
 pub mod manifest;
 pub mod observe;
+pub mod quantity;
 mod watch;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 
 pub use self::config::{KubernetesConfig, SecretKeyRef};
-use crate::{Runtime, RuntimeError, RuntimeHealth, UnitInfo, UnitSpec};
+use crate::{
+    NodeCapacity, RequestScope, Resources, Runtime, RuntimeCapacity, RuntimeError, RuntimeHealth,
+    UNIT_PHASES, UnitInfo, UnitSpec,
+};
 
 /// How long `start` waits for a failed pod of the same name to disappear before replacing it.
 const REPLACE_WAIT: Duration = Duration::from_secs(30);
@@ -49,6 +53,7 @@ pub struct KubernetesRuntime {
 
 struct Inner {
     config: KubernetesConfig,
+    client: kube::Client,
     pods: Api<Pod>,
     services: Api<Service>,
     changes: tokio::sync::watch::Receiver<u64>,
@@ -114,12 +119,13 @@ impl KubernetesRuntime {
     ) -> Result<Self, RuntimeError> {
         config.validate()?;
         let pods: Api<Pod> = Api::namespaced(client.clone(), &config.namespace);
-        let services: Api<Service> = Api::namespaced(client, &config.namespace);
+        let services: Api<Service> = Api::namespaced(client.clone(), &config.namespace);
         preflight(&config, &pods).await?;
         let (changes, watcher) = watch::spawn(pods.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
+                client,
                 pods,
                 services,
                 changes,
@@ -206,6 +212,52 @@ impl KubernetesRuntime {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
             Err(e) => Err(api_error(format!("create service {name}"), e)),
+        }
+    }
+}
+
+impl KubernetesRuntime {
+    /// Patches the instance container's `resources` through the pod's `resize` subresource.
+    /// 404 from an existing pod means the cluster has no such subresource (before 1.33): the
+    /// error says so, with the cluster's version when it tells it.
+    async fn resize(
+        &self,
+        name: &str,
+        what: &str,
+        resources: serde_json::Value,
+    ) -> Result<(), RuntimeError> {
+        if self.get_pod(name).await?.is_none() {
+            return Err(RuntimeError::NotFound { name: name.into() });
+        }
+        let patch = serde_json::json!({"spec": {"containers": [{
+            "name": manifest::CONTAINER,
+            "resources": resources,
+        }]}});
+        let answer = self
+            .inner
+            .pods
+            .patch_subresource(
+                "resize",
+                name,
+                &PatchParams::default(),
+                &Patch::Strategic(patch),
+            )
+            .await;
+        match answer {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 405 => {
+                let version = match self.inner.client.apiserver_version().await {
+                    Ok(v) => format!("this cluster runs Kubernetes {}", v.git_version),
+                    Err(_) => "the cluster did not tell its version".to_owned(),
+                };
+                Err(RuntimeError::Unsupported {
+                    reason: format!(
+                        "this cluster does not offer in-place pod resize: changing {what} in place needs Kubernetes 1.33 or later (the pods/resize subresource), {version}, and the subresource answered {} {}; {name} keeps its current {what} — start a new instance to change it",
+                        s.code, s.reason
+                    ),
+                })
+            }
+            Err(e) => Err(api_error(format!("resize {what} of pod {name}"), e)),
         }
     }
 }
@@ -411,36 +463,40 @@ impl Runtime for KubernetesRuntime {
                 reason: "cpu_cores must be at least 1".into(),
             });
         }
-        if self.get_pod(name).await?.is_none() {
-            return Err(RuntimeError::NotFound { name: name.into() });
-        }
         let (request, limit) = manifest::cpu_quantities(cores);
-        let patch = serde_json::json!({"spec": {"containers": [{
-            "name": manifest::CONTAINER,
-            "resources": {"requests": {"cpu": request}, "limits": {"cpu": limit}},
-        }]}});
-        match self
-            .inner
-            .pods
-            .patch_subresource(
-                "resize",
-                name,
-                &PatchParams::default(),
-                &Patch::Strategic(patch),
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 405 => {
-                Err(RuntimeError::Unsupported {
-                    reason: format!(
-                        "this cluster does not offer in-place pod resize (the pods/resize subresource of Kubernetes 1.33+ answered {} {}); the instance keeps {name}'s current CPU — start a new instance to change it",
-                        s.code, s.reason
-                    ),
-                })
-            }
-            Err(e) => Err(api_error(format!("resize pod {name}"), e)),
+        self.resize(
+            name,
+            "CPU",
+            serde_json::json!({"requests": {"cpu": request}, "limits": {"cpu": limit}}),
+        )
+        .await
+    }
+
+    /// Patches the pod's `resize` subresource: memory requests = limits = `gb` GiB, in place
+    /// (Kubernetes 1.33+ grows memory without a restart). More than `max_memory_gb` is refused
+    /// before asking; a cluster without the subresource is reported as unsupported.
+    async fn resize_memory(&self, name: &str, gb: u32) -> Result<(), RuntimeError> {
+        if gb == 0 {
+            return Err(RuntimeError::InvalidSpec {
+                reason: "memory_gb must be at least 1".into(),
+            });
         }
+        if let Some(max) = self.inner.config.max_memory_gb
+            && i64::from(gb) > max
+        {
+            return Err(RuntimeError::InvalidSpec {
+                reason: format!(
+                    "{gb} GiB is more than kubernetes.max_memory_gb ({max} GiB, the largest node)"
+                ),
+            });
+        }
+        let memory = manifest::memory_quantity(gb);
+        self.resize(
+            name,
+            "memory",
+            serde_json::json!({"requests": {"memory": memory}, "limits": {"memory": memory}}),
+        )
+        .await
     }
 
     async fn health(&self) -> Result<RuntimeHealth, RuntimeError> {
@@ -451,6 +507,117 @@ impl Runtime for KubernetesRuntime {
             units_running: units.iter().filter(|u| u.state.is_running()).count(),
             units_total: units.len(),
             latency_ms: u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Our pods by phase; every node's allocatable CPU and memory and the requests of the
+    /// non-terminated pods on it — in every namespace when the service account may list pods
+    /// cluster-wide, else only ours ([`RequestScope::OwnUnits`]). Listing nodes needs a
+    /// ClusterRole; without it the error says so.
+    async fn capacity(&self) -> Result<RuntimeCapacity, RuntimeError> {
+        let ours = self
+            .inner
+            .pods
+            .list(&ListParams::default().labels(manifest::SELECTOR))
+            .await
+            .map_err(|e| api_error("list pods".into(), e))?
+            .items;
+        let mut units_by_phase = std::collections::BTreeMap::new();
+        for pod in &ours {
+            let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+            let phase = phase
+                .filter(|p| UNIT_PHASES.contains(p))
+                .unwrap_or(if phase.is_none() {
+                    "Pending"
+                } else {
+                    "Unknown"
+                });
+            *units_by_phase.entry(phase.to_owned()).or_insert(0) += 1;
+        }
+        let nodes: Api<Node> = Api::all(self.inner.client.clone());
+        let nodes = nodes
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| match e {
+                kube::Error::Api(s) if s.code == 403 => RuntimeError::Kubernetes {
+                    operation: "list nodes".into(),
+                    reason: format!(
+                        "{}: {} — the control plane's service account needs a ClusterRole allowing get and list on nodes (the chart's rbac.clusterCapacity)",
+                        s.reason, s.message
+                    ),
+                    status: Some(403),
+                },
+                other => api_error("list nodes".into(), other),
+            })?
+            .items;
+        let all: Api<Pod> = Api::all(self.inner.client.clone());
+        let active = ListParams::default().fields("status.phase!=Succeeded,status.phase!=Failed");
+        let (counted, requests_counted) = match all.list(&active).await {
+            Ok(list) => (list.items, RequestScope::AllPods),
+            Err(kube::Error::Api(s)) if s.code == 403 => {
+                let running = ours
+                    .into_iter()
+                    .filter(|p| {
+                        !matches!(
+                            p.status.as_ref().and_then(|s| s.phase.as_deref()),
+                            Some("Succeeded" | "Failed")
+                        )
+                    })
+                    .collect();
+                (running, RequestScope::OwnUnits)
+            }
+            Err(e) => return Err(api_error("list pods in all namespaces".into(), e)),
+        };
+        let mut per_node: std::collections::BTreeMap<String, (Resources, usize)> =
+            Default::default();
+        for pod in &counted {
+            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) {
+                let entry = per_node.entry(node).or_default();
+                entry.0 = entry.0.plus(quantity::pod_requests(pod));
+                entry.1 += 1;
+            }
+        }
+        let nodes = nodes
+            .iter()
+            .map(|node| {
+                let name = node.metadata.name.clone().unwrap_or_default();
+                let allocatable = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
+                let ready = node
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c.type_ == "Ready" && c.status == "True");
+                let (requested, pods) = per_node.get(&name).copied().unwrap_or_default();
+                NodeCapacity {
+                    ready,
+                    schedulable: !node
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.unschedulable)
+                        .unwrap_or(false),
+                    allocatable: Resources {
+                        cpu_millicores: allocatable
+                            .and_then(|a| a.get("cpu"))
+                            .and_then(quantity::millicores)
+                            .unwrap_or(0),
+                        memory_bytes: allocatable
+                            .and_then(|a| a.get("memory"))
+                            .and_then(quantity::bytes)
+                            .unwrap_or(0),
+                    },
+                    requested,
+                    pods,
+                    name,
+                }
+            })
+            .collect();
+        Ok(RuntimeCapacity {
+            kind: self.kind().to_owned(),
+            units_by_phase,
+            nodes,
+            requests_counted,
         })
     }
 

@@ -18,13 +18,14 @@
 //! * **Stragglers.** Signals go to the unit's process group only while its leader is alive, so
 //!   processes the unit forked into its group and left behind when it exited are not cleaned up.
 
+mod machine;
 mod port;
 mod procfs;
 mod record;
 mod signal;
 mod spawn;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,7 +36,10 @@ use tokio::sync::{Mutex, watch};
 
 use self::procfs::Liveness;
 use self::record::{ExitRecord, RecordDir, SCHEMA_VERSION, UnitRecord};
-use crate::{Runtime, RuntimeError, RuntimeHealth, UnitInfo, UnitSpec, UnitState};
+use crate::{
+    NodeCapacity, RequestScope, Resources, Runtime, RuntimeCapacity, RuntimeError, RuntimeHealth,
+    UnitInfo, UnitSpec, UnitState,
+};
 
 /// How long `list`/`get` wait for this runtime's reaper to record the exit of a process it saw
 /// die, so the exit code is reported rather than unknown.
@@ -117,6 +121,22 @@ impl LocalProcessRuntime {
         Ok(Self {
             inner: Arc::new(inner),
         })
+    }
+
+    /// Changes unit `name`'s record; `NotFound` when there is no record (or it went meanwhile).
+    async fn update_record(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut UnitRecord),
+    ) -> Result<(), RuntimeError> {
+        let not_found = || RuntimeError::NotFound {
+            name: name.to_owned(),
+        };
+        let record = self.inner.records.read(name).await?.ok_or_else(not_found)?;
+        if !self.inner.records.update(name, record.pid, change).await? {
+            return Err(not_found());
+        }
+        Ok(())
     }
 
     /// The log file of unit `name` (stdout and stderr of every start, appended).
@@ -341,22 +361,25 @@ impl Runtime for LocalProcessRuntime {
                 reason: "cpu_cores must be at least 1".into(),
             });
         }
-        let Some(record) = self.inner.records.read(name).await? else {
-            return Err(RuntimeError::NotFound {
-                name: name.to_owned(),
-            });
-        };
-        if !self
-            .inner
-            .records
-            .update(name, record.pid, |r| r.cpu_cores = cores)
-            .await?
-        {
-            return Err(RuntimeError::NotFound {
-                name: name.to_owned(),
+        self.update_record(name, |r| r.cpu_cores = cores).await
+    }
+
+    /// Records the new allocation; like CPU, memory is not enforced on a local process, and the
+    /// instance server reads its `memory_gb` when it starts.
+    async fn resize_memory(&self, name: &str, gb: u32) -> Result<(), RuntimeError> {
+        if gb == 0 {
+            return Err(RuntimeError::InvalidSpec {
+                reason: "memory_gb must be at least 1".into(),
             });
         }
-        Ok(())
+        if let Some(max) = self.memory_limit_gb()
+            && i64::from(gb) > max
+        {
+            return Err(RuntimeError::InvalidSpec {
+                reason: format!("{gb} GiB is more than this machine can give one unit ({max} GiB)"),
+            });
+        }
+        self.update_record(name, |r| r.memory_gb = Some(gb)).await
     }
 
     async fn health(&self) -> Result<RuntimeHealth, RuntimeError> {
@@ -370,19 +393,52 @@ impl Runtime for LocalProcessRuntime {
         })
     }
 
+    /// The machine as the one node: its CPUs and memory as allocatable, the running units'
+    /// `cpu_cores` and `memory_gb` as requested (other processes request nothing), and the units
+    /// by [`UnitState::phase`].
+    async fn capacity(&self) -> Result<RuntimeCapacity, RuntimeError> {
+        let units = self.list().await?;
+        let mut units_by_phase = BTreeMap::new();
+        let mut requested = Resources::default();
+        let mut running = 0;
+        for unit in &units {
+            *units_by_phase
+                .entry(unit.state.phase().to_owned())
+                .or_insert(0) += 1;
+            if unit.state.is_running() {
+                running += 1;
+                requested = requested.plus(Resources {
+                    cpu_millicores: u64::from(unit.cpu_cores) * 1000,
+                    memory_bytes: u64::from(unit.memory_gb.unwrap_or(0)) << 30,
+                });
+            }
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+        let memory_bytes = machine::memory_total_kib().unwrap_or(0) << 10;
+        Ok(RuntimeCapacity {
+            kind: self.kind().to_owned(),
+            units_by_phase,
+            nodes: vec![NodeCapacity {
+                name: machine::host_name(),
+                ready: true,
+                schedulable: true,
+                allocatable: Resources {
+                    cpu_millicores: cpus * 1000,
+                    memory_bytes,
+                },
+                requested,
+                pods: running,
+            }],
+            requests_counted: RequestScope::OwnUnits,
+        })
+    }
+
     /// The machine's memory less 1 GiB for the control plane and the system: local units share
     /// the host, so no single one can use more.
     fn memory_limit_gb(&self) -> Option<i64> {
-        let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-        let kib: i64 = meminfo
-            .lines()
-            .find_map(|l| l.strip_prefix("MemTotal:"))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()?;
-        Some((kib >> 20) - 1)
+        machine::memory_total_kib()
+            .and_then(|kib| i64::try_from(kib >> 20).ok())
+            .map(|gb| gb - 1)
     }
 
     async fn shutdown_all(&self, grace: Duration) -> Result<(), RuntimeError> {

@@ -28,6 +28,13 @@ app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* Labels of a component's objects beyond graph-olap.labels (which already carries the
+     instance label): with both, the object carries its selector's labels exactly once. */}}
+{{- define "graph-olap.componentLabels" -}}
+app.kubernetes.io/name: graph-olap
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
 {{- define "graph-olap.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}

@@ -762,10 +762,23 @@ async fn resize(
         row
     };
     let details = apply(&mut row);
-    if let (Some(runtime), Some(unit)) = (state.runtime.clone(), row.pod_name.clone())
-        && event_type == "cpu_updated"
-        && let Err(e) = runtime.resize_cpu(&unit, row.cpu_cores as u32).await
-    {
+    let applied = match (state.runtime.clone(), row.pod_name.clone()) {
+        (Some(runtime), Some(unit)) if event_type == "cpu_updated" => {
+            runtime
+                .resize_cpu(&unit, u32::try_from(row.cpu_cores).unwrap_or(u32::MAX))
+                .await
+        }
+        (Some(runtime), Some(unit)) if event_type == "memory_updated" => match row.memory_gb {
+            Some(gb) => {
+                runtime
+                    .resize_memory(&unit, u32::try_from(gb).unwrap_or(u32::MAX))
+                    .await
+            }
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    };
+    if let Err(e) = applied {
         let mut tx = state.store.write().await?;
         instance_service::event(
             &mut tx,

@@ -835,6 +835,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .ok::<b::ops::ClusterInstances>(),
         ep(
+            M::GET,
+            "/api/cluster/capacity",
+            Access::OPS,
+            "ops",
+            "Nodes' allocatable and requested CPU and memory, and the runtime's units by phase",
+            get(ops::cluster_capacity),
+        )
+        .ok::<b::ops::ClusterCapacity>(),
+        ep(
             M::POST,
             "/api/ops/jobs/trigger",
             Access::OPS,

@@ -38,6 +38,11 @@ pub async fn cluster_instances(State(state): State<AppState>) -> ApiResult<Respo
     Ok(respond::ok(cluster::instances(&state).await?))
 }
 
+/// `GET /api/cluster/capacity` — nodes' allocatable vs requested CPU and memory, units by phase.
+pub async fn cluster_capacity(State(state): State<AppState>) -> ApiResult<Response> {
+    Ok(respond::ok(cluster::capacity(&state).await?))
+}
+
 /// `POST /api/ops/jobs/trigger` — `202` with a `JobTrigger`, or `429` inside the window.
 pub async fn trigger_job(
     State(state): State<AppState>,
