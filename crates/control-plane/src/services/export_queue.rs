@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use graph_olap_api::ErrorCode;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::{self, ExportJobRow};
 use graph_olap_store::snapshots;
@@ -287,6 +288,7 @@ pub async fn complete(
     snapshot_service::refresh_quality(&mut tx, job.snapshot_id).await?;
     snapshot_service::finalise_if_complete(&mut tx, state, job.snapshot_id).await?;
     tx.commit().await?;
+    crash_point(steps::EXPORT_COMPLETE_COMMITTED);
     Ok(job)
 }
 
