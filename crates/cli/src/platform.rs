@@ -66,6 +66,10 @@ pub struct Serving {
     pub url_file: Option<PathBuf>,
 }
 
+/// Prefix of the id of the export worker that runs inside a control-plane process (followed by
+/// the process id).
+pub const EMBEDDED_WORKER_PREFIX: &str = "embedded-";
+
 /// Serves until Ctrl-C or SIGTERM, then shuts everything down in order while HTTP still
 /// answers (instance servers report their stop to it): the export worker and the background
 /// jobs, then — for `up` — the instances (parked so the next `up` starts them again), and
@@ -95,7 +99,7 @@ pub async fn serve(serving: Serving) -> anyhow::Result<()> {
             state.settings.internal_api_key.clone().unwrap_or_default(),
             warehouse,
         );
-        config.worker_id = format!("embedded-{}", std::process::id());
+        config.worker_id = format!("{EMBEDDED_WORKER_PREFIX}{}", std::process::id());
         config.wait_seconds = 5;
         let mut stop = stop_rx.clone();
         tokio::spawn(graph_olap_export::run(config, async move {

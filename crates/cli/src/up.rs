@@ -82,6 +82,22 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("start-up failed: {}", e.message))?;
+    // This process owns the data directory alone: jobs its embedded worker held when a previous
+    // run was killed go back to the queue now instead of when their leases expire.
+    let released = graph_olap_control_plane::services::export_queue::release_claims_of(
+        &state,
+        crate::platform::EMBEDDED_WORKER_PREFIX,
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot release the previous run's export jobs: {}",
+            e.message
+        )
+    })?;
+    if released > 0 {
+        eprintln!("re-queued {released} export job(s) the previous run left claimed");
+    }
     seed_demo_mappings(&state).await?;
     let keys = persona_keys(&state, &data_dir).await?;
 

@@ -174,7 +174,7 @@ async fn the_demo_platform_as_code_against_graph_olap_up() {
     );
     let (code, _, _) = cli.run(
         &["apply", "--as", "dave"],
-        &[("GRAPH_OLAP_PLATFORM_CRASH_AFTER", "2")],
+        &[("GRAPH_OLAP_CRASH_AT", "platform.apply.after_request")],
     );
     assert_eq!(code, None, "killed by a signal");
     let status = cli.json(&["status"]);

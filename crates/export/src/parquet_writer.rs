@@ -38,6 +38,7 @@ use tokio::task::JoinSet;
 
 use crate::ExportError;
 use crate::quality::{Checker, Checks};
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_storage::delete_quietly;
 
 /// Rows per row group by default: a multiple of the engines' vector size that loads in parallel well.
@@ -532,6 +533,7 @@ impl Lane {
         let size = upload.size;
         let sha256 = hex::encode(upload.hasher.finalize());
         let e_tag = self.store.head(&part.location).await?.e_tag;
+        crash_point(steps::EXPORT_PART_UPLOADED);
         let written = WrittenFile {
             file: ExportedFile {
                 path: part.name,

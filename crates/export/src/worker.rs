@@ -26,6 +26,7 @@ use crate::parquet_writer::{
 };
 use crate::quality::{Checks, load_endpoints};
 use graph_olap_server_kit::RetryPolicy;
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_storage::{StorageOptions, StoreResolver, clear_prefix};
 
 /// Everything a worker needs.
@@ -328,6 +329,7 @@ impl Worker {
         let query_id = Arc::new(Mutex::new(None::<String>));
         let export = async {
             let removed = clear_prefix(&store, &prefix).await?;
+            crash_point(steps::EXPORT_PREFIX_CLEARED);
             if removed > 0 {
                 tracing::info!(removed, "deleted files of a previous attempt");
             }
@@ -372,6 +374,9 @@ impl Worker {
             _ = stopped => Err(Abort::Shutdown),
         };
         let query_id = lock(&query_id).clone();
+        if matches!(result, Ok(Ok(_))) {
+            crash_point(steps::EXPORT_FILES_WRITTEN);
+        }
         match result {
             Ok(Ok(output)) => self.report_success(job, &store, output, query_id).await,
             Ok(Err(e)) => self.report_failure(job, &e).await,

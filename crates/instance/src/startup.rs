@@ -365,6 +365,7 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     reporter.publish(&progress);
     reporter.finish().await;
     tracing::info!(elapsed_ms = elapsed_ms(), "graph loaded; reporting running");
+    graph_olap_server_kit::crash_point(graph_olap_server_kit::crash::steps::INSTANCE_GRAPH_LOADED);
 
     let running = StatusReport {
         status: ReportedStatus::Running,

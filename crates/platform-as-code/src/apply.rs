@@ -7,11 +7,12 @@
 //! `recovered: true`), not found → the intent is retired — and only then plans. Every change is
 //! announced as an intent before its request is sent, and completed (resource record + approval
 //! consumption, one transaction) after. Creates also carry the intent id as `Idempotency-Key`.
-//! A test hook, `GRAPH_OLAP_PLATFORM_CRASH_AFTER=k`, kills the process with SIGKILL at the k-th
-//! point (after an intent is written, after its request, after its completion).
+//! Crash points (`graph_olap_server_kit::crash`, the `GRAPH_OLAP_CRASH_AT` test hook) mark the
+//! three steps of every change: after its intent is written, after its request, after its
+//! completion (`platform.apply.after_intent|after_request|after_complete`, `@n` for the n-th
+//! change).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use graph_olap_server_kit::crash::{crash_point, steps};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -21,25 +22,6 @@ use crate::declaration::Declaration;
 use crate::digest::digest;
 use crate::error::PlatformError;
 use crate::plan::{Change, Live, Plan, canonical_mapping, canonical_setting, canonical_user, plan};
-
-/// The environment variable of the crash test hook.
-pub const CRASH_HOOK_ENV: &str = "GRAPH_OLAP_PLATFORM_CRASH_AFTER";
-
-static POINTS: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts one crash point; SIGKILLs this process when it is the one the hook names.
-fn crash_point() {
-    let n = POINTS.fetch_add(1, Ordering::SeqCst) + 1;
-    if std::env::var(CRASH_HOOK_ENV)
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        == Some(n)
-    {
-        eprintln!("{CRASH_HOOK_ENV}={n}: killing this process (SIGKILL)");
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
-        std::process::abort();
-    }
-}
 
 /// What happened to one change.
 #[derive(Debug, Clone, Serialize)]
@@ -431,7 +413,7 @@ async fn execute(held: &Held<'_>, c: &Change) -> Result<(), PlatformError> {
         "lock_id": held.lock_id, "step": c.step, "resource_key": c.resource, "action": c.action.as_str(),
         "payload": payload, "actor": held.actor,
     })), None, None).await?;
-    crash_point();
+    crash_point(steps::PLATFORM_INTENT_RECORDED);
     let rid = intent["request_id"]
         .as_str()
         .unwrap_or_default()
@@ -463,7 +445,7 @@ async fn execute(held: &Held<'_>, c: &Change) -> Result<(), PlatformError> {
             return Err(e);
         }
     };
-    crash_point();
+    crash_point(steps::PLATFORM_REQUEST_DONE);
     let live_id = c.live_id.clone().or_else(|| match c.kind {
         "mapping" => response["id"].as_i64().map(|i| i.to_string()),
         "user" => response["username"]
@@ -473,7 +455,7 @@ async fn execute(held: &Held<'_>, c: &Change) -> Result<(), PlatformError> {
         _ => None,
     });
     complete(held, &intent, live_id, false).await?;
-    crash_point();
+    crash_point(steps::PLATFORM_INTENT_COMPLETED);
     Ok(())
 }
 

@@ -9,6 +9,7 @@ mod common;
 
 use common::{Db, Server, declaration, edit, server};
 use graph_olap_platform_as_code::{self as pac, PlatformError, apply};
+use graph_olap_server_kit::crash::{CRASH_ENV, STEPS};
 use reqwest::Method;
 use serde_json::json;
 
@@ -463,6 +464,18 @@ async fn crash_child() {
     let _ = apply(&c, &d, "crashing").await;
 }
 
+/// The crash hook for the k-th crash point of an apply (1-based): the platform-apply steps of
+/// the shared table in the order every change reaches them, `@n` for the n-th change.
+fn crash_at(k: usize) -> String {
+    let apply_steps: Vec<&str> = STEPS
+        .iter()
+        .filter(|s| s.operation == "platform apply")
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(apply_steps.len(), 3, "intent, request, completion");
+    format!("{}@{}", apply_steps[(k - 1) % 3], (k - 1) / 3 + 1)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_killed_after_every_step_converges() {
     // Changes: create a mapping, a user, a mapping version, a role, two settings = 6 changes,
@@ -538,7 +551,7 @@ async fn apply_killed_after_every_step_converges() {
             .env("PAC_CHILD_URL", &s.url)
             .env("PAC_CHILD_DIR", dir.path())
             .env("PAC_CHILD_KEYS", format!("{},{}", s.ops_key, s.admin_key))
-            .env(pac::apply::CRASH_HOOK_ENV, k.to_string())
+            .env(CRASH_ENV, crash_at(k))
             .status()
             .await
             .unwrap();

@@ -8,16 +8,20 @@
 //!   to error rendering, audit records and logs;
 //! - [`internal_api`]: the HTTP client of the control plane's internal API (§9) with the retry
 //!   rule of §9.1;
-//! - [`procfs`]: figures about processes read from Linux's `/proc`.
+//! - [`procfs`]: figures about processes read from Linux's `/proc`;
+//! - [`crash`]: the crash-point test hook (`GRAPH_OLAP_CRASH_AT`) and the table of every step at
+//!   which the crash matrix kills a process.
 //!
 //! Does not own: the wire types and the closed set of error codes (`graph-olap-api`), routing,
 //! authentication or any resource's rules (each server), nor how a library's own errors map to
 //! codes (the crate that owns the error type, because of the orphan rule).
 
+pub mod crash;
 pub mod error;
 pub mod internal_api;
 pub mod procfs;
 pub mod request_id;
 
+pub use crash::crash_point;
 pub use error::{ApiError, ApiResult};
 pub use internal_api::{InternalApiClient, InternalApiError, RetryPolicy};

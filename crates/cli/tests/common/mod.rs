@@ -46,6 +46,12 @@ impl Platform {
 
     /// [`Platform::start`] with extra `up` arguments (e.g. `--warehouse-dir DIR`).
     pub async fn start_with(data_dir: &Path, extra_args: &[&str]) -> Platform {
+        Platform::start_env(data_dir, extra_args, &[]).await
+    }
+
+    /// [`Platform::start_with`] with extra environment for the process (e.g. the crash hook).
+    /// Listens on a free port unless `extra_args` has `--listen`.
+    pub async fn start_env(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Platform {
         let _ = std::fs::remove_file(data_dir.join("url"));
         std::fs::create_dir_all(data_dir).unwrap();
         let log = std::fs::OpenOptions::new()
@@ -57,13 +63,15 @@ impl Platform {
         command
             .args(["up", "--data-dir"])
             .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0"])
             .args(extra_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        for (k, v) in fast_jobs() {
+        for (k, v) in fast_jobs().into_iter().chain(env.iter().copied()) {
             command.env(k, v);
+        }
+        if !extra_args.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
         }
         let child = command.spawn().expect("spawn graph-olap up");
         let mut platform = Platform {
@@ -187,6 +195,33 @@ impl Platform {
         )
     }
 
+    /// [`Platform::call`] that returns a transport error instead of panicking (a request to a
+    /// process that dies while answering).
+    pub async fn try_call(
+        &self,
+        method: Method,
+        path: &str,
+        user: &str,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, Value), reqwest::Error> {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.url)
+        };
+        let mut request = self.client.request(method, url).header("X-Username", user);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let text = response.text().await?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+
     /// The id of the seeded mapping called `name`.
     pub async fn mapping_id(&self, name: &str) -> i64 {
         let (status, body) = self
@@ -307,6 +342,36 @@ impl Platform {
         let _ = child.kill();
         let _ = child.wait();
         false
+    }
+
+    /// Waits up to `timeout` for the platform process to end by itself; returns the signal that
+    /// ended it (`None` for a normal exit), or panics with the log if it is still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        use std::os::unix::process::ExitStatusExt;
+        let child = self
+            .child
+            .as_mut()
+            .expect("the platform process was already reaped");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return status.signal();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "graph-olap up still running after {timeout:?}:\n{}",
+                self.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Whether the platform process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().unwrap().is_none())
     }
 
     /// Kills the platform process with SIGKILL (its instance servers keep running).

@@ -7,6 +7,7 @@ use chrono::Duration;
 use graph_olap_api::InstanceStatus;
 use graph_olap_api::SnapshotStatus;
 use graph_olap_runtime::{UnitSpec, UnitState};
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_server_kit::error::ApiResult;
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::{mappings, snapshots};
@@ -156,6 +157,9 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
             ],
         };
         let started = runtime.start(&spec).await;
+        if started.is_ok() {
+            crash_point(steps::INSTANCE_UNIT_STARTED);
+        }
         let mut tx = state.store.write().await?;
         let now = state.now();
         let Some(mut fresh) = instances::get_for_update(&mut tx, id).await? else {
@@ -169,7 +173,10 @@ pub async fn orchestrate(state: &AppState) -> ApiResult<OrchestrationReport> {
                 fresh.updated_at = now;
                 instances::save(&mut tx, &fresh).await?;
                 instance_service::event(&mut tx, id, "scheduled", "system", json!({"pod_name": unit.name, "memory_gb": memory_gb, "cpu_cores": fresh.cpu_cores}), now).await?;
+                tx.commit().await?;
+                crash_point(steps::INSTANCE_UNIT_RECORDED);
                 report.scheduled += 1;
+                continue;
             }
             Ok(unit) => {
                 // Terminated while we were starting it: undo.
@@ -430,6 +437,7 @@ pub async fn lifecycle(state: &AppState) -> ApiResult<LifecycleReport> {
         let outcome =
             instance_service::terminate(&mut tx, &mut row, reason, "system", None, now).await?;
         tx.commit().await?;
+        crash_point(steps::EXPIRY_STOPPING_COMMITTED);
         if let Termination::StopUnit(unit) = outcome {
             instance_service::stop_unit_in_background(state, id, unit);
         }

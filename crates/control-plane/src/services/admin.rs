@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use graph_olap_api::ops::{BulkDeleteError, BulkDeleteResult};
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::audit;
 use graph_olap_store::bulk::{self, BulkFilter, BulkTarget};
@@ -83,7 +84,12 @@ pub async fn run(
     }
     for id in ids {
         match delete_one(state, caller, req, id).await {
-            Ok(()) => result.deleted_ids.push(id),
+            Ok(()) => {
+                result.deleted_ids.push(id);
+                if result.deleted_ids.len() == 1 {
+                    crash_point(steps::BULK_DELETE_FIRST_DONE);
+                }
+            }
             Err(e) => {
                 result.failed_ids.push(id);
                 result.errors.insert(
@@ -98,6 +104,7 @@ pub async fn run(
         }
     }
     result.deleted_count = result.deleted_ids.len();
+    crash_point(steps::BULK_DELETE_ALL_DONE);
     audit_run(state, caller, req, &result).await?;
     Ok(result)
 }

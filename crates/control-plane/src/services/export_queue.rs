@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use graph_olap_api::ErrorCode;
 use graph_olap_api::SnapshotStatus;
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::{self, ExportJobRow};
 use graph_olap_store::snapshots;
@@ -291,6 +292,7 @@ pub async fn complete(
     snapshot_service::refresh_quality(&mut tx, job.snapshot_id).await?;
     snapshot_service::finalise_if_complete(&mut tx, state, job.snapshot_id).await?;
     tx.commit().await?;
+    crash_point(steps::EXPORT_COMPLETE_COMMITTED);
     Ok(job)
 }
 
@@ -345,6 +347,43 @@ fn requeue(job: &mut ExportJobRow, code: &str, message: &str, now: DateTime<Utc>
     job.error_code = Some(code.to_string());
     job.error_message = Some(message.to_string());
     job.updated_at = now;
+}
+
+/// Returns to the queue, at once, every job claimed by a worker whose id starts with
+/// `worker_prefix`, and returns how many. Only for a process that knows those workers are dead:
+/// `graph-olap up` at start-up owns its data directory alone, so the jobs its embedded worker
+/// held before a crash would otherwise wait for their leases (two minutes) to expire.
+pub async fn release_claims_of(state: &AppState, worker_prefix: &str) -> ApiResult<usize> {
+    let mut tx = state.store.write().await?;
+    let now = state.now();
+    let mut released = 0;
+    for job in export_jobs::list(&mut tx, Some("claimed"), 1000).await? {
+        if !job
+            .claimed_by
+            .as_deref()
+            .is_some_and(|w| w.starts_with(worker_prefix))
+        {
+            continue;
+        }
+        let Some(mut job) = export_jobs::get_for_update(&mut tx, job.id).await? else {
+            continue;
+        };
+        if job.status != "claimed" {
+            continue;
+        }
+        job.lease_token = None;
+        requeue(
+            &mut job,
+            "LEASE_EXPIRED",
+            "the worker's process stopped (restarted) during the export",
+            now,
+        );
+        job.available_at = now;
+        export_jobs::save(&mut tx, &job).await?;
+        released += 1;
+    }
+    tx.commit().await?;
+    Ok(released)
 }
 
 /// What one reconciliation pass did.

@@ -7,6 +7,7 @@ use graph_olap_api::ErrorCode;
 use graph_olap_api::body::instances::{Instance, InstanceProgress};
 use graph_olap_api::time::format_ts;
 use graph_olap_api::{InstanceStatus, SnapshotStatus};
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances::{self, InstanceRow};
 use graph_olap_store::snapshots;
@@ -463,6 +464,7 @@ pub async fn terminate_for(
     )
     .await?;
     tx.commit().await?;
+    crash_point(steps::TERMINATE_STOPPING_COMMITTED);
     if let Termination::StopUnit(unit) = outcome {
         stop_unit_in_background(state, row.id, unit);
     } else if row.status == InstanceStatus::Stopping {
@@ -485,6 +487,7 @@ pub fn stop_unit_in_background(state: &AppState, instance_id: i64, unit: String)
             tracing::warn!(instance_id, unit = %unit, error = %e, "stopping the runtime unit failed; reconciliation will retry");
             return;
         }
+        crash_point(steps::TERMINATE_UNIT_STOPPED);
         if let Err(e) = finish_stop(&state, instance_id).await {
             tracing::warn!(instance_id, error = %e.message, "could not mark the instance terminated; reconciliation will retry");
         }

@@ -16,6 +16,7 @@ use graph_olap_api::instance::{
 };
 use graph_olap_api::time::format_ts;
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::{self, ExportJobRow, NewExportJob};
 use graph_olap_store::snapshots::{self, NewSnapshot, Snapshot};
@@ -515,6 +516,7 @@ pub async fn finalise_if_complete(
         }
     }
     write_manifest(&snapshot.storage_path, &manifest).await?;
+    crash_point(steps::SNAPSHOT_MANIFEST_WRITTEN);
     rebuild_quality(&mut snapshot, &jobs);
     snapshot.status = SnapshotStatus::Ready;
     snapshot.node_counts = Some(node_counts);

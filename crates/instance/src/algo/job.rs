@@ -12,6 +12,7 @@ use graph_olap_algorithms::catalogue::{
 };
 use graph_olap_algorithms::{Cancel, Csr, Interrupted};
 use graph_olap_engine::{GraphEngine, WriteBack, WriteValues};
+use graph_olap_server_kit::crash::{crash_point, steps};
 use serde_json::{Value, json};
 
 use crate::nx_run::WorkerJob;
@@ -112,6 +113,7 @@ impl Job {
             RunError::Interrupted(Interrupted::TimedOut) => JobFailure::timed_out(),
             RunError::Failed { reason } => failed(reason),
         })?;
+        crash_point(steps::ALGO_COMPUTED);
         let mut result = Value::Object(output.summary.clone());
         let values = write_values(output.values, info, &global_of_local, &mut result);
         let mut updated = 0;
@@ -130,6 +132,7 @@ impl Job {
                     values,
                 })
                 .map_err(|e| failed(e.to_string()))?;
+            crash_point(steps::ALGO_WRITTEN_BACK);
         }
         Ok((result, updated))
     }

@@ -18,6 +18,7 @@ use graph_olap_algorithms::catalogue::AlgorithmType;
 use graph_olap_api::ErrorCode;
 use graph_olap_engine::GraphEngine;
 use graph_olap_server_kit::ApiError;
+use graph_olap_server_kit::crash::{crash_point, steps};
 use serde_json::json;
 
 use super::entry::{Entry, EntryParams, resolve, worker_config};
@@ -104,6 +105,7 @@ pub(super) async fn start(
     };
     let snapshot = execution.to_json();
     state.algorithms.record(execution);
+    crash_point(steps::ALGO_LOCKED);
     state.report_activity("algorithm");
 
     let job = Job {

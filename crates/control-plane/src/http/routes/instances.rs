@@ -10,6 +10,7 @@ use graph_olap_api::SnapshotStatus;
 use graph_olap_api::body::instances::{InstanceEvent, Quota};
 use graph_olap_api::instance::WRAPPER_TYPES;
 use graph_olap_api::{FieldError, IsoDuration};
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::instances::{self, InstanceFilter, InstanceRow};
 use graph_olap_store::{mappings, snapshots};
@@ -419,6 +420,7 @@ async fn create_from_mapping_body(
     let row = instance_service::insert(&mut tx, new, now).await?;
     mappings::touch_used(&mut tx, mapping_id, now).await?;
     tx.commit().await?;
+    crash_point(steps::INSTANCE_CREATE_COMMITTED);
     state.wake_orchestrator();
     Ok(respond::created(
         instance_service::to_wire(&state, &row),

@@ -16,6 +16,7 @@ use graph_olap_api::instance::{
 };
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_api::{InstanceErrorCode, InstanceStatus};
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::export_jobs::ExportJobRow;
 use graph_olap_store::instances::{self, InstanceRow};
@@ -132,6 +133,9 @@ pub async fn claim(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
             req.lease_seconds as i64,
         )
         .await?;
+        if !rows.is_empty() {
+            crash_point(steps::EXPORT_CLAIM_COMMITTED);
+        }
         if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
             let jobs = rows
                 .iter()
@@ -485,6 +489,9 @@ pub async fn report_status(
         }
     }
     tx.commit().await?;
+    if row.status == InstanceStatus::Running {
+        crash_point(steps::INSTANCE_RUNNING_COMMITTED);
+    }
     if let (Some(unit), Some(runtime)) = (stop_unit, state.runtime.clone()) {
         let grace = state.settings.stop_grace;
         tokio::spawn(async move {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use graph_olap_api::IsoDuration;
 use graph_olap_api::SnapshotStatus;
 use graph_olap_api::body::mappings::TreeTotals;
+use graph_olap_server_kit::crash::{crash_point, steps};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::{audit, mappings};
 use schemars::JsonSchema;
@@ -152,6 +153,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    crash_point(steps::MAPPING_CREATE_COMMITTED);
     let mapping = load(&state, id).await?;
     Ok(respond::created(mapping, format!("/api/mappings/{id}")))
 }
@@ -276,6 +278,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    crash_point(steps::MAPPING_UPDATE_COMMITTED);
     Ok(respond::ok(load(&state, id).await?))
 }
 
