@@ -297,7 +297,7 @@ pub async fn count_by_status(conn: &mut AnyConnection) -> Result<Vec<(String, i6
 /// Jobs filtered by status, newest first (ops view).
 pub async fn list(
     conn: &mut AnyConnection,
-    status: Option<&str>,
+    status: Option<ExportJobStatus>,
     limit: i64,
 ) -> Result<Vec<ExportJobRow>, StoreError> {
     let rows = match status {
@@ -308,7 +308,7 @@ pub async fn list(
                     "SELECT {COLUMNS} FROM export_jobs WHERE status = $1 ORDER BY id DESC LIMIT {limit}"
                 ),
             );
-            sqlx::query(q).bind(s).fetch_all(conn).await?
+            sqlx::query(q).bind(s.as_str()).fetch_all(conn).await?
         }
         None => {
             let q = sql(

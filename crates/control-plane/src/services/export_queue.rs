@@ -357,7 +357,7 @@ pub async fn release_claims_of(state: &AppState, worker_prefix: &str) -> ApiResu
     let mut tx = state.store.write().await?;
     let now = state.now();
     let mut released = 0;
-    for job in export_jobs::list(&mut tx, Some("claimed"), 1000).await? {
+    for job in export_jobs::list(&mut tx, Some(ExportJobStatus::Claimed), 1000).await? {
         if !job
             .claimed_by
             .as_deref()
@@ -368,7 +368,7 @@ pub async fn release_claims_of(state: &AppState, worker_prefix: &str) -> ApiResu
         let Some(mut job) = export_jobs::get_for_update(&mut tx, job.id).await? else {
             continue;
         };
-        if job.status != "claimed" {
+        if job.status != ExportJobStatus::Claimed {
             continue;
         }
         job.lease_token = None;
