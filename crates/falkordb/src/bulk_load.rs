@@ -178,7 +178,7 @@ impl FalkorEngine {
         let names: Vec<&str> = columns[2..].iter().map(|c| c.name.as_str()).collect();
         bulk::push_header(&mut header, &name, &names).map_err(&load_err)?;
         let (mut scratch, mut created) = (Vec::new(), 0u64);
-        self.send_table(true, &load_err, |send| {
+        self.send_table(true, load_err, |send| {
             bulk::for_each_token(
                 &e.files,
                 &columns,
