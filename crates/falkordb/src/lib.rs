@@ -23,8 +23,9 @@
 //! (an instance deletes nothing). Labels are loaded in definition order, so a label's nodes get
 //! one contiguous range — exactly the dense `_id`s the engine interface promises; the load
 //! verifies each range. The bulk load relies on this to resolve relationship endpoints on the
-//! client: a node's id is its label's first id plus its row's position among the rows sent. A relationship's `_id` is FalkorDB's edge id plus the number of nodes,
-//! so relationship `_id`s follow the node `_id`s as on Ryugraph. Cypher `id(n)` returns the node
+//! client: a node's id is its label's first id plus its row's position among the rows sent. A
+//! relationship's `_id` is FalkorDB's edge id plus the number of nodes, so relationship `_id`s
+//! follow the node `_id`s as on Ryugraph. Cypher `id(n)` returns the node
 //! `_id`; `id(r)` returns FalkorDB's edge id (without the offset).
 //!
 //! # Read-only enforcement
