@@ -87,8 +87,9 @@ pub struct FalkorConfig {
     /// Server memory limit in bytes (0 = unlimited).
     pub max_memory_bytes: u64,
     /// Rows per load batch (one `GRAPH.BULK` call or one `UNWIND` query). The default, 100 000,
-    /// suits `GRAPH.BULK` (each call rebuilds matrices: 10 000-row calls loaded the scale-100
-    /// demo graph 2.4 times slower); the Cypher path was measured best near 10 000.
+    /// suits `GRAPH.BULK` (each call rebuilds the matrices it touched; on a loaded machine
+    /// 10 000-row calls loaded the scale-100 demo graph 2.4 times slower); the Cypher path was
+    /// measured best near 10 000.
     pub batch_rows: usize,
     /// How the snapshot's rows reach the server.
     pub load_method: LoadMethod,
