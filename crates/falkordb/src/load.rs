@@ -77,13 +77,46 @@ fn canonical(column: &ArrayRef, ty: &PropertyType) -> Result<ArrayRef, String> {
         .map_err(|e| format!("cannot read {} as {ty}: {e}", column.data_type()))
 }
 
-fn push_uuid(out: &mut String, u: u128) {
-    push_str(out, &graph_olap_engine::value::format_uuid(u));
+/// A `DATE` cell (days since the epoch) as the ISO text FalkorDB's `date()` reads.
+pub(crate) fn date_text(days: i32) -> Option<String> {
+    chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+}
+
+/// A `TIMESTAMP` cell (UTC microseconds) as the text FalkorDB's `localdatetime()` reads, to the
+/// whole second (FalkorDB's precision).
+pub(crate) fn timestamp_text(us: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_micros(us).map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+}
+
+/// A `UUID` cell (16 bytes, or text) as its canonical lower-case text; text that is not a UUID
+/// is kept as it is.
+pub(crate) fn uuid_text(col: &dyn Array, row: usize) -> String {
+    let format = graph_olap_engine::value::format_uuid;
+    match col.data_type() {
+        DataType::FixedSizeBinary(16) => {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(col.as_fixed_size_binary().value(row));
+            format(u128::from_be_bytes(b))
+        }
+        _ => {
+            let text = col.as_string::<i32>().value(row);
+            match u128::from_str_radix(&text.replace('-', ""), 16) {
+                Ok(u) if text.len() == 36 || text.len() == 32 => format(u),
+                _ => text.to_string(),
+            }
+        }
+    }
+}
+
+/// A `BLOB` cell as base64 text (its JSON encoding).
+pub(crate) fn blob_text(col: &dyn Array, row: usize) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(col.as_binary::<i32>().value(row))
 }
 
 /// Appends the value at `row` of a canonical column.
 fn push_cell(out: &mut String, col: &dyn Array, row: usize, ty: &PropertyType) {
-    use base64::Engine as _;
     if col.is_null(row) {
         out.push_str("null");
         return;
@@ -122,8 +155,8 @@ fn push_cell(out: &mut String, col: &dyn Array, row: usize, ty: &PropertyType) {
             let days = col
                 .as_primitive::<arrow::datatypes::Date32Type>()
                 .value(row);
-            match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0) {
-                Some(t) => push_str(out, &t.format("%Y-%m-%d").to_string()),
+            match date_text(days) {
+                Some(t) => push_str(out, &t),
                 None => out.push_str("null"),
             }
         }
@@ -131,43 +164,35 @@ fn push_cell(out: &mut String, col: &dyn Array, row: usize, ty: &PropertyType) {
             let us = col
                 .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
                 .value(row);
-            match chrono::DateTime::from_timestamp_micros(us) {
-                Some(t) => push_str(out, &t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            match timestamp_text(us) {
+                Some(t) => push_str(out, &t),
                 None => out.push_str("null"),
             }
         }
-        ScalarType::Blob => push_str(
-            out,
-            &base64::engine::general_purpose::STANDARD.encode(col.as_binary::<i32>().value(row)),
-        ),
-        ScalarType::Uuid => match col.data_type() {
-            DataType::FixedSizeBinary(16) => {
-                let bytes = col.as_fixed_size_binary().value(row);
-                let mut b = [0u8; 16];
-                b.copy_from_slice(bytes);
-                push_uuid(out, u128::from_be_bytes(b));
-            }
-            _ => {
-                let text = col.as_string::<i32>().value(row);
-                match u128::from_str_radix(&text.replace('-', ""), 16) {
-                    Ok(u) if text.len() == 36 || text.len() == 32 => push_uuid(out, u),
-                    _ => push_str(out, text),
-                }
-            }
-        },
+        ScalarType::Blob => push_str(out, &blob_text(col, row)),
+        ScalarType::Uuid => push_str(out, &uuid_text(col, row)),
     }
 }
 
-/// The Cypher expression that stores list element `r[i]` with type `ty` (dates and timestamps
-/// arrive as text and are converted by the server).
-pub fn store_expr(i: usize, ty: &PropertyType) -> String {
+/// The Cypher expression that turns `source`, a value of type `ty` as the load sends it, into the
+/// stored value, if the server must convert it: dates and timestamps travel as text (neither
+/// Cypher literals nor the bulk format have them) and become `date` / `localdatetime` values.
+pub fn convert_expr(source: &str, ty: &PropertyType) -> Option<String> {
     match ty {
-        PropertyType::Scalar(ScalarType::Date) => format!("date(r[{i}])"),
-        PropertyType::Scalar(ScalarType::Timestamp) => format!("localdatetime(r[{i}])"),
-        PropertyType::List(ScalarType::Date) => format!("[x IN r[{i}] | date(x)]"),
-        PropertyType::List(ScalarType::Timestamp) => format!("[x IN r[{i}] | localdatetime(x)]"),
-        _ => format!("r[{i}]"),
+        PropertyType::Scalar(ScalarType::Date) => Some(format!("date({source})")),
+        PropertyType::Scalar(ScalarType::Timestamp) => Some(format!("localdatetime({source})")),
+        PropertyType::List(ScalarType::Date) => Some(format!("[x IN {source} | date(x)]")),
+        PropertyType::List(ScalarType::Timestamp) => {
+            Some(format!("[x IN {source} | localdatetime(x)]"))
+        }
+        _ => None,
     }
+}
+
+/// The Cypher expression that stores list element `r[i]` with type `ty`.
+pub fn store_expr(i: usize, ty: &PropertyType) -> String {
+    let source = format!("r[{i}]");
+    convert_expr(&source, ty).unwrap_or(source)
 }
 
 /// Rows in `files` (from the Parquet footers), checking every expected column is present.
@@ -204,6 +229,38 @@ fn check_columns(
         .collect()
 }
 
+/// Reads `files` in record batches of at most `batch_size` rows and calls `record` with each
+/// batch's expected columns, cast to their canonical types, in `columns` order, the row count and
+/// the file. Stops at the first error `record` returns.
+pub fn for_each_record<E>(
+    files: &[std::path::PathBuf],
+    columns: &[ColumnSpec],
+    batch_size: usize,
+    mut record: impl FnMut(&[ArrayRef], usize, &Path) -> Result<(), E>,
+    read_error: impl Fn(ReadError) -> E,
+) -> Result<(), E> {
+    for f in files {
+        let builder = open(f).map_err(&read_error)?;
+        let indices = check_columns(f, builder.schema(), columns).map_err(&read_error)?;
+        let reader = builder
+            .with_batch_size(batch_size.clamp(1, 65_536))
+            .build()
+            .map_err(|e| read_error(ReadError(format!("{}: {e}", f.display()))))?;
+        for batch in reader {
+            let batch: RecordBatch =
+                batch.map_err(|e| read_error(ReadError(format!("{}: {e}", f.display()))))?;
+            let cols: Vec<ArrayRef> = indices
+                .iter()
+                .zip(columns)
+                .map(|(&i, c)| canonical(batch.column(i), &c.ty))
+                .collect::<Result<_, _>>()
+                .map_err(|m| read_error(ReadError(format!("{}: {m}", f.display()))))?;
+            record(&cols, batch.num_rows(), f)?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads `files` and calls `batch` with each `[[…],[…]]` literal of at most `batch_rows` rows
 /// and its row count. Stops at the first error `batch` returns.
 pub fn for_each_batch<E>(
@@ -216,23 +273,12 @@ pub fn for_each_batch<E>(
     let batch_rows = batch_rows.max(1);
     let mut text = String::from("[");
     let mut pending = 0usize;
-    for f in files {
-        let builder = open(f).map_err(&read_error)?;
-        let indices = check_columns(f, builder.schema(), columns).map_err(&read_error)?;
-        let reader = builder
-            .with_batch_size(batch_rows.min(65_536))
-            .build()
-            .map_err(|e| read_error(ReadError(format!("{}: {e}", f.display()))))?;
-        for record in reader {
-            let record: RecordBatch =
-                record.map_err(|e| read_error(ReadError(format!("{}: {e}", f.display()))))?;
-            let cols: Vec<ArrayRef> = indices
-                .iter()
-                .zip(columns)
-                .map(|(&i, c)| canonical(record.column(i), &c.ty))
-                .collect::<Result<_, _>>()
-                .map_err(|m| read_error(ReadError(format!("{}: {m}", f.display()))))?;
-            for row in 0..record.num_rows() {
+    for_each_record(
+        files,
+        columns,
+        batch_rows,
+        |cols, rows, _| {
+            for row in 0..rows {
                 if pending > 0 {
                     text.push(',');
                 }
@@ -251,8 +297,10 @@ pub fn for_each_batch<E>(
                     pending = 0;
                 }
             }
-        }
-    }
+            Ok(())
+        },
+        read_error,
+    )?;
     if pending > 0 {
         text.push(']');
         batch(text, pending)?;

@@ -122,12 +122,66 @@ impl Connection {
             .collect()
     }
 
-    /// Sends one command and reads its reply. Server-side errors are `Ok(Reply::Error)`.
-    pub fn command(&mut self, args: &[&[u8]]) -> Result<Reply, RespError> {
+    /// Sends one command without reading its reply: the caller reads it later with
+    /// [`Connection::receive`] (the bulk load prepares its next batch meanwhile).
+    pub fn send(&mut self, args: &[&[u8]]) -> Result<(), RespError> {
         let mut out = Vec::with_capacity(64 + args.iter().map(|a| a.len() + 16).sum::<usize>());
         encode(&mut out, args.iter().copied());
         self.writer.write_all(&out)?;
+        Ok(())
+    }
+
+    /// Reads the reply of the oldest command sent and not yet answered.
+    pub fn receive(&mut self) -> Result<Reply, RespError> {
         read_reply(&mut self.reader)
+    }
+
+    /// Reads the reply of a FalkorDB query whose result holds only integers, sent without
+    /// `--compact` (header, rows of `columns` integers, statistics), straight into one vector per
+    /// column, without building a reply tree: the topology read of a large graph is millions of
+    /// integers. A refusal is `Ok(Err(message))`.
+    pub fn receive_int_columns(
+        &mut self,
+        columns: usize,
+    ) -> Result<Result<Vec<Vec<i64>>, String>, RespError> {
+        let mut line = Vec::with_capacity(32);
+        let top = read_raw_line(&mut self.reader, &mut line)?;
+        if top.first() == Some(&b'-') {
+            return Ok(Err(String::from_utf8_lossy(&top[1..]).into_owned()));
+        }
+        if top != b"*3" {
+            return Err(RespError::Protocol(format!(
+                "expected a result set, got {:?}",
+                String::from_utf8_lossy(top)
+            )));
+        }
+        read_reply(&mut self.reader)?; // the header
+        let rows = header_count(read_raw_line(&mut self.reader, &mut line)?)?;
+        let mut out: Vec<Vec<i64>> = (0..columns).map(|_| Vec::with_capacity(rows)).collect();
+        for _ in 0..rows {
+            if header_count(read_raw_line(&mut self.reader, &mut line)?)? != columns {
+                return Err(RespError::Protocol("a row of another width".into()));
+            }
+            for column in &mut out {
+                match read_raw_line(&mut self.reader, &mut line)? {
+                    [b':', digits @ ..] => column.push(parse_int(digits)?),
+                    other => {
+                        return Err(RespError::Protocol(format!(
+                            "expected an integer, got {:?}",
+                            String::from_utf8_lossy(other)
+                        )));
+                    }
+                }
+            }
+        }
+        read_reply(&mut self.reader)?; // the statistics
+        Ok(Ok(out))
+    }
+
+    /// Sends one command and reads its reply. Server-side errors are `Ok(Reply::Error)`.
+    pub fn command(&mut self, args: &[&[u8]]) -> Result<Reply, RespError> {
+        self.send(args)?;
+        self.receive()
     }
 }
 
@@ -149,6 +203,55 @@ impl Interrupt {
     /// Shuts the socket down; the connection's pending and later reads fail.
     pub fn interrupt(&self) {
         let _ = self.0.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// One line without its CRLF, read into `buf` (reused between lines).
+fn read_raw_line<'b>(r: &mut impl BufRead, buf: &'b mut Vec<u8>) -> Result<&'b [u8], RespError> {
+    buf.clear();
+    if r.read_until(b'\n', buf)? == 0 {
+        return Err(RespError::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the server closed the connection",
+        )));
+    }
+    match buf.strip_suffix(b"\r\n") {
+        Some(line) => Ok(line),
+        None => Err(RespError::Protocol("line without CRLF".into())),
+    }
+}
+
+/// A decimal integer of RESP.
+fn parse_int(digits: &[u8]) -> Result<i64, RespError> {
+    let (negative, digits) = match digits {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, digits),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return Err(RespError::Protocol("bad integer".into()));
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(RespError::Protocol("bad integer".into()));
+        }
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(i64::from(d - b'0')))
+            .ok_or_else(|| RespError::Protocol("integer out of range".into()))?;
+    }
+    Ok(if negative { -v } else { v })
+}
+
+/// The element count of an array header line (`*n`).
+fn header_count(line: &[u8]) -> Result<usize, RespError> {
+    match line {
+        [b'*', digits @ ..] => usize::try_from(parse_int(digits)?)
+            .map_err(|_| RespError::Protocol("negative array length".into())),
+        other => Err(RespError::Protocol(format!(
+            "expected an array, got {:?}",
+            String::from_utf8_lossy(other)
+        ))),
     }
 }
 
@@ -207,6 +310,30 @@ fn read_reply(r: &mut impl BufRead) -> Result<Reply, RespError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_results_stream_into_columns() {
+        assert_eq!(parse_int(b"-42").unwrap(), -42);
+        assert!(parse_int(b"4x").is_err() && parse_int(b"").is_err());
+        assert!(parse_int(b"99999999999999999999").is_err());
+        assert_eq!(header_count(b"*3").unwrap(), 3);
+        assert!(header_count(b":3").is_err());
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let mut conn = Connection {
+            reader: BufReader::new(ours.try_clone().unwrap()),
+            writer: ours,
+        };
+        let mut server = theirs;
+        server
+            .write_all(b"*3\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n*2\r\n*2\r\n:1\r\n:-2\r\n*2\r\n:3\r\n:4\r\n*1\r\n$4\r\ntime\r\n-ERR no\r\n*3\r\n*0\r\n*1\r\n*1\r\n:1\r\n")
+            .unwrap();
+        assert_eq!(
+            conn.receive_int_columns(2).unwrap().unwrap(),
+            vec![vec![1, 3], vec![-2, 4]]
+        );
+        assert_eq!(conn.receive_int_columns(2).unwrap().unwrap_err(), "ERR no");
+        assert!(conn.receive_int_columns(2).is_err());
+    }
 
     #[test]
     fn decodes_every_reply_type() {

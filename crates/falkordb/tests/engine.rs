@@ -16,7 +16,7 @@ use graph_olap_engine::{
     CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad,
     QueryErrorKind, TableKind, WriteBack, WriteValues,
 };
-use graph_olap_falkordb::{FalkorConfig, FalkorEngine};
+use graph_olap_falkordb::{FalkorConfig, FalkorEngine, LoadMethod};
 use serde_json::{Value, json};
 
 fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) -> PathBuf {
@@ -642,6 +642,116 @@ fn write_back_is_atomic_and_typed() {
         ),
         vec![vec![json!(0)]]
     );
+}
+
+/// Loads the fixture's tables with `method` (batches of two rows) and returns the engine.
+fn loaded_with(dir: &Path, method: LoadMethod) -> FalkorEngine {
+    let (nodes, edges) = files(dir, false);
+    let engine = FalkorEngine::open(
+        &dir.join("db"),
+        FalkorConfig {
+            load_method: method,
+            ..config()
+        },
+    )
+    .unwrap();
+    engine
+        .create_schema(
+            &nodes
+                .iter()
+                .map(|n| n.definition.clone())
+                .collect::<Vec<_>>(),
+            &edges
+                .iter()
+                .map(|e| e.definition.clone())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    engine.load(&nodes, &edges, &mut |_| {}).unwrap();
+    engine
+}
+
+#[test]
+fn bulk_and_cypher_loads_build_the_same_graph() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let bulk = loaded_with(a.path(), LoadMethod::Bulk);
+    let cypher = loaded_with(b.path(), LoadMethod::Cypher);
+    for query in [
+        "MATCH (n) RETURN n ORDER BY id(n)",
+        "MATCH ()-[r]->() RETURN r ORDER BY id(r)",
+        // Stored FalkorDB types, not the declared ones restored on read.
+        "MATCH (p:Person) RETURN p.id, p.age, p.score, p.born, p.seen, p.tags, p.active, p.photo, p.uid ORDER BY id(p)",
+        "MATCH (p:Person) WHERE p.born < date('2000-01-01') AND p.seen > localdatetime('2024-01-01T00:00:00') RETURN count(p)",
+    ] {
+        assert_eq!(
+            rows_json(&bulk, query),
+            rows_json(&cypher, query),
+            "{query}"
+        );
+    }
+    assert_eq!(
+        rows_json(&bulk, "MATCH (p:Person {id: 'p1'}) RETURN p.seen, p.born"),
+        vec![vec![
+            json!("2024-01-31T10:30:00.000000Z"),
+            json!("2024-01-01")
+        ]]
+    );
+    assert_eq!(bulk.schema().unwrap(), cypher.schema().unwrap());
+}
+
+#[test]
+fn bulk_load_refuses_nul_strings_and_rows_without_key() {
+    for (ids, names, expect) in [
+        (
+            vec![Some("k1"), Some("k2")],
+            vec![Some("ok"), Some("a\0b")],
+            "column name",
+        ),
+        (
+            vec![Some("k1"), None],
+            vec![Some("ok"), Some("fine")],
+            "1 rows have no primary key id",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_parquet(
+            &dir.path().join("nodes/P/part-0.parquet"),
+            vec![
+                ("id", Arc::new(StringArray::from(ids)) as ArrayRef),
+                ("name", Arc::new(StringArray::from(names))),
+            ],
+        );
+        let def: graph_olap_api::NodeDefinition = serde_json::from_value(json!({
+            "label": "P", "sql": "SELECT 1", "primary_key": {"name": "id", "type": "STRING"},
+            "properties": [{"name": "name", "type": "STRING"}]}))
+        .unwrap();
+        let engine = FalkorEngine::open(&dir.path().join("db"), config()).unwrap();
+        engine
+            .create_schema(std::slice::from_ref(&def), &[])
+            .unwrap();
+        let err = engine
+            .load(
+                &[NodeLoad {
+                    definition: def,
+                    files: vec![file],
+                }],
+                &[],
+                &mut |_| {},
+            )
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(err, EngineError::Load { ref table, .. } if table == "P"),
+            "{err:?}"
+        );
+        assert!(text.contains(expect), "{text}");
+        if expect.starts_with("column") {
+            assert!(
+                text.contains("part-0.parquet") && text.contains("NUL"),
+                "{text}"
+            );
+        }
+    }
 }
 
 /// A graph of `A` nodes with ids `1..=nodes` and one `T` relationship per `(from, to)` pair
