@@ -8,7 +8,8 @@
 //!   to error rendering, audit records and logs;
 //! - [`internal_api`]: the HTTP client of the control plane's internal API (§9) with the retry
 //!   rule of §9.1;
-//! - [`procfs`]: figures about processes read from Linux's `/proc`.
+//! - [`procfs`]: figures about processes read from Linux's `/proc`;
+//! - [`openapi`]: the OpenAPI 3.1 generator both servers build their documents with.
 //!
 //! Does not own: the wire types and the closed set of error codes (`graph-olap-api`), routing,
 //! authentication or any resource's rules (each server), nor how a library's own errors map to
@@ -16,6 +17,7 @@
 
 pub mod error;
 pub mod internal_api;
+pub mod openapi;
 pub mod procfs;
 pub mod request_id;
 
