@@ -5,6 +5,7 @@
 //! export workers and instance servers). It knows nothing about HTTP servers or databases, so every
 //! other crate can depend on it cheaply.
 
+pub mod algorithm;
 pub mod body;
 pub mod duration;
 pub mod envelope;

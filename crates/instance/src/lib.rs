@@ -41,6 +41,7 @@ pub mod algo;
 pub mod arrow_ipc;
 pub mod auth;
 pub mod control_plane;
+pub mod endpoints;
 pub mod error;
 pub mod nx_catalogue;
 pub mod nx_run;

@@ -3,15 +3,18 @@
 //! `native` | `networkx`).
 //!
 //! Owns: the worker's function list (parsed once, cached for the life of the instance; a failed
-//! listing is not cached so a fixed interpreter is picked up), its `AlgorithmInfo`-shaped JSON,
-//! the merge (native entries win on equal names), and checking request parameters against a
-//! function's signature. Does not own: running anything (`nx_worker`, `algo`) nor the native
-//! catalogue (`graph-olap-algorithms`).
+//! listing is not cached so a fixed interpreter is picked up), its `AlgorithmInfo`
+//! (`api::algorithm`), the merge (native entries win on equal names), and checking request
+//! parameters against a function's signature. Does not own: running anything (`nx_worker`,
+//! `algo`) nor the native catalogue (`graph-olap-algorithms`).
 
 use std::sync::{Arc, Mutex};
 
 use graph_olap_algorithms::catalogue::{self, AlgorithmInfo, AlgorithmType, Category};
 use graph_olap_api::FieldError;
+use graph_olap_api::algorithm::{
+    AlgorithmInfo as WireInfo, AlgorithmParameter, AlgorithmType as WireType,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -126,35 +129,49 @@ impl CatalogueCache {
 
 impl NxFunction {
     /// The `AlgorithmInfo` of API.md §10.8, plus `implementation: "networkx"` and `module`.
-    pub fn info(&self) -> Value {
+    pub fn info(&self) -> WireInfo {
         let write_back = matches!(self.result_kind.as_str(), "node_values" | "partition");
-        let mut parameters: Vec<Value> = self
+        let mut parameters: Vec<AlgorithmParameter> = self
             .parameters
             .iter()
-            .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
+            .map(|p| AlgorithmParameter {
+                name: p.name.clone(),
+                param_type: p.ty.clone(),
+                required: p.required,
+                default: p.default.clone(),
+                description: p.description.clone(),
+                minimum: None,
+                maximum: None,
+                allowed: None,
+            })
             .collect();
-        parameters.push(json!({
-            "name": MAX_ITEMS, "type": "int", "required": false, "default": DEFAULT_MAX_ITEMS,
-            "description": "Most items taken from a generator or iterator result",
-            "minimum": 1, "maximum": 1_000_000,
-        }));
-        json!({
-            "name": self.name,
-            "display_name": self.function.replace('_', " "),
-            "type": "networkx",
-            "category": self.category,
-            "description": self.description,
-            "long_description": self.long_description,
-            "parameters": parameters,
-            "returns": self.returns,
-            "result_kind": self.result_kind,
-            "result_type": if self.result_kind == "partition" { json!("INT64") } else { Value::Null },
-            "graph_treatment": self.graph_treatment,
-            "supports_write_back": write_back,
-            "default_timeout_ms": WORKER_TIMEOUT_MS,
-            "implementation": "networkx",
-            "module": self.module,
-        })
+        parameters.push(AlgorithmParameter {
+            name: MAX_ITEMS.into(),
+            param_type: "int".into(),
+            required: false,
+            default: json!(DEFAULT_MAX_ITEMS),
+            description: "Most items taken from a generator or iterator result".into(),
+            minimum: Some(1.into()),
+            maximum: Some(1_000_000.into()),
+            allowed: None,
+        });
+        WireInfo {
+            name: self.name.clone(),
+            display_name: self.function.replace('_', " "),
+            algorithm_type: WireType::Networkx,
+            category: wire_name(&self.category),
+            description: self.description.clone(),
+            long_description: self.long_description.clone(),
+            parameters,
+            returns: self.returns.clone(),
+            result_kind: self.result_kind.clone(),
+            result_type: (self.result_kind == "partition").then(|| "INT64".to_string()),
+            graph_treatment: self.graph_treatment.clone(),
+            supports_write_back: write_back,
+            default_timeout_ms: WORKER_TIMEOUT_MS,
+            implementation: WireType::Networkx,
+            module: Some(self.module.clone()),
+        }
     }
 
     /// Checks parameter names against the signature (unknown names, missing required ones,
@@ -213,13 +230,53 @@ impl NxFunction {
     }
 }
 
-/// A native entry's `AlgorithmInfo` with `implementation: "native"`.
-pub fn native_info(info: &AlgorithmInfo) -> Value {
-    let mut v = serde_json::to_value(info).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("implementation".into(), json!("native"));
+/// The wire name of one of the catalogue's enums (its serde spelling).
+fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
     }
-    v
+}
+
+/// A native entry's `AlgorithmInfo` with `implementation: "native"`.
+pub fn native_info(info: &AlgorithmInfo) -> WireInfo {
+    let wire_type = match info.algorithm_type {
+        AlgorithmType::Native => WireType::Native,
+        AlgorithmType::Networkx => WireType::Networkx,
+    };
+    WireInfo {
+        name: info.name.into(),
+        display_name: info.display_name.into(),
+        algorithm_type: wire_type,
+        category: wire_name(&info.category),
+        description: info.description.into(),
+        long_description: info.long_description.map(Into::into),
+        parameters: info
+            .parameters
+            .iter()
+            .map(|p| AlgorithmParameter {
+                name: p.name.into(),
+                param_type: wire_name(&p.param_type),
+                required: p.required,
+                default: p.default.clone(),
+                description: p.description.into(),
+                minimum: p.minimum.and_then(serde_json::Number::from_f64),
+                maximum: p.maximum.and_then(serde_json::Number::from_f64),
+                allowed: p
+                    .allowed
+                    .as_ref()
+                    .map(|a| a.iter().map(|s| s.to_string()).collect()),
+            })
+            .collect(),
+        returns: info.returns.into(),
+        result_kind: wire_name(&info.result_kind),
+        result_type: info.result_type.as_ref().map(wire_name),
+        graph_treatment: wire_name(&info.graph_treatment),
+        supports_write_back: info.supports_write_back,
+        default_timeout_ms: info.default_timeout_ms,
+        implementation: WireType::Native,
+        module: None,
+    }
 }
 
 /// The `/networkx/algorithms` listing: native entries, then every worker function whose name
@@ -228,7 +285,7 @@ pub fn merged(
     worker: Option<&NxCatalogue>,
     category: Option<Category>,
     search: Option<&str>,
-) -> Vec<Value> {
+) -> Vec<WireInfo> {
     let needle = search.map(str::to_lowercase);
     let matches = |name: &str, description: &str| {
         needle.as_deref().is_none_or(|s| {
@@ -236,7 +293,7 @@ pub fn merged(
         })
     };
     let native = catalogue::list(AlgorithmType::Networkx, category, search);
-    let mut out: Vec<(String, Value)> = native
+    let mut out: Vec<(String, WireInfo)> = native
         .iter()
         .map(|i| (i.name.to_string(), native_info(i)))
         .collect();
@@ -311,11 +368,11 @@ mod tests {
             functions: vec![function(), pagerank],
         };
         let all = merged(Some(&worker), None, None);
-        let pr: Vec<_> = all.iter().filter(|v| v["name"] == "pagerank").collect();
+        let pr: Vec<_> = all.iter().filter(|v| v.name == "pagerank").collect();
         assert_eq!(pr.len(), 1);
-        assert_eq!(pr[0]["implementation"], "native");
-        let dp = all.iter().find(|v| v["name"] == "dijkstra_path").unwrap();
-        assert_eq!(dp["implementation"], "networkx");
+        assert_eq!(pr[0].implementation, "native");
+        let dp = all.iter().find(|v| v.name == "dijkstra_path").unwrap();
+        assert_eq!(dp.implementation, "networkx");
         let paths = merged(Some(&worker), Some(Category::Pathfinding), Some("DIJKSTRA"));
         assert_eq!(paths.len(), 1);
     }

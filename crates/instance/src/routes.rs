@@ -1,5 +1,5 @@
-//! The instance API router (API.md §10): health, readiness, status, schema, query, lock and the
-//! algorithm endpoints, plus the error-shape middleware.
+//! The instance API router (API.md §10): the handlers of health, readiness, status, schema, query
+//! and lock, the router built from the route table (`endpoints`), and the error-shape middleware.
 //!
 //! Owns: request validation, content negotiation (JSON / Arrow IPC), mapping engine results and
 //! errors to bodies, activity reports after successful data-plane requests. Does not own:
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,27 +23,79 @@ use graph_olap_api::instance::{
 };
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_engine::{CancelToken, QueryRequest};
+use graph_olap_server_kit::openapi::Framing;
 use graph_olap_server_kit::{ApiError, procfs, request_id};
 use serde_json::{Map, Value};
 
 use crate::algo;
 use crate::auth::Caller;
+use crate::endpoints::{ARROW_STREAM, Endpoint};
 use crate::state::{AppState, Phase};
 
 /// Largest request body (§1.2).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
 
-/// The whole instance API.
+/// The endpoints served here (the algorithm ones are `algo::endpoints`), in §10's order.
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    use Method as M;
+    vec![
+        Endpoint::new::<HealthBody>(M::GET, "/health", "health", "Liveness", get(health)).public(),
+        Endpoint::new::<HealthBody>(
+            M::GET,
+            "/ready",
+            "health",
+            "Readiness: the graph is loaded",
+            get(ready),
+        )
+        .public(),
+        Endpoint::new::<Value>(
+            M::GET,
+            "/openapi.json",
+            "health",
+            "This OpenAPI document",
+            get(openapi_json),
+        )
+        .public(),
+        Endpoint::new::<InstanceStatusBody>(
+            M::GET,
+            "/status",
+            "instance",
+            "Instance status, counts and the algorithm lock",
+            get(status),
+        ),
+        Endpoint::new::<SchemaBody>(
+            M::GET,
+            "/schema",
+            "instance",
+            "Graph schema with counts",
+            get(schema),
+        ),
+        Endpoint::new::<QueryResultBody>(
+            M::POST,
+            "/query",
+            "query",
+            "Read-only Cypher; JSON, or Arrow IPC when `Accept` prefers it",
+            post(query),
+        )
+        .replies::<QueryResultBody>(200, Framing::JsonOr(ARROW_STREAM))
+        .takes::<QueryBody>(true),
+        Endpoint::new::<LockBody>(
+            M::GET,
+            "/lock",
+            "instance",
+            "Algorithm lock state",
+            get(lock),
+        ),
+    ]
+}
+
+/// The whole instance API, built from the route table ([`crate::endpoints::endpoints`]).
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .route("/status", get(status))
-        .route("/schema", get(schema))
-        .route("/query", post(query))
-        .route("/lock", get(lock))
-        .merge(algo::routes())
+    let mut router: Router<Arc<AppState>> = Router::new();
+    for e in crate::endpoints::endpoints() {
+        router = router.route(&e.path, e.handler);
+    }
+    router
         .fallback(|| async {
             ApiError::new(ErrorCode::NotFound, "No such endpoint").detail("resource_type", "route")
         })
@@ -92,6 +144,10 @@ async fn envelope_errors(request: Request, next: Next) -> Response {
         out.headers_mut().insert(header::ALLOW, a);
     }
     out
+}
+
+async fn openapi_json() -> axum::Json<Value> {
+    axum::Json(crate::endpoints::document())
 }
 
 async fn health() -> axum::Json<HealthBody> {

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::contract::checked;
 use common::{KEY, envelope, write_parquet};
 
 use std::collections::BTreeMap;
@@ -883,6 +884,106 @@ async fn serves_the_instance_api_over_a_loaded_snapshot(engine: &str) {
             && r.activity.iter().any(|a| a["kind"] == "schema")
     })
     .await;
+
+    // Every operation's real answers, successes and errors, conform to the OpenAPI document
+    // (docs/openapi-instance.json): the flat bodies of §10.3 and the error envelope.
+    let (_, history) = checked(as_alice(
+        http.get(format!("{base}/algo/executions?limit=5")),
+    ))
+    .await;
+    let execution = history["executions"][0]["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let calls: Vec<(reqwest::Method, String, Option<Value>, u16)> = vec![
+        (reqwest::Method::GET, "/health".into(), None, 200),
+        (reqwest::Method::GET, "/ready".into(), None, 200),
+        (reqwest::Method::GET, "/openapi.json".into(), None, 200),
+        (reqwest::Method::GET, "/status".into(), None, 200),
+        (reqwest::Method::GET, "/schema".into(), None, 200),
+        (reqwest::Method::GET, "/lock".into(), None, 200),
+        (
+            reqwest::Method::POST,
+            "/query".into(),
+            Some(json!({"query": "MATCH (c:Customer) RETURN c.name AS n, c ORDER BY n"})),
+            200,
+        ),
+        (
+            reqwest::Method::POST,
+            "/query".into(),
+            Some(json!({"query": "CREATE (:Customer)"})),
+            400,
+        ),
+        (
+            reqwest::Method::GET,
+            "/algo/algorithms?category=centrality".into(),
+            None,
+            200,
+        ),
+        (
+            reqwest::Method::GET,
+            "/algo/algorithms/pagerank".into(),
+            None,
+            200,
+        ),
+        (
+            reqwest::Method::GET,
+            "/networkx/algorithms/degree_centrality".into(),
+            None,
+            200,
+        ),
+        (
+            reqwest::Method::GET,
+            "/algo/algorithms/no_such".into(),
+            None,
+            404,
+        ),
+        (
+            reqwest::Method::GET,
+            "/networkx/executions?status=completed".into(),
+            None,
+            200,
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/algo/status/{execution}"),
+            None,
+            200,
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/algo/executions/{execution}"),
+            None,
+            409,
+        ),
+        (
+            reqwest::Method::GET,
+            "/algo/executions?limit=0".into(),
+            None,
+            400,
+        ),
+        (
+            reqwest::Method::POST,
+            "/algo/shortest_path".into(),
+            Some(json!({"source_id": "c1", "target_id": "c2"})),
+            200,
+        ),
+        (
+            reqwest::Method::POST,
+            "/algo/degree".into(),
+            Some(json!({"write_back": false})),
+            202,
+        ),
+        (reqwest::Method::GET, "/nope".into(), None, 404),
+    ];
+    for (method, path, body, expected) in calls {
+        let mut request = as_alice(http.request(method.clone(), format!("{base}{path}")));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let (status, reply) = checked(request).await;
+        assert_eq!(status.as_u16(), expected, "{method} {path}: {reply}");
+    }
 
     // Graceful shutdown reports `stopping`.
     server.state.request_shutdown();

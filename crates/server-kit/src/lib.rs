@@ -11,6 +11,7 @@
 //! - [`procfs`]: figures about processes read from Linux's `/proc`;
 //! - [`crash`]: the crash-point test hook (`GRAPH_OLAP_CRASH_AT`) and the table of every step at
 //!   which the crash matrix kills a process.
+//! - [`openapi`]: the OpenAPI 3.1 generator both servers build their documents with.
 //!
 //! Does not own: the wire types and the closed set of error codes (`graph-olap-api`), routing,
 //! authentication or any resource's rules (each server), nor how a library's own errors map to
@@ -19,6 +20,7 @@
 pub mod crash;
 pub mod error;
 pub mod internal_api;
+pub mod openapi;
 pub mod procfs;
 pub mod request_id;
 

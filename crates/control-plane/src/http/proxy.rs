@@ -18,9 +18,15 @@ use crate::state::AppState;
 fn forwardable(path: &str) -> bool {
     matches!(
         path,
-        "health" | "ready" | "status" | "schema" | "query" | "lock"
+        "health" | "ready" | "status" | "schema" | "query" | "lock" | "openapi.json"
     ) || path.starts_with("algo/")
         || path.starts_with("networkx/")
+}
+
+/// Instance API paths anyone may call (§10.2 rule 4): liveness, readiness and the instance
+/// API's OpenAPI document.
+fn is_public(path: &str) -> bool {
+    matches!(path, "health" | "ready" | "openapi.json")
 }
 
 /// Paths whose success counts as activity (§8 rule 7).
@@ -46,7 +52,7 @@ pub async fn forward(
         .detail("resource_id", path));
     }
     let (parts, body) = request.into_parts();
-    let public = matches!(path.as_str(), "health" | "ready");
+    let public = is_public(&path);
     let caller: Option<Caller> = if public {
         None
     } else {
@@ -170,5 +176,18 @@ pub async fn forward(
 fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         headers.insert(HeaderName::from_static(name), v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_instance_document_is_forwarded_publicly_and_is_not_activity() {
+        assert!(forwardable("openapi.json") && is_public("openapi.json"));
+        assert!(!is_activity(&Method::GET, "openapi.json"));
+        assert!(!forwardable("openapi.yaml"));
+        assert!(forwardable("schema") && !is_public("schema"));
     }
 }

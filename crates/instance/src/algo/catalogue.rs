@@ -9,9 +9,10 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use graph_olap_algorithms::catalogue::{self, AlgorithmType, Category};
 use graph_olap_api::FieldError;
+use graph_olap_api::algorithm::{AlgorithmCatalogue, AlgorithmInfo};
 use graph_olap_server_kit::ApiError;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::entry::{not_found, worker_catalogue, worker_unavailable};
 use super::namespace;
@@ -32,7 +33,7 @@ pub(super) async fn list(
     Caller(_): Caller,
     uri: axum::http::Uri,
     Query(q): Query<ListQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AlgorithmCatalogue>, ApiError> {
     require_ready(&state)?;
     let category = match q.category.as_deref() {
         None => None,
@@ -48,20 +49,27 @@ pub(super) async fn list(
     if t == AlgorithmType::Networkx {
         let worker = worker_catalogue(&state).await;
         let items = nx_catalogue::merged(worker.as_deref().ok(), category, q.search.as_deref());
-        let mut body = json!({"algorithms": items, "total_count": items.len()});
-        match worker {
-            Ok(w) => body["networkx_version"] = json!(w.networkx_version),
-            Err(e) => body["worker_error"] = json!(worker_unavailable(&e).message),
-        }
-        return Ok(axum::Json(body));
+        let (networkx_version, worker_error) = match worker {
+            Ok(w) => (Some(w.networkx_version.clone()), None),
+            Err(e) => (None, Some(worker_unavailable(&e).message)),
+        };
+        return Ok(axum::Json(AlgorithmCatalogue {
+            total_count: items.len(),
+            algorithms: items,
+            networkx_version,
+            worker_error,
+        }));
     }
-    let items: Vec<Value> = catalogue::list(t, category, q.search.as_deref())
+    let items: Vec<AlgorithmInfo> = catalogue::list(t, category, q.search.as_deref())
         .into_iter()
         .map(nx_catalogue::native_info)
         .collect();
-    Ok(axum::Json(
-        json!({"algorithms": items, "total_count": items.len()}),
-    ))
+    Ok(axum::Json(AlgorithmCatalogue {
+        total_count: items.len(),
+        algorithms: items,
+        networkx_version: None,
+        worker_error: None,
+    }))
 }
 
 /// `GET /{ns}/algorithms/{name}` (§10.8): one entry with its parameters.
@@ -70,7 +78,7 @@ pub(super) async fn describe(
     Caller(_): Caller,
     uri: axum::http::Uri,
     Path(name): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AlgorithmInfo>, ApiError> {
     require_ready(&state)?;
     let t = namespace(uri.path());
     if let Some(info) = catalogue::find(t, &name) {

@@ -7,10 +7,13 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
+use graph_olap_api::algorithm::{
+    AlgorithmExecution, ExecutionErrorCode, ExecutionList, ExecutionStatus,
+};
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_server_kit::ApiError;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::registry::Execution;
 use super::type_name;
@@ -30,7 +33,7 @@ pub(super) async fn executions(
     State(state): State<Arc<AppState>>,
     Caller(_): Caller,
     Query(q): Query<ExecutionsQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ExecutionList>, ApiError> {
     require_ready(&state)?;
     let limit = match q.limit.as_deref() {
         None => 20,
@@ -51,21 +54,22 @@ pub(super) async fn executions(
         .executions
         .lock()
         .map_err(ApiError::internal)?;
-    let matching: Vec<Value> = list
+    let matching: Vec<AlgorithmExecution> = list
         .iter()
         .rev()
-        .filter(|e| q.status.as_deref().is_none_or(|s| s == e.status))
+        .filter(|e| q.status.as_deref().is_none_or(|s| e.status == s))
         .filter(|e| {
             q.algorithm_type
                 .as_deref()
                 .is_none_or(|t| t == type_name(e.algorithm_type))
         })
-        .map(Execution::to_json)
+        .map(Execution::to_wire)
         .collect();
     let total = matching.len();
-    Ok(axum::Json(
-        json!({"executions": matching.into_iter().take(limit).collect::<Vec<_>>(), "total_count": total}),
-    ))
+    Ok(axum::Json(ExecutionList {
+        executions: matching.into_iter().take(limit).collect(),
+        total_count: total,
+    }))
 }
 
 /// `404 NOT_FOUND` for an execution no longer (or never) in the history.
@@ -80,11 +84,11 @@ pub(super) async fn status(
     State(state): State<Arc<AppState>>,
     Caller(_): Caller,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AlgorithmExecution>, ApiError> {
     require_ready(&state)?;
     state
         .algorithms
-        .with(&id, |e| e.to_json())
+        .with(&id, |e| e.to_wire())
         .map(axum::Json)
         .ok_or_else(|| unknown_execution(&id))
 }
@@ -94,28 +98,28 @@ pub(super) async fn cancel(
     State(state): State<Arc<AppState>>,
     Caller(_): Caller,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AlgorithmExecution>, ApiError> {
     require_ready(&state)?;
     let outcome = state
         .algorithms
         .with(&id, |e| {
-            if e.status != "running" {
+            if e.status != ExecutionStatus::Running {
                 return Err(ApiError::new(
                     ErrorCode::InvalidState,
                     "The execution has already finished",
                 )
                 .detail("resource_type", "execution")
                 .detail("resource_id", e.id.clone())
-                .detail("current_state", e.status)
+                .detail("current_state", e.status.as_str())
                 .detail("required_state", json!(["running"])));
             }
             e.cancel.cancel();
             e.finish(
-                "cancelled",
-                Some("CANCELLED"),
+                ExecutionStatus::Cancelled,
+                Some(ExecutionErrorCode::Cancelled),
                 Some("Cancelled by request".into()),
             );
-            Ok(e.to_json())
+            Ok(e.to_wire())
         })
         .ok_or_else(|| unknown_execution(&id))??;
     state.algorithms.release(&id);

@@ -11,6 +11,7 @@ use graph_olap_algorithms::catalogue::{
     self, AlgorithmInfo, AlgorithmType, GraphViews, OutputValues, ResultKind, RunError,
 };
 use graph_olap_algorithms::{Cancel, Csr, Interrupted};
+use graph_olap_api::algorithm::ExecutionErrorCode;
 use graph_olap_engine::{GraphEngine, WriteBack, WriteValues};
 use graph_olap_server_kit::crash::{crash_point, steps};
 use serde_json::{Value, json};
@@ -21,8 +22,8 @@ use crate::projection::{ProjectionError, Scope};
 /// Why an execution ended without completing.
 #[derive(Debug, Clone)]
 pub(crate) struct JobFailure {
-    /// `ALGORITHM_FAILED` | `ALGORITHM_TIMEOUT` | `CANCELLED`.
-    pub(crate) code: &'static str,
+    /// The execution's `error_code`.
+    pub(crate) code: ExecutionErrorCode,
     /// `error_message`.
     pub(crate) message: String,
     /// Kept as the execution's `result` (e.g. the NetworkX exception).
@@ -32,7 +33,7 @@ pub(crate) struct JobFailure {
 impl JobFailure {
     pub(crate) fn failed(message: String) -> Self {
         Self {
-            code: "ALGORITHM_FAILED",
+            code: ExecutionErrorCode::AlgorithmFailed,
             message,
             detail: None,
         }
@@ -40,7 +41,7 @@ impl JobFailure {
 
     pub(crate) fn cancelled() -> Self {
         Self {
-            code: "CANCELLED",
+            code: ExecutionErrorCode::Cancelled,
             message: "Cancelled by request".into(),
             detail: None,
         }
@@ -48,7 +49,7 @@ impl JobFailure {
 
     pub(crate) fn timed_out() -> Self {
         Self {
-            code: "ALGORITHM_TIMEOUT",
+            code: ExecutionErrorCode::AlgorithmTimeout,
             message: "The algorithm exceeded its timeout".into(),
             detail: None,
         }

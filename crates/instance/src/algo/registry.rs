@@ -1,9 +1,9 @@
 //! The registry of algorithm executions: the last [`HISTORY`] runs with their state, the single
 //! instance-wide lock held by the running one, and the NetworkX worker's catalogue cache.
 //!
-//! Owns: an execution's record and its JSON (§10.9 `AlgorithmExecution`), finishing a record,
-//! taking and releasing the lock, stopping every run. Does not own: deciding what runs
-//! (`request`, `run`) or running it (`job`).
+//! Owns: an execution's record and its wire form (§10.9, `api::algorithm::AlgorithmExecution`),
+//! finishing a record, taking and releasing the lock, stopping every run. Does not own:
+//! deciding what runs (`request`, `run`) or running it (`job`).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -12,10 +12,11 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use graph_olap_algorithms::Cancel;
 use graph_olap_algorithms::catalogue::AlgorithmType;
+use graph_olap_api::algorithm::{AlgorithmExecution, ExecutionErrorCode, ExecutionStatus};
 use graph_olap_api::instance::LockInfo;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::type_name;
+use super::{type_name, wire_type};
 use crate::nx_catalogue;
 use crate::state::AppState;
 
@@ -28,7 +29,7 @@ pub struct Execution {
     pub(super) id: String,
     pub(super) name: String,
     pub(super) algorithm_type: AlgorithmType,
-    pub(super) status: &'static str,
+    pub(super) status: ExecutionStatus,
     pub(super) user_name: String,
     pub(super) node_labels: Vec<String>,
     pub(super) edge_types: Vec<String>,
@@ -41,53 +42,47 @@ pub struct Execution {
     pub(super) duration_ms: Option<u64>,
     pub(super) nodes_updated: Option<u64>,
     pub(super) result: Option<Value>,
-    pub(super) error_code: Option<&'static str>,
+    pub(super) error_code: Option<ExecutionErrorCode>,
     pub(super) error_message: Option<String>,
     pub(super) cancel: Cancel,
 }
 
 impl Execution {
     /// The record as the API shows it.
-    pub(super) fn to_json(&self) -> Value {
-        let single = |v: &Vec<String>| {
-            if v.len() == 1 {
-                json!(v[0])
-            } else {
-                Value::Null
-            }
-        };
+    pub(super) fn to_wire(&self) -> AlgorithmExecution {
+        let single = |v: &Vec<String>| (v.len() == 1).then(|| v[0].clone());
         let elapsed = self
             .duration_ms
             .unwrap_or_else(|| u64::try_from(self.started.elapsed().as_millis()).unwrap_or(0));
-        json!({
-            "execution_id": self.id,
-            "algorithm_name": self.name,
-            "algorithm_type": type_name(self.algorithm_type),
-            "status": self.status,
-            "user_name": self.user_name,
-            "node_label": single(&self.node_labels),
-            "edge_type": single(&self.edge_types),
-            "node_labels": self.node_labels,
-            "edge_types": self.edge_types,
-            "result_property": self.result_property,
-            "write_back": self.write_back,
-            "parameters": self.parameters,
-            "started_at": graph_olap_api::time::format_ts(&self.started_at),
-            "completed_at": self.completed_at.as_ref().map(graph_olap_api::time::format_ts),
-            "elapsed_ms": elapsed,
-            "duration_ms": self.duration_ms,
-            "nodes_updated": self.nodes_updated,
-            "result": self.result,
-            "error_code": self.error_code,
-            "error_message": self.error_message,
-        })
+        AlgorithmExecution {
+            execution_id: self.id.clone(),
+            algorithm_name: self.name.clone(),
+            algorithm_type: wire_type(self.algorithm_type),
+            status: self.status,
+            user_name: self.user_name.clone(),
+            node_label: single(&self.node_labels),
+            edge_type: single(&self.edge_types),
+            node_labels: self.node_labels.clone(),
+            edge_types: self.edge_types.clone(),
+            result_property: self.result_property.clone(),
+            write_back: self.write_back,
+            parameters: self.parameters.clone(),
+            started_at: self.started_at,
+            completed_at: self.completed_at,
+            elapsed_ms: elapsed,
+            duration_ms: self.duration_ms,
+            nodes_updated: self.nodes_updated,
+            result: self.result.clone(),
+            error_code: self.error_code,
+            error_message: self.error_message.clone(),
+        }
     }
 
     /// Ends the execution with `status` and, for a failure, its code and message.
     pub(super) fn finish(
         &mut self,
-        status: &'static str,
-        code: Option<&'static str>,
+        status: ExecutionStatus,
+        code: Option<ExecutionErrorCode>,
         message: Option<String>,
     ) {
         self.status = status;
@@ -145,11 +140,14 @@ impl Registry {
     /// Cancels every running execution (`INSTANCE_STOPPING`), e.g. on shutdown.
     pub fn stop_all(&self) {
         if let Ok(mut list) = self.executions.lock() {
-            for e in list.iter_mut().filter(|e| e.status == "running") {
+            for e in list
+                .iter_mut()
+                .filter(|e| e.status == ExecutionStatus::Running)
+            {
                 e.cancel.cancel();
                 e.finish(
-                    "cancelled",
-                    Some("INSTANCE_STOPPING"),
+                    ExecutionStatus::Cancelled,
+                    Some(ExecutionErrorCode::InstanceStopping),
                     Some("The instance is stopping".into()),
                 );
             }

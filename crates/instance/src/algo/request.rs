@@ -2,35 +2,21 @@
 //! scope (labels and edge types, or a `subgraph_query`), whether and where the result is written
 //! back, the timeout and the entry's parameters — every problem reported at once.
 //!
-//! Owns: [`RunBody`], [`RunPlan`] and the rules behind them. Does not own: resolving the name
-//! (`entry`) nor starting the run (`run`).
+//! Owns: [`RunPlan`] and the rules behind it (the body's shape is
+//! `api::algorithm::AlgorithmRunRequest`). Does not own: resolving the name (`entry`) nor
+//! starting the run (`run`).
 
 use std::time::Duration;
 
 use graph_olap_algorithms::catalogue::AlgorithmType;
 use graph_olap_api::FieldError;
+use graph_olap_api::algorithm::AlgorithmRunRequest as RunBody;
 use graph_olap_api::instance::InstanceBootstrap;
 use graph_olap_server_kit::ApiError;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::entry::{Entry, EntryParams};
 use crate::projection::Scope;
-
-/// The body of `POST /{ns}/{name}`.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct RunBody {
-    node_label: Option<String>,
-    node_labels: Option<Vec<String>>,
-    edge_type: Option<String>,
-    edge_types: Option<Vec<String>>,
-    pub(super) result_property: Option<String>,
-    #[serde(default)]
-    pub(super) parameters: Option<Value>,
-    write_back: Option<bool>,
-    timeout_ms: Option<u64>,
-    subgraph_query: Option<String>,
-}
 
 /// A validated run request.
 pub(super) struct RunPlan {

@@ -16,6 +16,7 @@ use chrono::Utc;
 use graph_olap_algorithms::Cancel;
 use graph_olap_algorithms::catalogue::AlgorithmType;
 use graph_olap_api::ErrorCode;
+use graph_olap_api::algorithm::{AlgorithmRunRequest, ExecutionErrorCode, ExecutionStatus};
 use graph_olap_engine::GraphEngine;
 use graph_olap_server_kit::ApiError;
 use graph_olap_server_kit::crash::{crash_point, steps};
@@ -25,7 +26,7 @@ use super::entry::{Entry, EntryParams, resolve, worker_config};
 use super::job::{Job, JobFailure, JobKind};
 use super::namespace;
 use super::registry::{Execution, lock_info};
-use super::request::{RunBody, plan};
+use super::request::plan;
 use crate::auth::Caller;
 use crate::nx_run::WorkerJob;
 use crate::routes::{parse_body, require_ready};
@@ -45,8 +46,8 @@ pub(super) async fn start(
     // Unknown names are 404 before the body is read; the parameters only matter for a native
     // `/networkx` name (a parameter our kernel lacks sends the call to NetworkX).
     let mut entry = resolve(&state, t, &name, &json!({})).await?;
-    let body: RunBody = if body.is_empty() {
-        RunBody::default()
+    let body: AlgorithmRunRequest = if body.is_empty() {
+        AlgorithmRunRequest::default()
     } else {
         parse_body(&headers, &body)?
     };
@@ -86,7 +87,7 @@ pub(super) async fn start(
         id: id.clone(),
         name: entry_name,
         algorithm_type: t,
-        status: "running",
+        status: ExecutionStatus::Running,
         user_name: caller.username().to_string(),
         node_labels: plan.labels,
         edge_types: plan.types,
@@ -103,7 +104,7 @@ pub(super) async fn start(
         error_message: None,
         cancel: cancel.clone(),
     };
-    let snapshot = execution.to_json();
+    let snapshot = execution.to_wire();
     state.algorithms.record(execution);
     crash_point(steps::ALGO_LOCKED);
     state.report_activity("algorithm");
@@ -144,21 +145,21 @@ fn spawn(state: Arc<AppState>, engine: Arc<dyn GraphEngine>, id: String, job: Jo
         let outcome = tokio::task::spawn_blocking(move || job.run(engine.as_ref())).await;
         let outcome = outcome.unwrap_or_else(|e| Err(JobFailure::failed(e.to_string())));
         state.algorithms.with(&id, |e| {
-            if e.status != "running" {
+            if e.status != ExecutionStatus::Running {
                 return;
             }
             match outcome {
                 Ok((result, updated)) => {
                     e.result = Some(result);
                     e.nodes_updated = Some(updated);
-                    e.finish("completed", None, None);
+                    e.finish(ExecutionStatus::Completed, None, None);
                 }
-                Err(f) if f.code == "CANCELLED" => {
-                    e.finish("cancelled", Some(f.code), Some(f.message))
+                Err(f) if f.code == ExecutionErrorCode::Cancelled => {
+                    e.finish(ExecutionStatus::Cancelled, Some(f.code), Some(f.message))
                 }
                 Err(f) => {
                     e.result = f.detail;
-                    e.finish("failed", Some(f.code), Some(f.message))
+                    e.finish(ExecutionStatus::Failed, Some(f.code), Some(f.message))
                 }
             }
         });

@@ -2,8 +2,8 @@
 //! key, answered synchronously with the path's keys, nodes and relationships, and recorded as a
 //! completed execution.
 //!
-//! Owns: the request and its validation, and running the kernel on the topology. Does not own:
-//! the queries that find the nodes and read the path back (`path_lookup`), the kernel
+//! Owns: the request's validation (its shape: `api::algorithm`), and running the kernel on the
+//! topology. Does not own: the queries that find the nodes and read the path back (`path_lookup`), the kernel
 //! (`graph-olap-algorithms`) nor the registry (`registry`).
 
 use std::sync::Arc;
@@ -15,31 +15,21 @@ use axum::http::HeaderMap;
 use chrono::Utc;
 use graph_olap_algorithms::catalogue::AlgorithmType;
 use graph_olap_algorithms::{Cancel, Csr, Direction};
+use graph_olap_api::algorithm::{
+    AlgorithmExecution, ExecutionStatus, ShortestPathRequest as ShortestPathBody,
+    ShortestPathResult,
+};
 use graph_olap_api::instance::InstanceBootstrap;
 use graph_olap_api::{ErrorCode, FieldError};
 use graph_olap_engine::GraphEngine;
 use graph_olap_server_kit::ApiError;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::path_lookup::{PathReader, find_node};
 use super::registry::Execution;
 use crate::auth::Caller;
 use crate::routes::{parse_body, require_ready};
 use crate::state::AppState;
-
-/// `POST /algo/shortest_path` request (§10.11).
-#[derive(Debug, Deserialize)]
-struct ShortestPathBody {
-    source_id: Option<Value>,
-    target_id: Option<Value>,
-    source_label: Option<String>,
-    target_label: Option<String>,
-    relationship_types: Option<Vec<String>>,
-    max_depth: Option<u32>,
-    direction: Option<String>,
-    timeout_ms: Option<u64>,
-}
 
 /// A validated request.
 struct Search {
@@ -60,7 +50,7 @@ pub(super) async fn shortest_path(
     Caller(caller): Caller,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AlgorithmExecution>, ApiError> {
     let engine = require_ready(&state)?;
     let body: ShortestPathBody = parse_body(&headers, &body)?;
     let boot = state
@@ -78,7 +68,7 @@ pub(super) async fn shortest_path(
         id: uuid::Uuid::new_v4().to_string(),
         name: "shortest_path".into(),
         algorithm_type: AlgorithmType::Native,
-        status: "completed",
+        status: ExecutionStatus::Completed,
         user_name: caller.username().to_string(),
         node_labels: Vec::new(),
         edge_types: Vec::new(),
@@ -90,12 +80,12 @@ pub(super) async fn shortest_path(
         completed_at: Some(Utc::now()),
         duration_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(0)),
         nodes_updated: Some(0),
-        result: Some(outcome),
+        result: Some(serde_json::to_value(outcome).map_err(ApiError::internal)?),
         error_code: None,
         error_message: None,
         cancel: Cancel::never(),
     };
-    let body = execution.to_json();
+    let body = execution.to_wire();
     state.algorithms.record(execution);
     state.report_activity("algorithm");
     Ok(axum::Json(body))
@@ -190,7 +180,11 @@ fn validate(body: ShortestPathBody, boot: &InstanceBootstrap) -> Result<Search, 
 impl Search {
     /// Finds both nodes, runs the kernel on the topology of the edge types in scope, and reads
     /// the path back.
-    fn run(self, engine: &dyn GraphEngine, boot: &InstanceBootstrap) -> Result<Value, ApiError> {
+    fn run(
+        self,
+        engine: &dyn GraphEngine,
+        boot: &InstanceBootstrap,
+    ) -> Result<ShortestPathResult, ApiError> {
         let source = find_node(
             engine,
             boot,
@@ -243,14 +237,14 @@ impl Search {
         };
         let (keys, nodes, located) = reader.nodes(&found.path, &topo, boot)?;
         let rels = reader.relationships(&located, &self.types, self.direction)?;
-        Ok(json!({
-            "found": found.found,
-            "length": found.length,
-            "source_id": self.source_key,
-            "target_id": self.target_key,
-            "path": keys,
-            "nodes": nodes,
-            "relationships": rels,
-        }))
+        Ok(ShortestPathResult {
+            found: found.found,
+            length: found.length.and_then(|l| u64::try_from(l).ok()),
+            source_id: self.source_key,
+            target_id: self.target_key,
+            path: keys,
+            nodes,
+            relationships: rels,
+        })
     }
 }

@@ -1,5 +1,8 @@
 //! What the instance test suites share: the internal key their stub control planes accept, the
-//! success envelope those stubs answer with, and a Parquet writer for generated snapshots.
+//! success envelope those stubs answer with, a Parquet writer for generated snapshots, and the
+//! check of answers against the instance's OpenAPI document (`contract`).
+
+pub mod contract;
 
 use std::path::Path;
 

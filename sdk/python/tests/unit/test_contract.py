@@ -1,6 +1,10 @@
-"""The SDK against the control plane's contract: every request every public resource method
+"""The SDK against the platform's two contracts: every request every public resource method
 sends is an operation of the checked-in OpenAPI document (``docs/openapi.json``), with a body
-that validates against that operation's request schema and only query parameters it declares.
+that validates against that operation's request schema and only query parameters it declares;
+and every request of an instance connection (``client.instances.connect(…)``: queries, schema,
+status, lock, health, ``conn.algo`` and ``conn.networkx``) is one of the instance API's
+document (``docs/openapi-instance.json``), sent under the proxy prefix that document's
+``servers`` names (``/wrapper/{url_slug}``).
 
 The methods are found by reflection: every public method of every resource hung off
 ``GraphOLAPClient`` (``client.mappings``, ``snapshots``, ``instances``, ``favorites``,
@@ -11,10 +15,14 @@ body the document's response schema allows, so that methods of several steps (cr
 poll) reach their later requests.  A method that sends nothing fails the test, unless it is
 listed in ``NO_REQUEST`` with the reason.
 
+The instance connection's methods are found the same way (public methods of
+``InstanceConnection``, ``AlgorithmManager`` and ``NetworkXManager``, the generated typed
+algorithm wrappers included) and called through a connection whose transport answers from the
+instance document.  ``instances.connect``, ``check_health`` and ``get_health`` of the client
+open such a connection (or call an instance's ``/health``) and are covered there.
+
 Not covered here, by design: ``client.platform`` (it runs the ``graph-olap platform`` command,
-whose requests are the Rust platform-as-code client's) and instance connections
-(``instances.connect``, ``check_health``, ``get_health``, ``quick_start``'s connection), which
-talk to an instance server, not to this document.
+whose requests are the Rust platform-as-code client's).
 """
 
 from __future__ import annotations
@@ -34,20 +42,23 @@ import pytest
 from graph_olap.client import GraphOLAPClient
 from graph_olap.config import Config
 from graph_olap.http import HTTPClient, RetryPolicy
+from graph_olap.instance import AlgorithmManager, InstanceConnection, NetworkXManager
 from graph_olap.resources._base import Resource
 
-DOC_PATH = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
-DOC: Dict[str, Any] = json.loads(DOC_PATH.read_text())
-SCHEMAS: Dict[str, Any] = DOC["components"]["schemas"]
+DOCS = Path(__file__).resolve().parents[4] / "docs"
+DOC_PATH = DOCS / "openapi.json"
+INSTANCE_DOC_PATH = DOCS / "openapi-instance.json"
 
 #: Requests one call may make before the transport stops it (polling loops).
 MAX_REQUESTS = 12
 
-#: Methods that talk to something other than the control plane.
+#: Methods whose point is the instance server: they need a running instance (the smallest
+#: answer is not one) and hand over to an instance connection, whose requests are checked
+#: against the instance document below.
 NOT_CONTROL_PLANE = {
-    "instances.connect": "an instance server's data-plane API",
-    "instances.check_health": "an instance server's /health",
-    "instances.get_health": "an instance server's /health",
+    "instances.connect": "opens an instance connection (test_every_instance_call_…)",
+    "instances.check_health": "an instance server's /health (InstanceConnection.health)",
+    "instances.get_health": "an instance server's /health (InstanceConnection.health)",
 }
 
 #: Methods that send no request at all.
@@ -123,68 +134,127 @@ ARGUMENT_SETS: Dict[str, List[Dict[str, Any]]] = {
 # ------------------------------------------------------------------------- the document
 
 
-def operations() -> List[Tuple[str, str, re.Pattern[str], Dict[str, Any]]]:
-    """(method, template, regex, operation) of every operation, literal templates first."""
-    out = []
-    for template, item in DOC["paths"].items():
-        pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "/?$")
-        for method, op in item.items():
-            out.append((method.upper(), template, pattern, op))
-    out.sort(key=lambda o: -sum(1 for s in o[1].split("/") if s and not s.startswith("{")))
-    return out
+class Contract:
+    """One OpenAPI document: its operations, and checking a request against them.
 
+    ``prefix`` is a path prefix the paths are served under (a regex; the instance document's
+    ``servers`` entry ``/wrapper/{url_slug}``), removed before matching.
+    """
 
-OPERATIONS = operations()
+    def __init__(self, path: Path, prefix: str = "") -> None:
+        self.doc: Dict[str, Any] = json.loads(path.read_text())
+        self.schemas: Dict[str, Any] = self.doc["components"]["schemas"]
+        self.prefix = re.compile("^" + prefix) if prefix else None
+        out = []
+        for template, item in self.doc["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "/?$")
+            for method, op in item.items():
+                out.append((method.upper(), template, pattern, op))
+        # Literal templates first (``/algo/shortest_path`` before ``/algo/{name}``).
+        out.sort(key=lambda o: -sum(1 for s in o[1].split("/") if s and not s.startswith("{")))
+        self.operations: List[Tuple[str, str, re.Pattern[str], Dict[str, Any]]] = out
 
+    def local(self, path: str) -> Optional[str]:
+        """``path`` without the prefix; ``None`` when it is not under the prefix."""
+        if self.prefix is None:
+            return path
+        m = self.prefix.match(path)
+        return path[m.end():] or "/" if m else None
 
-def find_operation(method: str, path: str) -> Optional[Tuple[str, Dict[str, Any]]]:
-    for m, template, pattern, op in OPERATIONS:
-        if m == method and pattern.match(path):
-            return template, op
-    return None
-
-
-def resolve(schema: Dict[str, Any]) -> Dict[str, Any]:
-    while "$ref" in schema:
-        schema = SCHEMAS[schema["$ref"].rsplit("/", 1)[1]]
-    return schema
-
-
-def example(schema: Any, depth: int = 0) -> Any:
-    """The smallest instance of ``schema``: required properties only, empty arrays."""
-    if not isinstance(schema, dict) or depth > 12:
+    def find(self, method: str, path: str) -> Optional[Tuple[str, Dict[str, Any]]]:
+        local = self.local(path)
+        if local is None:
+            return None
+        for m, template, pattern, op in self.operations:
+            if m == method and pattern.match(local):
+                return template, op
         return None
-    schema = resolve(schema)
-    for key in ("allOf", "anyOf", "oneOf"):
-        if key in schema:
-            return example(schema[key][-1 if key == "anyOf" else 0], depth + 1)
-    if "const" in schema:
-        return schema["const"]
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object" or "properties" in schema:
-        return {name: example(schema["properties"].get(name, {}), depth + 1)
-                for name in schema.get("required", [])}
-    if kind == "array":
-        return []
-    if kind == "string":
-        return {"date-time": "2026-01-01T00:00:00Z", "duration": "PT1H"}.get(
-            schema.get("format", ""), "x")
-    if kind == "integer":
-        return max(1, int(schema.get("minimum", 1)))
-    if kind == "number":
-        return 1.0
-    if kind == "boolean":
-        return False
-    return None
+
+    def resolve(self, schema: Dict[str, Any]) -> Dict[str, Any]:
+        while "$ref" in schema:
+            schema = self.schemas[schema["$ref"].rsplit("/", 1)[1]]
+        return schema
+
+    def example(self, schema: Any, depth: int = 0) -> Any:
+        """The smallest instance of ``schema``: required properties only, empty arrays."""
+        if not isinstance(schema, dict) or depth > 12:
+            return None
+        schema = self.resolve(schema)
+        for key in ("allOf", "anyOf", "oneOf"):
+            if key in schema:
+                return self.example(schema[key][-1 if key == "anyOf" else 0], depth + 1)
+        if "const" in schema:
+            return schema["const"]
+        if "enum" in schema:
+            return schema["enum"][0]
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "null")
+        if kind == "object" or "properties" in schema:
+            return {name: self.example(schema["properties"].get(name, {}), depth + 1)
+                    for name in schema.get("required", [])}
+        if kind == "array":
+            return []
+        if kind == "string":
+            return {"date-time": "2026-01-01T00:00:00Z", "duration": "PT1H"}.get(
+                schema.get("format", ""), "x")
+        if kind == "integer":
+            return max(1, int(schema.get("minimum", 1)))
+        if kind == "number":
+            return 1.0
+        if kind == "boolean":
+            return False
+        return None
+
+    def validator(self, schema: Dict[str, Any]) -> jsonschema.Draft202012Validator:
+        root = {"components": self.doc["components"], "allOf": [schema]}
+        return jsonschema.Draft202012Validator(root)
+
+    def problems(self, request: httpx.Request) -> List[str]:
+        """What is wrong with one recorded request against the document (empty when nothing)."""
+        found = self.find(request.method, request.url.path)
+        if found is None:
+            return [f"{request.method} {request.url.path} is not an operation of the document"]
+        template, op = found
+        out = []
+        for name, value in parse_qsl(request.url.query.decode(), keep_blank_values=True):
+            out.extend(query_problems(name, value, op))
+        raw = request.content
+        body = json.loads(raw) if raw else None
+        declared = op.get("requestBody")
+        if body is not None and declared is None:
+            out.append("sends a body the operation does not take")
+        if declared is not None:
+            if body is None and declared.get("required"):
+                out.append("sends no body; the operation requires one")
+            elif body is not None:
+                schema = declared["content"]["application/json"]["schema"]
+                out.extend(f"body {list(e.absolute_path)}: {e.message}"
+                           for e in self.validator(schema).iter_errors(body))
+        return [f"{request.method} {template}: {p}" for p in out]
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        """The smallest success the document allows for ``request`` (404 when unknown)."""
+        found = self.find(request.method, request.url.path)
+        if found is None:
+            return httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": "no route",
+                                                       "details": {}},
+                                             "meta": {"request_id": "r"}})
+        _, op = found
+        status, reply = next((s, r) for s, r in op["responses"].items() if s.startswith("2"))
+        content = reply.get("content", {})
+        if "application/json" not in content:
+            return httpx.Response(int(status), text="# metrics\n")
+        return httpx.Response(int(status),
+                              json=self.example(content["application/json"]["schema"]))
 
 
-def validator(schema: Dict[str, Any]) -> jsonschema.Draft202012Validator:
-    root = {"components": DOC["components"], "allOf": [schema]}
-    return jsonschema.Draft202012Validator(root)
+CONTROL_PLANE = Contract(DOC_PATH)
+INSTANCE_DOC: Dict[str, Any] = json.loads(INSTANCE_DOC_PATH.read_text())
+#: The proxy prefix the instance document's first server names, as a regex.
+INSTANCE_PREFIX = re.sub(r"\{[^}]+\}", "[^/]+", INSTANCE_DOC["servers"][0]["url"])
+INSTANCE = Contract(INSTANCE_DOC_PATH, INSTANCE_PREFIX)
+DOC = CONTROL_PLANE.doc
 
 
 def query_problems(name: str, value: str, op: Dict[str, Any]) -> List[str]:
@@ -197,6 +267,8 @@ def query_problems(name: str, value: str, op: Dict[str, Any]) -> List[str]:
         if kind == "integer":
             if int(value) < schema.get("minimum", int(value)):
                 return [f"query {name}={value} below its minimum"]
+            if int(value) > schema.get("maximum", int(value)):
+                return [f"query {name}={value} above its maximum"]
         elif kind == "boolean" and value not in ("true", "false"):
             return [f"query {name}={value!r} is not true/false"]
         elif schema.get("format") == "date-time":
@@ -209,27 +281,8 @@ def query_problems(name: str, value: str, op: Dict[str, Any]) -> List[str]:
 
 
 def problems(request: httpx.Request) -> List[str]:
-    """What is wrong with one recorded request against the document (empty when nothing)."""
-    found = find_operation(request.method, request.url.path)
-    if found is None:
-        return [f"{request.method} {request.url.path} is not an operation of the document"]
-    template, op = found
-    out = []
-    for name, value in parse_qsl(request.url.query.decode(), keep_blank_values=True):
-        out.extend(query_problems(name, value, op))
-    raw = request.content
-    body = json.loads(raw) if raw else None
-    declared = op.get("requestBody")
-    if body is not None and declared is None:
-        out.append("sends a body the operation does not take")
-    if declared is not None:
-        if body is None and declared.get("required"):
-            out.append("sends no body; the operation requires one")
-        elif body is not None:
-            schema = declared["content"]["application/json"]["schema"]
-            out.extend(f"body {list(e.absolute_path)}: {e.message}"
-                       for e in validator(schema).iter_errors(body))
-    return [f"{request.method} {template}: {p}" for p in out]
+    """What is wrong with one request to the control plane (empty when nothing)."""
+    return CONTROL_PLANE.problems(request)
 
 
 # ------------------------------------------------------------------------- the recorder
@@ -240,7 +293,8 @@ class StopCalls(Exception):
 
 
 class Recorder:
-    """An httpx transport that records requests and answers from the document."""
+    """An httpx transport that records requests and answers from the documents: the instance
+    document for paths under its proxy prefix, the control plane's for the rest."""
 
     def __init__(self) -> None:
         self.requests: List[httpx.Request] = []
@@ -249,17 +303,9 @@ class Recorder:
         self.requests.append(request)
         if len(self.requests) > MAX_REQUESTS:
             raise StopCalls()
-        found = find_operation(request.method, request.url.path)
-        if found is None:
-            return httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": "no route",
-                                                       "details": {}},
-                                             "meta": {"request_id": "r"}})
-        _, op = found
-        status, reply = next((s, r) for s, r in op["responses"].items() if s.startswith("2"))
-        content = reply.get("content", {})
-        if "application/json" not in content:
-            return httpx.Response(int(status), text="# metrics\n")
-        return httpx.Response(int(status), json=example(content["application/json"]["schema"]))
+        if INSTANCE.local(request.url.path) is not None:
+            return INSTANCE.answer(request)
+        return CONTROL_PLANE.answer(request)
 
 
 def client_with(recorder: Recorder) -> GraphOLAPClient:
@@ -340,12 +386,15 @@ def test_every_sdk_call_is_an_operation_of_the_contract(method: str, everything:
                 pass
     finally:
         client.close()
-    sent = [r for r in recorder.requests if not r.url.path.startswith("/wrapper/")]
+    sent = [r for r in recorder.requests if INSTANCE.local(r.url.path) is None]
     if method in NO_REQUEST:
         assert not sent, f"{method} was listed as sending nothing"
         return
     assert sent, f"{method} sent no request to the control plane"
-    found = [p for r in sent for p in problems(r)]
+    # Requests a method makes to the instance it started (quick_start's connection) are held
+    # to the instance document.
+    found = [p for r in recorder.requests
+             for p in (CONTROL_PLANE if r in sent else INSTANCE).problems(r)]
     assert not found, f"{method}:\n" + "\n".join(found)
 
 
@@ -370,3 +419,142 @@ def test_the_checker_rejects_what_the_document_does_not_allow() -> None:
     assert any("colour" in p for p in problems(bad_query))
     good = httpx.Request("GET", "http://x/api/mappings?limit=5&sort_order=asc")
     assert problems(good) == []
+
+
+# ------------------------------------------------------------------- instance connections
+
+#: The base URL ``client.instances.connect`` gives a connection: the proxied ``instance_url``.
+INSTANCE_URL = "http://control-plane.test/wrapper/contract-slug"
+
+#: Argument values of the instance connection's methods, by parameter name.
+INSTANCE_VALUES: Dict[str, Any] = {
+    "cypher": "MATCH (c:Customer) RETURN c.id AS id", "parameters": {"min": 1},
+    "timeout": 30, "timeout_ms": 30000, "max_rows": 10, "coerce_types": True,
+    "algorithm": "pagerank", "name": "pagerank", "execution_id": "e1", "execution": "e1",
+    "node_label": "Customer", "property_name": "pr", "result_property": "pr",
+    "edge_type": "KNOWS", "params": {"damping_factor": 0.85}, "write_back": True,
+    "wait": True, "poll_interval": 0, "show_progress": False,
+    "subgraph_query": "MATCH (a)-[r]->(b) RETURN id(a), id(b)",
+    "category": "centrality", "search": "rank", "status": "completed", "limit": 10,
+    "source_id": "c1", "target_id": "c2", "relationship_types": ["KNOWS"], "max_depth": 5,
+    "source_label": "Customer", "target_label": "Customer", "direction": "both",
+    "node": ("Customer", "c1"), "hops": 1,
+}
+
+#: Parameters that are optional in the signature only because another spelling may replace
+#: them (``query=``, ``name=``): always given.
+ESSENTIAL = ("cypher", "algorithm")
+
+#: Connection methods that send nothing to the instance, and why.
+INSTANCE_NO_REQUEST: Dict[str, str] = {
+    "conn.close": "releases the connection pool",
+    "conn.terminate": "asks the control plane (instances.terminate, covered above)",
+}
+
+
+def connection_with(recorder: Recorder) -> InstanceConnection:
+    config = Config(api_url="http://control-plane.test", username="analyst_alice@e2e.local")
+    conn = InstanceConnection(INSTANCE_URL, config=config)
+    http = HTTPClient(config, base_url=INSTANCE_URL, retry_policy=RetryPolicy(max_retries=0),
+                      transport=httpx.MockTransport(recorder), sleep=lambda _s: None)
+    conn._http.close()
+    conn._http = http
+    return conn
+
+
+def connection_methods() -> List[str]:
+    """``owner.method`` of every public method of a connection and its two managers (the
+    generated typed algorithm wrappers included)."""
+    names = []
+    for owner, cls in (("conn", InstanceConnection), ("algo", AlgorithmManager),
+                       ("networkx", NetworkXManager)):
+        for name, _ in inspect.getmembers(cls, inspect.isfunction):
+            if not name.startswith("_"):
+                names.append(f"{owner}.{name}")
+    return names
+
+
+def instance_call_args(fn: Callable[..., Any], everything: bool
+                       ) -> Tuple[List[Any], Dict[str, Any]]:
+    args: List[Any] = []
+    kwargs: Dict[str, Any] = {}
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            continue
+        required = p.default is p.empty
+        if not required and p.name in ESSENTIAL:
+            kwargs[p.name] = INSTANCE_VALUES[p.name]
+            continue
+        if not required and not (everything and p.name in INSTANCE_VALUES):
+            continue
+        if p.name not in INSTANCE_VALUES:
+            raise AssertionError(f"no value for parameter {p.name!r} of {fn.__qualname__}")
+        if p.kind == p.POSITIONAL_OR_KEYWORD and required:
+            args.append(INSTANCE_VALUES[p.name])
+        else:
+            kwargs[p.name] = INSTANCE_VALUES[p.name]
+    if "show_progress" in inspect.signature(fn).parameters:
+        kwargs["show_progress"] = False
+    return args, kwargs
+
+
+CONNECTION_METHODS = connection_methods()
+
+
+@pytest.mark.parametrize("everything", [False, True], ids=["required", "all-arguments"])
+@pytest.mark.parametrize("method", CONNECTION_METHODS)
+def test_every_instance_call_is_an_operation_of_the_instance_contract(
+        method: str, everything: bool) -> None:
+    recorder = Recorder()
+    conn = connection_with(recorder)
+    owner_name, name = method.split(".")
+    owner = conn if owner_name == "conn" else getattr(conn, owner_name)
+    fn = getattr(owner, name)
+    args, kwargs = instance_call_args(fn, everything)
+    try:
+        fn(*args, **kwargs)
+    except StopCalls:
+        pass
+    except Exception:  # a later step may reject the minimal reply; requests still count
+        pass
+    finally:
+        conn.close()
+    sent = recorder.requests
+    if method in INSTANCE_NO_REQUEST:
+        assert not sent, f"{method} was listed as sending nothing"
+        return
+    assert sent, f"{method} sent no request to the instance"
+    assert all(INSTANCE.local(r.url.path) is not None for r in sent), \
+        f"{method} left the instance URL: {[str(r.url) for r in sent]}"
+    found = [p for r in sent for p in INSTANCE.problems(r)]
+    assert not found, f"{method}:\n" + "\n".join(found)
+
+
+def test_the_connection_method_list_is_complete() -> None:
+    """Reflection found the data plane: queries, metadata, both managers, typed wrappers."""
+    for expected in ("conn.query", "conn.query_arrow", "conn.get_schema", "conn.status",
+                     "conn.get_lock", "conn.health", "conn.is_ready", "algo.run",
+                     "algo.shortest_path", "algo.executions", "algo.cancel", "algo.status",
+                     "algo.algorithms", "networkx.run", "algo.pagerank"):
+        assert expected in CONNECTION_METHODS, expected
+    assert len(CONNECTION_METHODS) > 50
+
+
+def test_the_instance_checker_rejects_what_the_document_does_not_allow() -> None:
+    """The instance check is not vacuous: outside the prefix, a wrong body, an undeclared
+    query parameter, a bad enum value all fail."""
+    base = INSTANCE_URL
+    assert INSTANCE.problems(httpx.Request("POST", "http://x/query", json={"query": "x"}))
+    assert INSTANCE.problems(httpx.Request("POST", f"{base}/query", json={"query": 1}))
+    assert INSTANCE.problems(httpx.Request("POST", f"{base}/query", json={}))
+    assert any("colour" in p for p in INSTANCE.problems(
+        httpx.Request("GET", f"{base}/algo/executions?colour=red")))
+    assert INSTANCE.problems(httpx.Request("GET", f"{base}/algo/executions?status=finished"))
+    assert INSTANCE.problems(httpx.Request("POST", f"{base}/algo/shortest_path",
+                                           json={"max_depth": "deep"}))
+    assert INSTANCE.problems(httpx.Request("POST", f"{base}/algo/pagerank",
+                                           json={"write_back": "yes"}))
+    good = httpx.Request("POST", f"{base}/algo/pagerank",
+                         json={"node_label": "Customer", "parameters": {"damping_factor": 0.9}})
+    assert INSTANCE.problems(good) == []
+    assert INSTANCE.problems(httpx.Request("GET", f"{base}/networkx/status/e1")) == []

@@ -33,6 +33,9 @@ use graph_olap_api::body as b;
 use graph_olap_store as st;
 use schemars::JsonSchema;
 
+/// Matches a concrete path against a template with `{param}` segments (the shared rule).
+pub use graph_olap_server_kit::openapi::template_matches;
+
 /// One endpoint of the public or internal API.
 #[derive(Clone)]
 pub struct Endpoint {
@@ -1056,16 +1059,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(fallback)
         .with_state(state)
-}
-
-/// Matches a concrete path against a template with `{param}` segments.
-pub fn template_matches(template: &str, path: &str) -> bool {
-    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
-    t.len() == p.len()
-        && t.iter()
-            .zip(&p)
-            .all(|(a, b)| (a.starts_with('{') && a.ends_with('}') && !b.is_empty()) || a == b)
 }
 
 /// 404 for unknown paths; 405 with `Allow` for known paths with another method.
