@@ -46,7 +46,7 @@ Everything else runs, including ``/api/internal/*`` (personas hold no internal k
 answer ``401 UNAUTHORIZED`` in the envelope).
 
 Bounded run (``scripts/test``): ``GRAPH_OLAP_FUZZ_EXAMPLES`` examples per operation and role,
-default 5 — 93 operations (98 less the 5 excluded) × 3 roles ≈ 1,400 requests (at 81
+default 5 — 94 operations (99 less the 5 excluded) × 3 roles ≈ 1,400 requests (at 81
 operations, before the document had body schemas, that took about 35 s on two cores).  Hypothesis is
 derandomized, so a run is reproducible; ``GRAPH_OLAP_FUZZ_RANDOM=1`` draws new examples each
 time.  Longer run, one command from ``sdk/python``::
