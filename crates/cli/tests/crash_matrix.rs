@@ -167,19 +167,34 @@ async fn wait_status(p: &Platform, id: i64, want: &str, timeout: Duration) -> Va
 /// Creates an instance of the tutorial mapping; returns its id (looked up by name when the
 /// response was lost because the process died answering).
 async fn create_instance(p: &Platform, mapping_id: i64, name: &str) -> Option<i64> {
-    match p
-        .try_call(
-            Method::POST,
-            "/api/instances/from-mapping",
-            ALICE,
-            Some(json!({"mapping_id": mapping_id, "name": name})),
-        )
-        .await
-    {
-        Ok((StatusCode::CREATED, body)) => body["data"]["id"].as_i64(),
-        Ok((status, body)) => panic!("create {name}: {status} {body}"),
+    match send_create_instance(p, mapping_id, name).await {
+        Ok(response) if response.status() == StatusCode::CREATED => {
+            let body: Value = response.json().await.unwrap();
+            body["data"]["id"].as_i64()
+        }
+        Ok(response) => panic!(
+            "create {name}: {} {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        ),
         Err(_) => None,
     }
+}
+
+/// `POST /api/instances/from-mapping` as Alice, with the instance's name as `Idempotency-Key`
+/// so that a retry after a crash can be told from a second create.
+async fn send_create_instance(
+    p: &Platform,
+    mapping_id: i64,
+    name: &str,
+) -> reqwest::Result<reqwest::Response> {
+    reqwest::Client::new()
+        .post(format!("{}/api/instances/from-mapping", p.url))
+        .header("X-Username", ALICE)
+        .header("Idempotency-Key", name)
+        .json(&json!({"mapping_id": mapping_id, "name": name}))
+        .send()
+        .await
 }
 
 /// Terminates instance `id` (when active) and waits until it is `terminated`.
@@ -422,16 +437,18 @@ async fn mapping_create_update_and_bulk_delete() {
     let id = p.mapping_id("crash-created").await;
     let created = get(&p, &format!("/api/mappings/{id}")).await;
     assert_eq!(created["data"]["current_version"], 1, "{created}");
-    // The client's retry with the same key is refused with a typed error (the key's claim is
-    // held until it counts as abandoned): no second mapping.
+    // The client's retry with the same key is answered from the mapping the create committed
+    // (its outcome was recorded with it): `201`, the same id, marked replayed — no second mapping.
     let retry = create(&p).await.unwrap();
-    assert_eq!(retry.status(), StatusCode::CONFLICT);
-    let retry: Value = serde_json::from_str(&retry.text().await.unwrap()).unwrap();
-    assert_eq!(retry["error"]["code"], "IDEMPOTENCY_KEY_REUSED", "{retry}");
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
     assert_eq!(
-        retry["error"]["details"]["reason"], "in_progress",
-        "{retry}"
+        retry.headers()["location"].to_str().unwrap(),
+        format!("/api/mappings/{id}")
     );
+    let retry: Value = serde_json::from_str(&retry.text().await.unwrap()).unwrap();
+    assert_eq!(retry["data"]["id"], id, "{retry}");
+    assert_eq!(retry["data"]["name"], "crash-created", "{retry}");
     let (_, named) = p
         .call(
             Method::GET,
@@ -444,7 +461,7 @@ async fn mapping_create_update_and_bulk_delete() {
     assert_reconciled(&p, steps::MAPPING_CREATE_COMMITTED).await;
     outcome(
         steps::MAPPING_CREATE_COMMITTED,
-        "completed: mapping and version 1 exist once",
+        "completed: mapping and version 1 exist once; the retry with the same key is answered from it (201, replayed)",
     );
     drop(p);
 
@@ -587,6 +604,17 @@ async fn snapshot_export() {
             );
         }
         let id = instance_named(&p, &name).await["id"].as_i64().unwrap();
+        if step == steps::INSTANCE_CREATE_COMMITTED {
+            // The create committed but never answered: the retry with the same key is answered
+            // from the instance it made (recorded in the create's transaction), not a second one.
+            let retry = send_create_instance(&p, p.mapping_id(TUTORIAL).await, &name)
+                .await
+                .unwrap();
+            assert_eq!(retry.status(), StatusCode::CREATED);
+            assert_eq!(retry.headers()["idempotent-replayed"], "true");
+            let retry: Value = retry.json().await.unwrap();
+            assert_eq!(retry["data"]["id"], id, "{retry}");
+        }
         let running = wait_status(&p, id, "running", START).await;
         let snapshot = get(&p, &format!("/api/snapshots/{}", running["snapshot_id"])).await;
         assert_eq!(snapshot["data"]["status"], "ready", "{snapshot}");
@@ -636,12 +664,30 @@ async fn instance_create_to_running() {
         expect_killed(&mut p, step);
         let p = start(dir.path(), None).await;
         let id = instance_named(&p, &name).await["id"].as_i64().unwrap();
+        if step == steps::INSTANCE_CREATE_COMMITTED {
+            // The create committed but never answered: the retry with the same key is answered
+            // from the instance it made (recorded in the create's transaction), not a second one.
+            let retry = send_create_instance(&p, p.mapping_id(TUTORIAL).await, &name)
+                .await
+                .unwrap();
+            assert_eq!(retry.status(), StatusCode::CREATED);
+            assert_eq!(retry.headers()["idempotent-replayed"], "true");
+            let retry: Value = retry.json().await.unwrap();
+            assert_eq!(retry["data"]["id"], id, "{retry}");
+        }
         let running = wait_status(&p, id, "running", START).await;
         let url = running["instance_url"].as_str().unwrap();
         assert!(p.count(url, "MATCH (c:Customer) RETURN count(c)").await > 0);
         terminate(&p, id).await;
         assert_reconciled(&p, step).await;
-        outcome(step, "completed: the instance runs after the restart");
+        outcome(
+            step,
+            if step == steps::INSTANCE_CREATE_COMMITTED {
+                "completed: the instance runs after the restart; the retry with the same key is answered from it (201, replayed)"
+            } else {
+                "completed: the instance runs after the restart"
+            },
+        );
     }
 }
 

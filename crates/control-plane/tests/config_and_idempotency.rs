@@ -574,6 +574,77 @@ async fn idempotent_create_replays_and_refuses_reuse() {
     assert_eq!(s.mappings_named("idem-create").await.len(), 2);
 }
 
+/// A create that committed but whose response was never stored (the process died between the
+/// two; `crates/cli/tests/crash_matrix.rs` kills a real one there) is answered from the resource
+/// its own transaction recorded with the key — also long after the key would count as abandoned —
+/// and never made twice. Here the lost response is simulated by clearing it in the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_response_was_lost_is_answered_from_its_resource() {
+    let s = server().await;
+    let body = json!({"name": "idem-lost", "node_definitions": [node()]});
+    let send = || {
+        s.send_keyed(
+            Method::POST,
+            "/api/mappings",
+            ALICE,
+            Some("lost-1"),
+            Some(body.clone()),
+        )
+    };
+    let first = send().await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let id = first.body["data"]["id"].as_i64().unwrap();
+    // The create's transaction named its mapping next to the key.
+    let scope = graph_olap_store::idempotency::KeyScope {
+        username: ALICE.into(),
+        method: "POST".into(),
+        path: "/api/mappings".into(),
+        key: "lost-1".into(),
+    };
+    let stored =
+        graph_olap_store::idempotency::get(&mut s.state.store.read().await.unwrap(), &scope)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        stored.outcome,
+        Some(graph_olap_store::idempotency::Outcome {
+            kind: "mapping".into(),
+            id
+        })
+    );
+    // As after a crash before the response was stored, an hour ago (past the 10-minute
+    // abandonment window).
+    let an_hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1)).timestamp_millis();
+    let mut tx = s.state.store.write().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE idempotency_keys SET status_code = NULL, response_body = NULL, created_at = {an_hour_ago} WHERE idem_key = 'lost-1'"
+    )))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let retry = send().await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.body);
+    assert_eq!(retry.headers["idempotent-replayed"], "true");
+    assert_eq!(retry.headers["location"], format!("/api/mappings/{id}"));
+    assert_eq!(retry.body["data"]["id"], json!(id));
+    assert_eq!(retry.body["data"]["name"], "idem-lost");
+    assert_eq!(s.mappings_named("idem-lost").await.len(), 1);
+
+    // Once the mapping is deleted, the key answers with a typed conflict, never a second create.
+    let (status, _) = s
+        .call(Method::DELETE, &format!("/api/mappings/{id}"), ALICE, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let gone = send().await;
+    assert_eq!(gone.status, StatusCode::CONFLICT, "{}", gone.body);
+    assert_eq!(gone.body["error"]["code"], "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(gone.body["error"]["details"]["reason"], "resource_gone");
+    assert!(s.mappings_named("idem-lost").await.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_requests_are_not_remembered() {
     let s = server().await;

@@ -1,11 +1,14 @@
 //! Idempotency keys (API.md §1.11): one row per (user, method, path, key) holding the request-body
-//! hash and, once the request succeeded, its status and stored response.
+//! hash, the resource the request created (written by the create's own transaction) and, once
+//! the request succeeded, its status and stored response.
 //!
 //! Owns the atomic claim of a key (a single `INSERT … ON CONFLICT` statement, so two concurrent
-//! requests can never both own it), completing and releasing a claim, and purging old rows. A row
-//! whose `status_code` is `NULL` is "in flight". Does not own hashing, header validation, what a
-//! stored response looks like, or the retention policy — the control plane decides those and
-//! passes the cut-off instants in.
+//! requests can never both own it), recording a claim's outcome, completing and releasing a
+//! claim, and purging old rows. A row whose `status_code` is `NULL` is "in flight" — unless it
+//! has an outcome: then its create committed and only the response was lost (the process died in
+//! between), and the row is never released nor taken over, so a retry can never create twice.
+//! Does not own hashing, header validation, what a stored response looks like, the resource
+//! kinds, or the retention policy — the control plane decides those and passes them in.
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
@@ -36,8 +39,19 @@ pub struct StoredKey {
     pub status_code: Option<u16>,
     /// The stored response, in whatever form the control plane wrote it.
     pub response: Option<String>,
+    /// What the first request created, once its transaction committed.
+    pub outcome: Option<Outcome>,
     /// When the key was claimed.
     pub created_at: DateTime<Utc>,
+}
+
+/// The resource a keyed create made, recorded in the create's own transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The resource's kind, as the control plane names it (e.g. `mapping`).
+    pub kind: String,
+    /// The resource's id.
+    pub id: i64,
 }
 
 /// Outcome of [`claim`].
@@ -79,9 +93,11 @@ pub async fn claim(
             "INSERT INTO idempotency_keys (username, method, path, idem_key, body_sha256, status_code, response_body, created_at) \
              VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6) \
              ON CONFLICT (username, method, path, idem_key) DO UPDATE SET \
-                 body_sha256 = excluded.body_sha256, status_code = NULL, response_body = NULL, created_at = excluded.created_at \
+                 body_sha256 = excluded.body_sha256, status_code = NULL, response_body = NULL, \
+                 resource_kind = NULL, resource_id = NULL, created_at = excluded.created_at \
              WHERE idempotency_keys.created_at < $7 \
-                OR (idempotency_keys.status_code IS NULL AND idempotency_keys.created_at < $8)",
+                OR (idempotency_keys.status_code IS NULL AND idempotency_keys.resource_id IS NULL \
+                    AND idempotency_keys.created_at < $8)",
         );
         let done = sqlx::query(q)
             .bind(&scope.username)
@@ -113,7 +129,7 @@ pub async fn get(
 ) -> Result<Option<StoredKey>, StoreError> {
     let q = sql(
         conn,
-        "SELECT body_sha256, status_code, response_body, created_at FROM idempotency_keys WHERE username = $1 AND method = $2 AND path = $3 AND idem_key = $4",
+        "SELECT body_sha256, status_code, response_body, resource_kind, resource_id, created_at FROM idempotency_keys WHERE username = $1 AND method = $2 AND path = $3 AND idem_key = $4",
     );
     let row = sqlx::query(q)
         .bind(&scope.username)
@@ -129,10 +145,43 @@ pub async fn get(
                 .try_get::<Option<i64>, _>("status_code")?
                 .and_then(|s| u16::try_from(s).ok()),
             response: r.try_get("response_body")?,
+            outcome: match (
+                r.try_get::<Option<String>, _>("resource_kind")?,
+                r.try_get::<Option<i64>, _>("resource_id")?,
+            ) {
+                (Some(kind), Some(id)) => Some(Outcome { kind, id }),
+                _ => None,
+            },
             created_at: from_millis(r.try_get("created_at")?),
         })
     })
     .transpose()
+}
+
+/// Records, inside the transaction that creates it, the resource the claim made at `claimed_at`
+/// created. From its commit on, the claim is neither released nor taken over. Returns `false`
+/// when the claim is no longer ours (it expired and was taken over).
+pub async fn record_outcome(
+    conn: &mut AnyConnection,
+    scope: &KeyScope,
+    claimed_at: DateTime<Utc>,
+    outcome: &Outcome,
+) -> Result<bool, StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE idempotency_keys SET resource_kind = $1, resource_id = $2 WHERE username = $3 AND method = $4 AND path = $5 AND idem_key = $6 AND created_at = $7 AND status_code IS NULL",
+    );
+    let done = sqlx::query(q)
+        .bind(&outcome.kind)
+        .bind(outcome.id)
+        .bind(&scope.username)
+        .bind(&scope.method)
+        .bind(&scope.path)
+        .bind(&scope.key)
+        .bind(to_millis(claimed_at))
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Stores the successful response of the claim made at `claimed_at`. Returns `false` when the
@@ -161,7 +210,8 @@ pub async fn complete(
     Ok(done.rows_affected() > 0)
 }
 
-/// Forgets the in-flight claim made at `claimed_at` (its request failed). Returns whether a row was removed.
+/// Forgets the in-flight claim made at `claimed_at` (its request failed) unless it has an outcome
+/// (its create committed; the key must keep answering for it). Returns whether a row was removed.
 pub async fn release(
     conn: &mut AnyConnection,
     scope: &KeyScope,
@@ -169,7 +219,7 @@ pub async fn release(
 ) -> Result<bool, StoreError> {
     let q = sql(
         conn,
-        "DELETE FROM idempotency_keys WHERE username = $1 AND method = $2 AND path = $3 AND idem_key = $4 AND created_at = $5 AND status_code IS NULL",
+        "DELETE FROM idempotency_keys WHERE username = $1 AND method = $2 AND path = $3 AND idem_key = $4 AND created_at = $5 AND status_code IS NULL AND resource_id IS NULL",
     );
     let done = sqlx::query(q)
         .bind(&scope.username)

@@ -5,7 +5,7 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use graph_olap_store::Store;
-use graph_olap_store::idempotency::{self, Claim, KeyScope, Reclaim};
+use graph_olap_store::idempotency::{self, Claim, KeyScope, Outcome, Reclaim};
 
 fn scope(key: &str) -> KeyScope {
     KeyScope {
@@ -173,6 +173,75 @@ async fn expired_and_abandoned_rows_are_taken_over(store: &Store) {
     );
 }
 
+/// A claim whose create committed (its outcome recorded in that transaction) but whose response
+/// was never stored — the process died in between — keeps answering for its resource: it is not
+/// released, not taken over as abandoned, and reads back with its outcome until it expires.
+async fn an_outcome_pins_the_claim_until_it_expires(store: &Store) {
+    let start = Utc::now() - Duration::hours(30);
+    let s = scope("created-then-crashed");
+    let Claim::Claimed { claimed_at } = claim(store, &s, "h", start).await else {
+        panic!()
+    };
+    let made = Outcome {
+        kind: "mapping".into(),
+        id: 42,
+    };
+    let mut tx = store.write().await.unwrap();
+    assert!(
+        idempotency::record_outcome(&mut tx, &s, claimed_at, &made)
+            .await
+            .unwrap()
+    );
+    // Rolled back with the create, the outcome is gone with it.
+    tx.rollback().await.unwrap();
+    let held = idempotency::get(&mut store.read().await.unwrap(), &s)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(held.outcome, None);
+    let mut tx = store.write().await.unwrap();
+    idempotency::record_outcome(&mut tx, &s, claimed_at, &made)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert!(
+        !idempotency::release(&mut tx, &s, claimed_at).await.unwrap(),
+        "a claim whose create committed must not be released"
+    );
+    tx.commit().await.unwrap();
+    // Long past the abandonment window, the key still answers with its outcome.
+    let Claim::Held(held) = claim(store, &s, "h", start + Duration::hours(2)).await else {
+        panic!("a claim with an outcome must not be taken over")
+    };
+    assert_eq!(
+        (held.status_code, held.outcome.as_ref()),
+        (None, Some(&made))
+    );
+    // Completing it later still works; after the retention window the key is free again and
+    // the new claim starts without the old outcome.
+    let Claim::Claimed {
+        claimed_at: renewed,
+    } = claim(store, &s, "h2", start + Duration::hours(25)).await
+    else {
+        panic!("an expired key must be reclaimable")
+    };
+    assert!(
+        !idempotency::record_outcome(&mut store.write().await.unwrap(), &s, claimed_at, &made)
+            .await
+            .unwrap(),
+        "the superseded claim cannot record an outcome"
+    );
+    let fresh = idempotency::get(&mut store.read().await.unwrap(), &s)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (fresh.outcome, fresh.created_at.timestamp_millis()),
+        (None, renewed.timestamp_millis())
+    );
+}
+
 async fn concurrent_claims_have_one_winner(store: &Store) {
     let now = Utc::now();
     let handles: Vec<_> = (0..16)
@@ -216,5 +285,6 @@ macro_rules! suite {
 suite!(
     claims_complete_and_release,
     expired_and_abandoned_rows_are_taken_over,
+    an_outcome_pins_the_claim_until_it_expires,
     concurrent_claims_have_one_winner
 );

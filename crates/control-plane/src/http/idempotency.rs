@@ -9,6 +9,17 @@
 //! then. The SQL is `graph_olap_store::idempotency`'s. Does not own which routes honour keys: that
 //! is the route table's choice.
 //!
+//! # A create that committed but never answered
+//!
+//! The response is stored after the handler returns, so a process killed between the handler's
+//! commit and that store would leave the key "in flight" and, once abandoned, free for a second
+//! create. To close that gap each keyed create calls [`record_created`] inside its own
+//! transaction: the key then names the resource it made, atomically with it. A retry finding such
+//! a key without a stored response is answered from the resource as it is now (`201`, the
+//! create's body shape, `Idempotent-Replayed: true`), or — if it has since been deleted — with
+//! `409 IDEMPOTENCY_KEY_REUSED` (`reason: resource_gone`). Such a key is never released nor taken
+//! over before it expires.
+//!
 //! # Opting a route in
 //!
 //! In `routes::endpoints()`, append `.idempotent()` to the endpoint:
@@ -32,12 +43,13 @@ use chrono::{DateTime, Duration, Utc};
 use graph_olap_api::ErrorCode;
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::Store;
-use graph_olap_store::idempotency::{self as store_keys, Claim, KeyScope, Reclaim};
+use graph_olap_store::idempotency::{self as store_keys, Claim, KeyScope, Outcome, Reclaim};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
 use crate::http::input::{MAX_BODY_BYTES, too_large};
+use crate::http::respond;
 use crate::state::AppState;
 
 /// Request header carrying the key.
@@ -60,6 +72,67 @@ const KEPT_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
 const FIELD: &str = "header.Idempotency-Key";
 
 static LAST_PURGE_MS: AtomicI64 = AtomicI64::new(0);
+
+tokio::task_local! {
+    /// The claim of the keyed request being handled on this task, for [`record_created`].
+    static CURRENT_CLAIM: (KeyScope, DateTime<Utc>);
+}
+
+/// What a keyed create made: the resources of the routes that honour `Idempotency-Key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// A mapping (`POST /api/mappings`, `POST /api/mappings/{id}/copy`).
+    Mapping(i64),
+    /// An instance (`POST /api/instances`, `POST /api/instances/from-mapping`).
+    Instance(i64),
+}
+
+impl Created {
+    const MAPPING: &'static str = "mapping";
+    const INSTANCE: &'static str = "instance";
+
+    fn outcome(self) -> Outcome {
+        let (kind, id) = match self {
+            Created::Mapping(id) => (Self::MAPPING, id),
+            Created::Instance(id) => (Self::INSTANCE, id),
+        };
+        Outcome {
+            kind: kind.to_string(),
+            id,
+        }
+    }
+
+    fn from_outcome(outcome: &Outcome) -> ApiResult<Self> {
+        match outcome.kind.as_str() {
+            Self::MAPPING => Ok(Created::Mapping(outcome.id)),
+            Self::INSTANCE => Ok(Created::Instance(outcome.id)),
+            other => Err(ApiError::internal(format!(
+                "idempotency key records an unknown resource kind '{other}'"
+            ))),
+        }
+    }
+}
+
+/// Records, inside the create's own transaction `tx`, that the keyed request being handled made
+/// `created` (see the module doc). Does nothing for a request without a key. Fails — rolling the
+/// create back with it — when the key's claim was taken over meanwhile, so one key never names
+/// two resources.
+pub async fn record_created(tx: &mut sqlx::AnyConnection, created: Created) -> ApiResult<()> {
+    let Ok((scope, claimed_at)) = CURRENT_CLAIM.try_with(Clone::clone) else {
+        return Ok(());
+    };
+    if store_keys::record_outcome(tx, &scope, claimed_at, &created.outcome()).await? {
+        Ok(())
+    } else {
+        Err(reused(
+            "in_progress",
+            format!(
+                "Idempotency-Key '{}' was taken over by another request while this one ran; retry with a new key",
+                scope.key
+            ),
+        ))
+    }
+}
 
 /// A successful response as stored in `idempotency_keys.response_body`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,8 +232,11 @@ async fn run(state: AppState, request: Request, next: Next) -> ApiResult<Respons
                 ),
             ));
         }
-        Claim::Held(held) => match (held.status_code, held.response) {
-            (Some(status), Some(stored)) => return replay(status, &stored),
+        Claim::Held(held) => match (held.status_code, held.response, held.outcome) {
+            (Some(status), Some(stored), _) => return replay(status, &stored),
+            (None, _, Some(outcome)) => {
+                return replay_created(&state, Created::from_outcome(&outcome)?, &scope.key).await;
+            }
             _ => {
                 return Err(reused(
                     "in_progress",
@@ -178,8 +254,11 @@ async fn run(state: AppState, request: Request, next: Next) -> ApiResult<Respons
         claimed_at,
         armed: true,
     };
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
+    let response = CURRENT_CLAIM
+        .scope(
+            (guard.scope.clone(), claimed_at),
+            next.run(Request::from_parts(parts, Body::from(bytes))),
+        )
         .await;
     if !response.status().is_success() {
         guard.release().await;
@@ -211,6 +290,45 @@ async fn run(state: AppState, request: Request, next: Next) -> ApiResult<Respons
     guard.complete(parts.status.as_u16(), &stored).await;
     parts.headers.remove(header::CONTENT_LENGTH);
     Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+/// Answers a retry of a create that committed but whose response was never stored: the resource
+/// as it is now, as the create would have answered, marked replayed.
+async fn replay_created(state: &AppState, created: Created, key: &str) -> ApiResult<Response> {
+    let gone = || {
+        reused(
+            "resource_gone",
+            format!("Idempotency-Key '{key}' created a resource that has since been deleted"),
+        )
+    };
+    let mut response = match created {
+        Created::Mapping(id) => {
+            let mapping = crate::services::mappings::load(state, id)
+                .await
+                .map_err(|e| {
+                    if e.code == ErrorCode::NotFound {
+                        gone()
+                    } else {
+                        e
+                    }
+                })?;
+            respond::created(mapping, format!("/api/mappings/{id}"))
+        }
+        Created::Instance(id) => {
+            let row = graph_olap_store::instances::get(&mut *state.store.read().await?, id)
+                .await?
+                .ok_or_else(gone)?;
+            respond::created(
+                crate::services::instances::to_wire(state, &row),
+                format!("/api/instances/{id}"),
+            )
+        }
+    };
+    response.headers_mut().insert(
+        HeaderName::from_static(REPLAYED_HEADER),
+        HeaderValue::from_static("true"),
+    );
+    Ok(response)
 }
 
 /// Rebuilds a stored response; `meta.request_id` is set to this request's id (§1.3).

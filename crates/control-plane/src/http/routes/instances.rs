@@ -17,6 +17,7 @@ use graph_olap_store::{mappings, snapshots};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
+use crate::http::idempotency::{Created, record_created};
 use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::http::routes::{name_filter, status_filter};
@@ -291,6 +292,7 @@ async fn create_from_snapshot(
     snapshot.last_used_at = Some(now);
     snapshot.updated_at = now;
     snapshots::save(&mut tx, &snapshot).await?;
+    record_created(&mut tx, Created::Instance(row.id)).await?;
     tx.commit().await?;
     state.wake_orchestrator();
     Ok(respond::created(
@@ -419,6 +421,7 @@ async fn create_from_mapping_body(
     };
     let row = instance_service::insert(&mut tx, new, now).await?;
     mappings::touch_used(&mut tx, mapping_id, now).await?;
+    record_created(&mut tx, Created::Instance(row.id)).await?;
     tx.commit().await?;
     crash_point(steps::INSTANCE_CREATE_COMMITTED);
     state.wake_orchestrator();

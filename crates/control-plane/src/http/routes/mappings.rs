@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
+use crate::http::idempotency::{Created, record_created};
 use crate::http::input::{Fields, JsonBody, Need, Patch, QueryParams, finish, path_id};
 use crate::http::respond;
 use crate::services::mapping_rules;
@@ -152,6 +153,7 @@ pub async fn create(
         now,
     )
     .await?;
+    record_created(&mut tx, Created::Mapping(id)).await?;
     tx.commit().await?;
     crash_point(steps::MAPPING_CREATE_COMMITTED);
     let mapping = load(&state, id).await?;
@@ -368,6 +370,7 @@ pub async fn copy(
         now,
     )
     .await?;
+    record_created(&mut tx, Created::Mapping(new_id)).await?;
     tx.commit().await?;
     Ok(respond::created(
         load(&state, new_id).await?,
