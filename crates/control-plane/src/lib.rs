@@ -24,6 +24,7 @@ pub mod auth;
 pub mod http;
 pub mod jobs;
 pub mod ops;
+pub mod pacing;
 pub mod services;
 pub mod settings;
 pub mod state;

@@ -281,6 +281,71 @@ async fn failed_authentications_are_throttled_per_address_before_credentials_are
     );
 }
 
+/// Two control planes on one PostgreSQL share the failure count: a guesser alternating between
+/// them is refused after at most `limit + 1` failures in all (each replica decides from memory and
+/// learns the shared count at its next failure), where per-replica counting allowed
+/// `2 × limit`; then both refuse, even a valid key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_authentications_are_counted_across_replicas() {
+    logs();
+    const LIMIT: u32 = 3;
+    let env = Env::demo(Db::Postgres, Time::System).await;
+    let a = env
+        .replica_with(|settings| settings.auth_failure_limit = LIMIT, None)
+        .await;
+    let b = env
+        .replica_with(|settings| settings.auth_failure_limit = LIMIT, None)
+        .await;
+    let (good_key, _) = new_key(&a, ALICE).await;
+    let attacker = client_from("127.0.0.6");
+    let mut unauthorized = 0;
+    let mut refused = [false, false];
+    for attempt in 0..(2 * LIMIT) as usize {
+        let replica = attempt % 2;
+        let url = format!("{}/api/users/me", [&a, &b][replica].url);
+        let (status, _, body) =
+            answer(attacker.get(&url).bearer_auth("gok_aaaaaaaaaaaa_wrong")).await;
+        match status {
+            StatusCode::UNAUTHORIZED => unauthorized += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused[replica] = true,
+            other => panic!("attempt {attempt}: {other} {body}"),
+        }
+    }
+    assert!(
+        unauthorized <= LIMIT + 1,
+        "{unauthorized} wrong credentials were looked at; the shared limit allows {}",
+        LIMIT + 1
+    );
+    assert_eq!(refused, [true, true], "both replicas refuse the guesser");
+    for s in [&a, &b] {
+        let (status, _, body) = answer(
+            attacker
+                .get(format!("{}/api/users/me", s.url))
+                .bearer_auth(&good_key),
+        )
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    }
+    // The count lives in the shared database, one row for the address.
+    let mut conn = a.state.store.read().await.unwrap();
+    let failures: i64 =
+        sqlx::query_scalar("SELECT failures FROM auth_failures WHERE peer = '127.0.0.6'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(failures, i64::from(unauthorized));
+    // Another address is not affected on either replica.
+    for s in [&a, &b] {
+        let (status, _, _) = answer(
+            client_from("127.0.0.7")
+                .get(format!("{}/api/users/me", s.url))
+                .bearer_auth(&good_key),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_bootstrap_tokens_are_throttled_and_create_no_administrator() {
     let token = "bootstrap-token-for-the-security-suite";

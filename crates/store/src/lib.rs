@@ -87,6 +87,7 @@ pub fn bind_all_rows<'q>(
     query
 }
 pub mod audit;
+pub mod auth_failures;
 pub mod bulk;
 pub mod config;
 pub mod export_jobs;

@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0003_idempotency_outcome",
         sql: include_str!("../migrations/0003_idempotency_outcome.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_auth_failures",
+        sql: include_str!("../migrations/0004_auth_failures.sql"),
+    },
 ];
 
 /// A migration's SQL for one dialect: `{{ID_PRIMARY_KEY}}` becomes the dialect's
@@ -46,7 +51,7 @@ fn render(sql: &str, dialect: Dialect) -> String {
 }
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: i64 = 3;
+pub const LATEST_VERSION: i64 = 4;
 
 /// Advisory-lock key under which PostgreSQL migrations run.
 const MIGRATION_LOCK_KEY: i64 = 0x6772_6f6c_6d69_6772; // "grolmigr"

@@ -156,7 +156,7 @@ pub async fn throttled<T>(
     if let Err(e) = &result
         && throttle::counts(e)
     {
-        count_failure(state, peer);
+        count_failure(state, peer).await;
     }
     result
 }
@@ -172,12 +172,44 @@ pub fn refuse_throttled(state: &AppState, peer: Option<std::net::IpAddr>) -> Res
     }
 }
 
-/// Counts one failed authentication (or wrong bootstrap token) of `peer`.
-pub fn count_failure(state: &AppState, peer: Option<std::net::IpAddr>) {
-    if let Some(ip) = peer {
-        state.auth_failures.record_failure(ip);
+/// Counts one failed authentication (or wrong bootstrap token) of `peer`: in this replica's
+/// memory, and in the metadata database whose count all replicas share (adopted when higher; see
+/// [`throttle`]). A database failure only loses the sharing of this one count (logged).
+pub async fn count_failure(state: &AppState, peer: Option<std::net::IpAddr>) {
+    let Some(ip) = peer else { return };
+    let throttle = &state.auth_failures;
+    throttle.record_failure(ip);
+    if !throttle.enabled() {
+        return;
+    }
+    let now = state.now();
+    let window = chrono::Duration::from_std(throttle.window()).unwrap_or(chrono::Duration::MAX);
+    let shared = async {
+        let mut tx = state.store.write().await?;
+        let counted =
+            graph_olap_store::auth_failures::record(&mut tx, &ip.to_string(), now, now - window)
+                .await?;
+        if PURGE.due(now, window) {
+            graph_olap_store::auth_failures::purge(&mut tx, now - window).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, graph_olap_store::StoreError>(counted)
+    }
+    .await;
+    match shared {
+        Ok(w) => throttle.adopt_shared(
+            ip,
+            u32::try_from(w.failures).unwrap_or(u32::MAX),
+            (now - w.opened_at).to_std().unwrap_or_default(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, %ip, "failed authentication not shared with other replicas")
+        }
     }
 }
+
+/// Ended windows of the shared failure counts are purged at most once per window per process.
+static PURGE: crate::pacing::Paced = crate::pacing::Paced::new();
 
 async fn identify(state: &AppState, parts: &Parts) -> Result<Caller, ApiError> {
     let now = state.now();

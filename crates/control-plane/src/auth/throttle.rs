@@ -5,8 +5,14 @@
 //! Owns: counting failures per peer IP address in fixed windows and deciding whether a peer is
 //! refused. Does not own: what counts as a failure (the callers in [`super`] and the bootstrap
 //! handler decide) nor the limit's value (the `auth_failure_limit` and `auth_failure_window`
-//! settings). The counts live in this replica's memory: with several replicas each counts its
-//! own, and a restart forgets them.
+//! settings).
+//!
+//! The decision is taken from this replica's memory (no database read per request); every
+//! failure is also counted in the metadata database (`graph_olap_store::auth_failures`, one
+//! count for all replicas), and the shared count is adopted whenever it is higher
+//! ([`AuthThrottle::adopt_shared`]). So a guesser spread over several replicas is refused after
+//! at most `limit + replicas − 1` failures (each other replica learns the count at its next
+//! failure), not `limit` per replica; a restart forgets only the local view.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -64,8 +70,38 @@ impl AuthThrottle {
         }
     }
 
-    /// Counts one failed authentication of `peer`.
+    /// Counts one failed authentication of `peer` in this replica's memory.
     pub fn record_failure(&self, peer: IpAddr) {
+        self.update(peer, |w, window| {
+            if w.opened.elapsed() >= window {
+                *w = Window {
+                    opened: Instant::now(),
+                    failures: 0,
+                };
+            }
+            w.failures = w.failures.saturating_add(1);
+        });
+    }
+
+    /// Takes the count every replica shared for `peer` — `failures` in a window opened `age`
+    /// ago — when it is higher than this replica's own.
+    pub fn adopt_shared(&self, peer: IpAddr, failures: u32, age: Duration) {
+        if age >= self.window {
+            return;
+        }
+        self.update(peer, |w, _| {
+            if failures > w.failures {
+                *w = Window {
+                    opened: Instant::now().checked_sub(age).unwrap_or_else(Instant::now),
+                    failures,
+                };
+            }
+        });
+    }
+
+    /// Applies `change` to `peer`'s window (created empty when absent, memory permitting) and
+    /// logs the moment the peer reaches the limit.
+    fn update(&self, peer: IpAddr, change: impl FnOnce(&mut Window, Duration)) {
         if self.limit == 0 {
             return;
         }
@@ -80,21 +116,26 @@ impl AuthThrottle {
             opened: Instant::now(),
             failures: 0,
         });
-        if window.opened.elapsed() >= self.window {
-            *window = Window {
-                opened: Instant::now(),
-                failures: 0,
-            };
-        }
-        window.failures = window.failures.saturating_add(1);
-        if window.failures == self.limit {
+        let before = window.failures;
+        change(window, self.window);
+        if before < self.limit && window.failures >= self.limit {
             tracing::warn!(
                 %peer,
-                failures = self.limit,
+                failures = window.failures,
                 window_seconds = self.window.as_secs(),
                 "failed-authentication limit reached: refusing this address until its window ends"
             );
         }
+    }
+
+    /// The window's length, for counting the same window in the database.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// Whether failures are counted at all (a limit of 0 turns the throttle off).
+    pub fn enabled(&self) -> bool {
+        self.limit > 0
     }
 
     /// `429 RATE_LIMITED` for a peer refused for `retry_after` more.

@@ -32,8 +32,6 @@
 //! caller is known and role checks (§1.14 steps 2–3) come first; the OpenAPI document lists the
 //! header for the route. The handler itself needs no change.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -71,7 +69,7 @@ const KEPT_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
 /// The field path used for header problems.
 const FIELD: &str = "header.Idempotency-Key";
 
-static LAST_PURGE_MS: AtomicI64 = AtomicI64::new(0);
+static PURGE: crate::pacing::Paced = crate::pacing::Paced::new();
 
 tokio::task_local! {
     /// The claim of the keyed request being handled on this task, for [`record_created`].
@@ -369,13 +367,7 @@ fn replay(status: u16, stored: &str) -> ApiResult<Response> {
 
 /// Deletes expired keys at most once per [`PURGE_EVERY`] per process; failures are only logged.
 async fn purge_now_and_then(store: &Store, now: DateTime<Utc>) {
-    let last = LAST_PURGE_MS.load(Ordering::Relaxed);
-    let now_ms = now.timestamp_millis();
-    if now_ms - last < PURGE_EVERY.num_milliseconds()
-        || LAST_PURGE_MS
-            .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-    {
+    if !PURGE.due(now, PURGE_EVERY) {
         return;
     }
     let result = async {

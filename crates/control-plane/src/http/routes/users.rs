@@ -221,7 +221,7 @@ pub async fn bootstrap(
                 given.as_bytes(),
             ));
         if !matches {
-            crate::auth::count_failure(&state, peer);
+            crate::auth::count_failure(&state, peer).await;
             return Err(ApiError::new(
                 ErrorCode::PermissionDenied,
                 if expected.is_empty() {
