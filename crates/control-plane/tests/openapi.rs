@@ -11,46 +11,20 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::contract::{doc, problems, response_schema};
+use common::contract::{contract, doc, problems};
 use common::{ALICE, CAROL, Db, Env, KEY, OPS, Time};
 use graph_olap_control_plane::http::routes::endpoints;
+use graph_olap_server_kit::contract::assert_checked_in;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn checked_in_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json")
-}
-
-/// The document as it is checked in: pretty JSON with a final newline.
-fn rendered(doc: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(doc).unwrap();
-    text.push('\n');
-    text
-}
-
 #[test]
 fn openapi_document_is_checked_in() {
-    let path = checked_in_path();
-    let generated = rendered(doc());
-    if std::env::var("GRAPH_OLAP_UPDATE_OPENAPI").as_deref() == Ok("1") {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-    if on_disk != generated {
-        let first_difference = on_disk
-            .lines()
-            .zip(generated.lines())
-            .position(|(a, b)| a != b)
-            .map(|i| i + 1)
-            .unwrap_or(on_disk.lines().count().min(generated.lines().count()) + 1);
-        panic!(
-            "docs/openapi.json differs from the document the code generates (first at line \
-             {first_difference}). If the change to the contract is intended, refresh it with\n  \
-             GRAPH_OLAP_UPDATE_OPENAPI=1 cargo test -p graph-olap-control-plane --test openapi\n\
-             and commit the file."
-        );
-    }
+    assert_checked_in(
+        doc(),
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json"),
+        "GRAPH_OLAP_UPDATE_OPENAPI=1 cargo test -p graph-olap-control-plane --test openapi",
+    );
 }
 
 #[test]
@@ -123,12 +97,11 @@ fn openapi_every_body_that_reads_json_declares_it() {
 
 #[test]
 fn openapi_every_schema_compiles_and_refs_resolve() {
-    let doc = doc();
     for e in endpoints() {
         for status in [StatusCode::OK, StatusCode::CREATED, StatusCode::ACCEPTED] {
-            if let Some(schema) = response_schema(&e.method, e.path, status) {
-                let root = json!({"components": doc["components"], "allOf": [schema]});
-                jsonschema::validator_for(&root)
+            if let Some(schema) = contract().response_schema(&e.method, e.path, status) {
+                contract()
+                    .compile(&schema)
                     .unwrap_or_else(|err| panic!("{} {} {status}: {err}", e.method, e.path));
             }
         }

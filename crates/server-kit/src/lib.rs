@@ -11,12 +11,15 @@
 //! - [`procfs`]: figures about processes read from Linux's `/proc`;
 //! - [`crash`]: the crash-point test hook (`GRAPH_OLAP_CRASH_AT`) and the table of every step at
 //!   which the crash matrix kills a process.
-//! - [`openapi`]: the OpenAPI 3.1 generator both servers build their documents with.
+//! - [`openapi`]: the OpenAPI 3.1 generator both servers build their documents with, and (feature
+//!   `test-support`) `contract`: their test suites' drift check and answer validation.
 //!
 //! Does not own: the wire types and the closed set of error codes (`graph-olap-api`), routing,
 //! authentication or any resource's rules (each server), nor how a library's own errors map to
 //! codes (the crate that owns the error type, because of the orphan rule).
 
+#[cfg(feature = "test-support")]
+pub mod contract;
 pub mod crash;
 pub mod error;
 pub mod internal_api;

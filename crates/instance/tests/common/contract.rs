@@ -1,66 +1,42 @@
 //! The contract check of the instance suites: a response is validated against the schema the
 //! instance's OpenAPI document (`graph_olap_instance::endpoints::document`) gives for its
-//! operation and status — the success schema, or the error envelope for any other status.
+//! operation and status — the success schema, or the error envelope for any other status; a
+//! request no operation serves must be answered with the error envelope.
 //!
-//! Owns: finding the operation of a concrete request and validating its body. Does not own the
-//! document (the instance crate) nor its checked-in copy (`tests/openapi.rs`).
+//! The matching and validation are `graph_olap_server_kit::contract`'s; this module holds the
+//! instance's policy. Does not own the document (the instance crate) nor its checked-in copy
+//! (`tests/openapi.rs`).
 
 #![allow(dead_code)] // each suite uses part of it
 
 use std::sync::OnceLock;
 
-use graph_olap_server_kit::openapi::template_matches;
+use graph_olap_server_kit::contract::Contract;
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-/// The generated document, built once per test binary.
-pub fn doc() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(graph_olap_instance::endpoints::document)
+/// The generated document with its validators, built once per test binary.
+pub fn contract() -> &'static Contract {
+    static CONTRACT: OnceLock<Contract> = OnceLock::new();
+    CONTRACT.get_or_init(|| Contract::new(graph_olap_instance::endpoints::document()))
 }
 
-/// The template serving `path` (query left out) with `method`: among matching templates the
-/// one with the most literal segments (`/algo/shortest_path` before `/algo/{name}`).
-pub fn template_of(method: &Method, path: &str) -> Option<String> {
-    let path = path.split('?').next().unwrap_or(path);
-    let method = method.as_str().to_ascii_lowercase();
-    doc()["paths"]
-        .as_object()?
-        .iter()
-        .filter(|(t, item)| template_matches(t, path) && item.get(&method).is_some())
-        .max_by_key(|(t, _)| t.split('/').filter(|s| !s.starts_with('{')).count())
-        .map(|(t, _)| t.clone())
+/// The generated document.
+pub fn doc() -> &'static Value {
+    contract().doc()
 }
 
 /// The problems of `body` against the schema of its operation and status (empty when it
 /// conforms); a request no operation serves must be answered with the error envelope.
 pub fn problems(method: &Method, path: &str, status: StatusCode, body: &Value) -> Vec<String> {
-    let envelope = json!({"$ref": "#/components/schemas/ErrorEnvelope"});
-    let schema = match template_of(method, path) {
-        None => envelope,
-        Some(template) => {
-            let responses =
-                &doc()["paths"][&template][method.as_str().to_ascii_lowercase()]["responses"];
-            let reply = responses
-                .get(status.as_str())
-                .unwrap_or(&responses["default"]);
-            match reply["content"].get("application/json") {
-                Some(content) => content["schema"].clone(),
-                None => return vec![format!("{status} is not a JSON answer of {template}")],
-            }
-        }
-    };
-    let root = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "components": doc()["components"],
-        "allOf": [schema],
-    });
-    let validator = jsonschema::validator_for(&root)
-        .unwrap_or_else(|e| panic!("schema of {method} {path} {status} does not compile: {e}"));
-    validator
-        .iter_errors(body)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect()
+    let c = contract();
+    match c.template_of(method, path) {
+        None => c.envelope_problems(body),
+        Some(template) => match c.response_schema(method, &template, status) {
+            Some(schema) => c.problems_against(&schema, body),
+            None => vec![format!("{status} is not a JSON answer of {template}")],
+        },
+    }
 }
 
 /// Sends `request`, checks the JSON answer against the document and returns its status and
