@@ -78,25 +78,6 @@ async fn concurrent_failures_are_all_counted(store: &Store) {
     );
 }
 
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let (store, _dir) = crate::common::sqlite_store().await;
-                super::$name(&store).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let store = crate::common::postgres_store().await;
-                super::$name(&store).await;
-            })*
-        }
-    };
-}
-
 suite!(
     counts_accumulate_and_an_ended_window_restarts,
     concurrent_failures_are_all_counted

@@ -15,3 +15,25 @@ pub async fn postgres_store() -> Store {
     let schema = graph_olap_store::testing::PrivateSchema::create("t").await;
     Store::connect(&schema.url).await.expect("postgres store")
 }
+
+/// Runs each named `async fn(&Store)` as two tests, `sqlite::<name>` and `postgres::<name>`, each
+/// on a fresh store of that database.
+#[macro_export]
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let (store, _dir) = $crate::common::sqlite_store().await;
+                super::$name(&store).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let store = $crate::common::postgres_store().await;
+                super::$name(&store).await;
+            })*
+        }
+    };
+}

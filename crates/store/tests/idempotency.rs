@@ -263,25 +263,6 @@ async fn concurrent_claims_have_one_winner(store: &Store) {
     assert_eq!(winners, 1);
 }
 
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let (store, _dir) = crate::common::sqlite_store().await;
-                super::$name(&store).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let store = crate::common::postgres_store().await;
-                super::$name(&store).await;
-            })*
-        }
-    };
-}
-
 suite!(
     claims_complete_and_release,
     expired_and_abandoned_rows_are_taken_over,

@@ -332,25 +332,6 @@ async fn config_and_audit(store: &Store) {
     assert_eq!(entries[0].details["new"], 3);
 }
 
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let (store, _dir) = crate::common::sqlite_store().await;
-                super::$name(&store).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let store = crate::common::postgres_store().await;
-                super::$name(&store).await;
-            })*
-        }
-    };
-}
-
 suite!(
     migrations_are_idempotent,
     users_and_keys,
