@@ -103,12 +103,24 @@ class RetryPolicy:
         error: Optional[BaseException] = None,
         code: Optional[str] = None,
         keyed: bool = False,
+        reason: Optional[str] = None,
     ) -> bool:
         """Whether a failed attempt may be repeated safely.
 
         A read timeout on a ``POST`` (a long query or algorithm start) is only
         retried when the request carries an ``Idempotency-Key``: repeating a
-        slow query would just multiply the wait.
+        slow query would just multiply the wait. A keyed request answered
+        ``409 IDEMPOTENCY_KEY_REUSED`` with ``reason`` ``in_progress`` is
+        retried too: an earlier attempt of the same call (one whose answer
+        timed out) is still running, and the retry gets its result.
+
+        Example:
+            >>> RetryPolicy().should_retry("POST", idempotent=True, status=409,
+            ...     code="IDEMPOTENCY_KEY_REUSED", keyed=True, reason="in_progress")
+            True
+            >>> RetryPolicy().should_retry("POST", idempotent=True, status=409,
+            ...     code="IDEMPOTENCY_KEY_REUSED", keyed=True, reason="body_mismatch")
+            False
         """
         if error is not None:
             if isinstance(error, _NOT_SENT_ERRORS):
@@ -118,6 +130,8 @@ class RetryPolicy:
             return idempotent and isinstance(error, _TRANSIENT_ERRORS)
         if status is None or not idempotent:
             return False
+        if status == 409:
+            return keyed and code == "IDEMPOTENCY_KEY_REUSED" and reason == "in_progress"
         if status == 503 and code == "MAINTENANCE_MODE":
             return False
         return status in RETRY_STATUSES
@@ -331,7 +345,12 @@ class HTTPClient:
                 request_id=response.headers.get("X-Request-ID"),
             )
             if attempt < self.retry_policy.max_retries and self.retry_policy.should_retry(
-                method, idempotent=safe, status=response.status_code, code=err.code
+                method,
+                idempotent=safe,
+                status=response.status_code,
+                code=err.code,
+                keyed=bool(idempotency_key),
+                reason=err.details.get("reason"),
             ):
                 delay = self.retry_policy.delay(attempt, _retry_after(response))
                 log.debug("retrying %s %s after HTTP %s (%.2fs)", method, path,

@@ -10,6 +10,7 @@ import pytest
 
 from graph_olap.config import Config
 from graph_olap.exceptions import (
+    ConflictError,
     MaintenanceModeError,
     NotFoundError,
     ServerError,
@@ -110,6 +111,26 @@ def test_idempotency_key_reused_across_retries(server: ScriptedServer, http: HTT
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
     assert server.requests[0].json() == {"name": "m"}
     assert server.requests[0].headers["x-request-id"] == server.requests[1].headers["x-request-id"]
+
+
+def test_keyed_create_still_in_flight_is_retried_until_its_result(
+    server: ScriptedServer, http: HTTPClient
+) -> None:
+    # The first attempt's answer was lost (timed out); while it still runs the server says
+    # in_progress, then replays its stored result under the same key.
+    server.error(409, "IDEMPOTENCY_KEY_REUSED", details={"reason": "in_progress"})
+    server.add(201, {"data": {"id": 8}, "meta": {}}, {"Idempotent-Replayed": "true"})
+    assert http.data("POST", "/api/mappings", json={"name": "m"}, idempotency_key=True) == {"id": 8}
+    keys = {r.headers.get("idempotency-key") for r in server.requests}
+    assert len(server.requests) == 2 and len(keys) == 1
+    # A different body under the same key, or an unkeyed request, is not retried.
+    server.error(409, "IDEMPOTENCY_KEY_REUSED", details={"reason": "body_mismatch"})
+    with pytest.raises(ConflictError):
+        http.data("POST", "/api/mappings", json={"name": "m"}, idempotency_key=True)
+    server.error(409, "IDEMPOTENCY_KEY_REUSED", details={"reason": "in_progress"})
+    with pytest.raises(ConflictError):
+        http.data("POST", "/api/mappings", json={"name": "m"})
+    assert len(server.requests) == 4
 
 
 def test_fresh_idempotency_key_per_logical_call(server: ScriptedServer, http: HTTPClient) -> None:
