@@ -417,14 +417,16 @@ export function render({ model, el: root }) {
       hovered = node;
       hoveredNeighbours = new Set(graph.neighbors(node));
       showTip(node, event);
-      r.refresh({ skipIndexation: true });
+      // Drawn in the next frame: when a drag begins on a node, that frame already counts as
+      // moving (relationships hidden) instead of a full frame drawn before the move.
+      r.refresh({ skipIndexation: true, schedule: true });
     });
     r.on("leaveNode", () => {
       if (!hovered) return;
       hovered = null;
       hoveredNeighbours = null;
       tip.style.display = "none";
-      r.refresh({ skipIndexation: true });
+      r.refresh({ skipIndexation: true, schedule: true });
     });
     r.on("clickNode", ({ node }) => expand(node));
   }
