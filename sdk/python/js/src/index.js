@@ -101,6 +101,39 @@ function makeRoom(view) {
   }
 }
 
+// Whether WebGL is rasterised on the CPU (SwiftShader, llvmpipe: no GPU, or a GPU blocklisted).
+// There a frame's cost is the pixels of its relationships: 20,000 of them take ~1 s of CPU per
+// frame against ~0.3 s for everything else (docs/notebook-graph-view.md, "Why panning was slow").
+// Probed once per page on a throwaway context, released at once (the page's context budget).
+function softwareWebGL() {
+  if (globalThis.__graphOlapSoftwareGL !== undefined) return globalThis.__graphOlapSoftwareGL;
+  let software = false;
+  try {
+    const gl = document.createElement("canvas").getContext("webgl");
+    if (gl) {
+      const info = gl.getExtension("WEBGL_debug_renderer_info");
+      const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+      software = /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
+      const lose = gl.getExtension("WEBGL_lose_context");
+      if (lose) lose.loseContext();
+    }
+  } catch (err) {
+    software = false;
+  }
+  globalThis.__graphOlapSoftwareGL = software;
+  return software;
+}
+
+// Above this many relationships a view draws them only while the camera rests (sigma's
+// hideEdgesOnMove: a drag, a wheel zoom, the fit animation); nodes and labels stay. With
+// software WebGL a pan frame at 5,000 nodes / 20,000 relationships drops from ~0.9 s to ~0.2 s;
+// on a GPU drawing them is cheap, so only huge graphs hide them (docs/decisions.md).
+const EDGES_HIDDEN_ON_MOVE = { software: 1000, gpu: 50000 };
+
+function hideEdgesOnMove(edgeCount) {
+  return edgeCount > (softwareWebGL() ? EDGES_HIDDEN_ON_MOVE.software : EDGES_HIDDEN_ON_MOVE.gpu);
+}
+
 function edgeAttrs(e, defaultColor) {
   const attrs = { color: e.color || defaultColor, size: e.size || 1, relType: e.type, props: e.props || {} };
   if (e.caption != null) attrs.label = String(e.caption);
@@ -238,7 +271,7 @@ export function render({ model, el: root }) {
     renderer = new Sigma(graph, stage, {
       allowInvalidContainer: true,
       renderEdgeLabels: !!options.edge_labels,
-      hideEdgesOnMove: graph.size > 50000,
+      hideEdgesOnMove: hideEdgesOnMove(graph.size),
       labelRenderedSizeThreshold: options.label_threshold ?? 7,
       zIndex: true,
       defaultEdgeType: options.arrows ? "arrow" : "line",
@@ -257,6 +290,7 @@ export function render({ model, el: root }) {
     if (camera) renderer.getCamera().setState(camera);
     bindEvents(renderer);
     root.dataset.live = "1";
+    root.dataset.softwareWebgl = softwareWebGL() ? "1" : "0";
     if (root.dataset.rendered) return;
     // Sigma drew the graph synchronously in its constructor; the frame that shows it is the next
     // one the browser produces.
@@ -378,16 +412,21 @@ export function render({ model, el: root }) {
   }
   function bindEvents(r) {
     r.on("enterNode", ({ node, event }) => {
+      // Dragging the stage across nodes: no highlight (each would redraw the whole graph).
+      if (r.getMouseCaptor().isMouseDown) return;
       hovered = node;
       hoveredNeighbours = new Set(graph.neighbors(node));
       showTip(node, event);
-      r.refresh({ skipIndexation: true });
+      // Drawn in the next frame: when a drag begins on a node, that frame already counts as
+      // moving (relationships hidden) instead of a full frame drawn before the move.
+      r.refresh({ skipIndexation: true, schedule: true });
     });
     r.on("leaveNode", () => {
+      if (!hovered) return;
       hovered = null;
       hoveredNeighbours = null;
       tip.style.display = "none";
-      r.refresh({ skipIndexation: true });
+      r.refresh({ skipIndexation: true, schedule: true });
     });
     r.on("clickNode", ({ node }) => expand(node));
   }
@@ -411,7 +450,12 @@ export function render({ model, el: root }) {
 
   function onData() {
     const added = sync();
-    if (renderer) renderer.refresh();
+    if (renderer) {
+      if (renderer.getSetting("hideEdgesOnMove") !== hideEdgesOnMove(graph.size)) {
+        renderer.setSetting("hideEdgesOnMove", hideEdgesOnMove(graph.size));
+      }
+      renderer.refresh();
+    }
     if (added.length) startLayout(Math.min(1500 + added.length * 2, 6000));
   }
   model.on("change:nodes", onData);

@@ -304,3 +304,44 @@ def test_hovering_a_node_shows_its_properties_and_neighbours(browser: Chromium, 
     page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 2, "y": 2})
     page.wait_for(f"{tip}.style.display === 'none'", timeout=10)
     assert page.errors() == []
+
+
+def test_relationships_hidden_while_dragging_and_drawn_at_rest(browser: Chromium, tmp_path: Path) -> None:
+    """Software WebGL (this Chromium has no GPU): above 1,000 relationships a drag draws nodes
+    only, and the frame after the drag draws the relationships again (issue 23)."""
+    view = GraphView(synthetic_graph(600, 2400, seed=5), layout="none", height=500)
+    page = open_view(browser, view, tmp_path, "drag")
+    assert page.evaluate(f"{ROOT}.dataset.softwareWebgl") == "1"
+    assert page.evaluate(f"{ROOT}.__graphOlap.renderer.getSetting('hideEdgesOnMove')") is True
+    # Count sigma's renders and the relationship program's draws, split by sigma's moving state.
+    page.evaluate(
+        f"(() => {{ const r = {ROOT}.__graphOlap.renderer; const c = window.__drag ="
+        " {renders: [], edgeDraws: 0}; for (const k in r.edgePrograms) { const p = r.edgePrograms[k];"
+        " const draw = p.render.bind(p); p.render = (params) => { c.edgeDraws++; draw(params); }; }"
+        " r.on('beforeRender', () => { c.drawsBefore = c.edgeDraws; });"
+        " r.on('afterRender', () =>"
+        "   c.renders.push([r.getMouseCaptor().isMoving, c.edgeDraws - c.drawsBefore]));"
+        " c.camera = r.getCamera().getState().x; return 0; })()")
+    x, y = page.evaluate(
+        f"(() => {{ const b = {ROOT}.querySelector('.go-gv-stage').getBoundingClientRect();"
+        " return [b.left + b.width / 2, b.top + b.height / 2]; })()")
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    page.call("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x, "y": y, "button": "left",
+                                           "buttons": 1, "clickCount": 1})
+    for step in range(1, 13):
+        page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x + 10 * step, "y": y,
+                                               "button": "left", "buttons": 1})
+    during = page.evaluate("window.__drag.renders.slice()")
+    page.call("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x + 120, "y": y, "button": "left",
+                                           "buttons": 0, "clickCount": 1})
+    # At rest: the inertia animation ends and sigma draws a frame with everything.
+    page.wait_for("(() => { const r = window.__drag.renders; const last = r[r.length - 1];"
+                  " return last && !last[0] && last[1] > 0; })()", timeout=30)
+    moving = [draws for is_moving, draws in during if is_moving]
+    assert moving and all(draws == 0 for draws in moving), during
+    assert page.evaluate(f"{ROOT}.__graphOlap.renderer.getCamera().getState().x !== window.__drag.camera")
+    assert page.errors() == []
+    # A small graph keeps its relationships while moving.
+    small_view = GraphView(customer_result(), layout="none", height=300)
+    small = open_view(browser, small_view, tmp_path, "drag-small")
+    assert small.evaluate(f"{ROOT}.__graphOlap.renderer.getSetting('hideEdgesOnMove')") is False

@@ -217,6 +217,11 @@ class Chromium:
                 pass
         shutil.rmtree(self._profile, ignore_errors=True)
 
+    @property
+    def pid(self) -> int:
+        """Process id of the browser (its renderer and GPU processes are its descendants)."""
+        return self._proc.pid
+
     def __enter__(self) -> Chromium:
         return self
 

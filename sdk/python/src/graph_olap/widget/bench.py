@@ -10,11 +10,17 @@ For each size it writes the standalone page of a generated graph, loads it and r
   data and code, building the graph, first WebGL draw);
 * ``render_start_ms`` — the part of that spent inside the view (graph build + first draw);
 * ``layout_frame_ms`` — mean / p95 interval between frames while ForceAtlas2 moves every node;
-* ``pan_frame_ms`` — mean / p95 interval between frames while the camera pans (layout stopped);
-* ``redraw_ms`` — mean time of one full synchronous redraw.
+* ``pan_frame_ms`` — mean / p95 interval between frames while a real mouse drag (input events
+  through the DevTools protocol) pans the stage, layout stopped: what a user feels;
+* ``camera_step_frame_ms`` — the same while the camera is moved by code every frame: sigma does
+  not count that as moving, so relationships are drawn in every frame (what a drag cost before
+  they were hidden while moving);
+* ``redraw_ms`` — mean time of one full synchronous redraw (JavaScript and WebGL calls only: the
+  GPU process rasterises afterwards).
 
 Chromium runs with ``--disable-gpu`` (software WebGL, SwiftShader), so the figures are an
-upper bound for a machine with a GPU.
+upper bound for a machine with a GPU. ``--breakdown`` measures instead what one frame costs
+part by part (see :func:`frame_breakdown`).
 
 Example:
     >>> data = synthetic_graph(100, 300, seed=1)
@@ -25,8 +31,11 @@ Example:
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -36,7 +45,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from graph_olap.widget._data import EdgeRecord, GraphData, NodeRecord
 
-__all__ = ["measure", "run", "synthetic_graph"]
+__all__ = ["frame_breakdown", "measure", "run", "synthetic_graph", "trace_pan"]
 
 LABELS = ("Customer", "Account", "Merchant")
 
@@ -89,6 +98,53 @@ new Promise((resolve) => {
 """
 
 
+_RECORD_JS = """
+(() => { const rec = {frames: [], last: null, on: true}; window.__goFrames = rec;
+  function step(t) { if (!rec.on) return; if (rec.last !== null) rec.frames.push(t - rec.last);
+    rec.last = t; requestAnimationFrame(step); }
+  requestAnimationFrame(step); return 0; })()
+"""
+
+
+def _drag_frames(page: Any, sample_ms: int) -> List[float]:
+    """Frame intervals while the left button drags the stage back and forth across its middle."""
+    left, top, width, height = page.evaluate(
+        "(() => { const b = document.querySelector('.go-gv-stage').getBoundingClientRect();"
+        " return [b.left, b.top, b.width, b.height]; })()")
+    x, y = left + width / 2, top + height / 2
+    reach, step = width / 4, 6.0
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    page.call("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x, "y": y, "button": "left",
+                                           "buttons": 1, "clickCount": 1})
+    page.evaluate(_RECORD_JS, timeout=300)
+    start, end, pos, direction = x, time.monotonic() + sample_ms / 1000, x, 1.0
+    while time.monotonic() < end:
+        pos += direction * step
+        if abs(pos - start) > reach:
+            direction = -direction
+        page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": pos, "y": y, "button": "left",
+                                               "buttons": 1}, timeout=120)
+    frames = page.evaluate("window.__goFrames.on = false, window.__goFrames.frames", timeout=300)
+    page.call("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": pos, "y": y, "button": "left",
+                                           "buttons": 0, "clickCount": 1})
+    return list(frames)
+
+
+_SETTLE_JS = """new Promise((done) => setTimeout(() =>
+ requestAnimationFrame(() => requestAnimationFrame(() => {
+  const r = document.querySelector('.go-gv').__graphOlap.renderer; const px = new Uint8Array(4);
+  for (const gl of Object.values(r.webGLContexts)) {
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null); gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); }
+  done(0); })), 1000))"""
+
+
+def _settle(page: Any) -> None:
+    """Let the layout worker's last move land and the GPU process finish every queued frame (a
+    one-pixel read of each canvas waits for it), so one measure does not pay for the previous."""
+    for _ in range(2):
+        page.evaluate(_SETTLE_JS, timeout=300)
+
+
 def measure(page: Any, *, sample_ms: int = 3000) -> Dict[str, Any]:
     """Figures of the view already loaded in ``page`` (see the module docstring).
 
@@ -108,17 +164,25 @@ def measure(page: Any, *, sample_ms: int = 3000) -> Dict[str, Any]:
     counts = page.evaluate(f"[{root}.dataset.nodeCount, {root}.dataset.edgeCount].map(Number)")
     layout = page.evaluate(_FRAMES_JS % {"ms": sample_ms, "body": ""}, timeout=sample_ms / 1000 + 60)
     page.evaluate(f"{root}.__graphOlap.stopLayout()")
-    pan = page.evaluate(_FRAMES_JS % {"ms": sample_ms, "body": (
+    _settle(page)
+    pan = _drag_frames(page, sample_ms)
+    _settle(page)
+    steps = page.evaluate(_FRAMES_JS % {"ms": sample_ms, "body": (
         f"const cam = {root}.__graphOlap.renderer.getCamera(); const s = cam.getState();"
         "cam.setState({x: s.x + 0.002, y: s.y, ratio: s.ratio, angle: s.angle});")},
-        timeout=sample_ms / 1000 + 60)
+        timeout=sample_ms / 1000 + 120)
     redraw = page.evaluate(
         f"(() => {{ const r = {root}.__graphOlap.renderer; const t = []; "
         "for (let i = 0; i < 10; i++) { const a = performance.now(); "
-        "r.refresh({skipIndexation: true}); t.push(performance.now() - a); } return t; })()")
+        "r.refresh({skipIndexation: true}); t.push(performance.now() - a); } return t; })()",
+        timeout=300)   # on a loaded machine the GPU process may still be drawing the camera steps
     return {"nodes": counts[0], "edges": counts[1], "first_render_ms": round(first, 1),
             "render_start_ms": round(inner, 1), "layout_frame_ms": _stats(layout),
-            "pan_frame_ms": _stats(pan), "redraw_ms": _stats(redraw)}
+            "pan_frame_ms": _stats(pan), "camera_step_frame_ms": _stats(steps),
+            "redraw_ms": _stats(redraw),
+            "edges_hidden_on_move": page.evaluate(
+                f"{root}.__graphOlap.renderer.getSetting('hideEdgesOnMove')", timeout=300),
+            "software_webgl": page.evaluate(f"{root}.dataset.softwareWebgl", timeout=300) == "1"}
 
 
 def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.0,
@@ -146,7 +210,7 @@ def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.
             t0 = time.perf_counter()
             view.to_html(page_path)
             python_ms = (time.perf_counter() - t0) * 1000
-            with Chromium() as browser:
+            with Chromium(timeout=300) as browser:  # a loaded machine answers slowly
                 page = browser.open(page_path.as_uri(), width=1200, height=760)
                 figures = measure(page, sample_ms=sample_ms)
                 if screenshots is not None:
@@ -162,13 +226,254 @@ def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.
 
 def _table(results: List[Dict[str, Any]]) -> str:
     head = ("| nodes | relationships | first render (ms) | layout frame mean/p95 (ms) | "
-            "pan frame mean/p95 (ms) | redraw (ms) | page (MB) |")
-    lines = [head, "|" + "---|" * 7]
+            "pan (drag) frame mean/p95 (ms) | camera step frame mean/p95 (ms) | redraw (ms) | page (MB) |")
+    lines = [head, "|" + "---|" * 8]
     for r in results:
         lines.append(f"| {r['nodes']:,} | {r['edges']:,} | {r['first_render_ms']:.0f} "
                      f"| {r['layout_frame_ms']['mean']:.1f} / {r['layout_frame_ms']['p95']:.1f} "
                      f"| {r['pan_frame_ms']['mean']:.1f} / {r['pan_frame_ms']['p95']:.1f} "
+                     f"| {r['camera_step_frame_ms']['mean']:.1f} / {r['camera_step_frame_ms']['p95']:.1f} "
                      f"| {r['redraw_ms']['mean']:.1f} | {r['page_mb']:.1f} |")
+    return "\n".join(lines)
+
+
+# What each variant of the breakdown leaves out of a frame (``R`` is the sigma renderer, ``O``
+# what the variant may change, saved before the first one and put back before each).
+_VARIANTS = {
+    "full frame": "",
+    "relationships not drawn": "for (const k in R.edgePrograms) R.edgePrograms[k].render = () => {};",
+    "nodes not drawn": "for (const k in R.nodePrograms) R.nodePrograms[k].render = () => {};",
+    "no picking pass": ("for (const k in R.nodePrograms) R.nodePrograms[k].pickProgram = null;"
+                        " R.pickingLayers.clear();"),
+    "no labels": "R.renderLabels = () => R;",
+    "graph off screen": "R.getCamera().setState({...O.cam, x: O.cam.x + 50});",
+    "canvas 1/4 of the area": ("root.style.setProperty('--go-gv-width', (O.w / 2) + 'px');"
+                               " root.style.setProperty('--go-gv-height', (O.h / 2) + 'px'); R.resize();"),
+    "empty frame": ("for (const k in R.edgePrograms) R.edgePrograms[k].render = () => {};"
+                    " for (const k in R.nodePrograms) R.nodePrograms[k].render = () => {};"
+                    " R.renderLabels = () => R;"),
+}
+
+_RESET_JS = """(() => { const root = document.querySelector('.go-gv'); const R = root.__graphOlap.renderer;
+  const O = window.__goSaved = window.__goSaved || {
+    edges: Object.fromEntries(Object.entries(R.edgePrograms).map(([k, p]) => [k, p.render])),
+    nodes: Object.fromEntries(Object.entries(R.nodePrograms).map(([k, p]) => [k, p.render])),
+    pick: Object.fromEntries(Object.entries(R.nodePrograms).map(([k, p]) => [k, p.pickProgram])),
+    layers: [...R.pickingLayers], labels: R.renderLabels, cam: R.getCamera().getState(),
+    w: R.getDimensions().width, h: R.getDimensions().height };
+  for (const k in R.edgePrograms) R.edgePrograms[k].render = O.edges[k];
+  for (const k in R.nodePrograms) {
+    R.nodePrograms[k].render = O.nodes[k]; R.nodePrograms[k].pickProgram = O.pick[k]; }
+  for (const l of O.layers) R.pickingLayers.add(l);
+  R.renderLabels = O.labels;
+  root.style.setProperty('--go-gv-width', O.w + 'px'); root.style.setProperty('--go-gv-height', O.h + 'px');
+  R.resize(); R.getCamera().setState(O.cam);
+  %s
+  return 0; })()"""
+
+# One camera step, a synchronous sigma render, and a one-pixel read of each WebGL canvas, which
+# waits until the GPU process has rasterised everything drawn so far: the whole cost of a frame.
+_STEPS_JS = """(() => { const R = document.querySelector('.go-gv').__graphOlap.renderer;
+  const cam = R.getCamera(); const px = new Uint8Array(4); const out = [];
+  for (let i = 0; i < %d; i++) { const a = performance.now(); const s = cam.getState();
+    cam.setState({...s, x: s.x + 0.002}); R.render();
+    for (const gl of Object.values(R.webGLContexts)) { gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); }
+    out.push(performance.now() - a); }
+  return out; })()"""
+
+
+def _cpu_by_thread(browser_pid: int) -> Dict[str, float]:
+    """CPU seconds so far of every thread of the browser and its child processes (Linux
+    ``/proc``), by process type and thread name (SwiftShader's rasteriser threads are
+    ``Thread<NN>``); empty where there is no ``/proc``."""
+    parents: Dict[int, int] = {}
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()) if os.path.isdir("/proc") else ():
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        parents[int(pid)] = int(stat[stat.rindex(")") + 2:].split()[1])
+    tree = {browser_pid}
+    grown = True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    out: Dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for proc in tree:
+        try:
+            cmd = Path(f"/proc/{proc}/cmdline").read_bytes()
+            tasks = os.listdir(f"/proc/{proc}/task")
+        except OSError:
+            continue
+        kind = re.search(rb"--type=([a-z-]+)", cmd)
+        process = kind.group(1).decode() if kind else "browser"
+        for tid in tasks:
+            try:
+                stat = Path(f"/proc/{proc}/task/{tid}/stat").read_text()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            name = "swiftshader" if name.startswith("Thread<") else name
+            fields = stat[stat.rindex(")") + 2:].split()
+            key = f"{process}:{name}"
+            out[key] = out.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def frame_breakdown(nodes: int = 5000, *, edges_per_node: float = 4.0, frames: int = 6,
+                    rounds: int = 2) -> List[Dict[str, Any]]:
+    """What one frame of a pan costs, part by part, at ``nodes`` nodes (issue 23).
+
+    For each variant of :data:`_VARIANTS` (the full frame; relationships, nodes, the picking pass
+    or labels left out; the graph moved off screen; a canvas of a quarter of the area; an empty
+    frame) it times ``frames`` synchronous frames that include the GPU process's rasterisation,
+    and the CPU seconds each browser thread spent on them (Linux). Variants alternate ``rounds``
+    times in one browser, so a loaded machine slows them alike; CPU per frame is the sturdier
+    figure there.
+
+    Example:
+        >>> from graph_olap.widget._chromium import ChromiumNotFound
+        >>> try:
+        ...     rows = frame_breakdown(60, frames=1, rounds=1)
+        ... except ChromiumNotFound:   # no browser here
+        ...     rows = [{"variant": v} for v in _VARIANTS]
+        >>> [r["variant"] for r in rows][:2]
+        ['full frame', 'relationships not drawn']
+    """
+    from graph_olap.widget._chromium import Chromium
+    from graph_olap.widget._view import GraphView
+
+    samples: Dict[str, List[Any]] = {v: [] for v in _VARIANTS}
+    with tempfile.TemporaryDirectory() as tmp:
+        page_path = Path(tmp) / "breakdown.html"
+        data = synthetic_graph(nodes, int(nodes * edges_per_node), seed=nodes)
+        GraphView(data, color_by="community", size_by="pr", height=700).to_html(page_path)
+        with Chromium(timeout=300) as browser:
+            page = browser.open(page_path.as_uri(), width=1200, height=760)
+            root = "document.querySelector('.go-gv')"
+            page.wait_for(f"{root} && {root}.dataset.rendered === '1'", timeout=180)
+            page.evaluate(f"{root}.__graphOlap.stopLayout()")
+            time.sleep(1.0)   # the layout worker's last answer lands
+            for _ in range(rounds):
+                for name, change in _VARIANTS.items():
+                    page.evaluate(_RESET_JS % change)
+                    before = _cpu_by_thread(browser.pid)
+                    times = page.evaluate(_STEPS_JS % frames, timeout=600)
+                    after = _cpu_by_thread(browser.pid)
+                    spent = {k: (after[k] - before.get(k, 0.0)) * 1000 / frames for k in after}
+                    samples[name].append((statistics.median(times), spent))
+            page.evaluate(_RESET_JS % "")
+    rows = []
+    for name, runs in samples.items():
+        cpu: Dict[str, float] = {}
+        for _, per_thread in runs:
+            for k, v in per_thread.items():
+                cpu[k] = cpu.get(k, 0.0) + v / len(runs)
+        rows.append({"variant": name, "frame_ms": round(statistics.median(t for t, _ in runs), 1),
+                     "cpu_ms": round(sum(cpu.values()), 1),
+                     "cpu_ms_by_thread": {k: round(v, 1) for k, v in
+                                          sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= 1}})
+    return rows
+
+
+_TRACE_CATEGORIES = ["toplevel", "viz", "gpu", "cc", "blink", "v8.execute", "devtools.timeline",
+                     "disabled-by-default-devtools.timeline", "disabled-by-default-devtools.timeline.frame"]
+
+
+def trace_pan(nodes: int, path: Path, *, edges_per_node: float = 4.0, pan_ms: int = 5000) -> List[str]:
+    """Record a Chromium trace (all processes, CDP ``Tracing``) of a code-driven pan at
+    ``nodes`` nodes into ``path`` (open it in Perfetto or ``chrome://tracing``); returns the
+    busiest threads, each with its busy time, CPU time and longest events.
+
+    Example:
+        >>> import tempfile
+        >>> from graph_olap.widget._chromium import ChromiumNotFound
+        >>> try:
+        ...     lines = trace_pan(60, Path(tempfile.mkdtemp()) / "pan.json", pan_ms=300)
+        ... except ChromiumNotFound:   # no browser here
+        ...     lines = ["CrRendererMain …"]
+        >>> len(lines) > 0
+        True
+    """
+    from graph_olap.widget._chromium import Chromium
+    from graph_olap.widget._view import GraphView
+
+    with tempfile.TemporaryDirectory() as tmp:
+        page_path = Path(tmp) / "trace.html"
+        data = synthetic_graph(nodes, int(nodes * edges_per_node), seed=nodes)
+        GraphView(data, color_by="community", size_by="pr", height=700).to_html(page_path)
+        with Chromium(timeout=300) as browser:
+            page = browser.open(page_path.as_uri(), width=1200, height=760)
+            root = "document.querySelector('.go-gv')"
+            page.wait_for(f"{root} && {root}.dataset.rendered === '1'", timeout=180)
+            page.evaluate(f"{root}.__graphOlap.stopLayout()")
+            time.sleep(1.0)
+            browser.call("Tracing.start", {"transferMode": "ReturnAsStream",
+                                           "traceConfig": {"includedCategories": _TRACE_CATEGORIES}})
+            page.evaluate(_FRAMES_JS % {"ms": pan_ms, "body": (
+                f"const cam = {root}.__graphOlap.renderer.getCamera(); const s = cam.getState();"
+                "cam.setState({...s, x: s.x + 0.002});")}, timeout=pan_ms / 1000 + 300)
+            browser.call("Tracing.end")
+            stream = _wait_trace_stream(browser)
+            with open(path, "wb") as out:
+                while True:
+                    chunk = browser.call("IO.read", {"handle": stream, "size": 1 << 20})
+                    text = chunk.get("data", "")
+                    out.write(base64.b64decode(text) if chunk.get("base64Encoded") else text.encode())
+                    if chunk.get("eof"):
+                        break
+            browser.call("IO.close", {"handle": stream})
+    return _trace_summary(json.loads(Path(path).read_bytes()))
+
+
+def _wait_trace_stream(browser: Any, timeout: float = 300.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event in list(browser.events):
+            if event.get("method") == "Tracing.tracingComplete":
+                return str(event["params"]["stream"])
+        time.sleep(0.2)
+    raise TimeoutError("no Tracing.tracingComplete")
+
+
+def _trace_summary(trace: Any, top: int = 6) -> List[str]:
+    """Busy time (outermost complete events), CPU time and longest events per thread."""
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    names: Dict[Any, str] = {}
+    spans: Dict[Any, List[Dict[str, Any]]] = {}
+    for e in events:
+        if e.get("ph") == "M" and e.get("name") in ("process_name", "thread_name"):
+            key = e["pid"] if e["name"] == "process_name" else (e["pid"], e["tid"])
+            names[key] = e["args"]["name"]
+        elif e.get("ph") == "X" and "dur" in e:
+            spans.setdefault((e["pid"], e["tid"]), []).append(e)
+    rows = []
+    for key, evs in spans.items():
+        evs.sort(key=lambda e: (e["ts"], -e["dur"]))
+        busy = cpu = 0.0
+        end = -1.0
+        longest: Dict[str, float] = {}
+        for e in evs:
+            if e["ts"] >= end:
+                busy += e["dur"]
+                cpu += e.get("tdur", 0)
+                end = e["ts"] + e["dur"]
+            longest[e["name"]] = longest.get(e["name"], 0.0) + e["dur"]
+        parts = sorted(longest.items(), key=lambda kv: -kv[1])[:top]
+        where = f"{names.get(key[0], key[0])} / {names.get(key, key[1])}"
+        rows.append((busy, f"{where}: busy {busy / 1000:.0f} ms, CPU {cpu / 1000:.0f} ms; "
+                           + ", ".join(f"{n} {v / 1000:.0f}" for n, v in parts)))
+    return [line for _, line in sorted(rows, key=lambda r: -r[0])[:8]]
+
+
+def _breakdown_table(rows: List[Dict[str, Any]]) -> str:
+    lines = ["| frame | wall (ms) | CPU (ms) | of which, by thread (ms) |", "|---|---|---|---|"]
+    for r in rows:
+        top = ", ".join(f"{k} {v:.0f}" for k, v in list(r["cpu_ms_by_thread"].items())[:4])
+        lines.append(f"| {r['variant']} | {r['frame_ms']:.0f} | {r['cpu_ms']:.0f} | {top} |")
     return "\n".join(lines)
 
 
@@ -181,14 +486,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--sample-ms", type=int, default=3000)
     parser.add_argument("--screenshots", type=Path)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="what one pan frame costs part by part, at the first size")
+    parser.add_argument("--trace", type=Path,
+                        help="write a Chromium trace of a pan at the first size to this file")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.trace:
+        print("\n".join(trace_pan(sizes[0], args.trace, edges_per_node=args.edges_per_node)))
+        return 0
+    if args.breakdown:
+        rows = frame_breakdown(sizes[0], edges_per_node=args.edges_per_node)
+        print(json.dumps(rows, indent=2) if args.json else
+              f"{sizes[0]:,} nodes, load average {os.getloadavg()[0]:.1f}\n" + _breakdown_table(rows))
+        return 0
     results = run(sizes, edges_per_node=args.edges_per_node, screenshots=args.screenshots,
                   sample_ms=args.sample_ms)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print(f"{results[0]['browser'] if results else ''}, software WebGL (--disable-gpu)")
+        print(f"{results[0]['browser'] if results else ''}, software WebGL (--disable-gpu), "
+              f"load average {os.getloadavg()[0]:.1f}")
         print(_table(results))
         for r in results:
             if r["errors"]:
