@@ -188,8 +188,8 @@ fn main() {
             .collect();
         // What FalkorDB's own server start costs, in the same run: a bare server (binaries
         // already located, nothing loaded) started until it answers PING. Started before the
-        // engines, so that the first start of the binaries in the run (reading them from disk,
-        // ~3x slower here) is paid and shown here, not inside FalkorDB's cold start.
+        // engines, so that the first start of the binaries in the run (several times slower than
+        // the next here) is paid and shown here, not inside FalkorDB's cold start.
         let bare = {
             let started = Instant::now();
             let server = Server::start(&ServerConfig {
