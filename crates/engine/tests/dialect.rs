@@ -895,6 +895,26 @@ fn a_match_never_uses_one_relationship_twice() {
         rows("MATCH (a:Person)-[:KNOWS*1..1]-(b), (b)-[:KNOWS*1..1]-(c) RETURN count(*)"),
         json!([[6]])
     );
+    // The check of fixed relationships runs after the MATCH (behind `WITH *`, so that the
+    // engine plans the MATCH as without it): with the MATCH's own WHERE and later clauses it
+    // still removes the walks that go back and forth (each person starts 2 trails, 4 walks).
+    assert_eq!(
+        rows(
+            "MATCH (a:Person)-[r:KNOWS]-(b)-[s:KNOWS]-(c) WHERE a.name IS NOT NULL \
+             WITH a, count(*) AS n RETURN count(a), min(n), max(n)"
+        ),
+        json!([[3, 2, 2]])
+    );
+    // In an OPTIONAL MATCH a path back to the start needs two relationships between the same
+    // two people, which the triangle lacks: no path, one row of nulls per person (walks would
+    // find 6 paths; a check after the clause would drop the rows instead of nulling them).
+    assert_eq!(
+        rows(
+            "MATCH (a:Person) OPTIONAL MATCH (a)-[:KNOWS]-(b)-[:KNOWS]-(a) \
+             RETURN count(*), count(b)"
+        ),
+        json!([[3, 0]])
+    );
 }
 
 #[test]

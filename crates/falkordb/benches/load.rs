@@ -14,73 +14,12 @@
 //! (`FALKORDB_BENCH_SCALES`, default `1,100`; `FALKORDB_BENCH_PATHS`, default
 //! `bulk-10000,bulk-100000,cypher-10000`, the load paths to run).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use arrow::util::display::{ArrayFormatter, FormatOptions};
 use graph_olap_engine::{EdgeLoad, GraphEngine, NodeLoad};
-use graph_olap_falkordb::{Binaries, FalkorConfig, FalkorEngine, LoadMethod, Server, ServerConfig};
-
-/// The demo table a definition reads (its SQL's `FROM demo.bank.<table>`).
-fn table_file(warehouse: &Path, sql: &str) -> PathBuf {
-    let table = sql
-        .rsplit("demo.bank.")
-        .next()
-        .and_then(|t| t.split_whitespace().next())
-        .expect("a demo.bank table");
-    warehouse.join("demo/bank").join(format!("{table}.parquet"))
-}
-
-/// Every row of `files` as one Redis hash (`HSET <table>:<row> <column> <value> …`), pipelined
-/// 1 000 deep, into a fresh server: rows and time.
-fn hset_bound(binaries: &Binaries, dir: &Path, files: &[(String, PathBuf)]) -> (u64, Duration) {
-    let server = Server::start(&ServerConfig {
-        binaries: binaries.clone(),
-        dir: dir.to_path_buf(),
-        threads: 2,
-        max_memory_bytes: 0,
-    })
-    .expect("bound server");
-    let mut c = server.connect().expect("connect");
-    let options = FormatOptions::default();
-    let started = Instant::now();
-    let mut rows = 0u64;
-    for (table, file) in files {
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-            std::fs::File::open(file).expect("parquet"),
-        )
-        .expect("parquet reader")
-        .build()
-        .expect("parquet reader");
-        let mut pipeline: Vec<Vec<Vec<u8>>> = Vec::with_capacity(1000);
-        for batch in reader {
-            let batch = batch.expect("batch");
-            let schema = batch.schema();
-            let formatters: Vec<ArrayFormatter> = batch
-                .columns()
-                .iter()
-                .map(|a| ArrayFormatter::try_new(a.as_ref(), &options).expect("formatter"))
-                .collect();
-            for row in 0..batch.num_rows() {
-                let mut args = vec![b"HSET".to_vec(), format!("{table}:{rows}").into_bytes()];
-                for (field, f) in schema.fields().iter().zip(&formatters) {
-                    args.push(field.name().as_bytes().to_vec());
-                    args.push(f.value(row).to_string().into_bytes());
-                }
-                pipeline.push(args);
-                rows += 1;
-                if pipeline.len() == 1000 {
-                    c.pipeline(&pipeline).expect("HSET");
-                    pipeline.clear();
-                }
-            }
-        }
-        if !pipeline.is_empty() {
-            c.pipeline(&pipeline).expect("HSET");
-        }
-    }
-    (rows, started.elapsed())
-}
+use graph_olap_falkordb::bench_support::{DemoTables, hset_bound};
+use graph_olap_falkordb::{Binaries, FalkorConfig, FalkorEngine, LoadMethod};
 
 struct Run {
     label: String,
@@ -159,20 +98,8 @@ fn main() {
         let root = tempfile::tempdir().expect("tempdir");
         let warehouse = root.path().join("warehouse");
         graph_olap_demo::generate(&warehouse, scale).expect("demo warehouse");
-        let nodes: Vec<NodeLoad> = node_defs
-            .iter()
-            .map(|d| NodeLoad {
-                definition: d.clone(),
-                files: vec![table_file(&warehouse, &d.sql)],
-            })
-            .collect();
-        let edges: Vec<EdgeLoad> = edge_defs
-            .iter()
-            .map(|d| EdgeLoad {
-                definition: d.clone(),
-                files: vec![table_file(&warehouse, &d.sql)],
-            })
-            .collect();
+        let tables = DemoTables::new(&warehouse, &node_defs, &edge_defs);
+        let (nodes, edges) = (&tables.nodes, &tables.edges);
         let mut runs = Vec::new();
         for (key, label, load_method, batch_rows) in [
             (
@@ -204,23 +131,15 @@ fn main() {
                 ..FalkorConfig::default()
             };
             let dir = root.path().join(format!("{load_method:?}-{batch_rows}"));
-            runs.push(run(label, config, &dir, &nodes, &edges));
+            runs.push(run(label, config, &dir, nodes, edges));
         }
         assert!(
             runs.iter()
                 .all(|r| (r.rows, r.edges) == (runs[0].rows, runs[0].edges)),
             "every path builds the same graph"
         );
-        let files: Vec<(String, PathBuf)> = nodes
-            .iter()
-            .map(|n| (n.definition.label.clone(), n.files[0].clone()))
-            .chain(
-                edges
-                    .iter()
-                    .map(|e| (e.definition.edge_type.clone(), e.files[0].clone())),
-            )
-            .collect();
-        let (bound_rows, bound) = hset_bound(&binaries, &root.path().join("bound"), &files);
+        let (bound_rows, bound) =
+            hset_bound(&binaries, &root.path().join("bound"), &tables.files());
         let bound_rate = bound_rows as f64 / bound.as_secs_f64();
         for r in &runs {
             let rate = r.rows as f64 / r.load.as_secs_f64();

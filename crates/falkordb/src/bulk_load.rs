@@ -76,14 +76,7 @@ impl FalkorEngine {
             table: label.clone(),
             message,
         };
-        let mut columns = vec![ColumnSpec {
-            name: def.primary_key.name.clone(),
-            ty: def.primary_key.ty,
-        }];
-        columns.extend(def.properties.iter().map(|p| ColumnSpec {
-            name: p.name.clone(),
-            ty: p.ty,
-        }));
+        let columns = ColumnSpec::of_nodes(def);
         let rows_in_files = load::count_rows(&n.files, &columns).map_err(|e| load_err(e.0))?;
         let mut header = Vec::new();
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
@@ -150,29 +143,12 @@ impl FalkorEngine {
             table: name.clone(),
             message,
         };
-        let endpoint = |label: &str| {
-            let node = catalog.defs.nodes.iter().find(|n| n.label == label);
-            match (node, keys.get(label)) {
-                (Some(n), Some(k)) => Ok((n.primary_key.ty, k)),
-                _ => Err(load_err(format!("unknown node label {label}"))),
-            }
+        let (columns, from, to) = catalog.edge_columns(def).map_err(&load_err)?;
+        let endpoint_keys = |label: &str| {
+            keys.get(label)
+                .ok_or_else(|| load_err(format!("unknown node label {label}")))
         };
-        let ((from_ty, from_keys), (to_ty, to_keys)) =
-            (endpoint(&def.from_node)?, endpoint(&def.to_node)?);
-        let mut columns = vec![
-            ColumnSpec {
-                name: def.from_key.clone(),
-                ty: from_ty,
-            },
-            ColumnSpec {
-                name: def.to_key.clone(),
-                ty: to_ty,
-            },
-        ];
-        columns.extend(def.properties.iter().map(|p| ColumnSpec {
-            name: p.name.clone(),
-            ty: p.ty,
-        }));
+        let (from_keys, to_keys) = (endpoint_keys(&from.label)?, endpoint_keys(&to.label)?);
         let rows_in_files = load::count_rows(&e.files, &columns).map_err(|er| load_err(er.0))?;
         let mut header = Vec::new();
         let names: Vec<&str> = columns[2..].iter().map(|c| c.name.as_str()).collect();

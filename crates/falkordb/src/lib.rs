@@ -46,6 +46,8 @@
 //! FalkorDB expand them; variable-length patterns and patterns inside expressions read each pair
 //! of nodes once).
 
+#[cfg(feature = "bench-support")]
+pub mod bench_support;
 pub mod bulk;
 mod bulk_load;
 pub mod compact;
@@ -124,6 +126,26 @@ struct Catalog {
     defs: Definitions,
     labels: Vec<LabelRange>,
     layout: Layout,
+}
+
+impl Catalog {
+    /// A relationship table's columns (see [`ColumnSpec::of_edges`]) and its endpoint labels'
+    /// definitions.
+    fn edge_columns(
+        &self,
+        def: &EdgeDefinition,
+    ) -> Result<(Vec<ColumnSpec>, &NodeDefinition, &NodeDefinition), String> {
+        let node = |label: &str| {
+            self.defs
+                .nodes
+                .iter()
+                .find(|n| n.label == label)
+                .ok_or_else(|| format!("unknown node label {label}"))
+        };
+        let (from, to) = (node(&def.from_node)?, node(&def.to_node)?);
+        let columns = ColumnSpec::of_edges(def, &from.primary_key, &to.primary_key);
+        Ok((columns, from, to))
+    }
 }
 
 /// An instance's FalkorDB server and the graph in it. Dropping it stops the server.
@@ -548,14 +570,7 @@ impl FalkorEngine {
             table: label.clone(),
             message,
         };
-        let mut columns = vec![ColumnSpec {
-            name: def.primary_key.name.clone(),
-            ty: def.primary_key.ty,
-        }];
-        columns.extend(def.properties.iter().map(|p| ColumnSpec {
-            name: p.name.clone(),
-            ty: p.ty,
-        }));
+        let columns = ColumnSpec::of_nodes(def);
         let rows_in_files = load::count_rows(&n.files, &columns).map_err(|e| load_err(e.0))?;
         let assignments: Vec<String> = columns
             .iter()
@@ -621,30 +636,8 @@ impl FalkorEngine {
             table: name.clone(),
             message,
         };
-        let key_of = |label: &str| {
-            catalog
-                .defs
-                .nodes
-                .iter()
-                .find(|n| n.label == label)
-                .map(|n| n.primary_key.clone())
-                .ok_or_else(|| load_err(format!("unknown node label {label}")))
-        };
-        let (from_pk, to_pk) = (key_of(&def.from_node)?, key_of(&def.to_node)?);
-        let mut columns = vec![
-            ColumnSpec {
-                name: def.from_key.clone(),
-                ty: from_pk.ty,
-            },
-            ColumnSpec {
-                name: def.to_key.clone(),
-                ty: to_pk.ty,
-            },
-        ];
-        columns.extend(def.properties.iter().map(|p| ColumnSpec {
-            name: p.name.clone(),
-            ty: p.ty,
-        }));
+        let (columns, from, to) = catalog.edge_columns(def).map_err(&load_err)?;
+        let (from_pk, to_pk) = (&from.primary_key, &to.primary_key);
         let rows_in_files = load::count_rows(&e.files, &columns).map_err(|er| load_err(er.0))?;
         let assignments: Vec<String> = columns
             .iter()

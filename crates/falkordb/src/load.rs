@@ -19,7 +19,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, TimeUnit};
 use arrow::record_batch::RecordBatch;
-use graph_olap_api::{PropertyType, ScalarType};
+use graph_olap_api::{EdgeDefinition, NodeDefinition, PropertyDef, PropertyType, ScalarType};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::literal::{push_f64, push_str};
@@ -31,6 +31,37 @@ pub struct ColumnSpec {
     pub name: String,
     /// Declared type.
     pub ty: PropertyType,
+}
+
+impl ColumnSpec {
+    fn of(p: &PropertyDef) -> Self {
+        Self {
+            name: p.name.clone(),
+            ty: p.ty,
+        }
+    }
+
+    /// A node table's columns as every load path reads them: the primary key, then the
+    /// properties in definition order.
+    pub fn of_nodes(def: &NodeDefinition) -> Vec<Self> {
+        std::iter::once(&def.primary_key)
+            .chain(&def.properties)
+            .map(Self::of)
+            .collect()
+    }
+
+    /// A relationship table's columns as every load path reads them: the source and destination
+    /// keys (typed as the endpoint labels' primary keys `from` and `to`), then the properties.
+    pub fn of_edges(def: &EdgeDefinition, from: &PropertyDef, to: &PropertyDef) -> Vec<Self> {
+        let key = |name: &str, pk: &PropertyDef| Self {
+            name: name.to_string(),
+            ty: pk.ty,
+        };
+        [key(&def.from_key, from), key(&def.to_key, to)]
+            .into_iter()
+            .chain(def.properties.iter().map(Self::of))
+            .collect()
+    }
 }
 
 /// Reading failed; the message names the file.

@@ -13,7 +13,7 @@ use arrow::array::{
 use arrow::record_batch::RecordBatch;
 use graph_olap_engine::fixtures::{city_def, knows_def, lives_def, person_def, request};
 use graph_olap_engine::{
-    CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad,
+    CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, LoadReport, NodeLoad,
     QueryErrorKind, TableKind, WriteBack, WriteValues,
 };
 use graph_olap_falkordb::{FalkorConfig, FalkorEngine, LoadMethod};
@@ -33,7 +33,7 @@ struct Fixture {
     _dir: tempfile::TempDir,
     engine: Arc<FalkorEngine>,
     events: Vec<LoadEvent>,
-    report: graph_olap_engine::LoadReport,
+    report: LoadReport,
 }
 
 fn files(dir: &Path, duplicate: bool) -> (Vec<NodeLoad>, Vec<EdgeLoad>) {
@@ -170,26 +170,31 @@ fn config() -> FalkorConfig {
     }
 }
 
+/// Starts an engine in `dir/db` with `config`, creates the schema of the tables' definitions and
+/// loads them: the engine and the load's answer (every test's set-up goes through here).
+fn open_and_load(
+    dir: &Path,
+    config: FalkorConfig,
+    nodes: &[NodeLoad],
+    edges: &[EdgeLoad],
+    progress: &mut dyn FnMut(LoadEvent),
+) -> (FalkorEngine, Result<LoadReport, EngineError>) {
+    let engine = FalkorEngine::open(&dir.join("db"), config).expect("FalkorDB starts");
+    let node_defs: Vec<_> = nodes.iter().map(|n| n.definition.clone()).collect();
+    let edge_defs: Vec<_> = edges.iter().map(|e| e.definition.clone()).collect();
+    engine.create_schema(&node_defs, &edge_defs).unwrap();
+    let loaded = engine.load(nodes, edges, progress);
+    (engine, loaded)
+}
+
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let (nodes, edges) = files(dir.path(), false);
-    let engine = FalkorEngine::open(&dir.path().join("db"), config()).expect("FalkorDB starts");
-    engine
-        .create_schema(
-            &nodes
-                .iter()
-                .map(|n| n.definition.clone())
-                .collect::<Vec<_>>(),
-            &edges
-                .iter()
-                .map(|e| e.definition.clone())
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
     let mut events = Vec::new();
-    let report = engine
-        .load(&nodes, &edges, &mut |e| events.push(e))
-        .unwrap();
+    let (engine, report) = open_and_load(dir.path(), config(), &nodes, &edges, &mut |e| {
+        events.push(e)
+    });
+    let report = report.unwrap();
     Fixture {
         _dir: dir,
         engine: Arc::new(engine),
@@ -515,15 +520,8 @@ fn a_timeout_stops_the_query_on_the_server() {
 fn duplicate_primary_keys_fail_the_load_by_key() {
     let dir = tempfile::tempdir().unwrap();
     let (nodes, edges) = files(dir.path(), true);
-    let engine = FalkorEngine::open(&dir.path().join("db"), config()).unwrap();
-    engine
-        .create_schema(
-            &[person_def("INT32", true), city_def()],
-            &[knows_def(), lives_def()],
-        )
-        .unwrap();
-    let err = engine.load(&nodes, &edges, &mut |_| {}).unwrap_err();
-    match err {
+    let (_engine, loaded) = open_and_load(dir.path(), config(), &nodes, &edges, &mut |_| {});
+    match loaded.unwrap_err() {
         EngineError::DuplicateKey { label, key } => {
             assert_eq!((label.as_str(), key.as_str()), ("Person", "p1"))
         }
@@ -536,17 +534,8 @@ fn duplicate_primary_keys_fail_the_load_by_key() {
         .definition
         .properties
         .push(serde_json::from_value(json!({"name": "population", "type": "INT64"})).unwrap());
-    let engine = FalkorEngine::open(&dir2.path().join("db"), config()).unwrap();
-    engine
-        .create_schema(
-            &[person_def("INT32", true), nodes[1].definition.clone()],
-            &[],
-        )
-        .unwrap();
-    let err = engine
-        .load(&nodes, &[], &mut |_| {})
-        .unwrap_err()
-        .to_string();
+    let (_engine, loaded) = open_and_load(dir2.path(), config(), &nodes, &[], &mut |_| {});
+    let err = loaded.unwrap_err().to_string();
     assert!(
         err.contains("City") && err.contains("population") && err.contains("part-0.parquet"),
         "{err}"
@@ -647,27 +636,12 @@ fn write_back_is_atomic_and_typed() {
 /// Loads the fixture's tables with `method` (batches of two rows) and returns the engine.
 fn loaded_with(dir: &Path, method: LoadMethod) -> FalkorEngine {
     let (nodes, edges) = files(dir, false);
-    let engine = FalkorEngine::open(
-        &dir.join("db"),
-        FalkorConfig {
-            load_method: method,
-            ..config()
-        },
-    )
-    .unwrap();
-    engine
-        .create_schema(
-            &nodes
-                .iter()
-                .map(|n| n.definition.clone())
-                .collect::<Vec<_>>(),
-            &edges
-                .iter()
-                .map(|e| e.definition.clone())
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
-    engine.load(&nodes, &edges, &mut |_| {}).unwrap();
+    let config = FalkorConfig {
+        load_method: method,
+        ..config()
+    };
+    let (engine, loaded) = open_and_load(dir, config, &nodes, &edges, &mut |_| {});
+    loaded.unwrap();
     engine
 }
 
@@ -725,20 +699,12 @@ fn bulk_load_refuses_nul_strings_and_rows_without_key() {
             "label": "P", "sql": "SELECT 1", "primary_key": {"name": "id", "type": "STRING"},
             "properties": [{"name": "name", "type": "STRING"}]}))
         .unwrap();
-        let engine = FalkorEngine::open(&dir.path().join("db"), config()).unwrap();
-        engine
-            .create_schema(std::slice::from_ref(&def), &[])
-            .unwrap();
-        let err = engine
-            .load(
-                &[NodeLoad {
-                    definition: def,
-                    files: vec![file],
-                }],
-                &[],
-                &mut |_| {},
-            )
-            .unwrap_err();
+        let nodes = [NodeLoad {
+            definition: def,
+            files: vec![file],
+        }];
+        let (_engine, loaded) = open_and_load(dir.path(), config(), &nodes, &[], &mut |_| {});
+        let err = loaded.unwrap_err();
         let text = err.to_string();
         assert!(
             matches!(err, EngineError::Load { ref table, .. } if table == "P"),
@@ -778,23 +744,16 @@ fn t_graph(dir: &Path, nodes: i64, edges: &[(i64, i64)]) -> FalkorEngine {
             ("d", Arc::new(Int64Array::from(to))),
         ],
     );
-    let engine = FalkorEngine::open(&dir.join("db"), config()).unwrap();
-    engine
-        .create_schema(std::slice::from_ref(&node), std::slice::from_ref(&edge))
-        .unwrap();
-    engine
-        .load(
-            &[NodeLoad {
-                definition: node,
-                files: vec![nodes],
-            }],
-            &[EdgeLoad {
-                definition: edge,
-                files: vec![edges],
-            }],
-            &mut |_| {},
-        )
-        .unwrap();
+    let nodes = [NodeLoad {
+        definition: node,
+        files: vec![nodes],
+    }];
+    let edges = [EdgeLoad {
+        definition: edge,
+        files: vec![edges],
+    }];
+    let (engine, loaded) = open_and_load(dir, config(), &nodes, &edges, &mut |_| {});
+    loaded.unwrap();
     engine
 }
 
