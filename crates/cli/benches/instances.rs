@@ -18,86 +18,18 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{ALICE, Platform};
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
-use graph_olap_engine::{
-    CancelToken, EdgeLoad, GraphEngine, NodeLoad, QueryRequest, RyuConfig, RyuEngine,
-};
-use graph_olap_instance::startup::engine_config;
+use graph_olap_engine::{CancelToken, GraphEngine, QueryRequest, RyuEngine};
+use graph_olap_instance::startup::{GraphSize, engine_config};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// The Parquet files of one table directory of a local snapshot.
-fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|it| {
-            it.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
-}
-
-/// The engine alone, configured as the instance server configures it for the same sizing: open,
-/// create the schema, `COPY FROM` every table (what an instance server does after downloading).
-/// Returns the elapsed time and the loaded engine.
-fn engine_load(
-    snapshot_dir: &Path,
-    nodes: &[NodeDefinition],
-    edges: &[EdgeDefinition],
-    db: &Path,
-    config: RyuConfig,
-) -> (Duration, RyuEngine) {
-    let _ = std::fs::remove_dir_all(db);
-    let started = Instant::now();
-    let engine = RyuEngine::open(db, config).expect("open engine");
-    engine.create_schema(nodes, edges).expect("schema");
-    let node_loads: Vec<NodeLoad> = nodes
-        .iter()
-        .map(|n| NodeLoad {
-            definition: n.clone(),
-            files: parquet_files(&snapshot_dir.join("nodes").join(&n.label)),
-        })
-        .collect();
-    let edge_loads: Vec<EdgeLoad> = edges
-        .iter()
-        .map(|e| EdgeLoad {
-            definition: e.clone(),
-            files: parquet_files(&snapshot_dir.join("edges").join(&e.edge_type)),
-        })
-        .collect();
-    engine
-        .load(&node_loads, &edge_loads, &mut |_| {})
-        .expect("load");
-    (started.elapsed(), engine)
-}
+use support::{engine_load, env_or, median, ms, percentile};
 
 /// Environment variable that turns this binary into the fresh-process engine run: its value is
 /// a JSON [`EngineJob`]; the child loads once, prints `loaded`, and exits.
@@ -112,6 +44,7 @@ struct EngineJob {
     db: PathBuf,
     cpu_cores: u32,
     memory_gb: Option<u32>,
+    graph: Option<GraphSize>,
 }
 
 /// The engine alone in a new process, timed by the parent from spawn to `loaded`: what a cold
@@ -141,6 +74,7 @@ struct Prepared {
     nodes: Vec<NodeDefinition>,
     edges: Vec<EdgeDefinition>,
     rows: i64,
+    graph: GraphSize,
 }
 
 /// `graph-olap up` over a demo warehouse of `scale`, with a ready snapshot of `bank-graph`.
@@ -202,6 +136,10 @@ async fn prepare(root: &Path, scale: u32) -> Prepared {
             .unwrap_or(0)
     };
     let rows = counts("node_counts") + counts("edge_counts");
+    let graph = GraphSize {
+        nodes: counts("node_counts") as u64,
+        edges: counts("edge_counts") as u64,
+    };
     Prepared {
         platform,
         snapshot_id,
@@ -209,6 +147,7 @@ async fn prepare(root: &Path, scale: u32) -> Prepared {
         nodes,
         edges,
         rows,
+        graph,
     }
 }
 
@@ -311,7 +250,7 @@ fn main() {
             &job.nodes,
             &job.edges,
             &job.db,
-            engine_config(job.cpu_cores, job.memory_gb),
+            engine_config(job.cpu_cores, job.memory_gb, job.graph),
         );
         println!("loaded");
         return;
@@ -356,6 +295,7 @@ async fn run() {
             db: root.path().join("engine-db-child"),
             cpu_cores: sizing["cpu_cores"].as_u64().unwrap_or(1) as u32,
             memory_gb: sizing["memory_gb"].as_u64().map(|gb| gb as u32),
+            graph: Some(prepared.graph),
         };
         let mut engine_times = Vec::new();
         let mut engine = None;
@@ -365,7 +305,7 @@ async fn run() {
                 &job.nodes,
                 &job.edges,
                 &root.path().join("engine-db"),
-                engine_config(job.cpu_cores, job.memory_gb),
+                engine_config(job.cpu_cores, job.memory_gb, job.graph),
             );
             engine_times.push(elapsed);
             engine = Some(e);

@@ -31,6 +31,48 @@ pub struct InstanceArgs {
     pub pod_name: Option<String>,
 }
 
+/// Most tokio worker threads of an instance server: its async side only parses requests and
+/// writes responses (queries, loads and algorithms run on the engine's own threads and the
+/// blocking pool), so two are enough however many cores the machine has; the default, one per
+/// core, would give every instance on a large machine dozens of idle threads.
+pub fn worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+}
+
+/// The malloc arenas an instance server runs with (`MALLOC_ARENA_MAX`).
+const MALLOC_ARENAS: &str = "2";
+
+/// Caps glibc's malloc arenas at [`MALLOC_ARENAS`] by re-executing this process (same pid, same
+/// arguments) with `MALLOC_ARENA_MAX` set, unless it or `GLIBC_TUNABLES` is already set.
+///
+/// glibc gives each thread that allocates its own arena, up to eight per core, and an arena
+/// keeps what was freed in it: an idle tutorial-size instance held 19 MB in arenas after its
+/// load, 6.5 MB less with two (measured, `docs/decisions.md`). glibc reads the setting only at
+/// process start and the workspace forbids the `unsafe` a `mallopt` call needs, hence the
+/// re-execution. Returns when nothing is to be done or the re-execution failed (then the
+/// server runs with glibc's defaults).
+pub fn cap_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        if std::env::var_os("MALLOC_ARENA_MAX").is_some()
+            || std::env::var_os("GLIBC_TUNABLES").is_some()
+        {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let error = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+            .exec();
+        eprintln!(
+            "could not re-execute with MALLOC_ARENA_MAX={MALLOC_ARENAS} ({error}); running with glibc's default malloc arenas"
+        );
+    }
+}
+
 /// Runs the instance server until it is told to stop or receives SIGTERM.
 pub async fn run(args: InstanceArgs) -> anyhow::Result<()> {
     let internal_api_key = std::env::var("GRAPH_OLAP_INTERNAL_API_KEY")

@@ -71,10 +71,20 @@ fn init_logging() {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if matches!(cli.command, Command::Instance(_)) {
+        // May re-execute this process (same pid and arguments) and not return.
+        instance::cap_malloc_arenas();
+        runtime.worker_threads(instance::worker_threads());
+    }
     init_logging();
-    match Cli::parse().command {
+    runtime.enable_all().build()?.block_on(run(cli.command))
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Up(args) => up::run(args).await,
         Command::Serve(args) => config::serve(args).await,
         Command::Worker(args) => worker::run(args).await,

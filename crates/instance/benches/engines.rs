@@ -133,7 +133,7 @@ fn run_engine(
     );
     let started = Instant::now();
     let engine: Arc<dyn GraphEngine> =
-        open_engine(wrapper, dir, cpu, Some(memory_gb)).expect("open engine");
+        open_engine(wrapper, dir, cpu, Some(memory_gb), None).expect("open engine");
     let opened = started.elapsed();
     let definitions = |n: &[NodeLoad]| -> Vec<NodeDefinition> {
         n.iter().map(|l| l.definition.clone()).collect()

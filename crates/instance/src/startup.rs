@@ -134,20 +134,75 @@ fn pending(name: String, kind: Option<&str>) -> ProgressStep {
     }
 }
 
-/// The engine configuration of an instance with `cpu_cores` and `memory_gb` (its sizing).
+/// What an instance knows of the graph it will hold before loading it: the bootstrap's row
+/// counts, summed over labels and edge types. Pre-staged snapshots carry no counts (`None` where
+/// it is taken).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GraphSize {
+    /// Nodes over all labels.
+    pub nodes: u64,
+    /// Edges over all types (dangling ones included: they are read before they are dropped).
+    pub edges: u64,
+}
+
+impl GraphSize {
+    /// The size the bootstrap announces, `None` for a pre-staged snapshot (no counts).
+    pub fn of(boot: &graph_olap_api::instance::InstanceBootstrap) -> Option<GraphSize> {
+        let nodes = boot.node_counts.as_ref()?.values().sum();
+        let edges = boot
+            .edge_counts
+            .as_ref()
+            .map_or(0, |counts| counts.values().sum());
+        Some(GraphSize { nodes, edges })
+    }
+}
+
+/// Least buffer pool of an instance whose graph is known (see [`engine_config`]).
+pub const BUFFER_POOL_FLOOR: u64 = 512 << 20;
+
+/// Buffer pool granted per node or edge of a known graph: far above what a row takes once loaded
+/// (key index, columns and adjacency in both directions are tens of bytes for the demo graphs),
+/// so that wide rows, query intermediates and written-back algorithm results fit.
+pub const BUFFER_POOL_BYTES_PER_ROW: u64 = 16 << 10;
+
+/// The engine configuration of an instance with `cpu_cores` and `memory_gb` (its sizing) that
+/// will hold `graph`.
 ///
 /// The engine's threads follow the unit's CPU *limit*, which API.md §5 sets at twice its
 /// `cpu_cores` (requests = N, limits = 2N), capped at the cores this machine has: a bulk load is a
-/// burst that may use the limit. At least two reader connections serve queries. The graph lives
-/// in the buffer pool (an in-memory database), which gets three quarters of `memory_gb`; the rest
-/// is for the server, query results and algorithms.
-pub fn engine_config(cpu_cores: u32, memory_gb: Option<u32>) -> RyuConfig {
+/// burst that may use the limit. At least two reader connections serve queries.
+///
+/// The graph lives in the buffer pool (an in-memory database), which may use three quarters of
+/// `memory_gb`; the rest is for the server, query results and algorithms. The pool is a cap, not
+/// an allocation, but the engine keeps an eviction queue of 8 bytes per 4 KiB page of it from the
+/// start (4.6 MB for a 3 GB unit, a sixth of what an idle small instance otherwise holds), so a
+/// known graph gets [`BUFFER_POOL_BYTES_PER_ROW`] per row, at least [`BUFFER_POOL_FLOOR`], never
+/// more than the unit allows: small graphs get a small pool, large ones the unit's share as before.
+/// An unknown graph (pre-staged snapshot) gets the unit's share.
+pub fn engine_config(
+    cpu_cores: u32,
+    memory_gb: Option<u32>,
+    graph: Option<GraphSize>,
+) -> RyuConfig {
     let cores = cpu_cores.max(1);
     let machine = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let unit_share = memory_gb.map(|gb| u64::from(gb) * (3 << 30) / 4);
+    let for_graph = graph.map(|g| {
+        g.nodes
+            .saturating_add(g.edges)
+            .saturating_mul(BUFFER_POOL_BYTES_PER_ROW)
+            .max(BUFFER_POOL_FLOOR)
+    });
+    let buffer_pool_bytes = match (for_graph, unit_share) {
+        (Some(graph), Some(unit)) => graph.min(unit),
+        (Some(graph), None) => graph,
+        (None, Some(unit)) => unit,
+        (None, None) => 0,
+    };
     RyuConfig {
         readers: usize::try_from(cores).unwrap_or(1).max(2),
         threads_per_query: (2 * u64::from(cores)).min(machine),
-        buffer_pool_bytes: memory_gb.map_or(0, |gb| u64::from(gb) * (3 << 30) / 4),
+        buffer_pool_bytes,
         ..RyuConfig::default()
     }
 }
@@ -171,12 +226,14 @@ pub fn falkor_config(cpu_cores: u32, memory_gb: Option<u32>) -> FalkorConfig {
 /// The engines an instance can load into, by `wrapper_type`.
 pub const WRAPPER_TYPES: [&str; 2] = ["ryugraph", "falkordb"];
 
-/// Opens the engine `wrapper_type` names in `dir` (emptied first), sized for the unit.
+/// Opens the engine `wrapper_type` names in `dir` (emptied first), sized for the unit and for
+/// `graph` (see [`engine_config`]).
 pub fn open_engine(
     wrapper_type: &str,
     dir: &std::path::Path,
     cpu_cores: u32,
     memory_gb: Option<u32>,
+    graph: Option<GraphSize>,
 ) -> Result<Arc<dyn GraphEngine>, EngineError> {
     let _ = std::fs::remove_dir_all(dir);
     Ok(match wrapper_type {
@@ -184,7 +241,10 @@ pub fn open_engine(
             dir,
             falkor_config(cpu_cores, memory_gb),
         )?),
-        _ => Arc::new(RyuEngine::open(dir, engine_config(cpu_cores, memory_gb))?),
+        _ => Arc::new(RyuEngine::open(
+            dir,
+            engine_config(cpu_cores, memory_gb, graph),
+        )?),
     })
 }
 
@@ -256,12 +316,12 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
             ),
         ));
     }
-    let (cpu_cores, memory_gb) = (boot.cpu_cores, boot.memory_gb);
+    let (cpu_cores, memory_gb, graph) = (boot.cpu_cores, boot.memory_gb, GraphSize::of(&boot));
     let nodes = boot.node_definitions.clone();
     let edges = boot.edge_definitions.clone();
     let schema =
         tokio::task::spawn_blocking(move || -> Result<Arc<dyn GraphEngine>, EngineError> {
-            let engine = open_engine(&wrapper_type, &db_dir, cpu_cores, memory_gb)?;
+            let engine = open_engine(&wrapper_type, &db_dir, cpu_cores, memory_gb, graph)?;
             engine.create_schema(&nodes, &edges)?;
             tracing::info!(elapsed_ms = elapsed_ms(), "schema created");
             Ok(engine)
@@ -400,4 +460,63 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
         "STARTUP_TIMEOUT",
         "the control plane never accepted the running report",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GIB: u64 = 1 << 30;
+
+    fn graph(nodes: u64, edges: u64) -> Option<GraphSize> {
+        Some(GraphSize { nodes, edges })
+    }
+
+    #[test]
+    fn a_small_graph_gets_the_floor_not_the_units_share() {
+        let config = engine_config(1, Some(3), graph(1_000, 2_000));
+        assert_eq!(config.buffer_pool_bytes, BUFFER_POOL_FLOOR);
+    }
+
+    #[test]
+    fn a_medium_graph_gets_its_allowance_per_row() {
+        let config = engine_config(1, Some(8), graph(40_000, 60_000));
+        assert_eq!(
+            config.buffer_pool_bytes,
+            100_000 * BUFFER_POOL_BYTES_PER_ROW
+        );
+    }
+
+    #[test]
+    fn a_large_graph_is_capped_at_three_quarters_of_the_unit() {
+        let config = engine_config(2, Some(8), graph(500_000, 1_000_000));
+        assert_eq!(config.buffer_pool_bytes, 6 * GIB);
+    }
+
+    #[test]
+    fn an_unknown_graph_gets_the_units_share_or_the_engine_default() {
+        assert_eq!(engine_config(1, Some(4), None).buffer_pool_bytes, 3 * GIB);
+        assert_eq!(engine_config(1, None, None).buffer_pool_bytes, 0);
+        assert_eq!(
+            engine_config(1, None, graph(10, 10)).buffer_pool_bytes,
+            BUFFER_POOL_FLOOR
+        );
+    }
+
+    #[test]
+    fn the_size_comes_from_the_bootstraps_counts() {
+        let boot: graph_olap_api::instance::InstanceBootstrap =
+            serde_json::from_value(serde_json::json!({
+                "instance_id": 1, "owner_username": "a", "snapshot_id": 1, "mapping_id": 1,
+                "mapping_version": 1, "storage_path": "file:///x/", "node_definitions": [],
+                "node_counts": {"Customer": 10, "Account": 5}, "edge_counts": {"HOLDS": 7}
+            }))
+            .unwrap();
+        assert_eq!(GraphSize::of(&boot), graph(15, 7));
+        let prestaged = graph_olap_api::instance::InstanceBootstrap {
+            node_counts: None,
+            ..boot
+        };
+        assert_eq!(GraphSize::of(&prestaged), None);
+    }
 }
