@@ -4,8 +4,8 @@
 //! control plane reaches it by its Service name through the fake's proxy (`http_proxy`), as it
 //! would through cluster DNS. Create from mapping → running → Cypher and an algorithm through
 //! the proxy → control-plane crash and re-adoption → terminate → pod and Service gone; then
-//! OOMKilled, a pod deleted behind our back and an unschedulable pod, each ending `failed` with
-//! its cause.
+//! OOMKilled, a pod deleted behind our back and a pod no node has room for (its reason in the
+//! progress while it waits), each ending `failed` with its cause.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -387,14 +387,40 @@ async fn instances_run_as_pods_end_to_end() {
     let failed = wait_failed(&serve, lost).await;
     assert_eq!(failed["error_code"], "UNEXPECTED_TERMINATION", "{failed}");
 
-    // Unschedulable past the deadline → failed with the scheduler's message.
-    fake.set_schedulable(false);
+    // No node has room (the only node shrinks to 1 GiB; an instance asks for at least 2): the
+    // instance waits with the scheduler's message in its progress, then fails with it.
+    fake.add_node(graph_olap_kube_fake::DEFAULT_NODE, "8", "1Gi", true);
     let stuck = serve.create(mapping_id, "k8s-e2e-stuck").await;
+    let scheduler = "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are \
+        available: 1 No preemption victims found for incoming pod.";
+    let mut waited = Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while waited["status"] != "failed" && Instant::now() < deadline {
+        let (status, body) = serve
+            .call(
+                Method::GET,
+                &format!("/api/instances/{stuck}/progress"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["data"]["steps"][1]["message"].is_string() {
+            waited = body["data"].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        waited["steps"][1]["message"],
+        format!("waiting for a node with room: {scheduler}"),
+        "the wait's reason in the progress: {waited}"
+    );
+    assert_eq!(waited["steps"][1]["status"], "in_progress");
     let failed = wait_failed(&serve, stuck).await;
-    let message = failed["error_message"].as_str().unwrap();
-    assert!(
-        message.contains("unschedulable for more than 3 s")
-            && message.contains(graph_olap_kube_fake::kubelet::UNSCHEDULABLE_MESSAGE),
+    assert_eq!(failed["error_code"], "UNEXPECTED_TERMINATION", "{failed}");
+    assert_eq!(
+        failed["error_message"],
+        format!("The instance's unit stopped: unschedulable for more than 3 s: {scheduler}"),
         "{failed}"
     );
     eventually("no pod is left", Duration::from_secs(30), || {

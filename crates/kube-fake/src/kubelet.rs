@@ -1,6 +1,6 @@
-//! The fake kubelet: schedules a pod (or leaves it unschedulable), runs its container as a
-//! local process, probes readiness, reports the exit, and carries out deletion with its grace
-//! period and the garbage collection of owned Services.
+//! The fake kubelet: schedules a pod where it fits (or leaves it unschedulable, retrying), runs
+//! its container as a local process, probes readiness, reports the exit, and carries out
+//! deletion with its grace period and the garbage collection of owned Services.
 
 use std::net::Ipv4Addr;
 use std::os::unix::process::ExitStatusExt;
@@ -21,7 +21,8 @@ fn now() -> Time {
     Time(k8s_openapi::jiff::Timestamp::now())
 }
 
-/// The scheduler's message when nothing fits.
+/// The scheduler's message while [`crate::FakeCluster::set_schedulable`]`(false)` plays a
+/// full cluster.
 pub const UNSCHEDULABLE_MESSAGE: &str = "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.";
 
 /// Sends `signal` to the process group led by `pid`; whether it was delivered.
@@ -105,54 +106,68 @@ fn pod_ip(ports: &[u16]) -> Ipv4Addr {
     }
 }
 
-/// Whether new pods may go to `node`: `Ready` and not cordoned (resources are not fitted: the
-/// fake's scheduler only binds; [`crate::FakeCluster::set_schedulable`] plays the full node).
-fn fits(node: &k8s_openapi::api::core::v1::Node) -> bool {
-    let ready = node
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .any(|c| c.type_ == "Ready" && c.status == "True");
-    let cordoned = node
-        .spec
-        .as_ref()
-        .and_then(|s| s.unschedulable)
-        .unwrap_or(false);
-    ready && !cordoned
-}
+/// How often a pod no node takes is tried again (kube-scheduler retries unschedulable pods
+/// when the cluster changes; the fake simply polls).
+const RETRY: Duration = Duration::from_millis(200);
 
-/// Binds pod `name` to the first ready, schedulable node and starts it, in the background; with
-/// no such node (or [`crate::FakeCluster::set_schedulable`]`(false)`) it stays Pending with the
-/// scheduler's `Unschedulable` condition.
+/// Binds pod `name` to the first node that takes it ([`crate::scheduler::place`]) and starts
+/// it, in the background. While no node does (or [`crate::FakeCluster::set_schedulable`]`(false)`
+/// plays the full cluster) it stays Pending with the scheduler's `PodScheduled=False`
+/// `Unschedulable` condition and its message, and is tried again until it fits or is deleted:
+/// a node added or uncordoned, or room freed by another pod, lets it through.
 pub fn schedule(shared: Arc<Shared>, ns: String, name: String) {
     tokio::spawn(async move {
-        let node = {
-            let state = shared.lock();
-            (!state.unschedulable)
-                .then(|| state.nodes.values().find(|n| fits(n)))
-                .flatten()
-                .and_then(|n| n.metadata.name.clone())
-        };
-        let Some(node) = node else {
-            update(&shared, &ns, &name, |p| {
-                set_condition(
-                    p,
-                    condition(
-                        "PodScheduled",
-                        false,
-                        Some("Unschedulable"),
-                        Some(UNSCHEDULABLE_MESSAGE),
-                    ),
-                );
-            });
-            return;
-        };
-        update(&shared, &ns, &name, |p| {
-            p.spec.get_or_insert_with(Default::default).node_name = Some(node);
-            set_condition(p, condition("PodScheduled", true, None, None));
-        });
+        let key = (ns.clone(), name.clone());
+        let mut told: Option<String> = None;
+        loop {
+            let outcome = {
+                let mut state = shared.lock();
+                let Some(pod) = state.pods.get(&key).cloned() else {
+                    return;
+                };
+                if pod.metadata.deletion_timestamp.is_some() {
+                    return;
+                }
+                let placed = if state.unschedulable {
+                    Err(UNSCHEDULABLE_MESSAGE.to_owned())
+                } else {
+                    crate::scheduler::place(&state, &pod)
+                };
+                // Bound under the same lock as the fit was decided, so two pods never take
+                // the same room.
+                let mut pod = pod;
+                match placed {
+                    Ok(node) => {
+                        pod.spec.get_or_insert_with(Default::default).node_name = Some(node);
+                        set_condition(&mut pod, condition("PodScheduled", true, None, None));
+                        shared.pod_changed(&mut state, &ns, "MODIFIED", pod);
+                        None
+                    }
+                    Err(message) => {
+                        if told.as_deref() != Some(message.as_str()) {
+                            set_condition(
+                                &mut pod,
+                                condition(
+                                    "PodScheduled",
+                                    false,
+                                    Some("Unschedulable"),
+                                    Some(&message),
+                                ),
+                            );
+                            shared.pod_changed(&mut state, &ns, "MODIFIED", pod);
+                        }
+                        Some(message)
+                    }
+                }
+            };
+            match outcome {
+                Some(message) => {
+                    told = Some(message);
+                    tokio::time::sleep(RETRY).await;
+                }
+                None => break,
+            }
+        }
         if let Err((reason, message)) = run(&shared, &ns, &name).await {
             update(&shared, &ns, &name, |p| {
                 let container = p

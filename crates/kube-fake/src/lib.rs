@@ -19,10 +19,17 @@
 //!   plus kube-proxy do. Point a process's `http_proxy` at [`FakeCluster::url`] and the runtime's
 //!   Service URLs work unchanged.
 //! * **Nodes**: cluster-scoped Nodes with allocatable CPU and memory and a `Ready` condition
-//!   ([`DEFAULT_NODE`], [`FakeCluster::add_node`], [`FakeCluster::cordon`]); a scheduled pod is
-//!   bound (`spec.nodeName`) to the first ready, schedulable node; pods of other workloads can
-//!   take room ([`FakeCluster::add_foreign_pod`]); pods are listed in all namespaces with field
-//!   selectors (`spec.nodeName`, `status.phase`, `=`/`!=`), as `kubectl describe node` does.
+//!   ([`DEFAULT_NODE`], [`FakeCluster::add_node`], [`FakeCluster::cordon`]); pods of other
+//!   workloads take room ([`FakeCluster::add_foreign_pod`]); pods are listed in all namespaces
+//!   with field selectors (`spec.nodeName`, `status.phase`, `=`/`!=`), as `kubectl describe
+//!   node` does.
+//! * **Scheduler** ([`scheduler`]): a pod is bound (`spec.nodeName`) to the first ready,
+//!   uncordoned node whose allocatable CPU and memory, less the requests of the pods already
+//!   on it, cover the pod's requests; when none does it stays `Pending` with the condition
+//!   `PodScheduled=False`, reason `Unschedulable` and kube-scheduler's message (`0/2 nodes are
+//!   available: 1 Insufficient memory, 1 node(s) were unschedulable. preemption: …`), and is
+//!   tried again until it fits or is deleted. No `FailedScheduling` Event object is written
+//!   (the fake serves no Events).
 //! * **Version**: `/version` reports 1.33 unless set older
 //!   ([`FakeCluster::set_kubernetes_minor_version`]); before 1.33 `pods/resize` is a 404.
 //! * **Faults**: [`FakeCluster::oom_kill`], [`FakeCluster::set_schedulable`],
@@ -33,6 +40,7 @@
 pub mod api;
 pub mod kubelet;
 pub mod proxy;
+pub mod scheduler;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -356,8 +364,9 @@ impl FakeCluster {
         pid.is_some_and(|p| kubelet::signal(p, nix::sys::signal::Signal::SIGKILL))
     }
 
-    /// Whether new pods can be scheduled (false: they stay Pending with the scheduler's
-    /// `Unschedulable` condition).
+    /// Whether new pods can be scheduled at all (false plays a full cluster: they stay Pending
+    /// with the scheduler's `Unschedulable` condition and [`kubelet::UNSCHEDULABLE_MESSAGE`],
+    /// whatever they request; true lets them through once a node takes them).
     pub fn set_schedulable(&self, schedulable: bool) {
         self.shared.lock().unschedulable = !schedulable;
     }
@@ -375,7 +384,8 @@ impl FakeCluster {
     }
 
     /// Adds (or replaces) a node with `cpu` and `memory` allocatable (quantities such as `"4"`
-    /// and `"16Gi"`). New pods go to the first ready, schedulable node by name.
+    /// and `"16Gi"`). New pods go to the first node by name that takes them
+    /// ([`scheduler::place`]).
     pub fn add_node(&self, name: &str, cpu: &str, memory: &str, ready: bool) {
         self.shared
             .lock()

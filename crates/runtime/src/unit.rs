@@ -82,6 +82,13 @@ pub struct UnitInfo {
     pub url_slug: String,
     /// Alive or exited.
     pub state: UnitState,
+    /// Why a unit that is alive has not started yet, when the runtime can tell: on Kubernetes
+    /// the scheduler's message for a pod no node takes (`0/3 nodes are available: 3
+    /// Insufficient memory. …`), or a container stuck waiting (`ErrImagePull: …`). `None` once
+    /// it runs, and always for the local runtime. Past the runtime's deadline such a unit is
+    /// [`UnitState::Exited`] instead, with the same message in its reason.
+    #[serde(default)]
+    pub pending_reason: Option<String>,
     /// Base URL at which the control plane reaches the instance API, e.g. `http://127.0.0.1:41234`.
     pub internal_url: String,
     /// Process id for local units; `None` where the runtime has no such notion.

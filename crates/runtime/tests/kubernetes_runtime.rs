@@ -326,6 +326,135 @@ async fn an_unschedulable_pod_fails_past_the_deadline_with_the_scheduler_message
     );
 }
 
+/// The node a pod is bound to, once it runs.
+fn running_on(fake: &FakeCluster, pod: &str) -> Option<String> {
+    let p = fake.pod(NS, pod)?;
+    (p.status?.phase.as_deref() == Some("Running")).then_some(())?;
+    p.spec?.node_name
+}
+
+#[tokio::test]
+async fn pods_are_scheduled_where_their_requests_fit_and_wait_with_the_schedulers_reason() {
+    let fake = cluster().await;
+    let mut c = config();
+    c.unschedulable_deadline_seconds = 300;
+    let rt = KubernetesRuntime::with_client(fake.client(), c)
+        .await
+        .unwrap();
+    let sized = |id, slug: &str, cpu_cores, memory_gb| UnitSpec {
+        cpu_cores,
+        memory_gb: Some(memory_gb),
+        ..spec(id, slug)
+    };
+    // fake-node-1: 8 CPUs, 32 GiB. 6 CPUs fit; 4 more do not (requests N, limits 2N).
+    let first = rt.start(&sized(20, "six-cpus", 6, 4)).await.unwrap();
+    eventually("the first pod runs", || async {
+        running_on(&fake, &first.name).as_deref() == Some("fake-node-1")
+    })
+    .await;
+    let second = rt.start(&sized(21, "four-cpus", 4, 4)).await.unwrap();
+    let waiting = "waiting for a node with room: 0/1 nodes are available: 1 Insufficient cpu. \
+        preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.";
+    eventually("the second pod waits for cpu", || async {
+        rt.get(&second.name)
+            .await
+            .unwrap()
+            .is_some_and(|u| u.pending_reason.as_deref() == Some(waiting))
+    })
+    .await;
+    let unit = rt.get(&second.name).await.unwrap().unwrap();
+    assert!(
+        unit.state.is_running(),
+        "waiting within the deadline is alive"
+    );
+    assert!(
+        fake.pod(NS, &second.name)
+            .unwrap()
+            .spec
+            .unwrap()
+            .node_name
+            .is_none()
+    );
+    // Room freed: the waiting pod is scheduled and starts.
+    rt.stop(&first.name, Duration::from_secs(5)).await.unwrap();
+    eventually("the second pod runs once the first is gone", || async {
+        running_on(&fake, &second.name).as_deref() == Some("fake-node-1")
+    })
+    .await;
+    assert_eq!(
+        rt.get(&second.name).await.unwrap().unwrap().pending_reason,
+        None
+    );
+
+    // More memory than any node has; a node that is not ready and a cordoned one say so too.
+    fake.add_node("fake-node-2", "16", "16Gi", false);
+    fake.add_node("fake-node-3", "16", "64Gi", true);
+    fake.cordon("fake-node-3", true);
+    let big = rt.start(&sized(22, "big", 1, 48)).await.unwrap();
+    let waiting = "waiting for a node with room: 0/3 nodes are available: \
+        1 Insufficient memory, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, \
+        1 node(s) were unschedulable. preemption: 0/3 nodes are available: \
+        1 No preemption victims found for incoming pod, \
+        2 Preemption is not helpful for scheduling.";
+    eventually("the big pod waits for memory", || async {
+        rt.get(&big.name)
+            .await
+            .unwrap()
+            .is_some_and(|u| u.pending_reason.as_deref() == Some(waiting))
+    })
+    .await;
+    let condition = fake
+        .pod(NS, &big.name)
+        .unwrap()
+        .status
+        .unwrap()
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "PodScheduled")
+        .unwrap();
+    assert_eq!(
+        (condition.status.as_str(), condition.reason.as_deref()),
+        ("False", Some("Unschedulable"))
+    );
+    // Uncordoned, the 64 GiB node takes it.
+    fake.cordon("fake-node-3", false);
+    eventually("the big pod runs on the big node", || async {
+        running_on(&fake, &big.name).as_deref() == Some("fake-node-3")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_pod_that_never_fits_fails_past_the_deadline_with_the_schedulers_reason() {
+    let fake = cluster().await;
+    let rt = runtime(&fake).await;
+    let unit = rt
+        .start(&UnitSpec {
+            memory_gb: Some(64),
+            ..spec(23, "never-fits")
+        })
+        .await
+        .unwrap();
+    eventually("the deadline passes", || async {
+        rt.get(&unit.name)
+            .await
+            .unwrap()
+            .is_some_and(|u| !u.state.is_running())
+    })
+    .await;
+    let UnitState::Exited { reason, .. } = rt.get(&unit.name).await.unwrap().unwrap().state else {
+        unreachable!()
+    };
+    assert_eq!(
+        reason.as_deref(),
+        Some(
+            "unschedulable for more than 1 s: 0/1 nodes are available: 1 Insufficient memory. \
+             preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+        )
+    );
+}
+
 #[tokio::test]
 async fn a_pod_deleted_behind_our_back_disappears_with_its_service() {
     let fake = cluster().await;

@@ -344,6 +344,12 @@ pub async fn reconcile(state: &AppState) -> ApiResult<ReconciliationReport> {
                     let _ = runtime.stop(&u.name, state.settings.stop_grace).await;
                     report.timed_out += 1;
                 }
+                // Alive but not started (no node has room for its pod yet): say why in its
+                // progress; the runtime fails the unit past its deadline.
+                UnitState::Running if row.status == InstanceStatus::Starting => {
+                    instance_service::note_pending(state, &row, u.pending_reason.as_deref())
+                        .await?;
+                }
                 _ => {}
             },
             _ => {}

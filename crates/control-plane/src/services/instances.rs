@@ -522,8 +522,54 @@ pub fn truncate(text: &str, max: usize) -> String {
     text[..end].to_string()
 }
 
+/// The key under which reconciliation keeps, in an instance's `progress`, why its runtime unit
+/// has not started (Kubernetes: the scheduler's message for a pod no node takes). It is only
+/// written before the instance server reports progress of its own, which replaces it.
+const PENDING_REASON: &str = "pending_reason";
+
+/// Why the instance's unit has not started, as reconciliation last recorded it.
+fn pending_reason(row: &InstanceRow) -> Option<&str> {
+    row.progress.as_ref()?.get(PENDING_REASON)?.as_str()
+}
+
+/// Records (or, with `None`, clears) why a `starting` instance's runtime unit has not started,
+/// for its progress view: the `schedule` step stays `in_progress` with that `message`. Leaves
+/// the row alone once the instance server has reported progress (it has started), and does not
+/// move `updated_at` (the startup timeout counts from the last real progress). Returns whether
+/// anything changed.
+pub async fn note_pending(
+    state: &AppState,
+    row: &InstanceRow,
+    reason: Option<&str>,
+) -> ApiResult<bool> {
+    // Checked on the row in hand first: most passes change nothing and take no write lock.
+    let changes = |row: &InstanceRow| {
+        let ours_or_none = row
+            .progress
+            .as_ref()
+            .is_none_or(|p| p.get(PENDING_REASON).is_some());
+        row.status == InstanceStatus::Starting && ours_or_none && pending_reason(row) != reason
+    };
+    if !changes(row) {
+        return Ok(false);
+    }
+    let mut tx = state.store.write().await?;
+    let Some(mut fresh) = instances::get_for_update(&mut tx, row.id).await? else {
+        return Ok(false);
+    };
+    if !changes(&fresh) {
+        return Ok(false);
+    }
+    fresh.progress =
+        reason.map(|r| json!({"phase": "pod_scheduled", "steps": [], PENDING_REASON: r}));
+    instances::save(&mut tx, &fresh).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// The progress view of an instance (§3.9): control-plane steps `snapshot` and `schedule`, then
-/// the steps the instance reported.
+/// the steps the instance reported. While the runtime unit waits (no node has room for its
+/// pod), the `schedule` step is `in_progress` with the runtime's `message`.
 pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<InstanceProgress> {
     let snapshot = snapshots::get(conn, row.snapshot_id).await?;
     let snapshot_status = snapshot
@@ -539,7 +585,9 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
     };
     let schedule_step = match row.status {
         InstanceStatus::WaitingForSnapshot => "pending",
-        InstanceStatus::Starting if row.pod_name.is_none() => "in_progress",
+        InstanceStatus::Starting if row.pod_name.is_none() || pending_reason(row).is_some() => {
+            "in_progress"
+        }
         InstanceStatus::Failed
             if row.pod_name.is_none()
                 && row.started_at.is_none()
@@ -553,6 +601,9 @@ pub async fn progress(conn: &mut AnyConnection, row: &InstanceRow) -> ApiResult<
         json!({"name": "snapshot", "status": snapshot_step, "type": null, "row_count": null, "started_at": format_ts(&row.created_at), "completed_at": snapshot.as_ref().and_then(|s| s.ready_at).map(|ready| ready.max(row.created_at)).as_ref().map(format_ts)}),
         json!({"name": "schedule", "status": schedule_step, "type": null, "row_count": null, "started_at": null, "completed_at": null}),
     ];
+    if let Some(why) = pending_reason(row).filter(|_| row.status == InstanceStatus::Starting) {
+        steps[1]["message"] = json!(why);
+    }
     let reported = row.progress.clone().unwrap_or(Value::Null);
     if let Some(list) = reported.get("steps").and_then(Value::as_array) {
         steps.extend(list.iter().cloned());

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use graph_olap_store::Store;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::black_hole;
 use crate::common::{ALICE, DAVE, Db, Env, KEY};
@@ -148,6 +148,19 @@ async fn running_on(
     cpu_cores: u32,
     memory_gb: u32,
 ) -> (i64, String) {
+    let (id, unit) = starting_on(s, runtime, cpu_cores, memory_gb).await;
+    crate::report_running(s, id, &crate::ready_server().await).await;
+    (id, unit)
+}
+
+/// A `starting` instance whose unit is a pod just created through `runtime` (its pod name on
+/// the row), requesting `cpu_cores` and `memory_gb`.
+async fn starting_on(
+    s: &crate::common::Server,
+    runtime: &graph_olap_runtime::KubernetesRuntime,
+    cpu_cores: u32,
+    memory_gb: u32,
+) -> (i64, String) {
     use graph_olap_runtime::Runtime as _;
     let mapping = s.prestaged_mapping(ALICE, "on-kubernetes").await;
     let inst = s.instance(ALICE, mapping, json!({})).await;
@@ -178,8 +191,66 @@ async fn running_on(
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    crate::report_running(s, id, &crate::ready_server().await).await;
     (id, unit.name)
+}
+
+/// An instance whose pod no node has room for stays `starting`, and its progress says why in
+/// the scheduler's words (recorded by reconciliation); once a node with room joins, the pod is
+/// scheduled there and the message goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_no_node_has_room_for_says_why_until_one_has() {
+    let env = Env::new(Db::Sqlite).await;
+    let (fake, runtime) = kubernetes(env.dir.path()).await;
+    fake.add_node("fake-node-2", "16", "16Gi", true);
+    fake.cordon("fake-node-2", true);
+    let s = env.replica_with(|_| {}, Some(runtime.clone())).await;
+    // 48 GiB: more than fake-node-1's 32 GiB; fake-node-2 is cordoned.
+    let (id, pod) = starting_on(&s, &runtime, 2, 48).await;
+    let progress = async || {
+        graph_olap_control_plane::jobs::orchestration::reconcile(&s.state)
+            .await
+            .unwrap();
+        s.data(
+            Method::GET,
+            &format!("/api/instances/{id}/progress"),
+            ALICE,
+            None,
+        )
+        .await
+    };
+    let expected = "waiting for a node with room: 0/2 nodes are available: \
+        1 Insufficient memory, 1 node(s) were unschedulable. preemption: 0/2 nodes are \
+        available: 1 No preemption victims found for incoming pod, 1 Preemption is not \
+        helpful for scheduling.";
+    let mut seen = Value::Null;
+    crate::eventually("the scheduler's reason in the progress", async || {
+        seen = progress().await;
+        seen["steps"][1]["message"] == expected
+    })
+    .await;
+    assert_eq!(seen["status"], "starting", "{seen}");
+    assert_eq!(seen["steps"][1]["name"], "schedule");
+    assert_eq!(seen["steps"][1]["status"], "in_progress", "{seen}");
+    assert_eq!(seen["current_step"], "schedule");
+    assert!(seen["error_message"].is_null(), "{seen}");
+    let row = s
+        .data(Method::GET, &format!("/api/instances/{id}"), ALICE, None)
+        .await;
+    assert_eq!(row["status"], "starting", "waiting is not failing: {row}");
+
+    // A node with room joins: the pod is scheduled there and runs; the reason goes.
+    fake.add_node("fake-node-3", "16", "64Gi", true);
+    crate::eventually("the pod runs on the new node", async || {
+        fake.pod("graphs", &pod).is_some_and(|p| {
+            p.spec.and_then(|s| s.node_name).as_deref() == Some("fake-node-3")
+                && p.status.and_then(|s| s.phase).as_deref() == Some("Running")
+        })
+    })
+    .await;
+    let after = progress().await;
+    assert_eq!(after["steps"][1]["status"], "completed", "{after}");
+    assert!(after["steps"][1].get("message").is_none(), "{after}");
+    assert_eq!(after["phase"], "pod_scheduled");
 }
 
 /// `GET /api/cluster/capacity` and the `units` of `GET /api/cluster/instances` come from the

@@ -1,7 +1,8 @@
 //! What a pod's status means for its unit: running, or exited with a cause (container exit
 //! code, `OOMKilled` with the memory limit, eviction, or unschedulable / image or configuration
-//! errors that last past the deadline, with the cluster's own message). Pure functions over the
-//! pod object.
+//! errors that last past the deadline, with the cluster's own message). Within the deadline such
+//! a pod is alive with a pending reason (the same message), so the control plane can tell the
+//! analyst what the instance waits for. Pure functions over the pod object.
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::{ContainerStateTerminated, Pod};
@@ -50,13 +51,14 @@ pub fn unit_info(config: &KubernetesConfig, pod: &Pod, now: DateTime<Utc>) -> Op
     let memory_gb = memory_limit
         .as_deref()
         .and_then(|q| q.strip_suffix("Gi")?.parse().ok());
-    let state = state(config, pod, started_at, memory_limit.as_deref(), now);
+    let (state, pending_reason) = state(config, pod, started_at, memory_limit.as_deref(), now);
     Some(UnitInfo {
         internal_url: manifest::service_url(config, &name),
         name,
         instance_id,
         url_slug,
         state,
+        pending_reason,
         pid: None,
         started_at,
         cpu_cores,
@@ -72,15 +74,16 @@ fn parse_cores(quantity: &str) -> Option<u32> {
     }
 }
 
+/// The unit's state and, for a pod that is alive but not started, why (see [`pending_reason`]).
 fn state(
     config: &KubernetesConfig,
     pod: &Pod,
     created: DateTime<Utc>,
     memory_limit: Option<&str>,
     now: DateTime<Utc>,
-) -> UnitState {
+) -> (UnitState, Option<String>) {
     let Some(status) = &pod.status else {
-        return UnitState::Running;
+        return (UnitState::Running, None);
     };
     let container = status
         .container_statuses
@@ -94,47 +97,84 @@ fn state(
             .or_else(|| c.last_state.as_ref().and_then(|s| s.terminated.clone()))
     });
     match status.phase.as_deref() {
-        Some("Failed" | "Succeeded") => exited(
-            status.reason.as_deref(),
-            status.message.as_deref(),
-            terminated,
-            memory_limit,
+        Some("Failed" | "Succeeded") => (
+            exited(
+                status.reason.as_deref(),
+                status.message.as_deref(),
+                terminated,
+                memory_limit,
+            ),
+            None,
         ),
-        _ if terminated.is_some() => exited(None, None, terminated, memory_limit),
+        _ if terminated.is_some() => (exited(None, None, terminated, memory_limit), None),
         Some("Pending") => {
+            let Some(why) = pending_reason(pod) else {
+                return (UnitState::Running, None);
+            };
             let deadline = chrono::Duration::seconds(
                 i64::try_from(config.unschedulable_deadline_seconds).unwrap_or(i64::MAX),
             );
             if now - created <= deadline {
-                return UnitState::Running;
+                return (UnitState::Running, Some(why.message()));
             }
-            let unschedulable = status.conditions.iter().flatten().find(|c| {
-                c.type_ == "PodScheduled"
-                    && c.status == "False"
-                    && c.reason.as_deref() == Some("Unschedulable")
-            });
-            if let Some(c) = unschedulable {
-                return failed(format!(
-                    "unschedulable for more than {} s: {}",
-                    config.unschedulable_deadline_seconds,
-                    c.message.as_deref().unwrap_or("no scheduler message")
-                ));
-            }
-            let waiting = container
-                .and_then(|c| c.state.as_ref()?.waiting.as_ref())
-                .filter(|w| STUCK_WAITING.contains(&w.reason.as_deref().unwrap_or("")));
-            match waiting {
-                Some(w) => failed(format!(
-                    "container not started after {} s: {}: {}",
-                    config.unschedulable_deadline_seconds,
-                    w.reason.as_deref().unwrap_or(""),
-                    w.message.as_deref().unwrap_or("no message")
-                )),
-                None => UnitState::Running,
-            }
+            let after = config.unschedulable_deadline_seconds;
+            let reason = match why {
+                Pending::Unschedulable(m) => format!("unschedulable for more than {after} s: {m}"),
+                Pending::Stuck(m) => format!("container not started after {after} s: {m}"),
+            };
+            (failed(reason), None)
         }
-        _ => UnitState::Running,
+        _ => (UnitState::Running, None),
     }
+}
+
+/// Why a `Pending` pod has not started, when it will not fix itself without a change in the
+/// cluster.
+enum Pending {
+    /// No node takes it: the scheduler's message.
+    Unschedulable(String),
+    /// Its container is stuck waiting: `{reason}: {message}`.
+    Stuck(String),
+}
+
+impl Pending {
+    /// What the analyst is told while the pod waits.
+    fn message(&self) -> String {
+        match self {
+            Pending::Unschedulable(m) => format!("waiting for a node with room: {m}"),
+            Pending::Stuck(m) => format!("container not started: {m}"),
+        }
+    }
+}
+
+/// The scheduler's `PodScheduled=False` / `Unschedulable` condition, else a container waiting
+/// for a reason in [`STUCK_WAITING`]; `None` for a pod that is merely on its way.
+fn pending_reason(pod: &Pod) -> Option<Pending> {
+    let status = pod.status.as_ref()?;
+    let unschedulable = status.conditions.iter().flatten().find(|c| {
+        c.type_ == "PodScheduled"
+            && c.status == "False"
+            && c.reason.as_deref() == Some("Unschedulable")
+    });
+    if let Some(c) = unschedulable {
+        return Some(Pending::Unschedulable(
+            c.message
+                .clone()
+                .unwrap_or_else(|| "no scheduler message".into()),
+        ));
+    }
+    let waiting = status
+        .container_statuses
+        .iter()
+        .flatten()
+        .find(|c| c.name == CONTAINER)
+        .and_then(|c| c.state.as_ref()?.waiting.as_ref())
+        .filter(|w| STUCK_WAITING.contains(&w.reason.as_deref().unwrap_or("")))?;
+    Some(Pending::Stuck(format!(
+        "{}: {}",
+        waiting.reason.as_deref().unwrap_or(""),
+        waiting.message.as_deref().unwrap_or("no message")
+    )))
 }
 
 fn failed(reason: String) -> UnitState {

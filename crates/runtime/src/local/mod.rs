@@ -273,6 +273,7 @@ fn info(record: &UnitRecord) -> UnitInfo {
         instance_id: record.instance_id,
         url_slug: record.url_slug.clone(),
         state,
+        pending_reason: None,
         internal_url: record.internal_url.clone(),
         pid: Some(record.pid),
         started_at: record.started_at,

@@ -46,6 +46,7 @@ from graph_olap.exceptions import (
 from graph_olap.instance import InstanceConnection, QueryResult
 from graph_olap.models import (
     AlgorithmExecution,
+    ClusterCapacity,
     ClusterHealth,
     ClusterInstances,
     ComponentHealth,
@@ -83,6 +84,7 @@ __all__ = [
     "AlgorithmNotFoundError",
     "AlgorithmTimeoutError",
     "AuthenticationError",
+    "ClusterCapacity",
     "ClusterHealth",
     "ClusterInstances",
     "ComponentHealth",

@@ -63,6 +63,42 @@ def test_cluster_views(ops: GraphOLAPClient) -> None:
     assert "running" in instances.by_status
 
 
+def test_cluster_capacity_of_the_local_runtime(ops: GraphOLAPClient) -> None:
+    """``graph-olap up`` runs the local runtime: one node (this machine), every CPU and all of
+    ``MemTotal`` allocatable, the running instances' own requests counted."""
+    import os
+
+    capacity = ops.ops.get_cluster_capacity()
+    assert capacity.runtime == "local" and capacity.requests_counted == "own_units"
+    assert capacity.units.runtime == "local"
+    assert capacity.units.total == sum(capacity.units.by_phase.values())
+    assert set(capacity.units.by_phase) == {"Pending", "Running", "Succeeded", "Failed",
+                                            "Unknown"}
+    [node] = capacity.nodes
+    assert node.ready and node.schedulable and node.takes_new_instances
+    # Whole CPUs the server may use (affinity and cgroup quota can make it fewer than all).
+    assert node.allocatable.cpu_millicores % 1000 == 0
+    assert 1000 <= node.allocatable.cpu_millicores <= 1000 * (os.cpu_count() or 0)
+    with open("/proc/meminfo") as meminfo:
+        total_kib = int(next(line for line in meminfo if line.startswith("MemTotal:")).split()[1])
+    assert node.allocatable.memory_bytes == total_kib * 1024
+    assert node.available.cpu_millicores == max(
+        0, node.allocatable.cpu_millicores - node.requested.cpu_millicores)
+    assert capacity.totals.nodes == 1
+    assert capacity.totals.available.to_dict() == node.available.to_dict()
+    assert capacity.schedulable_nodes[0].name == node.name
+    # The same units next to the instance rows.
+    units = ops.ops.get_cluster_instances().units
+    assert units is not None and units.runtime == "local"
+
+
+def test_cluster_capacity_needs_the_ops_role(analyst: GraphOLAPClient,
+                                             admin: GraphOLAPClient) -> None:
+    for client in (analyst, admin):
+        with pytest.raises(ForbiddenError):
+            client.ops.get_cluster_capacity()
+
+
 def test_jobs_state_exports_metrics(fresh_platform: Platform) -> None:
     with fresh_platform.client("ops") as ops:
         names = [j["name"] for j in ops.ops.get_job_status()["jobs"]]

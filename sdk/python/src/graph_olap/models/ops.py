@@ -20,6 +20,9 @@ from graph_olap.models.base import GraphOLAPModel, Timestamp
 from graph_olap.models.common import HealthStatus
 
 __all__ = [
+    "CapacityAmount",
+    "CapacityTotals",
+    "ClusterCapacity",
     "ClusterHealth",
     "ClusterInstances",
     "ComponentHealth",
@@ -32,9 +35,11 @@ __all__ = [
     "JobTrigger",
     "LifecycleConfig",
     "MaintenanceMode",
+    "NodeCapacity",
     "OwnerCount",
     "OwnerInstanceCount",
     "ResourceLifecycleConfig",
+    "RuntimeUnits",
     "SystemState",
 ]
 
@@ -195,6 +200,26 @@ class OwnerCount(GraphOLAPModel):
     _repr_keys = ("owner_username", "count")
 
 
+class RuntimeUnits(GraphOLAPModel):
+    """The instance runtime's own units by phase (pods with graph-olap's labels on Kubernetes).
+
+    Set next to the instance rows' ``by_status`` so a row ``running`` whose pod has ``Failed``
+    shows up before reconciliation catches it.
+
+    Example:
+        >>> u = RuntimeUnits(runtime="kubernetes", total=3,
+        ...                  by_phase={"Pending": 1, "Running": 2, "Failed": 0})
+        >>> u.by_phase["Pending"], u.total
+        (1, 3)
+    """
+
+    runtime: str
+    total: int = 0
+    by_phase: Dict[str, int] = {}
+
+    _repr_keys = ("runtime", "total", "by_phase")
+
+
 class ClusterInstances(GraphOLAPModel):
     """Cluster-wide instance summary.
 
@@ -211,8 +236,116 @@ class ClusterInstances(GraphOLAPModel):
     by_owner: List[OwnerCount] = []
     by_wrapper_type: Dict[str, int] = {}
     limits: InstanceLimits = InstanceLimits()
+    #: The runtime's units by phase; ``None`` when the runtime did not answer within 2 s.
+    units: Optional[RuntimeUnits] = None
 
     _repr_keys = ("total", "by_status", "limits")
+
+
+_GIB = 1 << 30
+
+
+class CapacityAmount(GraphOLAPModel):
+    """An amount of CPU (thousandths of a core) and memory (bytes), as Kubernetes counts them.
+
+    Example:
+        >>> a = CapacityAmount(cpu_millicores=3750, memory_bytes=25 * 2**30)
+        >>> a.cpu_cores, a.memory_gib
+        (3.75, 25.0)
+    """
+
+    cpu_millicores: int = 0
+    memory_bytes: int = 0
+
+    _repr_keys = ("cpu_millicores", "memory_bytes")
+
+    @property
+    def cpu_cores(self) -> float:
+        """``cpu_millicores`` in cores."""
+        return self.cpu_millicores / 1000
+
+    @property
+    def memory_gib(self) -> float:
+        """``memory_bytes`` in GiB (2^30 bytes)."""
+        return self.memory_bytes / _GIB
+
+
+class NodeCapacity(GraphOLAPModel):
+    """One node of the runtime: what the scheduler may hand out, what is requested, what is left.
+
+    On Kubernetes a cluster node; for the local runtime the machine itself.
+
+    Example:
+        >>> n = NodeCapacity.from_dict({"name": "node-a", "ready": True, "schedulable": True,
+        ...     "allocatable": {"cpu_millicores": 8000, "memory_bytes": 32 * 2**30},
+        ...     "requested": {"cpu_millicores": 4250, "memory_bytes": 8 * 2**30},
+        ...     "available": {"cpu_millicores": 3750, "memory_bytes": 24 * 2**30}, "pods": 3})
+        >>> n.available.cpu_cores, n.available.memory_gib, n.takes_new_instances
+        (3.75, 24.0, True)
+    """
+
+    name: str
+    ready: bool = False
+    schedulable: bool = False
+    allocatable: CapacityAmount = CapacityAmount()
+    requested: CapacityAmount = CapacityAmount()
+    available: CapacityAmount = CapacityAmount()
+    pods: int = 0
+
+    _repr_keys = ("name", "ready", "schedulable", "available")
+
+    @property
+    def takes_new_instances(self) -> bool:
+        """Ready and not cordoned: new instance pods may be scheduled here."""
+        return self.ready and self.schedulable
+
+
+class CapacityTotals(GraphOLAPModel):
+    """Sums over the ready, schedulable nodes: the room new instances have.
+
+    Example:
+        >>> CapacityTotals(nodes=2, available={"cpu_millicores": 500,
+        ...                                    "memory_bytes": 0}).available.cpu_cores
+        0.5
+    """
+
+    nodes: int = 0
+    allocatable: CapacityAmount = CapacityAmount()
+    requested: CapacityAmount = CapacityAmount()
+    available: CapacityAmount = CapacityAmount()
+
+    _repr_keys = ("nodes", "available")
+
+
+class ClusterCapacity(GraphOLAPModel):
+    """Room for instances as the runtime reports it (``GET /api/cluster/capacity``).
+
+    ``requests_counted`` says whose requests ``requested`` adds up: ``all_pods`` (every
+    non-terminated pod on the node, any namespace: the scheduler's view) or ``own_units``
+    (graph-olap's instances only: the local runtime, or a cluster that refused listing pods in
+    all namespaces).
+
+    Example:
+        >>> c = ClusterCapacity.from_dict({"runtime": "kubernetes", "requests_counted": "all_pods",
+        ...     "units": {"runtime": "kubernetes", "total": 1, "by_phase": {"Running": 1}},
+        ...     "nodes": [{"name": "node-a", "ready": True, "schedulable": False}],
+        ...     "totals": {"nodes": 0}})
+        >>> [n.name for n in c.nodes], c.schedulable_nodes, c.units.by_phase["Running"]
+        (['node-a'], [], 1)
+    """
+
+    runtime: str
+    requests_counted: str = "own_units"
+    units: RuntimeUnits
+    nodes: List[NodeCapacity] = []
+    totals: CapacityTotals = CapacityTotals()
+
+    _repr_keys = ("runtime", "requests_counted", "totals")
+
+    @property
+    def schedulable_nodes(self) -> List[NodeCapacity]:
+        """The nodes new instances can go to (ready and not cordoned)."""
+        return [n for n in self.nodes if n.takes_new_instances]
 
 
 class JobStatus(GraphOLAPModel):

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Union, cast
 
 from graph_olap.durations import to_duration_str
 from graph_olap.models.ops import (
+    ClusterCapacity,
     ClusterHealth,
     ClusterInstances,
     ConcurrencyConfig,
@@ -175,6 +176,27 @@ class OpsResource(Resource):
             True
         """
         return self._one("GET", "/api/cluster/instances", ClusterInstances)
+
+    def get_cluster_capacity(self) -> ClusterCapacity:
+        """Room for new instances: every node's allocatable, requested and available CPU and
+        memory, totals over the nodes that take new instances, and the runtime's units by phase.
+
+        The runtime is asked at every call (2 s limit). On Kubernetes the nodes are the
+        cluster's; with the local runtime the machine is the one node.
+
+        Raises:
+            ServiceUnavailableError: the control plane runs without an instance runtime (503).
+            ServerError: the runtime did not answer, or the cluster refused listing nodes — the
+                message names the missing ClusterRole (502).
+
+        Example:
+            >>> cap = ops.ops.get_cluster_capacity()
+            >>> cap.totals.nodes >= 1 and cap.totals.available.cpu_millicores >= 0
+            True
+            >>> all(n.available.memory_bytes <= n.allocatable.memory_bytes for n in cap.nodes)
+            True
+        """
+        return self._one("GET", "/api/cluster/capacity", ClusterCapacity)
 
     # --------------------------------------------------------------- jobs
     def trigger_job(self, job_name: str, reason: str = "manual-trigger") -> Dict[str, Any]:
