@@ -4,11 +4,12 @@
 //! proxies ([`common::fault_proxy`]) add latency, resets and stalls on the platform's network
 //! hops, and one replica is killed with SIGKILL and restarted midway.
 //!
-//! Hops behind a proxy: control plane ↔ PostgreSQL (the metadata database URL), export worker ↔
-//! warehouse (a PostgreSQL warehouse URL; the worker is embedded in each replica) and control
-//! plane ↔ instance server (the instance's address in its metadata row, rewritten to a proxy
-//! once it runs — the local runtime has no other seam, see docs/reliability.md). The object
-//! store is a directory here (no network hop).
+//! Hops behind a proxy: control plane ↔ PostgreSQL (the metadata database URL); export worker
+//! (embedded in each replica) ↔ warehouse (a PostgreSQL warehouse URL); export worker and
+//! instance servers ↔ object store (moto's S3 server, `AWS_ENDPOINT_URL`); instance server →
+//! control plane (`GRAPH_OLAP_INTERNAL_URL` of each replica); control plane → instance server
+//! (the instance's address in its metadata row, rewritten to a proxy once it runs — the local
+//! runtime has no setting for it, see docs/reliability.md).
 //!
 //! Checked at the end, each an assertion: every call ended within its deadline in a success or a
 //! typed error (the documented 502/503 codes among 5xx; a transport error only on the replica
@@ -25,7 +26,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::Platform;
 use common::fault_proxy::{ConnectionPlan, FaultCounts, FaultProxy, FaultRates, Hop};
+use graph_olap_storage::{StorageOptions, StoreResolver};
+use object_store::{ObjectStore, ObjectStoreExt};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -453,68 +456,86 @@ async fn algorithm(run: &Run, who: &'static str, replica: usize, wrapper: &str, 
     }
 }
 
-/// One analyst: create → running → query → algorithm with write-back → terminate, until the end
-/// of the load phase.
+/// One analyst, until the end of the load phase: two creates at once (one per replica, so the
+/// per-analyst and cluster limits are contended), then for each instance admitted: running →
+/// query → algorithm with write-back → terminate.
 async fn analyst(run: Arc<Run>, k: usize) {
     let who = ANALYSTS[k];
     let mut round = 0usize;
     while Instant::now() < run.end {
         round += 1;
-        let replica = (k + round) % 2;
+        let creates = (0..2).map(|j| {
+            let run = Arc::clone(&run);
+            async move {
+                let (_, ended) = run
+                    .clients
+                    .call(
+                        (k + round + j) % 2,
+                        who,
+                        "create instance",
+                        Method::POST,
+                        "/api/instances/from-mapping",
+                        Some(json!({"mapping_id": run.mapping_id, "name": format!("load-{k}-{round}-{j}")})),
+                    )
+                    .await;
+                match answer(&ended) {
+                    Some((StatusCode::CREATED | StatusCode::ACCEPTED, body)) => {
+                        body["data"]["id"].as_i64()
+                    }
+                    _ => None,
+                }
+            }
+        });
+        let ids: Vec<i64> = futures::future::join_all(creates)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        if ids.is_empty() {
+            tokio::time::sleep(Duration::from_millis(1_000)).await;
+            continue;
+        }
+        for (n, id) in ids.iter().enumerate() {
+            let replica = (k + round + n) % 2;
+            if let Some(wrapper) = wait_running(&run, who, *id, k).await {
+                run.instances_running.fetch_add(1, Ordering::Relaxed);
+                run.proxy_instance(*id).await;
+                let nodes = count(
+                    &run,
+                    who,
+                    replica,
+                    &wrapper,
+                    "MATCH (n:Customer) RETURN count(n)",
+                )
+                .await;
+                if let Some(nodes) = nodes {
+                    assert_eq!(nodes, 3000, "{who}: instance {id} has {nodes} customers");
+                    algorithm(&run, who, 1 - replica, &wrapper, nodes).await;
+                }
+            }
+            terminate(&run, who, replica, *id).await;
+        }
+    }
+}
+
+/// Terminates instance `id` whatever state it is in; a few tries through either replica.
+async fn terminate(run: &Run, who: &'static str, replica: usize, id: i64) {
+    for attempt in 0..6 {
         let (_, ended) = run
             .clients
             .call(
-                replica,
+                (replica + attempt) % 2,
                 who,
-                "create instance",
+                "terminate",
                 Method::POST,
-                "/api/instances/from-mapping",
-                Some(json!({"mapping_id": run.mapping_id, "name": format!("load-{k}-{round}")})),
+                &format!("/api/instances/{id}/terminate"),
+                None,
             )
             .await;
-        let id = match answer(&ended) {
-            Some((StatusCode::CREATED | StatusCode::ACCEPTED, body)) => {
-                body["data"]["id"].as_i64().unwrap()
-            }
-            _ => {
-                tokio::time::sleep(Duration::from_millis(1_000)).await;
-                continue;
-            }
-        };
-        if let Some(wrapper) = wait_running(&run, who, id, k).await {
-            run.instances_running.fetch_add(1, Ordering::Relaxed);
-            run.proxy_instance(id).await;
-            let nodes = count(
-                &run,
-                who,
-                replica,
-                &wrapper,
-                "MATCH (n:Customer) RETURN count(n)",
-            )
-            .await;
-            if let Some(nodes) = nodes {
-                assert_eq!(nodes, 3000, "{who}: instance {id} has {nodes} customers");
-                algorithm(&run, who, 1 - replica, &wrapper, nodes).await;
-            }
-        }
-        // Terminate whatever happened; a few tries through either replica.
-        for attempt in 0..6 {
-            let (_, ended) = run
-                .clients
-                .call(
-                    (replica + attempt) % 2,
-                    who,
-                    "terminate",
-                    Method::POST,
-                    &format!("/api/instances/{id}/terminate"),
-                    None,
-                )
-                .await;
-            match answer(&ended) {
-                Some((s, _)) if s.is_success() => break,
-                Some((_, body)) if body["error"]["code"] == "INVALID_STATE" => break,
-                _ => tokio::time::sleep(Duration::from_millis(500)).await,
-            }
+        match answer(&ended) {
+            Some((s, _)) if s.is_success() => return,
+            Some((_, body)) if body["error"]["code"] == "INVALID_STATE" => return,
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     }
 }
@@ -669,15 +690,25 @@ fn call_violations(calls: &[Call], b_down: Option<(Instant, Option<Instant>)>) -
     wrong
 }
 
-/// Checks every Parquet file of the snapshot whose manifest is in `dir` against the manifest;
-/// returns what does not match.
-fn manifest_violations(dir: &Path, node_counts: &Value, edge_counts: &Value) -> Vec<String> {
+/// Checks every Parquet file of the snapshot at `storage_path` against its manifest (read
+/// straight from the object store, not through a proxy); returns what does not match.
+async fn manifest_violations(
+    store: &StoreResolver,
+    storage_path: &str,
+    node_counts: &Value,
+    edge_counts: &Value,
+) -> Vec<String> {
     let mut wrong = Vec::new();
-    let text = match std::fs::read_to_string(dir.join(graph_olap_storage::MANIFEST_FILE)) {
-        Ok(text) => text,
-        Err(e) => return vec![format!("{}: no manifest: {e}", dir.display())],
+    let (store, prefix) = store.resolve(storage_path).unwrap();
+    let read = |relative: &str| {
+        let store = Arc::clone(&store);
+        let path = graph_olap_storage::child(&prefix, relative);
+        async move { store.get(&path).await?.bytes().await }
     };
-    let manifest: graph_olap_api::SnapshotManifest = serde_json::from_str(&text).unwrap();
+    let manifest = match read(graph_olap_storage::MANIFEST_FILE).await {
+        Ok(bytes) => serde_json::from_slice::<graph_olap_api::SnapshotManifest>(&bytes).unwrap(),
+        Err(e) => return vec![format!("{storage_path}: no manifest: {e}")],
+    };
     for (tables, counts) in [
         (&manifest.nodes, node_counts),
         (&manifest.edges, edge_counts),
@@ -685,18 +716,17 @@ fn manifest_violations(dir: &Path, node_counts: &Value, edge_counts: &Value) -> 
         for table in tables {
             let mut rows = 0;
             for file in &table.files {
-                let path = dir.join(&file.path);
-                let bytes = match std::fs::read(&path) {
+                let bytes = match read(&file.path).await {
                     Ok(b) => b,
                     Err(e) => {
-                        wrong.push(format!("{}: {e}", path.display()));
+                        wrong.push(format!("{}: {e}", file.path));
                         continue;
                     }
                 };
                 if bytes.len() as u64 != file.size_bytes {
                     wrong.push(format!(
                         "{}: {} bytes, manifest says {}",
-                        path.display(),
+                        file.path,
                         bytes.len(),
                         file.size_bytes
                     ));
@@ -705,26 +735,16 @@ fn manifest_violations(dir: &Path, node_counts: &Value, edge_counts: &Value) -> 
                 if file.sha256.as_deref() != Some(sha.as_str()) {
                     wrong.push(format!(
                         "{}: SHA-256 {sha}, manifest says {:?}",
-                        path.display(),
-                        file.sha256
+                        file.path, file.sha256
                     ));
                 }
-                let footer_rows = std::fs::File::open(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|f| {
-                        parquet::file::reader::SerializedFileReader::new(f)
-                            .map_err(|e| e.to_string())
-                    })
-                    .map(|r| {
-                        use parquet::file::reader::FileReader;
-                        r.metadata().file_metadata().num_rows() as u64
-                    });
+                let footer_rows = parquet::file::reader::SerializedFileReader::new(bytes)
+                    .map(|r| r.metadata().file_metadata().num_rows() as u64);
                 match footer_rows {
                     Ok(n) if n == file.row_count => {}
                     other => wrong.push(format!(
                         "{}: footer rows {other:?}, manifest says {}",
-                        path.display(),
-                        file.row_count
+                        file.path, file.row_count
                     )),
                 }
                 rows += file.row_count;
@@ -744,6 +764,75 @@ fn manifest_violations(dir: &Path, node_counts: &Value, edge_counts: &Value) -> 
         }
     }
     wrong
+}
+
+/// moto's S3-compatible server (`python3 -m moto.server`) on a free loopback port with one
+/// bucket, killed on drop: the object store as a network hop.
+struct Moto {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Moto {
+    const BUCKET: &str = "snapshots";
+
+    async fn start() -> Moto {
+        let port = common::free_port();
+        let child = Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto (python3 -m moto.server): {e}; install it with `python3 -m pip install 'moto[server]'`"));
+        let mut moto = Moto { child, port };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let bucket = http
+                .put(format!("http://127.0.0.1:{port}/{}", Moto::BUCKET))
+                .send()
+                .await;
+            if bucket.is_ok_and(|r| r.status().is_success()) {
+                return moto;
+            }
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!("moto exited ({status}); install it with `python3 -m pip install 'moto[server]'`");
+            }
+            assert!(Instant::now() < deadline, "moto did not answer within 60 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The process environment that points S3 clients at `endpoint`.
+    fn env(endpoint: &str) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// A resolver that reads the bucket directly (for the checks).
+    fn resolver(&self) -> StoreResolver {
+        StoreResolver::new(
+            StorageOptions::default()
+                .with("aws_endpoint_url", format!("http://127.0.0.1:{}", self.port))
+                .with("aws_access_key_id", "test")
+                .with("aws_secret_access_key", "test")
+                .with("aws_region", "us-east-1"),
+        )
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The proxy's own behaviour: plans are reproducible from the seed, faults are injected only
@@ -851,6 +940,10 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
     let db_hop = Hop::new("cp-postgres", seed, rates("cp-postgres"));
     let wh_hop = Hop::new("worker-warehouse", seed, rates("worker-warehouse"));
     let instance_hop = Hop::new("cp-instance", seed, rates("cp-instance"));
+    let store_hop = Hop::new("object-store", seed, rates("object-store"));
+    let moto = Moto::start().await;
+    let store_proxy =
+        FaultProxy::start(Arc::clone(&store_hop), format!("127.0.0.1:{}", moto.port)).await;
     let db_proxy = FaultProxy::start(Arc::clone(&db_hop), pg_host).await;
     let wh_proxy = FaultProxy::start(Arc::clone(&wh_hop), wh_host).await;
     let database_url = format!("{prefix}127.0.0.1:{}{tail}", db_proxy.port);
@@ -867,6 +960,13 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
     );
     // Every create exports a fresh snapshot, so the warehouse hop and the manifests see load.
     env.push(("GRAPH_OLAP_SNAPSHOT_REUSE".into(), "false".into()));
+    // The object store is moto's S3 behind a proxy, for the replicas' export workers and the
+    // instance servers they start (which inherit the environment).
+    env.push((
+        "GRAPH_OLAP_STORAGE_ROOT".into(),
+        format!("s3://{}/load", Moto::BUCKET),
+    ));
+    env.extend(Moto::env(&format!("http://127.0.0.1:{}", store_proxy.port)));
     let started_at = Utc::now();
     let ports = [common::free_port(), common::free_port()];
     let dirs: [PathBuf; 2] = [root.path().join("replica-a"), root.path().join("replica-b")];
@@ -941,7 +1041,7 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
         queries_ok: AtomicU64::new(0),
         instances_running: AtomicU64::new(0),
     });
-    for hop in [&db_hop, &wh_hop, &instance_hop, &callback_hop] {
+    for hop in [&db_hop, &wh_hop, &store_hop, &instance_hop, &callback_hop] {
         hop.set_active(true);
     }
     let stop_sampling = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -964,7 +1064,7 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
         task.await.unwrap();
     }
     let (audited, triggers) = ops_task.await.unwrap();
-    for hop in [&db_hop, &wh_hop, &instance_hop, &callback_hop] {
+    for hop in [&db_hop, &wh_hop, &store_hop, &instance_hop, &callback_hop] {
         hop.set_active(false);
     }
     println!("load phase over after {:.0} s", load.as_secs_f64());
@@ -1042,7 +1142,7 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
     for ((what, outcome), n) in &outcomes {
         println!("  {what:<18} {outcome:<40} {n}");
     }
-    for hop in [&db_hop, &wh_hop, &instance_hop, &callback_hop] {
+    for hop in [&db_hop, &wh_hop, &store_hop, &instance_hop, &callback_hop] {
         println!("  hop {:<17} {}", hop.name, hop.counts);
     }
     println!("  limits: {samples} samples, max active {max_total} (limit ≤ {}), max per analyst {max_own} (limit {PER_ANALYST})", CLUSTER_TOTALS[1]);
@@ -1089,17 +1189,23 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
     .await
     .unwrap();
     let mut manifest_wrong = Vec::new();
+    let objects = moto.resolver();
     for row in &ready {
         let path: String = row.get("storage_path");
-        let dir = PathBuf::from(path.trim_start_matches("file://"));
         let counts = |c: &str| -> Value {
             serde_json::from_str(&row.get::<Option<String>, _>(c).unwrap_or_default())
                 .unwrap_or(Value::Null)
         };
         manifest_wrong.extend(
-            manifest_violations(&dir, &counts("node_counts"), &counts("edge_counts"))
-                .into_iter()
-                .map(|w| format!("snapshot {}: {w}", row.get::<i64, _>("id"))),
+            manifest_violations(
+                &objects,
+                &path,
+                &counts("node_counts"),
+                &counts("edge_counts"),
+            )
+            .await
+            .into_iter()
+            .map(|w| format!("snapshot {}: {w}", row.get::<i64, _>("id"))),
         );
     }
     assert!(!ready.is_empty(), "no snapshot became ready under load");
@@ -1151,7 +1257,7 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
         run.algorithms_checked.load(Ordering::Relaxed) > 0,
         "no algorithm write-back was checked"
     );
-    for hop in [&db_hop, &wh_hop, &instance_hop, &callback_hop] {
+    for hop in [&db_hop, &wh_hop, &store_hop, &instance_hop, &callback_hop] {
         let c = &hop.counts;
         assert!(
             FaultCounts::get(&c.resets) > 0 && FaultCounts::get(&c.stalls) > 0,
