@@ -560,7 +560,9 @@ async fn ops(run: Arc<Run>) -> (Vec<Audited>, BTreeMap<&'static str, usize>) {
                 "set concurrency",
                 Method::PUT,
                 "/api/config/concurrency",
-                Some(json!({"per_analyst": PER_ANALYST, "cluster_total": CLUSTER_TOTALS[round % 2]})),
+                Some(
+                    json!({"per_analyst": PER_ANALYST, "cluster_total": CLUSTER_TOTALS[round % 2]}),
+                ),
             )
             .await;
         if matches!(answer(&ended), Some((StatusCode::OK, _))) {
@@ -796,7 +798,9 @@ impl Moto {
                 return moto;
             }
             if let Ok(Some(status)) = moto.child.try_wait() {
-                panic!("moto exited ({status}); install it with `python3 -m pip install 'moto[server]'`");
+                panic!(
+                    "moto exited ({status}); install it with `python3 -m pip install 'moto[server]'`"
+                );
             }
             assert!(Instant::now() < deadline, "moto did not answer within 60 s");
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -820,7 +824,10 @@ impl Moto {
     fn resolver(&self) -> StoreResolver {
         StoreResolver::new(
             StorageOptions::default()
-                .with("aws_endpoint_url", format!("http://127.0.0.1:{}", self.port))
+                .with(
+                    "aws_endpoint_url",
+                    format!("http://127.0.0.1:{}", self.port),
+                )
                 .with("aws_access_key_id", "test")
                 .with("aws_secret_access_key", "test")
                 .with("aws_region", "us-east-1"),
@@ -846,8 +853,16 @@ async fn the_fault_proxy_is_reproducible_and_injects_what_it_counts() {
         (plan.latency, events)
     };
     assert_eq!(draw(7, "x", 3), draw(7, "x", 3), "same seed, same plan");
-    assert_ne!(draw(7, "x", 3), draw(8, "x", 3), "another seed, another plan");
-    assert_ne!(draw(7, "x", 3), draw(7, "y", 3), "another hop, another plan");
+    assert_ne!(
+        draw(7, "x", 3),
+        draw(8, "x", 3),
+        "another seed, another plan"
+    );
+    assert_ne!(
+        draw(7, "x", 3),
+        draw(7, "y", 3),
+        "another hop, another plan"
+    );
 
     // An echo server behind the proxy.
     let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -885,7 +900,6 @@ async fn the_fault_proxy_is_reproducible_and_injects_what_it_counts() {
     // Switched on: the connection is reset within an event gap, and counted.
     hop.set_active(true);
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let _ = c.write_all(b"ping").await;
     let read = c.read(&mut buf).await;
     assert!(
         matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
@@ -897,8 +911,8 @@ async fn the_fault_proxy_is_reproducible_and_injects_what_it_counts() {
     let always_stall = FaultRates {
         reset: 0.0,
         stall: 1.0,
-        stall_ms: (1_500, 1_500),
-        event_gap_ms: (100, 100),
+        stall_ms: (1_000, 1_000),
+        event_gap_ms: (2_000, 2_000),
         ..always_reset
     };
     let hop = Hop::new("echo-stall", 1, always_stall);
@@ -914,13 +928,14 @@ async fn the_fault_proxy_is_reproducible_and_injects_what_it_counts() {
     let mut c = tokio::net::TcpStream::connect(("127.0.0.1", proxy.port))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first stall starts 2 s after the connection, and lasts 1 s.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
     let started = Instant::now();
     c.write_all(b"pong").await.unwrap();
     c.read_exact(&mut buf).await.unwrap();
     assert_eq!(&buf, b"pong");
     assert!(
-        started.elapsed() >= Duration::from_millis(800),
+        started.elapsed() >= Duration::from_millis(700),
         "a stalled connection holds its bytes: {:?}",
         started.elapsed()
     );
@@ -1045,7 +1060,10 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
         hop.set_active(true);
     }
     let stop_sampling = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sampler = tokio::spawn(sample_limits(schema.url.clone(), Arc::clone(&stop_sampling)));
+    let sampler = tokio::spawn(sample_limits(
+        schema.url.clone(),
+        Arc::clone(&stop_sampling),
+    ));
     let analysts: Vec<_> = (0..ANALYSTS.len())
         .map(|k| tokio::spawn(analyst(Arc::clone(&run), k)))
         .collect();
@@ -1145,7 +1163,10 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
     for hop in [&db_hop, &wh_hop, &store_hop, &instance_hop, &callback_hop] {
         println!("  hop {:<17} {}", hop.name, hop.counts);
     }
-    println!("  limits: {samples} samples, max active {max_total} (limit ≤ {}), max per analyst {max_own} (limit {PER_ANALYST})", CLUSTER_TOTALS[1]);
+    println!(
+        "  limits: {samples} samples, max active {max_total} (limit ≤ {}), max per analyst {max_own} (limit {PER_ANALYST})",
+        CLUSTER_TOTALS[1]
+    );
 
     // 1. Every call ended in a success or a typed error, within its deadline.
     let wrong = call_violations(&calls, b_down);
@@ -1173,7 +1194,10 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
     .iter()
     .map(|r| r.get::<String, _>(0))
     .collect();
-    assert!(unexplained.is_empty(), "failures without a reason: {unexplained:?}");
+    assert!(
+        unexplained.is_empty(),
+        "failures without a reason: {unexplained:?}"
+    );
     // 3. Limits held in every sample.
     assert!(samples > 10, "only {samples} samples of the limits");
     assert!(
@@ -1218,8 +1242,7 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
     //    the audit record of the snapshot it made or reused.
     let mut expected: Vec<Audited> = audited;
     for c in &calls {
-        if c.what == "create instance"
-            && matches!(&c.ended, Ended::Answer(s, _) if s.is_success())
+        if c.what == "create instance" && matches!(&c.ended, Ended::Answer(s, _) if s.is_success())
         {
             expected.push((c.request_id.clone(), "snapshot."));
         }
@@ -1247,7 +1270,10 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
     // 6. Jobs: never on two replicas at once; periodic ones once per interval across both.
     let accepted_triggers: usize = triggers.values().sum();
     common::check_job_runs(
-        &[("a", &dirs[0].join("up.log")), ("b", &dirs[1].join("up.log"))],
+        &[
+            ("a", &dirs[0].join("up.log")),
+            ("b", &dirs[1].join("up.log")),
+        ],
         elapsed,
         INTERVAL_SECONDS,
         5.0 + accepted_triggers as f64,
