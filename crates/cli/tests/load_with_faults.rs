@@ -36,7 +36,8 @@ use chrono::Utc;
 use common::Platform;
 use common::fault_proxy::{ConnectionPlan, FaultCounts, FaultProxy, FaultRates, Hop};
 use graph_olap_storage::{StorageOptions, StoreResolver};
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::ObjectStoreExt;
+use parquet::file::reader::FileReader;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -708,7 +709,9 @@ async fn manifest_violations(
         async move { store.get(&path).await?.bytes().await }
     };
     let manifest = match read(graph_olap_storage::MANIFEST_FILE).await {
-        Ok(bytes) => serde_json::from_slice::<graph_olap_api::SnapshotManifest>(&bytes).unwrap(),
+        Ok(bytes) => {
+            serde_json::from_slice::<graph_olap_api::instance::SnapshotManifest>(&bytes).unwrap()
+        }
         Err(e) => return vec![format!("{storage_path}: no manifest: {e}")],
     };
     for (tables, counts) in [
