@@ -89,18 +89,27 @@ fn rates(hop: &str) -> FaultRates {
             stall: 0.3,
             stall_ms: (200, 1_500),
         },
+        // Short connections (one per export query, one per object request): events come fast.
         "worker-warehouse" => FaultRates {
             latency_share: 0.5,
             latency_ms: (1, 20),
-            event_gap_ms: (300, 2_500),
+            event_gap_ms: (50, 800),
             reset: 0.2,
+            stall: 0.3,
+            stall_ms: (200, 1_500),
+        },
+        "object-store" => FaultRates {
+            latency_share: 0.5,
+            latency_ms: (1, 20),
+            event_gap_ms: (10, 300),
+            reset: 0.1,
             stall: 0.3,
             stall_ms: (200, 1_500),
         },
         _ => FaultRates {
             latency_share: 0.5,
             latency_ms: (1, 30),
-            event_gap_ms: (500, 4_000),
+            event_gap_ms: (100, 1_500),
             reset: 0.15,
             stall: 0.35,
             stall_ms: (200, 2_000),
@@ -162,7 +171,7 @@ impl Warehouse {
                 "properties": [{"name": "sector", "type": "STRING"}],
             }],
             "edge_definitions": [{
-                "edge_type": "KNOWS",
+                "type": "KNOWS",
                 "from_node": "Customer",
                 "to_node": "Customer",
                 "sql": format!("SELECT DISTINCT src AS from_id, dst AS to_id FROM {}.knows WHERE src <> dst", self.0),

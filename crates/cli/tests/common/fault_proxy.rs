@@ -330,8 +330,10 @@ async fn pump(
     hop: Arc<Hop>,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
-    let reset = |to: &OwnedWriteHalf| {
+    // Closing with a zero linger sends RST; `forget` keeps the half from sending FIN first.
+    let reset = |to: OwnedWriteHalf| {
         let _ = to.as_ref().set_zero_linger();
+        to.forget();
     };
     loop {
         let n = tokio::select! {
@@ -339,7 +341,7 @@ async fn pump(
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             },
-            _ = kill.changed() => return reset(&to),
+            _ = kill.changed() => return reset(to),
         };
         let mut hold = None;
         if let Some(delay) = latency
@@ -355,12 +357,12 @@ async fn pump(
         if let Some(until) = hold {
             tokio::select! {
                 _ = tokio::time::sleep_until(until) => {}
-                _ = kill.changed() => return reset(&to),
+                _ = kill.changed() => return reset(to),
             }
         }
         tokio::select! {
             written = to.write_all(&buf[..n]) => if written.is_err() { break },
-            _ = kill.changed() => return reset(&to),
+            _ = kill.changed() => return reset(to),
         }
         FaultCounts::add(&hop.counts.bytes, n as u64);
     }
