@@ -578,7 +578,7 @@ async fn ops(run: Arc<Run>) -> (Vec<Audited>, BTreeMap<&'static str, usize>) {
         if matches!(answer(&ended), Some((StatusCode::OK, _))) {
             audited.push((rid, "config.update"));
         }
-        if round % 3 == 0 {
+        if round.is_multiple_of(3) {
             // Maintenance on for a moment, then off again until it is off.
             let (rid, ended) = run
                 .clients
