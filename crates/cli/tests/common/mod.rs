@@ -4,10 +4,14 @@
 
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -423,4 +427,149 @@ pub async fn warehouse_count(warehouse_dir: &Path, sql: &str) -> i64 {
     let batches = stream.collect().await.unwrap();
     let column = batches[0].column(0);
     arrow::array::cast::as_primitive_array::<arrow::datatypes::Int64Type>(column).value(0)
+}
+
+/// A free loopback port (bound and released; good enough for a test's own processes).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The environment of `graph-olap serve` replicas sharing one database, warehouse, object store
+/// (`root/snapshots`) and runtime directory (`root/instances`): embedded export worker, job
+/// intervals of `interval` seconds (lifecycle 5 s, schema cache hourly), JSON logs with the job
+/// records [`job_runs`] reads, development identities for `users` (`name:role`).
+pub fn replica_env(
+    root: &Path,
+    database_url: &str,
+    warehouse_url: &str,
+    users: &[String],
+    interval: i64,
+) -> Vec<(String, String)> {
+    [
+        ("GRAPH_OLAP_DATABASE_URL", database_url.to_string()),
+        ("GRAPH_OLAP_WAREHOUSE_URL", warehouse_url.to_string()),
+        (
+            "GRAPH_OLAP_STORAGE_ROOT",
+            format!("file://{}", root.join("snapshots").display()),
+        ),
+        (
+            "GRAPH_OLAP_INSTANCES_DIR",
+            root.join("instances").display().to_string(),
+        ),
+        ("GRAPH_OLAP_AUTH_MODE", "dev".into()),
+        ("GRAPH_OLAP_DEV_SEED_USERS", users.join(",")),
+        (
+            "GRAPH_OLAP_INTERNAL_API_KEY",
+            "replicas-test-internal-key-0123456789abcdef".into(),
+        ),
+        ("GRAPH_OLAP_EMBEDDED_WORKER", "true".into()),
+        ("GRAPH_OLAP_PRESTAGED_SNAPSHOTS", "false".into()),
+        (
+            "GRAPH_OLAP_RECONCILIATION_INTERVAL_SECONDS",
+            interval.to_string(),
+        ),
+        (
+            "GRAPH_OLAP_EXPORT_RECONCILIATION_INTERVAL_SECONDS",
+            interval.to_string(),
+        ),
+        ("GRAPH_OLAP_LIFECYCLE_INTERVAL_SECONDS", "5".into()),
+        ("GRAPH_OLAP_SCHEMA_CACHE_INTERVAL_SECONDS", "3600".into()),
+        ("GRAPH_OLAP_LOG_FORMAT", "json".into()),
+        (
+            "GRAPH_OLAP_LOG",
+            "info,sqlx=warn,graph_olap_control_plane::jobs=debug".into(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// One background-job run read from a replica's JSON log.
+#[derive(Debug, Clone)]
+pub struct JobRun {
+    /// The replica's name in the test.
+    pub replica: &'static str,
+    /// The job.
+    pub job: String,
+    /// When it started (end minus its duration).
+    pub started: DateTime<Utc>,
+    /// When it finished.
+    pub finished: DateTime<Utc>,
+}
+
+/// Every `background job finished` record of a replica's log.
+pub fn job_runs(replica: &'static str, log: &Path) -> Vec<JobRun> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|v| v["fields"]["message"] == "background job finished")
+        .map(|v| {
+            let finished: DateTime<Utc> = v["timestamp"].as_str().unwrap().parse().unwrap();
+            let ms = v["fields"]["ms"].as_i64().unwrap();
+            JobRun {
+                replica,
+                job: v["fields"]["job"].as_str().unwrap().to_string(),
+                started: finished - chrono::Duration::milliseconds(ms),
+                finished,
+            }
+        })
+        .collect()
+}
+
+/// Reads the job runs of every replica's log and asserts that no job ever ran on two replicas
+/// at once and that the periodic jobs at `interval` seconds (`reconciliation`,
+/// `export_reconciliation`) ran once per interval in total over `elapsed` seconds — at most
+/// `slack` runs more (accepted triggers, start-up runs), at least half as many. Returns the runs
+/// by job for further checks.
+pub fn check_job_runs(
+    logs: &[(&'static str, &Path)],
+    elapsed: f64,
+    interval: i64,
+    slack: f64,
+) -> BTreeMap<String, Vec<JobRun>> {
+    let runs: Vec<JobRun> = logs
+        .iter()
+        .flat_map(|(replica, log)| job_runs(replica, log))
+        .collect();
+    for (replica, _) in logs {
+        assert!(
+            runs.iter().any(|r| r.replica == *replica),
+            "no job ran on replica {replica}"
+        );
+    }
+    let mut by_job: BTreeMap<String, Vec<JobRun>> = BTreeMap::new();
+    for run in runs {
+        by_job.entry(run.job.clone()).or_default().push(run);
+    }
+    for (job, runs) in &mut by_job {
+        runs.sort_by_key(|r| r.started);
+        for pair in runs.windows(2) {
+            // Log timestamps and durations are rounded to the millisecond.
+            let gap = (pair[1].started - pair[0].finished).num_milliseconds();
+            assert!(
+                gap >= -2,
+                "{job} overlapped: {:?} then {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+    for job in ["reconciliation", "export_reconciliation"] {
+        let runs = by_job.get(job).map_or(0, Vec::len) as f64;
+        let intervals = elapsed / interval as f64;
+        assert!(
+            runs <= intervals + slack,
+            "{job} ran {runs} times in {elapsed:.0} s at one run per {interval} s (slack {slack}): once per replica, not once per interval"
+        );
+        assert!(
+            runs >= intervals / 2.0,
+            "{job} ran only {runs} times in {elapsed:.0} s (interval {interval} s)"
+        );
+    }
+    by_job
 }
