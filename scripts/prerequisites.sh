@@ -5,12 +5,15 @@
 #   ensure_tools build test   # ... and what the test suites need on top (chromium renders the
 #                             # SDK's graph view in the browser tests; npm fetches the parts of
 #                             # VS Code's widget renderer its VS Code test runs)
+#   ensure_tools image        # what scripts/image needs (umoci, runc)
 #
 # Each entry is COMMAND:DEBIAN-PACKAGE. Missing commands are installed with apt-get (as root, or
 # through sudo); where that is impossible the script stops with one message naming what to install.
 
 GRAPH_OLAP_PREREQ_build=(cmake:cmake ccache:ccache c++:g++ make:make)
 GRAPH_OLAP_PREREQ_test=(psql:postgresql-client chromium:chromium npm:npm)
+# scripts/image: assembles the container image without a daemon (umoci) and runs it (runc).
+GRAPH_OLAP_PREREQ_image=(umoci:umoci runc:runc)
 
 ensure_tools() {
   local group entry missing_cmds=() missing_pkgs=()

@@ -67,7 +67,8 @@ pub struct Serving {
 }
 
 /// Prefix of the id of the export worker that runs inside a control-plane process (followed by
-/// the process id).
+/// the host name and the process id: in containers every replica's process id is 1, so the host
+/// — the pod's name — tells the replicas' workers apart in job rows and logs).
 pub const EMBEDDED_WORKER_PREFIX: &str = "embedded-";
 
 /// Serves until Ctrl-C or SIGTERM, then shuts everything down in order while HTTP still
@@ -99,7 +100,10 @@ pub async fn serve(serving: Serving) -> anyhow::Result<()> {
             state.settings.internal_api_key.clone().unwrap_or_default(),
             warehouse,
         );
-        config.worker_id = format!("{EMBEDDED_WORKER_PREFIX}{}", std::process::id());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into());
+        config.worker_id = format!("{EMBEDDED_WORKER_PREFIX}{host}-{}", std::process::id());
         config.wait_seconds = 5;
         let mut stop = stop_rx.clone();
         tokio::spawn(graph_olap_export::run(config, async move {
