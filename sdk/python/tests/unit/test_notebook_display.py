@@ -69,10 +69,13 @@ def _model_classes() -> List[Type[GraphOLAPModel]]:
 
 
 def _sample(cls: Type[GraphOLAPModel]) -> Dict[str, Any]:
-    """Values for the required fields (a string, number or empty container by type)."""
+    """Values for the required fields (a string, number, empty container or nested model by type)."""
     data: Dict[str, Any] = {}
     for name, field in cls.model_fields.items():
         if not field.is_required():
+            continue
+        if inspect.isclass(field.annotation) and issubclass(field.annotation, GraphOLAPModel):
+            data[field.alias or name] = _sample(field.annotation)
             continue
         ann = str(field.annotation)
         data[field.alias or name] = (
