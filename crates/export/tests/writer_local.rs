@@ -354,9 +354,19 @@ async fn clearing_the_prefix_removes_a_previous_attempt() {
             .await
             .unwrap();
     }
+    // What a process killed in the middle of an upload leaves: the store's staging file, which
+    // the store itself never lists.
+    std::fs::create_dir_all(out.path().join("nodes")).unwrap();
+    std::fs::write(out.path().join("nodes/part-00001.parquet#1"), b"half").unwrap();
     let sibling = tempfile::tempdir_in(out.path().parent().unwrap()).unwrap();
     std::fs::write(sibling.path().join("keep"), b"keep").unwrap();
-    assert_eq!(clear_prefix(&store, &prefix).await.unwrap(), 3);
+    std::fs::write(sibling.path().join("part-00002.parquet#1"), b"keep").unwrap();
+    assert_eq!(clear_prefix(&store, &prefix).await.unwrap(), 4);
+    assert!(!out.path().join("nodes/part-00001.parquet#1").exists());
+    assert!(
+        sibling.path().join("part-00002.parquet#1").exists(),
+        "outside the prefix"
+    );
     assert!(
         entries(out.path()).iter().all(|e| !e.starts_with("part-")),
         "{:?}",
