@@ -9,6 +9,7 @@
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use common::contract::{contract, doc, problems};
@@ -64,6 +65,72 @@ fn openapi_every_operation_has_responses_and_the_error_envelope() {
         schemas["ErrorEnvelope"]["required"],
         json!(["error", "meta"])
     );
+}
+
+#[test]
+fn openapi_creates_link_to_the_operations_on_what_they_made() {
+    let doc = doc();
+    let links =
+        |path: &str| -> Value { doc["paths"][path]["post"]["responses"]["201"]["links"].clone() };
+    // Create → get → update → delete, and the nested reads, from the new mapping's id.
+    let mapping = links("/api/mappings");
+    for op in [
+        "get_api_mappings__mapping_id",
+        "put_api_mappings__mapping_id",
+        "delete_api_mappings__mapping_id",
+        "get_api_mappings__mapping_id__versions__version",
+    ] {
+        assert_eq!(mapping[op]["operationId"], op, "{mapping}");
+    }
+    assert_eq!(
+        mapping["get_api_mappings__mapping_id__versions__from_version__diff__to_version"]["parameters"],
+        json!({"mapping_id": "$response.body#/data/id",
+               "from_version": "$response.body#/data/current_version",
+               "to_version": "$response.body#/data/current_version"})
+    );
+    // A key's owner comes from the create's own path.
+    assert_eq!(
+        links("/api/users/{username}/api-keys")["delete_api_users__username__api_keys__key_id"]["parameters"],
+        json!({"username": "$request.path.username", "key_id": "$response.body#/data/id"})
+    );
+    // Every link names an operation of the document and fills each of its path parameters.
+    let mut ids = BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            ids.insert(
+                op["operationId"].as_str().unwrap().to_string(),
+                path.clone(),
+            );
+        }
+    }
+    let mut count = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for response in op["responses"].as_object().unwrap().values() {
+                for link in response["links"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| l.1)
+                {
+                    let target = &ids[link["operationId"].as_str().unwrap()];
+                    let wanted: BTreeSet<&str> = target
+                        .split('/')
+                        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                        .collect();
+                    let given: BTreeSet<&str> = link["parameters"]
+                        .as_object()
+                        .unwrap()
+                        .keys()
+                        .map(String::as_str)
+                        .collect();
+                    assert_eq!(given, wanted, "{target}: {link}");
+                    count += 1;
+                }
+            }
+        }
+    }
+    assert!(count >= 30, "only {count} links");
 }
 
 #[test]

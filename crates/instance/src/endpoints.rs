@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::http::Method;
 use axum::routing::MethodRouter;
 use graph_olap_server_kit::openapi::{
-    DocumentInfo, Framing, Operation, Reply, RequestBody, schema_of,
+    CreateLinks, DocumentInfo, Framing, Operation, Reply, RequestBody, add_links, schema_of,
 };
 use schemars::JsonSchema;
 use serde_json::{Value, json};
@@ -158,5 +158,32 @@ pub fn document() -> Value {
             "apiKey": {"type": "http", "scheme": "bearer"},
             "devIdentity": {"type": "apiKey", "in": "header", "name": "X-Username"}}),
     };
-    graph_olap_server_kit::openapi::document(&info, endpoints().iter().map(Endpoint::operation))
+    let mut doc = graph_olap_server_kit::openapi::document(
+        &info,
+        endpoints().iter().map(Endpoint::operation),
+    );
+    add_links(&mut doc, EXECUTION_LINKS);
+    doc
 }
+
+/// A started execution (`202`) leads to its status and to its cancellation.
+const EXECUTION_LINKS: &[CreateLinks] = &[
+    CreateLinks {
+        create: "/algo/{name}",
+        status: 202,
+        resources: &[
+            "/algo/status/{execution_id}",
+            "/algo/executions/{execution_id}",
+        ],
+        from: &[("execution_id", "$response.body#/execution_id")],
+    },
+    CreateLinks {
+        create: "/networkx/{name}",
+        status: 202,
+        resources: &[
+            "/networkx/status/{execution_id}",
+            "/networkx/executions/{execution_id}",
+        ],
+        from: &[("execution_id", "$response.body#/execution_id")],
+    },
+];

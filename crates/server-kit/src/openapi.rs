@@ -74,7 +74,9 @@ pub struct Operation {
     pub summary: &'static str,
     /// Grouping tag.
     pub tag: &'static str,
-    /// Query and header parameters (path parameters are derived from the template).
+    /// Query and header parameters. Path parameters are derived from the template as strings;
+    /// a path parameter given here (same name, `"in": "path"`) replaces the derived one, in its
+    /// place, to give it a narrower schema (an integer id).
     pub parameters: Vec<Value>,
     /// The OpenAPI `security` requirement list.
     pub security: Value,
@@ -171,6 +173,83 @@ pub fn path_parameters(path: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Where a create's answer leads: the operations on the resource it made, with the path
+/// parameters they take from the exchange. [`add_links`] writes them as OpenAPI `links`, which
+/// clients and schemathesis' stateful phase follow (create → get → update → delete).
+#[derive(Clone, Copy, Debug)]
+pub struct CreateLinks {
+    /// The path of the `POST` that creates.
+    pub create: &'static str,
+    /// The status of its answer that carries the links (`201`, or `202` for a started job).
+    pub status: u16,
+    /// The resource's own paths: every operation at or under one of them is a link target.
+    pub resources: &'static [&'static str],
+    /// Path parameter ← the runtime expression giving its value (`$response.body#/…`,
+    /// `$request.body#/…`). A parameter of the create's own path is passed on by itself.
+    pub from: &'static [(&'static str, &'static str)],
+}
+
+/// Adds each rule's links to its create's answer. A target whose every path parameter is known
+/// gets a link named by its `operationId`; a target that needs anything else is left out.
+///
+/// # Panics
+/// When a rule names a create that the document does not have with that status: the tables are
+/// static, and the servers' document tests build the document.
+pub fn add_links(doc: &mut Value, rules: &[CreateLinks]) {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for op in item.as_object().into_iter().flatten().map(|(_, op)| op) {
+            if let Some(id) = op["operationId"].as_str() {
+                targets.push((path.clone(), id.to_string()));
+            }
+        }
+    }
+    for rule in rules {
+        let mut links = Map::new();
+        for (path, operation_id) in &targets {
+            let under = rule.resources.iter().any(|resource| {
+                path.strip_prefix(resource)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            });
+            if !under {
+                continue;
+            }
+            let parameters: Option<Map<String, Value>> = parameter_names(path)
+                .map(|name| {
+                    let source = match rule.from.iter().find(|(p, _)| *p == name) {
+                        Some((_, expression)) => expression.to_string(),
+                        None if parameter_names(rule.create).any(|p| p == name) => {
+                            format!("$request.path.{name}")
+                        }
+                        None => return None,
+                    };
+                    Some((name.to_string(), Value::String(source)))
+                })
+                .collect();
+            if let Some(parameters) = parameters {
+                links.insert(
+                    operation_id.clone(),
+                    json!({"operationId": operation_id, "parameters": parameters}),
+                );
+            }
+        }
+        let answer = &mut doc["paths"][rule.create]["post"]["responses"][rule.status.to_string()];
+        assert!(
+            answer.is_object(),
+            "a link rule names POST {} answering {}, which the document does not have",
+            rule.create,
+            rule.status
+        );
+        answer["links"] = Value::Object(links);
+    }
+}
+
+/// The names of a template's path parameters, in order.
+fn parameter_names(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+}
+
 /// `operationId`: the lower-case method and the template with every separator (`/`, braces,
 /// `.`, `-`) as `_`, trimmed (`get_api_mappings__mapping_id`).
 pub fn operation_id(method: &Method, path: &str) -> String {
@@ -194,8 +273,17 @@ fn operation(o: &Operation, generator: &mut SchemaGenerator) -> Value {
         json!({"description": "Error envelope (API.md §1.12); `error.code` fixes the status (§1.13)",
             "content": {"application/json": {"schema": component(ERROR_ENVELOPE)}}}),
     );
-    let mut parameters = path_parameters(&o.path);
-    parameters.extend(o.parameters.iter().cloned());
+    let given_in_path = |name: &Value| {
+        o.parameters
+            .iter()
+            .find(|p| p["in"] == "path" && &p["name"] == name)
+            .cloned()
+    };
+    let mut parameters: Vec<Value> = path_parameters(&o.path)
+        .into_iter()
+        .map(|derived| given_in_path(&derived["name"]).unwrap_or(derived))
+        .collect();
+    parameters.extend(o.parameters.iter().filter(|p| p["in"] != "path").cloned());
     let mut op = Map::new();
     op.insert("summary".into(), json!(o.summary));
     op.insert("tags".into(), json!([o.tag]));
@@ -301,6 +389,63 @@ mod tests {
                 schema: schema_of::<Thing>,
             }],
         }
+    }
+
+    #[test]
+    fn creates_link_to_every_operation_under_what_they_made() {
+        let info = DocumentInfo {
+            title: "t",
+            version: "1",
+            servers: None,
+            security_schemes: json!({}),
+        };
+        let create = |path: &str| Operation {
+            method: Method::POST,
+            replies: vec![Reply {
+                status: 201,
+                framing: Framing::Enveloped,
+                schema: schema_of::<Thing>,
+            }],
+            ..op(path, Framing::Enveloped)
+        };
+        let mut doc = document(
+            &info,
+            [
+                create("/shelves/{shelf_id}/things"),
+                op("/shelves/{shelf_id}/things/{thing_id}", Framing::Bare),
+                op("/shelves/{shelf_id}/things/{thing_id}/parts", Framing::Bare),
+                op(
+                    "/shelves/{shelf_id}/things/{thing_id}/parts/{part}",
+                    Framing::Bare,
+                ),
+                op("/shelves/{shelf_id}/thingsx/{thing_id}", Framing::Bare),
+            ],
+        );
+        add_links(
+            &mut doc,
+            &[CreateLinks {
+                create: "/shelves/{shelf_id}/things",
+                status: 201,
+                resources: &["/shelves/{shelf_id}/things/{thing_id}"],
+                from: &[("thing_id", "$response.body#/data/id")],
+            }],
+        );
+        let links =
+            &doc["paths"]["/shelves/{shelf_id}/things"]["post"]["responses"]["201"]["links"];
+        // The thing and what is under it; not a look-alike path, not one needing `part`.
+        assert_eq!(
+            links,
+            &json!({
+                "get_shelves__shelf_id__things__thing_id": {
+                    "operationId": "get_shelves__shelf_id__things__thing_id",
+                    "parameters": {"shelf_id": "$request.path.shelf_id",
+                                   "thing_id": "$response.body#/data/id"}},
+                "get_shelves__shelf_id__things__thing_id__parts": {
+                    "operationId": "get_shelves__shelf_id__things__thing_id__parts",
+                    "parameters": {"shelf_id": "$request.path.shelf_id",
+                                   "thing_id": "$response.body#/data/id"}}
+            })
+        );
     }
 
     #[test]

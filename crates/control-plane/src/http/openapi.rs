@@ -9,7 +9,7 @@
 //! envelope or the document's layout (the generator), nor the shapes themselves
 //! (`graph_olap_api`, the store rows).
 
-use graph_olap_server_kit::openapi::{DocumentInfo, Operation};
+use graph_olap_server_kit::openapi::{CreateLinks, DocumentInfo, Operation, add_links};
 pub use graph_olap_server_kit::openapi::{Framing, Reply, RequestBody, SchemaFn, schema_of};
 use serde_json::{Value, json};
 
@@ -33,12 +33,35 @@ pub fn query_schema(name: &str) -> Value {
     }
 }
 
+/// Path parameters that are 64-bit integer ids and version numbers (their handlers answer
+/// `VALIDATION_FAILED` for anything else); the others (names, key, lock and intent ids) stay
+/// strings.
+const INTEGER_PATH_PARAMETERS: [&str; 8] = [
+    "mapping_id",
+    "snapshot_id",
+    "instance_id",
+    "job_id",
+    "resource_id",
+    "version",
+    "from_version",
+    "to_version",
+];
+
 fn parameters(e: &Endpoint) -> Vec<Value> {
-    e.query
-        .iter()
+    let integer_ids = e
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .filter(|name| INTEGER_PATH_PARAMETERS.contains(name))
+        .map(|name| {
+            json!({"name": name, "in": "path", "required": true,
+                "schema": {"type": "integer", "minimum": 1}})
+        });
+    integer_ids
+        .chain(e.query.iter()
         .map(|name| {
             json!({"name": name, "in": "query", "required": false, "schema": query_schema(name)})
-        })
+        }))
         .chain(e.idempotent.then(|| {
             json!({"name": "Idempotency-Key", "in": "header", "required": false,
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255}})
@@ -89,5 +112,79 @@ pub fn document() -> Value {
             "devIdentity": {"type": "apiKey", "in": "header", "name": "X-Username"},
             "internalKey": {"type": "apiKey", "in": "header", "name": "X-Internal-Api-Key"}}),
     };
-    graph_olap_server_kit::openapi::document(&info, endpoints().iter().map(operation))
+    let mut doc =
+        graph_olap_server_kit::openapi::document(&info, endpoints().iter().map(operation));
+    add_links(&mut doc, CREATE_LINKS);
+    doc
 }
+
+/// The control plane's creates and the operations on what each makes (schemathesis' stateful
+/// phase follows them: create → get → update → delete).
+const CREATE_LINKS: &[CreateLinks] = &[
+    CreateLinks {
+        status: 201,
+        create: "/api/mappings",
+        resources: &["/api/mappings/{mapping_id}"],
+        from: MAPPING_FIELDS,
+    },
+    CreateLinks {
+        status: 201,
+        create: "/api/mappings/{mapping_id}/copy",
+        resources: &["/api/mappings/{mapping_id}"],
+        from: MAPPING_FIELDS,
+    },
+    CreateLinks {
+        status: 201,
+        create: "/api/instances",
+        resources: &["/api/instances/{instance_id}"],
+        from: &[("instance_id", "$response.body#/data/id")],
+    },
+    CreateLinks {
+        status: 201,
+        create: "/api/instances/from-mapping",
+        resources: &["/api/instances/{instance_id}"],
+        from: &[("instance_id", "$response.body#/data/id")],
+    },
+    CreateLinks {
+        status: 201,
+        create: "/api/favorites",
+        resources: &["/api/favorites/{resource_type}/{resource_id}"],
+        from: &[
+            ("resource_type", "$response.body#/data/resource_type"),
+            ("resource_id", "$response.body#/data/resource_id"),
+        ],
+    },
+    CreateLinks {
+        status: 201,
+        create: "/api/users",
+        resources: &["/api/users/{username}"],
+        // The answer nests the user when a key was issued with it; the request names it always.
+        from: &[("username", "$request.body#/username")],
+    },
+    CreateLinks {
+        status: 201,
+        create: "/api/users/{username}/api-keys",
+        resources: &["/api/users/{username}/api-keys/{key_id}"],
+        from: &[("key_id", "$response.body#/data/id")],
+    },
+    CreateLinks {
+        status: 201,
+        create: "/api/platform/lock",
+        resources: &["/api/platform/lock/{lock_id}"],
+        from: &[("lock_id", "$response.body#/data/lock_id")],
+    },
+    CreateLinks {
+        status: 201,
+        create: "/api/platform/intents",
+        resources: &["/api/platform/intents/{intent_id}"],
+        from: &[("intent_id", "$response.body#/data/id")],
+    },
+];
+
+/// A mapping's id, and its current version for the version and diff operations.
+const MAPPING_FIELDS: &[(&str, &str)] = &[
+    ("mapping_id", "$response.body#/data/id"),
+    ("version", "$response.body#/data/current_version"),
+    ("from_version", "$response.body#/data/current_version"),
+    ("to_version", "$response.body#/data/current_version"),
+];

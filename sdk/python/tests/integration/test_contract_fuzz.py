@@ -243,6 +243,20 @@ def prepared_document(raw: Dict[str, Any]) -> Dict[str, Any]:
         if kept:
             paths[path] = kept
     doc["paths"] = paths
+    return links_to_present_operations(doc)
+
+
+def links_to_present_operations(doc: Dict[str, Any]) -> Dict[str, Any]:
+    """``doc`` (changed in place) with only the links (create → get → update → delete) whose
+    target operation it still has."""
+    present = {op.get("operationId") for ops in doc["paths"].values() for op in ops.values()}
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            for response in op.get("responses", {}).values():
+                links = response.get("links") if isinstance(response, dict) else None
+                if links:
+                    response["links"] = {name: link for name, link in links.items()
+                                         if link.get("operationId") in present}
     return doc
 
 
