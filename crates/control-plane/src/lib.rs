@@ -53,6 +53,14 @@ pub async fn start(
     start_with_runtime(store, warehouse, settings, clock, None).await
 }
 
+/// `<host>-<pid>-<random>`: unique per control plane, even for two in one process (tests) or
+/// two containers whose processes are both pid 1.
+fn replica_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}-{}", host.trim(), std::process::id(), &random[..8])
+}
+
 /// [`start`], with a runtime that hosts instances.
 pub async fn start_with_runtime(
     store: Store,
@@ -81,6 +89,7 @@ pub async fn start_with_runtime(
         metrics: Arc::new(ops::metrics::Metrics::new()),
         scheduler: Arc::new(tokio::sync::Notify::new()),
         cluster_health: Arc::new(ops::cluster::HealthCache::default()),
+        replica_id: replica_id().into(),
     };
     let mut tx = state.store.write().await?;
     for (key, value) in services::platform_config::defaults() {

@@ -39,6 +39,9 @@ pub struct AppState {
     pub scheduler: Arc<tokio::sync::Notify>,
     /// The last cluster-health probe, reused for up to 10 s.
     pub cluster_health: Arc<crate::ops::cluster::HealthCache>,
+    /// This control plane's name among the replicas on one database (host, process, a random
+    /// part): the holder of the job leases it takes.
+    pub replica_id: Arc<str>,
 }
 
 impl AppState {

@@ -195,6 +195,71 @@ pub async fn ensure_exists(
     Ok(())
 }
 
+/// Takes the run lease of job `name` for `holder` until `until`, unless another holder's lease
+/// is still valid at `now`; `true` when taken (or renewed: the holder may take it again).
+///
+/// One conditional upsert decides, so of any number of replicas racing for a free lease exactly
+/// one gets it. Unlike a session lock, the lease outlives its holder's connections: a replica
+/// whose database connection drops mid-run still holds it, and a replica that died leaves it to
+/// expire at `until`.
+pub async fn take_lease(
+    conn: &mut AnyConnection,
+    name: &str,
+    holder: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let q = sql(
+        conn,
+        "INSERT INTO background_jobs (name, lease_holder, lease_until) VALUES ($1, $2, $3) \
+        ON CONFLICT (name) DO UPDATE SET lease_holder = $2, lease_until = $3 \
+        WHERE background_jobs.lease_holder IS NULL OR background_jobs.lease_holder = $2 \
+        OR background_jobs.lease_until IS NULL OR background_jobs.lease_until <= $4",
+    );
+    let done = sqlx::query(q)
+        .bind(name)
+        .bind(holder)
+        .bind(to_millis(until))
+        .bind(to_millis(now))
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Extends `holder`'s lease of job `name` to `until`; `false` when it no longer holds it.
+pub async fn renew_lease(
+    conn: &mut AnyConnection,
+    name: &str,
+    holder: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE background_jobs SET lease_until = $1 WHERE name = $2 AND lease_holder = $3",
+    );
+    let done = sqlx::query(q)
+        .bind(to_millis(until))
+        .bind(name)
+        .bind(holder)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Gives up `holder`'s lease of job `name` (nothing when another holds it).
+pub async fn release_lease(
+    conn: &mut AnyConnection,
+    name: &str,
+    holder: &str,
+) -> Result<(), StoreError> {
+    let q = sql(
+        conn,
+        "UPDATE background_jobs SET lease_holder = NULL, lease_until = NULL WHERE name = $1 AND lease_holder = $2",
+    );
+    sqlx::query(q).bind(name).bind(holder).execute(conn).await?;
+    Ok(())
+}
+
 /// Outcome of [`trigger_rate_limited`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TriggerOutcome {

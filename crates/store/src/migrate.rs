@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0004_auth_failures",
         sql: include_str!("../migrations/0004_auth_failures.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_job_leases",
+        sql: include_str!("../migrations/0005_job_leases.sql"),
+    },
 ];
 
 /// A migration's SQL for one dialect: `{{ID_PRIMARY_KEY}}` becomes the dialect's
@@ -51,7 +56,7 @@ fn render(sql: &str, dialect: Dialect) -> String {
 }
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: i64 = 4;
+pub const LATEST_VERSION: i64 = 5;
 
 /// Advisory-lock key under which PostgreSQL migrations run.
 const MIGRATION_LOCK_KEY: i64 = 0x6772_6f6c_6d69_6772; // "grolmigr"

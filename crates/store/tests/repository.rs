@@ -4,7 +4,7 @@ mod common;
 
 use chrono::Utc;
 use graph_olap_api::{NodeDefinition, PropertyDef, PropertyType};
-use graph_olap_store::{Store, audit, config, favorites, mappings, users};
+use graph_olap_store::{Store, audit, config, favorites, jobs, mappings, users};
 
 fn node(label: &str) -> NodeDefinition {
     NodeDefinition {
@@ -332,7 +332,71 @@ async fn config_and_audit(store: &Store) {
     assert_eq!(entries[0].details["new"], 3);
 }
 
+/// Of replicas racing for a free job lease exactly one gets it; it holds until released or
+/// expired, renewal only by its holder.
+async fn job_leases_admit_one_holder(store: &Store) {
+    let now = Utc::now();
+    let until = now + chrono::Duration::seconds(30);
+    let takers = (0..8).map(|k| async move {
+        let mut tx = store.write().await.unwrap();
+        let taken = jobs::take_lease(&mut tx, "lifecycle", &format!("replica-{k}"), now, until)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        taken
+    });
+    let won = futures::future::join_all(takers).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    let winner = format!("replica-{}", won.iter().position(|w| *w).unwrap());
+    let loser = if winner == "replica-0" {
+        "replica-1"
+    } else {
+        "replica-0"
+    };
+    let mut conn = store.write().await.unwrap();
+    assert!(
+        !jobs::renew_lease(&mut conn, "lifecycle", loser, until)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jobs::renew_lease(&mut conn, "lifecycle", &winner, until)
+            .await
+            .unwrap()
+    );
+    // Another's release changes nothing; past its expiry the lease is anyone's.
+    jobs::release_lease(&mut conn, "lifecycle", loser)
+        .await
+        .unwrap();
+    assert!(
+        !jobs::take_lease(&mut conn, "lifecycle", loser, now, until)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jobs::take_lease(
+            &mut conn,
+            "lifecycle",
+            loser,
+            until,
+            until + chrono::Duration::seconds(30)
+        )
+        .await
+        .unwrap()
+    );
+    jobs::release_lease(&mut conn, "lifecycle", loser)
+        .await
+        .unwrap();
+    assert!(
+        jobs::take_lease(&mut conn, "lifecycle", &winner, now, until)
+            .await
+            .unwrap()
+    );
+    conn.commit().await.unwrap();
+}
+
 suite!(
+    job_leases_admit_one_holder,
     migrations_are_idempotent,
     users_and_keys,
     mapping_versions_stay_dense_under_concurrency,

@@ -2,8 +2,8 @@
 //! `export_reconciliation`, `schema_cache` and `instance_orchestration` once right after
 //! start-up and then on their intervals (orchestration also whenever it is woken), records every
 //! run in the database, and on PostgreSQL lets only one replica run a given job at a time
-//! (session advisory lock per job, with the due time re-checked under the lock so a run that
-//! another replica just finished is not repeated).
+//! (a run lease per job in the database, [`JobLock`], with the due time re-checked under it so a
+//! run that another replica just finished is not repeated).
 //!
 //! Also owns manual triggers (API.md §7.3: one accepted trigger per job per 60 s, decided in the
 //! database so every replica shares the window) and the `JobStatus` view (§3.15).
@@ -18,7 +18,7 @@ use graph_olap_api::ErrorCode;
 use graph_olap_api::ops::{JobHealth, JobStatus, JobTrigger, LastTrigger};
 use graph_olap_server_kit::error::{ApiError, ApiResult};
 use graph_olap_store::jobs::{self, JobState, TriggerOutcome};
-use graph_olap_store::{Conn, Dialect, audit};
+use graph_olap_store::{Dialect, audit};
 
 use crate::state::AppState;
 
@@ -119,10 +119,6 @@ impl Job {
             }
         }
     }
-
-    fn lock_key(self) -> i64 {
-        0x6f6c_6170_0000 + self as i64
-    }
 }
 
 /// Runs one job now and returns a short summary of what it did.
@@ -148,60 +144,111 @@ pub async fn run_job(state: &AppState, job: Job) -> ApiResult<String> {
     })
 }
 
-/// The advisory lock that lets one replica at a time run a job (PostgreSQL; SQLite has one
-/// process). Release it with [`JobLock::release`]; if it is dropped instead, its connection is
-/// closed, which ends the database session and so frees the lock too.
+/// How long a job's run lease holds without renewal. Its holder renews it every third of that
+/// while the job runs; a replica that dies mid-run delays the job by at most this much.
+pub const JOB_LEASE: Duration = Duration::from_secs(30);
+
+/// The run lease that lets one replica at a time run a job (PostgreSQL; SQLite has one process).
+///
+/// A row in the database (`graph_olap_store::jobs::take_lease`), not a session lock: a
+/// PostgreSQL advisory lock is freed the moment its session's connection drops — a reset on the
+/// way to the database was enough for a second replica to start the job while the first still
+/// ran it (found by the load-with-faults test). The lease holds until its holder releases it or
+/// stops renewing it for [`JOB_LEASE`]. Release it with [`JobLock::release`]; if it is dropped
+/// instead, renewal stops and the lease expires.
 pub struct JobLock {
-    conn: Option<Conn>,
-    key: i64,
+    held: Option<Held>,
+}
+
+struct Held {
+    state: AppState,
+    job: Job,
+    renewal: tokio::task::JoinHandle<()>,
 }
 
 impl JobLock {
-    /// Takes the lock of `job` without waiting; `None` when another session holds it.
+    /// Takes the lease of `job` without waiting; `None` while another replica holds it.
     pub async fn acquire(state: &AppState, job: Job) -> ApiResult<Option<JobLock>> {
         if state.store.dialect() != Dialect::Postgres {
-            return Ok(Some(JobLock {
-                conn: None,
-                key: job.lock_key(),
-            }));
+            return Ok(Some(JobLock { held: None }));
         }
-        let mut conn = state.store.read().await?;
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(job.lock_key())
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(graph_olap_store::StoreError::from)?;
-        Ok(got.then_some(JobLock {
-            conn: Some(conn),
-            key: job.lock_key(),
+        let now = state.now();
+        let mut tx = state.store.write().await?;
+        let taken =
+            jobs::take_lease(&mut tx, job.name(), &state.replica_id, now, now + lease()).await?;
+        tx.commit().await?;
+        if !taken {
+            return Ok(None);
+        }
+        let renewal = tokio::spawn(renew(state.clone(), job));
+        Ok(Some(JobLock {
+            held: Some(Held {
+                state: state.clone(),
+                job,
+                renewal,
+            }),
         }))
     }
 
-    /// Releases the lock and returns its connection to the pool.
+    /// Stops renewing and gives the lease up (when that fails, it expires by itself).
     pub async fn release(mut self) {
-        if let Some(mut conn) = self.conn.take() {
-            let unlocked = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
-                .bind(self.key)
-                .fetch_one(&mut *conn)
-                .await;
-            if !matches!(unlocked, Ok(true)) {
-                // Never hand a connection that may still hold the lock back to the pool.
-                drop(conn.detach());
-            }
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        held.renewal.abort();
+        let released = async {
+            let mut tx = held.state.store.write().await?;
+            jobs::release_lease(&mut tx, held.job.name(), &held.state.replica_id).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(())
+        }
+        .await;
+        if let Err(e) = released {
+            tracing::warn!(job = held.job.name(), error = %e.message, "could not release the job's lease; it expires by itself");
         }
     }
 }
 
 impl Drop for JobLock {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            drop(conn.detach());
+        if let Some(held) = self.held.take() {
+            held.renewal.abort();
         }
     }
 }
 
-/// Runs a job under the scheduler's bookkeeping (and the advisory lock on PostgreSQL); returns
-/// `Ok(false)` when another replica holds the job's lock.
+fn lease() -> chrono::Duration {
+    chrono::Duration::from_std(JOB_LEASE).unwrap_or_default()
+}
+
+/// Renews the lease of `job` every third of [`JOB_LEASE`] until aborted; a failed renewal is
+/// retried at the next tick (the lease covers two of them), a lost lease is reported.
+async fn renew(state: AppState, job: Job) {
+    loop {
+        tokio::time::sleep(JOB_LEASE / 3).await;
+        let renewed = async {
+            let mut tx = state.store.write().await?;
+            let until = state.now() + lease();
+            let held = jobs::renew_lease(&mut tx, job.name(), &state.replica_id, until).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(held)
+        }
+        .await;
+        match renewed {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(job = job.name(), "the job's lease was lost while it ran");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(job = job.name(), error = %e.message, "could not renew the job's lease; retrying")
+            }
+        }
+    }
+}
+
+/// Runs a job under the scheduler's bookkeeping (and its run lease on PostgreSQL); returns
+/// `Ok(false)` when another replica holds the job's lease.
 pub async fn run_recorded(state: &AppState, job: Job) -> ApiResult<bool> {
     run_guarded(state, job, false).await
 }

@@ -340,6 +340,30 @@ async fn postgres_two_replicas_share_the_trigger_window_and_run_a_job_once() {
     lock.release().await;
     assert!(jobs::run_recorded(&b.state, Job::Lifecycle).await.unwrap());
 
+    // The lease is a row, not a database session: a holder that goes quiet without releasing
+    // it (as a replica cut off from the database, still running the job) fences the others
+    // until the lease expires; then another replica takes it.
+    let quiet = JobLock::acquire(&a.state, Job::Lifecycle)
+        .await
+        .unwrap()
+        .expect("free");
+    drop(quiet);
+    assert!(
+        JobLock::acquire(&b.state, Job::Lifecycle)
+            .await
+            .unwrap()
+            .is_none(),
+        "held until the lease expires"
+    );
+    assert!(!jobs::run_recorded(&b.state, Job::Lifecycle).await.unwrap());
+    a.advance(chrono::Duration::from_std(jobs::JOB_LEASE).unwrap() + chrono::Duration::seconds(1));
+    JobLock::acquire(&b.state, Job::Lifecycle)
+        .await
+        .unwrap()
+        .expect("expired, so free")
+        .release()
+        .await;
+
     // Both replicas schedule; a trigger on one makes the job run once between them.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let schedulers = [
