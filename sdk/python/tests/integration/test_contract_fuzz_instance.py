@@ -53,6 +53,7 @@ from .test_contract_fuzz import (
     envelope_problems,
     operation_strategy,
 )
+from .test_contract_fuzz_stateful import followed, run_state_machine
 
 PUBLIC = {"/health", "/ready", "/openapi.json"}
 ROLES = ["analyst", "admin", "ops", "analyst2"]
@@ -97,6 +98,7 @@ def known_values(http: httpx.Client) -> Dict[str, Any]:
     return {
         "name": sorted(set(names["algo"]))[:12]
         + sorted(set(names["networkx"]))[:12],
+        "names": {ns: sorted(set(n))[:12] for ns, n in names.items()},
         "execution_id": [execution],
         "labels": labels, "types": types, "keys": [r[0] for r in key],
         "query": f"MATCH (n:{labels[0]}) RETURN n LIMIT 5",
@@ -228,5 +230,40 @@ def test_every_instance_operation_honours_the_contract(role: str, instance_schem
     assert count >= 20, f"only {count} operations in the instance document"
     assert not failures, f"{len(failures)} of {count} operations failed:\n" + "\n".join(failures)
     # The fuzzed instance is still serving.
+    health = httpx.get(fuzzed.base_url + "/ready", timeout=10)
+    assert health.status_code == 200, health.text
+
+
+@pytest.mark.parametrize("role", ["analyst", "admin"])
+def test_execution_sequences_follow_the_links(role: str, instance_schema: Any,
+                                              fuzzed: FuzzedInstance) -> None:
+    """Stateful: a started execution (``202``) leads, through the document's links, to its
+    status and its cancellation with the id of the answer (``use_after_free`` and
+    ``ensure_resource_availability`` with the stateless checks). Every other algorithm start is
+    steered to a real algorithm on a real label without write-back."""
+    known = fuzzed.known
+    def steer(case: Any) -> None:
+        namespace = case.path.split("/")[1]
+        if case.method != "POST" or case.path != f"/{namespace}/{{name}}":
+            return
+        # Decided by what was drawn, so that a replay decides the same way.
+        drawn = len(str(case.path_parameters.get("name")))
+        if drawn % 2 and isinstance(case.body, dict):
+            case.path_parameters["name"] = known["names"][namespace][drawn % 5]
+            for k in ("node_labels", "edge_types", "edge_type", "subgraph_query"):
+                case.body.pop(k, None)
+            case.body.update(node_label=known["labels"][0], write_back=False)
+
+    try:
+        scenarios = run_state_machine(instance_schema, auth_headers(fuzzed.platform, role), steer)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
+        pytest.fail(f"stateful run as {role} failed:\n{describe(exc)}", pytrace=False)
+    used = {**followed(scenarios, ("POST", "/algo/{name}", 202), "execution_id"),
+            **followed(scenarios, ("POST", "/networkx/{name}", 202), "execution_id")}
+    assert any(k.startswith(("GET /algo/status/{execution_id} 200",
+                             "GET /networkx/status/{execution_id} 200")) for k in used), (
+        f"no started execution was read through the links: {used}")
     health = httpx.get(fuzzed.base_url + "/ready", timeout=10)
     assert health.status_code == 200, health.text
