@@ -107,17 +107,30 @@ def stop_platform(platform: Platform) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+def running_platform(data_dir: Path) -> Iterator[Platform]:
+    """The platform at ``GRAPH_OLAP_TEST_API_URL``, or a ``graph-olap up`` of its own in
+    ``data_dir``, stopped afterwards."""
     external = os.environ.get("GRAPH_OLAP_TEST_API_URL")
     if external:
         yield Platform(url=external.rstrip("/"))
         return
-    p = start_platform(tmp_path_factory.mktemp("graph-olap-up"))
+    p = start_platform(data_dir)
     try:
         yield p
     finally:
         stop_platform(p)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    yield from running_platform(tmp_path_factory.mktemp("graph-olap-up"))
+
+
+@pytest.fixture(scope="module")
+def module_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A platform of the test module's own (what a fuzzer changes never leaks into the other
+    modules' tests)."""
+    yield from running_platform(tmp_path_factory.mktemp("graph-olap-module"))
 
 
 @pytest.fixture

@@ -62,8 +62,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict
 
 import httpx
 import pytest
@@ -80,7 +79,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from .conftest import PERSONAS, Platform, start_platform, stop_platform
+from .conftest import PERSONAS, Platform
 
 MAX_EXAMPLES = int(os.environ.get("GRAPH_OLAP_FUZZ_EXAMPLES", "5"))
 DERANDOMIZE = os.environ.get("GRAPH_OLAP_FUZZ_RANDOM", "") in ("", "0")
@@ -261,24 +260,11 @@ def links_to_present_operations(doc: Dict[str, Any]) -> Dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def fuzz_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    external = os.environ.get("GRAPH_OLAP_TEST_API_URL")
-    if external:
-        yield Platform(url=external.rstrip("/"))
-        return
-    p = start_platform(Path(tmp_path_factory.mktemp("graph-olap-fuzz")))
-    try:
-        yield p
-    finally:
-        stop_platform(p)
-
-
-@pytest.fixture(scope="module")
-def api_schema(fuzz_platform: Platform) -> Any:
-    raw = httpx.get(fuzz_platform.url + "/api/openapi.json", timeout=10).json()
+def api_schema(module_platform: Platform) -> Any:
+    raw = httpx.get(module_platform.url + "/api/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(prepared_document(raw))
-    schema.known = known_values(fuzz_platform)  # type: ignore[attr-defined]
-    schema.config.update(base_url=fuzz_platform.url)
+    schema.known = known_values(module_platform)  # type: ignore[attr-defined]
+    schema.config.update(base_url=module_platform.url)
     return schema
 
 
@@ -341,17 +327,17 @@ def describe(exc: BaseException) -> str:
 
 @pytest.mark.parametrize("role", ["analyst", "admin", "ops"])
 def test_every_operation_honours_the_contract(role: str, api_schema: Any,
-                                              fuzz_platform: Platform) -> None:
+                                              module_platform: Platform) -> None:
     failures = []
     count = 0
-    known = role_values(fuzz_platform, role, api_schema.known)
+    known = role_values(module_platform, role, api_schema.known)
     operations = [result.ok() for result in api_schema.get_all_operations()]
     # Deletes last, so that what they remove was fuzzed by everything else first.
     operations.sort(key=lambda op: op.method.upper() == "DELETE")
     for operation in operations:
         count += 1
         try:
-            fuzz_operation(operation, fuzz_platform, role, known)
+            fuzz_operation(operation, module_platform, role, known)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup

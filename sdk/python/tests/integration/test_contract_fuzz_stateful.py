@@ -44,8 +44,7 @@ import copy
 import json
 import os
 from collections import defaultdict
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import httpx
 import pytest
@@ -55,7 +54,7 @@ from hypothesis.errors import Flaky
 from schemathesis.openapi.checks import UseAfterFree
 from schemathesis.specs.openapi.checks import ensure_resource_availability, use_after_free
 
-from .conftest import PERSONAS, Platform, start_platform, stop_platform
+from .conftest import PERSONAS, Platform
 from .test_contract_fuzz import (
     CHECKS,
     CREDENTIAL_HEADERS,
@@ -88,19 +87,6 @@ STATEFUL_CHECKS = [*CHECKS, deleted_means_gone, ensure_resource_availability]
 # One step as the test saw it: method, path template, the path parameters sent, the status, and
 # the id in the answer's ``data`` (what a create made), if any.
 Step = Tuple[str, str, Dict[str, Any], int, Any]
-
-
-@pytest.fixture(scope="module")
-def stateful_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    external = os.environ.get("GRAPH_OLAP_TEST_API_URL")
-    if external:
-        yield Platform(url=external.rstrip("/"))
-        return
-    p = start_platform(Path(tmp_path_factory.mktemp("graph-olap-stateful")))
-    try:
-        yield p
-    finally:
-        stop_platform(p)
 
 
 def valid_bodies(platform: Platform, role: str) -> Dict[Tuple[str, str], Callable[[int], Any]]:
@@ -277,9 +263,9 @@ REACHED = [
 
 @pytest.mark.parametrize("role", ["analyst", "admin", "ops"])
 def test_create_get_update_delete_sequences_honour_the_contract(
-        role: str, stateful_platform: Platform) -> None:
+        role: str, module_platform: Platform) -> None:
     try:
-        by_family = run_scenarios(stateful_platform, role)
+        by_family = run_scenarios(module_platform, role)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
