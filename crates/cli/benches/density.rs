@@ -45,6 +45,7 @@ use graph_olap_engine::{CancelToken, GraphEngine, QueryRequest};
 use graph_olap_instance::startup::{GraphSize, engine_config};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use support::procfs::{kb_field, loadavg, mem_available_mb};
 use support::{engine_load, env_or, ms, percentile};
 
 /// The largest `cluster_total` the control plane accepts, and the largest `per_analyst`.
@@ -88,14 +89,6 @@ struct ProcStats {
     cpu_ticks: u64,
 }
 
-fn kb_field(text: &str, key: &str) -> u64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
 fn proc_stats(pid: u32) -> Option<ProcStats> {
     let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -127,27 +120,6 @@ fn parent_pid(pid: u32) -> Option<u32> {
         .nth(1)?
         .parse()
         .ok()
-}
-
-/// `MemAvailable` of the machine in MiB.
-fn mem_available_mb() -> u64 {
-    kb_field(
-        &std::fs::read_to_string("/proc/meminfo").unwrap_or_default(),
-        "MemAvailable:",
-    ) / 1024
-}
-
-/// (1-minute load average, threads on the machine).
-fn loadavg() -> (f64, u64) {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let load = parts.first().and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    let threads = parts
-        .get(3)
-        .and_then(|v| v.split('/').nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    (load, threads)
 }
 
 /// The most threads (tasks) the machine allows: the smaller of `threads-max` and `pid_max`.

@@ -29,43 +29,8 @@ use graph_olap_engine::{CancelToken, GraphEngine, QueryRequest, RyuEngine};
 use graph_olap_instance::startup::{GraphSize, engine_config};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use support::engine_child::{EngineJob, engine_load_fresh_process, run_engine_child_if_asked};
 use support::{engine_load, env_or, median, ms, percentile};
-
-/// Environment variable that turns this binary into the fresh-process engine run: its value is
-/// a JSON [`EngineJob`]; the child loads once, prints `loaded`, and exits.
-const ENGINE_CHILD: &str = "INSTANCE_BENCH_ENGINE_JOB";
-
-/// One engine load in a child process (see [`ENGINE_CHILD`]).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct EngineJob {
-    snapshot_dir: PathBuf,
-    nodes: Vec<NodeDefinition>,
-    edges: Vec<EdgeDefinition>,
-    db: PathBuf,
-    cpu_cores: u32,
-    memory_gb: Option<u32>,
-    graph: Option<GraphSize>,
-}
-
-/// The engine alone in a new process, timed by the parent from spawn to `loaded`: what a cold
-/// start costs a process that does nothing but load (no control plane, no HTTP, no reports).
-fn engine_load_fresh_process(job: &EngineJob) -> Duration {
-    use std::io::BufRead;
-    let started = Instant::now();
-    let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
-        .env(ENGINE_CHILD, serde_json::to_string(job).expect("job"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn the engine child");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("child output");
-    let elapsed = started.elapsed();
-    assert_eq!(line.trim(), "loaded", "engine child failed");
-    let _ = child.wait();
-    elapsed
-}
 
 struct Prepared {
     platform: Platform,
@@ -243,16 +208,7 @@ fn engine_latencies(engine: &RyuEngine, ids: &[i64]) -> Vec<Duration> {
 }
 
 fn main() {
-    if let Ok(job) = std::env::var(ENGINE_CHILD) {
-        let job: EngineJob = serde_json::from_str(&job).expect("engine job");
-        let _loaded = engine_load(
-            &job.snapshot_dir,
-            &job.nodes,
-            &job.edges,
-            &job.db,
-            engine_config(job.cpu_cores, job.memory_gb, job.graph),
-        );
-        println!("loaded");
+    if run_engine_child_if_asked() {
         return;
     }
     tokio::runtime::Runtime::new()
@@ -311,7 +267,11 @@ async fn run() {
             engine = Some(e);
         }
         let fresh_times: Vec<Duration> = (0..starts)
-            .map(|_| engine_load_fresh_process(&job))
+            .map(|_| {
+                engine_load_fresh_process(&job)
+                    .expect("engine alone in a new process")
+                    .elapsed
+            })
             .collect();
         let list = |v: &[Duration]| {
             v.iter()

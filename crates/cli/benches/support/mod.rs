@@ -1,8 +1,12 @@
-//! Helpers shared by the cli benchmarks: knobs from the environment, percentiles, and the engine
+//! Helpers shared by the cli benchmarks: knobs from the environment, percentiles, the engine
 //! alone loading a local snapshot exactly as an instance server does (the baseline every
-//! instance figure is compared with).
+//! instance figure is compared with) — in this process or a new one (`engine_child`) — and what
+//! they read from `/proc` (`procfs`).
 
 #![allow(dead_code)]
+
+pub mod engine_child;
+pub mod procfs;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

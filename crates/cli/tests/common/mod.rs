@@ -371,6 +371,11 @@ impl Platform {
         }
     }
 
+    /// The platform process's id (`None` once it was stopped or killed).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Whether the platform process is still running.
     pub fn running(&mut self) -> bool {
         self.child
