@@ -652,8 +652,10 @@ fn write_back_on_a_larger_graph() {
     assert_eq!(out.rows[0][0].to_json(), json!(200000));
 }
 
-/// A large edge table with a DOUBLE property is copied in two complementary parts (see
-/// `CopySource::for_edges`): every row lands exactly once, dangling rows are still counted.
+/// A large edge table with a DOUBLE property is copied after a one-row primer (see
+/// `CopySource::primer`; here the first two rows dangle, so the primer is tried three times):
+/// every row lands exactly once, the primer is gone, dangling rows are still counted, and every
+/// relationship's id agrees with `id(r)`, is unique and lies in its type's range.
 #[test]
 fn large_edge_tables_load_every_row_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -662,9 +664,10 @@ fn large_edge_tables_load_every_row_exactly_once() {
         dir.path().join("City.parquet"),
         "UNWIND range(1, 5000) AS c RETURN c AS code, 'c' + CAST(c AS STRING) AS name",
     );
-    // 120 000 edges between existing cities plus 1 000 whose target does not exist.
+    // 120 000 edges between existing cities plus 1 000 whose target does not exist, two of them
+    // first.
     let edge_rows = "UNWIND range(0, 120999) AS i
-        RETURN 1 + i % 5000 AS a, CASE WHEN i >= 120000 THEN 999999 ELSE 1 + (i * 7919) % 5000 END AS b, CAST((i * 7919) % 10007 AS DOUBLE) / 3.0 AS w";
+        RETURN 1 + i % 5000 AS a, CASE WHEN i < 2 OR i >= 120002 THEN 999999 ELSE 1 + (i * 7919) % 5000 END AS b, CAST((i * 7919) % 10007 AS DOUBLE) / 3.0 AS w";
     let edges = w.write(dir.path().join("ROAD.parquet"), edge_rows);
     let road: EdgeDefinition = serde_json::from_value(json!({
         "type": "ROAD", "from_node": "City", "to_node": "City", "sql": "SELECT 1",
@@ -703,7 +706,7 @@ fn large_edge_tables_load_every_row_exactly_once() {
     let expected = w
         .engine
         .query_ungated(&request(
-            "UNWIND range(0, 119999) AS i RETURN sum(CAST((i * 7919) % 10007 AS DOUBLE) / 3.0)",
+            "UNWIND range(2, 120001) AS i RETURN sum(CAST((i * 7919) % 10007 AS DOUBLE) / 3.0)",
         ))
         .unwrap();
     let (got, want) = (
@@ -715,4 +718,23 @@ fn large_edge_tables_load_every_row_exactly_once() {
         "sum of weights {got} vs {want}: rows lost or copied twice"
     );
     assert_eq!(loaded.rows[0][1].to_json(), json!(120_000));
+
+    let mut all = request("MATCH ()-[r:ROAD]->() RETURN r, id(r)");
+    all.max_rows = 200_000;
+    let rows = engine.query(&all, &CancelToken::new()).unwrap().rows;
+    assert_eq!(rows.len(), 120_000);
+    let mut seen = std::collections::HashSet::new();
+    for row in &rows {
+        let (GraphValue::Rel(r), GraphValue::Int(id, _)) = (&row[0], &row[1]) else {
+            panic!("unexpected row {row:?}");
+        };
+        assert_eq!(r.id, *id, "a relationship's id disagrees with id(r)");
+        // Nodes take ids 0..5000; ROAD's range follows, sized by its rows and primer attempts.
+        assert!(
+            (5_000..5_000 + 121_000 + 3).contains(id),
+            "id {id} out of range"
+        );
+        assert!(seen.insert(*id), "id {id} twice");
+        assert!(r.properties.iter().all(|(k, _)| !k.starts_with('_')));
+    }
 }

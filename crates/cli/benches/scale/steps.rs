@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::Knobs;
 use crate::common::{ALICE, OPS, Platform};
 use crate::report::{Failure, SizeRun, Step};
-use crate::support::engine_child::{EngineJob, engine_load_fresh_process};
+use crate::support::engine_child::{EngineJob, LoadMode, engine_load_fresh_process};
 use crate::support::procfs::{MemoryFloor, reset_peak, rss_and_peak_kb};
 use crate::support::{ms, percentile};
 
@@ -674,6 +674,7 @@ async fn engine_alone(run: &SizeRun, instance: &Instance, root: &Path) -> StepRe
         cpu_cores: instance.cpu_cores,
         memory_gb: instance.memory_gb,
         graph: Some(instance.graph),
+        mode: LoadMode::AsInstance,
     };
     let fresh = tokio::task::spawn_blocking(move || engine_load_fresh_process(&job))
         .await

@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 use graph_olap_api::{EdgeDefinition, NodeDefinition};
 use graph_olap_instance::startup::{GraphSize, engine_config};
 
-use super::engine_load;
+use graph_olap_engine::RyuEngine;
+
 use super::procfs::rss_and_peak_kb;
+use super::{engine_load, snapshot_loads};
 
 /// Environment variable that turns a benchmark binary into the engine-alone child: its value is
 /// a JSON [`EngineJob`].
@@ -36,6 +38,21 @@ pub struct EngineJob {
     pub memory_gb: Option<u32>,
     /// The snapshot's row counts.
     pub graph: Option<GraphSize>,
+    /// What the child does with the files.
+    #[serde(default)]
+    pub mode: LoadMode,
+}
+
+/// How the engine-alone child fills the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum LoadMode {
+    /// The instance's load (`GraphEngine::load`: inspection, copies, counts, ids).
+    #[default]
+    AsInstance,
+    /// The engine's plain job: one `COPY FROM` per table, nothing else.
+    CopyOnly,
+    /// [`LoadMode::CopyOnly`] with a one-row primer per large relationship table.
+    CopyPrimed,
 }
 
 /// What the child reported.
@@ -56,13 +73,22 @@ pub fn run_engine_child_if_asked() -> bool {
         return false;
     };
     let job: EngineJob = serde_json::from_str(&job).expect("engine job");
-    let (load, _engine) = engine_load(
-        &job.snapshot_dir,
-        &job.nodes,
-        &job.edges,
-        &job.db,
-        engine_config(job.cpu_cores, job.memory_gb, job.graph),
-    );
+    let config = engine_config(job.cpu_cores, job.memory_gb, job.graph);
+    let load = match job.mode {
+        LoadMode::AsInstance => {
+            engine_load(&job.snapshot_dir, &job.nodes, &job.edges, &job.db, config).0
+        }
+        LoadMode::CopyOnly | LoadMode::CopyPrimed => {
+            let (nodes, edges) = snapshot_loads(&job.snapshot_dir, &job.nodes, &job.edges);
+            let _ = std::fs::remove_dir_all(&job.db);
+            let started = Instant::now();
+            let engine = RyuEngine::open(&job.db, config).expect("open engine");
+            engine
+                .copy_only(&nodes, &edges, job.mode == LoadMode::CopyPrimed)
+                .expect("copy");
+            started.elapsed()
+        }
+    };
     let peak_kb = rss_and_peak_kb(std::process::id()).map_or(0, |(_, peak)| peak);
     println!("loaded {} {peak_kb}", load.as_millis());
     let _ = std::fs::remove_dir_all(&job.db);

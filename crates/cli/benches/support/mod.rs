@@ -52,6 +52,29 @@ pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The loads of a local snapshot's tables (`nodes/<label>/`, `edges/<type>/`).
+pub fn snapshot_loads(
+    snapshot_dir: &Path,
+    nodes: &[NodeDefinition],
+    edges: &[EdgeDefinition],
+) -> (Vec<NodeLoad>, Vec<EdgeLoad>) {
+    let node_loads = nodes
+        .iter()
+        .map(|n| NodeLoad {
+            definition: n.clone(),
+            files: parquet_files(&snapshot_dir.join("nodes").join(&n.label)),
+        })
+        .collect();
+    let edge_loads = edges
+        .iter()
+        .map(|e| EdgeLoad {
+            definition: e.clone(),
+            files: parquet_files(&snapshot_dir.join("edges").join(&e.edge_type)),
+        })
+        .collect();
+    (node_loads, edge_loads)
+}
+
 /// The engine alone, configured as the instance server configures it for the same sizing: open,
 /// create the schema, `COPY FROM` every table (what an instance server does after downloading).
 /// Returns the elapsed time and the loaded engine.
@@ -66,20 +89,7 @@ pub fn engine_load(
     let started = Instant::now();
     let engine = RyuEngine::open(db, config).expect("open engine");
     engine.create_schema(nodes, edges).expect("schema");
-    let node_loads: Vec<NodeLoad> = nodes
-        .iter()
-        .map(|n| NodeLoad {
-            definition: n.clone(),
-            files: parquet_files(&snapshot_dir.join("nodes").join(&n.label)),
-        })
-        .collect();
-    let edge_loads: Vec<EdgeLoad> = edges
-        .iter()
-        .map(|e| EdgeLoad {
-            definition: e.clone(),
-            files: parquet_files(&snapshot_dir.join("edges").join(&e.edge_type)),
-        })
-        .collect();
+    let (node_loads, edge_loads) = snapshot_loads(snapshot_dir, nodes, edges);
     engine
         .load(&node_loads, &edge_loads, &mut |_| {})
         .expect("load");
