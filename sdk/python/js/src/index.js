@@ -142,6 +142,7 @@ function hideEdgesOnMove(edgeCount) {
 // a few ms (docs/notebook-graph-view.md, "Moving the picture"). The software threshold counts
 // nodes + relationships; on a GPU only views whose relationships are hidden on move anyway.
 const PICTURE_ON_MOVE = { software: 1000, gpu: 50000 };
+const WHEEL_REST_MS = 150;
 
 function pictureOnMove(graph) {
   return softwareWebGL() ? graph.order + graph.size > PICTURE_ON_MOVE.software : graph.size > PICTURE_ON_MOVE.gpu;
@@ -327,22 +328,38 @@ export function render({ model, el: root }) {
     moved = false;
     delete root.dataset.picture;
   }
-  // Each frame while the picture is moved: once the camera rests, draw the graph for real.
+  // Each frame while the picture is moved: once the camera rests, draw the graph for real — at
+  // once after a drag or an animation, after WHEEL_REST_MS without a step after a wheel zoom
+  // (wheel steps come in bursts: a draw between two would hold up the next one).
+  let restSince = null;
+  let wheeled = false;
   function watchRest(r) {
     if (restFrame) return;
-    const check = () => {
+    const check = (now) => {
       restFrame = 0;
       if (r !== renderer || !moved) return;
-      if (cameraMoving(r) && !layoutRunning()) restFrame = requestAnimationFrame(check);
-      else r.render();
+      if (r.getMouseCaptor().currentWheelDirection !== 0) wheeled = true;
+      if (cameraMoving(r) && !layoutRunning()) {
+        restSince = null;
+        restFrame = requestAnimationFrame(check);
+      } else if (wheeled && !layoutRunning() && (restSince === null || now - restSince < WHEEL_REST_MS)) {
+        if (restSince === null) restSince = now;
+        restFrame = requestAnimationFrame(check);
+      } else {
+        restSince = null;
+        wheeled = false;
+        r.render();
+      }
     };
     restFrame = requestAnimationFrame(check);
   }
-  // Every render of sigma's (a camera change, a refresh, a highlight) goes through here.
+  // Every render of sigma's (a camera change, a refresh, a highlight) goes through here; so does
+  // sigma's picking of the node under the mouse.
+  let pickAt = null;
   function interceptRender(r) {
     const draw = r.render.bind(r);
     r.render = () => {
-      if (drawn && usePicture() && !layoutRunning() && cameraMoving(r)) {
+      if (drawn && usePicture() && !layoutRunning() && (cameraMoving(r) || restFrame)) {
         if (r.renderFrame) cancelAnimationFrame(r.renderFrame);
         r.renderFrame = null;  // sigma schedules its next render only when none is pending
         movePictureTo(r);
@@ -355,12 +372,18 @@ export function render({ model, el: root }) {
       root.dataset.draws = String((Number(root.dataset.draws) || 0) + 1);
       return r;
     };
+    // Sigma picks the node under the mouse at each mouse move, reading a pixel back from WebGL: a
+    // wait for the GPU process, and on a change of hover a redraw of its hover layer, which the
+    // compositor then reads back too (software WebGL). Neither is of use while the stage is
+    // dragged or the picture moved (no highlight then), so none is done.
+    pickAt = r.getNodeAtPosition.bind(r);
+    r.getNodeAtPosition = (point) => (moved || r.getMouseCaptor().draggedEvents > 0 ? null : pickAt(point));
   }
   // The node under a viewport point in what the user sees (the moved picture, whose picking
   // layer is the one drawn with it).
   function nodeSeenAt(r, point) {
     if (!moved) return null;
-    return r.getNodeAtPosition(viewportMap(r, r.getCamera().getState(), drawn)(point));
+    return pickAt(viewportMap(r, r.getCamera().getState(), drawn)(point));
   }
 
   function createRenderer() {
@@ -406,6 +429,8 @@ export function render({ model, el: root }) {
     camera = renderer.getCamera().getState();
     if (restFrame) cancelAnimationFrame(restFrame);
     restFrame = 0;
+    restSince = null;
+    wheeled = false;
     unmovePicture(renderer);
     drawn = null;
     hovered = null;

@@ -127,15 +127,26 @@ _SETTLE_HOOK_JS = """(() => { const r = document.querySelector('.go-gv').__graph
   r.on('afterRender', rest); return 0; })()"""
 
 
+def _cpu_total(page: Any) -> float:
+    """CPU seconds so far of the page's browser, all processes and threads (0 without ``/proc``)."""
+    return sum(_cpu_by_thread(page.browser.pid).values())
+
+
 def _wait_settle(page: Any) -> float:
     return float(page.wait_for("window.__goSettle.end !== null &&"
                                " window.__goSettle.end - window.__goSettle.start", timeout=300))
 
 
 def _stage_middle(page: Any) -> List[float]:
+    """A point near the middle of the stage with no node under it (so a drag starting there does
+    not first highlight a node: that redraw is not part of the move), and the stage's width."""
     return list(page.evaluate(
-        "(() => { const b = document.querySelector('.go-gv-stage').getBoundingClientRect();"
-        " return [b.left + b.width / 2, b.top + b.height / 2, b.width]; })()"))
+        "(() => { const root = document.querySelector('.go-gv'); const r = root.__graphOlap.renderer;"
+        " const b = root.querySelector('.go-gv-stage').getBoundingClientRect();"
+        " const cx = b.width / 2, cy = b.height / 2; let at = [cx, cy];"
+        " search: for (let d = 0; d < 200; d += 3) for (const [x, y] of [[cx - d, cy], [cx + d, cy],"
+        "   [cx, cy - d], [cx, cy + d]]) if (!r.getNodeAtPosition({x, y})) { at = [x, y]; break search; }"
+        " return [b.left + at[0], b.top + at[1], b.width]; })()"))
 
 
 def _drag_frames(page: Any, sample_ms: int) -> Dict[str, Any]:
@@ -147,6 +158,7 @@ def _drag_frames(page: Any, sample_ms: int) -> Dict[str, Any]:
     page.call("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x, "y": y, "button": "left",
                                            "buttons": 1, "clickCount": 1})
     page.evaluate(_RECORD_JS, timeout=300)
+    cpu0 = _cpu_total(page)
     start, end, pos, direction = x, time.monotonic() + sample_ms / 1000, x, 1.0
     while time.monotonic() < end:
         pos += direction * step
@@ -156,9 +168,12 @@ def _drag_frames(page: Any, sample_ms: int) -> Dict[str, Any]:
                                                "buttons": 1}, timeout=120)
     frames = page.evaluate("window.__goFrames.on = false, window.__goFrames.frames", timeout=300)
     page.evaluate(_SETTLE_HOOK_JS, timeout=300)
+    cpu1 = _cpu_total(page)
     page.call("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": pos, "y": y, "button": "left",
                                            "buttons": 0, "clickCount": 1}, timeout=120)
-    return {"frames": list(frames), "settle": _wait_settle(page)}
+    settle = _wait_settle(page)
+    return {"frames": list(frames), "settle": settle, "cpu": (cpu1 - cpu0) * 1000 / max(len(frames), 1),
+            "settle_cpu": (_cpu_total(page) - cpu1) * 1000}
 
 
 def _wheel_frames(page: Any, sample_ms: int) -> Dict[str, Any]:
@@ -167,19 +182,24 @@ def _wheel_frames(page: Any, sample_ms: int) -> Dict[str, Any]:
     x, y, _ = _stage_middle(page)
     page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
     page.evaluate(_RECORD_JS, timeout=300)
+    cpu0 = _cpu_total(page)
     end = time.monotonic() + sample_ms / 1000
     while True:
         last = time.monotonic() + 6 * 0.12 >= end   # decided before a cycle, which always ends out
         for k in range(6):
             if last and k == 5:
                 page.evaluate(_SETTLE_HOOK_JS, timeout=300)
+                cpu1 = _cpu_total(page)
             page.call("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y, "deltaX": 0,
                                                    "deltaY": -120 if k < 3 else 120}, timeout=120)
             time.sleep(0.12)
         if last:
             break
     frames = page.evaluate("window.__goFrames.on = false, window.__goFrames.frames", timeout=300)
-    return {"frames": list(frames), "settle": _wait_settle(page)}
+    settle = _wait_settle(page)
+    # The CPU of the last step's frames is counted in the settle's.
+    return {"frames": list(frames), "settle": settle, "cpu": (cpu1 - cpu0) * 1000 / max(len(frames), 1),
+            "settle_cpu": (_cpu_total(page) - cpu1) * 1000}
 
 
 _SETTLE_JS = """new Promise((done) => setTimeout(() =>
@@ -226,7 +246,8 @@ def measure(page: Any, *, sample_ms: int = 3000, modes: Sequence[str] = ("pictur
     _settle(page)
     auto = page.evaluate(f"{root}.dataset.movePicture === '1'", timeout=300)
     moves: Dict[str, Dict[str, List[float]]] = {
-        m: {"pan": [], "pan_settle": [], "zoom": [], "zoom_settle": []} for m in modes}
+        m: {k: [] for k in ("pan", "pan_settle", "pan_cpu", "pan_settle_cpu",
+                            "zoom", "zoom_settle", "zoom_cpu", "zoom_settle_cpu")} for m in modes}
     for _ in range(rounds):
         for measure_move, key in ((_drag_frames, "pan"), (_wheel_frames, "zoom")):
             for mode in modes:
@@ -234,6 +255,8 @@ def measure(page: Any, *, sample_ms: int = 3000, modes: Sequence[str] = ("pictur
                 got = measure_move(page, sample_ms)
                 moves[mode][key] += got["frames"]
                 moves[mode][f"{key}_settle"].append(got["settle"])
+                moves[mode][f"{key}_cpu"].append(got["cpu"])
+                moves[mode][f"{key}_settle_cpu"].append(got["settle_cpu"])
                 _settle(page)
     page.evaluate(f"{root}.__graphOlap.movePicture = null, 0")
     steps = page.evaluate(_FRAMES_JS % {"ms": sample_ms, "body": (
@@ -301,20 +324,24 @@ def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.
 
 def _table(results: List[Dict[str, Any]]) -> str:
     head = ("| nodes | relationships | camera moves | first render (ms) | layout frame mean/p95 (ms) | "
-            "pan (drag) frame mean/p95 (ms) | pan settle (ms) | zoom (wheel) frame mean/p95 (ms) | "
-            "zoom settle (ms) | camera step frame mean/p95 (ms) | redraw (ms) | page (MB) |")
+            "pan (drag) frame mean/p95 (frames), CPU per frame (ms) | pan settle, its CPU (ms) | "
+            "zoom (wheel) frame mean/p95 (frames), CPU per frame (ms) | zoom settle, its CPU (ms) | "
+            "camera step frame mean/p95 (ms) | redraw (ms) | page (MB) |")
     lines = [head, "|" + "---|" * 12]
 
-    def pair(f: Dict[str, float]) -> str:
-        return f"{f['mean']:.1f} / {f['p95']:.1f} ({f['frames']})"
+    def frames(f: Dict[str, float], cpu: Dict[str, float]) -> str:
+        return f"{f['mean']:.0f} / {f['p95']:.0f} ({f['frames']}), {cpu['mean']:.0f}"
 
     for r in results:
         for mode, m in r["modes"].items():
             lines.append(f"| {r['nodes']:,} | {r['edges']:,} | {mode} | {r['first_render_ms']:.0f} "
-                         f"| {pair(r['layout_frame_ms'])} | {pair(m['pan_ms'])} "
-                         f"| {m['pan_settle_ms']['mean']:.0f} | {pair(m['zoom_ms'])} "
-                         f"| {m['zoom_settle_ms']['mean']:.0f} | {pair(r['camera_step_frame_ms'])} "
-                         f"| {r['redraw_ms']['mean']:.1f} | {r['page_mb']:.1f} |")
+                         f"| {r['layout_frame_ms']['mean']:.0f} / {r['layout_frame_ms']['p95']:.0f} "
+                         f"| {frames(m['pan_ms'], m['pan_cpu_ms'])} "
+                         f"| {m['pan_settle_ms']['mean']:.0f}, {m['pan_settle_cpu_ms']['mean']:.0f} "
+                         f"| {frames(m['zoom_ms'], m['zoom_cpu_ms'])} "
+                         f"| {m['zoom_settle_ms']['mean']:.0f}, {m['zoom_settle_cpu_ms']['mean']:.0f} "
+                         f"| {r['camera_step_frame_ms']['mean']:.0f} / {r['camera_step_frame_ms']['p95']:.0f} "
+                         f"| {r['redraw_ms']['mean']:.0f} | {r['page_mb']:.1f} |")
     return "\n".join(lines)
 
 
