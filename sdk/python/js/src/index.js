@@ -314,7 +314,9 @@ export function render({ model, el: root }) {
     const ex = map({ x: w, y: 0 });
     const ey = map({ x: 0, y: h });
     // The affine map of the picture (translation, zoom, rotation), origin at its top left.
-    const css = `matrix(${(ex.x - o.x) / w},${(ex.y - o.y) / w},${(ey.x - o.x) / h},${(ey.y - o.y) / h},${o.x},${o.y})`;
+    const r4 = (v) => Math.round(v * 1e4) / 1e4;
+    const css = `matrix(${r4((ex.x - o.x) / w)},${r4((ex.y - o.y) / w)},${r4((ey.x - o.x) / h)},` +
+      `${r4((ey.y - o.y) / h)},${r4(o.x)},${r4(o.y)})`;
     for (const e of layers(r)) {
       e.style.transformOrigin = "0 0";
       e.style.transform = css;
@@ -409,6 +411,7 @@ export function render({ model, el: root }) {
     });
     // The constructor drew the graph at the initial camera.
     drawn = renderer.getCamera().getState();
+    root.dataset.draws = String((Number(root.dataset.draws) || 0) + 1);
     interceptRender(renderer);
     if (camera) renderer.getCamera().setState(camera);
     bindEvents(renderer);
