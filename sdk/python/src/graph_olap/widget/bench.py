@@ -284,7 +284,8 @@ def measure(page: Any, *, sample_ms: int = 3000, modes: Sequence[str] = ("pictur
 
 def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.0,
         screenshots: Optional[Path] = None, sample_ms: int = 3000,
-        modes: Sequence[str] = ("picture",), rounds: int = 1) -> List[Dict[str, Any]]:
+        modes: Sequence[str] = ("picture",), rounds: int = 1,
+        bundle: Optional[Path] = None) -> List[Dict[str, Any]]:
     """Measure each size in a fresh headless Chromium; returns one dict of figures per size.
 
     Example:
@@ -306,8 +307,13 @@ def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.
             view = GraphView(data, color_by="community", size_by="pr", height=700)
             page_path = Path(tmp) / f"bench-{n}.html"
             t0 = time.perf_counter()
-            view.to_html(page_path)
+            html = view.to_html()
             python_ms = (time.perf_counter() - t0) * 1000
+            if bundle is not None:   # another build of the front end, e.g. main's to compare
+                from graph_olap.widget._view import _bundle_text
+                other = bundle.read_text(encoding="utf-8").replace("</script", "<\\/script").replace("<!--", "<\\!--")
+                html = html.replace(_bundle_text(), other)
+            page_path.write_text(html, encoding="utf-8")
             with Chromium(timeout=300) as browser:  # a loaded machine answers slowly
                 page = browser.open(page_path.as_uri(), width=1200, height=760)
                 figures = measure(page, sample_ms=sample_ms, modes=modes, rounds=rounds)
@@ -317,7 +323,8 @@ def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.
                 errors = page.errors()
             figures.update(python_html_ms=round(python_ms, 1),
                            page_mb=round(page_path.stat().st_size / 1e6, 2),
-                           browser=browser.version, errors=errors[:3])
+                           browser=browser.version, errors=errors[:3],
+                           bundle=str(bundle) if bundle is not None else "this package's")
             results.append(figures)
     return results
 
@@ -597,6 +604,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="how the view follows a moving camera, comma-separated and measured "
                              "alternately on the same page: picture (moves the last picture, "
                              "draws at rest: the default), redraw (draws every frame: before issue 23)")
+    parser.add_argument("--bundle", type=Path,
+                        help="measure this build of graph_view.js instead of the package's "
+                             "(e.g. main's: git show main:sdk/python/src/graph_olap/widget/static/graph_view.js)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="pan and zoom samples per mode (alternating modes)")
     parser.add_argument("--json", action="store_true")
@@ -619,12 +629,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if unknown or not modes:
         parser.error(f"--modes: choose from {', '.join(MODES)}")
     results = run(sizes, edges_per_node=args.edges_per_node, screenshots=args.screenshots,
-                  sample_ms=args.sample_ms, modes=modes, rounds=args.rounds)
+                  sample_ms=args.sample_ms, modes=modes, rounds=args.rounds, bundle=args.bundle)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         print(f"{results[0]['browser'] if results else ''}, software WebGL (--disable-gpu), "
-              f"load average {os.getloadavg()[0]:.1f}")
+              f"load average {os.getloadavg()[0]:.1f}, bundle: {results[0]['bundle'] if results else ''}")
         print(_table(results))
         for r in results:
             if r["errors"]:
