@@ -10,13 +10,27 @@ For each size it writes the standalone page of a generated graph, loads it and r
   data and code, building the graph, first WebGL draw);
 * ``render_start_ms`` — the part of that spent inside the view (graph build + first draw);
 * ``layout_frame_ms`` — mean / p95 interval between frames while ForceAtlas2 moves every node;
-* ``pan_frame_ms`` — mean / p95 interval between frames while a real mouse drag (input events
-  through the DevTools protocol) pans the stage, layout stopped: what a user feels;
-* ``camera_step_frame_ms`` — the same while the camera is moved by code every frame: sigma does
-  not count that as moving, so relationships are drawn in every frame (what a drag cost before
-  they were hidden while moving);
+* ``pan_frame_ms`` — mean / p95 interval between the frames the page shows
+  (``requestAnimationFrame``) while a real mouse drag (input events through the DevTools
+  protocol, from a point with no node under it) pans the stage, layout stopped: what a user
+  feels; ``pan_cpu_ms`` — CPU of every browser process per such frame (Linux ``/proc``);
+* ``pan_settle_ms`` — from the button's release to the end of the first frame drawn with the
+  camera at rest, its pixels included (the graph complete and sharp again); ``pan_settle_cpu_ms``
+  its CPU;
+* ``zoom_frame_ms``, ``zoom_cpu_ms``, ``zoom_settle_ms``, ``zoom_settle_cpu_ms`` — the same for wheel
+  zoom steps (three in, three out, ~8 a second) over the stage's middle;
+* ``camera_step_frame_ms`` — frame intervals while the camera is moved by code every frame:
+  sigma does not count that as moving, so everything is drawn in every frame (what a drag cost
+  before issue 23);
 * ``redraw_ms`` — mean time of one full synchronous redraw (JavaScript and WebGL calls only: the
   GPU process rasterises afterwards).
+
+The pan and zoom figures are measured for each of ``--modes`` on the same page, alternately
+(``--rounds``): ``picture`` — the view's default where WebGL is software-rendered: the last drawn
+picture is moved with a CSS transform and the graph drawn once at rest; ``redraw`` — the graph
+drawn every frame (relationships hidden while moving), as before. ``--bundle FILE`` measures
+another build of the front end (e.g. main's). Per mode the figures are under ``modes``; those of
+the first mode are also at the top level.
 
 Chromium runs with ``--disable-gpu`` (software WebGL, SwiftShader), so the figures are an
 upper bound for a machine with a GPU. ``--breakdown`` measures instead what one frame costs
@@ -220,6 +234,7 @@ def _settle(page: Any) -> None:
 # How a view may follow a moving camera (``root.__graphOlap.movePicture``): ``picture`` moves
 # the last drawn picture and draws once at rest (issue 23); ``redraw`` draws every frame (before).
 MODES = {"picture": "true", "redraw": "false"}
+_NAMES = {"pan": "pan_frame", "zoom": "zoom_frame"}
 
 
 def measure(page: Any, *, sample_ms: int = 3000, modes: Sequence[str] = ("picture",),
@@ -276,7 +291,8 @@ def measure(page: Any, *, sample_ms: int = 3000, modes: Sequence[str] = ("pictur
             f"{root}.__graphOlap.renderer.getSetting('hideEdgesOnMove')", timeout=300),
         "picture_on_move": auto,
         "software_webgl": page.evaluate(f"{root}.dataset.softwareWebgl", timeout=300) == "1",
-        "modes": {m: {f"{k}_ms": _stats(v) for k, v in got.items()} for m, got in moves.items()}}
+        "modes": {m: {f"{_NAMES.get(k, k)}_ms": _stats(v) for k, v in got.items()}
+                  for m, got in moves.items()}}
     # The figures of the first mode (by default the view's own) at the top level as well.
     out.update(out["modes"][modes[0]])
     return out
@@ -311,8 +327,9 @@ def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.
             python_ms = (time.perf_counter() - t0) * 1000
             if bundle is not None:   # another build of the front end, e.g. main's to compare
                 from graph_olap.widget._view import _bundle_text
-                other = bundle.read_text(encoding="utf-8").replace("</script", "<\\/script").replace("<!--", "<\\!--")
-                html = html.replace(_bundle_text(), other)
+                other = bundle.read_text(encoding="utf-8")
+                html = html.replace(_bundle_text(),
+                                    other.replace("</script", "<\\/script").replace("<!--", "<\\!--"))
             page_path.write_text(html, encoding="utf-8")
             with Chromium(timeout=300) as browser:  # a loaded machine answers slowly
                 page = browser.open(page_path.as_uri(), width=1200, height=760)
@@ -343,11 +360,12 @@ def _table(results: List[Dict[str, Any]]) -> str:
         for mode, m in r["modes"].items():
             lines.append(f"| {r['nodes']:,} | {r['edges']:,} | {mode} | {r['first_render_ms']:.0f} "
                          f"| {r['layout_frame_ms']['mean']:.0f} / {r['layout_frame_ms']['p95']:.0f} "
-                         f"| {frames(m['pan_ms'], m['pan_cpu_ms'])} "
+                         f"| {frames(m['pan_frame_ms'], m['pan_cpu_ms'])} "
                          f"| {m['pan_settle_ms']['mean']:.0f}, {m['pan_settle_cpu_ms']['mean']:.0f} "
-                         f"| {frames(m['zoom_ms'], m['zoom_cpu_ms'])} "
+                         f"| {frames(m['zoom_frame_ms'], m['zoom_cpu_ms'])} "
                          f"| {m['zoom_settle_ms']['mean']:.0f}, {m['zoom_settle_cpu_ms']['mean']:.0f} "
-                         f"| {r['camera_step_frame_ms']['mean']:.0f} / {r['camera_step_frame_ms']['p95']:.0f} "
+                         f"| {r['camera_step_frame_ms']['mean']:.0f} / "
+                         f"{r['camera_step_frame_ms']['p95']:.0f} "
                          f"| {r['redraw_ms']['mean']:.0f} | {r['page_mb']:.1f} |")
     return "\n".join(lines)
 
@@ -605,8 +623,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              "alternately on the same page: picture (moves the last picture, "
                              "draws at rest: the default), redraw (draws every frame: before issue 23)")
     parser.add_argument("--bundle", type=Path,
-                        help="measure this build of graph_view.js instead of the package's "
-                             "(e.g. main's: git show main:sdk/python/src/graph_olap/widget/static/graph_view.js)")
+                        help="measure this build of graph_view.js instead of the package's (e.g. "
+                             "main's: git show main:sdk/python/src/graph_olap/widget/static/graph_view.js)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="pan and zoom samples per mode (alternating modes)")
     parser.add_argument("--json", action="store_true")
