@@ -295,6 +295,7 @@ export function render({ model, el: root }) {
   let movePicture = null;
   let drawn = null;
   let moved = false;
+  let shown = null;  // the camera the moved picture is shown for (its last transform)
   let restFrame = 0;
   function usePicture() {
     return movePicture === null ? pictureOnMove(graph) : !!movePicture;
@@ -321,6 +322,7 @@ export function render({ model, el: root }) {
       e.style.transformOrigin = "0 0";
       e.style.transform = css;
     }
+    shown = r.getCamera().getState();
     if (!moved) root.dataset.picture = "moved";
     moved = true;
   }
@@ -385,7 +387,7 @@ export function render({ model, el: root }) {
   // layer is the one drawn with it).
   function nodeSeenAt(r, point) {
     if (!moved) return null;
-    return pickAt(viewportMap(r, r.getCamera().getState(), drawn)(point));
+    return pickAt(viewportMap(r, shown, drawn)(point));
   }
 
   function createRenderer() {
@@ -562,12 +564,10 @@ export function render({ model, el: root }) {
       tip.style.display = "none";
       r.refresh({ skipIndexation: true, schedule: true });
     });
-    // While the picture is moved (the camera not yet at rest, e.g. the end of a drag's inertia),
-    // sigma picks at the point of the current camera: pick in the picture the user clicked.
-    r.on("clickNode", ({ node, event }) => {
-      if (!moved) expand(node);
-      else if (nodeSeenAt(r, event)) expand(nodeSeenAt(r, event));
-    });
+    r.on("clickNode", ({ node }) => expand(node));
+    // While the picture is moved (the camera not yet at rest, e.g. a drag's inertia) sigma picks
+    // nothing (see interceptRender) and reports a click on the stage: pick in the picture the
+    // user clicked.
     r.on("clickStage", ({ event }) => {
       const node = nodeSeenAt(r, event);
       if (node) expand(node);

@@ -441,4 +441,20 @@ def test_drag_moves_the_picture_and_draws_once_at_rest(browser: Chromium, tmp_pa
                                                 "clickCount": 0 if kind == "mouseMoved" else 1})
     sent = page.wait_for(f"{model}.sent.length > 0 && {model}.sent", timeout=60)
     assert sent == [{"type": "expand", "node": key}]
+    page.evaluate(f"{model}.receive({{type: 'expanded', node: '{key}'}}), 0")
+    # A click while the picture is moved (a slow camera animation, as a drag's inertia) picks in
+    # the picture shown: the node drawn there, wherever the camera is by now.
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 2, "y": 2})
+    page.evaluate(f"(() => {{ const c = {ROOT}.__graphOlap.renderer.getCamera(); const s = c.getState();"
+                  " c.animate({x: s.x + 0.05}, {duration: 30000, easing: 'linear'}); return 0; })()")
+    tx, ty = page.wait_for(
+        f"{ROOT}.dataset.picture === 'moved' && (() => {{ const t = {ROOT}.querySelector('.sigma-nodes')"
+        ".style.transform; const m = t.slice(7, -1).split(',').map(Number);"
+        " return Math.abs(m[4]) > 5 && [m[4], m[5]]; })()", timeout=30)
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        page.call("Input.dispatchMouseEvent", {"type": kind, "x": nx + tx, "y": ny + ty, "button": "left",
+                                                "clickCount": 0 if kind == "mouseMoved" else 1})
+    sent = page.wait_for(f"{model}.sent.length > 1 && {model}.sent", timeout=60)
+    assert sent[1] == {"type": "expand", "node": key}
+    assert page.evaluate(f"{ROOT}.dataset.picture") == "moved"   # still moving: picked in the picture
     assert page.errors() == []
