@@ -205,7 +205,7 @@ def _wheel_frames(page: Any, sample_ms: int) -> Dict[str, Any]:
                 page.evaluate(_SETTLE_HOOK_JS, timeout=300)
                 cpu1 = _cpu_total(page)
             page.call("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y, "deltaX": 0,
-                                                   "deltaY": -120 if k < 3 else 120}, timeout=120)
+                                                   "deltaY": -120 if k < 3 else 120}, timeout=300)
             time.sleep(0.12)
         if last:
             break
