@@ -134,6 +134,28 @@ function hideEdgesOnMove(edgeCount) {
   return edgeCount > (softwareWebGL() ? EDGES_HIDDEN_ON_MOVE.software : EDGES_HIDDEN_ON_MOVE.gpu);
 }
 
+// While the camera moves (a drag, a wheel or double-click zoom, the fit animation) a view above
+// these sizes does not draw the graph again each frame: it moves the picture it last drew — the
+// canvases themselves, with a CSS transform that follows the camera, which the compositor applies
+// without rasterising a pixel of WebGL — and draws once for real when the camera rests. With
+// software WebGL a drawn frame at 5,000 nodes costs ~0.3–1 s of CPU (its pixels), a moved picture
+// a few ms (docs/notebook-graph-view.md, "Moving the picture"). The software threshold counts
+// nodes + relationships; on a GPU only views whose relationships are hidden on move anyway.
+const PICTURE_ON_MOVE = { software: 1000, gpu: 50000 };
+const WHEEL_REST_MS = 150;
+
+function pictureOnMove(graph) {
+  return softwareWebGL() ? graph.order + graph.size > PICTURE_ON_MOVE.software : graph.size > PICTURE_ON_MOVE.gpu;
+}
+
+// Sigma's own test for "the camera moves" (the one hideEdgesOnMove uses), plus a touch drag.
+function cameraMoving(r) {
+  const mouse = r.getMouseCaptor();
+  const touch = r.getTouchCaptor();
+  return r.getCamera().isAnimated() || mouse.isMoving || mouse.draggedEvents > 0 ||
+    mouse.currentWheelDirection !== 0 || !!(touch && touch.isMoving);
+}
+
 function edgeAttrs(e, defaultColor) {
   const attrs = { color: e.color || defaultColor, size: e.size || 1, relType: e.type, props: e.props || {} };
   if (e.caption != null) attrs.label = String(e.caption);
@@ -266,6 +288,108 @@ export function render({ model, el: root }) {
   // and draws again when it comes back.
   let renderer = null;
   let camera = null;
+
+  // The moved picture (see PICTURE_ON_MOVE). `drawn` is the camera the canvases were last drawn
+  // with, `moved` whether they are shown displaced (a CSS transform) rather than drawn at the
+  // current camera. `movePicture`: null decides by size and renderer, true/false forces it.
+  let movePicture = null;
+  let drawn = null;
+  let moved = false;
+  let shown = null;  // the camera the moved picture is shown for (its last transform)
+  let restFrame = 0;
+  function usePicture() {
+    return movePicture === null ? pictureOnMove(graph) : !!movePicture;
+  }
+  function layers(r) {
+    return Object.entries(r.elements).filter(([id]) => id !== "mouse").map(([, e]) => e);
+  }
+  // Where a viewport point of the camera `from` is with the camera `to`.
+  function viewportMap(r, from, to) {
+    return (p) => r.framedGraphToViewport(r.viewportToFramedGraph(p, { cameraState: from }), { cameraState: to });
+  }
+  function movePictureTo(r) {
+    const { width: w, height: h } = r.getDimensions();
+    if (!w || !h) return;
+    const map = viewportMap(r, drawn, r.getCamera().getState());
+    const o = map({ x: 0, y: 0 });
+    const ex = map({ x: w, y: 0 });
+    const ey = map({ x: 0, y: h });
+    // The affine map of the picture (translation, zoom, rotation), origin at its top left.
+    const r4 = (v) => Math.round(v * 1e4) / 1e4;
+    const css = `matrix(${r4((ex.x - o.x) / w)},${r4((ex.y - o.y) / w)},${r4((ey.x - o.x) / h)},` +
+      `${r4((ey.y - o.y) / h)},${r4(o.x)},${r4(o.y)})`;
+    for (const e of layers(r)) {
+      e.style.transformOrigin = "0 0";
+      e.style.transform = css;
+    }
+    shown = r.getCamera().getState();
+    if (!moved) root.dataset.picture = "moved";
+    moved = true;
+  }
+  function unmovePicture(r) {
+    if (!moved) return;
+    for (const e of layers(r)) e.style.transform = "";
+    moved = false;
+    delete root.dataset.picture;
+  }
+  // Each frame while the picture is moved: once the camera rests, draw the graph for real — at
+  // once after a drag or an animation, after WHEEL_REST_MS without a step after a wheel zoom
+  // (wheel steps come in bursts: a draw between two would hold up the next one).
+  let restSince = null;
+  let wheeled = false;
+  function watchRest(r) {
+    if (restFrame) return;
+    const check = (now) => {
+      restFrame = 0;
+      if (r !== renderer || !moved) return;
+      if (r.getMouseCaptor().currentWheelDirection !== 0) wheeled = true;
+      if (cameraMoving(r) && !layoutRunning()) {
+        restSince = null;
+        restFrame = requestAnimationFrame(check);
+      } else if (wheeled && !layoutRunning() && (restSince === null || now - restSince < WHEEL_REST_MS)) {
+        if (restSince === null) restSince = now;
+        restFrame = requestAnimationFrame(check);
+      } else {
+        restSince = null;
+        wheeled = false;
+        r.render();
+      }
+    };
+    restFrame = requestAnimationFrame(check);
+  }
+  // Every render of sigma's (a camera change, a refresh, a highlight) goes through here; so does
+  // sigma's picking of the node under the mouse.
+  let pickAt = null;
+  function interceptRender(r) {
+    const draw = r.render.bind(r);
+    r.render = () => {
+      if (drawn && usePicture() && !layoutRunning() && (cameraMoving(r) || restFrame)) {
+        if (r.renderFrame) cancelAnimationFrame(r.renderFrame);
+        r.renderFrame = null;  // sigma schedules its next render only when none is pending
+        movePictureTo(r);
+        watchRest(r);
+        return r;
+      }
+      unmovePicture(r);
+      draw();
+      drawn = r.getCamera().getState();
+      root.dataset.draws = String((Number(root.dataset.draws) || 0) + 1);
+      return r;
+    };
+    // Sigma picks the node under the mouse at each mouse move, reading a pixel back from WebGL: a
+    // wait for the GPU process, and on a change of hover a redraw of its hover layer, which the
+    // compositor then reads back too (software WebGL). Neither is of use while the stage is
+    // dragged or the picture moved (no highlight then), so none is done.
+    pickAt = r.getNodeAtPosition.bind(r);
+    r.getNodeAtPosition = (point) => (moved || r.getMouseCaptor().draggedEvents > 0 ? null : pickAt(point));
+  }
+  // The node under a viewport point in what the user sees (the moved picture, whose picking
+  // layer is the one drawn with it).
+  function nodeSeenAt(r, point) {
+    if (!moved) return null;
+    return pickAt(viewportMap(r, shown, drawn)(point));
+  }
+
   function createRenderer() {
     if (renderer) return;
     renderer = new Sigma(graph, stage, {
@@ -287,8 +411,13 @@ export function render({ model, el: root }) {
         return { ...data, hidden: true };
       },
     });
+    // The constructor drew the graph at the initial camera.
+    drawn = renderer.getCamera().getState();
+    root.dataset.draws = String((Number(root.dataset.draws) || 0) + 1);
+    interceptRender(renderer);
     if (camera) renderer.getCamera().setState(camera);
     bindEvents(renderer);
+    root.dataset.movePicture = usePicture() ? "1" : "0";
     root.dataset.live = "1";
     root.dataset.softwareWebgl = softwareWebGL() ? "1" : "0";
     if (root.dataset.rendered) return;
@@ -303,6 +432,12 @@ export function render({ model, el: root }) {
   function releaseRenderer() {
     if (!renderer) return;
     camera = renderer.getCamera().getState();
+    if (restFrame) cancelAnimationFrame(restFrame);
+    restFrame = 0;
+    restSince = null;
+    wheeled = false;
+    unmovePicture(renderer);
+    drawn = null;
     hovered = null;
     hoveredNeighbours = null;
     tip.style.display = "none";
@@ -412,8 +547,9 @@ export function render({ model, el: root }) {
   }
   function bindEvents(r) {
     r.on("enterNode", ({ node, event }) => {
-      // Dragging the stage across nodes: no highlight (each would redraw the whole graph).
-      if (r.getMouseCaptor().isMouseDown) return;
+      // Dragging the stage across nodes: no highlight (each would redraw the whole graph); nor
+      // while the picture is moved (sigma picks from the moved picture's layer).
+      if (r.getMouseCaptor().isMouseDown || moved) return;
       hovered = node;
       hoveredNeighbours = new Set(graph.neighbors(node));
       showTip(node, event);
@@ -429,6 +565,13 @@ export function render({ model, el: root }) {
       r.refresh({ skipIndexation: true, schedule: true });
     });
     r.on("clickNode", ({ node }) => expand(node));
+    // While the picture is moved (the camera not yet at rest, e.g. a drag's inertia) sigma picks
+    // nothing (see interceptRender) and reports a click on the stage: pick in the picture the
+    // user clicked.
+    r.on("clickStage", ({ event }) => {
+      const node = nodeSeenAt(r, event);
+      if (node) expand(node);
+    });
   }
 
   // Click: ask Python to expand the node (query the instance for its neighbours).
@@ -454,6 +597,7 @@ export function render({ model, el: root }) {
       if (renderer.getSetting("hideEdgesOnMove") !== hideEdgesOnMove(graph.size)) {
         renderer.setSetting("hideEdgesOnMove", hideEdgesOnMove(graph.size));
       }
+      root.dataset.movePicture = usePicture() ? "1" : "0";
       renderer.refresh();
     }
     if (added.length) startLayout(Math.min(1500 + added.length * 2, 6000));
@@ -487,6 +631,13 @@ export function render({ model, el: root }) {
   root.__graphOlap = {
     graph, expand, stopLayout, startLayout, sync: onData,
     get renderer() { return renderer; },  // null while the view is off screen
+    // Whether a moving camera moves the last picture instead of drawing (null: by size and
+    // renderer, see PICTURE_ON_MOVE); the benchmark compares both ways on one page.
+    get movePicture() { return movePicture; },
+    set movePicture(value) {
+      movePicture = value === null || value === undefined ? null : !!value;
+      root.dataset.movePicture = usePicture() ? "1" : "0";
+    },
   };
 
   return () => {

@@ -307,12 +307,17 @@ def test_hovering_a_node_shows_its_properties_and_neighbours(browser: Chromium, 
 
 
 def test_relationships_hidden_while_dragging_and_drawn_at_rest(browser: Chromium, tmp_path: Path) -> None:
-    """Software WebGL (this Chromium has no GPU): above 1,000 relationships a drag draws nodes
-    only, and the frame after the drag draws the relationships again (issue 23)."""
+    """Software WebGL (this Chromium has no GPU): above 1,000 relationships a frame drawn while
+    the camera moves draws nodes only, and the frame after the move draws the relationships
+    again (issue 23). Such a view moves its last picture instead of drawing (the next test): here
+    that is switched off, as where frames are drawn while moving (the layout running)."""
     view = GraphView(synthetic_graph(600, 2400, seed=5), layout="none", height=500)
     page = open_view(browser, view, tmp_path, "drag")
     assert page.evaluate(f"{ROOT}.dataset.softwareWebgl") == "1"
     assert page.evaluate(f"{ROOT}.__graphOlap.renderer.getSetting('hideEdgesOnMove')") is True
+    assert page.evaluate(f"{ROOT}.dataset.movePicture") == "1"
+    page.evaluate(f"{ROOT}.__graphOlap.movePicture = false, 0")
+    assert page.evaluate(f"{ROOT}.dataset.movePicture") == "0"
     # Count sigma's renders and the relationship program's draws, split by sigma's moving state.
     page.evaluate(
         f"(() => {{ const r = {ROOT}.__graphOlap.renderer; const c = window.__drag ="
@@ -345,3 +350,111 @@ def test_relationships_hidden_while_dragging_and_drawn_at_rest(browser: Chromium
     small_view = GraphView(customer_result(), layout="none", height=300)
     small = open_view(browser, small_view, tmp_path, "drag-small")
     assert small.evaluate(f"{ROOT}.__graphOlap.renderer.getSetting('hideEdgesOnMove')") is False
+    assert small.evaluate(f"{ROOT}.dataset.movePicture") == "0"   # and draws every frame
+
+
+def shifted_match(before: List[bytes], after: List[bytes], dx: int, box: Tuple[int, int, int, int]) -> float:
+    """Share of the pixels of ``box`` (x0, y0, x1, y1) in ``after`` equal (±12 per channel) to
+    the pixel ``dx`` to their left in ``before``: 1.0 when the picture moved right by ``dx``."""
+    x0, y0, x1, y1 = box
+    same = total = 0
+    for y in range(y0, y1):
+        a, b = after[y], before[y]
+        for x in range(x0, x1):
+            i, j = 3 * x, 3 * (x - dx)
+            total += 1
+            if all(abs(a[i + k] - b[j + k]) <= 12 for k in range(3)):
+                same += 1
+    return same / total
+
+
+def test_drag_moves_the_picture_and_draws_once_at_rest(browser: Chromium, tmp_path: Path) -> None:
+    """Software WebGL, 5,000 nodes / 20,000 relationships (issue 23): a real mouse drag moves the
+    last drawn picture (sigma's canvases under a CSS transform) without drawing the graph; when
+    the drag ends the graph is drawn once at the new camera — where the moved picture was — and a
+    click on a node then expands that node."""
+    view = GraphView(synthetic_graph(5000, 20000, seed=11), color_by="community", layout="none",
+                     height=500)
+    page = open_view(browser, view, tmp_path, "drag-picture")
+    model = "globalThis.graphOlapViews[0].model"
+    page.evaluate(f"{model}.set('expandable', true); 0")
+    assert page.evaluate(f"[{ROOT}.dataset.softwareWebgl, {ROOT}.dataset.movePicture]") == ["1", "1"]
+    # A start point with no node under it (no hover highlight when the drag begins), in the middle.
+    x, y = page.evaluate(
+        f"(() => {{ const r = {ROOT}.__graphOlap.renderer;"
+        f" const b = {ROOT}.querySelector('.go-gv-stage').getBoundingClientRect();"
+        " for (let d = 0; d < 200; d += 3) for (const [px, py] of [[400 - d, 250], [400 + d, 250]])"
+        "   if (!r.getNodeAtPosition({x: px, y: py})) return [b.left + px, b.top + py];"
+        " return null; })()")
+    node_at = (f"(() => {{ const g = {ROOT}.__graphOlap; const a = g.graph.getNodeAttributes('42');"
+               " const p = g.renderer.graphToViewport({x: a.x, y: a.y}); return [p.x, p.y]; })()")
+    node_before = page.evaluate(node_at)
+    draws = int(page.evaluate(f"{ROOT}.dataset.draws"))
+    _, _, before = decode_png(page.screenshot())
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    page.call("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x, "y": y, "button": "left",
+                                           "buttons": 1, "clickCount": 1})
+    for step in range(1, 13):
+        page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x + 10 * step, "y": y,
+                                               "button": "left", "buttons": 1})
+    # Held still past sigma's drag timeout (so no inertia after release): still a drag.
+    page.evaluate("new Promise(r => setTimeout(() => requestAnimationFrame(() => r(0)), 300))")
+    assert page.evaluate(f"{ROOT}.dataset.picture") == "moved"
+    transforms = page.evaluate(f"[...{ROOT}.querySelectorAll('.go-gv-stage canvas')]"
+                               ".map(c => [c.className, c.style.transform])")
+    moved = {cls: [float(v) for v in t[len("matrix("):-1].split(",")] if t.startswith("matrix(") else t
+             for cls, t in transforms if cls != "sigma-mouse"}
+    assert set(moved) >= {"sigma-edges", "sigma-nodes", "sigma-labels"}, transforms
+    for matrix in moved.values():   # moved 120 px right, not zoomed
+        assert matrix == pytest.approx([1, 0, 0, 1, 120, 0], abs=1e-3), transforms
+    assert int(page.evaluate(f"{ROOT}.dataset.draws")) == draws  # the graph was not drawn again
+    png_during = page.screenshot()
+    _, _, during = decode_png(png_during)
+    # What the user sees is the picture from before, 120 px to the right (a box clear of the
+    # button bar and the legend, whose own pixels do not move).
+    box = (300, 120, 700, 440)
+    assert shifted_match(before, during, 120, box) > 0.97
+    assert shifted_match(before, during, 0, box) < 0.9   # and it did move
+    page.call("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x + 120, "y": y,
+                                           "button": "left", "buttons": 0, "clickCount": 1})
+    # At rest: drawn once for real at the new camera, the transform gone.
+    page.wait_for(f"!{ROOT}.dataset.picture && Number({ROOT}.dataset.draws) > {draws}", timeout=60)
+    page.evaluate("new Promise(r => setTimeout(() => requestAnimationFrame(() => r(0)), 300))")
+    assert int(page.evaluate(f"{ROOT}.dataset.draws")) == draws + 1
+    assert page.evaluate(f"[...{ROOT}.querySelectorAll('.go-gv-stage canvas')]"
+                         ".every(c => !c.style.transform)")
+    node_after = page.evaluate(node_at)
+    assert abs(node_after[0] - node_before[0] - 120) < 0.5 and abs(node_after[1] - node_before[1]) < 0.5
+    _, _, after = decode_png(save(page, "graph-view-dragged-5000").read_bytes())
+    # The drawn graph is where the moved picture was (labels may differ a little at the edges).
+    assert shifted_match(during, after, 0, box) > 0.95
+    # A click on a node after the drag expands that node (one drawn on top where it is).
+    key, nx, ny = page.evaluate(
+        f"(() => {{ const g = {ROOT}.__graphOlap; const r = g.renderer;"
+        f" const box = {ROOT}.querySelector('.go-gv-stage').getBoundingClientRect();"
+        " for (const k of g.graph.nodes()) { const a = g.graph.getNodeAttributes(k);"
+        "   const p = r.graphToViewport({x: a.x, y: a.y});"
+        "   if (p.x > 300 && p.x < 700 && p.y > 120 && p.y < 440 && r.getNodeAtPosition(p) === k)"
+        "     return [k, box.left + p.x, box.top + p.y]; } return null; })()")
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        page.call("Input.dispatchMouseEvent", {"type": kind, "x": nx, "y": ny, "button": "left",
+                                                "clickCount": 0 if kind == "mouseMoved" else 1})
+    sent = page.wait_for(f"{model}.sent.length > 0 && {model}.sent", timeout=60)
+    assert sent == [{"type": "expand", "node": key}]
+    page.evaluate(f"{model}.receive({{type: 'expanded', node: '{key}'}}), 0")
+    # A click while the picture is moved (a slow camera animation, as a drag's inertia) picks in
+    # the picture shown: the node drawn there, wherever the camera is by now.
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 2, "y": 2})
+    page.evaluate(f"(() => {{ const c = {ROOT}.__graphOlap.renderer.getCamera(); const s = c.getState();"
+                  " c.animate({x: s.x + 0.05}, {duration: 30000, easing: 'linear'}); return 0; })()")
+    tx, ty = page.wait_for(
+        f"{ROOT}.dataset.picture === 'moved' && (() => {{ const t = {ROOT}.querySelector('.sigma-nodes')"
+        ".style.transform; const m = t.slice(7, -1).split(',').map(Number);"
+        " return Math.abs(m[4]) > 5 && [m[4], m[5]]; })()", timeout=30)
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        page.call("Input.dispatchMouseEvent", {"type": kind, "x": nx + tx, "y": ny + ty, "button": "left",
+                                                "clickCount": 0 if kind == "mouseMoved" else 1})
+    sent = page.wait_for(f"{model}.sent.length > 1 && {model}.sent", timeout=60)
+    assert sent[1] == {"type": "expand", "node": key}
+    assert page.evaluate(f"{ROOT}.dataset.picture") == "moved"   # still moving: picked in the picture
+    assert page.errors() == []

@@ -10,13 +10,27 @@ For each size it writes the standalone page of a generated graph, loads it and r
   data and code, building the graph, first WebGL draw);
 * ``render_start_ms`` — the part of that spent inside the view (graph build + first draw);
 * ``layout_frame_ms`` — mean / p95 interval between frames while ForceAtlas2 moves every node;
-* ``pan_frame_ms`` — mean / p95 interval between frames while a real mouse drag (input events
-  through the DevTools protocol) pans the stage, layout stopped: what a user feels;
-* ``camera_step_frame_ms`` — the same while the camera is moved by code every frame: sigma does
-  not count that as moving, so relationships are drawn in every frame (what a drag cost before
-  they were hidden while moving);
+* ``pan_frame_ms`` — mean / p95 interval between the frames the page shows
+  (``requestAnimationFrame``) while a real mouse drag (input events through the DevTools
+  protocol, from a point with no node under it) pans the stage, layout stopped: what a user
+  feels; ``pan_cpu_ms`` — CPU of every browser process per such frame (Linux ``/proc``);
+* ``pan_settle_ms`` — from the button's release to the end of the first frame drawn with the
+  camera at rest, its pixels included (the graph complete and sharp again); ``pan_settle_cpu_ms``
+  its CPU;
+* ``zoom_frame_ms``, ``zoom_cpu_ms``, ``zoom_settle_ms``, ``zoom_settle_cpu_ms`` — the same for wheel
+  zoom steps (three in, three out, ~8 a second) over the stage's middle;
+* ``camera_step_frame_ms`` — frame intervals while the camera is moved by code every frame:
+  sigma does not count that as moving, so everything is drawn in every frame (what a drag cost
+  before issue 23);
 * ``redraw_ms`` — mean time of one full synchronous redraw (JavaScript and WebGL calls only: the
   GPU process rasterises afterwards).
+
+The pan and zoom figures are measured for each of ``--modes`` on the same page, alternately
+(``--rounds``): ``picture`` — the view's default where WebGL is software-rendered: the last drawn
+picture is moved with a CSS transform and the graph drawn once at rest; ``redraw`` — the graph
+drawn every frame (relationships hidden while moving), as before. ``--bundle FILE`` measures
+another build of the front end (e.g. main's). Per mode the figures are under ``modes``; those of
+the first mode are also at the top level.
 
 Chromium runs with ``--disable-gpu`` (software WebGL, SwiftShader), so the figures are an
 upper bound for a machine with a GPU. ``--breakdown`` measures instead what one frame costs
@@ -106,17 +120,59 @@ _RECORD_JS = """
 """
 
 
-def _drag_frames(page: Any, sample_ms: int) -> List[float]:
-    """Frame intervals while the left button drags the stage back and forth across its middle."""
-    left, top, width, height = page.evaluate(
-        "(() => { const b = document.querySelector('.go-gv-stage').getBoundingClientRect();"
-        " return [b.left, b.top, b.width, b.height]; })()")
-    x, y = left + width / 2, top + height / 2
+# Installed just before a move ends (the button released, the last wheel step): the time from
+# that input event to the end of the first frame the view draws with the camera at rest, its
+# pixels included (a one-pixel read of each WebGL canvas waits until the GPU process has drawn
+# them) — what a user waits for the graph to be sharp and complete again.
+_SETTLE_HOOK_JS = """(() => { const r = document.querySelector('.go-gv').__graphOlap.renderer;
+  const s = window.__goSettle = {start: null, end: null};
+  const mark = () => { s.start = performance.now(); };
+  document.addEventListener('mouseup', mark, {capture: true});
+  document.addEventListener('wheel', mark, {capture: true, passive: true});
+  const moving = () => { const m = r.getMouseCaptor(); return r.getCamera().isAnimated() || m.isMoving
+    || m.draggedEvents > 0 || m.currentWheelDirection !== 0; };
+  const rest = () => { if (s.start === null || moving()) return; r.removeListener('afterRender', rest);
+    document.removeEventListener('mouseup', mark, {capture: true});
+    document.removeEventListener('wheel', mark, {capture: true});
+    const px = new Uint8Array(4);
+    for (const gl of Object.values(r.webGLContexts)) { gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); }
+    s.end = performance.now(); };
+  r.on('afterRender', rest); return 0; })()"""
+
+
+def _cpu_total(page: Any) -> float:
+    """CPU seconds so far of the page's browser, all processes and threads (0 without ``/proc``)."""
+    return sum(_cpu_by_thread(page.browser.pid).values())
+
+
+def _wait_settle(page: Any) -> float:
+    return float(page.wait_for("window.__goSettle.end !== null &&"
+                               " window.__goSettle.end - window.__goSettle.start", timeout=300))
+
+
+def _stage_middle(page: Any) -> List[float]:
+    """A point near the middle of the stage with no node under it (so a drag starting there does
+    not first highlight a node: that redraw is not part of the move), and the stage's width."""
+    return list(page.evaluate(
+        "(() => { const root = document.querySelector('.go-gv'); const r = root.__graphOlap.renderer;"
+        " const b = root.querySelector('.go-gv-stage').getBoundingClientRect();"
+        " const cx = b.width / 2, cy = b.height / 2; let at = [cx, cy];"
+        " search: for (let d = 0; d < 200; d += 3) for (const [x, y] of [[cx - d, cy], [cx + d, cy],"
+        "   [cx, cy - d], [cx, cy + d]]) if (!r.getNodeAtPosition({x, y})) { at = [x, y]; break search; }"
+        " return [b.left + at[0], b.top + at[1], b.width]; })()"))
+
+
+def _drag_frames(page: Any, sample_ms: int) -> Dict[str, Any]:
+    """Frame intervals (``requestAnimationFrame``: the frames the page shows) while the left
+    button drags the stage back and forth across its middle, and the settle time after release."""
+    x, y, width = _stage_middle(page)
     reach, step = width / 4, 6.0
     page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
     page.call("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x, "y": y, "button": "left",
                                            "buttons": 1, "clickCount": 1})
     page.evaluate(_RECORD_JS, timeout=300)
+    cpu0 = _cpu_total(page)
     start, end, pos, direction = x, time.monotonic() + sample_ms / 1000, x, 1.0
     while time.monotonic() < end:
         pos += direction * step
@@ -125,9 +181,39 @@ def _drag_frames(page: Any, sample_ms: int) -> List[float]:
         page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": pos, "y": y, "button": "left",
                                                "buttons": 1}, timeout=120)
     frames = page.evaluate("window.__goFrames.on = false, window.__goFrames.frames", timeout=300)
+    page.evaluate(_SETTLE_HOOK_JS, timeout=300)
+    cpu1 = _cpu_total(page)
     page.call("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": pos, "y": y, "button": "left",
-                                           "buttons": 0, "clickCount": 1})
-    return list(frames)
+                                           "buttons": 0, "clickCount": 1}, timeout=120)
+    settle = _wait_settle(page)
+    return {"frames": list(frames), "settle": settle, "cpu": (cpu1 - cpu0) * 1000 / max(len(frames), 1),
+            "settle_cpu": (_cpu_total(page) - cpu1) * 1000}
+
+
+def _wheel_frames(page: Any, sample_ms: int) -> Dict[str, Any]:
+    """Frame intervals while the wheel zooms in and out (three steps each way, ~8 steps a
+    second) over the stage's middle, and the settle time after the last step."""
+    x, y, _ = _stage_middle(page)
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    page.evaluate(_RECORD_JS, timeout=300)
+    cpu0 = _cpu_total(page)
+    end = time.monotonic() + sample_ms / 1000
+    while True:
+        last = time.monotonic() + 6 * 0.12 >= end   # decided before a cycle, which always ends out
+        for k in range(6):
+            if last and k == 5:
+                page.evaluate(_SETTLE_HOOK_JS, timeout=300)
+                cpu1 = _cpu_total(page)
+            page.call("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y, "deltaX": 0,
+                                                   "deltaY": -120 if k < 3 else 120}, timeout=300)
+            time.sleep(0.12)
+        if last:
+            break
+    frames = page.evaluate("window.__goFrames.on = false, window.__goFrames.frames", timeout=300)
+    settle = _wait_settle(page)
+    # The CPU of the last step's frames is counted in the settle's.
+    return {"frames": list(frames), "settle": settle, "cpu": (cpu1 - cpu0) * 1000 / max(len(frames), 1),
+            "settle_cpu": (_cpu_total(page) - cpu1) * 1000}
 
 
 _SETTLE_JS = """new Promise((done) => setTimeout(() =>
@@ -145,8 +231,16 @@ def _settle(page: Any) -> None:
         page.evaluate(_SETTLE_JS, timeout=300)
 
 
-def measure(page: Any, *, sample_ms: int = 3000) -> Dict[str, Any]:
-    """Figures of the view already loaded in ``page`` (see the module docstring).
+# How a view may follow a moving camera (``root.__graphOlap.movePicture``): ``picture`` moves
+# the last drawn picture and draws once at rest (issue 23); ``redraw`` draws every frame (before).
+MODES = {"picture": "true", "redraw": "false"}
+_NAMES = {"pan": "pan_frame", "zoom": "zoom_frame"}
+
+
+def measure(page: Any, *, sample_ms: int = 3000, modes: Sequence[str] = ("picture",),
+            rounds: int = 1) -> Dict[str, Any]:
+    """Figures of the view already loaded in ``page`` (see the module docstring). The pan and
+    zoom figures are measured once per mode (alternating, ``rounds`` times) on the same page.
 
     Example:
         >>> from graph_olap.widget._chromium import ChromiumNotFound
@@ -165,8 +259,21 @@ def measure(page: Any, *, sample_ms: int = 3000) -> Dict[str, Any]:
     layout = page.evaluate(_FRAMES_JS % {"ms": sample_ms, "body": ""}, timeout=sample_ms / 1000 + 60)
     page.evaluate(f"{root}.__graphOlap.stopLayout()")
     _settle(page)
-    pan = _drag_frames(page, sample_ms)
-    _settle(page)
+    auto = page.evaluate(f"{root}.dataset.movePicture === '1'", timeout=300)
+    moves: Dict[str, Dict[str, List[float]]] = {
+        m: {k: [] for k in ("pan", "pan_settle", "pan_cpu", "pan_settle_cpu",
+                            "zoom", "zoom_settle", "zoom_cpu", "zoom_settle_cpu")} for m in modes}
+    for _ in range(rounds):
+        for measure_move, key in ((_drag_frames, "pan"), (_wheel_frames, "zoom")):
+            for mode in modes:
+                page.evaluate(f"{root}.__graphOlap.movePicture = {MODES[mode]}, 0")
+                got = measure_move(page, sample_ms)
+                moves[mode][key] += got["frames"]
+                moves[mode][f"{key}_settle"].append(got["settle"])
+                moves[mode][f"{key}_cpu"].append(got["cpu"])
+                moves[mode][f"{key}_settle_cpu"].append(got["settle_cpu"])
+                _settle(page)
+    page.evaluate(f"{root}.__graphOlap.movePicture = null, 0")
     steps = page.evaluate(_FRAMES_JS % {"ms": sample_ms, "body": (
         f"const cam = {root}.__graphOlap.renderer.getCamera(); const s = cam.getState();"
         "cam.setState({x: s.x + 0.002, y: s.y, ratio: s.ratio, angle: s.angle});")},
@@ -176,17 +283,25 @@ def measure(page: Any, *, sample_ms: int = 3000) -> Dict[str, Any]:
         "for (let i = 0; i < 10; i++) { const a = performance.now(); "
         "r.refresh({skipIndexation: true}); t.push(performance.now() - a); } return t; })()",
         timeout=300)   # on a loaded machine the GPU process may still be drawing the camera steps
-    return {"nodes": counts[0], "edges": counts[1], "first_render_ms": round(first, 1),
-            "render_start_ms": round(inner, 1), "layout_frame_ms": _stats(layout),
-            "pan_frame_ms": _stats(pan), "camera_step_frame_ms": _stats(steps),
-            "redraw_ms": _stats(redraw),
-            "edges_hidden_on_move": page.evaluate(
-                f"{root}.__graphOlap.renderer.getSetting('hideEdgesOnMove')", timeout=300),
-            "software_webgl": page.evaluate(f"{root}.dataset.softwareWebgl", timeout=300) == "1"}
+    out: Dict[str, Any] = {
+        "nodes": counts[0], "edges": counts[1], "first_render_ms": round(first, 1),
+        "render_start_ms": round(inner, 1), "layout_frame_ms": _stats(layout),
+        "camera_step_frame_ms": _stats(steps), "redraw_ms": _stats(redraw),
+        "edges_hidden_on_move": page.evaluate(
+            f"{root}.__graphOlap.renderer.getSetting('hideEdgesOnMove')", timeout=300),
+        "picture_on_move": auto,
+        "software_webgl": page.evaluate(f"{root}.dataset.softwareWebgl", timeout=300) == "1",
+        "modes": {m: {f"{_NAMES.get(k, k)}_ms": _stats(v) for k, v in got.items()}
+                  for m, got in moves.items()}}
+    # The figures of the first mode (by default the view's own) at the top level as well.
+    out.update(out["modes"][modes[0]])
+    return out
 
 
 def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.0,
-        screenshots: Optional[Path] = None, sample_ms: int = 3000) -> List[Dict[str, Any]]:
+        screenshots: Optional[Path] = None, sample_ms: int = 3000,
+        modes: Sequence[str] = ("picture",), rounds: int = 1,
+        bundle: Optional[Path] = None) -> List[Dict[str, Any]]:
     """Measure each size in a fresh headless Chromium; returns one dict of figures per size.
 
     Example:
@@ -208,32 +323,50 @@ def run(sizes: Sequence[int] = (500, 5000, 20000), *, edges_per_node: float = 4.
             view = GraphView(data, color_by="community", size_by="pr", height=700)
             page_path = Path(tmp) / f"bench-{n}.html"
             t0 = time.perf_counter()
-            view.to_html(page_path)
+            html = view.to_html()
             python_ms = (time.perf_counter() - t0) * 1000
+            if bundle is not None:   # another build of the front end, e.g. main's to compare
+                from graph_olap.widget._view import _bundle_text
+                other = bundle.read_text(encoding="utf-8")
+                html = html.replace(_bundle_text(),
+                                    other.replace("</script", "<\\/script").replace("<!--", "<\\!--"))
+            page_path.write_text(html, encoding="utf-8")
             with Chromium(timeout=300) as browser:  # a loaded machine answers slowly
                 page = browser.open(page_path.as_uri(), width=1200, height=760)
-                figures = measure(page, sample_ms=sample_ms)
+                figures = measure(page, sample_ms=sample_ms, modes=modes, rounds=rounds)
                 if screenshots is not None:
                     screenshots.mkdir(parents=True, exist_ok=True)
                     (screenshots / f"bench-{n}.png").write_bytes(page.screenshot())
                 errors = page.errors()
             figures.update(python_html_ms=round(python_ms, 1),
                            page_mb=round(page_path.stat().st_size / 1e6, 2),
-                           browser=browser.version, errors=errors[:3])
+                           browser=browser.version, errors=errors[:3],
+                           bundle=str(bundle) if bundle is not None else "this package's")
             results.append(figures)
     return results
 
 
 def _table(results: List[Dict[str, Any]]) -> str:
-    head = ("| nodes | relationships | first render (ms) | layout frame mean/p95 (ms) | "
-            "pan (drag) frame mean/p95 (ms) | camera step frame mean/p95 (ms) | redraw (ms) | page (MB) |")
-    lines = [head, "|" + "---|" * 8]
+    head = ("| nodes | relationships | camera moves | first render (ms) | layout frame mean/p95 (ms) | "
+            "pan (drag) frame mean/p95 (frames), CPU per frame (ms) | pan settle, its CPU (ms) | "
+            "zoom (wheel) frame mean/p95 (frames), CPU per frame (ms) | zoom settle, its CPU (ms) | "
+            "camera step frame mean/p95 (ms) | redraw (ms) | page (MB) |")
+    lines = [head, "|" + "---|" * 12]
+
+    def frames(f: Dict[str, float], cpu: Dict[str, float]) -> str:
+        return f"{f['mean']:.0f} / {f['p95']:.0f} ({f['frames']}), {cpu['mean']:.0f}"
+
     for r in results:
-        lines.append(f"| {r['nodes']:,} | {r['edges']:,} | {r['first_render_ms']:.0f} "
-                     f"| {r['layout_frame_ms']['mean']:.1f} / {r['layout_frame_ms']['p95']:.1f} "
-                     f"| {r['pan_frame_ms']['mean']:.1f} / {r['pan_frame_ms']['p95']:.1f} "
-                     f"| {r['camera_step_frame_ms']['mean']:.1f} / {r['camera_step_frame_ms']['p95']:.1f} "
-                     f"| {r['redraw_ms']['mean']:.1f} | {r['page_mb']:.1f} |")
+        for mode, m in r["modes"].items():
+            lines.append(f"| {r['nodes']:,} | {r['edges']:,} | {mode} | {r['first_render_ms']:.0f} "
+                         f"| {r['layout_frame_ms']['mean']:.0f} / {r['layout_frame_ms']['p95']:.0f} "
+                         f"| {frames(m['pan_frame_ms'], m['pan_cpu_ms'])} "
+                         f"| {m['pan_settle_ms']['mean']:.0f}, {m['pan_settle_cpu_ms']['mean']:.0f} "
+                         f"| {frames(m['zoom_frame_ms'], m['zoom_cpu_ms'])} "
+                         f"| {m['zoom_settle_ms']['mean']:.0f}, {m['zoom_settle_cpu_ms']['mean']:.0f} "
+                         f"| {r['camera_step_frame_ms']['mean']:.0f} / "
+                         f"{r['camera_step_frame_ms']['p95']:.0f} "
+                         f"| {r['redraw_ms']['mean']:.0f} | {r['page_mb']:.1f} |")
     return "\n".join(lines)
 
 
@@ -485,6 +618,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--edges-per-node", type=float, default=4.0)
     parser.add_argument("--sample-ms", type=int, default=3000)
     parser.add_argument("--screenshots", type=Path)
+    parser.add_argument("--modes", default="picture",
+                        help="how the view follows a moving camera, comma-separated and measured "
+                             "alternately on the same page: picture (moves the last picture, "
+                             "draws at rest: the default), redraw (draws every frame: before issue 23)")
+    parser.add_argument("--bundle", type=Path,
+                        help="measure this build of graph_view.js instead of the package's (e.g. "
+                             "main's: git show main:sdk/python/src/graph_olap/widget/static/graph_view.js)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="pan and zoom samples per mode (alternating modes)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--breakdown", action="store_true",
                         help="what one pan frame costs part by part, at the first size")
@@ -500,13 +642,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(json.dumps(rows, indent=2) if args.json else
               f"{sizes[0]:,} nodes, load average {os.getloadavg()[0]:.1f}\n" + _breakdown_table(rows))
         return 0
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        parser.error(f"--modes: choose from {', '.join(MODES)}")
     results = run(sizes, edges_per_node=args.edges_per_node, screenshots=args.screenshots,
-                  sample_ms=args.sample_ms)
+                  sample_ms=args.sample_ms, modes=modes, rounds=args.rounds, bundle=args.bundle)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         print(f"{results[0]['browser'] if results else ''}, software WebGL (--disable-gpu), "
-              f"load average {os.getloadavg()[0]:.1f}")
+              f"load average {os.getloadavg()[0]:.1f}, bundle: {results[0]['bundle'] if results else ''}")
         print(_table(results))
         for r in results:
             if r["errors"]:
