@@ -29,9 +29,7 @@ use graph_olap_engine::{CancelToken, GraphEngine, QueryRequest, RyuEngine};
 use graph_olap_instance::startup::{GraphSize, engine_config};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::engine_child::{
-    EngineJob, LoadMode, engine_load_fresh_process, run_engine_child_if_asked,
-};
+use support::engine_child::{EngineJob, LoadMode, bench_main, engine_load_fresh_process};
 use support::{engine_load, env_or, median, ms, percentile};
 
 struct Prepared {
@@ -221,12 +219,7 @@ fn engine_latencies(engine: &RyuEngine, ids: &[i64]) -> Vec<Duration> {
 }
 
 fn main() {
-    if run_engine_child_if_asked() {
-        return;
-    }
-    tokio::runtime::Runtime::new()
-        .expect("tokio runtime")
-        .block_on(run());
+    bench_main(run);
 }
 
 async fn run() {

@@ -38,7 +38,7 @@ mod steps;
 
 use std::time::Duration;
 
-use support::engine_child::run_engine_child_if_asked;
+use support::engine_child::bench_main;
 use support::env_or;
 use support::procfs::{loadavg, mem_available_mb};
 
@@ -110,12 +110,7 @@ fn knobs() -> Knobs {
 }
 
 fn main() {
-    if run_engine_child_if_asked() {
-        return;
-    }
-    tokio::runtime::Runtime::new()
-        .expect("tokio runtime")
-        .block_on(run());
+    bench_main(run);
 }
 
 async fn run() {

@@ -66,6 +66,17 @@ pub struct FreshLoad {
     pub peak_kb: u64,
 }
 
+/// A benchmark's `main`: the engine-alone child's job if this process was started as one, else
+/// `run` on a new tokio runtime.
+pub fn bench_main<F: std::future::Future<Output = ()>>(run: impl FnOnce() -> F) {
+    if run_engine_child_if_asked() {
+        return;
+    }
+    tokio::runtime::Runtime::new()
+        .expect("tokio runtime")
+        .block_on(run());
+}
+
 /// If this process was started as the engine-alone child, runs its job, prints
 /// `loaded <load ms> <peak KiB>` and returns `true` (the caller then exits); else `false`.
 pub fn run_engine_child_if_asked() -> bool {

@@ -81,6 +81,15 @@ impl CopySource {
     }
 }
 
+/// The engine's list literal of local files: `['a.parquet', 'b.parquet']`.
+fn file_list(files: &[PathBuf]) -> String {
+    let quoted: Vec<String> = files
+        .iter()
+        .map(|f| quote_str(&f.display().to_string()))
+        .collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 /// Inspects the files of one table: every expected column present (matched case-insensitively),
 /// and how many rows they hold.
 pub(super) fn copy_source(
@@ -116,14 +125,7 @@ pub(super) fn copy_source(
             actual_names = columns;
         }
     }
-    let list = format!(
-        "[{}]",
-        files
-            .iter()
-            .map(|f| quote_str(&f.display().to_string()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let list = file_list(files);
     let select = expected
         .iter()
         .map(|e| {
@@ -503,24 +505,17 @@ impl RyuEngine {
         let node_defs: Vec<NodeDefinition> = nodes.iter().map(|n| n.definition.clone()).collect();
         let edge_defs: Vec<EdgeDefinition> = edges.iter().map(|e| e.definition.clone()).collect();
         let mut statements: Vec<(String, String)> = table_statements(&node_defs, &edge_defs, false);
-        let list = |files: &[PathBuf]| {
-            let quoted: Vec<String> = files
-                .iter()
-                .map(|f| quote_str(&f.display().to_string()))
-                .collect();
-            format!("[{}]", quoted.join(", "))
-        };
         for n in nodes.iter().filter(|n| !n.files.is_empty()) {
             let copy = format!(
                 "COPY {} FROM {}",
                 quote_ident(&n.definition.label),
-                list(&n.files)
+                file_list(&n.files)
             );
             statements.push((n.definition.label.clone(), copy));
         }
         for e in edges.iter().filter(|e| !e.files.is_empty()) {
             let t = quote_ident(&e.definition.edge_type);
-            let files = list(&e.files);
+            let files = file_list(&e.files);
             if primed {
                 let primer = format!("COPY {t} FROM (LOAD FROM {files} RETURN * LIMIT 1)");
                 statements.push((e.definition.edge_type.clone(), primer));
