@@ -276,6 +276,7 @@ pub struct Csr {
     inc: Option<Adjacency>,
     pull: OnceLock<PullLayout>,
     integer: OnceLock<Option<IntegerWeights>>,
+    weight_range: OnceLock<(f64, f64)>,
 }
 
 /// Graphs are equal when their adjacency is; whether a derived layout was built does not matter.
@@ -341,6 +342,7 @@ impl Csr {
             inc: Some(inc),
             pull: OnceLock::new(),
             integer: OnceLock::new(),
+            weight_range: OnceLock::new(),
         })
     }
 
@@ -380,6 +382,7 @@ impl Csr {
             inc: None,
             pull: OnceLock::new(),
             integer: OnceLock::new(),
+            weight_range: OnceLock::new(),
         })
     }
 
@@ -534,6 +537,24 @@ impl Csr {
         self.integer
             .get_or_init(|| IntegerWeights::new(&self.out, self.node_count()))
             .as_ref()
+    }
+
+    /// The smallest edge weight and the largest finite one, `(1, 1)` when unweighted (the
+    /// outgoing lists hold every edge). Computed on the first call and kept with the graph:
+    /// shortest-path kernels check it on every run (negative weights refused, bucket width).
+    pub fn weight_range(&self) -> (f64, f64) {
+        *self.weight_range.get_or_init(|| {
+            let Some(all) = self.out.weights_all() else {
+                return (1.0, 1.0);
+            };
+            all.par_iter()
+                .with_min_len(1 << 14)
+                .fold(
+                    || (f64::INFINITY, 0f64),
+                    |(lo, hi), &w| (lo.min(w), if w.is_finite() { hi.max(w) } else { hi }),
+                )
+                .reduce(|| (f64::INFINITY, 0.0), |a, b| (a.0.min(b.0), a.1.max(b.1)))
+        })
     }
 
     /// Bytes held by the adjacency arrays (offsets, targets, weights) of all directions.

@@ -22,6 +22,8 @@ pub struct Components {
     pub count: usize,
 }
 
+/// The root of `x`'s tree, halving the path on the way (each node passed is re-pointed at its
+/// grandparent; a failed exchange only means another thread shortened it first).
 fn find(parent: &[AtomicU32], mut x: u32) -> u32 {
     loop {
         let p = parent[x as usize].load(Ordering::Relaxed);
@@ -30,7 +32,6 @@ fn find(parent: &[AtomicU32], mut x: u32) -> u32 {
         }
         let gp = parent[p as usize].load(Ordering::Relaxed);
         if gp != p {
-            // Path halving; failure just means someone else already shortened it.
             let _ = parent[x as usize].compare_exchange_weak(
                 p,
                 gp,
@@ -42,6 +43,8 @@ fn find(parent: &[AtomicU32], mut x: u32) -> u32 {
     }
 }
 
+/// Joins the trees of `a` and `b` through their roots (the larger root is hooked under the
+/// smaller), compressing the paths walked. Used where chains can be long.
 fn union(parent: &[AtomicU32], a: u32, b: u32) {
     let (mut a, mut b) = (a, b);
     loop {
@@ -56,6 +59,33 @@ fn union(parent: &[AtomicU32], a: u32, b: u32) {
             .is_ok()
         {
             return;
+        }
+    }
+}
+
+/// Joins the trees of `a` and `b` without walking to the roots, where chains are short (right
+/// after a [`compress`]). Every parent is smaller than its child, so the larger of the two
+/// current nodes is the one that can still climb: it climbs (two steps at a time) until the two
+/// meet (already joined), it hangs under the smaller one, or it is a root and is hooked under the
+/// smaller one (any node of the other tree will do: the ordering is kept). No writes but the
+/// hook.
+fn climb_link(parent: &[AtomicU32], a: u32, b: u32) {
+    let (mut a, mut b) = (a, b);
+    while a != b {
+        let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+        let up = parent[hi as usize].load(Ordering::Relaxed);
+        if up == lo {
+            return;
+        }
+        if up == hi {
+            match parent[hi as usize].compare_exchange(hi, lo, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                // Another thread hooked `hi` meanwhile: climb from where it now hangs.
+                Err(now) => (a, b) = (now, lo),
+            }
+        } else {
+            (a, b) = (parent[up as usize].load(Ordering::Relaxed), lo);
         }
     }
 }
@@ -75,16 +105,21 @@ const SAMPLED: usize = 2;
 pub fn wcc(g: &Csr, cancel: &Cancel) -> Result<Components, Interrupted> {
     let n = g.n();
     let parent: Vec<AtomicU32> = (0..n).into_par_iter().map(AtomicU32::new).collect();
-    for_each_node(n, cancel, |u| {
-        for &v in g.out_neighbors(u).iter().take(SAMPLED) {
-            if v != u {
-                union(&parent, u, v);
+    // One round per sampled neighbour, each followed by a compression (short chains for the next
+    // round; every node straight at its root for the giant-component test below).
+    for round in 0..SAMPLED {
+        for_each_node(n, cancel, |u| {
+            if let Some(&v) = g.out_neighbors(u).get(round)
+                && v != u
+            {
+                climb_link(&parent, u, v);
             }
-        }
-    })?;
+        })?;
+        compress(&parent);
+    }
     let giant = most_frequent_root(&parent);
     for_each_node(n, cancel, |u| {
-        if Some(find(&parent, u)) == giant {
+        if Some(parent[u as usize].load(Ordering::Relaxed)) == giant {
             return;
         }
         for &v in g.out_neighbors(u).iter().skip(SAMPLED) {
@@ -100,26 +135,33 @@ pub fn wcc(g: &Csr, cancel: &Cancel) -> Result<Components, Interrupted> {
             }
         }
     })?;
-    // Every root is its component's smallest id (roots are hooked under smaller roots), so each
-    // node's label is the root at the end of its parent chain; chains are short after the path
-    // halving of the finds, and every node resolves independently.
-    let parent: Vec<u32> = parent.into_par_iter().map(AtomicU32::into_inner).collect();
-    let component: Vec<u32> = (0..n)
-        .into_par_iter()
-        .map(|v| {
-            let mut x = v;
-            while parent[x as usize] != x {
-                x = parent[x as usize];
-            }
-            x
-        })
-        .collect();
+    // Every root is its component's smallest id (roots are hooked under smaller roots), so once
+    // every node points at its root, the parents are the labels.
+    compress(&parent);
+    let component: Vec<u32> = parent.into_par_iter().map(AtomicU32::into_inner).collect();
     let count = component
         .par_iter()
         .enumerate()
         .filter(|&(v, &c)| c as usize == v)
         .count();
     Ok(Components { component, count })
+}
+
+/// Points every node at the root of its tree (no union runs concurrently): each node follows
+/// its chain to the node that is its own parent. Other threads only ever shorten the chains
+/// this one walks (every store is a node's root), so each node ends at its root.
+fn compress(parent: &[AtomicU32]) {
+    parent.par_iter().with_min_len(1 << 14).for_each(|slot| {
+        let mut p = slot.load(Ordering::Relaxed);
+        loop {
+            let gp = parent[p as usize].load(Ordering::Relaxed);
+            if gp == p {
+                break;
+            }
+            p = gp;
+        }
+        slot.store(p, Ordering::Relaxed);
+    });
 }
 
 /// Runs `f` on every node in parallel chunks, checking for cancellation between chunks.
@@ -204,6 +246,31 @@ mod tests {
         }
         let empty = Csr::directed(0, &[], None, BuildOptions::MULTI).unwrap();
         assert_eq!(wcc(&empty, &Cancel::never()).unwrap().count, 0);
+    }
+
+    #[test]
+    fn long_chains_in_scrambled_order_resolve_to_their_smallest_member() {
+        // Two paths whose ids are scrambled (a multiplicative permutation), so that linking hooks
+        // deep trees under each other in every order; plus a path listed from its far end.
+        let n = 20_000u32;
+        let scramble = |i: u32| (i as u64 * 7_919 % n as u64) as u32;
+        let mut edges: Vec<(u32, u32)> = (0..n / 2 - 1)
+            .map(|i| (scramble(i + 1), scramble(i)))
+            .collect();
+        edges.extend((n / 2..n - 1).map(|i| (scramble(i), scramble(i + 1))));
+        let g = Csr::directed(n, &edges, None, BuildOptions::MULTI).unwrap();
+        let first = (0..n / 2).map(scramble).min().unwrap();
+        let second = (n / 2..n).map(scramble).min().unwrap();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let c = pool.install(|| wcc(&g, &Cancel::never()).unwrap());
+            assert_eq!(c.count, 2);
+            assert!((0..n / 2).all(|i| c.component[scramble(i) as usize] == first));
+            assert!((n / 2..n).all(|i| c.component[scramble(i) as usize] == second));
+        }
     }
 
     #[test]

@@ -44,6 +44,15 @@ impl Lists<'_> {
         self.first.degree(v) + self.second.map_or(0, |a| a.degree(v))
     }
 
+    /// The lists' offsets and targets, when there is one list per node (the common case, whose
+    /// bottom-up loop reads them directly instead of through the adjacency each time).
+    fn single(&self) -> Option<(&[usize], &[u32])> {
+        match self.second {
+            None => Some((self.first.offsets(), self.first.targets_all())),
+            Some(_) => None,
+        }
+    }
+
     #[inline]
     fn any(&self, v: u32, mut f: impl FnMut(u32) -> bool) -> bool {
         self.first.neighbors(v).iter().any(|&u| f(u))
@@ -197,6 +206,8 @@ fn bottom_up_step(
     next_level: u32,
 ) -> usize {
     let n = depth.len();
+    let in_front = |u: u32| front[u as usize / 64] & (1u64 << (u % 64)) != 0;
+    let single = pull.single();
     next.par_chunks_mut(BU_TASK / 64)
         .enumerate()
         .map(|(task, words)| {
@@ -210,9 +221,12 @@ fn bottom_up_step(
                     if depth[v].load(Ordering::Relaxed) != UNREACHED {
                         continue;
                     }
-                    let found = pull.any(v as u32, |u| {
-                        front[u as usize / 64] & (1u64 << (u % 64)) != 0
-                    });
+                    let found = match single {
+                        Some((offsets, targets)) => targets[offsets[v]..offsets[v + 1]]
+                            .iter()
+                            .any(|&u| in_front(u)),
+                        None => pull.any(v as u32, in_front),
+                    };
                     if found {
                         depth[v].store(next_level, Ordering::Relaxed);
                         bits |= 1u64 << b;

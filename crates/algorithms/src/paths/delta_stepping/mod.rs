@@ -101,7 +101,7 @@ pub fn delta_stepping(
     } else {
         1.0
     };
-    let (min, max) = weight_range(g);
+    let (min, max) = g.weight_range();
     if min < 0.0 {
         return Err(DeltaSteppingError::NegativeWeight { weight: min });
     }
@@ -248,27 +248,6 @@ impl Edges for Lists<'_> {
     fn each(&self, u: u32, f: impl FnMut(u32, f64)) {
         for_each_weighted(self.g, u, self.direction, f);
     }
-}
-
-/// The smallest weight and the largest finite one (1 and 1 when unweighted; the outgoing lists
-/// hold every edge, so they cover every direction).
-fn weight_range(g: &Csr) -> (f64, f64) {
-    let adj = g.out_adj();
-    if !g.is_weighted() {
-        return (1.0, 1.0);
-    }
-    (0..g.n())
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|v| {
-            adj.weights(v)
-                .unwrap_or(&[])
-                .iter()
-                .fold((f64::INFINITY, 0f64), |(lo, hi), &w| {
-                    (lo.min(w), if w.is_finite() { hi.max(w) } else { hi })
-                })
-        })
-        .reduce(|| (f64::INFINITY, 0.0), |a, b| (a.0.min(b.0), a.1.max(b.1)))
 }
 
 /// The bucket width and the number of buckets one edge can jump.
