@@ -7,6 +7,8 @@
 //! blocks for few sources, so that even 16 sources spread over every thread), never on the thread
 //! count, so results are identical at any thread count.
 
+use std::sync::Mutex;
+
 use rand::SeedableRng;
 use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
@@ -98,19 +100,20 @@ pub fn betweenness_from_sources(
     let mut total = vec![0.0; n];
     let blocks: Vec<&[u32]> = sources.chunks(block_len(sources.len())).collect();
     let wave = rayon::current_num_threads().max(1) * 2;
+    let pool = Mutex::new(Vec::new());
     for group in blocks.chunks(wave) {
         cancel.check()?;
         let partials: Vec<Vec<f64>> = group
             .par_iter()
             .map_init(
-                || Brandes::new(n),
-                |st, block| {
+                || Lease::take(&pool, n),
+                |lease, block| {
                     let mut acc = vec![0.0; n];
                     for &s in *block {
                         if cancel.is_cancelled() {
                             break;
                         }
-                        st.accumulate(g, s, &mut acc);
+                        lease.state.accumulate(g, s, &mut acc);
                     }
                     acc
                 },
@@ -135,12 +138,13 @@ pub fn betweenness_from_sources(
 
 /// Per-thread Brandes state, reset between sources by visiting only what the last one reached.
 struct Brandes {
-    /// Shortest-path counts.
-    sigma: Vec<f64>,
+    /// Per node: the number of shortest paths σ(v) during the forward pass; once v's dependency
+    /// is final in the backward pass, `(1 + δ(v)) / σ(v)` — what v's predecessors add up (σ(v)
+    /// is not needed after). One array instead of two keeps each thread's state small (12 bytes
+    /// a node with `dist`), so that the threads' states share the cache better.
+    value: Vec<f64>,
     /// Hop distances ([`UNREACHED`] when not reached).
     dist: Vec<u32>,
-    /// `(1 + δ(w)) / σ(w)` of every node whose dependency is final.
-    coeff: Vec<f64>,
     /// Reached nodes in BFS order.
     stack: Vec<u32>,
 }
@@ -148,9 +152,8 @@ struct Brandes {
 impl Brandes {
     fn new(n: usize) -> Self {
         Self {
-            sigma: vec![0.0; n],
+            value: vec![0.0; n],
             dist: vec![UNREACHED; n],
-            coeff: vec![0.0; n],
             stack: Vec::new(),
         }
     }
@@ -158,11 +161,11 @@ impl Brandes {
     fn accumulate(&mut self, g: &Csr, s: u32, acc: &mut [f64]) {
         for &v in &self.stack {
             let v = v as usize;
-            self.sigma[v] = 0.0;
+            self.value[v] = 0.0;
             self.dist[v] = UNREACHED;
         }
         self.stack.clear();
-        self.sigma[s as usize] = 1.0;
+        self.value[s as usize] = 1.0;
         self.dist[s as usize] = 0;
         self.stack.push(s);
         let mut head = 0;
@@ -170,7 +173,7 @@ impl Brandes {
             let v = self.stack[head];
             head += 1;
             let next = self.dist[v as usize] + 1;
-            let sv = self.sigma[v as usize];
+            let sv = self.value[v as usize];
             for &w in g.out_neighbors(v) {
                 let wi = w as usize;
                 if self.dist[wi] == UNREACHED {
@@ -178,27 +181,54 @@ impl Brandes {
                     self.stack.push(w);
                 }
                 if self.dist[wi] == next {
-                    self.sigma[wi] += sv;
+                    self.value[wi] += sv;
                 }
             }
         }
         // Dependencies in reverse BFS order, each pulled from the node's successors (the
-        // out-neighbours one hop further): δ(v) = σ(v) · Σ (1 + δ(w)) / σ(w). Only reached nodes
-        // can be one hop further than a reached node, so `coeff` needs no reset.
+        // out-neighbours one hop further, already final): δ(v) = σ(v) · Σ (1 + δ(w)) / σ(w).
         for &v in self.stack.iter().rev() {
             let vi = v as usize;
             let next = self.dist[vi] + 1;
             let mut sum = 0.0;
             for &w in g.out_neighbors(v) {
                 if self.dist[w as usize] == next {
-                    sum += self.coeff[w as usize];
+                    sum += self.value[w as usize];
                 }
             }
-            let delta = self.sigma[vi] * sum;
-            self.coeff[vi] = (1.0 + delta) / self.sigma[vi];
+            let sigma = self.value[vi];
+            let delta = sigma * sum;
+            self.value[vi] = (1.0 + delta) / sigma;
             if v != s {
                 acc[vi] += delta;
             }
+        }
+    }
+}
+
+/// A [`Brandes`] state taken from a shared pool for one parallel task and put back when the
+/// task ends, so a run allocates one state per thread rather than one per task.
+struct Lease<'a> {
+    state: Brandes,
+    pool: &'a Mutex<Vec<Brandes>>,
+}
+
+impl<'a> Lease<'a> {
+    fn take(pool: &'a Mutex<Vec<Brandes>>, n: usize) -> Self {
+        let spare = pool.lock().ok().and_then(|mut p| p.pop());
+        Self {
+            state: spare.unwrap_or_else(|| Brandes::new(n)),
+            pool,
+        }
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        // An empty state (no allocation) stands in for the one handed back.
+        let state = std::mem::replace(&mut self.state, Brandes::new(0));
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.push(state);
         }
     }
 }

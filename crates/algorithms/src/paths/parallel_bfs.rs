@@ -109,7 +109,7 @@ pub fn bfs_distances(
             (both, both)
         }
     };
-    let depth: Vec<AtomicU32> = (0..n)
+    let mut depth: Vec<AtomicU32> = (0..n)
         .into_par_iter()
         .map(|_| AtomicU32::new(UNREACHED))
         .collect();
@@ -133,7 +133,7 @@ pub fn bfs_distances(
             let mut awake = queue.len();
             loop {
                 let before = awake;
-                awake = bottom_up_step(pull, &depth, &front, &mut next, level + 1);
+                awake = bottom_up_step(pull, &mut depth, &front, &mut next, level + 1);
                 level += 1;
                 std::mem::swap(&mut front, &mut next);
                 if awake == 0 || (awake < before && awake <= n / BETA) {
@@ -198,29 +198,35 @@ fn top_down_step(
 
 /// Every unvisited node whose predecessor is in `front` joins `next` (cleared first) at
 /// `next_level`; returns how many joined.
+///
+/// Each task owns a block of nodes — their distances and their words of `next` — so it reads
+/// and writes them as plain values (no other thread touches them in this step): 64 distances at
+/// a time become a mask of the unvisited ones, and only those search their lists.
 fn bottom_up_step(
     pull: Lists<'_>,
-    depth: &[AtomicU32],
+    depth: &mut [AtomicU32],
     front: &[u64],
     next: &mut [u64],
     next_level: u32,
 ) -> usize {
-    let n = depth.len();
     let in_front = |u: u32| front[u as usize / 64] & (1u64 << (u % 64)) != 0;
     let single = pull.single();
     next.par_chunks_mut(BU_TASK / 64)
+        .zip(depth.par_chunks_mut(BU_TASK))
         .enumerate()
-        .map(|(task, words)| {
+        .map(|(task, (words, depths))| {
             let mut awake = 0;
             let first = task * BU_TASK;
-            for (w, word) in words.iter_mut().enumerate() {
-                let mut bits = 0u64;
+            for (w, (word, group)) in words.iter_mut().zip(depths.chunks_mut(64)).enumerate() {
                 let base = first + w * 64;
-                for b in 0..64.min(n.saturating_sub(base)) {
+                let mut unvisited = group.iter_mut().enumerate().fold(0u64, |m, (b, d)| {
+                    m | (u64::from(*d.get_mut() == UNREACHED) << b)
+                });
+                let mut bits = 0u64;
+                while unvisited != 0 {
+                    let b = unvisited.trailing_zeros() as usize;
+                    unvisited &= unvisited - 1;
                     let v = base + b;
-                    if depth[v].load(Ordering::Relaxed) != UNREACHED {
-                        continue;
-                    }
                     let found = match single {
                         Some((offsets, targets)) => targets[offsets[v]..offsets[v + 1]]
                             .iter()
@@ -228,7 +234,7 @@ fn bottom_up_step(
                         None => pull.any(v as u32, in_front),
                     };
                     if found {
-                        depth[v].store(next_level, Ordering::Relaxed);
+                        *group[b].get_mut() = next_level;
                         bits |= 1u64 << b;
                         awake += 1;
                     }
