@@ -135,6 +135,12 @@ impl PullLayout {
         self.order.len()
     }
 
+    /// `f(v)` for every graph node `v`, in layout order (a per-node vector built directly in
+    /// layout ids, without building it in graph ids first).
+    pub fn per_node(&self, f: impl Fn(u32) -> f64 + Sync) -> Vec<f64> {
+        self.order.par_iter().map(|&v| f(v)).collect()
+    }
+
     /// A per-node vector in graph ids, re-indexed by layout ids.
     pub fn to_layout(&self, graph_values: &[f64]) -> Vec<f64> {
         self.order

@@ -63,30 +63,27 @@ pub fn pagerank(
             converged: true,
         });
     }
-    let p: Vec<f64> = match &cfg.personalization {
-        Some(p) if p.len() == n && p.iter().sum::<f64>() > 0.0 => {
-            let s: f64 = p.iter().sum();
-            p.iter().map(|x| x / s).collect()
-        }
-        _ => vec![1.0 / n as f64; n],
-    };
     let out = g.out_adj();
     // Iterate in the layout's ids (nodes grouped by in-degree, see `pull`); back at the end. The
     // layout is built once per graph.
     let layout = g.pull_layout();
-    let p = layout.to_layout(&p);
+    // The teleport distribution: the normalised personalization, or uniform (a constant, so the
+    // iterations do not read a vector of equal values).
+    let personal: Option<Vec<f64>> = match &cfg.personalization {
+        Some(p) if p.len() == n && p.iter().sum::<f64>() > 0.0 => {
+            let s: f64 = p.iter().sum();
+            Some(layout.per_node(|v| p[v as usize] / s))
+        }
+        _ => None,
+    };
     // Inverse out-strength; 0 marks a dangling node.
-    let inv_out: Vec<f64> = (0..g.n())
-        .into_par_iter()
-        .map(|u| {
-            let s = match out.weights(u) {
-                Some(w) => w.iter().sum::<f64>(),
-                None => out.degree(u) as f64,
-            };
-            if s != 0.0 { 1.0 / s } else { 0.0 }
-        })
-        .collect();
-    let inv_out = layout.to_layout(&inv_out);
+    let inv_out: Vec<f64> = layout.per_node(|u| {
+        let s = match out.weights(u) {
+            Some(w) => w.iter().sum::<f64>(),
+            None => out.degree(u) as f64,
+        };
+        if s != 0.0 { 1.0 / s } else { 0.0 }
+    });
     let alpha = cfg.damping;
     let mut x = vec![1.0 / n as f64; n];
     let mut next = vec![0.0; n];
@@ -94,11 +91,17 @@ pub fn pagerank(
     // dangling nodes, for the current scores.
     let mut contrib = vec![0.0; n];
     let (_, mut dangling) = shares(&x, &x, &inv_out, &mut contrib);
+    let uniform = 1.0 / n as f64;
     for it in 1..=cfg.max_iterations {
         cancel.check()?;
-        layout.pull(&contrib, &mut next, |v, s| {
-            alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v]
-        });
+        match &personal {
+            Some(p) => layout.pull(&contrib, &mut next, |v, s| {
+                alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v]
+            }),
+            None => layout.pull(&contrib, &mut next, |_, s| {
+                alpha * (s + dangling * uniform) + (1.0 - alpha) * uniform
+            }),
+        }
         let (err, next_dangling) = shares(&next, &x, &inv_out, &mut contrib);
         dangling = next_dangling;
         std::mem::swap(&mut x, &mut next);

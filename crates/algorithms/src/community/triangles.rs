@@ -135,13 +135,26 @@ fn count<const PER_NODE: bool>(
         .map(|c| {
             cancel.check()?;
             let mut total = 0u64;
+            let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
             for v in c * STEP..((c + 1) * STEP).min(n) {
                 let list = fwd(v);
-                for (k, &u) in list.iter().enumerate() {
+                // The lists of `v`'s forward neighbours lie at random places: look them all up
+                // (and touch their first entries) before merging, so that the processor waits
+                // for those memory reads together rather than one merge after another.
+                spans.clear();
+                spans.extend(
+                    list.iter()
+                        .map(|&u| offsets[u as usize]..offsets[u as usize + 1]),
+                );
+                let touched = spans
+                    .iter()
+                    .fold(0u32, |t, r| t ^ targets.get(r.start).copied().unwrap_or(0));
+                std::hint::black_box(touched);
+                for (k, (&u, span)) in list.iter().zip(&spans).enumerate() {
                     // Ranked by id, every node of `u`'s list is above `u`, so only the part of
                     // `v`'s list after `u` can meet it.
                     let a = if by_id { &list[k + 1..] } else { list };
-                    let b = fwd(u);
+                    let b = &targets[span.clone()];
                     // A branch-free merge: which side advances depends on data the processor
                     // cannot predict, so it is computed rather than branched on.
                     let (mut i, mut j) = (0, 0);
