@@ -29,7 +29,8 @@
 //! 1000, the largest cluster limit), `DENSITY_P99_MS` (default 50), `DENSITY_QUERIES_PER_INSTANCE`
 //! (per step, default 5, at least 1,000 queries a step), `DENSITY_SETTLE_SECONDS` (idle wait
 //! before measuring, default 12: tokio's blocking threads retire after 10 s idle),
-//! `DENSITY_MIN_AVAILABLE_MB` (stop when the machine has less available, default 1024).
+//! `DENSITY_MIN_AVAILABLE_MB` (stop when the machine has less available, or would have after the
+//! next step at the instances' current PSS, default 1024).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -707,6 +708,12 @@ async fn run() {
         );
         let p99 = row.p99;
         let available = row.available_mb;
+        // What the next step would take: as many instances again at the PSS they hold now.
+        let per_instance_mb = row.after.iter().map(|s| s.pss_kb).sum::<u64>() as f64
+            / 1024.0
+            / row.after.len().max(1) as f64;
+        let next_need_mb =
+            (per_instance_mb * step.min(max.saturating_sub(running.len())) as f64 * 1.1) as u64;
         rows.push(row);
 
         if p99 > p99_bound {
@@ -718,6 +725,14 @@ async fn run() {
         }
         if available < min_available_mb {
             break format!("memory: {available} MB available, below {min_available_mb} MB");
+        }
+        // Stop before a step that would leave less than the floor: without swap, the machine
+        // thrashes instead of failing cleanly (seen at 978 instances with 105 MB available).
+        if running.len() < max && available < min_available_mb + next_need_mb {
+            break format!(
+                "memory: {available} MB available; the next step needs about {next_need_mb} MB \
+                 and would leave less than {min_available_mb} MB"
+            );
         }
         if machine_threads * 10 > task_limit() * 9 {
             break format!(
