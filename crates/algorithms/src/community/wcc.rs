@@ -137,31 +137,34 @@ pub fn wcc(g: &Csr, cancel: &Cancel) -> Result<Components, Interrupted> {
     })?;
     // Every root is its component's smallest id (roots are hooked under smaller roots), so once
     // every node points at its root, the parents are the labels.
-    compress(&parent);
-    let component: Vec<u32> = parent.into_par_iter().map(AtomicU32::into_inner).collect();
-    let count = component
-        .par_iter()
-        .enumerate()
-        .filter(|&(v, &c)| c as usize == v)
-        .count();
+    let count = compress(&parent);
+    // Same size and alignment: collected in place, no second vector.
+    let component: Vec<u32> = parent.into_iter().map(AtomicU32::into_inner).collect();
     Ok(Components { component, count })
 }
 
 /// Points every node at the root of its tree (no union runs concurrently): each node follows
 /// its chain to the node that is its own parent. Other threads only ever shorten the chains
-/// this one walks (every store is a node's root), so each node ends at its root.
-fn compress(parent: &[AtomicU32]) {
-    parent.par_iter().with_min_len(1 << 14).for_each(|slot| {
-        let mut p = slot.load(Ordering::Relaxed);
-        loop {
-            let gp = parent[p as usize].load(Ordering::Relaxed);
-            if gp == p {
-                break;
+/// this one walks (every store is a node's root), so each node ends at its root. Returns the
+/// number of roots, i.e. of trees.
+fn compress(parent: &[AtomicU32]) -> usize {
+    parent
+        .par_iter()
+        .with_min_len(1 << 14)
+        .enumerate()
+        .filter(|&(v, slot)| {
+            let mut p = slot.load(Ordering::Relaxed);
+            loop {
+                let gp = parent[p as usize].load(Ordering::Relaxed);
+                if gp == p {
+                    break;
+                }
+                p = gp;
             }
-            p = gp;
-        }
-        slot.store(p, Ordering::Relaxed);
-    });
+            slot.store(p, Ordering::Relaxed);
+            p as usize == v
+        })
+        .count()
 }
 
 /// Runs `f` on every node in parallel chunks, checking for cancellation between chunks.
