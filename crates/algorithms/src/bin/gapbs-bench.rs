@@ -14,8 +14,9 @@
 //! and to our Dijkstra), betweenness (the same sources; scores scaled by the largest), triangle
 //! totals. SSSP uses the same Δ on both sides (`--gapbs-delta`, default 2) unless `--delta` sets
 //! ours apart (`--delta default` for [`default_delta`]). Layouts our kernels derive once per loaded
-//! graph and keep with it (PageRank's pull layout, SSSP's weight range and packed integer weights) are built before
-//! the trials and their time printed with the graph's. Not a test: run it through `benches/gapbs.sh`, which builds GAPBS and the helpers.
+//! graph and keep with it (PageRank's pull layout, SSSP's weight range and packed integer
+//! weights) are built before the trials and their time printed with the graph's. Not a test: run
+//! it through `benches/gapbs.sh`, which builds GAPBS and the helpers.
 //!
 //! Usage: `gapbs-bench --gapbs DIR [--scales 20] [--degree 10] [--graphs kron,uniform]
 //! [--threads 1,2] [--trials 7] [--sources 16] [--delta D] [--gapbs-delta 2] [--work DIR]
