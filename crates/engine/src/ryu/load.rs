@@ -209,21 +209,32 @@ fn table_statements(
 }
 
 impl RyuEngine {
+    /// Runs `(table, statement)` pairs in order on the writer thread; the first failure stops
+    /// them and becomes `error(table, message)` (schema and load failures name their table).
+    fn run_statements(
+        &self,
+        statements: Vec<(String, String)>,
+        error: fn(String, String) -> EngineError,
+    ) -> Result<(), EngineError> {
+        self.on_writer(move |conn| {
+            for (table, statement) in statements {
+                conn.query(&statement)
+                    .map_err(|e| error(table, engine_err(e)))?;
+            }
+            Ok(())
+        })?
+    }
+
     pub(super) fn create_tables(
         &self,
         nodes: &[NodeDefinition],
         edges: &[EdgeDefinition],
     ) -> Result<(), EngineError> {
         let statements = table_statements(nodes, edges, true);
-        self.on_writer(move |conn| {
-            for (table, ddl) in statements {
-                conn.query(&ddl).map_err(|e| EngineError::Schema {
-                    table,
-                    message: engine_err(e),
-                })?;
-            }
-            Ok::<(), EngineError>(())
-        })??;
+        self.run_statements(statements, |table, message| EngineError::Schema {
+            table,
+            message,
+        })?;
         let mut catalog = self
             .inner
             .catalog
@@ -523,15 +534,10 @@ impl RyuEngine {
             let copy = format!("COPY {t} FROM {files}");
             statements.push((e.definition.edge_type.clone(), copy));
         }
-        self.on_writer(move |conn| {
-            for (table, statement) in statements {
-                conn.query(&statement).map_err(|e| EngineError::Load {
-                    table,
-                    message: engine_err(e),
-                })?;
-            }
-            Ok::<(), EngineError>(())
-        })?
+        self.run_statements(statements, |table, message| EngineError::Load {
+            table,
+            message,
+        })
     }
 
     /// Test support: writes the rows of a read query to a Parquet file (`COPY (…) TO …`).
