@@ -658,6 +658,16 @@ async fn serves_the_instance_api_over_a_loaded_snapshot(engine: &str) {
     }
     assert_eq!(last["status"], "completed", "{last}");
     assert_eq!(last["nodes_updated"], 5);
+    let timings = last["result"]["timings_ms"]
+        .as_object()
+        .expect("timings_ms");
+    let phases: Vec<&str> = timings.keys().map(String::as_str).collect();
+    assert_eq!(
+        phases,
+        ["projection", "graph_build", "compute", "write_back"],
+        "{last}"
+    );
+    assert!(timings.values().all(Value::is_u64), "{last}");
     let count: Value = as_alice(http.post(format!("{base}/query")))
         .json(&json!({"query": "MATCH (c:Customer) WHERE c.pr > 0 RETURN count(*)"}))
         .send()

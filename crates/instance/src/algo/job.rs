@@ -7,6 +7,8 @@
 //! projection (`projection`), the kernels (`graph-olap-algorithms`), the worker protocol
 //! (`nx_run`), nor the execution's record (`registry`).
 
+use std::time::Instant;
+
 use graph_olap_algorithms::catalogue::{
     self, AlgorithmInfo, AlgorithmType, GraphViews, OutputValues, ResultKind, RunError,
 };
@@ -56,6 +58,38 @@ impl JobFailure {
     }
 }
 
+/// Where a native execution's time went, phase by phase, kept in its `result` as `timings_ms`
+/// (`projection`, `graph_build`, `compute`, `write_back`) so a slow run shows which part to look
+/// at.
+struct PhaseTimings {
+    last: Instant,
+    phases: serde_json::Map<String, Value>,
+}
+
+impl PhaseTimings {
+    fn start() -> Self {
+        Self {
+            last: Instant::now(),
+            phases: serde_json::Map::new(),
+        }
+    }
+
+    /// Ends the phase `name` now; the next one starts.
+    fn lap(&mut self, name: &str) {
+        let now = Instant::now();
+        let ms = u64::try_from(now.duration_since(self.last).as_millis()).unwrap_or(u64::MAX);
+        self.phases.insert(name.into(), json!(ms));
+        self.last = now;
+    }
+
+    /// Adds `timings_ms` to an object `result`.
+    fn record(self, result: &mut Value) {
+        if let Value::Object(m) = result {
+            m.insert("timings_ms".into(), Value::Object(self.phases));
+        }
+    }
+}
+
 /// What a job runs: a catalogue kernel with validated parameters, or a NetworkX call.
 pub(super) enum JobKind {
     Native {
@@ -79,6 +113,7 @@ impl Job {
     /// written).
     pub(super) fn run(self, engine: &dyn GraphEngine) -> Result<(Value, u64), JobFailure> {
         let failed = JobFailure::failed;
+        let mut timings = PhaseTimings::start();
         let projection = self
             .scope
             .project(engine, &self.cancel)
@@ -90,6 +125,7 @@ impl Job {
                 },
                 ProjectionError::Failed(m) => failed(m),
             })?;
+        timings.lap("projection");
         let (info, params) = match &self.kind {
             JobKind::Native { info, params } => (*info, params),
             JobKind::Worker(job) => {
@@ -108,6 +144,7 @@ impl Job {
         )
         .map_err(|e| failed(e.to_string()))?;
         drop(projection.edges);
+        timings.lap("graph_build");
         let views = GraphViews::new(csr);
         let output = catalogue::run(info, params, &views, &self.cancel).map_err(|e| match e {
             RunError::Interrupted(Interrupted::Cancelled) => JobFailure::cancelled(),
@@ -115,11 +152,13 @@ impl Job {
             RunError::Failed { reason } => failed(reason),
         })?;
         crash_point(steps::ALGO_COMPUTED);
+        timings.lap("compute");
         let mut result = Value::Object(output.summary.clone());
         let values = write_values(output.values, info, &global_of_local, &mut result);
         let mut updated = 0;
         if let (true, Some(values), Some(property)) = (self.write_back, values, self.property) {
             if info.result_kind == ResultKind::Scalar {
+                timings.record(&mut result);
                 return Ok((result, 0));
             }
             if self.cancel.is_cancelled() {
@@ -134,7 +173,9 @@ impl Job {
                 })
                 .map_err(|e| failed(e.to_string()))?;
             crash_point(steps::ALGO_WRITTEN_BACK);
+            timings.lap("write_back");
         }
+        timings.record(&mut result);
         Ok((result, updated))
     }
 }
