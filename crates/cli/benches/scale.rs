@@ -6,7 +6,8 @@
 //! that many `bank-graph` relationships; a real `graph-olap up` over it exports `bank-graph`
 //! (warehouse → export worker → Parquet snapshot) and starts an instance from the snapshot
 //! (download → schema → `COPY FROM`); through the control plane's proxy the benchmark then runs
-//! a 1-hop and a 3-hop query, PageRank and WCC with write-back. Each step's figures: its time
+//! a 1-hop and a 3-hop query, PageRank (20 iterations at every size, so each size does the same
+//! work per relationship) and WCC with write-back. Each step's figures: its time
 //! (the control plane's own timestamps where it has them), throughput where one applies, and
 //! the peak resident memory (`VmHWM`, reset before the step) of the process doing it — the
 //! generator, `up` (control plane with its embedded export worker), or the instance server.
