@@ -64,6 +64,7 @@ pub mod dialect;
 pub mod fixtures;
 pub mod limits;
 pub mod model;
+pub mod parquet_footer;
 #[cfg(feature = "ryugraph")]
 pub mod ryu;
 pub mod value;

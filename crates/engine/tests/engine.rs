@@ -669,6 +669,14 @@ fn large_edge_tables_load_every_row_exactly_once() {
     let edge_rows = "UNWIND range(0, 120999) AS i
         RETURN 1 + i % 5000 AS a, CASE WHEN i < 2 OR i >= 120002 THEN 999999 ELSE 1 + (i * 7919) % 5000 END AS b, CAST((i * 7919) % 10007 AS DOUBLE) / 3.0 AS w";
     let edges = w.write(dir.path().join("ROAD.parquet"), edge_rows);
+    // The load inspects files through their footers; the engine's own files read too.
+    assert_eq!(
+        graph_olap_engine::parquet_footer::read(&edges).unwrap(),
+        graph_olap_engine::parquet_footer::Footer {
+            rows: 121_000,
+            columns: vec!["a".into(), "b".into(), "w".into()],
+        }
+    );
     let road: EdgeDefinition = serde_json::from_value(json!({
         "type": "ROAD", "from_node": "City", "to_node": "City", "sql": "SELECT 1",
         "from_key": "a", "to_key": "b", "properties": [{"name": "w", "type": "DOUBLE"}]}))

@@ -3,6 +3,7 @@
 //! built after loading.
 
 use super::*;
+use crate::parquet_footer;
 
 pub(super) fn engine_type(t: &PropertyType) -> String {
     fn scalar(s: ScalarType) -> &'static str {
@@ -91,7 +92,7 @@ fn file_list(files: &[PathBuf]) -> String {
 }
 
 /// Inspects the files of one table: every expected column present (matched case-insensitively),
-/// and how many rows they hold.
+/// and how many rows they hold (from their footers, see [`parquet_footer`]).
 pub(super) fn copy_source(
     conn: &Connection<'_>,
     table: &str,
@@ -107,8 +108,13 @@ pub(super) fn copy_source(
     let mut actual_names: Vec<String> = Vec::new();
     let exp_lower: Vec<String> = expected.iter().map(|c| c.to_ascii_lowercase()).collect();
     for f in files {
-        let (file_rows, columns) = parquet_rows_and_columns(conn, f)
-            .map_err(|m| load_err(format!("{}: {m}", f.display())))?;
+        // The footer says both without reading the data; the engine's scanner is the fallback
+        // for files the footer reader does not handle (and reports what is wrong with them).
+        let (file_rows, columns) = match parquet_footer::read(f) {
+            Ok(footer) => (footer.rows, footer.columns),
+            Err(_) => parquet_rows_and_columns(conn, f)
+                .map_err(|m| load_err(format!("{}: {m}", f.display())))?,
+        };
         rows += file_rows;
         let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
         if let Some(missing) = expected
@@ -268,21 +274,28 @@ impl RyuEngine {
                     Some(copy_source(conn, &l, &files, &expected)?)
                 };
                 let rows_in_files = source.as_ref().map_or(0, |s| s.rows);
-                if let Some(source) = source {
-                    let copy = format!("COPY {} FROM {}", quote_ident(&l), source.whole());
-                    if let Err(e) = conn.query(&copy) {
-                        let message = engine_err(e);
+                let Some(source) = source else {
+                    return Ok((0, 0));
+                };
+                let copy = format!("COPY {} FROM {}", quote_ident(&l), source.whole());
+                let outcome = match run(conn, &copy) {
+                    Ok(rows) => CopyOutcome::of(&rows),
+                    Err(message) => {
                         return Err(match duplicate_key(&message) {
                             Some(key) => EngineError::DuplicateKey { label: l, key },
                             None => EngineError::Load { table: l, message },
                         });
                     }
-                }
-                let count = scalar_u64(
-                    conn,
-                    &format!("MATCH (n:{}) RETURN count(n)", quote_ident(&l)),
-                )
-                .map_err(|message| EngineError::Load { table: l, message })?;
+                };
+                // The table was empty, so what the COPY stored is what it holds.
+                let count = match outcome {
+                    Some(o) => o.copied,
+                    None => scalar_u64(
+                        conn,
+                        &format!("MATCH (n:{}) RETURN count(n)", quote_ident(&l)),
+                    )
+                    .map_err(|message| EngineError::Load { table: l, message })?,
+                };
                 Ok((count, rows_in_files))
             })??;
             report.nodes_loaded(label, count, rows_in_files, progress);
@@ -309,6 +322,15 @@ impl RyuEngine {
                 .iter()
                 .map(|p| quote_ident(&p.name))
                 .collect();
+            let from_key = nodes
+                .iter()
+                .find(|n| n.definition.label == e.definition.from_node)
+                .map(|n| {
+                    (
+                        n.definition.label.clone(),
+                        n.definition.primary_key.name.clone(),
+                    )
+                });
             let t = name.clone();
             let files = e.files.clone();
             let base = next_id;
@@ -323,16 +345,20 @@ impl RyuEngine {
                     Some(copy_source(conn, &t, &files, &expected)?)
                 };
                 let rows_in_files = source.as_ref().map_or(0, |s| s.rows);
-                let mut span = rows_in_files;
-                if let Some(source) = source {
-                    span += copy_edges(conn, &t, &columns, &source, base).map_err(load_err)?;
-                }
-                let count = scalar_u64(
-                    conn,
-                    &format!("MATCH ()-[r:{}]->() RETURN count(r)", quote_ident(&t)),
-                )
-                .map_err(load_err)?;
-                Ok::<_, EngineError>((count, rows_in_files, span))
+                let Some(source) = source else {
+                    return Ok::<_, EngineError>((0, 0, 0));
+                };
+                let copied = copy_edges(conn, &t, from_key.as_ref(), &columns, &source, base)
+                    .map_err(load_err)?;
+                let count = match copied.count {
+                    Some(count) => count,
+                    None => scalar_u64(
+                        conn,
+                        &format!("MATCH ()-[r:{}]->() RETURN count(r)", quote_ident(&t)),
+                    )
+                    .map_err(load_err)?,
+                };
+                Ok((count, rows_in_files, rows_in_files + copied.extra_ids))
             })??;
             rel_bases.push((name.clone(), base));
             next_id = next_id.saturating_add(i64::try_from(span).unwrap_or(i64::MAX));
@@ -428,20 +454,74 @@ const PRIMER_ATTEMPTS: u64 = 3;
 /// on large tables).
 const PRIME_FROM_ROWS: u64 = 20_000;
 
+/// What the engine reports about one `COPY`: the rows it stored and the rows it skipped with a
+/// warning (`ignore_errors`), read from its result message ("N tuples have been copied to the T
+/// table." and "W warnings encountered during copy. …"), so no count query is needed after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct CopyOutcome {
+    /// Rows stored.
+    pub(super) copied: u64,
+    /// Rows skipped with a warning.
+    pub(super) warnings: u64,
+}
+
+impl CopyOutcome {
+    /// Reads the outcome from a COPY's result rows; `None` when the message is not the expected
+    /// one (the caller then counts).
+    pub(super) fn of(rows: &[Vec<Value>]) -> Option<CopyOutcome> {
+        let texts: Vec<String> = rows
+            .iter()
+            .filter_map(|r| match r.first() {
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        let leading = |suffix: &str| {
+            texts.iter().find_map(|t| {
+                let (number, rest) = t.split_once(' ')?;
+                rest.starts_with(suffix)
+                    .then(|| number.parse::<u64>().ok())
+                    .flatten()
+            })
+        };
+        Some(CopyOutcome {
+            copied: leading("tuples have been copied")?,
+            warnings: leading("warnings encountered").unwrap_or(0),
+        })
+    }
+}
+
+/// What [`copy_edges`] did.
+struct EdgesCopied {
+    /// Relationships the table holds, when the engine's COPY message said so.
+    count: Option<u64>,
+    /// Ids used beyond the files' rows (the primers), so the next type's range starts after this
+    /// one's.
+    extra_ids: u64,
+}
+
+/// The primer row of a relationship table: its offset and, when the source label's primary key
+/// is known, the key of its source node (the delete then finds it through the key's index
+/// instead of scanning every relationship).
+struct Primer {
+    offset: i64,
+    source_key: Option<Value>,
+}
+
 /// Copies one edge table's files and stores each relationship's `_id` (`base` + its offset) in
 /// the hidden id column, without a pass over all relationships: the column's default numbers
 /// the rows from `base` as the COPY stores them, which matches their offsets except where the
 /// engine's threads interleaved (measured: 0–0.4 % of 1 M rows), and only those are rewritten.
-/// A large table is first primed with one row (see [`CopySource::primer`]), deleted afterwards.
-/// Returns the ids used beyond the files' rows (the primers), so the next type's range starts
-/// after this one's.
+/// A large table is first primed with one row (see [`CopySource::primer`]), deleted afterwards
+/// through `from_key` (the source label and its primary key column).
 fn copy_edges(
     conn: &Connection<'_>,
     table: &str,
+    from_key: Option<&(String, String)>,
     columns: &[String],
     source: &CopySource,
     base: i64,
-) -> Result<u64, String> {
+) -> Result<EdgesCopied, String> {
     let t = quote_ident(table);
     let rid = quote_ident(REL_ID_PROPERTY);
     conn.query(&format!(
@@ -452,12 +532,14 @@ fn copy_edges(
     // Rows whose endpoint key matches no node are skipped by the engine and recorded as
     // warnings; any other kind of warning fails the load.
     let copy = |from: &str| {
-        conn.query(&format!(
-            "COPY {t}({}) FROM {from} (ignore_errors=true)",
-            columns.join(", ")
-        ))
-        .map(|_| ())
-        .map_err(engine_err)
+        run(
+            conn,
+            &format!(
+                "COPY {t}({}) FROM {from} (ignore_errors=true)",
+                columns.join(", ")
+            ),
+        )
+        .map(|rows| CopyOutcome::of(&rows))
     };
     let mut extra_ids = 0;
     let mut primer = None;
@@ -465,39 +547,89 @@ fn copy_edges(
         while primer.is_none() && extra_ids < PRIMER_ATTEMPTS {
             copy(&source.primer(extra_ids))?;
             extra_ids += 1;
-            primer = match run(conn, &format!("MATCH ()-[r:{t}]->() RETURN offset(id(r))"))?
-                .as_slice()
-            {
-                [row] => match row.first() {
-                    Some(Value::Int64(offset)) => Some(*offset),
-                    _ => None,
-                },
-                _ => None,
-            };
+            primer = primer_row(conn, &t, from_key)?;
         }
     }
-    copy(&source.whole())?;
-    let warnings = run(conn, "CALL show_warnings() RETURN message")?;
-    let _ = conn.query("CALL clear_warnings()");
-    if let Some(other) = warnings
-        .iter()
-        .map(|w| w.first().map(ToString::to_string).unwrap_or_default())
-        .find(|text| !text.contains("Unable to find primary key"))
-    {
-        return Err(other);
+    let whole = copy(&source.whole())?;
+    if whole.is_none_or(|o| o.warnings > 0) {
+        let warnings = run(conn, "CALL show_warnings() RETURN message")?;
+        let _ = conn.query("CALL clear_warnings()");
+        if let Some(other) = warnings
+            .iter()
+            .map(|w| w.first().map(ToString::to_string).unwrap_or_default())
+            .find(|text| !text.contains("Unable to find primary key"))
+        {
+            return Err(other);
+        }
     }
-    if let Some(offset) = primer {
-        conn.query(&format!(
-            "MATCH ()-[r:{t}]->() WHERE offset(id(r)) = {offset} DELETE r"
-        ))
-        .map_err(engine_err)?;
+    if let Some(p) = primer {
+        delete_primer(conn, &t, from_key, p)?;
     }
     conn.query(&format!(
         "MATCH ()-[r:{t}]->() WHERE r.{rid} <> {base} + offset(id(r)) \
-         SET r.{rid} = {base} + offset(id(r))"
+             SET r.{rid} = {base} + offset(id(r))"
     ))
     .map_err(engine_err)?;
-    Ok(extra_ids)
+    Ok(EdgesCopied {
+        count: whole.map(|o| o.copied),
+        extra_ids,
+    })
+}
+
+/// The one row a primed relationship table holds, if the primer was stored (a primer whose
+/// endpoints are missing is skipped).
+fn primer_row(
+    conn: &Connection<'_>,
+    t: &str,
+    from_key: Option<&(String, String)>,
+) -> Result<Option<Primer>, String> {
+    let key = from_key.map_or_else(
+        || "NULL".to_string(),
+        |(_, pk)| format!("a.{}", quote_ident(pk)),
+    );
+    let rows = run(
+        conn,
+        &format!("MATCH (a)-[r:{t}]->() RETURN offset(id(r)), {key}"),
+    )?;
+    Ok(match rows.as_slice() {
+        [row] => match row.as_slice() {
+            [Value::Int64(offset), key] => Some(Primer {
+                offset: *offset,
+                source_key: from_key.is_some().then(|| key.clone()),
+            }),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Deletes the primer: found through its source node's primary key when known, else by a scan.
+fn delete_primer(
+    conn: &Connection<'_>,
+    t: &str,
+    from_key: Option<&(String, String)>,
+    primer: Primer,
+) -> Result<(), String> {
+    let offset = primer.offset;
+    match (from_key, primer.source_key) {
+        (Some((label, pk)), Some(key)) => {
+            let statement = format!(
+                "MATCH (a:{} {{{}: $key}})-[r:{t}]->() WHERE offset(id(r)) = {offset} DELETE r",
+                quote_ident(label),
+                quote_ident(pk)
+            );
+            let mut prepared = conn.prepare(&statement).map_err(engine_err)?;
+            conn.execute(&mut prepared, vec![("key", key)])
+                .map_err(engine_err)?;
+        }
+        _ => {
+            conn.query(&format!(
+                "MATCH ()-[r:{t}]->() WHERE offset(id(r)) = {offset} DELETE r"
+            ))
+            .map_err(engine_err)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(feature = "test-support")]
@@ -557,6 +689,34 @@ impl RyuEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_outcome_is_read_from_the_message() {
+        let text = |s: &str| vec![Value::String(s.into())];
+        let rows = vec![
+            text("1000 tuples have been copied to the TRANSFER table."),
+            text(
+                "3 warnings encountered during copy. Use 'CALL show_warnings() RETURN *' to view the actual warnings. Query ID: 7",
+            ),
+        ];
+        assert_eq!(
+            CopyOutcome::of(&rows),
+            Some(CopyOutcome {
+                copied: 1000,
+                warnings: 3
+            })
+        );
+        let clean = vec![text("0 tuples have been copied to the City table.")];
+        assert_eq!(
+            CopyOutcome::of(&clean),
+            Some(CopyOutcome {
+                copied: 0,
+                warnings: 0
+            })
+        );
+        assert_eq!(CopyOutcome::of(&[text("Copied.")]), None);
+        assert_eq!(CopyOutcome::of(&[]), None);
+    }
 
     #[test]
     fn duplicate_key_is_extracted() {
