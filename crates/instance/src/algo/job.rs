@@ -151,6 +151,9 @@ impl Job {
             RunError::Interrupted(Interrupted::TimedOut) => JobFailure::timed_out(),
             RunError::Failed { reason } => failed(reason),
         })?;
+        // The graph is not needed for the write-back; its memory goes back before the engine's
+        // write transaction takes its own.
+        drop(views);
         crash_point(steps::ALGO_COMPUTED);
         timings.lap("compute");
         let mut result = Value::Object(output.summary.clone());
