@@ -48,6 +48,12 @@ impl JobType {
     }
 }
 
+/// Most rows in one Parquet file of a node table in a snapshot. The embedded engine stores a
+/// `COPY` that fills a whole node group (131,072 rows) through a slow path for floating-point
+/// columns (about 20 µs per row), and a set of files under that size is copied without it, so
+/// node tables are written in files this small; edge tables are not cut by rows.
+pub const NODE_FILE_MAX_ROWS: u64 = 100_000;
+
 /// `ExportJob.error_code` values (§1.13, export job codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use graph_olap_api::EdgeDefinition;
+use graph_olap_api::{EdgeDefinition, NodeDefinition};
 use graph_olap_engine::fixtures::{city_def, knows_def, lives_def, person_def, request};
 use graph_olap_engine::{
     CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad,
@@ -425,6 +425,113 @@ fn duplicate_primary_keys_name_the_label_and_key() {
         EngineError::DuplicateKey { label, key } => {
             assert_eq!(label, "City");
             assert_eq!(key, "2");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A node table with full-precision `DOUBLE` values in several files: copied in runs under a
+/// node group (see `NODE_GROUP_ROWS` in the load), every row and value arrives once, and a key
+/// repeated in a later run is still refused.
+#[test]
+fn node_tables_in_many_files_load_every_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = ParquetWriter::new(dir.path());
+    let measure: NodeDefinition = serde_json::from_value(json!({
+        "label": "Measure", "sql": "SELECT 1",
+        "primary_key": {"name": "k", "type": "INT64"},
+        "properties": [{"name": "v", "type": "DOUBLE"}]}))
+    .unwrap();
+    // 300,000 rows in files of 100,000, 100,000, 60,000 and 40,000: runs of one, one and two.
+    let bounds = [
+        (0, 99_999),
+        (100_000, 199_999),
+        (200_000, 259_999),
+        (260_000, 299_999),
+    ];
+    let files: Vec<PathBuf> = bounds
+        .iter()
+        .map(|(lo, hi)| {
+            w.write(
+                dir.path().join(format!("Measure-{lo}.parquet")),
+                &format!("UNWIND range({lo}, {hi}) AS k RETURN k, CAST(k AS DOUBLE) / 7.0 AS v"),
+            )
+        })
+        .collect();
+    let engine = RyuEngine::open(&dir.path().join("db"), small()).unwrap();
+    engine
+        .create_schema(std::slice::from_ref(&measure), &[])
+        .unwrap();
+    let report = engine
+        .load(
+            &[NodeLoad {
+                definition: measure.clone(),
+                files: files.clone(),
+            }],
+            &[],
+            &mut |_| {},
+        )
+        .unwrap();
+    assert_eq!(report.node_counts["Measure"], 300_000);
+    let got = engine
+        .query(
+            &request("MATCH (n:Measure) RETURN count(DISTINCT n.k), sum(n.v), min(n.k), max(n.k)"),
+            &CancelToken::new(),
+        )
+        .unwrap();
+    let sum = (0..300_000u64).map(|k| k as f64 / 7.0).sum::<f64>();
+    match &got.rows[0][..] {
+        [
+            GraphValue::Int(distinct, _),
+            GraphValue::Double(s),
+            GraphValue::Int(0, _),
+            GraphValue::Int(299_999, _),
+        ] => {
+            assert_eq!(*distinct, 300_000);
+            assert!((s - sum).abs() <= sum * 1e-12, "{s} vs {sum}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let exact = engine
+        .query(
+            &request("MATCH (n:Measure) WHERE n.k IN [0, 131071, 131072, 299999] RETURN n.k, n.v ORDER BY n.k"),
+            &CancelToken::new(),
+        )
+        .unwrap();
+    let values: Vec<f64> = exact
+        .rows
+        .iter()
+        .map(|r| match r[1] {
+            GraphValue::Double(v) => v,
+            ref other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [0.0, 131_071.0 / 7.0, 131_072.0 / 7.0, 299_999.0 / 7.0]
+    );
+
+    // The last file repeats a key of the first: refused, naming it, though in another COPY.
+    let again = w.write(
+        dir.path().join("Measure-dup.parquet"),
+        "UNWIND range(300000, 300009) AS k RETURN CASE WHEN k = 300005 THEN 17 ELSE k END AS k, 1.5 AS v",
+    );
+    let fresh = RyuEngine::open(&dir.path().join("db2"), small()).unwrap();
+    fresh
+        .create_schema(std::slice::from_ref(&measure), &[])
+        .unwrap();
+    let mut with_dup = files;
+    with_dup.push(again);
+    match fresh.load(
+        &[NodeLoad {
+            definition: measure,
+            files: with_dup,
+        }],
+        &[],
+        &mut |_| {},
+    ) {
+        Err(EngineError::DuplicateKey { label, key }) => {
+            assert_eq!((label.as_str(), key.as_str()), ("Measure", "17"));
         }
         other => panic!("{other:?}"),
     }

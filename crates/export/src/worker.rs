@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use graph_olap_api::export::{
-    ClaimRequest, ClaimedJob, CompleteRequest, FailRequest, HeartbeatRequest, WorkerErrorCode,
+    ClaimRequest, ClaimedJob, CompleteRequest, FailRequest, HeartbeatRequest, JobType,
+    NODE_FILE_MAX_ROWS, WorkerErrorCode,
 };
 use graph_olap_warehouse::Warehouse;
 use tokio::sync::watch;
@@ -352,7 +353,7 @@ impl Worker {
             let stream = self.inner.config.warehouse.query(&job.sql).await?;
             *lock(&query_id) = stream.query_id.clone();
             check_result_schema(&stream.schema, &job.columns)?;
-            let writer = &self.inner.config.writer;
+            let writer = &writer_for(&self.inner.config.writer, job.job.entity_type);
             write_table_checked(
                 Arc::clone(&store),
                 &prefix,
@@ -522,6 +523,18 @@ impl Worker {
     }
 }
 
+/// The writer options for one job: node tables are cut into files of at most
+/// [`NODE_FILE_MAX_ROWS`] rows, which the engine loads without its slow path for full node groups.
+fn writer_for(options: &WriterOptions, entity: JobType) -> WriterOptions {
+    match entity {
+        JobType::Node => WriterOptions {
+            max_file_rows: options.max_file_rows.min(NODE_FILE_MAX_ROWS),
+            ..options.clone()
+        },
+        JobType::Edge => options.clone(),
+    }
+}
+
 fn record(summary: &mut RunSummary, done: Result<JobOutcome, tokio::task::JoinError>) {
     match done {
         Ok(outcome) => summary.record(&outcome),
@@ -533,4 +546,33 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_tables_are_cut_into_files_the_engine_loads_fast() {
+        let defaults = WriterOptions::default();
+        assert_eq!(
+            writer_for(&defaults, JobType::Node).max_file_rows,
+            NODE_FILE_MAX_ROWS
+        );
+        assert_eq!(writer_for(&defaults, JobType::Edge), defaults);
+        let smaller = WriterOptions {
+            max_file_rows: 100,
+            ..WriterOptions::default()
+        };
+        assert_eq!(writer_for(&smaller, JobType::Node), smaller);
+        let node = writer_for(&defaults, JobType::Node);
+        assert_eq!(
+            WriterOptions {
+                max_file_rows: defaults.max_file_rows,
+                ..node
+            },
+            defaults,
+            "only the row cap changes"
+        );
+    }
 }

@@ -52,6 +52,8 @@ pub(super) struct CopySource {
     in_order: bool,
     /// Rows in the files.
     rows: u64,
+    /// The files and the rows of each, in list order.
+    files: Vec<(PathBuf, u64)>,
 }
 
 impl CopySource {
@@ -67,6 +69,37 @@ impl CopySource {
                 self.select.join(", ")
             )
         }
+    }
+
+    /// The source cut into runs of consecutive files holding fewer than `max_rows` rows each (a
+    /// file with more rows is a run of its own), one `COPY` per run; see [`NODE_GROUP_ROWS`].
+    fn runs(&self, max_rows: u64) -> Vec<CopySource> {
+        let mut runs: Vec<Vec<(PathBuf, u64)>> = Vec::new();
+        let mut run_rows = 0;
+        for (file, rows) in &self.files {
+            match runs.last_mut() {
+                Some(run) if run_rows + rows < max_rows => {
+                    run.push((file.clone(), *rows));
+                    run_rows += rows;
+                }
+                _ => {
+                    runs.push(vec![(file.clone(), *rows)]);
+                    run_rows = *rows;
+                }
+            }
+        }
+        runs.into_iter()
+            .map(|files| {
+                let paths: Vec<PathBuf> = files.iter().map(|(f, _)| f.clone()).collect();
+                CopySource {
+                    list: file_list(&paths),
+                    select: self.select.clone(),
+                    in_order: self.in_order,
+                    rows: files.iter().map(|(_, r)| r).sum(),
+                    files,
+                }
+            })
+            .collect()
     }
 
     /// One row of the files (the `skip`-th), to prime an empty relationship table: the engine's
@@ -104,6 +137,7 @@ pub(super) fn copy_source(
         message,
     };
     let mut rows = 0;
+    let mut per_file = Vec::with_capacity(files.len());
     let mut in_order = true;
     let mut actual_names: Vec<String> = Vec::new();
     let exp_lower: Vec<String> = expected.iter().map(|c| c.to_ascii_lowercase()).collect();
@@ -116,6 +150,7 @@ pub(super) fn copy_source(
                 .map_err(|m| load_err(format!("{}: {m}", f.display())))?,
         };
         rows += file_rows;
+        per_file.push((f.clone(), file_rows));
         let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
         if let Some(missing) = expected
             .iter()
@@ -148,6 +183,7 @@ pub(super) fn copy_source(
         select,
         in_order,
         rows,
+        files: per_file,
     })
 }
 
@@ -277,19 +313,23 @@ impl RyuEngine {
                 let Some(source) = source else {
                     return Ok((0, 0));
                 };
-                let copy = format!("COPY {} FROM {}", quote_ident(&l), source.whole());
-                let outcome = match run(conn, &copy) {
-                    Ok(rows) => CopyOutcome::of(&rows),
-                    Err(message) => {
-                        return Err(match duplicate_key(&message) {
-                            Some(key) => EngineError::DuplicateKey { label: l, key },
-                            None => EngineError::Load { table: l, message },
-                        });
-                    }
-                };
-                // The table was empty, so what the COPY stored is what it holds.
-                let count = match outcome {
-                    Some(o) => o.copied,
+                let mut copied = Some(0);
+                for run_source in source.runs(NODE_GROUP_ROWS) {
+                    let copy = format!("COPY {} FROM {}", quote_ident(&l), run_source.whole());
+                    let outcome = match run(conn, &copy) {
+                        Ok(rows) => CopyOutcome::of(&rows),
+                        Err(message) => {
+                            return Err(match duplicate_key(&message) {
+                                Some(key) => EngineError::DuplicateKey { label: l, key },
+                                None => EngineError::Load { table: l, message },
+                            });
+                        }
+                    };
+                    copied = copied.zip(outcome).map(|(sum, o)| sum + o.copied);
+                }
+                // The table was empty, so what the COPYs stored is what it holds.
+                let count = match copied {
+                    Some(count) => count,
                     None => scalar_u64(
                         conn,
                         &format!("MATCH (n:{}) RETURN count(n)", quote_ident(&l)),
@@ -449,6 +489,16 @@ fn rel_id_sequence(edge_type: &str) -> String {
 /// Rows an empty relationship table is primed with at most before its files are copied: a
 /// primer whose endpoints are missing is skipped by the engine, so the next row is tried.
 const PRIMER_ATTEMPTS: u64 = 3;
+
+/// Rows of one engine node group. A node table's files are copied in runs of fewer rows than
+/// this, one `COPY` each: a COPY that fills a whole node group stores it through the engine's
+/// segment split, which recomputes the float-compression analysis of the column after every 64
+/// values it moves — for a `DOUBLE` column whose values that compression cannot encode (most
+/// measured or computed values), about 20 µs per row (400,000 rows with `k / 7.0`: 8.7 s in one
+/// COPY, 0.09 s in four; `crates/engine/benches/algorithm_io.rs`). Snapshots write node tables in
+/// files small enough (`graph_olap_api::export::NODE_FILE_MAX_ROWS`); a larger file is still
+/// copied, by itself.
+pub(super) const NODE_GROUP_ROWS: u64 = 1 << 17;
 
 /// Tables with fewer rows are copied without a primer (the engine's slow first COPY only shows
 /// on large tables).
@@ -672,6 +722,16 @@ impl RyuEngine {
         })
     }
 
+    /// Benchmark bound: runs statements on the write connection as they are (no gate, no
+    /// read-only transaction), e.g. the engine's own `SET` of every node to a constant.
+    pub fn execute_unchecked(&self, statements: &[&str]) -> Result<(), EngineError> {
+        let statements = statements
+            .iter()
+            .map(|s| (String::new(), (*s).to_string()))
+            .collect();
+        self.run_statements(statements, |_, message| EngineError::Internal(message))
+    }
+
     /// Test support: writes the rows of a read query to a Parquet file (`COPY (…) TO …`).
     pub fn write_parquet(&self, query: &str, path: &Path) -> Result<(), EngineError> {
         if let Some(parent) = path.parent() {
@@ -689,6 +749,31 @@ impl RyuEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_files_are_copied_in_runs_under_a_node_group() {
+        let files: Vec<(PathBuf, u64)> = [100_000, 100_000, 20_000, 200_000, 5, 0]
+            .iter()
+            .enumerate()
+            .map(|(i, rows)| (PathBuf::from(format!("/s/part-{i}.parquet")), *rows))
+            .collect();
+        let source = CopySource {
+            list: String::new(),
+            select: vec!["`key`".into()],
+            in_order: true,
+            rows: files.iter().map(|(_, r)| r).sum(),
+            files,
+        };
+        let runs = source.runs(NODE_GROUP_ROWS);
+        let shape: Vec<(usize, u64)> = runs.iter().map(|r| (r.files.len(), r.rows)).collect();
+        assert_eq!(
+            shape,
+            vec![(1, 100_000), (2, 120_000), (1, 200_000), (2, 5)]
+        );
+        assert_eq!(runs[1].list, "['/s/part-1.parquet', '/s/part-2.parquet']");
+        assert_eq!(runs.iter().map(|r| r.rows).sum::<u64>(), source.rows);
+        assert!(runs.iter().all(|r| r.in_order && r.select == source.select));
+    }
 
     #[test]
     fn copy_outcome_is_read_from_the_message() {
