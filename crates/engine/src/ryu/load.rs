@@ -44,28 +44,35 @@ pub(super) fn parquet_rows_and_columns(
 
 /// Where a COPY reads a table from: local Parquet files and the columns to take from them.
 pub(super) struct CopySource {
-    /// `['a.parquet', 'b.parquet']`.
-    list: String,
     /// The table's columns as spelled in the files, in table order.
     select: Vec<String>,
     /// The files' columns are exactly the table's, in order (the list can be copied directly).
     in_order: bool,
-    /// Rows in the files.
-    rows: u64,
-    /// The files and the rows of each, in list order.
+    /// The files and the rows of each (from their footers), in list order.
     files: Vec<(PathBuf, u64)>,
 }
 
 impl CopySource {
+    /// Rows in the files.
+    fn rows(&self) -> u64 {
+        self.files.iter().map(|(_, rows)| rows).sum()
+    }
+
+    /// The engine's list literal of the files: `['a.parquet', 'b.parquet']`.
+    fn list(&self) -> String {
+        let paths: Vec<PathBuf> = self.files.iter().map(|(f, _)| f.clone()).collect();
+        file_list(&paths)
+    }
+
     /// The whole source: the file list directly when possible, else a `LOAD FROM` subquery
     /// selecting the columns by name.
     fn whole(&self) -> String {
         if self.in_order {
-            self.list.clone()
+            self.list()
         } else {
             format!(
                 "(LOAD FROM {} RETURN {})",
-                self.list,
+                self.list(),
                 self.select.join(", ")
             )
         }
@@ -89,15 +96,10 @@ impl CopySource {
             }
         }
         runs.into_iter()
-            .map(|files| {
-                let paths: Vec<PathBuf> = files.iter().map(|(f, _)| f.clone()).collect();
-                CopySource {
-                    list: file_list(&paths),
-                    select: self.select.clone(),
-                    in_order: self.in_order,
-                    rows: files.iter().map(|(_, r)| r).sum(),
-                    files,
-                }
+            .map(|files| CopySource {
+                select: self.select.clone(),
+                in_order: self.in_order,
+                files,
             })
             .collect()
     }
@@ -109,7 +111,7 @@ impl CopySource {
     fn primer(&self, skip: u64) -> String {
         format!(
             "(LOAD FROM {} RETURN {} SKIP {skip} LIMIT 1)",
-            self.list,
+            self.list(),
             self.select.join(", ")
         )
     }
@@ -136,7 +138,6 @@ pub(super) fn copy_source(
         table: table.into(),
         message,
     };
-    let mut rows = 0;
     let mut per_file = Vec::with_capacity(files.len());
     let mut in_order = true;
     let mut actual_names: Vec<String> = Vec::new();
@@ -149,7 +150,6 @@ pub(super) fn copy_source(
             Err(_) => parquet_rows_and_columns(conn, f)
                 .map_err(|m| load_err(format!("{}: {m}", f.display())))?,
         };
-        rows += file_rows;
         per_file.push((f.clone(), file_rows));
         let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
         if let Some(missing) = expected
@@ -166,7 +166,6 @@ pub(super) fn copy_source(
             actual_names = columns;
         }
     }
-    let list = file_list(files);
     let select = expected
         .iter()
         .map(|e| {
@@ -179,10 +178,8 @@ pub(super) fn copy_source(
         })
         .collect();
     Ok(CopySource {
-        list,
         select,
         in_order,
-        rows,
         files: per_file,
     })
 }
@@ -309,7 +306,7 @@ impl RyuEngine {
                 } else {
                     Some(copy_source(conn, &l, &files, &expected)?)
                 };
-                let rows_in_files = source.as_ref().map_or(0, |s| s.rows);
+                let rows_in_files = source.as_ref().map_or(0, CopySource::rows);
                 let Some(source) = source else {
                     return Ok((0, 0));
                 };
@@ -384,7 +381,7 @@ impl RyuEngine {
                 } else {
                     Some(copy_source(conn, &t, &files, &expected)?)
                 };
-                let rows_in_files = source.as_ref().map_or(0, |s| s.rows);
+                let rows_in_files = source.as_ref().map_or(0, CopySource::rows);
                 let Some(source) = source else {
                     return Ok::<_, EngineError>((0, 0, 0));
                 };
@@ -593,7 +590,7 @@ fn copy_edges(
     };
     let mut extra_ids = 0;
     let mut primer = None;
-    if source.rows >= PRIME_FROM_ROWS {
+    if source.rows() >= PRIME_FROM_ROWS {
         while primer.is_none() && extra_ids < PRIMER_ATTEMPTS {
             copy(&source.primer(extra_ids))?;
             extra_ids += 1;
@@ -758,20 +755,18 @@ mod tests {
             .map(|(i, rows)| (PathBuf::from(format!("/s/part-{i}.parquet")), *rows))
             .collect();
         let source = CopySource {
-            list: String::new(),
             select: vec!["`key`".into()],
             in_order: true,
-            rows: files.iter().map(|(_, r)| r).sum(),
             files,
         };
         let runs = source.runs(NODE_GROUP_ROWS);
-        let shape: Vec<(usize, u64)> = runs.iter().map(|r| (r.files.len(), r.rows)).collect();
+        let shape: Vec<(usize, u64)> = runs.iter().map(|r| (r.files.len(), r.rows())).collect();
         assert_eq!(
             shape,
             vec![(1, 100_000), (2, 120_000), (1, 200_000), (2, 5)]
         );
-        assert_eq!(runs[1].list, "['/s/part-1.parquet', '/s/part-2.parquet']");
-        assert_eq!(runs.iter().map(|r| r.rows).sum::<u64>(), source.rows);
+        assert_eq!(runs[1].list(), "['/s/part-1.parquet', '/s/part-2.parquet']");
+        assert_eq!(runs.iter().map(|r| r.rows()).sum::<u64>(), source.rows());
         assert!(runs.iter().all(|r| r.in_order && r.select == source.select));
     }
 
