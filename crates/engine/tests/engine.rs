@@ -270,6 +270,148 @@ fn every_value_type_is_typed_and_encoded() {
     );
 }
 
+/// A result that holds a relationship is read through the engine's Arrow form (the only one that
+/// carries a relationship's own id); every other value in it must come out exactly as it does
+/// in a result without one (the binding's row form), type name included.
+#[test]
+fn values_beside_a_relationship_are_converted_as_without_one() {
+    let f = load_fixture();
+    let expressions = [
+        "true",
+        "a.age",
+        "a.score",
+        "a.born",
+        "a.seen",
+        "a.tags",
+        "a.photo",
+        "a.uid",
+        "a.name",
+        "b.name",
+        "CAST(-7 AS INT8)",
+        "CAST(300 AS INT16)",
+        "CAST(-70000 AS INT32)",
+        "CAST(7 AS UINT8)",
+        "CAST(60000 AS UINT16)",
+        "CAST(4000000000 AS UINT32)",
+        "CAST(18000000000000000000 AS UINT64)",
+        "CAST(170141183460469231731687303715884105727 AS INT128)",
+        "CAST(1.25 AS FLOAT)",
+        "1.0 / 3.0",
+        "CAST(1.5 AS DECIMAL)",
+        "CAST(-0.05 AS DECIMAL)",
+        "date('1969-07-20')",
+        "timestamp('1960-01-02 03:04:05.123456')",
+        "CAST('2024-01-02 03:04:05.123456789' AS TIMESTAMP_NS)",
+        "CAST('2024-01-02 03:04:05.123' AS TIMESTAMP_MS)",
+        "CAST('2024-01-02 03:04:05' AS TIMESTAMP_SEC)",
+        "CAST('2024-01-02 03:04:05+02:00' AS TIMESTAMP_TZ)",
+        "interval('1 year 2 months 3 days 4 hours 5.25 seconds')",
+        "timestamp('2024-01-01') - timestamp('2024-01-04 00:00:01.5')",
+        "UUID('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')",
+        "[1, null, 3]",
+        "[[1], [2, 3]]",
+        "CAST([1, 2] AS INT64[2])",
+        "{x: 1, y: 'two', z: [a.age]}",
+        "map(['k1', 'k2'], [1.5, null])",
+        "a",
+        "[a, b]",
+        "{who: a}",
+        "id(a)",
+        "[id(a), id(b)]",
+        "null",
+    ];
+    let anchor = "MATCH (a:Person {id: 'p1'})-[r:KNOWS]->(b:Person) WITH a, r, b LIMIT 1";
+    for e in expressions {
+        let run = |q: String| {
+            f.engine
+                .query(&request(&q), &CancelToken::new())
+                .unwrap_or_else(|err| panic!("{q}: {err:?}"))
+        };
+        let alone = run(format!("{anchor} RETURN {e} AS v"));
+        let beside = run(format!("{anchor} RETURN {e} AS v, r"));
+        assert_eq!(alone.rows.len(), 1, "{e}");
+        assert_eq!(beside.rows[0][0], alone.rows[0][0], "{e}");
+        assert_eq!(beside.column_types[0], alone.column_types[0], "{e}");
+        assert!(matches!(beside.rows[0][1], GraphValue::Rel(_)), "{e}");
+    }
+}
+
+/// Every relationship in a result carries the id `id(r)` returns, however it is nested: alone,
+/// in a list, a map, a path, beside a null; no hidden property shows.
+#[test]
+fn relationship_ids_agree_with_id_wherever_they_appear() {
+    let f = load_fixture();
+    let rows = |q: &str| {
+        f.engine
+            .query(&request(q), &CancelToken::new())
+            .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+            .rows
+    };
+    let rel_id = |v: &GraphValue| match v {
+        GraphValue::Rel(r) => {
+            assert!(r.properties.iter().all(|(k, _)| !k.starts_with('_')));
+            r.id
+        }
+        other => panic!("not a relationship: {other:?}"),
+    };
+    let int = |v: &GraphValue| match v {
+        GraphValue::Int(i, _) => *i,
+        other => panic!("not an integer: {other:?}"),
+    };
+    let all = rows("MATCH ()-[r]->() RETURN r, id(r), null");
+    assert_eq!(all.len(), 6);
+    let mut ids: Vec<i64> = all
+        .iter()
+        .map(|row| {
+            assert_eq!(rel_id(&row[0]), int(&row[1]));
+            rel_id(&row[0])
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 6);
+    assert!(ids.iter().all(|&i| i >= 6), "{ids:?}");
+
+    for row in rows("MATCH ()-[r]->() RETURN [r], {rel: r}, id(r)") {
+        let GraphValue::List(list) = &row[0] else {
+            panic!("{row:?}")
+        };
+        let GraphValue::Map(map) = &row[1] else {
+            panic!("{row:?}")
+        };
+        assert_eq!(rel_id(&list[0]), int(&row[2]));
+        assert_eq!(rel_id(&map[0].1), int(&row[2]));
+    }
+    let collected = rows("MATCH ()-[r]->() RETURN collect(r), collect(id(r))");
+    let (GraphValue::List(rels), GraphValue::List(want)) = (&collected[0][0], &collected[0][1])
+    else {
+        panic!("{collected:?}")
+    };
+    let got: Vec<i64> = rels.iter().map(rel_id).collect();
+    let want: Vec<i64> = want.iter().map(int).collect();
+    assert_eq!(got, want);
+
+    let paths = rows(
+        "MATCH p = (:Person)-[:KNOWS*1..2]->(:Person) RETURN p, [x IN relationships(p) | id(x)], [x IN nodes(p) | id(x)]",
+    );
+    assert!(!paths.is_empty());
+    for row in paths {
+        let GraphValue::Path { nodes, rels } = &row[0] else {
+            panic!("{row:?}")
+        };
+        let (GraphValue::List(rel_ids), GraphValue::List(node_ids)) = (&row[1], &row[2]) else {
+            panic!("{row:?}")
+        };
+        let got: Vec<i64> = rels.iter().map(|r| r.id).collect();
+        assert_eq!(got, rel_ids.iter().map(int).collect::<Vec<_>>());
+        let got: Vec<i64> = nodes.iter().map(|n| n.id).collect();
+        assert_eq!(got, node_ids.iter().map(int).collect::<Vec<_>>());
+        for (k, r) in rels.iter().enumerate() {
+            assert_eq!((r.src, r.dst), (nodes[k].id, nodes[k + 1].id));
+        }
+    }
+}
+
 #[test]
 fn parameters_rows_limits_and_errors() {
     let f = load_fixture();

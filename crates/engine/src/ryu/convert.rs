@@ -127,26 +127,22 @@ pub(super) fn convert_node(n: &ryugraph::NodeVal, ids: &IdSpace) -> NodeValue {
     }
 }
 
+/// A relationship from the binding's row form, which lacks the relationship's own id (`-1`
+/// here): results holding relationships are read through `arrow_rows`, which has it; this is
+/// only reached when the engine cannot export such a result as Arrow.
 pub(super) fn convert_rel(r: &ryugraph::RelVal, ids: &IdSpace) -> RelValue {
     let src = r.get_src_node();
     let dst = r.get_dst_node();
-    let mut id = -1;
-    let mut properties = Vec::new();
-    for (k, v) in r.get_properties() {
-        if k == REL_ID_PROPERTY {
-            if let Value::Int64(i) = v {
-                id = *i;
-            }
-        } else {
-            properties.push((k.clone(), convert(v.clone(), ids)));
-        }
-    }
     RelValue {
-        id,
+        id: -1,
         rel_type: r.get_label_name().clone(),
         src: ids.id_of(src.table_id, src.offset),
         dst: ids.id_of(dst.table_id, dst.offset),
-        properties,
+        properties: r
+            .get_properties()
+            .iter()
+            .map(|(k, v)| (k.clone(), convert(v.clone(), ids)))
+            .collect(),
     }
 }
 

@@ -192,13 +192,8 @@ pub(super) fn duplicate_key(message: &str) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
-/// `(table, CREATE statement)` per label and type; relationship tables get the hidden id
-/// column numbered by its sequence when `with_ids`.
-fn table_statements(
-    nodes: &[NodeDefinition],
-    edges: &[EdgeDefinition],
-    with_ids: bool,
-) -> Vec<(String, String)> {
+/// `(table, CREATE statement)` per label and type, with the mapping's columns and nothing else.
+fn table_statements(nodes: &[NodeDefinition], edges: &[EdgeDefinition]) -> Vec<(String, String)> {
     let mut statements: Vec<(String, String)> = Vec::new();
     for n in nodes {
         let mut cols = vec![format!(
@@ -227,13 +222,6 @@ fn table_statements(
         )];
         for p in &e.properties {
             cols.push(format!("{} {}", quote_ident(&p.name), engine_type(&p.ty)));
-        }
-        if with_ids {
-            cols.push(format!(
-                "{} INT64 DEFAULT nextval({})",
-                quote_ident(REL_ID_PROPERTY),
-                quote_str(&rel_id_sequence(&e.edge_type))
-            ));
         }
         statements.push((
             e.edge_type.clone(),
@@ -269,7 +257,7 @@ impl RyuEngine {
         nodes: &[NodeDefinition],
         edges: &[EdgeDefinition],
     ) -> Result<(), EngineError> {
-        let statements = table_statements(nodes, edges, true);
+        let statements = table_statements(nodes, edges);
         self.run_statements(statements, |table, message| EngineError::Schema {
             table,
             message,
@@ -385,8 +373,8 @@ impl RyuEngine {
                 let Some(source) = source else {
                     return Ok::<_, EngineError>((0, 0, 0));
                 };
-                let copied = copy_edges(conn, &t, from_key.as_ref(), &columns, &source, base)
-                    .map_err(load_err)?;
+                let copied =
+                    copy_edges(conn, &t, from_key.as_ref(), &columns, &source).map_err(load_err)?;
                 let count = match copied.count {
                     Some(count) => count,
                     None => scalar_u64(
@@ -477,12 +465,6 @@ impl RyuEngine {
     }
 }
 
-/// The sequence that numbers the relationships of `edge_type` as the COPY stores them (the
-/// default of the hidden id column).
-fn rel_id_sequence(edge_type: &str) -> String {
-    format!("{REL_ID_PROPERTY}_{edge_type}")
-}
-
 /// Rows an empty relationship table is primed with at most before its files are copied: a
 /// primer whose endpoints are missing is skipped by the engine, so the next row is tried.
 const PRIMER_ATTEMPTS: u64 = 3;
@@ -555,27 +537,19 @@ struct Primer {
     source_key: Option<Value>,
 }
 
-/// Copies one edge table's files and stores each relationship's `_id` (`base` + its offset) in
-/// the hidden id column, without a pass over all relationships: the column's default numbers
-/// the rows from `base` as the COPY stores them, which matches their offsets except where the
-/// engine's threads interleaved (measured: 0–0.4 % of 1 M rows), and only those are rewritten.
-/// A large table is first primed with one row (see [`CopySource::primer`]), deleted afterwards
-/// through `from_key` (the source label and its primary key column).
+/// Copies one edge table's files. A relationship's `_id` is its type's base plus the offset the
+/// engine gives it, read from the engine's own id in results (see `arrow_rows`), so nothing is
+/// stored for it. A large table is first primed with one row (see [`CopySource::primer`]),
+/// deleted afterwards through `from_key` (the source label and its primary key column); the
+/// primer's offset stays unused, so `extra_ids` counts it.
 fn copy_edges(
     conn: &Connection<'_>,
     table: &str,
     from_key: Option<&(String, String)>,
     columns: &[String],
     source: &CopySource,
-    base: i64,
 ) -> Result<EdgesCopied, String> {
     let t = quote_ident(table);
-    let rid = quote_ident(REL_ID_PROPERTY);
-    conn.query(&format!(
-        "CREATE SEQUENCE {} START {base} MINVALUE {base}",
-        quote_ident(&rel_id_sequence(table))
-    ))
-    .map_err(engine_err)?;
     // Rows whose endpoint key matches no node are skipped by the engine and recorded as
     // warnings; any other kind of warning fails the load.
     let copy = |from: &str| {
@@ -612,11 +586,6 @@ fn copy_edges(
     if let Some(p) = primer {
         delete_primer(conn, &t, from_key, p)?;
     }
-    conn.query(&format!(
-        "MATCH ()-[r:{t}]->() WHERE r.{rid} <> {base} + offset(id(r)) \
-             SET r.{rid} = {base} + offset(id(r))"
-    ))
-    .map_err(engine_err)?;
     Ok(EdgesCopied {
         count: whole.map(|o| o.copied),
         extra_ids,
@@ -682,8 +651,8 @@ fn delete_primer(
 #[cfg(feature = "test-support")]
 impl RyuEngine {
     /// Benchmark bound: the engine's plain job on a snapshot — the tables created as the mapping
-    /// says (no hidden id column) and each filled by one `COPY FROM` of its files, nothing else
-    /// (no inspection, counts, warnings or ids). With `primed`, each large relationship table
+    /// says and each filled by one `COPY FROM` of its files, nothing else (no inspection, runs,
+    /// counts, warnings, primer deletion or id space). With `primed`, each large relationship table
     /// first gets one row of its files, the least the engine needs to avoid its slow first COPY
     /// into an empty relationship table (see [`CopySource::primer`]); the primer stays.
     pub fn copy_only(
@@ -694,7 +663,7 @@ impl RyuEngine {
     ) -> Result<(), EngineError> {
         let node_defs: Vec<NodeDefinition> = nodes.iter().map(|n| n.definition.clone()).collect();
         let edge_defs: Vec<EdgeDefinition> = edges.iter().map(|e| e.definition.clone()).collect();
-        let mut statements: Vec<(String, String)> = table_statements(&node_defs, &edge_defs, false);
+        let mut statements: Vec<(String, String)> = table_statements(&node_defs, &edge_defs);
         for n in nodes.iter().filter(|n| !n.files.is_empty()) {
             let copy = format!(
                 "COPY {} FROM {}",

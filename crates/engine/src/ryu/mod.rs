@@ -13,8 +13,10 @@
 //!
 //! Layout: this module holds the handle, the connection pool and its threads, the catalogue and
 //! the id space; `load` the schema and bulk load, `query` the read-only user queries,
-//! `write_back` the computed columns, `convert` the values crossing the binding.
+//! `write_back` the computed columns, `convert` the values crossing the binding (`arrow_rows`
+//! for results holding relationships, whose ids only the engine's Arrow form carries).
 
+mod arrow_rows;
 mod convert;
 mod load;
 mod query;
@@ -40,10 +42,6 @@ use crate::model::{
     QueryRequest, TableKind, Topology, WriteBack, WriteType, WriteValues,
 };
 use crate::value::{GraphValue, NodeValue, RelValue};
-
-/// Hidden relationship property holding the relationship's `_id` (the engine's Rust API does
-/// not expose relationship ids in results). User property names cannot start with `_`.
-const REL_ID_PROPERTY: &str = "_rid";
 
 /// Sizing of the engine.
 #[derive(Debug, Clone)]

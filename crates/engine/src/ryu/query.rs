@@ -261,16 +261,20 @@ pub(super) fn execute_in_read_only_tx(
             .iter()
             .map(|(k, v)| (k.as_str(), v.clone()))
             .collect();
-        let result = conn
+        let mut result = conn
             .execute(&mut statement, params)
             .map_err(|e| classify_failure(&engine_err(e), q.query))?;
         let columns = result.get_column_names();
-        let declared: Vec<String> = result
-            .get_column_data_types()
-            .iter()
-            .map(logical_type_name)
-            .collect();
+        let types = result.get_column_data_types();
+        let declared: Vec<String> = types.iter().map(logical_type_name).collect();
         let (rows, truncated) = catch_unwind(AssertUnwindSafe(|| {
+            // Relationships carry their ids only in the engine's Arrow form; a result the engine
+            // cannot export as Arrow (failing before any row is read) takes the row path.
+            if arrow_rows::carries_relationships(&types)
+                && let Ok(read) = arrow_rows::rows(&mut result, &types, q.limits.max_rows(), ids)
+            {
+                return read;
+            }
             let (rows, truncated) = q.limits.take_rows(result);
             let rows: Vec<Vec<GraphValue>> = rows
                 .into_iter()
