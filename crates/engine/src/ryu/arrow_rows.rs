@@ -92,44 +92,37 @@ fn value(a: &dyn Array, i: usize, t: Option<&LogicalType>, ids: &IdSpace) -> Gra
         (Some(LogicalType::InternalID), DataType::Struct(_)) => {
             GraphValue::Int(internal_id(a.as_struct(), i, ids), 64)
         }
-        (Some(LogicalType::Struct { fields }), DataType::Struct(_)) => {
+        (t, DataType::Struct(_)) => {
             let s = a.as_struct();
-            GraphValue::Map(
-                fields
-                    .iter()
-                    .zip(s.columns())
-                    .map(|((name, t), column)| (name.clone(), value(column, i, Some(t), ids)))
-                    .collect(),
-            )
-        }
-        (_, DataType::Struct(_)) => {
-            let s = a.as_struct();
+            let field_type = |k: usize| match t {
+                Some(LogicalType::Struct { fields }) => fields.get(k).map(|(_, t)| t),
+                _ => None,
+            };
             GraphValue::Map(
                 s.column_names()
                     .into_iter()
                     .zip(s.columns())
-                    .map(|(name, column)| (name.to_string(), value(column, i, None, ids)))
+                    .enumerate()
+                    .map(|(k, (name, column))| {
+                        (name.to_string(), value(column, i, field_type(k), ids))
+                    })
                     .collect(),
             )
         }
         (Some(LogicalType::Int128), DataType::Decimal128(_, 0)) => {
             GraphValue::BigInt(a.as_primitive::<Decimal128Type>().value(i))
         }
-        (Some(LogicalType::Union { types }), DataType::Union(..)) => {
+        (t, DataType::Union(..)) => {
             let u = a.as_union();
             let tag = u.type_id(i);
-            let child_type = usize::try_from(tag).ok().and_then(|k| types.get(k));
-            value(
-                u.child(tag).as_ref(),
-                u.value_offset(i),
-                child_type.map(|(_, t)| t),
-                ids,
-            )
-        }
-        (_, DataType::Union(..)) => {
-            let u = a.as_union();
-            let tag = u.type_id(i);
-            value(u.child(tag).as_ref(), u.value_offset(i), None, ids)
+            let child_type = match t {
+                Some(LogicalType::Union { types }) => usize::try_from(tag)
+                    .ok()
+                    .and_then(|k| types.get(k))
+                    .map(|(_, t)| t),
+                _ => None,
+            };
+            value(u.child(tag).as_ref(), u.value_offset(i), child_type, ids)
         }
         (t, DataType::List(_)) => {
             let child = child_type(t);
