@@ -7,7 +7,7 @@ use graph_olap_api::{EdgeDefinition, NodeDefinition};
 use graph_olap_engine::fixtures::{city_def, knows_def, lives_def, person_def, request};
 use graph_olap_engine::{
     CancelToken, EdgeLoad, EngineError, GraphEngine, GraphValue, LoadEvent, NodeLoad,
-    QueryErrorKind, RyuConfig, RyuEngine, TableKind, WriteBack, WriteValues,
+    QueryErrorKind, QueryOutput, RyuConfig, RyuEngine, TableKind, WriteBack, WriteValues,
 };
 use serde_json::{Value, json};
 
@@ -132,12 +132,15 @@ fn load_fixture() -> Fixture {
     }
 }
 
-fn one(f: &Fixture, q: &str) -> GraphValue {
-    let out = f
-        .engine
+/// Runs `q` on `engine`; a failure panics naming the query and the error.
+fn run(engine: &RyuEngine, q: &str) -> QueryOutput {
+    engine
         .query(&request(q), &CancelToken::new())
-        .unwrap_or_else(|e| panic!("{q}: {e:?}"));
-    out.rows[0][0].clone()
+        .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+}
+
+fn one(f: &Fixture, q: &str) -> GraphValue {
+    run(&f.engine, q).rows[0][0].clone()
 }
 
 #[test]
@@ -174,7 +177,7 @@ fn loads_nodes_before_edges_and_counts_dangling_edges() {
 fn every_value_type_is_typed_and_encoded() {
     let f = load_fixture();
     let q = "MATCH (n:Person {id: 'p1'}) RETURN n.age, n.score, n.born, n.seen, n.tags, n.active, n.photo, n.uid, n.name";
-    let out = f.engine.query(&request(q), &CancelToken::new()).unwrap();
+    let out = run(&f.engine, q);
     assert_eq!(out.columns[0], "n.age");
     assert_eq!(
         out.column_types,
@@ -231,23 +234,17 @@ fn every_value_type_is_typed_and_encoded() {
     assert_eq!(rel["_src"], p1);
     assert_eq!(rel["_dst"], id);
 
-    let path = f
-        .engine
-        .query(
-            &request("MATCH p = (:Person {id: 'p1'})-[:KNOWS*2..2]->(:Person) RETURN p"),
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let path = run(
+        &f.engine,
+        "MATCH p = (:Person {id: 'p1'})-[:KNOWS*2..2]->(:Person) RETURN p",
+    );
     assert_eq!(path.column_types, vec!["PATH"]);
     let p = path.rows[0][0].to_json();
     assert_eq!(p["_rels"].as_array().unwrap().len(), 2);
     assert_eq!(p["_nodes"].as_array().unwrap().len(), 3, "{p}");
 
     // Node ids are unique across labels, relationship ids across types and nodes.
-    let ids = f
-        .engine
-        .query(&request("MATCH (n) RETURN id(n)"), &CancelToken::new())
-        .unwrap();
+    let ids = run(&f.engine, "MATCH (n) RETURN id(n)");
     let mut ids: Vec<i64> = ids
         .rows
         .iter()
@@ -255,13 +252,7 @@ fn every_value_type_is_typed_and_encoded() {
         .collect();
     ids.sort_unstable();
     assert_eq!(ids, (0..6).collect::<Vec<i64>>());
-    let rids = f
-        .engine
-        .query(
-            &request("MATCH ()-[r]->() RETURN DISTINCT id(r)"),
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let rids = run(&f.engine, "MATCH ()-[r]->() RETURN DISTINCT id(r)");
     assert_eq!(rids.rows.len(), 6);
     assert!(
         rids.rows
@@ -322,13 +313,8 @@ fn values_beside_a_relationship_are_converted_as_without_one() {
     ];
     let anchor = "MATCH (a:Person {id: 'p1'})-[r:KNOWS]->(b:Person) WITH a, r, b LIMIT 1";
     for e in expressions {
-        let run = |q: String| {
-            f.engine
-                .query(&request(&q), &CancelToken::new())
-                .unwrap_or_else(|err| panic!("{q}: {err:?}"))
-        };
-        let alone = run(format!("{anchor} RETURN {e} AS v"));
-        let beside = run(format!("{anchor} RETURN {e} AS v, r"));
+        let alone = run(&f.engine, &format!("{anchor} RETURN {e} AS v"));
+        let beside = run(&f.engine, &format!("{anchor} RETURN {e} AS v, r"));
         assert_eq!(alone.rows.len(), 1, "{e}");
         assert_eq!(beside.rows[0][0], alone.rows[0][0], "{e}");
         assert_eq!(beside.column_types[0], alone.column_types[0], "{e}");
@@ -341,12 +327,7 @@ fn values_beside_a_relationship_are_converted_as_without_one() {
 #[test]
 fn relationship_ids_agree_with_id_wherever_they_appear() {
     let f = load_fixture();
-    let rows = |q: &str| {
-        f.engine
-            .query(&request(q), &CancelToken::new())
-            .unwrap_or_else(|e| panic!("{q}: {e:?}"))
-            .rows
-    };
+    let rows = |q: &str| run(&f.engine, q).rows;
     let rel_id = |v: &GraphValue| match v {
         GraphValue::Rel(r) => {
             assert!(r.properties.iter().all(|(k, _)| !k.starts_with('_')));
@@ -474,9 +455,7 @@ fn read_only_enforcement() {
         "MATCH (n:Person) // DELETE n\nRETURN count(n)",
         "CALL show_tables() RETURN name",
     ] {
-        f.engine
-            .query(&request(allowed), &CancelToken::new())
-            .unwrap_or_else(|e| panic!("{allowed}: {e:?}"));
+        run(&f.engine, allowed);
     }
     for (refused, clause) in [
         ("CREATE (:City {code: 9, name: 'X'})", "CREATE"),
@@ -615,12 +594,10 @@ fn node_tables_in_many_files_load_every_row_once() {
         )
         .unwrap();
     assert_eq!(report.node_counts["Measure"], 300_000);
-    let got = engine
-        .query(
-            &request("MATCH (n:Measure) RETURN count(DISTINCT n.k), sum(n.v), min(n.k), max(n.k)"),
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let got = run(
+        &engine,
+        "MATCH (n:Measure) RETURN count(DISTINCT n.k), sum(n.v), min(n.k), max(n.k)",
+    );
     let sum = (0..300_000u64).map(|k| k as f64 / 7.0).sum::<f64>();
     match &got.rows[0][..] {
         [
@@ -634,12 +611,10 @@ fn node_tables_in_many_files_load_every_row_once() {
         }
         other => panic!("{other:?}"),
     }
-    let exact = engine
-        .query(
-            &request("MATCH (n:Measure) WHERE n.k IN [0, 131071, 131072, 299999] RETURN n.k, n.v ORDER BY n.k"),
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let exact = run(
+        &engine,
+        "MATCH (n:Measure) WHERE n.k IN [0, 131071, 131072, 299999] RETURN n.k, n.v ORDER BY n.k",
+    );
     let values: Vec<f64> = exact
         .rows
         .iter()
@@ -705,13 +680,7 @@ fn schema_counts_topology_and_atomic_write_back() {
         .zip(knows.dst.iter().copied())
         .collect();
     pairs.sort_unstable();
-    let expected = f
-        .engine
-        .query(
-            &request("MATCH (a)-[:KNOWS]->(b) RETURN id(a), id(b)"),
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let expected = run(&f.engine, "MATCH (a)-[:KNOWS]->(b) RETURN id(a), id(b)");
     let mut expected: Vec<(u32, u32)> = expected
         .rows
         .iter()
@@ -803,13 +772,10 @@ fn schema_counts_topology_and_atomic_write_back() {
         })
         .unwrap();
     assert_eq!(partial, 1);
-    let values = f
-        .engine
-        .query(
-            &request("MATCH (n:Person) RETURN n.pr ORDER BY offset(id(n))"),
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let values = run(
+        &f.engine,
+        "MATCH (n:Person) RETURN n.pr ORDER BY offset(id(n))",
+    );
     let values: Vec<Value> = values.rows.iter().map(|r| r[0].to_json()).collect();
     assert_eq!(
         values,
@@ -825,13 +791,10 @@ fn schema_counts_topology_and_atomic_write_back() {
             values: WriteValues::Int64(vec![Some(5), Some(6)]),
         })
         .unwrap();
-    let values = f
-        .engine
-        .query(
-            &request("MATCH (n:Person) RETURN n.pr ORDER BY offset(id(n))"),
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let values = run(
+        &f.engine,
+        "MATCH (n:Person) RETURN n.pr ORDER BY offset(id(n))",
+    );
     let values: Vec<Value> = values.rows.iter().map(|r| r[0].to_json()).collect();
     assert_eq!(values, vec![json!(5), json!(6), Value::Null, Value::Null]);
     let schema = f.engine.schema().unwrap();
@@ -954,12 +917,10 @@ fn large_edge_tables_load_every_row_exactly_once() {
     );
     assert_eq!(report.edge_counts["ROAD"], 120_000);
     assert_eq!(report.dangling_edges["ROAD"], 1_000);
-    let loaded = engine
-        .query(
-            &request("MATCH ()-[r:ROAD]->() RETURN sum(r.w), count(DISTINCT id(r))"),
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let loaded = run(
+        &engine,
+        "MATCH ()-[r:ROAD]->() RETURN sum(r.w), count(DISTINCT id(r))",
+    );
     let expected = w
         .engine
         .query_ungated(&request(

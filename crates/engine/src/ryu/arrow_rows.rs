@@ -10,10 +10,8 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Date32Type, Decimal128Type, DurationMicrosecondType, DurationMillisecondType,
-    DurationNanosecondType, DurationSecondType, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_array::{Array, StructArray};
 use arrow_schema::{DataType, TimeUnit};
@@ -212,24 +210,8 @@ fn scalar(a: &dyn Array, i: usize) -> GraphValue {
                 None => GraphValue::Null,
             }
         }
-        DataType::Timestamp(unit, _) => {
-            let v = match unit {
-                TimeUnit::Second => a.as_primitive::<TimestampSecondType>().value(i),
-                TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().value(i),
-                TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().value(i),
-                TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().value(i),
-            };
-            GraphValue::Timestamp(micros(v, unit))
-        }
-        DataType::Duration(unit) => {
-            let v = match unit {
-                TimeUnit::Second => a.as_primitive::<DurationSecondType>().value(i),
-                TimeUnit::Millisecond => a.as_primitive::<DurationMillisecondType>().value(i),
-                TimeUnit::Microsecond => a.as_primitive::<DurationMicrosecondType>().value(i),
-                TimeUnit::Nanosecond => a.as_primitive::<DurationNanosecondType>().value(i),
-            };
-            GraphValue::Interval(micros(v, unit))
-        }
+        DataType::Timestamp(unit, _) => GraphValue::Timestamp(temporal_micros(a, i, unit)),
+        DataType::Duration(unit) => GraphValue::Interval(temporal_micros(a, i, unit)),
         DataType::Utf8 => GraphValue::String(a.as_string::<i32>().value(i).to_string()),
         DataType::LargeUtf8 => GraphValue::String(a.as_string::<i64>().value(i).to_string()),
         DataType::Binary => GraphValue::Blob(a.as_binary::<i32>().value(i).to_vec()),
@@ -248,8 +230,10 @@ fn scalar(a: &dyn Array, i: usize) -> GraphValue {
     }
 }
 
-/// `v` in `unit` as microseconds (sub-microsecond parts truncated towards zero).
-fn micros(v: i64, unit: &TimeUnit) -> i64 {
+/// The `i`-th value of a timestamp or duration array (64-bit counts of `unit` either way) as
+/// microseconds, sub-microsecond parts truncated towards zero.
+fn temporal_micros(a: &dyn Array, i: usize, unit: &TimeUnit) -> i64 {
+    let v = a.to_data().buffer::<i64>(0)[i];
     match unit {
         TimeUnit::Second => v.saturating_mul(1_000_000),
         TimeUnit::Millisecond => v.saturating_mul(1_000),
