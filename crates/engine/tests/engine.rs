@@ -955,4 +955,42 @@ fn large_edge_tables_load_every_row_exactly_once() {
         assert!(seen.insert(*id), "id {id} twice");
         assert!(r.properties.iter().all(|(k, _)| !k.starts_with('_')));
     }
+
+    // The topology (read as Arrow batches of 65,536 pairs: two batches here) holds exactly the
+    // generated pairs, each node as its `_id`, checked against the cities' codes.
+    let topology = engine.topology(&[], &[]).unwrap();
+    let mut cities = request("MATCH (c:City) RETURN id(c), c.code");
+    cities.max_rows = 10_000;
+    let mut code_of_id = engine
+        .query(&cities, &CancelToken::new())
+        .unwrap()
+        .rows
+        .iter()
+        .map(|row| {
+            (
+                row[0].to_json().as_u64().unwrap(),
+                row[1].to_json().as_i64().unwrap(),
+            )
+        })
+        .collect::<Vec<_>>();
+    code_of_id.sort_unstable();
+    assert_eq!(code_of_id.len(), 5_000);
+    let code = |id: u32| code_of_id[id as usize].1;
+    assert_eq!(topology.edges.len(), 1);
+    let road = &topology.edges[0];
+    let mut got: Vec<(i64, i64)> = road
+        .src
+        .iter()
+        .zip(&road.dst)
+        .map(|(&a, &b)| (code(a), code(b)))
+        .collect();
+    let mut want: Vec<(i64, i64)> = (2..120_002i64)
+        .map(|i| (1 + i % 5000, 1 + (i * 7919) % 5000))
+        .collect();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(
+        got, want,
+        "the topology's pairs differ from the loaded rows"
+    );
 }

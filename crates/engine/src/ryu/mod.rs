@@ -456,17 +456,14 @@ impl GraphEngine for RyuEngine {
                         quote_ident(&e.edge_type),
                         quote_ident(&e.to_node)
                     );
-                    let result = conn.query(&q).map_err(engine_err)?;
-                    let mut src = Vec::new();
-                    let mut dst = Vec::new();
-                    for row in result {
-                        if let (Some(Value::Int64(a)), Some(Value::Int64(b))) =
-                            (row.first(), row.get(1))
-                        {
-                            src.push(from_base + u32::try_from(*a).unwrap_or(u32::MAX));
-                            dst.push(to_base + u32::try_from(*b).unwrap_or(u32::MAX));
-                        }
-                    }
+                    let mut result = conn.query(&q).map_err(engine_err)?;
+                    let (mut src, mut dst) = (Vec::new(), Vec::new());
+                    arrow_rows::offset_pairs(
+                        &mut result,
+                        (from_base, to_base),
+                        &mut src,
+                        &mut dst,
+                    )?;
                     out.push(EdgeList {
                         edge_type: e.edge_type,
                         from_label: e.from_node,
