@@ -862,6 +862,33 @@ fn write_back_on_a_larger_graph() {
         )
         .unwrap();
     assert_eq!(out.rows[0][0].to_json(), json!(200000));
+
+    // Values go in slices of 131,072 offsets: a second result listing only every third node of
+    // the second slice sets those and leaves every other node, both slices, as it was.
+    let listed: Vec<u32> = (140_000..n).step_by(3).collect();
+    let written = engine
+        .write_back(&WriteBack {
+            property: "score".into(),
+            labels: vec!["City".into()],
+            node_ids: listed.clone(),
+            values: WriteValues::Double(vec![Some(-1.0); listed.len()]),
+        })
+        .unwrap();
+    assert_eq!(written, listed.len() as u64);
+    let out = run(
+        &engine,
+        "MATCH (c:City) RETURN sum(CASE WHEN c.score = -1.0 THEN 1 ELSE 0 END), \
+         sum(CASE WHEN c.score = CAST(offset(id(c)) AS DOUBLE) THEN 1 ELSE 0 END), \
+         sum(CASE WHEN c.score = -1.0 AND (offset(id(c)) < 140000 OR (offset(id(c)) - 140000) % 3 <> 0) THEN 1 ELSE 0 END)",
+    );
+    assert_eq!(
+        out.rows[0].iter().map(|v| v.to_json()).collect::<Vec<_>>(),
+        vec![
+            json!(listed.len()),
+            json!(n as usize - listed.len()),
+            json!(0)
+        ]
+    );
 }
 
 /// A large edge table with a DOUBLE property is copied after a one-row primer (see
