@@ -722,7 +722,7 @@ async fn instances_are_sized_from_the_snapshot_and_refused_when_they_would_not_f
     )
     .await;
 
-    // Pretend the snapshot holds 4 GiB of Parquet: the estimate is 13 GiB.
+    // Pretend the snapshot holds 4 GiB of Parquet: the estimate is 9 GiB (2 × 4 GiB and the base).
     let store = s.state.store.clone();
     let grow = |bytes: i64| {
         let store = store.clone();
@@ -769,10 +769,10 @@ async fn instances_are_sized_from_the_snapshot_and_refused_when_they_would_not_f
         "{body}"
     );
     assert!(
-        error["message"].as_str().unwrap().contains("13 GiB"),
+        error["message"].as_str().unwrap().contains("9 GiB"),
         "{body}"
     );
-    assert_eq!(body["error"]["details"]["estimated_memory_gb"], 13);
+    assert_eq!(body["error"]["details"]["estimated_memory_gb"], 9);
     let (status, sized) = s
         .call(
             Method::POST,

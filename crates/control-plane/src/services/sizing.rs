@@ -10,9 +10,10 @@
 //!
 //! The estimate follows the instance's engine (`wrapper_type`): Ryugraph's figures are the
 //! above; FalkorDB holds the whole graph in its server's memory with no disk to overflow to and
-//! runs as a second process, so it is sized at 1.5 times as much — the ratio of seed 004's
-//! resources for the two engines (6/12 GiB against 4/8 GiB). The functions without an engine
-//! argument size a Ryugraph instance.
+//! runs as a second process, so it is sized at twice as much — seed 004's resources for the two
+//! engines (6/12 GiB against 4/8 GiB) gave 1.5 times Ryugraph's earlier, larger fit, and twice
+//! the refitted one keeps FalkorDB's estimate where it was (it has not been measured at scale).
+//! The functions without an engine argument size a Ryugraph instance.
 
 /// Bytes in a GiB.
 const GIB: u64 = 1 << 30;
@@ -31,25 +32,26 @@ pub struct SnapshotFigures {
 }
 
 /// Estimated peak resident memory of an instance serving this snapshot and running algorithms
-/// on it, in bytes: a fixed base for the server and the engine, decompressed data (≈ 3×
-/// Parquet), 384 bytes per node and 160 bytes per edge (the engine's key index and adjacency in
+/// on it, in bytes: a fixed base for the server and the engine, decompressed data (≈ 2×
+/// Parquet), 288 bytes per node and 120 bytes per edge (the engine's key index and adjacency in
 /// both directions, the algorithms' projection and CSR, written-back values and what the engine
 /// holds while loading and writing). Fitted to the scale benchmark (`cargo bench --bench scale`,
-/// bank-graph at 1 M and 10 M relationships, 2026-12-06: peaks 0.39 and 2.69 GB, 0.82 and 0.84
-/// of this estimate; the previous `512 MiB + 3 × Parquet + 64 B/node + 48 B/edge` was 0.59 and
-/// 1.50).
+/// bank-graph at 1 M, 10 M and 70 M relationships, 2026-12-07, after the relationship-id column
+/// went and the write-back was sliced: peaks 0.33, 2.11 and 13.67 GB, 0.84, 0.88 and 0.87 of
+/// this estimate; the previous `160 MiB + 3 × Parquet + 384 B/node + 160 B/edge` had become
+/// 0.71, 0.66 and 0.64).
 pub fn estimate_bytes(s: SnapshotFigures) -> u64 {
     const BASE: u64 = 160 << 20;
-    BASE.saturating_add(s.parquet_bytes.saturating_mul(3))
-        .saturating_add(s.nodes.saturating_mul(384))
-        .saturating_add(s.edges.saturating_mul(160))
+    BASE.saturating_add(s.parquet_bytes.saturating_mul(2))
+        .saturating_add(s.nodes.saturating_mul(288))
+        .saturating_add(s.edges.saturating_mul(120))
 }
 
 /// [`estimate_bytes`] for an instance of `wrapper_type` (`ryugraph` | `falkordb`).
 pub fn estimate_bytes_for(wrapper_type: &str, s: SnapshotFigures) -> u64 {
     let bytes = estimate_bytes(s);
     if wrapper_type.eq_ignore_ascii_case("falkordb") {
-        bytes.saturating_mul(3) / 2
+        bytes.saturating_mul(2)
     } else {
         bytes
     }
@@ -197,10 +199,11 @@ mod tests {
 
     #[test]
     fn the_default_covers_the_estimate() {
-        // 1 GiB of Parquet, 1 M nodes, 25 M edges: 0.16 + 3 + 0.36 + 3.73 GiB ≈ 7.2 → 8.
+        // 1 GiB of Parquet, 1 M nodes, 25 M edges: 0.16 + 2 + 0.27 + 2.79 GiB ≈ 5.2 → 6 (the
+        // spec's own default would be 5).
         let s = figures(1024, 1_000_000, 25_000_000);
-        assert_eq!(estimate_gb("ryugraph", s), 8);
-        assert_eq!(memory_gb("ryugraph", None, s, 32), Ok(8));
+        assert_eq!(estimate_gb("ryugraph", s), 6);
+        assert_eq!(memory_gb("ryugraph", None, s, 32), Ok(6));
         assert_eq!(memory_gb("ryugraph", Some(16), s, 32), Ok(16));
     }
 
@@ -211,22 +214,22 @@ mod tests {
         assert_eq!(
             err,
             SizingError::BelowEstimate {
-                needed_gb: 8,
+                needed_gb: 6,
                 requested_gb: 4
             }
         );
-        assert!(err.to_string().contains("8 GiB") && err.to_string().contains("4 GiB"));
+        assert!(err.to_string().contains("6 GiB") && err.to_string().contains("4 GiB"));
     }
 
     #[test]
-    fn falkordb_is_sized_one_and_a_half_times_larger() {
+    fn falkordb_is_sized_twice_as_large() {
         let s = figures(1024, 1_000_000, 25_000_000);
         assert_eq!(estimate_bytes_for("ryugraph", s), estimate_bytes(s));
-        assert_eq!(estimate_bytes_for("falkordb", s), estimate_bytes(s) * 3 / 2);
-        // ≈ 7.2 GiB on Ryugraph (8), ≈ 10.9 GiB on FalkorDB (11).
+        assert_eq!(estimate_bytes_for("falkordb", s), estimate_bytes(s) * 2);
+        // ≈ 5.2 GiB on Ryugraph (6), ≈ 10.4 GiB on FalkorDB (11).
         assert_eq!(estimate_gb("falkordb", s), 11);
         assert_eq!(memory_gb("falkordb", None, s, 32), Ok(11));
-        assert_eq!(memory_gb("ryugraph", None, s, 32), Ok(8));
+        assert_eq!(memory_gb("ryugraph", None, s, 32), Ok(6));
         // What is enough for Ryugraph is refused for FalkorDB, naming FalkorDB's estimate.
         assert_eq!(memory_gb("ryugraph", Some(10), s, 32), Ok(10));
         assert_eq!(
@@ -260,10 +263,10 @@ mod tests {
         // A runtime with less memory than the API maximum lowers the limit.
         let s = figures(1024, 1_000_000, 25_000_000);
         assert_eq!(
-            memory_gb("ryugraph", None, s, 7),
+            memory_gb("ryugraph", None, s, 5),
             Err(SizingError::OverLimit {
-                needed_gb: 8,
-                limit_gb: 7
+                needed_gb: 6,
+                limit_gb: 5
             })
         );
         assert!(
