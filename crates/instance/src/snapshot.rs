@@ -4,8 +4,9 @@
 //! Owns: the per-table file lists (from `_manifest.json`, or by listing `nodes/{label}/` and
 //! `edges/{type}/` for pre-staged snapshots, after waiting for them to arrive), downloads
 //! (hashed as they are written; a local store's file copied in large blocks), and the checks
-//! documented on the manifest's type ([`graph_olap_api::instance::SnapshotManifest`]). Does not own: storage URLs, opening stores
-//! and reading the manifest (`graph-olap-storage`), nor loading the files into the engine.
+//! documented on the manifest's type ([`graph_olap_api::instance::SnapshotManifest`]). Does not
+//! own: storage URLs, opening stores and reading the manifest (`graph-olap-storage`), nor loading
+//! the files into the engine.
 
 use std::path::{Path, PathBuf};
 

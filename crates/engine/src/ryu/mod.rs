@@ -457,13 +457,7 @@ impl GraphEngine for RyuEngine {
                         quote_ident(&e.to_node)
                     );
                     let mut result = conn.query(&q).map_err(engine_err)?;
-                    let (mut src, mut dst) = (Vec::new(), Vec::new());
-                    arrow_rows::offset_pairs(
-                        &mut result,
-                        (from_base, to_base),
-                        &mut src,
-                        &mut dst,
-                    )?;
+                    let (src, dst) = arrow_rows::offset_pairs(&mut result, (from_base, to_base))?;
                     out.push(EdgeList {
                         edge_type: e.edge_type,
                         from_label: e.from_node,
