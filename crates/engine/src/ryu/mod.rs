@@ -292,7 +292,6 @@ impl RyuEngine {
     }
 }
 
-/// The owner thread's body: worker loops over the connections until the handles are dropped.
 /// Statements of the shapes a new engine parses next (the id space's `MATCH … RETURN id(…)`
 /// after the load, and a user's read query), naming a table that does not exist so the engine
 /// parses them and stops at binding, before it reads anything.
@@ -320,6 +319,7 @@ fn warm_up_parser(read_tx: &Sender<Job>) {
     let _ = read_tx.send(job);
 }
 
+/// The owner thread's body: worker loops over the connections until the handles are dropped.
 fn serve(
     conns: &[Connection<'_>],
     read_rx: Receiver<Job>,

@@ -19,6 +19,23 @@ fn values_per_statement(count: usize) -> usize {
         .max(MIN_VALUES_PER_STATEMENT)
 }
 
+/// One statement's share of a label's values: a value per offset in its range, and whether the
+/// result lists that node (an unlisted node keeps what it had).
+struct Slice {
+    values: Vec<Value>,
+    listed: Vec<bool>,
+}
+
+impl Slice {
+    /// `len` offsets, none listed yet.
+    fn unset(len: usize, null: &LogicalType) -> Slice {
+        Slice {
+            values: vec![Value::Null(null.clone()); len],
+            listed: vec![false; len],
+        }
+    }
+}
+
 impl RyuEngine {
     pub(super) fn write_column(&self, column: &WriteBack) -> Result<u64, EngineError> {
         let wb_err = |message: String| EngineError::WriteBack {
@@ -51,23 +68,15 @@ impl RyuEngine {
             .iter()
             .map(|(_, _, _, count)| values_per_statement(*count as usize))
             .collect();
-        let slices = |count: u32, len: usize| {
-            let count = count as usize;
-            (0..count.div_ceil(len)).map(move |k| len.min(count - k * len))
-        };
-        let mut lists: Vec<Vec<Vec<Value>>> = plan
+        let mut slices: Vec<Vec<Slice>> = plan
             .iter()
             .zip(&slice_len)
             .map(|((_, _, _, count), &len)| {
-                slices(*count, len)
-                    .map(|n| vec![Value::Null(null.clone()); n])
+                let count = *count as usize;
+                (0..count.div_ceil(len))
+                    .map(|k| Slice::unset(len.min(count - k * len), &null))
                     .collect()
             })
-            .collect();
-        let mut masks: Vec<Vec<Vec<bool>>> = plan
-            .iter()
-            .zip(&slice_len)
-            .map(|((_, _, _, count), &len)| slices(*count, len).map(|n| vec![false; n]).collect())
             .collect();
         let mut written = 0u64;
         for (i, id) in column.node_ids.iter().enumerate() {
@@ -79,8 +88,9 @@ impl RyuEngine {
             };
             let offset = (*id - plan[p].2) as usize;
             let (slice, at) = (offset / slice_len[p], offset % slice_len[p]);
-            masks[p][slice][at] = true;
-            lists[p][slice][at] = match &column.values {
+            let slice = &mut slices[p][slice];
+            slice.listed[at] = true;
+            slice.values[at] = match &column.values {
                 WriteValues::Int64(v) => v[i].map_or(Value::Null(null.clone()), Value::Int64),
                 WriteValues::Double(v) => v[i].map_or(Value::Null(null.clone()), Value::Double),
                 WriteValues::Bool(v) => v[i].map_or(Value::Null(null.clone()), Value::Bool),
@@ -109,7 +119,7 @@ impl RyuEngine {
             }
             conn.query("BEGIN TRANSACTION").map_err(engine_err)?;
             let outcome = (|| {
-                for (((label, existing, _, _), value_slices), listed_slices) in plan_for_job.iter().zip(lists).zip(masks) {
+                for ((label, existing, _, _), label_slices) in plan_for_job.iter().zip(slices) {
                     if *existing != Some(ty) {
                         let ddl = format!(
                             "ALTER TABLE {} ADD {} {}",
@@ -123,7 +133,7 @@ impl RyuEngine {
                         );
                         conn.query(&ddl).map_err(engine_err)?;
                     }
-                    let every_node = listed_slices.iter().flatten().all(|listed| *listed);
+                    let every_node = label_slices.iter().all(|s| s.listed.iter().all(|l| *l));
                     // Only the listed nodes: the others keep what they had.
                     let listed_only = if every_node {
                         ""
@@ -137,7 +147,7 @@ impl RyuEngine {
                     );
                     let mut stmt = conn.prepare(&set).map_err(engine_err)?;
                     let mut lo = 0i64;
-                    for (values, listed) in value_slices.into_iter().zip(listed_slices) {
+                    for Slice { values, listed } in label_slices {
                         let hi = lo + values.len() as i64;
                         if listed.iter().any(|l| *l) {
                             let mut params = vec![
