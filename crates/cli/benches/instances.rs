@@ -68,8 +68,9 @@ struct Phases {
     download_and_schema: Duration,
     /// The first `COPY` started → the last one finished.
     copies: Duration,
-    /// The last `COPY` → `running`: the last progress report, the running report and the control
-    /// plane's readiness probe.
+    /// The last `COPY` → `running`: the end of the engine's load after its last `COPY` (the id
+    /// space's per-table statements), the last progress report, the running report and the
+    /// control plane's readiness probe.
     to_running: Duration,
 }
 
@@ -86,6 +87,15 @@ impl Phases {
     }
 }
 
+/// A point in time as the control plane records it (RFC 3339).
+type Time = chrono::DateTime<chrono::FixedOffset>;
+
+/// The RFC 3339 time `v`; panics on anything else (the bench trusts the control plane's records).
+fn time(v: &Value) -> Time {
+    chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("a time: {v}")))
+        .unwrap_or_else(|e| panic!("{v}: {e}"))
+}
+
 /// The phases of the running instance `instance` (its record), from its progress steps.
 async fn phases(p: &Platform, instance: &Value) -> Phases {
     let id = instance["id"].as_i64().expect("instance id");
@@ -98,10 +108,6 @@ async fn phases(p: &Platform, instance: &Value) -> Phases {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let at = |v: &Value| {
-        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("a time: {v}")))
-            .unwrap_or_else(|e| panic!("{v}: {e}"))
-    };
     let steps = body["data"]["steps"].as_array().expect("steps");
     let step = |name: &str| {
         steps
@@ -115,22 +121,21 @@ async fn phases(p: &Platform, instance: &Value) -> Phases {
         .collect();
     let first_copy = loads
         .iter()
-        .map(|s| at(&s["started_at"]))
+        .map(|s| time(&s["started_at"]))
         .min()
         .expect("load steps");
     let last_copy = loads
         .iter()
-        .map(|s| at(&s["completed_at"]))
+        .map(|s| time(&s["completed_at"]))
         .max()
         .expect("load steps");
-    let bootstrap = at(&step("download")["started_at"]);
-    type At = chrono::DateTime<chrono::FixedOffset>;
-    let between = |from: At, to: At| (to - from).to_std().unwrap_or_default();
+    let bootstrap = time(&step("download")["started_at"]);
+    let between = |from: Time, to: Time| (to - from).to_std().unwrap_or_default();
     Phases {
-        to_bootstrap: between(at(&instance["created_at"]), bootstrap),
+        to_bootstrap: between(time(&instance["created_at"]), bootstrap),
         download_and_schema: between(bootstrap, first_copy),
         copies: between(first_copy, last_copy),
-        to_running: between(last_copy, at(&instance["started_at"])),
+        to_running: between(last_copy, time(&instance["started_at"])),
     }
 }
 
@@ -240,11 +245,8 @@ async fn cold_start(p: &Platform, snapshot_id: i64, i: usize) -> (Duration, Valu
             .await;
         match body["data"]["status"].as_str() {
             Some("running") => {
-                let at = |key: &str| {
-                    chrono::DateTime::parse_from_rfc3339(body["data"][key].as_str().expect(key))
-                        .expect(key)
-                };
-                let recorded = (at("started_at") - at("created_at"))
+                let data = &body["data"];
+                let recorded = (time(&data["started_at"]) - time(&data["created_at"]))
                     .to_std()
                     .expect("started after created");
                 return (request + recorded, body["data"].clone());
