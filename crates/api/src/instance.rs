@@ -166,6 +166,11 @@ pub struct StatusReport {
     /// With `failed`, ≤ 16 KiB.
     #[serde(default)]
     pub stack_trace: Option<String>,
+    /// With `running`: the startup's final progress, stored in the same transaction as the
+    /// status, so a reader never sees `running` beside an older progress and the instance saves
+    /// the separate progress report's round trip on its way to `running`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<ProgressReport>,
 }
 
 /// What the control plane wants the instance to do.

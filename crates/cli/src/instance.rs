@@ -39,11 +39,10 @@ pub fn worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
 }
 
-/// The malloc arenas an instance server runs with (`MALLOC_ARENA_MAX`).
-const MALLOC_ARENAS: &str = "2";
-
-/// Caps glibc's malloc arenas at [`MALLOC_ARENAS`] by re-executing this process (same pid, same
-/// arguments) with `MALLOC_ARENA_MAX` set, unless it or `GLIBC_TUNABLES` is already set.
+/// Caps glibc's malloc arenas ([`graph_olap_runtime::MALLOC_ARENA_MAX`]) by re-executing this
+/// process (same pid, same arguments) with the variable set, unless it or `GLIBC_TUNABLES` is
+/// already set — as the runtimes set it, so only a server started by hand pays the second
+/// process start.
 ///
 /// glibc gives each thread that allocates its own arena, up to eight per core, and an arena
 /// keeps what was freed in it: an idle tutorial-size instance held 19 MB in arenas after its
@@ -55,9 +54,8 @@ pub fn cap_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::unix::process::CommandExt;
-        if std::env::var_os("MALLOC_ARENA_MAX").is_some()
-            || std::env::var_os("GLIBC_TUNABLES").is_some()
-        {
+        let (name, arenas) = graph_olap_runtime::MALLOC_ARENA_MAX;
+        if std::env::var_os(name).is_some() || std::env::var_os("GLIBC_TUNABLES").is_some() {
             return;
         }
         let Ok(exe) = std::env::current_exe() else {
@@ -65,10 +63,10 @@ pub fn cap_malloc_arenas() {
         };
         let error = std::process::Command::new(exe)
             .args(std::env::args_os().skip(1))
-            .env("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+            .env(name, arenas)
             .exec();
         eprintln!(
-            "could not re-execute with MALLOC_ARENA_MAX={MALLOC_ARENAS} ({error}); running with glibc's default malloc arenas"
+            "could not re-execute with {name}={arenas} ({error}); running with glibc's default malloc arenas"
         );
     }
 }

@@ -141,6 +141,35 @@ async fn assert_bad_queries_are_typed(p: &Platform, url: &str) {
     assert!(p.count(url, "MATCH (c:Customer) RETURN count(c)").await > 0);
 }
 
+/// A running instance's reported progress is complete: every step completed, each table with
+/// its row count. The instance sends its final progress with the `running` report, so this
+/// holds the moment the instance is `running`.
+async fn assert_progress_complete(p: &Platform, instance: &Value) {
+    let id = instance["id"].as_i64().unwrap();
+    let (status, body) = p
+        .call(
+            Method::GET,
+            &format!("/api/instances/{id}/progress"),
+            ALICE,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let progress = &body["data"];
+    let steps = progress["steps"].as_array().unwrap();
+    let loads: Vec<&Value> = steps
+        .iter()
+        .filter(|s| s["name"].as_str().unwrap().starts_with("load:"))
+        .collect();
+    assert!(!loads.is_empty(), "{progress}");
+    for step in steps {
+        assert_eq!(step["status"], "completed", "{progress}");
+    }
+    for step in loads {
+        assert!(step["row_count"].as_u64().unwrap() > 0, "{progress}");
+    }
+}
+
 async fn start_running(p: &Platform, user: &str, mapping: &str, name: &str) -> Value {
     let mapping_id = p.mapping_id(mapping).await;
     let (status, created) = p.create_from_mapping(user, mapping_id, name).await;
@@ -167,6 +196,8 @@ async fn demo_graphs_load_answer_cypher_and_terminate_cleanly() {
         "{tutorial}"
     );
 
+    assert_progress_complete(&p, &tutorial).await;
+    assert_progress_complete(&p, &bank).await;
     assert_counts_match_warehouse(&p, tutorial["mapping_id"].as_i64().unwrap(), tutorial_url).await;
     assert_counts_match_warehouse(&p, bank["mapping_id"].as_i64().unwrap(), bank_url).await;
 

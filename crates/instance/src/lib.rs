@@ -161,6 +161,7 @@ async fn serve(
             error_code: None,
             error_message: None,
             stack_trace: None,
+            progress: None,
         };
         if let Err(e) = state.control_plane.report_status_on_exit(&report).await {
             tracing::warn!(error = %e, "stopping report could not be sent");
@@ -184,6 +185,7 @@ async fn fail_instance(state: &Arc<AppState>, failure: StartupFailure) {
         error_code: Some(failure.code.to_string()),
         error_message: Some(failure.message.chars().take(8000).collect()),
         stack_trace: None,
+        progress: None,
     };
     if let Err(e) = state.control_plane.report_status(&report).await {
         tracing::warn!(error = %e, "failed report could not be sent");

@@ -61,45 +61,61 @@ impl Progress {
     }
 }
 
-/// Least time between two progress reports: a fast load sends its first and last report only,
-/// a slow one keeps the control plane informed without spending its cores on reporting.
+/// Least time between two progress reports: a fast load sends only its first (its last travels
+/// with the `running` report), a slow one keeps the control plane informed without spending its
+/// cores on reporting.
 const REPORT_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Sends progress reports in the background so that loading never waits for the control plane,
 /// at most one per [`REPORT_INTERVAL`]; reports published in between collapse into the newest
-/// (each carries every step, so nothing is lost), and the newest is sent at once when the
-/// startup finishes.
+/// (each carries every step, so nothing is lost). The last one travels with the `running` report
+/// instead ([`Reporter::close`]), saving a round trip on the way to `running`.
 struct Reporter {
-    tx: tokio::sync::mpsc::UnboundedSender<ProgressReport>,
+    tx: tokio::sync::mpsc::UnboundedSender<Publish>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What the startup hands the [`Reporter`].
+enum Publish {
+    /// A newer progress report (replaces any not yet sent).
+    Report(ProgressReport),
+    /// Drop what is not yet sent and stop: its successor goes with the status report.
+    Close,
 }
 
 impl Reporter {
     fn start(state: Arc<AppState>) -> Self {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressReport>();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Publish>();
         let task = tokio::spawn(async move {
+            // A dropped reporter (a failed startup) still sends its newest report; a closed one
+            // does not.
             let mut latest: Option<ProgressReport> = None;
             let mut open = true;
             while open || latest.is_some() {
                 if latest.is_none() {
                     match rx.recv().await {
-                        Some(report) => latest = Some(report),
-                        None => break,
+                        Some(Publish::Report(report)) => latest = Some(report),
+                        Some(Publish::Close) | None => return,
                     }
                 }
                 while let Ok(newer) = rx.try_recv() {
-                    latest = Some(newer);
+                    match newer {
+                        Publish::Report(report) => latest = Some(report),
+                        Publish::Close => return,
+                    }
                 }
                 if let Some(report) = latest.take()
                     && let Err(e) = state.control_plane.report_progress(&report).await
                 {
                     tracing::warn!(error = %e, "progress report failed");
                 }
-                // Until the interval has passed only collect; a closed channel ends the wait.
+                // Until the interval has passed only collect; a dropped or closed reporter ends
+                // the wait.
                 let until = tokio::time::Instant::now() + REPORT_INTERVAL;
                 loop {
                     match tokio::time::timeout_at(until, rx.recv()).await {
-                        Ok(Some(report)) => latest = Some(report),
+                        Ok(Some(Publish::Report(report))) => latest = Some(report),
+                        Ok(Some(Publish::Close)) => return,
                         Ok(None) => {
                             open = false;
                             break;
@@ -113,12 +129,14 @@ impl Reporter {
     }
 
     fn publish(&self, progress: &Progress) {
-        let _ = self.tx.send(progress.report());
+        let _ = self.tx.send(Publish::Report(progress.report()));
     }
 
-    /// Returns once the last published report has been sent.
-    async fn finish(self) {
-        drop(self.tx);
+    /// Returns once a report already on its way has arrived; reports not yet sent are dropped
+    /// (the caller sends the final progress itself, with its status report), so no older report
+    /// can land after it.
+    async fn close(self) {
+        let _ = self.tx.send(Publish::Close);
         let _ = self.task.await;
     }
 }
@@ -262,6 +280,7 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
         error_code: None,
         error_message: None,
         stack_trace: None,
+        progress: None,
     };
     // The bootstrap is a read: fetch it while the `starting` report is on its way.
     let (ack, boot) = tokio::join!(cp.report_status(&starting), cp.bootstrap());
@@ -422,14 +441,14 @@ pub async fn start(state: Arc<AppState>) -> Result<(), StartupFailure> {
     let _ = state.stats.set(stats.clone());
     state.set_phase(Phase::Running);
     progress.phase = "ready".into();
-    reporter.publish(&progress);
-    reporter.finish().await;
+    reporter.close().await;
     tracing::info!(elapsed_ms = elapsed_ms(), "graph loaded; reporting running");
     graph_olap_server_kit::crash_point(graph_olap_server_kit::crash::steps::INSTANCE_GRAPH_LOADED);
 
     let running = StatusReport {
         status: ReportedStatus::Running,
         graph_stats: Some(stats),
+        progress: Some(progress.report()),
         ..starting
     };
     for _ in 0..60 {

@@ -28,7 +28,7 @@ pub use capacity::{NodeCapacity, RequestScope, Resources, RuntimeCapacity, UNIT_
 pub use error::RuntimeError;
 pub use kubernetes::{KubernetesConfig, KubernetesRuntime};
 pub use local::{LocalProcessRuntime, LocalRuntimeConfig};
-pub use unit::{RuntimeHealth, UnitInfo, UnitSpec, UnitState, unit_name};
+pub use unit::{MALLOC_ARENA_MAX, RuntimeHealth, UnitInfo, UnitSpec, UnitState, unit_name};
 
 /// A place where instance servers run: local child processes, Kubernetes pods, …
 ///

@@ -11,6 +11,12 @@ pub fn unit_name(url_slug: &str) -> String {
     format!("wrapper-{url_slug}")
 }
 
+/// The environment variable that caps glibc's malloc arenas, and the cap every instance server
+/// runs with. glibc reads it only at process start, so every runtime puts it in the unit's
+/// environment; an instance server started without it re-executes itself to apply it (one more
+/// process start on its way to `running`). Why two: `docs/decisions.md`, *Instance density*.
+pub const MALLOC_ARENA_MAX: (&str, &str) = ("MALLOC_ARENA_MAX", "2");
+
 /// What to run for one instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitSpec {

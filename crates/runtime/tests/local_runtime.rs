@@ -268,7 +268,7 @@ async fn shutdown_all_stops_everything_and_concurrent_starts_get_distinct_ports(
 }
 
 #[tokio::test]
-async fn logs_are_written_and_secrets_stay_off_the_command_line_and_records() {
+async fn logs_are_written_the_environment_is_set_and_secrets_stay_off_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime(dir.path());
     let secret = "s3cr3t-internal-key";
@@ -288,6 +288,16 @@ async fn logs_are_written_and_secrets_stay_off_the_command_line_and_records() {
     );
     assert!(cmdline.contains(&expected), "{cmdline}");
     assert!(!cmdline.contains(secret));
+    // The malloc arena cap is in the environment, so an instance server need not re-execute.
+    let environ = std::fs::read(format!("/proc/{}/environ", pid_of(&unit))).unwrap();
+    let (name, value) = graph_olap_runtime::MALLOC_ARENA_MAX;
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|entry| entry == format!("{name}={value}").as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&environ)
+    );
     let record = std::fs::read_to_string(dir.path().join("units/wrapper-logged.json")).unwrap();
     assert!(
         !record.contains(secret) && record.contains("GRAPH_OLAP_INTERNAL_API_KEY"),

@@ -1,5 +1,5 @@
 //! `/metrics` (API.md §5.2): access, every family, request labels, database gauges, job and
-//! export counters, startup durations and lifecycle expiries.
+//! export counters, startup durations and lifecycle expiries; the instance reports behind them.
 
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ crate::on_both_databases!(
     database_gauges_views_and_rejections_follow_the_platform,
     job_runs_export_failures_and_startup_durations_are_counted,
     failure_reports_accept_every_documented_instance_error_code,
+    a_running_report_stores_the_progress_it_carries,
     lifecycle_expiries_are_counted_by_reason,
 );
 
@@ -729,6 +730,72 @@ async fn failure_reports_accept_every_documented_instance_error_code(db: Db) {
         assert_eq!(failed["status"], "failed", "{failed}");
         assert_eq!(failed["error_code"], code.as_str(), "{failed}");
     }
+}
+
+/// An instance sends its final progress with its `running` report: a malformed one is refused
+/// field by field and changes nothing; a valid one is stored with the status.
+async fn a_running_report_stores_the_progress_it_carries(db: Db) {
+    let env = Env::new(db).await;
+    let s = env.replica().await;
+    let staged = s.prestaged_mapping(ALICE, "reported").await;
+    let id = s.instance(ALICE, staged, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/internal/instances/{id}/status");
+    let ready = ready_server().await;
+    let step = |name: &str, status: &str, rows: Option<u64>| json!({"name": name, "status": status, "type": rows.map(|_| "node"), "row_count": rows});
+    let bad = json!({"status": "running", "internal_url": ready, "progress": {
+        "phase": "almost", "steps": [step("", "done", None)],
+        "current_step": null, "estimated_remaining_seconds": null}});
+    let (status, body) = s.internal(Method::PATCH, &path, bad).await;
+    assert_invalid(status, &body, "progress.phase", "enum");
+    assert_invalid(status, &body, "progress.steps[0].name", "length");
+    assert_invalid(status, &body, "progress.steps[0].status", "enum");
+    let unchanged = s
+        .data(Method::GET, &format!("/api/instances/{id}"), ALICE, None)
+        .await;
+    assert_eq!(unchanged["status"], "starting", "{unchanged}");
+
+    let good = json!({"status": "running", "internal_url": ready, "progress": {
+        "phase": "ready",
+        "steps": [step("download", "completed", None), step("load:Customer", "completed", Some(7))],
+        "current_step": null, "estimated_remaining_seconds": null}});
+    let (status, body) = s.internal(Method::PATCH, &path, good).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["status"], "running", "{body}");
+    let progress = s
+        .data(
+            Method::GET,
+            &format!("/api/instances/{id}/progress"),
+            ALICE,
+            None,
+        )
+        .await;
+    let reported: Vec<(String, String, Option<u64>)> = progress["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(2)
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["status"].as_str().unwrap().to_string(),
+                s["row_count"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            ("download".to_string(), "completed".to_string(), None),
+            (
+                "load:Customer".to_string(),
+                "completed".to_string(),
+                Some(7)
+            ),
+        ],
+        "{progress}"
+    );
 }
 
 async fn lifecycle_expiries_are_counted_by_reason(db: Db) {

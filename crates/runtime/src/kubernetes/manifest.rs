@@ -146,6 +146,7 @@ pub fn pod(config: &KubernetesConfig, spec: &UnitSpec) -> Result<Pod, RuntimeErr
         },
         literal("GRAPH_OLAP_INSTANCE_DATA_DIR", DATA_MOUNT),
         literal("TMPDIR", TMP_MOUNT),
+        literal(crate::MALLOC_ARENA_MAX.0, crate::MALLOC_ARENA_MAX.1),
     ];
     if let Some(path) = &spec.snapshot_path {
         env.push(literal("GRAPH_OLAP_SNAPSHOT_PATH", path));

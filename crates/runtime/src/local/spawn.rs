@@ -64,6 +64,7 @@ pub(crate) fn spawn(
         .arg(internal_url)
         .env(POD_NAME_ENV, spec.name())
         .env(DATA_DIR_ENV, data_dir(config, &spec.name()))
+        .env(crate::MALLOC_ARENA_MAX.0, crate::MALLOC_ARENA_MAX.1)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))

@@ -374,6 +374,9 @@ pub async fn report_status(
             "error_message must be at most 8000 characters",
         ));
     }
+    if let Some(progress) = &report.progress {
+        finish(progress_errors(progress, "progress."))?;
+    }
     // A `running` report needs our own probe of the instance first (outside the transaction).
     if report.status == ReportedStatus::Running {
         let row = instances::get(&mut *state.store.read().await?, id)
@@ -413,6 +416,10 @@ pub async fn report_status(
         .await?
         .ok_or_else(|| ApiError::not_found("instance", id))?;
     let mut stop_unit = None;
+    // Saved with whatever the report changes below; a report that changes nothing drops it.
+    if let Some(progress) = &report.progress {
+        row.progress = Some(serde_json::to_value(progress).map_err(ApiError::internal)?);
+    }
     match (report.status, row.status) {
         (ReportedStatus::Starting, InstanceStatus::Starting) => {
             row.pod_name = report.pod_name.clone().or(row.pod_name.take());
@@ -506,14 +513,10 @@ pub async fn report_status(
     }))
 }
 
-/// `PUT /api/internal/instances/{instance_id}/progress`
-pub async fn report_progress(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
-    let id = path_id("instance_id", &id)?;
-    let report: ProgressReport = typed(body)?;
+/// What is wrong with a progress report (§9.3), its fields named under `prefix` (`""` for the
+/// progress endpoint's body, `"progress."` inside a status report).
+fn progress_errors(report: &ProgressReport, prefix: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
     const PHASES: &[&str] = &[
         "waiting_for_snapshot",
         "pod_scheduled",
@@ -525,10 +528,9 @@ pub async fn report_progress(
         "terminated",
         "failed",
     ];
-    let mut errors = Vec::new();
     if !PHASES.contains(&report.phase.as_str()) {
         errors.push(FieldError::new(
-            "phase",
+            format!("{prefix}phase"),
             "enum",
             format!("phase must be one of {}", PHASES.join(", ")),
         ));
@@ -536,19 +538,31 @@ pub async fn report_progress(
     for (i, s) in report.steps.iter().enumerate() {
         if s.name.is_empty() || s.name.chars().count() > 128 {
             errors.push(FieldError::new(
-                format!("steps[{i}].name"),
+                format!("{prefix}steps[{i}].name"),
                 "length",
                 "step names are 1–128 characters",
             ));
         }
         if !["pending", "in_progress", "completed", "failed"].contains(&s.status.as_str()) {
             errors.push(FieldError::new(
-                format!("steps[{i}].status"),
+                format!("{prefix}steps[{i}].status"),
                 "enum",
                 "status must be pending, in_progress, completed or failed",
             ));
         }
     }
+    errors
+}
+
+/// `PUT /api/internal/instances/{instance_id}/progress`
+pub async fn report_progress(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let id = path_id("instance_id", &id)?;
+    let report: ProgressReport = typed(body)?;
+    let errors = progress_errors(&report, "");
     finish(errors)?;
     let mut tx = state.store.write().await?;
     let mut row = instances::get_for_update(&mut tx, id)
