@@ -44,6 +44,10 @@ pub enum ExportError {
     /// The job's own description is inconsistent (e.g. no columns).
     #[error("invalid job: {0}")]
     InvalidJob(String),
+    /// The export was asked to stop (cancelled, lease lost, shutdown) and cleaned up after
+    /// itself; the worker reports the reason, never this error.
+    #[error("the export was aborted")]
+    Aborted,
 }
 
 /// `warehouse unreachable: …` as it is; other warehouse failures prefixed with `warehouse: `.
@@ -65,7 +69,9 @@ impl ExportError {
             ExportError::Storage(_) | ExportError::StorageConfig(_) => {
                 WorkerErrorCode::StorageError
             }
-            ExportError::Parquet(_) | ExportError::InvalidJob(_) => WorkerErrorCode::Other,
+            ExportError::Parquet(_) | ExportError::InvalidJob(_) | ExportError::Aborted => {
+                WorkerErrorCode::Other
+            }
         }
     }
 
@@ -77,6 +83,7 @@ impl ExportError {
                 e,
                 WarehouseError::Unreachable(_) | WarehouseError::Cancelled
             ),
+            ExportError::Aborted => true,
             ExportError::Storage(e) => !matches!(
                 e,
                 object_store::Error::NotImplemented { .. }

@@ -11,7 +11,7 @@
 //! Does not own claiming, heartbeats or reporting (the worker) nor how a store is opened
 //! (`storage`).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{Field, Schema, SchemaRef};
@@ -35,6 +35,7 @@ use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::ExportError;
 use crate::quality::{Checker, Checks};
@@ -104,13 +105,14 @@ pub struct WrittenFile {
     pub e_tag: Option<String>,
 }
 
-/// Progress of one export, shared with the heartbeat task; also remembers the completed files so
-/// that an aborted export can remove them.
+/// Progress of one export, shared with the task that supervises it: the supervisor reads what a
+/// heartbeat reports and may ask the export to stop ([`Progress::abort`]).
 #[derive(Debug, Default)]
 pub struct Progress {
     rows: AtomicU64,
     bytes: AtomicU64,
     files: Mutex<Vec<WrittenFile>>,
+    abort: CancellationToken,
 }
 
 impl Progress {
@@ -123,9 +125,17 @@ impl Progress {
         }
     }
 
-    /// Files completed so far.
-    pub fn written_files(&self) -> Vec<WrittenFile> {
-        self.lock_files().clone()
+    /// Asks the export writing into this progress to stop: it stops reading, abandons its open
+    /// part files, deletes its completed ones and fails with [`ExportError::Aborted`]. Awaiting
+    /// the export afterwards is what makes sure nothing it wrote is left behind — dropping it
+    /// instead could leave a file whose upload was already under way.
+    pub fn abort(&self) {
+        self.abort.cancel();
+    }
+
+    /// Resolves once [`Progress::abort`] was called.
+    pub async fn aborted(&self) {
+        self.abort.cancelled().await;
     }
 
     fn lock_files(&self) -> std::sync::MutexGuard<'_, Vec<WrittenFile>> {
@@ -222,9 +232,8 @@ where
 /// Writes `batches` as part files under `prefix`, conforming every batch to `columns` and
 /// applying the data-quality `checks` (rows found under a `report` policy are left out; a `fail`
 /// policy that triggers stops the writing, counts the rest of the stream and fails with every
-/// finding). On error, the open file is abandoned and the files already completed are deleted
-/// before the error is returned. If the future is dropped instead, the completed files are
-/// listed in `progress` for the caller to remove.
+/// finding). On error, and when `progress` is aborted, the open files are abandoned and the
+/// files already completed are deleted before the error is returned.
 pub async fn write_table_checked<S>(
     store: Arc<dyn ObjectStore>,
     prefix: &Path,
@@ -271,7 +280,7 @@ where
                         return Err(e);
                     }
                 }
-                lane.finish().await
+                lane.end().await
             });
             senders.push(tx);
         }
@@ -288,7 +297,13 @@ where
     let mut checker = Checker::new(columns, checks);
     let mut batches = batches;
     let streamed: Result<(), ExportError> = async {
-        while let Some(batch) = batches.next().await {
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = progress.aborted() => return Err(ExportError::Aborted),
+                next = batches.next() => next,
+            };
+            let Some(batch) = next else { break };
             let batch = conform_batch(&batch?, &expected)?;
             let batch = checker.check(&batch)?;
             if checker.failing() {
@@ -307,6 +322,11 @@ where
         Ok(())
     }
     .await;
+    if streamed.is_err() {
+        // Nothing of this attempt is kept: the lanes abandon their open parts instead of
+        // completing them.
+        shared.abandoning.store(true, Ordering::Release);
+    }
     let finished = lanes.finish().await;
     shared.report(progress);
     let failure = match (streamed, finished) {
@@ -354,11 +374,11 @@ impl Lanes {
         }
     }
 
-    /// Closes every open part; the completed files, or the first failure (each failed lane has
-    /// removed its own files; the caller removes the rest).
+    /// Ends every lane ([`Lane::end`]); the completed files, or the first failure (each failed
+    /// lane has removed its own files; the caller removes the rest).
     async fn finish(self) -> Result<Vec<WrittenFile>, ExportError> {
         match self {
-            Lanes::Inline(lane) => lane.finish().await,
+            Lanes::Inline(lane) => lane.end().await,
             Lanes::Spawned {
                 senders, mut tasks, ..
             } => {
@@ -394,6 +414,8 @@ struct Shared {
     rows: AtomicU64,
     bytes: AtomicU64,
     files: Mutex<Vec<WrittenFile>>,
+    /// The export failed or was aborted: lanes abandon their open parts when they end.
+    abandoning: AtomicBool,
 }
 
 impl Shared {
@@ -559,7 +581,13 @@ impl Lane {
         Ok(())
     }
 
-    async fn finish(mut self) -> Result<Vec<WrittenFile>, ExportError> {
+    /// Completes the open part and returns this lane's files, or, when the export is being
+    /// abandoned, abandons the open part and deletes the completed ones.
+    async fn end(mut self) -> Result<Vec<WrittenFile>, ExportError> {
+        if self.shared.abandoning.load(Ordering::Acquire) {
+            self.abandon().await;
+            return Ok(Vec::new());
+        }
         if let Err(e) = self.close_part().await {
             self.abandon().await;
             return Err(e);

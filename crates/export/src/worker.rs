@@ -15,7 +15,9 @@ use graph_olap_api::export::{
     ClaimRequest, ClaimedJob, CompleteRequest, FailRequest, HeartbeatRequest, JobType,
     NODE_FILE_MAX_ROWS, WorkerErrorCode,
 };
-use graph_olap_warehouse::Warehouse;
+use graph_olap_warehouse::{BatchStream, Warehouse};
+use object_store::ObjectStore;
+use object_store::path::Path;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -329,30 +331,10 @@ impl Worker {
         let progress = Arc::new(Progress::default());
         let query_id = Arc::new(Mutex::new(None::<String>));
         let export = async {
-            let removed = clear_prefix(&store, &prefix).await?;
-            crash_point(steps::EXPORT_PREFIX_CLEARED);
-            if removed > 0 {
-                tracing::info!(removed, "deleted files of a previous attempt");
-            }
-            let endpoints = match &job.endpoints {
-                Some(endpoints) => {
-                    let keys = load_endpoints(&self.inner.stores, endpoints).await?;
-                    tracing::info!(
-                        from = keys.from.len(),
-                        to = keys.to.len(),
-                        "endpoint node keys loaded"
-                    );
-                    Some(Arc::new(keys))
-                }
-                None => None,
+            let (stream, checks) = tokio::select! {
+                prepared = self.prepare(job, &store, &prefix, &query_id) => prepared?,
+                () = progress.aborted() => return Err(ExportError::Aborted),
             };
-            let checks = Checks {
-                policy: job.quality,
-                endpoints,
-            };
-            let stream = self.inner.config.warehouse.query(&job.sql).await?;
-            *lock(&query_id) = stream.query_id.clone();
-            check_result_schema(&stream.schema, &job.columns)?;
             let writer = &writer_for(&self.inner.config.writer, job.job.entity_type);
             write_table_checked(
                 Arc::clone(&store),
@@ -365,12 +347,13 @@ impl Worker {
             )
             .await
         };
+        tokio::pin!(export);
         let heartbeat = self.heartbeat_until_abort(job, &progress, &query_id);
         let stopped = async {
             let _ = stop.wait_for(|stop| *stop).await;
         };
         let result = tokio::select! {
-            result = export => Ok(result),
+            result = &mut export => Ok(result),
             abort = heartbeat => Err(abort),
             _ = stopped => Err(Abort::Shutdown),
         };
@@ -382,7 +365,13 @@ impl Worker {
             Ok(Ok(output)) => self.report_success(job, &store, output, query_id).await,
             Ok(Err(e)) => self.report_failure(job, &e).await,
             Err(abort) => {
-                if let Err(e) = remove_files(&store, &progress.written_files()).await {
+                // The export winds down before the attempt is given up — it stops reading,
+                // abandons its open part files and deletes its completed ones — so no upload
+                // already under way can leave a file behind.
+                progress.abort();
+                if let Ok(output) = export.await
+                    && let Err(e) = remove_files(&store, &output.files).await
+                {
                     tracing::warn!(error = %e, "could not delete the files of an aborted export");
                 }
                 match abort {
@@ -395,6 +384,42 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Everything before the first row: clears what a previous attempt left under the prefix,
+    /// loads the endpoint keys an edge job checks against, and starts the warehouse query.
+    async fn prepare(
+        &self,
+        job: &ClaimedJob,
+        store: &Arc<dyn ObjectStore>,
+        prefix: &Path,
+        query_id: &Mutex<Option<String>>,
+    ) -> Result<(BatchStream, Checks), ExportError> {
+        let removed = clear_prefix(store, prefix).await?;
+        crash_point(steps::EXPORT_PREFIX_CLEARED);
+        if removed > 0 {
+            tracing::info!(removed, "deleted files of a previous attempt");
+        }
+        let endpoints = match &job.endpoints {
+            Some(endpoints) => {
+                let keys = load_endpoints(&self.inner.stores, endpoints).await?;
+                tracing::info!(
+                    from = keys.from.len(),
+                    to = keys.to.len(),
+                    "endpoint node keys loaded"
+                );
+                Some(Arc::new(keys))
+            }
+            None => None,
+        };
+        let checks = Checks {
+            policy: job.quality,
+            endpoints,
+        };
+        let stream = self.inner.config.warehouse.query(&job.sql).await?;
+        *lock(query_id) = stream.query_id.clone();
+        check_result_schema(&stream.schema, &job.columns)?;
+        Ok((stream, checks))
     }
 
     /// Heartbeats until the control plane says to stop or the lease is gone.
@@ -441,7 +466,7 @@ impl Worker {
     async fn report_success(
         &self,
         job: &ClaimedJob,
-        store: &Arc<dyn object_store::ObjectStore>,
+        store: &Arc<dyn ObjectStore>,
         output: TableOutput,
         warehouse_query_id: Option<String>,
     ) -> JobOutcome {

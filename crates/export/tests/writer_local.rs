@@ -3,8 +3,11 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 
 use bytes::Bytes;
+use futures::StreamExt;
 use graph_olap_api::export::{JobColumn, WorkerErrorCode};
 use graph_olap_api::{PropertyType, ScalarType};
 use graph_olap_export::parquet_writer::output_schema;
@@ -254,6 +257,55 @@ async fn edge_export_casts_to_declared_types_and_rolls_by_size() {
             arrow::datatypes::TimeUnit::Microsecond,
             Some("UTC".into())
         )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aborted_export_stops_though_the_warehouse_stalls_and_leaves_no_file() {
+    let demo = common::demo(100).await;
+    let edge = common::bank_edge("TRANSFER");
+    let columns = common::edge_columns(&edge, INT64);
+    let out = tempfile::tempdir().unwrap();
+    let (store, prefix) = open_store(
+        &format!("file://{}/", out.path().display()),
+        &Default::default(),
+    )
+    .unwrap();
+    let options = WriterOptions {
+        row_group_rows: 500,
+        max_file_rows: 700,
+        parallel_files: 3,
+        ..WriterOptions::default()
+    };
+    // Every row, then a warehouse that neither delivers another batch nor ends.
+    let drained = AtomicBool::new(false);
+    let stream = demo.warehouse.query(&edge.sql).await.unwrap();
+    let stalled = stream.batches.chain(futures::stream::poll_fn(|_| {
+        drained.store(true, Ordering::SeqCst);
+        Poll::Pending
+    }));
+    let progress = Progress::default();
+    let abort_once_drained = async {
+        while !drained.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(
+            progress.snapshot().files_written > 0,
+            "completed files exist when the abort comes"
+        );
+        progress.abort();
+    };
+    let write = write_table(store, &prefix, &columns, stalled, &options, &progress);
+    let (result, ()) = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        tokio::join!(write, abort_once_drained)
+    })
+    .await
+    .expect("the aborted export returns");
+    assert!(matches!(result, Err(ExportError::Aborted)), "{result:?}");
+    assert_eq!(
+        part_files(out.path()),
+        Vec::<String>::new(),
+        "neither the completed part files nor the open ones (nor their staging files) remain"
     );
 }
 
