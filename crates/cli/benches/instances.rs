@@ -98,22 +98,15 @@ fn time(v: &Value) -> Time {
 
 /// The phases of the running instance `instance` (its record), from its progress steps.
 async fn phases(p: &Platform, instance: &Value) -> Phases {
-    let id = instance["id"].as_i64().expect("instance id");
-    let (status, body) = p
-        .call(
-            Method::GET,
-            &format!("/api/instances/{id}/progress"),
-            ALICE,
-            None,
-        )
+    let progress = p
+        .progress(instance["id"].as_i64().expect("instance id"))
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let steps = body["data"]["steps"].as_array().expect("steps");
+    let steps = progress["steps"].as_array().expect("steps");
     let step = |name: &str| {
         steps
             .iter()
             .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("no step {name} in {body}"))
+            .unwrap_or_else(|| panic!("no step {name} in {progress}"))
     };
     let loads: Vec<&Value> = steps
         .iter()

@@ -145,17 +145,7 @@ async fn assert_bad_queries_are_typed(p: &Platform, url: &str) {
 /// its row count. The instance sends its final progress with the `running` report, so this
 /// holds the moment the instance is `running`.
 async fn assert_progress_complete(p: &Platform, instance: &Value) {
-    let id = instance["id"].as_i64().unwrap();
-    let (status, body) = p
-        .call(
-            Method::GET,
-            &format!("/api/instances/{id}/progress"),
-            ALICE,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let progress = &body["data"];
+    let progress = &p.progress(instance["id"].as_i64().unwrap()).await;
     let steps = progress["steps"].as_array().unwrap();
     let loads: Vec<&Value> = steps
         .iter()

@@ -292,6 +292,20 @@ impl Platform {
         }
     }
 
+    /// The instance's reported load progress (`GET /api/instances/{id}/progress`'s `data`).
+    pub async fn progress(&self, id: i64) -> Value {
+        let (status, body) = self
+            .call(
+                Method::GET,
+                &format!("/api/instances/{id}/progress"),
+                ALICE,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"].clone()
+    }
+
     /// Runs Cypher through the proxy at `instance_url` as `user`; returns the flat result.
     pub async fn query(&self, instance_url: &str, user: &str, cypher: &str) -> Value {
         let (status, body) = self

@@ -562,8 +562,7 @@ pub async fn report_progress(
 ) -> ApiResult<Response> {
     let id = path_id("instance_id", &id)?;
     let report: ProgressReport = typed(body)?;
-    let errors = progress_errors(&report, "");
-    finish(errors)?;
+    finish(progress_errors(&report, ""))?;
     let mut tx = state.store.write().await?;
     let mut row = instances::get_for_update(&mut tx, id)
         .await?
