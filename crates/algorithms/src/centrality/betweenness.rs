@@ -106,7 +106,7 @@ pub fn betweenness_from_sources(
         let partials: Vec<Vec<f64>> = group
             .par_iter()
             .map_init(
-                || Lease::take(&pool, n),
+                || Lease::take(&pool, n, g.out_adj().len()),
                 |lease, block| {
                     let mut acc = vec![0.0; n];
                     for &s in *block {
@@ -147,18 +147,28 @@ struct Brandes {
     dist: Vec<u32>,
     /// Reached nodes in BFS order.
     stack: Vec<u32>,
+    /// One bit per out-list entry: set by the forward pass when the entry leads one hop further
+    /// (a shortest-path successor), read and cleared by the backward pass. The backward pass then
+    /// touches only successors, in list order, instead of every neighbour's distance — on a
+    /// large graph most neighbours sit on the same level or one closer, and each distance read is
+    /// a cache miss, while the bits of one list are adjacent (one bit an entry: 2.5 MB a thread
+    /// at 20 M entries).
+    succ: Vec<u64>,
 }
 
 impl Brandes {
-    fn new(n: usize) -> Self {
+    fn new(n: usize, entries: usize) -> Self {
         Self {
             value: vec![0.0; n],
             dist: vec![UNREACHED; n],
             stack: Vec::new(),
+            succ: vec![0; entries.div_ceil(64)],
         }
     }
 
     fn accumulate(&mut self, g: &Csr, s: u32, acc: &mut [f64]) {
+        let adj = g.out_adj();
+        let (offsets, targets) = (adj.offsets(), adj.targets_all());
         for &v in &self.stack {
             let v = v as usize;
             self.value[v] = 0.0;
@@ -170,11 +180,12 @@ impl Brandes {
         self.stack.push(s);
         let mut head = 0;
         while head < self.stack.len() {
-            let v = self.stack[head];
+            let v = self.stack[head] as usize;
             head += 1;
-            let next = self.dist[v as usize] + 1;
-            let sv = self.value[v as usize];
-            for &w in g.out_neighbors(v) {
+            let next = self.dist[v] + 1;
+            let sv = self.value[v];
+            let (lo, hi) = (offsets[v], offsets[v + 1]);
+            for (e, &w) in (lo..hi).zip(&targets[lo..hi]) {
                 let wi = w as usize;
                 if self.dist[wi] == UNREACHED {
                     self.dist[wi] = next;
@@ -182,28 +193,51 @@ impl Brandes {
                 }
                 if self.dist[wi] == next {
                     self.value[wi] += sv;
+                    self.succ[e / 64] |= 1 << (e % 64);
                 }
             }
         }
-        // Dependencies in reverse BFS order, each pulled from the node's successors (the
-        // out-neighbours one hop further, already final): δ(v) = σ(v) · Σ (1 + δ(w)) / σ(w).
-        for &v in self.stack.iter().rev() {
+        // Dependencies in reverse BFS order, each pulled from the node's successors (already
+        // final): δ(v) = σ(v) · Σ (1 + δ(w)) / σ(w), summed in list order.
+        let Self {
+            value, stack, succ, ..
+        } = self;
+        for &v in stack.iter().rev() {
             let vi = v as usize;
-            let next = self.dist[vi] + 1;
-            let mut sum = 0.0;
-            for &w in g.out_neighbors(v) {
-                if self.dist[w as usize] == next {
-                    sum += self.value[w as usize];
-                }
-            }
-            let sigma = self.value[vi];
+            let sum = take_successors(succ, value, &targets[..offsets[vi + 1]], offsets[vi]);
+            let sigma = value[vi];
             let delta = sigma * sum;
-            self.value[vi] = (1.0 + delta) / sigma;
+            value[vi] = (1.0 + delta) / sigma;
             if v != s {
                 acc[vi] += delta;
             }
         }
     }
+}
+
+/// Σ `value[w]` over the successor entries `lo..targets.len()` of one list (`targets` ends
+/// where the list does), in list order, clearing their bits in `succ` (only this list's: a word
+/// may hold the end of the previous list and the start of the next), so that the bitmap is all
+/// zero again after the backward pass.
+#[inline]
+fn take_successors(succ: &mut [u64], value: &[f64], targets: &[u32], lo: usize) -> f64 {
+    let hi = targets.len();
+    let mut sum = 0.0;
+    let mut e = lo;
+    while e < hi {
+        let (word, bit) = (e / 64, e % 64);
+        let len = (hi - e).min(64 - bit);
+        let mask = if len == 64 { !0 } else { (1u64 << len) - 1 };
+        let mut bits = (succ[word] >> bit) & mask;
+        succ[word] &= !(mask << bit);
+        while bits != 0 {
+            let t = bits.trailing_zeros() as usize;
+            sum += value[targets[e + t] as usize];
+            bits &= bits - 1;
+        }
+        e += len;
+    }
+    sum
 }
 
 /// A [`Brandes`] state taken from a shared pool for one parallel task and put back when the
@@ -214,10 +248,10 @@ struct Lease<'a> {
 }
 
 impl<'a> Lease<'a> {
-    fn take(pool: &'a Mutex<Vec<Brandes>>, n: usize) -> Self {
+    fn take(pool: &'a Mutex<Vec<Brandes>>, n: usize, entries: usize) -> Self {
         let spare = pool.lock().ok().and_then(|mut p| p.pop());
         Self {
-            state: spare.unwrap_or_else(|| Brandes::new(n)),
+            state: spare.unwrap_or_else(|| Brandes::new(n, entries)),
             pool,
         }
     }
@@ -226,7 +260,7 @@ impl<'a> Lease<'a> {
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         // An empty state (no allocation) stands in for the one handed back.
-        let state = std::mem::replace(&mut self.state, Brandes::new(0));
+        let state = std::mem::replace(&mut self.state, Brandes::new(0, 0));
         if let Ok(mut pool) = self.pool.lock() {
             pool.push(state);
         }
