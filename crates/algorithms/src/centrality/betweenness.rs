@@ -204,7 +204,7 @@ impl Brandes {
         } = self;
         for &v in stack.iter().rev() {
             let vi = v as usize;
-            let sum = take_successors(succ, value, &targets[..offsets[vi + 1]], offsets[vi]);
+            let sum = take_successors(succ, value, targets, offsets[vi]..offsets[vi + 1]);
             let sigma = value[vi];
             let delta = sigma * sum;
             value[vi] = (1.0 + delta) / sigma;
@@ -215,15 +215,19 @@ impl Brandes {
     }
 }
 
-/// Σ `value[w]` over the successor entries `lo..targets.len()` of one list (`targets` ends
-/// where the list does), in list order, clearing their bits in `succ` (only this list's: a word
-/// may hold the end of the previous list and the start of the next), so that the bitmap is all
-/// zero again after the backward pass.
+/// Σ `value[w]` over the successor entries of one list (`list` indexes `targets`), in list
+/// order, clearing their bits in `succ` (only this list's: a word may hold the end of the
+/// previous list and the start of the next), so that the bitmap is all zero again after the
+/// backward pass.
 #[inline]
-fn take_successors(succ: &mut [u64], value: &[f64], targets: &[u32], lo: usize) -> f64 {
-    let hi = targets.len();
+fn take_successors(
+    succ: &mut [u64],
+    value: &[f64],
+    targets: &[u32],
+    list: std::ops::Range<usize>,
+) -> f64 {
+    let (mut e, hi) = (list.start, list.end);
     let mut sum = 0.0;
-    let mut e = lo;
     while e < hi {
         let (word, bit) = (e / 64, e % 64);
         let len = (hi - e).min(64 - bit);
