@@ -1147,7 +1147,7 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
     let (max_total, max_own, samples) = sampler.await.unwrap();
     // A few more job intervals with both replicas up and no faults before reading the logs.
     tokio::time::sleep(Duration::from_secs(2 * INTERVAL_SECONDS as u64)).await;
-    let elapsed = (Utc::now() - started_at).num_milliseconds() as f64 / 1000.0;
+    let window = (started_at, Utc::now());
     let b_down = *run.b_down.lock().unwrap();
     let calls = std::mem::take(&mut *run.clients.calls.lock().unwrap());
 
@@ -1289,7 +1289,7 @@ async fn two_control_planes_under_load_with_faults_lose_nothing() {
             ("a", &dirs[0].join("up.log")),
             ("b", &dirs[1].join("up.log")),
         ],
-        elapsed,
+        window,
         INTERVAL_SECONDS,
         5.0 + accepted_triggers as f64,
     );
